@@ -1,0 +1,63 @@
+"""dynsys_gd: gradient descent as a discrete dynamical system.
+
+Symbolic and numeric checks of the theory of large learning rates (Crăciun & Ghoshdastidar,
+arXiv:2402.13108).  See MATH.md for the claims C1–C9 the toolkit verifies.
+
+Public names are imported lazily, so ``import dynsys_gd`` stays fast and each layer loads only
+when it is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .errors import ConvergenceError, DynsysGDError, InvalidParameterError
+
+__version__ = "0.1.0"
+
+#: public name -> module (relative to the package) that defines it
+_LAZY: dict[str, str] = {
+    # symbolic layer
+    "LinearNetwork": ".symbolic.models",
+    "LossModel": ".symbolic.models",
+    "convert_lr": ".symbolic.models",
+    "convention_factor": ".symbolic.models",
+    "derive": ".symbolic.derivation",
+    # numeric layer
+    "numeric_model": ".numeric.kernels",
+    "min_sharpness": ".numeric.sharpness",
+    "critical_lr": ".numeric.sharpness",
+    "flattest_minimum": ".numeric.sharpness",
+    "Outcome": ".numeric.outcomes",
+    "MLP": ".numeric.mlp",
+    # analysis layer
+    "stability_analysis": ".analysis.stability",
+    "StabilityReport": ".analysis.stability",
+    "estimate_convergent_fraction": ".analysis.convergence",
+    "ConvergenceEstimate": ".analysis.convergence",
+    "lr_sweep": ".analysis.sweep",
+    "SweepResult": ".analysis.sweep",
+    "basin_slice": ".analysis.basins",
+}
+
+__all__ = [
+    "ConvergenceError",
+    "DynsysGDError",
+    "InvalidParameterError",
+    "__version__",
+    *sorted(_LAZY),
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dynsys_gd' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

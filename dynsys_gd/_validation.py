@@ -1,0 +1,181 @@
+"""Validation helpers used at the public boundary (before any sympy or numeric work).
+
+Each helper raises :class:`~dynsys_gd.errors.InvalidParameterError` with a message of the form
+``<name> must be <rule>; got <value>``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .errors import InvalidParameterError
+
+__all__ = [
+    "check_choice",
+    "check_finite_matrix",
+    "check_int",
+    "check_positive_float",
+    "check_probability",
+    "check_real",
+    "check_seed",
+    "describe",
+]
+
+
+def describe(value: Any) -> str:
+    """Short representation of a bad value for error messages."""
+    if isinstance(value, np.ndarray):
+        return f"array of shape {value.shape} and dtype {value.dtype}"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _is_real_number(value: Any) -> bool:
+    if isinstance(value, bool | np.bool_):
+        return False
+    if isinstance(value, numbers.Real):
+        return True
+    try:
+        import sympy
+
+        return isinstance(value, sympy.Basic) and bool(value.is_real) and bool(value.is_number)
+    except ImportError:  # pragma: no cover - sympy is a core dependency
+        return False
+
+
+def check_real(name: str, value: Any, *, allow_zero: bool = True) -> float:
+    """Return ``value`` as a finite float; reject bools, strings, NaN and infinities."""
+    if not _is_real_number(value):
+        raise InvalidParameterError(f"{name} must be a finite real number; got {describe(value)}")
+    out = float(value)
+    if not math.isfinite(out):
+        raise InvalidParameterError(f"{name} must be a finite real number; got {describe(value)}")
+    if not allow_zero and out == 0.0:
+        raise InvalidParameterError(f"{name} must be a finite non-zero real number; got {value!r}")
+    return out
+
+
+def check_positive_float(name: str, value: Any) -> float:
+    """Return ``value`` as a float after checking it is finite and > 0."""
+    if not _is_real_number(value):
+        raise InvalidParameterError(f"{name} must be a finite float > 0; got {describe(value)}")
+    out = float(value)
+    if not (math.isfinite(out) and out > 0.0):
+        raise InvalidParameterError(f"{name} must be a finite float > 0; got {value!r}")
+    return out
+
+
+def check_probability(name: str, value: Any, *, open_interval: bool = True) -> float:
+    """Return ``value`` as a float in (0, 1) (or [0, 1] when ``open_interval`` is False)."""
+    out = check_real(name, value)
+    ok = 0.0 < out < 1.0 if open_interval else 0.0 <= out <= 1.0
+    if not ok:
+        rule = "in (0, 1)" if open_interval else "in [0, 1]"
+        raise InvalidParameterError(f"{name} must be a float {rule}; got {value!r}")
+    return out
+
+
+def check_int(name: str, value: Any, *, minimum: int | None = None,
+              maximum: int | None = None) -> int:
+    """Return ``value`` as an int; reject bools, floats and out-of-range values."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
+        rule = "an int" if minimum is None else f"an int >= {minimum}"
+        raise InvalidParameterError(f"{name} must be {rule}; got {describe(value)}")
+    out = int(value)
+    if minimum is not None and out < minimum:
+        raise InvalidParameterError(f"{name} must be an int >= {minimum}; got {out}")
+    if maximum is not None and out > maximum:
+        raise InvalidParameterError(f"{name} must be an int <= {maximum}; got {out}")
+    return out
+
+
+def check_seed(name: str, value: Any) -> int | None:
+    """Seeds are None or non-negative ints (as accepted by ``numpy.random.SeedSequence``)."""
+    if value is None:
+        return None
+    return check_int(name, value, minimum=0)
+
+
+def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
+    """Return ``value`` if it is one of ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        options = ", ".join(repr(c) for c in choices)
+        raise InvalidParameterError(f"{name} must be one of {options}; got {describe(value)}")
+    return value
+
+
+def _to_exact(name: str, x: Any) -> Fraction:
+    """Exact rational value of a number (floats are taken at their exact binary value)."""
+    if isinstance(x, bool | np.bool_):
+        raise InvalidParameterError(f"{name} must hold real numbers; got a bool")
+    if isinstance(x, Fraction):
+        return x
+    if isinstance(x, numbers.Integral):
+        return Fraction(int(x))
+    if isinstance(x, float | np.floating):
+        if not math.isfinite(float(x)):
+            raise InvalidParameterError(f"{name} must be finite (no NaN or inf); got {x!r}")
+        return Fraction(float(x))
+    try:
+        import sympy
+
+        if isinstance(x, sympy.Basic):
+            if x.is_Rational:
+                return Fraction(int(x.p), int(x.q))
+            if x.is_number and x.is_real:
+                f = float(x)
+                if not math.isfinite(f):
+                    raise InvalidParameterError(f"{name} must be finite (no NaN or inf); got {x}")
+                return Fraction(f)
+    except ImportError:  # pragma: no cover
+        pass
+    if isinstance(x, numbers.Real):
+        f = float(x)
+        if not math.isfinite(f):
+            raise InvalidParameterError(f"{name} must be finite (no NaN or inf); got {x!r}")
+        return Fraction(f)
+    raise InvalidParameterError(f"{name} must hold real numbers; got {describe(x)}")
+
+
+def check_finite_matrix(
+    name: str, value: Any, *, shape: tuple[int | None, int | None] | None = None
+) -> tuple[NDArray[np.float64], list[list[Fraction]]]:
+    """Validate a real 2-D array; return it as float64 and as exact rationals.
+
+    Floats are converted to rationals at their exact binary value, so exact computations (C1
+    certificates) see precisely the numbers the user passed.
+    """
+    if isinstance(value, str | bytes) or value is None:
+        raise InvalidParameterError(f"{name} must be a 2-D array of real numbers; got "
+                                    f"{describe(value)}")
+    try:
+        arr = np.asarray(value, dtype=object)
+    except Exception as exc:  # pragma: no cover - exotic input
+        raise InvalidParameterError(f"{name} must be a 2-D array of real numbers; got "
+                                    f"{describe(value)}") from exc
+    if arr.ndim != 2:
+        raise InvalidParameterError(
+            f"{name} must be a 2-D array of real numbers; got an array with {arr.ndim} dimensions")
+    if arr.size == 0:
+        raise InvalidParameterError(f"{name} must be non-empty; got shape {arr.shape}")
+    if shape is not None:
+        for axis, expected in enumerate(shape):
+            if expected is not None and arr.shape[axis] != expected:
+                raise InvalidParameterError(
+                    f"{name} must have shape {tuple('*' if s is None else s for s in shape)}; "
+                    f"got shape {arr.shape}")
+    exact = [[_to_exact(name, x) for x in row] for row in arr]
+    try:
+        floats = np.array([[float(x) for x in row] for row in exact], dtype=np.float64)
+    except OverflowError as exc:
+        raise InvalidParameterError(f"{name} has entries too large for float64") from exc
+    if not np.all(np.isfinite(floats)):
+        raise InvalidParameterError(f"{name} must be finite (no NaN or inf); got non-finite values")
+    return floats, exact

@@ -1,0 +1,1 @@
+"""Analysis layer: stability analysis, convergent-set estimates, sweeps, certificates."""

@@ -1,0 +1,88 @@
+"""The ``dynsys-gd`` command.
+
+Each subcommand lives in its own module of this package and defines ``NAME``, ``HELP``,
+``add_arguments(parser)`` and ``run(args) -> int``.  Errors of the toolkit (bad input) and of the
+file system print one line on stderr and exit with status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from ..errors import DynsysGDError
+
+__all__ = ["build_parser", "main"]
+
+EPILOG = """examples:
+  dynsys-gd analyze --depth 3 --target 2 --lr 0.25 --figures figures
+  dynsys-gd analyze --depth 3 --lr 0.7 --json
+  dynsys-gd sweep --depth 3 --target 2 --out sweep.sqlite --figures figures
+  dynsys-gd prove
+"""
+
+
+def _command_modules() -> list[ModuleType]:
+    mods = []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        mod = importlib.import_module(f"{__name__}.{info.name}")
+        if hasattr(mod, "NAME") and hasattr(mod, "run"):
+            mods.append(mod)
+    return mods
+
+
+class _Parser(argparse.ArgumentParser):
+    """Argument parser whose errors are one line plus the usage, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered."""
+    parser = _Parser(
+        prog="dynsys-gd",
+        description="Gradient descent as a dynamical system: stability of minima, critical "
+                    "learning rates and the measure of the convergent set (arXiv:2402.13108).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from .. import __version__
+
+    parser.add_argument("--version", action="version", version=f"dynsys-gd {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for mod in _command_modules():
+        p = sub.add_parser(mod.NAME, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP),
+                           epilog=getattr(mod, "EPILOG", None),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``dynsys-gd``; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "_run", None) is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except DynsysGDError as exc:
+        print(f"dynsys-gd {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"dynsys-gd {args.command}: error: {exc.strerror or exc}: "
+              f"{exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"dynsys-gd {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

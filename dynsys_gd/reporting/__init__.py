@@ -1,0 +1,1 @@
+"""Reporting layer: figures and text output."""

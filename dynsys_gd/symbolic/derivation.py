@@ -1,0 +1,253 @@
+r"""Symbolic derivations of the GD dynamics: loss, gradient, Hessian, GD map, DG, det DG.
+
+For a model with parameters :math:`\theta \in \mathbb{R}^P` and step size :math:`\eta`
+(a sympy symbol or a number):
+
+.. math::
+   G_\eta(\theta) = \theta - \eta \nabla L(\theta), \qquad
+   DG_\eta(\theta) = I - \eta \nabla^2 L(\theta).
+
+Polynomial losses (every linear network, and polynomial :class:`LossModel` s) are differentiated
+in a sparse polynomial ring over :math:`\mathbb{Q}` (``sympy.polys.rings``), which is exact and
+avoids expression swell; other analytic losses use ``sympy.diff``.  Derivations are cached on the
+model.  The determinant :math:`\det DG_\eta` is never expanded symbolically for large P: use
+:meth:`Derivation.det_dg_at` (exact evaluation at a rational point, with python-flint) or
+:meth:`Derivation.det_dg` for small models.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from functools import cached_property
+from typing import Any
+
+import sympy
+
+from .._validation import check_int, describe
+from ..errors import InvalidParameterError
+from .models import LinearNetwork, LossModel
+
+__all__ = ["Derivation", "derive", "linear_network_symbols"]
+
+
+def _q(x: Fraction) -> sympy.Rational:
+    return sympy.Rational(x.numerator, x.denominator)
+
+
+def linear_network_symbols(net: LinearNetwork) -> tuple[sympy.Symbol, ...]:
+    """Parameter symbols in flat order: ``w1, ..., wN`` for scalar networks, else
+    ``w{layer}_{row}_{col}`` (layers counted from 1, row-major)."""
+    if net.is_scalar:
+        return tuple(sympy.symbols(f"w1:{net.depth + 1}", real=True))
+    out = []
+    for i, (a, b) in enumerate(net.layer_shapes, start=1):
+        out.extend(sympy.Symbol(f"w{i}_{r}_{c}", real=True) for r in range(a) for c in range(b))
+    return tuple(out)
+
+
+def _linear_network_loss(net: LinearNetwork, params: tuple[sympy.Symbol, ...]) -> sympy.Expr:
+    o = net.offsets
+    mats = [sympy.Matrix(a, b, params[o[i]:o[i + 1]])
+            for i, (a, b) in enumerate(net.layer_shapes)]
+    W = mats[0]
+    for M in mats[1:]:
+        W = M * W
+    Sxx = sympy.Matrix([[_q(x) for x in r] for r in net.Sxx_exact])
+    Syx = sympy.Matrix([[_q(x) for x in r] for r in net.Syx_exact])
+    quad = sympy.Rational(1, 2) * (W * Sxx).multiply_elementwise(W)
+    lin = W.multiply_elementwise(Syx)
+    tr = getattr(net, "trace_Syy_exact", None)
+    if tr is not None:
+        const = _q(tr) / 2
+    elif net.Sxx_is_definite:
+        Ws = Syx * Sxx.inv()
+        const = sympy.Rational(1, 2) * sum((Ws * Sxx).multiply_elementwise(Ws))
+    else:
+        const = sympy.Integer(0)
+    return sympy.Add(*quad, *[-t for t in lin], const)  # type: ignore[no-any-return]
+
+
+class Derivation:
+    r"""Cached symbolic derivation of the GD map of a model.
+
+    Attributes
+    ----------
+    params : tuple of sympy.Symbol
+        :math:`\theta` in flat order.
+    eta : sympy.Symbol
+        The step-size symbol :math:`\eta` (positive).
+    loss : sympy.Expr
+        :math:`L(\theta)`.
+    """
+
+    def __init__(self, model: LinearNetwork | LossModel) -> None:
+        if isinstance(model, LinearNetwork):
+            self.params = linear_network_symbols(model)
+            self.loss = _linear_network_loss(model, self.params)
+            self.polynomial = True
+        elif isinstance(model, LossModel):
+            self.params = model.params
+            self.loss = model.loss
+            self.polynomial = model.is_polynomial
+        else:
+            raise InvalidParameterError(
+                f"model must be a LinearNetwork or a LossModel; got {describe(model)}")
+        self.model = model
+        self.eta = sympy.Symbol("eta", positive=True)
+        self.n_params = len(self.params)
+
+    # -- polynomial ring view ------------------------------------------------------------------
+    @cached_property
+    def _ring(self) -> tuple[Any, Any, Any]:
+        from sympy.polys.domains import QQ
+        from sympy.polys.rings import ring
+
+        R, *gens = ring([str(p) for p in self.params], QQ)
+        poly = R.from_expr(self.loss.subs({p: sympy.Symbol(str(p)) for p in self.params}))
+        return R, gens, poly
+
+    @cached_property
+    def gradient_polys(self) -> tuple[Any, ...]:
+        """Gradient entries as sparse polynomials over Q (polynomial models only)."""
+        self._require_polynomial("gradient_polys")
+        R, gens, L = self._ring
+        return tuple(L.diff(g) for g in gens)
+
+    @cached_property
+    def hessian_polys(self) -> tuple[tuple[Any, ...], ...]:
+        """Hessian entries as sparse polynomials over Q (polynomial models only)."""
+        self._require_polynomial("hessian_polys")
+        _, gens, _ = self._ring
+        g = self.gradient_polys
+        P = self.n_params
+        rows: list[list[Any]] = [[None] * P for _ in range(P)]
+        for i in range(P):
+            for j in range(i, P):
+                rows[i][j] = rows[j][i] = g[i].diff(gens[j])
+        return tuple(tuple(r) for r in rows)
+
+    def _require_polynomial(self, what: str) -> None:
+        if not self.polynomial:
+            raise InvalidParameterError(
+                f"{what} needs a polynomial loss; got {self.loss}")
+
+    def _to_expr(self, poly: Any) -> sympy.Expr:
+        back = {sympy.Symbol(str(p)): p for p in self.params}
+        return poly.as_expr().xreplace(back)  # type: ignore[no-any-return]
+
+    # -- derivations ---------------------------------------------------------------------------
+    @cached_property
+    def gradient(self) -> sympy.Matrix:
+        r""":math:`\nabla L` as a P × 1 matrix."""
+        if self.polynomial:
+            return sympy.Matrix([self._to_expr(g) for g in self.gradient_polys])
+        return sympy.Matrix([sympy.diff(self.loss, p) for p in self.params])
+
+    @cached_property
+    def hessian(self) -> sympy.Matrix:
+        r""":math:`\nabla^2 L` as a P × P matrix."""
+        P = self.n_params
+        if self.polynomial:
+            Hp = self.hessian_polys
+            cache: dict[tuple[int, int], sympy.Expr] = {}
+            for i in range(P):
+                for j in range(i, P):
+                    cache[(i, j)] = self._to_expr(Hp[i][j])
+            return sympy.Matrix(P, P, lambda i, j: cache[(min(i, j), max(i, j))])
+        g = self.gradient
+        cache2: dict[tuple[int, int], sympy.Expr] = {}
+        for i in range(P):
+            for j in range(i, P):
+                cache2[(i, j)] = sympy.diff(g[i], self.params[j])
+        return sympy.Matrix(P, P, lambda i, j: cache2[(min(i, j), max(i, j))])
+
+    def _lr(self, lr: Any) -> sympy.Expr:
+        if lr is None:
+            return self.eta
+        if isinstance(lr, sympy.Basic):
+            return lr  # type: ignore[return-value]
+        if isinstance(lr, int | Fraction):
+            return sympy.Rational(lr)
+        if isinstance(lr, float):
+            return sympy.Rational(lr)  # exact binary value of the float
+        raise InvalidParameterError(f"lr must be None, a number or a sympy expression; got "
+                                    f"{describe(lr)}")
+
+    def gd_map(self, lr: Any = None) -> sympy.Matrix:
+        r""":math:`G_\eta(\theta) = \theta - \eta\nabla L(\theta)`; ``lr=None`` keeps η symbolic."""
+        return sympy.Matrix(self.params) - self._lr(lr) * self.gradient
+
+    def jacobian(self, lr: Any = None) -> sympy.Matrix:
+        r""":math:`DG_\eta = I - \eta \nabla^2 L`."""
+        return sympy.eye(self.n_params) - self._lr(lr) * self.hessian
+
+    def det_dg(self, lr: Any = None, *, max_params: int = 8) -> sympy.Expr:
+        r"""Symbolic :math:`\det DG_\eta(\theta)` (expanded polynomial for polynomial models).
+
+        Only for small models (``P <= max_params``): the expansion grows quickly with P.  For
+        certificates use :meth:`det_dg_at`.
+        """
+        limit = check_int("max_params", max_params, minimum=1)
+        if self.n_params > limit:
+            raise InvalidParameterError(
+                f"det_dg expands a {self.n_params}x{self.n_params} symbolic determinant; "
+                f"n_params must be <= max_params = {limit}; got {self.n_params} (use det_dg_at "
+                "for an exact value at a point, or raise max_params)")
+        key = ("det", self._lr(lr))
+        cache = self.__dict__.setdefault("_det_cache", {})
+        if key not in cache:
+            d = self.jacobian(lr).det(method="berkowitz")
+            cache[key] = sympy.expand(d) if self.polynomial else sympy.simplify(d)
+        return cache[key]  # type: ignore[no-any-return]
+
+    def hessian_at_rational(self, point: Any) -> Any:
+        """Exact Hessian at a rational point as a ``flint.fmpq_mat`` (polynomial models)."""
+        import flint
+
+        self._require_polynomial("hessian_at_rational")
+        vals = _exact_point(point, self.n_params)
+        Hp = self.hessian_polys
+        P = self.n_params
+        from sympy.polys.domains import QQ
+
+        qvals = [QQ(v.numerator, v.denominator) for v in vals]
+        ent = {}
+        for i in range(P):
+            for j in range(i, P):
+                v = Hp[i][j](*qvals) if P > 1 else Hp[i][j](qvals[0])
+                ent[(i, j)] = flint.fmpq(int(v.numerator), int(v.denominator))
+        return flint.fmpq_mat(P, P, [ent[(min(i, j), max(i, j))] for i in range(P)
+                                     for j in range(P)])
+
+    def det_dg_at(self, point: Any, lr: Any) -> Fraction:
+        r"""Exact :math:`\det DG_\eta(\theta)` at a rational point θ and rational η.
+
+        Floats are taken at their exact binary value.  Uses python-flint's exact rational
+        determinant, so it scales to several hundred parameters.
+        """
+        import flint
+
+        H = self.hessian_at_rational(point)
+        eta = _exact_point([lr], 1)[0]
+        P = self.n_params
+        I = flint.fmpq_mat(P, P, [1 if i == j else 0 for i in range(P) for j in range(P)])
+        D = I - flint.fmpq(eta.numerator, eta.denominator) * H
+        d = D.det()
+        return Fraction(int(d.p), int(d.q))
+
+
+def _exact_point(point: Any, n: int) -> list[Fraction]:
+    from .._validation import _to_exact
+
+    vals = list(point) if not hasattr(point, "tolist") else list(point.tolist())
+    if len(vals) != n:
+        raise InvalidParameterError(f"point must have {n} coordinates; got {len(vals)}")
+    return [_to_exact("point", v) for v in vals]
+
+
+def derive(model: LinearNetwork | LossModel) -> Derivation:
+    """The (cached) :class:`Derivation` of a model."""
+    cache = model._cache  # type: ignore[union-attr]
+    if "derivation" not in cache:
+        cache["derivation"] = Derivation(model)
+    return cache["derivation"]  # type: ignore[no-any-return]
