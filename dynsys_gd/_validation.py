@@ -169,7 +169,8 @@ def check_finite_matrix(
         for axis, expected in enumerate(shape):
             if expected is not None and arr.shape[axis] != expected:
                 raise InvalidParameterError(
-                    f"{name} must have shape ({', '.join('*' if s is None else str(s) for s in shape)}); "
+                    f"{name} must have shape "
+                    f"({', '.join('*' if s is None else str(s) for s in shape)}); "
                     f"got shape {arr.shape}")
     exact = [[_to_exact(name, x) for x in row] for row in arr]
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 NAME = "derive"
 HELP = "print the loss, gradient, Hessian and det DG of a small linear network"
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     d = derive(net)
     lr = args.lr
     det = d.det_dg(lr, max_params=6) if net.n_params <= 6 else None
-    out = {
+    out: dict[str, Any] = {
         "network": repr(net),
         "n_params": net.n_params,
         "loss": str(sympy.factor(d.loss)) if net.is_scalar else str(d.loss),

@@ -292,12 +292,14 @@ class LinearNetworkKernels:
                 M = None
                 for i in range(j - 1, -1, -1):
                     if M is None:
-                        M = np.broadcast_to(self._eye(shapes[j][1], th), (batch,) + (shapes[j][1],) * 2)
+                        dj = shapes[j][1]
+                        M = np.broadcast_to(self._eye(dj, th), (batch, dj, dj))
                     else:
                         M = M @ layers[i + 1]
                     C = np.swapaxes(A[j], 1, 2) @ R @ np.swapaxes(B[i], 1, 2)  # (d_j, d_{i-1})
                     blk = np.einsum("xbc,xad->xabcd", M, C)
-                    blk = blk.reshape(batch, shapes[j][0] * shapes[j][1], shapes[i][0] * shapes[i][1])
+                    blk = blk.reshape(batch, shapes[j][0] * shapes[j][1],
+                                      shapes[i][0] * shapes[i][1])
                     H[:, o[j]:o[j + 1], o[i]:o[i + 1]] += blk
                     H[:, o[i]:o[i + 1], o[j]:o[j + 1]] += np.swapaxes(blk, 1, 2)
             return H[0] if single else H

@@ -39,32 +39,51 @@ def linear_network_symbols(net: LinearNetwork) -> tuple[sympy.Symbol, ...]:
     ``w{layer}_{row}_{col}`` (layers counted from 1, row-major)."""
     if net.is_scalar:
         return tuple(sympy.symbols(f"w1:{net.depth + 1}", real=True))
-    out = []
+    out: list[sympy.Symbol] = []
     for i, (a, b) in enumerate(net.layer_shapes, start=1):
         out.extend(sympy.Symbol(f"w{i}_{r}_{c}", real=True) for r in range(a) for c in range(b))
     return tuple(out)
 
 
-def _linear_network_loss(net: LinearNetwork, params: tuple[sympy.Symbol, ...]) -> sympy.Expr:
+def _linear_network_loss_poly(net: LinearNetwork, ring_gens: list[Any], domain: Any) -> Any:
+    """The loss of a linear network built directly in the polynomial ring (no expressions)."""
     o = net.offsets
-    mats = [sympy.Matrix(a, b, params[o[i]:o[i + 1]])
-            for i, (a, b) in enumerate(net.layer_shapes)]
+
+    def q(x: Fraction) -> Any:
+        return domain(x.numerator, x.denominator)
+
+    mats = []
+    for i, (a, b) in enumerate(net.layer_shapes):
+        flat = ring_gens[o[i]:o[i + 1]]
+        mats.append([[flat[r * b + c] for c in range(b)] for r in range(a)])
+
+    def matmul(A: list[list[Any]], B: list[list[Any]]) -> list[list[Any]]:
+        return [[sum((A[r][k] * B[k][c] for k in range(len(B))), A[0][0] * 0)
+                 for c in range(len(B[0]))] for r in range(len(A))]
+
     W = mats[0]
     for M in mats[1:]:
-        W = M * W
-    Sxx = sympy.Matrix([[_q(x) for x in r] for r in net.Sxx_exact])
-    Syx = sympy.Matrix([[_q(x) for x in r] for r in net.Syx_exact])
-    quad = sympy.Rational(1, 2) * (W * Sxx).multiply_elementwise(W)
-    lin = W.multiply_elementwise(Syx)
+        W = matmul(M, W)
+    Sxx = [[q(x) for x in r] for r in net.Sxx_exact]
+    Syx = [[q(x) for x in r] for r in net.Syx_exact]
+    d0, dN = net.widths[0], net.widths[-1]
+    zero = W[0][0] * 0
+    WS = [[sum((W[r][k] * Sxx[k][c] for k in range(d0)), zero) for c in range(d0)]
+          for r in range(dN)]
+    quad = sum((WS[r][c] * W[r][c] for r in range(dN) for c in range(d0)), zero)
+    lin = sum((W[r][c] * Syx[r][c] for r in range(dN) for c in range(d0)), zero)
     tr = getattr(net, "trace_Syy_exact", None)
     if tr is not None:
-        const = _q(tr) / 2
+        const = q(tr) / 2
     elif net.Sxx_is_definite:
-        Ws = Syx * Sxx.inv()
-        const = sympy.Rational(1, 2) * sum((Ws * Sxx).multiply_elementwise(Ws))
+        S = sympy.Matrix([[_q(x) for x in r] for r in net.Sxx_exact])
+        Y = sympy.Matrix([[_q(x) for x in r] for r in net.Syx_exact])
+        Ws = Y * S.inv()
+        c = sympy.Rational(1, 2) * sum((Ws * S).multiply_elementwise(Ws))
+        const = domain(int(c.p), int(c.q))
     else:
-        const = sympy.Integer(0)
-    return sympy.Add(*quad, *[-t for t in lin], const)  # type: ignore[no-any-return]
+        const = domain(0)
+    return quad / 2 - lin + const
 
 
 class Derivation:
@@ -77,17 +96,17 @@ class Derivation:
     eta : sympy.Symbol
         The step-size symbol :math:`\eta` (positive).
     loss : sympy.Expr
-        :math:`L(\theta)`.
+        :math:`L(\theta)` (built lazily for linear networks, whose derivations work on
+        sparse polynomials).
     """
 
     def __init__(self, model: LinearNetwork | LossModel) -> None:
         if isinstance(model, LinearNetwork):
             self.params = linear_network_symbols(model)
-            self.loss = _linear_network_loss(model, self.params)
             self.polynomial = True
         elif isinstance(model, LossModel):
             self.params = model.params
-            self.loss = model.loss
+            self.__dict__["loss"] = model.loss
             self.polynomial = model.is_polynomial
         else:
             raise InvalidParameterError(
@@ -103,14 +122,28 @@ class Derivation:
         from sympy.polys.rings import ring
 
         R, *gens = ring([str(p) for p in self.params], QQ)
-        poly = R.from_expr(self.loss.subs({p: sympy.Symbol(str(p)) for p in self.params}))
+        if isinstance(self.model, LinearNetwork):
+            poly = _linear_network_loss_poly(self.model, gens, QQ)
+        else:
+            poly = R.from_expr(self.loss.subs({p: sympy.Symbol(str(p)) for p in self.params}))
         return R, gens, poly
+
+    @cached_property
+    def loss(self) -> sympy.Expr:
+        r""":math:`L(\theta)` as a sympy expression."""
+        return self._to_expr(self._ring[2])
+
+    @property
+    def loss_poly(self) -> Any:
+        """The loss as a sparse polynomial over Q (polynomial models only)."""
+        self._require_polynomial("loss_poly")
+        return self._ring[2]
 
     @cached_property
     def gradient_polys(self) -> tuple[Any, ...]:
         """Gradient entries as sparse polynomials over Q (polynomial models only)."""
         self._require_polynomial("gradient_polys")
-        R, gens, L = self._ring
+        _, gens, L = self._ring
         return tuple(L.diff(g) for g in gens)
 
     @cached_property

@@ -302,7 +302,8 @@ class LinearNetwork:
             If :math:`\Sigma_{xx}` is singular (then W* is not defined).
         """
         self._require_definite()
-        return np.linalg.solve(self.Sxx.T, self.Syx.T).T
+        out: NDArray[np.float64] = np.linalg.solve(self.Sxx.T, self.Syx.T).T
+        return out
 
     @property
     def target(self) -> float:
@@ -359,7 +360,7 @@ class LinearNetwork:
 
     # -- parameter vectors ---------------------------------------------------------------------
     def unflatten(self, theta: NDArray[Any]) -> list[NDArray[Any]]:
-        """Split parameters of shape (..., P) into the layers W_1..W_N of shape (..., d_i, d_{i-1})."""
+        """Split parameters (..., P) into the layers W_1..W_N of shape (..., d_i, d_{i-1})."""
         theta = np.asarray(theta)
         if theta.shape[-1] != self.n_params:
             raise InvalidParameterError(
