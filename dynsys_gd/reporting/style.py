@@ -127,12 +127,27 @@ def style_context(extra: Mapping[str, Any] | None = None) -> Iterator[None]:
 
 
 def new_figure(nrows: int = 1, ncols: int = 1, *, width: float | None = None,
-               height: float | None = None, **subplot_kw: Any) -> tuple[Figure, Any]:
+               height: float | None = None, sharex: bool = False,
+               height_ratios: Sequence[float] | None = None,
+               **subplot_kw: Any) -> tuple[Figure, Any]:
     """A styled figure with a grid of axes and constrained layout (nothing clipped).
 
     The figure is created with :class:`matplotlib.figure.Figure` directly (not ``pyplot``), so it
     is never registered with a GUI backend and needs no ``plt.close``.  In notebooks it still
     displays as the cell's value.
+
+    Parameters
+    ----------
+    nrows, ncols
+        Grid of axes.
+    width, height
+        Figure size in inches (default scales :data:`STYLE` ``figure.figsize`` with the grid).
+    sharex
+        Share the x axis between the axes.
+    height_ratios
+        Relative heights of the rows.
+    **subplot_kw
+        Passed to every axes (e.g. ``projection``).
 
     Returns
     -------
@@ -145,7 +160,8 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, width: float | None = None,
                                                                                   height)
     with style_context():
         fig = Figure(figsize=(w, h), layout="constrained")
-        axes = fig.subplots(nrows, ncols, squeeze=True, subplot_kw=subplot_kw or None)
+        axes = fig.subplots(nrows, ncols, squeeze=True, sharex=sharex,
+                            height_ratios=height_ratios, subplot_kw=subplot_kw or None)
     return fig, axes
 
 
