@@ -53,6 +53,8 @@ from .style import (
 
 __all__ = [
     "dg_eigenvalues",
+    "normal_spectrum",
+    "rebalancing_curve",
     "plot_basin_slice",
     "plot_convergent_fraction",
     "plot_dg_spectrum",
@@ -530,6 +532,56 @@ def plot_sharpness_along_manifold(
             ax.set_title(title)
         ax.legend(loc="best")
     return fig
+
+
+def rebalancing_curve(net: Any, theta: ArrayLike, ts: ArrayLike) -> NDArray[np.float64]:
+    r"""Points :math:`	heta(t) = (e^{t} W_1, e^{-t} W_2, W_3, \dots, W_N)` of a linear network.
+
+    The product :math:`W_N \cdots W_1` does not depend on :math:`t`, so when :math:`	heta` is
+    a global minimum the whole curve lies in the minima manifold M (C2) and leaves every
+    compact set as :math:`|t| 	o \infty` — along it the sharpness grows without bound (C4).
+
+    Parameters
+    ----------
+    net
+        A :class:`~dynsys_gd.LinearNetwork` with depth :math:`\ge 2`.
+    theta
+        Parameter vector of length ``net.n_params``.
+    ts
+        Curve parameters.
+
+    Returns
+    -------
+    ndarray, shape (len(ts), P)
+    """
+    from .._validation import check_int
+
+    check_int("net.depth", net.depth, minimum=2)
+    th = np.asarray(theta, dtype=np.float64)
+    if th.shape != (net.n_params,):
+        raise InvalidParameterError(f"theta must have shape ({net.n_params},); got {th.shape}")
+    t = _vector("ts", ts)
+    o = net.offsets
+    out = np.repeat(th[None, :], t.shape[0], axis=0)
+    out[:, o[0]:o[1]] *= np.exp(t)[:, None]
+    out[:, o[1]:o[2]] *= np.exp(-t)[:, None]
+    return out
+
+
+def normal_spectrum(net: Any, thetas: ArrayLike) -> NDArray[np.float64]:
+    r"""The :math:`\operatorname{rank} J` largest Hessian eigenvalues at points of M (C3).
+
+    On M, :math:`H = J^	op(\Sigma_{xx}\otimes I)J`; its non-zero eigenvalues (normal
+    directions) number :math:`d_N d_0` when :math:`J` is onto, the rest are the zeros of the
+    tangent space.  Returned in ascending order per row, shape ``(B, d_N d_0)``.
+    """
+    from ..numeric.kernels import numeric_model
+
+    th = np.atleast_2d(np.asarray(thetas, dtype=np.float64))
+    H = numeric_model(net).hessian(th)
+    ev = np.linalg.eigvalsh(H)
+    k = min(net.widths[0] * net.widths[-1], ev.shape[-1])
+    return np.asarray(ev[:, -k:], dtype=np.float64)
 
 
 # ----------------------------------------------------------------------------------------------
