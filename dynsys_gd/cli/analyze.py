@@ -244,8 +244,11 @@ def save(fig: Any, outdir: Path, stem: str, written: list[Path]) -> None:
 # ----------------------------------------------------------------------------------------------
 def figure_sharpness(net: Any, lr: float, eta_star: float, theta0: np.ndarray) -> Any:
     """Sharpness along the rebalancing curve of M through the flattest minimum."""
-    from ..reporting.figures import normal_spectrum, plot_sharpness_along_manifold, \
-        rebalancing_curve
+    from ..reporting.figures import (
+        normal_spectrum,
+        plot_sharpness_along_manifold,
+        rebalancing_curve,
+    )
 
     ts = np.linspace(-1.5, 1.5, 161)
     ev = normal_spectrum(net, rebalancing_curve(net, theta0, ts))
@@ -278,7 +281,7 @@ def slice_directions(net: Any, theta0: np.ndarray) -> tuple[np.ndarray, np.ndarr
     u = (pts[1] - pts[0]) / (2 * h)
     u = u / np.linalg.norm(u)
     H = numeric_model(net).hessian(theta0[None, :])[0]
-    w, V = np.linalg.eigh(H)
+    _w, V = np.linalg.eigh(H)
     v = V[:, -1]
     v = v - (v @ u) * u
     return u, v / np.linalg.norm(v)

@@ -54,12 +54,12 @@ from .style import (
 __all__ = [
     "dg_eigenvalues",
     "normal_spectrum",
-    "rebalancing_curve",
     "plot_basin_slice",
     "plot_convergent_fraction",
     "plot_dg_spectrum",
     "plot_gradient_norm_transition",
     "plot_sharpness_along_manifold",
+    "rebalancing_curve",
     "save_figure",
 ]
 

@@ -80,7 +80,7 @@ def test_outcome_legend_handles_only_present() -> None:
 
 
 def test_mark_critical_lr_draws_dashed_line_with_label() -> None:
-    fig, ax = S.new_figure()
+    _fig, ax = S.new_figure()
     line = S.mark_critical_lr(ax, 0.25)
     assert _has_vline_at(ax, 0.25)
     assert line.get_linestyle() == "--"
@@ -148,8 +148,9 @@ def test_convergent_fraction_accepts_sweep_like_object(sweep_arrays) -> None:
             self.counts = {"converged": int(100 * f), "diverged": 100 - int(100 * f)}
 
     class Sweep:
-        estimates = [Est(*t) for t in zip(lrs, fr, lo, hi, strict=True)]
-        eta_star = 1.0
+        def __init__(self) -> None:
+            self.estimates = [Est(*t) for t in zip(lrs, fr, lo, hi, strict=True)]
+            self.eta_star = 1.0
 
     fig = F.plot_convergent_fraction(Sweep(), relative=True)
     ax = fig.axes[0]
