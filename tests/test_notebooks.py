@@ -3,7 +3,8 @@
 Each ``notebooks/*.py`` — also the ones added later (07_*, 08_*, ...) — is converted with
 jupytext and executed with nbclient on the ``python3`` kernel, with ``DYNSYS_GD_FAST=1`` in the
 kernel's environment so every notebook picks its small settings.  Any cell error fails the test
-(``nbclient`` raises ``CellExecutionError`` with the failing cell and traceback).
+(``nbclient`` raises ``CellExecutionError`` with the failing cell and traceback).  The kernel
+uses the inline matplotlib backend, so every figure a notebook shows is really rendered.
 """
 
 from __future__ import annotations
@@ -44,9 +45,10 @@ def test_notebook_executes(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     jupytext = pytest.importorskip("jupytext")
     nbclient = pytest.importorskip("nbclient")
 
-    # The kernel inherits this process's environment.
+    # The kernel inherits this process's environment.  MPLBACKEND is removed so the kernel uses
+    # its inline backend: figures are rendered to PNG outputs (mathtext or layout errors fail).
     monkeypatch.setenv("DYNSYS_GD_FAST", "1")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.delenv("MPLBACKEND", raising=False)
     monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     nb = jupytext.read(path, fmt="py:percent")
     client = nbclient.NotebookClient(

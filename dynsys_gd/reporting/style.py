@@ -110,10 +110,31 @@ STYLE: dict[str, Any] = {
 _FORMATS = ("png", "pdf", "svg")
 
 
-def apply_style() -> None:
-    """Apply :data:`STYLE` to the global matplotlib rcParams (for notebooks)."""
+def apply_style(*, notebook_display: bool = True) -> None:
+    """Apply :data:`STYLE` to the global matplotlib rcParams (for notebooks).
+
+    Inside IPython / Jupyter (and with ``notebook_display``) it also registers a PNG display
+    formatter for :class:`~matplotlib.figure.Figure`, so the figures returned by the plotting
+    functions (created without ``pyplot``) show as images when they are a cell's value.
+    """
     params: Any = STYLE
     mpl.rcParams.update(params)
+    if notebook_display:
+        _register_ipython_display()
+
+
+def _register_ipython_display() -> None:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython not installed
+        return
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return
+    from IPython.core.pylabtools import print_figure
+
+    fmt = shell.display_formatter.formatters["image/png"]
+    fmt.for_type(Figure, lambda fig: print_figure(fig, "png", bbox_inches="tight"))
 
 
 @contextlib.contextmanager
