@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -75,25 +76,34 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
-def learning_rates(args: argparse.Namespace, eta_star: float) -> np.ndarray:
-    """The grid of learning rates chosen by the options (validated, sorted, unique)."""
-    scale = eta_star if args.relative else 1.0
+def learning_rates(args: argparse.Namespace, eta_star: Callable[[], float]) -> np.ndarray:
+    r"""The grid of learning rates chosen by the options (validated, sorted, unique).
+
+    ``eta_star`` is called only when the grid needs :math:`\eta^*` (defaults, ``--relative``),
+    after every option has been validated.
+    """
     if args.lrs is not None:
         if args.lr_min is not None or args.lr_max is not None:
             raise InvalidParameterError("lrs must not be combined with --lr-min/--lr-max; got "
                                         "both")
-        vals = [check_positive_float("lrs", v) * scale for v in args.lrs]
-    else:
-        num = check_int("num", args.num, minimum=1, maximum=10_000)
-        lo = (0.8 * eta_star if args.lr_min is None
-              else check_positive_float("lr_min", args.lr_min) * scale)
-        hi = (1.2 * eta_star if args.lr_max is None
-              else check_positive_float("lr_max", args.lr_max) * scale)
-        if num > 1 and not lo < hi:
-            raise InvalidParameterError(f"lr_min must be < lr_max; got lr_min={lo:g}, "
-                                        f"lr_max={hi:g}")
-        vals = list(np.linspace(lo, hi, num)) if num > 1 else [lo]
-    return np.unique(np.asarray(vals, dtype=np.float64))
+        vals = np.array([check_positive_float("lrs", v) for v in args.lrs])
+        return np.unique(vals * (eta_star() if args.relative else 1.0))
+    num = check_int("num", args.num, minimum=1, maximum=10_000)
+    lo = None if args.lr_min is None else check_positive_float("lr_min", args.lr_min)
+    hi = None if args.lr_max is None else check_positive_float("lr_max", args.lr_max)
+    if num > 1 and lo is not None and hi is not None and not lo < hi:
+        raise InvalidParameterError(f"lr_min must be < lr_max; got lr_min={lo:g}, "
+                                    f"lr_max={hi:g}")
+    need = args.relative or lo is None or hi is None
+    e = eta_star() if need else 1.0
+    scale = e if args.relative else 1.0
+    lo = 0.8 * e if lo is None else lo * scale
+    hi = 1.2 * e if hi is None else hi * scale
+    if num > 1 and not lo < hi:
+        raise InvalidParameterError(f"lr_min must be < lr_max; got lr_min={lo:g}, "
+                                    f"lr_max={hi:g}")
+    vals = np.linspace(lo, hi, num) if num > 1 else np.array([lo])
+    return np.unique(vals)
 
 
 def _make_executor(args: argparse.Namespace) -> Any:
@@ -130,11 +140,19 @@ def run(args: argparse.Namespace) -> int:
 
     n_samples = check_int("samples", args.samples, minimum=1)
     seed = check_seed("seed", args.seed)
+    check_int("workers", args.workers, minimum=1, maximum=1024)
     net = build_network(args)
     out = prepare_output_file(args.out, "--out")
+    cache: dict[str, float] = {}
+
+    def eta() -> float:
+        if "eta" not in cache:
+            cache["eta"] = critical_lr_of(net)
+        return cache["eta"]
+
+    lrs = learning_rates(args, eta)
     outdir = prepare_output_dir(args.figures, "--figures")
-    eta_star = critical_lr_of(net)
-    lrs = learning_rates(args, eta_star)
+    eta_star = eta()
     quiet = args.quiet or args.json
     t0 = time.perf_counter()
     executor = _make_executor(args)
