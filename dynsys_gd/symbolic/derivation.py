@@ -233,24 +233,57 @@ class Derivation:
             cache[key] = sympy.expand(d) if self.polynomial else sympy.simplify(d)
         return cache[key]  # type: ignore[no-any-return]
 
+    @cached_property
+    def _hessian_terms(self) -> tuple[list[tuple[int, ...]], list[list[tuple[int, Any]]]]:
+        """Upper-triangle Hessian entries as (monomial index, flint.fmpq coefficient) lists over
+        one shared table of monomials, so an exact evaluation computes each monomial once."""
+        import flint
+
+        Hp = self.hessian_polys
+        P = self.n_params
+        index: dict[tuple[int, ...], int] = {}
+        entries: list[list[tuple[int, Any]]] = []
+        for i in range(P):
+            for j in range(i, P):
+                entries.append([(index.setdefault(tuple(m), len(index)),
+                                 flint.fmpq(int(c.numerator), int(c.denominator)))
+                                for m, c in Hp[i][j].terms()])
+        return list(index), entries
+
     def hessian_at_rational(self, point: Any) -> Any:
         """Exact Hessian at a rational point as a ``flint.fmpq_mat`` (polynomial models)."""
         import flint
 
         self._require_polynomial("hessian_at_rational")
-        vals = _exact_point(point, self.n_params)
-        Hp = self.hessian_polys
-        P = self.n_params
-        from sympy.polys.domains import QQ
+        vals = [flint.fmpq(v.numerator, v.denominator)
+                for v in _exact_point(point, self.n_params)]
+        monomials, entries = self._hessian_terms
+        one = flint.fmpq(1)
+        powers: dict[tuple[int, int], Any] = {}
 
-        qvals = [QQ(v.numerator, v.denominator) for v in vals]
-        ent = {}
+        def power(k: int, e: int) -> Any:
+            if (k, e) not in powers:
+                powers[(k, e)] = vals[k] ** e
+            return powers[(k, e)]
+
+        mono_vals = []
+        for m in monomials:
+            v = one
+            for k, e in enumerate(m):
+                if e:
+                    v = v * power(k, e)
+            mono_vals.append(v)
+        P = self.n_params
+        M = flint.fmpq_mat(P, P)
+        it = iter(entries)
         for i in range(P):
             for j in range(i, P):
-                v = Hp[i][j](*qvals) if P > 1 else Hp[i][j](qvals[0])
-                ent[(i, j)] = flint.fmpq(int(v.numerator), int(v.denominator))
-        return flint.fmpq_mat(P, P, [ent[(min(i, j), max(i, j))] for i in range(P)
-                                     for j in range(P)])
+                acc = flint.fmpq(0)
+                for m_idx, c in next(it):
+                    acc += c * mono_vals[m_idx]
+                M[i, j] = acc
+                M[j, i] = acc
+        return M
 
     def det_dg_at(self, point: Any, lr: Any) -> Fraction:
         r"""Exact :math:`\det DG_\eta(\theta)` at a rational point θ and rational η.
