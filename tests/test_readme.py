@@ -1,0 +1,28 @@
+"""README contract: it opens with the two commands, and .ci/run runs the second one."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _opening_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    m = re.search(r"```bash\n(.*?)```", text, flags=re.S)
+    assert m is not None, "README.md must open with a ```bash block"
+    assert text.index("```bash") < text.index("\n## "), "the commands come before any section"
+    return [line for line in m.group(1).splitlines() if line.strip()]
+
+
+def test_readme_opens_with_exactly_two_commands():
+    cmds = _opening_commands()
+    assert len(cmds) == 2
+    assert "pip install" in cmds[0] and "dynsys-gd" in cmds[0]
+    assert "pip install" in cmds[1] and "pytest" in cmds[1]
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert _opening_commands()[1] in [line.strip() for line in ci]
