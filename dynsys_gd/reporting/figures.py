@@ -624,11 +624,11 @@ def plot_dg_spectrum(
         raise InvalidParameterError("lr must be given when hessian=True (DG = I - lr H)")
     markers = ["o", "s", "^", "D", "v", "P", "X"]
     with style_context():
-        fig, ax = _target(ax, width=5.2, height=4.6)
+        fig, ax = _target(ax, width=7.0, height=3.8)
         t = np.linspace(0.0, 2.0 * np.pi, 400)
         ax.plot(np.cos(t), np.sin(t), color=COLORS["reference"], linewidth=1.0,
                 label="unit circle")
-        rmax = 1.0
+        xmin, xmax, ymax = -1.0, 1.0, 1.0
         n_out = 0
         for i, (label, vals) in enumerate(groups.items()):
             z = np.asarray(vals).astype(np.complex128).ravel()
@@ -637,7 +637,10 @@ def plot_dg_spectrum(
                 z = 1.0 - check_positive_float("lr", lr) * z
             outside = np.abs(z) > 1.0 + 1e-12
             n_out += int(outside.sum())
-            rmax = max(rmax, float(np.max(np.abs(z))) if z.size else 1.0)
+            if z.size:
+                xmin = min(xmin, float(z.real.min()))
+                xmax = max(xmax, float(z.real.max()))
+                ymax = max(ymax, float(np.abs(z.imag).max()))
             color = f"C{i % 7}"
             ax.plot(z.real[~outside], z.imag[~outside], linestyle="none",
                     marker=markers[i % len(markers)], color=color, alpha=0.85,
@@ -651,9 +654,11 @@ def plot_dg_spectrum(
             ax.plot([], [], linestyle="none", marker="o", markerfacecolor="none",
                     markeredgecolor=COLORS["critical"], markersize=9,
                     label=r"$|z| > 1$: unstable direction")
-        lim = 1.15 * rmax
-        ax.set_xlim(-lim, lim)
-        ax.set_ylim(-lim, lim)
+        lo_x = min(-1.25, 1.1 * xmin)
+        hi_x = max(1.25, 1.1 * xmax)
+        lim_y = max(1.25, 1.15 * ymax)
+        ax.set_xlim(lo_x, hi_x)
+        ax.set_ylim(-lim_y, lim_y)
         ax.set_aspect("equal")
         ax.axhline(0, color=COLORS["reference"], linewidth=0.5)
         ax.axvline(0, color=COLORS["reference"], linewidth=0.5)
