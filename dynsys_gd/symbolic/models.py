@@ -302,7 +302,7 @@ class LinearNetwork:
             If :math:`\Sigma_{xx}` is singular (then W* is not defined).
         """
         self._require_definite()
-        out: NDArray[np.float64] = np.linalg.solve(self.Sxx.T, self.Syx.T).T
+        out = np.asarray(np.linalg.solve(self.Sxx.T, self.Syx.T).T, dtype=np.float64)
         return out
 
     @property
