@@ -6,7 +6,8 @@ The sharpness :math:`\lambda_{\max}(H(\theta))` decides linear stability of a mi
 with :math:`\lambda_{\max}(H) \le 2/\eta`; §5: the transition of non-linear networks is compared
 with :math:`2/\lambda_{\max}` of the flattest minimum found.
 
-Two routines, both needing only ``model.hvp`` (any :class:`~dynsys_gd.numeric.kernels.NumericModel`):
+Two routines, both needing only ``model.hvp`` (any
+:class:`~dynsys_gd.numeric.kernels.NumericModel`):
 
 * :func:`sharpness` — one point, implicitly restarted Lanczos
   (``scipy.sparse.linalg.eigsh`` on a ``LinearOperator``), to near machine precision.

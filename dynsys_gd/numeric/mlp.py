@@ -177,7 +177,8 @@ class MLP:
         return arr, single
 
     def unflatten(self, theta: Any) -> list[tuple[Array, Array | None]]:
-        """Split ``theta`` (B, P) into per-layer ``(W_i (B, d_i, d_{i-1}), b_i (B, d_i) or None)``."""
+        """Split ``theta`` (B, P) into per-layer ``(W_i, b_i)``: (B, d_i, d_{i-1}) and (B, d_i)
+        (``None`` without biases)."""
         th, _ = self._as_input(theta)
         out: list[tuple[Array, Array | None]] = []
         for (dout, din), ws, bs in zip(self.layer_shapes, self._w_slices, self._b_slices,
