@@ -1,0 +1,283 @@
+r"""Minimal sharpness over the minima manifold and the critical learning rate (MATH.md C4, C5).
+
+:math:`S_{\min} = \min_{\theta\in M}\lambda_{\max}(H(\theta))` is attained (C4, properness) and
+the critical learning rate is :math:`\eta^* = 2/S_{\min}` (C5).  On M,
+:math:`H = J^\top(I\otimes\Sigma_{xx})J`, whose non-zero spectrum equals that of the
+:math:`d_N d_0 \times d_N d_0` matrix :math:`(I\otimes\Sigma_{xx})^{1/2}JJ^\top
+(I\otimes\Sigma_{xx})^{1/2}`.
+
+Closed forms (C5):
+
+* depth 1: :math:`M = \{W^*\}`, :math:`H = I\otimes\Sigma_{xx}`, :math:`S_{\min} =
+  \lambda_{\max}(\Sigma_{xx})`;
+* scalar with data: :math:`S_{\min} = \sigma_{xx} N |w^*|^{2-2/N}` at
+  :math:`|w_i| = |w^*|^{1/N}` (AM–GM);
+* :math:`\Sigma_{xx} = cI`: :math:`S_{\min} = c N \sigma_1(W^*)^{2-2/N}` at balanced minima;
+* general :math:`\Sigma_{xx}`: numerical minimisation of :math:`\lambda_{\max}(H)` over M,
+  parametrised by the symmetry :math:`W_i \to e^{S_i}W_i`, :math:`W_{i+1}\to W_{i+1}e^{-S_i}`
+  (:math:`S_i` symmetric: orthogonal factors of the polar decomposition are isometries that do
+  not change the spectrum) of the balanced minimum.  Nelder–Mead from the balanced point and
+  from random points of M (the objective is not smooth where the top eigenvalue is multiple),
+  then a bundle-free polish: Nelder–Mead restarted at the best point with a shrinking simplex.
+  The result is checked against the bracket
+  :math:`\lambda_{\min}(\Sigma_{xx})N\sigma_1^{2-2/N} \le S_{\min} \le
+  \lambda_{\max}(\Sigma_{xx})N\sigma_1^{2-2/N}`.
+
+Results are cached on the network (``net._cache``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._results import ResultMixin, jsonable
+from ..errors import InvalidParameterError
+from ..symbolic.models import LinearNetwork
+from .fixed_points import balanced_minimum
+from .kernels import numeric_model
+
+__all__ = [
+    "FlattestMinimum",
+    "critical_lr",
+    "flattest_minimum",
+    "min_sharpness",
+    "sharpness",
+    "sharpness_bracket",
+]
+
+_CACHE_KEY = "flattest_minimum"
+
+
+@dataclass(frozen=True, repr=False)
+class FlattestMinimum(ResultMixin):
+    r"""A flattest global minimum of a linear network (C5).
+
+    Attributes
+    ----------
+    point : ndarray (P,)
+        A point of M where :math:`\lambda_{\max}(H) = S_{\min}`.
+    sharpness : float
+        :math:`S_{\min}`.
+    method : str
+        "closed form (AM–GM)", "closed form (whitened)", "closed form (depth 1)" or
+        "numerical minimisation over M".
+    bracket : tuple of float
+        The C5 bracket :math:`(\lambda_{\min}(\Sigma_{xx}), \lambda_{\max}(\Sigma_{xx}))
+        \cdot N\sigma_1^{2-2/N}`.
+    relative_gap : float
+        :math:`(\lambda_{\max}(H(\text{point})) - S_{\min})/S_{\min}` for closed forms (the
+        numerical check of the formula at the point), and the spread of the restarts of the
+        numerical minimisation otherwise.
+    """
+
+    point: NDArray[np.float64]
+    sharpness: float
+    method: str
+    bracket: tuple[float, float]
+    relative_gap: float
+
+    @property
+    def critical_lr(self) -> float:
+        return 2.0 / self.sharpness
+
+    @property
+    def eta_star(self) -> float:
+        return 2.0 / self.sharpness
+
+    def __repr__(self) -> str:
+        return (f"FlattestMinimum(sharpness={self.sharpness:.10g}, eta*={self.eta_star:.10g}, "
+                f"method={self.method!r})")
+
+    def summary(self) -> str:
+        return "\n".join([
+            f"S_min (flattest minimum) : {self.sharpness:.10g}",
+            f"eta* = 2 / S_min         : {self.eta_star:.10g}",
+            f"method                   : {self.method}",
+            f"C5 bracket               : [{self.bracket[0]:.10g}, {self.bracket[1]:.10g}]",
+            f"relative gap             : {self.relative_gap:.2e}",
+        ])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "point": jsonable(self.point),
+            "sharpness": jsonable(self.sharpness),
+            "eta_star": jsonable(self.eta_star),
+            "method": self.method,
+            "bracket": jsonable(self.bracket),
+            "relative_gap": jsonable(self.relative_gap),
+        }
+
+
+def _check_net(net: Any) -> LinearNetwork:
+    if not isinstance(net, LinearNetwork):
+        raise InvalidParameterError(
+            f"net must be a LinearNetwork; got {type(net).__name__} ({net!r:.60})")
+    net.require_manifold()
+    return net
+
+
+def sharpness(net: LinearNetwork, theta: Any) -> NDArray[np.float64]:
+    r""":math:`\lambda_{\max}(H(\theta))` for a batch of parameters (shape (B,) or scalar)."""
+    m = numeric_model(net)
+    th = np.asarray(theta, dtype=np.float64)
+    single = th.ndim == 1
+    H = m.hessian(th[None] if single else th)
+    lam = np.linalg.eigvalsh(0.5 * (H + np.swapaxes(H, 1, 2)))[:, -1]
+    return lam[0] if single else lam
+
+
+def sharpness_bracket(net: LinearNetwork) -> tuple[float, float]:
+    r"""The C5 bracket :math:`\lambda_{\min/\max}(\Sigma_{xx})\,N\sigma_1(W^*)^{2-2/N}`."""
+    net = _check_net(net)
+    N = net.depth
+    s1 = float(np.linalg.svd(net.W_star, compute_uv=False)[0])
+    ev = np.linalg.eigvalsh(net.Sxx)
+    base = N * s1 ** (2.0 - 2.0 / N)
+    return float(ev[0] * base), float(ev[-1] * base)
+
+
+def _is_scaled_identity(net: LinearNetwork) -> bool:
+    S = net.Sxx_exact
+    c = S[0][0]
+    return all(S[i][j] == (c if i == j else Fraction(0))
+               for i in range(len(S)) for j in range(len(S)))
+
+
+def _symmetric_from_vector(z: NDArray[np.float64], h: int) -> NDArray[np.float64]:
+    S = np.zeros((h, h))
+    iu = np.triu_indices(h)
+    S[iu] = z
+    return S + np.triu(S, 1).T
+
+
+class _OrbitParametrisation:
+    r"""θ(z): the balanced minimum moved by :math:`G_i = \exp(S_i)`, :math:`S_i` symmetric."""
+
+    def __init__(self, net: LinearNetwork) -> None:
+        self.net = net
+        self.base = net.unflatten(balanced_minimum(net))
+        self.hidden = net.widths[1:-1]
+        self.sizes = [h * (h + 1) // 2 for h in self.hidden]
+        self.dim = int(sum(self.sizes))
+
+    def __call__(self, z: NDArray[np.float64]) -> NDArray[np.float64]:
+        from scipy.linalg import expm
+
+        layers = [L.copy() for L in self.base]
+        pos = 0
+        for i, (h, k) in enumerate(zip(self.hidden, self.sizes, strict=True)):
+            S = _symmetric_from_vector(z[pos:pos + k], h)
+            pos += k
+            layers[i] = expm(S) @ layers[i]
+            layers[i + 1] = layers[i + 1] @ expm(-S)
+        return np.asarray(self.net.flatten(layers), dtype=np.float64)
+
+
+def _numerical_flattest(net: LinearNetwork, *, restarts: int = 4, seed: int = 0
+                        ) -> tuple[NDArray[np.float64], float, float]:
+    from scipy.optimize import minimize
+
+    par = _OrbitParametrisation(net)
+    m = numeric_model(net)
+    Ssqrt_needed = net.Sxx
+
+    def f(z: NDArray[np.float64]) -> float:
+        th = par(z)
+        # on M the Hessian equals the Gauss-Newton matrix J^T (I ⊗ Sxx) J
+        G = m.gauss_newton(th)  # type: ignore[attr-defined]
+        return float(np.linalg.eigvalsh(0.5 * (G + G.T))[-1])
+
+    del Ssqrt_needed
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    starts = [np.zeros(par.dim)] + [rng.normal(scale=0.3, size=par.dim)
+                                    for _ in range(restarts - 1)]
+    results: list[tuple[float, NDArray[np.float64]]] = []
+    for z0 in starts:
+        z, val = z0, f(z0)
+        step = 0.2
+        for _ in range(6):
+            simplex = np.vstack([z] + [z + step * e for e in np.eye(par.dim)])
+            res = minimize(f, z, method="Nelder-Mead",
+                           options={"initial_simplex": simplex, "xatol": 1e-12,
+                                    "fatol": 1e-15, "maxfev": 4000 * max(par.dim, 1),
+                                    "adaptive": par.dim > 4})
+            improved = res.fun < val - 1e-15 * abs(val)
+            if res.fun <= val:
+                z, val = np.asarray(res.x), float(res.fun)
+            step *= 0.1
+            if not improved and step < 1e-6:
+                break
+        results.append((val, z))
+    results.sort(key=lambda t: t[0])
+    best_val, best_z = results[0]
+    vals = np.array([v for v, _ in results])
+    spread = float((np.median(vals) - best_val) / best_val)
+    return par(best_z), best_val, spread
+
+
+def flattest_minimum(net: LinearNetwork) -> FlattestMinimum:
+    r"""A flattest global minimum of a linear network and :math:`S_{\min}` (C4, C5).
+
+    Parameters
+    ----------
+    net : LinearNetwork
+        Must have a manifold of minima (:meth:`LinearNetwork.require_manifold`: target 0, a
+        rank-deficient W* or too narrow hidden layers raise InvalidParameterError).
+
+    Returns
+    -------
+    FlattestMinimum
+        Closed forms where known (depth 1, scalar AM–GM, :math:`\Sigma_{xx} = cI`), otherwise
+        numerical minimisation of :math:`\lambda_{\max}(H)` over M (see module docstring).
+        Cached on ``net``.
+    """
+    net = _check_net(net)
+    cache = net._cache  # type: ignore[attr-defined]
+    if _CACHE_KEY in cache:
+        return cache[_CACHE_KEY]  # type: ignore[no-any-return]
+    N = net.depth
+    bracket = sharpness_bracket(net)
+    s1 = float(np.linalg.svd(net.W_star, compute_uv=False)[0])
+    if N == 1:
+        point = balanced_minimum(net)
+        S = float(np.linalg.eigvalsh(net.Sxx)[-1])
+        method = "closed form (depth 1)"
+    elif net.is_scalar:
+        point = balanced_minimum(net)
+        S = float(net.Sxx[0, 0]) * N * abs(net.target) ** (2.0 - 2.0 / N)
+        method = "closed form (AM–GM)"
+    elif _is_scaled_identity(net):
+        point = balanced_minimum(net)
+        S = float(net.Sxx[0, 0]) * N * s1 ** (2.0 - 2.0 / N)
+        method = "closed form (whitened)"
+    else:
+        point, S, spread = _numerical_flattest(net)
+        method = "numerical minimisation over M"
+        lo, hi = bracket
+        if not (lo * (1 - 1e-9) <= S <= hi * (1 + 1e-9)):  # pragma: no cover - a bug if hit
+            raise InvalidParameterError(
+                f"numerical S_min = {S:.10g} falls outside the C5 bracket [{lo:.10g}, {hi:.10g}]")
+        result = FlattestMinimum(point, S, method, bracket, spread)
+        cache[_CACHE_KEY] = result
+        return result
+    gap = float(abs(sharpness(net, point) - S) / S)
+    result = FlattestMinimum(point, S, method, bracket, gap)
+    cache[_CACHE_KEY] = result
+    return result
+
+
+def min_sharpness(net: LinearNetwork) -> float:
+    r""":math:`S_{\min} = \min_{\theta\in M}\lambda_{\max}(H(\theta))` (C4, C5); see
+    :func:`flattest_minimum`."""
+    return flattest_minimum(net).sharpness
+
+
+def critical_lr(net: LinearNetwork) -> float:
+    r"""Critical learning rate :math:`\eta^* = 2/S_{\min}` (C5): above it every global minimum
+    is linearly unstable and GD converges from a null set of initialisations only (C6)."""
+    return 2.0 / min_sharpness(net)
