@@ -1,0 +1,470 @@
+r"""Resumable SQLite results store for long computations (learning-rate sweeps, grids).
+
+A :class:`ResultsStore` is one SQLite file (stdlib :mod:`sqlite3`, no server) holding
+
+* a ``meta`` table: a format marker (``format = "dynsys_gd.results"``), a format version, the
+  ``kind`` of computation and the canonical JSON of the configuration together with its SHA-256;
+* a ``tasks`` table: ``key -> JSON result`` and the time the task finished.
+
+Every finished task is committed in its own transaction at once (WAL journal,
+``synchronous=FULL``), so a run killed at any moment (even by ``SIGKILL``) loses at most the
+tasks that were still being computed; re-opening the store with the *same* configuration and
+skipping :meth:`ResultsStore.done_keys` resumes the computation.  Because every task draws its
+randomness from ``SeedSequence(seed).spawn(...)`` (DESIGN.md), a resumed run ends with exactly the
+results of an uninterrupted one, e.g. the converged fractions of claim C9 over a learning-rate
+grid.
+
+The store refuses, and never modifies,
+
+* a file written with a different configuration or kind (the message names both hashes and the
+  differing keys),
+* a foreign SQLite database (no format marker) or a file that is not SQLite at all (corrupt).
+
+Only the process that collects results writes to the store; workers return plain dicts.
+
+Examples
+--------
+>>> with ResultsStore("sweep.sqlite", {"depth": 2, "n_samples": 100}) as store:  # doctest: +SKIP
+...     for key in tasks:
+...         if key not in store:
+...             store.put(key, compute(key))
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import json
+import math
+import os
+import sqlite3
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from .._results import jsonable
+from .._validation import describe
+from ..errors import DynsysGDError, InvalidParameterError
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "MissingDependencyError", "ResultsStore",
+           "canonical_json"]
+
+FORMAT = "dynsys_gd.results"
+FORMAT_VERSION = 1
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_RESERVED = ("key", "finished")
+
+_SCHEMA = """
+CREATE TABLE meta (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+CREATE TABLE tasks (
+    key TEXT PRIMARY KEY NOT NULL,
+    result TEXT NOT NULL,
+    finished REAL NOT NULL
+);
+"""
+
+
+class MissingDependencyError(DynsysGDError, ImportError):
+    """An optional dependency (an extra such as ``[distributed]`` or pandas) is not installed."""
+
+
+def canonical_json(obj: Any) -> str:
+    r"""Canonical JSON text of ``obj``: :func:`~dynsys_gd._results.jsonable`, sorted keys,
+    no whitespace, no NaN literals.  Equal configurations give equal text (and SHA-256)."""
+    return json.dumps(jsonable(obj), sort_keys=True, separators=(",", ":"), allow_nan=False,
+                      ensure_ascii=True)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _check_path(name: str, path: Any) -> Path:
+    if not isinstance(path, str | os.PathLike) or (isinstance(path, str) and not path):
+        raise InvalidParameterError(f"{name} must be a non-empty str or os.PathLike file path; "
+                                    f"got {describe(path)}")
+    p = Path(path)
+    if p.exists() and p.is_dir():
+        raise InvalidParameterError(f"{name} must be a file path; got the directory {str(p)!r}")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise InvalidParameterError(f"{name} must be in an existing directory; "
+                                    f"{str(parent)!r} does not exist")
+    return p
+
+
+def _diff_keys(old: Any, new: Any, prefix: str = "") -> list[str]:
+    """Dotted keys where two JSON values differ (with both values), for error messages."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: list[str] = []
+        for k in sorted(set(old) | set(new)):
+            name = f"{prefix}{k}"
+            if k not in old:
+                out.append(f"{name} (not stored, given {describe(new[k])})")
+            elif k not in new:
+                out.append(f"{name} (stored {describe(old[k])}, not given)")
+            else:
+                out.extend(_diff_keys(old[k], new[k], name + "."))
+        return out
+    if old != new:
+        return [f"{prefix.rstrip('.') or '<config>'} (stored {describe(old)}, "
+                f"given {describe(new)})"]
+    return []
+
+
+class ResultsStore:
+    r"""Resumable SQLite store of per-task results under one fixed configuration.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The SQLite file.  Created (atomically: built under a temporary name, then linked into
+        place) if it does not exist or is empty; otherwise verified.
+    config : dict
+        Everything that determines the results (network, learning rates, ``n_samples``, seed,
+        init, iteration budget, ...).  Stored as canonical JSON with its SHA-256; re-opening with a
+        different configuration raises :class:`~dynsys_gd.errors.InvalidParameterError`.
+    kind : str, default "lr_sweep"
+        Name of the computation; must match too.
+
+    Raises
+    ------
+    InvalidParameterError
+        Bad arguments; a store from a different configuration/kind; a corrupt file or a foreign
+        SQLite database (the file is left untouched).
+
+    Notes
+    -----
+    Task results are JSON objects (``dict``); numpy values, enums and fractions are converted
+    with :func:`~dynsys_gd._results.jsonable` (non-finite floats become ``"nan"``/``"inf"``
+    strings).  Keys ``"key"`` and ``"finished"`` are reserved for :meth:`to_records`.
+    Writes are durable when :meth:`put` returns (WAL journal, ``synchronous=FULL``).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], config: Mapping[str, Any], *,
+                 kind: str = "lr_sweep") -> None:
+        p = _check_path("path", path)
+        if not isinstance(config, Mapping):
+            raise InvalidParameterError(f"config must be a dict; got {describe(config)}")
+        if not isinstance(kind, str) or not kind:
+            raise InvalidParameterError(f"kind must be a non-empty str; got {describe(kind)}")
+        try:
+            text = canonical_json(dict(config))
+        except (TypeError, ValueError) as exc:
+            raise InvalidParameterError(f"config must be JSON-serialisable; got "
+                                        f"{describe(config)} ({exc})") from None
+        self._path = p
+        self._kind = kind
+        self._config_json = text
+        self._config: dict[str, Any] = json.loads(text)
+        self._sha = _sha256(text)
+        self._conn: sqlite3.Connection | None = None
+        if not p.exists() or p.stat().st_size == 0:
+            self._create()
+        self._conn = self._open_verified()
+
+    # ------------------------------------------------------------------ opening
+    def _create(self) -> None:
+        """Build the schema in a temporary file in the same directory and link it into place,
+        so a half-created store is never visible under ``path``."""
+        parent = self._path.parent if str(self._path.parent) else Path(".")
+        fd, tmp = tempfile.mkstemp(prefix=f".{self._path.name}.", suffix=".tmp", dir=parent)
+        os.close(fd)
+        try:
+            conn = sqlite3.connect(tmp, isolation_level=None)
+            try:
+                conn.execute("PRAGMA journal_mode=DELETE")
+                conn.execute("BEGIN")
+                for stmt in _SCHEMA.strip().split(";"):
+                    if stmt.strip():
+                        conn.execute(stmt)
+                meta = {"format": FORMAT, "version": str(FORMAT_VERSION), "kind": self._kind,
+                        "config": self._config_json, "config_sha256": self._sha,
+                        "created": datetime.now(UTC).isoformat(timespec="seconds")}
+                conn.executemany("INSERT INTO meta(name, value) VALUES (?, ?)", meta.items())
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+            if self._path.exists() and self._path.stat().st_size == 0:
+                self._path.unlink()  # an empty file is an empty database: replace it
+            try:
+                os.link(tmp, self._path)
+            except FileExistsError:
+                pass  # another process created it first: verify theirs
+            except OSError:
+                # file systems without hard links: fall back to an exclusive create + rename
+                if not self._path.exists():
+                    os.replace(tmp, self._path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+    def _refuse(self, why: str) -> InvalidParameterError:
+        return InvalidParameterError(
+            f"path {str(self._path)!r} is not a usable dynsys_gd results store: {why}; "
+            "refusing to open it (the file was not modified)")
+
+    def _open_verified(self) -> sqlite3.Connection:
+        p = self._path
+        try:
+            with open(p, "rb") as f:
+                head = f.read(len(_SQLITE_MAGIC))
+        except OSError as exc:
+            raise self._refuse(f"cannot be read ({exc})") from None
+        if head != _SQLITE_MAGIC:
+            raise self._refuse("it is not an SQLite file (corrupt or a different kind of file)")
+        uri = p.resolve().as_uri() + "?mode=rw"
+        try:
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30.0)
+        except sqlite3.Error as exc:
+            raise self._refuse(f"SQLite cannot open it ({exc})") from None
+        try:
+            try:
+                names = {r[0] for r in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type='table'")}
+            except sqlite3.DatabaseError as exc:
+                raise self._refuse(f"it is corrupt ({exc})") from None
+            if "meta" not in names or "tasks" not in names:
+                raise self._refuse("it is an SQLite database without the dynsys_gd format "
+                                   f"marker (tables: {sorted(names)})")
+            try:
+                meta = dict(conn.execute("SELECT name, value FROM meta").fetchall())
+            except sqlite3.DatabaseError as exc:
+                raise self._refuse(f"its meta table is unreadable ({exc})") from None
+            if meta.get("format") != FORMAT:
+                raise self._refuse(f"format marker is {meta.get('format')!r}, "
+                                   f"expected {FORMAT!r}")
+            try:
+                version = int(meta.get("version", ""))
+            except ValueError:
+                raise self._refuse(f"format version {meta.get('version')!r} is not an "
+                                   "integer") from None
+            if version > FORMAT_VERSION:
+                raise self._refuse(f"it was written by a newer format version {version} "
+                                   f"(this code reads <= {FORMAT_VERSION})")
+            if meta.get("kind") != self._kind:
+                raise InvalidParameterError(
+                    f"store {str(p)!r} holds kind {meta.get('kind')!r} results, not "
+                    f"{self._kind!r}; use another file")
+            stored_sha = meta.get("config_sha256", "")
+            if stored_sha != self._sha:
+                try:
+                    old = json.loads(meta.get("config", "null"))
+                except ValueError:
+                    old = None
+                diff = _diff_keys(old, self._config)
+                raise InvalidParameterError(
+                    f"store {str(p)!r} was written by a different configuration: stored "
+                    f"config sha256 {stored_sha[:16]}..., given {self._sha[:16]}...; differing "
+                    f"keys: {'; '.join(diff) or 'unknown'}. Use another file or the same "
+                    "configuration")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def path(self) -> Path:
+        """The SQLite file."""
+        return self._path
+
+    @property
+    def kind(self) -> str:
+        """Kind of computation stored (e.g. ``"lr_sweep"``)."""
+        return self._kind
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The configuration (as canonical JSON data)."""
+        return json.loads(self._config_json)
+
+    @property
+    def config_sha256(self) -> str:
+        """SHA-256 of the canonical JSON configuration."""
+        return self._sha
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._conn is None
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise DynsysGDError(f"results store {str(self._path)!r} is closed")
+        return self._conn
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        if self._conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> ResultsStore:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        n = "closed" if self._conn is None else f"{len(self)} results"
+        return (f"ResultsStore({str(self._path)!r}, kind={self._kind!r}, "
+                f"config={self._sha[:12]}, {n})")
+
+    # ------------------------------------------------------------------ tasks
+    @staticmethod
+    def _check_key(key: Any) -> str:
+        if not isinstance(key, str) or not key:
+            raise InvalidParameterError(f"key must be a non-empty str; got {describe(key)}")
+        return key
+
+    def done_keys(self) -> set[str]:
+        """Keys of all finished (committed) tasks."""
+        return {r[0] for r in self._db().execute("SELECT key FROM tasks")}
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        return self._db().execute("SELECT 1 FROM tasks WHERE key=?", (key,)).fetchone() \
+            is not None
+
+    def __len__(self) -> int:
+        return int(self._db().execute("SELECT COUNT(*) FROM tasks").fetchone()[0])
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The stored result of ``key`` (a dict), or None if that task has not finished."""
+        row = self._db().execute("SELECT result FROM tasks WHERE key=?",
+                                 (self._check_key(key),)).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def put(self, key: str, result: Mapping[str, Any]) -> None:
+        r"""Store the result of one task and commit at once (one transaction per task).
+
+        Idempotent: putting the same key with the same result again does nothing; a
+        *different* result for a stored key raises :class:`InvalidParameterError` (the
+        computation is supposed to be deterministic).
+        """
+        key = self._check_key(key)
+        if not isinstance(result, Mapping):
+            raise InvalidParameterError(f"result must be a dict; got {describe(result)}")
+        bad = [k for k in result if k in _RESERVED]
+        if bad:
+            raise InvalidParameterError(f"result must not use the reserved keys {_RESERVED}; "
+                                        f"got {bad}")
+        try:
+            text = canonical_json(dict(result))
+        except (TypeError, ValueError) as exc:
+            raise InvalidParameterError(f"result must be JSON-serialisable; got "
+                                        f"{describe(result)} ({exc})") from None
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute("SELECT result FROM tasks WHERE key=?", (key,)).fetchone()
+            if row is None:
+                db.execute("INSERT INTO tasks(key, result, finished) VALUES (?, ?, ?)",
+                           (key, text, time.time()))
+            elif row[0] != text:
+                raise InvalidParameterError(
+                    f"key {key!r} is already stored with a different result in "
+                    f"{str(self._path)!r}; a task's result must not change")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def items(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """``(key, result)`` pairs in the order the tasks finished."""
+        rows = self._db().execute("SELECT key, result FROM tasks ORDER BY rowid").fetchall()
+        for k, r in rows:
+            yield k, dict(json.loads(r))
+
+    def keys(self) -> list[str]:
+        """Keys in the order the tasks finished."""
+        return [r[0] for r in self._db().execute("SELECT key FROM tasks ORDER BY rowid")]
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One flat dict per task: ``key``, the result's fields and ``finished`` (ISO 8601 UTC)."""
+        rows = self._db().execute(
+            "SELECT key, result, finished FROM tasks ORDER BY rowid").fetchall()
+        out = []
+        for k, r, t in rows:
+            rec: dict[str, Any] = {"key": k}
+            rec.update(json.loads(r))
+            rec["finished"] = datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds")
+            out.append(rec)
+        return out
+
+    def to_dataframe(self) -> Any:
+        """The records as a :class:`pandas.DataFrame` (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise MissingDependencyError("ResultsStore.to_dataframe needs pandas; install it "
+                                         "with `pip install pandas`") from None
+        return pd.DataFrame.from_records(self.to_records())
+
+    # ------------------------------------------------------------------ exports
+    def _atomic_write(self, path: Any, name: str, write: Any) -> Path:
+        p = _check_path(name, path)
+        if p.exists() and p.resolve() == self._path.resolve():
+            raise InvalidParameterError(f"{name} must not be the store file itself; "
+                                        f"got {str(p)!r}")
+        parent = p.parent if str(p.parent) else Path(".")
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+                write(f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, p)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        return p
+
+    def export_csv(self, path: str | os.PathLike[str]) -> Path:
+        """Write :meth:`to_records` as CSV (nested values as JSON), atomically; returns the path."""
+        records = self.to_records()
+        columns: list[str] = []
+        for rec in records:
+            columns.extend(c for c in rec if c not in columns)
+
+        def cell(v: Any) -> Any:
+            if isinstance(v, dict | list):
+                return json.dumps(v, sort_keys=True)
+            if isinstance(v, float) and not math.isfinite(v):  # pragma: no cover - jsonable
+                return str(v)
+            return "" if v is None else v
+
+        def write(f: Any) -> None:
+            w = csv.writer(f)
+            w.writerow(columns or ["key", "finished"])
+            for rec in records:
+                w.writerow([cell(rec.get(c)) for c in columns])
+
+        return self._atomic_write(path, "path", write)
+
+    def export_json(self, path: str | os.PathLike[str]) -> Path:
+        """Write the configuration and all records as one JSON document, atomically."""
+        doc = {"format": FORMAT, "version": FORMAT_VERSION, "kind": self._kind,
+               "config": self.config, "config_sha256": self._sha,
+               "results": self.to_records()}
+
+        def write(f: Any) -> None:
+            json.dump(doc, f, indent=2, allow_nan=False)
+            f.write("\n")
+
+        return self._atomic_write(path, "path", write)
