@@ -593,6 +593,17 @@ def dg_eigenvalues(hessian_eigenvalues: ArrayLike, lr: float) -> NDArray[np.floa
     return 1.0 - lr * np.asarray(hessian_eigenvalues, dtype=np.float64)
 
 
+def _multiplicities(z: NDArray[np.complex128]) -> str:
+    """``"1 (×2)"``-style note of repeated eigenvalues (to 1e-9), empty if none repeat."""
+    if z.size == 0:
+        return ""
+    key = np.round(z.real, 9) + 1j * np.round(z.imag, 9)
+    vals, counts = np.unique(key, return_counts=True)
+    rep = [(v, c) for v, c in zip(vals, counts, strict=True) if c > 1]
+    return ", ".join(f"{v.real:.3g}{'' if v.imag == 0 else f'{v.imag:+.3g}j'} ×{c}"
+                     for v, c in rep)
+
+
 def plot_dg_spectrum(
     spectra: ArrayLike | Mapping[str, ArrayLike],
     *,
@@ -642,9 +653,14 @@ def plot_dg_spectrum(
                 xmax = max(xmax, float(z.real.max()))
                 ymax = max(ymax, float(np.abs(z.imag).max()))
             color = f"C{i % 7}"
+            # later groups are drawn smaller and on top, so coinciding eigenvalues of several
+            # fixed points (e.g. the tangent eigenvalue 1) stay visible as nested markers
+            size = max(3.5, 9.0 - 1.8 * i)
+            mult = _multiplicities(z[~outside])
             ax.plot(z.real[~outside], z.imag[~outside], linestyle="none",
-                    marker=markers[i % len(markers)], color=color, alpha=0.85,
-                    label=f"{label}")
+                    marker=markers[i % len(markers)], color=color, markersize=size,
+                    markeredgecolor="white", markeredgewidth=0.6, zorder=3 + i,
+                    label=f"{label}" + (f" ({mult})" if mult else ""))
             if np.any(outside):
                 ax.plot(z.real[outside], z.imag[outside], linestyle="none",
                         marker=markers[i % len(markers)], markerfacecolor="none",
