@@ -1,0 +1,317 @@
+r"""Executors for embarrassingly parallel analyses: serial, process pool, Dask.
+
+Monte-Carlo estimates of the convergent set (claim C9) and learning-rate sweeps split into
+independent tasks (one learning rate, or one chunk of initialisations).  Each task draws its
+randomness from its own child of ``numpy.random.SeedSequence(seed).spawn(...)``, so results do
+not depend on how tasks are scheduled: serial, a :class:`~concurrent.futures.ProcessPoolExecutor`
+and a Dask cluster give identical numbers for the same seed.
+
+* :func:`make_executor` builds the executor (a context manager that shuts everything down);
+* :func:`map_tasks` / :func:`iter_tasks` run picklable tasks on it, hand each result to a
+  callback *as soon as it completes* (so a :class:`~dynsys_gd.analysis.store.ResultsStore` can
+  commit it) and return results in task order.
+
+Dask is the optional extra ``dynsys-gd[distributed]``; it is imported only when asked for.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import pickle
+from collections.abc import Callable, Generator, Iterable, Sequence
+from types import TracebackType
+from typing import Any, TypeVar
+
+from .._validation import check_int, describe
+from ..errors import InvalidParameterError
+from .progress import progress_bar
+from .store import MissingDependencyError
+
+__all__ = ["ManagedExecutor", "SerialExecutor", "iter_tasks", "make_executor", "map_tasks"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class SerialExecutor(cf.Executor):
+    """In-process executor: ``submit`` runs the call at once and returns a finished future."""
+
+    def __init__(self) -> None:
+        self._shutdown = False
+
+    def submit(self, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> cf.Future[R]:
+        if self._shutdown:
+            raise RuntimeError("cannot schedule new futures after shutdown")
+        fut: cf.Future[R] = cf.Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # KeyboardInterrupt must propagate, not be stored
+            if not isinstance(exc, Exception):
+                raise
+            fut.set_exception(exc)
+        return fut
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._shutdown = True
+
+
+class ManagedExecutor(cf.Executor):
+    r"""An executor together with the resources behind it (process pool, Dask client and
+    cluster); :meth:`shutdown` (or leaving the ``with`` block) releases all of them.
+
+    Attributes
+    ----------
+    kind : {"serial", "processes", "dask"}
+    workers : int
+        Number of parallel workers (1 for serial).
+    inner : concurrent.futures.Executor or None
+        The wrapped executor; None for serial, meaning "run in this process".
+    client : dask.distributed.Client or None
+    """
+
+    def __init__(self, kind: str, workers: int, inner: cf.Executor | None, *,
+                 client: Any = None, cluster: Any = None) -> None:
+        self.kind = kind
+        self.workers = workers
+        self.inner = inner
+        self.client = client
+        self.cluster = cluster
+        self._serial = SerialExecutor() if inner is None else None
+        self._closed = False
+
+    @property
+    def is_serial(self) -> bool:
+        """True if tasks run in this process."""
+        return self.inner is None
+
+    def submit(self, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> cf.Future[R]:
+        if self._closed:
+            raise RuntimeError("cannot schedule new futures after shutdown")
+        target = self.inner if self.inner is not None else self._serial
+        assert target is not None
+        return target.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Shut down the executor, then the Dask client and cluster (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self.inner is not None:
+                if isinstance(self.inner, cf.ProcessPoolExecutor):
+                    self.inner.shutdown(wait=wait, cancel_futures=cancel_futures)
+                else:
+                    self.inner.shutdown(wait=wait and not cancel_futures)
+        finally:
+            try:
+                if self.client is not None:
+                    self.client.close()
+            finally:
+                if self.cluster is not None:
+                    self.cluster.close()
+
+    close = shutdown
+
+    def __enter__(self) -> ManagedExecutor:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.shutdown(wait=exc_type is None, cancel_futures=exc_type is not None)
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        extra = f", scheduler={self.client.scheduler.address!r}" if self.client is not None \
+            else ""
+        return f"ManagedExecutor(kind={self.kind!r}, workers={self.workers}{extra}, {state})"
+
+
+def _import_dask() -> Any:
+    try:
+        import dask.distributed as dd
+    except ImportError:
+        raise MissingDependencyError(
+            "scheduler=... needs Dask, the optional extra [distributed]; install it with "
+            "`pip install 'dynsys-gd[distributed]'`") from None
+    return dd
+
+
+def make_executor(*, workers: int | None = None, scheduler: str | None = None,
+                  processes: bool = True, threads_per_worker: int = 1) -> ManagedExecutor:
+    r"""Build an executor for :func:`map_tasks` and the ``executor=`` argument of the analyses.
+
+    Parameters
+    ----------
+    workers : int or None
+        ``None`` or 1 (and no ``scheduler``): serial, in this process.  ``> 1``: a
+        :class:`~concurrent.futures.ProcessPoolExecutor` with that many processes (started with
+        ``forkserver`` on POSIX, so it is safe from threaded parents).  With ``scheduler="local"``
+        the number of Dask workers (default 2).
+    scheduler : str or None
+        ``"local"``: start a :class:`dask.distributed.LocalCluster` and use
+        ``client.get_executor()``; ``"tcp://host:port"`` (or ``tls://``, ``inproc://``,
+        ``ucx://``): connect to that running scheduler (``workers`` must then be None).
+    processes : bool, default True
+        ``scheduler="local"`` only: worker processes (True) or threads in this process (False;
+        quick to start, used by the tests).
+    threads_per_worker : int, default 1
+        ``scheduler="local"`` only.
+
+    Returns
+    -------
+    ManagedExecutor
+        A :class:`concurrent.futures.Executor` and context manager; leaving the ``with`` block
+        shuts down pool, client and cluster.
+
+    Raises
+    ------
+    InvalidParameterError
+        Bad ``workers``/``scheduler``; the scheduler cannot be reached.
+    MissingDependencyError
+        Dask is needed but not installed (names the ``[distributed]`` extra).
+    """
+    if workers is not None:
+        workers = check_int("workers", workers, minimum=1, maximum=1024)
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise InvalidParameterError(f"scheduler must be None, 'local' or a scheduler address "
+                                    f"such as 'tcp://host:8786'; got {describe(scheduler)}")
+    if not isinstance(processes, bool):
+        raise InvalidParameterError(f"processes must be a bool; got {describe(processes)}")
+    threads_per_worker = check_int("threads_per_worker", threads_per_worker, minimum=1,
+                                   maximum=1024)
+    if scheduler is None:
+        if workers is None or workers == 1:
+            return ManagedExecutor("serial", 1, None)
+        ctx = multiprocessing.get_context(
+            "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
+        return ManagedExecutor("processes", workers,
+                               cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx))
+    if scheduler == "local":
+        dd = _import_dask()
+        n = 2 if workers is None else workers
+        cluster = dd.LocalCluster(n_workers=n, threads_per_worker=threads_per_worker,
+                                  processes=processes, dashboard_address=None,
+                                  silence_logs=40)  # logging.ERROR
+        try:
+            client = dd.Client(cluster, set_as_default=False)
+        except BaseException:
+            cluster.close()
+            raise
+        return ManagedExecutor("dask", n, client.get_executor(), client=client,
+                               cluster=cluster)
+    if "://" not in scheduler:
+        raise InvalidParameterError(f"scheduler must be None, 'local' or a scheduler address "
+                                    f"such as 'tcp://host:8786'; got {scheduler!r}")
+    if workers is not None:
+        raise InvalidParameterError(f"workers must be None when connecting to the scheduler "
+                                    f"{scheduler!r} (its workers are fixed); got {workers}")
+    dd = _import_dask()
+    try:
+        client = dd.Client(scheduler, timeout="10s", set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise InvalidParameterError(f"scheduler {scheduler!r} cannot be reached ({exc})") \
+            from None
+    n = max(1, len(client.scheduler_info().get("workers", {})))
+    return ManagedExecutor("dask", n, client.get_executor(), client=client)
+
+
+def _check_picklable(fn: Any, executor: Any) -> None:
+    if isinstance(executor, ManagedExecutor) and executor.is_serial:
+        return
+    if executor is None or isinstance(executor, SerialExecutor):
+        return
+    try:
+        pickle.dumps(fn)
+    except Exception as exc:
+        raise InvalidParameterError(
+            f"fn must be picklable to run on {type(executor).__name__} (a module-level "
+            f"function or functools.partial of one); got {describe(fn)} ({exc})") from None
+
+
+def iter_tasks(fn: Callable[[T], R], tasks: Sequence[T], executor: cf.Executor | None
+               ) -> Generator[tuple[int, R], None, None]:
+    r"""Run ``fn(task)`` for every task and yield ``(index, result)`` as tasks complete.
+
+    ``executor=None`` (or a serial :class:`ManagedExecutor`) runs in this process, in order.
+    On any exception, ``KeyboardInterrupt`` or when the generator is closed early, futures that
+    have not started are cancelled; the exception of a failed task is re-raised.
+    """
+    if not callable(fn):
+        raise InvalidParameterError(f"fn must be callable; got {describe(fn)}")
+    if executor is not None and not isinstance(executor, cf.Executor) \
+            and not callable(getattr(executor, "submit", None)):
+        raise InvalidParameterError(f"executor must be None or a concurrent.futures.Executor; "
+                                    f"got {describe(executor)}")
+    if executor is None or (isinstance(executor, ManagedExecutor) and executor.is_serial) \
+            or isinstance(executor, SerialExecutor):
+        for i, task in enumerate(tasks):
+            yield i, fn(task)
+        return
+    _check_picklable(fn, executor)
+    futures: dict[cf.Future[R], int] = {}
+    try:
+        for i, task in enumerate(tasks):
+            futures[executor.submit(fn, task)] = i
+        for fut in cf.as_completed(futures):
+            yield futures[fut], fut.result()
+    finally:
+        for fut in futures:
+            if not fut.done():
+                fut.cancel()
+
+
+def map_tasks(fn: Callable[[T], R], tasks: Iterable[T], executor: cf.Executor | None, *,
+              on_result: Callable[[T, R], None] | None = None, progress: bool = False,
+              desc: str = "tasks") -> list[R]:
+    r"""Run ``fn`` on every task with ``executor`` and return the results in task order.
+
+    Parameters
+    ----------
+    fn : callable
+        ``fn(task) -> result``; with a process pool or Dask, ``fn``, tasks and results must be
+        picklable (module-level function, plain data).
+    tasks : iterable
+        The tasks (materialised into a list).
+    executor : concurrent.futures.Executor or None
+        None: serial in this process; anything from :func:`make_executor`; any other
+        :class:`~concurrent.futures.Executor`.
+    on_result : callable, optional
+        ``on_result(task, result)`` is called in *this* process for each task as soon as it
+        completes (completion order), e.g. to commit it to a
+        :class:`~dynsys_gd.analysis.store.ResultsStore`.  If it raises, pending tasks are
+        cancelled and the error propagates.
+    progress : bool, default False
+        Show a progress bar on stderr (only on a terminal, see
+        :func:`~dynsys_gd.analysis.progress.progress_bar`).
+    desc : str
+        Label of the progress bar.
+
+    Returns
+    -------
+    list
+        ``[fn(t) for t in tasks]``, whatever order they completed in.
+
+    Notes
+    -----
+    ``KeyboardInterrupt`` cancels all pending futures (the results already handed to
+    ``on_result`` are kept) and is re-raised.
+    """
+    task_list = list(tasks)
+    if not isinstance(progress, bool):
+        raise InvalidParameterError(f"progress must be a bool; got {describe(progress)}")
+    if on_result is not None and not callable(on_result):
+        raise InvalidParameterError(f"on_result must be None or callable; got "
+                                    f"{describe(on_result)}")
+    results: list[Any] = [None] * len(task_list)
+    with progress_bar(len(task_list), desc, progress) as bar:
+        it = iter_tasks(fn, task_list, executor)
+        try:
+            for i, res in it:
+                results[i] = res
+                if on_result is not None:
+                    on_result(task_list[i], res)
+                bar.update(1)
+        finally:
+            it.close()
+    return results
