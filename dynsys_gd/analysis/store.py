@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import hashlib
 import json
 import math
@@ -43,9 +44,13 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
+from enum import Enum
+from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+import numpy as np
 
 from .._results import jsonable
 from .._validation import describe
@@ -73,9 +78,38 @@ class MissingDependencyError(DynsysGDError, ImportError):
     """An optional dependency (an extra such as ``[distributed]`` or pandas) is not installed."""
 
 
+def _check_plain(obj: Any, where: str = "") -> None:
+    """Reject values that :func:`jsonable` would only stringify (e.g. ``object()`` gives a
+    memory address, which would make the configuration hash differ between runs)."""
+    if obj is None or isinstance(obj, str | bool | int | float | Fraction | Enum | np.generic):
+        return
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if not isinstance(k, str | int | float | bool | Enum) and k is not None:
+                raise TypeError(f"key {k!r} at {where or '<top>'} is not a str")
+            _check_plain(v, f"{where}.{k}" if where else str(k))
+        return
+    if isinstance(obj, list | tuple):
+        for i, v in enumerate(obj):
+            _check_plain(v, f"{where}[{i}]")
+        return
+    if isinstance(obj, np.ndarray):
+        if obj.dtype.kind not in "biufU":
+            raise TypeError(f"array of dtype {obj.dtype} at {where or '<top>'}")
+        return
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return
+    if type(obj).__module__.startswith("mpmath"):
+        return
+    raise TypeError(f"value of type {type(obj).__name__} at {where or '<top>'} has no JSON form")
+
+
 def canonical_json(obj: Any) -> str:
     r"""Canonical JSON text of ``obj``: :func:`~dynsys_gd._results.jsonable`, sorted keys,
-    no whitespace, no NaN literals.  Equal configurations give equal text (and SHA-256)."""
+    no whitespace, no NaN literals.  Equal configurations give equal text (and SHA-256).
+
+    Raises ``TypeError`` for values without a faithful JSON form (arbitrary objects)."""
+    _check_plain(obj)
     return json.dumps(jsonable(obj), sort_keys=True, separators=(",", ":"), allow_nan=False,
                       ensure_ascii=True)
 
@@ -364,7 +398,9 @@ class ResultsStore:
             raise InvalidParameterError(f"result must not use the reserved keys {_RESERVED}; "
                                         f"got {bad}")
         try:
-            text = canonical_json(dict(result))
+            _check_plain(dict(result))
+            # keep the field order of the result (for exports); compare parsed values
+            text = json.dumps(jsonable(dict(result)), separators=(",", ":"), allow_nan=False)
         except (TypeError, ValueError) as exc:
             raise InvalidParameterError(f"result must be JSON-serialisable; got "
                                         f"{describe(result)} ({exc})") from None
@@ -375,7 +411,7 @@ class ResultsStore:
             if row is None:
                 db.execute("INSERT INTO tasks(key, result, finished) VALUES (?, ?, ?)",
                            (key, text, time.time()))
-            elif row[0] != text:
+            elif row[0] != text and json.loads(row[0]) != json.loads(text):
                 raise InvalidParameterError(
                     f"key {key!r} is already stored with a different result in "
                     f"{str(self._path)!r}; a task's result must not change")
