@@ -206,7 +206,7 @@ class MLP:
         d2s: list[Array] = []
         out = a[0]
         for i, (W, b) in enumerate(layers):
-            z = np.einsum("bnj,bij->bni", a[-1], W)
+            z = (a[-1] @ np.swapaxes(W, 1, 2))
             if b is not None:
                 z = z + b[:, None, :]
             if i < self.depth - 1:
@@ -239,7 +239,7 @@ class MLP:
         deltas[L - 1] = (out - self.Y) / self.n_samples
         back: list[Array] = [None] * L  # type: ignore[list-item]  # δ_i W_i
         for i in range(L - 1, 0, -1):
-            back[i] = np.einsum("bni,bij->bnj", deltas[i], layers[i][0])
+            back[i] = (deltas[i] @ layers[i][0])
             deltas[i - 1] = back[i] * d1s[i - 1]
         return deltas, back
 
@@ -249,7 +249,7 @@ class MLP:
         layers = self.unflatten(th)
         a, d1s, _, out = self._forward(layers)
         deltas, _ = self._backward(layers, a, d1s, out)
-        parts = [(np.einsum("bni,bnj->bij", deltas[i], a[i]),
+        parts = [((np.swapaxes(deltas[i], 1, 2) @ a[i]),
                   deltas[i].sum(axis=1) if self.bias else None) for i in range(self.depth)]
         g = self._flatten(parts, th.shape[0])
         return g[0] if single else g
@@ -277,9 +277,9 @@ class MLP:
         for i in range(L):
             W, _ = layers[i]
             V, c = dirs[i]
-            rz = np.einsum("bnj,bij->bni", a[i], V)
+            rz = (a[i] @ np.swapaxes(V, 1, 2))
             if i > 0:
-                rz = rz + np.einsum("bnj,bij->bni", Ra[i], W)
+                rz = rz + (Ra[i] @ np.swapaxes(W, 1, 2))
             if c is not None:
                 rz = rz + c[:, None, :]
             Rz.append(rz)
@@ -292,14 +292,14 @@ class MLP:
         for i in range(L - 1, 0, -1):
             W, _ = layers[i]
             V, _ = dirs[i]
-            rb = (np.einsum("bni,bij->bnj", Rd[i], W)
-                  + np.einsum("bni,bij->bnj", deltas[i], V))
+            rb = ((Rd[i] @ W)
+                  + (deltas[i] @ V))
             Rd[i - 1] = rb * d1s[i - 1] + back[i] * d2s[i - 1] * Rz[i - 1]
         parts = []
         for i in range(L):
-            gW = np.einsum("bni,bnj->bij", Rd[i], a[i])
+            gW = (np.swapaxes(Rd[i], 1, 2) @ a[i])
             if i > 0:
-                gW = gW + np.einsum("bni,bnj->bij", deltas[i], Ra[i])
+                gW = gW + (np.swapaxes(deltas[i], 1, 2) @ Ra[i])
             parts.append((gW, Rd[i].sum(axis=1) if self.bias else None))
         h = self._flatten(parts, th.shape[0])
         return h[0] if single else h

@@ -1,0 +1,589 @@
+r"""The sharp transition of the asymptotic gradient norm on non-linear networks (MATH.md §5).
+
+MATH.md C7: the asymptotic gradient norm :math:`g_\infty(\eta)` — the median over
+initialisations of the mean :math:`\lVert\nabla L\rVert` over the last :math:`K` steps of the
+runs that do not diverge — is (close to) zero below a critical learning rate and jumps to a
+positive value above it.  For non-linear networks there is no closed form for the critical
+value; MATH.md §5 compares the empirical transition with the prediction
+:math:`\hat\eta = 2 / S_\flat`, where :math:`S_\flat` is the sharpness
+:math:`\lambda_{\max}(H)` of the flattest minimum GD reaches at smaller learning rates.  C8:
+every run that converges ends at a minimum with :math:`\lambda_{\max}(H) \le 2/\eta`; above the
+transition, bounded runs hover at the "edge of stability" :math:`\lambda_{\max} \approx 2/\eta`.
+
+This module provides the data (scikit-learn's *bundled* digits, no download; a teacher–student
+set), the batched experiment :func:`nonlinear_sweep` and its result
+:class:`NonlinearSweepResult` with a table and a figure.
+
+Outcomes (MATH.md §6) of a run of ``steps`` GD steps, decided from the last ``last_k`` steps:
+
+* ``diverged``: a non-finite value, or :math:`\lVert\theta\rVert >` ``diverge_norm``;
+* ``converged``: the mean gradient norm over the window is below ``grad_tol`` and the gradient
+  norm at the end is smaller than at the start of the window (a numerical criterion, not a
+  certificate);
+* ``periodic``: :math:`\lVert\theta_T - \theta_{T-p}\rVert \le` ``period_tol``
+  :math:`(1 + \lVert\theta_T\rVert)` for p = 2 or 4, while one step moves θ by more than that;
+* ``bounded``: none of the above, the mean gradient norm over the window is ≥ ``grad_tol`` and
+  it does not decrease (second half of the window vs first half);
+* ``undecided``: everything else (slowly converging runs; never counted as non-convergent).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._results import ResultMixin, jsonable
+from .._validation import (
+    check_choice,
+    check_int,
+    check_positive_float,
+    check_seed,
+    describe,
+)
+from ..errors import InvalidParameterError
+from ..numeric.lanczos import batched_sharpness
+from ..numeric.mlp import ACTIVATIONS, MLP
+from ..numeric.outcomes import OUTCOME_NAMES, Outcome
+
+__all__ = [
+    "Dataset",
+    "NonlinearSweepResult",
+    "digits_dataset",
+    "nonlinear_sweep",
+    "plot_nonlinear_sweep",
+    "teacher_student_dataset",
+]
+
+Array = NDArray[np.float64]
+
+
+# ---------------------------------------------------------------------------------------------
+# data
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A small regression problem: inputs ``X`` (n, d_in), targets ``Y`` (n, d_out)."""
+
+    X: Array
+    Y: Array
+    name: str
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"Dataset({self.name!r}, X={self.X.shape}, Y={self.Y.shape})"
+
+    @property
+    def n_features(self) -> int:
+        """Input dimension d_0."""
+        return int(self.X.shape[1])
+
+    @property
+    def n_outputs(self) -> int:
+        """Output dimension d_L."""
+        return int(self.Y.shape[1])
+
+
+def digits_dataset(n_samples: int = 200, n_features: int = 8, *, targets: str = "label",
+                   seed: int | None = 0) -> Dataset:
+    r"""A small regression problem from scikit-learn's bundled 8×8 digits (no download).
+
+    ``n_samples`` images are drawn without replacement (``SeedSequence(seed)``), projected on
+    their first ``n_features`` principal components and standardised (each feature mean 0,
+    variance 1).  Targets: ``"label"`` — the digit 0…9 standardised, one output; ``"onehot"`` —
+    centred one-hot vectors, ten outputs.
+
+    Raises
+    ------
+    InvalidParameterError
+        For bad arguments.
+    ImportError
+        If scikit-learn (the optional extra ``dynsys_gd[data]``) is missing.
+    """
+    n_samples = check_int("n_samples", n_samples, minimum=2, maximum=1797)
+    n_features = check_int("n_features", n_features, minimum=1, maximum=64)
+    targets = check_choice("targets", targets, ("label", "onehot"))
+    seed = check_seed("seed", seed)
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("digits_dataset needs scikit-learn: install the optional extra "
+                          "'dynsys_gd[data]' (pip install 'dynsys_gd[data]')") from exc
+    digits = load_digits()
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    idx = np.sort(rng.choice(len(digits.target), size=n_samples, replace=False))
+    raw = np.asarray(digits.data[idx], dtype=np.float64)
+    raw = raw - raw.mean(axis=0)
+    _, svals, Vt = np.linalg.svd(raw, full_matrices=False)
+    k = min(n_features, Vt.shape[0])
+    X = raw @ Vt[:k].T
+    X = X / np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0)
+    labels = np.asarray(digits.target[idx])
+    if targets == "label":
+        y = labels.astype(np.float64)
+        Y = ((y - y.mean()) / y.std())[:, None]
+    else:
+        Y = np.eye(10)[labels]
+        Y = Y - Y.mean(axis=0)
+    explained = float(np.sum(svals[:k] ** 2) / np.sum(svals**2))
+    return Dataset(X=X, Y=Y, name="digits", info={
+        "n_samples": n_samples, "n_features": k, "targets": targets, "seed": seed,
+        "explained_variance": explained, "source": "sklearn.datasets.load_digits (bundled)"})
+
+
+def teacher_student_dataset(widths: Sequence[int], n_samples: int = 200,
+                            activation: str = "tanh", seed: int | None = 0, *,
+                            noise: float = 0.0, teacher_scale: float = 1.5) -> Dataset:
+    r"""Inputs :math:`x \sim \mathcal N(0, I)`, targets from a random teacher MLP.
+
+    The teacher has ``widths`` and ``activation`` and Glorot weights scaled by
+    ``teacher_scale``; targets are :math:`y = f_{\mathrm{teacher}}(x) + \text{noise}\cdot\xi`,
+    :math:`\xi \sim \mathcal N(0, I)`.
+    """
+    if isinstance(widths, str | bytes) or not isinstance(widths, Sequence | np.ndarray):
+        raise InvalidParameterError(
+            f"widths must be a sequence of at least 2 ints >= 1; got {describe(widths)}")
+    n_samples = check_int("n_samples", n_samples, minimum=1)
+    activation = check_choice("activation", activation, ACTIVATIONS)
+    seed = check_seed("seed", seed)
+    teacher_scale = check_positive_float("teacher_scale", teacher_scale)
+    if isinstance(noise, bool) or not isinstance(noise, int | float) or not (
+            math.isfinite(noise) and noise >= 0):
+        raise InvalidParameterError(f"noise must be a finite float >= 0; got {describe(noise)}")
+    ws = tuple(widths)
+    s_x, s_t, s_n = np.random.SeedSequence(seed).spawn(3)
+    X = np.random.default_rng(s_x).standard_normal((n_samples, int(ws[0])))
+    teacher = MLP(ws, activation, X=X, Y=np.zeros((n_samples, int(ws[-1]))))
+    theta_t = teacher.init(np.random.default_rng(s_t), 1, "glorot", teacher_scale)
+    Y = np.asarray(teacher.output(theta_t[0]))
+    if noise > 0:
+        Y = Y + noise * np.random.default_rng(s_n).standard_normal(Y.shape)
+    return Dataset(X=X, Y=Y, name="teacher", info={
+        "widths": list(ws), "activation": activation, "n_samples": n_samples, "seed": seed,
+        "noise": float(noise), "teacher_scale": teacher_scale})
+
+
+# ---------------------------------------------------------------------------------------------
+# result
+# ---------------------------------------------------------------------------------------------
+def _median_ci(values: Array, level: float = 0.95) -> tuple[float, float, float]:
+    """Median and distribution-free order-statistic CI (binomial(m, 1/2))."""
+    v = np.sort(values[np.isfinite(values)])
+    m = v.size
+    if m == 0:
+        return math.nan, math.nan, math.nan
+    from scipy.stats import binom
+
+    lo_rank = int(binom.ppf((1 - level) / 2, m, 0.5))  # number of values below the CI
+    lo = v[max(lo_rank - 1, 0)]
+    hi = v[min(m - lo_rank, m - 1)]
+    return float(np.median(v)), float(lo), float(hi)
+
+
+@dataclass(frozen=True, eq=False)
+class NonlinearSweepResult(ResultMixin):
+    r"""Result of :func:`nonlinear_sweep` (MATH.md §5, C7, C8).
+
+    Per learning rate (arrays of length ``len(lrs)``): ``g_inf`` (median over non-diverged runs
+    of the mean :math:`\lVert\nabla L\rVert` over the last ``last_k`` steps) with the 95 %
+    order-statistic interval ``g_inf_low``/``g_inf_high``, ``final_loss`` (median),
+    ``sharpness_median``/``sharpness_min`` of the final points, ``counts`` of outcomes.
+    Per run (shape (len(lrs), n_init)): ``g_runs``, ``sharpness_runs``, ``outcome_codes``.
+    ``transition`` is the smallest lr at which :math:`g_\infty` is clearly positive, located in
+    the interval ``(transition_low, transition)`` between neighbouring grid points;
+    ``predicted_lr`` :math:`= 2/S_\flat` with ``flattest_sharpness`` :math:`S_\flat` the
+    smallest final sharpness of runs at learning rates below the transition; ``violations``
+    lists converged runs with sharpness above :math:`2/\eta` (C8).
+    """
+
+    lrs: Array
+    n_init: int
+    seed: int | None
+    steps: int
+    last_k: int
+    model: str
+    g_inf: Array
+    g_inf_low: Array
+    g_inf_high: Array
+    final_loss: Array
+    sharpness_median: Array
+    sharpness_min: Array
+    counts: tuple[dict[str, int], ...]
+    g_runs: Array
+    sharpness_runs: Array
+    outcome_codes: NDArray[np.int64]
+    transition: float | None
+    transition_low: float | None
+    transition_rule: str
+    flattest_sharpness: float | None
+    flattest_source: str
+    predicted_lr: float | None
+    violations: tuple[tuple[float, float], ...]
+    elapsed: float
+
+    def __repr__(self) -> str:
+        t = "none" if self.transition is None else f"({self.transition_low:.4g}, " \
+            f"{self.transition:.4g}]"
+        p = "none" if self.predicted_lr is None else f"{self.predicted_lr:.4g}"
+        return (f"NonlinearSweepResult({len(self.lrs)} lrs, n_init={self.n_init}, "
+                f"transition={t}, predicted={p})")
+
+    @property
+    def prediction_in_interval(self) -> bool | None:
+        """Whether :math:`2/S_\\flat` lies in the transition interval (None if undefined)."""
+        if self.transition is None or self.predicted_lr is None or self.transition_low is None:
+            return None
+        return bool(self.transition_low <= self.predicted_lr <= self.transition)
+
+    def table(self) -> str:
+        """Per-lr table: g∞ with CI, loss, sharpness vs 2/η, outcome counts."""
+        head = (f"{'lr':>9} {'g_inf':>9} {'95% CI':>21} {'loss':>9} {'S_med':>8} {'S_min':>8} "
+                f"{'2/lr':>8}  " + " ".join(f"{k[:4]:>4}" for k in OUTCOME_NAMES))
+        lines = [head, "-" * len(head)]
+        for i, lr in enumerate(self.lrs):
+            def f(x: float, w: int = 9, p: str = ".3g") -> str:
+                return f"{'-':>{w}}" if not np.isfinite(x) else f"{x:>{w}{p}}"
+            ci = ("-" if not np.isfinite(self.g_inf[i]) else
+                  f"[{self.g_inf_low[i]:.2e}, {self.g_inf_high[i]:.2e}]")
+            mark = " <- transition" if self.transition is not None and lr == self.transition \
+                else ""
+            lines.append(
+                f"{lr:>9.4g} {f(self.g_inf[i], 9, '.2e')} {ci:>21} {f(self.final_loss[i])} "
+                f"{f(self.sharpness_median[i], 8, '.4g')} {f(self.sharpness_min[i], 8, '.4g')} "
+                f"{2 / lr:>8.4g}  "
+                + " ".join(f"{self.counts[i][k]:>4d}" for k in OUTCOME_NAMES) + mark)
+        return "\n".join(lines)
+
+    def summary(self) -> str:
+        """Human-readable summary: setting, table, transition, prediction, C8 check."""
+        out = [f"Non-linear network sweep (MATH.md §5, C7, C8): {self.model}",
+               f"full-batch GD, {self.steps} steps, g_inf = median over non-diverged runs of the "
+               f"mean |grad L| over the last {self.last_k} steps; n_init = {self.n_init}, "
+               f"seed = {self.seed}, {self.elapsed:.1f} s", "", self.table(), ""]
+        if self.transition is None:
+            out.append(f"transition: not located on this grid ({self.transition_rule})")
+        else:
+            out.append(f"transition: g_inf becomes clearly positive between lr = "
+                       f"{self.transition_low:.4g} and lr = {self.transition:.4g} "
+                       f"({self.transition_rule})")
+        if self.predicted_lr is not None and self.flattest_sharpness is not None:
+            verdict = {True: "inside the interval", False: "outside the interval",
+                       None: "no interval to compare"}[self.prediction_in_interval]
+            out.append(f"prediction: 2 / S_flat = 2 / {self.flattest_sharpness:.5g} = "
+                       f"{self.predicted_lr:.4g} (S_flat: flattest final point of "
+                       f"{self.flattest_source} runs below the transition): {verdict}")
+        n_conv = int(np.sum(self.outcome_codes == Outcome.CONVERGED.code))
+        out.append(f"C8 check: {len(self.violations)} of {n_conv} converged runs end with "
+                   f"sharpness > 2/lr" + ("" if not self.violations else
+                                          f": {list(self.violations)[:5]}"))
+        return "\n".join(out)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dictionary of every field (arrays as lists)."""
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        d["outcome_codes"] = [[Outcome.from_code(int(c)).key for c in row]
+                              for row in self.outcome_codes]
+        d["prediction_in_interval"] = self.prediction_in_interval
+        d["convention"] = "L = 1/(2n) sum_k |f(x_k) - y_k|^2"
+        return dict(jsonable(d))
+
+    def plot(self, ax: Any = None) -> Any:
+        """Plot g∞ against lr (log-log) on ``ax`` (a new figure if None); returns the axes."""
+        if ax is None:
+            from matplotlib.figure import Figure
+
+            ax = Figure(figsize=(6.4, 4.2), layout="constrained").subplots()
+        _plot_g_inf(self, ax)
+        return ax
+
+
+# ---------------------------------------------------------------------------------------------
+# experiment
+# ---------------------------------------------------------------------------------------------
+def _classify(th: Array, gn_window: Array, hist: Array, grad_tol: float,
+              period_tol: float, diverge_norm: float) -> NDArray[np.int64]:
+    """Outcome codes of final states; ``hist`` holds θ_{T-4..T} (5, B, P)."""
+    codes = np.full(th.shape[0], Outcome.UNDECIDED.code, dtype=np.int64)
+    with np.errstate(all="ignore"):
+        norm = np.linalg.norm(th, axis=1)
+        finite = np.isfinite(norm) & np.all(np.isfinite(gn_window), axis=1)
+        diverged = ~finite | (norm > diverge_norm)
+        gmean = gn_window.mean(axis=1)
+        converged = ~diverged & (gmean < grad_tol) & (gn_window[:, -1] <= gn_window[:, 0])
+        scale = period_tol * (1.0 + norm)
+        step1 = np.linalg.norm(hist[-1] - hist[-2], axis=1)
+        per2 = np.linalg.norm(hist[-1] - hist[-3], axis=1) <= scale
+        per4 = np.linalg.norm(hist[-1] - hist[-5], axis=1) <= scale
+        periodic = ~diverged & ~converged & (step1 > scale) & (per2 | per4)
+        half = gn_window.shape[1] // 2
+        decreasing = gn_window[:, half:].mean(axis=1) < 0.99 * gn_window[:, :max(half, 1)].mean(
+            axis=1)
+        bounded = ~diverged & ~converged & ~periodic & (gmean >= grad_tol) & ~decreasing
+    codes[bounded] = Outcome.BOUNDED.code
+    codes[periodic] = Outcome.PERIODIC.code
+    codes[converged] = Outcome.CONVERGED.code
+    codes[diverged] = Outcome.DIVERGED.code
+    return codes
+
+
+def _check_lrs(lrs: Any) -> Array:
+    if isinstance(lrs, str | bytes) or np.ndim(lrs) != 1:
+        raise InvalidParameterError(
+            f"lrs must be a 1-D sequence of at least 2 finite floats > 0; got {describe(lrs)}")
+    vals = [check_positive_float("lrs entry", x) for x in lrs]
+    if len(vals) < 2:
+        raise InvalidParameterError(
+            f"lrs must be a 1-D sequence of at least 2 finite floats > 0; got {describe(lrs)}")
+    arr = np.array(sorted(vals))
+    if np.any(np.diff(arr) <= 0):
+        raise InvalidParameterError("lrs must not contain duplicates")
+    return arr
+
+
+def nonlinear_sweep(model: Any, lrs: Any, *, n_init: int = 16, seed: int | None = 0,
+                    steps: int = 3000, last_k: int = 200, init: str = "glorot",
+                    init_scale: float = 1.0, theta0: Any = None, grad_tol: float = 1e-3,
+                    period_tol: float = 1e-6, diverge_norm: float = 1e6,
+                    min_jump: float = 10.0, g_threshold: float | None = None,
+                    lanczos_iter: int = 40) -> NonlinearSweepResult:
+    r"""Learning-rate sweep of full-batch GD on a non-linear network (MATH.md §5, C7, C8).
+
+    Every (learning rate, initialisation) pair is one row of a single batch; the same
+    ``n_init`` initialisations are used at every learning rate; diverged runs leave the batch.
+
+    Parameters
+    ----------
+    model : MLP or NumericModel
+        The model; it needs ``init(rng, n, scheme, scale)`` unless ``theta0`` is given.
+    lrs : sequence of float
+        Learning rates (≥ 2, > 0; sorted internally).
+    n_init : int
+        Initialisations per learning rate.
+    seed : int or None
+        Seed (``SeedSequence(seed)``) of the initialisations.
+    steps, last_k : int
+        GD steps; window (last ``last_k`` steps) for :math:`g_\infty` and the outcome.
+    init, init_scale
+        Initialisation scheme and scale passed to ``model.init``.
+    theta0 : array_like (n_init, P), optional
+        Explicit initialisations (then ``init``/``seed`` are not used for θ₀).
+    grad_tol, period_tol, diverge_norm
+        Outcome thresholds (module docstring).
+    min_jump : float
+        Without ``g_threshold``: the transition is the largest ratio
+        :math:`g_\infty(\eta_{i+1})/g_\infty(\eta_i)` between neighbouring learning rates,
+        accepted when ≥ ``min_jump``.
+    g_threshold : float, optional
+        Instead: the smallest lr with :math:`g_\infty \ge` ``g_threshold``.
+    lanczos_iter : int
+        Lanczos steps for the final sharpness (:func:`~dynsys_gd.numeric.lanczos.batched_sharpness`).
+
+    Returns
+    -------
+    NonlinearSweepResult
+    """
+    P = getattr(model, "n_params", None)
+    if not isinstance(P, int) or not all(hasattr(model, a) for a in ("gradient", "hvp")):
+        raise InvalidParameterError(
+            f"model must be an MLP or a NumericModel; got {type(model).__name__}")
+    lr_arr = _check_lrs(lrs)
+    n_init = check_int("n_init", n_init, minimum=1)
+    seed = check_seed("seed", seed)
+    steps = check_int("steps", steps, minimum=2)
+    last_k = check_int("last_k", last_k, minimum=1, maximum=steps)
+    init_scale = check_positive_float("init_scale", init_scale)
+    grad_tol = check_positive_float("grad_tol", grad_tol)
+    period_tol = check_positive_float("period_tol", period_tol)
+    diverge_norm = check_positive_float("diverge_norm", diverge_norm)
+    min_jump = check_positive_float("min_jump", min_jump)
+    if g_threshold is not None:
+        g_threshold = check_positive_float("g_threshold", g_threshold)
+    lanczos_iter = check_int("lanczos_iter", lanczos_iter, minimum=1)
+    if theta0 is None:
+        if not hasattr(model, "init"):
+            raise InvalidParameterError("theta0 is required for a model without an init method")
+        rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+        th0 = np.asarray(model.init(rng, n_init, init, init_scale), dtype=np.float64)
+    else:
+        th0 = np.asarray(theta0, dtype=np.float64)
+        if th0.shape != (n_init, P) or not np.all(np.isfinite(th0)):
+            raise InvalidParameterError(
+                f"theta0 must be a finite array of shape ({n_init}, {P}); got "
+                f"{describe(theta0)}")
+    n_lr = lr_arr.size
+    t_start = time.perf_counter()
+    B = n_lr * n_init
+    theta = np.tile(th0, (n_lr, 1))
+    lr_col = np.repeat(lr_arr, n_init)[:, None]
+    gn_window = np.full((B, last_k), np.nan)
+    hist = np.full((5, B, P), np.nan)
+    alive = np.arange(B)
+    th = theta.copy()
+    with np.errstate(all="ignore"):
+        for t in range(steps):
+            g = model.gradient(th)
+            gn = np.linalg.norm(g, axis=1)
+            w = t - (steps - last_k)
+            if w >= 0:
+                gn_window[alive, w] = gn
+            if t >= steps - 5:
+                hist[t - (steps - 5)][alive] = th
+            th = th - lr_col[alive] * g
+            bad = ~np.isfinite(gn) | ~np.all(np.isfinite(th), axis=1) | (
+                np.linalg.norm(th, axis=1) > diverge_norm)
+            if np.any(bad):
+                theta[alive[bad]] = np.nan
+                gn_window[alive[bad]] = np.nan
+                keep = ~bad
+                alive, th = alive[keep], th[keep]
+            if alive.size == 0:
+                break
+        theta[alive] = th
+        hist = np.concatenate([hist[1:], theta[None]], axis=0)  # hist[-1] = θ_T
+    codes = _classify(theta, gn_window, hist, grad_tol, period_tol, diverge_norm)
+    ok = codes != Outcome.DIVERGED.code
+    sharp = np.full(B, np.nan)
+    loss = np.full(B, np.nan)
+    if np.any(ok):
+        with np.errstate(all="ignore"):
+            sharp[ok] = batched_sharpness(model, theta[ok], n_iter=min(lanczos_iter, P))[:, 0]
+            loss[ok] = model.loss(theta[ok])
+    g_runs = np.where(ok, np.nanmean(np.where(ok[:, None], gn_window, 0.0), axis=1), np.nan)
+    shape = (n_lr, n_init)
+    g_runs, sharp, loss, codes2 = (g_runs.reshape(shape), sharp.reshape(shape),
+                                   loss.reshape(shape), codes.reshape(shape))
+    stats = np.array([_median_ci(g_runs[i]) for i in range(n_lr)])
+    g_inf, g_lo, g_hi = stats[:, 0], stats[:, 1], stats[:, 2]
+    with np.errstate(all="ignore"):
+        final_loss = np.array([np.median(r[np.isfinite(r)]) if np.isfinite(r).any() else np.nan
+                               for r in loss])
+        s_med = np.array([np.median(r[np.isfinite(r)]) if np.isfinite(r).any() else np.nan
+                          for r in sharp])
+        s_min = np.array([np.min(r[np.isfinite(r)]) if np.isfinite(r).any() else np.nan
+                          for r in sharp])
+    counts = tuple({k: int(np.sum(codes2[i] == Outcome.from_key(k).code)) for k in OUTCOME_NAMES}
+                   for i in range(n_lr))
+    # transition
+    transition = transition_low = None
+    fin = np.flatnonzero(np.isfinite(g_inf) & (g_inf > 0))
+    if g_threshold is not None:
+        rule = f"smallest lr with g_inf >= {g_threshold:g}"
+        above = [i for i in fin if g_inf[i] >= g_threshold]
+        if above and above[0] > 0:
+            i = above[0]
+            transition, transition_low = float(lr_arr[i]), float(lr_arr[i - 1])
+    else:
+        rule = f"largest jump of g_inf between neighbouring lrs, at least x{min_jump:g}"
+        best, best_i = 0.0, -1
+        for a, b in zip(fin[:-1], fin[1:], strict=True):
+            if b != a + 1:
+                continue
+            r = g_inf[b] / g_inf[a]
+            if r > best:
+                best, best_i = r, b
+        if best_i > 0 and best >= min_jump:
+            transition, transition_low = float(lr_arr[best_i]), float(lr_arr[best_i - 1])
+            rule += f" (here x{best:.3g})"
+    # prediction from the flattest minimum reached below the transition
+    flattest = predicted = None
+    source = "none"
+    if transition is not None:
+        below = lr_arr < transition
+        conv = (codes2 == Outcome.CONVERGED.code) & below[:, None] & np.isfinite(sharp)
+        # fallback: the runs at the neighbouring lr below the transition (closest to minima)
+        nearest = (lr_arr == transition_low)[:, None] & np.isfinite(sharp) & (sharp > 0)
+        pool = conv if np.any(conv) else nearest
+        source = ("converged" if np.any(conv) else
+                  f"non-diverged (not certified converged) lr = {transition_low:.4g}")
+        if np.any(pool):
+            flattest = float(np.min(sharp[pool]))
+            predicted = 2.0 / flattest if flattest > 0 else None
+    conv_all = codes2 == Outcome.CONVERGED.code
+    viol = conv_all & (sharp > (2.0 / lr_arr)[:, None] * (1 + 1e-6))
+    violations = tuple((float(lr_arr[i]), float(sharp[i, j])) for i, j in zip(*np.nonzero(viol),
+                                                                               strict=True))
+    return NonlinearSweepResult(
+        lrs=lr_arr, n_init=n_init, seed=seed, steps=steps, last_k=last_k, model=repr(model),
+        g_inf=g_inf, g_inf_low=g_lo, g_inf_high=g_hi, final_loss=final_loss,
+        sharpness_median=s_med, sharpness_min=s_min, counts=counts, g_runs=g_runs,
+        sharpness_runs=sharp, outcome_codes=codes2, transition=transition,
+        transition_low=transition_low, transition_rule=rule, flattest_sharpness=flattest,
+        flattest_source=source, predicted_lr=predicted, violations=violations,
+        elapsed=time.perf_counter() - t_start)
+
+
+# ---------------------------------------------------------------------------------------------
+# figure
+# ---------------------------------------------------------------------------------------------
+def _plot_g_inf(res: NonlinearSweepResult, ax: Any) -> None:
+    lrs = res.lrs
+    for i, lr in enumerate(lrs):
+        g = res.g_runs[i]
+        g = g[np.isfinite(g) & (g > 0)]
+        ax.scatter(np.full(g.size, lr), g, s=6, color="0.6", alpha=0.5, zorder=1,
+                   label="single runs" if i == 0 else None)
+    m = np.isfinite(res.g_inf) & (res.g_inf > 0)
+    yerr = np.vstack([res.g_inf[m] - res.g_inf_low[m], res.g_inf_high[m] - res.g_inf[m]])
+    ax.errorbar(lrs[m], res.g_inf[m], yerr=np.clip(yerr, 0, None), fmt="o-", color="C0",
+                capsize=2, zorder=3, label=r"$g_\infty$ (median, 95% CI)")
+    div = np.array([c["diverged"] == res.n_init for c in res.counts])
+    if np.any(div):
+        ax.scatter(lrs[div], np.full(div.sum(), np.nanmax(res.g_runs) if m.any() else 1.0),
+                   marker="x", color="C3", zorder=3, label="all runs diverged")
+    if res.transition is not None and res.transition_low is not None:
+        ax.axvspan(res.transition_low, res.transition, color="C1", alpha=0.2, zorder=0,
+                   label=f"transition ({res.transition_low:.3g}, {res.transition:.3g}]")
+    if res.predicted_lr is not None:
+        ax.axvline(res.predicted_lr, color="k", ls="--", lw=1.3, zorder=2,
+                   label=rf"prediction $2/S_\flat = {res.predicted_lr:.3g}$")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(r"learning rate $\eta$")
+    ax.set_ylabel(r"asymptotic gradient norm $g_\infty$")
+    ax.legend(loc="upper left", fontsize=8)
+
+
+def plot_nonlinear_sweep(result: NonlinearSweepResult, *, title: str | None = None) -> Any:
+    r"""Two-panel figure: :math:`g_\infty` vs η (C7) and final sharpness vs η with :math:`2/\eta`
+    (C8), the transition interval shaded and the prediction :math:`2/S_\flat` marked.
+
+    Returns a :class:`matplotlib.figure.Figure` (created without pyplot).
+    """
+    if not isinstance(result, NonlinearSweepResult):
+        raise InvalidParameterError(
+            f"result must be a NonlinearSweepResult; got {type(result).__name__}")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(11.0, 4.3), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    _plot_g_inf(result, ax1)
+    lrs = result.lrs
+    conv = result.outcome_codes == Outcome.CONVERGED.code
+    other = ~conv & np.isfinite(result.sharpness_runs)
+    for mask, col, lab in ((conv, "C2", "final sharpness, converged runs"),
+                           (other, "C4", "final sharpness, other non-diverged runs")):
+        ii, jj = np.nonzero(mask)
+        if ii.size:
+            ax2.scatter(lrs[ii], result.sharpness_runs[ii, jj], s=9, color=col, alpha=0.6,
+                        label=lab, zorder=2)
+    grid = np.geomspace(lrs[0], lrs[-1], 200)
+    ax2.plot(grid, 2 / grid, color="k", lw=1.2, label=r"$2/\eta$ (stability limit)")
+    if result.transition is not None and result.transition_low is not None:
+        ax2.axvspan(result.transition_low, result.transition, color="C1", alpha=0.2, zorder=0,
+                    label="transition interval")
+    if result.predicted_lr is not None:
+        ax2.axvline(result.predicted_lr, color="k", ls="--", lw=1.3,
+                    label=r"prediction $2/S_\flat$")
+    ax2.set_xscale("log")
+    ax2.set_yscale("log")
+    ax2.set_xlabel(r"learning rate $\eta$")
+    ax2.set_ylabel(r"$\lambda_{\max}(H)$ at the final point")
+    ax2.legend(loc="lower left", fontsize=8)
+    fig.suptitle(title or "Sharp transition of GD on a non-linear network (MATH.md C7, C8)",
+                 fontsize=11)
+    return fig
