@@ -5,7 +5,7 @@ initialisations of the mean :math:`\lVert\nabla L\rVert` over the last :math:`K`
 runs that do not diverge — is (close to) zero below a critical learning rate and jumps to a
 positive value above it.  For non-linear networks there is no closed form for the critical
 value; MATH.md §5 compares the empirical transition with the prediction
-:math:`\hat\eta = 2 / S_\flat`, where :math:`S_\flat` is the sharpness
+:math:`\hat\eta = 2 / S_{\mathrm{flat}}`, where :math:`S_{\mathrm{flat}}` is the sharpness
 :math:`\lambda_{\max}(H)` of the flattest minimum GD reaches at smaller learning rates.  C8:
 every run that converges ends at a minimum with :math:`\lambda_{\max}(H) \le 2/\eta`; above the
 transition, bounded runs hover at the "edge of stability" :math:`\lambda_{\max} \approx 2/\eta`.
@@ -29,6 +29,7 @@ Outcomes (MATH.md §6) of a run of ``steps`` GD steps, decided from the last ``l
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Sequence
@@ -196,7 +197,8 @@ class NonlinearSweepResult(ResultMixin):
     Per run (shape (len(lrs), n_init)): ``g_runs``, ``sharpness_runs``, ``outcome_codes``.
     ``transition`` is the smallest lr at which :math:`g_\infty` is clearly positive, located in
     the interval ``(transition_low, transition)`` between neighbouring grid points;
-    ``predicted_lr`` :math:`= 2/S_\flat` with ``flattest_sharpness`` :math:`S_\flat` the
+    ``predicted_lr`` :math:`= 2/S_{\mathrm{flat}}` with ``flattest_sharpness``
+    :math:`S_{\mathrm{flat}}` the
     smallest final sharpness of runs at learning rates below the transition; ``violations``
     lists converged runs with sharpness above :math:`2/\eta` (C8).
     """
@@ -381,7 +383,8 @@ def nonlinear_sweep(model: Any, lrs: Any, *, n_init: int = 16, seed: int | None 
     g_threshold : float, optional
         Instead: the smallest lr with :math:`g_\infty \ge` ``g_threshold``.
     lanczos_iter : int
-        Lanczos steps for the final sharpness (:func:`~dynsys_gd.numeric.lanczos.batched_sharpness`).
+        Lanczos steps for the final sharpness
+        (:func:`~dynsys_gd.numeric.lanczos.batched_sharpness`).
 
     Returns
     -------
@@ -451,7 +454,8 @@ def nonlinear_sweep(model: Any, lrs: Any, *, n_init: int = 16, seed: int | None 
     loss = np.full(B, np.nan)
     if np.any(ok):
         with np.errstate(all="ignore"):
-            sharp[ok] = batched_sharpness(model, theta[ok], n_iter=min(lanczos_iter, P))[:, 0]
+            top = np.asarray(batched_sharpness(model, theta[ok], n_iter=min(lanczos_iter, P)))
+            sharp[ok] = top[:, 0]
             loss[ok] = model.loss(theta[ok])
     g_runs = np.where(ok, np.nanmean(np.where(ok[:, None], gn_window, 0.0), axis=1), np.nan)
     shape = (n_lr, n_init)
@@ -480,12 +484,12 @@ def nonlinear_sweep(model: Any, lrs: Any, *, n_init: int = 16, seed: int | None 
     else:
         rule = f"largest jump of g_inf between neighbouring lrs, at least x{min_jump:g}"
         best, best_i = 0.0, -1
-        for a, b in zip(fin[:-1], fin[1:], strict=True):
+        for a, b in itertools.pairwise(fin):
             if b != a + 1:
                 continue
             r = g_inf[b] / g_inf[a]
             if r > best:
-                best, best_i = r, b
+                best, best_i = float(r), int(b)
         if best_i > 0 and best >= min_jump:
             transition, transition_low = float(lr_arr[best_i]), float(lr_arr[best_i - 1])
             rule += f" (here x{best:.3g})"
@@ -540,7 +544,7 @@ def _plot_g_inf(res: NonlinearSweepResult, ax: Any) -> None:
                    label=f"transition ({res.transition_low:.3g}, {res.transition:.3g}]")
     if res.predicted_lr is not None:
         ax.axvline(res.predicted_lr, color="k", ls="--", lw=1.3, zorder=2,
-                   label=rf"prediction $2/S_\flat = {res.predicted_lr:.3g}$")
+                   label=rf"prediction $2/S_{{\mathrm{{flat}}}} = {res.predicted_lr:.3g}$")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(r"learning rate $\eta$")
@@ -550,7 +554,7 @@ def _plot_g_inf(res: NonlinearSweepResult, ax: Any) -> None:
 
 def plot_nonlinear_sweep(result: NonlinearSweepResult, *, title: str | None = None) -> Any:
     r"""Two-panel figure: :math:`g_\infty` vs η (C7) and final sharpness vs η with :math:`2/\eta`
-    (C8), the transition interval shaded and the prediction :math:`2/S_\flat` marked.
+    (C8), the transition interval shaded and the prediction :math:`2/S_{\mathrm{flat}}` marked.
 
     Returns a :class:`matplotlib.figure.Figure` (created without pyplot).
     """
@@ -578,7 +582,7 @@ def plot_nonlinear_sweep(result: NonlinearSweepResult, *, title: str | None = No
                     label="transition interval")
     if result.predicted_lr is not None:
         ax2.axvline(result.predicted_lr, color="k", ls="--", lw=1.3,
-                    label=r"prediction $2/S_\flat$")
+                    label=r"prediction $2/S_{\mathrm{flat}}$")
     ax2.set_xscale("log")
     ax2.set_yscale("log")
     ax2.set_xlabel(r"learning rate $\eta$")
