@@ -191,7 +191,7 @@ def make_executor(*, workers: int | None = None, scheduler: str | None = None,
         dd = _import_dask()
         n = 2 if workers is None else workers
         cluster = dd.LocalCluster(n_workers=n, threads_per_worker=threads_per_worker,
-                                  processes=processes, dashboard_address=None,
+                                  processes=processes, dashboard_address=":0",
                                   silence_logs=40)  # logging.ERROR
         try:
             client = dd.Client(cluster, set_as_default=False)
@@ -217,9 +217,10 @@ def make_executor(*, workers: int | None = None, scheduler: str | None = None,
 
 
 def _check_picklable(fn: Any, executor: Any) -> None:
-    if isinstance(executor, ManagedExecutor) and executor.is_serial:
-        return
-    if executor is None or isinstance(executor, SerialExecutor):
+    """Process pools need a picklable ``fn``: say so clearly instead of a pickling traceback
+    from a worker."""
+    inner = executor.inner if isinstance(executor, ManagedExecutor) else executor
+    if not isinstance(inner, cf.ProcessPoolExecutor):
         return
     try:
         pickle.dumps(fn)
