@@ -16,9 +16,11 @@ Closed forms (C5):
 * general :math:`\Sigma_{xx}`: numerical minimisation of :math:`\lambda_{\max}(H)` over M,
   parametrised by the symmetry :math:`W_i \to e^{S_i}W_i`, :math:`W_{i+1}\to W_{i+1}e^{-S_i}`
   (:math:`S_i` symmetric: orthogonal factors of the polar decomposition are isometries that do
-  not change the spectrum) of the balanced minimum.  Nelder–Mead from the balanced point and
-  from random points of M (the objective is not smooth where the top eigenvalue is multiple),
-  then a bundle-free polish: Nelder–Mead restarted at the best point with a shrinking simplex.
+  not change the spectrum) of the balanced minimum.  From the balanced point and random
+  starts: BFGS (smooth while the top eigenvalue is simple), then the epigraph form
+  :math:`\min t` s.t. :math:`t \ge \lambda_j(z)` for every eigenvalue (SLSQP), which handles
+  the coalescence of the top eigenvalues at the optimum where :math:`\lambda_{\max}` is not
+  smooth.  The objective uses the small Gram matrix above, not the P × P Hessian.
   The result is checked against the bracket
   :math:`\lambda_{\min}(\Sigma_{xx})N\sigma_1^{2-2/N} \le S_{\min} \le
   \lambda_{\max}(\Sigma_{xx})N\sigma_1^{2-2/N}`.
@@ -191,7 +193,7 @@ def _numerical_flattest(net: LinearNetwork, *, restarts: int = 3, seed: int = 0
     root = (Q_s * np.sqrt(lam_s)) @ Q_s.T  # Sxx^{1/2}
     N = net.depth
 
-    def f(z: NDArray[np.float64]) -> float:
+    def spectrum(z: NDArray[np.float64]) -> NDArray[np.float64]:
         # on M, nonzero spec(H) = spec(K), K = (I ⊗ Sxx^{1/2}) J J^T (I ⊗ Sxx^{1/2}),
         # J J^T = sum_i (A_i A_i^T) ⊗ (B_i^T B_i)  (row-major vec W)
         Ls = par.layers(z)
@@ -202,29 +204,33 @@ def _numerical_flattest(net: LinearNetwork, *, restarts: int = 3, seed: int = 0
         for i in range(N - 2, -1, -1):
             A[i] = A[i + 1] @ Ls[i + 1]
         K = sum(np.kron(a @ a.T, root @ (b.T @ b) @ root) for a, b in zip(A, B, strict=True))
-        return float(np.linalg.eigvalsh(K)[-1])
+        return np.asarray(np.linalg.eigvalsh(K), dtype=np.float64)
+
+    def f(z: NDArray[np.float64]) -> float:
+        return float(spectrum(z)[-1])
 
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
     starts = [np.zeros(par.dim)] + [rng.normal(scale=0.3, size=par.dim)
                                     for _ in range(restarts - 1)]
     results: list[tuple[float, NDArray[np.float64]]] = []
+    D = par.dim
     for z0 in starts:
-        # smooth phase: BFGS with finite differences (fast while the top eigenvalue is simple)
-        res = minimize(f, z0, method="BFGS", options={"gtol": 1e-9, "maxiter": 200})
-        z, val = np.asarray(res.x), float(res.fun)
-        if f(z0) < val:
-            z, val = z0, f(z0)
-        # non-smooth polish: Nelder-Mead restarted with shrinking simplices
-        step = 1e-2
-        while step > 1e-9:
-            simplex = np.vstack([z] + [z + step * e for e in np.eye(par.dim)])
-            res = minimize(f, z, method="Nelder-Mead",
-                           options={"initial_simplex": simplex, "xatol": step * 1e-3,
-                                    "fatol": 1e-15 * abs(val), "maxfev": 300 * par.dim,
-                                    "adaptive": par.dim > 4})
-            if res.fun < val:
-                z, val = np.asarray(res.x), float(res.fun)
-            step *= 1e-2
+        # smooth phase: BFGS with finite differences (fine while the top eigenvalue is simple)
+        res = minimize(f, z0, method="BFGS", options={"gtol": 1e-8, "maxiter": 200})
+        z, val = (np.asarray(res.x), float(res.fun)) if res.fun <= f(z0) else (z0, f(z0))
+        # non-smooth phase (the top eigenvalue coalesces at the optimum): epigraph form
+        # min t  s.t.  t - λ_j(z) >= 0 for every eigenvalue j, with SLSQP
+        x0 = np.append(z, val)
+        e_t = np.zeros(D + 1)
+        e_t[-1] = 1.0
+        res = minimize(lambda x: x[-1], x0, jac=lambda x: e_t, method="SLSQP",
+                       constraints=[{"type": "ineq",
+                                     "fun": lambda x: x[-1] - spectrum(x[:-1])}],
+                       options={"ftol": 1e-15, "maxiter": 500})
+        z2 = np.asarray(res.x[:-1])
+        v2 = f(z2)
+        if np.all(np.isfinite(z2)) and v2 < val:
+            z, val = z2, v2
         results.append((val, z))
     results.sort(key=lambda t: t[0])
     best_val, best_z = results[0]

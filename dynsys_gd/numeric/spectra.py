@@ -224,8 +224,14 @@ def fixed_point_spectrum(model: Any, theta: Any, lr: Any, *, on_manifold: bool |
 
 
 def fixed_point_spectrum_mp(model: Any, theta: Any, lr: Any, *, dps: int = 50,
-                            on_manifold: bool | None = None) -> FixedPointSpectrum:
+                            on_manifold: bool | None = None,
+                            refine: bool = True) -> FixedPointSpectrum:
     r"""Spectrum of :math:`DG_\eta` at a fixed point in mpmath at ``dps`` digits (``eigsy``).
+
+    With ``refine`` (default) the point is first refined at ``dps`` digits
+    (:func:`~dynsys_gd.numeric.fixed_points.refine_mp`: Gauss–Newton onto M for minima of linear
+    networks, minimum-norm Newton otherwise), so that tangent eigenvalues are
+    :math:`O(10^{-dps})` rather than the :math:`10^{-16}` of a float64 point.
 
     The eigenvalues are returned as float64 arrays (rounded from ``dps``-digit values); the
     zero/normal split uses the threshold :math:`10^{-(dps/2)}\lambda_{\max}`, so tangent
@@ -236,8 +242,18 @@ def fixed_point_spectrum_mp(model: Any, theta: Any, lr: Any, *, dps: int = 50,
     lr = check_positive_float("lr", lr)
     dps = check_int("dps", dps, minimum=15)
     m = numeric_model(model, precision=dps)
+    if on_manifold is None and isinstance(model, LinearNetwork):
+        th0 = np.asarray(theta, dtype=np.float64).ravel()
+        on_manifold = _is_on_manifold(model, th0, 0.0)
+    pt: Any = theta
+    if refine:
+        from .fixed_points import refine_mp
+
+        pt, _ = refine_mp(model, theta, dps=dps,
+                          on_manifold=bool(on_manifold) and isinstance(model, LinearNetwork))
     with mpmath.workdps(dps):
-        th = np.array([mpmath.mpf(x) for x in np.asarray(theta).ravel()], dtype=object)
+        th = np.array([mpmath.mpf(x) for x in np.asarray(pt, dtype=object).ravel()],
+                      dtype=object)
         H = mpmath.matrix(m.hessian(th).tolist())
         E = mpmath.eigsy(H, eigvals_only=True)
         lam_mp = sorted(E[i] for i in range(H.rows))
