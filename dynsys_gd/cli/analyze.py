@@ -165,6 +165,13 @@ class Progress:
 
     def __init__(self, total: int, *, enabled: bool, desc: str) -> None:
         self._bar: Any = None
+        if enabled:  # shown only on a terminal (or with DYNSYS_GD_PROGRESS=1)
+            try:
+                from ..analysis.progress import progress_enabled
+
+                enabled = progress_enabled(True)
+            except ImportError:  # pragma: no cover - the module ships with the package
+                enabled = sys.stderr.isatty()
         if enabled:
             from tqdm.auto import tqdm
 
@@ -350,7 +357,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", type=float, required=True, metavar="ETA",
                    help="learning rate (step size) eta > 0")
     p.add_argument("--samples", type=int, default=1000, metavar="N",
-                   help="Monte-Carlo initialisations for the convergent fraction (default 1000)")
+                   help="Monte-Carlo initialisations for the convergent fraction (default "
+                        "1000; 0 skips the estimate)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--figures", default=None, metavar="DIR",
@@ -363,7 +371,7 @@ def run(args: argparse.Namespace) -> int:
     import dynsys_gd as dg
 
     lr = check_positive_float("lr", args.lr)
-    n_samples = check_int("samples", args.samples, minimum=1)
+    n_samples = check_int("samples", args.samples, minimum=0)
     seed = check_seed("seed", args.seed)
     net = build_network(args)
     outdir = prepare_output_dir(args.figures, "--figures")

@@ -68,8 +68,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="results file (created, or resumed when it exists)")
     p.add_argument("--figures", default=None, metavar="DIR",
                    help="write figures (PNG and PDF) into DIR")
-    p.add_argument("--workers", type=int, default=1, metavar="K",
-                   help="local worker processes (default 1: serial)")
+    p.add_argument("--workers", type=int, default=None, metavar="K",
+                   help="worker processes (default: serial; with --scheduler local: Dask "
+                        "workers, default 2)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="Dask scheduler address, or 'local' for a local Dask cluster")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -107,8 +108,11 @@ def learning_rates(args: argparse.Namespace, eta_star: Callable[[], float]) -> n
 
 
 def _make_executor(args: argparse.Namespace) -> Any:
-    workers = check_int("workers", args.workers, minimum=1, maximum=1024)
-    if workers == 1 and args.scheduler is None:
+    """None (serial) or a managed executor (process pool or Dask) from the options."""
+    workers = args.workers
+    if workers is not None:
+        workers = check_int("workers", workers, minimum=1, maximum=1024)
+    if (workers is None or workers == 1) and args.scheduler is None:
         return None
     from ..analysis.distributed import make_executor
 
@@ -140,7 +144,8 @@ def run(args: argparse.Namespace) -> int:
 
     n_samples = check_int("samples", args.samples, minimum=1)
     seed = check_seed("seed", args.seed)
-    check_int("workers", args.workers, minimum=1, maximum=1024)
+    if args.workers is not None:
+        check_int("workers", args.workers, minimum=1, maximum=1024)
     net = build_network(args)
     out = prepare_output_file(args.out, "--out")
     cache: dict[str, float] = {}
