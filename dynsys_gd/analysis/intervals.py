@@ -1,0 +1,93 @@
+r"""Exact confidence intervals used by the Monte-Carlo estimates (MATH.md §6).
+
+* :func:`clopper_pearson` — exact binomial interval for a proportion: with :math:`k` successes
+  in :math:`n` trials at level :math:`1-\alpha`,
+  :math:`[B(\alpha/2; k, n-k+1),\; B(1-\alpha/2; k+1, n-k)]` with :math:`B` the beta quantile
+  (lower bound 0 when :math:`k = 0`, upper bound 1 when :math:`k = n`).  With :math:`k = 0` the
+  upper bound is :math:`1 - (\alpha/2)^{1/n} \approx 3.7/n` at 95 % (the "≈ 3/n" rule of thumb
+  is the one-sided :math:`-\ln\alpha / n`).
+* :func:`median_ci` — distribution-free interval for a median from order statistics: the
+  number of sample points below the median is Binomial(n, 1/2), so
+  :math:`[x_{(l)}, x_{(u)}]` covers the median with probability
+  :math:`P(l \le B < u) \ge 1-\alpha`, :math:`B \sim \mathrm{Bin}(n, 1/2)`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_int, check_probability
+from ..errors import InvalidParameterError
+
+__all__ = ["clopper_pearson", "median_ci"]
+
+
+def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    r"""Exact (Clopper–Pearson) two-sided confidence interval for a binomial proportion.
+
+    Parameters
+    ----------
+    k : int
+        Successes, ``0 <= k <= n``.
+    n : int
+        Trials, ``n >= 1``.
+    confidence : float
+        Level in (0, 1).
+
+    Returns
+    -------
+    (low, high) : tuple of float
+    """
+    from scipy.stats import beta
+
+    n = check_int("n", n, minimum=1)
+    k = check_int("k", k, minimum=0, maximum=n)
+    conf = check_probability("confidence", confidence)
+    a = 1.0 - conf
+    low = 0.0 if k == 0 else float(beta.ppf(a / 2, k, n - k + 1))
+    high = 1.0 if k == n else float(beta.ppf(1 - a / 2, k + 1, n - k))
+    return low, high
+
+
+def median_ci(values: Any, confidence: float = 0.95) -> tuple[float, float, float]:
+    r"""Sample median and a distribution-free confidence interval for the population median.
+
+    Parameters
+    ----------
+    values : array_like
+        Sample (1-D, non-empty; infinities allowed, no NaN).
+    confidence : float
+        Level in (0, 1).
+
+    Returns
+    -------
+    (median, low, high) : tuple of float
+        For tiny samples where no order-statistic interval reaches the level, the interval is
+        the whole sample range ``[min, max]`` (conservative in the sense of being the widest
+        available, but its coverage is then below ``confidence``).
+    """
+    from scipy.stats import binom
+
+    conf = check_probability("confidence", confidence)
+    x = np.sort(np.asarray(values, dtype=np.float64).ravel())
+    n = x.size
+    if n == 0:
+        raise InvalidParameterError("values must be a non-empty sample; got an empty array")
+    if np.isnan(x).any():
+        raise InvalidParameterError("values must not contain NaN; got NaN values")
+    med = float(x[(n - 1) // 2]) if n % 2 else float(0.5 * (x[n // 2 - 1] + x[n // 2])) \
+        if np.isfinite(x[n // 2 - 1] + x[n // 2]) else float(x[n // 2])
+    a = 1.0 - conf
+    # largest l (0-based index) with P(B <= l) <= a/2, symmetric upper index n - 1 - l
+    lo_count = int(binom.ppf(a / 2, n, 0.5))
+    while lo_count > 0 and binom.cdf(lo_count - 1, n, 0.5) > a / 2:
+        lo_count -= 1
+    while binom.cdf(lo_count, n, 0.5) <= a / 2:
+        lo_count += 1
+    l_idx = lo_count - 1
+    if l_idx < 0:
+        return med, float(x[0]), float(x[-1])
+    u_idx = n - 1 - l_idx
+    return med, float(x[l_idx]), float(x[u_idx])
