@@ -118,7 +118,12 @@ class _PolyTable:
             for s0 in range(0, batch, step):
                 t = th2[s0:s0 + step]
                 # powers[k, e, b] = t[b, k] ** e
-                powers = t.T[:, None, :] ** np.arange(self.max_degree + 1)[None, :, None]
+                # repeated multiplication, not np.power: broadcast power loops round differently
+                # depending on the batch length, which broke bit-reproducibility across chunkings
+                powers = np.empty((self.n_vars, self.max_degree + 1, t.shape[0]))
+                powers[:, 0, :] = 1.0
+                for e in range(1, self.max_degree + 1):
+                    powers[:, e, :] = powers[:, e - 1, :] * t.T
                 mons = np.prod(powers[np.arange(self.n_vars)[None, :], self.exponents], axis=1)
                 out[s0:s0 + step] = (self.coeffs @ mons).T
         res = out.reshape((batch, *self.shape))
