@@ -203,7 +203,11 @@ def _numerical_flattest(net: LinearNetwork, *, restarts: int = 3, seed: int = 0
         A = [np.eye(dN)] * N
         for i in range(N - 2, -1, -1):
             A[i] = A[i + 1] @ Ls[i + 1]
-        K = sum(np.kron(a @ a.T, root @ (b.T @ b) @ root) for a, b in zip(A, B, strict=True))
+        with np.errstate(all="ignore"):
+            K = sum(np.kron(a @ a.T, root @ (b.T @ b) @ root)
+                    for a, b in zip(A, B, strict=True))
+        if not np.all(np.isfinite(K)):  # far along M (C4: sharpness -> inf)
+            return np.full(d0 * dN, 1e300)
         return np.asarray(np.linalg.eigvalsh(K), dtype=np.float64)
 
     def f(z: NDArray[np.float64]) -> float:
@@ -216,17 +220,19 @@ def _numerical_flattest(net: LinearNetwork, *, restarts: int = 3, seed: int = 0
     D = par.dim
     for z0 in starts:
         # smooth phase: BFGS with finite differences (fine while the top eigenvalue is simple)
-        res = minimize(f, z0, method="BFGS", options={"gtol": 1e-8, "maxiter": 200})
+        with np.errstate(all="ignore"):
+            res = minimize(f, z0, method="BFGS", options={"gtol": 1e-8, "maxiter": 200})
         z, val = (np.asarray(res.x), float(res.fun)) if res.fun <= f(z0) else (z0, f(z0))
         # non-smooth phase (the top eigenvalue coalesces at the optimum): epigraph form
         # min t  s.t.  t - λ_j(z) >= 0 for every eigenvalue j, with SLSQP
         x0 = np.append(z, val)
         e_t = np.zeros(D + 1)
         e_t[-1] = 1.0
-        res = minimize(lambda x: x[-1], x0, jac=lambda x: e_t, method="SLSQP",
-                       constraints=[{"type": "ineq",
-                                     "fun": lambda x: x[-1] - spectrum(x[:-1])}],
-                       options={"ftol": 1e-15, "maxiter": 500})
+        with np.errstate(all="ignore"):
+            res = minimize(lambda x: x[-1], x0, jac=lambda x: e_t, method="SLSQP",
+                           constraints=[{"type": "ineq",
+                                         "fun": lambda x: x[-1] - spectrum(x[:-1])}],
+                           options={"ftol": 1e-15, "maxiter": 500})
         z2 = np.asarray(res.x[:-1])
         v2 = f(z2)
         if np.all(np.isfinite(z2)) and v2 < val:
