@@ -39,10 +39,10 @@ from ..symbolic.models import LinearNetwork
 __all__ = [
     "EigenCluster",
     "SpectrumEnclosure",
+    "arb_to_interval",
     "certified_dg_spectrum",
     "certified_spectrum",
     "exact_hessian",
-    "arb_to_interval",
 ]
 
 
