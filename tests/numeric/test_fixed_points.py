@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import mpmath
 import numpy as np
 import pytest
@@ -38,7 +40,7 @@ def test_balanced_minimum_is_on_m_and_balanced(net):
     np.testing.assert_allclose(k.product(th), net.W_star, atol=1e-13)
     assert np.linalg.norm(k.gradient(th)) < 1e-12
     layers = net.unflatten(th)
-    for a, b in zip(layers[:-1], layers[1:], strict=True):
+    for a, b in itertools.pairwise(layers):
         np.testing.assert_allclose(b.T @ b, a @ a.T, atol=1e-13)
 
 

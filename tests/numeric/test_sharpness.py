@@ -113,7 +113,7 @@ def _independent_s_min(net, n_start=2, seed=5):
     P, m = net.n_params, net.widths[0] * net.widths[-1]
     e_t = np.eye(P + 1)[P]
     best = np.inf
-    for th0 in random_minima(net, n_start, seed=seed, spread=0.2, log_scale=0.2):  # noqa: B007
+    for th0 in random_minima(net, n_start, seed=seed, spread=0.2, log_scale=0.2):
         def lam(x):
             G = k.gauss_newton(x[:P])
             return np.linalg.eigvalsh(0.5 * (G + G.T))[-m:]
@@ -163,7 +163,8 @@ def test_flattest_minimum_views():
     f = flattest_minimum(dg.LinearNetwork.scalar(3, 2.0))
     assert isinstance(f, FlattestMinimum)
     d = json.loads(f.to_json())
-    assert d["method"] == "closed form (AM–GM)" and d["eta_star"] == pytest.approx(0.264567, abs=1e-6)
+    assert d["method"] == "closed form (AM–GM)"
+    assert d["eta_star"] == pytest.approx(0.264567, abs=1e-6)
     assert "eta* = 2 / S_min" in f.summary()
     assert repr(f).startswith("FlattestMinimum(sharpness=7.5595")
     lo, hi = f.bracket
