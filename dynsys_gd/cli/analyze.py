@@ -345,7 +345,14 @@ def write_analysis_figures(net: Any, lr: float, report: Any, outdir: Path, *,
     ]
     for stem, make in steps:
         with progress.stage(stem):
-            save(make(), outdir, stem, written)
+            try:
+                save(make(), outdir, stem, written)
+            except ModuleNotFoundError as exc:
+                # a part of the toolkit that is not installed: skip this figure and say so
+                if not (exc.name or "").startswith("dynsys_gd"):
+                    raise
+                print(f"dynsys-gd analyze: skipped figure {stem}: module {exc.name} is not "
+                      "available", file=sys.stderr)
     return written
 
 
