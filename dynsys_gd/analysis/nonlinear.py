@@ -90,7 +90,7 @@ class Dataset:
         return int(self.Y.shape[1])
 
 
-def digits_dataset(n_samples: int = 200, n_features: int = 8, *, targets: str = "label",
+def digits_dataset(n_samples: int = 64, n_features: int = 8, *, targets: str = "label",
                    seed: int | None = 0) -> Dataset:
     r"""A small regression problem from scikit-learn's bundled 8×8 digits (no download).
 
@@ -227,6 +227,7 @@ class NonlinearSweepResult(ResultMixin):
     predicted_lr: float | None
     violations: tuple[tuple[float, float], ...]
     elapsed: float
+    n_extended: int = 0
 
     def __repr__(self) -> str:
         t = "none" if self.transition is None else f"({self.transition_low:.4g}, " \
@@ -281,8 +282,9 @@ class NonlinearSweepResult(ResultMixin):
                        f"{self.flattest_source} runs below the transition): {verdict}")
         n_conv = int(np.sum(self.outcome_codes == Outcome.CONVERGED.code))
         out.append(f"C8 check: {len(self.violations)} of {n_conv} converged runs end with "
-                   f"sharpness > 2/lr" + ("" if not self.violations else
-                                          f": {list(self.violations)[:5]}"))
+                   f"sharpness > 2/lr ({self.n_extended} runs that looked converged at "
+                   f"sharpness > 2/lr were run longer and re-classified)"
+                   + ("" if not self.violations else f": {list(self.violations)[:5]}"))
         return "\n".join(out)
 
     def to_dict(self) -> dict[str, Any]:
@@ -333,6 +335,40 @@ def _classify(th: Array, gn_window: Array, hist: Array, grad_tol: float,
     return codes
 
 
+def _gd_block(model: Any, theta0: Array, lr_col: Array, steps: int, last_k: int,
+              diverge_norm: float) -> tuple[Array, Array, Array]:
+    """Batched GD; returns final θ (NaN rows for diverged runs), the gradient norms of the last
+    ``last_k`` steps (B, last_k) and θ_{T-4..T} (5, B, P).  Diverged runs leave the batch."""
+    B, P = theta0.shape
+    theta = np.array(theta0, dtype=np.float64, copy=True)
+    gn_window = np.full((B, last_k), np.nan)
+    hist = np.full((5, B, P), np.nan)
+    alive = np.arange(B)
+    th = theta.copy()
+    with np.errstate(all="ignore"):
+        for t in range(steps):
+            g = model.gradient(th)
+            gn = np.linalg.norm(g, axis=1)
+            w = t - (steps - last_k)
+            if w >= 0:
+                gn_window[alive, w] = gn
+            if t >= steps - 4:
+                hist[t - (steps - 4)][alive] = th
+            th = th - lr_col[alive] * g
+            bad = ~np.isfinite(gn) | ~np.all(np.isfinite(th), axis=1) | (
+                np.linalg.norm(th, axis=1) > diverge_norm)
+            if np.any(bad):
+                theta[alive[bad]] = np.nan
+                gn_window[alive[bad]] = np.nan
+                keep = ~bad
+                alive, th = alive[keep], th[keep]
+            if alive.size == 0:
+                break
+        theta[alive] = th
+    hist[4] = theta  # hist[-1] = θ_T
+    return theta, gn_window, hist
+
+
 def _check_lrs(lrs: Any) -> Array:
     if isinstance(lrs, str | bytes) or np.ndim(lrs) != 1:
         raise InvalidParameterError(
@@ -352,7 +388,8 @@ def nonlinear_sweep(model: Any, lrs: Any, *, n_init: int = 16, seed: int | None 
                     init_scale: float = 1.0, theta0: Any = None, grad_tol: float = 1e-3,
                     period_tol: float = 1e-6, diverge_norm: float = 1e6,
                     min_jump: float = 10.0, g_threshold: float | None = None,
-                    lanczos_iter: int = 40) -> NonlinearSweepResult:
+                    lanczos_iter: int = 40, extend_steps: int | None = None
+                    ) -> NonlinearSweepResult:
     r"""Learning-rate sweep of full-batch GD on a non-linear network (MATH.md §5, C7, C8).
 
     Every (learning rate, initialisation) pair is one row of a single batch; the same
@@ -382,6 +419,9 @@ def nonlinear_sweep(model: Any, lrs: Any, *, n_init: int = 16, seed: int | None 
         accepted when ≥ ``min_jump``.
     g_threshold : float, optional
         Instead: the smallest lr with :math:`g_\infty \ge` ``g_threshold``.
+    extend_steps : int, optional
+        Extra steps (default ``steps``) for runs that look converged at a point with
+        :math:`\lambda_{\max} > 2/\eta` (adaptive budget, MATH.md §6); 0 disables.
     lanczos_iter : int
         Lanczos steps for the final sharpness
         (:func:`~dynsys_gd.numeric.lanczos.batched_sharpness`).
@@ -407,6 +447,8 @@ def nonlinear_sweep(model: Any, lrs: Any, *, n_init: int = 16, seed: int | None 
     if g_threshold is not None:
         g_threshold = check_positive_float("g_threshold", g_threshold)
     lanczos_iter = check_int("lanczos_iter", lanczos_iter, minimum=1)
+    extend_steps = steps if extend_steps is None else check_int("extend_steps", extend_steps,
+                                                               minimum=0)
     if theta0 is None:
         if not hasattr(model, "init"):
             raise InvalidParameterError("theta0 is required for a model without an init method")
@@ -421,41 +463,36 @@ def nonlinear_sweep(model: Any, lrs: Any, *, n_init: int = 16, seed: int | None 
     n_lr = lr_arr.size
     t_start = time.perf_counter()
     B = n_lr * n_init
-    theta = np.tile(th0, (n_lr, 1))
     lr_col = np.repeat(lr_arr, n_init)[:, None]
-    gn_window = np.full((B, last_k), np.nan)
-    hist = np.full((5, B, P), np.nan)
-    alive = np.arange(B)
-    th = theta.copy()
-    with np.errstate(all="ignore"):
-        for t in range(steps):
-            g = model.gradient(th)
-            gn = np.linalg.norm(g, axis=1)
-            w = t - (steps - last_k)
-            if w >= 0:
-                gn_window[alive, w] = gn
-            if t >= steps - 5:
-                hist[t - (steps - 5)][alive] = th
-            th = th - lr_col[alive] * g
-            bad = ~np.isfinite(gn) | ~np.all(np.isfinite(th), axis=1) | (
-                np.linalg.norm(th, axis=1) > diverge_norm)
-            if np.any(bad):
-                theta[alive[bad]] = np.nan
-                gn_window[alive[bad]] = np.nan
-                keep = ~bad
-                alive, th = alive[keep], th[keep]
-            if alive.size == 0:
-                break
-        theta[alive] = th
-        hist = np.concatenate([hist[1:], theta[None]], axis=0)  # hist[-1] = θ_T
+    theta, gn_window, hist = _gd_block(model, np.tile(th0, (n_lr, 1)), lr_col, steps, last_k,
+                                       diverge_norm)
     codes = _classify(theta, gn_window, hist, grad_tol, period_tol, diverge_norm)
     ok = codes != Outcome.DIVERGED.code
     sharp = np.full(B, np.nan)
     loss = np.full(B, np.nan)
+    n_iter = min(lanczos_iter, P)
     if np.any(ok):
         with np.errstate(all="ignore"):
-            top = np.asarray(batched_sharpness(model, theta[ok], n_iter=min(lanczos_iter, P)))
-            sharp[ok] = top[:, 0]
+            sharp[ok] = np.asarray(batched_sharpness(model, theta[ok], n_iter=n_iter))[:, 0]
+    # adaptive budget (MATH.md §6): a run that looks converged (small, decreasing gradient) at a
+    # point with λ_max > 2/η is not at a stable minimum (C8) -- run it longer and decide again.
+    suspects = np.flatnonzero((codes == Outcome.CONVERGED.code)
+                              & (sharp > 2.0 / lr_col[:, 0] * (1 + 1e-6)))
+    n_extended = int(suspects.size)
+    if n_extended and extend_steps > 0:
+        th_s, gw_s, hist_s = _gd_block(model, theta[suspects], lr_col[suspects],
+                                       max(extend_steps, last_k), last_k, diverge_norm)
+        theta[suspects], gn_window[suspects], hist[:, suspects] = th_s, gw_s, hist_s
+        codes[suspects] = _classify(th_s, gw_s, hist_s, grad_tol, period_tol, diverge_norm)
+        ok = codes != Outcome.DIVERGED.code
+        sharp[suspects] = np.nan
+        fin_s = suspects[ok[suspects]]
+        if fin_s.size:
+            with np.errstate(all="ignore"):
+                sharp[fin_s] = np.asarray(batched_sharpness(model, theta[fin_s],
+                                                            n_iter=n_iter))[:, 0]
+    if np.any(ok):
+        with np.errstate(all="ignore"):
             loss[ok] = model.loss(theta[ok])
     g_runs = np.where(ok, np.nanmean(np.where(ok[:, None], gn_window, 0.0), axis=1), np.nan)
     shape = (n_lr, n_init)
@@ -518,7 +555,7 @@ def nonlinear_sweep(model: Any, lrs: Any, *, n_init: int = 16, seed: int | None 
         sharpness_runs=sharp, outcome_codes=codes2, transition=transition,
         transition_low=transition_low, transition_rule=rule, flattest_sharpness=flattest,
         flattest_source=source, predicted_lr=predicted, violations=violations,
-        elapsed=time.perf_counter() - t_start)
+        elapsed=time.perf_counter() - t_start, n_extended=n_extended)
 
 
 # ---------------------------------------------------------------------------------------------

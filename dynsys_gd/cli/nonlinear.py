@@ -128,5 +128,5 @@ def run(args: argparse.Namespace) -> int:
         print(res.summary())
         print(f"total time {elapsed:.1f} s")
         for p in written:
-            print(f"wrote {p} (and .pdf)")
+            print(f"wrote {p}")
     return 0

@@ -1,0 +1,191 @@
+"""Non-linear sweep (MATH.md §5, C7, C8): data, the experiment, its result, figure and CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from dynsys_gd.analysis.nonlinear import (
+    Dataset,
+    NonlinearSweepResult,
+    digits_dataset,
+    nonlinear_sweep,
+    plot_nonlinear_sweep,
+    teacher_student_dataset,
+)
+from dynsys_gd.cli import main
+from dynsys_gd.errors import InvalidParameterError
+from dynsys_gd.numeric.mlp import MLP
+from dynsys_gd.numeric.outcomes import OUTCOME_NAMES
+
+# ½(w1 w2 − 1)² as an MLP with identity activation: η* = 2/N = 1 (MATH.md §8)
+XY = MLP((1, 1, 1), "identity", X=np.ones((1, 1)), Y=np.ones((1, 1)))
+XY_LRS = [0.8, 0.9, 0.95, 1.05, 1.1, 1.2]
+
+
+@pytest.fixture(scope="module")
+def xy_result() -> NonlinearSweepResult:
+    return nonlinear_sweep(XY, XY_LRS, n_init=32, seed=3, steps=2000, last_k=100,
+                           init="uniform", init_scale=1.5)
+
+
+def test_digits_dataset_is_standardised_and_deterministic() -> None:
+    d = digits_dataset(n_samples=50, n_features=5, seed=1)
+    assert isinstance(d, Dataset) and d.X.shape == (50, 5) and d.Y.shape == (50, 1)
+    np.testing.assert_allclose(d.X.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(d.X.std(axis=0), 1, rtol=1e-12)
+    np.testing.assert_allclose(d.Y.std(), 1, rtol=1e-12)
+    np.testing.assert_array_equal(d.X, digits_dataset(n_samples=50, n_features=5, seed=1).X)
+    assert not np.array_equal(d.X, digits_dataset(n_samples=50, n_features=5, seed=2).X)
+    assert 0 < d.info["explained_variance"] < 1
+    oh = digits_dataset(n_samples=40, n_features=3, targets="onehot")
+    assert oh.Y.shape == (40, 10) and oh.n_outputs == 10
+    np.testing.assert_allclose(oh.Y.sum(axis=1), 0, atol=1e-12)
+
+
+def test_teacher_student_dataset_is_realisable() -> None:
+    d = teacher_student_dataset((3, 5, 2), 30, "tanh", seed=4)
+    assert d.X.shape == (30, 3) and d.Y.shape == (30, 2)
+    assert np.all(np.abs(d.Y) > 0)
+    noisy = teacher_student_dataset((3, 5, 2), 30, "tanh", seed=4, noise=0.1)
+    np.testing.assert_array_equal(noisy.X, d.X)
+    assert 0 < np.abs(noisy.Y - d.Y).max() < 1
+
+
+def test_c7_transition_at_the_known_critical_lr(xy_result: NonlinearSweepResult) -> None:
+    """C7 on ½(xy − 1)², η* = 1: g∞ ≈ 0 below η*, clearly positive above; the located
+    interval contains η* and so does the prediction 2/S_flat from the converged runs."""
+    r = xy_result
+    assert r.transition_low == 0.95 and r.transition == 1.05
+    assert np.all(r.g_inf[:3] < 1e-8)
+    assert np.all(r.g_inf[3:][np.isfinite(r.g_inf[3:])] > 1e-3)
+    assert r.flattest_source == "converged"
+    assert r.predicted_lr is not None and 0.95 <= r.predicted_lr <= 1.05
+    assert r.prediction_in_interval is True
+    assert np.all(r.g_inf_low <= r.g_inf + 1e-300) or np.any(np.isnan(r.g_inf))
+
+
+def test_c6_c8_outcomes_and_stability_of_converged_runs(
+        xy_result: NonlinearSweepResult) -> None:
+    """C6: no run converges above η* = 1; C8: converged runs end with λ_max ≤ 2/η."""
+    r = xy_result
+    for i, c in enumerate(r.counts):
+        assert set(c) == set(OUTCOME_NAMES) and sum(c.values()) == 32
+        if r.lrs[i] > 1:
+            assert c["converged"] == 0
+    assert sum(c["converged"] for c in r.counts[:3]) > 0
+    assert r.violations == ()
+    conv = r.outcome_codes == 0
+    assert np.all(r.sharpness_runs[conv] <= (2 / r.lrs[:, None] * np.ones_like(conv))[conv])
+    # above η*, bounded runs settle on period-2 orbits (C8 flip bifurcation)
+    assert r.counts[3]["periodic"] > 0
+
+
+def test_result_table_json_and_figure(xy_result: NonlinearSweepResult, tmp_path) -> None:
+    r = xy_result
+    text = r.summary()
+    assert "transition" in text and "2 / S_flat" in text and "C8 check: 0 of" in text
+    assert "transition=(0.95, 1.05]" in repr(r)
+    d = json.loads(r.to_json())
+    assert d["transition"] == 1.05 and d["outcome_codes"][0][0] in OUTCOME_NAMES
+    assert len(d["g_inf"]) == len(XY_LRS)
+    fig = plot_nonlinear_sweep(r)
+    assert len(fig.axes) == 2
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and "g_\\infty" in ax.get_ylabel()
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("prediction" in s for s in labels) and any("transition" in s for s in labels)
+    fig.savefig(tmp_path / "f.png")
+    assert (tmp_path / "f.png").stat().st_size > 1000
+    assert r.plot().get_xlabel().startswith("learning rate")
+
+
+def test_tanh_network_on_digits_runs_and_is_consistent() -> None:
+    d = digits_dataset(n_samples=24, n_features=3, seed=0)
+    m = MLP((3, 6, 1), "tanh", X=d.X, Y=d.Y)
+    r = nonlinear_sweep(m, [0.05, 0.5, 50.0], n_init=4, seed=0, steps=300, last_k=30)
+    assert r.counts[-1]["diverged"] == 4 and np.isnan(r.g_inf[-1])
+    assert np.all(np.isfinite(r.sharpness_runs[0]))
+    assert r.violations == ()
+    # same seed, same numbers
+    r2 = nonlinear_sweep(m, [0.05, 0.5, 50.0], n_init=4, seed=0, steps=300, last_k=30)
+    np.testing.assert_array_equal(r.g_runs, r2.g_runs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "regex"),
+    [
+        ({"model": object()}, InvalidParameterError, "model must be an MLP or a NumericModel"),
+        ({"lrs": [0.1]}, InvalidParameterError, "lrs must be a 1-D sequence of at least 2"),
+        ({"lrs": [0.1, -1.0]}, InvalidParameterError, "lrs entry must be a finite float > 0"),
+        ({"lrs": [0.1, 0.1]}, InvalidParameterError, "duplicates"),
+        ({"lrs": "0.1"}, InvalidParameterError, "lrs must be a 1-D sequence"),
+        ({"n_init": 0}, InvalidParameterError, "n_init must be"),
+        ({"steps": 1}, InvalidParameterError, "steps must be"),
+        ({"last_k": 500}, InvalidParameterError, "last_k must be"),
+        ({"seed": -1}, InvalidParameterError, "seed"),
+        ({"theta0": np.zeros((3, 2))}, InvalidParameterError, "theta0 must be a finite array"),
+        ({"g_threshold": 0.0}, InvalidParameterError, "g_threshold must be a finite float > 0"),
+    ],
+)
+def test_bad_input(kwargs: dict, exc: type, regex: str) -> None:
+    args: dict = {"model": XY, "lrs": [0.5, 1.5], "n_init": 2, "steps": 100, "last_k": 50}
+    args.update(kwargs)
+    with pytest.raises(exc, match=regex):
+        nonlinear_sweep(args.pop("model"), args.pop("lrs"), **args)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "regex"),
+    [
+        ({"n_samples": 1}, "n_samples must be"),
+        ({"n_samples": 5000}, "n_samples must be"),
+        ({"n_features": 65}, "n_features must be"),
+        ({"targets": "probability"}, "targets must be one of"),
+    ],
+)
+def test_digits_bad_input(kwargs: dict, regex: str) -> None:
+    with pytest.raises(InvalidParameterError, match=regex):
+        digits_dataset(**kwargs)
+
+
+def test_threshold_rule_and_explicit_theta0() -> None:
+    th0 = np.array([[1.2, 0.7], [-0.9, -1.3], [0.4, 2.0]])
+    r = nonlinear_sweep(XY, [0.9, 1.1], n_init=3, theta0=th0, steps=1500, last_k=50,
+                        g_threshold=1e-3)
+    assert "smallest lr with g_inf >= 0.001" in r.transition_rule
+    assert r.transition == 1.1 and r.transition_low == 0.9
+
+
+def test_cli_json_and_figures(tmp_path, capsys) -> None:
+    code = main(["nonlinear", "--data", "teacher", "--widths", "2", "4", "1", "--lrs", "0.1",
+                 "1", "100", "--n-init", "3", "--steps", "200", "--last-k", "20",
+                 "--n-samples", "16", "--json", "--figures", str(tmp_path)])
+    assert code == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["data"]["name"] == "teacher" and len(d["lrs"]) == 3
+    assert d["counts"][-1]["diverged"] == 3
+    assert (tmp_path / "nonlinear_sweep.png").exists()
+    assert (tmp_path / "nonlinear_sweep.pdf").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "regex"),
+    [
+        (["--lrs", "0.1"], "--lrs needs at least 2"),
+        (["--lrs", "0.1", "-2"], "--lrs entry must be a finite float > 0"),
+        (["--widths", "8"], "--widths must be at least 2"),
+        (["--widths", "8", "32", "3"], "last width must be 1"),
+        (["--n-init", "0"], "--n-init must be"),
+        (["--n-samples", "4000"], "--n-samples must be <= 1797"),
+    ],
+)
+def test_cli_bad_input_is_one_line(argv: list[str], regex: str, capsys) -> None:
+    assert main(["nonlinear", *argv, "--steps", "10", "--last-k", "5"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "error:" in err
+    import re
+
+    assert re.search(regex, err)
