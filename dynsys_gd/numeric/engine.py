@@ -18,12 +18,14 @@ exactly one :class:`~dynsys_gd.numeric.outcomes.Outcome`:
     ``max_period`` and an orbit diameter above ``min_orbit`` (so a decaying oscillation is not
     mistaken for a cycle); the smallest such :math:`k` is recorded.
 ``BOUNDED``
-    Budget exhausted, bounded, no period, and the gradient norm is not decreasing (mean over the
-    last ``tail`` steps at least ``progress_ratio`` times the mean over the ``tail`` steps
-    before).
+    Budget exhausted, bounded, no period, and no sign of progress: the gradient norm is not
+    decreasing (mean over the last ``tail`` steps at least ``progress_ratio`` times the mean over
+    the ``tail`` steps before) and the distance to the nearby critical point found by the
+    certificate did not shrink at the last attempt, nor is it within 1 % (relative) of it.
 ``UNDECIDED``
-    Budget exhausted while the gradient norm is still decreasing and no certificate was issued.
-    Never counted as non-convergent.
+    Budget exhausted while still making progress (either test above) and no certificate was
+    issued.  Never counted as non-convergent.  With ``adaptive`` such runs are first extended,
+    up to ``max_extension * max_steps`` steps.
 
 Finished runs are removed from the active batch (arrays are compacted), so the cost per step is
 proportional to the number of runs still undecided.  ``g_tail`` is the mean gradient norm over
@@ -58,6 +60,11 @@ _DIV = Outcome.DIVERGED.code
 _PER = Outcome.PERIODIC.code
 _BND = Outcome.BOUNDED.code
 _UND = Outcome.UNDECIDED.code
+#: a run counts as still approaching a critical point when the certificate's distance shrank by
+#: this factor between two attempts (slow convergence at contraction factors close to 1)
+_APPROACH = 0.999
+#: ... or when it is this close (relative) to a minimum the certificate located
+_NEAR = 1e-2
 
 
 @dataclass(frozen=True)
@@ -330,6 +337,7 @@ def run_gd(model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = 
     hist = np.zeros((hist_len, n, P))     # recent iterates before a check
     prev_dist = np.full(n, np.inf)        # certificate: distance at the previous attempt
     dead = np.zeros(n, dtype=bool)        # diverged since the last compaction
+    approaching = np.zeros(n, dtype=bool)  # distance to a critical point decreased at last attempt
 
     certifier = None
     if cfg.certificate:
@@ -349,13 +357,14 @@ def run_gd(model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = 
             g_tail_out[o] = gring[rows][:, sel].mean(axis=0)
 
     def compact(keep: Array) -> None:
-        nonlocal th, idx, gring, hist, prev_dist, dead, budget
+        nonlocal th, idx, gring, hist, prev_dist, dead, budget, approaching
         th = th[keep]
         idx = idx[keep]
         gring = gring[:, keep]
         hist = hist[:, keep]
         prev_dist = prev_dist[keep]
         dead = dead[keep]
+        approaching = approaching[keep]
         budget = budget[keep]
 
     t = 0
@@ -402,6 +411,9 @@ def run_gd(model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = 
                 if cand.any():
                     ci = np.flatnonzero(cand)
                     ok, fixed, dist = certifier.attempt(th[ci], prev_dist[ci])
+                    tnorm = np.sqrt(np.einsum("ij,ij->i", th[ci], th[ci]))
+                    approaching[ci] = np.isfinite(dist) & ((dist <= _APPROACH * prev_dist[ci])
+                                                           | (dist <= _NEAR * (1.0 + tnorm)))
                     prev_dist[ci] = dist
                     if ok.any():
                         sel = np.zeros_like(keep)
@@ -419,7 +431,7 @@ def run_gd(model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = 
                 m_before = gring[before].mean(axis=0) if before else np.full(idx.size, np.inf)
                 ratio = np.where(m_before > 0, m_last / np.where(m_before > 0, m_before, 1.0),
                                  1.0)
-                progressing = ratio < cfg.progress_ratio
+                progressing = (ratio < cfg.progress_ratio) | approaching
                 extend = at_budget & progressing & (budget < hard_cap)
                 budget[extend] = np.minimum(budget[extend] + cfg.max_steps, hard_cap)
                 stop = at_budget & ~extend
