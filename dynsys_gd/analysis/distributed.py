@@ -230,9 +230,10 @@ def _check_picklable(fn: Any, executor: Any) -> None:
             f"function or functools.partial of one); got {describe(fn)} ({exc})") from None
 
 
-def iter_tasks(fn: Callable[[T], R], tasks: Sequence[T], executor: cf.Executor | None
-               ) -> Generator[tuple[int, R], None, None]:
-    r"""Run ``fn(task)`` for every task and yield ``(index, result)`` as tasks complete.
+def iter_tasks(fn: Callable[..., R], tasks: Sequence[T], executor: cf.Executor | None, *,
+               unpack: bool = False) -> Generator[tuple[int, R], None, None]:
+    r"""Run ``fn(task)`` (``fn(*task)`` with ``unpack=True``) for every task and yield
+    ``(index, result)`` as tasks complete.
 
     ``executor=None`` (or a serial :class:`ManagedExecutor`) runs in this process, in order.
     On any exception, ``KeyboardInterrupt`` or when the generator is closed early, futures that
@@ -247,13 +248,14 @@ def iter_tasks(fn: Callable[[T], R], tasks: Sequence[T], executor: cf.Executor |
     if executor is None or (isinstance(executor, ManagedExecutor) and executor.is_serial) \
             or isinstance(executor, SerialExecutor):
         for i, task in enumerate(tasks):
-            yield i, fn(task)
+            yield i, (fn(*task) if unpack else fn(task))  # type: ignore[misc]
         return
     _check_picklable(fn, executor)
     futures: dict[cf.Future[R], int] = {}
     try:
         for i, task in enumerate(tasks):
-            futures[executor.submit(fn, task)] = i
+            fut = executor.submit(fn, *task) if unpack else executor.submit(fn, task)  # type: ignore[misc]
+            futures[fut] = i
         for fut in cf.as_completed(futures):
             yield futures[fut], fut.result()
     finally:
@@ -262,9 +264,9 @@ def iter_tasks(fn: Callable[[T], R], tasks: Sequence[T], executor: cf.Executor |
                 fut.cancel()
 
 
-def map_tasks(fn: Callable[[T], R], tasks: Iterable[T], executor: cf.Executor | None, *,
+def map_tasks(fn: Callable[..., R], tasks: Iterable[T], executor: cf.Executor | None, *,
               on_result: Callable[[T, R], None] | None = None, progress: bool = False,
-              desc: str = "tasks") -> list[R]:
+              desc: str = "tasks", unpack: bool = False) -> list[R]:
     r"""Run ``fn`` on every task with ``executor`` and return the results in task order.
 
     Parameters
@@ -287,6 +289,8 @@ def map_tasks(fn: Callable[[T], R], tasks: Iterable[T], executor: cf.Executor | 
         :func:`~dynsys_gd.analysis.progress.progress_bar`).
     desc : str
         Label of the progress bar.
+    unpack : bool, default False
+        Call ``fn(*task)`` (tasks are argument tuples) instead of ``fn(task)``.
 
     Returns
     -------
@@ -301,12 +305,14 @@ def map_tasks(fn: Callable[[T], R], tasks: Iterable[T], executor: cf.Executor | 
     task_list = list(tasks)
     if not isinstance(progress, bool):
         raise InvalidParameterError(f"progress must be a bool; got {describe(progress)}")
+    if not isinstance(unpack, bool):
+        raise InvalidParameterError(f"unpack must be a bool; got {describe(unpack)}")
     if on_result is not None and not callable(on_result):
         raise InvalidParameterError(f"on_result must be None or callable; got "
                                     f"{describe(on_result)}")
     results: list[Any] = [None] * len(task_list)
     with progress_bar(len(task_list), desc, progress) as bar:
-        it = iter_tasks(fn, task_list, executor)
+        it = iter_tasks(fn, task_list, executor, unpack=unpack)
         try:
             for i, res in it:
                 results[i] = res

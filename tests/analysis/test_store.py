@@ -335,3 +335,71 @@ def _config_of(path: Path) -> dict:
         return json.loads(con.execute("SELECT value FROM meta WHERE name='config'").fetchone()[0])
     finally:
         con.close()
+
+
+_SWEEP_DRIVER = textwrap.dedent("""
+    import json, sys, time
+    import dynsys_gd as dg
+    from dynsys_gd.analysis import sweep as sweep_mod
+
+    path, log, delay, out = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+    real = sweep_mod.run_task
+
+    def logged(*task):
+        res = real(*task)
+        with open(log, "a") as f:
+            f.write(f"{task[1]!r}:{task[5]}:{task[6]}\\n")
+        time.sleep(delay)
+        return res
+
+    sweep_mod.run_task = logged
+    net = dg.LinearNetwork.scalar(2, 1.0)
+    result = sweep_mod.lr_sweep(net, [0.6, 0.95, 1.02], n_samples=128, seed=21, chunk_size=16,
+                                store=path if path != "-" else None)
+    with open(out, "w") as f:
+        json.dump(result.to_dict(), f)
+""")
+
+
+def test_lr_sweep_killed_mid_way_resumes_to_the_uninterrupted_result(tmp_path: Path) -> None:
+    """lr_sweep(store=...) in a subprocess, SIGKILLed after >= 4 of its 24 tasks were
+    committed; the re-run computes exactly the missing tasks and returns the same SweepResult
+    (to_dict) as a run without a store."""
+    pytest.importorskip("dynsys_gd.analysis.sweep")
+    script = tmp_path / "sweep_driver.py"
+    script.write_text(_SWEEP_DRIVER)
+    store, log = tmp_path / "sweep.sqlite", tmp_path / "sweep.log"
+
+    def start(path: str, logfile: Path, delay: float, out: Path) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, str(script), path, str(logfile), str(delay),
+                                 str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    proc = start(str(store), log, 0.1, tmp_path / "a.json")
+    deadline = time.monotonic() + 90
+    while _count_done(store) < 4:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "sweep driver too slow"
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL and not (tmp_path / "a.json").exists()
+    committed = _count_done(store)
+    assert 4 <= committed < 24
+    n_first = len(log.read_text().split())
+
+    proc = start(str(store), log, 0.0, tmp_path / "b.json")
+    _out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err.decode()
+    rerun = log.read_text().split()[n_first:]
+    assert len(rerun) == 24 - committed == len(set(rerun))  # finished tasks not recomputed
+    assert _count_done(store) == 24
+
+    ref_log = tmp_path / "ref.log"
+    proc = start("-", ref_log, 0.0, tmp_path / "ref.json")
+    _out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err.decode()
+    assert len(ref_log.read_text().split()) == 24
+    resumed = json.loads((tmp_path / "b.json").read_text())
+    reference = json.loads((tmp_path / "ref.json").read_text())
+    assert resumed == reference
+    assert reference["fraction"][0] > 0.9 > reference["fraction"][-1]  # eta* = 1 in the grid
