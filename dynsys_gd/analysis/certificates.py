@@ -197,7 +197,7 @@ def nonsingularity_certificate(net: LinearNetwork, lr: Any, *, method: str = "ex
         msg = ("depth 1: H = I ⊗ Sxx is constant, det DG = det(I - eta Sxx)^d1 = "
                f"{det} at every theta; " + (
                    "singular everywhere: eta = 1/lambda_i(Sxx)" if singular else
-                   "non-singular everywhere"))
+                   "det DG_eta != 0 at every theta (G_eta is a diffeomorphism)"))
         return NonsingularityCertificate(not singular, singular, () if singular else
                                          tuple([Fraction(0)] * P), det, "exact rational", None,
                                          P, eta, time.perf_counter() - t0, msg)
@@ -482,9 +482,9 @@ def ball_det_certificate(model: LossModel, point: Any, lr: Any, *,
             for j in range(P):
                 M[i, j] = (1 if i == j else 0) - flint.arb(_fq(eta)) * arb_eval(H[i, j], env)
         d = M.det()
+        lo, hi = arb_to_interval(d)  # end points at the working precision
     finally:
         flint.ctx.prec = old
-    lo, hi = arb_to_interval(d)
     excl = bool(lo > 0 or hi < 0)
     text = (f"det DG_eta({', '.join(str(v) for v in pt)}) in [{float(lo):.12g}, "
             f"{float(hi):.12g}] (ball, eta = {eta})")

@@ -549,9 +549,9 @@ def _certified_smin_lower(net: LinearNetwork) -> tuple[Fraction, str]:
     try:
         val = (flint.arb(flint.fmpq(lmin.numerator, lmin.denominator)) * N
                * flint.arb(flint.fmpq(s2.numerator, s2.denominator)) ** flint.fmpq(N - 1, N))
+        lo = arb_to_interval(val)[0]
     finally:
         flint.ctx.prec = old
-    lo = arb_to_interval(val)[0]
     kind = ("AM-GM, scalar" if net.is_scalar else "lambda_min(Sxx) N sigma_1^(2-2/N)")
     return lo, kind
 
@@ -737,6 +737,9 @@ def _general_losses() -> list[_GeneralLoss]:
     ]
 
 
+_C9_CACHE: dict[tuple[str, str], Any] = {}
+
+
 def check_c9(lr: Any = None, *, quick: bool = False) -> ClaimResult:
     r"""C9: for analytic losses (½(xy−1)², log cosh(xy−1), ¼(x²+y²−1)²; η* = 1 for each):
     :math:`\det DG_\eta \not\equiv 0` (ball enclosure excluding 0) and every critical point
@@ -767,6 +770,9 @@ def check_c9(lr: Any = None, *, quick: bool = False) -> ClaimResult:
         col.run(f"{spec.name}: det DG_eta not identically 0", BALL, det_body)
 
         def crit_body(spec: _GeneralLoss = spec, u: Any = u, L: Any = L) -> tuple[bool, str]:
+            key = (spec.name, "critical set")
+            if key in _C9_CACHE:  # symbolic and independent of eta: derived once per session
+                return _C9_CACHE[key]  # type: ignore[no-any-return]
             uu = sp.Symbol("u", real=True)
             dphi = sp.diff(spec.phi(uu), uu)
             grad = sp.Matrix([sp.diff(L, x), sp.diff(L, y)])
@@ -784,19 +790,27 @@ def check_c9(lr: Any = None, *, quick: bool = False) -> ClaimResult:
             on_curve = sp.simplify(u.subs({x: cx, y: cy})) == 0
             ok = bool(same and only0 and iso == set(spec.isolated) and on_curve)
             refl = " and its reflection (-t, -1/t)" if spec.reflected else ""
-            return ok, (f"grad L = phi'(u) grad u with u = {u}, phi'(u) = 0 iff u = 0 "
-                        f"(phi'' = {mono}); grad u = 0 only at {sorted(iso)}; critical set = "
-                        f"{{u = 0}} = {{({cx}, {cy})}}{refl} + {sorted(iso)}")
+            out = ok, (f"grad L = phi'(u) grad u with u = {u}, phi'(u) = 0 iff u = 0 "
+                       f"(phi'' = {mono}); grad u = 0 only at {sorted(iso)}; critical set = "
+                       f"{{u = 0}} = {{({cx}, {cy})}}{refl} + {sorted(iso)}")
+            _C9_CACHE[key] = out
+            return out
 
         col.run(f"{spec.name}: critical set in closed form", EXACT_SYMBOLIC, crit_body)
 
         def curve_body(spec: _GeneralLoss = spec, u: Any = u, L: Any = L) -> tuple[bool, str]:
-            H = sp.hessian(L, (x, y))
-            n = sp.Matrix([sp.diff(u, x), sp.diff(u, y)])
-            q = sp.simplify((n.T * H * n)[0] / (n.T * n)[0])
-            cx, cy = spec.curve(t)
-            q_t = sp.simplify(q.subs({x: cx, y: cy}))
-            inf = sp.minimum(q_t, t, spec.t_domain)
+            key = (spec.name, "normal quotient")
+            if key not in _C9_CACHE:
+                H = sp.hessian(L, (x, y))
+                n = sp.Matrix([sp.diff(u, x), sp.diff(u, y)])
+                q = sp.simplify((n.T * H * n)[0] / (n.T * n)[0])
+                cx, cy = spec.curve(t)
+                q_t = sp.simplify(q.subs({x: cx, y: cy}))
+                inf = sp.minimum(q_t, t, spec.t_domain)
+                # the reflected branch (-t, -1/t): same q by the symmetry (x, y) -> (-x, -y)
+                sym = sp.simplify(q.subs({x: -x, y: -y}) - q) == 0
+                _C9_CACHE[key] = (q_t, inf, sym)
+            q_t, inf, sym = _C9_CACHE[key]
             old = flint.ctx.prec
             flint.ctx.prec = 128
             try:
@@ -806,8 +820,6 @@ def check_c9(lr: Any = None, *, quick: bool = False) -> ClaimResult:
                 flint.ctx.prec = old
             bound = 2 / eta
             ok = lo > bound
-            # the reflected branch (-t, -1/t) gives the same q by symmetry (x, y) -> (-x, -y)
-            sym = sp.simplify(q.subs({x: -x, y: -y}) - q) == 0
             ok = bool(ok and sym)
             return ok, (f"normal Rayleigh quotient on u = 0: q(t) = {q_t}, inf = {inf} "
                         f">= {float(lo):.12g} {'>' if lo > bound else '<='} 2/eta = "
