@@ -223,6 +223,28 @@ if estimate is not None:
         (estimate, {**_E, "config": {}}, IPE, r"config must be an EngineConfig or None; got \{\}"),
     ]
 
+if lr_sweep is not None:
+    _S = {"net": NET, "lrs": [0.5, 0.9], "n_samples": 8, "seed": 0}
+    ROWS += [
+        (lr_sweep, {**_S, "lrs": []}, IPE, r"lrs must be a non-empty 1-D sequence of floats > 0"),
+        (lr_sweep, {**_S, "lrs": "0.1"}, IPE, r"lrs must be a non-empty 1-D sequence.*got '0\.1'"),
+        (lr_sweep, {**_S, "lrs": [[0.1]]}, IPE, r"lrs must be a non-empty 1-D sequence"),
+        (lr_sweep, {**_S, "lrs": [0.1, float("nan")]}, IPE,
+         r"lrs\[1\] must be a finite float > 0; got nan"),
+        (lr_sweep, {**_S, "lrs": [0.1, -1.0]}, IPE, r"lrs\[1\] must be a finite float > 0; got -1"),
+        (lr_sweep, {**_S, "lrs": [0.1, 0.1]}, IPE, r"lrs must be distinct"),
+        (lr_sweep, {**_S, "n_samples": 0}, IPE, r"n_samples must be an int >= 1; got 0"),
+        (lr_sweep, {**_S, "seed": None}, IPE, r"seed must be an int >= 0"),
+        (lr_sweep, {**_S, "init": "cauchy"}, IPE, r"init must be one of 'uniform', 'gaussian'"),
+        (lr_sweep, {**_S, "eta_star": -1.0}, IPE, r"eta_star must be a finite float > 0"),
+        (lr_sweep, {**_S, "executor": "dask"}, IPE,
+         r"executor must be None or a concurrent.futures.Executor"),
+        (lr_sweep, {**_S, "store": "{tmp}/missing/s.sqlite"}, IPE,
+         r"must be in an existing directory"),
+        (lr_sweep, {**_S, "store": "{tmp}"}, IPE, r"must be a file path; got the directory"),
+        (lr_sweep, {**_S, "store": 3}, IPE, r"must be a non-empty str or os.PathLike"),
+    ]
+
 
 def _ids(row: Any) -> str:
     values = row.values if hasattr(row, "values") else row
@@ -276,3 +298,26 @@ def test_refused_export_leaves_no_partial_file(tmp_path: Path, method: str, path
     with pytest.raises(IPE, match=regex):
         store_export(tmp_path, method, _fill(path, tmp_path))
     assert [p.name for p in tmp_path.iterdir()] == ["s.sqlite"]
+
+
+@pytest.mark.parametrize("content", ["foreign", "corrupt"])
+def test_lr_sweep_refuses_a_foreign_or_corrupt_store_without_touching_it(
+        tmp_path: Path, content: str) -> None:
+    if lr_sweep is None:
+        pytest.skip("analysis.sweep not available")
+    path = tmp_path / "results.db"
+    if content == "foreign":
+        import sqlite3
+
+        con = sqlite3.connect(path)
+        con.execute("CREATE TABLE results (lr REAL, fraction REAL)")
+        con.execute("INSERT INTO results VALUES (0.5, 1.0)")
+        con.commit()
+        con.close()
+    else:
+        path.write_bytes(np.random.default_rng(1).bytes(3000))
+    before = path.read_bytes()
+    with pytest.raises(IPE, match=r"not a usable dynsys_gd results store.*not modified"):
+        lr_sweep(NET, [0.5], n_samples=8, seed=0, store=path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["results.db"]
