@@ -20,8 +20,9 @@ exactly one :class:`~dynsys_gd.numeric.outcomes.Outcome`:
 ``BOUNDED``
     Budget exhausted, bounded, no period, and no sign of progress: the gradient norm is not
     decreasing (mean over the last ``tail`` steps at least ``progress_ratio`` times the mean over
-    the ``tail`` steps before) and the distance to the nearby critical point found by the
-    certificate did not shrink at the last attempt, nor is it within 1 % (relative) of it.
+    the ``tail`` steps before) and the distance to the nearby critical point located by the
+    certificate did not shrink at 5 consecutive attempts (or at 2 while within 1 %, relative,
+    of it).
 ``UNDECIDED``
     Budget exhausted while still making progress (either test above) and no certificate was
     issued.  Never counted as non-convergent.  With ``adaptive`` such runs are first extended,
@@ -65,6 +66,8 @@ _UND = Outcome.UNDECIDED.code
 _APPROACH = 0.999
 #: ... or when it is this close (relative) to a minimum the certificate located
 _NEAR = 1e-2
+#: consecutive shrinking attempts needed (a chaotic orbit shrinks by chance about half the time)
+_STREAK = 5
 
 
 @dataclass(frozen=True)
@@ -337,7 +340,8 @@ def run_gd(model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = 
     hist = np.zeros((hist_len, n, P))     # recent iterates before a check
     prev_dist = np.full(n, np.inf)        # certificate: distance at the previous attempt
     dead = np.zeros(n, dtype=bool)        # diverged since the last compaction
-    approaching = np.zeros(n, dtype=bool)  # distance to a critical point decreased at last attempt
+    streak = np.zeros(n, dtype=np.int64)  # consecutive attempts with a shrinking distance
+    near = np.zeros(n, dtype=bool)        # within _NEAR of the located critical point
 
     certifier = None
     if cfg.certificate:
@@ -357,14 +361,15 @@ def run_gd(model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = 
             g_tail_out[o] = gring[rows][:, sel].mean(axis=0)
 
     def compact(keep: Array) -> None:
-        nonlocal th, idx, gring, hist, prev_dist, dead, budget, approaching
+        nonlocal th, idx, gring, hist, prev_dist, dead, budget, streak, near
         th = th[keep]
         idx = idx[keep]
         gring = gring[:, keep]
         hist = hist[:, keep]
         prev_dist = prev_dist[keep]
         dead = dead[keep]
-        approaching = approaching[keep]
+        streak = streak[keep]
+        near = near[keep]
         budget = budget[keep]
 
     t = 0
@@ -412,8 +417,9 @@ def run_gd(model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = 
                     ci = np.flatnonzero(cand)
                     ok, fixed, dist = certifier.attempt(th[ci], prev_dist[ci])
                     tnorm = np.sqrt(np.einsum("ij,ij->i", th[ci], th[ci]))
-                    approaching[ci] = np.isfinite(dist) & ((dist <= _APPROACH * prev_dist[ci])
-                                                           | (dist <= _NEAR * (1.0 + tnorm)))
+                    shrank = np.isfinite(dist) & (dist <= _APPROACH * prev_dist[ci])
+                    streak[ci] = np.where(shrank, streak[ci] + 1, 0)
+                    near[ci] = np.isfinite(dist) & (dist <= _NEAR * (1.0 + tnorm))
                     prev_dist[ci] = dist
                     if ok.any():
                         sel = np.zeros_like(keep)
@@ -431,6 +437,7 @@ def run_gd(model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = 
                 m_before = gring[before].mean(axis=0) if before else np.full(idx.size, np.inf)
                 ratio = np.where(m_before > 0, m_last / np.where(m_before > 0, m_before, 1.0),
                                  1.0)
+                approaching = (streak >= _STREAK) | (near & (streak >= 2))
                 progressing = (ratio < cfg.progress_ratio) | approaching
                 extend = at_budget & progressing & (budget < hard_cap)
                 budget[extend] = np.minimum(budget[extend] + cfg.max_steps, hard_cap)
