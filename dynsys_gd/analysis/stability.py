@@ -123,7 +123,7 @@ class StabilityReport(ResultMixin):
     prediction: str
     convergence: Any
     n_samples: int
-    seed: int | None
+    seed: int
 
     @property
     def critical_lr(self) -> float:
@@ -229,7 +229,8 @@ def stability_analysis(depth: int | None, lr: Any, *, target: Any = 1.0,
     n_minima : int
         Number of sampled points of M (through the symmetry of the parametrisation, C2).
     seed : int or None
-        Seed of the sampled minima and of the Monte-Carlo estimate.
+        Seed of the sampled minima and of the Monte-Carlo estimate (None: a fresh seed is drawn
+        and recorded in the report).
     n_samples : int
         Monte-Carlo initialisations for the convergent fraction; 0 skips the estimate.
     spread, log_scale : float
@@ -246,6 +247,8 @@ def stability_analysis(depth: int | None, lr: Any, *, target: Any = 1.0,
     n_minima = check_int("n_minima", n_minima, minimum=1)
     n_samples = check_int("n_samples", n_samples, minimum=0)
     seed = check_seed("seed", seed)
+    if seed is None:  # draw one and record it, so the report can be reproduced
+        seed = int(np.random.SeedSequence().generate_state(1)[0])
     if network is not None:
         if not isinstance(network, LinearNetwork):
             raise InvalidParameterError(

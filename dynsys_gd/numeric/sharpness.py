@@ -239,8 +239,8 @@ def _numerical_flattest(net: LinearNetwork, *, restarts: int = 3, seed: int = 0
         if np.all(np.isfinite(z2)) and v2 < val:
             z, val = z2, v2
         results.append((val, z))
-        vals = sorted(v for v, _ in results)
-        if len(vals) >= 2 and vals[1] - vals[0] <= 1e-10 * vals[0]:
+        ranked = sorted(v for v, _ in results)
+        if len(ranked) >= 2 and ranked[1] - ranked[0] <= 1e-10 * ranked[0]:
             break  # two independent starts agree: the minimum is confirmed
     results.sort(key=lambda t: t[0])
     best_val, best_z = results[0]

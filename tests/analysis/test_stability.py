@@ -132,3 +132,10 @@ def test_monte_carlo_estimate_is_attached():
 def test_bad_input(args, kwargs, match):
     with pytest.raises(InvalidParameterError, match=match):
         stability_analysis(*args, **kwargs)
+
+
+def test_seed_none_is_drawn_and_recorded():
+    r = stability_analysis(3, 0.2, seed=None, n_minima=4)
+    assert isinstance(r.seed, int) and r.seed >= 0
+    again = stability_analysis(3, 0.2, seed=r.seed, n_minima=4)
+    np.testing.assert_array_equal(again.minima_sharpness, r.minima_sharpness)
