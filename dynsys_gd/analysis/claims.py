@@ -297,6 +297,13 @@ def check_c1(net: LinearNetwork | None = None, lr: Any = None, *,
         return c.nonsingular, f"{c.message}; {c.seconds:.2f} s"
 
     col.run(f"large network {w}, eta = 3/10", MODULAR, large)
+    if not quick:
+        def large_exact() -> tuple[bool, str]:
+            n = LinearNetwork.from_covariances((12, 12, 12), Sxx=np.eye(12), Syx=2 * np.eye(12))
+            c = nonsingularity_certificate(n, Fraction(3, 10))
+            return c.nonsingular, f"{c.message}; {c.seconds:.2f} s"
+
+        col.run("large network (12, 12, 12) (P = 288), eta = 3/10", EXACT_RATIONAL, large_exact)
 
     def cross() -> tuple[bool, str]:
         from ..symbolic.derivation import derive
@@ -663,6 +670,24 @@ def check_c7(*, quick: bool = False, seed: int = 0) -> ClaimResult:
                     f"g_inf(1.1 eta*) = {vals[1.1]:.3g} ({nconv[1.1]} converged)")
 
     col.run("scalar N = 3, y = 2: g_inf jumps from 0 to > 0 across eta*", MONTE_CARLO, body)
+
+    def sweep() -> tuple[bool, str]:
+        from .sweep import lr_sweep
+
+        factors = (0.9, 0.98, 1.02, 1.1)
+        res = lr_sweep(net, [f * eta_s for f in factors], n_samples=n, seed=seed)
+        below = [float(g) for g, f in zip(res.g_inf, factors, strict=True) if f < 1]
+        above = [float(g) for g, f in zip(res.g_inf, factors, strict=True) if f > 1]
+        ok = (max(below) < 1e-6 and min(above) > 1e-3
+              and bool(res.eta_star_in_transition))
+        return ok, ("lr_sweep at (0.9, 0.98, 1.02, 1.1) eta*, n = "
+                    f"{n}: g_inf = " + ", ".join(f"{float(g):.3g}" for g in res.g_inf)
+                    + "; fractions = " + ", ".join(f"{float(v):.3f}" for v in res.fraction)
+                    + f"; transition {res.transition} contains eta* = {eta_s:.6f}: "
+                    f"{res.eta_star_in_transition}")
+
+    col.run("lr_sweep: g_inf 0 below eta*, > 0 above, transition brackets eta*", MONTE_CARLO,
+            sweep)
     return _result("C7", col)
 
 
@@ -746,7 +771,8 @@ def check_c9(lr: Any = None, *, quick: bool = False) -> ClaimResult:
     unstable at η (default 1.05): the critical set is derived in closed form, the normal Hessian
     eigenvalue on the curve of minima has an exact infimum that is certified > 2/η, and the
     isolated critical points have certified negative Hessian eigenvalues.  With ``lr`` below 1
-    the instability checks FAIL, as they must.
+    the instability checks FAIL, as they must.  The default battery (``lr=None``) adds the
+    Monte-Carlo measure of MATH.md §8 for ½(xy−1)² at η = 0.99 and 1.01.
 
     (For log cosh(xy) the critical set is the union of the axes, where the normal eigenvalue
     x² + y² tends to 0: the hypothesis of C9 fails there, which is why it is not in the list.)
@@ -850,6 +876,25 @@ def check_c9(lr: Any = None, *, quick: bool = False) -> ClaimResult:
             return ok, "; ".join(texts)
 
         col.run(f"{spec.name}: isolated critical points unstable", BALL, iso_body)
+
+    def mc() -> tuple[bool, str]:
+        from .convergence import estimate_convergent_fraction
+
+        n = 100 if quick else 400
+        model = LossModel(sp.Rational(1, 2) * (x * y - 1) ** 2, (x, y), name="1/2 (xy - 1)^2")
+        below = estimate_convergent_fraction(model, 0.99, n_samples=n, seed=0)
+        above = estimate_convergent_fraction(model, 1.01, n_samples=n, seed=0)
+        ok = above.counts.get("converged", 0) == 0 and below.ci_low > 0.5
+        bounded = above.counts.get("bounded", 0) + above.counts.get("periodic", 0)
+        return ok, (f"1/2 (xy - 1)^2, uniform [-2, 2]^2, n = {n}: converged fraction "
+                    f"{below.fraction:.3f} [{below.ci_low:.3f}, {below.ci_high:.3f}] at eta = "
+                    f"0.99 (MATH.md §8: about 0.69), {above.fraction:.3f} [{above.ci_low:.3f}, "
+                    f"{above.ci_high:.3f}] at 1.01 (§8: exactly 0); {bounded}/{n} bounded or "
+                    "periodic at 1.01 (§8: about 67 %)")
+
+    if lr is None:  # the default battery only: the measurement is at fixed eta = 0.99, 1.01
+        col.run("1/2 (xy - 1)^2: converged fraction ~0.69 at eta = 0.99, 0 at 1.01",
+                MONTE_CARLO, mc)
     return _result("C9", col)
 
 
