@@ -85,7 +85,7 @@ F.plot_convergent_fraction(sweep3, eta_star=eta3, relative=True,
                            title="scalar net N = 3, y = 2")
 
 # %%
-fr3 = np.asarray(sweep3.fractions)
+fr3 = np.asarray(sweep3.fraction)
 rel = np.asarray(sweep3.lrs) / eta3
 assert np.all(fr3[rel > 1.0 + 1e-9] == 0.0), fr3
 assert np.all(fr3[rel < 1.0 - 1e-9] > 0.5), fr3

@@ -371,9 +371,9 @@ def plot_basin_slice(
     Parameters
     ----------
     basin
-        A ``BasinSlice``-like object (attributes ``outcomes`` or ``codes`` — a 2-D array of
-        :attr:`Outcome.code` ints or of :class:`Outcome` —, ``extent``, ``lr``), or the 2-D
-        array itself with rows indexed by ``b`` and columns by ``a``.
+        A :class:`~dynsys_gd.analysis.basins.BasinSlice` (attributes ``outcome`` — a 2-D array
+        of :attr:`Outcome.code` ints (or of :class:`Outcome`) with rows indexed by ``b`` and
+        columns by ``a`` —, the grid coordinates ``a`` and ``b``, ``lr``), or that 2-D array.
     extent
         ``(a_min, a_max, b_min, b_max)`` of the slice (default from ``basin`` or the unit box).
     lr
@@ -385,11 +385,15 @@ def plot_basin_slice(
     """
     codes_src = basin
     if not isinstance(basin, np.ndarray | list | tuple):
-        codes_src = _first_attr(basin, ("codes", "outcomes", "outcome_codes", "grid"))
+        codes_src = _first_attr(basin, ("outcome", "codes", "outcomes", "outcome_codes"))
         if codes_src is None:
             raise InvalidParameterError("basin must be a 2-D array of outcome codes or have an "
-                                        f"'outcomes' attribute; got {type(basin).__name__}")
-        extent = _first_attr(basin, ("extent_box", "extent")) if extent is None else extent
+                                        f"'outcome' attribute; got {type(basin).__name__}")
+        if extent is None:
+            extent = _first_attr(basin, ("extent_box", "extent"))
+        a_grid, b_grid = _first_attr(basin, ("a",)), _first_attr(basin, ("b",))
+        if extent is None and a_grid is not None and b_grid is not None:
+            extent = _pixel_extent(np.asarray(a_grid, float), np.asarray(b_grid, float))
         lr = _first_attr(basin, ("lr",)) if lr is None else lr
     arr = np.asarray(codes_src)
     if arr.dtype == object:
@@ -434,6 +438,14 @@ def plot_basin_slice(
             "outcome of GD on a 2-D slice" + ("" if lr is None else rf", $\eta = {lr:.4g}$"))
         ax.set_title(t)
     return fig
+
+
+def _pixel_extent(a: NDArray[np.float64], b: NDArray[np.float64]) -> tuple[float, ...]:
+    """Image extent whose pixels are centred on the grid coordinates ``a`` (columns), ``b``."""
+    da = (a[-1] - a[0]) / max(a.size - 1, 1) if a.size > 1 else 1.0
+    db = (b[-1] - b[0]) / max(b.size - 1, 1) if b.size > 1 else 1.0
+    return (float(a[0] - da / 2), float(a[-1] + da / 2), float(b[0] - db / 2),
+            float(b[-1] + db / 2))
 
 
 def _extent_box(extent: Any) -> tuple[float, float, float, float]:

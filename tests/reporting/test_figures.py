@@ -237,13 +237,16 @@ def test_basin_slice_colours_and_legend(tmp_path) -> None:
 
 def test_basin_slice_accepts_object_of_outcome_enums() -> None:
     class Slice:
-        outcomes = np.array([[Outcome.CONVERGED, Outcome.PERIODIC]] * 2, dtype=object)
-        extent = 1.5
+        outcome = np.array([[Outcome.CONVERGED, Outcome.PERIODIC]] * 2, dtype=object)
+        a = np.array([-1.0, 1.0])
+        b = np.array([-2.0, 2.0])
         lr = 0.5
 
     fig = F.plot_basin_slice(Slice())
     ax = fig.axes[0]
-    assert ax.get_xlim() == (-1.5, 1.5)
+    assert ax.get_xlim() == (-2.0, 2.0)  # pixels centred on the grid points
+    assert ax.get_ylim() == (-4.0, 4.0)
+    assert "0.5" in ax.get_title()
     assert [t.split(" (")[0] for t in _legend_texts(ax)] == ["converged", "periodic orbit"]
 
 
