@@ -236,7 +236,8 @@ def lr_sweep(net: Any, lrs: Any, *, n_samples: int, seed: int, init: Any = "unif
     for i, lr in enumerate(grid):
         per = [done[key] for key, j, _ in keyed if j == i]
         arrays = merge_task_results(per)
-        estimates.append(summarize_runs(arrays, lr=lr, n_samples=n, seed=s, init_text=init_text,
+        estimates.append(summarize_runs(arrays, lr=lr, n_samples=n, seed=seeds[i],
+                                        init_text=init_text,
                                         confidence=conf, model_text=repr(net), config=cfg))
     lr_arr = np.asarray(grid)
     frac = np.array([e.fraction for e in estimates])

@@ -1,0 +1,74 @@
+"""Tests of basin_slice (C6, C8)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import dynsys_gd as dg
+from dynsys_gd.analysis.basins import BasinSlice, basin_slice, default_plane
+from dynsys_gd.errors import InvalidParameterError
+from dynsys_gd.numeric.outcomes import Outcome
+
+CONV = Outcome.CONVERGED.code
+
+
+def _xy() -> dg.LossModel:
+    x, y = sp.symbols("x y")
+    return dg.LossModel(sp.Rational(1, 2) * (x * y - 1) ** 2, (x, y))
+
+
+def test_xy_coordinate_plane_above_eta_star() -> None:
+    """At eta = 1.01 > eta* only the anti-diagonal x = -y (stable set of the saddle 0)
+    converges, and to the saddle (C6: the convergent set is null)."""
+    bs = basin_slice(_xy(), 1.01, extent=2.0, resolution=31)
+    assert isinstance(bs, BasinSlice) and bs.outcome.shape == (31, 31)
+    i, j = np.nonzero(bs.outcome == CONV)
+    np.testing.assert_allclose(bs.a[j], -bs.b[i], atol=1e-12)
+    assert not bs.at_minimum.any()
+    assert bs.counts()["periodic"] > 0 and set(np.unique(bs.period)) <= {0, 2}
+    json.loads(bs.to_json())
+
+
+def test_scalar_default_plane_through_balanced_minimum() -> None:
+    """Scalar N = 2, y = 1: default centre is the balanced minimum (1, 1) (sharpness 2 = S_min),
+    u tangent to M, v normal; below eta* = 1 the centre's neighbourhood converges; above it only
+    the centre itself, an exact (unstable) fixed point with sharpness 2 > 2/eta, "converges"
+    (C5, C6, C8: the exception is a null set)."""
+    net = dg.LinearNetwork.scalar(depth=2, target=1.0)
+    c, u, v = default_plane(net)
+    np.testing.assert_allclose(np.abs(c), 1.0, atol=1e-8)
+    assert abs(u @ v) < 1e-10
+    below = basin_slice(net, 0.9, extent=0.2, resolution=11)
+    assert (below.outcome == CONV).all()
+    assert below.sharpness.max() <= 2 / 0.9 + 1e-9
+    above = basin_slice(net, 1.1, extent=0.2, resolution=11)
+    assert above.outcome[5, 5] == CONV and above.sharpness[5, 5] == pytest.approx(2.0)
+    assert above.converged_fraction == pytest.approx(1 / 121)
+    assert "Basin slice at lr = 1.1" in above.summary() and "BasinSlice(11x11" in repr(above)
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"lr": 0.0}, r"lr must be a finite float > 0; got 0.0"),
+    ({"resolution": 1}, r"resolution must be an int >= 2; got 1"),
+    ({"extent": -1.0}, r"extent must be a finite float > 0"),
+    ({"extent": (1.0, 2.0, 3.0)}, r"extent must be a float > 0 or a pair"),
+    ({"u": [1.0, 0.0], "v": [2.0, 0.0]}, r"u and v must be linearly independent"),
+    ({"center": [0.0, 0.0, 0.0]}, r"center must be a finite real vector of length 2"),
+    ({"config": "fast"}, r"config must be an EngineConfig or None"),
+])
+def test_basin_bad_input(kwargs: dict, match: str) -> None:
+    args = {"lr": 0.5, "resolution": 3}
+    args.update(kwargs)
+    with pytest.raises(InvalidParameterError, match=match):
+        basin_slice(_xy(), args.pop("lr"), **args)
+
+
+def test_three_parameter_model_needs_plane() -> None:
+    x, y, z = sp.symbols("x y z")
+    m = dg.LossModel((x * y * z - 1) ** 2 / 2, (x, y, z))
+    with pytest.raises(InvalidParameterError, match=r"center, u and v must be given"):
+        basin_slice(m, 0.1, resolution=3)

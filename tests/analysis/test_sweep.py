@@ -1,0 +1,113 @@
+"""Tests of lr_sweep (C6, C7): transition located around eta*, resumable store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import dynsys_gd as dg
+import dynsys_gd.analysis.sweep as sweep_mod
+from dynsys_gd.analysis.convergence import estimate_convergent_fraction
+from dynsys_gd.analysis.sweep import SweepResult, lr_sweep
+from dynsys_gd.errors import InvalidParameterError
+from dynsys_gd.numeric.engine import EngineConfig
+
+LRS = [0.8, 0.95, 1.05, 1.2]  # scalar N = 2, y = 1: eta* = 1
+FAST = EngineConfig(max_steps=1500)
+
+
+def test_transition_brackets_eta_star_and_g_inf_jumps() -> None:
+    """C6/C7: fraction > 0 below eta* = 1, 0 above; g_inf 0 below and > 0 above."""
+    net = dg.LinearNetwork.scalar(depth=2, target=1.0)
+    r = lr_sweep(net, LRS[::-1], n_samples=300, seed=0, config=FAST)
+    assert isinstance(r, SweepResult)
+    np.testing.assert_array_equal(r.lrs, LRS)
+    assert r.eta_star == pytest.approx(1.0)
+    assert r.transition == (0.95, 1.05) and r.eta_star_in_transition is True
+    assert (r.ci_low[:2] > 0).all() and (r.fraction[2:] == 0).all()
+    assert (r.ci_high[2:] < 3.7 / 300).all()
+    assert (r.g_inf[:2] == 0).all() and (r.g_inf_low[2:] > 0).all()
+    assert (sum(r.counts.values()) == 300).all()
+    assert "inside the transition interval" in r.summary()
+    d = json.loads(r.to_json())
+    assert d["transition"] == [0.95, 1.05]
+
+
+def test_point_reproducible_from_its_seed() -> None:
+    net = dg.LinearNetwork.scalar(depth=2, target=1.0)
+    r = lr_sweep(net, [0.9, 1.1], n_samples=100, seed=5, config=FAST)
+    e = estimate_convergent_fraction(net, 0.9, n_samples=100, seed=r.lr_seeds[0], config=FAST)
+    assert e.to_dict() == r.estimates[0].to_dict()
+    r2 = lr_sweep(net, [0.9, 1.0, 1.1], n_samples=100, seed=5, config=FAST)
+    assert r2.estimates[0].to_dict() == r.estimates[0].to_dict()  # per-lr seeds
+
+
+def test_store_resumes_interrupted_sweep(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    net = dg.LinearNetwork.scalar(depth=2, target=1.0)
+    kw: dict[str, Any] = {"n_samples": 200, "seed": 1, "chunk_size": 50, "config": FAST}
+    ref = lr_sweep(net, LRS, **kw)
+    path = tmp_path / "sweep.sqlite"
+    real = sweep_mod.run_task
+    calls = {"n": 0}
+
+    def flaky(*args: Any) -> dict[str, Any]:
+        calls["n"] += 1
+        if calls["n"] > 5:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(sweep_mod, "run_task", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        lr_sweep(net, LRS, store=path, **kw)
+    assert _n_tasks(path) == 5
+    monkeypatch.setattr(sweep_mod, "run_task", real)
+    counted = {"n": 0}
+
+    def counting(*args: Any) -> dict[str, Any]:
+        counted["n"] += 1
+        return real(*args)
+
+    monkeypatch.setattr(sweep_mod, "run_task", counting)
+    got = lr_sweep(net, LRS, store=path, **kw)
+    assert counted["n"] == 4 * 4 - 5
+    assert got.to_dict() == ref.to_dict()
+
+
+def _n_tasks(path: Path) -> int:
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    try:
+        return int(con.execute("SELECT count(*) FROM tasks").fetchone()[0])
+    finally:
+        con.close()
+
+
+def test_loss_model_with_given_eta_star() -> None:
+    x, y = sp.symbols("x y")
+    m = dg.LossModel(sp.Rational(1, 2) * (x * y - 1) ** 2, (x, y))
+    r = lr_sweep(m, [0.9, 1.1], n_samples=150, seed=0, eta_star=1.0)
+    assert r.transition == (0.9, 1.1) and r.eta_star_in_transition
+    r = lr_sweep(m, [0.9, 1.1], n_samples=50, seed=0)
+    assert r.eta_star is None and r.eta_star_in_transition is None
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"lrs": []}, r"lrs must be a non-empty 1-D sequence"),
+    ({"lrs": "0.5"}, r"lrs must be a non-empty 1-D sequence"),
+    ({"lrs": [0.5, -1.0]}, r"lrs\[1\] must be a finite float > 0; got -1.0"),
+    ({"lrs": [0.5, 0.5]}, r"lrs must be distinct"),
+    ({"n_samples": -1}, r"n_samples must be an int >= 1"),
+    ({"eta_star": 0.0}, r"eta_star must be a finite float > 0"),
+    ({"store": 3}, r"path must be a non-empty str or os.PathLike"),
+])
+def test_sweep_bad_input(kwargs: dict, match: str) -> None:
+    args: dict[str, Any] = {"lrs": [0.5], "n_samples": 5, "seed": 0}
+    args.update(kwargs)
+    with pytest.raises(InvalidParameterError, match=match):
+        lr_sweep(dg.LinearNetwork.scalar(depth=2, target=1.0), args.pop("lrs"), **args)
