@@ -135,3 +135,26 @@ def test_random_minima_bad_input(kwargs, exc, match):
 def test_target_zero_is_refused():
     with pytest.raises(InvalidParameterError, match="not a manifold"):
         balanced_minimum(dg.LinearNetwork.scalar(3, 0.0))
+
+
+@pytest.mark.parametrize("depth, expected", [
+    # N = 2: every non-minimal critical point is a strict saddle
+    (2, [FixedPointClass.STRICT_SADDLE] * 3),
+    # N = 3: the origin and the point keeping the top direction are non-strict (escaping
+    # needs all three layers: the loss drops at third order); keeping only the smaller
+    # direction is strict
+    (3, [FixedPointClass.NON_STRICT_SADDLE, FixedPointClass.NON_STRICT_SADDLE,
+         FixedPointClass.STRICT_SADDLE]),
+])
+def test_whitened_matrix_saddle_types(depth, expected):
+    net = dg.LinearNetwork.from_covariances((2,) * (depth + 1), Sxx=np.eye(2), Syx=W_STAR)
+    saddles = saddle_points(net)
+    assert [s.label for s in saddles] == ["origin", "rank-1 critical point, directions [0]",
+                                          "rank-1 critical point, directions [1]"]
+    got = [fixed_point_spectrum(net, s.point, 0.1, on_manifold=False).classification
+           for s in saddles]
+    assert got == expected
+    # the rank-1 point keeping the top direction is the truncated SVD of W*
+    U, s, Vt = np.linalg.svd(W_STAR)
+    np.testing.assert_allclose(numeric_model(net).product(saddles[1].point),
+                               s[0] * np.outer(U[:, 0], Vt[0]), atol=1e-12)
