@@ -1,0 +1,408 @@
+r"""Bifurcation diagrams of GD in the step size and period-doubling cascades (MATH.md C8, §7).
+
+:func:`bifurcation_diagram` samples the attractor reached from many initialisations at each
+step size (after a transient, a scalar observable such as the product :math:`w_1\cdots w_N`, the
+loss or a coordinate is recorded) and the detected period of every run.  Below :math:`\eta^*`
+bounded runs converge (period 1); at :math:`\eta^*` a flip bifurcation (:math:`1 - \eta S_{\min}
+= -1`) creates period-2 orbits near the flattest minima (C8).
+
+:func:`period_doubling_cascade` locates successive period-doubling points
+:math:`\eta_1 < \eta_2 < \dots` by following the period-:math:`2^j` orbit with Newton steps
+(:mod:`dynsys_gd.numeric.periodic`) and bisecting on its stability (the period the attractor
+has: :math:`2^j` while the leading non-neutral Floquet multiplier has modulus < 1, else
+:math:`2^{j+1}`), and reports the ratios :math:`(\eta_{j+1} - \eta_j)/(\eta_{j+2} - \eta_{j+1})`
+against Feigenbaum's :math:`\delta = 4.6692\dots`.  Checked on the logistic map
+(:math:`r_1 = 3`, :math:`r_2 = 1 + \sqrt 6`, :math:`r_3 = 3.544090\dots`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._results import ResultMixin, jsonable
+from .._validation import check_int, check_positive_float, check_seed
+from ..errors import ConvergenceError, InvalidParameterError
+from ..numeric.periodic import (
+    GDMap,
+    MapSystem,
+    detect_period,
+    floquet_multipliers,
+    iterate_map,
+    refine_orbit,
+)
+
+__all__ = ["FEIGENBAUM_DELTA", "BifurcationDiagram", "bifurcation_diagram", "CascadeResult",
+           "period_doubling_cascade", "locate_flip"]
+
+FEIGENBAUM_DELTA = 4.669201609102990
+Array = NDArray[Any]
+
+
+def _is_factory(model: Any) -> bool:
+    return callable(model) and (isinstance(model, type) or not hasattr(model, "gradient")) \
+        and not hasattr(model, "widths")
+
+
+def _factory(model: Any) -> Callable[[float], MapSystem]:
+    """``model`` if it is a callable ``parameter -> MapSystem``, else ``lr -> GDMap(model, lr)``."""
+    if _is_factory(model):
+        return model  # type: ignore[no-any-return]
+
+    def factory(lr: float) -> MapSystem:
+        return GDMap(model, lr)
+    return factory
+
+
+def _observable(model: Any, system: MapSystem, observable: Any) -> Callable[[Array], Array]:
+    if callable(observable):
+        return observable  # type: ignore[no-any-return]
+    if isinstance(observable, int):
+        k = check_int("observable", observable, minimum=0, maximum=system.n_params - 1)
+        return lambda th: th[..., k]
+    if observable == "product":
+        return lambda th: np.prod(th, axis=-1)
+    if observable == "loss":
+        kern = getattr(system, "kernels", None)
+        if kern is None:
+            raise InvalidParameterError("observable 'loss' needs a model; got a plain map")
+
+        def loss(th: Array) -> Array:
+            flat = th.reshape(-1, th.shape[-1])
+            return np.asarray(kern.loss(flat)).reshape(th.shape[:-1])
+        return loss
+    raise InvalidParameterError(
+        "observable must be 'product', 'loss', a coordinate index or a callable; "
+        f"got {observable!r}")
+
+
+@dataclass(frozen=True)
+class BifurcationDiagram(ResultMixin):
+    r"""Attractor samples and detected periods against the step size.
+
+    Attributes
+    ----------
+    lrs : ndarray (L,)
+        Step sizes (or map parameters).
+    values : ndarray (L, B, R)
+        Observable on the last ``R`` states of each of the ``B`` runs (``nan`` for diverged runs).
+    periods : ndarray (L, B) of int
+        Detected period (``0``: none found up to ``max_period``; ``-1``: diverged).
+    eta_star : float or None
+        :math:`\eta^*` if known (marked in figures).
+    observable : str
+    """
+
+    lrs: NDArray[np.float64]
+    values: NDArray[np.float64]
+    periods: NDArray[np.int64]
+    eta_star: float | None
+    observable: str
+    max_period: int
+
+    def dominant_period(self) -> NDArray[np.int64]:
+        """Most common period among bounded runs at each step size (``-1`` if all diverged)."""
+        out = np.full(len(self.lrs), -1, dtype=np.int64)
+        for i, row in enumerate(self.periods):
+            b = row[row >= 0]
+            if b.size:
+                vals, counts = np.unique(b, return_counts=True)
+                out[i] = vals[np.argmax(counts)]
+        return out
+
+    def diverged_fraction(self) -> NDArray[np.float64]:
+        return np.asarray((self.periods < 0).mean(axis=1), dtype=np.float64)
+
+    def flips(self) -> list[tuple[float, float, int, int]]:
+        """Consecutive step sizes where the dominant period changes: ``(lo, hi, p_lo, p_hi)``."""
+        d = self.dominant_period()
+        return [(float(self.lrs[i]), float(self.lrs[i + 1]), int(d[i]), int(d[i + 1]))
+                for i in range(len(d) - 1) if d[i] != d[i + 1]]
+
+    def first_flip(self) -> tuple[float, float] | None:
+        """Bracket of the first change of the dominant period from 1 to 2 (the flip at η*)."""
+        for lo, hi, a, b in self.flips():
+            if a == 1 and b == 2:
+                return lo, hi
+        return None
+
+    def __repr__(self) -> str:
+        return (f"BifurcationDiagram(n_lr={len(self.lrs)}, runs={self.periods.shape[1]}, "
+                f"observable={self.observable!r}, first_flip={self.first_flip()})")
+
+    def summary(self) -> str:
+        lines = [f"bifurcation diagram ({self.observable}), {self.periods.shape[1]} runs per lr"
+                 + ("" if self.eta_star is None else f", eta* = {self.eta_star:.6g}")]
+        d = self.dominant_period()
+        fr = self.diverged_fraction()
+        for lr, p, f in zip(self.lrs, d, fr, strict=True):
+            ps = "none" if p == 0 else ("all diverged" if p < 0 else str(p))
+            lines.append(f"  lr = {lr:.6g}: dominant period {ps}, diverged {f:.0%}")
+        ff = self.first_flip()
+        if ff is not None:
+            lines.append(f"  flip (period 1 -> 2) between {ff[0]:.6g} and {ff[1]:.6g}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({"lrs": self.lrs.tolist(), "dominant_period":
+                         self.dominant_period().tolist(),
+                         "diverged_fraction": self.diverged_fraction().tolist(),
+                         "eta_star": self.eta_star, "observable": self.observable,
+                         "first_flip": self.first_flip(), "max_period": self.max_period})
+
+
+def bifurcation_diagram(model: Any, lrs: Any, *, n_init: int = 32, init_scale: float = 2.0,
+                        theta0: Any | None = None, transient: int = 2000, n_record: int = 64,
+                        observable: Any = "product", max_period: int = 16,
+                        tol: float = 1e-6, seed: int | None = 0,
+                        eta_star: float | None = None) -> BifurcationDiagram:
+    r"""Attractor of GD against the step size (MATH.md C8).
+
+    Parameters
+    ----------
+    model : LinearNetwork, LossModel, NumericModel, or callable ``lr -> MapSystem``
+        The loss (GD map :math:`G_\eta`), or a family of maps (e.g. ``LogisticMap``).
+    lrs : sequence of float
+        Step sizes.
+    n_init, init_scale, seed
+        Initialisations uniform in :math:`[-s, s]^P` (``SeedSequence(seed)``; the same points
+        at every ``lr``) unless ``theta0`` (B, P) is given.
+    transient, n_record
+        Steps discarded, then states recorded (``n_record ≥ 2 max_period``).
+    observable : "product", "loss", int or callable
+        Scalar recorded: :math:`\prod_i\theta_i` (the product :math:`w_1\cdots w_N` of a scalar
+        network; ``xy`` for :math:`\frac12(xy-1)^2`), the loss, a coordinate, or ``f(th)``.
+    max_period, tol
+        Period detection (see :func:`~dynsys_gd.numeric.periodic.detect_period`).
+    eta_star : float, optional
+        :math:`\eta^*`; computed with :func:`~dynsys_gd.numeric.sharpness.critical_lr` for a
+        linear network when omitted.
+    """
+    lr_arr = np.asarray(lrs, dtype=np.float64).ravel()
+    if lr_arr.size == 0 or not np.all(np.isfinite(lr_arr)) or np.any(lr_arr <= 0):
+        raise InvalidParameterError(
+            f"lrs must be a non-empty sequence of finite floats > 0; got {lrs!r}")
+    n_init = check_int("n_init", n_init, minimum=1)
+    transient = check_int("transient", transient, minimum=0)
+    max_period = check_int("max_period", max_period, minimum=1, maximum=64)
+    n_record = check_int("n_record", n_record, minimum=2 * max_period)
+    init_scale = check_positive_float("init_scale", init_scale)
+    seed = check_seed("seed", seed)
+    factory = _factory(model)
+    if not _is_factory(model):
+        if eta_star is None:
+            from ..symbolic.models import LinearNetwork
+
+            if isinstance(model, LinearNetwork):
+                from ..numeric.sharpness import critical_lr
+
+                eta_star = critical_lr(model)
+    sys0 = factory(float(lr_arr[0]))
+    P = sys0.n_params
+    if theta0 is None:
+        rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+        th0 = rng.uniform(-init_scale, init_scale, size=(n_init, P))
+    else:
+        th0 = np.asarray(theta0, dtype=np.float64)
+        if th0.ndim != 2 or th0.shape[1] != P:
+            raise InvalidParameterError(f"theta0 must have shape (B, {P}); got {th0.shape}")
+    B = th0.shape[0]
+    values = np.full((lr_arr.size, B, n_record), np.nan)
+    periods = np.zeros((lr_arr.size, B), dtype=np.int64)
+    name = observable if isinstance(observable, str) else (
+        f"theta[{observable}]" if isinstance(observable, int) else getattr(
+            observable, "__name__", "observable"))
+    for i, lr in enumerate(lr_arr):
+        system = sys0 if i == 0 else factory(float(lr))
+        obs = _observable(model, system, observable)
+        _, div, tail = iterate_map(system, th0, transient + n_record, record=n_record)
+        per = detect_period(tail, max_period=max_period, tol=tol)
+        periods[i] = np.where(div, -1, per)
+        with np.errstate(over="ignore", invalid="ignore"):
+            v = obs(np.moveaxis(tail, 0, 1))  # (B, R)
+        values[i] = np.where(div[:, None], np.nan, v)
+    return BifurcationDiagram(lrs=lr_arr, values=values, periods=periods,
+                              eta_star=None if eta_star is None else float(eta_star),
+                              observable=str(name), max_period=max_period)
+
+
+# --------------------------------------------------------------------------------------------
+# period-doubling points by continuation + bisection on the stability of the followed orbit
+
+
+def _leading(system: MapSystem, th: Array, period: int, neutral_tol: float) -> float:
+    mu = floquet_multipliers(system, th, period)
+    keep = np.abs(mu - 1.0) > neutral_tol
+    rest = mu[keep]
+    return float(np.abs(rest).max()) if rest.size else 0.0
+
+
+def _follow(system: MapSystem, th: Array, period: int) -> Array | None:
+    """Newton-refined period-``period`` orbit near ``th``; None if Newton fails or the orbit
+    collapsed onto a lower period (e.g. the fixed point a period-2 orbit was born from)."""
+    try:
+        t2, _ = refine_orbit(system, th, period)
+    except ConvergenceError:
+        return None
+    if period > 1:
+        from ..numeric.periodic import _orbit_points
+
+        pts = _orbit_points(system, t2, period)
+        scale = 1.0 + float(np.abs(t2).max())
+        for j in range(1, period):
+            if period % j == 0 and float(np.abs(pts[j] - t2).max()) <= 1e-9 * scale:
+                return None
+    return t2
+
+
+def locate_flip(factory: Callable[[float], MapSystem], lo: float, hi: float, theta: Any,
+                period: int, *, xtol: float = 1e-11, neutral_tol: float = 1e-6,
+                n_track: int = 40) -> tuple[float, Array]:
+    r"""Parameter where the period-``period`` orbit through ``theta`` (stable at ``lo``) loses
+    stability, in ``[lo, hi]``.
+
+    The orbit is followed from ``lo`` towards ``hi`` in ``n_track`` Newton-continuation steps
+    until its leading non-neutral Floquet multiplier reaches modulus 1, then the bracket is
+    bisected to ``xtol`` (each midpoint refined from the orbit at the stable end).
+    Returns ``(parameter, orbit point at the stable end)``.
+    """
+    th = np.asarray(theta, dtype=np.float64).ravel()
+    th, _ = refine_orbit(factory(lo), th, period)
+    if _leading(factory(lo), th, period, neutral_tol) >= 1.0:
+        raise ConvergenceError(f"the period-{period} orbit is not stable at the lower end {lo}")
+    a, b = lo, None
+    h = (hi - lo) / n_track
+    while a < hi:
+        p = min(a + h, hi)
+        s = factory(float(p))
+        t2 = _follow(s, th, period)
+        if t2 is None:
+            h *= 0.5
+            if h < xtol:
+                raise ConvergenceError(
+                    f"lost the period-{period} orbit at {a:.12g} while following it")
+            continue
+        if _leading(s, t2, period, neutral_tol) >= 1.0:
+            b = float(p)
+            break
+        a, th = float(p), t2
+    if b is None:
+        raise ConvergenceError(f"the period-{period} orbit stays stable up to {hi}")
+    while b - a > xtol:
+        mid = 0.5 * (a + b)
+        s = factory(mid)
+        t2 = _follow(s, th, period)
+        if t2 is None:
+            raise ConvergenceError(f"lost the period-{period} orbit at {mid:.12g} in bisection")
+        if _leading(s, t2, period, neutral_tol) < 1.0:
+            a, th = mid, t2
+        else:
+            b = mid
+    return 0.5 * (a + b), th
+
+
+@dataclass(frozen=True)
+class CascadeResult(ResultMixin):
+    r"""Successive period-doubling parameters and their Feigenbaum ratios.
+
+    Attributes
+    ----------
+    points : ndarray
+        :math:`\eta_1 < \eta_2 < \dots`: at :math:`\eta_j` the attracting period
+        :math:`p_0 2^{j-1}` orbit flips to period :math:`p_0 2^j`.
+    periods : tuple of int
+        Period losing stability at each point.
+    ratios : ndarray
+        :math:`\delta_j = (\eta_{j+1} - \eta_j)/(\eta_{j+2} - \eta_{j+1})`.
+    """
+
+    points: NDArray[np.float64]
+    periods: tuple[int, ...]
+    ratios: NDArray[np.float64]
+    name: str = ""
+
+    @property
+    def delta_estimate(self) -> float:
+        """Last ratio (closest to the accumulation point), ``nan`` if fewer than 3 points."""
+        return float(self.ratios[-1]) if self.ratios.size else float("nan")
+
+    def __repr__(self) -> str:
+        return (f"CascadeResult(points={np.round(self.points, 8).tolist()}, "
+                f"delta≈{self.delta_estimate:.4g})")
+
+    def summary(self) -> str:
+        lines = [f"period-doubling cascade{(' of ' + self.name) if self.name else ''}:"]
+        for p, k in zip(self.points, self.periods, strict=True):
+            lines.append(f"  period {k} -> {2 * k} at {p:.10g}")
+        for j, r in enumerate(self.ratios):
+            lines.append(f"  delta_{j + 1} = {r:.6g}   (Feigenbaum delta = {FEIGENBAUM_DELTA:.6g})")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({"points": self.points.tolist(), "periods": list(self.periods),
+                         "ratios": self.ratios.tolist(), "feigenbaum_delta": FEIGENBAUM_DELTA,
+                         "name": self.name})
+
+
+def period_doubling_cascade(model: Any, lo: float, hi: float, theta0: Any, *,
+                            n_doublings: int = 4, period: int = 1, xtol: float = 1e-11,
+                            transient: int = 4000, neutral_tol: float = 1e-6,
+                            name: str = "") -> CascadeResult:
+    r"""Locate ``n_doublings`` successive period doublings starting from a stable period-``period``
+    orbit at parameter ``lo`` (reached from ``theta0`` after ``transient`` steps).
+
+    ``model`` is a loss (GD map in :math:`\eta`) or a callable ``parameter -> MapSystem``.  After
+    each point :math:`\eta_j`, the doubled orbit is reached by iterating at
+    :math:`\eta_j + \epsilon` from the old orbit displaced along the flip direction and refined
+    by Newton; the next point is searched in :math:`(\eta_j + \epsilon, \eta_j + (\eta_j -
+    \eta_{j-1}))` (the whole ``hi`` for the first two).  Ratios of successive intervals estimate
+    Feigenbaum's δ where a cascade exists.
+    """
+    lo = check_positive_float("lo", lo)
+    hi = check_positive_float("hi", hi)
+    if hi <= lo:
+        raise InvalidParameterError(f"hi must be a finite float > lo = {lo}; got {hi}")
+    n_doublings = check_int("n_doublings", n_doublings, minimum=1, maximum=12)
+    factory = _factory(model)
+    th0 = np.asarray(theta0, dtype=np.float64).reshape(1, -1)
+    _, div, tail = iterate_map(factory(lo), th0, transient, record=4 * period)
+    if div[0]:
+        raise ConvergenceError(f"the run from theta0 diverged at {lo}")
+    th = tail[-1, 0]
+    points: list[float] = []
+    periods: list[int] = []
+    a, k = lo, period
+    for j in range(n_doublings):
+        upper = hi if j < 2 else min(hi, points[-1] + 1.2 * (points[-1] - points[-2]))
+        pt, th = locate_flip(factory, a, upper, th, k, xtol=xtol, neutral_tol=neutral_tol)
+        points.append(pt)
+        periods.append(k)
+        if j == n_doublings - 1:
+            break
+        gap = (pt - points[-2]) if j >= 1 else (pt - lo)
+        eps = gap / 50.0
+        s = factory(pt + eps)
+        t1, _ = refine_orbit(s, th, k)
+        # displace along the flip eigenvector of the monodromy matrix and iterate
+        from ..numeric.periodic import _monodromy, _orbit_points
+
+        M = _monodromy(s, _orbit_points(s, t1, k))
+        w, V = np.linalg.eig(M)
+        vflip = np.real(V[:, np.argmin(np.real(w))])
+        start = (t1 + 1e-3 * np.sqrt(eps) * vflip)[None, :]
+        _, div, tail = iterate_map(s, start, 200000 // (k + 1) + 2000, record=4 * k)
+        per = int(detect_period(tail, max_period=2 * k, tol=1e-6)[0])
+        if div[0] or per != 2 * k:
+            raise ConvergenceError(
+                f"no period-{2 * k} orbit reached just after the flip at {pt:.10g} (got {per})")
+        th = tail[-1, 0]
+        a, k = pt + eps, 2 * k
+    pts = np.array(points)
+    d = np.diff(pts)
+    ratios = d[:-1] / d[1:] if d.size >= 2 else np.array([])
+    return CascadeResult(points=pts, periods=tuple(periods), ratios=np.asarray(ratios),
+                         name=name)
