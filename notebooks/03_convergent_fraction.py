@@ -17,7 +17,8 @@
 # MATH.md **C6**: for $\eta > \eta^*$ the set of initialisations from which GD converges has
 # Lebesgue measure zero; for $\eta < \eta^*$ it has positive measure.  A Monte-Carlo estimate
 # cannot see a null set, so above $\eta^*$ it must read exactly 0, and the exact binomial
-# (Clopper–Pearson) upper bound with $n$ samples is about $3/n$.
+# (Clopper–Pearson, two-sided 95 %) upper bound with $n$ samples is $1 - 0.025^{1/n} \approx
+# 3.7/n$.
 #
 # Near $\eta^*$ convergence is slow (the contraction factor $|1-\eta\lambda|$ tends to 1), so
 # the engine certifies convergence early instead of waiting for $\lVert\nabla L\rVert < 10^{-10}$
@@ -55,7 +56,8 @@ for e in (e_lo, e_hi):
     print()
 assert e_lo.ci_low < 0.69 < e_lo.ci_high or abs(e_lo.fraction - 0.69) < 0.1
 assert e_hi.fraction == 0.0
-assert e_hi.ci_high <= 1 - 0.05 ** (1 / N_SAMPLES) + 1e-12  # the 0-successes CP bound
+# with 0 successes in n the two-sided 95% Clopper-Pearson upper bound is 1 - 0.025^(1/n) ~ 3.7/n
+assert abs(e_hi.ci_high - (1 - 0.025 ** (1 / N_SAMPLES))) < 1e-9
 
 # %% [markdown]
 # ## A sweep over $\eta$ around $\eta^*$
@@ -94,7 +96,11 @@ print("C6 observed: positive fraction below eta*, exactly 0 above")
 # %% [markdown]
 # ## A matrix network: whitened 2×2, $W^* = \begin{pmatrix}1.5 & 0.3\\-0.2 & 0.7\end{pmatrix}$
 #
-# MATH.md §8: converged fraction about 0.37 at $0.98\,\eta^*$ and 0 at $1.02\,\eta^*$ ($N = 2$).
+# MATH.md §8 quotes a converged fraction of about 0.37 at $0.98\,\eta^*$ and 0 at
+# $1.02\,\eta^*$, without stating the initialisation.  The value depends strongly on it: from
+# the default uniform box $[-2, 2]^8$ most runs diverge (we measured 0.13 [0.10, 0.17] with
+# $n = 400$), from $[-1.5, 1.5]^8$ about 0.53, from $[-1, 1]^8$ almost all converge.  What does
+# not depend on it is the claim itself: a positive fraction below $\eta^*$, exactly 0 above.
 
 # %%
 W_star = np.array([[1.5, 0.3], [-0.2, 0.7]])
@@ -105,4 +111,4 @@ ew_hi = dg.estimate_convergent_fraction(wnet, 1.02 * eta_w, n_samples=N_SAMPLES,
 print(f"eta* = {eta_w:.6f}")
 print(f"0.98 eta*: {ew_lo.fraction:.3f} [{ew_lo.ci_low:.3f}, {ew_lo.ci_high:.3f}]")
 print(f"1.02 eta*: {ew_hi.fraction:.3f} [{ew_hi.ci_low:.3f}, {ew_hi.ci_high:.3f}]")
-assert ew_hi.fraction == 0.0 and ew_lo.fraction > 0.1
+assert ew_hi.fraction == 0.0 and ew_lo.fraction > 0.0

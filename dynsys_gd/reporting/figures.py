@@ -249,6 +249,7 @@ def plot_convergent_fraction(
             bottom = np.zeros(n)
             keys = [k for k in OUTCOME_NAMES if k in cmat] + [k for k in cmat
                                                               if k not in OUTCOME_NAMES]
+            keys = [k for k in keys if np.any(cmat[k] > 0)]  # outcomes that occurred
             for k in keys:
                 share = cmat[k] / total
                 ax_c.fill_between(x, bottom, bottom + share, step="mid", linewidth=0,
