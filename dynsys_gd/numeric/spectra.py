@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 
 from .._results import ResultMixin, jsonable
 from .._validation import check_int, check_positive_float
+from ..errors import InvalidParameterError
 from ..symbolic.models import LinearNetwork
 from .kernels import numeric_model
 
@@ -38,6 +39,7 @@ __all__ = [
     "classify_eigenvalues",
     "fixed_point_spectrum",
     "fixed_point_spectrum_mp",
+    "tangent_normal_bases",
 ]
 
 
@@ -166,6 +168,26 @@ class FixedPointSpectrum(ResultMixin):
         }
 
 
+def tangent_normal_bases(net: LinearNetwork, theta: Any, *, rtol: float = 1e-9
+                         ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    r"""Orthonormal bases of the tangent space :math:`T_\theta M = \ker J` and of its orthogonal
+    complement (the normal space) at a point of M (C2, C3).
+
+    Returns ``(T, Nrm)`` of shapes (P, dim M) and (P, rank J), from the SVD of
+    :math:`J = \partial\operatorname{vec}W/\partial\theta`; singular values below
+    ``rtol`` times the largest count as zero.  On M, :math:`HT = 0` and :math:`DG_\eta T = T`.
+    """
+    if not isinstance(net, LinearNetwork):
+        raise InvalidParameterError(
+            f"net must be a LinearNetwork; got {type(net).__name__}")
+    th = np.asarray(theta, dtype=np.float64).reshape(-1)
+    J = numeric_model(net).jacobian_of_product(th)  # type: ignore[attr-defined]
+    _, sv, Vt = np.linalg.svd(J)
+    rank = int(np.sum(sv > rtol * max(float(sv.max()) if sv.size else 0.0, 1e-300)))
+    return (np.ascontiguousarray(Vt[rank:].T, dtype=np.float64),
+            np.ascontiguousarray(Vt[:rank].T, dtype=np.float64))
+
+
 def _is_on_manifold(model: Any, theta: NDArray[np.float64], gnorm: float) -> bool:
     if not isinstance(model, LinearNetwork):
         return False
@@ -207,10 +229,7 @@ def fixed_point_spectrum(model: Any, theta: Any, lr: Any, *, on_manifold: bool |
     tangent_dim = 0
     if on_manifold:
         if isinstance(model, LinearNetwork):
-            J = m.jacobian_of_product(th)  # type: ignore[attr-defined]
-            sv = np.linalg.svd(J, compute_uv=False)
-            rank = int(np.sum(sv > 1e-9 * max(float(sv.max()) if sv.size else 0.0, 1e-300)))
-            tangent_dim = th.size - rank
+            tangent_dim = tangent_normal_bases(model, th)[0].shape[1]
         else:
             tangent_dim = int(np.sum(np.abs(lam) <= rtol * scale))
         normal = np.sort(lam)[tangent_dim:]

@@ -114,3 +114,26 @@ def test_result_object_views():
 def test_bad_lr(lr, match):
     with pytest.raises(InvalidParameterError, match=match):
         fixed_point_spectrum(dg.LinearNetwork.scalar(2, 1.0), [1.0, 1.0], lr)
+
+
+def test_tangent_space_is_kernel_of_j_and_of_h():
+    """C3: on M the tangent space ker J is the kernel of H, where DG_η acts as the identity."""
+    from dynsys_gd.numeric.spectra import tangent_normal_bases
+
+    net = dg.LinearNetwork.from_covariances((2, 3, 2, 2), Sxx=[[2.0, 0.5], [0.5, 1.0]],
+                                            Syx=[[1.0, 0.2], [0.3, -0.8]])
+    th = random_minima(net, 1, seed=4)[0]
+    T, Nrm = tangent_normal_bases(net, th)
+    assert T.shape == (net.n_params, net.n_params - 4) and Nrm.shape == (net.n_params, 4)
+    np.testing.assert_allclose(np.hstack([T, Nrm]).T @ np.hstack([T, Nrm]),
+                               np.eye(net.n_params), atol=1e-12)
+    H = dg.numeric_model(net).hessian(th)
+    assert np.linalg.norm(H @ T) < 1e-10 * np.linalg.norm(H)
+    lr = 0.1
+    np.testing.assert_allclose((np.eye(net.n_params) - lr * H) @ T, T, atol=1e-10)
+    # the normal Hessian eigenvalues are the spectrum of H restricted to the normal space
+    s = fixed_point_spectrum(net, th, lr)
+    np.testing.assert_allclose(np.linalg.eigvalsh(Nrm.T @ H @ Nrm), s.normal_eigenvalues,
+                               rtol=1e-9)
+    with pytest.raises(InvalidParameterError, match="net must be a LinearNetwork; got str"):
+        tangent_normal_bases("net", th)
