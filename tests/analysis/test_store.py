@@ -203,7 +203,6 @@ def test_exports_are_complete_and_atomic(tmp_path: Path) -> None:
                           "note": None})
         out_csv = st.export_csv(tmp_path / "r.csv")
         out_json = st.export_json(tmp_path / "r.json")
-        df = st.to_dataframe()
         with pytest.raises(InvalidParameterError, match=r"path must be in an existing dir"):
             st.export_csv(tmp_path / "missing" / "r.csv")
         with pytest.raises(InvalidParameterError, match=r"must not be the store file itself"):
@@ -214,8 +213,17 @@ def test_exports_are_complete_and_atomic(tmp_path: Path) -> None:
     doc = json.loads(out_json.read_text())
     assert doc["format"] == FORMAT and doc["config"]["n_samples"] == 64
     assert [r["fraction"] for r in doc["results"]] == [0.25, 0.0]
-    assert list(df["lr"]) == [0.5, 0.9] and list(df["key"]) == ["lr=0.5", "lr=0.9"]
     assert _files(tmp_path) == ["r.csv", "r.json", "s.sqlite"]
+
+
+def test_to_dataframe(tmp_path: Path) -> None:
+    pytest.importorskip("pandas")
+    with ResultsStore(tmp_path / "s.sqlite", CONFIG) as st:
+        st.put("lr=0.5", {"lr": 0.5, "fraction": 0.25})
+        st.put("lr=0.9", {"lr": 0.9, "fraction": 0.0})
+        df = st.to_dataframe()
+    assert list(df.columns) == ["key", "lr", "fraction", "finished"]
+    assert list(df["lr"]) == [0.5, 0.9] and list(df["key"]) == ["lr=0.5", "lr=0.9"]
 
 
 def test_export_failure_leaves_no_partial_file(tmp_path: Path,
