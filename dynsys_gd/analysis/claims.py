@@ -41,6 +41,7 @@ from ..symbolic.models import LinearNetwork, LossModel
 from .certificates import (
     arb_eval,
     ball_det_certificate,
+    critical_set_cover,
     manifold_certificate,
     nonsingularity_certificate,
     rational_point_on_manifold,
@@ -823,6 +824,13 @@ def check_c9(lr: Any = None, *, quick: bool = False) -> ClaimResult:
             return out
 
         col.run(f"{spec.name}: critical set in closed form", EXACT_SYMBOLIC, crit_body)
+
+        def cover_body(model: LossModel = model, u: Any = u) -> tuple[bool, str]:
+            near = [[u], [sp.diff(u, x), sp.diff(u, y)]]
+            ok, _, _, text = critical_set_cover(model, near, n_cells=8 if quick else 32)
+            return ok, text
+
+        col.run(f"{spec.name}: no other critical point in [-2, 2]^2", BALL, cover_body)
 
         def curve_body(spec: _GeneralLoss = spec, u: Any = u, L: Any = L) -> tuple[bool, str]:
             key = (spec.name, "normal quotient")

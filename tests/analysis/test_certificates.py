@@ -180,3 +180,18 @@ def test_registry_and_report_objects() -> None:
     assert d["results"][0]["claim"] == "C2" and d["passed"] is True
     assert "claim | check" in rep.summary().splitlines()[0].replace("  ", " ")
     assert "C2" in repr(rep.results[0]) and rep.to_json().startswith("{")
+
+
+def test_critical_set_cover_detects_a_missing_critical_point() -> None:
+    """C9: the ball-arithmetic cover passes with the full closed-form critical set and fails
+    when the isolated saddle at the origin is left out."""
+    from dynsys_gd.analysis.certificates import critical_set_cover
+
+    x, y = sp.symbols("x y", real=True)
+    m = dg.LossModel(sp.Rational(1, 2) * (x * y - 1) ** 2, (x, y))
+    ok, excluded, near, text = critical_set_cover(m, [[x * y - 1], [y, x]], n_cells=8)
+    assert ok and excluded > 0 and near > 0 and "certified free" in text
+    bad, *_, text2 = critical_set_cover(m, [[x * y - 1]], n_cells=8)
+    assert not bad and "unexplained cells" in text2
+    with pytest.raises(InvalidParameterError, match="2 parameters"):
+        critical_set_cover(dg.LossModel(x ** 2, (x,)), [[x]])
