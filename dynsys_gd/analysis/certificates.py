@@ -548,7 +548,8 @@ def critical_set_cover(model: LossModel, near: Any, *, box: float = 2.0,
         flint.ctx.prec = old
     ok = not bad
     text = (f"[-{box}, {box}]^2 in {cells}x{cells} cells (adaptive bisection): {excluded} "
-            f"cells certified free of critical points (ball enclosure of grad L excludes 0), {near_cells} cells touch "
+            "cells certified free of critical points (ball enclosure of grad L excludes 0), "
+            f"{near_cells} cells touch "
             + " or ".join("{" + ", ".join(f"{e} = 0" for e in grp) + "}" for grp in groups)
             + ("" if ok else f", {len(bad)} unexplained cells, e.g. {bad[:3]}"))
     return ok, excluded, near_cells, text
