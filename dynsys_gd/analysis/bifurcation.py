@@ -36,8 +36,14 @@ from ..numeric.periodic import (
     refine_orbit,
 )
 
-__all__ = ["FEIGENBAUM_DELTA", "BifurcationDiagram", "bifurcation_diagram", "CascadeResult",
-           "period_doubling_cascade", "locate_flip"]
+__all__ = [
+    "FEIGENBAUM_DELTA",
+    "BifurcationDiagram",
+    "CascadeResult",
+    "bifurcation_diagram",
+    "locate_flip",
+    "period_doubling_cascade",
+]
 
 FEIGENBAUM_DELTA = 4.669201609102990
 Array = NDArray[Any]

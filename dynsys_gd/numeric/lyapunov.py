@@ -92,7 +92,7 @@ class LyapunovResult(ResultMixin):
 
 
 def lyapunov_exponent(model: Any, theta0: Any, lr: float | None = None, *, n_steps: int = 5000,
-                      transient: int = 1000, seed: int = 0,
+                      transient: int = 1000, seed: int | None = 0,
                       div_threshold: float = 1e6) -> LyapunovResult:
     r"""Largest Lyapunov exponent of the runs from ``theta0`` (batched tangent iteration).
 
@@ -115,16 +115,16 @@ def lyapunov_exponent(model: Any, theta0: Any, lr: float | None = None, *, n_ste
     system = as_map(model, lr)
     n_steps = check_int("n_steps", n_steps, minimum=1)
     transient = check_int("transient", transient, minimum=0)
-    seed = check_seed("seed", seed) if seed is not None else 0
+    seed_ = check_seed("seed", seed)
     th = np.array(theta0, dtype=np.float64, copy=True)
     if th.ndim != 2 or th.shape[1] != system.n_params:
         raise InvalidParameterError(
             f"theta0 must have shape (B, {system.n_params}); got {th.shape}")
     B = th.shape[0]
-    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    rng = np.random.default_rng(np.random.SeedSequence(seed_))
     v = rng.standard_normal(th.shape)
     v /= np.linalg.norm(v, axis=1, keepdims=True)
-    div = ~np.isfinite(th).all(axis=1)
+    div: NDArray[np.bool_] = np.asarray(~np.isfinite(th).all(axis=1))
     acc = np.zeros(B)
     tiny = np.finfo(np.float64).tiny
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):

@@ -36,9 +36,20 @@ from .._validation import check_int, check_positive_float
 from ..errors import ConvergenceError, InvalidParameterError
 from .kernels import numeric_model
 
-__all__ = ["MapSystem", "GDMap", "LogisticMap", "as_map", "iterate_map", "detect_period",
-           "refine_orbit", "floquet_multipliers", "PeriodicOrbit", "find_periodic_orbits",
-           "period_two_orbit", "make_orbit"]
+__all__ = [
+    "GDMap",
+    "LogisticMap",
+    "MapSystem",
+    "PeriodicOrbit",
+    "as_map",
+    "detect_period",
+    "find_periodic_orbits",
+    "floquet_multipliers",
+    "iterate_map",
+    "make_orbit",
+    "period_two_orbit",
+    "refine_orbit",
+]
 
 Array = NDArray[Any]
 
@@ -161,7 +172,7 @@ def iterate_map(system: MapSystem, theta0: Array, n_steps: int, *, record: int =
     if th.ndim != 2 or th.shape[1] != system.n_params:
         raise InvalidParameterError(
             f"theta0 must have shape (B, {system.n_params}); got {th.shape}")
-    div = ~np.isfinite(th).all(axis=1)
+    div: Array = np.asarray(~np.isfinite(th).all(axis=1))
     tail = np.empty((record, *th.shape))
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(n_steps):
@@ -457,7 +468,7 @@ def period_two_orbit(model: Any, lr: float, *, theta_min: Any | None = None,
         theta_min = flattest_minimum(model).point
     th = np.asarray(theta_min, dtype=np.float64).reshape(1, -1)
     H = system.kernels.hessian(th)[0]
-    w, V = np.linalg.eigh(H)
+    _, V = np.linalg.eigh(H)
     start = th + offset * V[:, -1][None, :]
     _, div, tail = iterate_map(system, start, transient, record=16)
     if div[0]:
