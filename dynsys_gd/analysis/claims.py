@@ -629,6 +629,24 @@ def check_c6(net: LinearNetwork | None = None, lr: Any = None, *, quick: bool = 
                     f"1.02 eta* (95% Clopper-Pearson)")
 
     col.run("scalar N = 3, y = 2: convergent fraction > 0 below eta*, 0 above", MONTE_CARLO, mc)
+
+    def mc_whitened() -> tuple[bool, str]:
+        from .convergence import estimate_convergent_fraction
+
+        kw: dict[str, Any] = {"n_samples": n_mc, "seed": seed, "init": "gaussian",
+                              "init_scale": 1.0}
+        below = estimate_convergent_fraction(wnet, 0.98 * eta_w, **kw)
+        above = estimate_convergent_fraction(wnet, 1.02 * eta_w, **kw)
+        # §8 states "about 0.37" without its sample size: accept the CI within 0.15 of it
+        ok = (above.counts.get("converged", 0) == 0 and below.ci_low > 0
+              and below.ci_low - 0.15 <= 0.37 <= below.ci_high + 0.15)
+        return ok, (f"Gaussian std 1 initialisations, n = {n_mc}, seed = {seed}: converged "
+                    f"fraction {below.fraction:.3f} [{below.ci_low:.3f}, {below.ci_high:.3f}] at "
+                    f"0.98 eta* (MATH.md §8: about 0.37), {above.fraction:.3f} "
+                    f"[{above.ci_low:.3f}, {above.ci_high:.3f}] at 1.02 eta* (§8: 0)")
+
+    col.run("whitened (2, 2, 2): fraction ~0.37 at 0.98 eta*, 0 at 1.02 eta*", MONTE_CARLO,
+            mc_whitened)
     return _result("C6", col)
 
 
