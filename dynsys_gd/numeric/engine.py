@@ -68,6 +68,42 @@ _APPROACH = 0.999
 _NEAR = 1e-2
 #: consecutive shrinking attempts needed (a chaotic orbit shrinks by chance about half the time)
 _STREAK = 5
+#: a gradient norm above this (or non-finite) ends a run as DIVERGED at once
+_BLOWUP = 1e100
+
+
+def _fast_gradient(model: Any, m: NumericModel) -> Any:
+    r"""The batched float64 gradient used in the hot loop.
+
+    For scalar linear networks a fused closed form on columns,
+    :math:`\partial_{w_i} L = (\sigma_{xx} p - \sigma_{yx}) \prod_{j \ne i} w_j` with prefix
+    and suffix products (no division), avoiding the small-matrix overhead of the general
+    kernel; otherwise the model's own ``gradient``.
+    """
+    from ..symbolic.models import LinearNetwork
+
+    if not (isinstance(model, LinearNetwork) and model.is_scalar):
+        return m.gradient
+    sxx = float(model.Sxx[0, 0])
+    syx = float(model.Syx[0, 0])
+    N = model.depth
+
+    def grad(th: Array) -> Array:
+        cols = [th[:, i] for i in range(N)]
+        pre = [np.ones(th.shape[0])]
+        for i in range(1, N):
+            pre.append(pre[-1] * cols[i - 1])
+        suf = [np.ones(th.shape[0])]
+        for i in range(N - 2, -1, -1):
+            suf.append(suf[-1] * cols[i + 1])
+        suf.reverse()
+        r = sxx * (pre[-1] * cols[-1]) - syx
+        out = np.empty_like(th)
+        for i in range(N):
+            out[:, i] = r * pre[i] * suf[i]
+        return out
+
+    return grad
 
 
 @dataclass(frozen=True)
@@ -313,6 +349,7 @@ def run_gd(model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = 
         raise InvalidParameterError(f"config must be an EngineConfig or None; got "
                                     f"{describe(config)}")
     m = numeric_model(model)
+    grad = _fast_gradient(model, m)
     P = int(m.n_params)
     th = _validate_theta0(theta0, P)
     cfg = config
@@ -375,11 +412,12 @@ def run_gd(model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = 
     t = 0
     with np.errstate(all="ignore"):
         while idx.size > 0 and t < hard_cap:
-            g = m.gradient(th)
+            g = grad(th)
             gn = np.sqrt(np.einsum("ij,ij->i", g, g))
             new = th - eta * g
-            bad = ~np.isfinite(gn) | ~(np.max(np.abs(new), axis=1) <= cfg.div_threshold)
-            bad &= ~dead
+            # per step only the cheap test (gradient blow-up / non-finite, before any overflow
+            # reaches theta); the threshold on |theta| is applied at the checks
+            bad = ~(gn <= _BLOWUP) & ~dead
             if bad.any():
                 o = idx[bad]
                 outcome[o] = _DIV
@@ -399,7 +437,12 @@ def run_gd(model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = 
                 continue
             # ---- check ----------------------------------------------------------------------
             keep = ~dead
-            g = m.gradient(th)
+            far = keep & ~(np.max(np.abs(th), axis=1) <= cfg.div_threshold)
+            if far.any():
+                finish(far, _DIV, t)
+                g_tail_out[idx[far]] = np.inf
+                keep &= ~far
+            g = grad(th)
             gn = np.sqrt(np.einsum("ij,ij->i", g, g))
             conv = keep & (gn <= cfg.grad_tol)
             if conv.any():
