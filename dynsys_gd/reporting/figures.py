@@ -283,6 +283,7 @@ def plot_gradient_norm_transition(
     ax: Axes | None = None,
     title: str | None = None,
     label: str = r"$g_\infty(\eta)$ (median)",
+    band_label: str | None = None,
 ) -> Figure:
     r"""Asymptotic gradient norm :math:`g_\infty(\eta)` on a log scale (MATH.md C7).
 
@@ -302,8 +303,13 @@ def plot_gradient_norm_transition(
     floor
         Smallest value drawn; smaller values (and zeros) are drawn at the floor.
     q_low, q_high
-        Optional band (e.g. quartiles over initialisations).
+        Optional band (e.g. quartiles over initialisations); taken from a sweep object they
+        are the confidence interval of the median.
+    band_label
+        Legend label of the band (default "interquartile range", or "95% CI of the median"
+        for a sweep object).
     """
+    from_object = g_inf is None
     if g_inf is None:
         obj = lrs
         lrs = _first_attr(obj, ("lrs", "lr", "etas"))
@@ -330,7 +336,9 @@ def plot_gradient_norm_transition(
             hi = np.maximum(_vector("q_high", q_high, x.shape[0])[order], floor)
             ok = np.isfinite(lo) & np.isfinite(hi)
             ax.fill_between(x[ok], lo[ok], hi[ok], color=COLORS["band"], alpha=0.35,
-                            linewidth=0, label="interquartile range")
+                            linewidth=0, label=band_label or (
+                                "95% CI of the median" if from_object
+                                else "interquartile range"))
         drawn = np.where(finite, np.maximum(g, floor), np.nan)
         ax.plot(x, drawn, color=COLORS["primary"], marker="o", label=label)
         if np.any(low):
