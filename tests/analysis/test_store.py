@@ -411,3 +411,18 @@ def test_lr_sweep_killed_mid_way_resumes_to_the_uninterrupted_result(tmp_path: P
     resumed = json.loads((tmp_path / "b.json").read_text())
     assert resumed == reference
     assert reference["fraction"][0] > 0.9 > reference["fraction"][-1]  # eta* = 1 in the grid
+
+
+@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
+                   reason="lr_sweep identifies the model in the store configuration by repr(), "
+                          "which omits the data (X, Y): a store from other data is reused")
+def test_sweep_store_refuses_a_network_trained_on_other_data(tmp_path: Path) -> None:
+    import dynsys_gd as dg
+    from dynsys_gd.analysis.sweep import lr_sweep
+
+    a = dg.LinearNetwork([2, 1], X=np.eye(2), Y=np.ones((2, 1)))
+    b = dg.LinearNetwork([2, 1], X=np.eye(2), Y=np.array([[3.0], [-1.0]]))
+    path = tmp_path / "s.sqlite"
+    lr_sweep(a, [0.5], n_samples=8, seed=0, store=path, eta_star=1.0)
+    with pytest.raises(InvalidParameterError, match=r"different configuration"):
+        lr_sweep(b, [0.5], n_samples=8, seed=0, store=path, eta_star=1.0)
