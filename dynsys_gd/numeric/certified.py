@@ -322,8 +322,3 @@ def exact_hessian(net: LinearNetwork, theta: Any) -> Any:
                                 H[qi, p] += val
     return H
 
-
-def is_rational_hessian(H: Any) -> bool:  # pragma: no cover - tiny helper
-    import flint
-
-    return isinstance(H, flint.fmpq_mat)
