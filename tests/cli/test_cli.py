@@ -168,7 +168,7 @@ def test_sweep_writes_store_and_resumes(tmp_path, capsys) -> None:
     pytest.importorskip("dynsys_gd.analysis.sweep")
     pytest.importorskip("dynsys_gd.analysis.store")
     store = tmp_path / "s.sqlite"
-    argv = ["sweep", "--depth", "2", "--lrs", "0.9", "1.1", "--samples", "40", "--out",
+    argv = ["sweep", "--depth", "2", "--lrs", "0.7", "1.3", "--samples", "40", "--out",
             str(store), "--json", "--figures", str(tmp_path / "figs")]
     assert main(argv) == 0
     first = json.loads(capsys.readouterr().out)
