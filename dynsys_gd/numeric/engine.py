@@ -82,7 +82,11 @@ def _fast_gradient(model: Any, m: NumericModel) -> Any:
     """
     from ..symbolic.models import LinearNetwork
 
-    if not (isinstance(model, LinearNetwork) and model.is_scalar):
+    if not isinstance(model, LinearNetwork):
+        return m.gradient
+    if not model.is_scalar:
+        if max(model.widths) <= _SMALL_WIDTH:
+            return _small_network_gradient(model)
         return m.gradient
     sxx = float(model.Sxx[0, 0])
     syx = float(model.Syx[0, 0])
@@ -102,6 +106,89 @@ def _fast_gradient(model: Any, m: NumericModel) -> Any:
         for i in range(N):
             out[:, i] = r * pre[i] * suf[i]
         return out
+
+    return grad
+
+
+_SMALL_WIDTH = 4
+
+Cols = list[list[Array]]
+
+
+def _cmul(A: Cols, B: Cols) -> Cols:
+    """Product of matrices stored as nested lists of column vectors."""
+    n, k, m = len(A), len(B), len(B[0])
+    out: Cols = []
+    for i in range(n):
+        row = []
+        for j in range(m):
+            acc = A[i][0] * B[0][j]
+            for q in range(1, k):
+                acc = acc + A[i][q] * B[q][j]
+            row.append(acc)
+        out.append(row)
+    return out
+
+
+def _lincomb(vs: list[Array], cs: list[float], n: int) -> Array:
+    """sum_q cs[q] vs[q], skipping zero coefficients (Sxx = I costs no multiplications)."""
+    acc: Array | None = None
+    for v, c in zip(vs, cs, strict=True):
+        if c == 0.0:
+            continue
+        term = v if c == 1.0 else c * v
+        acc = term if acc is None else acc + term
+    return np.zeros(n) if acc is None else acc
+
+
+def _ct(A: Cols) -> Cols:
+    return [list(r) for r in zip(*A, strict=True)]
+
+
+def _small_network_gradient(net: Any) -> Any:
+    r""":math:`\nabla_{W_i} L = A_i^\top R B_i^\top`, :math:`R = W\Sigma_{xx} - \Sigma_{yx}`, on
+    columns (see :func:`_fast_gradient`)."""
+    Sxx = [[float(x) for x in r] for r in net.Sxx]
+    Syx = [[float(x) for x in r] for r in net.Syx]
+    shapes = net.layer_shapes
+    offs = net.offsets
+    N = net.depth
+
+    def grad(th: Array) -> Array:
+        B = th.shape[0]
+        tt = np.ascontiguousarray(th.T)  # contiguous rows: every entry a contiguous vector
+        layers: list[Cols] = []
+        for i, (a, b) in enumerate(shapes):
+            o = offs[i]
+            layers.append([[tt[o + r * b + c] for c in range(b)] for r in range(a)])
+        # prefix P_i = W_{i-1} ... W_1 (None = identity), suffix S_i = W_N ... W_{i+1}
+        pre: list[Cols | None] = [None]
+        for i in range(1, N):
+            prev = pre[-1]
+            pre.append(layers[i - 1] if prev is None else _cmul(layers[i - 1], prev))
+        suf: list[Cols | None] = [None] * N
+        for i in range(N - 2, -1, -1):
+            nxt = suf[i + 1]
+            suf[i] = layers[i + 1] if nxt is None else _cmul(nxt, layers[i + 1])
+        s0 = suf[0]
+        W = layers[0] if s0 is None else _cmul(s0, layers[0])
+        d0 = len(Sxx)
+        R = [[_lincomb([W[r][q] for q in range(d0)], [Sxx[q][c] for q in range(d0)], B)
+              - Syx[r][c] for c in range(d0)] for r in range(len(W))]
+        out = np.empty_like(tt)
+        for i, (a, b) in enumerate(shapes):
+            G = R
+            si = suf[i]
+            if si is not None:
+                G = _cmul(_ct(si), G)
+            pi = pre[i]
+            if pi is not None:
+                G = _cmul(G, _ct(pi))
+            o = offs[i]
+            for r in range(a):
+                for c in range(b):
+                    out[o + r * b + c] = G[r][c]
+        return out.T
 
     return grad
 

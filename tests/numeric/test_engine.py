@@ -154,3 +154,18 @@ def test_run_gd_bad_input(kwargs: dict, exc: type, match: str) -> None:
 def test_engine_config_bad_input(kwargs: dict, match: str) -> None:
     with pytest.raises(InvalidParameterError, match=match):
         EngineConfig(**kwargs)
+
+
+@pytest.mark.parametrize("widths", [(1, 1, 1, 1), (2, 2, 2), (2, 3, 2), (3, 2, 4, 1), (1, 3, 1)])
+def test_fused_hot_loop_gradient_matches_kernels(widths: tuple[int, ...]) -> None:
+    """The engine's fused gradient (columns of tiny matrices) equals the closed-form kernel."""
+    from dynsys_gd.numeric.engine import _fast_gradient
+    from dynsys_gd.numeric.kernels import numeric_model
+
+    rng = np.random.default_rng(len(widths))
+    net = dg.LinearNetwork(widths, X=rng.normal(size=(7, widths[0])),
+                           Y=rng.normal(size=(7, widths[-1])))
+    m = numeric_model(net)
+    th = rng.normal(size=(40, net.n_params))
+    np.testing.assert_allclose(_fast_gradient(net, m)(th), m.gradient(th), rtol=1e-12,
+                               atol=1e-12)
