@@ -17,9 +17,11 @@ Run: ``python benchmarks/bench_scaling.py [--quick] [--n-samples N] [--repeat R]
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,6 +29,16 @@ import numpy as np
 import dynsys_gd as dg
 from dynsys_gd.analysis.distributed import make_executor
 from dynsys_gd.analysis.sweep import lr_sweep
+
+
+def _source_hash() -> str:
+    """Hash of the package sources: worker processes import the code afresh, so an edit during
+    the run (editable install) would make executors disagree for reasons unrelated to them."""
+    root = Path(dg.__file__).parent
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*.py")):
+        h.update(f.read_bytes())
+    return h.hexdigest()[:12]
 
 
 def _sweep(net: Any, lrs: list[float], n: int, chunk: int, executor: Any) -> Any:
@@ -87,6 +99,7 @@ def main() -> None:
     print(f"lr_sweep on {net!r}: {len(lrs)} step sizes in [0.7, 1.2] eta* (eta* = {eta:.4g}), "
           f"{n} runs each, chunk_size {chunk} -> {n_tasks} tasks; best of {repeat}; "
           f"os.cpu_count() = {os.cpu_count()}, load average {os.getloadavg()[0]:.2f}")
+    src = _source_hash()
     rows, ref = [], None
     for label, factory in configs:
         row, res = bench(label, factory, net, lrs, n, chunk, repeat)
@@ -103,6 +116,8 @@ def main() -> None:
               f"{'yes' if r['identical'] else 'NO':>13}")
     print("\nfraction per lr/eta*: " + ", ".join(
         f"{lr / eta:.2f}: {f:.3f}" for lr, f in zip(ref["lrs"], ref["fraction"], strict=True)))
+    if _source_hash() != src:
+        raise SystemExit("dynsys_gd sources changed during the run: numbers not comparable")
     if not all(r["identical"] for r in rows):
         raise SystemExit("executors disagree")
 
