@@ -31,7 +31,7 @@ import numpy as np
 
 import dynsys_gd as dg
 from dynsys_gd.reporting import figures as F
-from dynsys_gd.reporting.style import apply_style, new_figure
+from dynsys_gd.reporting.style import apply_style, mark_critical_lr, new_figure
 
 FAST = os.environ.get("DYNSYS_GD_FAST") == "1"
 N_INIT = 150 if FAST else 1000
@@ -110,10 +110,11 @@ g3, a3, b3, bounded3 = asymptotic_gradient_norm(net3, lrs3, n_init=N_INIT, steps
                                                 last_k=LAST_K, seed=1)
 fig, axes = new_figure(1, 2, width=11, height=4)
 F.plot_gradient_norm_transition(lrs3 / eta3, g3, q_low=a3, q_high=b3, eta_star=1.0,
-                                ax=axes[0], title="scalar net N = 3, y = 2")
+                                eta_star_label=r"$\eta = \eta^*$", ax=axes[0],
+                                title="scalar net N = 3, y = 2")
 axes[0].set_xlabel(r"$\eta / \eta^*$")
 axes[1].plot(lrs3 / eta3, bounded3, marker="o")
-axes[1].axvline(1.0, linestyle="--", color="C3")
+mark_critical_lr(axes[1], 1.0, label=r"$\eta = \eta^*$")
 axes[1].set_xlabel(r"$\eta / \eta^*$")
 axes[1].set_ylabel("fraction of runs that stay bounded")
 axes[1].set_ylim(0, 1.02)
@@ -123,3 +124,17 @@ fig  # noqa: B018
 assert np.all(g3[lrs3 < 0.97 * eta3] < 1e-8)
 assert np.all(g3[lrs3 > 1.03 * eta3] > 1e-3)
 print("C7 transition observed for N = 2 and N = 3: g_inf = 0 below eta*, > 0 above")
+
+# %% [markdown]
+# ## The same quantity from the toolkit's sweep
+#
+# `dg.lr_sweep` reports $g_\infty(\eta)$ for every learning rate (median of the tail gradient
+# norm over non-divergent runs, with a distribution-free confidence interval of the median),
+# using the engine with its convergence certificate.
+
+# %%
+sweep = dg.lr_sweep(net, [0.9, 0.95, 1.05, 1.1], n_samples=60 if FAST else 500, seed=3)
+print(sweep.summary())
+g_sweep = np.asarray(sweep.g_inf)
+assert np.all(g_sweep[:2] < 1e-8) and np.all(g_sweep[2:] > 1e-3)
+F.plot_gradient_norm_transition(sweep, eta_star=eta_star, title="from dg.lr_sweep")

@@ -284,6 +284,7 @@ def plot_gradient_norm_transition(
     title: str | None = None,
     label: str = r"$g_\infty(\eta)$ (median)",
     band_label: str | None = None,
+    eta_star_label: str | None = None,
 ) -> Figure:
     r"""Asymptotic gradient norm :math:`g_\infty(\eta)` on a log scale (MATH.md C7).
 
@@ -305,6 +306,8 @@ def plot_gradient_norm_transition(
     q_low, q_high
         Optional band (e.g. quartiles over initialisations); taken from a sweep object they
         are the confidence interval of the median.
+    eta_star_label
+        Legend label of the η* line (default ``η* = 2/S_min = …``).
     band_label
         Legend label of the band (default "interquartile range", or "95% CI of the median"
         for a sweep object).
@@ -350,7 +353,7 @@ def plot_gradient_norm_transition(
             ax.plot(x[~finite], np.full(int((~finite).sum()), floor), linestyle="none",
                     marker="x", color=COLORS["critical"], label="every run diverged")
         if eta_star is not None:
-            mark_critical_lr(ax, eta_star)
+            mark_critical_lr(ax, eta_star, label=eta_star_label)
         ax.set_yscale("log")
         ymax = np.nanmax(drawn) if np.any(np.isfinite(drawn)) else 1.0
         ax.set_ylim(floor / 5.0, max(ymax, floor) * 10.0)
