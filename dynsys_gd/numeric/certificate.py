@@ -93,7 +93,7 @@ class Certifier:
         fixed, gn = minimum_norm_newton(self.model, th)
         return fixed, gn <= 1e-10
 
-    def attempt(self, th: Array, prev_dist: Array) -> tuple[Array, Array, Array]:
+    def attempt(self, th: Array, prev_dist: Array) -> tuple[Array, Array, Array, Array]:
         r"""Try to certify a batch of iterates.
 
         Returns
@@ -104,6 +104,9 @@ class Certifier:
             The critical points :math:`\theta^*` found.
         dist : ndarray
             :math:`\lVert\theta - \theta^*\rVert` (``inf`` where no critical point was found).
+        q : ndarray
+            :math:`\max|1 - \eta\lambda_{\text{normal}}|` at :math:`\theta^*` (``inf`` where no
+            critical point was found or it is not a minimum).
         """
         eta = self.lr
         with np.errstate(all="ignore"):
@@ -112,9 +115,10 @@ class Certifier:
             dist = np.sqrt(np.einsum("ij,ij->i", d, d))
             dist = np.where(valid & np.isfinite(dist), dist, np.inf)
             ok = np.zeros(th.shape[0], dtype=bool)
+            qout = np.full(th.shape[0], np.inf)
             sel = np.flatnonzero(np.isfinite(dist))
             if sel.size == 0:
-                return ok, fixed, dist
+                return ok, fixed, dist, qout
             Hs = np.asarray(self.m.hessian(fixed[sel]), dtype=np.float64)
             Hs = 0.5 * (Hs + np.swapaxes(Hs, 1, 2))
             lam = np.linalg.eigvalsh(Hs)
@@ -140,7 +144,8 @@ class Certifier:
             if self.require_history:
                 shrinking &= np.isfinite(prev)
             ok[sel] = finite & good & contract & shrinking & np.isfinite(delta)
-        return ok, fixed, dist
+            qout[sel] = np.where(finite & good, q, np.inf)
+        return ok, fixed, dist, qout
 
 
 def certify(model: Any, theta: Any, lr: float, *, prev_theta: Any = None,
@@ -179,5 +184,6 @@ def certify(model: Any, theta: Any, lr: float, *, prev_theta: Any = None,
         prev = np.full(th.shape[0], np.inf)
     else:
         pt = np.atleast_2d(np.asarray(prev_theta, dtype=np.float64))
-        _, _, prev = cert.attempt(pt, np.full(pt.shape[0], np.inf))
-    return cert.attempt(th, prev)
+        _, _, prev, _ = cert.attempt(pt, np.full(pt.shape[0], np.inf))
+    ok, fixed, dist, _ = cert.attempt(th, prev)
+    return ok, fixed, dist

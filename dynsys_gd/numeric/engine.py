@@ -21,8 +21,9 @@ exactly one :class:`~dynsys_gd.numeric.outcomes.Outcome`:
     Budget exhausted, bounded, no period, and no sign of progress: the gradient norm is not
     decreasing (mean over the last ``tail`` steps at least ``progress_ratio`` times the mean over
     the ``tail`` steps before) and the distance to the nearby critical point located by the
-    certificate did not shrink at 5 consecutive attempts (or at 2 while within 1 %, relative,
-    of it).
+    certificate did not shrink at 5 consecutive attempts, nor was the run within 1 % (relative)
+    of a minimum at the edge of stability (:math:`\max|1-\eta\lambda_{\text{normal}}| \le
+    1.01`) at the last 2 attempts.
 ``UNDECIDED``
     Budget exhausted while still making progress (either test above) and no certificate was
     issued.  Never counted as non-convergent.  With ``adaptive`` such runs are first extended,
@@ -465,7 +466,7 @@ def run_gd(model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = 
     prev_dist = np.full(n, np.inf)        # certificate: distance at the previous attempt
     dead = np.zeros(n, dtype=bool)        # diverged since the last compaction
     streak = np.zeros(n, dtype=np.int64)  # consecutive attempts with a shrinking distance
-    near = np.zeros(n, dtype=bool)        # within _NEAR of the located critical point
+    near = np.zeros(n, dtype=np.int64)    # consecutive attempts within _NEAR of a critical pt
 
     certifier = None
     if cfg.certificate:
@@ -545,11 +546,13 @@ def run_gd(model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = 
                 cand = keep & (gn <= cfg.cert_grad)
                 if cand.any():
                     ci = np.flatnonzero(cand)
-                    ok, fixed, dist = certifier.attempt(th[ci], prev_dist[ci])
+                    ok, fixed, dist, q = certifier.attempt(th[ci], prev_dist[ci])
                     tnorm = np.sqrt(np.einsum("ij,ij->i", th[ci], th[ci]))
                     shrank = np.isfinite(dist) & (dist <= _APPROACH * prev_dist[ci])
                     streak[ci] = np.where(shrank, streak[ci] + 1, 0)
-                    near[ci] = np.isfinite(dist) & (dist <= _NEAR * (1.0 + tnorm))
+                    close = (np.isfinite(dist) & (dist <= _NEAR * (1.0 + tnorm))
+                             & (q <= 1.0 + _NEAR))
+                    near[ci] = np.where(close, near[ci] + 1, 0)
                     prev_dist[ci] = dist
                     if ok.any():
                         sel = np.zeros_like(keep)
@@ -567,7 +570,7 @@ def run_gd(model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = 
                 m_before = gring[before].mean(axis=0) if before else np.full(idx.size, np.inf)
                 ratio = np.where(m_before > 0, m_last / np.where(m_before > 0, m_before, 1.0),
                                  1.0)
-                approaching = (streak >= _STREAK) | (near & (streak >= 2))
+                approaching = (streak >= _STREAK) | (near >= 2)
                 progressing = (ratio < cfg.progress_ratio) | approaching
                 extend = at_budget & progressing & (budget < hard_cap)
                 budget[extend] = np.minimum(budget[extend] + cfg.max_steps, hard_cap)
