@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st_
 
 from dynsys_gd.analysis.store import (
     FORMAT,
@@ -54,6 +56,37 @@ def test_roundtrip_put_get_and_records(tmp_path: Path) -> None:
     with ResultsStore(str(path), dict(reversed(list(CONFIG.items())))) as st2:  # key order free
         assert st2.done_keys() == {"a", "b"}
         assert st2.get("b") == {"lr": 0.9, "counts": {"converged": 1}, "g": [2.0, "inf"]}
+
+
+_JSON = st_.recursive(
+    st_.none() | st_.booleans() | st_.integers(-10**12, 10**12)
+    | st_.floats(allow_nan=True, allow_infinity=True) | st_.text(max_size=8),
+    lambda inner: st_.lists(inner, max_size=4)
+    | st_.dictionaries(st_.text(max_size=6), inner, max_size=4),
+    max_leaves=12)
+
+
+@given(results=st_.dictionaries(st_.text(min_size=1, max_size=10),
+                                st_.dictionaries(st_.sampled_from(["a", "b", "lr", "g"]), _JSON,
+                                                 max_size=4),
+                                max_size=4))
+@settings(max_examples=10)  # every put is an fsync'ed transaction
+def test_store_persists_every_result_exactly(results: dict[str, dict]) -> None:
+    """Whatever JSON-like results are put (incl. NaN/inf, unicode keys), a re-opened store
+    returns them exactly as canonical JSON (non-finite floats as strings), in put order, and a
+    second put of the same result is a no-op."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "p.sqlite"
+        with ResultsStore(path, CONFIG) as st:
+            for k, r in results.items():
+                st.put(k, r)
+                st.put(k, r)
+        with ResultsStore(path, CONFIG) as st:
+            assert len(st) == len(results) and st.keys() == list(results)
+            for k, r in results.items():
+                assert st.get(k) == json.loads(canonical_json(r))
 
 
 def test_put_is_idempotent_and_refuses_a_changed_result(tmp_path: Path) -> None:
