@@ -235,9 +235,10 @@ def iter_tasks(fn: Callable[..., R], tasks: Sequence[T], executor: cf.Executor |
     r"""Run ``fn(task)`` (``fn(*task)`` with ``unpack=True``) for every task and yield
     ``(index, result)`` as tasks complete.
 
-    ``executor=None`` (or a serial :class:`ManagedExecutor`) runs in this process, in order.
-    On any exception, ``KeyboardInterrupt`` or when the generator is closed early, futures that
-    have not started are cancelled; the exception of a failed task is re-raised.
+    Arguments are checked at the call (not at the first ``next``).  ``executor=None`` (or a
+    serial :class:`ManagedExecutor`) runs in this process, in order.  On any exception,
+    ``KeyboardInterrupt`` or when the generator is closed early, futures that have not started
+    are cancelled; the exception of a failed task is re-raised.
     """
     if not callable(fn):
         raise InvalidParameterError(f"fn must be callable; got {describe(fn)}")
@@ -245,16 +246,23 @@ def iter_tasks(fn: Callable[..., R], tasks: Sequence[T], executor: cf.Executor |
             and not callable(getattr(executor, "submit", None)):
         raise InvalidParameterError(f"executor must be None or a concurrent.futures.Executor; "
                                     f"got {describe(executor)}")
-    if executor is None or (isinstance(executor, ManagedExecutor) and executor.is_serial) \
-            or isinstance(executor, SerialExecutor):
+    serial = executor is None or isinstance(executor, SerialExecutor) \
+        or (isinstance(executor, ManagedExecutor) and executor.is_serial)
+    if not serial:
+        _check_picklable(fn, executor)
+    return _iter_tasks(fn, tasks, None if serial else executor, unpack)
+
+
+def _iter_tasks(fn: Callable[..., Any], tasks: Sequence[Any], executor: Any, unpack: bool
+                ) -> Generator[tuple[int, Any], None, None]:
+    if executor is None:
         for i, task in enumerate(tasks):
-            yield i, (fn(*task) if unpack else fn(task))  # type: ignore[misc]
+            yield i, (fn(*task) if unpack else fn(task))
         return
-    _check_picklable(fn, executor)
-    futures: dict[cf.Future[R], int] = {}
+    futures: dict[cf.Future[Any], int] = {}
     try:
         for i, task in enumerate(tasks):
-            fut = executor.submit(fn, *task) if unpack else executor.submit(fn, task)  # type: ignore[misc]
+            fut = executor.submit(fn, *task) if unpack else executor.submit(fn, task)
             futures[fut] = i
         for fut in cf.as_completed(futures):
             yield futures[fut], fut.result()
