@@ -310,16 +310,23 @@ def figure_basin(net: Any, lr: float, theta0: np.ndarray, resolution: int,
 
 
 def figure_fraction(net: Any, eta_star: float, n_samples: int, seed: int | None,
-                    num: int = 7, executor: Any = None) -> tuple[Any, Any]:
-    r"""Converged fraction for :math:`\eta \in [0.8, 1.2]\,\eta^*` (C6)."""
+                    num: int = 7, executor: Any = None,
+                    lr: float | None = None) -> tuple[Any, Any]:
+    r"""Converged fraction for :math:`\eta \in [0.8, 1.2]\,\eta^*` (C6); ``lr`` is marked."""
     import dynsys_gd as dg
 
     from ..reporting.figures import plot_convergent_fraction
+    from ..reporting.style import COLORS
 
     lrs = eta_star * np.linspace(0.8, 1.2, num)
     sweep = dg.lr_sweep(net, lrs, n_samples=n_samples, seed=seed, executor=executor)
     fig = plot_convergent_fraction(sweep, eta_star=eta_star,
                                    title=f"convergent set of {_net_label(net)}")
+    if lr is not None:
+        ax = fig.axes[0]
+        ax.axvline(lr, color=COLORS["secondary"], linestyle=":", linewidth=1.6,
+                   label=rf"analysed $\eta = {lr:.4g}$")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     return fig, sweep
 
 
@@ -341,7 +348,7 @@ def write_analysis_figures(net: Any, lr: float, report: Any, outdir: Path, *,
         ("dg_spectrum", lambda: figure_spectrum(net, lr, theta0)),
         ("basin_slice", lambda: figure_basin(net, lr, theta0, 41 if fast else 81)),
         ("fraction_vs_lr", lambda: figure_fraction(
-            net, eta_star, max(50, min(n_samples, 200 if fast else 600)), seed)[0]),
+            net, eta_star, max(50, min(n_samples, 200 if fast else 600)), seed, lr=lr)[0]),
     ]
     for stem, make in steps:
         with progress.stage(stem):
