@@ -108,6 +108,8 @@ class Certifier:
             :math:`\max|1 - \eta\lambda_{\text{normal}}|` at :math:`\theta^*` (``inf`` where no
             critical point was found or it is not a minimum).
         """
+        from .engine import hessian_eigvalsh
+
         eta = self.lr
         with np.errstate(all="ignore"):
             fixed, valid = self.critical_points(th)
@@ -119,9 +121,7 @@ class Certifier:
             sel = np.flatnonzero(np.isfinite(dist))
             if sel.size == 0:
                 return ok, fixed, dist, qout
-            Hs = np.asarray(self.m.hessian(fixed[sel]), dtype=np.float64)
-            Hs = 0.5 * (Hs + np.swapaxes(Hs, 1, 2))
-            lam = np.linalg.eigvalsh(Hs)
+            lam = hessian_eigvalsh(self.m, fixed[sel])
             finite = np.all(np.isfinite(lam), axis=1)
             lam = np.where(np.isfinite(lam), lam, 0.0)
             top = np.max(np.abs(lam), axis=1, keepdims=True)
@@ -134,10 +134,7 @@ class Certifier:
                 mask = np.abs(lam) > 1e-9 * np.maximum(top, 1e-300)
                 good = ~np.any(mask & (lam < 0), axis=1) & mask.any(axis=1)
             q = np.max(np.where(mask, np.abs(1.0 - eta * normal), 0.0), axis=1)
-            Ht = np.asarray(self.m.hessian(th[sel]), dtype=np.float64)
-            D = Ht - Hs
-            D = 0.5 * (D + np.swapaxes(D, 1, 2))
-            delta = np.max(np.abs(np.linalg.eigvalsh(D)), axis=1)
+            delta = np.max(np.abs(hessian_eigvalsh(self.m, th[sel], fixed[sel])), axis=1)
             contract = q + eta * delta <= 1.0 - self.margin
             prev = prev_dist[sel]
             shrinking = dist[sel] <= self.shrink * prev

@@ -378,6 +378,31 @@ def _validate_theta0(theta0: Any, P: int) -> Array:
     return th
 
 
+#: Hessians are formed in chunks of at most this many float64 entries (memory bound)
+_HESS_CHUNK = 4_000_000
+
+
+def hessian_eigvalsh(m: NumericModel, th: Array, other: Array | None = None) -> Array:
+    r"""Eigenvalues (ascending) of :math:`H(\theta)` for a batch, or of
+    :math:`H(\theta) - H(\text{other})` when ``other`` is given; formed in memory-bounded
+    chunks (large models such as MLPs would otherwise need batch x P x P floats at once)."""
+    P = th.shape[1]
+    step = max(1, _HESS_CHUNK // max(1, P * P))
+    out = np.empty((th.shape[0], P))
+    with np.errstate(all="ignore"):
+        for a in range(0, th.shape[0], step):
+            H = np.asarray(m.hessian(th[a:a + step]), dtype=np.float64)
+            if other is not None:
+                H = H - np.asarray(m.hessian(other[a:a + step]), dtype=np.float64)
+            H = 0.5 * (H + np.swapaxes(H, 1, 2))
+            ok = np.all(np.isfinite(H), axis=(1, 2))
+            lam = np.full((H.shape[0], P), np.inf)
+            if ok.any():
+                lam[ok] = np.linalg.eigvalsh(H[ok])
+            out[a:a + step] = lam
+    return out
+
+
 class _Limits:
     """Helper computing loss / spectrum / minimum-or-saddle at converged points."""
 
@@ -396,9 +421,7 @@ class _Limits:
         """Loss, lam_max, lam_min, at_minimum for a batch of fixed points."""
         with np.errstate(all="ignore"):
             loss = np.asarray(self.m.loss(th), dtype=np.float64)
-            H = np.asarray(self.m.hessian(th), dtype=np.float64)
-            H = 0.5 * (H + np.swapaxes(H, 1, 2))
-            lam = np.linalg.eigvalsh(H)
+            lam = hessian_eigvalsh(self.m, th)
         lmax, lmin = lam[:, -1], lam[:, 0]
         tol = self.cfg.saddle_tol
         at_min = lmin >= -tol * np.maximum(1.0, np.abs(lmax))
