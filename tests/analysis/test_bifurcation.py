@@ -78,3 +78,27 @@ def test_bad_input(kwargs, exc, match) -> None:  # type: ignore[no-untyped-def]
 def test_cascade_bad_bracket() -> None:
     with pytest.raises(InvalidParameterError, match="hi must be"):
         period_doubling_cascade(LogisticMap, 3.0, 2.0, [[0.5]])
+
+
+def test_figures_and_cli(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The bifurcation figure marks eta*; ``dynsys-gd orbits`` prints the 2-cycle and writes it."""
+    from dynsys_gd.cli import main
+    from dynsys_gd.reporting.beyond_figures import plot_bifurcation, plot_lyapunov
+
+    d = bifurcation_diagram(XY, [0.95, 1.05], n_init=4, transient=500, eta_star=1.0)
+    fig = plot_bifurcation(d)
+    ax = fig.axes[0]
+    assert "eta" in ax.get_xlabel()
+    assert any(np.allclose(line.get_xdata(), 1.0) for line in ax.get_lines())
+    fig2 = plot_lyapunov([1.0, 1.1], [-0.1, 0.2], eta_star=1.0)
+    assert "Lyapunov" in fig2.axes[0].get_ylabel()
+    with pytest.raises(InvalidParameterError, match="diagram must be"):
+        plot_bifurcation("nope")  # type: ignore[arg-type]
+    rc = main(["orbits", "--xy", "--lr", "1.05", "--samples", "8", "--json"])
+    assert rc == 0
+    import json
+
+    out = json.loads(capsys.readouterr().out)
+    assert out["eta_star"] == 1.0
+    assert {o["period"] for o in out["orbits"]} == {2}
+    assert main(["orbits", "--xy", "--lr", "-1"]) == 2
