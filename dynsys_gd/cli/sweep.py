@@ -158,12 +158,14 @@ def run(args: argparse.Namespace) -> int:
     lrs = learning_rates(args, eta)
     outdir = prepare_output_dir(args.figures, "--figures")
     eta_star = eta()
-    quiet = args.quiet or args.json
+    from ..analysis.progress import progress_enabled
+
+    show_progress = progress_enabled(not (args.quiet or args.json))  # only on a terminal
     t0 = time.perf_counter()
     executor = _make_executor(args)
     try:
         sweep = dg.lr_sweep(net, lrs, n_samples=n_samples, seed=seed, executor=executor,
-                            store=str(out), progress=not quiet)
+                            store=str(out), progress=show_progress)
     finally:
         shutdown = getattr(executor, "shutdown", None) or getattr(executor, "close", None)
         if callable(shutdown):
