@@ -378,3 +378,31 @@ def test_markdown_and_counts_tables() -> None:
 def test_text_bad_input(call, match) -> None:
     with pytest.raises(InvalidParameterError, match=match):
         call()
+
+
+# ----------------------------------------------------------------------------------------------
+# the toolkit's own result objects
+# ----------------------------------------------------------------------------------------------
+def test_figures_accept_sweep_and_basin_results(tmp_path) -> None:
+    """SweepResult / BasinSlice of the analysis layer plot directly (C6, C7 on 1/2(xy-1)^2)."""
+    net = dg.LinearNetwork.scalar(2, 1.0)
+    sweep = dg.lr_sweep(net, [0.7, 1.3], n_samples=30, seed=0)
+    fig = F.plot_convergent_fraction(sweep)
+    ax = fig.axes[0]
+    assert _has_vline_at(ax, 1.0)  # eta* taken from the sweep
+    line = next(ln for ln in ax.get_lines() if ln.get_label() == "converged fraction")
+    np.testing.assert_allclose(line.get_ydata(), sweep.fraction)
+    assert sweep.fraction[1] == 0.0 and "no run converged" in _legend_texts(ax)
+    fig = F.plot_gradient_norm_transition(sweep)
+    texts = _legend_texts(fig.axes[0])
+    assert "95% CI of the median" in texts
+    assert any("drawn at floor" in t for t in texts)  # g_inf = 0 below eta*
+    bs = dg.basin_slice(net, 0.9, center=np.zeros(2), u=np.array([1.0, 0.0]),
+                        v=np.array([0.0, 1.0]), extent=2.0, resolution=9)
+    fig = F.plot_basin_slice(bs)
+    ax = fig.axes[0]
+    assert ax.get_xlim() == pytest.approx((-2.25, 2.25))
+    assert "0.9" in ax.get_title()
+    conv = next(t for t in _legend_texts(ax) if t.startswith("converged"))
+    assert conv == f"converged ({100 * bs.converged_fraction:.0f}%)"
+    _check_saves(fig, tmp_path, "basin_real")
