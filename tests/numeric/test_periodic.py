@@ -137,3 +137,18 @@ def test_no_two_cycle_below_eta_star() -> None:
 def test_bad_input(call, exc, match) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(exc, match=match):
         call()
+
+
+@settings(max_examples=5, deadline=None)
+@given(depth=st.sampled_from([2, 3]), target=st.fractions(min_value=1 / 2, max_value=2))
+def test_c8_flip_bifurcation_at_eta_star_scalar_networks(depth: int, target) -> None:  # type: ignore[no-untyped-def]
+    """C8 (with C5): for the scalar network the period-2 orbit near the flattest minimum exists
+    just above eta* = 2 / (N y^{2-2/N}) and is stable; just below it GD converges instead."""
+    y_ = float(target)
+    net = dg.LinearNetwork.scalar(depth, y_)
+    eta_star = 2.0 / (depth * y_ ** (2 - 2 / depth))
+    orb = period_two_orbit(net, 1.03 * eta_star, transient=6000)
+    assert orb.period == 2 and orb.stable
+    assert abs(orb.leading_multiplier) < 1.0
+    with pytest.raises(ConvergenceError):
+        period_two_orbit(net, 0.97 * eta_star, transient=6000)
