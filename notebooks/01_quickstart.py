@@ -64,8 +64,8 @@ below  # noqa: B018
 # ## Above the critical step size
 #
 # At $\eta = 1.1\,\eta^*$ every minimum is linearly unstable (its sharpness exceeds $2/\eta$),
-# so the convergent set has measure zero: the Monte-Carlo estimate is 0, with a Clopper–Pearson
-# upper bound of about $3/n$.
+# so the convergent set has measure zero: the Monte-Carlo estimate is 0, with a two-sided 95 %
+# Clopper–Pearson upper bound $1 - 0.025^{1/n} \approx 3.7/n$.
 
 # %%
 above = dg.stability_analysis(3, 1.1 * eta_star, target=2.0, n_samples=N_SAMPLES, seed=0)
