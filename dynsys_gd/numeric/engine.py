@@ -23,7 +23,8 @@ exactly one :class:`~dynsys_gd.numeric.outcomes.Outcome`:
     the ``tail`` steps before) and the distance to the nearby critical point located by the
     certificate did not shrink at 5 consecutive attempts, nor was the run within 1 % (relative)
     of a minimum at the edge of stability (:math:`\max|1-\eta\lambda_{\text{normal}}| \le
-    1.01`) at the last 2 attempts.
+    1.01`) at the last 2 attempts, nor did its gradient norm (sampled every ``cert_every`` steps)
+    decrease 8 times in a row.
 ``UNDECIDED``
     Budget exhausted while still making progress (either test above) and no certificate was
     issued.  Never counted as non-convergent.  With ``adaptive`` such runs are first extended,
@@ -69,6 +70,9 @@ _APPROACH = 0.999
 _NEAR = 1e-2
 #: consecutive shrinking attempts needed (a chaotic orbit shrinks by chance about half the time)
 _STREAK = 5
+#: ... or when its gradient norm decreased at this many consecutive cadences of ``cert_every``
+#: steps (slow linear convergence along flat directions, e.g. MLPs at small step sizes)
+_G_STREAK = 8
 #: a gradient norm above this (or non-finite) ends a run as DIVERGED at once
 _BLOWUP = 1e100
 
@@ -490,6 +494,8 @@ def run_gd(model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = 
     dead = np.zeros(n, dtype=bool)        # diverged since the last compaction
     streak = np.zeros(n, dtype=np.int64)  # consecutive attempts with a shrinking distance
     near = np.zeros(n, dtype=np.int64)    # consecutive attempts within _NEAR of a critical pt
+    g_prev = np.full(n, np.inf)           # gradient norm at the previous certificate cadence
+    g_streak = np.zeros(n, dtype=np.int64)  # consecutive cadences with a decreasing gradient
 
     certifier = None
     if cfg.certificate:
@@ -509,7 +515,7 @@ def run_gd(model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = 
             g_tail_out[o] = gring[rows][:, sel].mean(axis=0)
 
     def compact(keep: Array) -> None:
-        nonlocal th, idx, gring, hist, prev_dist, dead, budget, streak, near
+        nonlocal th, idx, gring, hist, prev_dist, dead, budget, streak, near, g_prev, g_streak
         th = th[keep]
         idx = idx[keep]
         gring = gring[:, keep]
@@ -518,6 +524,8 @@ def run_gd(model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = 
         dead = dead[keep]
         streak = streak[keep]
         near = near[keep]
+        g_prev = g_prev[keep]
+        g_streak = g_streak[keep]
         budget = budget[keep]
 
     t = 0
@@ -565,6 +573,10 @@ def run_gd(model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = 
                 if per.any():
                     finish(per, _PER, t)
                     keep &= ~per
+            if t % cert_every == 0:
+                down = gn < g_prev
+                g_streak = np.where(down, g_streak + 1, 0)
+                g_prev = gn.copy()
             if certifier is not None and t % cert_every == 0:
                 cand = keep & (gn <= cfg.cert_grad)
                 if cand.any():
@@ -593,7 +605,7 @@ def run_gd(model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = 
                 m_before = gring[before].mean(axis=0) if before else np.full(idx.size, np.inf)
                 ratio = np.where(m_before > 0, m_last / np.where(m_before > 0, m_before, 1.0),
                                  1.0)
-                approaching = (streak >= _STREAK) | (near >= 2)
+                approaching = (streak >= _STREAK) | (near >= 2) | (g_streak >= _G_STREAK)
                 progressing = (ratio < cfg.progress_ratio) | approaching
                 extend = at_budget & progressing & (budget < hard_cap)
                 budget[extend] = np.minimum(budget[extend] + cfg.max_steps, hard_cap)
