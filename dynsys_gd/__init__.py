@@ -48,7 +48,15 @@ _LAZY: dict[str, str] = {
     "lr_sweep": ".analysis.sweep",
     "SweepResult": ".analysis.sweep",
     "basin_slice": ".analysis.basins",
+    "nonlinear_sweep": ".analysis.nonlinear",
+    "NonlinearSweepResult": ".analysis.nonlinear",
+    "digits_dataset": ".analysis.nonlinear",
+    "teacher_student_dataset": ".analysis.nonlinear",
+    "lanczos_sharpness": ".numeric.lanczos",
 }
+
+#: public name -> name inside its module, where they differ
+_RENAMED: dict[str, str] = {"lanczos_sharpness": "sharpness"}
 
 __all__ = [
     "ConvergenceError",
@@ -63,7 +71,8 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'dynsys_gd' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
+    attr = _RENAMED.get(name, name)
+    value = getattr(importlib.import_module(module, __name__), attr)
     globals()[name] = value
     return value
 
