@@ -230,6 +230,15 @@ def follow_null_point(model: Any, lr: float, theta0: Any, *, k: int = 1, n_steps
     The high-precision run reaches :math:`M` after ``k`` steps and stays there (G fixes M
     pointwise); the float64 run from the rounded point is pushed off :math:`M` (unstable above
     :math:`\eta^*`) and either diverges or ends on a period-2 / chaotic attractor.
+
+    Notes
+    -----
+    Growth off :math:`M` is geometric with the normal multiplier :math:`|1 - \eta\lambda|` of
+    the point reached, so ``dps`` digits last about ``dps / log10|1 - eta lambda|`` steps
+    (``stays_on_m_steps`` counts the steps with :math:`|h| \le 10^{-dps/2}`).  The float64 run
+    can occasionally land *exactly* on :math:`M` (e.g. :math:`x y - 1` rounds to 0, so the
+    gradient is exactly 0 and the run stops): it is then reported as ``"stayed on M"`` — an
+    artefact of rounding, not a contradiction of C6.
     """
     import mpmath
 
