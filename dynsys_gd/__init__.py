@@ -53,6 +53,14 @@ _LAZY: dict[str, str] = {
     "digits_dataset": ".analysis.nonlinear",
     "teacher_student_dataset": ".analysis.nonlinear",
     "lanczos_sharpness": ".numeric.lanczos",
+    "find_periodic_orbits": ".numeric.periodic",
+    "period_two_orbit": ".numeric.periodic",
+    "PeriodicOrbit": ".numeric.periodic",
+    "lyapunov_exponent": ".numeric.lyapunov",
+    "bifurcation_diagram": ".analysis.bifurcation",
+    "period_doubling_cascade": ".analysis.bifurcation",
+    "null_points_on_line": ".analysis.nullset",
+    "follow_null_point": ".analysis.nullset",
 }
 
 #: public name -> name inside its module, where they differ
