@@ -36,6 +36,11 @@ _LAZY: dict[str, str] = {
     "certified_spectrum": ".numeric.certified",
     "Outcome": ".numeric.outcomes",
     "MLP": ".numeric.mlp",
+    "run_gd": ".numeric.engine",
+    "EngineConfig": ".numeric.engine",
+    "RunBatch": ".numeric.engine",
+    "BasinSlice": ".analysis.basins",
+    "clopper_pearson": ".analysis.intervals",
     # analysis layer
     "stability_analysis": ".analysis.stability",
     "StabilityReport": ".analysis.stability",
