@@ -29,6 +29,7 @@ from .._validation import check_positive_float, describe
 from ..errors import InvalidParameterError
 from ..numeric.engine import EngineConfig
 from ..numeric.outcomes import OUTCOME_NAMES
+from ..symbolic.models import model_fingerprint
 from .convergence import (
     SAMPLING_BLOCK,
     ConvergenceEstimate,
@@ -206,7 +207,8 @@ def lr_sweep(net: Any, lrs: Any, *, n_samples: int, seed: int, init: Any = "unif
         from .store import ResultsStore
 
         st = ResultsStore(store, {
-            "model": repr(net), "lrs": grid, "n_samples": n, "seed": s, "init": init_text,
+            "model": repr(net), "model_fingerprint": model_fingerprint(net), "lrs": grid,
+            "n_samples": n, "seed": s, "init": init_text,
             "chunk_size": int(chunk_size), "engine": cfg.to_dict(), "confidence": conf,
         }, kind="lr_sweep")
     try:

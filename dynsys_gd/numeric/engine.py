@@ -80,39 +80,16 @@ _BLOWUP = 1e100
 def _fast_gradient(model: Any, m: NumericModel) -> Any:
     r"""The batched float64 gradient used in the hot loop.
 
-    For scalar linear networks a fused closed form on columns,
-    :math:`\partial_{w_i} L = (\sigma_{xx} p - \sigma_{yx}) \prod_{j \ne i} w_j` with prefix
-    and suffix products (no division), avoiding the small-matrix overhead of the general
-    kernel; otherwise the model's own ``gradient``.
+    Scalar linear networks use the kernel's fused closed form (prefix and suffix products on
+    columns); small matrix networks a column-vector form that avoids the overhead of batched
+    small matrix products; everything else the model's own ``gradient``.
     """
     from ..symbolic.models import LinearNetwork
 
-    if not isinstance(model, LinearNetwork):
-        return m.gradient
-    if not model.is_scalar:
-        if max(model.widths) <= _SMALL_WIDTH:
-            return _small_network_gradient(model)
-        return m.gradient
-    sxx = float(model.Sxx[0, 0])
-    syx = float(model.Syx[0, 0])
-    N = model.depth
-
-    def grad(th: Array) -> Array:
-        cols = [th[:, i] for i in range(N)]
-        pre = [np.ones(th.shape[0])]
-        for i in range(1, N):
-            pre.append(pre[-1] * cols[i - 1])
-        suf = [np.ones(th.shape[0])]
-        for i in range(N - 2, -1, -1):
-            suf.append(suf[-1] * cols[i + 1])
-        suf.reverse()
-        r = sxx * (pre[-1] * cols[-1]) - syx
-        out = np.empty_like(th)
-        for i in range(N):
-            out[:, i] = r * pre[i] * suf[i]
-        return out
-
-    return grad
+    if (isinstance(model, LinearNetwork) and not model.is_scalar
+            and max(model.widths) <= _SMALL_WIDTH):
+        return _small_network_gradient(model)
+    return m.gradient
 
 
 _SMALL_WIDTH = 4

@@ -228,6 +228,9 @@ class LinearNetworkKernels:
         r""":math:`\nabla L(\theta)`, shape (batch, P): blocks :math:`A_i^\top R B_i^\top`."""
         with self._ctx():
             th, single = self._as_input(theta)
+            if self.net.is_scalar and self.precision is None:
+                g = self._scalar_gradient(th)
+                return g[0] if single else g
             Sxx, Syx = self._data()
             layers = self.net.unflatten(th)
             A, B, W = self._products(layers)
@@ -236,6 +239,25 @@ class LinearNetworkKernels:
                      for i in range(len(layers))]
             g = self.net.flatten(grads)
             return g[0] if single else g
+
+    def _scalar_gradient(self, th: Array) -> Array:
+        r"""Scalar networks: :math:`\partial_i L = (\sigma_{xx} p - \sigma_{yx})
+        \prod_{j \ne i} w_j` with :math:`p = \prod_j w_j`, from prefix and suffix products
+        (no division, so exact zeros stay exact)."""
+        n, N = th.shape
+        cols = np.ascontiguousarray(th.T)  # (N, n): long vector operations, N is small
+        others = np.ones((N, n))
+        for i in range(1, N):  # prefix products w_1 ... w_{i-1}
+            np.multiply(others[i - 1], cols[i - 1], out=others[i])
+        suffix = np.ones(n)
+        for i in range(N - 2, -1, -1):  # times suffix products w_{i+1} ... w_N
+            suffix *= cols[i + 1]
+            others[i] *= suffix
+        p = others[0] * cols[0]
+        r = self.net.Sxx[0, 0] * p - self.net.Syx[0, 0]
+        others *= r
+        out: Array = others.T
+        return out
 
     def jacobian_of_product(self, theta: Any) -> Array:
         r"""Jacobian :math:`J` of row-major :math:`\operatorname{vec} W(\theta)`, shape

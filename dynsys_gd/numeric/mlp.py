@@ -160,6 +160,15 @@ class MLP:
             raise InvalidParameterError(f"{name} must be finite (no NaN or inf)")
         return arr
 
+    def fingerprint(self) -> str:
+        """SHA-256 of the architecture and the exact data bytes (identifies stored results)."""
+        import hashlib
+
+        h = hashlib.sha256(repr(("MLP", self.widths, self.activation, self.bias)).encode())
+        h.update(np.ascontiguousarray(self.X, dtype=np.float64).tobytes())
+        h.update(np.ascontiguousarray(self.Y, dtype=np.float64).tobytes())
+        return h.hexdigest()
+
     def __repr__(self) -> str:
         return (f"MLP(widths={self.widths}, activation={self.activation!r}, bias={self.bias}, "
                 f"n_samples={self.n_samples}, n_params={self.n_params})")

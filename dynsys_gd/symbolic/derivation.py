@@ -313,6 +313,9 @@ def _exact_point(point: Any, n: int) -> list[Fraction]:
 
 def derive(model: LinearNetwork | LossModel) -> Derivation:
     """The (cached) :class:`Derivation` of a model."""
+    if not isinstance(model, LinearNetwork | LossModel):
+        raise InvalidParameterError(
+            f"model must be a LinearNetwork or a LossModel; got {describe(model)}")
     cache = model._cache  # type: ignore[union-attr]
     if "derivation" not in cache:
         cache["derivation"] = Derivation(model)

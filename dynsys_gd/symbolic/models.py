@@ -47,6 +47,7 @@ __all__ = [
     "LossModel",
     "convention_factor",
     "convert_lr",
+    "model_fingerprint",
 ]
 
 #: Loss conventions: name -> (description, factor as a function of the sample count n) such that
@@ -385,6 +386,15 @@ class LinearNetwork:
             parts.append(L.reshape(*L.shape[:-2], shape[0] * shape[1]))
         return np.concatenate(parts, axis=-1)
 
+    def fingerprint(self) -> str:
+        """SHA-256 of everything that defines the loss (widths, exact moments, convention), so
+        stored results can be matched to the exact network that produced them."""
+        import hashlib
+
+        text = repr(("LinearNetwork", self.widths, self.Sxx_exact, self.Syx_exact,
+                     getattr(self, "trace_Syy_exact", None), self.convention))
+        return hashlib.sha256(text.encode()).hexdigest()
+
     def __repr__(self) -> str:
         return f"LinearNetwork(widths={self.widths}, {self.name}, convention={self.convention!r})"
 
@@ -451,5 +461,21 @@ class LossModel:
         """Whether the loss is a polynomial in the parameters."""
         return bool(self.loss.is_polynomial(*self.params))
 
+    def fingerprint(self) -> str:
+        """SHA-256 of the loss expression and the parameter order (``sympy.srepr``)."""
+        import hashlib
+
+        import sympy
+
+        text = repr(("LossModel", sympy.srepr(self.loss), tuple(str(p) for p in self.params)))
+        return hashlib.sha256(text.encode()).hexdigest()
+
     def __repr__(self) -> str:
         return f"LossModel({self.name!r}, params={self.params})"
+
+
+def model_fingerprint(model: Any) -> str:
+    """A stable identifier of a model's loss: ``model.fingerprint()`` where the model defines
+    it (linear networks, sympy losses, MLPs), else its ``repr``."""
+    fp = getattr(model, "fingerprint", None)
+    return str(fp()) if callable(fp) else repr(model)
