@@ -51,8 +51,8 @@ def bench(label: str, factory: Callable[[], Any], net: Any, lrs: list[float], n:
     ex = factory()
     startup = time.perf_counter() - t0
     try:
-        # warm-up: imports and per-worker kernel caches, not counted
-        _sweep(net, lrs[:1], min(n, chunk), chunk, ex)
+        # warm-up (not counted): imports and kernel caches in every worker (4 tasks)
+        _sweep(net, lrs[:2], 2 * chunk, chunk, ex)
         times = []
         result = None
         for _ in range(repeat):
