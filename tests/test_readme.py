@@ -26,3 +26,13 @@ def test_readme_opens_with_exactly_two_commands():
 def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert _opening_commands()[1] in [line.strip() for line in ci]
+
+
+def test_readme_python_example_output():
+    """The README's API example runs and prints what the README says."""
+    import doctest
+
+    result = doctest.testfile(str(ROOT / "README.md"), module_relative=False,
+                              optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 6
+    assert result.failed == 0

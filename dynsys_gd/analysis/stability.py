@@ -159,8 +159,9 @@ class StabilityReport(ResultMixin):
         if c is None:
             rows.append(("Monte-Carlo", "skipped (n_samples = 0)"))
         else:
-            rows.append(("Monte-Carlo", f"converged fraction {c.fraction:.4g}, 95% CI "
-                                        f"[{c.ci_low:.4g}, {c.ci_high:.4g}], n = {c.n_samples}, "
+            rows.append(("Monte-Carlo", f"converged fraction {c.fraction:.4f}, "
+                                        f"{c.confidence:.0%} CI [{c.ci_low:.4f}, {c.ci_high:.4f}]"
+                                        f" (Clopper-Pearson), n = {c.n_samples}, "
                                         f"seed = {self.seed}"))
         width = max(len(k) for k, _ in rows)
         return "\n".join(f"{k.ljust(width)} : {v}" for k, v in rows)
