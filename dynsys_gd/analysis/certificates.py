@@ -343,34 +343,9 @@ class ManifoldCertificate(ResultMixin):
 
 
 def _exact_jacobian(net: LinearNetwork, pt: list[Fraction]) -> tuple[Any, Any]:
-    import flint
+    from ..numeric.certified import exact_product_and_jacobian
 
-    o = net.offsets
-    Ws = [flint.fmpq_mat(a, b, [_fq(x) for x in pt[o[i]:o[i + 1]]])
-          for i, (a, b) in enumerate(net.layer_shapes)]
-    d = net.widths
-    N = net.depth
-
-    def eye(n: int) -> Any:
-        return flint.fmpq_mat(n, n, [1 if r == c else 0 for r in range(n) for c in range(n)])
-
-    Bs = [eye(d[0])]
-    for i in range(N - 1):
-        Bs.append(Ws[i] * Bs[-1])
-    As: list[Any] = [None] * N
-    As[N - 1] = eye(d[N])
-    for i in range(N - 2, -1, -1):
-        As[i] = As[i + 1] * Ws[i + 1]
-    W = As[0] * Ws[0]
-    dN, d0 = d[N], d[0]
-    J = flint.fmpq_mat(dN * d0, net.n_params)
-    for i in range(N):
-        a_, b_ = net.layer_shapes[i]
-        for r in range(dN):
-            for c in range(d0):
-                for u in range(a_):
-                    for v in range(b_):
-                        J[r * d0 + c, o[i] + u * b_ + v] = As[i][r, u] * Bs[i][v, c]
+    _, _, _, W, J = exact_product_and_jacobian(net, [_fq(x) for x in pt])
     return W, J
 
 

@@ -229,6 +229,51 @@ def _fq(x: Fraction) -> Any:
     return flint.fmpq(x.numerator, x.denominator)
 
 
+def _eye(n: int) -> Any:
+    import flint
+
+    return flint.fmpq_mat(n, n, [1 if r == c else 0 for r in range(n) for c in range(n)])
+
+
+def exact_product_and_jacobian(net: LinearNetwork, q: list[Any]
+                               ) -> tuple[list[Any], list[Any], list[Any], Any, Any]:
+    r"""Exact layers, suffix/prefix products, :math:`W(\theta)` and the Jacobian :math:`J` of
+    row-major :math:`\operatorname{vec} W` at a rational point (``flint.fmpq`` coordinates).
+
+    Returns ``(Ws, As, Bs, W, J)`` with :math:`A_i = W_N\cdots W_{i+1}`,
+    :math:`B_i = W_{i-1}\cdots W_1` and :math:`J_i = A_i \otimes B_i^\top`.
+    """
+    import flint
+
+    o = net.offsets
+    N = net.depth
+    d = net.widths
+    Ws = [flint.fmpq_mat(a, b, q[o[i]:o[i + 1]]) for i, (a, b) in enumerate(net.layer_shapes)]
+    Bs = [_eye(d[0])]
+    for i in range(N - 1):
+        Bs.append(Ws[i] * Bs[-1])
+    As: list[Any] = [None] * N
+    As[N - 1] = _eye(d[N])
+    for i in range(N - 2, -1, -1):
+        As[i] = As[i + 1] * Ws[i + 1]
+    W = As[0] * Ws[0]
+    dN, d0 = d[N], d[0]
+    J = flint.fmpq_mat(dN * d0, net.n_params)
+    for i in range(N):
+        A, B = As[i], Bs[i]
+        a_, b_ = net.layer_shapes[i]
+        for r in range(dN):
+            for c in range(d0):
+                row = r * d0 + c
+                for u in range(a_):
+                    Aru = A[r, u]
+                    if Aru == 0:
+                        continue
+                    for v in range(b_):
+                        J[row, o[i] + u * b_ + v] = Aru * B[v, c]
+    return Ws, As, Bs, W, J
+
+
 def exact_hessian(net: LinearNetwork, theta: Any) -> Any:
     r"""Exact Hessian of a linear network at a rational point, as ``flint.fmpq_mat``.
 
@@ -255,42 +300,12 @@ def exact_hessian(net: LinearNetwork, theta: Any) -> Any:
     q = [_fq(_to_exact("theta", v)) for v in vals]
     o = net.offsets
     N = net.depth
-    Ws = []
-    for i, (a, b) in enumerate(net.layer_shapes):
-        Ws.append(flint.fmpq_mat(a, b, q[o[i]:o[i + 1]]))
-
-    def eye(n: int) -> Any:
-        return flint.fmpq_mat(n, n, [1 if r == c else 0 for r in range(n) for c in range(n)])
-
     d = net.widths
-    # prefix B_i = W_{i-1}..W_1 (d_{i-1} x d_0), suffix A_i = W_N..W_{i+1} (d_N x d_i)
-    Bs = [eye(d[0])]
-    for i in range(N - 1):
-        Bs.append(Ws[i] * Bs[-1])
-    As: list[Any] = [None] * N
-    As[N - 1] = eye(d[N])
-    for i in range(N - 2, -1, -1):
-        As[i] = As[i + 1] * Ws[i + 1]
-    W = As[0] * Ws[0]
+    Ws, As, Bs, W, J = exact_product_and_jacobian(net, q)
     Sxx = flint.fmpq_mat([[_fq(x) for x in r] for r in net.Sxx_exact])
     Syx = flint.fmpq_mat([[_fq(x) for x in r] for r in net.Syx_exact])
     R = W * Sxx - Syx
     dN, d0 = d[N], d[0]
-    P = net.n_params
-    # J: (dN*d0) x P, row-major vec of W = A (dW_i) B: vec(A X B) = (A ⊗ B^T) vec X
-    J = flint.fmpq_mat(dN * d0, P)
-    for i in range(N):
-        A, B = As[i], Bs[i]
-        a_, b_ = net.layer_shapes[i]
-        for r in range(dN):
-            for c in range(d0):
-                row = r * d0 + c
-                for u in range(a_):
-                    Aru = A[r, u]
-                    if Aru == 0:
-                        continue
-                    for v in range(b_):
-                        J[row, o[i] + u * b_ + v] = Aru * B[v, c]
     # I ⊗ Sxx applied blockwise
     K = flint.fmpq_mat(dN * d0, dN * d0)
     for r in range(dN):
@@ -301,7 +316,7 @@ def exact_hessian(net: LinearNetwork, theta: Any) -> Any:
     if any(R[r, c] != 0 for r in range(dN) for c in range(d0)):
         for j in range(N):
             for i in range(j):
-                M = eye(d[i + 1])
+                M = _eye(d[i + 1])
                 for k in range(i + 1, j):
                     M = Ws[k] * M
                 # M = W_{j-1}..W_{i+1}: d_{j-1+1}? shape (d_j, d_{i+1}) as layer j has input d_j
