@@ -150,7 +150,7 @@ def make_executor(*, workers: int | None = None, scheduler: str | None = None,
         the number of Dask workers (default 2).
     scheduler : str or None
         ``"local"``: start a :class:`dask.distributed.LocalCluster` and use
-        ``client.get_executor()``; ``"tcp://host:port"`` (or ``tls://``, ``inproc://``,
+        ``client.get_executor(pure=False)``; ``"tcp://host:port"`` (or ``tls://``, ``inproc://``,
         ``ucx://``): connect to that running scheduler (``workers`` must then be None).
     processes : bool, default True
         ``scheduler="local"`` only: worker processes (True) or threads in this process (False;
@@ -198,7 +198,7 @@ def make_executor(*, workers: int | None = None, scheduler: str | None = None,
         except BaseException:
             cluster.close()
             raise
-        return ManagedExecutor("dask", n, client.get_executor(), client=client,
+        return ManagedExecutor("dask", n, client.get_executor(pure=False), client=client,
                                cluster=cluster)
     if "://" not in scheduler:
         raise InvalidParameterError(f"scheduler must be None, 'local' or a scheduler address "
@@ -213,7 +213,7 @@ def make_executor(*, workers: int | None = None, scheduler: str | None = None,
         raise InvalidParameterError(f"scheduler {scheduler!r} cannot be reached ({exc})") \
             from None
     n = max(1, len(client.scheduler_info().get("workers", {})))
-    return ManagedExecutor("dask", n, client.get_executor(), client=client)
+    return ManagedExecutor("dask", n, client.get_executor(pure=False), client=client)
 
 
 def _check_picklable(fn: Any, executor: Any) -> None:
