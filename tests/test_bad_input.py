@@ -127,9 +127,8 @@ ROWS: list[Any] = [
     (dg.LossModel, {"loss": sp.I * x * y, "params": [x, y]}, IPE,
      r"loss must be a finite real expression"),
     # ---- derive and the Derivation methods
-    pytest.param(derive, {"model": "net"}, IPE, r"model must be a LinearNetwork or a LossModel",
-                 marks=pytest.mark.xfail(strict=True, raises=AttributeError,
-                                         reason="derive() does not validate its argument yet")),
+    (derive, {"model": "net"}, IPE, r"model must be a LinearNetwork or a LossModel"),
+    (derive, {"model": None}, IPE, r"model must be a LinearNetwork or a LossModel"),
     (det_dg, {"max_params": 0}, IPE, r"max_params must be an int >= 1; got 0"),
     (det_dg, {"model": dg.LinearNetwork.scalar(9, 1.0)}, IPE,
      r"n_params must be <= max_params = 8; got 9"),

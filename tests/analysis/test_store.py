@@ -446,10 +446,8 @@ def test_lr_sweep_killed_mid_way_resumes_to_the_uninterrupted_result(tmp_path: P
     assert reference["fraction"][0] > 0.9 > reference["fraction"][-1]  # eta* = 1 in the grid
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
-                   reason="lr_sweep identifies the model in the store configuration by repr(), "
-                          "which omits the data (X, Y): a store from other data is reused")
 def test_sweep_store_refuses_a_network_trained_on_other_data(tmp_path: Path) -> None:
+    """The store configuration identifies the model by its data, not only by repr()."""
     import dynsys_gd as dg
     from dynsys_gd.analysis.sweep import lr_sweep
 
