@@ -41,6 +41,9 @@ _LAZY: dict[str, str] = {
     "RunBatch": ".numeric.engine",
     "BasinSlice": ".analysis.basins",
     "clopper_pearson": ".analysis.intervals",
+    "ResultsStore": ".analysis.store",
+    "make_executor": ".analysis.distributed",
+    "map_tasks": ".analysis.distributed",
     # analysis layer
     "stability_analysis": ".analysis.stability",
     "StabilityReport": ".analysis.stability",

@@ -72,6 +72,10 @@ def store_export(tmp: Path, method: str, path: str) -> None:
 ROWS: list[Any] = [
     # ---- LinearNetwork constructors
     (dg.LinearNetwork.scalar, {"depth": 0}, IPE, r"depth must be an int >= 1; got 0"),
+    (dg.LinearNetwork.scalar, {"depth": 10**9}, IPE, r"depth must be an int <= 1000; got 10+"),
+    (dg.LinearNetwork.from_covariances,
+     {"widths": (10**6, 10**6, 1), "Sxx": [[1.0]], "Syx": [[1.0]]}, IPE,
+     r"widths must give at most 1000000 parameters; got 1000001000000"),
     (dg.LinearNetwork.scalar, {"depth": 2.5}, IPE, r"depth must be an int >= 1; got 2\.5"),
     (dg.LinearNetwork.scalar, {"depth": True}, IPE, r"depth must be an int >= 1; got True"),
     (dg.LinearNetwork.scalar, {"depth": "2"}, IPE, r"depth must be an int >= 1; got '2'"),
@@ -180,6 +184,10 @@ ROWS: list[Any] = [
 if stability is not None:
     ROWS += [
         (stability, {"depth": 2, "lr": -0.1}, IPE, r"lr must be a finite float > 0; got -0\.1"),
+        (stability, {"depth": 2, "lr": 0.5, "n_minima": 10**12}, IPE,
+         r"n_minima must be an int <= 100000; got 1000000000000"),
+        (stability, {"depth": 2, "lr": 0.5, "n_samples": 10**12}, IPE,
+         r"n_samples must be an int <= 1000000000; got 1000000000000"),
         (stability, {"depth": 2, "lr": float("nan")}, IPE,
          r"lr must be a finite float > 0; got nan"),
         (stability, {"depth": 2, "lr": "0.1"}, IPE, r"lr must be a finite float > 0; got '0\.1'"),
@@ -203,6 +211,9 @@ if estimate is not None:
     _E = {"net": NET, "lr": 0.5, "n_samples": 10, "seed": 0}
     ROWS += [
         (estimate, {**_E, "n_samples": 0}, IPE, r"n_samples must be an int >= 1; got 0"),
+        # sizes that would exhaust time or memory are refused up front
+        (estimate, {**_E, "n_samples": 10**12}, IPE,
+         r"n_samples must be an int <= 1000000000; got 1000000000000"),
         (estimate, {**_E, "n_samples": 10.0}, IPE, r"n_samples must be an int >= 1; got 10\.0"),
         (estimate, {**_E, "seed": None}, IPE, r"seed must be an int >= 0 \(required for "),
         (estimate, {**_E, "seed": -3}, IPE, r"seed must be an int >= 0; got -3"),

@@ -241,6 +241,11 @@ def summarize_runs(arrays: dict[str, Array], *, lr: float, n_samples: int, seed:
         n_periodic_by_period=by_period, model=model_text, config=config.to_dict())
 
 
+#: largest Monte-Carlo sample accepted (runs are processed in blocks, so memory stays bounded,
+#: but a larger request would run for days on one machine)
+MAX_SAMPLES = 10**9
+
+
 def check_common(net: Any, lr: Any, n_samples: Any, seed: Any, init: Any, init_scale: Any,
                  executor: Any, chunk_size: Any, config: Any, progress: Any,
                  confidence: Any) -> tuple[Any, int, int, float, float, EngineConfig]:
@@ -248,7 +253,7 @@ def check_common(net: Any, lr: Any, n_samples: Any, seed: Any, init: Any, init_s
     from ..numeric.kernels import numeric_model
 
     numeric_model(net)  # raises InvalidParameterError for unsupported models
-    n = check_int("n_samples", n_samples, minimum=1)
+    n = check_int("n_samples", n_samples, minimum=1, maximum=MAX_SAMPLES)
     if seed is None:
         raise InvalidParameterError("seed must be an int >= 0 (required for reproducibility); "
                                     "got None")
@@ -278,36 +283,16 @@ def run_tasks(fn: Callable[..., dict[str, Any]], tasks: list[tuple[Any, ...]], e
               progress: bool, desc: str,
               on_result: Callable[[tuple[Any, ...], dict[str, Any]], None] | None = None
               ) -> list[dict[str, Any]]:
-    """Run ``fn(*task)`` for every task, serially or on ``executor``; results in task order."""
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
+    """Run ``fn(*task)`` for every task, serially or on ``executor``; results in task order.
 
-        bar = tqdm(total=len(tasks), desc=desc)
-    results: list[dict[str, Any]] = [{} for _ in tasks]
-    try:
-        if executor is None:
-            for i, t in enumerate(tasks):
-                results[i] = fn(*t)
-                if on_result is not None:
-                    on_result(t, results[i])
-                if bar is not None:
-                    bar.update(1)
-        else:
-            from concurrent.futures import as_completed
+    A thin wrapper of :func:`dynsys_gd.analysis.distributed.map_tasks`: ``on_result`` is called
+    in this process as each task completes (so a store can commit it), pending work is
+    cancelled on errors and Ctrl-C, and the progress bar goes to stderr only on a terminal.
+    """
+    from .distributed import map_tasks
 
-            futs = {executor.submit(fn, *t): i for i, t in enumerate(tasks)}
-            for f in as_completed(futs):
-                i = futs[f]
-                results[i] = f.result()
-                if on_result is not None:
-                    on_result(tasks[i], results[i])
-                if bar is not None:
-                    bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
-    return results
+    return map_tasks(fn, tasks, executor, on_result=on_result, progress=progress, desc=desc,
+                     unpack=True)
 
 
 def estimate_convergent_fraction(

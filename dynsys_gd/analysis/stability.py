@@ -30,6 +30,7 @@ from ..numeric.fixed_points import random_minima, saddle_points
 from ..numeric.sharpness import FlattestMinimum, flattest_minimum, sharpness
 from ..numeric.spectra import FixedPointClass, FixedPointSpectrum, fixed_point_spectrum
 from ..symbolic.models import LinearNetwork
+from .convergence import MAX_SAMPLES
 
 __all__ = ["LRVerdict", "SaddleInfo", "StabilityReport", "stability_analysis"]
 
@@ -245,8 +246,8 @@ def stability_analysis(depth: int | None, lr: Any, *, target: Any = 1.0,
     StabilityReport
     """
     lr = check_positive_float("lr", lr)
-    n_minima = check_int("n_minima", n_minima, minimum=1)
-    n_samples = check_int("n_samples", n_samples, minimum=0)
+    n_minima = check_int("n_minima", n_minima, minimum=1, maximum=100_000)
+    n_samples = check_int("n_samples", n_samples, minimum=0, maximum=MAX_SAMPLES)
     seed = check_seed("seed", seed)
     if seed is None:  # draw one and record it, so the report can be reproduced
         seed = int(np.random.SeedSequence().generate_state(1)[0])

@@ -94,6 +94,11 @@ def convert_lr(lr: float, *, from_convention: str, to_convention: str, n_samples
     return float(value * c_from / c_to)
 
 
+#: largest network accepted: parameters and depth (the closed-form Hessian needs P^2 numbers)
+MAX_PARAMS = 10**6
+MAX_DEPTH = 1000
+
+
 def _check_widths(widths: Any) -> tuple[int, ...]:
     if isinstance(widths, str | bytes) or not isinstance(widths, Sequence | np.ndarray):
         raise InvalidParameterError(
@@ -102,9 +107,17 @@ def _check_widths(widths: Any) -> tuple[int, ...]:
     if len(ws) < 2:
         raise InvalidParameterError(
             f"widths must be a sequence of at least two ints >= 1 (d_0, ..., d_N); got {ws!r}")
+    if len(ws) - 1 > MAX_DEPTH:
+        raise InvalidParameterError(
+            f"widths must describe a depth <= {MAX_DEPTH}; got depth {len(ws) - 1}")
     out = []
     for i, w in enumerate(ws):
         out.append(check_int(f"widths[{i}]", w, minimum=1))
+    n_params = sum(a * b for a, b in zip(out[1:], out[:-1], strict=True))
+    if n_params > MAX_PARAMS:
+        raise InvalidParameterError(
+            f"widths must give at most {MAX_PARAMS} parameters; got {n_params} for widths "
+            f"{tuple(out)}")
     return tuple(out)
 
 
@@ -203,7 +216,7 @@ class LinearNetwork:
             :math:`y`.  ``target = 0`` is a valid loss, but its minima set
             :math:`\{\prod w_i = 0\}` is not a manifold, so analyses of M refuse it.
         """
-        N = check_int("depth", depth, minimum=1)
+        N = check_int("depth", depth, minimum=1, maximum=MAX_DEPTH)
         check_real("target", target)
         _, ye = check_finite_matrix("target", [[target]])
         y = ye[0][0]
