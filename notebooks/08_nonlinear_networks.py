@@ -40,10 +40,10 @@ import dynsys_gd as dg
 from dynsys_gd.analysis.nonlinear import (
     digits_dataset,
     nonlinear_sweep,
-    plot_nonlinear_sweep,
     teacher_student_dataset,
 )
 from dynsys_gd.numeric.lanczos import batched_sharpness, sharpness
+from dynsys_gd.reporting.nonlinear_figures import plot_nonlinear_sweep
 from dynsys_gd.reporting.style import apply_style
 
 FAST = os.environ.get("DYNSYS_GD_FAST") == "1"

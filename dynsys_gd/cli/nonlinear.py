@@ -69,10 +69,10 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.nonlinear import (
         digits_dataset,
         nonlinear_sweep,
-        plot_nonlinear_sweep,
         teacher_student_dataset,
     )
     from ..numeric.mlp import MLP
+    from ..reporting.nonlinear_figures import plot_nonlinear_sweep
     from .analyze import prepare_output_dir
 
     # validate everything before the computation

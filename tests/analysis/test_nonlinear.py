@@ -12,13 +12,13 @@ from dynsys_gd.analysis.nonlinear import (
     NonlinearSweepResult,
     digits_dataset,
     nonlinear_sweep,
-    plot_nonlinear_sweep,
     teacher_student_dataset,
 )
 from dynsys_gd.cli import main
 from dynsys_gd.errors import InvalidParameterError
 from dynsys_gd.numeric.mlp import MLP
 from dynsys_gd.numeric.outcomes import OUTCOME_NAMES
+from dynsys_gd.reporting.nonlinear_figures import plot_nonlinear_sweep
 
 # ½(w1 w2 − 1)² as an MLP with identity activation: η* = 2/N = 1 (MATH.md §8)
 XY = MLP((1, 1, 1), "identity", X=np.ones((1, 1)), Y=np.ones((1, 1)))
@@ -99,7 +99,7 @@ def test_result_table_json_and_figure(xy_result: NonlinearSweepResult, tmp_path)
     assert any("prediction" in s for s in labels) and any("transition" in s for s in labels)
     fig.savefig(tmp_path / "f.png")
     assert (tmp_path / "f.png").stat().st_size > 1000
-    assert r.plot().get_xlabel().startswith("learning rate")
+    assert fig.axes[0].get_xlabel().startswith("learning rate")
 
 
 def test_tanh_network_on_digits_runs_and_is_consistent() -> None:

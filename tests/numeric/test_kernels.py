@@ -90,6 +90,7 @@ def test_hessian_on_manifold_is_gauss_newton():
     net = _networks()[-1]
     rng = np.random.default_rng(8)
     points, res = project_to_minima(net, rng.normal(size=(4, net.n_params)))
+    assert np.all(res < 1e-12)
     k = numeric_model(net)
     np.testing.assert_allclose(k.hessian(points), k.gauss_newton(points), atol=1e-11)
 
