@@ -7,7 +7,7 @@ e.g. ``lr must be a finite float > 0; got -0.1``.
 
 from __future__ import annotations
 
-__all__ = ["ConvergenceError", "DynsysGDError", "InvalidParameterError"]
+__all__ = ["ConvergenceError", "DynsysGDError", "InvalidParameterError", "MissingDependencyError"]
 
 
 class DynsysGDError(Exception):
@@ -20,3 +20,7 @@ class InvalidParameterError(DynsysGDError, ValueError):
 
 class ConvergenceError(DynsysGDError, RuntimeError):
     """A numerical method did not reach its tolerance within its budget."""
+
+
+class MissingDependencyError(DynsysGDError, ImportError):
+    """An optional dependency is not installed; the message names the extra that brings it."""

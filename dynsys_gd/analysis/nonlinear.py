@@ -47,7 +47,7 @@ from .._validation import (
     check_seed,
     describe,
 )
-from ..errors import InvalidParameterError
+from ..errors import InvalidParameterError, MissingDependencyError
 from ..numeric.lanczos import batched_sharpness
 from ..numeric.mlp import ACTIVATIONS, MLP
 from ..numeric.outcomes import OUTCOME_NAMES, Outcome
@@ -112,8 +112,9 @@ def digits_dataset(n_samples: int = 64, n_features: int = 8, *, targets: str = "
     try:
         from sklearn.datasets import load_digits
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("digits_dataset needs scikit-learn: install the optional extra "
-                          "'dynsys_gd[data]' (pip install 'dynsys_gd[data]')") from exc
+        raise MissingDependencyError(
+            "digits_dataset needs scikit-learn: install the optional extra 'dynsys_gd[data]' "
+            "(pip install 'dynsys_gd[data]')") from exc
     digits = load_digits()
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
     idx = np.sort(rng.choice(len(digits.target), size=n_samples, replace=False))

@@ -54,7 +54,7 @@ import numpy as np
 
 from .._results import jsonable
 from .._validation import describe
-from ..errors import DynsysGDError, InvalidParameterError
+from ..errors import DynsysGDError, InvalidParameterError, MissingDependencyError
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "MissingDependencyError", "ResultsStore",
            "canonical_json"]
@@ -72,10 +72,6 @@ CREATE TABLE tasks (
     finished REAL NOT NULL
 );
 """
-
-
-class MissingDependencyError(DynsysGDError, ImportError):
-    """An optional dependency (an extra such as ``[distributed]`` or pandas) is not installed."""
 
 
 def _check_plain(obj: Any, where: str = "") -> None:
