@@ -36,3 +36,20 @@ def test_readme_python_example_output():
                               optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 6
     assert result.failed == 0
+
+
+def test_readme_main_job_output_is_what_the_command_prints(capsys, tmp_path):
+    """The report shown in the README is the one `dynsys-gd analyze` prints today."""
+    from dynsys_gd.cli import main
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    m = re.search(r"```text\n\$ dynsys-gd analyze (.*?)\n(.*?)```", text, flags=re.S)
+    assert m is not None
+    args = m.group(1).split()
+    shown = [line for line in m.group(2).splitlines() if line.strip()]
+    i = args.index("--figures")
+    args[i + 1] = str(tmp_path / "figs")
+    assert main(["analyze", *args]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert shown == printed[:len(shown)]
+    assert len(list((tmp_path / "figs").glob("*.png"))) >= 4
