@@ -11,7 +11,7 @@ exact symbolic             sympy identities / limits, for every value of the sym
 exact rational             python-flint ``fmpq_mat`` arithmetic at rational points
 modular (mod p)            determinant modulo a prime (non-zero mod p ⇒ non-zero)
 certified ball arithmetic  python-flint ``arb`` enclosures (Gershgorin on a similar matrix)
-high-precision numerical   float64 / mpmath computations with stated tolerances
+numerical (float64)        float64 computations with stated tolerances
 Monte Carlo                sampled GD runs with a Clopper–Pearson interval
 =========================  =====================================================================
 
@@ -73,7 +73,7 @@ EXACT_SYMBOLIC = "exact symbolic"
 EXACT_RATIONAL = "exact rational"
 MODULAR = "modular (mod p)"
 BALL = "certified ball arithmetic"
-NUMERICAL = "high-precision numerical"
+NUMERICAL = "numerical (float64)"
 MONTE_CARLO = "Monte Carlo"
 METHODS = (EXACT_SYMBOLIC, EXACT_RATIONAL, MODULAR, BALL, NUMERICAL, MONTE_CARLO)
 

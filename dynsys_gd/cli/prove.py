@@ -1,7 +1,7 @@
 """``dynsys-gd prove``: run the proof checks of claims C1–C9 (MATH.md) and print a table.
 
 Every row names the claim, the check, its method (exact symbolic, exact rational, modular,
-certified ball arithmetic, high-precision numerical, Monte Carlo) and PASS / FAIL / SKIP.  The
+certified ball arithmetic, numerical (float64), Monte Carlo) and PASS / FAIL / SKIP.  The
 exit status is 1 when any check FAILS, 0 otherwise.
 """
 
