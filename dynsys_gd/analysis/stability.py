@@ -212,7 +212,7 @@ def _verdict(lr: float, eta_star: float) -> LRVerdict:
 
 def stability_analysis(depth: int | None, lr: Any, *, target: Any = 1.0,
                        network: LinearNetwork | None = None, n_minima: int = 32,
-                       seed: int | None = 0, n_samples: int = 0, spread: float = 0.25,
+                       seed: int | None = 0, n_samples: int = 500, spread: float = 0.25,
                        log_scale: float = 0.5, **convergence_kwargs: Any) -> StabilityReport:
     r"""Stability analysis of GD on a linear network at learning rate ``lr`` (C2–C6).
 
@@ -234,7 +234,8 @@ def stability_analysis(depth: int | None, lr: Any, *, target: Any = 1.0,
         Seed of the sampled minima and of the Monte-Carlo estimate (None: a fresh seed is drawn
         and recorded in the report).
     n_samples : int
-        Monte-Carlo initialisations for the convergent fraction; 0 skips the estimate.
+        Monte-Carlo initialisations for the convergent fraction (default 500, uniform box
+        [-2, 2]^P unless ``init``/``init_scale`` say otherwise); 0 skips the estimate.
     spread, log_scale : float
         Spread of the random symmetry and rescaling range used to sample M.
     **convergence_kwargs

@@ -33,7 +33,12 @@ def test_below_critical_scalar_depth_three():
     kinds = {s.label: s.classification for s in r.saddles}
     assert kinds["origin"] is FixedPointClass.NON_STRICT_SADDLE
     assert kinds["two zero weights (w_1 = w_2 = 0)"] is FixedPointClass.STRICT_SADDLE
-    assert r.convergence is None
+    # the default report carries a Monte-Carlo estimate of the convergent fraction (C6)
+    c = r.convergence
+    assert c is not None and c.n_samples == 500
+    assert 0.8 < c.fraction <= 1.0 and c.ci_low <= c.fraction <= c.ci_high
+    assert stability_analysis(3, 0.9 * ETA_3_2, target=2.0, n_minima=4,
+                              n_samples=0).convergence is None
 
 
 def test_above_critical_everything_unstable():
@@ -72,14 +77,16 @@ def test_report_views_are_json_safe_and_readable():
     r = stability_analysis(4, 0.25, n_minima=8)
     d = json.loads(r.to_json())
     assert d["verdict"] == "below" and d["eta_star"] == pytest.approx(0.5)
-    assert d["convergence"] is None and len(d["minima_sharpness"]) == 8
+    assert d["convergence"]["n_samples"] == 500 and len(d["minima_sharpness"]) == 8
+    assert set(d["convergence"]["counts"]) == {"converged", "diverged", "periodic", "bounded",
+                                               "undecided"}
     assert d["flattest"]["method"] == "closed form (AM–GM)"
     text = r.summary()
     lines = text.splitlines()
     assert len(lines) >= 8
     # aligned "key : value" lines
     assert len({line.index(" : ") for line in lines}) == 1
-    assert "eta*" in text and "skipped (n_samples = 0)" in text
+    assert "eta*" in text and "Clopper-Pearson), n = 500" in text
     assert r._repr_markdown_().startswith("```text")
     assert repr(r).startswith("StabilityReport(") and len(repr(r)) < 100
     for v in LRVerdict:
