@@ -210,6 +210,12 @@ class EngineConfig:
     cert_shrink : float, default 0.9
         The distance to the critical set must have shrunk by this factor since the previous
         attempt (geometric decrease).
+    cert_max_params : int, default 64
+        For models other than linear networks the certificate locates critical points by
+        minimum-norm Newton steps on dense Hessians (P Hessian-vector products each); above
+        this many parameters it is not attempted (e.g. MLPs), and runs are classified by the
+        gradient rule and the adaptive budget alone.  Linear networks always use the cheap
+        Gauss–Newton projection.
     adaptive : bool, default True
         At the budget, runs whose gradient norm is still decreasing are extended.
     max_extension : float, default 4.0
@@ -235,13 +241,14 @@ class EngineConfig:
     cert_grad: float = 1e-1
     cert_margin: float = 1e-6
     cert_shrink: float = 0.9
+    cert_max_params: int = 64
     adaptive: bool = True
     max_extension: float = 4.0
     progress_ratio: float = 0.9
     saddle_tol: float = 1e-8
 
     def __post_init__(self) -> None:
-        for name in ("max_steps", "check_every", "tail", "cert_every"):
+        for name in ("max_steps", "check_every", "tail", "cert_every", "cert_max_params"):
             check_int(name, getattr(self, name), minimum=1)
         check_int("max_period", self.max_period, minimum=1)
         for name in ("grad_tol", "div_threshold", "period_tol", "min_orbit", "cert_grad",
@@ -479,6 +486,8 @@ def run_gd(model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = 
         from .certificate import Certifier
 
         certifier = Certifier(model, m, eta, cfg)
+        if certifier.net is None and P > cfg.cert_max_params:
+            certifier = None
 
     def finish(sel: Array, code: int, t: int) -> None:
         """Record runs ``sel`` (mask over active) as finished with outcome ``code``."""
