@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -161,37 +160,23 @@ def prepare_output_file(path: str | os.PathLike[str], option: str) -> Path:
 
 
 class Progress:
-    """A tqdm bar over named stages (on stderr), silent when disabled."""
+    """A progress bar over named stages (stderr, only on a terminal), silent when disabled."""
 
     def __init__(self, total: int, *, enabled: bool, desc: str) -> None:
-        self._bar: Any = None
-        if enabled:  # shown only on a terminal (or with DYNSYS_GD_PROGRESS=1)
-            try:
-                from ..analysis.progress import progress_enabled
+        from ..analysis.progress import progress_bar
 
-                enabled = progress_enabled(True)
-            except ImportError:  # pragma: no cover - the module ships with the package
-                enabled = sys.stderr.isatty()
-        if enabled:
-            from tqdm.auto import tqdm
-
-            self._bar = tqdm(total=total, desc=desc, file=sys.stderr, leave=False,
-                             bar_format="{desc}: {n_fmt}/{total_fmt} {bar} [{elapsed}] "
-                                        "{postfix}")
+        self._bar = progress_bar(total, desc, enabled)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
-        if self._bar is not None:
-            self._bar.set_postfix_str(name)
+        self._bar.set_postfix(name)
         try:
             yield
         finally:
-            if self._bar is not None:
-                self._bar.update(1)
+            self._bar.update(1)
 
     def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
+        self._bar.close()
 
 
 def attr(obj: Any, *names: str, default: Any = None) -> Any:
@@ -352,14 +337,7 @@ def write_analysis_figures(net: Any, lr: float, report: Any, outdir: Path, *,
     ]
     for stem, make in steps:
         with progress.stage(stem):
-            try:
-                save(make(), outdir, stem, written)
-            except ModuleNotFoundError as exc:
-                # a part of the toolkit that is not installed: skip this figure and say so
-                if not (exc.name or "").startswith("dynsys_gd"):
-                    raise
-                print(f"dynsys-gd analyze: skipped figure {stem}: module {exc.name} is not "
-                      "available", file=sys.stderr)
+            save(make(), outdir, stem, written)
     return written
 
 
