@@ -188,10 +188,15 @@ class StabilityReport(ResultMixin):
             rows.append(
                 (
                     "Monte-Carlo",
-                    f"converged fraction {c.fraction:.4f}, "
-                    f"{c.confidence:.0%} CI [{c.ci_low:.4f}, {c.ci_high:.4f}]"
-                    f" (Clopper-Pearson), n = {c.n_samples}, "
-                    f"seed = {self.seed}",
+                    f"converged fraction {c.fraction:.4f}"
+                    + (
+                        f" to {c.fraction_high:.4f} (a range: {c.n_undecided} runs undecided)"
+                        if c.n_undecided
+                        else ""
+                    )
+                    + f", {c.confidence:.0%} CI [{c.ci_low:.4f}, {c.ci_high:.4f}]"
+                    f" (Clopper-Pearson), to minima {c.n_to_minima}, to saddles "
+                    f"{c.n_to_saddles}, n = {c.n_samples}, seed = {self.seed}",
                 )
             )
         width = max(len(k) for k, _ in rows)

@@ -182,3 +182,111 @@ def test_bad_sampler_output() -> None:
         estimate_convergent_fraction(
             net, 0.5, n_samples=5, seed=0, init=lambda rng, n, P: np.zeros((n, P + 1))
         )
+
+
+def _arrays(codes: list[int], g_tail: list[float], at_min: list[bool] | None = None) -> dict:
+    n = len(codes)
+    return {
+        "outcome": np.asarray(codes, dtype=np.int64),
+        "steps": np.full(n, 100, dtype=np.int64),
+        "period": np.where(np.asarray(codes) == 2, 2, 0).astype(np.int64),
+        "g_tail": np.asarray(g_tail, dtype=np.float64),
+        "sharpness": np.where(np.asarray(codes) == 0, 1.5, 0.0),
+        "at_minimum": np.asarray(at_min if at_min is not None else [c == 0 for c in codes]),
+        "certified": np.zeros(n, dtype=bool),
+    }
+
+
+def _summ(arrays: dict) -> ConvergenceEstimate:
+    from dynsys_gd.analysis.convergence import summarize_runs
+
+    return summarize_runs(
+        arrays,
+        lr=0.5,
+        n_samples=arrays["outcome"].size,
+        seed=0,
+        init_text="test",
+        confidence=0.95,
+        model_text="m",
+        config=EngineConfig(),
+    )
+
+
+def test_undecided_runs_make_the_fraction_an_honest_range() -> None:
+    """k converged, u undecided of n: fraction k/n, fraction_high (k+u)/n, interval from the
+    lower CP bound of k to the upper CP bound of k + u (MATH.md §6)."""
+    codes = [0] * 50 + [4] * 30 + [1] * 20  # 50 converged, 30 undecided, 20 diverged
+    e = _summ(_arrays(codes, [0.0] * 50 + [1e-3] * 30 + [float("inf")] * 20))
+    assert e.n_undecided == 30 and e.counts["undecided"] == 30
+    assert e.fraction == 0.5 and e.fraction_high == 0.8
+    assert e.ci_low == clopper_pearson(50, 100)[0]
+    assert e.ci_high == clopper_pearson(80, 100)[1]
+    text = e.summary()
+    assert "0.5000 to 0.8000, a range: 30 of 100 runs undecided" in text
+    assert "upper of converged + undecided" in text
+    assert "not counted as non-convergent" in text
+    assert "undecided=30" in repr(e)
+    d = json.loads(e.to_json())
+    assert d["n_undecided"] == 30 and d["fraction_high"] == 0.8
+
+
+def test_no_undecided_gives_the_plain_clopper_pearson_interval() -> None:
+    e = _summ(_arrays([0] * 7 + [1] * 3, [0.0] * 7 + [float("inf")] * 3))
+    assert (e.ci_low, e.ci_high) == clopper_pearson(7, 10)
+    assert e.fraction == e.fraction_high == 0.7 and e.n_undecided == 0
+    assert "range" not in e.summary() and "undecided runs left out" not in e.summary()
+    assert e.g_inf_if_undecided is None
+
+
+def test_g_inf_leaves_undecided_runs_out_and_says_so() -> None:
+    """C7: 4 converged (0), 3 periodic (g 0.2), 5 undecided (g 0.01): the median is over the 7
+    decided runs; counting the undecided as converged / at their tail norm moves it."""
+    codes = [0] * 4 + [2] * 3 + [4] * 5
+    e = _summ(_arrays(codes, [0.0] * 4 + [0.2] * 3 + [0.01] * 5))
+    assert e.g_inf_n == 7 and e.g_inf == 0.0
+    assert e.g_inf_if_undecided == (0.0, pytest.approx(0.01))
+    assert "5 undecided runs left out" in e.summary()
+
+
+def test_g_inf_undefined_when_every_non_divergent_run_is_undecided() -> None:
+    e = _summ(_arrays([4] * 3 + [1] * 2, [0.1] * 3 + [float("inf")] * 2))
+    assert np.isnan(e.g_inf) and e.g_inf_n == 0
+    assert "undefined: every non-divergent run is undecided" in e.summary()
+    assert "NaN" not in e.to_json()
+
+
+def test_converged_split_into_minima_and_saddles() -> None:
+    e = _summ(_arrays([0] * 5, [0.0] * 5, at_min=[True, True, True, False, False]))
+    assert (e.n_to_minima, e.n_to_saddles) == (3, 2)
+    assert "converged to minima: 3, to saddles: 2" in e.summary()
+
+
+def test_run_rows_per_row_lr_equals_separate_calls() -> None:
+    """One engine call with one step size per row gives, run by run, what one call per step
+    size gives."""
+    from dynsys_gd.analysis.convergence import run_rows
+    from dynsys_gd.numeric.engine import run_gd
+
+    net = dg.LinearNetwork.scalar(depth=3, target=2.0)
+    rng = np.random.default_rng(0)
+    th = rng.uniform(-2, 2, size=(60, 3))
+    lrs = np.repeat([0.5 * ETA3, 0.9 * ETA3, 1.1 * ETA3], 20)
+    cfg = EngineConfig(max_steps=600)
+    got = run_rows(net, th, lrs, cfg)
+    for lr in np.unique(lrs):
+        sel = lrs == lr
+        rb = run_gd(net, th[sel], float(lr), config=cfg)
+        for f in ("outcome", "steps", "period", "g_tail", "sharpness", "at_minimum"):
+            np.testing.assert_array_equal(got[f][sel], getattr(rb, f))
+
+
+def test_monte_carlo_streams_differ_from_other_purposes() -> None:
+    """Monte-Carlo block 0 no longer draws the stream SeedSequence(seed).spawn(1)[0] that other
+    helpers use (issue: identical draws for random minima and block 0)."""
+    from dynsys_gd.analysis.convergence import sample_block
+
+    a = sample_block("uniform", 1.0, 0, 0, 16, 3)
+    old = np.random.default_rng(np.random.SeedSequence(0).spawn(1)[0]).uniform(-1, 1, (16, 3))
+    assert not np.any(a == old)
+    np.testing.assert_array_equal(a, sample_block("uniform", 1.0, 0, 0, 16, 3))
+    assert not np.any(a == sample_block("uniform", 1.0, 0, 1, 16, 3))
