@@ -195,8 +195,8 @@ class StabilityReport(ResultMixin):
                         else ""
                     )
                     + f", {c.confidence:.0%} CI [{c.ci_low:.4f}, {c.ci_high:.4f}]"
-                    f" (Clopper-Pearson), to minima {c.n_to_minima}, to saddles "
-                    f"{c.n_to_saddles}, n = {c.n_samples}, seed = {self.seed}",
+                    f" (Clopper-Pearson), n = {c.n_samples}, seed = {self.seed}; converged "
+                    f"to minima {c.n_to_minima}, to saddles {c.n_to_saddles}",
                 )
             )
         width = max(len(k) for k, _ in rows)
