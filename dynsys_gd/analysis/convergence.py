@@ -50,6 +50,7 @@ __all__ = [
     "auto_chunk",
     "describe_init",
     "estimate_convergent_fraction",
+    "g_inf_stats",
     "merge_task_results",
     "run_rows",
     "run_task",
@@ -122,27 +123,32 @@ _RUN_FIELDS = ("outcome", "steps", "period", "g_tail", "sharpness", "at_minimum"
 
 
 def run_rows(
-    model: Any, theta0: Array, lr_rows: Array, config: EngineConfig | None
+    model: Any,
+    theta0: Array,
+    lr_rows: Array,
+    config: EngineConfig | None,
+    fields: tuple[str, ...] = _RUN_FIELDS,
 ) -> dict[str, Array]:
     """Run the engine on rows ``theta0`` with step size ``lr_rows[i]`` for row ``i``.
 
     One :func:`~dynsys_gd.numeric.engine.run_gd` call with a per-row step size; every run is
     independent of the other rows of its batch, so the result is bit-identical to one call per
-    step size.  Returns the per-run arrays of :data:`_RUN_FIELDS` (in row order).
+    step size.  Returns the per-run arrays ``fields`` of the
+    :class:`~dynsys_gd.numeric.engine.RunBatch` (default :data:`_RUN_FIELDS`), in row order.
     """
     lr_rows = np.asarray(lr_rows, dtype=np.float64)
     if lr_rows.size and np.all(lr_rows == lr_rows[0]):
         rb = run_gd(model, theta0, float(lr_rows[0]), config=config)
-        return {f: np.asarray(getattr(rb, f)) for f in _RUN_FIELDS}
+        return {f: np.asarray(getattr(rb, f)) for f in fields}
     if _per_row_lr():
         rb = run_gd(model, theta0, lr_rows, config=config)  # type: ignore[arg-type]
-        return {f: np.asarray(getattr(rb, f)) for f in _RUN_FIELDS}
+        return {f: np.asarray(getattr(rb, f)) for f in fields}
     # an engine without per-row step sizes: one call per distinct step size (same results)
     out: dict[str, Array] = {}
     for lr in np.unique(lr_rows):
         sel = np.flatnonzero(lr_rows == lr)
         rb = run_gd(model, theta0[sel], float(lr), config=config)
-        for f in _RUN_FIELDS:
+        for f in fields:
             v = np.asarray(getattr(rb, f))
             if f not in out:
                 out[f] = np.empty((lr_rows.size, *v.shape[1:]), dtype=v.dtype)
@@ -377,6 +383,44 @@ class ConvergenceEstimate(ResultMixin):
         return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
 
+def g_inf_stats(
+    outcome: Array, g_tail: Array, confidence: float = 0.95
+) -> tuple[float, float, float, int, tuple[float, float] | None]:
+    r""":math:`g_\infty` (C7) of a set of runs: the one rule used by every analysis.
+
+    The median (with its distribution-free interval) of the asymptotic gradient norm over the
+    decided non-divergent runs: converged runs count 0 (their limit is a critical point, even
+    when they were certified while ``g_tail`` was still positive), periodic and bounded runs
+    their ``g_tail``; undecided runs are left out.
+
+    Returns
+    -------
+    (g_inf, low, high, n_used, if_undecided)
+        ``inf`` triple when every run diverged, ``nan`` triple when every non-divergent run is
+        undecided; ``if_undecided`` is the median with the undecided runs counted as
+        converged (0) and at their ``g_tail`` (None when no run is undecided).
+    """
+    out = np.asarray(outcome)
+    conv = out == Outcome.CONVERGED.code
+    und = out == Outcome.UNDECIDED.code
+    nondiv = out != Outcome.DIVERGED.code
+    g_asym = np.where(conv, 0.0, np.asarray(g_tail, dtype=np.float64))
+    decided = nondiv & ~und
+    g_if: tuple[float, float] | None = None
+    if und.any():
+        g_if = (
+            float(median_ci(np.where(und, 0.0, g_asym)[nondiv], confidence)[0]),
+            float(median_ci(g_asym[nondiv], confidence)[0]),
+        )
+    if decided.any():
+        g, gl, gh = median_ci(g_asym[decided], confidence)
+    elif nondiv.any():
+        g = gl = gh = math.nan
+    else:
+        g = gl = gh = math.inf
+    return float(g), float(gl), float(gh), int(decided.sum()), g_if
+
+
 def summarize_runs(
     arrays: dict[str, Array],
     *,
@@ -400,23 +444,7 @@ def summarize_runs(
     lo = clopper_pearson(k, n_samples, confidence)[0]
     hi = clopper_pearson(k + u, n_samples, confidence)[1]
     sh = arrays["sharpness"][conv]
-    nondiv = out != Outcome.DIVERGED.code
-    # a converged run's asymptotic gradient norm is 0 (its limit is a critical point), even
-    # when it was certified early while g_tail was still positive; undecided runs are left out
-    g_asym = np.where(conv, 0.0, arrays["g_tail"])
-    decided = nondiv & ~und
-    g_if: tuple[float, float] | None = None
-    if u:
-        g_if = (
-            float(median_ci(np.where(und, 0.0, g_asym)[nondiv], confidence)[0]),
-            float(median_ci(g_asym[nondiv], confidence)[0]),
-        )
-    if decided.any():
-        g, gl, gh = median_ci(g_asym[decided], confidence)
-    elif nondiv.any():
-        g = gl = gh = math.nan
-    else:
-        g = gl = gh = math.inf
+    g, gl, gh, g_n, g_if = g_inf_stats(out, arrays["g_tail"], confidence)
     per = arrays["period"][out == Outcome.PERIODIC.code]
     by_period = {int(p): int(c) for p, c in zip(*np.unique(per, return_counts=True), strict=True)}
     return ConvergenceEstimate(
@@ -440,7 +468,7 @@ def summarize_runs(
         g_inf=float(g),
         g_inf_low=float(gl),
         g_inf_high=float(gh),
-        g_inf_n=int(decided.sum()),
+        g_inf_n=g_n,
         g_inf_if_undecided=g_if,
         n_periodic_by_period=by_period,
         model=model_text,
