@@ -42,7 +42,7 @@ from .._validation import check_int, check_positive_float, check_probability, ch
 from ..errors import InvalidParameterError
 from ..numeric.engine import EngineConfig, run_gd
 from ..numeric.outcomes import OUTCOME_NAMES, Outcome
-from .intervals import clopper_pearson, median_ci
+from .intervals import fraction_interval, median_ci
 
 __all__ = [
     "SAMPLING_BLOCK",
@@ -441,8 +441,7 @@ def summarize_runs(
     k = int(conv.sum())
     u = int(und.sum())
     # honest interval (MATH.md §6): lower CP bound of k, upper CP bound of k + u
-    lo = clopper_pearson(k, n_samples, confidence)[0]
-    hi = clopper_pearson(k + u, n_samples, confidence)[1]
+    lo, hi = fraction_interval(k, u, n_samples, confidence)
     sh = arrays["sharpness"][conv]
     g, gl, gh, g_n, g_if = g_inf_stats(out, arrays["g_tail"], confidence)
     per = arrays["period"][out == Outcome.PERIODIC.code]

@@ -290,3 +290,16 @@ def test_monte_carlo_streams_differ_from_other_purposes() -> None:
     assert not np.any(a == old)
     np.testing.assert_array_equal(a, sample_block("uniform", 1.0, 0, 0, 16, 3))
     assert not np.any(a == sample_block("uniform", 1.0, 0, 1, 16, 3))
+
+
+def test_fraction_interval_covers_every_completion_of_the_undecided_runs() -> None:
+    """[CP_low(k), CP_high(k + u)] contains the CP interval of every k' in [k, k + u]."""
+    from dynsys_gd.analysis.intervals import fraction_interval
+
+    lo, hi = fraction_interval(12, 9, 60)
+    for kk in range(12, 22):
+        a, b = clopper_pearson(kk, 60)
+        assert lo <= a and b <= hi
+    assert fraction_interval(5, 0, 10) == clopper_pearson(5, 10)
+    with pytest.raises(InvalidParameterError, match=r"u must be an int <= 5; got 6"):
+        fraction_interval(5, 6, 10)
