@@ -58,6 +58,9 @@ __all__ = [
     "task_ranges",
 ]
 
+#: outcome codes of runs decided neither way: undecided, and frozen where the engine has it
+_OPEN_CODES = tuple(o.code for o in Outcome if o.name in ("UNDECIDED", "FROZEN"))
+
 #: Samples per sampling block (each block has its own random stream).
 SAMPLING_BLOCK = 4096
 
@@ -243,6 +246,11 @@ class ConvergenceEstimate(ResultMixin):
     n_undecided : int
         :math:`u`, runs the engine could not decide within its budget (never counted as
         non-convergent).
+    n_frozen : int
+        Runs the engine found frozen (a tiny gradient and no approach to any critical point,
+        e.g. near the non-strict saddle θ = 0 of a deep network): never converged, and not
+        shown non-convergent either, so they widen the range like undecided runs (the
+        formulas above then use :math:`u` = undecided + frozen).
     n_samples, seed, lr, confidence : as given.
     init : str
         The initialisation distribution stated in words.
@@ -293,29 +301,44 @@ class ConvergenceEstimate(ResultMixin):
     n_periodic_by_period: dict[int, int]
     model: str
     config: dict[str, Any]
+    n_frozen: int = 0
 
     @property
     def n_converged(self) -> int:
         """:math:`k`, converged runs (to minima and to saddles)."""
         return int(self.counts["converged"])
 
+    @property
+    def n_open(self) -> int:
+        """Runs not decided either way: undecided plus frozen (the width of the range)."""
+        return int(self.n_undecided + self.n_frozen)
+
+    def _open_words(self) -> str:
+        parts = []
+        if self.n_undecided:
+            parts.append(f"{self.n_undecided} undecided")
+        if self.n_frozen:
+            parts.append(f"{self.n_frozen} frozen")
+        return " and ".join(parts)
+
     def __repr__(self) -> str:
         und = f", undecided={self.n_undecided}" if self.n_undecided else ""
+        und += f", frozen={self.n_frozen}" if self.n_frozen else ""
         return (
             f"ConvergenceEstimate(lr={self.lr:g}, fraction={self.fraction_text(ci=False)} "
             f"[{self.ci_low:.4f}, {self.ci_high:.4f}], n={self.n_samples}{und})"
         )
 
     def fraction_text(self, digits: int = 4, *, ci: bool = True) -> str:
-        """The converged fraction in words: a number, or a range when runs are undecided.
+        """The converged fraction in words: a number, or a range when runs are not decided.
 
         ``0.9580 (95% CI [0.9483, 0.9664], Clopper-Pearson)``, or with undecided runs
-        ``0.0230 to 1.0000, a range: 1954 of 2000 runs undecided (95% CI [0.0170, 1.0000]:
+        ``0.0230 to 1.0000, a range: 1954 undecided of 2000 runs (95% CI [0.0170, 1.0000]:
         lower Clopper-Pearson bound of the converged, upper of converged + undecided)``.
         """
         f = f"{{:.{digits}f}}"
         level = f"{100 * self.confidence:g}%"
-        if self.n_undecided == 0:
+        if self.n_open == 0:
             head = f.format(self.fraction)
             tail = (
                 f"({level} CI [{f.format(self.ci_low)}, {f.format(self.ci_high)}], Clopper-Pearson)"
@@ -323,32 +346,39 @@ class ConvergenceEstimate(ResultMixin):
         else:
             head = (
                 f"{f.format(self.fraction)} to {f.format(self.fraction_high)}, a range: "
-                f"{self.n_undecided} of {self.n_samples} runs undecided"
+                f"{self._open_words()} of {self.n_samples} runs"
             )
             tail = (
                 f"({level} CI [{f.format(self.ci_low)}, {f.format(self.ci_high)}]: lower "
-                "Clopper-Pearson bound of the converged, upper of converged + undecided)"
+                "Clopper-Pearson bound of the converged, upper of converged + "
+                + (
+                    "undecided + frozen)"
+                    if self.n_frozen and self.n_undecided
+                    else ("frozen)" if self.n_frozen else "undecided)")
+                )
             )
         return f"{head} {tail}" if ci else head
 
     def g_inf_text(self) -> str:
-        r""":math:`g_\infty` with its interval and, when runs are undecided, what they change."""
-        if self.g_inf_n == 0 and self.n_undecided:
-            return (
-                "undefined: every non-divergent run is undecided (counting them as converged "
-                f"/ at their tail gradient norm would give {self.g_inf_if_undecided[0]:.3g} / "
-                f"{self.g_inf_if_undecided[1]:.3g})"
-                if self.g_inf_if_undecided is not None
-                else "undefined: every non-divergent run is undecided"
-            )
-        text = f"{self.g_inf:.3g} [{self.g_inf_low:.3g}, {self.g_inf_high:.3g}]"
+        r""":math:`g_\infty` with its interval and, when runs are not decided, what they change."""
         r = self.g_inf_if_undecided
+        if self.g_inf_n == 0 and self.n_open:
+            text = f"undefined: every non-divergent run is {self._open_words().split()[-1]}"
+            if self.n_undecided and self.n_frozen:
+                text = "undefined: every non-divergent run is undecided or frozen"
+            if r is not None:
+                text += (
+                    f" (counting them as converged / at their tail gradient norm would give "
+                    f"{r[0]:.3g} / {r[1]:.3g})"
+                )
+            return text
+        text = f"{self.g_inf:.3g} [{self.g_inf_low:.3g}, {self.g_inf_high:.3g}]"
         if r is not None:
             if r[0] == r[1] == self.g_inf:
-                text += f" ({self.n_undecided} undecided runs left out; they do not move it)"
+                text += f" ({self._open_words()} runs left out; they do not move it)"
             else:
                 text += (
-                    f" ({self.n_undecided} undecided runs left out; counting them as converged "
+                    f" ({self._open_words()} runs left out; counting them as converged "
                     f"/ at their tail gradient norm would give {r[0]:.3g} / {r[1]:.3g})"
                 )
         return text
@@ -367,6 +397,12 @@ class ConvergenceEstimate(ResultMixin):
             lines.append(
                 f"  undecided: {self.n_undecided} runs reached the step budget without a "
                 "decision; they are not counted as non-convergent, so the fraction is a range"
+            )
+        if self.n_frozen:
+            lines.append(
+                f"  frozen: {self.n_frozen} runs barely moved (tiny gradient, no approach to a "
+                "critical point); not converged, but not shown non-convergent either, so they "
+                "widen the range like undecided runs"
             )
         if self.sharpness_max is not None:
             lines.append(
@@ -391,7 +427,8 @@ def g_inf_stats(
     The median (with its distribution-free interval) of the asymptotic gradient norm over the
     decided non-divergent runs: converged runs count 0 (their limit is a critical point, even
     when they were certified while ``g_tail`` was still positive), periodic and bounded runs
-    their ``g_tail``; undecided runs are left out.
+    their ``g_tail``; undecided and frozen runs are left out (a frozen run's tiny gradient
+    would otherwise pull :math:`g_\infty` to 0 above :math:`\eta^*`).
 
     Returns
     -------
@@ -402,7 +439,7 @@ def g_inf_stats(
     """
     out = np.asarray(outcome)
     conv = out == Outcome.CONVERGED.code
-    und = out == Outcome.UNDECIDED.code
+    und = np.isin(out, _OPEN_CODES)
     nondiv = out != Outcome.DIVERGED.code
     g_asym = np.where(conv, 0.0, np.asarray(g_tail, dtype=np.float64))
     decided = nondiv & ~und
@@ -437,11 +474,11 @@ def summarize_runs(
     cnt = np.bincount(out, minlength=len(OUTCOME_NAMES))
     counts = {k: int(cnt[i]) for i, k in enumerate(OUTCOME_NAMES)}
     conv = out == Outcome.CONVERGED.code
-    und = out == Outcome.UNDECIDED.code
     k = int(conv.sum())
-    u = int(und.sum())
-    # honest interval (MATH.md §6): lower CP bound of k, upper CP bound of k + u
-    lo, hi = fraction_interval(k, u, n_samples, confidence)
+    u = int(np.sum(out == Outcome.UNDECIDED.code))
+    fz = int(np.isin(out, _OPEN_CODES).sum()) - u
+    # honest interval (MATH.md §6): lower CP bound of k, upper CP bound of k + u (+ frozen)
+    lo, hi = fraction_interval(k, u + fz, n_samples, confidence)
     sh = arrays["sharpness"][conv]
     g, gl, gh, g_n, g_if = g_inf_stats(out, arrays["g_tail"], confidence)
     per = arrays["period"][out == Outcome.PERIODIC.code]
@@ -457,7 +494,8 @@ def summarize_runs(
         lr=lr,
         init=init_text,
         n_undecided=u,
-        fraction_high=(k + u) / n_samples,
+        n_frozen=fz,
+        fraction_high=(k + u + fz) / n_samples,
         n_to_minima=int((conv & arrays["at_minimum"]).sum()),
         n_to_saddles=int((conv & ~arrays["at_minimum"]).sum()),
         n_certified=int((conv & arrays["certified"]).sum()),

@@ -15,7 +15,7 @@ from dynsys_gd.analysis.convergence import ConvergenceEstimate, estimate_converg
 from dynsys_gd.analysis.intervals import clopper_pearson, median_ci
 from dynsys_gd.errors import InvalidParameterError
 from dynsys_gd.numeric.engine import EngineConfig
-from dynsys_gd.numeric.outcomes import OUTCOME_NAMES
+from dynsys_gd.numeric.outcomes import OUTCOME_NAMES, Outcome
 
 W_STAR = [[1.5, 0.3], [-0.2, 0.7]]
 ETA3 = 2 / (3 * 2 ** (4 / 3))  # scalar N = 3, y = 2 (MATH.md §8)
@@ -184,15 +184,19 @@ def test_bad_sampler_output() -> None:
         )
 
 
-def _arrays(codes: list[int], g_tail: list[float], at_min: list[bool] | None = None) -> dict:
+C, PER = Outcome.CONVERGED.code, Outcome.PERIODIC.code
+
+
+def _arrays(keys: list[str], g_tail: list[float], at_min: list[bool] | None = None) -> dict:
+    codes = [Outcome.from_key(k).code for k in keys]
     n = len(codes)
     return {
         "outcome": np.asarray(codes, dtype=np.int64),
         "steps": np.full(n, 100, dtype=np.int64),
-        "period": np.where(np.asarray(codes) == 2, 2, 0).astype(np.int64),
+        "period": np.where(np.asarray(codes) == PER, 2, 0).astype(np.int64),
         "g_tail": np.asarray(g_tail, dtype=np.float64),
-        "sharpness": np.where(np.asarray(codes) == 0, 1.5, 0.0),
-        "at_minimum": np.asarray(at_min if at_min is not None else [c == 0 for c in codes]),
+        "sharpness": np.where(np.asarray(codes) == C, 1.5, 0.0),
+        "at_minimum": np.asarray(at_min if at_min is not None else [c == C for c in codes]),
         "certified": np.zeros(n, dtype=bool),
     }
 
@@ -215,14 +219,14 @@ def _summ(arrays: dict) -> ConvergenceEstimate:
 def test_undecided_runs_make_the_fraction_an_honest_range() -> None:
     """k converged, u undecided of n: fraction k/n, fraction_high (k+u)/n, interval from the
     lower CP bound of k to the upper CP bound of k + u (MATH.md §6)."""
-    codes = [0] * 50 + [4] * 30 + [1] * 20  # 50 converged, 30 undecided, 20 diverged
+    codes = ["converged"] * 50 + ["undecided"] * 30 + ["diverged"] * 20
     e = _summ(_arrays(codes, [0.0] * 50 + [1e-3] * 30 + [float("inf")] * 20))
     assert e.n_undecided == 30 and e.counts["undecided"] == 30
     assert e.fraction == 0.5 and e.fraction_high == 0.8
     assert e.ci_low == clopper_pearson(50, 100)[0]
     assert e.ci_high == clopper_pearson(80, 100)[1]
     text = e.summary()
-    assert "0.5000 to 0.8000, a range: 30 of 100 runs undecided" in text
+    assert "0.5000 to 0.8000, a range: 30 undecided of 100 runs" in text
     assert "upper of converged + undecided" in text
     assert "not counted as non-convergent" in text
     assert "undecided=30" in repr(e)
@@ -231,7 +235,7 @@ def test_undecided_runs_make_the_fraction_an_honest_range() -> None:
 
 
 def test_no_undecided_gives_the_plain_clopper_pearson_interval() -> None:
-    e = _summ(_arrays([0] * 7 + [1] * 3, [0.0] * 7 + [float("inf")] * 3))
+    e = _summ(_arrays(["converged"] * 7 + ["diverged"] * 3, [0.0] * 7 + [float("inf")] * 3))
     assert (e.ci_low, e.ci_high) == clopper_pearson(7, 10)
     assert e.fraction == e.fraction_high == 0.7 and e.n_undecided == 0
     assert "range" not in e.summary() and "undecided runs left out" not in e.summary()
@@ -241,7 +245,7 @@ def test_no_undecided_gives_the_plain_clopper_pearson_interval() -> None:
 def test_g_inf_leaves_undecided_runs_out_and_says_so() -> None:
     """C7: 4 converged (0), 3 periodic (g 0.2), 5 undecided (g 0.01): the median is over the 7
     decided runs; counting the undecided as converged / at their tail norm moves it."""
-    codes = [0] * 4 + [2] * 3 + [4] * 5
+    codes = ["converged"] * 4 + ["periodic"] * 3 + ["undecided"] * 5
     e = _summ(_arrays(codes, [0.0] * 4 + [0.2] * 3 + [0.01] * 5))
     assert e.g_inf_n == 7 and e.g_inf == 0.0
     assert e.g_inf_if_undecided == (0.0, pytest.approx(0.01))
@@ -249,14 +253,14 @@ def test_g_inf_leaves_undecided_runs_out_and_says_so() -> None:
 
 
 def test_g_inf_undefined_when_every_non_divergent_run_is_undecided() -> None:
-    e = _summ(_arrays([4] * 3 + [1] * 2, [0.1] * 3 + [float("inf")] * 2))
+    e = _summ(_arrays(["undecided"] * 3 + ["diverged"] * 2, [0.1] * 3 + [float("inf")] * 2))
     assert np.isnan(e.g_inf) and e.g_inf_n == 0
     assert "undefined: every non-divergent run is undecided" in e.summary()
     assert "NaN" not in e.to_json()
 
 
 def test_converged_split_into_minima_and_saddles() -> None:
-    e = _summ(_arrays([0] * 5, [0.0] * 5, at_min=[True, True, True, False, False]))
+    e = _summ(_arrays(["converged"] * 5, [0.0] * 5, at_min=[True, True, True, False, False]))
     assert (e.n_to_minima, e.n_to_saddles) == (3, 2)
     assert "converged to minima: 3, to saddles: 2" in e.summary()
 
