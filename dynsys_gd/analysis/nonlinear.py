@@ -134,7 +134,7 @@ class NonlinearSweepResult(ResultMixin):
             f"{'lr':>9} {'g_inf':>9} {'95% CI':>21} {'loss':>9} {'S_med':>8} {'S_min':>8} "
             f"{'2/lr':>8}  " + " ".join(f"{k[:4]:>4}" for k in OUTCOME_NAMES)
         )
-        n_und = [int(c["undecided"]) for c in self.counts]
+        n_und = [int(c["undecided"]) + int(c.get("frozen", 0)) for c in self.counts]
         lines = [head, "-" * len(head)]
         for i, lr in enumerate(self.lrs):
 
@@ -190,10 +190,16 @@ class NonlinearSweepResult(ResultMixin):
                 f"{self.flattest_source} runs below the transition): {verdict}"
             )
         n_und = int(np.sum(self.outcome_codes == Outcome.UNDECIDED.code))
+        n_fz = sum(int(c.get("frozen", 0)) for c in self.counts)
         if n_und:
             out.append(
                 f"undecided: {n_und} runs reached the step budget without a decision (not "
                 "counted as non-convergent); g_inf leaves them out"
+            )
+        if n_fz:
+            out.append(
+                f"frozen: {n_fz} runs barely moved (tiny gradient, no approach to a critical "
+                "point; not converged); g_inf leaves them out"
             )
         n_conv = int(np.sum(self.outcome_codes == Outcome.CONVERGED.code))
         n_min = int(np.sum(self.outcome_codes == Outcome.CONVERGED.code)) - self.n_to_saddles

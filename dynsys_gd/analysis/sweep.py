@@ -110,8 +110,9 @@ class SweepResult(ResultMixin):
         bound of converged + undecided.
     counts : dict
         Outcome key -> int array over lr.
-    n_undecided, n_to_minima, n_to_saddles : ndarray of int
-        Undecided runs; converged runs ending at minima / at saddles, per lr.
+    n_undecided, n_frozen, n_to_minima, n_to_saddles : ndarray of int
+        Undecided runs; frozen runs (they widen the range like undecided ones); converged runs
+        ending at minima / at saddles, per lr.
     g_inf, g_inf_low, g_inf_high : ndarray
         :math:`g_\infty` (decided non-divergent runs) and its distribution-free interval per lr
         (``inf`` if all diverged, ``nan`` if every non-divergent run is undecided).
@@ -137,6 +138,7 @@ class SweepResult(ResultMixin):
     counts: dict[str, Array]
     fraction_high: Array
     n_undecided: Array
+    n_frozen: Array
     n_to_minima: Array
     n_to_saddles: Array
     g_inf: Array
@@ -179,7 +181,7 @@ class SweepResult(ResultMixin):
             rel = f"{lr / self.critical_lr:8.4f}" if self.critical_lr else f"{'-':>8s}"
             frac = (
                 f"{self.fraction[i]:.4f}-{self.fraction_high[i]:.4f}"
-                if self.n_undecided[i]
+                if self.n_undecided[i] + self.n_frozen[i]
                 else f"{self.fraction[i]:.4f}"
             )
             lines.append(
@@ -192,11 +194,14 @@ class SweepResult(ResultMixin):
             "  (min / saddle: converged runs ending at minima / at saddles; CI: 95% "
             "Clopper-Pearson)".replace("95%", f"{100 * self.confidence:g}%")
         )
-        und = np.flatnonzero(self.n_undecided)
+        und = np.flatnonzero(self.n_undecided + self.n_frozen)
         if und.size:
+            what = f"{int(self.n_undecided.sum())} undecided"
+            if self.n_frozen.sum():
+                what += f", {int(self.n_frozen.sum())} frozen"
             lines.append(
                 f"  undecided runs at {und.size} of {len(self.lrs)} step sizes "
-                f"({int(self.n_undecided.sum())} in all): there the fraction is a range "
+                f"({what}): there the fraction is a range "
                 "(converged to converged + undecided), the CI runs from the lower bound of the "
                 "converged to the upper bound of converged + undecided, and g_inf leaves them out"
             )
@@ -409,6 +414,7 @@ def lr_sweep(
         counts=counts,
         fraction_high=frac_high,
         n_undecided=np.array([e.n_undecided for e in estimates], dtype=np.int64),
+        n_frozen=np.array([e.n_frozen for e in estimates], dtype=np.int64),
         n_to_minima=np.array([e.n_to_minima for e in estimates], dtype=np.int64),
         n_to_saddles=np.array([e.n_to_saddles for e in estimates], dtype=np.int64),
         g_inf=np.array([e.g_inf for e in estimates]),
