@@ -68,14 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     same = serial.to_dict() == pooled.to_dict()
     for name, est, wall, cpu in rows:
         c = est.counts
-        decided = n - c["undecided"]
+        decided = n - est.n_open  # undecided and frozen runs are not decided
         print(
             f"  {name:24s} decided {decided}/{n} ({decided / n:.1%}); converged "
             f"{c['converged']} (to minima {est.n_to_minima}, to saddles {est.n_to_saddles}); "
             f"fraction {est.fraction:.4f}, CI [{est.ci_low:.4f}, {est.ci_high:.4f}]; "
             f"wall {wall:.2f} s, CPU {cpu:.2f} s"
         )
-    target = rows[1][2] < 10.0 and rows[1][1].counts["undecided"] <= 0.01 * n
+    target = rows[1][2] < 10.0 and rows[1][1].n_open <= 0.01 * n
     print(f"  serial and pooled estimates identical: {same}")
     print(
         f"  target (>= 99 % decided and < 10 s wall on {a.workers} workers): "
