@@ -71,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         decided = n - est.n_open  # undecided and frozen runs are not decided
         print(
             f"  {name:24s} decided {decided}/{n} ({decided / n:.1%}); converged "
-            f"{c['converged']} (to minima {est.n_to_minima}, to saddles {est.n_to_saddles}); "
+            f"{c['converged']} (to minima {est.n_to_minima}, to saddles {est.n_to_saddles}), "
+            f"diverged {c['diverged']}; "
             f"fraction {est.fraction:.4f}, CI [{est.ci_low:.4f}, {est.ci_high:.4f}]; "
             f"wall {wall:.2f} s, CPU {cpu:.2f} s"
         )
