@@ -62,19 +62,27 @@ def test_whitened_2x2_transition() -> None:
     assert e.fraction == 0.0 and e.ci_high < 3.7 / 600
 
 
-def test_certificate_recovers_long_run_truth_with_default_budget() -> None:
-    """N = 3, y = 2, uniform [-2, 2]^3, eta = 0.99 eta*: truth about 0.97 (40,000 steps); the
-    default budget finds it thanks to the certificate; a naive 4,000-step gradient rule does
-    not (MATH.md §6)."""
+def test_default_budget_recovers_long_run_truth_a_naive_rule_does_not() -> None:
+    """N = 3, y = 2, uniform [-2, 2]^3, eta = 0.99 eta*: long runs give 0.967 [0.963, 0.970]
+    (n = 10,000, tests/analysis/test_fraction_references.py); the default estimate decides every
+    run and agrees, while a naive 4,000-step rule "converged when |grad L| < 1e-10" (written
+    here, not the engine) sees a small share (MATH.md §6: about 19 %)."""
     net = dg.LinearNetwork.scalar(depth=3, target=2.0)
-    no_extension = EngineConfig(adaptive=False)
-    e = estimate_convergent_fraction(net, 0.99 * ETA3, n_samples=300, seed=2, config=no_extension)
-    assert e.ci_low < 0.97 < e.ci_high
-    assert e.n_certified >= 0.9 * e.counts["converged"]
+    e = estimate_convergent_fraction(net, 0.99 * ETA3, n_samples=300, seed=2)
     assert e.counts["undecided"] == 0
-    naive = EngineConfig(certificate=False, adaptive=False)
-    e0 = estimate_convergent_fraction(net, 0.99 * ETA3, n_samples=300, seed=2, config=naive)
-    assert e0.fraction < 0.35
+    assert e.ci_low < 0.967 < e.ci_high
+    from dynsys_gd.analysis.convergence import sample_block
+
+    w = sample_block("uniform", 2.0, 2, 0, 300, 3)
+    with np.errstate(all="ignore"):
+        for _ in range(4000):
+            p = np.prod(w, axis=1, keepdims=True)
+            g = (p - 2.0) * p / np.where(w == 0, 1.0, w)
+            w = np.where(np.isfinite(w - 0.99 * ETA3 * g), w - 0.99 * ETA3 * g, np.inf)
+        p = np.prod(w, axis=1, keepdims=True)
+        gn = np.linalg.norm((p - 2.0) * p / w, axis=1)
+    naive = float(np.mean(gn < 1e-10))
+    assert naive < 0.35 and e.fraction > 0.9
 
 
 def test_same_seed_same_result_across_chunking_and_executor() -> None:
