@@ -76,22 +76,38 @@ MAX_MAGNITUDE = 1e100
 #: Smallest non-zero magnitude of a scalar model number (targets): its powers stay normal.
 MIN_MAGNITUDE = 1e-100
 
-_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9,
-          "gb": 10**9, "t": 10**12, "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30,
-          "tib": 2**40}
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 10**3,
+    "kb": 10**3,
+    "m": 10**6,
+    "mb": 10**6,
+    "g": 10**9,
+    "gb": 10**9,
+    "t": 10**12,
+    "tb": 10**12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
 _TIME_UNITS = {"": 1.0, "s": 1.0, "min": 60.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
 def _parse(text: str, units: dict[str, Any], var: str) -> float:
     m = re.fullmatch(r"\s*([0-9.eE+]+)\s*([a-zA-Z]*)\s*", text)
     if m is None or m.group(2).lower() not in units:
-        raise InvalidParameterError(f"{var} must be a number with an optional unit "
-                                    f"({', '.join(u for u in units if u)}); got {text!r}")
+        raise InvalidParameterError(
+            f"{var} must be a number with an optional unit "
+            f"({', '.join(u for u in units if u)}); got {text!r}"
+        )
     try:
         value = float(m.group(1)) * units[m.group(2).lower()]
     except ValueError:
-        raise InvalidParameterError(f"{var} must be a number with an optional unit; "
-                                    f"got {text!r}") from None
+        raise InvalidParameterError(
+            f"{var} must be a number with an optional unit; got {text!r}"
+        ) from None
     if not (math.isfinite(value) and value > 0):
         raise InvalidParameterError(f"{var} must be > 0; got {text!r}")
     return value
@@ -122,8 +138,12 @@ def format_bytes(n: float) -> str:
 
 def format_seconds(s: float) -> str:
     """``3.2 hours``, ``46 days``, ``12 minutes``, ``2.1e+05 years``."""
-    for unit, size in (("years", 365.25 * 86400), ("days", 86400.0), ("hours", 3600.0),
-                       ("minutes", 60.0)):
+    for unit, size in (
+        ("years", 365.25 * 86400),
+        ("days", 86400.0),
+        ("hours", 3600.0),
+        ("minutes", 60.0),
+    ):
         if s >= size:
             v = s / size
             return f"{v:.2g} {unit}" if v < 10 or v >= 1e4 else f"{v:.0f} {unit}"
@@ -144,7 +164,8 @@ def check_memory(name: str, value: Any, nbytes: float, context: str = "") -> Non
         ctx = f" {context}" if context else ""
         raise InvalidParameterError(
             f"{_arg(name, value)} needs about {format_bytes(nbytes)} of memory{ctx}; the limit "
-            f"is {format_bytes(limit)} (set DYNSYS_GD_MEMORY_LIMIT to change it)")
+            f"is {format_bytes(limit)} (set DYNSYS_GD_MEMORY_LIMIT to change it)"
+        )
 
 
 def check_time(name: str, value: Any, seconds: float, context: str = "") -> None:
@@ -156,18 +177,28 @@ def check_time(name: str, value: Any, seconds: float, context: str = "") -> None
         raise InvalidParameterError(
             f"{_arg(name, value)} needs at least about {format_seconds(seconds)} of computing"
             f"{ctx}; the limit is {format_seconds(limit)} (set DYNSYS_GD_TIME_LIMIT to change "
-            "it)")
+            "it)"
+        )
 
 
 def iteration_seconds(steps: float, runs: float, n_params: float) -> float:
     """Lower-bound time of ``steps`` steps of a batch of ``runs`` runs with ``n_params``
     parameters each."""
-    return float(steps) * (STEP_OVERHEAD + float(runs) * max(float(n_params), 1.0)
-                           * PARAM_STEP_COST)
+    return float(steps) * (
+        STEP_OVERHEAD + float(runs) * max(float(n_params), 1.0) * PARAM_STEP_COST
+    )
 
 
-def check_iteration(name: str, value: Any, *, steps: float, runs: float = 1,
-                    n_params: float = 1, arrays: float = 0.0, context: str = "") -> None:
+def check_iteration(
+    name: str,
+    value: Any,
+    *,
+    steps: float,
+    runs: float = 1,
+    n_params: float = 1,
+    arrays: float = 0.0,
+    context: str = "",
+) -> None:
     r"""Refuse a size argument of an iteration (GD runs, a map's orbit, a tangent iteration).
 
     Parameters
@@ -193,13 +224,19 @@ def check_params(name: str, value: Any, n_params: int, *, runs: int = 1) -> None
     if n_params > MAX_PARAMS:
         raise InvalidParameterError(
             f"{name} must give at most {MAX_PARAMS} parameters; got {n_params} "
-            f"({format_bytes(BYTES_PER_FLOAT * n_params)} per parameter vector)")
-    check_memory(name, value, BYTES_PER_FLOAT * float(n_params) * runs,
-                 f"for {runs} runs" if runs > 1 else "")
+            f"({format_bytes(BYTES_PER_FLOAT * n_params)} per parameter vector)"
+        )
+    check_memory(
+        name,
+        value,
+        BYTES_PER_FLOAT * float(n_params) * runs,
+        f"for {runs} runs" if runs > 1 else "",
+    )
 
 
-def check_dense(name: str, value: Any, n: int, *, what: str = "a dense matrix",
-                copies: int = 2) -> None:
+def check_dense(
+    name: str, value: Any, n: int, *, what: str = "a dense matrix", copies: int = 2
+) -> None:
     r"""Refuse dense :math:`n \times n` work (a Hessian, its eigendecomposition) whose memory
     (``copies`` matrices of float64) or time (:math:`n^3` operations at :data:`FLOP_RATE`)
     exceeds the limits."""
@@ -217,16 +254,16 @@ def check_engine_memory(cfg: Any, *, runs: int = ENGINE_BLOCK, n_params: int = 1
     engine's block of :data:`ENGINE_BLOCK` runs and :math:`P = 1`; call it again with the real
     batch size and :math:`P` where they are known.
     """
-    block = f"for a block of {runs} runs" + (f" of {n_params} parameters" if n_params > 1
-                                              else "")
+    block = f"for a block of {runs} runs" + (f" of {n_params} parameters" if n_params > 1 else "")
     tail = int(cfg.tail)
     check_memory("tail", tail, BYTES_PER_FLOAT * 2.0 * tail * runs, block)
     maxp = int(cfg.max_period)
-    check_memory("max_period", maxp, BYTES_PER_FLOAT * 2.0 * maxp * runs * max(n_params, 1),
-                 block)
+    check_memory("max_period", maxp, BYTES_PER_FLOAT * 2.0 * maxp * runs * max(n_params, 1), block)
     ext = float(cfg.max_extension) if getattr(cfg, "adaptive", True) else 1.0
     steps = float(cfg.max_steps) * ext
-    ctx = (f"for a run that never settles ({steps:.3g} steps with max_extension="
-           f"{cfg.max_extension:g})" if ext != 1.0 else
-           f"for a run that never settles ({steps:.3g} steps)")
+    ctx = (
+        f"for a run that never settles ({steps:.3g} steps with max_extension={cfg.max_extension:g})"
+        if ext != 1.0
+        else f"for a run that never settles ({steps:.3g} steps)"
+    )
     check_time("max_steps", int(cfg.max_steps), iteration_seconds(steps, 1, n_params), ctx)

@@ -81,26 +81,35 @@ def _lr_sweep(p: Path) -> None:
 def _cli(p: Path) -> None:
     from dynsys_gd.cli import main
 
-    code = main(["sweep", "--depth", "2", "--lrs", "0.5", "--samples", "4", "--quiet",
-                 "--out", str(p)])
+    code = main(
+        ["sweep", "--depth", "2", "--lrs", "0.5", "--samples", "4", "--quiet", "--out", str(p)]
+    )
     assert code == 2
     raise IPE("path must be a regular file (CLI exit 2)")  # the CLI printed the message
 
 
-PATHS = [(_fifo, r"path must be a regular file; got .*which is a FIFO"),
-         (_symlink_to_empty, r"path must be a regular file, not a symbolic link"),
-         (_dangling_symlink, r"path must be a regular file, not a symbolic link"),
-         (_empty_file, r"path '.*empty\.sqlite' is not a usable .*empty file \(0 bytes\)"),
-         (_dev_null, r"path must be a regular file; got '/dev/null', which is a character "
-                     r"device")]
+PATHS = [
+    (_fifo, r"path must be a regular file; got .*which is a FIFO"),
+    (_symlink_to_empty, r"path must be a regular file, not a symbolic link"),
+    (_dangling_symlink, r"path must be a regular file, not a symbolic link"),
+    (_empty_file, r"path '.*empty\.sqlite' is not a usable .*empty file \(0 bytes\)"),
+    (
+        _dev_null,
+        r"path must be a regular file; got '/dev/null', which is a character "
+        r"device",
+    ),
+]
 
 
-@pytest.mark.parametrize("entry", [_open_store, _lr_sweep, _cli], ids=["store", "lr_sweep",
-                                                                       "cli"])
+@pytest.mark.parametrize("entry", [_open_store, _lr_sweep, _cli], ids=["store", "lr_sweep", "cli"])
 @pytest.mark.parametrize(("make", "regex"), PATHS, ids=[m.__name__.strip("_") for m, _ in PATHS])
 def test_special_and_symlinked_store_paths_are_refused_untouched(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], make: Callable[[Path], Path],
-        regex: str, entry: Callable[[Path], None]) -> None:
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    make: Callable[[Path], Path],
+    regex: str,
+    entry: Callable[[Path], None],
+) -> None:
     p = make(tmp_path)
     before_dir = sorted(os.listdir(tmp_path))
     before = _snapshot(p)
@@ -125,15 +134,20 @@ def _named(rng: np.random.Generator, n: int, P: int) -> np.ndarray:
 _named.name = "uniform[-1, 1]"  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("sampler", [
-    lambda rng, n, P: rng.normal(size=(n, P)),
-    lambda rng, n, P: rng.uniform(-3, 3, size=(n, P)),
-    _anonymous,
-], ids=["lambda-a", "lambda-b", "function"])
+@pytest.mark.parametrize(
+    "sampler",
+    [
+        lambda rng, n, P: rng.normal(size=(n, P)),
+        lambda rng, n, P: rng.uniform(-3, 3, size=(n, P)),
+        _anonymous,
+    ],
+    ids=["lambda-a", "lambda-b", "function"],
+)
 def test_anonymous_samplers_are_refused_with_a_store(tmp_path: Path, sampler: Any) -> None:
     with pytest.raises(IPE, match=r"init must be identifiable to be used with store=.*`name`"):
-        dg.lr_sweep(NET, [0.5], n_samples=4, seed=0, init=sampler, store=tmp_path / "s.sqlite",
-                    eta_star=1.0)
+        dg.lr_sweep(
+            NET, [0.5], n_samples=4, seed=0, init=sampler, store=tmp_path / "s.sqlite", eta_star=1.0
+        )
     assert os.listdir(tmp_path) == []
 
 
@@ -159,7 +173,8 @@ def _engine(**kw: Any) -> Any:
 def _periodic(**kw: Any) -> Any:
     from dynsys_gd.numeric.periodic import find_periodic_orbits
 
-    return find_periodic_orbits(XY, 0.5, np.ones((4, 2)), **kw)
+    theta0 = kw.pop("theta0", np.ones((4, 2)))
+    return find_periodic_orbits(XY, 0.5, theta0, **kw)
 
 
 def _lyapunov(**kw: Any) -> Any:
@@ -193,30 +208,50 @@ def _critical_lr_wide(**kw: Any) -> Any:
 
 
 SIZES: list[Any] = [
-    (_engine, {"max_steps": 10**12},
-     r"max_steps=1000000000000 needs at least about .* (days|years) of computing .*limit is"),
-    (_engine, {"tail": 10**9}, r"tail=1000000000 needs about 61 TiB of memory for a block of "
-                               r"4096 runs; the limit is 8 GiB"),
+    (
+        _engine,
+        {"max_steps": 10**12},
+        r"max_steps=1000000000000 needs at least about .* (days|years) of computing .*limit is",
+    ),
+    (
+        _engine,
+        {"tail": 10**9},
+        r"tail=1000000000 needs about 61 TiB of memory for a block of "
+        r"4096 runs; the limit is 8 GiB",
+    ),
     (_engine, {"max_period": 10**6}, r"max_period=1000000 needs about 61 GiB of memory"),
     (_periodic, {"transient": 10**13}, r"transient=10000000000000 needs at least about"),
     (_lyapunov, {"n_steps": 10**13}, r"n_steps=10000000000000 needs at least about"),
     (_lyapunov, {"transient": 10**13}, r"transient=10000000000000 needs at least about"),
-    (_mlp, {"widths": (50_000, 40_000, 1), "X": np.ones((1, 50_000)), "Y": np.ones((1, 1))},
-     r"widths must give at most 1000000 parameters; got 2000040000"),
+    (
+        _mlp,
+        {"widths": (50_000, 40_000, 1), "X": np.ones((1, 50_000)), "Y": np.ones((1, 1))},
+        r"widths must give at most 1000000 parameters; got 2000040000",
+    ),
     (_nonlinear, {"steps": 10**13}, r"steps=10000000000000 needs at least about"),
     (_nonlinear, {"n_init": 10**12}, r"n_init=1000000000000 needs about .* of memory"),
-    (dg.estimate_convergent_fraction, {"net": NET, "lr": 0.5, "n_samples": 10**15, "seed": 0},
-     r"n_samples=1000000000000000 needs at least about"),
-    (_critical_lr_wide, {}, r"net \(90000 parameters\) needs about 1\d\d GiB of memory for "
-                            r"the dense Hessian"),
+    (
+        dg.estimate_convergent_fraction,
+        {"net": NET, "lr": 0.5, "n_samples": 10**15, "seed": 0},
+        r"n_samples=1000000000000000 needs at least about",
+    ),
+    (
+        _critical_lr_wide,
+        {},
+        r"net \(90000 parameters\) needs about 1\d\d GiB of memory for "
+        r"the dense Hessian",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("fn", "kwargs", "regex"), SIZES,
-                         ids=[f"{f.__name__}-{next(iter(k), 'net')}" for f, k, _ in SIZES])
-def test_size_arguments_are_refused_fast_with_their_estimate(fn: Callable[..., Any],
-                                                             kwargs: dict[str, Any],
-                                                             regex: str) -> None:
+@pytest.mark.parametrize(
+    ("fn", "kwargs", "regex"),
+    SIZES,
+    ids=[f"{f.__name__}-{next(iter(k), 'net')}" for f, k, _ in SIZES],
+)
+def test_size_arguments_are_refused_fast_with_their_estimate(
+    fn: Callable[..., Any], kwargs: dict[str, Any], regex: str
+) -> None:
     t0 = time.process_time()
     with pytest.raises(IPE, match=regex):
         fn(**kwargs)
@@ -231,29 +266,33 @@ def _sample_complex(rng: np.random.Generator, n: int, P: int) -> np.ndarray:
 COMPLEX: list[Any] = [
     (_lyapunov, {"theta0": np.ones((2, 2)) + 1j}, r"theta0 must be real"),
     (_periodic, {"theta0": np.ones((2, 2)) + 0j}, r"theta0 must be real"),
-    (_mlp, {"widths": (2, 1), "X": np.ones((3, 2)) * (1 + 1j), "Y": np.ones((3, 1))},
-     r"X must be real"),
+    (
+        _mlp,
+        {"widths": (2, 1), "X": np.ones((3, 2)) * (1 + 1j), "Y": np.ones((3, 1))},
+        r"X must be real",
+    ),
     (_mlp, {"widths": (2, 1), "X": np.ones((3, 2)), "Y": [[1j], [1], [1]]}, r"Y must be real"),
-    (dg.estimate_convergent_fraction,
-     {"net": NET, "lr": 0.5, "n_samples": 4, "seed": 0, "init": _sample_complex},
-     r"init sampler output must be real"),
-    (dg.LinearNetwork, {"widths": (2, 1), "X": np.ones((3, 2)) + 1j, "Y": np.ones((3, 1))},
-     r"X must hold real numbers"),
+    (
+        dg.estimate_convergent_fraction,
+        {"net": NET, "lr": 0.5, "n_samples": 4, "seed": 0, "init": _sample_complex},
+        r"init sampler output must be real",
+    ),
+    (
+        dg.LinearNetwork,
+        {"widths": (2, 1), "X": np.ones((3, 2)) + 1j, "Y": np.ones((3, 1))},
+        r"X must hold real numbers",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("fn", "kwargs", "regex"), COMPLEX,
-                         ids=[f"{getattr(f, '__name__', 'fn')}-{i}" for i, (f, _, _) in
-                              enumerate(COMPLEX)])
-def test_complex_input_is_refused(fn: Callable[..., Any], kwargs: dict[str, Any], regex: str
-                                  ) -> None:
-    if fn is _periodic:
-        kwargs = dict(kwargs)
-        theta0 = kwargs.pop("theta0")
-        from dynsys_gd.numeric.periodic import find_periodic_orbits
-
-        def fn(**kw: Any) -> Any:  # noqa: F811
-            return find_periodic_orbits(XY, 0.5, theta0, **kw)
+@pytest.mark.parametrize(
+    ("fn", "kwargs", "regex"),
+    COMPLEX,
+    ids=[f"{getattr(f, '__name__', 'fn')}-{i}" for i, (f, _, _) in enumerate(COMPLEX)],
+)
+def test_complex_input_is_refused(
+    fn: Callable[..., Any], kwargs: dict[str, Any], regex: str
+) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no ComplexWarning leaks
         with pytest.raises(IPE, match=regex):
@@ -262,26 +301,42 @@ def test_complex_input_is_refused(fn: Callable[..., Any], kwargs: dict[str, Any]
 
 # ----------------------------------------------------------------------------- magnitudes
 MAGNITUDES: list[Any] = [
-    (dg.LinearNetwork.scalar, {"depth": 2, "target": 1e200},
-     r"target must have magnitude <= 1e\+100"),
-    (dg.LinearNetwork.scalar, {"depth": 2, "target": 5e-324},
-     r"target must be 0 or have magnitude >= 1e-100"),
-    (dg.LinearNetwork, {"widths": (2, 1), "X": 1e200 * np.ones((3, 2)), "Y": np.ones((3, 1))},
-     r"X must have entries of magnitude <= 1e\+100"),
-    (dg.LinearNetwork.from_covariances,
-     {"widths": (1, 1), "Sxx": [[1.0]], "Syx": [[1.0]], "trace_Syy": -1.0},
-     r"trace_Syy must be a finite float >= 0"),
-    (dg.LinearNetwork.from_covariances,
-     {"widths": (1, 1), "Sxx": [[1e150]], "Syx": [[1.0]]},
-     r"Sxx must have entries of magnitude <= 1e\+100"),
+    (
+        dg.LinearNetwork.scalar,
+        {"depth": 2, "target": 1e200},
+        r"target must have magnitude <= 1e\+100",
+    ),
+    (
+        dg.LinearNetwork.scalar,
+        {"depth": 2, "target": 5e-324},
+        r"target must be 0 or have magnitude >= 1e-100",
+    ),
+    (
+        dg.LinearNetwork,
+        {"widths": (2, 1), "X": 1e200 * np.ones((3, 2)), "Y": np.ones((3, 1))},
+        r"X must have entries of magnitude <= 1e\+100",
+    ),
+    (
+        dg.LinearNetwork.from_covariances,
+        {"widths": (1, 1), "Sxx": [[1.0]], "Syx": [[1.0]], "trace_Syy": -1.0},
+        r"trace_Syy must be a finite float >= 0",
+    ),
+    (
+        dg.LinearNetwork.from_covariances,
+        {"widths": (1, 1), "Sxx": [[1e150]], "Syx": [[1.0]]},
+        r"Sxx must have entries of magnitude <= 1e\+100",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("fn", "kwargs", "regex"), MAGNITUDES,
-                         ids=[f"{f.__name__}-{i}" for i, (f, _, _) in enumerate(MAGNITUDES)])
-def test_magnitudes_that_overflow_or_underflow_are_refused(fn: Callable[..., Any],
-                                                           kwargs: dict[str, Any],
-                                                           regex: str) -> None:
+@pytest.mark.parametrize(
+    ("fn", "kwargs", "regex"),
+    MAGNITUDES,
+    ids=[f"{f.__name__}-{i}" for i, (f, _, _) in enumerate(MAGNITUDES)],
+)
+def test_magnitudes_that_overflow_or_underflow_are_refused(
+    fn: Callable[..., Any], kwargs: dict[str, Any], regex: str
+) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with pytest.raises(IPE, match=regex):
@@ -309,11 +364,14 @@ TOLERANCES: list[Any] = [
 ]
 
 
-@pytest.mark.parametrize(("fn", "kwargs", "regex"), TOLERANCES,
-                         ids=[f"{f.__name__}-{next(iter(k))}-{i}" for i, (f, k, _) in
-                              enumerate(TOLERANCES)])
-def test_beyond_the_paper_arguments_are_validated(fn: Callable[..., Any],
-                                                  kwargs: dict[str, Any], regex: str) -> None:
+@pytest.mark.parametrize(
+    ("fn", "kwargs", "regex"),
+    TOLERANCES,
+    ids=[f"{f.__name__}-{next(iter(k))}-{i}" for i, (f, k, _) in enumerate(TOLERANCES)],
+)
+def test_beyond_the_paper_arguments_are_validated(
+    fn: Callable[..., Any], kwargs: dict[str, Any], regex: str
+) -> None:
     with pytest.raises(IPE, match=regex):
         fn(**kwargs)
 
@@ -321,8 +379,11 @@ def test_beyond_the_paper_arguments_are_validated(fn: Callable[..., Any],
 def test_periodic_orbits_refuse_nan_theta0() -> None:
     from dynsys_gd.numeric.periodic import find_periodic_orbits
 
-    with pytest.raises(IPE, match=r"theta0 must be finite \(no NaN or inf\); got nan at index "
-                                  r"\(1, 0\)"):
+    with pytest.raises(
+        IPE,
+        match=r"theta0 must be finite \(no NaN or inf\); got nan at index "
+        r"\(1, 0\)",
+    ):
         find_periodic_orbits(XY, 0.5, np.array([[1.0, 1.0], [np.nan, 1.0]]))
 
 
@@ -350,7 +411,12 @@ def test_losses_that_are_not_analytic_or_not_real_are_refused(loss: Any, regex: 
 
 
 def test_real_analytic_losses_are_accepted() -> None:
-    for loss in [sp.log(sp.cosh(x * y - 1)), sp.sqrt(x**2 + 1) * y**2, sp.exp(-x * y) + x**2,
-                 (x * y - 1) ** 2 / 2, sp.log(1 + x**2 * y**2)]:
+    for loss in [
+        sp.log(sp.cosh(x * y - 1)),
+        sp.sqrt(x**2 + 1) * y**2,
+        sp.exp(-x * y) + x**2,
+        (x * y - 1) ** 2 / 2,
+        sp.log(1 + x**2 * y**2),
+    ]:
         m = dg.LossModel(loss, [x, y])
         assert m.n_params == 2

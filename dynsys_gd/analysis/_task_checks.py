@@ -43,8 +43,9 @@ def sampler_identity(init: Any, scale: float) -> str:
     raise InvalidParameterError(
         f"init must be identifiable to be used with store=: a callable sampler needs a str "
         f"attribute `name` (or `fingerprint`) that changes whenever its distribution changes, "
-        f"e.g. `sampler.name = \"uniform[-1, 1]\"` before the call (its qualname {label!r} is "
-        f"shared by other samplers); got {init!r}")
+        f'e.g. `sampler.name = "uniform[-1, 1]"` before the call (its qualname {label!r} is '
+        f"shared by other samplers); got {init!r}"
+    )
 
 
 def _is_int(v: Any) -> bool:
@@ -83,8 +84,9 @@ def check_task_result(key: str, result: dict[str, Any]) -> None:
             raise ValueError(f"field {name!r} must be a list of {n} values; got {got}")
         if name == "outcome":
             if not all(_is_int(v) and v in codes for v in vals):
-                raise ValueError(f"field 'outcome' holds a value that is not an outcome code "
-                                 f"{sorted(codes)}")
+                raise ValueError(
+                    f"field 'outcome' holds a value that is not an outcome code {sorted(codes)}"
+                )
         elif name in ("steps", "period"):
             if not all(_is_int(v) and v >= 0 for v in vals):
                 raise ValueError(f"field {name!r} must hold non-negative ints")

@@ -20,8 +20,25 @@ import pytest
 from dynsys_gd.cli import main
 from dynsys_gd.runtime.store import ResultsStore, StoreWriteError
 
-ARGS = ["sweep", "--depth", "2", "--target", "1", "--lrs", "0.6", "0.9", "0.97", "1.02",
-        "1.1", "--samples", "48", "--seed", "3", "--json", "--quiet"]
+ARGS = [
+    "sweep",
+    "--depth",
+    "2",
+    "--target",
+    "1",
+    "--lrs",
+    "0.6",
+    "0.9",
+    "0.97",
+    "1.02",
+    "1.1",
+    "--samples",
+    "48",
+    "--seed",
+    "3",
+    "--json",
+    "--quiet",
+]
 N_TASKS = 5  # one task per learning rate (48 samples fit in one block)
 
 
@@ -71,14 +88,14 @@ class _Conn:
         if self._left > 0:
             self._left -= 1
             return self._conn.execute(sql)
-        if self._fault == "interrupt-after":   # SIGINT arrives right after COMMIT succeeded
+        if self._fault == "interrupt-after":  # SIGINT arrives right after COMMIT succeeded
             self._conn.execute(sql)
             self._fault = ""
             raise KeyboardInterrupt
         if self._fault == "interrupt-before":  # SIGINT arrives while COMMIT starts
             self._fault = ""
             raise KeyboardInterrupt
-        if self._fault == "full-at-commit":    # COMMIT fails with SQLITE_FULL
+        if self._fault == "full-at-commit":  # COMMIT fails with SQLITE_FULL
             self._fault = ""
             exc = sqlite3.OperationalError("database or disk is full")
             exc.sqlite_errorcode = sqlite3.SQLITE_FULL  # type: ignore[attr-defined]
@@ -109,15 +126,24 @@ def _limit_pages(monkeypatch: pytest.MonkeyPatch, extra: int) -> None:
     monkeypatch.setattr(ResultsStore, "_open_verified", opened)
 
 
-@pytest.mark.parametrize(("fault", "status", "regex"), [
-    ("pages", 1, r"^dynsys-gd sweep: error: No space left on device: \S*s\.sqlite \("),
-    ("full-at-commit", 1, r"^dynsys-gd sweep: error: No space left on device: \S*s\.sqlite \("),
-    ("interrupt-after", 130, r"^dynsys-gd sweep: interrupted$"),
-    ("interrupt-before", 130, r"^dynsys-gd sweep: interrupted$"),
-])
+@pytest.mark.parametrize(
+    ("fault", "status", "regex"),
+    [
+        ("pages", 1, r"^dynsys-gd sweep: error: No space left on device: \S*s\.sqlite \("),
+        ("full-at-commit", 1, r"^dynsys-gd sweep: error: No space left on device: \S*s\.sqlite \("),
+        ("interrupt-after", 130, r"^dynsys-gd sweep: interrupted$"),
+        ("interrupt-before", 130, r"^dynsys-gd sweep: interrupted$"),
+    ],
+)
 def test_disk_full_and_ctrl_c_at_commit_lose_nothing(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-        reference_json: dict[str, Any], fault: str, status: int, regex: str) -> None:
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    reference_json: dict[str, Any],
+    fault: str,
+    status: int,
+    regex: str,
+) -> None:
     path = tmp_path / "s.sqlite"
     with monkeypatch.context() as m:
         if fault == "pages":
@@ -142,7 +168,8 @@ def test_disk_full_and_ctrl_c_at_commit_lose_nothing(
 
 
 def test_store_put_turns_a_failed_commit_into_one_error_and_stays_usable(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """ROLLBACK only inside a transaction: the user sees the original error, not "cannot
     rollback - no transaction is active"."""
     _inject(monkeypatch, "full-at-commit", after=1)
@@ -174,14 +201,18 @@ class _DyingPool(cf.Executor):
         else:
             from concurrent.futures.process import BrokenProcessPool
 
-            fut.set_exception(BrokenProcessPool(
-                "A process in the process pool was terminated abruptly"))
+            fut.set_exception(
+                BrokenProcessPool("A process in the process pool was terminated abruptly")
+            )
         return fut
 
 
 def test_a_dead_worker_is_one_line_and_the_rerun_resumes(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-        reference_json: dict[str, Any]) -> None:
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    reference_json: dict[str, Any],
+) -> None:
     import dynsys_gd.cli.sweep as cli_sweep
 
     path = tmp_path / "s.sqlite"
@@ -189,8 +220,10 @@ def test_a_dead_worker_is_one_line_and_the_rerun_resumes(
         m.setattr(cli_sweep, "_make_executor", lambda args: _DyingPool(ok=2))
         code, out, err = _sweep(path, capsys)
     assert code == 1 and out == ""
-    assert err.strip() == (f"dynsys-gd sweep: error: a worker died; 2 of {N_TASKS} tasks are "
-                           f"stored in {path}; run the same command to resume")
+    assert err.strip() == (
+        f"dynsys-gd sweep: error: a worker died; 2 of {N_TASKS} tasks are "
+        f"stored in {path}; run the same command to resume"
+    )
     code, out, err = _sweep(path, capsys)
     assert code == 0, err
     assert _json(out) == reference_json
@@ -201,7 +234,7 @@ def _tamper(path: Path, how: str) -> None:
     key, text = con.execute("SELECT key, result FROM tasks ORDER BY rowid LIMIT 1").fetchone()
     if how == "flip-bit":  # one outcome code changes: 0 -> 1
         i = text.index('"outcome":[') + len('"outcome":[')
-        text = text[:i] + chr(ord(text[i]) ^ 1) + text[i + 1:]
+        text = text[:i] + chr(ord(text[i]) ^ 1) + text[i + 1 :]
         con.execute("UPDATE tasks SET result=? WHERE key=?", (text, key))
     elif how == "edited-row-with-digest":  # edited consistently, even the digest: shape check
         from dynsys_gd.runtime.store import _digest
@@ -209,24 +242,30 @@ def _tamper(path: Path, how: str) -> None:
         d = json.loads(text)
         d["outcome"] = d["outcome"][:-1]
         new = json.dumps(d, separators=(",", ":"))
-        con.execute("UPDATE tasks SET result=?, digest=? WHERE key=?",
-                    (new, _digest(key, new), key))
+        con.execute(
+            "UPDATE tasks SET result=?, digest=? WHERE key=?", (new, _digest(key, new), key)
+        )
     elif how == "not-json":
         from dynsys_gd.runtime.store import _digest
 
-        con.execute("UPDATE tasks SET result=?, digest=? WHERE key=?",
-                    ("{oops", _digest(key, "{oops"), key))
+        con.execute(
+            "UPDATE tasks SET result=?, digest=? WHERE key=?", ("{oops", _digest(key, "{oops"), key)
+        )
     con.commit()
     con.close()
 
 
-@pytest.mark.parametrize(("how", "regex"), [
-    ("flip-bit", r"fails its SHA-256 digest check"),
-    ("edited-row-with-digest", r"has the wrong shape \(field 'outcome' must be a list of 48"),
-    ("not-json", r"is not valid JSON"),
-])
+@pytest.mark.parametrize(
+    ("how", "regex"),
+    [
+        ("flip-bit", r"fails its SHA-256 digest check"),
+        ("edited-row-with-digest", r"has the wrong shape \(field 'outcome' must be a list of 48"),
+        ("not-json", r"is not valid JSON"),
+    ],
+)
 def test_a_damaged_stored_result_is_refused_on_resume(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], how: str, regex: str) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], how: str, regex: str
+) -> None:
     path = tmp_path / "s.sqlite"
     assert _sweep(path, capsys)[0] == 0
     _tamper(path, how)
@@ -234,6 +273,5 @@ def test_a_damaged_stored_result_is_refused_on_resume(
     code, out, err = _sweep(path, capsys)
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
-    assert re.search(r"stored result of task 'lr=0.6\|block=0\|0-48'.*" + regex,
-                                   err), err
+    assert re.search(r"stored result of task 'lr=0.6\|block=0\|0-48'.*" + regex, err), err
     assert path.read_bytes() == before
