@@ -137,7 +137,7 @@ def format_bytes(n: float) -> str:
 
 
 def format_seconds(s: float) -> str:
-    """``3.2 hours``, ``46 days``, ``12 minutes``, ``2.1e+05 years``."""
+    """``3.2 hours``, ``46 days``, ``12 minutes``, ``1 day``, ``2.1e+05 years``."""
     for unit, size in (
         ("years", 365.25 * 86400),
         ("days", 86400.0),
@@ -146,7 +146,8 @@ def format_seconds(s: float) -> str:
     ):
         if s >= size:
             v = s / size
-            return f"{v:.2g} {unit}" if v < 10 or v >= 1e4 else f"{v:.0f} {unit}"
+            text = f"{v:.2g}" if v < 10 or v >= 1e4 else f"{v:.0f}"
+            return f"{text} {unit[:-1] if text == '1' else unit}"
     return f"{s:.2g} seconds"
 
 

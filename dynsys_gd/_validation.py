@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from .errors import InvalidParameterError
 
 __all__ = [
+    "check_batch",
     "check_choice",
     "check_finite_matrix",
     "check_int",
@@ -328,7 +329,7 @@ def check_real_array(
         if bad.any():
             where = tuple(int(i) for i in np.argwhere(bad)[0])
             raise InvalidParameterError(
-                f"{name} must be finite (no NaN or inf); got {out[where]!r} at index "
+                f"{name} must be finite (no NaN or inf); got {float(out[where])!r} at index "
                 f"{where if len(where) != 1 else where[0]}"
             )
         limit = MAX_MAGNITUDE if max_magnitude is None else max_magnitude
@@ -338,3 +339,14 @@ def check_real_array(
                 f"finite in float64); got max |entry| = {float(np.max(np.abs(out))):g}"
             )
     return out
+
+
+def check_batch(name: str, value: Any, n_params: int) -> NDArray[np.float64]:
+    """A batch of parameter vectors: a real, finite float64 array of shape ``(B, n_params)``,
+    ``B >= 1`` (a copy)."""
+    arr = check_real_array(name, value, finite=False)
+    if arr.ndim != 2 or arr.shape[1] != n_params:
+        raise InvalidParameterError(
+            f"{name} must have shape (B, {n_params}) with B >= 1; got shape {arr.shape}"
+        )
+    return check_real_array(name, arr, copy=False)
