@@ -147,7 +147,13 @@ _named.name = "uniform[-1, 1]"  # type: ignore[attr-defined]
 def test_anonymous_samplers_are_refused_with_a_store(tmp_path: Path, sampler: Any) -> None:
     with pytest.raises(IPE, match=r"init must be identifiable to be used with store=.*`name`"):
         dg.lr_sweep(
-            NET, [0.5], n_samples=4, seed=0, init=sampler, store=tmp_path / "s.sqlite", critical_lr=1.0
+            NET,
+            [0.5],
+            n_samples=4,
+            seed=0,
+            init=sampler,
+            store=tmp_path / "s.sqlite",
+            critical_lr=1.0,
         )
     assert os.listdir(tmp_path) == []
 
@@ -404,7 +410,10 @@ LOSSES: list[Any] = [
     (f(x) * y, r"loss must not contain undefined functions"),
     (sp.Integral(x * y, (x, 0, 1)) + y**2, r"loss must not contain an unevaluated Integral"),
     (sp.Derivative(x**3 * y, x), r"loss must not contain an unevaluated Derivative"),
-    (sp.sqrt(x) * y, r"loss must be real at every real theta .*; its value is not real at theta = "),
+    (
+        sp.sqrt(x) * y,
+        r"loss must be real at every real theta .*; its value is not real at theta = ",
+    ),
     (sp.log(x) + y**2, r"loss must be real at every real theta"),
     (sp.asin(x * y), r"loss must be real at every real theta"),
 ]
