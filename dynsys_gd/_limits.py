@@ -46,10 +46,13 @@ __all__ = [
     "check_iteration",
     "check_memory",
     "check_params",
+    "check_symbolic_depth",
     "check_time",
     "format_bytes",
     "format_seconds",
+    "iteration_seconds",
     "memory_limit",
+    "symbolic_seconds",
     "time_limit",
 ]
 
@@ -268,3 +271,21 @@ def check_engine_memory(cfg: Any, *, runs: int = ENGINE_BLOCK, n_params: int = 1
         else f"for a run that never settles ({steps:.3g} steps)"
     )
     check_time("max_steps", int(cfg.max_steps), iteration_seconds(steps, 1, n_params), ctx)
+
+
+#: Symbolic derivation of a depth-N scalar network (GD map, Jacobian, det DG) measured at
+#: about 1.7 s for N = 12, 7.6 s for N = 16, 26 s for N = 20 and > 100 s for N = 24 on the
+#: reference machine (``dynsys-gd derive --depth N``): roughly a factor 2 per two layers.
+#: The model below is that fit with the constant rounded down.
+SYMBOLIC_SECONDS_AT_12 = 1.0
+
+
+def symbolic_seconds(depth: int) -> float:
+    """Estimated seconds of the symbolic derivation (sympy) of a depth-``depth`` network."""
+    return SYMBOLIC_SECONDS_AT_12 * 2.0 ** ((depth - 12) / 2.0)
+
+
+def check_symbolic_depth(name: str, depth: int) -> None:
+    """Refuse symbolic work (``derive``, exact Jacobians) on a network so deep that the
+    sympy derivation would exceed the time limit (the numeric path has no such cost)."""
+    check_time(name, depth, symbolic_seconds(depth), "for the symbolic derivation (sympy)")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st_
 
@@ -84,7 +85,7 @@ _JSON = st_.recursive(
         max_size=4,
     )
 )
-@settings(max_examples=10)  # every put is an fsync'ed transaction
+@settings(max_examples=examples(10))  # every put is an fsync'ed transaction
 def test_store_persists_every_result_exactly(results: dict[str, dict]) -> None:
     """Whatever JSON-like results are put (incl. NaN/inf, unicode keys), a re-opened store
     returns them exactly as canonical JSON (non-finite floats as strings), in put order, and a
