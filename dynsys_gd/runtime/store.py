@@ -590,13 +590,13 @@ class ResultsStore:
             return db.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
             raise CorruptStoreError(
-                f"results store {str(self._path)!r} cannot be read ({exc}); the file was not "
+                f"store {str(self._path)!r} cannot be read ({exc}); the file was not "
                 "modified: move it away and rerun to recompute"
             ) from None
 
     def _decode(self, key: Any, text: Any, digest: Any) -> dict[str, Any]:
         """A stored row back as a dict, after its digest, JSON and shape checks."""
-        where = f"the stored result of task {key!r} in {str(self._path)!r}"
+        where = f"store {str(self._path)!r}: the stored result of task {key!r}"
         advice = (
             "the file was changed after it was written; move it away and rerun to "
             "recompute (it was not modified)"
@@ -629,9 +629,8 @@ class ResultsStore:
             value = self._decode(k, r, d)
             if not isinstance(t, int | float) or not math.isfinite(float(t)):
                 raise CorruptStoreError(
-                    f"the stored finishing time of task {k!r} in "
-                    f"{str(self._path)!r} is damaged; the file was not "
-                    "modified: move it away and rerun to recompute"
+                    f"store {str(self._path)!r}: the stored finishing time of task {k!r} is "
+                    "damaged; the file was not modified: move it away and rerun to recompute"
                 )
             out.append((k, value, float(t)))
         return out

@@ -10,6 +10,7 @@ import concurrent.futures as cf
 import contextlib
 import io
 import json
+import os
 import re
 import sqlite3
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 
 from dynsys_gd.cli import main
+from dynsys_gd.errors import InvalidParameterError
 from dynsys_gd.runtime.store import ResultsStore, StoreWriteError
 
 ARGS = [
@@ -274,4 +276,58 @@ def test_a_damaged_stored_result_is_refused_on_resume(
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
     assert re.search(r"stored result of task 'lr=0.6\|block=0\|0-48'.*" + regex, err), err
+    assert path.read_bytes() == before
+    import dynsys_gd as dg
+    from dynsys_gd.runtime.store import CorruptStoreError
+
+    with pytest.raises(
+        CorruptStoreError, match=r"^store '.*s\.sqlite': the stored result .*" + regex
+    ):  # the same refusal through the API, naming `store`
+        dg.lr_sweep(
+            dg.LinearNetwork.scalar(2, 1.0),
+            [0.6, 0.9, 0.97, 1.02, 1.1],
+            n_samples=48,
+            seed=3,
+            store=path,
+        )
+    assert path.read_bytes() == before
+
+
+def test_a_page_damaged_past_the_first_is_refused_at_open(tmp_path: Path) -> None:
+    """SQLite's quick_check at open: damage deep in the file is one CorruptStoreError, not a
+    DatabaseError traceback at the first unlucky read."""
+    from dynsys_gd.runtime.store import CorruptStoreError
+
+    path = tmp_path / "s.sqlite"
+    with ResultsStore(path, {"a": 1}) as st:
+        for i in range(200):
+            st.put(f"k{i}", {"values": list(range(i, i + 50))})
+    data = bytearray(path.read_bytes())
+    page = 4096
+    assert len(data) > 8 * page
+    data[5 * page : 5 * page + 64] = b"\xff" * 64  # an interior b-tree page header
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptStoreError, match=r"^path '.*s\.sqlite' is not a usable .*corrupt"):
+        ResultsStore(path, {"a": 1})
+    assert path.read_bytes() == bytes(data)
+
+
+def test_a_read_only_store_is_called_read_only_not_corrupt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dynsys_gd.runtime.store as store_mod
+
+    path = tmp_path / "s.sqlite"
+    with ResultsStore(path, {"a": 1}) as st:
+        st.put("k", {"x": 1})
+    before = path.read_bytes()
+    # as root every file is writable: simulate a file without write permission
+    monkeypatch.setattr(store_mod.os, "access", lambda p, mode: not mode & os.W_OK)
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"without write permission \(it is not "
+        r"corrupt\)",
+    ) as err:
+        ResultsStore(path, {"a": 1})
+    assert "corrupt" not in str(err.value).replace("not corrupt", "")
     assert path.read_bytes() == before
