@@ -437,3 +437,37 @@ def test_real_analytic_losses_are_accepted() -> None:
     ]:
         m = dg.LossModel(loss, [x, y])
         assert m.n_params == 2
+
+
+# ----------------------------------------------------------------------------- sentinels
+def test_nonlinear_sweep_states_what_it_cannot_measure_and_the_seed_it_drew() -> None:
+    """Every run at lr = 50 diverges: no NaN reaches JSON, the summary says it in words, and
+    seed=None records the seed actually drawn (the run can be repeated exactly)."""
+    import json
+
+    from dynsys_gd.analysis.nonlinear import nonlinear_sweep
+    from dynsys_gd.models.datasets import digits_dataset
+    from dynsys_gd.models.mlp import MLP
+
+    d = digits_dataset(n_samples=24, n_features=3, seed=0)
+    m = MLP((3, 6, 1), "tanh", X=d.X, Y=d.Y)
+    r = nonlinear_sweep(m, [0.05, 50.0], n_init=3, seed=None, steps=200, last_k=20)
+    assert r.counts[-1]["diverged"] == 3
+    assert isinstance(r.seed, int) and r.seed >= 0
+    doc = r.to_dict()
+    assert doc["g_inf"][-1] is None and doc["final_loss"][-1] is None
+    assert isinstance(doc["g_inf"][0], float)
+    assert "nan" not in json.dumps(doc, allow_nan=False).lower().replace("nonlinear", "")
+    assert "every run diverged at lr = 50" in r.summary()
+    again = nonlinear_sweep(m, [0.05, 50.0], n_init=3, seed=r.seed, steps=200, last_k=20)
+    np.testing.assert_array_equal(again.g_runs, r.g_runs)
+
+
+def test_lyapunov_mean_is_none_with_a_sentence_when_every_run_diverges() -> None:
+    from dynsys_gd.numeric.lyapunov import lyapunov_exponent
+
+    res = lyapunov_exponent(XY, np.full((3, 2), 3.0), 1.5, n_steps=50, transient=10)
+    assert res.diverged.all()
+    assert res.mean is None and res.stderr is None
+    assert "none to report, every one of the 3 runs diverged" in res.summary()
+    assert res.to_dict()["mean"] is None and "None" in repr(res)

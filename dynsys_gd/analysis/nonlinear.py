@@ -93,6 +93,12 @@ class NonlinearSweepResult(ResultMixin):
     :math:`S_{\mathrm{flat}}` the
     smallest final sharpness of runs at learning rates below the transition; ``violations``
     lists converged runs with sharpness above :math:`2/\eta` (C8).
+
+    Sentinels: a per-lr statistic is NaN when every run at that learning rate diverged (there
+    is no run to take it over), and a per-run ``g_runs`` / ``sharpness_runs`` entry is NaN for a
+    diverged run; :meth:`summary` says so in a sentence and :meth:`to_dict` writes them as
+    ``null``.  ``seed`` is the seed actually used (drawn from the OS when ``seed=None`` was
+    given), so every run can be repeated.
     """
 
     lrs: Array
@@ -197,6 +203,16 @@ class NonlinearSweepResult(ResultMixin):
                 f"{self.predicted_lr:.4g} (S_flat: flattest final point of "
                 f"{self.flattest_source} runs below the transition): {verdict}"
             )
+        gone = [
+            f"{lr:.4g}"
+            for i, lr in enumerate(self.lrs)
+            if self.counts[i]["diverged"] == self.n_init
+        ]
+        if gone:
+            out.append(
+                f"every run diverged at lr = {', '.join(gone)}: no g_inf, loss or "
+                "sharpness there (shown as -, null in JSON)"
+            )
         n_conv = int(np.sum(self.outcome_codes == Outcome.CONVERGED.code))
         out.append(
             f"C8 check: {len(self.violations)} of {n_conv} converged runs end with "
@@ -214,6 +230,18 @@ class NonlinearSweepResult(ResultMixin):
         ]
         d["prediction_in_interval"] = self.prediction_in_interval
         d["convention"] = "L = 1/(2n) sum_k |f(x_k) - y_k|^2"
+        for k in (
+            "g_inf",
+            "g_inf_low",
+            "g_inf_high",
+            "final_loss",
+            "sharpness_median",
+            "sharpness_min",
+            "g_runs",
+            "sharpness_runs",
+        ):  # NaN: no value (see class doc)
+            a = np.asarray(d[k], dtype=np.float64)
+            d[k] = np.where(np.isnan(a), None, a.astype(object)).tolist()
         return dict(jsonable(d))
 
 
