@@ -471,3 +471,31 @@ def test_lyapunov_mean_is_none_with_a_sentence_when_every_run_diverges() -> None
     assert res.mean is None and res.stderr is None
     assert "none to report, every one of the 3 runs diverged" in res.summary()
     assert res.to_dict()["mean"] is None and "None" in repr(res)
+
+
+def test_numpy_scalars_and_float32_arrays_are_accepted() -> None:
+    from dynsys_gd.numeric.engine import EngineConfig
+    from dynsys_gd.numeric.lyapunov import lyapunov_exponent
+    from dynsys_gd.numeric.periodic import find_periodic_orbits
+
+    net = dg.LinearNetwork.scalar(np.int64(2), np.float32(0.5))
+    assert net.depth == 2
+    assert EngineConfig(max_steps=np.int64(100), tail=np.int32(10)).max_steps == 100
+    theta0 = np.ones((2, 2), dtype=np.float32)
+    res = lyapunov_exponent(
+        XY,
+        theta0,
+        np.float32(0.1),
+        n_steps=np.int64(20),
+        transient=np.int16(5),
+        div_threshold=np.float32(1e6),
+    )
+    assert res.exponents.shape == (2,)
+    find_periodic_orbits(
+        XY,
+        np.float64(0.1),
+        theta0,
+        max_period=np.int32(4),
+        transient=np.int64(50),
+        tol=np.float32(1e-6),
+    )
