@@ -407,7 +407,9 @@ def map_tasks(
     Notes
     -----
     ``KeyboardInterrupt`` cancels all pending futures (the results already handed to
-    ``on_result`` are kept) and is re-raised.
+    ``on_result`` are kept) and is re-raised.  A worker that dies (a broken process pool, a
+    Dask ``KilledWorker``) raises :class:`WorkerDiedError` after every task that did finish has
+    been handed to ``on_result``.
     """
     task_list = list(tasks)
     if not isinstance(progress, bool):
