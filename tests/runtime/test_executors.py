@@ -378,3 +378,16 @@ def test_a_dead_worker_is_a_worker_died_error() -> None:
         map_tasks(abs, range(6), Dying(), on_result=lambda t, r: got.append(r))
     assert err.value.exit_status == 1 and (err.value.done, err.value.total) == (3, 6)
     assert sorted(got) == [0, 1, 2]
+
+
+def test_a_real_process_pool_worker_that_dies_is_a_worker_died_error() -> None:
+    """os._exit in a worker breaks a real ProcessPoolExecutor: one WorkerDiedError."""
+    import operator
+    import os
+
+    from dynsys_gd.runtime.executors import WorkerDiedError
+
+    tasks = [(abs, -1), (abs, -2), (os._exit, 3)]
+    with make_executor(workers=2) as ex:
+        with pytest.raises(WorkerDiedError, match=r"^a worker died; [0-2] of 3 tasks finished"):
+            map_tasks(operator.call, tasks, ex, unpack=True)
