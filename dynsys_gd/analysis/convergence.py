@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._limits import check_iteration
+from .._limits import check_engine_memory, check_iteration
 from .._results import ResultMixin, jsonable
 from .._validation import (
     check_int,
@@ -356,6 +356,8 @@ def check_common(
         context="for the per-run results",
     )
     check_int("n_samples", n, maximum=MAX_SAMPLES)
+    # engine work arrays for the real batch (one task) and P
+    check_engine_memory(config, runs=min(n, SAMPLING_BLOCK, int(chunk_size)), n_params=P)
     return net, n, s, scale, conf, config
 
 
