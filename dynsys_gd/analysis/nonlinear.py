@@ -240,8 +240,9 @@ class NonlinearSweepResult(ResultMixin):
             "g_runs",
             "sharpness_runs",
         ):  # NaN: no value (see class doc)
-            a = np.asarray(d[k], dtype=np.float64)
-            d[k] = np.where(np.isnan(a), None, a.astype(object)).tolist()
+            obj = np.asarray(d[k], dtype=np.float64).astype(object)
+            obj[np.isnan(np.asarray(d[k], dtype=np.float64))] = None
+            d[k] = obj.tolist()
         return dict(jsonable(d))
 
 
