@@ -34,11 +34,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._limits import check_iteration
 from .._results import ResultMixin, jsonable
 from .._streams import generator
 from .._validation import (
     check_int,
     check_positive_float,
+    check_real_array,
     check_seed,
     describe,
 )
@@ -78,6 +80,13 @@ class NonlinearSweepResult(ResultMixin):
     :math:`S_{\mathrm{flat}}` the
     smallest final sharpness of runs at learning rates below the transition; ``violations``
     lists converged runs with sharpness above :math:`2/\eta` (C8).
+
+    Sentinels: a per-lr statistic is NaN when every run at that learning rate diverged (there
+    is no run to take it over; ``g_inf`` also when every non-diverged run is undecided or
+    frozen), and a per-run ``g_runs`` / ``sharpness_runs`` entry is NaN for a
+    diverged run; :meth:`summary` says so in a sentence and :meth:`to_dict` writes them as
+    ``null``.  ``seed`` is the seed actually used (drawn from the OS when ``seed=None`` was
+    given), so every run can be repeated.
     """
 
     lrs: Array
@@ -201,6 +210,16 @@ class NonlinearSweepResult(ResultMixin):
                 f"frozen: {n_fz} runs barely moved (tiny gradient, no approach to a critical "
                 "point; not converged); g_inf leaves them out"
             )
+        gone = [
+            f"{lr:.4g}"
+            for i, lr in enumerate(self.lrs)
+            if self.counts[i]["diverged"] == self.n_init
+        ]
+        if gone:
+            out.append(
+                f"every run diverged at lr = {', '.join(gone)}: no g_inf, loss or "
+                "sharpness there (shown as -, null in JSON)"
+            )
         n_conv = int(np.sum(self.outcome_codes == Outcome.CONVERGED.code))
         n_min = int(np.sum(self.outcome_codes == Outcome.CONVERGED.code)) - self.n_to_saddles
         out.append(f"converged: {n_conv} runs, to minima {n_min}, to saddles {self.n_to_saddles}")
@@ -218,6 +237,19 @@ class NonlinearSweepResult(ResultMixin):
         ]
         d["prediction_in_interval"] = self.prediction_in_interval
         d["convention"] = "L = 1/(2n) sum_k |f(x_k) - y_k|^2"
+        for k in (
+            "g_inf",
+            "g_inf_low",
+            "g_inf_high",
+            "final_loss",
+            "sharpness_median",
+            "sharpness_min",
+            "g_runs",
+            "sharpness_runs",
+        ):  # NaN: no value (see class doc)
+            obj = np.asarray(d[k], dtype=np.float64).astype(object)
+            obj[np.isnan(np.asarray(d[k], dtype=np.float64))] = None
+            d[k] = obj.tolist()
         return dict(jsonable(d))
 
 
@@ -315,6 +347,8 @@ def nonlinear_sweep(
     lr_arr = _check_lrs(lrs)
     n_init = check_int("n_init", n_init, minimum=1)
     seed = check_seed("seed", seed)
+    if seed is None:  # record the seed actually drawn, so the run can be repeated
+        seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
     if config is not None and not isinstance(config, EngineConfig):
         raise InvalidParameterError(
             f"config must be an EngineConfig or None; got {describe(config)}"
@@ -332,13 +366,19 @@ def nonlinear_sweep(
         g_threshold = check_positive_float("g_threshold", g_threshold)
     lanczos_iter = check_int("lanczos_iter", lanczos_iter, minimum=1)
     cfg = dataclasses.replace(base, max_steps=steps, tail=last_k)
+    # size model: (8 P + last_k) floats per run; the engine's budget with its extension
+    budget = int(steps * (cfg.max_extension if getattr(cfg, "adaptive", True) else 1.0))
+    B_all = lr_arr.size * n_init
+    ctx = f"for {B_all} runs of {P} parameters"
+    check_iteration("n_init", n_init, steps=0, arrays=B_all * (8 * P + last_k), context=ctx)
+    check_iteration("steps", steps, steps=budget, runs=B_all, n_params=P, context=ctx)
     if theta0 is None:
         if not hasattr(model, "init"):
             raise InvalidParameterError("theta0 is required for a model without an init method")
         rng = generator(seed, "nonlinear_init")
         th0 = np.asarray(model.init(rng, n_init, init, init_scale), dtype=np.float64)
     else:
-        th0 = np.asarray(theta0, dtype=np.float64)
+        th0 = check_real_array("theta0", theta0, finite=False)  # complex refused
         if th0.shape != (n_init, P) or not np.all(np.isfinite(th0)):
             raise InvalidParameterError(
                 f"theta0 must be a finite array of shape ({n_init}, {P}); got {describe(theta0)}"

@@ -6,9 +6,11 @@ asymptotic gradient norm :math:`g_\infty` (median of the tail gradient norm over
 non-divergent runs, converged runs counting 0, with a distribution-free interval), locates the
 empirical transition and compares it with :math:`\eta^* = 2/S_{\min}` (C5).
 
-Work is cut into ``(sampling block, chunk)`` tasks; each task runs its chunk of initialisations
-at *every* step size of the grid in one engine call, with one step size per row (every run is
-independent of the others in its batch, so this is bit-identical to one call per step size).
+Results are kept per ``(lr, sampling block, chunk)``.  Run serially, each ``(block, chunk)``
+runs its initialisations at *every* step size of the grid in one engine call, with one step
+size per row (every run is independent of the others in its batch, so this is bit-identical to
+one call per step size); on an executor every ``(lr, block, chunk)`` is its own work unit, so
+all workers have work.
 Each lr has its own seed, drawn from the stream ``(seed, "lr_grid", bits of lr)`` of
 :mod:`dynsys_gd._streams` (so adding a step size to the grid does not change the others, and
 ``estimate_convergent_fraction(net, lr, seed=result.lr_seeds[i], ...)`` reproduces point
@@ -34,12 +36,12 @@ from ..errors import InvalidParameterError
 from ..models import model_fingerprint
 from ..numeric.engine import EngineConfig
 from ..numeric.outcomes import OUTCOME_NAMES
+from ..runtime.executors import WorkerDiedError
 from .convergence import (
     SAMPLING_BLOCK,
     ConvergenceEstimate,
     _portable,
     _task_dict,
-    auto_chunk,
     check_common,
     describe_init,
     merge_task_results,
@@ -322,18 +324,24 @@ def lr_sweep(
     seeds = [lr_seed(s, lr) for lr in grid]
     init_text = describe_init(init, scale)
     model = _portable(net) if executor is not None else net
-    chunk = auto_chunk(n, chunk_size, executor)
+    chunk = SAMPLING_BLOCK if chunk_size is None else int(chunk_size)
 
-    keyed: list[tuple[str, tuple[Any, ...]]] = []
-    for b, a, z in task_ranges(n, chunk):
-        key = f"block={b}|{a}-{z}"
-        keyed.append((key, (model, tuple(grid), init, scale, tuple(seeds), b, a, z, n, cfg)))
+    # stored entries: one per (lr, sampling block, chunk); work units: serially one per
+    # (block, chunk) with every lr still missing there (one engine call, one lr per row), on an
+    # executor one per entry so every worker has work (results are the same either way)
+    keys = {
+        (i, b, a, z): f"lr={lr!r}|block={b}|{a}-{z}"
+        for i, lr in enumerate(grid)
+        for b, a, z in task_ranges(n, chunk)
+    }
 
     st = None
     done: dict[str, dict[str, Any]] = {}
     if store is not None:
         from ..runtime.store import ResultsStore
+        from ._task_checks import check_task_result, sampler_identity
 
+        init_id = sampler_identity(init, scale)  # a callable needs a stable name
         st = ResultsStore(
             store,
             {
@@ -343,46 +351,76 @@ def lr_sweep(
                 "n_samples": n,
                 "seed": s,
                 "init": init_text,
+                "init_id": init_id,
                 "chunk_size": int(chunk),
                 "engine": cfg.to_dict(),
                 "confidence": conf,
-                "tasks": "every lr per task, per-row step sizes",
                 "streams": "dynsys_gd._streams v1",
             },
             kind="lr_sweep",
+            validate=check_task_result,
         )
     try:
         if st is not None:
             have = st.done_keys()
-            for key, _ in keyed:
+            for key in keys.values():
                 if key in have:
                     got = st.get(key)
                     if got is not None:
                         done[key] = got
-        todo = [(key, t) for key, t in keyed if key not in done]
-        key_of = {id(t): key for key, t in todo}
+        units: list[tuple[tuple[str, ...], tuple[Any, ...]]] = []
+        for b, a, z in task_ranges(n, chunk):
+            missing = [i for i in range(len(grid)) if keys[(i, b, a, z)] not in done]
+            groups = [missing] if executor is None else [[i] for i in missing]
+            for g in groups:
+                if g:
+                    unit = (
+                        model,
+                        tuple(grid[i] for i in g),
+                        init,
+                        scale,
+                        tuple(seeds[i] for i in g),
+                        b,
+                        a,
+                        z,
+                        n,
+                        cfg,
+                    )
+                    units.append((tuple(keys[(i, b, a, z)] for i in g), unit))
+        keys_of = {id(t): ks for ks, t in units}
 
         def on_result(task: tuple[Any, ...], res: dict[str, Any]) -> None:
             if st is not None:
-                st.put(key_of[id(task)], res)
+                for key, r in zip(keys_of[id(task)], res["per_lr"], strict=True):
+                    st.put(key, r)
 
         results = run_tasks(
             run_sweep_task,
-            [t for _, t in todo],
+            [t for _, t in units],
             executor,
             progress,
             "lr sweep",
             on_result=on_result,
         )
-        for (key, _), res in zip(todo, results, strict=True):
-            done[key] = res
+        for (ks, _), res in zip(units, results, strict=True):
+            for key, r in zip(ks, res["per_lr"], strict=True):
+                done[key] = r
+    except WorkerDiedError as exc:
+        if st is None:
+            raise
+        raise WorkerDiedError(
+            f"a worker died; {len(st)} of {len(keys)} tasks are stored in {store}; run the "
+            "same command to resume",
+            done=exc.done,
+            total=exc.total,
+        ) from None
     finally:
         if st is not None:
             st.close()
 
     estimates = []
     for i, lr in enumerate(grid):
-        per = [done[key]["per_lr"][i] for key, _ in keyed]
+        per = [done[keys[(i, b, a, z)]] for b, a, z in task_ranges(n, chunk)]
         arrays = merge_task_results(per)
         estimates.append(
             summarize_runs(

@@ -61,11 +61,12 @@ def test_store_resumes_interrupted_sweep(tmp_path: Path, monkeypatch: pytest.Mon
             raise KeyboardInterrupt
         return real(*args)
 
-    # 200 samples in chunks of 50: 4 tasks, each running its chunk at all 4 step sizes
+    # 200 samples in chunks of 50: 4 work units, each running its chunk at all 4 step sizes
+    # in one engine call; the store keeps one entry per (lr, chunk): 16
     monkeypatch.setattr(sweep_mod, "run_sweep_task", flaky)
     with pytest.raises(KeyboardInterrupt):
         lr_sweep(net, LRS, store=path, **kw)
-    assert _n_tasks(path) == 3
+    assert _n_tasks(path) == 3 * 4
     counted = {"n": 0}
 
     def counting(*args: Any) -> dict[str, Any]:
