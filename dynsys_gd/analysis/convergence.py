@@ -250,7 +250,7 @@ class ConvergenceEstimate(ResultMixin):
         :math:`k + u` at level ``confidence`` (the plain Clopper–Pearson interval of
         :math:`k/n` when nothing is undecided).
     counts : dict
-        Outcome key -> number of runs (all five keys).
+        Outcome key -> number of runs (every outcome key).
     n_undecided : int
         :math:`u`, runs the engine could not decide within its budget (never counted as
         non-convergent).
@@ -270,7 +270,7 @@ class ConvergenceEstimate(ResultMixin):
         :math:`g_\infty` (C7): median over the decided non-divergent runs of the asymptotic
         gradient norm (0 for converged runs, ``g_tail`` for periodic and bounded runs) and its
         distribution-free interval; ``inf`` when every run diverged, ``nan`` when every
-        non-divergent run is undecided.
+        non-divergent run is undecided or frozen.
     g_inf_n : int
         Number of runs in that median.
     g_inf_if_undecided : tuple of float or None
