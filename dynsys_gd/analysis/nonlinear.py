@@ -309,7 +309,8 @@ def nonlinear_sweep(
         Engine step budget per run before its adaptive extension (``config.max_steps``;
         default 3000, or the budget of ``config`` when one is given).
     last_k : int, optional
-        Window of the tail gradient norm (``config.tail``; default 200, or that of ``config``).
+        Window of the tail gradient norm (``config.tail``; default: the engine's, or that of
+        ``config``); the engine then checks at least every ``last_k`` steps.
     init, init_scale
         Initialisation scheme and scale passed to ``model.init``.
     theta0 : array_like (n_init, P), optional
@@ -358,16 +359,22 @@ def nonlinear_sweep(
         steps = base.max_steps if config is not None else 3000
     steps = check_int("steps", steps, minimum=2)
     if last_k is None:
-        last_k = min(base.tail if config is not None else 200, steps)
+        last_k = min(base.tail, steps)
     last_k = check_int("last_k", last_k, minimum=1, maximum=steps)
     init_scale = check_positive_float("init_scale", init_scale)
     min_jump = check_positive_float("min_jump", min_jump)
     if g_threshold is not None:
         g_threshold = check_positive_float("g_threshold", g_threshold)
     lanczos_iter = check_int("lanczos_iter", lanczos_iter, minimum=1)
-    cfg = dataclasses.replace(base, max_steps=steps, tail=last_k)
+    # the tail window is measured between checks: checks at least every last_k steps
+    cfg = dataclasses.replace(
+        base, max_steps=steps, tail=last_k, check_every=max(base.check_every, last_k)
+    )
     # size model: (8 P + last_k) floats per run; the engine's budget with its extension
-    budget = int(steps * (cfg.max_extension if getattr(cfg, "adaptive", True) else 1.0))
+    if hasattr(cfg, "budgets"):
+        budget = int(cfg.budgets(False)[1])
+    else:  # an engine without budgets(): max_steps times the extension
+        budget = int(steps * (cfg.max_extension if cfg.adaptive else 1.0))
     B_all = lr_arr.size * n_init
     ctx = f"for {B_all} runs of {P} parameters"
     check_iteration("n_init", n_init, steps=0, arrays=B_all * (8 * P + last_k), context=ctx)
