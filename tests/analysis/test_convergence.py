@@ -315,3 +315,22 @@ def test_fraction_interval_covers_every_completion_of_the_undecided_runs() -> No
     assert fraction_interval(5, 0, 10) == clopper_pearson(5, 10)
     with pytest.raises(InvalidParameterError, match=r"u must be an int <= 5; got 6"):
         fraction_interval(5, 6, 10)
+
+
+def test_frozen_runs_are_never_converged_and_widen_the_range() -> None:
+    """N = 10, y = 1, uniform [-0.05, 0.05]^10 at 1.1 eta* (MATH.md C6): the runs are frozen
+    (|grad L| ~ 1e-14); none is converged, the summary says so, and since a frozen run is not
+    shown non-convergent either, the range runs up to (k + frozen) / n; g_inf leaves them out."""
+    if "frozen" not in OUTCOME_NAMES:
+        pytest.skip("this engine has no frozen outcome yet")
+    from dynsys_gd.analysis.intervals import fraction_interval
+
+    net = dg.LinearNetwork.scalar(depth=10, target=1.0)
+    eta = 2 / 10
+    e = estimate_convergent_fraction(net, 1.1 * eta, n_samples=100, seed=0, init_scale=0.05)
+    assert e.counts["converged"] == 0 and e.n_to_saddles == 0
+    assert e.n_frozen == e.counts["frozen"] > 0
+    assert e.fraction == 0.0 and e.fraction_high == (e.n_frozen + e.n_undecided) / 100
+    assert e.ci_high == fraction_interval(0, e.n_open, 100)[1]
+    assert e.g_inf_n == 100 - e.n_open - e.counts["diverged"]
+    assert "frozen" in e.summary() and "not converged" in e.summary()
