@@ -1,0 +1,610 @@
+r"""Compiled GD hot loop: blocks of runs side by side ("lanes"), decisions in the kernel.
+
+This is the compiled path of :func:`~dynsys_gd.numeric.engine.run_gd`.  A block of ``L`` runs
+is stepped together, parameter-major (array ``th[P, L]``), so every scalar operation of the
+gradient is a vector operation over the lanes; every ``check_every`` steps each lane's run is
+classified by :func:`~dynsys_gd.numeric.outcomes.lane_decision` and a lane whose run has ended
+is refilled with the next pending run.  No Python code runs per step.
+
+Why numba
+---------
+numba compiles this loop without ``fastmath`` and with ``error_model="numpy"``: LLVM then keeps
+every IEEE operation as written (no fused multiply-add contraction, no reassociation), so a run
+gives bit-identical iterates, outcomes and step counts in every lane, block size, chunking,
+worker count and executor, and bit-identical to the plain numpy reference path
+(:mod:`~dynsys_gd.numeric.gd_numpy`), which performs the same operations in the same order on
+whole arrays.  JAX was measured as the alternative: XLA contracts ``a*b + c`` into fused
+multiply-adds, which cannot be switched off, and its trajectories differed by up to 7 steps
+from the reference.  Decisions use only :math:`+ - \times \div \sqrt{}` and comparisons (no
+LAPACK, no transcendental functions), so they are reproducible wherever IEEE arithmetic is.
+
+Gradient kernels (``kind``)
+---------------------------
+``KIND_SCALAR``
+    Scalar linear networks with data, :math:`\partial_i L = (\sigma_{xx} p - \sigma_{yx})
+    \prod_{j \ne i} w_j` from prefix and suffix products.
+``KIND_LINEAR``
+    Linear networks of any widths and any :math:`\Sigma_{xx}`: :math:`\nabla_{W_i} L =
+    A_i^\top R B_i^\top`, :math:`R = W\Sigma_{xx} - \Sigma_{yx}`, by generic matrix loops
+    whose innermost loop runs over the lanes (zero entries of :math:`\Sigma_{xx}` cost nothing,
+    unit entries no multiplication).
+``KIND_POLY``
+    Polynomial :class:`~dynsys_gd.symbolic.models.LossModel` s: the exact gradient polynomials of
+    the symbolic derivation as a monomial table (exponents, CSR coefficients), evaluated by
+    repeated multiplication.
+
+Only one specialisation of the driver is compiled (every model is described by an int64 and a
+float64 parameter array), and it is cached on disk (``cache=True``), so a process pays the
+compilation once per installation.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numba
+import numpy as np
+
+from ._rules_draft import (
+    C_CONV,
+    C_DIV,
+    C_PER,
+    NO_Q,
+    RISE,
+    ULP,
+    at_budget,
+    displacements,
+    lane_classify,
+    lane_progressing,
+    lane_update,
+    stationary,
+)
+
+__all__ = [
+    "KIND_LINEAR",
+    "KIND_POLY",
+    "KIND_SCALAR",
+    "run_lanes",
+]
+
+KIND_SCALAR = 0
+KIND_LINEAR = 1
+KIND_POLY = 2
+
+_JIT: dict[str, Any] = {"cache": True, "error_model": "numpy", "nogil": True, "fastmath": False}
+
+
+# ------------------------------------------------------------------------------------------------
+# gradient kernels on lanes: th[P, L] -> g[P, L]
+# ------------------------------------------------------------------------------------------------
+@numba.njit(**_JIT)
+def _grad_scalar(ip: Any, fp: Any, th: Any, g: Any, wk: Any) -> None:  # pragma: no cover
+    N = ip[0]
+    sxx = fp[0]
+    syx = fp[1]
+    L = th.shape[1]
+    # g rows hold "others" (prefix, then times suffix); wk[0] is the running suffix
+    for l in range(L):
+        g[0, l] = 1.0
+    for i in range(1, N):
+        for l in range(L):
+            g[i, l] = g[i - 1, l] * th[i - 1, l]
+    for l in range(L):
+        wk[0, l] = 1.0
+    for i in range(N - 2, -1, -1):
+        for l in range(L):
+            wk[0, l] = wk[0, l] * th[i + 1, l]
+            g[i, l] = g[i, l] * wk[0, l]
+    for l in range(L):
+        p = g[0, l] * th[0, l]
+        wk[1, l] = sxx * p - syx
+    for i in range(N):
+        for l in range(L):
+            g[i, l] = g[i, l] * wk[1, l]
+
+
+@numba.njit(**_JIT)
+def _mm(A: Any, ao: int, ars: int, acs: int, B: Any, bo: int, brs: int, bcs: int,
+        O: Any, oo: int, n: int, k: int, m: int) -> None:  # pragma: no cover
+    """O[oo + i*m + j] = sum_q A(i, q) B(q, j), A(i, q) = A[ao + i*ars + q*acs] (rows of lanes)."""
+    L = O.shape[1]
+    for i in range(n):
+        for j in range(m):
+            o = oo + i * m + j
+            a0 = ao + i * ars
+            b0 = bo + j * bcs
+            for l in range(L):
+                O[o, l] = A[a0, l] * B[b0, l]
+            for q in range(1, k):
+                ar = a0 + q * acs
+                br = b0 + q * brs
+                for l in range(L):
+                    O[o, l] = O[o, l] + A[ar, l] * B[br, l]
+
+
+@numba.njit(**_JIT)
+def _grad_linear(ip: Any, fp: Any, th: Any, g: Any, wk: Any) -> None:  # pragma: no cover
+    # ip = [N, d_0..d_N, off_0..off_N, pre_off_0..pre_off_{N-1}, suf_off_0..suf_off_{N-1},
+    #       W_off, R_off, T_off]; fp = [Sxx (d0*d0), Syx (dN*d0)]
+    N = ip[0]
+    d = ip[1:N + 2]
+    off = ip[N + 2:2 * N + 3]
+    pre = ip[2 * N + 3:3 * N + 3]
+    suf = ip[3 * N + 3:4 * N + 3]
+    Wo = ip[4 * N + 3]
+    Ro = ip[4 * N + 4]
+    To = ip[4 * N + 5]
+    L = th.shape[1]
+    d0 = d[0]
+    dN = d[N]
+    # prefix pre[j] = layer[j-1] ... layer[0]  (d[j] x d[0]), j >= 1
+    if N >= 2:
+        for r in range(d[1] * d[0]):
+            for l in range(L):
+                wk[pre[1] + r, l] = th[off[0] + r, l]
+    for j in range(2, N):
+        _mm(th, off[j - 1], d[j - 1], 1, wk, pre[j - 1], d[0], 1, wk, pre[j], d[j], d[j - 1], d[0])
+    # suffix suf[j] = layer[N-1] ... layer[j+1]  (d[N] x d[j+1]), j <= N-2
+    if N >= 2:
+        for r in range(d[N] * d[N - 1]):
+            for l in range(L):
+                wk[suf[N - 2] + r, l] = th[off[N - 1] + r, l]
+    for j in range(N - 3, -1, -1):
+        _mm(wk, suf[j + 1], d[j + 2], 1, th, off[j + 1], d[j + 1], 1, wk, suf[j], d[N], d[j + 2],
+            d[j + 1])
+    # W = suf[0] layer[0]
+    if N >= 2:
+        _mm(wk, suf[0], d[1], 1, th, off[0], d[0], 1, wk, Wo, dN, d[1], d0)
+    else:
+        for r in range(dN * d0):
+            for l in range(L):
+                wk[Wo + r, l] = th[off[0] + r, l]
+    # R = W Sxx - Syx  (zero coefficients skipped, unit coefficients not multiplied)
+    for r in range(dN):
+        for c in range(d0):
+            ro = Ro + r * d0 + c
+            started = False
+            for q in range(d0):
+                cf = fp[q * d0 + c]
+                if cf == 0.0:
+                    continue
+                src = Wo + r * d0 + q
+                if not started:
+                    if cf == 1.0:
+                        for l in range(L):
+                            wk[ro, l] = wk[src, l]
+                    else:
+                        for l in range(L):
+                            wk[ro, l] = cf * wk[src, l]
+                    started = True
+                elif cf == 1.0:
+                    for l in range(L):
+                        wk[ro, l] = wk[ro, l] + wk[src, l]
+                else:
+                    for l in range(L):
+                        wk[ro, l] = wk[ro, l] + cf * wk[src, l]
+            if not started:
+                for l in range(L):
+                    wk[ro, l] = 0.0
+            sy = fp[d0 * d0 + r * d0 + c]
+            for l in range(L):
+                wk[ro, l] = wk[ro, l] - sy
+    # grad_j = suf[j]^T R pre[j]^T
+    for j in range(N):
+        a = d[j + 1]
+        b = d[j]
+        if j < N - 1:
+            # T = suf[j]^T R  (a x d0); suf[j] is dN x a
+            if j > 0:
+                _mm(wk, suf[j], 1, a, wk, Ro, d0, 1, wk, To, a, dN, d0)
+                _mm(wk, To, d0, 1, wk, pre[j], 1, d0, g, off[j], a, d0, b)
+            else:
+                _mm(wk, suf[j], 1, a, wk, Ro, d0, 1, g, off[j], a, dN, d0)
+        else:
+            if j > 0:
+                _mm(wk, Ro, d0, 1, wk, pre[j], 1, d0, g, off[j], a, d0, b)
+            else:
+                for r in range(a * b):
+                    for l in range(L):
+                        g[off[j] + r, l] = wk[Ro + r, l]
+
+
+@numba.njit(**_JIT)
+def _grad_poly(ip: Any, fp: Any, th: Any, g: Any, wk: Any) -> None:  # pragma: no cover
+    # ip = [nv, maxdeg, M, exps (M*nv), indptr (nv+1), indices (nnz)]; fp = coefficients (nnz)
+    nv = ip[0]
+    md = ip[1]
+    M = ip[2]
+    eo = 3
+    po = eo + M * nv
+    io = po + nv + 1
+    L = th.shape[1]
+    mono = nv * md  # powers: wk[k*md + e - 1] = th_k^e, e = 1..md
+    for k in range(nv):
+        if md >= 1:
+            for l in range(L):
+                wk[k * md, l] = th[k, l]
+        for e in range(2, md + 1):
+            for l in range(L):
+                wk[k * md + e - 1, l] = wk[k * md + e - 2, l] * th[k, l]
+    for m in range(M):
+        started = False
+        for k in range(nv):
+            e = ip[eo + m * nv + k]
+            if e == 0:
+                continue
+            src = k * md + e - 1
+            if not started:
+                for l in range(L):
+                    wk[mono + m, l] = wk[src, l]
+                started = True
+            else:
+                for l in range(L):
+                    wk[mono + m, l] = wk[mono + m, l] * wk[src, l]
+        if not started:
+            for l in range(L):
+                wk[mono + m, l] = 1.0
+    for r in range(nv):
+        a = ip[po + r]
+        b = ip[po + r + 1]
+        if a == b:
+            for l in range(L):
+                g[r, l] = 0.0
+            continue
+        cf = fp[a]
+        src = mono + ip[io + a]
+        for l in range(L):
+            g[r, l] = cf * wk[src, l]
+        for z in range(a + 1, b):
+            cf = fp[z]
+            src = mono + ip[io + z]
+            for l in range(L):
+                g[r, l] = g[r, l] + cf * wk[src, l]
+
+
+@numba.njit(**_JIT)
+def _grad(kind: int, ip: Any, fp: Any, th: Any, g: Any, wk: Any) -> None:  # pragma: no cover
+    if kind == KIND_SCALAR:
+        _grad_scalar(ip, fp, th, g, wk)
+    elif kind == KIND_LINEAR:
+        _grad_linear(ip, fp, th, g, wk)
+    else:
+        _grad_poly(ip, fp, th, g, wk)
+
+
+@numba.njit(**_JIT)
+def lane_gradient(kind: int, ip: Any, fp: Any, nwork: int, th: Any) -> Any:  # pragma: no cover
+    """Gradient of a (P, n) array of columns (for tests and recording)."""
+    g = np.zeros_like(th)
+    wk = np.zeros((max(nwork, 2), th.shape[1]))
+    _grad(kind, ip, fp, th, g, wk)
+    return g
+
+
+# ------------------------------------------------------------------------------------------------
+# the driver
+# ------------------------------------------------------------------------------------------------
+@numba.njit(**_JIT)
+def _replay(kind: int, ip: Any, fp: Any, x0: Any, lr: float, nsteps: int, tail: int,
+            div: float, rth: Any, rg: Any, rwk: Any) -> Any:  # pragma: no cover
+    """Replay ``nsteps`` steps of one run from ``x0`` (single lane).
+
+    Returns (first step whose iterate is non-finite or beyond ``div`` (or -1), sum and max of
+    the gradient norms of the last ``tail`` steps); ``rth[:, 0]`` ends as the last iterate within
+    the threshold.
+    """
+    P = x0.shape[0]
+    for i in range(P):
+        rth[i, 0] = x0[i]
+    gsum = 0.0
+    gmax = 0.0
+    for s in range(nsteps):
+        _grad(kind, ip, fp, rth, rg, rwk)
+        if s >= nsteps - tail:
+            gg = rg[0, 0] * rg[0, 0]
+            for i in range(1, P):
+                gg = gg + rg[i, 0] * rg[i, 0]
+            gn = math.sqrt(gg)
+            gsum = gsum + gn
+            if gn > gmax:
+                gmax = gn
+        bad = False
+        for i in range(P):
+            v = rth[i, 0] - lr * rg[i, 0]
+            if not (abs(v) <= div):
+                bad = True
+        if bad:
+            return s + 1, gsum, gmax
+        for i in range(P):
+            rth[i, 0] = rth[i, 0] - lr * rg[i, 0]
+    return -1, gsum, gmax
+
+
+@numba.njit(**_JIT)
+def run_lanes(kind: int, ip: Any, fp: Any, nwork: int, theta0: Any, lrs: Any, ci: Any, cf: Any,
+              o_code: Any, o_steps: Any, o_period: Any, o_theta: Any, o_gtail: Any, o_q: Any,
+              o_floor: Any) -> None:  # pragma: no cover
+    """Run every row of ``theta0`` (step size ``lrs[r]``) to an outcome.
+
+    ``ci = [L, check_every, tail, max_period, max_steps, hard_cap, streak]`` and
+    ``cf = [div_threshold, conv_tol, period_tol, min_orbit, grad_tol, floor_ulps]``; budgets
+    are multiples of ``check_every``.  Outputs are written per run.
+    """
+    n, P = theta0.shape
+    L = ci[0]
+    c = ci[1]
+    tail = ci[2]
+    maxp = ci[3]
+    max_steps = ci[4]
+    hard = ci[5]
+    S = ci[6]
+    div = cf[0]
+    conv_tol = cf[1]
+    period_tol = cf[2]
+    min_orbit = cf[3]
+    grad_tol = cf[4]
+    F = cf[5]
+    H = 2 * maxp
+    nw = max(nwork, 2)
+    th = np.zeros((P, L))
+    g = np.zeros((P, L))
+    blk = np.zeros((P, L))
+    hist = np.zeros((H, P, L))
+    wk = np.zeros((nw, L))
+    E = np.zeros((maxp, L))
+    D = np.zeros((maxp, L))
+    Dprev = np.full((maxp, L), -1.0)
+    rth = np.zeros((P, 1))
+    rg = np.zeros((P, 1))
+    rwk = np.zeros((nw, 1))
+    run = np.full(L, -1, dtype=np.int64)
+    t = np.zeros(L, dtype=np.int64)
+    budget = np.zeros(L, dtype=np.int64)
+    lr = np.zeros(L)
+    eprev = np.full((maxp, L), -1.0)
+    streak = np.zeros((maxp, L), dtype=np.int64)
+    rmax = np.zeros((maxp, L))
+    rprev = np.full((maxp, L), np.inf)
+    qmeas = np.full((maxp, L), NO_Q)
+    rise = np.zeros(L, dtype=np.int64)
+    nxt = 0
+    active = 0
+    for l in range(L):
+        if nxt < n:
+            _load(l, nxt, theta0, lrs, th, lr, run, t, budget, max_steps, eprev, streak, rmax,
+                  rprev, qmeas, kind, ip, fp, rth, rg, rwk)
+            nxt += 1
+            active += 1
+    while active > 0:
+        for i in range(P):
+            for l in range(L):
+                blk[i, l] = th[i, l]
+        for s in range(c):
+            _grad(kind, ip, fp, th, g, wk)
+            for i in range(P):
+                for l in range(L):
+                    th[i, l] = th[i, l] - lr[l] * g[i, l]
+            if s >= c - H:
+                h = s - (c - H)
+                for i in range(P):
+                    for l in range(L):
+                        hist[h, i, l] = th[i, l]
+        displacements(hist, maxp, E, D)
+        for l in range(L):
+            r = run[l]
+            if r < 0:
+                continue
+            t[l] += c
+            tl = t[l]
+            scale = 1.0
+            finite = True
+            for i in range(P):
+                v = abs(th[i, l])
+                if not (v <= div):
+                    finite = False
+                elif v > scale:
+                    scale = v
+            code = -1
+            period = 0
+            floor = False
+            q_out = 0.0
+            if not finite:
+                s_bad, gs, gm = _replay(kind, ip, fp, blk[:, l], lr[l], c, tail, div, rth, rg,
+                                        rwk)
+                code = C_DIV
+                o_steps[r] = tl - c + (s_bad if s_bad > 0 else c)
+                for i in range(P):
+                    o_theta[r, i] = rth[i, 0]
+                o_gtail[r] = np.inf
+            else:
+                flv = F * ULP * scale * c
+                lane_update(E, l, maxp, flv, S, c, hard, eprev, streak, rmax, rprev, qmeas,
+                            rise)
+                code, period, floor = lane_classify(E, D, Dprev, l, maxp, scale, c, S, conv_tol,
+                                                    period_tol, min_orbit, flv, streak, rmax,
+                                                    qmeas)
+                for kk in range(maxp):
+                    Dprev[kk, l] = D[kk, l]
+                need_stats = code != -1 or tl >= budget[l]
+                gs = 0.0
+                gm = 0.0
+                if need_stats:
+                    _s, gs, gm = _replay(kind, ip, fp, blk[:, l], lr[l], c, tail, np.inf, rth,
+                                         rg, rwk)
+                if code == -2:
+                    code, floor = stationary(gm, qmeas[0, l])
+                if code == -1 and tl >= budget[l]:
+                    prog = lane_progressing(l, maxp, S, c, hard, streak, rmax)
+                    code, budget[l] = at_budget(prog, rise[l] >= RISE, budget[l], hard, max_steps,
+                                                gm, grad_tol)
+                if code != -1:
+                    o_steps[r] = tl
+                    for i in range(P):
+                        o_theta[r, i] = th[i, l]
+                    o_gtail[r] = gs / tail
+                    if code == C_CONV:
+                        q_out = qmeas[0, l] if qmeas[0, l] < 1.0 else rmax[0, l]
+                    elif code == C_PER:
+                        q_out = qmeas[period - 1, l] if qmeas[period - 1, l] < 1.0 else \
+                            rmax[period - 1, l]
+            if code != -1:
+                o_code[r] = code
+                o_period[r] = period
+                o_floor[r] = floor
+                o_q[r] = q_out
+                if nxt < n:
+                    _load(l, nxt, theta0, lrs, th, lr, run, t, budget, max_steps, eprev, streak,
+                          rmax, rprev, qmeas, kind, ip, fp, rth, rg, rwk)
+                    for kk in range(maxp):
+                        Dprev[kk, l] = -1.0
+                    rise[l] = 0
+                    nxt += 1
+                else:
+                    run[l] = -1
+                    lr[l] = 0.0
+                    for i in range(P):
+                        th[i, l] = 0.0
+                    active -= 1
+
+
+@numba.njit(**_JIT)
+def _load(l: int, r: int, theta0: Any, lrs: Any, th: Any, lr: Any, run: Any, t: Any, budget: Any,
+          max_steps: int, eprev: Any, streak: Any, rmax: Any, rprev: Any, qmeas: Any, kind: int,
+          ip: Any, fp: Any, rth: Any, rg: Any, rwk: Any) -> None:  # pragma: no cover
+    P = theta0.shape[1]
+    for i in range(P):
+        th[i, l] = theta0[r, i]
+        rth[i, 0] = theta0[r, i]
+    _grad(kind, ip, fp, rth, rg, rwk)
+    gg = rg[0, 0] * rg[0, 0]
+    for i in range(1, P):
+        gg = gg + rg[i, 0] * rg[i, 0]
+    lr[l] = lrs[r]
+    run[l] = r
+    t[l] = 0
+    budget[l] = max_steps
+    for kk in range(eprev.shape[0]):
+        eprev[kk, l] = -1.0
+        streak[kk, l] = 0
+        rmax[kk, l] = 0.0
+        rprev[kk, l] = np.inf
+        qmeas[kk, l] = NO_Q
+    # the first step length is the reference of the first check (evidence of a fast approach)
+    eprev[0, l] = lrs[r] * math.sqrt(gg)
+
+
+# ------------------------------------------------------------------------------------------------
+# Python side: describing a model to the kernels
+# ------------------------------------------------------------------------------------------------
+class LaneModel:
+    """A model as the kernels see it: ``kind``, int64 and float64 parameter arrays, the number
+    of work rows, and the default number of lanes."""
+
+    def __init__(self, kind: int, ip: Any, fp: Any, nwork: int, n_params: int,
+                 lanes: int) -> None:
+        self.kind = int(kind)
+        self.ip = np.ascontiguousarray(ip, dtype=np.int64)
+        self.fp = np.ascontiguousarray(fp, dtype=np.float64)
+        self.nwork = int(max(nwork, 2))
+        self.n_params = int(n_params)
+        self.lanes = int(lanes)
+
+    def gradient_cols(self, th_cols: Any) -> Any:
+        """Compiled gradient of columns ``(P, n)``."""
+        return lane_gradient(self.kind, self.ip, self.fp, self.nwork,
+                             np.ascontiguousarray(th_cols, dtype=np.float64))
+
+
+def _lanes_for(rows: int) -> int:
+    """Lanes per block: keep the block's state within about 64 KiB (L1/L2 resident)."""
+    L = 64
+    while L > 8 and rows * L * 8 > 64 * 1024:
+        L //= 2
+    return L
+
+
+def linear_layout(widths: tuple[int, ...]) -> tuple[list[int], int]:
+    """The int header of KIND_LINEAR and the number of work rows."""
+    N = len(widths) - 1
+    d = list(widths)
+    off = [0]
+    for j in range(N):
+        off.append(off[-1] + d[j + 1] * d[j])
+    pos = 0
+    pre = [0] * N
+    for j in range(1, N):
+        pre[j] = pos
+        pos += d[j] * d[0]
+    suf = [0] * N
+    for j in range(N - 1):
+        suf[j] = pos
+        pos += d[N] * d[j + 1]
+    Wo = pos
+    pos += d[N] * d[0]
+    Ro = pos
+    pos += d[N] * d[0]
+    To = pos
+    pos += max(d) * d[0]
+    return [N, *d, *off, *pre, *suf, Wo, Ro, To], pos
+
+
+def lane_model(model: Any) -> LaneModel | None:
+    """The compiled description of ``model``, or None when no compiled kernel covers it."""
+    from ..symbolic.models import LinearNetwork, LossModel
+
+    if isinstance(model, LinearNetwork):
+        P = model.n_params
+        if model.is_scalar:
+            fp = [float(model.Sxx[0, 0]), float(model.Syx[0, 0])]
+            return LaneModel(KIND_SCALAR, [model.depth], fp, 2, P, 64)
+        ip, nwork = linear_layout(tuple(model.widths))
+        fp = np.concatenate([np.asarray(model.Sxx, dtype=np.float64).ravel(),
+                             np.asarray(model.Syx, dtype=np.float64).ravel()])
+        return LaneModel(KIND_LINEAR, ip, fp, nwork, P, _lanes_for(3 * P + nwork))
+    if isinstance(model, LossModel) and model.is_polynomial:
+        tab = poly_table(model)
+        if tab is None:
+            return None
+        ip, fp, nwork = tab
+        return LaneModel(KIND_POLY, ip, fp, nwork, model.n_params,
+                         _lanes_for(3 * model.n_params + nwork))
+    return None
+
+
+def poly_table(model: Any) -> tuple[Any, Any, int] | None:
+    """Monomial table of the exact gradient polynomials of a polynomial LossModel."""
+    from ..symbolic.derivation import derive
+
+    d = derive(model)
+    if not d.polynomial:
+        return None
+    nv = d.n_params
+    index: dict[tuple[int, ...], int] = {}
+    rows: list[list[tuple[int, float]]] = []
+    for poly in d.gradient_polys:
+        terms = []
+        for mon, coeff in poly.terms():
+            m = index.setdefault(tuple(int(e) for e in mon), len(index))
+            terms.append((m, _as_float(coeff)))
+        terms.sort()
+        rows.append(terms)
+    exps = np.array(list(index), dtype=np.int64).reshape(len(index), nv)
+    md = int(exps.max()) if exps.size else 0
+    indptr = [0]
+    indices: list[int] = []
+    coeffs: list[float] = []
+    for terms in rows:
+        for m, cf in terms:
+            indices.append(m)
+            coeffs.append(cf)
+        indptr.append(len(indices))
+    ip = [nv, md, exps.shape[0], *exps.ravel().tolist(), *indptr, *indices]
+    nwork = nv * md + exps.shape[0]
+    return ip, coeffs, nwork
+
+
+def _as_float(coeff: Any) -> float:
+    from fractions import Fraction
+
+    return float(Fraction(int(coeff.numerator), int(coeff.denominator)))
