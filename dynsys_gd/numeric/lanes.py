@@ -46,12 +46,13 @@ from typing import Any
 import numba
 import numpy as np
 
-from ._rules_draft import (
+from .outcomes import (
     C_CONV,
     C_DIV,
     C_PER,
     NO_Q,
     RISE,
+    SLOW,
     ULP,
     at_budget,
     displacements,
@@ -436,7 +437,8 @@ def run_lanes(kind: int, ip: Any, fp: Any, nwork: int, theta0: Any, lrs: Any, ci
                     code, floor = stationary(gm, qmeas[0, l])
                 if code == -1 and tl >= budget[l]:
                     prog = lane_progressing(l, maxp, S, c, hard, streak, rmax)
-                    code, budget[l] = at_budget(prog, rise[l] >= RISE, budget[l], hard, max_steps,
+                    unsettled = rise[l] >= RISE or D[maxp - 1, l] < SLOW * scale
+                    code, budget[l] = at_budget(prog, unsettled, budget[l], hard, max_steps,
                                                 gm, grad_tol)
                 if code != -1:
                     o_steps[r] = tl
@@ -551,7 +553,7 @@ def linear_layout(widths: tuple[int, ...]) -> tuple[list[int], int]:
 
 def lane_model(model: Any) -> LaneModel | None:
     """The compiled description of ``model``, or None when no compiled kernel covers it."""
-    from ..symbolic.models import LinearNetwork, LossModel
+    from ..models import LinearNetwork, LossModel
 
     if isinstance(model, LinearNetwork):
         P = model.n_params
