@@ -33,6 +33,8 @@ from .outcomes import (
     batch_classify,
     batch_displacements,
     batch_progressing,
+    batch_segment,
+    batch_trend,
     batch_stationary,
     batch_update,
 )
@@ -227,6 +229,7 @@ def run_numpy(grad: ColGrad, theta0: Array, lrs: Array, ci: Array, cf: Array,
     lr = np.asarray(lrs, dtype=np.float64).copy()
     st = BatchState(maxp, n)
     budget = np.full(n, max_steps, dtype=np.int64)
+    seg = np.zeros((4, n))
     t = 0
     with np.errstate(all="ignore"):
         st.eprev[0] = lr * _norms(grad(th))
@@ -279,6 +282,8 @@ def run_numpy(grad: ColGrad, theta0: Array, lrs: Array, ci: Array, cf: Array,
             cg, pg, fg = batch_classify(Eg, Dg, sub, scale[good], c, S, conv_tol, period_tol,
                                         min_orbit, flv[good])
             sub.Dprev = Dg.copy()
+            sg = seg[:, good]
+            batch_segment(Eg, Dg, t > budget[good] - max_steps // 2, sg)
             gm = gmax[good]
             m2 = cg == -2
             if m2.any():
@@ -289,11 +294,15 @@ def run_numpy(grad: ColGrad, theta0: Array, lrs: Array, ci: Array, cf: Array,
             atb = (cg == -1) & (t >= bud)
             if atb.any():
                 prog = batch_progressing(sub, S, c, hard)
-                unsettled = (sub.rise >= RISE) | (Dg[maxp - 1] < SLOW * scale[good])
+                unsettled = ((sub.rise >= RISE) | (Dg[maxp - 1] < SLOW * scale[good])
+                             | batch_trend(sg))
                 bc, nb = batch_at_budget(prog[atb], unsettled[atb], bud[atb], hard, max_steps,
                                          gm[atb], grad_tol)
                 cg[atb] = bc
                 bud[atb] = nb
+                ext = np.flatnonzero(atb)[bc == -1]
+                sg[:, ext] = 0.0
+            seg[:, good] = sg
             budget[good] = bud
             # write back the state
             for name in ("eprev", "streak", "rmax", "rprev", "qmeas", "Dprev"):
@@ -330,6 +339,7 @@ def run_numpy(grad: ColGrad, theta0: Array, lrs: Array, ci: Array, cf: Array,
                 th = np.ascontiguousarray(th[:, keep])
                 lr = lr[keep]
                 budget = budget[keep]
+                seg = seg[:, keep]
                 st.take(keep)
     return {"code": o_code, "steps": o_steps, "period": o_period, "theta": o_theta,
             "gtail": o_gtail, "q": o_q, "floor": o_floor}

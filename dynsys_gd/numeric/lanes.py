@@ -58,6 +58,8 @@ from .outcomes import (
     displacements,
     lane_classify,
     lane_progressing,
+    lane_segment,
+    lane_trend,
     lane_update,
     stationary,
 )
@@ -369,6 +371,7 @@ def run_lanes(kind: int, ip: Any, fp: Any, nwork: int, theta0: Any, lrs: Any, ci
     rprev = np.full((maxp, L), np.inf)
     qmeas = np.full((maxp, L), NO_Q)
     rise = np.zeros(L, dtype=np.int64)
+    seg = np.zeros((4, L))
     nxt = 0
     active = 0
     for l in range(L):
@@ -427,6 +430,7 @@ def run_lanes(kind: int, ip: Any, fp: Any, nwork: int, theta0: Any, lrs: Any, ci
                                                     qmeas)
                 for kk in range(maxp):
                     Dprev[kk, l] = D[kk, l]
+                lane_segment(E, D, l, maxp, tl > budget[l] - max_steps // 2, seg)
                 need_stats = code != -1 or tl >= budget[l]
                 gs = 0.0
                 gm = 0.0
@@ -437,9 +441,13 @@ def run_lanes(kind: int, ip: Any, fp: Any, nwork: int, theta0: Any, lrs: Any, ci
                     code, floor = stationary(gm, qmeas[0, l])
                 if code == -1 and tl >= budget[l]:
                     prog = lane_progressing(l, maxp, S, c, hard, streak, rmax)
-                    unsettled = rise[l] >= RISE or D[maxp - 1, l] < SLOW * scale
+                    unsettled = (rise[l] >= RISE or D[maxp - 1, l] < SLOW * scale
+                                 or lane_trend(l, seg))
                     code, budget[l] = at_budget(prog, unsettled, budget[l], hard, max_steps,
                                                 gm, grad_tol)
+                    if code == -1:
+                        for j in range(4):
+                            seg[j, l] = 0.0
                 if code != -1:
                     o_steps[r] = tl
                     for i in range(P):
@@ -461,6 +469,8 @@ def run_lanes(kind: int, ip: Any, fp: Any, nwork: int, theta0: Any, lrs: Any, ci
                     for kk in range(maxp):
                         Dprev[kk, l] = -1.0
                     rise[l] = 0
+                    for j in range(4):
+                        seg[j, l] = 0.0
                     nxt += 1
                 else:
                     run[l] = -1

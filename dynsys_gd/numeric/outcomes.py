@@ -134,6 +134,8 @@ STRONG_DROP = 0.25
 FORGET_RISE = 16.0
 #: consecutive growing checks of the step length that mark an unsettled transient
 RISE = 8
+#: the halves of a budget segment must agree within this factor for a run to count as settled
+TREND = 1.25
 #: steps all below this (relative to max(1, |theta|_inf)) mark a slow, unsettled run
 SLOW = 1e-4
 #: "no measured contraction" (any value >= 1)
@@ -281,6 +283,34 @@ def lane_progressing(l: int, maxp: int, S: int, c: int, hard: int, streak: Any,
     """Some displacement decays geometrically fast enough to matter within the hard cap."""
     for kk in range(maxp):
         if streak[kk, l] >= S and (1.0 - rmax[kk, l]) * hard >= c:
+            return True
+    return False
+
+
+@_numba.njit(**_JIT)
+def lane_segment(E: Any, D: Any, l: int, maxp: int, second_half: bool,
+                 seg: Any) -> None:  # pragma: no cover
+    """Segment maxima of the largest step D_kmax and of min_{k>=2} e_k: ``seg[0:2, l]`` over
+    the first half of the current budget segment, ``seg[2:4, l]`` over the second half."""
+    emin = E[1, l]
+    for kk in range(2, maxp):
+        if E[kk, l] < emin:
+            emin = E[kk, l]
+    o = 2 if second_half else 0
+    if D[maxp - 1, l] > seg[o, l]:
+        seg[o, l] = D[maxp - 1, l]
+    if emin > seg[o + 1, l]:
+        seg[o + 1, l] = emin
+
+
+@_numba.njit(**_JIT)
+def lane_trend(l: int, seg: Any) -> bool:  # pragma: no cover
+    """The two halves of the budget segment differ (a slow transient, not a settled orbit):
+    the largest step, or the largest closest-return distance, changed by more than TREND."""
+    for j in range(2):
+        a = seg[j, l]
+        b = seg[2 + j, l]
+        if b < a / TREND or b > a * TREND:
             return True
     return False
 
@@ -452,3 +482,24 @@ def batch_at_budget(progressing: Any, unsettled: Any, budget: Any, hard: int, ma
     nb = budget + max_steps
     budget = _np.where(extend, _np.where(nb < hard, nb, hard), budget)
     return code, budget
+
+
+def batch_segment(E: Any, D: Any, second_half: Any, seg: Any) -> None:
+    """:func:`lane_segment` on a batch (``seg[4, B]``, ``second_half[B]``)."""
+    emin = E[1]
+    for kk in range(2, E.shape[0]):
+        emin = _np.where(E[kk] < emin, E[kk], emin)
+    for j, v in ((0, D[-1]), (1, emin)):
+        a = _np.where(second_half, seg[2 + j], seg[j])
+        new = _np.where(v > a, v, a)
+        seg[j] = _np.where(second_half, seg[j], new)
+        seg[2 + j] = _np.where(second_half, new, seg[2 + j])
+
+
+def batch_trend(seg: Any) -> Any:
+    """:func:`lane_trend` on a batch."""
+    out = _np.zeros(seg.shape[1], dtype=bool)
+    for j in range(2):
+        a, b = seg[j], seg[2 + j]
+        out |= (b < a / TREND) | (b > a * TREND)
+    return out
