@@ -447,7 +447,7 @@ def _run_compiled(lm: Any, th: Array, lrs: Array, ci: Array, cf: Array,
            "gtail": np.zeros(n), "q": np.zeros(n), "floor": np.zeros(n, dtype=np.bool_)}
 
     def part(a: int, b: int) -> None:
-        run_lanes(lm.kind, lm.ip, lm.fp, lm.nwork, th[a:b], lrs[a:b], ci, cf, out["code"][a:b],
+        run_lanes(lm.block, lm.kind, lm.ip, lm.fp, lm.nwork, th[a:b], lrs[a:b], ci, cf, out["code"][a:b],
                   out["steps"][a:b], out["period"][a:b], out["theta"][a:b], out["gtail"][a:b],
                   out["q"][a:b], out["floor"][a:b])
 
@@ -530,7 +530,7 @@ def run_gd(model: Any, theta0: Any, lr: Any, *, config: EngineConfig | None = No
         from .gd_numpy import column_gradient, run_numpy
 
         ref_lm = lane_model(model)
-        out = run_numpy(column_gradient(model, ref_lm), th, lrs, ci, cf)
+        out = run_numpy(column_gradient(model, ref_lm), th, lrs, ci, cf, exact=ref_lm is not None)
     rb = _finish(model, m, config, th, lr_out, lrs, out)
     if spec is not None:
         rb = dataclasses.replace(rb, trajectories=_record(model, m, spec, th, lrs, ci, cf, rb))
@@ -645,8 +645,9 @@ def _record(model: Any, m: NumericModel, spec: RecordSpec, th0: Array, lrs: Arra
             if t <= final_steps[r] and (t % every == 0 or t == final_steps[r]):
                 kept[r].append((t, th_cols[:, j].copy()))
 
-    grad = column_gradient(model, lane_model(model))
-    run_numpy(grad, th0[runs_arr], lrs[runs_arr], ci, cf, hook=hook)
+    ref_lm = lane_model(model)
+    run_numpy(column_gradient(model, ref_lm), th0[runs_arr], lrs[runs_arr], ci, cf, hook=hook,
+              exact=ref_lm is not None)
     out = []
     for r in runs:
         steps = np.array([t for t, _ in kept[r]], dtype=np.int64)

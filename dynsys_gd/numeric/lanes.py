@@ -286,6 +286,53 @@ def lane_gradient(kind: int, ip: Any, fp: Any, nwork: int, th: Any) -> Any:  # p
 
 
 # ------------------------------------------------------------------------------------------------
+# a block of check_every steps on all lanes (generic; straight-line versions are generated)
+# ------------------------------------------------------------------------------------------------
+_f2 = numba.types.float64[:, ::1]
+_f1 = numba.types.float64[::1]
+_i1 = numba.types.int64[::1]
+_i8 = numba.types.int64
+BLOCK_SIG = numba.types.void(_i8, _i1, _f1, _f2, _f2, _f2, _f1, numba.types.float64[:, :, ::1], _f1,
+                             _f1, _i8, _i8, _i8)
+_RUN_SIG = numba.types.void(numba.types.FunctionType(BLOCK_SIG), _i8, _i1, _f1, _i8, _f2, _f1,
+                            _i1, _f1, numba.types.int8[::1], _i1, _i1, _f2, _f1, _f1,
+                            numba.types.boolean[::1])
+
+
+@numba.njit(BLOCK_SIG, **_JIT)
+def block_generic(kind: int, ip: Any, fp: Any, th: Any, g: Any, wk: Any, lr: Any, hist: Any,
+                  gsum: Any, gmax: Any, c: int, tail: int, H: int) -> None:  # pragma: no cover
+    """``c`` GD steps of every lane; gradient norms summed over the last ``tail`` steps, the
+    last ``H`` iterates kept in ``hist``."""
+    P, L = th.shape
+    gg = np.empty(L)
+    for l in range(L):
+        gsum[l] = 0.0
+        gmax[l] = 0.0
+    for s in range(c):
+        _grad(kind, ip, fp, th, g, wk)
+        if s >= c - tail:
+            for l in range(L):
+                gg[l] = g[0, l] * g[0, l]
+            for i in range(1, P):
+                for l in range(L):
+                    gg[l] = gg[l] + g[i, l] * g[i, l]
+            for l in range(L):
+                gn = math.sqrt(gg[l])
+                gsum[l] = gsum[l] + gn
+                if gn > gmax[l]:
+                    gmax[l] = gn
+        for i in range(P):
+            for l in range(L):
+                th[i, l] = th[i, l] - lr[l] * g[i, l]
+        if s >= c - H:
+            h = s - (c - H)
+            for i in range(P):
+                for l in range(L):
+                    hist[h, i, l] = th[i, l]
+
+
+# ------------------------------------------------------------------------------------------------
 # the driver
 # ------------------------------------------------------------------------------------------------
 @numba.njit(**_JIT)
@@ -325,7 +372,59 @@ def _replay(kind: int, ip: Any, fp: Any, x0: Any, lr: float, nsteps: int, tail: 
 
 
 @numba.njit(**_JIT)
-def run_lanes(kind: int, ip: Any, fp: Any, nwork: int, theta0: Any, lrs: Any, ci: Any, cf: Any,
+def _move(a: int, b: int, th: Any, lr: Any, run: Any, t: Any, budget: Any, eprev: Any,
+          streak: Any, rmax: Any, rprev: Any, qmeas: Any, Dprev: Any, rise: Any,
+          seg: Any) -> None:  # pragma: no cover
+    """Move the state of lane ``a`` to lane ``b`` (and mark ``a`` idle)."""
+    for i in range(th.shape[0]):
+        th[i, b] = th[i, a]
+        th[i, a] = 0.0
+    lr[b] = lr[a]
+    lr[a] = 0.0
+    run[b] = run[a]
+    run[a] = -1
+    t[b] = t[a]
+    budget[b] = budget[a]
+    rise[b] = rise[a]
+    for kk in range(eprev.shape[0]):
+        eprev[kk, b] = eprev[kk, a]
+        streak[kk, b] = streak[kk, a]
+        rmax[kk, b] = rmax[kk, a]
+        rprev[kk, b] = rprev[kk, a]
+        qmeas[kk, b] = qmeas[kk, a]
+        Dprev[kk, b] = Dprev[kk, a]
+    for j in range(seg.shape[0]):
+        seg[j, b] = seg[j, a]
+
+
+@numba.njit(**_JIT)
+def _load(l: int, r: int, theta0: Any, lrs: Any, th: Any, lr: Any, run: Any, t: Any, budget: Any,
+          max_steps: int, eprev: Any, streak: Any, rmax: Any, rprev: Any, qmeas: Any, kind: int,
+          ip: Any, fp: Any, rth: Any, rg: Any, rwk: Any) -> None:  # pragma: no cover
+    P = theta0.shape[1]
+    for i in range(P):
+        th[i, l] = theta0[r, i]
+        rth[i, 0] = theta0[r, i]
+    _grad(kind, ip, fp, rth, rg, rwk)
+    gg = rg[0, 0] * rg[0, 0]
+    for i in range(1, P):
+        gg = gg + rg[i, 0] * rg[i, 0]
+    lr[l] = lrs[r]
+    run[l] = r
+    t[l] = 0
+    budget[l] = max_steps
+    for kk in range(eprev.shape[0]):
+        eprev[kk, l] = -1.0
+        streak[kk, l] = 0
+        rmax[kk, l] = 0.0
+        rprev[kk, l] = np.inf
+        qmeas[kk, l] = NO_Q
+    # the first step length is the reference of the first check (evidence of a fast approach)
+    eprev[0, l] = lrs[r] * math.sqrt(gg)
+
+
+@numba.njit(_RUN_SIG, **_JIT)
+def run_lanes(blockfn: Any, kind: int, ip: Any, fp: Any, nwork: int, theta0: Any, lrs: Any, ci: Any, cf: Any,
               o_code: Any, o_steps: Any, o_period: Any, o_theta: Any, o_gtail: Any, o_q: Any,
               o_floor: Any) -> None:  # pragma: no cover
     """Run every row of ``theta0`` (step size ``lrs[r]``) to an outcome.
@@ -372,6 +471,8 @@ def run_lanes(kind: int, ip: Any, fp: Any, nwork: int, theta0: Any, lrs: Any, ci
     qmeas = np.full((maxp, L), NO_Q)
     rise = np.zeros(L, dtype=np.int64)
     seg = np.zeros((4, L))
+    gsum = np.zeros(L)
+    gmax = np.zeros(L)
     nxt = 0
     active = 0
     for l in range(L):
@@ -381,19 +482,30 @@ def run_lanes(kind: int, ip: Any, fp: Any, nwork: int, theta0: Any, lrs: Any, ci
             nxt += 1
             active += 1
     while active > 0:
+        if nxt >= n and active <= L // 2:
+            # no run pending: move the active lanes to the front and step only those
+            j = 0
+            for l in range(L):
+                if run[l] >= 0:
+                    if l != j:
+                        _move(l, j, th, lr, run, t, budget, eprev, streak, rmax, rprev, qmeas,
+                              Dprev, rise, seg)
+                    j += 1
+            L = j
+            th = np.ascontiguousarray(th[:, :L])
+            lr = np.ascontiguousarray(lr[:L])
+            g = np.zeros((P, L))
+            wk = np.zeros((nw, L))
+            blk = np.zeros((P, L))
+            hist = np.zeros((H, P, L))
+            gsum = np.zeros(L)
+            gmax = np.zeros(L)
+            E = np.zeros((maxp, L))
+            D = np.zeros((maxp, L))
         for i in range(P):
             for l in range(L):
                 blk[i, l] = th[i, l]
-        for s in range(c):
-            _grad(kind, ip, fp, th, g, wk)
-            for i in range(P):
-                for l in range(L):
-                    th[i, l] = th[i, l] - lr[l] * g[i, l]
-            if s >= c - H:
-                h = s - (c - H)
-                for i in range(P):
-                    for l in range(L):
-                        hist[h, i, l] = th[i, l]
+        blockfn(kind, ip, fp, th, g, wk, lr, hist, gsum, gmax, c, tail, H)
         displacements(hist, maxp, E, D)
         for l in range(L):
             r = run[l]
@@ -431,12 +543,8 @@ def run_lanes(kind: int, ip: Any, fp: Any, nwork: int, theta0: Any, lrs: Any, ci
                 for kk in range(maxp):
                     Dprev[kk, l] = D[kk, l]
                 lane_segment(E, D, l, maxp, tl > budget[l] - max_steps // 2, seg)
-                need_stats = code != -1 or tl >= budget[l]
-                gs = 0.0
-                gm = 0.0
-                if need_stats:
-                    _s, gs, gm = _replay(kind, ip, fp, blk[:, l], lr[l], c, tail, np.inf, rth,
-                                         rg, rwk)
+                gs = gsum[l]
+                gm = gmax[l]
                 if code == -2:
                     code, floor = stationary(gm, qmeas[0, l])
                 if code == -1 and tl >= budget[l]:
@@ -480,32 +588,6 @@ def run_lanes(kind: int, ip: Any, fp: Any, nwork: int, theta0: Any, lrs: Any, ci
                     active -= 1
 
 
-@numba.njit(**_JIT)
-def _load(l: int, r: int, theta0: Any, lrs: Any, th: Any, lr: Any, run: Any, t: Any, budget: Any,
-          max_steps: int, eprev: Any, streak: Any, rmax: Any, rprev: Any, qmeas: Any, kind: int,
-          ip: Any, fp: Any, rth: Any, rg: Any, rwk: Any) -> None:  # pragma: no cover
-    P = theta0.shape[1]
-    for i in range(P):
-        th[i, l] = theta0[r, i]
-        rth[i, 0] = theta0[r, i]
-    _grad(kind, ip, fp, rth, rg, rwk)
-    gg = rg[0, 0] * rg[0, 0]
-    for i in range(1, P):
-        gg = gg + rg[i, 0] * rg[i, 0]
-    lr[l] = lrs[r]
-    run[l] = r
-    t[l] = 0
-    budget[l] = max_steps
-    for kk in range(eprev.shape[0]):
-        eprev[kk, l] = -1.0
-        streak[kk, l] = 0
-        rmax[kk, l] = 0.0
-        rprev[kk, l] = np.inf
-        qmeas[kk, l] = NO_Q
-    # the first step length is the reference of the first check (evidence of a fast approach)
-    eprev[0, l] = lrs[r] * math.sqrt(gg)
-
-
 # ------------------------------------------------------------------------------------------------
 # Python side: describing a model to the kernels
 # ------------------------------------------------------------------------------------------------
@@ -521,6 +603,8 @@ class LaneModel:
         self.nwork = int(max(nwork, 2))
         self.n_params = int(n_params)
         self.lanes = int(lanes)
+        self.block: Any = block_generic
+        self.straight_line = False
 
     def gradient_cols(self, th_cols: Any) -> Any:
         """Compiled gradient of columns ``(P, n)``."""
@@ -566,14 +650,29 @@ def lane_model(model: Any) -> LaneModel | None:
     from ..models import LinearNetwork, LossModel
 
     if isinstance(model, LinearNetwork):
+        key = "lanes:model"
+        if key in model._cache:
+            return model._cache[key]  # type: ignore[no-any-return]
         P = model.n_params
         if model.is_scalar:
             fp = [float(model.Sxx[0, 0]), float(model.Syx[0, 0])]
-            return LaneModel(KIND_SCALAR, [model.depth], fp, 2, P, 64)
-        ip, nwork = linear_layout(tuple(model.widths))
-        fp = np.concatenate([np.asarray(model.Sxx, dtype=np.float64).ravel(),
-                             np.asarray(model.Syx, dtype=np.float64).ravel()])
-        return LaneModel(KIND_LINEAR, ip, fp, nwork, P, _lanes_for(3 * P + nwork))
+            lm = LaneModel(KIND_SCALAR, [model.depth], fp, 2, P, 64)
+            if model.depth <= MAX_STRAIGHT_DEPTH:
+                lines = scalar_lines(model.depth, fp[0], fp[1])
+                lm.block = generated_block(lines, P)
+                lm.straight_line = True
+        else:
+            ip, nwork = linear_layout(tuple(model.widths))
+            fp = np.concatenate([np.asarray(model.Sxx, dtype=np.float64).ravel(),
+                                 np.asarray(model.Syx, dtype=np.float64).ravel()])
+            lm = LaneModel(KIND_LINEAR, ip, fp, nwork, P, _lanes_for(3 * P + nwork))
+            if P <= MAX_STRAIGHT_PARAMS:
+                lines = matrix_lines(tuple(model.widths), model.Sxx, model.Syx)
+                lm.block = generated_block(lines, P)
+                lm.straight_line = True
+                lm.lanes = 64
+        model._cache[key] = lm
+        return lm
     if isinstance(model, LossModel) and model.is_polynomial:
         tab = poly_table(model)
         if tab is None:
@@ -620,3 +719,210 @@ def _as_float(coeff: Any) -> float:
     from fractions import Fraction
 
     return float(Fraction(int(coeff.numerator), int(coeff.denominator)))
+
+
+
+# ------------------------------------------------------------------------------------------------
+# straight-line lane blocks generated for small networks
+# ------------------------------------------------------------------------------------------------
+#: scalar networks up to this depth and matrix networks up to this many parameters get a
+#: block of straight-line code generated for their widths (one compilation per shape, cached)
+MAX_STRAIGHT_DEPTH = 32
+MAX_STRAIGHT_PARAMS = 64
+
+
+def scalar_lines(N: int, sxx: float, syx: float) -> list[str]:
+    """Straight-line gradient ``g0..g{N-1}`` of a scalar network from ``x0..x{N-1}``: the
+    operations of :func:`_grad_scalar` in the same order."""
+    L = ["o0 = 1.0"]
+    for i in range(1, N):
+        L.append(f"o{i} = o{i - 1} * x{i - 1}")
+    L.append("sf = 1.0")
+    for i in range(N - 2, -1, -1):
+        L.append(f"sf = sf * x{i + 1}")
+        L.append(f"o{i} = o{i} * sf")
+    L.append("p = o0 * x0")
+    L.append(f"r = {sxx!r} * p - {syx!r}")
+    for i in range(N):
+        L.append(f"g{i} = o{i} * r")
+    return L
+
+
+def matrix_lines(widths: tuple[int, ...], Sxx: Any, Syx: Any) -> list[str]:
+    """Straight-line gradient of a linear network: the operations of :func:`_grad_linear` in
+    the same order (prefix and suffix products computed once and shared by every layer's
+    gradient, zero entries of Sxx skipped, unit entries not multiplied)."""
+    N = len(widths) - 1
+    d = list(widths)
+    off = [0]
+    for j in range(N):
+        off.append(off[-1] + d[j + 1] * d[j])
+
+    def layer(j: int, r: int, c: int) -> str:
+        return f"x{off[j] + r * d[j] + c}"
+
+    out_lines: list[str] = []
+
+    def mm(A: Any, B: Any, name: str, n: int, k: int, m: int) -> list[list[str]]:
+        res = []
+        for i in range(n):
+            row = []
+            for j in range(m):
+                v = f"{name}_{i}_{j}"
+                out_lines.append(f"{v} = {A(i, 0)} * {B(0, j)}")
+                for q in range(1, k):
+                    out_lines.append(f"{v} = {v} + {A(i, q)} * {B(q, j)}")
+                row.append(v)
+            res.append(row)
+        return res
+
+    pre: dict[int, list[list[str]]] = {}
+    if N >= 2:
+        pre[1] = [[layer(0, r, c) for c in range(d[0])] for r in range(d[1])]
+    for j in range(2, N):
+        Pj = pre[j - 1]
+        pre[j] = mm(lambda i, q, j=j: layer(j - 1, i, q), lambda q, c, Pj=Pj: Pj[q][c],
+                    f"pre{j}", d[j], d[j - 1], d[0])
+    suf: dict[int, list[list[str]]] = {}
+    if N >= 2:
+        suf[N - 2] = [[layer(N - 1, r, c) for c in range(d[N - 1])] for r in range(d[N])]
+    for j in range(N - 3, -1, -1):
+        Sj = suf[j + 1]
+        suf[j] = mm(lambda i, q, Sj=Sj: Sj[i][q], lambda q, c, j=j: layer(j + 1, q, c),
+                    f"suf{j}", d[N], d[j + 2], d[j + 1])
+    if N >= 2:
+        S0 = suf[0]
+        W = mm(lambda i, q: S0[i][q], lambda q, c: layer(0, q, c), "W", d[N], d[1], d[0])
+    else:
+        W = [[layer(0, r, c) for c in range(d[0])] for r in range(d[N])]
+    R = []
+    for r in range(d[N]):
+        row = []
+        for c in range(d[0]):
+            terms = []
+            for q in range(d[0]):
+                cf = float(Sxx[q, c])
+                if cf == 0.0:
+                    continue
+                terms.append(W[r][q] if cf == 1.0 else f"{cf!r} * {W[r][q]}")
+            v = f"R_{r}_{c}"
+            out_lines.append(f"{v} = {terms[0] if terms else '0.0'}")
+            for tm in terms[1:]:
+                out_lines.append(f"{v} = {v} + {tm}")
+            out_lines.append(f"{v} = {v} - {float(Syx[r, c])!r}")
+            row.append(v)
+        R.append(row)
+    for j in range(N):
+        a, b = d[j + 1], d[j]
+        if j < N - 1:
+            Sj = suf[j]
+            T = mm(lambda i, q, Sj=Sj: Sj[q][i], lambda q, c: R[q][c], f"T{j}", a, d[N], d[0])
+        else:
+            T = R
+        if j > 0:
+            Pj = pre[j]
+            G = mm(lambda i, q, T=T: T[i][q], lambda q, c, Pj=Pj: Pj[c][q], f"G{j}", a, d[0],
+                   b)
+        else:
+            G = T
+        for r in range(a):
+            for c in range(b):
+                out_lines.append(f"g{off[j] + r * b + c} = {G[r][c]}")
+    return out_lines
+
+
+_BLOCK_TEMPLATE = """# generated by dynsys_gd.numeric.lanes (straight-line lane block); do not edit
+import math
+
+import numba
+
+from dynsys_gd.numeric.lanes import _JIT, BLOCK_SIG
+
+
+@numba.njit(BLOCK_SIG, **_JIT)
+def block(kind, ip, fp, th, g, wk, lr, hist, gsum, gmax, c, tail, H):
+    P, L = th.shape
+    for l in range(L):
+        gsum[l] = 0.0
+        gmax[l] = 0.0
+    for s in range(c):
+        if s >= c - tail:
+            for l in range(L):
+{unpack}
+{body}
+{norm}
+                gn = math.sqrt(gg)
+                gsum[l] = gsum[l] + gn
+                if gn > gmax[l]:
+                    gmax[l] = gn
+                e = lr[l]
+{update}
+        else:
+            for l in range(L):
+{unpack}
+{body}
+                e = lr[l]
+{update}
+        if s >= c - H:
+            h = s - (c - H)
+            for i in range(P):
+                for l in range(L):
+                    hist[h, i, l] = th[i, l]
+"""
+
+_GENERATED: dict[str, Any] = {}
+
+
+def _kernel_dir() -> str:
+    import os
+    import tempfile
+
+    base = os.environ.get("DYNSYS_GD_KERNEL_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+        "dynsys_gd", "kernels")
+    try:
+        os.makedirs(base, exist_ok=True)
+        probe = os.path.join(base, ".probe")
+        with open(probe, "w") as fh:
+            fh.write("")
+        return base
+    except OSError:
+        alt = os.path.join(tempfile.gettempdir(), f"dynsys_gd_kernels_{os.getuid()}")
+        os.makedirs(alt, exist_ok=True)
+        return alt
+
+
+def generated_block(lines: list[str], P: int) -> Any:
+    """Compile (once per shape; cached on disk) a lane block around straight-line gradient
+    code; returns the compiled block (signature BLOCK_SIG)."""
+    import hashlib
+    import importlib.util
+    import os
+
+    pad = " " * 16
+    unpack = "\n".join(f"{pad}x{i} = th[{i}, l]" for i in range(P))
+    body = "\n".join(pad + ln for ln in lines)
+    norm = "\n".join([f"{pad}gg = g0 * g0"] + [f"{pad}gg = gg + g{i} * g{i}"
+                                               for i in range(1, P)])
+    update = "\n".join(f"{pad}th[{i}, l] = x{i} - e * g{i}" for i in range(P))
+    src = _BLOCK_TEMPLATE.format(unpack=unpack, body=body, norm=norm, update=update)
+    key = hashlib.sha1(src.encode()).hexdigest()[:20]
+    if key in _GENERATED:
+        return _GENERATED[key]
+    d = _kernel_dir()
+    path = os.path.join(d, f"lane_block_{key}.py")
+    if not os.path.exists(path):
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w") as fh:
+            fh.write(src)
+        os.replace(tmp, path)
+    name = f"dynsys_gd_lane_block_{key}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    import sys
+
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod  # numba's on-disk cache finds the module by name
+    spec.loader.exec_module(mod)
+    _GENERATED[key] = mod.block
+    return mod.block
