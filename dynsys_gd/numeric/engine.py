@@ -33,6 +33,7 @@ outcome is PERIODIC; ``contraction`` is 0.0 where nothing was measured.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,6 +129,10 @@ class EngineConfig:
     lanes : int or None, default None
         Runs stepped side by side by the compiled kernel (None: chosen from the model size).
         Results do not depend on it.
+    limits : bool, default True
+        Annotate converged runs with the Hessian spectrum at the limit (``sharpness``,
+        ``lam_min``, ``at_minimum``; LAPACK, after the runs).  False leaves them 0 / False; the
+        outcomes are the same.
     """
 
     max_steps: int | None = None
@@ -152,6 +157,7 @@ class EngineConfig:
     streak: int = 3
     floor_ulps: float = 64.0
     lanes: int | None = None
+    limits: bool = True
 
     def __post_init__(self) -> None:
         if self.max_steps is not None:
@@ -162,26 +168,43 @@ class EngineConfig:
         if self.check_every < 2 * self.max_period:
             raise InvalidParameterError(
                 f"check_every must be an int >= 2 * max_period = {2 * self.max_period}; got "
-                f"{self.check_every!r}")
+                f"{self.check_every!r}"
+            )
         if self.tail > self.check_every:
             raise InvalidParameterError(
-                f"tail must be an int <= check_every = {self.check_every}; got {self.tail!r}")
-        for name in ("grad_tol", "div_threshold", "period_tol", "min_orbit", "cert_grad",
-                     "cert_margin", "cert_shrink", "progress_ratio", "saddle_tol", "conv_tol",
-                     "floor_ulps"):
+                f"tail must be an int <= check_every = {self.check_every}; got {self.tail!r}"
+            )
+        for name in (
+            "grad_tol",
+            "div_threshold",
+            "period_tol",
+            "min_orbit",
+            "cert_grad",
+            "cert_margin",
+            "cert_shrink",
+            "progress_ratio",
+            "saddle_tol",
+            "conv_tol",
+            "floor_ulps",
+        ):
             check_positive_float(name, getattr(self, name))
-        if self.max_extension is not None and check_positive_float(
-                "max_extension", self.max_extension) < 1.0:
+        if (
+            self.max_extension is not None
+            and check_positive_float("max_extension", self.max_extension) < 1.0
+        ):
             raise InvalidParameterError(
-                f"max_extension must be a finite float >= 1; got {self.max_extension!r}")
+                f"max_extension must be a finite float >= 1; got {self.max_extension!r}"
+            )
         for name in ("cert_shrink", "progress_ratio", "cert_margin"):
             if getattr(self, name) >= 1.0:
                 raise InvalidParameterError(
-                    f"{name} must be a float in (0, 1); got {getattr(self, name)!r}")
-        for name in ("certificate", "adaptive"):
+                    f"{name} must be a float in (0, 1); got {getattr(self, name)!r}"
+                )
+        for name in ("certificate", "adaptive", "limits"):
             if not isinstance(getattr(self, name), bool):
                 raise InvalidParameterError(
-                    f"{name} must be a bool; got {describe(getattr(self, name))}")
+                    f"{name} must be a bool; got {describe(getattr(self, name))}"
+                )
         if self.lanes is not None:
             check_int("lanes", self.lanes, minimum=1)
 
@@ -189,8 +212,11 @@ class EngineConfig:
         """(max_steps, hard cap), both multiples of ``check_every``, for a path."""
         c = self.check_every
         ms = self.max_steps if self.max_steps is not None else _AUTO_STEPS[0 if compiled else 1]
-        ext = (self.max_extension if self.max_extension is not None
-               else _AUTO_EXTENSION[0 if compiled else 1])
+        ext = (
+            self.max_extension
+            if self.max_extension is not None
+            else _AUTO_EXTENSION[0 if compiled else 1]
+        )
         ms = -(-int(ms) // c) * c
         hard = int(np.ceil(ms * ext)) if self.adaptive else ms
         hard = max(ms, -(-hard // c) * c)
@@ -351,13 +377,17 @@ class RunBatch(ResultMixin):
         lines += [f"  {k:9s}: {v}" for k, v in c.items()]
         conv = self.has_limit
         if conv.any():
-            lines.append(f"  converged to minima: {int(self.at_minimum.sum())}, to saddles: "
-                         f"{int((conv & ~self.at_minimum).sum())}, limit certified: "
-                         f"{int(self.certified.sum())}, at the float64 floor: "
-                         f"{int((self.at_float_floor & conv).sum())}")
+            lines.append(
+                f"  converged to minima: {int(self.at_minimum.sum())}, to saddles: "
+                f"{int((conv & ~self.at_minimum).sum())}, limit certified: "
+                f"{int(self.certified.sum())}, at the float64 floor: "
+                f"{int((self.at_float_floor & conv).sum())}"
+            )
             ratio = self.sharpness[conv] * self.lrs[conv] / 2.0
-            lines.append(f"  limit sharpness x lr / 2: min {ratio.min():.6g}, max "
-                         f"{ratio.max():.6g} (C8: at most 1)")
+            lines.append(
+                f"  limit sharpness x lr / 2: min {ratio.min():.6g}, max "
+                f"{ratio.max():.6g} (C8: at most 1)"
+            )
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -369,12 +399,14 @@ def _validate_theta0(theta0: Any, P: int) -> Array:
         th = np.array(theta0, dtype=np.float64, copy=True)
     except (TypeError, ValueError) as exc:
         raise InvalidParameterError(
-            f"theta0 must be a real array of shape (n, {P}); got {describe(theta0)}") from exc
+            f"theta0 must be a real array of shape (n, {P}); got {describe(theta0)}"
+        ) from exc
     if th.ndim == 1:
         th = th[None, :]
     if th.ndim != 2 or th.shape[1] != P or th.shape[0] < 1:
         raise InvalidParameterError(
-            f"theta0 must have shape (n, {P}) with n >= 1; got shape {np.shape(theta0)}")
+            f"theta0 must have shape (n, {P}) with n >= 1; got shape {np.shape(theta0)}"
+        )
     if not np.all(np.isfinite(th)):
         raise InvalidParameterError("theta0 must be finite (no NaN or inf); got non-finite values")
     return np.ascontiguousarray(th)
@@ -388,17 +420,18 @@ def _validate_lr(lr: Any, n: int) -> tuple[float | Array, Array]:
         arr = np.array(lr, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise InvalidParameterError(
-            f"lr must be a finite float > 0 or a 1-D array of {n} such floats; got "
-            f"{describe(lr)}") from exc
+            f"lr must be a finite float > 0 or a 1-D array of {n} such floats; got {describe(lr)}"
+        ) from exc
     if arr.shape != (n,):
         raise InvalidParameterError(
             f"lr must be a finite float > 0 or a 1-D array of {n} such floats (one per row of "
-            f"theta0); got shape {np.shape(lr)}")
+            f"theta0); got shape {np.shape(lr)}"
+        )
     if not np.all(np.isfinite(arr) & (arr > 0)):
         bad = arr[~(np.isfinite(arr) & (arr > 0))][0]
         raise InvalidParameterError(
-            f"lr must be a finite float > 0 or a 1-D array of {n} such floats; got an entry "
-            f"{bad!r}")
+            f"lr must be a finite float > 0 or a 1-D array of {n} such floats; got an entry {bad!r}"
+        )
     return arr, arr
 
 
@@ -430,26 +463,58 @@ class _Limits:
 
 def _engine_arrays(cfg: EngineConfig, compiled: bool, lanes: int) -> tuple[Array, Array]:
     ms, hard = cfg.budgets(compiled)
-    ci = np.array([lanes, cfg.check_every, cfg.tail, cfg.max_period, ms, hard, cfg.streak],
-                  dtype=np.int64)
-    cf = np.array([cfg.div_threshold, cfg.conv_tol, cfg.period_tol, cfg.min_orbit, cfg.grad_tol,
-                   cfg.floor_ulps], dtype=np.float64)
+    ci = np.array(
+        [lanes, cfg.check_every, cfg.tail, cfg.max_period, ms, hard, cfg.streak], dtype=np.int64
+    )
+    cf = np.array(
+        [
+            cfg.div_threshold,
+            cfg.conv_tol,
+            cfg.period_tol,
+            cfg.min_orbit,
+            cfg.grad_tol,
+            cfg.floor_ulps,
+        ],
+        dtype=np.float64,
+    )
     return ci, cf
 
 
-def _run_compiled(lm: Any, th: Array, lrs: Array, ci: Array, cf: Array,
-                  workers: int) -> dict[str, Array]:
+def _run_compiled(
+    lm: Any, th: Array, lrs: Array, ci: Array, cf: Array, workers: int
+) -> dict[str, Array]:
     from .lanes import run_lanes
 
     n, P = th.shape
-    out = {"code": np.full(n, -1, dtype=np.int8), "steps": np.zeros(n, dtype=np.int64),
-           "period": np.zeros(n, dtype=np.int64), "theta": np.zeros((n, P)),
-           "gtail": np.zeros(n), "q": np.zeros(n), "floor": np.zeros(n, dtype=np.bool_)}
+    out: dict[str, Array] = {
+        "code": np.full(n, -1, dtype=np.int8),
+        "steps": np.zeros(n, dtype=np.int64),
+        "period": np.zeros(n, dtype=np.int64),
+        "theta": np.zeros((n, P)),
+        "gtail": np.zeros(n),
+        "q": np.zeros(n),
+        "floor": np.zeros(n, dtype=np.bool_),
+    }
 
     def part(a: int, b: int) -> None:
-        run_lanes(lm.block, lm.kind, lm.ip, lm.fp, lm.nwork, th[a:b], lrs[a:b], ci, cf, out["code"][a:b],
-                  out["steps"][a:b], out["period"][a:b], out["theta"][a:b], out["gtail"][a:b],
-                  out["q"][a:b], out["floor"][a:b])
+        run_lanes(
+            lm.block,
+            lm.kind,
+            lm.ip,
+            lm.fp,
+            lm.nwork,
+            th[a:b],
+            lrs[a:b],
+            ci,
+            cf,
+            out["code"][a:b],
+            out["steps"][a:b],
+            out["period"][a:b],
+            out["theta"][a:b],
+            out["gtail"][a:b],
+            out["q"][a:b],
+            out["floor"][a:b],
+        )
 
     w = max(1, min(int(workers), n))
     if w == 1:
@@ -460,13 +525,21 @@ def _run_compiled(lm: Any, th: Array, lrs: Array, ci: Array, cf: Array,
         # interleaved blocks balance slow and fast runs; every run is independent of the rest
         bounds = np.linspace(0, n, 4 * w + 1).astype(int)
         with ThreadPoolExecutor(max_workers=w) as ex:
-            list(ex.map(lambda ab: part(*ab), zip(bounds[:-1], bounds[1:], strict=True)))
+            list(ex.map(lambda ab: part(*ab), itertools.pairwise(bounds)))
     return out
 
 
-def run_gd(model: Any, theta0: Any, lr: Any, *, config: EngineConfig | None = None,
-           backend: str = "auto", workers: int | None = None,
-           record: RecordSpec | dict[str, Any] | None = None, rng: Any = None) -> RunBatch:
+def run_gd(
+    model: Any,
+    theta0: Any,
+    lr: Any,
+    *,
+    config: EngineConfig | None = None,
+    backend: str = "auto",
+    workers: int | None = None,
+    record: RecordSpec | dict[str, Any] | None = None,
+    rng: Any = None,
+) -> RunBatch:
     r"""Run GD :math:`\theta_{t+1} = \theta_t - \eta\nabla L(\theta_t)` from every row of
     ``theta0`` and classify each run (MATH.md §6, C6–C8; the tests are documented in
     :mod:`~dynsys_gd.numeric.outcomes`).
@@ -503,8 +576,9 @@ def run_gd(model: Any, theta0: Any, lr: Any, *, config: EngineConfig | None = No
     if config is None:
         config = EngineConfig()
     elif not isinstance(config, EngineConfig):
-        raise InvalidParameterError(f"config must be an EngineConfig or None; got "
-                                    f"{describe(config)}")
+        raise InvalidParameterError(
+            f"config must be an EngineConfig or None; got {describe(config)}"
+        )
     backend = check_choice("backend", backend, BACKENDS)
     if workers is not None:
         check_int("workers", workers, minimum=1)
@@ -519,7 +593,8 @@ def run_gd(model: Any, theta0: Any, lr: Any, *, config: EngineConfig | None = No
     if backend == "compiled" and lm is None:
         raise InvalidParameterError(
             f"backend must be 'auto' or 'numpy' for this model (no compiled kernel covers "
-            f"{type(model).__name__}); got 'compiled'")
+            f"{type(model).__name__}); got 'compiled'"
+        )
     compiled = lm is not None
     spec = _validate_record(record, n, P, config, compiled)
     lanes = config.lanes if config.lanes is not None else (lm.lanes if lm is not None else 1)
@@ -537,10 +612,17 @@ def run_gd(model: Any, theta0: Any, lr: Any, *, config: EngineConfig | None = No
     return rb
 
 
-def _finish(model: Any, m: NumericModel, cfg: EngineConfig, th0: Array, lr_out: Any, lrs: Array,
-            out: dict[str, Array]) -> RunBatch:
+def _finish(
+    model: Any,
+    m: NumericModel,
+    cfg: EngineConfig,
+    th0: Array,
+    lr_out: Any,
+    lrs: Array,
+    out: dict[str, Array],
+) -> RunBatch:
     outcome = out["code"].astype(np.int8)
-    n, P = th0.shape
+    n, _P = th0.shape
     theta = out["theta"]
     c = cfg.check_every
     loss = np.full(n, np.inf)
@@ -555,7 +637,7 @@ def _finish(model: Any, m: NumericModel, cfg: EngineConfig, th0: Array, lr_out: 
     lmin = np.zeros(n)
     at_min = np.zeros(n, dtype=bool)
     certified = np.zeros(n, dtype=bool)
-    if has_limit.any():
+    if has_limit.any() and cfg.limits:
         lim = _Limits(model, m, cfg)
         lmax, lmn, amin = lim.evaluate(theta[has_limit])
         sharp[has_limit] = np.where(np.isfinite(lmax), lmax, 0.0)
@@ -567,15 +649,27 @@ def _finish(model: Any, m: NumericModel, cfg: EngineConfig, th0: Array, lr_out: 
     with np.errstate(all="ignore"):
         contraction = np.where((q > 0) & (q < 1), q ** (1.0 / c), 0.0)
     contraction = np.where(np.isfinite(contraction), contraction, 0.0)
-    return RunBatch(outcome=outcome, steps=out["steps"].astype(np.int64),
-                    period=out["period"].astype(np.int64), theta=theta, loss=loss, g_tail=g_tail,
-                    sharpness=sharp, lam_min=lmin, has_limit=has_limit, at_minimum=at_min,
-                    certified=certified, lr=lr_out, contraction=contraction,
-                    at_float_floor=out["floor"].astype(bool) & (outcome != _DIV))
+    return RunBatch(
+        outcome=outcome,
+        steps=out["steps"].astype(np.int64),
+        period=out["period"].astype(np.int64),
+        theta=theta,
+        loss=loss,
+        g_tail=g_tail,
+        sharpness=sharp,
+        lam_min=lmin,
+        has_limit=has_limit,
+        at_minimum=at_min,
+        certified=certified,
+        lr=lr_out,
+        contraction=contraction,
+        at_float_floor=out["floor"].astype(bool) & (outcome != _DIV),
+    )
 
 
-def _certify_limits(model: Any, m: NumericModel, cfg: EngineConfig, theta: Array, lrs: Array,
-                    has_limit: Array) -> Array:
+def _certify_limits(
+    model: Any, m: NumericModel, cfg: EngineConfig, theta: Array, lrs: Array, has_limit: Array
+) -> Array:
     from ..models import LinearNetwork
     from .convergence_certificate import Certifier
 
@@ -593,8 +687,9 @@ def _certify_limits(model: Any, m: NumericModel, cfg: EngineConfig, theta: Array
     return out
 
 
-def _validate_record(record: Any, n: int, P: int, cfg: EngineConfig,
-                     compiled: bool) -> RecordSpec | None:
+def _validate_record(
+    record: Any, n: int, P: int, cfg: EngineConfig, compiled: bool
+) -> RecordSpec | None:
     if record is None:
         return None
     if isinstance(record, dict):
@@ -603,16 +698,21 @@ def _validate_record(record: Any, n: int, P: int, cfg: EngineConfig,
         except TypeError as exc:
             raise InvalidParameterError(
                 f"record must be a RecordSpec or a dict of its fields (runs, every, loss, "
-                f"grad_norm, sharpness, max_bytes); got {record!r}") from exc
+                f"grad_norm, sharpness, max_bytes); got {record!r}"
+            ) from exc
     if not isinstance(record, RecordSpec):
         raise InvalidParameterError(
-            f"record must be a RecordSpec, a dict or None; got {describe(record)}")
+            f"record must be a RecordSpec, a dict or None; got {describe(record)}"
+        )
     runs = np.asarray(list(record.runs), dtype=object)
-    if runs.size == 0 or not all(isinstance(r, int | np.integer) and not isinstance(r, bool)
-                                 and 0 <= int(r) < n for r in runs):
+    if runs.size == 0 or not all(
+        isinstance(r, int | np.integer) and not isinstance(r, bool) and 0 <= int(r) < n
+        for r in runs
+    ):
         raise InvalidParameterError(
             f"record.runs must be a non-empty sequence of row indices in [0, {n}); got "
-            f"{list(record.runs)!r}")
+            f"{list(record.runs)!r}"
+        )
     check_int("record.every", record.every, minimum=1)
     check_int("record.max_bytes", record.max_bytes, minimum=1)
     _ms, hard = cfg.budgets(compiled)
@@ -624,12 +724,21 @@ def _validate_record(record: Any, n: int, P: int, cfg: EngineConfig,
             f"record would need up to {need / 2**20:.1f} MiB ({len(runs)} runs x {points} kept "
             f"iterates x {P} parameters at the hard cap of {hard} steps), above record.max_bytes "
             f"= {record.max_bytes / 2**20:.1f} MiB; record fewer runs, raise record.every or "
-            f"max_bytes")
+            f"max_bytes"
+        )
     return record
 
 
-def _record(model: Any, m: NumericModel, spec: RecordSpec, th0: Array, lrs: Array, ci: Array,
-            cf: Array, rb: RunBatch) -> tuple[Trajectory, ...]:
+def _record(
+    model: Any,
+    m: NumericModel,
+    spec: RecordSpec,
+    th0: Array,
+    lrs: Array,
+    ci: Array,
+    cf: Array,
+    rb: RunBatch,
+) -> tuple[Trajectory, ...]:
     from .gd_numpy import column_gradient, run_numpy
     from .lanes import lane_model
 
@@ -646,8 +755,15 @@ def _record(model: Any, m: NumericModel, spec: RecordSpec, th0: Array, lrs: Arra
                 kept[r].append((t, th_cols[:, j].copy()))
 
     ref_lm = lane_model(model)
-    run_numpy(column_gradient(model, ref_lm), th0[runs_arr], lrs[runs_arr], ci, cf, hook=hook,
-              exact=ref_lm is not None)
+    run_numpy(
+        column_gradient(model, ref_lm),
+        th0[runs_arr],
+        lrs[runs_arr],
+        ci,
+        cf,
+        hook=hook,
+        exact=ref_lm is not None,
+    )
     out = []
     for r in runs:
         steps = np.array([t for t, _ in kept[r]], dtype=np.int64)
@@ -661,8 +777,13 @@ def _record(model: Any, m: NumericModel, spec: RecordSpec, th0: Array, lrs: Arra
         if spec.sharpness:
             from .lanczos import lanczos_sharpness
 
-            sh = np.array([float(np.max(lanczos_sharpness(m, x))) if np.all(np.isfinite(x))
-                           else np.inf for x in theta])
-        out.append(Trajectory(run=r, steps=steps, theta=theta, loss=loss, grad_norm=gn,
-                              sharpness=sh))
+            sh = np.array(
+                [
+                    float(np.max(lanczos_sharpness(m, x))) if np.all(np.isfinite(x)) else np.inf
+                    for x in theta
+                ]
+            )
+        out.append(
+            Trajectory(run=r, steps=steps, theta=theta, loss=loss, grad_norm=gn, sharpness=sh)
+        )
     return tuple(out)

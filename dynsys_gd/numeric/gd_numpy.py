@@ -34,8 +34,8 @@ from .outcomes import (
     batch_displacements,
     batch_progressing,
     batch_segment,
-    batch_trend,
     batch_stationary,
+    batch_trend,
     batch_update,
 )
 
@@ -69,8 +69,21 @@ def _scalar_cols(ip: Array, fp: Array) -> ColGrad:
     return grad
 
 
-def _mm(A: Array, ao: int, ars: int, acs: int, Bm: Array, bo: int, brs: int, bcs: int,
-        O: Array, oo: int, n: int, k: int, m: int) -> None:
+def _mm(
+    A: Array,
+    ao: int,
+    ars: int,
+    acs: int,
+    Bm: Array,
+    bo: int,
+    brs: int,
+    bcs: int,
+    O: Array,
+    oo: int,
+    n: int,
+    k: int,
+    m: int,
+) -> None:
     for i in range(n):
         for j in range(m):
             a0 = ao + i * ars
@@ -83,33 +96,61 @@ def _mm(A: Array, ao: int, ars: int, acs: int, Bm: Array, bo: int, brs: int, bcs
 
 def _linear_cols(ip: Array, fp: Array, nwork: int) -> ColGrad:
     N = int(ip[0])
-    d = [int(x) for x in ip[1:N + 2]]
-    off = [int(x) for x in ip[N + 2:2 * N + 3]]
-    pre = [int(x) for x in ip[2 * N + 3:3 * N + 3]]
-    suf = [int(x) for x in ip[3 * N + 3:4 * N + 3]]
-    Wo, Ro, To = (int(x) for x in ip[4 * N + 3:4 * N + 6])
+    d = [int(x) for x in ip[1 : N + 2]]
+    off = [int(x) for x in ip[N + 2 : 2 * N + 3]]
+    pre = [int(x) for x in ip[2 * N + 3 : 3 * N + 3]]
+    suf = [int(x) for x in ip[3 * N + 3 : 4 * N + 3]]
+    Wo, Ro, To = (int(x) for x in ip[4 * N + 3 : 4 * N + 6])
     d0, dN = d[0], d[N]
-    Sxx = [float(x) for x in fp[:d0 * d0]]
-    Syx = [float(x) for x in fp[d0 * d0:]]
+    Sxx = [float(x) for x in fp[: d0 * d0]]
+    Syx = [float(x) for x in fp[d0 * d0 :]]
 
     def grad(th: Array) -> Array:
         B = th.shape[1]
         wk = np.empty((max(nwork, 2), B))
         g = np.empty_like(th)
         if N >= 2:
-            wk[pre[1]:pre[1] + d[1] * d[0]] = th[off[0]:off[0] + d[1] * d[0]]
+            wk[pre[1] : pre[1] + d[1] * d[0]] = th[off[0] : off[0] + d[1] * d[0]]
         for j in range(2, N):
-            _mm(th, off[j - 1], d[j - 1], 1, wk, pre[j - 1], d[0], 1, wk, pre[j], d[j], d[j - 1],
-                d[0])
+            _mm(
+                th,
+                off[j - 1],
+                d[j - 1],
+                1,
+                wk,
+                pre[j - 1],
+                d[0],
+                1,
+                wk,
+                pre[j],
+                d[j],
+                d[j - 1],
+                d[0],
+            )
         if N >= 2:
-            wk[suf[N - 2]:suf[N - 2] + d[N] * d[N - 1]] = th[off[N - 1]:off[N - 1] + d[N] * d[N - 1]]
+            wk[suf[N - 2] : suf[N - 2] + d[N] * d[N - 1]] = th[
+                off[N - 1] : off[N - 1] + d[N] * d[N - 1]
+            ]
         for j in range(N - 3, -1, -1):
-            _mm(wk, suf[j + 1], d[j + 2], 1, th, off[j + 1], d[j + 1], 1, wk, suf[j], d[N],
-                d[j + 2], d[j + 1])
+            _mm(
+                wk,
+                suf[j + 1],
+                d[j + 2],
+                1,
+                th,
+                off[j + 1],
+                d[j + 1],
+                1,
+                wk,
+                suf[j],
+                d[N],
+                d[j + 2],
+                d[j + 1],
+            )
         if N >= 2:
             _mm(wk, suf[0], d[1], 1, th, off[0], d[0], 1, wk, Wo, dN, d[1], d0)
         else:
-            wk[Wo:Wo + dN * d0] = th[off[0]:off[0] + dN * d0]
+            wk[Wo : Wo + dN * d0] = th[off[0] : off[0] + dN * d0]
         for r in range(dN):
             for c in range(d0):
                 acc = None
@@ -134,7 +175,7 @@ def _linear_cols(ip: Array, fp: Array, nwork: int) -> ColGrad:
             elif j > 0:
                 _mm(wk, Ro, d0, 1, wk, pre[j], 1, d0, g, off[j], a, d0, b)
             else:
-                g[off[j]:off[j] + a * b] = wk[Ro:Ro + a * b]
+                g[off[j] : off[j] + a * b] = wk[Ro : Ro + a * b]
         return g
 
     return grad
@@ -142,10 +183,10 @@ def _linear_cols(ip: Array, fp: Array, nwork: int) -> ColGrad:
 
 def _poly_cols(ip: Array, fp: Array) -> ColGrad:
     nv, md, M = int(ip[0]), int(ip[1]), int(ip[2])
-    exps = np.asarray(ip[3:3 + M * nv]).reshape(M, nv)
+    exps = np.asarray(ip[3 : 3 + M * nv]).reshape(M, nv)
     po = 3 + M * nv
-    indptr = [int(x) for x in ip[po:po + nv + 1]]
-    indices = [int(x) for x in ip[po + nv + 1:]]
+    indptr = [int(x) for x in ip[po : po + nv + 1]]
+    indices = [int(x) for x in ip[po + nv + 1 :]]
     coeffs = [float(x) for x in fp]
     mons = [[(k, int(e)) for k, e in enumerate(row) if e] for row in exps.tolist()]
 
@@ -196,8 +237,9 @@ def column_gradient(model: Any, lane_model: Any = None) -> ColGrad:
     m = numeric_model(model)
 
     def grad(th: Array) -> Array:
-        return np.ascontiguousarray(np.asarray(m.gradient(np.ascontiguousarray(th.T)),
-                                               dtype=np.float64).T)
+        return np.ascontiguousarray(
+            np.asarray(m.gradient(np.ascontiguousarray(th.T)), dtype=np.float64).T
+        )
 
     return grad
 
@@ -223,16 +265,23 @@ def _displacements_fast(hist: Array, maxp: int) -> tuple[Array, Array]:
     E[0] = np.maximum(steps[0], steps[1])
     D[0] = D[1] = E[0]
     for k in range(2, maxp + 1):
-        E[k - 1] = np.max([_norms_fast(hist[H - 1 - j] - hist[H - 1 - j - k]) for j in range(k)],
-                          axis=0)
+        E[k - 1] = np.max(
+            [_norms_fast(hist[H - 1 - j] - hist[H - 1 - j - k]) for j in range(k)], axis=0
+        )
         if k >= 3:
             D[k - 1] = np.maximum(D[k - 2], steps[k - 1])
     return E, D
 
 
-def run_numpy(grad: ColGrad, theta0: Array, lrs: Array, ci: Array, cf: Array,
-              hook: Callable[[Array, Array, int], None] | None = None,
-              exact: bool = True) -> dict[str, Array]:
+def run_numpy(
+    grad: ColGrad,
+    theta0: Array,
+    lrs: Array,
+    ci: Array,
+    cf: Array,
+    hook: Callable[[Array, Array, int], None] | None = None,
+    exact: bool = True,
+) -> dict[str, Array]:
     """The reference engine: same inputs and outputs as :func:`~dynsys_gd.numeric.lanes.run_lanes`
     (``hook(idx, th_cols, t)`` is called after every step with the run indices and iterates).
 
@@ -305,8 +354,9 @@ def run_numpy(grad: ColGrad, theta0: Array, lrs: Array, ci: Array, cf: Array,
             sub.rise = st.rise[good]
             Eg, Dg = E[:, good], D[:, good]
             batch_update(Eg, sub, flv[good], S, c, hard)
-            cg, pg, fg = batch_classify(Eg, Dg, sub, scale[good], c, S, conv_tol, period_tol,
-                                        min_orbit, flv[good])
+            cg, pg, fg = batch_classify(
+                Eg, Dg, sub, scale[good], c, S, conv_tol, period_tol, min_orbit, flv[good]
+            )
             sub.Dprev = Dg.copy()
             sg = seg[:, good]
             batch_segment(Eg, Dg, t > budget[good] - max_steps // 2, sg)
@@ -320,10 +370,12 @@ def run_numpy(grad: ColGrad, theta0: Array, lrs: Array, ci: Array, cf: Array,
             atb = (cg == -1) & (t >= bud)
             if atb.any():
                 prog = batch_progressing(sub, S, c, hard)
-                unsettled = ((sub.rise >= RISE) | (Dg[maxp - 1] < SLOW * scale[good])
-                             | batch_trend(sg))
-                bc, nb = batch_at_budget(prog[atb], unsettled[atb], bud[atb], hard, max_steps,
-                                         gm[atb], grad_tol)
+                unsettled = (
+                    (sub.rise >= RISE) | (Dg[maxp - 1] < SLOW * scale[good]) | batch_trend(sg)
+                )
+                bc, nb = batch_at_budget(
+                    prog[atb], unsettled[atb], bud[atb], hard, max_steps, gm[atb], grad_tol
+                )
                 cg[atb] = bc
                 bud[atb] = nb
                 ext = np.flatnonzero(atb)[bc == -1]
@@ -367,5 +419,12 @@ def run_numpy(grad: ColGrad, theta0: Array, lrs: Array, ci: Array, cf: Array,
                 budget = budget[keep]
                 seg = seg[:, keep]
                 st.take(keep)
-    return {"code": o_code, "steps": o_steps, "period": o_period, "theta": o_theta,
-            "gtail": o_gtail, "q": o_q, "floor": o_floor}
+    return {
+        "code": o_code,
+        "steps": o_steps,
+        "period": o_period,
+        "theta": o_theta,
+        "gtail": o_gtail,
+        "q": o_q,
+        "floor": o_floor,
+    }

@@ -108,8 +108,21 @@ def _grad_scalar(ip: Any, fp: Any, th: Any, g: Any, wk: Any) -> None:  # pragma:
 
 
 @numba.njit(**_JIT)
-def _mm(A: Any, ao: int, ars: int, acs: int, B: Any, bo: int, brs: int, bcs: int,
-        O: Any, oo: int, n: int, k: int, m: int) -> None:  # pragma: no cover
+def _mm(
+    A: Any,
+    ao: int,
+    ars: int,
+    acs: int,
+    B: Any,
+    bo: int,
+    brs: int,
+    bcs: int,
+    O: Any,
+    oo: int,
+    n: int,
+    k: int,
+    m: int,
+) -> None:  # pragma: no cover
     """O[oo + i*m + j] = sum_q A(i, q) B(q, j), A(i, q) = A[ao + i*ars + q*acs] (rows of lanes)."""
     L = O.shape[1]
     for i in range(n):
@@ -131,10 +144,10 @@ def _grad_linear(ip: Any, fp: Any, th: Any, g: Any, wk: Any) -> None:  # pragma:
     # ip = [N, d_0..d_N, off_0..off_N, pre_off_0..pre_off_{N-1}, suf_off_0..suf_off_{N-1},
     #       W_off, R_off, T_off]; fp = [Sxx (d0*d0), Syx (dN*d0)]
     N = ip[0]
-    d = ip[1:N + 2]
-    off = ip[N + 2:2 * N + 3]
-    pre = ip[2 * N + 3:3 * N + 3]
-    suf = ip[3 * N + 3:4 * N + 3]
+    d = ip[1 : N + 2]
+    off = ip[N + 2 : 2 * N + 3]
+    pre = ip[2 * N + 3 : 3 * N + 3]
+    suf = ip[3 * N + 3 : 4 * N + 3]
     Wo = ip[4 * N + 3]
     Ro = ip[4 * N + 4]
     To = ip[4 * N + 5]
@@ -154,8 +167,21 @@ def _grad_linear(ip: Any, fp: Any, th: Any, g: Any, wk: Any) -> None:  # pragma:
             for l in range(L):
                 wk[suf[N - 2] + r, l] = th[off[N - 1] + r, l]
     for j in range(N - 3, -1, -1):
-        _mm(wk, suf[j + 1], d[j + 2], 1, th, off[j + 1], d[j + 1], 1, wk, suf[j], d[N], d[j + 2],
-            d[j + 1])
+        _mm(
+            wk,
+            suf[j + 1],
+            d[j + 2],
+            1,
+            th,
+            off[j + 1],
+            d[j + 1],
+            1,
+            wk,
+            suf[j],
+            d[N],
+            d[j + 2],
+            d[j + 1],
+        )
     # W = suf[0] layer[0]
     if N >= 2:
         _mm(wk, suf[0], d[1], 1, th, off[0], d[0], 1, wk, Wo, dN, d[1], d0)
@@ -292,16 +318,45 @@ _f2 = numba.types.float64[:, ::1]
 _f1 = numba.types.float64[::1]
 _i1 = numba.types.int64[::1]
 _i8 = numba.types.int64
-BLOCK_SIG = numba.types.void(_i8, _i1, _f1, _f2, _f2, _f2, _f1, numba.types.float64[:, :, ::1], _f1,
-                             _f1, _i8, _i8, _i8)
-_RUN_SIG = numba.types.void(numba.types.FunctionType(BLOCK_SIG), _i8, _i1, _f1, _i8, _f2, _f1,
-                            _i1, _f1, numba.types.int8[::1], _i1, _i1, _f2, _f1, _f1,
-                            numba.types.boolean[::1])
+BLOCK_SIG = numba.types.void(
+    _i8, _i1, _f1, _f2, _f2, _f2, _f1, numba.types.float64[:, :, ::1], _f1, _f1, _i8, _i8, _i8
+)
+_RUN_SIG = numba.types.void(
+    numba.types.FunctionType(BLOCK_SIG),
+    _i8,
+    _i1,
+    _f1,
+    _i8,
+    _f2,
+    _f1,
+    _i1,
+    _f1,
+    numba.types.int8[::1],
+    _i1,
+    _i1,
+    _f2,
+    _f1,
+    _f1,
+    numba.types.boolean[::1],
+)
 
 
 @numba.njit(BLOCK_SIG, **_JIT)
-def block_generic(kind: int, ip: Any, fp: Any, th: Any, g: Any, wk: Any, lr: Any, hist: Any,
-                  gsum: Any, gmax: Any, c: int, tail: int, H: int) -> None:  # pragma: no cover
+def block_generic(
+    kind: int,
+    ip: Any,
+    fp: Any,
+    th: Any,
+    g: Any,
+    wk: Any,
+    lr: Any,
+    hist: Any,
+    gsum: Any,
+    gmax: Any,
+    c: int,
+    tail: int,
+    H: int,
+) -> None:  # pragma: no cover
     """``c`` GD steps of every lane; gradient norms summed over the last ``tail`` steps, the
     last ``H`` iterates kept in ``hist``."""
     P, L = th.shape
@@ -336,8 +391,19 @@ def block_generic(kind: int, ip: Any, fp: Any, th: Any, g: Any, wk: Any, lr: Any
 # the driver
 # ------------------------------------------------------------------------------------------------
 @numba.njit(**_JIT)
-def _replay(kind: int, ip: Any, fp: Any, x0: Any, lr: float, nsteps: int, tail: int,
-            div: float, rth: Any, rg: Any, rwk: Any) -> Any:  # pragma: no cover
+def _replay(
+    kind: int,
+    ip: Any,
+    fp: Any,
+    x0: Any,
+    lr: float,
+    nsteps: int,
+    tail: int,
+    div: float,
+    rth: Any,
+    rg: Any,
+    rwk: Any,
+) -> Any:  # pragma: no cover
     """Replay ``nsteps`` steps of one run from ``x0`` (single lane).
 
     Returns (first step whose iterate is non-finite or beyond ``div`` (or -1), sum and max of
@@ -372,9 +438,23 @@ def _replay(kind: int, ip: Any, fp: Any, x0: Any, lr: float, nsteps: int, tail: 
 
 
 @numba.njit(**_JIT)
-def _move(a: int, b: int, th: Any, lr: Any, run: Any, t: Any, budget: Any, eprev: Any,
-          streak: Any, rmax: Any, rprev: Any, qmeas: Any, Dprev: Any, rise: Any,
-          seg: Any) -> None:  # pragma: no cover
+def _move(
+    a: int,
+    b: int,
+    th: Any,
+    lr: Any,
+    run: Any,
+    t: Any,
+    budget: Any,
+    eprev: Any,
+    streak: Any,
+    rmax: Any,
+    rprev: Any,
+    qmeas: Any,
+    Dprev: Any,
+    rise: Any,
+    seg: Any,
+) -> None:  # pragma: no cover
     """Move the state of lane ``a`` to lane ``b`` (and mark ``a`` idle)."""
     for i in range(th.shape[0]):
         th[i, b] = th[i, a]
@@ -398,9 +478,29 @@ def _move(a: int, b: int, th: Any, lr: Any, run: Any, t: Any, budget: Any, eprev
 
 
 @numba.njit(**_JIT)
-def _load(l: int, r: int, theta0: Any, lrs: Any, th: Any, lr: Any, run: Any, t: Any, budget: Any,
-          max_steps: int, eprev: Any, streak: Any, rmax: Any, rprev: Any, qmeas: Any, kind: int,
-          ip: Any, fp: Any, rth: Any, rg: Any, rwk: Any) -> None:  # pragma: no cover
+def _load(
+    l: int,
+    r: int,
+    theta0: Any,
+    lrs: Any,
+    th: Any,
+    lr: Any,
+    run: Any,
+    t: Any,
+    budget: Any,
+    max_steps: int,
+    eprev: Any,
+    streak: Any,
+    rmax: Any,
+    rprev: Any,
+    qmeas: Any,
+    kind: int,
+    ip: Any,
+    fp: Any,
+    rth: Any,
+    rg: Any,
+    rwk: Any,
+) -> None:  # pragma: no cover
     P = theta0.shape[1]
     for i in range(P):
         th[i, l] = theta0[r, i]
@@ -424,9 +524,24 @@ def _load(l: int, r: int, theta0: Any, lrs: Any, th: Any, lr: Any, run: Any, t: 
 
 
 @numba.njit(_RUN_SIG, **_JIT)
-def run_lanes(blockfn: Any, kind: int, ip: Any, fp: Any, nwork: int, theta0: Any, lrs: Any, ci: Any, cf: Any,
-              o_code: Any, o_steps: Any, o_period: Any, o_theta: Any, o_gtail: Any, o_q: Any,
-              o_floor: Any) -> None:  # pragma: no cover
+def run_lanes(
+    blockfn: Any,
+    kind: int,
+    ip: Any,
+    fp: Any,
+    nwork: int,
+    theta0: Any,
+    lrs: Any,
+    ci: Any,
+    cf: Any,
+    o_code: Any,
+    o_steps: Any,
+    o_period: Any,
+    o_theta: Any,
+    o_gtail: Any,
+    o_q: Any,
+    o_floor: Any,
+) -> None:  # pragma: no cover
     """Run every row of ``theta0`` (step size ``lrs[r]``) to an outcome.
 
     ``ci = [L, check_every, tail, max_period, max_steps, hard_cap, streak]`` and
@@ -477,8 +592,29 @@ def run_lanes(blockfn: Any, kind: int, ip: Any, fp: Any, nwork: int, theta0: Any
     active = 0
     for l in range(L):
         if nxt < n:
-            _load(l, nxt, theta0, lrs, th, lr, run, t, budget, max_steps, eprev, streak, rmax,
-                  rprev, qmeas, kind, ip, fp, rth, rg, rwk)
+            _load(
+                l,
+                nxt,
+                theta0,
+                lrs,
+                th,
+                lr,
+                run,
+                t,
+                budget,
+                max_steps,
+                eprev,
+                streak,
+                rmax,
+                rprev,
+                qmeas,
+                kind,
+                ip,
+                fp,
+                rth,
+                rg,
+                rwk,
+            )
             nxt += 1
             active += 1
     while active > 0:
@@ -488,8 +624,23 @@ def run_lanes(blockfn: Any, kind: int, ip: Any, fp: Any, nwork: int, theta0: Any
             for l in range(L):
                 if run[l] >= 0:
                     if l != j:
-                        _move(l, j, th, lr, run, t, budget, eprev, streak, rmax, rprev, qmeas,
-                              Dprev, rise, seg)
+                        _move(
+                            l,
+                            j,
+                            th,
+                            lr,
+                            run,
+                            t,
+                            budget,
+                            eprev,
+                            streak,
+                            rmax,
+                            rprev,
+                            qmeas,
+                            Dprev,
+                            rise,
+                            seg,
+                        )
                     j += 1
             L = j
             th = np.ascontiguousarray(th[:, :L])
@@ -526,8 +677,7 @@ def run_lanes(blockfn: Any, kind: int, ip: Any, fp: Any, nwork: int, theta0: Any
             floor = False
             q_out = 0.0
             if not finite:
-                s_bad, gs, gm = _replay(kind, ip, fp, blk[:, l], lr[l], c, tail, div, rth, rg,
-                                        rwk)
+                s_bad, gs, gm = _replay(kind, ip, fp, blk[:, l], lr[l], c, tail, div, rth, rg, rwk)
                 code = C_DIV
                 o_steps[r] = tl - c + (s_bad if s_bad > 0 else c)
                 for i in range(P):
@@ -535,11 +685,24 @@ def run_lanes(blockfn: Any, kind: int, ip: Any, fp: Any, nwork: int, theta0: Any
                 o_gtail[r] = np.inf
             else:
                 flv = F * ULP * scale * c
-                lane_update(E, l, maxp, flv, S, c, hard, eprev, streak, rmax, rprev, qmeas,
-                            rise)
-                code, period, floor = lane_classify(E, D, Dprev, l, maxp, scale, c, S, conv_tol,
-                                                    period_tol, min_orbit, flv, streak, rmax,
-                                                    qmeas)
+                lane_update(E, l, maxp, flv, S, c, hard, eprev, streak, rmax, rprev, qmeas, rise)
+                code, period, floor = lane_classify(
+                    E,
+                    D,
+                    Dprev,
+                    l,
+                    maxp,
+                    scale,
+                    c,
+                    S,
+                    conv_tol,
+                    period_tol,
+                    min_orbit,
+                    flv,
+                    streak,
+                    rmax,
+                    qmeas,
+                )
                 for kk in range(maxp):
                     Dprev[kk, l] = D[kk, l]
                 lane_segment(E, D, l, maxp, tl > budget[l] - max_steps // 2, seg)
@@ -549,10 +712,12 @@ def run_lanes(blockfn: Any, kind: int, ip: Any, fp: Any, nwork: int, theta0: Any
                     code, floor = stationary(gm, qmeas[0, l])
                 if code == -1 and tl >= budget[l]:
                     prog = lane_progressing(l, maxp, S, c, hard, streak, rmax)
-                    unsettled = (rise[l] >= RISE or D[maxp - 1, l] < SLOW * scale
-                                 or lane_trend(l, seg))
-                    code, budget[l] = at_budget(prog, unsettled, budget[l], hard, max_steps,
-                                                gm, grad_tol)
+                    unsettled = (
+                        rise[l] >= RISE or D[maxp - 1, l] < SLOW * scale or lane_trend(l, seg)
+                    )
+                    code, budget[l] = at_budget(
+                        prog, unsettled, budget[l], hard, max_steps, gm, grad_tol
+                    )
                     if code == -1:
                         for j in range(4):
                             seg[j, l] = 0.0
@@ -564,16 +729,40 @@ def run_lanes(blockfn: Any, kind: int, ip: Any, fp: Any, nwork: int, theta0: Any
                     if code == C_CONV:
                         q_out = qmeas[0, l] if qmeas[0, l] < 1.0 else rmax[0, l]
                     elif code == C_PER:
-                        q_out = qmeas[period - 1, l] if qmeas[period - 1, l] < 1.0 else \
-                            rmax[period - 1, l]
+                        q_out = (
+                            qmeas[period - 1, l]
+                            if qmeas[period - 1, l] < 1.0
+                            else rmax[period - 1, l]
+                        )
             if code != -1:
                 o_code[r] = code
                 o_period[r] = period
                 o_floor[r] = floor
                 o_q[r] = q_out
                 if nxt < n:
-                    _load(l, nxt, theta0, lrs, th, lr, run, t, budget, max_steps, eprev, streak,
-                          rmax, rprev, qmeas, kind, ip, fp, rth, rg, rwk)
+                    _load(
+                        l,
+                        nxt,
+                        theta0,
+                        lrs,
+                        th,
+                        lr,
+                        run,
+                        t,
+                        budget,
+                        max_steps,
+                        eprev,
+                        streak,
+                        rmax,
+                        rprev,
+                        qmeas,
+                        kind,
+                        ip,
+                        fp,
+                        rth,
+                        rg,
+                        rwk,
+                    )
                     for kk in range(maxp):
                         Dprev[kk, l] = -1.0
                     rise[l] = 0
@@ -595,8 +784,7 @@ class LaneModel:
     """A model as the kernels see it: ``kind``, int64 and float64 parameter arrays, the number
     of work rows, and the default number of lanes."""
 
-    def __init__(self, kind: int, ip: Any, fp: Any, nwork: int, n_params: int,
-                 lanes: int) -> None:
+    def __init__(self, kind: int, ip: Any, fp: Any, nwork: int, n_params: int, lanes: int) -> None:
         self.kind = int(kind)
         self.ip = np.ascontiguousarray(ip, dtype=np.int64)
         self.fp = np.ascontiguousarray(fp, dtype=np.float64)
@@ -608,8 +796,9 @@ class LaneModel:
 
     def gradient_cols(self, th_cols: Any) -> Any:
         """Compiled gradient of columns ``(P, n)``."""
-        return lane_gradient(self.kind, self.ip, self.fp, self.nwork,
-                             np.ascontiguousarray(th_cols, dtype=np.float64))
+        return lane_gradient(
+            self.kind, self.ip, self.fp, self.nwork, np.ascontiguousarray(th_cols, dtype=np.float64)
+        )
 
 
 def _lanes_for(rows: int) -> int:
@@ -663,9 +852,13 @@ def lane_model(model: Any) -> LaneModel | None:
                 lm.straight_line = True
         else:
             ip, nwork = linear_layout(tuple(model.widths))
-            fp = np.concatenate([np.asarray(model.Sxx, dtype=np.float64).ravel(),
-                                 np.asarray(model.Syx, dtype=np.float64).ravel()])
-            lm = LaneModel(KIND_LINEAR, ip, fp, nwork, P, _lanes_for(3 * P + nwork))
+            fpa = np.concatenate(
+                [
+                    np.asarray(model.Sxx, dtype=np.float64).ravel(),
+                    np.asarray(model.Syx, dtype=np.float64).ravel(),
+                ]
+            )
+            lm = LaneModel(KIND_LINEAR, ip, fpa, nwork, P, _lanes_for(3 * P + nwork))
             if P <= MAX_STRAIGHT_PARAMS:
                 lines = matrix_lines(tuple(model.widths), model.Sxx, model.Syx)
                 lm.block = generated_block(lines, P)
@@ -678,8 +871,9 @@ def lane_model(model: Any) -> LaneModel | None:
         if tab is None:
             return None
         ip, fp, nwork = tab
-        return LaneModel(KIND_POLY, ip, fp, nwork, model.n_params,
-                         _lanes_for(3 * model.n_params + nwork))
+        return LaneModel(
+            KIND_POLY, ip, fp, nwork, model.n_params, _lanes_for(3 * model.n_params + nwork)
+        )
     return None
 
 
@@ -719,7 +913,6 @@ def _as_float(coeff: Any) -> float:
     from fractions import Fraction
 
     return float(Fraction(int(coeff.numerator), int(coeff.denominator)))
-
 
 
 # ------------------------------------------------------------------------------------------------
@@ -781,15 +974,27 @@ def matrix_lines(widths: tuple[int, ...], Sxx: Any, Syx: Any) -> list[str]:
         pre[1] = [[layer(0, r, c) for c in range(d[0])] for r in range(d[1])]
     for j in range(2, N):
         Pj = pre[j - 1]
-        pre[j] = mm(lambda i, q, j=j: layer(j - 1, i, q), lambda q, c, Pj=Pj: Pj[q][c],
-                    f"pre{j}", d[j], d[j - 1], d[0])
+        pre[j] = mm(
+            lambda i, q, j=j: layer(j - 1, i, q),
+            lambda q, c, Pj=Pj: Pj[q][c],
+            f"pre{j}",
+            d[j],
+            d[j - 1],
+            d[0],
+        )
     suf: dict[int, list[list[str]]] = {}
     if N >= 2:
         suf[N - 2] = [[layer(N - 1, r, c) for c in range(d[N - 1])] for r in range(d[N])]
     for j in range(N - 3, -1, -1):
         Sj = suf[j + 1]
-        suf[j] = mm(lambda i, q, Sj=Sj: Sj[i][q], lambda q, c, j=j: layer(j + 1, q, c),
-                    f"suf{j}", d[N], d[j + 2], d[j + 1])
+        suf[j] = mm(
+            lambda i, q, Sj=Sj: Sj[i][q],
+            lambda q, c, j=j: layer(j + 1, q, c),
+            f"suf{j}",
+            d[N],
+            d[j + 2],
+            d[j + 1],
+        )
     if N >= 2:
         S0 = suf[0]
         W = mm(lambda i, q: S0[i][q], lambda q, c: layer(0, q, c), "W", d[N], d[1], d[0])
@@ -821,8 +1026,7 @@ def matrix_lines(widths: tuple[int, ...], Sxx: Any, Syx: Any) -> list[str]:
             T = R
         if j > 0:
             Pj = pre[j]
-            G = mm(lambda i, q, T=T: T[i][q], lambda q, c, Pj=Pj: Pj[c][q], f"G{j}", a, d[0],
-                   b)
+            G = mm(lambda i, q, T=T: T[i][q], lambda q, c, Pj=Pj: Pj[c][q], f"G{j}", a, d[0], b)
         else:
             G = T
         for r in range(a):
@@ -870,6 +1074,60 @@ def block(kind, ip, fp, th, g, wk, lr, hist, gsum, gmax, c, tail, H):
                     hist[h, i, l] = th[i, l]
 """
 
+#: per-trajectory variant for larger bodies: each lane's run steps ``c`` times on a contiguous
+#: copy of its parameters (the straight-line gradient can then be vectorised within a run)
+_BLOCK_TEMPLATE_RUN = """# generated by dynsys_gd.numeric.lanes (per-run block); do not edit
+import math
+
+import numba
+import numpy as np
+
+from dynsys_gd.numeric.lanes import _JIT, BLOCK_SIG
+
+
+@numba.njit(**_JIT)
+def grad(xv, gv):
+{unpack}
+{body}
+{pack}
+
+
+@numba.njit(BLOCK_SIG, **_JIT)
+def block(kind, ip, fp, th, g, wk, lr, hist, gsum, gmax, c, tail, H):
+    P, L = th.shape
+    xb = np.empty(P)
+    gb = np.empty(P)
+    for l in range(L):
+        for i in range(P):
+            xb[i] = th[i, l]
+        e = lr[l]
+        gs = 0.0
+        gm = 0.0
+        for s in range(c):
+            grad(xb, gb)
+            if s >= c - tail:
+                gg = gb[0] * gb[0]
+                for i in range(1, P):
+                    gg = gg + gb[i] * gb[i]
+                gn = math.sqrt(gg)
+                gs = gs + gn
+                if gn > gm:
+                    gm = gn
+            for i in range(P):
+                xb[i] = xb[i] - e * gb[i]
+            if s >= c - H:
+                h = s - (c - H)
+                for i in range(P):
+                    hist[h, i, l] = xb[i]
+        for i in range(P):
+            th[i, l] = xb[i]
+        gsum[l] = gs
+        gmax[l] = gm
+"""
+
+#: straight-line bodies with more parameters than this use the per-run block
+PER_RUN_ABOVE = 16
+
 _GENERATED: dict[str, Any] = {}
 
 
@@ -879,7 +1137,9 @@ def _kernel_dir() -> str:
 
     base = os.environ.get("DYNSYS_GD_KERNEL_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
-        "dynsys_gd", "kernels")
+        "dynsys_gd",
+        "kernels",
+    )
     try:
         os.makedirs(base, exist_ok=True)
         probe = os.path.join(base, ".probe")
@@ -895,17 +1155,29 @@ def _kernel_dir() -> str:
 def generated_block(lines: list[str], P: int) -> Any:
     """Compile (once per shape; cached on disk) a lane block around straight-line gradient
     code; returns the compiled block (signature BLOCK_SIG)."""
+
+    if P > PER_RUN_ABOVE:
+        src = _BLOCK_TEMPLATE_RUN.format(
+            unpack="\n".join(f"    x{i} = xv[{i}]" for i in range(P)),
+            body="\n".join("    " + ln for ln in lines),
+            pack="\n".join(f"    gv[{i}] = g{i}" for i in range(P)),
+        )
+        return _load_block(src)
+    pad = " " * 16
+    unpack = "\n".join(f"{pad}x{i} = th[{i}, l]" for i in range(P))
+    body = "\n".join(pad + ln for ln in lines)
+    norm = "\n".join([f"{pad}gg = g0 * g0"] + [f"{pad}gg = gg + g{i} * g{i}" for i in range(1, P)])
+    update = "\n".join(f"{pad}th[{i}, l] = x{i} - e * g{i}" for i in range(P))
+    src = _BLOCK_TEMPLATE.format(unpack=unpack, body=body, norm=norm, update=update)
+    return _load_block(src)
+
+
+def _load_block(src: str) -> Any:
+    """Write ``src`` to the kernel directory (once) and import its compiled ``block``."""
     import hashlib
     import importlib.util
     import os
 
-    pad = " " * 16
-    unpack = "\n".join(f"{pad}x{i} = th[{i}, l]" for i in range(P))
-    body = "\n".join(pad + ln for ln in lines)
-    norm = "\n".join([f"{pad}gg = g0 * g0"] + [f"{pad}gg = gg + g{i} * g{i}"
-                                               for i in range(1, P)])
-    update = "\n".join(f"{pad}th[{i}, l] = x{i} - e * g{i}" for i in range(P))
-    src = _BLOCK_TEMPLATE.format(unpack=unpack, body=body, norm=norm, update=update)
     key = hashlib.sha1(src.encode()).hexdigest()[:20]
     if key in _GENERATED:
         return _GENERATED[key]

@@ -190,10 +190,21 @@ def displacements(hist: Any, maxp: int, E: Any, D: Any) -> None:  # pragma: no c
 
 
 @_numba.njit(**_JIT)
-def lane_update(E: Any, l: int, maxp: int, floor_lvl: float, S: int, c: int, hard: int,
-                eprev: Any,
-                streak: Any, rmax: Any, rprev: Any, qmeas: Any,
-                rise: Any) -> None:  # pragma: no cover
+def lane_update(
+    E: Any,
+    l: int,
+    maxp: int,
+    floor_lvl: float,
+    S: int,
+    c: int,
+    hard: int,
+    eprev: Any,
+    streak: Any,
+    rmax: Any,
+    rprev: Any,
+    qmeas: Any,
+    rise: Any,
+) -> None:  # pragma: no cover
     """Update the decay statistics of lane ``l`` for every k (see :func:`batch_update`)."""
     for kk in range(maxp):
         e = E[kk, l]
@@ -236,9 +247,23 @@ def lane_update(E: Any, l: int, maxp: int, floor_lvl: float, S: int, c: int, har
 
 
 @_numba.njit(**_JIT)
-def lane_classify(E: Any, D: Any, Dprev: Any, l: int, maxp: int, scale: float, c: int, S: int, conv_tol: float,
-                  period_tol: float, min_orbit: float, floor_lvl: float, streak: Any,
-                  rmax: Any, qmeas: Any) -> Any:  # pragma: no cover
+def lane_classify(
+    E: Any,
+    D: Any,
+    Dprev: Any,
+    l: int,
+    maxp: int,
+    scale: float,
+    c: int,
+    S: int,
+    conv_tol: float,
+    period_tol: float,
+    min_orbit: float,
+    floor_lvl: float,
+    streak: Any,
+    rmax: Any,
+    qmeas: Any,
+) -> Any:  # pragma: no cover
     """(code, period, floor) of lane ``l`` after :func:`lane_update`; code -1 = undecided yet,
     -2 = exactly stationary (the caller decides with the gradient, see :func:`stationary`)."""
     e1 = E[0, l]
@@ -254,7 +279,11 @@ def lane_classify(E: Any, D: Any, Dprev: Any, l: int, maxp: int, scale: float, c
         dk = D[kk, l]
         dp = Dprev[kk, l]
         # a cycle: an orbit of size above min_orbit whose size no longer changes
-        if dk >= min_orbit * scale and dp >= 0.0 and abs(dk - dp) <= 4.0 * period_tol * dk + floor_lvl:
+        if (
+            dk >= min_orbit * scale
+            and dp >= 0.0
+            and abs(dk - dp) <= 4.0 * period_tol * dk + floor_lvl
+        ):
             ek = E[kk, l]
             if ek == 0.0:
                 return C_PER, k, False
@@ -278,8 +307,9 @@ def stationary(gmax: float, q1: float) -> Any:  # pragma: no cover
 
 
 @_numba.njit(**_JIT)
-def lane_progressing(l: int, maxp: int, S: int, c: int, hard: int, streak: Any,
-                     rmax: Any) -> bool:  # pragma: no cover
+def lane_progressing(
+    l: int, maxp: int, S: int, c: int, hard: int, streak: Any, rmax: Any
+) -> bool:  # pragma: no cover
     """Some displacement decays geometrically fast enough to matter within the hard cap."""
     for kk in range(maxp):
         if streak[kk, l] >= S and (1.0 - rmax[kk, l]) * hard >= c:
@@ -288,8 +318,9 @@ def lane_progressing(l: int, maxp: int, S: int, c: int, hard: int, streak: Any,
 
 
 @_numba.njit(**_JIT)
-def lane_segment(E: Any, D: Any, l: int, maxp: int, second_half: bool,
-                 seg: Any) -> None:  # pragma: no cover
+def lane_segment(
+    E: Any, D: Any, l: int, maxp: int, second_half: bool, seg: Any
+) -> None:  # pragma: no cover
     """Segment maxima of the largest step D_kmax and of min_{k>=2} e_k: ``seg[0:2, l]`` over
     the first half of the current budget segment, ``seg[2:4, l]`` over the second half."""
     emin = E[1, l]
@@ -316,8 +347,15 @@ def lane_trend(l: int, seg: Any) -> bool:  # pragma: no cover
 
 
 @_numba.njit(**_JIT)
-def at_budget(progressing: bool, unsettled: bool, budget: int, hard: int, max_steps: int,
-              gmax: float, grad_tol: float) -> Any:  # pragma: no cover
+def at_budget(
+    progressing: bool,
+    unsettled: bool,
+    budget: int,
+    hard: int,
+    max_steps: int,
+    gmax: float,
+    grad_tol: float,
+) -> Any:  # pragma: no cover
     """(code, new budget) at the budget: extend, undecided, frozen or bounded.
 
     A run still approaching (``progressing``) is extended, then undecided; otherwise one whose
@@ -397,9 +435,13 @@ def batch_update(E: Any, st: BatchState, floor_lvl: Any, S: int, c: int, hard: i
         e = E[kk]
         ep = st.eprev[kk]
         with _np.errstate(all="ignore"):
-            r = _np.where(ep < 0.0, inf,
-                          _np.where(ep > 0.0, e / _np.where(ep > 0.0, ep, 1.0),
-                                    _np.where(e == 0.0, 0.0, inf)))
+            r = _np.where(
+                ep < 0.0,
+                inf,
+                _np.where(
+                    ep > 0.0, e / _np.where(ep > 0.0, ep, 1.0), _np.where(e == 0.0, 0.0, inf)
+                ),
+            )
             rp = st.rprev[kk]
             hi = _np.where(r > rp, r, rp)
             cons = (st.streak[kk] > 0) & (_np.abs(r - rp) <= 0.5 * (1.0 - hi))
@@ -408,9 +450,9 @@ def batch_update(E: Any, st: BatchState, floor_lvl: Any, S: int, c: int, hard: i
         rmax = _np.where(dec, _np.where(cons, _np.where(r > st.rmax[kk], r, st.rmax[kk]), r), 0.0)
         meaningful = (streak >= S) & ((1.0 - rmax) * hard >= c)
         strong = (r <= STRONG_DROP) & (ep > floor_lvl) & (st.qmeas[kk] >= 1.0)
-        st.qmeas[kk] = _np.where(meaningful, rmax,
-                                 _np.where(strong, r,
-                                           _np.where(r > FORGET_RISE, NO_Q, st.qmeas[kk])))
+        st.qmeas[kk] = _np.where(
+            meaningful, rmax, _np.where(strong, r, _np.where(r > FORGET_RISE, NO_Q, st.qmeas[kk]))
+        )
         st.streak[kk] = streak
         st.rmax[kk] = rmax
         if kk == 0:
@@ -419,9 +461,18 @@ def batch_update(E: Any, st: BatchState, floor_lvl: Any, S: int, c: int, hard: i
         st.eprev[kk] = e
 
 
-def batch_classify(E: Any, D: Any, st: BatchState, scale: Any, c: int, S: int, conv_tol: float,
-                   period_tol: float, min_orbit: float, floor_lvl: Any
-                   ) -> tuple[Any, Any, Any]:
+def batch_classify(
+    E: Any,
+    D: Any,
+    st: BatchState,
+    scale: Any,
+    c: int,
+    S: int,
+    conv_tol: float,
+    period_tol: float,
+    min_orbit: float,
+    floor_lvl: Any,
+) -> tuple[Any, Any, Any]:
     """:func:`lane_classify` on a batch: (code, period, floor) with code -1 / -2 as there."""
     B = E.shape[1]
     code = _np.full(B, -1, dtype=_np.int64)
@@ -444,12 +495,15 @@ def batch_classify(E: Any, D: Any, st: BatchState, scale: Any, c: int, S: int, c
         kk = k - 1
         dk = D[kk]
         dp = st.Dprev[kk]
-        ok = und & (dk >= min_orbit * scale) & (dp >= 0.0) & (
-            _np.abs(dk - dp) <= 4.0 * period_tol * dk + floor_lvl)
+        ok = (
+            und
+            & (dk >= min_orbit * scale)
+            & (dp >= 0.0)
+            & (_np.abs(dk - dp) <= 4.0 * period_tol * dk + floor_lvl)
+        )
         ek = E[kk]
         m1 = ok & (ek == 0.0)
-        m2 = ok & ~m1 & (st.streak[kk] >= S) & (
-            ek * c <= period_tol * dk * k * (1.0 - st.rmax[kk]))
+        m2 = ok & ~m1 & (st.streak[kk] >= S) & (ek * c <= period_tol * dk * k * (1.0 - st.rmax[kk]))
         qk = st.qmeas[kk]
         m3 = ok & ~m1 & ~m2 & (qk < 1.0) & (ek * (1.0 - qk) * k <= floor_lvl)
         m = m1 | m2 | m3
@@ -472,8 +526,15 @@ def batch_progressing(st: BatchState, S: int, c: int, hard: int) -> Any:
     return _np.any((st.streak >= S) & ((1.0 - st.rmax) * hard >= c), axis=0)
 
 
-def batch_at_budget(progressing: Any, unsettled: Any, budget: Any, hard: int, max_steps: int,
-                    gmax: Any, grad_tol: float) -> tuple[Any, Any]:
+def batch_at_budget(
+    progressing: Any,
+    unsettled: Any,
+    budget: Any,
+    hard: int,
+    max_steps: int,
+    gmax: Any,
+    grad_tol: float,
+) -> tuple[Any, Any]:
     """:func:`at_budget` on a batch: (code, new budget)."""
     small = gmax <= grad_tol
     go_on = progressing | (unsettled & ~small)

@@ -34,15 +34,31 @@ def _cases():
     X, Y = rng.normal(size=(7, 3)), rng.normal(size=(7, 2))
     net_data = dg.LinearNetwork((3, 2, 4, 2), X=X, Y=Y)
     return [
-        ("scalar N=3 near eta*", dg.LinearNetwork.scalar(depth=3, target=2.0),
-         rng.uniform(-2, 2, (24, 3)), 0.99 * _eta_scalar(3, 2.0)),
-        ("scalar N=3 above eta*", dg.LinearNetwork.scalar(depth=3, target=2.0),
-         rng.uniform(-2, 2, (24, 3)), 1.05 * _eta_scalar(3, 2.0)),
-        ("whitened (2,2,2)", dg.LinearNetwork.from_covariances((2, 2, 2), Sxx=np.eye(2), Syx=WS),
-         rng.normal(size=(24, 8)), 0.98 * 2 / 3.062329),
+        (
+            "scalar N=3 near eta*",
+            dg.LinearNetwork.scalar(depth=3, target=2.0),
+            rng.uniform(-2, 2, (24, 3)),
+            0.99 * _eta_scalar(3, 2.0),
+        ),
+        (
+            "scalar N=3 above eta*",
+            dg.LinearNetwork.scalar(depth=3, target=2.0),
+            rng.uniform(-2, 2, (24, 3)),
+            1.05 * _eta_scalar(3, 2.0),
+        ),
+        (
+            "whitened (2,2,2)",
+            dg.LinearNetwork.from_covariances((2, 2, 2), Sxx=np.eye(2), Syx=WS),
+            rng.normal(size=(24, 8)),
+            0.98 * 2 / 3.062329,
+        ),
         ("data (3,2,4,2)", net_data, 0.7 * rng.normal(size=(12, net_data.n_params)), 0.1),
-        ("loss (xy-1)^2/2", dg.LossModel(sp.Rational(1, 2) * (x * y - 1) ** 2, (x, y)),
-         rng.uniform(-2, 2, (24, 2)), 1.01),
+        (
+            "loss (xy-1)^2/2",
+            dg.LossModel(sp.Rational(1, 2) * (x * y - 1) ** 2, (x, y)),
+            rng.uniform(-2, 2, (24, 2)),
+            1.01,
+        ),
     ]
 
 
@@ -64,9 +80,9 @@ def test_per_row_lr_equals_separate_calls() -> None:
     r = run_gd(net, th, lrs)
     assert np.array_equal(r.lr, lrs)
     for i, eta in enumerate(grid):
-        s = run_gd(net, th[10 * i:10 * i + 10], float(eta))
-        for f in FIELDS + ("loss", "sharpness", "certified"):
-            np.testing.assert_array_equal(getattr(r, f)[10 * i:10 * i + 10], getattr(s, f))
+        s = run_gd(net, th[10 * i : 10 * i + 10], float(eta))
+        for f in (*FIELDS, "loss", "sharpness", "certified"):
+            np.testing.assert_array_equal(getattr(r, f)[10 * i : 10 * i + 10], getattr(s, f))
     assert r.counts()["converged"] > 0 and r.counts()["periodic"] > 0
 
 
@@ -77,8 +93,9 @@ def test_bit_identical_across_chunks_lanes_and_workers() -> None:
     ref = run_gd(net, th, lr)
     parts = [run_gd(net, th[a:b], lr) for a, b in ((0, 7), (7, 50), (50, 90))]
     for f in FIELDS:
-        np.testing.assert_array_equal(np.concatenate([getattr(p, f) for p in parts]),
-                                      getattr(ref, f), err_msg=f)
+        np.testing.assert_array_equal(
+            np.concatenate([getattr(p, f) for p in parts]), getattr(ref, f), err_msg=f
+        )
     _same(ref, run_gd(net, th, lr, config=EngineConfig(lanes=3)))
     _same(ref, run_gd(net, th, lr, workers=2))
     rev = run_gd(net, th[::-1], lr)
@@ -107,10 +124,13 @@ def test_slow_two_cycles_above_eta_star_are_periodic() -> None:
     assert r.counts()["converged"] == 0
 
 
-@pytest.mark.parametrize(("N", "y", "box", "factor", "truth"), [
-    (5, 0.7, 1.2, 0.995, 1.000),  # long-run reference: every run converges (MATH.md §6)
-    (3, 2.0, 2.0, 0.999, 0.958),  # long-run reference 0.958 (MATH.md §6)
-])
+@pytest.mark.parametrize(
+    ("N", "y", "box", "factor", "truth"),
+    [
+        (5, 0.7, 1.2, 0.995, 1.000),  # long-run reference: every run converges (MATH.md §6)
+        (3, 2.0, 2.0, 0.999, 0.958),  # long-run reference 0.958 (MATH.md §6)
+    ],
+)
 def test_decisive_near_eta_star(N, y, box, factor, truth) -> None:
     """Default config, 200 runs: >= 99 % decided, converged fraction within 0.03 of the long-run
     reference, every limit linearly stable (C8: lambda_max <= 2/eta)."""
@@ -179,12 +199,15 @@ def test_record_is_memory_bounded() -> None:
         run_gd(net, np.ones((2, 3)), 0.1, record={"runs": [5]})
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    ({"lr": np.array([0.1, -0.1])}, r"lr must be a finite float > 0 or a 1-D array of 2"),
-    ({"lr": np.array([0.1, 0.1, 0.1])}, r"got shape \(3,\)"),
-    ({"backend": "jax"}, r"backend must be one of"),
-    ({"workers": 0}, r"workers must be an int >= 1; got 0"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"lr": np.array([0.1, -0.1])}, r"lr must be a finite float > 0 or a 1-D array of 2"),
+        ({"lr": np.array([0.1, 0.1, 0.1])}, r"got shape \(3,\)"),
+        ({"backend": "jax"}, r"backend must be one of"),
+        ({"workers": 0}, r"workers must be an int >= 1; got 0"),
+    ],
+)
 def test_bad_input(kwargs, match) -> None:
     args = {"lr": 0.1}
     args.update(kwargs)
