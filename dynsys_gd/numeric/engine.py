@@ -207,6 +207,9 @@ class EngineConfig:
                 )
         if self.lanes is not None:
             check_int("lanes", self.lanes, minimum=1)
+        from .._limits import check_engine_memory
+
+        check_engine_memory(self)  # size caps: tail / max_period memory, max_steps time
 
     def budgets(self, compiled: bool) -> tuple[int, int]:
         """(max_steps, hard cap), both multiples of ``check_every``, for a path."""
