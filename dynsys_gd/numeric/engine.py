@@ -165,15 +165,6 @@ class EngineConfig:
         for name in ("check_every", "tail", "cert_every", "cert_max_params", "streak"):
             check_int(name, getattr(self, name), minimum=1)
         check_int("max_period", self.max_period, minimum=2)
-        if self.check_every < 2 * self.max_period:
-            raise InvalidParameterError(
-                f"check_every must be an int >= 2 * max_period = {2 * self.max_period}; got "
-                f"{self.check_every!r}"
-            )
-        if self.tail > self.check_every:
-            raise InvalidParameterError(
-                f"tail must be an int <= check_every = {self.check_every}; got {self.tail!r}"
-            )
         for name in (
             "grad_tol",
             "div_threshold",
@@ -210,6 +201,15 @@ class EngineConfig:
         from .._limits import check_engine_memory
 
         check_engine_memory(self)  # size caps: tail / max_period memory, max_steps time
+        if self.check_every < 2 * self.max_period:
+            raise InvalidParameterError(
+                f"check_every must be an int >= 2 * max_period = {2 * self.max_period}; got "
+                f"{self.check_every!r}"
+            )
+        if self.tail > self.check_every:
+            raise InvalidParameterError(
+                f"tail must be an int <= check_every = {self.check_every}; got {self.tail!r}"
+            )
 
     def budgets(self, compiled: bool) -> tuple[int, int]:
         """(max_steps, hard cap), both multiples of ``check_every``, for a path."""
