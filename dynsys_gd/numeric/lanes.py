@@ -1,41 +1,54 @@
 r"""Compiled GD hot loop: blocks of runs side by side ("lanes"), decisions in the kernel.
 
 This is the compiled path of :func:`~dynsys_gd.numeric.engine.run_gd`.  A block of ``L`` runs
-is stepped together, parameter-major (array ``th[P, L]``), so every scalar operation of the
-gradient is a vector operation over the lanes; every ``check_every`` steps each lane's run is
-classified by :func:`~dynsys_gd.numeric.outcomes.lane_decision` and a lane whose run has ended
-is refilled with the next pending run.  No Python code runs per step.
+is stepped together, parameter-major (array ``th[P, L]``); a *block function* does
+``check_every`` steps of every lane with no Python work, then the driver classifies every
+lane's run by the outcome tests of :mod:`~dynsys_gd.numeric.outcomes` (``lane_*``) and refills
+a lane whose run has ended with the next pending run.  When no run is pending and at most half
+the lanes are busy, the busy lanes are moved to the front and only those are stepped, so the
+stragglers at the end of a batch do not pay for idle lanes.
 
 Why numba
 ---------
-numba compiles this loop without ``fastmath`` and with ``error_model="numpy"``: LLVM then keeps
-every IEEE operation as written (no fused multiply-add contraction, no reassociation), so a run
-gives bit-identical iterates, outcomes and step counts in every lane, block size, chunking,
-worker count and executor, and bit-identical to the plain numpy reference path
+numba compiles these loops without ``fastmath`` and with ``error_model="numpy"``: LLVM then
+keeps every IEEE operation as written (no fused multiply-add contraction, no reassociation), so
+a run gives bit-identical iterates, outcomes and step counts in every lane, block size,
+chunking, worker count and executor, and bit-identical to the plain numpy reference path
 (:mod:`~dynsys_gd.numeric.gd_numpy`), which performs the same operations in the same order on
-whole arrays.  JAX was measured as the alternative: XLA contracts ``a*b + c`` into fused
-multiply-adds, which cannot be switched off, and its trajectories differed by up to 7 steps
-from the reference.  Decisions use only :math:`+ - \times \div \sqrt{}` and comparisons (no
-LAPACK, no transcendental functions), so they are reproducible wherever IEEE arithmetic is.
+whole arrays.  JAX was measured as the alternative (ENGINE-NOTES): XLA contracts ``a*b + c``
+into fused multiply-adds, which cannot be switched off, and its trajectories differed by up to 7
+steps from the reference.  Decisions use only :math:`+ - \times \div \sqrt{}` and comparisons
+(no LAPACK, no transcendental functions).
 
-Gradient kernels (``kind``)
----------------------------
+Gradients
+---------
+Straight-line blocks (scalar networks up to depth :data:`MAX_STRAIGHT_DEPTH`, matrix networks up
+to :data:`MAX_STRAIGHT_PARAMS` parameters, any :math:`\Sigma_{xx}`): the gradient is written out
+for the widths (:func:`scalar_lines`, :func:`matrix_lines`: prefix and suffix products computed
+once and shared by every layer, the common subexpressions of the symbolic gradient; zero entries
+of :math:`\Sigma_{xx}` skipped, unit entries not multiplied), compiled once per shape into a
+module in the kernel directory (``DYNSYS_GD_KERNEL_DIR``, default ``~/.cache/dynsys_gd/kernels``)
+and cached there by numba; the driver receives it as a first-class function, so the driver
+itself is compiled once.  Generic kernels (``kind``) cover everything else:
+
 ``KIND_SCALAR``
     Scalar linear networks with data, :math:`\partial_i L = (\sigma_{xx} p - \sigma_{yx})
     \prod_{j \ne i} w_j` from prefix and suffix products.
 ``KIND_LINEAR``
     Linear networks of any widths and any :math:`\Sigma_{xx}`: :math:`\nabla_{W_i} L =
     A_i^\top R B_i^\top`, :math:`R = W\Sigma_{xx} - \Sigma_{yx}`, by generic matrix loops
-    whose innermost loop runs over the lanes (zero entries of :math:`\Sigma_{xx}` cost nothing,
-    unit entries no multiplication).
+    whose innermost loop runs over the lanes.
 ``KIND_POLY``
-    Polynomial :class:`~dynsys_gd.symbolic.models.LossModel` s: the exact gradient polynomials of
-    the symbolic derivation as a monomial table (exponents, CSR coefficients), evaluated by
+    Polynomial :class:`~dynsys_gd.models.LossModel` s: the exact gradient polynomials of the
+    symbolic derivation as a monomial table (exponents, CSR coefficients), evaluated by
     repeated multiplication.
 
-Only one specialisation of the driver is compiled (every model is described by an int64 and a
-float64 parameter array), and it is cached on disk (``cache=True``), so a process pays the
-compilation once per installation.
+Both forms perform the same operations in the same order, so they agree bit for bit (runs are
+replayed single-lane with the generic kernel where needed).  Measured speed is in
+``benchmarks/bench_engine.py``; LLVM does not turn the lane loops of the straight-line blocks
+into SIMD code (its loop vectoriser gives up when one loop touches more than two rows of an
+array), so the gain over a per-trajectory loop comes from doing the outcome tests once per block
+and for many runs at once, not from vector instructions.
 """
 
 from __future__ import annotations

@@ -222,3 +222,26 @@ def test_compiled_backend_refuses_uncovered_model() -> None:
         run_gd(m, [[0.5]], 0.1, backend="compiled")
     r = run_gd(m, [[0.5]], 0.1)
     assert r.outcome[0] == CONV
+
+
+@pytest.mark.parametrize("which", ["wide matrix net", "deep scalar net"])
+def test_generic_kernels_equal_numpy_reference(which) -> None:
+    """Models above the straight-line limits use the generic lane kernels: same runs as the
+    reference too."""
+    from dynsys_gd.numeric.lanes import lane_model
+
+    rng = np.random.default_rng(11)
+    if which == "wide matrix net":
+        X, Y = rng.normal(size=(9, 3)), rng.normal(size=(9, 3))
+        model = dg.LinearNetwork((3, 8, 8, 3), X=X, Y=Y)
+        th = 0.4 * rng.normal(size=(6, model.n_params))
+        lr = 0.05
+    else:
+        model = dg.LinearNetwork.scalar(depth=40, target=1.0)
+        th = rng.choice([-1.0, 1.0], (6, 40)) * rng.uniform(0.9, 1.1, (6, 40))
+        lr = 0.9 * _eta_scalar(40, 1.0)
+    assert not lane_model(model).straight_line
+    cfg = EngineConfig(max_steps=768, adaptive=False)
+    a = run_gd(model, th, lr, config=cfg, backend="compiled")
+    b = run_gd(model, th, lr, config=cfg, backend="numpy")
+    _same(a, b)
