@@ -273,6 +273,27 @@ def _displacements_fast(hist: Array, maxp: int) -> tuple[Array, Array]:
     return E, D
 
 
+def _replay_divergence(
+    grad: ColGrad, blk: Array, lr: Array, c: int, div: float
+) -> tuple[Array, Array]:
+    """Replay a block of runs that ended beyond the threshold: the first step whose iterate is
+    beyond ``div`` (or not finite) and the last iterate within it (as the compiled replay)."""
+    th = blk.copy()
+    first = np.full(th.shape[1], c, dtype=np.int64)
+    last = th.copy()
+    live = np.ones(th.shape[1], dtype=bool)
+    for s in range(c):
+        new = th - lr * grad(th)
+        bad = live & ~np.all(np.abs(new) <= div, axis=0)
+        first[bad] = s + 1
+        live &= ~bad
+        last[:, live] = new[:, live]
+        if not live.any():
+            break
+        th = new
+    return first, last
+
+
 def run_numpy(
     grad: ColGrad,
     theta0: Array,
@@ -313,8 +334,6 @@ def run_numpy(
             hist = np.empty((H, P, idx.size))
             gsum = np.zeros(idx.size)
             gmax = np.zeros(idx.size)
-            first_bad = np.full(idx.size, -1, dtype=np.int64)
-            last_ok = blk.copy()
             for s in range(c):
                 g = grad(th)
                 if s >= c - tail:
@@ -322,10 +341,6 @@ def run_numpy(
                     gsum = gsum + gn
                     gmax = np.where(gn > gmax, gn, gmax)
                 new = th - lr * g
-                newbad = ~np.all(np.abs(new) <= div, axis=0) & (first_bad < 0)
-                first_bad[newbad] = s + 1
-                ok = first_bad < 0
-                last_ok[:, ok] = new[:, ok]
                 th = new
                 if hook is not None:
                     hook(idx, th, t + s + 1)
@@ -341,8 +356,9 @@ def run_numpy(
             bad = ~finite
             if bad.any():
                 o = idx[bad]
-                o_steps[o] = t - c + np.where(first_bad[bad] > 0, first_bad[bad], c)
-                o_theta[o] = last_ok[:, bad].T
+                first_bad, last_ok = _replay_divergence(grad, blk[:, bad], lr[bad], c, div)
+                o_steps[o] = t - c + first_bad
+                o_theta[o] = last_ok.T
                 o_gtail[o] = np.inf
                 code[bad] = C_DIV
             E, D = batch_displacements(hist, maxp) if exact else _displacements_fast(hist, maxp)

@@ -62,7 +62,7 @@ def _cases():
     ]
 
 
-@pytest.mark.parametrize(("name", "model", "theta0", "lr"), _cases(), ids=lambda v: str(v)[:20])
+@pytest.mark.parametrize(("name", "model", "theta0", "lr"), _cases(), ids=[c[0] for c in _cases()])
 def test_compiled_equals_numpy_reference_run_by_run(name, model, theta0, lr) -> None:
     """Same outcomes, step counts and iterates bit for bit (the numpy path is independent code:
     elementwise numpy operations in the kernels' order, numpy versions of the outcome tests)."""
