@@ -592,23 +592,23 @@ def run_gd(
     lr_out, lrs = _validate_lr(lr, n)
     from .lanes import lane_model
 
-    lm = lane_model(model) if backend != "numpy" else None
-    if backend == "compiled" and lm is None:
+    kernel = lane_model(model)  # None: no compiled kernel covers the model
+    if backend == "compiled" and kernel is None:
         raise InvalidParameterError(
             f"backend must be 'auto' or 'numpy' for this model (no compiled kernel covers "
             f"{type(model).__name__}); got 'compiled'"
         )
-    compiled = lm is not None
-    spec = _validate_record(record, n, P, config, compiled)
-    lanes = config.lanes if config.lanes is not None else (lm.lanes if lm is not None else 1)
-    ci, cf = _engine_arrays(config, compiled, lanes)
-    if compiled:
-        out = _run_compiled(lm, th, lrs, ci, cf, workers or 1)
+    # budgets depend on the model (compiled kernel or not), never on the backend chosen
+    has_kernel = kernel is not None
+    spec = _validate_record(record, n, P, config, has_kernel)
+    lanes = config.lanes if config.lanes is not None else (kernel.lanes if kernel else 1)
+    ci, cf = _engine_arrays(config, has_kernel, lanes)
+    if kernel is not None and backend != "numpy":
+        out = _run_compiled(kernel, th, lrs, ci, cf, workers or 1)
     else:
         from .gd_numpy import column_gradient, run_numpy
 
-        ref_lm = lane_model(model)
-        out = run_numpy(column_gradient(model, ref_lm), th, lrs, ci, cf, exact=ref_lm is not None)
+        out = run_numpy(column_gradient(model, kernel), th, lrs, ci, cf, exact=has_kernel)
     rb = _finish(model, m, config, th, lr_out, lrs, out)
     if spec is not None:
         rb = dataclasses.replace(rb, trajectories=_record(model, m, spec, th, lrs, ci, cf, rb))

@@ -224,8 +224,21 @@ def _poly_cols(ip: Array, fp: Array) -> ColGrad:
 def column_gradient(model: Any, lane_model: Any = None) -> ColGrad:
     """Gradient of parameter-major columns ``(P, B)`` for ``model``: the reference twin of the
     compiled kernel when there is one (``lane_model``), else the model's own batched gradient."""
-    from .lanes import KIND_LINEAR, KIND_SCALAR
+    from .lanes import KIND_EXPR, KIND_LINEAR, KIND_SCALAR, expr_gradient
 
+    if lane_model is not None and lane_model.kind == KIND_EXPR:
+        f = expr_gradient(lane_model.lines, lane_model.n_params)
+
+        def grad_expr(th: Array) -> Array:
+            g = np.empty_like(th)
+            for b in range(th.shape[1]):
+                try:
+                    g[:, b] = f(th[:, b].tolist())
+                except (OverflowError, ValueError, ZeroDivisionError):
+                    g[:, b] = np.nan  # math raises where IEEE gives inf / nan: a non-finite step
+            return g
+
+        return grad_expr
     if lane_model is not None:
         if lane_model.kind == KIND_SCALAR:
             return _scalar_cols(lane_model.ip, lane_model.fp)

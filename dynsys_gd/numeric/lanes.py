@@ -87,6 +87,9 @@ __all__ = [
 KIND_SCALAR = 0
 KIND_LINEAR = 1
 KIND_POLY = 2
+#: non-polynomial LossModels: only straight-line code generated from the sympy gradient (the
+#: block is generated; single-lane replays use the same generated code, see ``expr_gradient``)
+KIND_EXPR = 3
 
 _JIT: dict[str, Any] = {"cache": True, "error_model": "numpy", "nogil": True, "fastmath": False}
 
@@ -404,50 +407,54 @@ def block_generic(
 # the driver
 # ------------------------------------------------------------------------------------------------
 @numba.njit(**_JIT)
+def _one_step(
+    blockfn: Any, kind: int, ip: Any, fp: Any, rth: Any, rg: Any, rwk: Any, lr: float
+) -> float:  # pragma: no cover
+    """One GD step of the single-lane ``rth`` by the block function (the same operations as
+    in the lanes); returns the gradient norm at the starting point."""
+    P = rth.shape[0]
+    lr1 = np.full(1, lr)
+    gs = np.zeros(1)
+    gm = np.zeros(1)
+    h1 = np.zeros((1, P, 1))
+    blockfn(kind, ip, fp, rth, rg, rwk, lr1, h1, gs, gm, 1, 1, 1)
+    return gs[0]
+
+
+@numba.njit(**_JIT)
 def _replay(
+    blockfn: Any,
     kind: int,
     ip: Any,
     fp: Any,
     x0: Any,
     lr: float,
     nsteps: int,
-    tail: int,
     div: float,
     rth: Any,
     rg: Any,
     rwk: Any,
-) -> Any:  # pragma: no cover
-    """Replay ``nsteps`` steps of one run from ``x0`` (single lane).
-
-    Returns (first step whose iterate is non-finite or beyond ``div`` (or -1), sum and max of
-    the gradient norms of the last ``tail`` steps); ``rth[:, 0]`` ends as the last iterate within
-    the threshold.
-    """
+) -> int:  # pragma: no cover
+    """Replay ``nsteps`` steps of one run from ``x0`` (single lane): the first step whose
+    iterate is non-finite or beyond ``div`` (-1 if none); ``rth[:, 0]`` ends as the last
+    iterate within the threshold."""
     P = x0.shape[0]
+    prev = np.empty(P)
     for i in range(P):
         rth[i, 0] = x0[i]
-    gsum = 0.0
-    gmax = 0.0
     for s in range(nsteps):
-        _grad(kind, ip, fp, rth, rg, rwk)
-        if s >= nsteps - tail:
-            gg = rg[0, 0] * rg[0, 0]
-            for i in range(1, P):
-                gg = gg + rg[i, 0] * rg[i, 0]
-            gn = math.sqrt(gg)
-            gsum = gsum + gn
-            if gn > gmax:
-                gmax = gn
+        for i in range(P):
+            prev[i] = rth[i, 0]
+        _one_step(blockfn, kind, ip, fp, rth, rg, rwk, lr)
         bad = False
         for i in range(P):
-            v = rth[i, 0] - lr * rg[i, 0]
-            if not (abs(v) <= div):
+            if not (abs(rth[i, 0]) <= div):
                 bad = True
         if bad:
-            return s + 1, gsum, gmax
-        for i in range(P):
-            rth[i, 0] = rth[i, 0] - lr * rg[i, 0]
-    return -1, gsum, gmax
+            for i in range(P):
+                rth[i, 0] = prev[i]
+            return s + 1
+    return -1
 
 
 @numba.njit(**_JIT)
@@ -513,15 +520,13 @@ def _load(
     rth: Any,
     rg: Any,
     rwk: Any,
+    blockfn: Any,
 ) -> None:  # pragma: no cover
     P = theta0.shape[1]
     for i in range(P):
         th[i, l] = theta0[r, i]
         rth[i, 0] = theta0[r, i]
-    _grad(kind, ip, fp, rth, rg, rwk)
-    gg = rg[0, 0] * rg[0, 0]
-    for i in range(1, P):
-        gg = gg + rg[i, 0] * rg[i, 0]
+    gn0 = _one_step(blockfn, kind, ip, fp, rth, rg, rwk, lrs[r])
     lr[l] = lrs[r]
     run[l] = r
     t[l] = 0
@@ -533,7 +538,7 @@ def _load(
         rprev[kk, l] = np.inf
         qmeas[kk, l] = NO_Q
     # the first step length is the reference of the first check (evidence of a fast approach)
-    eprev[0, l] = lrs[r] * math.sqrt(gg)
+    eprev[0, l] = lrs[r] * gn0
 
 
 @numba.njit(_RUN_SIG, **_JIT)
@@ -627,6 +632,7 @@ def run_lanes(
                 rth,
                 rg,
                 rwk,
+                blockfn,
             )
             nxt += 1
             active += 1
@@ -690,7 +696,7 @@ def run_lanes(
             floor = False
             q_out = 0.0
             if not finite:
-                s_bad, gs, gm = _replay(kind, ip, fp, blk[:, l], lr[l], c, tail, div, rth, rg, rwk)
+                s_bad = _replay(blockfn, kind, ip, fp, blk[:, l], lr[l], c, div, rth, rg, rwk)
                 code = C_DIV
                 o_steps[r] = tl - c + (s_bad if s_bad > 0 else c)
                 for i in range(P):
@@ -775,6 +781,7 @@ def run_lanes(
                         rth,
                         rg,
                         rwk,
+                        blockfn,
                     )
                     for kk in range(maxp):
                         Dprev[kk, l] = -1.0
@@ -806,6 +813,7 @@ class LaneModel:
         self.lanes = int(lanes)
         self.block: Any = block_generic
         self.straight_line = False
+        self.lines: list[str] | None = None
 
     def gradient_cols(self, th_cols: Any) -> Any:
         """Compiled gradient of columns ``(P, n)``."""
@@ -879,14 +887,32 @@ def lane_model(model: Any) -> LaneModel | None:
                 lm.lanes = 64
         model._cache[key] = lm
         return lm
-    if isinstance(model, LossModel) and model.is_polynomial:
-        tab = poly_table(model)
-        if tab is None:
-            return None
-        ip, fp, nwork = tab
-        return LaneModel(
-            KIND_POLY, ip, fp, nwork, model.n_params, _lanes_for(3 * model.n_params + nwork)
-        )
+    if isinstance(model, LossModel):
+        key = "lanes:model"
+        if key in model._cache:
+            return model._cache[key]  # type: ignore[no-any-return]
+        out: LaneModel | None = None
+        if model.is_polynomial:
+            tab = poly_table(model)
+            if tab is not None:
+                ip, fpl, nwork = tab
+                out = LaneModel(
+                    KIND_POLY,
+                    ip,
+                    fpl,
+                    nwork,
+                    model.n_params,
+                    _lanes_for(3 * model.n_params + nwork),
+                )
+        elif model.n_params <= MAX_STRAIGHT_PARAMS:
+            elines = expression_lines(model)
+            if elines is not None:
+                out = LaneModel(KIND_EXPR, [model.n_params], [0.0], 2, model.n_params, 64)
+                out.block = generated_block(elines, model.n_params)
+                out.straight_line = True
+                out.lines = elines
+        model._cache[key] = out
+        return out
     return None
 
 
@@ -1211,3 +1237,94 @@ def _load_block(src: str) -> Any:
     spec.loader.exec_module(mod)
     _GENERATED[key] = mod.block
     return mod.block
+
+
+# ------------------------------------------------------------------------------------------------
+# non-polynomial losses: straight-line code from the sympy gradient (common subexpressions once)
+# ------------------------------------------------------------------------------------------------
+_MATH_FUNCS = {
+    "exp",
+    "log",
+    "sin",
+    "cos",
+    "tan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "atan",
+    "asin",
+    "acos",
+    "asinh",
+    "acosh",
+    "atanh",
+    "sqrt",
+    "log1p",
+    "expm1",
+    "erf",
+    "fabs",
+}
+
+
+def expression_lines(model: Any) -> list[str] | None:
+    r"""Straight-line code ``g0..g{P-1}`` from ``x0..x{P-1}`` for the gradient of a loss given
+    by a sympy expression: ``sympy.cse`` once, integer powers written as products (so the
+    compiled and the Python evaluation round identically), functions from :mod:`math`.
+    None when an expression uses something else."""
+    import sympy
+    from sympy.printing.pycode import PythonCodePrinter
+
+    from ..symbolic.derivation import derive
+
+    d = derive(model)
+    P = d.n_params
+    xs = [sympy.Symbol(f"x{i}") for i in range(P)]
+    sub = dict(zip(d.params, xs, strict=True))
+    grads = [sympy.sympify(gi).xreplace(sub) for gi in d.gradient]
+    reps, red = sympy.cse(grads, symbols=sympy.numbered_symbols("c"))
+
+    class _Printer(PythonCodePrinter):  # type: ignore[misc]
+        def _print_Pow(self, expr: Any, rational: bool = False) -> str:
+            b, e = expr.as_base_exp()
+            if e.is_Integer and 1 <= int(e) <= 16:
+                return "(" + " * ".join([self.parenthesize(b, 100)] * int(e)) + ")"
+            if e.is_Integer and -16 <= int(e) <= -1:
+                return "(1.0 / (" + " * ".join([self.parenthesize(b, 100)] * -int(e)) + "))"
+            if e == sympy.Rational(1, 2):
+                return f"math.sqrt({self._print(b)})"
+            return f"math.pow({self._print(b)}, {self._print(sympy.Float(e))})"
+
+        def _print_Rational(self, expr: Any) -> str:
+            return repr(float(expr))
+
+        def _print_Integer(self, expr: Any) -> str:
+            return repr(float(expr))
+
+    pr = _Printer({"fully_qualified_modules": True, "standard": "python3"})
+    lines = []
+    try:
+        for sym, ex in reps:
+            lines.append(f"{sym} = {pr.doprint(ex)}")
+        for i, ex in enumerate(red):
+            lines.append(f"g{i} = {pr.doprint(ex)}")
+    except Exception:
+        return None
+    import re
+
+    for ln in lines:
+        for fn in re.findall(r"math\.([a-z0-9_]+)", ln):
+            if fn not in _MATH_FUNCS and fn not in ("pow",):
+                return None
+        if re.search(r"\b(?!math\b)[a-z_]+\.", ln.split("=", 1)[1]) or "numpy" in ln:
+            return None
+    return lines
+
+
+def expr_gradient(lines: list[str], P: int) -> Any:
+    """Plain Python function ``grad(x) -> g`` (lists of floats) running the same code."""
+    src = "import math\ndef grad(x):\n"
+    src += "".join(f"    x{i} = x[{i}]\n" for i in range(P))
+    src += "".join(f"    {ln}\n" for ln in lines)
+    src += "    return [" + ", ".join(f"g{i}" for i in range(P)) + "]\n"
+    ns: dict[str, Any] = {}
+    exec(compile(src, "<dynsys_gd expression gradient>", "exec"), ns)
+    return ns["grad"]
