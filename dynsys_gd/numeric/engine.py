@@ -11,11 +11,13 @@ float64 floor, orbit-scaled period tests, frozen runs).
 Two paths compute the same thing:
 
 * ``backend="compiled"`` (the default when available): the numba lane kernels of
-  :mod:`~dynsys_gd.numeric.lanes` for linear networks (any widths, any :math:`\Sigma_{xx}`) and
-  polynomial :class:`~dynsys_gd.models.LossModel` s; no Python work per step.
+  :mod:`~dynsys_gd.numeric.lanes` for linear networks (any widths, any :math:`\Sigma_{xx}`),
+  polynomial :class:`~dynsys_gd.models.LossModel` s, and non-polynomial ones of at most 64
+  parameters whose gradient uses functions of :mod:`math`; no Python work per step.
 * ``backend="numpy"``: the plain numpy reference path (:mod:`~dynsys_gd.numeric.gd_numpy`),
   bit-identical to the compiled path for those models, and the path of every other model (MLPs,
-  non-polynomial losses, user models) with the model's own batched gradient.
+  user models) with the model's own batched gradient.  MLP gradients are dense products over
+  the data set, which numpy hands to BLAS; they stay on this path.
 
 Every run is independent of the others: results are bit-identical for every chunking of
 ``theta0``, every ``workers`` value and every executor, for one seed on one machine.

@@ -43,6 +43,11 @@ itself is compiled once.  Generic kernels (``kind``) cover everything else:
     symbolic derivation as a monomial table (exponents, CSR coefficients), evaluated by
     repeated multiplication.
 
+Non-polynomial :class:`~dynsys_gd.models.LossModel` s (``KIND_EXPR``, at most
+:data:`MAX_STRAIGHT_PARAMS` parameters) get only the straight-line form, from the sympy gradient
+(:func:`expression_lines`: ``sympy.cse`` once, integer powers as products, functions from
+:mod:`math`); the reference path runs the same code in Python.
+
 Both forms perform the same operations in the same order, so they agree bit for bit (runs are
 replayed single-lane with the generic kernel where needed).  Measured speed is in
 ``benchmarks/bench_engine.py``; LLVM does not turn the lane loops of the straight-line blocks
