@@ -37,7 +37,7 @@ not), with :math:`A = \sum_k Z_kZ_k^\top`, :math:`\tilde B = \sum_k Z_k^\top Z_k
 singular values of :math:`\tilde B^{1/2}W^*A^{1/2}` are those of :math:`F_BW^*F_A` with
 :math:`F_A = [Z_1,\dots,Z_K]`, :math:`F_B = [Z_1;\dots;Z_K]`, i.e. the square roots of the
 eigenvalues of the exact rational PSD matrix :math:`G = F_A^\top W^{*\top}\tilde BW^*F_A`.
-Those are enclosed by :func:`~dynsys_gd.numeric.certified.certified_spectrum` and the bound
+Those are enclosed by :func:`~dynsys_gd.numeric.enclosures.certified_spectrum` and the bound
 :math:`S_{\min} \ge (2/s)\sum_i\sqrt{\mu_i}` is summed in ball arithmetic (negative lower ends
 clipped to 0).  Nothing about the solver needs to be trusted: any :math:`Z` gives a valid bound,
 a good one gives a tight bound.
@@ -75,7 +75,7 @@ from numpy.typing import NDArray
 
 from .._results import ResultMixin, jsonable
 from ..errors import InvalidParameterError
-from ..symbolic.models import LinearNetwork
+from ..models import LinearNetwork
 
 __all__ = [
     "SminCertificate",
@@ -271,7 +271,7 @@ def dual_lower_bound(net: LinearNetwork, Z: NDArray[np.float64], *, rank_rtol: f
     largest, so the bound is valid whatever ``Z`` is (a poor ``Z`` gives a poor bound)."""
     import flint
 
-    from .certified import arb_to_interval, certified_spectrum
+    from .enclosures import arb_to_interval, certified_spectrum
 
     net = _check_depth2(net)
     d0, dN = net.widths[0], net.widths[-1]
@@ -417,7 +417,7 @@ def certified_min_sharpness_depth2(net: LinearNetwork, *, prec: int = 128
         ``lower <= S_min <= upper``, both rigorous; typically a relative width below 1e-12.
         Cached on ``net``.
     """
-    from .certified import certified_spectrum, exact_hessian
+    from .enclosures import certified_spectrum, exact_hessian
 
     net = _check_depth2(net)
     key = ("depth2_sdp", prec)
