@@ -40,7 +40,7 @@ class _BaselineParametrisation:
         layers = list(self.base)
         pos = 0
         for i, (h, k) in enumerate(zip(self.hidden, self.sizes, strict=True)):
-            S = _symmetric_from_vector(z[pos:pos + k], h)
+            S = _symmetric_from_vector(z[pos : pos + k], h)
             pos += k
             lam, Q = np.linalg.eigh(S)
             layers[i] = (Q * np.exp(lam)) @ (Q.T @ layers[i])
@@ -69,8 +69,7 @@ def baseline_flattest(net: dg.LinearNetwork, *, restarts: int = 3, seed: int = 0
         for i in range(N - 2, -1, -1):
             A[i] = A[i + 1] @ Ls[i + 1]
         with np.errstate(all="ignore"):
-            K = sum(np.kron(a @ a.T, root @ (b.T @ b) @ root)
-                    for a, b in zip(A, B, strict=True))
+            K = sum(np.kron(a @ a.T, root @ (b.T @ b) @ root) for a, b in zip(A, B, strict=True))
         if not np.all(np.isfinite(K)):
             return np.full(d0 * dN, 1e300)
         return np.asarray(np.linalg.eigvalsh(K), dtype=np.float64)
@@ -79,8 +78,9 @@ def baseline_flattest(net: dg.LinearNetwork, *, restarts: int = 3, seed: int = 0
         return float(spectrum(z)[-1])
 
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
-    starts = [np.zeros(par.dim)] + [rng.normal(scale=0.3, size=par.dim)
-                                    for _ in range(restarts - 1)]
+    starts = [np.zeros(par.dim)] + [
+        rng.normal(scale=0.3, size=par.dim) for _ in range(restarts - 1)
+    ]
     results: list[float] = []
     D = par.dim
     top = min(d0 * dN, 4)
@@ -92,10 +92,14 @@ def baseline_flattest(net: dg.LinearNetwork, *, restarts: int = 3, seed: int = 0
         e_t = np.zeros(D + 1)
         e_t[-1] = 1.0
         with np.errstate(all="ignore"):
-            res = minimize(lambda x: x[-1], x0, jac=lambda x, g=e_t: g, method="SLSQP",
-                           constraints=[{"type": "ineq",
-                                         "fun": lambda x: x[-1] - spectrum(x[:-1])[-top:]}],
-                           options={"ftol": 1e-14, "maxiter": 200})
+            res = minimize(
+                lambda x: x[-1],
+                x0,
+                jac=lambda x, g=e_t: g,
+                method="SLSQP",
+                constraints=[{"type": "ineq", "fun": lambda x: x[-1] - spectrum(x[:-1])[-top:]}],
+                options={"ftol": 1e-14, "maxiter": 200},
+            )
         z2 = np.asarray(res.x[:-1])
         v2 = f(z2)
         if np.all(np.isfinite(z2)) and v2 < val:
@@ -112,8 +116,9 @@ def _network(widths: tuple[int, ...], seed: int) -> dg.LinearNetwork:
     rng = np.random.default_rng(seed)
     d0, dN = widths[0], widths[-1]
     A = rng.normal(size=(d0, d0))
-    return dg.LinearNetwork.from_covariances(widths, Sxx=A @ A.T + 0.2 * np.eye(d0),
-                                             Syx=rng.normal(size=(dN, d0)))
+    return dg.LinearNetwork.from_covariances(
+        widths, Sxx=A @ A.T + 0.2 * np.eye(d0), Syx=rng.normal(size=(dN, d0))
+    )
 
 
 def main() -> None:
@@ -122,8 +127,10 @@ def main() -> None:
     args = ap.parse_args()
     seeds = range(2) if args.quick else range(6)
     print("critical_lr, general Sxx: CPU seconds (time.process_time), new vs baseline 6a52125")
-    print(f"{'widths':>14} {'seed':>4} {'method':>34} {'new s':>8} {'base s':>8} {'ratio':>7} "
-          f"{'rel. diff S_min':>15}")
+    print(
+        f"{'widths':>14} {'seed':>4} {'method':>34} {'new s':>8} {'base s':>8} {'ratio':>7} "
+        f"{'rel. diff S_min':>15}"
+    )
     for widths in ((2, 4, 4, 2), (3, 4, 3)):
         tot_new = tot_base = 0.0
         for seed in seeds:
@@ -138,10 +145,14 @@ def main() -> None:
             tot_new += t_new
             tot_base += t_base
             s_new = 2.0 / eta
-            print(f"{widths!s:>14} {seed:>4} {fm.method[:34]:>34} {t_new:8.2f} {t_base:8.2f} "
-                  f"{t_base / t_new:7.1f} {(s_new - s_base) / s_base:15.1e}")
-        print(f"{widths!s:>14} {'all':>4} {'':>34} {tot_new:8.2f} {tot_base:8.2f} "
-              f"{tot_base / tot_new:7.1f}")
+            print(
+                f"{widths!s:>14} {seed:>4} {fm.method[:34]:>34} {t_new:8.2f} {t_base:8.2f} "
+                f"{t_base / t_new:7.1f} {(s_new - s_base) / s_base:15.1e}"
+            )
+        print(
+            f"{widths!s:>14} {'all':>4} {'':>34} {tot_new:8.2f} {tot_base:8.2f} "
+            f"{tot_base / tot_new:7.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -59,8 +59,10 @@ def exact_point_near(net: LinearNetwork, theta: Any) -> list[Fraction]:
     import flint
 
     Ws = exact_w_star(net)
-    layers = [flint.fmpq_mat([[_fq(Fraction(float(v))) for v in row] for row in L.tolist()])
-              for L in net.unflatten(np.asarray(theta, dtype=np.float64))]
+    layers = [
+        flint.fmpq_mat([[_fq(Fraction(float(v))) for v in row] for row in L.tolist()])
+        for L in net.unflatten(np.asarray(theta, dtype=np.float64))
+    ]
     N = net.depth
     if N == 1:
         layers = [Ws]
@@ -77,8 +79,9 @@ def exact_point_near(net: LinearNetwork, theta: Any) -> list[Fraction]:
                 A = A * L
             G = A * A.transpose()
             layers[0] = layers[0] + A.transpose() * G.inv() * (Ws - A * layers[0])
-    return [_to_fraction(L[i, j]) for L in layers for i in range(L.nrows())
-            for j in range(L.ncols())]
+    return [
+        _to_fraction(L[i, j]) for L in layers for i in range(L.nrows()) for j in range(L.ncols())
+    ]
 
 
 def _closed_form_lower(net: LinearNetwork, factor: Fraction) -> Fraction:
@@ -118,30 +121,42 @@ def certified_smin_bounds(net: LinearNetwork) -> SminBounds:
     S = flint.fmpq_mat([[_fq(x) for x in r] for r in net.Sxx_exact])
     if net.depth == 1:
         enc = certified_spectrum(S)
-        out = SminBounds(enc.top.lo, "lambda_max(Sxx), certified", enc.top.hi,
-                         "lambda_max(Sxx), certified",
-                         tuple(exact_point_near(net, np.zeros(net.n_params))))
+        out = SminBounds(
+            enc.top.lo,
+            "lambda_max(Sxx), certified",
+            enc.top.hi,
+            "lambda_max(Sxx), certified",
+            tuple(exact_point_near(net, np.zeros(net.n_params))),
+        )
         cache[key] = out
         return out
     if net.depth == 2 and not (net.is_scalar or _is_scaled_identity(net)):
         from ..numeric.depth2_sdp import certified_min_sharpness_depth2, exact_point_on_manifold
 
         cert = certified_min_sharpness_depth2(net)
-        out = SminBounds(cert.lower, "depth-2 SDP, dual bound in ball arithmetic", cert.upper,
-                         "certified lambda_max(H) at an exact point of M",
-                         tuple(exact_point_on_manifold(net, cert.point)))
+        out = SminBounds(
+            cert.lower,
+            "depth-2 SDP, dual bound in ball arithmetic",
+            cert.upper,
+            "certified lambda_max(H) at an exact point of M",
+            tuple(exact_point_on_manifold(net, cert.point)),
+        )
         cache[key] = out
         return out
     if net.is_scalar or _is_scaled_identity(net):
         lower = _closed_form_lower(net, net.Sxx_exact[0][0])
-        how = ("closed form sigma_xx N |w*|^(2-2/N) (AM-GM)" if net.is_scalar
-               else "closed form c N sigma_1^(2-2/N) (Sxx = cI)")
+        how = (
+            "closed form sigma_xx N |w*|^(2-2/N) (AM-GM)"
+            if net.is_scalar
+            else "closed form c N sigma_1^(2-2/N) (Sxx = cI)"
+        )
     else:
         lower = _closed_form_lower(net, certified_spectrum(S).lower)
         how = "C5 lower bracket lambda_min(Sxx) N sigma_1^(2-2/N)"
     point = exact_point_near(net, flattest_minimum(net).point)
     upper = certified_spectrum(exact_hessian(net, point)).upper
-    out = SminBounds(lower, how, upper, "certified lambda_max(H) at an exact point of M",
-                     tuple(point))
+    out = SminBounds(
+        lower, how, upper, "certified lambda_max(H) at an exact point of M", tuple(point)
+    )
     cache[key] = out
     return out

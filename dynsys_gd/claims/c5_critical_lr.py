@@ -19,8 +19,8 @@ from .report import (
     SDP,
     ClaimResult,
     ClaimStatement,
-    Outcome,
     Status,
+    Verdict,
     _Collector,
 )
 
@@ -71,7 +71,7 @@ def check_c5(*, quick: bool = False) -> ClaimResult:
 
         col.run(f"scalar N = {N}: S_min = N y^(2-2/N) (AM-GM, Lagrange)", EXACT_SYMBOLIC, body)
 
-    def enclosure_check(net: LinearNetwork, label: str) -> Outcome:
+    def enclosure_check(net: LinearNetwork, label: str) -> Verdict:
         """The toolkit's S_min against certified bounds (closed form in ball arithmetic or
         the depth-2 SDP below, certified lambda_max at an exact point of M above)."""
         from ..numeric.sharpness import flattest_minimum
@@ -92,23 +92,33 @@ def check_c5(*, quick: bool = False) -> ClaimResult:
         if hi - lo > 1e-12 * hi:
             return Status.NOT_CERTIFIED, text + (
                 f" The certified enclosure is {(hi - lo) / hi:.1e} wide (relative), more than "
-                "1e-12, so the value is not confirmed to full precision.")
+                "1e-12, so the value is not confirmed to full precision."
+            )
         return True, text
 
     net3 = LinearNetwork.scalar(3, 2.0)
-    col.run("scalar N = 3, y = 2: toolkit S_min = 3 * 2^(4/3) to full precision", BALL,
-            lambda: enclosure_check(net3, "scalar N = 3, y = 2"))
+    col.run(
+        "scalar N = 3, y = 2: toolkit S_min = 3 * 2^(4/3) to full precision",
+        BALL,
+        lambda: enclosure_check(net3, "scalar N = 3, y = 2"),
+    )
     for depth in (2, 3):
+
+        def whitened(depth: int = depth) -> Verdict:
+            return enclosure_check(_whitened(depth), f"whitened depth {depth}")
+
         col.run(
             f"whitened (2,)*{depth + 1}: toolkit S_min = N sigma_1^(2-2/N) to full precision",
             BALL,
-            lambda depth=depth: enclosure_check(_whitened(depth), f"whitened depth {depth}"),
+            whitened,
         )
 
-    general2 = [((2, 2, 2), 0)] if quick else [((2, 2, 2), 0), ((3, 4, 3), 1), ((2, 3, 3), 2)]
+    general2: list[tuple[tuple[int, ...], int]] = (
+        [((2, 2, 2), 0)] if quick else [((2, 2, 2), 0), ((3, 4, 3), 1), ((2, 3, 3), 2)]
+    )
     for widths, seed in general2:
 
-        def sdp(widths: tuple[int, ...] = widths, seed: int = seed) -> Outcome:
+        def sdp(widths: tuple[int, ...] = widths, seed: int = seed) -> Verdict:
             from ..numeric.depth2_sdp import certified_min_sharpness_depth2
             from ..numeric.sharpness import _numerical_flattest
 
@@ -123,21 +133,27 @@ def check_c5(*, quick: bool = False) -> ClaimResult:
                 f"{num:.15g}."
             )
             if num < lo * (1 - 1e-9):
-                return False, text + (" The numerical minimum is below the certified lower "
-                                      "bound: the minimiser left M or the bound is wrong.")
+                return False, text + (
+                    " The numerical minimum is below the certified lower "
+                    "bound: the minimiser left M or the bound is wrong."
+                )
             if num > hi * (1 + 1e-9):
-                return False, text + (" The exact point of M behind the upper bound is flatter "
-                                      "than the numerical minimum: the minimiser missed it.")
+                return False, text + (
+                    " The exact point of M behind the upper bound is flatter "
+                    "than the numerical minimum: the minimiser missed it."
+                )
             if cert.relative_width > 1e-9:
                 return Status.NOT_CERTIFIED, text + (
                     " The certified enclosure is wider than 1e-9 (relative), so agreement to "
-                    "1e-9 is not certified.")
+                    "1e-9 is not certified."
+                )
             return True, text + " They agree to 1e-9."
 
-        col.run(f"general Sxx {widths}: numerical S_min within the certified SDP enclosure",
-                SDP, sdp)
+        col.run(
+            f"general Sxx {widths}: numerical S_min within the certified SDP enclosure", SDP, sdp
+        )
 
-    def lemma() -> Outcome:
+    def lemma() -> Verdict:
         from ..numeric.fixed_points import random_minima
         from ..numeric.kernels import numeric_model
 
@@ -148,31 +164,38 @@ def check_c5(*, quick: bool = False) -> ClaimResult:
             pts = random_minima(net, 16, seed=seed, spread=0.6, log_scale=1.0)
             m = numeric_model(net)
             H = m.hessian(pts)
-            J = m.jacobian_of_product(pts)
+            J = m.jacobian_of_product(pts)  # type: ignore[attr-defined]
             lmin = float(np.linalg.eigvalsh(net.Sxx)[0])
             D = H - lmin * np.swapaxes(J, 1, 2) @ J
             gap = np.linalg.eigvalsh(0.5 * (D + np.swapaxes(D, 1, 2)))[:, 0]
             worst = min(worst, float((gap / np.abs(H).max(axis=(1, 2))).min()))
             n_pts += len(pts)
-        text = (f"At {n_pts} random points of M of three general-Sxx networks the smallest "
-                f"eigenvalue of H - lambda_min(Sxx) J^T J, relative to max|H|, is {worst:.2e}.")
+        text = (
+            f"At {n_pts} random points of M of three general-Sxx networks the smallest "
+            f"eigenvalue of H - lambda_min(Sxx) J^T J, relative to max|H|, is {worst:.2e}."
+        )
         if worst < -1e-9:
             return False, text + " A negative eigenvalue beyond rounding contradicts the lemma."
-        return True, text + (" The lemma H >= lambda_min(Sxx) J^T J behind the lower end of the "
-                             "bracket holds (non-negative up to float64 rounding).")
+        return True, text + (
+            " The lemma H >= lambda_min(Sxx) J^T J behind the lower end of the "
+            "bracket holds (non-negative up to float64 rounding)."
+        )
 
     col.run("lower-bracket lemma: H - lambda_min(Sxx) J^T J is PSD on M", NUMERICAL, lemma)
 
-    general3 = [((2, 2, 2, 2), 0)] if quick else [((2, 2, 2, 2), 0), ((2, 4, 4, 2), 3)]
+    general3: list[tuple[tuple[int, ...], int]] = (
+        [((2, 2, 2, 2), 0)] if quick else [((2, 2, 2, 2), 0), ((2, 4, 4, 2), 3)]
+    )
     for widths, seed in general3:
 
-        def multistart(widths: tuple[int, ...] = widths, seed: int = seed) -> Outcome:
+        def multistart(widths: tuple[int, ...] = widths, seed: int = seed) -> Verdict:
             from ..numeric.sharpness import _numerical_flattest, flattest_minimum
 
             net = _general(widths, seed)
             fm = flattest_minimum(net)
-            _, other, spread = _numerical_flattest(_general(widths, seed), restarts=6, seed=1,
-                                                   early_stop=False)
+            _, other, spread = _numerical_flattest(
+                _general(widths, seed), restarts=6, seed=1, early_stop=False
+            )
             b = certified_smin_bounds(net)
             lo, hi = float(b.lower), float(b.upper)
             text = (
@@ -184,13 +207,19 @@ def check_c5(*, quick: bool = False) -> ClaimResult:
             if fm.sharpness > hi * (1 + 1e-12) or other < lo * (1 - 1e-12):
                 return False, text + " A value falls outside the certified bounds."
             if abs(other - fm.sharpness) > 1e-9 * fm.sharpness:
-                return False, text + (" The two runs disagree by more than 1e-9: the larger "
-                                      "one is not the minimum.")
-            return True, text + (" They agree to 1e-9; for depth >= 3 the minimum is "
-                                 "numerical (no certificate of global optimality).")
+                return False, text + (
+                    " The two runs disagree by more than 1e-9: the larger one is not the minimum."
+                )
+            return True, text + (
+                " They agree to 1e-9; for depth >= 3 the minimum is "
+                "numerical (no certificate of global optimality)."
+            )
 
-        col.run(f"general Sxx {widths}: S_min agrees with an independent multi-start run",
-                NUMERICAL, multistart)
+        col.run(
+            f"general Sxx {widths}: S_min agrees with an independent multi-start run",
+            NUMERICAL,
+            multistart,
+        )
     return col.result(SPEC)
 
 

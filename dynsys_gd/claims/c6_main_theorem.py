@@ -21,10 +21,11 @@ from ._smin import certified_smin_bounds
 from .report import (
     BALL,
     MONTE_CARLO,
+    SDP,
     ClaimResult,
     ClaimStatement,
-    Outcome,
     Status,
+    Verdict,
     _Collector,
 )
 
@@ -36,13 +37,17 @@ SPEC = ClaimStatement(
 )
 
 #: MATH.md §8: converged fractions at 0.98 eta* of the whitened 2x2 networks (W* of §8)
-SECTION8_FRACTIONS = {(2, "gaussian"): 0.3755, (3, "gaussian"): 0.322,
-                      (2, "uniform"): 0.110, (3, "uniform"): 0.067}
+SECTION8_FRACTIONS = {
+    (2, "gaussian"): 0.3755,
+    (3, "gaussian"): 0.322,
+    (2, "uniform"): 0.110,
+    (3, "uniform"): 0.067,
+}
 #: level of the Clopper-Pearson intervals the Monte-Carlo checks are judged by
 MC_CONFIDENCE = 0.99
 
 
-def instability_check(net: LinearNetwork, eta: Fraction) -> Outcome:
+def instability_check(net: LinearNetwork, eta: Fraction) -> Verdict:
     r"""Three-valued check of "every point of M is linearly unstable at η" (C6).
 
     passed: a certified lower bound of :math:`S_{\min}` exceeds :math:`2/\eta`;
@@ -72,9 +77,12 @@ def instability_check(net: LinearNetwork, eta: Fraction) -> Outcome:
         f"exceed 2/eta = {float(bound):.12g}, and the certified upper bound S_min <= "
         f"{float(b.upper):.12g} ({b.upper_method}) is not below it, so this method cannot "
         "decide whether every minimum is unstable at this eta."
-        + (" For depth >= 3 with a general Sxx no certified lower bound better than the C5 "
-           "bracket is known to the toolkit; that bracket is often loose by a factor near 3."
-           if "bracket" in b.lower_method else "")
+        + (
+            " For depth >= 3 with a general Sxx no certified lower bound better than the C5 "
+            "bracket is known to the toolkit; that bracket is often loose by a factor near 3."
+            if "bracket" in b.lower_method
+            else ""
+        )
     )
 
 
@@ -94,14 +102,16 @@ def _mc_text(label: str, lo: float, hi: float, k: int, u: int, n: int) -> str:
     return f"{label}: {k}/{n} converged{und}, fraction in [{lo:.3f}, {hi:.3f}]"
 
 
-def stable_minimum_check(net: LinearNetwork, eta: Fraction) -> Outcome:
+def stable_minimum_check(net: LinearNetwork, eta: Fraction) -> Verdict:
     r"""Three-valued check of "some point of M is linearly stable at η" (C6, below η*): passed
     when the certified :math:`\lambda_{\max}(H)` at an exact point of M is below :math:`2/\eta`
     (then the stable minima form a non-empty open subset of M)."""
     verdict, text = instability_check(net, eta)
     if verdict is False:
-        return True, text.replace("so not every minimum is unstable at this eta (eta is below "
-                                  "eta*).", "so the stable minima are a non-empty open set.")
+        return True, text.replace(
+            "so not every minimum is unstable at this eta (eta is below eta*).",
+            "so the stable minima are a non-empty open set.",
+        )
     if verdict is True:
         return False, text + " So no minimum is stable at this eta."
     return verdict, text
@@ -109,8 +119,9 @@ def stable_minimum_check(net: LinearNetwork, eta: Fraction) -> Outcome:
 
 def _general_net(depth: int) -> LinearNetwork:
     W = np.array([[1.5, 0.3], [-0.2, 0.7]])
-    return LinearNetwork.from_covariances((2,) * (depth + 1), Sxx=np.array([[2.0, 0.5],
-                                                                            [0.5, 1.0]]), Syx=W)
+    return LinearNetwork.from_covariances(
+        (2,) * (depth + 1), Sxx=np.array([[2.0, 0.5], [0.5, 1.0]]), Syx=W
+    )
 
 
 def check_c6(
@@ -144,9 +155,10 @@ def check_c6(
     if net is not None:
         n = _check_net(net)
         eta = _lr(lr)
+        general2 = n.depth == 2 and "SDP" in certified_smin_bounds(n).lower_method
         col.run(
             f"widths {n.widths}, eta = {float(eta):.8g}: every minimum unstable",
-            BALL,
+            SDP if general2 else BALL,
             lambda: instability_check(n, eta),
         )
         return col.result(SPEC)
@@ -161,18 +173,20 @@ def check_c6(
         ("general Sxx (2, 2, 2, 2)", lambda: _general_net(3)),
     ]
     for name, make in cases:
-        def above(make: Callable[[], LinearNetwork] = make) -> Outcome:
+
+        def above(make: Callable[[], LinearNetwork] = make) -> Verdict:
             n = make()
             return instability_check(n, _to_exact("lr", 1.02 * critical_lr(n)))
 
-        def below(make: Callable[[], LinearNetwork] = make) -> Outcome:
+        def below(make: Callable[[], LinearNetwork] = make) -> Verdict:
             n = make()
             return stable_minimum_check(n, _to_exact("lr", 0.98 * critical_lr(n)))
 
-        col.run(f"{name} at 1.02 eta*: every minimum unstable", BALL, above)
-        col.run(f"{name} at 0.98 eta*: a linearly stable minimum exists", BALL, below)
+        method = SDP if name == "general Sxx (2, 2, 2)" else BALL
+        col.run(f"{name} at 1.02 eta*: every minimum unstable", method, above)
+        col.run(f"{name} at 0.98 eta*: a linearly stable minimum exists", method, below)
 
-    def saddles() -> Outcome:
+    def saddles() -> Verdict:
         texts = []
         ok = True
         for N, strict, flat in ((3, [0, 0, 1], [0, 0, 0]), (4, [0, 0, 1, 1], [0, 0, 0, 1])):
@@ -191,7 +205,7 @@ def check_c6(
 
     col.run("scalar N = 3, 4: strict saddles unstable, three zeros give H = 0", BALL, saddles)
 
-    def mc() -> Outcome:
+    def mc() -> Verdict:
         from ..analysis.convergence import estimate_convergent_fraction
 
         eta_s = critical_lr(scalar)
@@ -199,9 +213,13 @@ def check_c6(
         a = estimate_convergent_fraction(scalar, 1.02 * eta_s, n_samples=n_mc, seed=seed)
         blo, bhi, bk, bu = _mc_interval(b, MC_CONFIDENCE)
         alo, ahi, ak, au = _mc_interval(a, MC_CONFIDENCE)
-        text = (f"uniform [-2, 2]^3, seed {seed}, {MC_CONFIDENCE:.0%} Clopper-Pearson: "
-                + _mc_text("0.98 eta*", blo, bhi, bk, bu, n_mc) + "; "
-                + _mc_text("1.02 eta*", alo, ahi, ak, au, n_mc) + ".")
+        text = (
+            f"uniform [-2, 2]^3, seed {seed}, {MC_CONFIDENCE:.0%} Clopper-Pearson: "
+            + _mc_text("0.98 eta*", blo, bhi, bk, bu, n_mc)
+            + "; "
+            + _mc_text("1.02 eta*", alo, ahi, ak, au, n_mc)
+            + "."
+        )
         if ak > 0:
             return False, text + " Runs converged above eta*, where every minimum is unstable."
         if blo <= 0:
@@ -212,23 +230,31 @@ def check_c6(
 
     configs = [(2, "gaussian")] if quick else list(SECTION8_FRACTIONS)
     for depth, init in configs:
-        def mc_whitened(depth: int = depth, init: str = init) -> Outcome:
+
+        def mc_whitened(depth: int = depth, init: str = init) -> Verdict:
             from ..analysis.convergence import estimate_convergent_fraction
 
             wnet = _whitened(depth)
             eta_w = critical_lr(wnet)
-            kw: dict[str, Any] = {"n_samples": n_mc, "seed": seed, "init": init,
-                                  "init_scale": 1.0 if init == "gaussian" else 2.0}
+            kw: dict[str, Any] = {
+                "n_samples": n_mc,
+                "seed": seed,
+                "init": init,
+                "init_scale": 1.0 if init == "gaussian" else 2.0,
+            }
             b = estimate_convergent_fraction(wnet, 0.98 * eta_w, **kw)
             a = estimate_convergent_fraction(wnet, 1.02 * eta_w, **kw)
             ref = SECTION8_FRACTIONS[(depth, init)]
             blo, bhi, bk, bu = _mc_interval(b, MC_CONFIDENCE)
             alo, ahi, ak, au = _mc_interval(a, MC_CONFIDENCE)
             dist = "N(0, I)" if init == "gaussian" else "uniform [-2, 2]^P"
-            text = (f"{dist}, seed {seed}, {MC_CONFIDENCE:.0%} Clopper-Pearson: "
-                    + _mc_text("0.98 eta*", blo, bhi, bk, bu, n_mc)
-                    + f" (MATH.md §8: {ref}); " + _mc_text("1.02 eta*", alo, ahi, ak, au, n_mc)
-                    + " (§8: 0).")
+            text = (
+                f"{dist}, seed {seed}, {MC_CONFIDENCE:.0%} Clopper-Pearson: "
+                + _mc_text("0.98 eta*", blo, bhi, bk, bu, n_mc)
+                + f" (MATH.md §8: {ref}); "
+                + _mc_text("1.02 eta*", alo, ahi, ak, au, n_mc)
+                + " (§8: 0)."
+            )
             if ak > 0:
                 return False, text + " Runs converged above eta*."
             if not blo <= ref <= bhi:

@@ -152,8 +152,11 @@ class ClaimResult(ResultMixin):
         for c in self.checks:
             lines.append(f"  [{c.status.value}] {c.name}")
             lines.append(f"         method: {c.method}")
-            label = "certificate" if c.passed else (
-                "why not certified" if c.status is Status.NOT_CERTIFIED else "why failed")
+            label = (
+                "certificate"
+                if c.passed
+                else ("why not certified" if c.status is Status.NOT_CERTIFIED else "why failed")
+            )
             lines.append(f"         {label}: {c.certificate}")
         lines.append(f"  => {self.claim} {self.verdict}")
         return "\n".join(lines)
@@ -171,14 +174,17 @@ class ClaimResult(ResultMixin):
 
 
 def _table(heads: list[str], rows: list[list[str]], limits: dict[int, int]) -> list[str]:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-              for i, h in enumerate(heads)]
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(heads)
+    ]
     for i, w in limits.items():
         widths[i] = min(widths[i], w)
 
     def fmt(r: list[str]) -> str:
-        cells = [r[i] if len(r[i]) <= widths[i] else r[i][: widths[i] - 1] + "…"
-                 for i in range(len(heads))]
+        cells = [
+            r[i] if len(r[i]) <= widths[i] else r[i][: widths[i] - 1] + "…"
+            for i in range(len(heads))
+        ]
         return " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
 
     return [fmt(heads), "-+-".join("-" * w for w in widths)] + [fmt(r) for r in rows]
@@ -211,8 +217,9 @@ class ClaimsReport(ResultMixin):
 
     def claims_table(self) -> str:
         """The table of claims (one row per claim: statement, verdict, methods)."""
-        return "\n".join(_table(["claim", "statement", "verdict", "methods"],
-                                self.claim_rows(), {}))
+        return "\n".join(
+            _table(["claim", "statement", "verdict", "methods"], self.claim_rows(), {})
+        )
 
     def __repr__(self) -> str:
         return f"ClaimsReport({len(self.results)} claims, {_count_text(self.checks)})"
@@ -228,8 +235,9 @@ class ClaimsReport(ResultMixin):
         out.append("")
         out.append(self.claims_table())
         out.append("")
-        out.append(f"{_count_text(self.checks)} "
-                   f"({self.seconds:.1f} s{', quick' if self.quick else ''})")
+        out.append(
+            f"{_count_text(self.checks)} ({self.seconds:.1f} s{', quick' if self.quick else ''})"
+        )
         return "\n".join(out)
 
     def to_dict(self) -> dict[str, Any]:
@@ -252,7 +260,7 @@ class ClaimStatement:
 
 #: What a check body returns: a verdict (``True`` = passed, ``False`` = failed, or a
 #: :class:`Status`) and the certificate text (for not certified / failed: why, in sentences).
-Outcome = tuple[bool | Status, str]
+Verdict = tuple[bool | Status, str]
 
 
 class _Collector:
@@ -262,7 +270,7 @@ class _Collector:
     def __init__(self) -> None:
         self.checks: list[Check] = []
 
-    def run(self, name: str, method: str, body: Callable[[], Outcome]) -> None:
+    def run(self, name: str, method: str, body: Callable[[], Verdict]) -> None:
         t0 = time.perf_counter()
         try:
             verdict, cert = body()
@@ -271,8 +279,13 @@ class _Collector:
             else:
                 status = Status.PASSED if verdict else Status.FAILED
         except Exception as exc:
-            status, cert = Status.FAILED, (f"The check raised {type(exc).__name__}: {exc}. "
-                                           "This is a defect of the check, not a counterexample.")
+            status, cert = (
+                Status.FAILED,
+                (
+                    f"The check raised {type(exc).__name__}: {exc}. "
+                    "This is a defect of the check, not a counterexample."
+                ),
+            )
         self.checks.append(Check(name, status, method, cert, time.perf_counter() - t0))
 
     def result(self, spec: ClaimStatement) -> ClaimResult:

@@ -123,23 +123,33 @@ class SminCertificate(ResultMixin):
         return self.lower <= Fraction(x) <= self.upper
 
     def __repr__(self) -> str:
-        return (f"SminCertificate([{float(self.lower):.15g}, {float(self.upper):.15g}], "
-                f"relative width {self.relative_width:.1e})")
+        return (
+            f"SminCertificate([{float(self.lower):.15g}, {float(self.upper):.15g}], "
+            f"relative width {self.relative_width:.1e})"
+        )
 
     def summary(self) -> str:
-        return "\n".join([
-            f"S_min in [{float(self.lower):.15g}, {float(self.upper):.15g}] (certified)",
-            f"relative width : {self.relative_width:.2e}",
-            f"numerical value: {self.value:.15g}",
-            f"method         : {self.method}",
-            f"solver status  : {self.solver_status}",
-        ])
+        return "\n".join(
+            [
+                f"S_min in [{float(self.lower):.15g}, {float(self.upper):.15g}] (certified)",
+                f"relative width : {self.relative_width:.2e}",
+                f"numerical value: {self.value:.15g}",
+                f"method         : {self.method}",
+                f"solver status  : {self.solver_status}",
+            ]
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"lower": jsonable(self.lower), "upper": jsonable(self.upper),
-                "lower_float": float(self.lower), "upper_float": float(self.upper),
-                "value": self.value, "point": jsonable(self.point),
-                "solver_status": self.solver_status, "method": self.method}
+        return {
+            "lower": jsonable(self.lower),
+            "upper": jsonable(self.upper),
+            "lower_float": float(self.lower),
+            "upper_float": float(self.upper),
+            "value": self.value,
+            "point": jsonable(self.point),
+            "solver_status": self.solver_status,
+            "method": self.method,
+        }
 
 
 # -- exact helpers ------------------------------------------------------------------------------
@@ -171,11 +181,13 @@ def _exact_moments(net: LinearNetwork) -> tuple[Any, Any]:
 def _check_depth2(net: Any) -> LinearNetwork:
     if not isinstance(net, LinearNetwork):
         raise InvalidParameterError(
-            f"net must be a LinearNetwork; got {type(net).__name__} ({net!r:.60})")
+            f"net must be a LinearNetwork; got {type(net).__name__} ({net!r:.60})"
+        )
     if net.depth != 2:
         raise InvalidParameterError(
             f"net must have depth 2 for the convex formulation of S_min; got depth {net.depth} "
-            f"(widths {net.widths})")
+            f"(widths {net.widths})"
+        )
     net.require_manifold()
     return net
 
@@ -186,7 +198,7 @@ def _svec_index(n: int) -> list[tuple[int, int]]:
     return [(i, j) for j in range(n) for i in range(j + 1)]
 
 
-def _svec(M: NDArray[np.float64]) -> NDArray[np.float64]:
+def _svec(M: NDArray[Any]) -> NDArray[np.float64]:
     r2 = math.sqrt(2.0)
     return np.array([M[i, j] * (1.0 if i == j else r2) for i, j in _svec_index(M.shape[0])])
 
@@ -211,8 +223,9 @@ def _sym_basis(n: int) -> list[NDArray[np.float64]]:
     return out
 
 
-def _solve_sdp(Sinv: NDArray[np.float64], Ws: NDArray[np.float64]
-               ) -> tuple[NDArray[np.float64], NDArray[np.float64], float, str]:
+def _solve_sdp(
+    Sinv: NDArray[np.float64], Ws: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], float, str]:
     """Solve the SDP of the module docstring; return (P, Z, t, status)."""
     import clarabel
     from scipy import sparse
@@ -252,19 +265,21 @@ def _solve_sdp(Sinv: NDArray[np.float64], Ws: NDArray[np.float64]
     settings.tol_gap_rel = 1e-12
     settings.tol_feas = 1e-12
     settings.max_iter = 200
-    solver = clarabel.DefaultSolver(Pq, q, A, b, [clarabel.PSDTriangleConeT(n1),
-                                                  clarabel.PSDTriangleConeT(n2)], settings)
+    solver = clarabel.DefaultSolver(
+        Pq, q, A, b, [clarabel.PSDTriangleConeT(n1), clarabel.PSDTriangleConeT(n2)], settings
+    )
     sol = solver.solve()
     x = np.asarray(sol.x)
     z = np.asarray(sol.z)
     P = sum(x[1 + k] * basis[k] for k in range(m))
-    Z = _smat(z[:F1.shape[0]], n1)
+    Z = _smat(z[: F1.shape[0]], n1)
     return np.asarray(P, dtype=np.float64), Z, float(x[0]), str(sol.status)
 
 
 # -- lower bound --------------------------------------------------------------------------------
-def dual_lower_bound(net: LinearNetwork, Z: NDArray[np.float64], *, rank_rtol: float = 1e-9,
-                     prec: int = 128) -> Fraction:
+def dual_lower_bound(
+    net: LinearNetwork, Z: NDArray[np.float64], *, rank_rtol: float = 1e-9, prec: int = 128
+) -> Fraction:
     r"""Rigorous lower bound of :math:`S_{\min}` (depth 2) from any symmetric ``Z`` (see the
     module docstring): ``Z`` is replaced by :math:`FF^\top` with :math:`F` its float
     eigenvectors scaled by the square roots of the eigenvalues above ``rank_rtol`` times the
@@ -335,7 +350,8 @@ def exact_point_on_manifold(net: LinearNetwork, theta: NDArray[np.float64]) -> l
         W1 = W1 + W2.transpose() * G2.inv() * (Ws - W2 * W1)
     else:
         raise InvalidParameterError(
-            "theta must have W_1 of full column rank or W_2 of full row rank; got neither")
+            "theta must have W_1 of full column rank or W_2 of full row rank; got neither"
+        )
     out = [_to_fraction(W1[i, j]) for i in range(W1.nrows()) for j in range(W1.ncols())]
     out += [_to_fraction(W2[i, j]) for i in range(W2.nrows()) for j in range(W2.ncols())]
     return out
@@ -351,8 +367,9 @@ def _point_from_P(net: LinearNetwork, P: NDArray[np.float64]) -> NDArray[np.floa
     return np.asarray(net.flatten([W1, W2]), dtype=np.float64)
 
 
-def _lam_max(net: LinearNetwork, P: NDArray[np.float64], Sinv: NDArray[np.float64],
-             Ws: NDArray[np.float64]) -> NDArray[np.float64]:
+def _lam_max(
+    net: LinearNetwork, P: NDArray[np.float64], Sinv: NDArray[np.float64], Ws: NDArray[np.float64]
+) -> NDArray[np.float64]:
     r"""Generalised eigenvalues of :math:`(P\otimes I + I\otimes W^*P^{-1}W^{*\top},
     \Sigma_{xx}^{-1}\otimes I)`, ascending."""
     from scipy.linalg import eigh
@@ -363,8 +380,9 @@ def _lam_max(net: LinearNetwork, P: NDArray[np.float64], Sinv: NDArray[np.float6
     return np.asarray(eigh(M, np.kron(Sinv, np.eye(dN)), eigvals_only=True))
 
 
-def _polish(net: LinearNetwork, P: NDArray[np.float64], Sinv: NDArray[np.float64],
-            Ws: NDArray[np.float64]) -> NDArray[np.float64]:
+def _polish(
+    net: LinearNetwork, P: NDArray[np.float64], Sinv: NDArray[np.float64], Ws: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """Epigraph form of min_P lambda_max over P = L L^T (SLSQP), from the solver's P."""
     from scipy.optimize import minimize
 
@@ -384,23 +402,27 @@ def _polish(net: LinearNetwork, P: NDArray[np.float64], Sinv: NDArray[np.float64
         except (np.linalg.LinAlgError, ValueError):
             return np.full(d0 * Ws.shape[0], 1e300)
 
-    v0 = L0[il]
+    v0 = np.asarray(L0[il], dtype=np.float64)
     f0 = float(spec(v0)[-1])
     x0 = np.append(v0, f0)
     e = np.zeros(x0.size)
     e[-1] = 1.0
     with np.errstate(all="ignore"):
-        res = minimize(lambda x: x[-1], x0, jac=lambda x: e, method="SLSQP",
-                       constraints=[{"type": "ineq", "fun": lambda x: x[-1] - spec(x[:-1])[-top:]}],
-                       options={"ftol": 1e-15, "maxiter": 100})
+        res = minimize(
+            lambda x: x[-1],
+            x0,
+            jac=lambda x: e,
+            method="SLSQP",
+            constraints=[{"type": "ineq", "fun": lambda x: x[-1] - spec(x[:-1])[-top:]}],
+            options={"ftol": 1e-15, "maxiter": 100},
+        )
     v = np.asarray(res.x[:-1])
     if np.all(np.isfinite(v)) and float(spec(v)[-1]) < f0:
         return P_of(v)
     return P
 
 
-def certified_min_sharpness_depth2(net: LinearNetwork, *, prec: int = 128
-                                   ) -> SminCertificate:
+def certified_min_sharpness_depth2(net: LinearNetwork, *, prec: int = 128) -> SminCertificate:
     r"""Certified enclosure of :math:`S_{\min}` for a depth-2 linear network, any
     :math:`\Sigma_{xx}` (C5; method in the module docstring).
 
@@ -420,7 +442,7 @@ def certified_min_sharpness_depth2(net: LinearNetwork, *, prec: int = 128
     from .enclosures import certified_spectrum, exact_hessian
 
     net = _check_depth2(net)
-    key = ("depth2_sdp", prec)
+    key = f"depth2_sdp:{prec}"
     cache = net._cache  # type: ignore[attr-defined]
     if key in cache:
         return cache[key]  # type: ignore[no-any-return]

@@ -229,8 +229,8 @@ class _BatchedSpectrum:
         for i, (h, k) in enumerate(zip(self.par.hidden, self.par.sizes, strict=True)):
             S = np.zeros((B, h, h))
             iu = self.iu[i]
-            S[:, iu[0], iu[1]] = zb[:, pos:pos + k]
-            S[:, iu[1], iu[0]] = zb[:, pos:pos + k]
+            S[:, iu[0], iu[1]] = zb[:, pos : pos + k]
+            S[:, iu[1], iu[0]] = zb[:, pos : pos + k]
             pos += k
             lam, Q = np.linalg.eigh(S)
             Qt = np.swapaxes(Q, 1, 2)
@@ -252,21 +252,22 @@ class _BatchedSpectrum:
             As[N - 1] = np.broadcast_to(np.eye(dN), (Bn, dN, dN))
             for i in range(N - 2, -1, -1):
                 As[i] = As[i + 1] @ Ls[i + 1]
-            K = np.zeros((Bn, dN, d0, dN, d0))
+            K5 = np.zeros((Bn, dN, d0, dN, d0))
             for a, b in zip(As, Bs, strict=True):
                 X = a @ np.swapaxes(a, 1, 2)
                 rb = b @ self.root
                 Y = np.swapaxes(rb, 1, 2) @ rb
-                K += X[:, :, None, :, None] * Y[:, None, :, None, :]
-            K = K.reshape(Bn, dN * d0, dN * d0)
+                K5 += X[:, :, None, :, None] * Y[:, None, :, None, :]
+            K = K5.reshape(Bn, dN * d0, dN * d0)
             good = np.isfinite(K).all(axis=(1, 2))
             out = np.full((Bn, dN * d0), 1e300)
             if good.any():
                 out[good] = np.linalg.eigvalsh(K[good])
         return out
 
-    def fd(self, z: NDArray[np.float64], h: float = 1.49e-8
-           ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    def fd(
+        self, z: NDArray[np.float64], h: float = 1.49e-8
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Values and forward-difference Jacobian of the spectrum at z: (n,), (n, D)."""
         D = z.size
         steps = h * np.maximum(1.0, np.abs(z))
@@ -276,8 +277,9 @@ class _BatchedSpectrum:
         return sp[0], (sp[1:] - sp[0][None]).T / steps[None]
 
 
-def _numerical_flattest(net: LinearNetwork, *, restarts: int = 3, seed: int = 0,
-                        early_stop: bool = True) -> tuple[NDArray[np.float64], float, float]:
+def _numerical_flattest(
+    net: LinearNetwork, *, restarts: int = 3, seed: int = 0, early_stop: bool = True
+) -> tuple[NDArray[np.float64], float, float]:
     """Numerical minimum of lambda_max(H) over M: ``(point, value, spread of the restarts)``.
 
     ``early_stop`` stops when two starts agree to 1e-10 (relative); without it every restart
@@ -318,9 +320,14 @@ def _numerical_flattest(net: LinearNetwork, *, restarts: int = 3, seed: int = 0,
         z, val = (np.asarray(res.x), float(res.fun)) if res.fun <= f(z0) else (z0, f(z0))
         x0 = np.append(z, val)
         with np.errstate(all="ignore"):
-            res = minimize(lambda x: x[-1], x0, jac=lambda x: e_t, method="SLSQP",
-                           constraints=[{"type": "ineq", "fun": con, "jac": con_jac}],
-                           options={"ftol": 1e-13 * max(1.0, val), "maxiter": 100})
+            res = minimize(
+                lambda x: x[-1],
+                x0,
+                jac=lambda x: e_t,
+                method="SLSQP",
+                constraints=[{"type": "ineq", "fun": con, "jac": con_jac}],
+                options={"ftol": 1e-13 * max(1.0, val), "maxiter": 100},
+            )
         z2 = np.asarray(res.x[:-1])
         v2 = f(z2)
         if np.all(np.isfinite(z2)) and v2 < val:
@@ -377,8 +384,14 @@ def flattest_minimum(net: LinearNetwork) -> FlattestMinimum:
         cert = certified_min_sharpness_depth2(net)
         point = cert.point
         S = float(sharpness(net, point))
-        result = FlattestMinimum(point, S, "certified SDP (depth 2)", bracket,
-                                 cert.relative_width, (cert.lower, cert.upper))
+        result = FlattestMinimum(
+            point,
+            S,
+            "certified SDP (depth 2)",
+            bracket,
+            cert.relative_width,
+            (cert.lower, cert.upper),
+        )
         cache[_CACHE_KEY] = result
         return result
     else:

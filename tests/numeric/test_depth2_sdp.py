@@ -26,8 +26,14 @@ def _general(widths, seed):
     return dg.LinearNetwork.from_covariances(widths, Sxx=Sxx, Syx=rng.normal(size=(dN, d0)))
 
 
-CASES = [((2, 2, 2), 1), ((2, 3, 2), 2), ((3, 3, 2), 3), ((2, 2, 3), 4), ((3, 4, 3), 5),
-         ((3, 3, 1), 6)]
+CASES = [
+    ((2, 2, 2), 1),
+    ((2, 3, 2), 2),
+    ((3, 3, 2), 3),
+    ((2, 2, 3), 4),
+    ((3, 4, 3), 5),
+    ((3, 3, 1), 6),
+]
 
 
 @pytest.mark.parametrize(("widths", "seed"), CASES)
@@ -73,12 +79,10 @@ def test_point_is_exactly_on_m():
     import flint
 
     o = net.offsets
-    W1 = flint.fmpq_mat(3, 2, [flint.fmpq(x.numerator, x.denominator) for x in exact[:o[1]]])
-    W2 = flint.fmpq_mat(2, 3, [flint.fmpq(x.numerator, x.denominator) for x in exact[o[1]:]])
-    S = flint.fmpq_mat([[flint.fmpq(x.numerator, x.denominator) for x in r]
-                        for r in net.Sxx_exact])
-    Y = flint.fmpq_mat([[flint.fmpq(x.numerator, x.denominator) for x in r]
-                        for r in net.Syx_exact])
+    W1 = flint.fmpq_mat(3, 2, [flint.fmpq(x.numerator, x.denominator) for x in exact[: o[1]]])
+    W2 = flint.fmpq_mat(2, 3, [flint.fmpq(x.numerator, x.denominator) for x in exact[o[1] :]])
+    S = flint.fmpq_mat([[flint.fmpq(x.numerator, x.denominator) for x in r] for r in net.Sxx_exact])
+    Y = flint.fmpq_mat([[flint.fmpq(x.numerator, x.denominator) for x in r] for r in net.Syx_exact])
     assert W2 * W1 * S == Y
 
 

@@ -30,9 +30,13 @@ def _network(widths: tuple[int, ...], seed: int) -> dg.LinearNetwork:
     return dg.LinearNetwork.from_covariances(widths, Sxx=Sxx, Syx=U @ S @ V.T @ Sxx)
 
 
-widths_st = st.integers(1, 3).flatmap(lambda d0: st.integers(1, 3).flatmap(
-    lambda dN: st.lists(st.integers(min(d0, dN), 4), min_size=1, max_size=3).map(
-        lambda hidden: (d0, *hidden, dN))))
+widths_st = st.integers(1, 3).flatmap(
+    lambda d0: st.integers(1, 3).flatmap(
+        lambda dN: st.lists(st.integers(min(d0, dN), 4), min_size=1, max_size=3).map(
+            lambda hidden: (d0, *hidden, dN)
+        )
+    )
+)
 
 
 @given(widths=widths_st, seed=st.integers(0, 2**16))
@@ -52,7 +56,7 @@ def test_c2_minima_form_a_manifold_of_dimension_p_minus_dn_d0(widths, seed):
         s = np.linalg.svd(J[b], compute_uv=False)
         assert s.size == dN * d0 and s[-1] > 1e-6 * s[0]
         _, _, Vt = np.linalg.svd(J[b])
-        tangent = Vt[dN * d0:]  # orthonormal basis of ker J
+        tangent = Vt[dN * d0 :]  # orthonormal basis of ker J
         assert tangent.shape[0] == net.n_params - dN * d0
         if tangent.shape[0] == 0:
             continue
@@ -61,7 +65,8 @@ def test_c2_minima_form_a_manifold_of_dimension_p_minus_dn_d0(widths, seed):
         n = Vt[0]
         for eps in (1e-3, 1e-4):
             along = np.linalg.norm(m.product((pts[b] + eps * v)[None]).ravel() - net.W_star.ravel())
-            normal = np.linalg.norm(m.product((pts[b] + eps * n)[None]).ravel()
-                                    - net.W_star.ravel())
-            assert along <= 50 * eps ** 2 * (1 + np.abs(pts[b]).max()) ** net.depth
+            normal = np.linalg.norm(
+                m.product((pts[b] + eps * n)[None]).ravel() - net.W_star.ravel()
+            )
+            assert along <= 50 * eps**2 * (1 + np.abs(pts[b]).max()) ** net.depth
             assert normal >= 0.5 * eps * s[0]

@@ -28,12 +28,14 @@ def _network(depth: int, d0: int, dN: int, seed: int) -> dg.LinearNetwork:
     S[np.arange(k), np.arange(k)] = rng.uniform(0.3, 2.0, size=k)
     W = U @ S @ V.T
     h = max(d0, dN)
-    return dg.LinearNetwork.from_covariances((d0,) + (h,) * (depth - 1) + (dN,), Sxx=Sxx,
-                                             Syx=W @ Sxx)
+    return dg.LinearNetwork.from_covariances(
+        (d0,) + (h,) * (depth - 1) + (dN,), Sxx=Sxx, Syx=W @ Sxx
+    )
 
 
-@given(depth=st.integers(2, 4), d0=st.integers(1, 3), dN=st.integers(1, 3),
-       seed=st.integers(0, 2**16))
+@given(
+    depth=st.integers(2, 4), d0=st.integers(1, 3), dN=st.integers(1, 3), seed=st.integers(0, 2**16)
+)
 def test_c5_lower_bracket_lemma_at_random_points_of_m(depth, d0, dN, seed):
     """C5 lower bracket: at random points θ of M (random Σxx ≻ 0, random W* of full rank),
     H(θ) − λ_min(Σxx) J(θ)ᵀJ(θ) ⪰ 0, λ_max(J(θ)ᵀJ(θ)) ≥ N σ₁^{2−2/N} and therefore

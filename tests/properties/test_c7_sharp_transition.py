@@ -27,8 +27,12 @@ def _g_inf(net: dg.LinearNetwork, lr: float, theta0: np.ndarray) -> tuple[float,
     return (float(np.median(g[keep])) if keep.any() else float("nan")), int(keep.sum())
 
 
-@given(depth=st.integers(2, 4), y=st.floats(0.5, 2.0), sign=st.sampled_from([1.0, -1.0]),
-       seed=st.integers(0, 2**16))
+@given(
+    depth=st.integers(2, 4),
+    y=st.floats(0.5, 2.0),
+    sign=st.sampled_from([1.0, -1.0]),
+    seed=st.integers(0, 2**16),
+)
 def test_c7_gradient_norm_jumps_at_eta_star(depth, y, sign, seed):
     """C7: g∞(0.9 η*) = 0 and g∞(1.1 η*) > 1e-3 (runs started within 0.05 of a flattest
     minimum; at 1.1 η* they leave it, since every minimum is unstable, and stay bounded)."""
