@@ -17,7 +17,7 @@ from .._validation import _to_exact, check_int
 from ..models import LinearNetwork
 from ..numeric.enclosures import certified_spectrum, exact_hessian
 from ._common import _check_net, _lr, _whitened
-from ._smin import certified_smin_bounds
+from ._smin import _is_scaled_identity, certified_smin_bounds
 from .report import (
     BALL,
     MONTE_CARLO,
@@ -155,7 +155,7 @@ def check_c6(
     if net is not None:
         n = _check_net(net)
         eta = _lr(lr)
-        general2 = n.depth == 2 and "SDP" in certified_smin_bounds(n).lower_method
+        general2 = n.depth == 2 and not (n.is_scalar or _is_scaled_identity(n))
         col.run(
             f"widths {n.widths}, eta = {float(eta):.8g}: every minimum unstable",
             SDP if general2 else BALL,
