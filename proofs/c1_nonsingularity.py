@@ -3,8 +3,7 @@
 modular certificates; the depth-1 exception eta = 1/lambda_i(Sxx) is reported).
 
 Usage: ``python proofs/c1_nonsingularity.py [--quick] [--json]``; exit status 1 only when a
-check failed
-(not certified checks say why and do not fail).
+check failed (not certified checks say why and do not fail).
 The checks live in :mod:`dynsys_gd.claims` (also run by ``dynsys-gd prove``).
 """
 

@@ -3,8 +3,7 @@
 with multiplicity dim M and certified normal eigenvalues for matrix networks.
 
 Usage: ``python proofs/c3_spectrum_on_manifold.py [--quick] [--json]``; exit status 1 only when a
-check failed
-(not certified checks say why and do not fail).
+check failed (not certified checks say why and do not fail).
 The checks live in :mod:`dynsys_gd.claims` (also run by ``dynsys-gd prove``).
 """
 

@@ -3,8 +3,7 @@
 certified enclosures along a curve of M).
 
 Usage: ``python proofs/c4_properness.py [--quick] [--json]``; exit status 1 only when a
-check failed
-(not certified checks say why and do not fail).
+check failed (not certified checks say why and do not fail).
 The checks live in :mod:`dynsys_gd.claims` (also run by ``dynsys-gd prove``).
 """
 

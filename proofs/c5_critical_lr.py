@@ -3,8 +3,7 @@
 whitened closed form certified by ball arithmetic, eta* = 2/S_min.
 
 Usage: ``python proofs/c5_critical_lr.py [--quick] [--json]``; exit status 1 only when a
-check failed
-(not certified checks say why and do not fail).
+check failed (not certified checks say why and do not fail).
 The checks live in :mod:`dynsys_gd.claims` (also run by ``dynsys-gd prove``).
 """
 

@@ -4,8 +4,7 @@ above 2/eta; not certified when the bound is too weak), below it a certified sta
 and the converged fraction is 0 above eta* (Monte Carlo).
 
 Usage: ``python proofs/c6_main_theorem.py [--quick] [--json]``; exit status 1 only when a
-check failed
-(not certified checks say why and do not fail).
+check failed (not certified checks say why and do not fail).
 The checks live in :mod:`dynsys_gd.claims` (also run by ``dynsys-gd prove``).
 """
 

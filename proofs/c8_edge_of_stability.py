@@ -3,8 +3,7 @@
 period-2 orbits above eta* (Monte Carlo).
 
 Usage: ``python proofs/c8_edge_of_stability.py [--quick] [--json]``; exit status 1 only when a
-check failed
-(not certified checks say why and do not fail).
+check failed (not certified checks say why and do not fail).
 The checks live in :mod:`dynsys_gd.claims` (also run by ``dynsys-gd prove``).
 """
 
