@@ -131,15 +131,16 @@ def certified_smin_bounds(net: LinearNetwork) -> SminBounds:
         cache[key] = out
         return out
     if net.depth == 2 and not (net.is_scalar or _is_scaled_identity(net)):
-        from ..numeric.depth2_sdp import certified_min_sharpness_depth2, exact_point_on_manifold
+        from ..numeric.depth2_sdp import exact_point_on_manifold
 
-        cert = certified_min_sharpness_depth2(net)
+        fm = flattest_minimum(net)  # the certified SDP: fm.bounds
+        assert fm.bounds is not None
         out = SminBounds(
-            cert.lower,
+            fm.bounds[0],
             "depth-2 SDP, dual bound in ball arithmetic",
-            cert.upper,
+            fm.bounds[1],
             "certified lambda_max(H) at an exact point of M",
-            tuple(exact_point_on_manifold(net, cert.point)),
+            tuple(exact_point_on_manifold(net, fm.point)),
         )
         cache[key] = out
         return out

@@ -60,7 +60,8 @@ directly with its ``PSDTriangleConeT``: an interior-point method, so it returns 
 pair with a small gap, which is exactly what the two certificates above need; no modelling layer
 (CVXPY) is required for a problem this small and structured.  SCS (first order) would give only
 ~1e-6 accurate duals.  For :math:`h < d_0` (then :math:`P` is singular on all of M) the SDP value
-is still a certified lower bound; the upper bound then comes from a numerical minimum.
+is still a certified lower bound; the upper bound then comes from a numerical minimum passed
+in by the caller.
 """
 
 from __future__ import annotations
@@ -422,7 +423,9 @@ def _polish(
     return P
 
 
-def certified_min_sharpness_depth2(net: LinearNetwork, *, prec: int = 128) -> SminCertificate:
+def certified_min_sharpness_depth2(
+    net: LinearNetwork, *, prec: int = 128, point: Any = None
+) -> SminCertificate:
     r"""Certified enclosure of :math:`S_{\min}` for a depth-2 linear network, any
     :math:`\Sigma_{xx}` (C5; method in the module docstring).
 
@@ -432,12 +435,17 @@ def certified_min_sharpness_depth2(net: LinearNetwork, *, prec: int = 128) -> Sm
         Depth 2 with a manifold of minima (:meth:`LinearNetwork.require_manifold`).
     prec : int
         Ball-arithmetic precision in bits.
+    point : array (P,), optional
+        A float point near M for the upper bound, needed only when the hidden width is below
+        :math:`d_0` (then :math:`W_1^\top W_1` is singular on all of M and the SDP's primal
+        point is not realisable; :func:`~dynsys_gd.numeric.sharpness.flattest_minimum` passes
+        its numerical minimum).  Ignored otherwise.
 
     Returns
     -------
     SminCertificate
         ``lower <= S_min <= upper``, both rigorous; typically a relative width below 1e-12.
-        Cached on ``net``.
+        Cached on ``net`` (when ``point`` is not needed).
     """
     from .enclosures import certified_spectrum, exact_hessian
 
@@ -447,21 +455,32 @@ def certified_min_sharpness_depth2(net: LinearNetwork, *, prec: int = 128) -> Sm
     if key in cache:
         return cache[key]  # type: ignore[no-any-return]
     d0, h, _dN = net.widths
+    if h < d0 and point is None:
+        raise InvalidParameterError(
+            f"point must be given for hidden width h = {h} < d_0 = {d0} (the SDP's primal point "
+            "is not realisable there); got None"
+        )
     Sinv = np.linalg.inv(net.Sxx)
     Sinv = 0.5 * (Sinv + Sinv.T)
     Ws = net.W_star
     P, Z, _t, status = _solve_sdp(Sinv, Ws)
     lower = dual_lower_bound(net, Z, prec=prec)
-    if h < d0:  # pragma: no cover - require_manifold allows it only when d_N < d_0
-        from .sharpness import _numerical_flattest
-
-        point, value, _ = _numerical_flattest(net)
+    if h < d0:  # only with d_N <= h < d_0 (require_manifold)
+        point = np.asarray(point, dtype=np.float64)
+        value = float("nan")
     else:
         P = _polish(net, P, Sinv, Ws)
         point = _point_from_P(net, P)
         value = float(_lam_max(net, P, Sinv, Ws)[-1])
     exact = exact_point_on_manifold(net, point)
     upper = certified_spectrum(exact_hessian(net, exact), prec=prec).upper
-    out = SminCertificate(lower, upper, value, np.array([float(x) for x in exact]), status)
-    cache[key] = out
+    pt = np.array([float(x) for x in exact])
+    if not np.isfinite(value):
+        from .kernels import numeric_model
+
+        H = numeric_model(net).hessian(pt[None])[0]
+        value = float(np.linalg.eigvalsh(0.5 * (H + H.T))[-1])
+    out = SminCertificate(lower, upper, value, pt, status)
+    if h >= d0:
+        cache[key] = out
     return out

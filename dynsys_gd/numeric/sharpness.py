@@ -381,7 +381,10 @@ def flattest_minimum(net: LinearNetwork) -> FlattestMinimum:
     elif N == 2:
         from .depth2_sdp import certified_min_sharpness_depth2
 
-        cert = certified_min_sharpness_depth2(net)
+        if net.widths[1] < net.widths[0]:  # W_1^T W_1 singular on M: numerical point
+            cert = certified_min_sharpness_depth2(net, point=_numerical_flattest(net)[0])
+        else:
+            cert = certified_min_sharpness_depth2(net)
         point = cert.point
         S = float(sharpness(net, point))
         result = FlattestMinimum(

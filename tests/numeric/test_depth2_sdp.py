@@ -99,3 +99,17 @@ def test_refuses_other_depths():
     net = dg.LinearNetwork.from_covariances((2, 2, 2, 2), Sxx=np.eye(2), Syx=np.eye(2))
     with pytest.raises(InvalidParameterError, match="depth 2"):
         certified_min_sharpness_depth2(net)
+
+
+def test_narrow_hidden_layer_uses_a_numerical_point_for_the_upper_bound():
+    """Hidden width h < d_0 (allowed when d_N <= h): W_1^T W_1 is singular on all of M, the
+    dual bound still holds on all of M and the upper bound comes from the numerical minimum."""
+    net = _general((3, 2, 1), 3)
+    with pytest.raises(InvalidParameterError, match="point must be given"):
+        certified_min_sharpness_depth2(net)
+    f = dg.flattest_minimum(net)
+    assert f.method == "certified SDP (depth 2)"
+    lo, hi = f.bounds
+    assert lo <= hi and float(hi - lo) <= 1e-9 * float(hi)
+    pts = random_minima(net, 16, seed=1)
+    assert np.all(sharpness(net, pts) >= float(lo) * (1 - 1e-12))
