@@ -422,5 +422,10 @@ def min_sharpness(net: LinearNetwork) -> float:
 
 def critical_lr(net: LinearNetwork) -> float:
     r"""Critical learning rate :math:`\eta^* = 2/S_{\min}` (C5): above it every global minimum
-    is linearly unstable and GD converges from a null set of initialisations only (C6)."""
+    is linearly unstable and GD converges from a null set of initialisations only (C6).
+
+    How :math:`S_{\min}` was obtained is ``flattest_minimum(net).method``: a closed form, the
+    certified SDP for depth 2 (then ``flattest_minimum(net).bounds`` is a rigorous enclosure,
+    typically 1e-13 wide) or the numerical minimum over M for depth ≥ 3 with a general
+    :math:`\Sigma_{xx}` (bracketed by ``flattest_minimum(net).bracket``)."""
     return 2.0 / min_sharpness(net)
