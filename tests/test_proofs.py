@@ -55,7 +55,7 @@ def test_prove_cli_table_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert "| exact rational" in out and "| passed" in out
     assert re.search(r"^\d+ passed \(", out, flags=re.M)
     # the claims table: one row per claim with its statement, verdict and methods
-    rows = [ln for ln in out.splitlines() if ln.startswith(("C1 ", "C2 "))]
+    rows = [ln for ln in out.splitlines() if ln.startswith(("| C1 |", "| C2 |"))]
     assert any(CLAIMS["C1"].statement in ln and "passed (" in ln for ln in rows)
     assert main(["prove", "--quick", "--claims", "C6"]) == 0  # not certified is not failed
     out = capsys.readouterr().out

@@ -216,10 +216,12 @@ class ClaimsReport(ResultMixin):
         return [[r.claim, r.statement, r.verdict, r.methods] for r in self.results]
 
     def claims_table(self) -> str:
-        """The table of claims (one row per claim: statement, verdict, methods)."""
-        return "\n".join(
-            _table(["claim", "statement", "verdict", "methods"], self.claim_rows(), {})
-        )
+        """The table of claims as Markdown (one row per claim: statement, verdict, methods), as
+        printed at the end of ``dynsys-gd prove`` and shown in the README."""
+        lines = ["| claim | statement | verdict | methods |", "|---|---|---|---|"]
+        for row in self.claim_rows():
+            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |")
+        return "\n".join(lines)
 
     def __repr__(self) -> str:
         return f"ClaimsReport({len(self.results)} claims, {_count_text(self.checks)})"

@@ -94,5 +94,29 @@ def test_claim_verdicts_and_report_text():
     assert rep.passed  # not certified does not fail a run
     text = rep.summary()
     assert "C2 not certified: b. the bound is too weak" in text
-    assert "| s2 " in text and "exact rational, certified ball arithmetic" in text
+    assert (
+        "| C2 | s2 | not certified (1 passed, 1 not certified) | exact rational, certified ball arithmetic |"
+        in text
+    )
     assert not ClaimsReport((r1, r3), quick=True, seconds=1.0).passed
+
+
+def test_prove_exits_non_zero_only_on_failed(monkeypatch, capsys):
+    from dynsys_gd.claims import registry
+    from dynsys_gd.cli import main
+
+    spec = registry.CLAIMS["C2"]
+
+    def fake(status: Status):
+        def check(*, quick: bool = False) -> ClaimResult:
+            c = Check("x", status, "exact rational", "because of a stated reason")
+            return ClaimResult("C2", spec.title, spec.statement, (c,))
+
+        return registry.ClaimSpec(spec.claim, spec.title, spec.statement, check)
+
+    monkeypatch.setitem(registry.CLAIMS, "C2", fake(Status.NOT_CERTIFIED))
+    assert main(["prove", "--claims", "C2"]) == 0
+    assert "C2 not certified: x. because of a stated reason" in capsys.readouterr().out
+    monkeypatch.setitem(registry.CLAIMS, "C2", fake(Status.FAILED))
+    assert main(["prove", "--claims", "C2"]) == 1
+    assert "C2 FAILED: x. because of a stated reason" in capsys.readouterr().out
