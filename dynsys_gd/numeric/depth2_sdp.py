@@ -225,20 +225,22 @@ def _sym_basis(n: int) -> list[NDArray[np.float64]]:
 
 
 def _solve_sdp(
-    Sinv: NDArray[np.float64], Ws: NDArray[np.float64]
+    T: NDArray[np.float64], C: NDArray[np.float64], Ws: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], float, str]:
-    """Solve the SDP of the module docstring; return (P, Z, t, status)."""
+    r"""Solve :math:`\min t` s.t. :math:`tT\otimes I - P\otimes I - C\otimes W_sQW_s^\top
+    \succeq 0`, :math:`[[P, I], [I, Q]] \succeq 0`; return (P, Z, t, status) with Z the dual
+    matrix of the first constraint."""
     import clarabel
     from scipy import sparse
 
-    d0 = Sinv.shape[0]
+    d0 = T.shape[0]
     dN = Ws.shape[0]
     basis = _sym_basis(d0)
     m = len(basis)
     n1, n2 = d0 * dN, 2 * d0
     I_N, I_0 = np.eye(dN), np.eye(d0)
     # LMI1: t Sinv⊗I - P⊗I - I⊗(W* Q W*^T) ⪰ 0 ;  LMI2: [[P, I], [I, Q]] ⪰ 0
-    cols1 = [_svec(np.kron(Sinv, I_N))]
+    cols1 = [_svec(np.kron(T, I_N))]
     cols2 = [np.zeros(n2 * (n2 + 1) // 2)]
     for E in basis:  # P coordinates
         cols1.append(_svec(-np.kron(E, I_N)))
@@ -246,7 +248,7 @@ def _solve_sdp(
         G[:d0, :d0] = E
         cols2.append(_svec(G))
     for E in basis:  # Q coordinates
-        cols1.append(_svec(-np.kron(I_0, Ws @ E @ Ws.T)))
+        cols1.append(_svec(-np.kron(C, Ws @ E @ Ws.T)))
         G = np.zeros((n2, n2))
         G[d0:, d0:] = E
         cols2.append(_svec(G))
@@ -436,23 +438,25 @@ def certified_min_sharpness_depth2(
     prec : int
         Ball-arithmetic precision in bits.
     point : array (P,), optional
-        A float point near M for the upper bound, needed only when the hidden width is below
-        :math:`d_0` (then :math:`W_1^\top W_1` is singular on all of M and the SDP's primal
-        point is not realisable; :func:`~dynsys_gd.numeric.sharpness.flattest_minimum` passes
-        its numerical minimum).  Ignored otherwise.
+        A float point near M also tried for the upper bound (the smaller certified bound
+        wins).  Needed when the hidden width is below :math:`d_0` (then
+        :math:`W_1^\top W_1` is singular on all of M and the SDP's primal point is not
+        realisable) and useful when the solver's primal point is poor (very ill-conditioned
+        :math:`\Sigma_{xx}`); :func:`~dynsys_gd.numeric.sharpness.flattest_minimum` passes its
+        numerical minimum then.
 
     Returns
     -------
     SminCertificate
         ``lower <= S_min <= upper``, both rigorous; typically a relative width below 1e-12.
-        Cached on ``net`` (when ``point`` is not needed).
+        Cached on ``net`` when ``point`` is not given.
     """
     from .enclosures import certified_spectrum, exact_hessian
 
     net = _check_depth2(net)
     key = f"depth2_sdp:{prec}"
     cache = net._cache  # type: ignore[attr-defined]
-    if key in cache:
+    if point is None and key in cache:
         return cache[key]  # type: ignore[no-any-return]
     d0, h, _dN = net.widths
     if h < d0 and point is None:
@@ -463,24 +467,43 @@ def certified_min_sharpness_depth2(
     Sinv = np.linalg.inv(net.Sxx)
     Sinv = 0.5 * (Sinv + Sinv.T)
     Ws = net.W_star
-    P, Z, _t, status = _solve_sdp(Sinv, Ws)
+    # the solver works in whitened coordinates P' = R P R (R = Sxx^{1/2}; better conditioned):
+    # t I - P' x I - Sxx x (Ws R) Q' (Ws R)^T >= 0, whose dual Z' maps to Z = (R x I) Z' (R x I)
+    lam, U = np.linalg.eigh(net.Sxx)
+    R = (U * np.sqrt(lam)) @ U.T
+    Rinv = (U / np.sqrt(lam)) @ U.T
+    Pw, Zw, _t, status = _solve_sdp(np.eye(d0), np.asarray(net.Sxx), Ws @ R)
+    P = Rinv @ Pw @ Rinv
+    RI = np.kron(R, np.eye(_dN))
+    Z = RI @ Zw @ RI
     lower = dual_lower_bound(net, Z, prec=prec)
-    if h < d0:  # only with d_N <= h < d_0 (require_manifold)
-        point = np.asarray(point, dtype=np.float64)
-        value = float("nan")
-    else:
-        P = _polish(net, P, Sinv, Ws)
-        point = _point_from_P(net, P)
-        value = float(_lam_max(net, P, Sinv, Ws)[-1])
-    exact = exact_point_on_manifold(net, point)
-    upper = certified_spectrum(exact_hessian(net, exact), prec=prec).upper
-    pt = np.array([float(x) for x in exact])
-    if not np.isfinite(value):
-        from .kernels import numeric_model
-
-        H = numeric_model(net).hessian(pt[None])[0]
-        value = float(np.linalg.eigvalsh(0.5 * (H + H.T))[-1])
-    out = SminCertificate(lower, upper, value, pt, status)
+    candidates = []  # float points near M for the upper bound
     if h >= d0:
+        P = _polish(net, P, Sinv, Ws)
+        candidates.append(_point_from_P(net, P))
+    if point is not None:
+        candidates.append(np.asarray(point, dtype=np.float64).ravel())
+    best: tuple[Fraction, list[Fraction]] | None = None
+    for cand in candidates:
+        try:
+            exact = exact_point_on_manifold(net, cand)
+        except InvalidParameterError:
+            continue
+        up = certified_spectrum(exact_hessian(net, exact), prec=prec).upper
+        if best is None or up < best[0]:
+            best = (up, exact)
+    if best is None:
+        raise InvalidParameterError(
+            "point must be a float point near M with W_1 of full column rank or W_2 of full row "
+            "rank; got one with neither"
+        )
+    upper, exact = best
+    pt = np.array([float(x) for x in exact])
+    from .kernels import numeric_model
+
+    H = numeric_model(net).hessian(pt[None])[0]
+    value = float(np.linalg.eigvalsh(0.5 * (H + H.T))[-1])
+    out = SminCertificate(lower, upper, value, pt, status)
+    if point is None:
         cache[key] = out
     return out

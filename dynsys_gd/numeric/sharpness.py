@@ -385,6 +385,8 @@ def flattest_minimum(net: LinearNetwork) -> FlattestMinimum:
             cert = certified_min_sharpness_depth2(net, point=_numerical_flattest(net)[0])
         else:
             cert = certified_min_sharpness_depth2(net)
+            if cert.relative_width > 1e-9:  # a poor primal point: try the numerical minimum
+                cert = certified_min_sharpness_depth2(net, point=_numerical_flattest(net)[0])
         point = cert.point
         S = float(sharpness(net, point))
         result = FlattestMinimum(

@@ -113,3 +113,24 @@ def test_narrow_hidden_layer_uses_a_numerical_point_for_the_upper_bound():
     assert lo <= hi and float(hi - lo) <= 1e-9 * float(hi)
     pts = random_minima(net, 16, seed=1)
     assert np.all(sharpness(net, pts) >= float(lo) * (1 - 1e-12))
+
+
+@pytest.mark.parametrize(("cond", "narrow"), [(1e4, True), (1e8, False)])
+def test_ill_conditioned_sxx(cond, narrow):
+    """The solver runs in whitened coordinates, so cond(Σxx) = 1e4 is still certified to 1e-9;
+    at 1e8 (W* ~ 1e8) the SDP degrades, and flattest_minimum then takes the better of the SDP
+    point and the numerical minimum: never worse than the numerical minimiser, bounds valid."""
+    rng = np.random.default_rng(1)
+    Q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    S = Q @ np.diag([1.0, 1e-2, 1 / cond]) @ Q.T
+    Y = rng.normal(size=(3, 3))
+    net = dg.LinearNetwork.from_covariances((3, 3, 3), Sxx=S, Syx=Y)
+    f = dg.flattest_minimum(net)
+    lo, hi = (float(b) for b in f.bounds)
+    _, num, _ = _numerical_flattest(dg.LinearNetwork.from_covariances((3, 3, 3), Sxx=S, Syx=Y))
+    # at cond 1e8 the exact point of M next to the float minimiser differs from it by ~1e-9
+    # (relative, W* ~ 1e8), which shows in lambda_max
+    assert lo <= num * (1 + 1e-12) and f.sharpness <= num * (1 + (1e-9 if narrow else 1e-8))
+    assert f.sharpness <= hi * (1 + 1e-12)
+    if narrow:
+        assert hi - lo <= 1e-9 * hi
