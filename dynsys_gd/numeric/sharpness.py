@@ -388,7 +388,9 @@ def flattest_minimum(net: LinearNetwork) -> FlattestMinimum:
             if cert.relative_width > 1e-9:  # a poor primal point: try the numerical minimum
                 cert = certified_min_sharpness_depth2(net, point=_numerical_flattest(net)[0])
         point = cert.point
-        S = float(sharpness(net, point))
+        # the certified upper bound: lambda_max(H) at the exact point of M behind ``point``,
+        # rounded to float64 (eigvalsh there agrees to ~1e-15 unless W* is huge)
+        S = float(cert.upper)
         result = FlattestMinimum(
             point,
             S,
