@@ -31,8 +31,9 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
+from .._limits import check_iteration
 from .._results import ResultMixin, jsonable
-from .._validation import check_int, check_positive_float
+from .._validation import check_batch, check_int, check_positive_float
 from ..errors import ConvergenceError, InvalidParameterError
 from .kernels import numeric_model
 
@@ -531,9 +532,22 @@ def find_periodic_orbits(
     max_orbits = check_int("max_orbits", max_orbits, minimum=1)
     if not isinstance(unstable, bool):
         raise InvalidParameterError(f"unstable must be a bool; got {unstable!r}")
-    starts = np.asarray(theta0, dtype=np.float64)
+    tol = check_positive_float("tol", tol)
+    neutral_tol = check_positive_float("neutral_tol", neutral_tol)
+    th0 = check_batch("theta0", theta0, system.n_params)  # real, finite (B, P)
     rec = 4 * max_period
-    _, div, tail = iterate_map(system, starts, transient + rec, record=rec)
+    B, P = th0.shape
+    check_iteration(
+        "transient",
+        transient,
+        steps=transient + rec,
+        runs=B,
+        n_params=P,
+        arrays=(rec + 2) * B * P,
+        context=f"for {B} runs",
+    )
+    starts = th0
+    _, div, tail = iterate_map(system, th0, transient + rec, record=rec)
     per = detect_period(tail, max_period=max_period, tol=tol)
     orbits: list[PeriodicOrbit] = []
     lr_f = getattr(system, "lr_float", None)
