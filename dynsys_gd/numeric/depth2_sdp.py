@@ -281,17 +281,24 @@ def _solve_sdp(
 
 # -- lower bound --------------------------------------------------------------------------------
 def dual_lower_bound(
-    net: LinearNetwork, Z: NDArray[np.float64], *, rank_rtol: float = 1e-9, prec: int = 128
+    net: LinearNetwork,
+    Z: NDArray[np.float64],
+    *,
+    rank_rtol: float = 1e-9,
+    prec: int = 128,
+    check: bool = True,
 ) -> Fraction:
     r"""Rigorous lower bound of :math:`S_{\min}` (depth 2) from any symmetric ``Z`` (see the
     module docstring): ``Z`` is replaced by :math:`FF^\top` with :math:`F` its float
     eigenvectors scaled by the square roots of the eigenvalues above ``rank_rtol`` times the
-    largest, so the bound is valid whatever ``Z`` is (a poor ``Z`` gives a poor bound)."""
+    largest, so the bound is valid whatever ``Z`` is (a poor ``Z`` gives a poor bound).
+    ``check=False`` skips the validation of ``net`` (for callers that did it)."""
     import flint
 
     from .enclosures import arb_to_interval, certified_spectrum
 
-    net = _check_depth2(net)
+    if check:
+        net = _check_depth2(net)
     d0, dN = net.widths[0], net.widths[-1]
     Zs = 0.5 * (Z + Z.T)
     lam, V = np.linalg.eigh(Zs)
@@ -332,15 +339,19 @@ def dual_lower_bound(
 
 
 # -- upper bound --------------------------------------------------------------------------------
-def exact_point_on_manifold(net: LinearNetwork, theta: NDArray[np.float64]) -> list[Fraction]:
+def exact_point_on_manifold(
+    net: LinearNetwork, theta: NDArray[np.float64], *, check: bool = True
+) -> list[Fraction]:
     r"""An exact rational point of M next to a float point of a depth-2 network.
 
     With :math:`W_1` of full column rank, :math:`W_1` is kept at its float value and
     :math:`W_2 \leftarrow W_2 + (W^* - W_2W_1)(W_1^\top W_1)^{-1}W_1^\top`; otherwise, with
     :math:`W_2` of full row rank, :math:`W_1 \leftarrow W_1 + W_2^\top(W_2W_2^\top)^{-1}(W^* -
     W_2W_1)`; both in exact rational arithmetic, so :math:`W_2W_1 = W^*` exactly.
+    ``check=False`` skips the validation of ``net`` (for callers that did it).
     """
-    net = _check_depth2(net)
+    if check:
+        net = _check_depth2(net)
     W1f, W2f = net.unflatten(np.asarray(theta, dtype=np.float64))
     _, Ws = _exact_moments(net)
     W1 = _fmat(W1f.tolist())
@@ -417,7 +428,7 @@ def _polish(
             jac=lambda x: e,
             method="SLSQP",
             constraints=[{"type": "ineq", "fun": lambda x: x[-1] - spec(x[:-1])[-top:]}],
-            options={"ftol": 1e-15, "maxiter": 100},
+            options={"ftol": 1e-13 * max(1.0, f0), "maxiter": 100},
         )
     v = np.asarray(res.x[:-1])
     if np.all(np.isfinite(v)) and float(spec(v)[-1]) < f0:
@@ -476,7 +487,7 @@ def certified_min_sharpness_depth2(
     P = Rinv @ Pw @ Rinv
     RI = np.kron(R, np.eye(_dN))
     Z = RI @ Zw @ RI
-    lower = dual_lower_bound(net, Z, prec=prec)
+    lower = dual_lower_bound(net, Z, prec=prec, check=False)
     candidates = []  # float points near M for the upper bound
     if h >= d0:
         P = _polish(net, P, Sinv, Ws)
@@ -486,7 +497,7 @@ def certified_min_sharpness_depth2(
     best: tuple[Fraction, list[Fraction]] | None = None
     for cand in candidates:
         try:
-            exact = exact_point_on_manifold(net, cand)
+            exact = exact_point_on_manifold(net, cand, check=False)
         except InvalidParameterError:
             continue
         up = certified_spectrum(exact_hessian(net, exact), prec=prec).upper
