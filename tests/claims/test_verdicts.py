@@ -120,3 +120,18 @@ def test_prove_exits_non_zero_only_on_failed(monkeypatch, capsys):
     monkeypatch.setitem(registry.CLAIMS, "C2", fake(Status.FAILED))
     assert main(["prove", "--claims", "C2"]) == 1
     assert "C2 FAILED: x. because of a stated reason" in capsys.readouterr().out
+
+
+def test_c9_at_the_threshold_is_not_certified():
+    """At eta = eta* = 1 the flattest minima of the three losses have a DG eigenvalue exactly −1:
+    linearisation decides nothing, so the curve checks are not certified (not failed)."""
+    from fractions import Fraction
+
+    from dynsys_gd.claims import check_c9
+
+    r = check_c9(Fraction(1), quick=True)
+    curve = [c for c in r.checks if "curve of minima" in c.name]
+    assert len(curve) == 3
+    assert all(c.status is Status.NOT_CERTIFIED for c in curve)
+    assert all("cannot decide" in c.certificate for c in curve)
+    assert not r.failed
