@@ -412,8 +412,8 @@ def _arb_evaluator(exprs: Sequence[Any], params: Sequence[Any]) -> Callable[[lis
             if ex.is_Integer:
                 n = int(ex)
                 if n >= 0:
-                    return lambda v: base(v) ** n
-                return lambda v: 1 / (base(v) ** (-n))
+                    return lambda v: _ipow(base(v), n)
+                return lambda v: 1 / _ipow(base(v), -n)
             if ex == sympy.Rational(1, 2):
                 return lambda v: base(v).sqrt()
             expo = build(ex, env)
@@ -439,6 +439,20 @@ def _arb_evaluator(exprs: Sequence[Any], params: Sequence[Any]) -> Callable[[lis
         return [f(v) for f in outs]
 
     return run
+
+
+def _ipow(x: Any, n: int) -> Any:
+    """x**n for a ball x by repeated squaring (flint's ``**`` gives nan on balls containing 0)."""
+    import flint
+
+    out = flint.arb(1)
+    while n:
+        if n & 1:
+            out = out * x
+        n >>= 1
+        if n:
+            x = x * x
+    return out
 
 
 class _BallModel:
@@ -974,13 +988,13 @@ def critical_points(model: LossModel, box: Any, *, lr: Any = None, method: str =
                                "arithmetic")
                 if not complete:
                     method_text += "; some candidates undecided"
-    if not exact:
+    if not complete:
         cands, used_starts = _search(model, bx, n_starts, seed)
         for c in cands:
             info = _analyse_point(model, c, "search", dps, lr_f)
             if info is not None and _in_box(info.point, bx) and not _is_dup(info, infos):
                 infos.append(info)
-        method_text = (f"searched: minimum-norm Newton from {used_starts} uniform starts in the "
+        method_text = ((method_text + "; then " if exact else "") + f"searched: minimum-norm Newton from {used_starts} uniform starts in the "
                        f"box (seed {seed}) with deflation of the isolated points found; each "
                        "point refined in mpmath and tested for isolation in ball arithmetic")
     infos.sort(key=lambda p: (_KIND_ORDER[p.kind], p.loss, tuple(p.point)))
@@ -1037,9 +1051,17 @@ def _exact_points(model: LossModel, box: tuple[tuple[float, float], ...],
         if info is None or not info.isolated:
             undecided += 1
             continue
-        # the certified point must be the one in this candidate box
-        mid = np.array([float((a + b) / 2) for a, b in cand])
-        if np.max(np.abs(info.point - mid)) > 1e-20 + 1e-12 * (1 + np.max(np.abs(mid))):
+        # the candidate box must lie inside the Krawczyk box (then its only possible critical
+        # point is the certified one); the decimal centre is within 1e-45 relative of the ball's
+        assert info.radius is not None
+        r = Fraction(info.radius)
+        inside = True
+        for (a, b), c_str in zip(cand, info.point_mp, strict=True):
+            c = Fraction(c_str)
+            margin = Fraction(1, 10**45) * max(1, abs(c))
+            if abs(a - c) + margin > r or abs(b - c) + margin > r:
+                inside = False
+        if not inside:
             undecided += 1
             continue
         if _in_box(info.point, box) and not _is_dup(info, infos):
@@ -1086,20 +1108,17 @@ class LossFlattestMinimum(ResultMixin):
 
     @property
     def critical_lr(self) -> float:
-        return 2.0 / self.sharpness
-
-    @property
-    def eta_star(self) -> float:
+        r""":math:`\eta^* = 2/S_{\min}`."""
         return 2.0 / self.sharpness
 
     def __repr__(self) -> str:
         return (f"LossFlattestMinimum(sharpness={self.sharpness:.10g}, "
-                f"eta*={self.eta_star:.10g}, exact={self.exact})")
+                f"eta*={self.critical_lr:.10g}, exact={self.exact})")
 
     def summary(self) -> str:
         return "\n".join([
             f"S_min (flattest minimum) : {self.sharpness:.10g}",
-            f"eta* = 2 / S_min         : {self.eta_star:.10g}",
+            f"eta* = 2 / S_min         : {self.critical_lr:.10g}",
             f"method                   : {self.method}",
             f"enclosure of lambda_max  : [{self.bracket[0]:.12g}, {self.bracket[1]:.12g}]",
             f"point                    : ({', '.join(f'{x:.8g}' for x in self.point)})",
@@ -1109,7 +1128,7 @@ class LossFlattestMinimum(ResultMixin):
         return {
             "point": jsonable(self.point),
             "sharpness": jsonable(self.sharpness),
-            "eta_star": jsonable(self.eta_star),
+            "critical_lr": jsonable(self.critical_lr),
             "method": self.method,
             "bracket": jsonable(self.bracket),
             "relative_gap": jsonable(self.relative_gap),
@@ -1128,6 +1147,7 @@ def _descend_on_set(m: Any, x: NDArray[np.float64], k: int, *, iters: int = 200
     r"""Minimise :math:`\lambda_{\max}(H)` over a k-dimensional critical set through x:
     a step along the tangent space (null space of H), then Newton back onto the set."""
     f = _lam_max(m, x)
+    loss0 = float(m.loss(x[None])[0])
     step = 0.1 * max(1.0, float(np.linalg.norm(x)))
     for _ in range(iters):
         H = m.hessian(x[None])[0]
@@ -1142,9 +1162,12 @@ def _descend_on_set(m: Any, x: NDArray[np.float64], k: int, *, iters: int = 200
         d = -(T @ grad_t) / gn
         improved = False
         while step > 1e-13:
-            y, g = _newton_batch(m, (x + step * d)[None], tol=1e-12, max_iter=40,
-                                 step_cap=10 * step)
-            if np.isfinite(g[0]) and g[0] <= 1e-10:
+            trial = x + step * d
+            y, g = _newton_batch(m, trial[None], tol=1e-12, max_iter=40, step_cap=step)
+            # stay on the same critical set: same loss value, landed near the trial point
+            same = (abs(float(m.loss(y)[0]) - loss0) <= 1e-9 * max(1.0, abs(loss0))
+                    and float(np.linalg.norm(y[0] - trial)) <= step)
+            if np.isfinite(g[0]) and g[0] <= 1e-10 and same:
                 fy = _lam_max(m, y[0])
                 if fy < f:
                     x, f = y[0], fy
@@ -1226,8 +1249,10 @@ def loss_flattest_minimum(model: LossModel, box: Any = None, *, which: str = "lo
                   "a proved-complete list of critical points in the box (Groebner basis, "
                   "certified in ball arithmetic)")
     else:
+        how = ("the exact route (not proved complete)" if res.exact else
+               f"a multi-start Newton search ({res.n_starts} starts, seed {res.seed})")
         method = (f"searched: smallest lambda_max(H) over the {len(minima)} local minima found "
-                  f"by {res.method.split(':', 1)[0]} in the box")
+                  f"by {how} in the box")
         if searched_set:
             method += ("; on the non-isolated minima set found, lambda_max was minimised over "
                        "the set by projected descent")
