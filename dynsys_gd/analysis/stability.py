@@ -409,8 +409,7 @@ def stability_analysis(
         convergence_kwargs.get("init", "uniform"), float(convergence_kwargs.get("init_scale", 2.0))
     )
     if isinstance(model, LossModel):
-        return _loss_model_analysis(model, lr, box, seed, n_samples, init_text,
-                                    convergence_kwargs)
+        return _loss_model_analysis(model, lr, box, seed, n_samples, init_text, convergence_kwargs)
     if box is not None:
         raise InvalidParameterError(
             f"box applies to a LossModel only; got box={box!r} with a LinearNetwork"
@@ -600,7 +599,8 @@ def _loss_model_analysis(
             )
         )
     scope = "every critical point found" + (
-        " (the list is proved complete in the box)" if cps.complete
+        " (the list is proved complete in the box)"
+        if cps.complete
         else " (a search: points it did not find are not covered)"
     )
     if verdict is LRVerdict.ABOVE:
@@ -610,9 +610,7 @@ def _loss_model_analysis(
             "converges from a Lebesgue-null set of initialisations"
         )
         if undecided:
-            pred += (
-                f"; {undecided} critical point(s) are not decided by linearisation (degenerate)"
-            )
+            pred += f"; {undecided} critical point(s) are not decided by linearisation (degenerate)"
         pred += "."
     elif verdict is LRVerdict.BELOW:
         pred = (

@@ -178,14 +178,14 @@ class CriticalPointInfo(ResultMixin):
     def summary(self) -> str:
         pt = ", ".join(f"{x:.8g}" for x in self.point)
         ev = ", ".join(f"{x:.6g}" for x in self.hessian_eigenvalues)
-        lines = [f"point ({pt}): {self.kind.value}"
-                 + (" (certified)" if self.kind_certified else ""),
-                 f"  loss {self.loss:.10g}, |grad L| = {self.gradient_norm:.1e}, "
-                 f"Hessian eigenvalues [{ev}]",
-                 f"  {self.certificate}"]
+        lines = [
+            f"point ({pt}): {self.kind.value}" + (" (certified)" if self.kind_certified else ""),
+            f"  loss {self.loss:.10g}, |grad L| = {self.gradient_norm:.1e}, "
+            f"Hessian eigenvalues [{ev}]",
+            f"  {self.certificate}",
+        ]
         if self.spectrum is not None:
-            lines.append(f"  at lr = {self.spectrum.lr:.6g}: "
-                         f"{self.spectrum.classification.value}")
+            lines.append(f"  at lr = {self.spectrum.lr:.6g}: {self.spectrum.classification.value}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -206,8 +206,9 @@ class CriticalPointInfo(ResultMixin):
             "hessian_enclosures": jsonable(self.hessian_enclosures),
             "source": self.source,
             "spectrum": None if self.spectrum is None else self.spectrum.to_dict(),
-            "classification": (None if self.spectrum is None
-                               else self.spectrum.classification.name.lower()),
+            "classification": (
+                None if self.spectrum is None else self.spectrum.classification.name.lower()
+            ),
         }
 
 
@@ -278,19 +279,29 @@ class CriticalPointsResult(ResultMixin):
         return out
 
     def __repr__(self) -> str:
-        kinds = ", ".join(f"{sum(p.kind is k for p in self.points)} {k.name.lower()}"
-                          for k in CriticalKind if any(p.kind is k for p in self.points))
-        return (f"CriticalPointsResult({len(self.points)} points: {kinds or 'none'}; "
-                f"{'complete' if self.complete else 'searched'})")
+        kinds = ", ".join(
+            f"{sum(p.kind is k for p in self.points)} {k.name.lower()}"
+            for k in CriticalKind
+            if any(p.kind is k for p in self.points)
+        )
+        return (
+            f"CriticalPointsResult({len(self.points)} points: {kinds or 'none'}; "
+            f"{'complete' if self.complete else 'searched'})"
+        )
 
     def summary(self) -> str:
         box = " x ".join(f"[{a:g}, {b:g}]" for a, b in self.box)
-        head = [f"critical points of {self.model_name} in {box}",
-                f"method: {self.method}",
-                ("the list is complete in the box (proved)" if self.complete else
-                 "the list is what the search found; it is not proved complete"),
-                f"{len(self.points)} points"
-                + ("" if self.lr is None else f", classified at lr = {self.lr:.6g}")]
+        head = [
+            f"critical points of {self.model_name} in {box}",
+            f"method: {self.method}",
+            (
+                "the list is complete in the box (proved)"
+                if self.complete
+                else "the list is what the search found; it is not proved complete"
+            ),
+            f"{len(self.points)} points"
+            + ("" if self.lr is None else f", classified at lr = {self.lr:.6g}"),
+        ]
         body = [p.summary() for p in self.points]
         return "\n".join(head + body + [f"note: {n}" for n in self.notes])
 
@@ -319,7 +330,8 @@ _MODEL_REGISTRY: dict[int, Any] = {}
 def _check_model(model: Any) -> LossModel:
     if not isinstance(model, LossModel):
         raise InvalidParameterError(
-            f"model must be a LossModel (a sympy loss); got {describe(model)}")
+            f"model must be a LossModel (a sympy loss); got {describe(model)}"
+        )
     return model
 
 
@@ -327,7 +339,8 @@ def _check_box(box: Any, P: int) -> tuple[tuple[float, float], ...]:
     """Accept s (the box [-s, s]^P), (lo, hi) for every coordinate, or P pairs."""
     if isinstance(box, str | bytes):
         raise InvalidParameterError(
-            f"box must be a number s > 0, a pair (lo, hi) or {P} pairs; got {describe(box)}")
+            f"box must be a number s > 0, a pair (lo, hi) or {P} pairs; got {describe(box)}"
+        )
     if np.ndim(box) == 0:
         s = check_positive_float("box", box)
         return tuple((-s, s) for _ in range(P))
@@ -339,13 +352,15 @@ def _check_box(box: Any, P: int) -> tuple[tuple[float, float], ...]:
     else:
         raise InvalidParameterError(
             f"box must be a number s > 0, a pair (lo, hi) or {P} pairs (lo, hi); got "
-            f"{describe(box)}")
+            f"{describe(box)}"
+        )
     out = []
     for i, (a, b) in enumerate(pairs):
         lo, hi = check_real(f"box[{i}][0]", a), check_real(f"box[{i}][1]", b)
         if not lo < hi:
             raise InvalidParameterError(
-                f"box[{i}] must be an interval (lo, hi) with lo < hi; got ({lo!r}, {hi!r})")
+                f"box[{i}] must be an interval (lo, hi) with lo < hi; got ({lo!r}, {hi!r})"
+            )
         out.append((lo, hi))
     return tuple(out)
 
@@ -361,11 +376,26 @@ def _arb_evaluator(exprs: Sequence[Any], params: Sequence[Any]) -> Callable[[lis
 
     index = {p: i for i, p in enumerate(params)}
     funcs: dict[type, str] = {
-        sympy.exp: "exp", sympy.log: "log", sympy.sin: "sin", sympy.cos: "cos",
-        sympy.tan: "tan", sympy.sinh: "sinh", sympy.cosh: "cosh", sympy.tanh: "tanh",
-        sympy.atan: "atan", sympy.asin: "asin", sympy.acos: "acos", sympy.asinh: "asinh",
-        sympy.acosh: "acosh", sympy.atanh: "atanh", sympy.erf: "erf", sympy.sec: "sec",
-        sympy.csc: "csc", sympy.cot: "cot", sympy.sech: "sech", sympy.csch: "csch",
+        sympy.exp: "exp",
+        sympy.log: "log",
+        sympy.sin: "sin",
+        sympy.cos: "cos",
+        sympy.tan: "tan",
+        sympy.sinh: "sinh",
+        sympy.cosh: "cosh",
+        sympy.tanh: "tanh",
+        sympy.atan: "atan",
+        sympy.asin: "asin",
+        sympy.acos: "acos",
+        sympy.asinh: "asinh",
+        sympy.acosh: "acosh",
+        sympy.atanh: "atanh",
+        sympy.erf: "erf",
+        sympy.sec: "sec",
+        sympy.csc: "csc",
+        sympy.cot: "cot",
+        sympy.sech: "sech",
+        sympy.csch: "csch",
         sympy.coth: "coth",
     }
     reps, reduced = sympy.cse(list(exprs))
@@ -396,6 +426,7 @@ def _arb_evaluator(exprs: Sequence[Any], params: Sequence[Any]) -> Callable[[lis
                 for f in parts[1:]:
                     acc = acc + f(v)
                 return acc
+
             return add
         if e.is_Mul:
             parts = [build(a, env) for a in e.args]
@@ -405,6 +436,7 @@ def _arb_evaluator(exprs: Sequence[Any], params: Sequence[Any]) -> Callable[[lis
                 for f in parts[1:]:
                     acc = acc * f(v)
                 return acc
+
             return mul
         if e.is_Pow:
             base = build(e.base, env)
@@ -500,8 +532,9 @@ def _mpf_to_arb(x: Any) -> Any:
     return flint.arb(flint.fmpz(int(man))) * flint.arb(2) ** int(exp) if man else flint.arb(0)
 
 
-def _krawczyk(bm: _BallModel, center: Sequence[Any], *, prec: int = 256
-              ) -> tuple[bool, float | None, Any]:
+def _krawczyk(
+    bm: _BallModel, center: Sequence[Any], *, prec: int = 256
+) -> tuple[bool, float | None, Any]:
     """Krawczyk test around ``center`` (mpf values).  Returns (certified, radius, box)."""
     import flint
 
@@ -575,8 +608,9 @@ def _ball_hessian_enclosures(bm: _BallModel, X: Any) -> tuple[tuple[float, float
 
 
 # -- the exact route (child process) -------------------------------------------------------------
-def _exact_child(conn: Any, loss_srepr: str, names: list[str], eps_exp: int,
-                 mem: int) -> None:  # pragma: no cover - runs in a child process
+def _exact_child(
+    conn: Any, loss_srepr: str, names: list[str], eps_exp: int, mem: int
+) -> None:  # pragma: no cover - runs in a child process
     try:
         import resource
 
@@ -615,21 +649,24 @@ def _exact_child(conn: Any, loss_srepr: str, names: list[str], eps_exp: int,
         conn.send({"status": "error", "error": f"{type(exc).__name__}: {exc}"})
 
 
-def _exact_candidates(model: LossModel, timeout: float) -> tuple[str, list[list[tuple[Fraction,
-                                                                                        Fraction]]]]:
+def _exact_candidates(
+    model: LossModel, timeout: float
+) -> tuple[str, list[list[tuple[Fraction, Fraction]]]]:
     """Run the Groebner computation with a time limit; returns (status, root intervals)."""
     import sympy
 
     names = [f"v{i}" for i in range(model.n_params)]
-    loss = model.loss.xreplace({p: sympy.Symbol(n) for p, n in zip(model.params, names,
-                                                                   strict=True)})
+    loss = model.loss.xreplace(
+        {p: sympy.Symbol(n) for p, n in zip(model.params, names, strict=True)}
+    )
     try:
         ctx = multiprocessing.get_context("fork")
     except ValueError:  # pragma: no cover - platforms without fork
         return "no fork on this platform", []
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_exact_child,
-                       args=(child, str(loss), names, 40, EXACT_MEMORY_BYTES), daemon=True)
+    proc = ctx.Process(
+        target=_exact_child, args=(child, str(loss), names, 40, EXACT_MEMORY_BYTES), daemon=True
+    )
     proc.start()
     child.close()
     try:
@@ -645,10 +682,11 @@ def _exact_candidates(model: LossModel, timeout: float) -> tuple[str, list[list[
         parent.close()
     status = msg.get("status")
     if status != "ok":
-        return {"positive-dimensional": "the critical set is not finite (positive-dimensional "
-                                        "ideal)",
-                "constant": "the loss is constant",
-                "memory": "memory cap reached"}.get(status, msg.get("error", str(status))), []
+        return {
+            "positive-dimensional": "the critical set is not finite (positive-dimensional ideal)",
+            "constant": "the loss is constant",
+            "memory": "memory cap reached",
+        }.get(status, msg.get("error", str(status))), []
     out = [[(Fraction(a), Fraction(b)) for a, b in r] for r in msg["roots"]]
     return "ok", out
 
@@ -659,12 +697,14 @@ def _ball_from_interval(a: Fraction, b: Fraction) -> Any:
     mid = (a + b) / 2
     rad = (b - a) / 2
     return flint.arb(flint.fmpq(mid.numerator, mid.denominator)) + flint.arb(
-        0, float(rad) * (1 + 1e-12) + 1e-300 if rad else 0)
+        0, float(rad) * (1 + 1e-12) + 1e-300 if rad else 0
+    )
 
 
 # -- searched route -----------------------------------------------------------------------------
-def _newton_batch(m: Any, th: NDArray[np.float64], *, tol: float, max_iter: int,
-                  step_cap: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _newton_batch(
+    m: Any, th: NDArray[np.float64], *, tol: float, max_iter: int, step_cap: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Batched minimum-norm Newton with a step cap (keeps wild first steps bounded)."""
     th = th.copy()
     gn = np.full(th.shape[0], np.inf)
@@ -702,9 +742,15 @@ def _newton_batch(m: Any, th: NDArray[np.float64], *, tol: float, max_iter: int,
     return th, gn
 
 
-def _deflated_newton(m: Any, x0: NDArray[np.float64], roots: list[NDArray[np.float64]], *,
-                     tol: float, max_iter: int, step_cap: float) -> tuple[NDArray[np.float64],
-                                                                          float]:
+def _deflated_newton(
+    m: Any,
+    x0: NDArray[np.float64],
+    roots: list[NDArray[np.float64]],
+    *,
+    tol: float,
+    max_iter: int,
+    step_cap: float,
+) -> tuple[NDArray[np.float64], float]:
     x = x0.copy()
     gn = math.inf
     with np.errstate(all="ignore"):
@@ -742,13 +788,19 @@ def _deflated_newton(m: Any, x0: NDArray[np.float64], roots: list[NDArray[np.flo
     return x, gn
 
 
-def _in_box(x: NDArray[np.float64], box: tuple[tuple[float, float], ...], slack: float = 0.0
-            ) -> bool:
+def _in_box(
+    x: NDArray[np.float64], box: tuple[tuple[float, float], ...], slack: float = 0.0
+) -> bool:
     return all(lo - slack <= xi <= hi + slack for xi, (lo, hi) in zip(x, box, strict=True))
 
 
-def _search(model: LossModel, box: tuple[tuple[float, float], ...], n_starts: int, seed: int,
-            max_rounds: int = 4) -> tuple[list[NDArray[np.float64]], int]:
+def _search(
+    model: LossModel,
+    box: tuple[tuple[float, float], ...],
+    n_starts: int,
+    seed: int,
+    max_rounds: int = 4,
+) -> tuple[list[NDArray[np.float64]], int]:
     """Multi-start Newton plus deflation; returns candidate points (float64, in the box)."""
     m = numeric_model(model)
     P = model.n_params
@@ -785,8 +837,9 @@ def _search(model: LossModel, box: tuple[tuple[float, float], ...], n_starts: in
             break
         new = 0
         for i in duplicates[:n_defl]:
-            x, g = _deflated_newton(m, starts[i], isolated, tol=tol, max_iter=80,
-                                    step_cap=0.5 * width)
+            x, g = _deflated_newton(
+                m, starts[i], isolated, tol=tol, max_iter=80, step_cap=0.5 * width
+            )
             if math.isfinite(g) and g <= tol and _in_box(x, box, 1e-9 * width) and add(x):
                 new += 1
         if new == 0:
@@ -809,8 +862,9 @@ def _set_dimension(m: Any, x: NDArray[np.float64], null: NDArray[np.float64]) ->
     return int(np.sum(ok[:k] & ok[k:]))
 
 
-def _analyse_point(model: LossModel, x: Any, source: str, dps: int, lr: float | None
-                   ) -> CriticalPointInfo | None:
+def _analyse_point(
+    model: LossModel, x: Any, source: str, dps: int, lr: float | None
+) -> CriticalPointInfo | None:
     import mpmath
 
     from .fixed_points import refine_mp
@@ -843,17 +897,23 @@ def _analyse_point(model: LossModel, x: Any, source: str, dps: int, lr: float | 
             isolated = True
             enclosures = _ball_hessian_enclosures(bm, X)
     if isolated:
-        cert = (f"certified: exactly one critical point in the box of half-width {radius:.1e} "
-                "around it, with H non-singular there (Krawczyk test in ball arithmetic)")
+        cert = (
+            f"certified: exactly one critical point in the box of half-width {radius:.1e} "
+            "around it, with H non-singular there (Krawczyk test in ball arithmetic)"
+        )
     elif np.any(zero):
         set_dim = _set_dimension(m, xf, V[:, zero])
         if set_dim == int(np.sum(zero)):
             isolated = False
-            cert = (f"not isolated: lies on a critical set of dimension {set_dim} (the null "
-                    "directions of H stay critical; numerical test)")
+            cert = (
+                f"not isolated: lies on a critical set of dimension {set_dim} (the null "
+                "directions of H stay critical; numerical test)"
+            )
         else:
-            cert = ("not certified: H is singular and the critical set through the point could "
-                    "not be identified (degenerate critical point)")
+            cert = (
+                "not certified: H is singular and the critical set through the point could "
+                "not be identified (degenerate critical point)"
+            )
     elif bm is None:
         cert = "not certified: the loss has a function without a ball-arithmetic enclosure here"
     else:
@@ -874,36 +934,62 @@ def _analyse_point(model: LossModel, x: Any, source: str, dps: int, lr: float | 
             kind_cert = True
         elif all(b < 0 for _, b in enclosures) and kind is CriticalKind.MAXIMUM:
             kind_cert = True
-        elif (kind is CriticalKind.SADDLE and any(a > 0 for a, _ in enclosures)
-              and any(b < 0 for _, b in enclosures)):
+        elif (
+            kind is CriticalKind.SADDLE
+            and any(a > 0 for a, _ in enclosures)
+            and any(b < 0 for _, b in enclosures)
+        ):
             kind_cert = True
     info = CriticalPointInfo(
-        point=xf, point_mp=strs, loss=loss, gradient_norm=gnorm, kind=kind,
-        kind_certified=kind_cert, isolated=isolated, set_dim=set_dim, certificate=cert,
-        radius=radius, hessian_eigenvalues=lam, hessian_enclosures=enclosures, source=source)
+        point=xf,
+        point_mp=strs,
+        loss=loss,
+        gradient_norm=gnorm,
+        kind=kind,
+        kind_certified=kind_cert,
+        isolated=isolated,
+        set_dim=set_dim,
+        certificate=cert,
+        radius=radius,
+        hessian_eigenvalues=lam,
+        hessian_enclosures=enclosures,
+        source=source,
+    )
     if lr is not None:
         info = replace(info, spectrum=_spectrum(model, info, lr))
     return info
 
 
 def _spectrum(model: Any, p: CriticalPointInfo, lr: float) -> FixedPointSpectrum:
-    sp = fixed_point_spectrum(model, p.point, lr, on_manifold=p.kind is CriticalKind.MINIMUM,
-                              rtol=MARGINAL_RTOL)
-    if p.kind is CriticalKind.DEGENERATE and sp.classification is not \
-            FixedPointClass.STRICT_SADDLE:
+    sp = fixed_point_spectrum(
+        model, p.point, lr, on_manifold=p.kind is CriticalKind.MINIMUM, rtol=MARGINAL_RTOL
+    )
+    if p.kind is CriticalKind.DEGENERATE and sp.classification is not FixedPointClass.STRICT_SADDLE:
         sp = replace(sp, classification=FixedPointClass.NON_STRICT_SADDLE)
     if p.kind is CriticalKind.MINIMUM and p.isolated and sp.tangent_dim:
         sp = replace(sp, tangent_dim=0, normal_eigenvalues=sp.hessian_eigenvalues)
     return sp
 
 
-_KIND_ORDER = {CriticalKind.MINIMUM: 0, CriticalKind.SADDLE: 1, CriticalKind.DEGENERATE: 2,
-               CriticalKind.MAXIMUM: 3}
+_KIND_ORDER = {
+    CriticalKind.MINIMUM: 0,
+    CriticalKind.SADDLE: 1,
+    CriticalKind.DEGENERATE: 2,
+    CriticalKind.MAXIMUM: 3,
+}
 
 
-def critical_points(model: LossModel, box: Any, *, lr: Any = None, method: str = "auto",
-                    n_starts: int = 64, seed: int | None = 0, dps: int = 50,
-                    exact_timeout: float = 10.0) -> CriticalPointsResult:
+def critical_points(
+    model: LossModel,
+    box: Any,
+    *,
+    lr: Any = None,
+    method: str = "auto",
+    n_starts: int = 64,
+    seed: int | None = 0,
+    dps: int = 50,
+    exact_timeout: float = 10.0,
+) -> CriticalPointsResult:
     r"""Critical points of a sympy loss in a box, each with its spectrum and class (C3, C6, C9).
 
     Parameters
@@ -950,7 +1036,8 @@ def critical_points(model: LossModel, box: Any, *, lr: Any = None, method: str =
     lr_f = None if lr is None else check_positive_float("lr", lr)
     if method not in ("auto", "exact", "search"):
         raise InvalidParameterError(
-            f"method must be one of 'auto', 'exact', 'search'; got {method!r}")
+            f"method must be one of 'auto', 'exact', 'search'; got {method!r}"
+        )
     n_starts = check_int("n_starts", n_starts, minimum=1, maximum=100_000)
     seed = check_seed("seed", seed)
     if seed is None:
@@ -958,16 +1045,16 @@ def critical_points(model: LossModel, box: Any, *, lr: Any = None, method: str =
     dps = check_int("dps", dps, minimum=20, maximum=2000)
     exact_timeout = check_positive_float("exact_timeout", exact_timeout)
     if method == "exact" and not model.is_polynomial:
-        raise InvalidParameterError(
-            f"method='exact' needs a polynomial loss; got {model.loss}")
+        raise InvalidParameterError(f"method='exact' needs a polynomial loss; got {model.loss}")
 
     notes: list[str] = []
     infos: list[CriticalPointInfo] = []
     exact = complete = False
     method_text = ""
     used_starts = 0
-    try_exact = method == "exact" or (method == "auto" and model.is_polynomial
-                                      and P <= EXACT_MAX_PARAMS)
+    try_exact = method == "exact" or (
+        method == "auto" and model.is_polynomial and P <= EXACT_MAX_PARAMS
+    )
     if method == "auto" and model.is_polynomial and P > EXACT_MAX_PARAMS:
         notes.append(f"exact route skipped: more than {EXACT_MAX_PARAMS} parameters")
     if try_exact:
@@ -976,16 +1063,19 @@ def critical_points(model: LossModel, box: Any, *, lr: Any = None, method: str =
             notes.append(f"exact route not used: {status}")
             if method == "exact":
                 raise InvalidParameterError(
-                    f"model: the exact route cannot solve this system ({status})")
+                    f"model: the exact route cannot solve this system ({status})"
+                )
         else:
             res = _exact_points(model, bx, roots, dps, lr_f, notes)
             if res is not None:
                 infos, complete = res
                 exact = True
-                method_text = ("exact: Groebner basis of the gradient ideal (finite critical "
-                               "set), exact real-root isolation of each coordinate's eliminant, "
-                               "every candidate certified (Krawczyk) or excluded in ball "
-                               "arithmetic")
+                method_text = (
+                    "exact: Groebner basis of the gradient ideal (finite critical "
+                    "set), exact real-root isolation of each coordinate's eliminant, "
+                    "every candidate certified (Krawczyk) or excluded in ball "
+                    "arithmetic"
+                )
                 if not complete:
                     method_text += "; some candidates undecided"
     if not complete:
@@ -994,14 +1084,26 @@ def critical_points(model: LossModel, box: Any, *, lr: Any = None, method: str =
             info = _analyse_point(model, c, "search", dps, lr_f)
             if info is not None and _in_box(info.point, bx) and not _is_dup(info, infos):
                 infos.append(info)
-        method_text = ((method_text + "; then " if exact else "") + f"searched: minimum-norm Newton from {used_starts} uniform starts in the "
-                       f"box (seed {seed}) with deflation of the isolated points found; each "
-                       "point refined in mpmath and tested for isolation in ball arithmetic")
+        method_text = (
+            (method_text + "; then " if exact else "")
+            + f"searched: minimum-norm Newton from {used_starts} uniform starts in the "
+            f"box (seed {seed}) with deflation of the isolated points found; each "
+            "point refined in mpmath and tested for isolation in ball arithmetic"
+        )
     infos.sort(key=lambda p: (_KIND_ORDER[p.kind], p.loss, tuple(p.point)))
     out = CriticalPointsResult(
-        model_name=model.name, box=bx, lr=lr_f, points=tuple(infos), method=method_text,
-        exact=exact, complete=complete, n_starts=used_starts, seed=seed, dps=dps,
-        notes=tuple(notes))
+        model_name=model.name,
+        box=bx,
+        lr=lr_f,
+        points=tuple(infos),
+        method=method_text,
+        exact=exact,
+        complete=complete,
+        n_starts=used_starts,
+        seed=seed,
+        dps=dps,
+        notes=tuple(notes),
+    )
     _MODEL_REGISTRY[id(out)] = model
     return out
 
@@ -1013,9 +1115,14 @@ def _is_dup(info: CriticalPointInfo, infos: list[CriticalPointInfo]) -> bool:
     return False
 
 
-def _exact_points(model: LossModel, box: tuple[tuple[float, float], ...],
-                  roots: list[list[tuple[Fraction, Fraction]]], dps: int, lr: float | None,
-                  notes: list[str]) -> tuple[list[CriticalPointInfo], bool] | None:
+def _exact_points(
+    model: LossModel,
+    box: tuple[tuple[float, float], ...],
+    roots: list[list[tuple[Fraction, Fraction]]],
+    dps: int,
+    lr: float | None,
+    notes: list[str],
+) -> tuple[list[CriticalPointInfo], bool] | None:
     import itertools
 
     import flint
@@ -1024,14 +1131,17 @@ def _exact_points(model: LossModel, box: tuple[tuple[float, float], ...],
     if bm is None:  # pragma: no cover - polynomials always have a ball model
         return None
     # keep only root intervals that meet the box
-    per = [[iv for iv in r if float(iv[1]) >= lo and float(iv[0]) <= hi]
-           for r, (lo, hi) in zip(roots, box, strict=True)]
+    per = [
+        [iv for iv in r if float(iv[1]) >= lo and float(iv[0]) <= hi]
+        for r, (lo, hi) in zip(roots, box, strict=True)
+    ]
     n_cand = 1
     for r in per:
         n_cand *= len(r)
     if n_cand > EXACT_MAX_CANDIDATES:
-        notes.append(f"exact route not used: {n_cand} candidate boxes (more than "
-                     f"{EXACT_MAX_CANDIDATES})")
+        notes.append(
+            f"exact route not used: {n_cand} candidate boxes (more than {EXACT_MAX_CANDIDATES})"
+        )
         return None
     infos: list[CriticalPointInfo] = []
     undecided = 0
@@ -1112,17 +1222,21 @@ class LossFlattestMinimum(ResultMixin):
         return 2.0 / self.sharpness
 
     def __repr__(self) -> str:
-        return (f"LossFlattestMinimum(sharpness={self.sharpness:.10g}, "
-                f"eta*={self.critical_lr:.10g}, exact={self.exact})")
+        return (
+            f"LossFlattestMinimum(sharpness={self.sharpness:.10g}, "
+            f"eta*={self.critical_lr:.10g}, exact={self.exact})"
+        )
 
     def summary(self) -> str:
-        return "\n".join([
-            f"S_min (flattest minimum) : {self.sharpness:.10g}",
-            f"eta* = 2 / S_min         : {self.critical_lr:.10g}",
-            f"method                   : {self.method}",
-            f"enclosure of lambda_max  : [{self.bracket[0]:.12g}, {self.bracket[1]:.12g}]",
-            f"point                    : ({', '.join(f'{x:.8g}' for x in self.point)})",
-        ])
+        return "\n".join(
+            [
+                f"S_min (flattest minimum) : {self.sharpness:.10g}",
+                f"eta* = 2 / S_min         : {self.critical_lr:.10g}",
+                f"method                   : {self.method}",
+                f"enclosure of lambda_max  : [{self.bracket[0]:.12g}, {self.bracket[1]:.12g}]",
+                f"point                    : ({', '.join(f'{x:.8g}' for x in self.point)})",
+            ]
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -1142,8 +1256,9 @@ def _lam_max(m: Any, x: NDArray[np.float64]) -> float:
     return float(np.linalg.eigvalsh(0.5 * (H + H.T))[-1])
 
 
-def _descend_on_set(m: Any, x: NDArray[np.float64], k: int, *, iters: int = 200
-                    ) -> tuple[NDArray[np.float64], float]:
+def _descend_on_set(
+    m: Any, x: NDArray[np.float64], k: int, *, iters: int = 200
+) -> tuple[NDArray[np.float64], float]:
     r"""Minimise :math:`\lambda_{\max}(H)` over a k-dimensional critical set through x:
     a step along the tangent space (null space of H), then Newton back onto the set."""
     f = _lam_max(m, x)
@@ -1154,8 +1269,12 @@ def _descend_on_set(m: Any, x: NDArray[np.float64], k: int, *, iters: int = 200
         lam, V = np.linalg.eigh(0.5 * (H + H.T))
         T = V[:, np.argsort(np.abs(lam))[:k]]
         h = 1e-6 * max(1.0, float(np.linalg.norm(x)))
-        grad_t = np.array([(_lam_max(m, x + h * T[:, j]) - _lam_max(m, x - h * T[:, j]))
-                           / (2 * h) for j in range(k)])
+        grad_t = np.array(
+            [
+                (_lam_max(m, x + h * T[:, j]) - _lam_max(m, x - h * T[:, j])) / (2 * h)
+                for j in range(k)
+            ]
+        )
         gn = float(np.linalg.norm(grad_t))
         if gn <= 1e-12 * max(1.0, abs(f)):
             break
@@ -1165,8 +1284,10 @@ def _descend_on_set(m: Any, x: NDArray[np.float64], k: int, *, iters: int = 200
             trial = x + step * d
             y, g = _newton_batch(m, trial[None], tol=1e-12, max_iter=40, step_cap=step)
             # stay on the same critical set: same loss value, landed near the trial point
-            same = (abs(float(m.loss(y)[0]) - loss0) <= 1e-9 * max(1.0, abs(loss0))
-                    and float(np.linalg.norm(y[0] - trial)) <= step)
+            same = (
+                abs(float(m.loss(y)[0]) - loss0) <= 1e-9 * max(1.0, abs(loss0))
+                and float(np.linalg.norm(y[0] - trial)) <= step
+            )
             if np.isfinite(g[0]) and g[0] <= 1e-10 and same:
                 fy = _lam_max(m, y[0])
                 if fy < f:
@@ -1180,8 +1301,9 @@ def _descend_on_set(m: Any, x: NDArray[np.float64], k: int, *, iters: int = 200
     return x, f
 
 
-def loss_flattest_minimum(model: LossModel, box: Any = None, *, which: str = "local",
-                          **kwargs: Any) -> LossFlattestMinimum:
+def loss_flattest_minimum(
+    model: LossModel, box: Any = None, *, which: str = "local", **kwargs: Any
+) -> LossFlattestMinimum:
     r"""The flattest minimum of a sympy loss in a box and :math:`S_{\min}` (C5 for any model).
 
     Parameters
@@ -1219,11 +1341,11 @@ def loss_flattest_minimum(model: LossModel, box: Any = None, *, which: str = "lo
     if not minima:
         raise InvalidParameterError(
             f"model has no local minimum in the box {bx} ({res.method}); got "
-            f"{len(res.points)} other critical points")
+            f"{len(res.points)} other critical points"
+        )
     if which == "global":
         lmin = min(p.loss for p in minima)
-        minima = [p for p in minima
-                  if p.loss <= lmin + 1e-9 * max(1.0, abs(lmin))]
+        minima = [p for p in minima if p.loss <= lmin + 1e-9 * max(1.0, abs(lmin))]
     m = numeric_model(model)
     best: tuple[float, NDArray[np.float64], CriticalPointInfo] | None = None
     searched_set = False
@@ -1245,23 +1367,38 @@ def loss_flattest_minimum(model: LossModel, box: Any = None, *, which: str = "lo
     else:
         bracket = (S, S)
     if exact:
-        method = (f"exact: smallest lambda_max(H) over the {len(minima)} isolated local minima of "
-                  "a proved-complete list of critical points in the box (Groebner basis, "
-                  "certified in ball arithmetic)")
+        method = (
+            f"exact: smallest lambda_max(H) over the {len(minima)} isolated local minima of "
+            "a proved-complete list of critical points in the box (Groebner basis, "
+            "certified in ball arithmetic)"
+        )
     else:
-        how = ("the exact route (not proved complete)" if res.exact else
-               f"a multi-start Newton search ({res.n_starts} starts, seed {res.seed})")
-        method = (f"searched: smallest lambda_max(H) over the {len(minima)} local minima found "
-                  f"by {how} in the box")
+        how = (
+            "the exact route (not proved complete)"
+            if res.exact
+            else f"a multi-start Newton search ({res.n_starts} starts, seed {res.seed})"
+        )
+        method = (
+            f"searched: smallest lambda_max(H) over the {len(minima)} local minima found "
+            f"by {how} in the box"
+        )
         if searched_set:
-            method += ("; on the non-isolated minima set found, lambda_max was minimised over "
-                       "the set by projected descent")
+            method += (
+                "; on the non-isolated minima set found, lambda_max was minimised over "
+                "the set by projected descent"
+            )
         method += " (a flatter minimum elsewhere is not excluded)"
     gap = (bracket[1] - bracket[0]) / S if S else math.inf
-    out = LossFlattestMinimum(point=np.asarray(x, dtype=np.float64), sharpness=float(S),
-                              method=method, bracket=(float(bracket[0]), float(bracket[1])),
-                              relative_gap=float(gap), exact=exact, box=bx,
-                              critical_points=res)
+    out = LossFlattestMinimum(
+        point=np.asarray(x, dtype=np.float64),
+        sharpness=float(S),
+        method=method,
+        bracket=(float(bracket[0]), float(bracket[1])),
+        relative_gap=float(gap),
+        exact=exact,
+        box=bx,
+        critical_points=res,
+    )
     model._cache[key] = out
     return out
 

@@ -286,7 +286,8 @@ def flattest_minimum(net: LinearNetwork, **kwargs: Any) -> FlattestMinimum:
         return loss_flattest_minimum(net, **kwargs)  # type: ignore[return-value]
     if kwargs:
         raise InvalidParameterError(
-            f"{', '.join(sorted(kwargs))}: keywords for a LossModel only; got a {describe(net)}")
+            f"{', '.join(sorted(kwargs))}: keywords for a LossModel only; got a {describe(net)}"
+        )
     net = _check_net(net)
     cache = net._cache  # type: ignore[attr-defined]
     if _CACHE_KEY in cache:
