@@ -23,7 +23,6 @@ gives
 from __future__ import annotations
 
 import inspect
-import math
 import warnings
 from dataclasses import dataclass, field
 from enum import Enum
@@ -36,8 +35,8 @@ from .._results import ResultMixin, jsonable
 from .._validation import check_int, check_positive_float, check_real, check_seed
 from ..errors import InvalidParameterError
 from ..models import LinearNetwork, LossModel
-from ..numeric.fixed_points import sample_minima, saddle_points
-from ..numeric.sharpness import FlattestMinimum, flattest_minimum, sharpness
+from ..numeric.fixed_points import saddle_points, sample_minima
+from ..numeric.sharpness import flattest_minimum, sharpness
 from ..numeric.spectra import (
     MARGINAL_RTOL,
     FixedPointClass,

@@ -597,7 +597,7 @@ def _ball_hessian_enclosures(bm: _BallModel, X: Any) -> tuple[tuple[float, float
         flint.ctx.prec = old
     try:
         enc = certified_spectrum(H, prec=256)
-    except Exception:  # noqa: BLE001 - an enclosure that cannot be formed is "not certified"
+    except Exception:
         return None
     out: list[tuple[float, float]] = []
     for c in enc.clusters:
@@ -615,7 +615,7 @@ def _exact_child(
         import resource
 
         resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
     try:
         import sympy
@@ -645,7 +645,7 @@ def _exact_child(
         conn.send({"status": "ok", "roots": roots})
     except MemoryError:
         conn.send({"status": "memory"})
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         conn.send({"status": "error", "error": f"{type(exc).__name__}: {exc}"})
 
 
@@ -1164,12 +1164,12 @@ def _exact_points(
         # the candidate box must lie inside the Krawczyk box (then its only possible critical
         # point is the certified one); the decimal centre is within 1e-45 relative of the ball's
         assert info.radius is not None
-        r = Fraction(info.radius)
+        rad_q = Fraction(info.radius)
         inside = True
         for (a, b), c_str in zip(cand, info.point_mp, strict=True):
             c = Fraction(c_str)
-            margin = Fraction(1, 10**45) * max(1, abs(c))
-            if abs(a - c) + margin > r or abs(b - c) + margin > r:
+            margin = Fraction(1, 10**45) * max(Fraction(1), abs(c))
+            if abs(a - c) + margin > rad_q or abs(b - c) + margin > rad_q:
                 inside = False
         if not inside:
             undecided += 1
@@ -1333,7 +1333,7 @@ def loss_flattest_minimum(
     if which not in ("local", "global"):
         raise InvalidParameterError(f"which must be 'local' or 'global'; got {which!r}")
     bx = _check_box(DEFAULT_BOX_HALF_WIDTH if box is None else box, model.n_params)
-    key = ("loss_flattest", bx, which, tuple(sorted(kwargs.items())))
+    key = repr(("loss_flattest", bx, which, tuple(sorted(kwargs.items()))))
     if key in model._cache:
         return model._cache[key]  # type: ignore[no-any-return]
     res = critical_points(model, bx, **kwargs)

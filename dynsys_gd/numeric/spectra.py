@@ -19,7 +19,6 @@ an eigenvalue :math:`> 1`, linearly unstable, C6) and a non-strict saddle otherw
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -41,9 +40,9 @@ from .kernels import numeric_model
 MARGINAL_RTOL = 1e-9
 
 __all__ = [
+    "MARGINAL_RTOL",
     "FixedPointClass",
     "FixedPointSpectrum",
-    "MARGINAL_RTOL",
     "classify_eigenvalues",
     "fixed_point_spectrum",
     "fixed_point_spectrum_mp",
