@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._results import ResultMixin, jsonable
-from .._validation import check_int, check_positive_float, check_real, check_seed
+from .._validation import check_int, check_positive_float, check_real, check_seed, describe
 from ..errors import InvalidParameterError
 from ..models import LinearNetwork, LossModel
 from ..numeric.fixed_points import saddle_points, sample_minima
@@ -527,14 +527,14 @@ def _resolve_model(model_or_depth: Any, network: Any, target: Any) -> LinearNetw
                 f"{target!r} with a {type(model_or_depth).__name__}"
             )
         return model_or_depth
-    if model_or_depth is None:
+    if (
+        model_or_depth is None
+        or isinstance(model_or_depth, bool | np.bool_)
+        or not isinstance(model_or_depth, int | np.integer)
+    ):
         raise InvalidParameterError(
-            "model_or_depth must be a depth (int >= 1), a LinearNetwork or a LossModel; got None"
-        )
-    if not isinstance(model_or_depth, int | np.integer) or isinstance(model_or_depth, bool):
-        raise InvalidParameterError(
-            "model_or_depth must be a depth (int >= 1), a LinearNetwork or a LossModel; got "
-            f"{type(model_or_depth).__name__} {model_or_depth!r:.60}"
+            "model_or_depth must be a depth (an int >= 1), a LinearNetwork or a LossModel; got "
+            f"{describe(model_or_depth)}"
         )
     depth = check_int("depth", model_or_depth, minimum=1)
     y = check_real("target", 1.0 if target is _UNSET else target)
