@@ -389,6 +389,14 @@ def stability_analysis(
     >>> stability_analysis(m, 0.5, n_samples=0).verdict.name
     'BELOW'
     """
+    if "depth" in convergence_kwargs:  # keyword form stability_analysis(depth=3, lr=...)
+        depth_kw = convergence_kwargs.pop("depth")
+        if model_or_depth is not None:
+            raise InvalidParameterError(
+                "depth must not be given together with model_or_depth; got both "
+                f"{describe(model_or_depth)} and depth={describe(depth_kw)}"
+            )
+        model_or_depth = depth_kw
     lr = check_positive_float("lr", lr)
     allowed = _convergence_keywords()
     unknown = sorted(set(convergence_kwargs) - allowed)

@@ -197,6 +197,4 @@ def test_sample_minima_are_on_m_and_reach_the_centre_for_any_depth():
         med.append(float(np.median(dist)))
     assert max(med) < 2.0 * min(med)
     net = dg.LinearNetwork.from_covariances((2, 3, 2), Sxx=np.eye(2), Syx=np.eye(2))
-    np.testing.assert_array_equal(
-        sample_minima(net, 5, seed=1), sample_minima(net, 5, seed=1)
-    )
+    np.testing.assert_array_equal(sample_minima(net, 5, seed=1), sample_minima(net, 5, seed=1))
