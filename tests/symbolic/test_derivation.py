@@ -159,6 +159,6 @@ def test_size_model_estimates_and_refuses_up_front():
     big = dg.LinearNetwork.from_covariances((8, 8, 8, 8, 8), Sxx=np.eye(8), Syx=np.eye(8))
     assert estimate_terms(big)["loss"] > MAX_TERMS["loss"]
     with pytest.raises(InvalidParameterError, match=r"too large for a symbolic .*estimated"):
-        Derivation(big).gradient_polys
+        _ = Derivation(big).gradient_polys
     # depth 50 scalar: tiny polynomials, accepted
     assert len(derive(dg.LinearNetwork.scalar(50, 1.0)).gradient_polys) == 50
