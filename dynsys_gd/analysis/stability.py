@@ -210,7 +210,11 @@ class StabilityReport(ResultMixin):
                 f"{self.flattest.sharpness:.6g} ({self.flattest.method})",
             ),
             ("lr / eta*", f"{self.ratio:.6g}"),
-            ("verdict", f"{self.verdict.value} (at: within relative {AT_CRITICAL_RTOL:g})"),
+            (
+                "verdict",
+                f"{self.verdict.value} (at: within relative {AT_CRITICAL_RTOL:g})"
+                + ("; minima: those found in the box" if self.critical_points is not None else ""),
+            ),
             ("flattest minimum", self.flattest_spectrum.classification.value),
         ]
         if self.singular_lrs:

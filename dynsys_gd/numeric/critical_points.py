@@ -251,6 +251,8 @@ class CriticalPointsResult(ResultMixin):
     seed: int
     dps: int
     notes: tuple[str, ...] = field(default=())
+    #: the model (kept for :meth:`at`; not part of the comparison, the repr or ``to_dict``)
+    model: Any = field(default=None, repr=False, compare=False)
 
     @property
     def minima(self) -> tuple[CriticalPointInfo, ...]:
@@ -272,10 +274,9 @@ class CriticalPointsResult(ResultMixin):
     def at(self, lr: Any) -> CriticalPointsResult:
         r"""The same points classified at another learning rate (no new search)."""
         lr = check_positive_float("lr", lr)
-        model = _MODEL_REGISTRY.get(id(self))
+        model = self.model
         pts = tuple(replace(p, spectrum=_spectrum(model, p, lr)) for p in self.points)
         out = replace(self, lr=lr, points=pts)
-        _MODEL_REGISTRY[id(out)] = model
         return out
 
     def __repr__(self) -> str:
@@ -321,9 +322,6 @@ class CriticalPointsResult(ResultMixin):
         }
 
 
-# results keep a reference to their model so that ``at(lr)`` can recompute spectra without the
-# model being a (non-JSON, unhashable) dataclass field
-_MODEL_REGISTRY: dict[int, Any] = {}
 
 
 # -- validation ---------------------------------------------------------------------------------
@@ -1103,8 +1101,8 @@ def critical_points(
         seed=seed,
         dps=dps,
         notes=tuple(notes),
+        model=model,
     )
-    _MODEL_REGISTRY[id(out)] = model
     return out
 
 

@@ -166,3 +166,19 @@ def test_exact_needs_a_polynomial_and_no_minimum_is_refused():
         critical_points(dg.LossModel(sp.cosh(x) + y**2, (x, y)), 2.0, method="exact")
     with pytest.raises(InvalidParameterError, match="model has no local minimum in the box"):
         loss_flattest_minimum(dg.LossModel(x * y, (x, y)), 2.0)
+
+
+def test_linear_network_as_a_sympy_loss_gives_the_same_critical_lr():
+    """Two independent routes to S_min of a general-Sxx network (2, 2, 2): the minimisation over
+    M parametrised by the layer symmetry (numeric.sharpness) and, on the same loss written as a
+    sympy expression, the critical-point search with descent of lambda_max over the minima set."""
+    from dynsys_gd.symbolic.derivation import derive
+
+    net = dg.LinearNetwork.from_covariances(
+        (2, 2, 2), Sxx=np.diag([1.0, 2.0]), Syx=np.array([[1.0, 0.3], [0.2, 0.8]])
+    )
+    d = derive(net)
+    m = dg.LossModel(d.loss, d.params)
+    flat = loss_flattest_minimum(m, 2.0)
+    assert flat.sharpness == pytest.approx(dg.min_sharpness(net), rel=1e-9)
+    assert all(p.isolated is False and p.set_dim == 4 for p in flat.critical_points.minima)
