@@ -33,6 +33,8 @@ FACTOR_MAX_PARAMS = 12
 FACTOR_MAX_TERMS = 400
 #: shown terms of a compact expression
 COMPACT_TERMS = 4
+#: monomials with more factors are abbreviated (first and last factors) unless --full
+MAX_FACTORS = 12
 #: gradient / GD-map components shown when P is large (unless --full)
 MAX_COMPONENTS = 32
 
@@ -95,26 +97,54 @@ class _Printer:
         c = sympy.Rational(int(coeff.numerator), int(coeff.denominator))
         return c * sympy.Mul(*[s**e for s, e in zip(self.syms, monom, strict=True) if e])
 
+    def _short_term(self, monom: tuple[int, ...], coeff: Any) -> str:
+        """A term with many factors as its first and last factors and the factor count."""
+        import sympy
+
+        factors = [(s, e) for s, e in zip(self.syms, monom, strict=True) if e]
+        if len(factors) <= MAX_FACTORS:
+            t = self._term_expr(monom, coeff)
+            return sympy.latex(t) if self.args.latex else str(t)
+        c = sympy.Rational(int(coeff.numerator), int(coeff.denominator))
+
+        def fmt(sym: Any, e: int) -> str:
+            if self.args.latex:
+                return sympy.latex(sym**e)
+            return str(sym) if e == 1 else f"{sym}**{e}"
+
+        head = [fmt(sym, e) for sym, e in factors[:3]]
+        tail = [fmt(sym, e) for sym, e in factors[-2:]]
+        sep = " " if self.args.latex else "*"
+        dots = r"\cdots" if self.args.latex else "..."
+        lead = (
+            ""
+            if c == 1
+            else ("-" if c == -1 else f"{sympy.latex(c) if self.args.latex else c}{sep}")
+        )
+        return f"{lead}{sep.join(head)}{sep}{dots}{sep}{sep.join(tail)} [{len(factors)} factors]"
+
     def info(self, poly: Any) -> dict[str, Any]:
         import sympy
 
         n = len(poly)
         degree = max((sum(m) for m in poly.itermonoms()), default=0)
-        full = self.args.full or n <= self.args.max_terms
+        longest = max((sum(1 for e in m if e) for m in poly.itermonoms()), default=0)
+        full = self.args.full or (n <= self.args.max_terms and longest <= MAX_FACTORS)
         if full:
             expr = self.d._to_expr(poly)
             if self.args.factor:
                 expr = sympy.factor(expr)
             text = sympy.latex(expr) if self.args.latex else str(expr)
         else:
-            terms = poly.terms()[:COMPACT_TERMS]
-            parts = [self._term_expr(m, c) for m, c in terms]
-            if self.args.latex:
-                shown = " + ".join(sympy.latex(t) for t in parts)
-                text = f"{shown} + \\dots \\; (+{n - len(parts)}\\ \\text{{more terms}})"
+            terms = poly.terms()[:COMPACT_TERMS] if n > self.args.max_terms else poly.terms()
+            shown = _join_terms([self._short_term(m, c) for m, c in terms])
+            rest = n - len(terms)
+            if rest == 0:
+                text = shown
+            elif self.args.latex:
+                text = f"{shown} + \\dots \\; (+{rest}\\ \\text{{more terms}})"
             else:
-                shown = " + ".join(str(t) for t in parts)
-                text = f"{shown} + ... (+{n - len(parts)} more terms)"
+                text = f"{shown} + ... (+{rest} more terms)"
         return {"terms": n, "degree": degree, "complete": full, "text": text}
 
     @staticmethod
@@ -122,6 +152,19 @@ class _Printer:
         if info["complete"]:
             return str(info["text"])
         return f"[{info['terms']} terms, degree {info['degree']}] {info['text']}"
+
+
+def _join_terms(parts: list[str]) -> str:
+    """``a + b - c`` from term strings (a leading minus becomes the separator)."""
+    out = ""
+    for i, t in enumerate(parts):
+        if i == 0:
+            out = t
+        elif t.startswith("-"):
+            out += f" - {t[1:]}"
+        else:
+            out += f" + {t}"
+    return out
 
 
 def _network(args: argparse.Namespace) -> Any:
@@ -198,7 +241,11 @@ def run(args: argparse.Namespace) -> int:
         q = QQ(int(lr_q.p), int(lr_q.q))
 
     out: dict[str, Any] = {
-        "network": repr(net),
+        "network": (
+            f"scalar linear network, depth {net.depth}, target {args.target:g}"
+            if net.is_scalar
+            else repr(net)
+        ),
         "n_params": P,
         "lr": None if lr_q is None else str(lr_q),
         "loss": pr.info(loss),

@@ -322,8 +322,6 @@ class CriticalPointsResult(ResultMixin):
         }
 
 
-
-
 # -- validation ---------------------------------------------------------------------------------
 def _check_model(model: Any) -> LossModel:
     if not isinstance(model, LossModel):

@@ -77,3 +77,12 @@ def test_refused_up_front_with_one_line(argv, match, capsys):
 def test_depth_fifty_does_not_hang(capsys):
     rc, out, _ = _run(["--depth", "50"], capsys)
     assert rc == 0 and "dL/dw50" not in out and "more components" in out
+
+
+def test_long_monomials_are_abbreviated(capsys):
+    rc, out, _ = _run(["--depth", "20"], capsys)
+    assert rc == 0
+    assert "L(theta) = [3 terms, degree 40] 1/2*w1**2*w2**2*w3**2*...*w19**2*w20**2" in out
+    assert "[20 factors] - w1*w2*w3*...*w19*w20 [20 factors] + 1/2" in out
+    rc, full, _ = _run(["--depth", "20", "--full"], capsys)
+    assert "..." not in full.split("\n")[1] and "w20**2" in full
