@@ -212,7 +212,12 @@ class StabilityReport(ResultMixin):
             ("lr / eta*", f"{self.ratio:.6g}"),
             (
                 "verdict",
-                f"{self.verdict.value} (at: within relative {AT_CRITICAL_RTOL:g})"
+                self.verdict.value
+                + (
+                    f" (|lr - eta*| <= {AT_CRITICAL_RTOL:g} eta*)"
+                    if self.verdict is LRVerdict.AT
+                    else ""
+                )
                 + ("; minima: those found in the box" if self.critical_points is not None else ""),
             ),
             ("flattest minimum", self.flattest_spectrum.classification.value),
@@ -231,10 +236,10 @@ class StabilityReport(ResultMixin):
             (
                 "minima",
                 f"{self.minima_sharpness.size} points, {self.stable_fraction:.0%} linearly stable "
-                f"at this lr, sharpness {_range(self.minima_sharpness)}; "
-                f"{self.minima_distribution}",
+                f"at this lr, sharpness {_range(self.minima_sharpness)}",
             )
         )
+        rows.append(("minima drawn as", self.minima_distribution))
         for s in self.saddles:
             rows.append(("saddle", f"{s.label}: {s.classification.value}"))
         rows.append(("prediction", self.prediction))
@@ -444,13 +449,12 @@ def stability_analysis(
     sharp = np.atleast_1d(sharpness(net, pts)).astype(np.float64)
     stable = sharp < 2.0 / lr
     if net.depth == 1:
-        dist = "depth 1: M is the single point W*"
+        dist = "the single point W* (depth 1: M = {W*})"
     else:
         dist = (
-            "points of M sampled around the flattest minimum theta_flat as "
-            "G.theta_flat with G_i = exp(s (c_i I + A_i) / sqrt(N - 1)), s ~ U[0, 1], "
-            f"c_i ~ U[-{log_scale:g}, {log_scale:g}], A_i entries N(0, {spread:g}^2) "
-            f"(seed {seed})"
+            "points of M sampled around the flattest minimum: the layer symmetry "
+            "G_i = exp(s (c_i I + A_i) / sqrt(N - 1)) applied to it, s ~ U[0, 1], "
+            f"c_i ~ U[-{log_scale:g}, {log_scale:g}], A_i entries N(0, {spread:g}^2), seed {seed}"
         )
     saddles = []
     for c in saddle_points(net):
