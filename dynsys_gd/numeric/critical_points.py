@@ -306,6 +306,36 @@ class CriticalPointsResult(ResultMixin):
         body = [p.summary() for p in self.points]
         return "\n".join(head + body + [f"note: {n}" for n in self.notes])
 
+    def to_pandas(self) -> Any:
+        """One row per critical point: its coordinates (named by the parameters), kind, class at
+        the result's learning rate, loss, sharpness, isolation and gradient norm."""
+        import pandas as pd
+
+        P = len(self.box)
+        names = (
+            [str(p) for p in self.model.params]
+            if self.model is not None
+            else [f"theta_{i}" for i in range(P)]
+        )
+        rows = []
+        for p in self.points:
+            row: dict[str, Any] = dict(zip(names, (float(v) for v in p.point), strict=True))
+            row.update(
+                kind=p.kind.name.lower(),
+                classification=(
+                    None if p.classification is None else p.classification.name.lower()
+                ),
+                loss=p.loss,
+                sharpness=p.sharpness,
+                isolated=p.isolated,
+                set_dim=p.set_dim,
+                kind_certified=p.kind_certified,
+                gradient_norm=p.gradient_norm,
+                source=p.source,
+            )
+            rows.append(row)
+        return pd.DataFrame(rows)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "model": self.model_name,

@@ -182,3 +182,14 @@ def test_linear_network_as_a_sympy_loss_gives_the_same_critical_lr():
     flat = loss_flattest_minimum(m, 2.0)
     assert flat.sharpness == pytest.approx(dg.min_sharpness(net), rel=1e-9)
     assert all(p.isolated is False and p.set_dim == 4 for p in flat.critical_points.minima)
+
+
+def test_to_pandas_round_trips_the_numbers_of_to_dict():
+    pytest.importorskip("pandas")
+    res = critical_points(_model(), 3.0, lr=1.2)
+    df = res.to_pandas()
+    d = res.to_dict()
+    assert list(df.columns[:2]) == ["x", "y"] and len(df) == 3
+    for (_, row), p in zip(df.iterrows(), d["points"], strict=True):
+        assert [row["x"], row["y"]] == p["point"]
+        assert row["classification"] == p["classification"] and row["sharpness"] == p["sharpness"]
