@@ -554,8 +554,11 @@ def _mpf_to_arb(x: Any) -> Any:
     import flint
     import mpmath
 
-    man, exp = mpmath.mpf(x).man_exp
-    return flint.arb(flint.fmpz(int(man))) * flint.arb(2) ** int(exp) if man else flint.arb(0)
+    sign, man, exp, _ = mpmath.mpf(x)._mpf_  # value = (-1)^sign * man * 2^exp, exactly
+    if not man:
+        return flint.arb(0)
+    v = flint.arb(flint.fmpz(int(man))) * flint.arb(2) ** int(exp)
+    return -v if sign else v
 
 
 def _krawczyk(

@@ -193,3 +193,27 @@ def test_to_pandas_round_trips_the_numbers_of_to_dict():
     for (_, row), p in zip(df.iterrows(), d["points"], strict=True):
         assert [row["x"], row["y"]] == p["point"]
         assert row["classification"] == p["classification"] and row["sharpness"] == p["sharpness"]
+
+
+def test_asymmetric_loss_certifies_negative_coordinates():
+    """(x^2 - 1)^2 + x/2 + y^2/2: three critical points on y = 0, at the real roots of
+    4x^3 - 4x + 1/2 = 0 (by hand with sympy); the minimum at x < -1 must be certified where it
+    is (a sign lost in the ball centre would certify the mirror point instead)."""
+    loss = (x**2 - 1) ** 2 + x / 2 + y**2 / 2
+    roots = sorted(float(r) for r in sp.Poly(sp.diff(loss, x), x).real_roots())
+    res = critical_points(dg.LossModel(loss, (x, y)), 3.0, lr=0.3)
+    assert res.exact and res.complete
+    got = sorted(res.points, key=lambda p: p.point[0])
+    np.testing.assert_allclose([p.point[0] for p in got], roots, atol=1e-14)
+    assert [p.kind for p in got] == [
+        CriticalKind.MINIMUM,
+        CriticalKind.SADDLE,
+        CriticalKind.MINIMUM,
+    ]
+    for p, r in zip(got, roots, strict=True):
+        lam = 12 * r**2 - 4  # d2L/dx2
+        assert all(p.isolated for p in got) and p.kind_certified
+        lo, hi = sorted(p.hessian_enclosures)[-1] if lam > 1 else sorted(p.hessian_enclosures)[0]
+        assert lo <= lam <= hi
+    global_min = loss_flattest_minimum(dg.LossModel(loss, (x, y)), 3.0, which="global")
+    assert global_min.point[0] == pytest.approx(roots[0])  # the lower of the two wells
