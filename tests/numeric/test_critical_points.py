@@ -179,7 +179,7 @@ def test_linear_network_as_a_sympy_loss_gives_the_same_critical_lr():
     )
     d = derive(net)
     m = dg.LossModel(d.loss, d.params)
-    flat = loss_flattest_minimum(m, 2.0)
+    flat = loss_flattest_minimum(m, 2.0, n_starts=16)
     assert flat.sharpness == pytest.approx(dg.min_sharpness(net), rel=1e-9)
     assert all(p.isolated is False and p.set_dim == 4 for p in flat.critical_points.minima)
 
