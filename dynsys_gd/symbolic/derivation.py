@@ -28,6 +28,7 @@ from ..errors import InvalidParameterError
 from ..models import LinearNetwork, LossModel
 
 __all__ = [
+    "MAX_EXPR_TERMS",
     "MAX_TERMS",
     "Derivation",
     "check_derivation_size",
@@ -41,6 +42,9 @@ __all__ = [
 #: 2e5 gradient terms a second of CPU time on this kind of machine (bench_derivation.py), the
 #: limits keep each part under roughly 10-30 s and a few GB.
 MAX_TERMS: dict[str, int] = {"loss": 1_000_000, "gradient": 3_000_000, "hessian": 6_000_000}
+#: Largest sympy *expression* view (``loss``, ``gradient``, ``hessian``) of a linear network, in
+#: estimated terms: converting sparse polynomials to expressions costs about 40 s per 2e5 terms.
+MAX_EXPR_TERMS = 100_000
 
 
 def estimate_terms(model: Any) -> dict[str, int]:
@@ -231,6 +235,7 @@ class Derivation:
     @cached_property
     def loss(self) -> sympy.Expr:
         r""":math:`L(\theta)` as a sympy expression."""
+        self._check_expr_size("loss")
         return self._to_expr(self._ring[2])
 
     @property
@@ -261,6 +266,21 @@ class Derivation:
                 rows[i][j] = rows[j][i] = g[i].diff(gens[j])
         return tuple(tuple(r) for r in rows)
 
+    def _check_expr_size(self, part: str) -> None:
+        """sympy expressions cost about 40 s per 2e5 terms: refuse the expression views of big
+        linear networks (the sparse polynomials stay available)."""
+        if not isinstance(self.model, LinearNetwork):
+            return
+        est = estimate_terms(self.model)[part]
+        if est > MAX_EXPR_TERMS:
+            raise InvalidParameterError(
+                f"model is too large for the sympy expression of its {part}: widths "
+                f"{self.model.widths} give an estimated {est:.3g} terms (limit "
+                f"{MAX_EXPR_TERMS:.3g}, about 40 s of CPU time per 2e5 terms); use "
+                f"{part if part != 'loss' else 'loss'}_poly{'s' if part != 'loss' else ''} "
+                "(sparse polynomials over Q) or `dynsys-gd derive`"
+            )
+
     def _require_polynomial(self, what: str) -> None:
         if not self.polynomial:
             raise InvalidParameterError(f"{what} needs a polynomial loss; got {self.loss}")
@@ -273,6 +293,7 @@ class Derivation:
     @cached_property
     def gradient(self) -> sympy.Matrix:
         r""":math:`\nabla L` as a P × 1 matrix."""
+        self._check_expr_size("gradient")
         if self.polynomial:
             return sympy.Matrix([self._to_expr(g) for g in self.gradient_polys])
         return sympy.Matrix([sympy.diff(self.loss, p) for p in self.params])
@@ -280,6 +301,7 @@ class Derivation:
     @cached_property
     def hessian(self) -> sympy.Matrix:
         r""":math:`\nabla^2 L` as a P × P matrix."""
+        self._check_expr_size("hessian")
         P = self.n_params
         if self.polynomial:
             Hp = self.hessian_polys

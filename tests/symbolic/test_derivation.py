@@ -162,3 +162,13 @@ def test_size_model_estimates_and_refuses_up_front():
         _ = Derivation(big).gradient_polys
     # depth 50 scalar: tiny polynomials, accepted
     assert len(derive(dg.LinearNetwork.scalar(50, 1.0)).gradient_polys) == 50
+
+
+def test_expression_views_of_big_networks_are_refused_but_polynomials_stay():
+    from dynsys_gd.errors import InvalidParameterError
+
+    net = dg.LinearNetwork.from_covariances((4, 4, 4, 4, 4), Sxx=np.eye(4), Syx=np.eye(4))
+    d = Derivation(net)
+    with pytest.raises(InvalidParameterError, match=r"sympy expression of its gradient.*gradient_"):
+        _ = d.gradient
+    assert len(d.loss_poly) == 31233  # the sparse polynomial is still there
