@@ -948,7 +948,12 @@ def _analyse_point(
     else:
         cert = "not certified: the Krawczyk test did not succeed (ill-conditioned point)"
     normal = lam[~zero] if isolated is False else lam
-    if isolated is None and np.any(zero):
+    nz = lam[~zero]
+    if isolated is None and np.any(zero) and nz.size and nz.min() < 0 < nz.max():
+        # eigenvalues of both signs decide it even with null directions: not a minimum (a
+        # descent direction) and not a maximum (an ascent direction)
+        kind = CriticalKind.SADDLE
+    elif isolated is None and np.any(zero):
         kind = CriticalKind.DEGENERATE
     elif normal.size == 0:
         kind = CriticalKind.DEGENERATE
