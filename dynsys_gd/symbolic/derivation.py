@@ -28,8 +28,10 @@ from ..errors import InvalidParameterError
 from ..models import LinearNetwork, LossModel
 
 __all__ = [
-    "MAX_EXPR_TERMS",
-    "MAX_TERMS",
+    "BYTES_PER_TERM",
+    "EXPR_BYTES_PER_TERM",
+    "EXPR_SECONDS_PER_TERM",
+    "SECONDS_PER_TERM",
     "Derivation",
     "check_derivation_size",
     "check_lr_exact",
@@ -38,13 +40,14 @@ __all__ = [
     "linear_network_symbols",
 ]
 
-#: Largest symbolic derivation accepted (estimated polynomial terms of each part).  At about
-#: 2e5 gradient terms a second of CPU time on this kind of machine (bench_derivation.py), the
-#: limits keep each part under roughly 10-30 s and a few GB.
-MAX_TERMS: dict[str, int] = {"loss": 1_000_000, "gradient": 3_000_000, "hessian": 6_000_000}
-#: Largest sympy *expression* view (``loss``, ``gradient``, ``hessian``) of a linear network, in
-#: estimated terms: converting sparse polynomials to expressions costs about 40 s per 2e5 terms.
-MAX_EXPR_TERMS = 100_000
+#: Cost model of the symbolic derivation, per polynomial term (lower bounds, from measurements
+#: on the 2-core reference machine: 240 B and 1.6 us per term of the sparse polynomials of
+#: widths (3, 3, 3, 3, 3); 320 B and 120 us per term of a sympy expression).  The limits are the
+#: package's one size model (:mod:`dynsys_gd._limits`: DYNSYS_GD_MEMORY_LIMIT, ..._TIME_LIMIT).
+BYTES_PER_TERM = 200
+SECONDS_PER_TERM = 1e-6
+EXPR_BYTES_PER_TERM = 300
+EXPR_SECONDS_PER_TERM = 1e-4
 
 
 def estimate_terms(model: Any) -> dict[str, int]:
@@ -78,18 +81,35 @@ def estimate_terms(model: Any) -> dict[str, int]:
     return {"loss": n, "gradient": n * model.n_params, "hessian": n * model.n_params**2}
 
 
-def check_derivation_size(model: Any, part: str) -> None:
-    """Refuse a symbolic derivation whose estimated size exceeds :data:`MAX_TERMS`."""
+def _size_name(model: Any) -> tuple[str, Any]:
+    if isinstance(model, LinearNetwork):
+        return "widths", tuple(model.widths)
+    return "loss", f"<{len(sympy.Add.make_args(model.loss))} terms>"
+
+
+def check_derivation_size(model: Any, part: str, *, expression: bool = False) -> None:
+    """Refuse a symbolic derivation whose estimated memory or time exceeds the package limits
+    (:mod:`dynsys_gd._limits`), before any work; the message carries the estimate.
+
+    ``part`` is "loss", "gradient" or "hessian" (each includes the parts before it);
+    ``expression`` prices the sympy expression view instead of the sparse polynomials.
+    """
+    from .._limits import check_memory, check_time
+
     est = estimate_terms(model)
     order = ("loss", "gradient", "hessian")
-    for k in order[: order.index(part) + 1]:
-        if est[k] > MAX_TERMS[k]:
-            shape = f"widths {model.widths}" if isinstance(model, LinearNetwork) else repr(model)
-            raise InvalidParameterError(
-                f"model is too large for a symbolic {part}: {shape} gives an estimated "
-                f"{est[k]:.3g} terms in the {k} (limit {MAX_TERMS[k]:.3g}); use the numeric "
-                "kernels (dynsys_gd.numeric.kernels.numeric_model) for models of this size"
-            )
+    name, value = _size_name(model)
+    b, t = (
+        (EXPR_BYTES_PER_TERM, EXPR_SECONDS_PER_TERM)
+        if expression
+        else (BYTES_PER_TERM, SECONDS_PER_TERM)
+    )
+    what = "sympy expression of the" if expression else "symbolic"
+    parts = [part] if expression else list(order[: order.index(part) + 1])
+    total = sum(est[k] for k in parts)
+    ctx = f"for the {what} {part} (an estimated {total:.3g} polynomial terms)"
+    check_memory(name, value, total * b, ctx)
+    check_time(name, value, total * t, ctx)
 
 
 def check_lr_exact(lr: Any) -> sympy.Expr:
@@ -267,19 +287,10 @@ class Derivation:
         return tuple(tuple(r) for r in rows)
 
     def _check_expr_size(self, part: str) -> None:
-        """sympy expressions cost about 40 s per 2e5 terms: refuse the expression views of big
-        linear networks (the sparse polynomials stay available)."""
-        if not isinstance(self.model, LinearNetwork):
-            return
-        est = estimate_terms(self.model)[part]
-        if est > MAX_EXPR_TERMS:
-            raise InvalidParameterError(
-                f"model is too large for the sympy expression of its {part}: widths "
-                f"{self.model.widths} give an estimated {est:.3g} terms (limit "
-                f"{MAX_EXPR_TERMS:.3g}, about 40 s of CPU time per 2e5 terms); use "
-                f"{part if part != 'loss' else 'loss'}_poly{'s' if part != 'loss' else ''} "
-                "(sparse polynomials over Q) or `dynsys-gd derive`"
-            )
+        """The sympy expression views cost about 100x the sparse polynomials per term: priced
+        separately by the size model (linear networks; loss models are given as expressions)."""
+        if isinstance(self.model, LinearNetwork):
+            check_derivation_size(self.model, part, expression=True)
 
     def _require_polynomial(self, what: str) -> None:
         if not self.polynomial:

@@ -146,7 +146,7 @@ def test_numpy_scalar_lr_is_taken_exactly():
 
 def test_size_model_estimates_and_refuses_up_front():
     from dynsys_gd.errors import InvalidParameterError
-    from dynsys_gd.symbolic.derivation import MAX_TERMS, estimate_terms
+    from dynsys_gd.symbolic.derivation import BYTES_PER_TERM, estimate_terms
 
     for w in [(2, 2, 2), (3, 3, 3, 3), (2, 3, 4, 2)]:
         net = dg.LinearNetwork.from_covariances(w, Sxx=np.eye(w[0]), Syx=np.ones((w[-1], w[0])))
@@ -157,18 +157,27 @@ def test_size_model_estimates_and_refuses_up_front():
         assert actual_loss <= est["loss"] <= 1.3 * actual_loss
         assert actual_grad <= est["gradient"] * 1.1 and est["gradient"] <= 2.0 * actual_grad
     big = dg.LinearNetwork.from_covariances((8, 8, 8, 8, 8), Sxx=np.eye(8), Syx=np.eye(8))
-    assert estimate_terms(big)["loss"] > MAX_TERMS["loss"]
-    with pytest.raises(InvalidParameterError, match=r"too large for a symbolic .*estimated"):
+    assert estimate_terms(big)["gradient"] * BYTES_PER_TERM > 8 * 2**30
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"widths=\(8, 8, 8, 8, 8\) needs about .* of memory for the symbolic gradient "
+        r"\(an estimated .* polynomial terms\); the limit is",
+    ):
         _ = Derivation(big).gradient_polys
     # depth 50 scalar: tiny polynomials, accepted
     assert len(derive(dg.LinearNetwork.scalar(50, 1.0)).gradient_polys) == 50
 
 
-def test_expression_views_of_big_networks_are_refused_but_polynomials_stay():
+def test_expression_views_of_big_networks_are_priced_separately(monkeypatch):
+    """sympy expressions cost ~100x the sparse polynomials per term: with a 10 s time limit the
+    expression view of the (4, 4, 4, 4, 4) gradient is refused up front, its polynomials not."""
     from dynsys_gd.errors import InvalidParameterError
 
+    monkeypatch.setenv("DYNSYS_GD_TIME_LIMIT", "10s")
     net = dg.LinearNetwork.from_covariances((4, 4, 4, 4, 4), Sxx=np.eye(4), Syx=np.eye(4))
     d = Derivation(net)
-    with pytest.raises(InvalidParameterError, match=r"sympy expression of its gradient.*gradient_"):
+    with pytest.raises(
+        InvalidParameterError, match=r"computing for the sympy expression of the gradient"
+    ):
         _ = d.gradient
     assert len(d.loss_poly) == 31233  # the sparse polynomial is still there
