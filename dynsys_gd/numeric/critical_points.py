@@ -640,11 +640,17 @@ def _ball_hessian_enclosures(bm: _BallModel, X: Any) -> tuple[tuple[float, float
 def _exact_child(
     conn: Any, loss_srepr: str, names: list[str], eps_exp: int, mem: int
 ) -> None:  # pragma: no cover - runs in a child process
-    try:
+    try:  # cap the address space at what the (forked) process already maps plus ``mem``
         import resource
 
-        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-    except Exception:
+        with open("/proc/self/statm") as fh:
+            mapped = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        cap = mapped + mem
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except Exception:  # no cap where the platform has none; the time limit stays
         pass
     try:
         import sympy
@@ -1445,6 +1451,3 @@ def loss_min_sharpness(model: LossModel, box: Any = None, **kwargs: Any) -> floa
 def loss_critical_lr(model: LossModel, box: Any = None, **kwargs: Any) -> float:
     r""":math:`\eta^* = 2/S_{\min}` of a sympy loss (see :func:`loss_flattest_minimum`)."""
     return 2.0 / loss_min_sharpness(model, box, **kwargs)
-
-
-_ = os  # os is used by the child-process path on some platforms
