@@ -303,7 +303,22 @@ class CriticalPointsResult(ResultMixin):
             f"{len(self.points)} points"
             + ("" if self.lr is None else f", classified at lr = {self.lr:.6g}"),
         ]
-        body = [p.summary() for p in self.points]
+        body = [p.summary() for p in self.points if p.isolated is not False]
+        # points on non-isolated critical sets: one line per (kind, dimension, loss, class)
+        groups: dict[tuple[Any, ...], list[CriticalPointInfo]] = {}
+        for p in self.points:
+            if p.isolated is False:
+                key = (p.kind, p.set_dim, round(p.loss, 9), p.classification)
+                groups.setdefault(key, []).append(p)
+        for (kind, dim, loss, cls), pts in groups.items():
+            sh = np.array([q.sharpness for q in pts])
+            line = (
+                f"{len(pts)} points on a {dim}-dimensional critical set: {kind.value}, loss "
+                f"{loss:.10g}, sharpness {sh.min():.6g} .. {sh.max():.6g}"
+            )
+            if cls is not None:
+                line += f"; at lr = {self.lr:.6g}: {cls.value}"
+            body.append(line)
         return "\n".join(head + body + [f"note: {n}" for n in self.notes])
 
     def to_pandas(self) -> Any:
