@@ -613,20 +613,39 @@ def _loss_model_analysis(
                 p.point,
             )
         )
-    scope = "every critical point found" + (
-        " (the list is proved complete in the box)"
+    scope = (
+        "the list is proved complete in the box"
         if cps.complete
-        else " (a search: points it did not find are not covered)"
+        else "a search: critical points it did not find are not covered"
     )
     if verdict is LRVerdict.ABOVE:
-        pred = (
-            f"C9: lr > eta*, so every minimum found is linearly unstable; if det DG_eta is not "
-            f"identically zero and {scope} has an eigenvalue of DG_eta of modulus > 1, GD "
-            "converges from a Lebesgue-null set of initialisations"
-        )
-        if undecided:
-            pred += f"; {undecided} critical point(s) are not decided by linearisation (degenerate)"
-        pred += "."
+        from ..numeric.critical_points import det_dg_certificate
+
+        nonsingular, det_text = det_dg_certificate(model, lr)
+        all_unstable = undecided == 0  # minima unstable above eta*, saddles strict
+        if nonsingular and all_unstable:
+            pred = (
+                "C9: lr > eta*, every critical point found has an eigenvalue of DG_eta of "
+                f"modulus > 1 ({scope}) and {det_text}, so GD converges from a Lebesgue-null "
+                "set of initialisations"
+                + (
+                    " (critical points outside the box are not covered)."
+                    if cps.complete
+                    else " (as far as the critical points found go)."
+                )
+            )
+        else:
+            missing = []
+            if not nonsingular:
+                missing.append(det_text)
+            if not all_unstable:
+                missing.append(
+                    f"{undecided} critical point(s) are not decided by linearisation (degenerate)"
+                )
+            pred = (
+                f"C9: lr > eta*, so every minimum found is linearly unstable ({scope}); the "
+                f"measure-zero conclusion is not certified: {'; '.join(missing)}."
+            )
     elif verdict is LRVerdict.BELOW:
         pred = (
             "C6/C9: lr < eta*, so the flattest minimum found is linearly stable and attracts "

@@ -217,3 +217,22 @@ def test_asymmetric_loss_certifies_negative_coordinates():
         assert lo <= lam <= hi
     global_min = loss_flattest_minimum(dg.LossModel(loss, (x, y)), 3.0, which="global")
     assert global_min.point[0] == pytest.approx(roots[0])  # the lower of the two wells
+
+
+def test_det_dg_certificate_encloses_the_exact_determinant():
+    """C9's non-singularity: the ball enclosure of det(I - eta H) at the point named in the
+    sentence contains the exact rational determinant computed by sympy."""
+    import re
+    from fractions import Fraction
+
+    from dynsys_gd.numeric.critical_points import det_dg_certificate
+
+    ok, text = det_dg_certificate(_model(), 1.2)
+    assert ok, text
+    m = re.search(r"theta = \(([^)]*)\) it lies in \[([^,]+), ([^\]]+)\]", text)
+    pt = [sp.Rational(v) for v in m.group(1).split(", ")]
+    eta = sp.Rational(Fraction(1.2).numerator, Fraction(1.2).denominator)
+    H = sp.hessian(LOSS, (x, y)).subs({x: pt[0], y: pt[1]})
+    exact = float((sp.eye(2) - eta * H).det())
+    assert float(m.group(2)) * (1 - 1e-5) <= exact <= float(m.group(3)) * (1 + 1e-5)
+    assert exact != 0
