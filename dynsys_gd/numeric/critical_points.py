@@ -1299,14 +1299,18 @@ class LossFlattestMinimum(ResultMixin):
     method : str
         What is exact and what is searched, as a sentence.
     bracket : tuple of float
-        A certified enclosure of :math:`\lambda_{\max}(H)` at the flattest point when it is an
-        isolated, certified minimum; ``(sharpness, sharpness)`` otherwise (no enclosure).
+        ``bounds`` as floats when ``exact``; else a certified enclosure of
+        :math:`\lambda_{\max}(H)` at the flattest point when it is an isolated, certified
+        minimum; ``(sharpness, sharpness)`` otherwise (no enclosure).
     relative_gap : float
         Relative width of ``bracket``.
     exact : bool
         S_min is the minimum over a proved-complete list of isolated minima in the box.
     box : tuple of (float, float)
     critical_points : CriticalPointsResult
+    bounds : tuple of Fraction or None
+        When ``exact``: a rigorous enclosure of :math:`S_{\min}` over the minima in the box (the
+        smallest lower and upper ends of the certified top-eigenvalue enclosures); else None.
     """
 
     point: NDArray[np.float64]
@@ -1317,6 +1321,7 @@ class LossFlattestMinimum(ResultMixin):
     exact: bool
     box: tuple[tuple[float, float], ...]
     critical_points: CriticalPointsResult
+    bounds: tuple[Fraction, Fraction] | None = None
 
     @property
     def critical_lr(self) -> float:
@@ -1349,6 +1354,7 @@ class LossFlattestMinimum(ResultMixin):
             "bracket": jsonable(self.bracket),
             "relative_gap": jsonable(self.relative_gap),
             "exact": self.exact,
+            "bounds": jsonable(self.bounds),
             "box": jsonable(self.box),
         }
 
@@ -1462,10 +1468,15 @@ def loss_flattest_minimum(
     assert best is not None
     S, x, p = best
     exact = bool(res.complete and all(q.isolated for q in minima))
-    if p.isolated and p.hessian_enclosures is not None and not searched_set:
-        lo = max(a for a, _ in p.hessian_enclosures[-1:])
-        hi = max(b for _, b in p.hessian_enclosures)
-        bracket = (lo, hi)
+    bounds: tuple[Fraction, Fraction] | None = None
+    if exact and all(q.hessian_enclosures is not None for q in minima):
+        # lambda_max of each certified minimum lies in its top enclosure, so the smallest one
+        # lies between the smallest lower and the smallest upper end
+        tops = [q.hessian_enclosures[-1] for q in minima]  # type: ignore[index]
+        bounds = (Fraction(min(a for a, _ in tops)), Fraction(min(b for _, b in tops)))
+        bracket = (float(bounds[0]), float(bounds[1]))
+    elif p.isolated and p.hessian_enclosures is not None and not searched_set:
+        bracket = p.hessian_enclosures[-1]
     else:
         bracket = (S, S)
     if exact:
@@ -1500,6 +1511,7 @@ def loss_flattest_minimum(
         exact=exact,
         box=bx,
         critical_points=res,
+        bounds=bounds,
     )
     model._cache[key] = out
     return out

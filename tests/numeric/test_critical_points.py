@@ -89,6 +89,7 @@ def test_critical_lr_agrees_with_an_independent_computation():
     flat = dg.flattest_minimum(m)
     assert flat.exact and "exact" in flat.method
     assert flat.bracket[0] <= s_min <= flat.bracket[1]
+    assert flat.bounds is not None and flat.bounds[0] <= s_min <= flat.bounds[1]
     assert flat.relative_gap < 1e-12
 
 
