@@ -48,6 +48,8 @@ from .models.linear import LinearNetwork as LinearNetwork
 from .models.loss import LossModel as LossModel
 from .models.mlp import MLP as MLP
 from .numeric.enclosures import certified_spectrum as certified_spectrum
+from .numeric.critical_points import CriticalPointsResult as CriticalPointsResult
+from .numeric.critical_points import critical_points as critical_points
 from .numeric.engine import EngineConfig as EngineConfig
 from .numeric.engine import RunBatch as RunBatch
 from .numeric.engine import run_gd as run_gd
