@@ -27,7 +27,6 @@ its batch, so the result is bit-identical for every ``chunk_size`` and every exe
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -150,33 +149,9 @@ def run_rows(
     lr_rows = np.asarray(lr_rows, dtype=np.float64)
     if lr_rows.size and np.all(lr_rows == lr_rows[0]):
         rb = run_gd(model, theta0, float(lr_rows[0]), config=config)
-        return {f: np.asarray(getattr(rb, f)) for f in fields}
-    if _per_row_lr():
-        rb = run_gd(model, theta0, lr_rows, config=config)  # type: ignore[arg-type]
-        return {f: np.asarray(getattr(rb, f)) for f in fields}
-    # an engine without per-row step sizes: one call per distinct step size (same results)
-    out: dict[str, Array] = {}
-    for lr in np.unique(lr_rows):
-        sel = np.flatnonzero(lr_rows == lr)
-        rb = run_gd(model, theta0[sel], float(lr), config=config)
-        for f in fields:
-            v = np.asarray(getattr(rb, f))
-            if f not in out:
-                out[f] = np.empty((lr_rows.size, *v.shape[1:]), dtype=v.dtype)
-            out[f][sel] = v
-    return out
-
-
-@functools.cache
-def _per_row_lr() -> bool:
-    """Whether :func:`run_gd` accepts one step size per row (a two-run probe at a minimum)."""
-    from ..models import LinearNetwork
-
-    try:
-        run_gd(LinearNetwork.scalar(depth=2, target=1.0), np.ones((2, 2)), np.array([0.5, 0.25]))  # type: ignore[arg-type]
-    except (InvalidParameterError, TypeError, ValueError):
-        return False
-    return True
+    else:
+        rb = run_gd(model, theta0, lr_rows, config=config)
+    return {f: np.asarray(getattr(rb, f)) for f in fields}
 
 
 def _task_dict(block: int, start: int, stop: int, arrays: dict[str, Array]) -> dict[str, Any]:
