@@ -371,10 +371,7 @@ def nonlinear_sweep(
         base, max_steps=steps, tail=last_k, check_every=max(base.check_every, last_k)
     )
     # size model: (8 P + last_k) floats per run; the engine's budget with its extension
-    if hasattr(cfg, "budgets"):
-        budget = int(cfg.budgets(False)[1])
-    else:  # an engine without budgets(): max_steps times the extension
-        budget = int(steps * (cfg.max_extension if cfg.adaptive else 1.0))
+    budget = int(cfg.budgets(False)[1])  # hard cap of a run on the reference path
     B_all = lr_arr.size * n_init
     ctx = f"for {B_all} runs of {P} parameters"
     check_iteration("n_init", n_init, steps=0, arrays=B_all * (8 * P + last_k), context=ctx)
