@@ -44,7 +44,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._results import ResultMixin, jsonable
-from .._validation import check_choice, check_int, check_positive_float, describe
+from .._validation import check_choice, check_int, check_positive_float, check_real_array, describe
 from ..errors import InvalidParameterError
 from .kernels import NumericModel, hessian_eigvalsh, numeric_model
 from .outcomes import OUTCOME_NAMES, Outcome
@@ -400,12 +400,8 @@ class RunBatch(ResultMixin):
 
 
 def _validate_theta0(theta0: Any, P: int) -> Array:
-    try:
-        th = np.array(theta0, dtype=np.float64, copy=True)
-    except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(
-            f"theta0 must be a real array of shape (n, {P}); got {describe(theta0)}"
-        ) from exc
+    # real input only: complex values are refused (never truncated), strings and objects too
+    th = check_real_array("theta0", theta0, finite=False)
     if th.ndim == 1:
         th = th[None, :]
     if th.ndim != 2 or th.shape[1] != P or th.shape[0] < 1:

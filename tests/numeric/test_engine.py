@@ -132,7 +132,7 @@ def test_runbatch_api() -> None:
         ({"lr": float("nan")}, InvalidParameterError, r"lr must be a finite float > 0"),
         ({"theta0": np.zeros((3, 5))}, InvalidParameterError, r"theta0 must have shape \(n, 2\)"),
         ({"theta0": [[np.nan, 1.0]]}, InvalidParameterError, r"theta0 must be finite"),
-        ({"theta0": "abc"}, InvalidParameterError, r"theta0 must be a real array"),
+        ({"theta0": "abc"}, InvalidParameterError, r"theta0 must be an array of real numbers"),
         ({"config": {"max_steps": 3}}, InvalidParameterError, r"config must be an EngineConfig"),
         ({"model": object()}, InvalidParameterError, r"model must be a LinearNetwork"),
     ],
