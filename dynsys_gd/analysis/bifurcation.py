@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._results import ResultMixin, jsonable
+from .._results import ResultMixin, jsonable, plotted_by
 from .._validation import check_int, check_positive_float, check_seed
 from ..errors import ConvergenceError, InvalidParameterError
 from ..numeric.periodic import (
@@ -186,6 +186,8 @@ class BifurcationDiagram(ResultMixin):
                 "max_period": self.max_period,
             }
         )
+
+    plot = plotted_by("plot_bifurcation")
 
 
 def bifurcation_diagram(

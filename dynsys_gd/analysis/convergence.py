@@ -24,9 +24,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._results import ResultMixin, jsonable
+from .._results import ResultMixin, jsonable, plotted_by
 from .._validation import check_int, check_positive_float, check_probability, check_seed, describe
 from ..errors import InvalidParameterError
+from ..numeric.cost import warn_if_long
 from ..numeric.engine import EngineConfig, run_gd
 from ..numeric.outcomes import OUTCOME_NAMES, Outcome
 from .intervals import clopper_pearson, median_ci
@@ -233,6 +234,14 @@ class ConvergenceEstimate(ResultMixin):
     def to_dict(self) -> dict[str, Any]:
         return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
+    def _table_(self) -> dict[str, Any]:
+        """``to_pandas()``: one row per outcome (runs and share of all runs)."""
+        keys = list(self.counts)
+        return {"outcome": keys, "runs": [self.counts[k] for k in keys],
+                "share": [self.counts[k] / self.n_samples for k in keys]}
+
+    plot = plotted_by("plot_outcomes")
+
 
 def summarize_runs(
     arrays: dict[str, Array],
@@ -334,8 +343,8 @@ def check_common(
         raise InvalidParameterError(
             f"config must be an EngineConfig or None; got {describe(config)}"
         )
-    if not isinstance(progress, bool):
-        raise InvalidParameterError(f"progress must be a bool; got {describe(progress)}")
+    if progress is not None and not isinstance(progress, bool):
+        raise InvalidParameterError(f"progress must be a bool or None; got {describe(progress)}")
     conf = check_probability("confidence", confidence)
     return net, n, s, scale, conf, config
 
@@ -344,7 +353,7 @@ def run_tasks(
     fn: Callable[..., dict[str, Any]],
     tasks: list[tuple[Any, ...]],
     executor: Any,
-    progress: bool,
+    progress: bool | None,
     desc: str,
     on_result: Callable[[tuple[Any, ...], dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
@@ -372,7 +381,7 @@ def estimate_convergent_fraction(
     executor: Any = None,
     chunk_size: int = SAMPLING_BLOCK,
     config: EngineConfig | None = None,
-    progress: bool = False,
+    progress: bool | None = None,
     confidence: float = 0.95,
 ) -> ConvergenceEstimate:
     r"""Estimate the Lebesgue measure (probability) of the convergent set of GD (MATH.md §6, C6).
@@ -400,8 +409,10 @@ def estimate_convergent_fraction(
         Runs per task (tasks never cross sampling blocks of :data:`SAMPLING_BLOCK`).
     config : EngineConfig, optional
         Engine settings.
-    progress : bool
-        Show a tqdm progress bar.
+    progress : bool or None
+        Progress bar over the runs on stderr; None (default): on in a terminal or notebook,
+        off in pipes, CI and tests (:func:`~dynsys_gd.runtime.progress.progress_enabled`).
+        A job estimated to take minutes first issues a ``LongJobWarning`` with the estimate.
     confidence : float
         Level of the intervals (default 0.95).
 
@@ -427,6 +438,7 @@ def estimate_convergent_fraction(
     tasks = [
         (model, lr_f, init, scale, s, b, a, z, n, cfg) for b, a, z in task_ranges(n, chunk_size)
     ]
+    warn_if_long(net, n, cfg.max_steps, f"the Monte-Carlo estimate at lr={lr_f:g}")
     results = run_tasks(run_task, tasks, executor, progress, f"lr={lr_f:g}")
     arrays = merge_task_results(results)
     return summarize_runs(

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._results import ResultMixin, jsonable
+from .._results import ResultMixin, jsonable, plotted_by
 from .._validation import (
     check_int,
     check_positive_float,
@@ -213,6 +213,9 @@ class NonlinearSweepResult(ResultMixin):
         d["prediction_in_interval"] = self.prediction_in_interval
         d["convention"] = "L = 1/(2n) sum_k |f(x_k) - y_k|^2"
         return dict(jsonable(d))
+
+    _rows_along = "lrs"  # to_pandas(): one row per learning rate
+    plot = plotted_by("plot_nonlinear_sweep")
 
 
 # ---------------------------------------------------------------------------------------------

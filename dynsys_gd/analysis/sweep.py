@@ -24,10 +24,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._results import ResultMixin, jsonable
+from .._results import ResultMixin, jsonable, plotted_by
 from .._validation import check_positive_float, describe
 from ..errors import InvalidParameterError
 from ..models import model_fingerprint
+from ..numeric.cost import warn_if_long
 from ..numeric.engine import EngineConfig
 from ..numeric.outcomes import OUTCOME_NAMES
 from .convergence import (
@@ -152,6 +153,9 @@ class SweepResult(ResultMixin):
         d["lr_seeds"] = [str(s) for s in self.lr_seeds]
         return d
 
+    _rows_along = "lrs"  # to_pandas(): one row per learning rate
+    plot = plotted_by("plot_sweep")
+
 
 def _transition(lrs: Array, frac: Array, lo: Array) -> tuple[float, float] | None:
     pos = np.flatnonzero(lo > 0)
@@ -176,7 +180,7 @@ def lr_sweep(
     chunk_size: int = SAMPLING_BLOCK,
     config: EngineConfig | None = None,
     store: Any = None,
-    progress: bool = False,
+    progress: bool | None = None,
     confidence: float = 0.95,
     critical_lr: float | None = None,
     eta_star: float | None = None,
@@ -242,6 +246,7 @@ def lr_sweep(
                 critical_lr = float(_critical_lr_of(net))
             except InvalidParameterError:
                 critical_lr = None
+    warn_if_long(net, n * len(grid), cfg.max_steps, f"the sweep over {len(grid)} learning rates")
     seeds = [lr_seed(s, lr) for lr in grid]
     init_text = describe_init(init, scale)
     model = _portable(net) if executor is not None else net

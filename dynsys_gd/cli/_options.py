@@ -61,23 +61,43 @@ DEFAULT_SAMPLES: int = 500
 def add_network_arguments(p: argparse.ArgumentParser) -> None:
     """Options that choose the network: ``--network``, ``--depth``, ``--target``, ``--widths``."""
     g = p.add_argument_group("network")
-    g.add_argument("--network", default=None, metavar="NAME",
-                   help=f"one of {', '.join(NETWORKS)} (default: scalar, or identity with "
-                        "--widths)")
-    g.add_argument("--depth", type=int, default=None, metavar="N",
-                   help="depth N (number of layers)")
-    g.add_argument("--target", type=float, default=None, metavar="Y",
-                   help="scalar target y (default 1); for 'identity' the scale of W*")
-    g.add_argument("--widths", type=int, nargs="+", default=None, metavar="D",
-                   help="widths d_0 ... d_N of an 'identity' network")
+    g.add_argument(
+        "--network",
+        default=None,
+        metavar="NAME",
+        help=f"one of {', '.join(NETWORKS)} (default: scalar, or identity with --widths)",
+    )
+    g.add_argument(
+        "--depth", type=int, default=None, metavar="N", help="depth N (number of layers)"
+    )
+    g.add_argument(
+        "--target",
+        type=float,
+        default=None,
+        metavar="Y",
+        help="scalar target y (default 1); for 'identity' the scale of W*",
+    )
+    g.add_argument(
+        "--widths",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="D",
+        help="widths d_0 ... d_N of an 'identity' network",
+    )
 
 
 def add_samples_argument(p: argparse.ArgumentParser, *, what: str, allow_zero: bool) -> None:
     """``--samples N`` with the API default :data:`DEFAULT_SAMPLES`."""
     skip = "; 0 skips the estimate" if allow_zero else ""
-    p.add_argument("--samples", type=int, default=DEFAULT_SAMPLES, metavar="N",
-                   help=f"Monte-Carlo initialisations {what} (default {DEFAULT_SAMPLES}, as "
-                        f"in the Python API{skip})")
+    p.add_argument(
+        "--samples",
+        type=int,
+        default=DEFAULT_SAMPLES,
+        metavar="N",
+        help=f"Monte-Carlo initialisations {what} (default {DEFAULT_SAMPLES}, as "
+        f"in the Python API{skip})",
+    )
 
 
 def build_network(args: argparse.Namespace) -> LinearNetwork:
@@ -87,17 +107,21 @@ def build_network(args: argparse.Namespace) -> LinearNetwork:
         name = "identity" if args.widths is not None else "scalar"
     if name not in NETWORKS:
         raise InvalidParameterError(
-            f"network must be one of {', '.join(map(repr, NETWORKS))}; got {name!r}")
+            f"network must be one of {', '.join(map(repr, NETWORKS))}; got {name!r}"
+        )
     target = 1.0 if args.target is None else check_real("target", args.target)
     if name == "scalar":
         if args.widths is not None:
-            raise InvalidParameterError("widths must not be given for the scalar network "
-                                        f"(use --depth); got widths {args.widths}")
+            raise InvalidParameterError(
+                "widths must not be given for the scalar network "
+                f"(use --depth); got widths {args.widths}"
+            )
         depth = check_int("depth", 3 if args.depth is None else args.depth, minimum=1)
         if target == 0.0:
             raise InvalidParameterError(
                 "target must be non-zero: with target 0 the minima {w_1...w_N = 0} do not form "
-                "a manifold; got 0")
+                "a manifold; got 0"
+            )
         return LinearNetwork.scalar(depth, target)
     if name == "whitened":
         depth = check_int("depth", 2 if args.depth is None else args.depth, minimum=1)
@@ -105,15 +129,16 @@ def build_network(args: argparse.Namespace) -> LinearNetwork:
         return LinearNetwork.from_covariances((2,) * (depth + 1), Sxx=np.eye(2), Syx=W)
     # identity
     if args.widths is None:
-        raise InvalidParameterError("widths must be given for the identity network "
-                                    "(--widths d_0 ... d_N); got none")
+        raise InvalidParameterError(
+            "widths must be given for the identity network (--widths d_0 ... d_N); got none"
+        )
     widths = [check_int("widths", w, minimum=1) for w in args.widths]
     if len(widths) < 2:
-        raise InvalidParameterError(f"widths must hold at least 2 numbers (d_0, d_1); got "
-                                    f"{widths}")
+        raise InvalidParameterError(f"widths must hold at least 2 numbers (d_0, d_1); got {widths}")
     if args.depth is not None and args.depth != len(widths) - 1:
-        raise InvalidParameterError(f"depth must equal len(widths) - 1 = {len(widths) - 1}; "
-                                    f"got {args.depth}")
+        raise InvalidParameterError(
+            f"depth must equal len(widths) - 1 = {len(widths) - 1}; got {args.depth}"
+        )
     if target == 0.0:
         raise InvalidParameterError("target must be non-zero (W* = target * I); got 0")
     Syx = np.zeros((widths[-1], widths[0]))
@@ -147,8 +172,10 @@ def prepare_output_dir(path: str | os.PathLike[str] | None, option: str) -> Path
     try:
         p.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InvalidParameterError(f"{option} must be a writable directory; cannot create "
-                                    f"{str(p)!r} ({exc.strerror or exc})") from exc
+        raise InvalidParameterError(
+            f"{option} must be a writable directory; cannot create "
+            f"{str(p)!r} ({exc.strerror or exc})"
+        ) from exc
     if not os.access(p, os.W_OK | os.X_OK):
         raise InvalidParameterError(f"{option} must be a writable directory; got {str(p)!r}")
     return p
@@ -167,8 +194,9 @@ def prepare_output_file(path: str | os.PathLike[str], option: str) -> Path:
         raise InvalidParameterError(f"{option} must be a file path; got the directory {str(p)!r}")
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.is_dir():
-        raise InvalidParameterError(f"{option} must be in an existing directory; "
-                                    f"{str(parent)!r} does not exist")
+        raise InvalidParameterError(
+            f"{option} must be in an existing directory; {str(parent)!r} does not exist"
+        )
     ok = os.access(p, os.W_OK) if p.exists() else os.access(parent, os.W_OK | os.X_OK)
     if not ok:
         raise InvalidParameterError(f"{option} must be writable; got {str(p)!r}")

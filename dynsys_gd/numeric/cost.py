@@ -44,14 +44,19 @@ def estimate_gd_seconds(model: Any, n_runs: int, steps: int) -> float:
     return float(n_runs) * float(steps) * P * c / rate
 
 
-def warn_if_long(model: Any, n_runs: int, steps: int, what: str, *,
-                 threshold: float = 60.0, hint: str = "") -> float:
+def warn_if_long(
+    model: Any, n_runs: int, steps: int, what: str, *, threshold: float = 60.0, hint: str = ""
+) -> float:
     """Estimate a GD job and warn (``LongJobWarning``) when it exceeds ``threshold`` seconds.
 
     Returns the estimate in seconds.
     """
     sec = estimate_gd_seconds(model, n_runs, steps)
-    warn_long_job(sec, f"{what} ({n_runs} runs x up to {steps} steps)", threshold=threshold,
-                  hint=hint or "a rough estimate (runs x steps x parameters / throughput)",
-                  stacklevel=4)
+    warn_long_job(
+        sec,
+        f"{what} ({n_runs} runs x up to {steps} steps)",
+        threshold=threshold,
+        hint=hint or "a rough estimate (runs x steps x parameters / throughput)",
+        stacklevel=4,
+    )
     return sec

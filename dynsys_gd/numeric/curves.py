@@ -48,7 +48,8 @@ def _check_net(net: Any) -> LinearNetwork:
     if not isinstance(net, LinearNetwork):
         raise InvalidParameterError(
             f"net must be a LinearNetwork (its minima form the manifold M); got "
-            f"{type(net).__name__}")
+            f"{type(net).__name__}"
+        )
     return net
 
 
@@ -57,10 +58,12 @@ def _curve_parameters(ts: ArrayLike) -> Array:
         t = np.asarray(ts, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise InvalidParameterError(
-            f"ts must be a 1-D array of finite floats; got {type(ts).__name__}") from exc
+            f"ts must be a 1-D array of finite floats; got {type(ts).__name__}"
+        ) from exc
     if t.ndim != 1 or t.size == 0 or not np.all(np.isfinite(t)):
         raise InvalidParameterError(
-            f"ts must be a non-empty 1-D array of finite floats; got shape {t.shape}")
+            f"ts must be a non-empty 1-D array of finite floats; got shape {t.shape}"
+        )
     return t
 
 
@@ -98,8 +101,8 @@ def rebalancing_curve(net: LinearNetwork, theta: ArrayLike, ts: ArrayLike) -> Ar
     t = _curve_parameters(ts)
     o = net.offsets
     out = np.repeat(th[None, :], t.shape[0], axis=0)
-    out[:, o[0]:o[1]] *= np.exp(t)[:, None]
-    out[:, o[1]:o[2]] *= np.exp(-t)[:, None]
+    out[:, o[0] : o[1]] *= np.exp(t)[:, None]
+    out[:, o[1] : o[2]] *= np.exp(-t)[:, None]
     return out
 
 
@@ -116,7 +119,8 @@ def normal_spectrum(net: LinearNetwork, thetas: ArrayLike) -> Array:
     th = np.atleast_2d(np.asarray(thetas, dtype=np.float64))
     if th.ndim != 2 or th.shape[1] != net.n_params:
         raise InvalidParameterError(
-            f"thetas must have shape (B, {net.n_params}); got {np.shape(thetas)}")
+            f"thetas must have shape (B, {net.n_params}); got {np.shape(thetas)}"
+        )
     H = numeric_model(net).hessian(th)
     ev = np.linalg.eigvalsh(H)
     k = min(net.widths[0] * net.widths[-1], ev.shape[-1])
@@ -160,33 +164,42 @@ class ManifoldSharpness(ResultMixin):
     model: str
 
     def __repr__(self) -> str:
-        return (f"ManifoldSharpness({self.t.size} points, t in [{self.t[0]:g}, {self.t[-1]:g}], "
-                f"sharpness {self.sharpness.min():.4g}..{self.sharpness.max():.4g})")
+        return (
+            f"ManifoldSharpness({self.t.size} points, t in [{self.t[0]:g}, {self.t[-1]:g}], "
+            f"sharpness {self.sharpness.min():.4g}..{self.sharpness.max():.4g})"
+        )
 
     def summary(self) -> str:
         i = int(np.argmin(self.sharpness))
-        return "\n".join([
-            f"Sharpness along a rebalancing curve of M for {self.model}",
-            f"  {self.t.size} points, t in [{self.t[0]:g}, {self.t[-1]:g}]",
-            f"  sharpness from {self.sharpness.min():.6g} (at t = {self.t[i]:.4g}) to "
-            f"{self.sharpness.max():.6g}",
-            f"  S_min over M = {self.min_sharpness:.6g}, eta* = 2 / S_min = "
-            f"{self.critical_lr:.6g}",
-        ])
+        return "\n".join(
+            [
+                f"Sharpness along a rebalancing curve of M for {self.model}",
+                f"  {self.t.size} points, t in [{self.t[0]:g}, {self.t[-1]:g}]",
+                f"  sharpness from {self.sharpness.min():.6g} (at t = {self.t[i]:.4g}) to "
+                f"{self.sharpness.max():.6g}",
+                f"  S_min over M = {self.min_sharpness:.6g}, eta* = 2 / S_min = "
+                f"{self.critical_lr:.6g}",
+            ]
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"t": jsonable(self.t), "points": jsonable(self.points),
-                "normal_eigenvalues": jsonable(self.normal_eigenvalues),
-                "sharpness": jsonable(self.sharpness),
-                "min_sharpness": jsonable(self.min_sharpness),
-                "critical_lr": jsonable(self.critical_lr), "model": self.model}
+        return {
+            "t": jsonable(self.t),
+            "points": jsonable(self.points),
+            "normal_eigenvalues": jsonable(self.normal_eigenvalues),
+            "sharpness": jsonable(self.sharpness),
+            "min_sharpness": jsonable(self.min_sharpness),
+            "critical_lr": jsonable(self.critical_lr),
+            "model": self.model,
+        }
 
     _rows_along = "t"
     plot = plotted_by("plot_sharpness_along_manifold")
 
 
-def sharpness_along_manifold(net: LinearNetwork, theta: ArrayLike | None = None,
-                             ts: ArrayLike | None = None) -> ManifoldSharpness:
+def sharpness_along_manifold(
+    net: LinearNetwork, theta: ArrayLike | None = None, ts: ArrayLike | None = None
+) -> ManifoldSharpness:
     r"""Normal Hessian spectrum along the rebalancing curve of M through ``theta`` (C3–C5).
 
     Parameters
@@ -226,6 +239,12 @@ def sharpness_along_manifold(net: LinearNetwork, theta: ArrayLike | None = None,
     t = np.linspace(-1.5, 1.5, 161) if ts is None else _curve_parameters(ts)
     pts = rebalancing_curve(net, th, t)
     ev = normal_spectrum(net, pts)
-    return ManifoldSharpness(t=t, points=pts, normal_eigenvalues=ev, sharpness=ev[:, -1].copy(),
-                             min_sharpness=float(flat.sharpness),
-                             critical_lr=float(2.0 / flat.sharpness), model=repr(net))
+    return ManifoldSharpness(
+        t=t,
+        points=pts,
+        normal_eigenvalues=ev,
+        sharpness=ev[:, -1].copy(),
+        min_sharpness=float(flat.sharpness),
+        critical_lr=float(2.0 / flat.sharpness),
+        model=repr(net),
+    )

@@ -49,8 +49,19 @@ def test_every_sweep_help_example_brackets_eta_star() -> None:
 
 
 def test_sweep_table_has_full_outcome_names(tmp_path, capsys) -> None:
-    argv = ["sweep", "--depth", "2", "--lrs", "0.9", "1.1", "--samples", "20", "--out",
-            str(tmp_path / "s.sqlite"), "--quiet"]
+    argv = [
+        "sweep",
+        "--depth",
+        "2",
+        "--lrs",
+        "0.9",
+        "1.1",
+        "--samples",
+        "20",
+        "--out",
+        str(tmp_path / "s.sqlite"),
+        "--quiet",
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     header = next(ln for ln in out.splitlines() if "converged" in ln and "lr" in ln)
@@ -78,7 +89,9 @@ def test_progress_auto_is_off_under_pytest_and_on_in_a_terminal(monkeypatch) -> 
     monkeypatch.delenv("DYNSYS_GD_PROGRESS", raising=False)
     monkeypatch.setenv("PYTEST_CURRENT_TEST", "x")
     assert progress_enabled(None, stream=_Tty()) is False
-    assert progress_enabled(True, stream=io.StringIO()) is True
+    assert progress_enabled(True, stream=_Tty()) is True
+    assert progress_enabled(True, stream=io.StringIO()) is False
+    assert progress_enabled(None, force=True, stream=io.StringIO()) is True
     monkeypatch.delenv("PYTEST_CURRENT_TEST")
     monkeypatch.delenv("CI", raising=False)
     assert progress_enabled(None, stream=_Tty()) is True
