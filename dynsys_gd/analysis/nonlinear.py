@@ -46,6 +46,7 @@ from .._validation import (
     describe,
 )
 from ..errors import InvalidParameterError
+from ..numeric.cost import warn_if_long
 from ..numeric.lanczos import batched_sharpness
 from ..numeric.outcomes import OUTCOME_NAMES, Outcome
 
@@ -255,7 +256,14 @@ def _classify(
 
 
 def _gd_block(
-    model: Any, theta0: Array, lr_col: Array, steps: int, last_k: int, diverge_norm: float
+    model: Any,
+    theta0: Array,
+    lr_col: Array,
+    steps: int,
+    last_k: int,
+    diverge_norm: float,
+    progress: bool | None = False,
+    desc: str = "nonlinear sweep",
 ) -> tuple[Array, Array, Array]:
     """Batched GD; returns final θ (NaN rows for diverged runs), the gradient norms of the last
     ``last_k`` steps (B, last_k) and θ_{T-4..T} (5, B, P).  Diverged runs leave the batch."""
@@ -265,8 +273,12 @@ def _gd_block(
     hist = np.full((5, B, P), np.nan)
     alive = np.arange(B)
     th = theta.copy()
-    with np.errstate(all="ignore"):
+    from ..runtime.progress import progress_bar
+
+    with np.errstate(all="ignore"), progress_bar(steps, desc + " (GD steps)", progress) as bar:
         for t in range(steps):
+            if t % 50 == 49:
+                bar.update(50)
             g = model.gradient(th)
             gn = np.linalg.norm(g, axis=1)
             w = t - (steps - last_k)
@@ -326,6 +338,7 @@ def nonlinear_sweep(
     g_threshold: float | None = None,
     lanczos_iter: int = 40,
     extend_steps: int | None = None,
+    progress: bool | None = None,
 ) -> NonlinearSweepResult:
     r"""Learning-rate sweep of full-batch GD on a non-linear network (MATH.md §5, C7, C8).
 
@@ -359,6 +372,8 @@ def nonlinear_sweep(
     extend_steps : int, optional
         Extra steps (default ``steps``) for runs that look converged at a point with
         :math:`\lambda_{\max} > 2/\eta` (adaptive budget, MATH.md §6); 0 disables.
+    progress : bool or None
+        Bar over the GD steps on stderr (None: on in a terminal or notebook, off in tests/CI).
     lanczos_iter : int
         Lanczos steps for the final sharpness
         (:func:`~dynsys_gd.numeric.lanczos.batched_sharpness`).
@@ -403,8 +418,9 @@ def nonlinear_sweep(
     t_start = time.perf_counter()
     B = n_lr * n_init
     lr_col = np.repeat(lr_arr, n_init)[:, None]
+    warn_if_long(model, n_lr * n_init, steps, f"the sweep over {n_lr} learning rates")
     theta, gn_window, hist = _gd_block(
-        model, np.tile(th0, (n_lr, 1)), lr_col, steps, last_k, diverge_norm
+        model, np.tile(th0, (n_lr, 1)), lr_col, steps, last_k, diverge_norm, progress
     )
     codes = _classify(theta, gn_window, hist, grad_tol, period_tol, diverge_norm)
     ok = codes != Outcome.DIVERGED.code
@@ -428,6 +444,8 @@ def nonlinear_sweep(
             max(extend_steps, last_k),
             last_k,
             diverge_norm,
+            progress,
+            f"{n_extended} extended runs",
         )
         theta[suspects], gn_window[suspects], hist[:, suspects] = th_s, gw_s, hist_s
         codes[suspects] = _classify(th_s, gw_s, hist_s, grad_tol, period_tol, diverge_norm)

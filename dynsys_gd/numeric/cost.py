@@ -29,12 +29,12 @@ MLP_THROUGHPUT = 1.0e8
 
 def _size(model: Any) -> tuple[int, int, float]:
     """(parameters, data points per step, throughput) of a model."""
+    from ..models.mlp import MLP
     from .kernels import numeric_model
 
     P = int(numeric_model(model).n_params)
-    X = getattr(model, "X", None)
-    if X is not None and type(model).__name__ == "MLP":
-        return P, int(X.shape[0]), MLP_THROUGHPUT
+    if isinstance(model, MLP):
+        return P, int(model.X.shape[0]), MLP_THROUGHPUT
     return P, 1, LINEAR_THROUGHPUT
 
 
