@@ -266,16 +266,17 @@ def plot_convergent_fraction(
                 label="no run converged",
             )
         if np.any(~known):
-            width = 0.5 * float(np.min(np.diff(x))) if n > 1 else 0.02 * abs(float(x[0]))
+            width = 0.8 * float(np.min(np.diff(x))) if n > 1 else 0.02 * abs(float(x[0]))
             ax_f.bar(
                 x[~known],
                 und[~known],
                 bottom=f[~known],
                 width=width,
-                color="none",
-                edgecolor=OUTCOME_COLORS["undecided"],
+                color=OUTCOME_COLORS["undecided"],
+                alpha=0.6,
+                edgecolor=COLORS["reference"],
                 hatch="////",
-                linewidth=0.8,
+                linewidth=0.6,
                 label="undecided runs (unknown: could converge)",
                 zorder=2,
             )
@@ -591,9 +592,7 @@ def plot_basin_slice(
             )
             for gi, (nm, col) in enumerate(zip(names, colors, strict=True)):
                 share = float(np.mean(img == gi))
-                handles.append(
-                    Patch(facecolor=col, edgecolor="none", label=f"{nm} ({_pct(share)})")
-                )
+                handles.append(Patch(facecolor=col, edgecolor="none", label=f"{nm}{_pct(share)}"))
             for k in OUTCOME_NAMES:
                 share = float(np.mean(img == G + Outcome.from_key(k).code))
                 if share > 0:
@@ -601,7 +600,7 @@ def plot_basin_slice(
                         Patch(
                             facecolor=OUTCOME_COLORS[k],
                             edgecolor="none",
-                            label=f"{OUTCOME_LABELS[k]} ({_pct(share)})",
+                            label=f"{OUTCOME_LABELS[k]}{_pct(share)}",
                         )
                     )
         else:
@@ -619,7 +618,7 @@ def plot_basin_slice(
             for h in outcome_legend_handles(present):
                 key = next(k for k in present if OUTCOME_LABELS[k] == h.get_label())
                 share = float(np.mean(codes == Outcome.from_key(key).code))
-                h.set_label(f"{OUTCOME_LABELS[key]} ({_pct(share)})")
+                h.set_label(f"{OUTCOME_LABELS[key]}{_pct(share)}")
                 handles.append(h)
         drew_m = False
         if bs is not None and bs.minima_level is not None:
@@ -661,8 +660,9 @@ def plot_basin_slice(
 
 
 def _pct(share: float) -> str:
+    """`` — 68%`` (appended to a legend label)."""
     pct = 100 * share
-    return "<1%" if 0 < pct < 0.5 else f"{pct:.0f}%"
+    return " — " + ("<1%" if 0 < pct < 0.5 else f"{pct:.0f}%")
 
 
 def _pixel_extent(a: NDArray[np.float64], b: NDArray[np.float64]) -> tuple[float, ...]:

@@ -266,9 +266,9 @@ def test_basin_slice_colours_and_legend(tmp_path) -> None:
     img = ax.get_images()[0]
     assert img.get_extent() == [-2.0, 2.0, -1.0, 1.0]
     texts = _legend_texts(ax)
-    assert texts[0] == "converged (33%)"
-    assert texts[1].startswith("diverged (")
-    assert texts[2] == "bounded, not convergent (<1%)"
+    assert texts[0] == "converged — 33%"
+    assert texts[1].startswith("diverged — ")
+    assert texts[2] == "bounded, not convergent — <1%"
     assert "minima $M$" in texts
     assert "0.9" in ax.get_title()
     # the image paints each cell with the colour of its outcome
@@ -285,7 +285,7 @@ def test_basin_slice_accepts_array_of_outcome_enums() -> None:
     assert ax.get_xlim() == (-2.0, 2.0)
     assert ax.get_ylim() == (-4.0, 4.0)
     assert "0.5" in ax.get_title()
-    assert [t.split(" (")[0] for t in _legend_texts(ax)] == ["converged", "periodic orbit"]
+    assert [t.split(" — ")[0] for t in _legend_texts(ax)] == ["converged", "periodic orbit"]
 
 
 @pytest.mark.parametrize(
@@ -441,7 +441,7 @@ def test_figures_accept_sweep_and_basin_results(tmp_path) -> None:
     texts = _legend_texts(ax)
     # the two branches of xy = 1 are two attractors with their own colours and shares
     branches = [t for t in texts if t.startswith("minima: component")]
-    assert sorted(b.rsplit(" (", 1)[0] for b in branches) == [
+    assert sorted(b.split(" — ")[0] for b in branches) == [
         "minima: component (+, +) of M",
         "minima: component (-, -) of M",
     ]
