@@ -32,7 +32,7 @@ asymptotic gradient norm jumps from 0 to a positive value (C7).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -570,7 +570,7 @@ def plot_basin_slice(
         fig, ax = _target(ax, width=6.4, height=4.4)
         ax.grid(False)
         ratio = (ext[1] - ext[0]) / (ext[3] - ext[2])
-        aspect = "equal" if 1 / 3 <= ratio <= 3 else "auto"
+        aspect: Literal["equal", "auto"] = "equal" if 1 / 3 <= ratio <= 3 else "auto"
         handles: list[Any] = []
         if by_attractor:
             assert bs is not None and bs.attractor is not None
