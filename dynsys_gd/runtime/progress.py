@@ -2,8 +2,9 @@ r"""Progress bars and long-job warnings: a thin :mod:`tqdm` wrapper with a quiet
 
 ``progress=None`` (the default of every long-running function) means *auto*: a bar is shown
 when ``stderr`` is a terminal or the code runs in a Jupyter kernel, and not in pipes, CI logs
-(``CI`` set) or under pytest (``PYTEST_CURRENT_TEST`` set).  ``progress=True`` shows it
-everywhere, ``progress=False`` never.  The environment variable ``DYNSYS_GD_PROGRESS=1`` / ``0``
+(``CI`` set) or under pytest (``PYTEST_CURRENT_TEST`` set).  ``progress=True`` shows it on a
+terminal or in a notebook even under pytest or CI, ``force=True`` everywhere, ``progress=False``
+never.  The environment variable ``DYNSYS_GD_PROGRESS=1`` / ``0``
 overrides all of these.  Bars go to ``stderr`` (never ``stdout``, so JSON output stays clean).
 
 :func:`warn_long_job` issues a :class:`LongJobWarning` (the :mod:`warnings` module) before a job
