@@ -117,3 +117,18 @@ def test_huge_estimate_warns_before_running() -> None:
     big = estimate_gd_seconds(net, 10**8, 4000)
     assert small < 60 < big
     assert big == pytest.approx(small * 2e5)
+
+
+def test_cli_prints_a_long_job_warning_as_one_line(monkeypatch, capsys) -> None:
+    """A Monte-Carlo job estimated at hours warns before it starts (stopped here right after)."""
+    import dynsys_gd.analysis.convergence as conv
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(conv, "run_tasks", stop)
+    argv = ["analyze", "--depth", "3", "--lr", "0.1", "--samples", "100000000", "--quiet"]
+    assert main(argv) == 130
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("dynsys-gd analyze: warning: the Monte-Carlo estimate at lr=0.1")
+    assert " h on this machine" in err[0]
