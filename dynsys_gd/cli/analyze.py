@@ -202,8 +202,8 @@ def monte_carlo_block(report: StabilityReport) -> str:
         items.append(
             (
                 "undecided",
-                f"{c.counts['undecided']} runs hit the step budget: unknown, not "
-                "failures (they widen the interval)",
+                f"{c.counts['undecided']} runs hit the step budget: unknown (they may "
+                "still converge), not failures",
             )
         )
     return "Monte-Carlo details\n" + key_value_block(items, indent=2)
