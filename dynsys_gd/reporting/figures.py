@@ -288,6 +288,7 @@ def plot_convergent_fraction(
                     linestyle="none",
                     marker="$?$",
                     markersize=9,
+                    zorder=5,
                     color=COLORS["reference"],
                     label="no run decided to converge",
                 )
@@ -422,7 +423,12 @@ def plot_gradient_norm_transition(
                 or ("95% CI of the median" if from_object else "interquartile range"),
             )
         drawn = np.where(finite, np.maximum(g, floor), np.nan)
-        ax.plot(x, drawn, color=COLORS["primary"], marker="o", label=label)
+        # no straight line through the jump at eta*: a segment on either side
+        sides = [np.ones(x.shape[0], bool)] if eta_star is None else [x < eta_star, x >= eta_star]
+        for side in sides:
+            if side.sum() > 1:
+                ax.plot(x[side], drawn[side], color=COLORS["primary"], label="_nolegend_")
+        ax.plot(x, drawn, color=COLORS["primary"], marker="o", linestyle="none", label=label)
         if np.any(low):
             ax.plot(
                 x[low],
@@ -472,19 +478,22 @@ def _attractor_groups(attractors: Sequence[Attractor]) -> tuple[list[str], list[
     """Legend names, colours and, per attractor, its group index (small ones grouped by kind)."""
     names: list[str] = []
     colors: list[str] = []
-    group_of: list[int] = []
+    group: dict[int, int] = {}
     used = {"minimum": 0, "saddle": 0, "cycle": 0}
     palette = {"minimum": _MINIMA_COLORS, "saddle": _SADDLE_COLORS, "cycle": _CYCLE_COLORS}
     other: dict[str, int] = {}
     big = sorted(attractors, key=lambda t: -t.n_points)[:_MAX_ATTRACTORS]
     keep = {t.label for t in big}
-    for t in attractors:
+    kinds = {"minimum": 0, "saddle": 1, "cycle": 2}
+    # colours follow the position of the attractor (not its size), so one attractor keeps its
+    # colour across slices at different step sizes
+    for t in sorted(attractors, key=lambda t: (kinds[t.kind], tuple(-t.point))):
         if t.label in keep:
             pal = palette[t.kind]
             colors.append(pal[used[t.kind] % len(pal)])
             used[t.kind] += 1
             names.append(t.name)
-            group_of.append(len(names) - 1)
+            group[t.label] = len(names) - 1
         else:
             if t.kind not in other:
                 colors.append(COLORS["muted"])
@@ -494,8 +503,8 @@ def _attractor_groups(attractors: Sequence[Attractor]) -> tuple[list[str], list[
                     )
                 )
                 other[t.kind] = len(names) - 1
-            group_of.append(other[t.kind])
-    return names, colors, group_of
+            group[t.label] = other[t.kind]
+    return names, colors, [group[t.label] for t in attractors]
 
 
 def plot_basin_slice(
