@@ -132,3 +132,13 @@ def test_cli_prints_a_long_job_warning_as_one_line(monkeypatch, capsys) -> None:
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("dynsys-gd analyze: warning: the Monte-Carlo estimate at lr=0.1")
     assert " h on this machine" in err[0]
+
+
+def test_analyze_bar_counts_monte_carlo_work_units(monkeypatch, capsys) -> None:
+    """The Monte-Carlo bar advances over chunks of runs (not one stage for the whole job)."""
+    monkeypatch.setenv("DYNSYS_GD_PROGRESS", "1")
+    assert (
+        main(["analyze", "--depth", "3", "--target", "2", "--lr", "0.25", "--samples", "256"]) == 0
+    )
+    err = capsys.readouterr().err
+    assert "lr=0.25" in err and "4/4" in err  # 256 runs in 4 chunks of 64
