@@ -55,8 +55,8 @@ class Attractor:
     n_points : int
         Grid points whose run reached it.
     component : str
-        For minima of a scalar network: the sign pattern of its component of M, e.g.
-        ``"(+, -, -)"``; empty otherwise.
+        For minima of a linear network: the group of components of M, e.g.
+        ``"component (+, -, -) of M"`` for a scalar network; empty otherwise.
     """
 
     label: int
@@ -70,7 +70,7 @@ class Attractor:
     def name(self) -> str:
         """Legend text, e.g. ``minimum near (1, 1)`` or ``period-2 cycle near (...)``."""
         if self.component:
-            return f"minima: component {self.component} of M"
+            return f"minima: {self.component}"
         what = {"minimum": "minimum", "saddle": "saddle"}.get(
             self.kind, f"period-{self.period} cycle"
         )
@@ -116,14 +116,34 @@ def _clusters(points: Array, eps: float) -> NDArray[np.int64]:
     return np.asarray(rank[per_point], dtype=np.int64)
 
 
-def _scalar_network(model: Any) -> bool:
+def _square_layers(model: Any) -> list[int] | None:
+    r"""For a linear network: the layers :math:`W_i` that are :math:`k 	imes k` with
+    :math:`k = \min(d_0, d_N)` (invertible on M, so the sign of :math:`\det W_i` is constant on
+    every component of M); None for other models."""
     from ..models import LinearNetwork
 
-    return isinstance(model, LinearNetwork) and model.is_scalar
+    if not isinstance(model, LinearNetwork):
+        return None
+    k = min(model.widths[0], model.widths[-1])
+    return [i for i, (a, b) in enumerate(model.layer_shapes) if a == b == k]
 
 
-def _signs(theta: Array) -> str:
-    return "(" + ", ".join("-" if x < 0 else "+" for x in theta) + ")"
+def _det_signs(model: Any, pts: Array, layers: list[int]) -> NDArray[np.bool_]:
+    """Sign bits of det W_i (i in ``layers``) at each point, shape (n, len(layers))."""
+    Ws = model.unflatten(pts)
+    if not layers:
+        return np.zeros((pts.shape[0], 1), dtype=bool)
+    return np.stack([np.linalg.det(Ws[i]) < 0 for i in layers], axis=1)
+
+
+def _component_text(model: Any, key: NDArray[np.bool_], layers: list[int]) -> str:
+    signs = "(" + ", ".join("-" if b else "+" for b in key) + ")"
+    if model.is_scalar:
+        return f"component {signs} of M"
+    if not layers:
+        return "M (one piece: no square layer)"
+    which = ", ".join(f"W_{i + 1}" for i in layers)
+    return f"det signs {signs} of {which} on M"
 
 
 def _by_key(keys: Array) -> NDArray[np.int64]:
@@ -175,9 +195,12 @@ def label_attractors(
     :math:`0.05\max(1, \text{median}\lVert\theta_\infty\rVert)`), so the distinct connected
     pieces of the minima reached (e.g. the two branches of :math:`xy = 1`, or the minima
     :math:`\pm(1, 1)` of a 2-D loss), the saddles and the cycles get labels of their own.
-    For scalar linear networks the pieces of M are known exactly: the minima with one sign
-    pattern of :math:`(w_1, \dots, w_N)` form one connected component, and minima are labelled
-    by their sign pattern.
+    For linear networks minima are not clustered by distance (M is a continuum, and the limits
+    reached need not be close to each other): they are grouped by an invariant of the
+    components of M, the signs of :math:`\det W_i` of the square :math:`k \times k` layers,
+    :math:`k = \min(d_0, d_N)` (invertible on M).  For scalar networks these are the signs of
+    the weights and label the connected components of M exactly; a network without square
+    layers gets one group for all its minima.
     """
     n = theta.shape[0]
     labels = np.full(n, -1, dtype=np.int64)
@@ -198,9 +221,10 @@ def label_attractors(
             pts = _cycle_keys(model, pts, period[idx], lr)
             # cycles of different periods never share a label
             pts = np.hstack([pts, 1e3 * eps * period[idx, None].astype(np.float64)])
-        by_sign = kind == "minimum" and _scalar_network(model)
-        if by_sign:
-            cl = _by_key(np.signbit(pts))
+        layers = _square_layers(model) if kind == "minimum" else None
+        keys = None if layers is None else _det_signs(model, pts, layers)
+        if keys is not None:
+            cl = _by_key(keys)
         else:
             cl = _clusters(pts, eps)
         for c in range(int(cl.max()) + 1):
@@ -217,7 +241,9 @@ def label_attractors(
                     period=int(period[members[0]]) if kind == "cycle" else 1,
                     point=rep.copy(),
                     n_points=int(members.size),
-                    component=_signs(rep) if by_sign else "",
+                    component=""
+                    if keys is None or layers is None
+                    else _component_text(model, keys[cl == c][0], layers),
                 )
             )
     return labels, tuple(attractors)

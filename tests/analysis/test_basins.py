@@ -85,11 +85,15 @@ def test_attractors_are_labelled_apart() -> None:
     plane = {"center": np.zeros(2), "u": np.array([1.0, 0.0]), "v": np.array([0.0, 1.0])}
     below = basin_slice(net, 0.9, extent=2.0, resolution=41, **plane)
     kinds = sorted((a.kind, a.component) for a in below.attractors)
-    assert kinds == [("minimum", "(+, +)"), ("minimum", "(-, -)"), ("saddle", "")]
+    assert kinds == [
+        ("minimum", "component (+, +) of M"),
+        ("minimum", "component (-, -) of M"),
+        ("saddle", ""),
+    ]
     lab = below.attractor
     assert np.all((lab >= 0) == (below.outcome == CONV))
     # the label of a converged point is the sign pattern of its limit's component
-    plus = next(a.label for a in below.attractors if a.component == "(+, +)")
+    plus = next(a.label for a in below.attractors if a.component == "component (+, +) of M")
     i, j = 30, 30  # the point (1, 1) itself is a minimum of the (+, +) branch
     assert below.a[j] == pytest.approx(1.0) and lab[i, j] == plus
     above = basin_slice(net, 1.01, extent=2.0, resolution=41, **plane)
@@ -119,3 +123,30 @@ def test_basin_to_pandas_one_row_per_grid_point() -> None:
     assert len(df) == 49
     assert (df["outcome"] == "converged").sum() == bs.counts()["converged"]
     assert set(df["attractor"]) == set(np.unique(bs.attractor))
+
+
+@pytest.mark.parametrize(
+    ("widths", "names"),
+    [
+        ((2, 3, 2), {"minima: M (one piece: no square layer)"}),
+        (
+            (2, 2, 2),
+            {
+                "minima: det signs (+, +) of W_1, W_2 on M",
+                "minima: det signs (-, -) of W_1, W_2 on M",
+            },
+        ),
+    ],
+)
+def test_minima_of_matrix_networks_grouped_by_det_signs(widths, names) -> None:
+    """On M = {W_2 W_1 = I} the 2x2 layers are invertible, so sign det W_1 = sign det W_2 splits
+    M into two pieces; with a 3-wide hidden layer M is one piece (no distance clustering of a
+    continuum of minima)."""
+    net = dg.LinearNetwork.from_covariances(widths, Sxx=np.eye(2), Syx=np.eye(2))
+    bs = basin_slice(net, 0.4, extent=1.5, resolution=15)
+    got = {a.name for a in bs.attractors if a.kind == "minimum"}
+    assert got == names
+    for a in bs.attractors:  # the representative limit has the group's det signs
+        if a.kind == "minimum" and len(names) == 2:
+            W1, W2 = net.unflatten(a.point)
+            assert (np.linalg.det(W1) < 0) == ("(-, -)" in a.name) == (np.linalg.det(W2) < 0)
