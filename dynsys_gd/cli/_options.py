@@ -42,6 +42,7 @@ __all__ = [
     "network_label",
     "prepare_output_dir",
     "prepare_output_file",
+    "progress_chunk",
     "progress_flag",
     "save",
 ]
@@ -209,6 +210,12 @@ def progress_flag(args: argparse.Namespace) -> bool | None:
     if getattr(args, "quiet", False) or getattr(args, "json", False):
         return False
     return None
+
+
+def progress_chunk(n_samples: int) -> int:
+    """Runs per work unit for a Monte-Carlo job of ``n_samples`` runs, so its bar advances in
+    about 20 steps (at least 64 runs a unit; results do not depend on the chunking)."""
+    return max(64, -(-int(n_samples) // 20))
 
 
 class Stages:

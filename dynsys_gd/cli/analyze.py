@@ -37,6 +37,7 @@ from ._options import (
     build_network,
     network_label,
     prepare_output_dir,
+    progress_chunk,
     progress_flag,
     save,
 )
@@ -129,7 +130,12 @@ def figure_fraction(
     from ..reporting.style import COLORS
 
     sweep = lr_sweep(
-        net, critical_lr * FRACTION_GRID, n_samples=n_samples, seed=seed, progress=progress
+        net,
+        critical_lr * FRACTION_GRID,
+        n_samples=n_samples,
+        seed=seed,
+        progress=progress,
+        chunk_size=progress_chunk(n_samples),
     )
     fig = plot_convergent_fraction(
         sweep, title=f"convergent set of {network_label(net)} ({sweep.init}, n = {n_samples})"
@@ -239,7 +245,7 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     # the Monte-Carlo estimate draws its own bar over its runs (chunks of at most n / 20 runs;
     # the result does not depend on the chunking)
-    chunk = max(64, -(-n_samples // 20)) if n_samples else 64
+    chunk = progress_chunk(n_samples)
     report = stability_analysis(
         net.depth,
         lr,

@@ -27,6 +27,7 @@ from ._options import (
     build_network,
     prepare_output_dir,
     prepare_output_file,
+    progress_chunk,
     progress_flag,
     save,
 )
@@ -231,6 +232,7 @@ def run(args: argparse.Namespace) -> int:
             executor=executor,
             store=str(out),
             progress=progress,
+            chunk_size=progress_chunk(n_samples),
             critical_lr=eta_star,
         )
     finally:
