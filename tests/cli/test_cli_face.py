@@ -141,4 +141,4 @@ def test_analyze_bar_counts_monte_carlo_work_units(monkeypatch, capsys) -> None:
         main(["analyze", "--depth", "3", "--target", "2", "--lr", "0.25", "--samples", "256"]) == 0
     )
     err = capsys.readouterr().err
-    assert "lr=0.25" in err and "4/4" in err  # 256 runs in 4 chunks of 64
+    assert "lr=0.25" in err and "0/4 " in err  # 256 runs in 4 work units of 64
