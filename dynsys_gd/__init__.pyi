@@ -47,11 +47,11 @@ from .models.datasets import teacher_student_dataset as teacher_student_dataset
 from .models.linear import LinearNetwork as LinearNetwork
 from .models.loss import LossModel as LossModel
 from .models.mlp import MLP as MLP
-from .numeric.enclosures import certified_spectrum as certified_spectrum
 from .numeric.curves import ManifoldSharpness as ManifoldSharpness
 from .numeric.curves import normal_spectrum as normal_spectrum
 from .numeric.curves import rebalancing_curve as rebalancing_curve
 from .numeric.curves import sharpness_along_manifold as sharpness_along_manifold
+from .numeric.enclosures import certified_spectrum as certified_spectrum
 from .numeric.engine import EngineConfig as EngineConfig
 from .numeric.engine import RunBatch as RunBatch
 from .numeric.engine import run_gd as run_gd

@@ -189,6 +189,8 @@ class BifurcationDiagram(ResultMixin):
 
     plot = plotted_by("plot_bifurcation")
 
+    _rows_along = "lrs"  # to_pandas(): one row per step size
+
 
 def bifurcation_diagram(
     model: Any,

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._results import ResultMixin, jsonable
+from .._results import ResultMixin, jsonable, plotted_by
 from .._validation import check_int, check_positive_float, check_real, check_seed
 from ..errors import InvalidParameterError
 from ..models import LinearNetwork
@@ -233,6 +233,8 @@ class StabilityReport(ResultMixin):
             "n_samples": self.n_samples,
             "seed": self.seed,
         }
+
+    plot = plotted_by("plot_stability_report")
 
 
 def _range(x: NDArray[np.float64]) -> str:

@@ -10,6 +10,7 @@ from .figures import plot_fixed_point_spectrum as plot_fixed_point_spectrum
 from .figures import plot_gradient_norm_transition as plot_gradient_norm_transition
 from .figures import plot_outcomes as plot_outcomes
 from .figures import plot_sharpness_along_manifold as plot_sharpness_along_manifold
+from .figures import plot_stability_report as plot_stability_report
 from .figures import plot_sweep as plot_sweep
 from .nonlinear_figures import plot_nonlinear_sweep as plot_nonlinear_sweep
 from .style import COLORS as COLORS

@@ -20,6 +20,8 @@ function                               shows
 :func:`plot_sweep`                     a ``SweepResult``: fraction and g∞ against η (C6, C7)
 :func:`plot_outcomes`                  a ``ConvergenceEstimate``: one bar per outcome (C6)
 :func:`plot_fixed_point_spectrum`      a ``FixedPointSpectrum``: DG eigenvalues, unit circle (C3)
+:func:`plot_stability_report`          a ``StabilityReport``: DG at the flattest minimum, the
+                                       sampled minima against 2/η (C3, C5)
 =====================================  ===========================================================
 
 Theory recap (MATH.md): on M the Jacobian of the GD map has eigenvalue 1 on the tangent space
@@ -45,6 +47,7 @@ from numpy.typing import ArrayLike, NDArray
 from .._validation import check_positive_float
 from ..analysis.basins import Attractor, BasinSlice
 from ..analysis.convergence import ConvergenceEstimate
+from ..analysis.stability import StabilityReport
 from ..analysis.sweep import SweepResult
 from ..errors import InvalidParameterError
 from ..numeric.curves import ManifoldSharpness
@@ -70,6 +73,7 @@ __all__ = [
     "plot_gradient_norm_transition",
     "plot_outcomes",
     "plot_sharpness_along_manifold",
+    "plot_stability_report",
     "plot_sweep",
     "save_figure",
 ]
@@ -1061,3 +1065,56 @@ def plot_fixed_point_spectrum(
         )
     name = label or ("minimum (on M)" if spectrum.on_manifold else "critical point")
     return plot_dg_spectrum({name: spectrum.dg_eigenvalues}, lr=spectrum.lr, ax=ax, title=title)
+
+
+def plot_stability_report(report: StabilityReport, *, title: str | None = None) -> Figure:
+    r"""The figure of a :class:`~dynsys_gd.analysis.stability.StabilityReport`: the spectrum of
+    :math:`DG_\eta` at the flattest minimum with the unit circle (C3, left) and the sharpness of
+    the sampled minima against :math:`2/\eta` and :math:`S_{\min}` (C5, right): a minimum is
+    linearly stable iff its sharpness is below :math:`2/\eta`."""
+    if not isinstance(report, StabilityReport):
+        raise InvalidParameterError(
+            f"report must be a StabilityReport; got {type(report).__name__}"
+        )
+    with style_context():
+        fig, axes = new_figure(1, 2, width=11.0, height=3.8)
+        plot_dg_spectrum(
+            {"flattest minimum": report.flattest_spectrum.dg_eigenvalues},
+            lr=report.lr,
+            ax=axes[0],
+            title=rf"$DG_\eta$ at the flattest minimum, $\eta = {report.lr:.4g}$",
+        )
+        ax = axes[1]
+        s = np.sort(report.minima_sharpness)
+        stable = s < 2.0 / report.lr
+        idx = np.arange(1, s.size + 1)
+        ax.plot(idx[stable], s[stable], "o", color=COLORS["tertiary"], label="stable at this lr")
+        ax.plot(
+            idx[~stable],
+            s[~stable],
+            "o",
+            color=COLORS["critical"],
+            markerfacecolor="none",
+            label="unstable at this lr",
+        )
+        ax.axhline(
+            2.0 / report.lr,
+            color=COLORS["critical"],
+            linestyle="--",
+            label=rf"$2/\eta = {2.0 / report.lr:.4g}$",
+        )
+        ax.axhline(
+            report.min_sharpness,
+            color=COLORS["secondary"],
+            linestyle=":",
+            label=rf"$S_{{\min}} = {report.min_sharpness:.4g}$",
+        )
+        ax.set_xlabel("sampled minima (sorted by sharpness)")
+        ax.set_ylabel(r"sharpness $\lambda_{\max}(H)$")
+        ax.set_title(
+            f"{s.size} sampled minima of M: {report.stable_fraction:.0%} stable", fontsize=10
+        )
+        ax.legend(loc="upper left", fontsize=8)
+        if title:
+            fig.suptitle(title)
+    return fig

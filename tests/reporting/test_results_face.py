@@ -158,3 +158,14 @@ def test_basin_plot_labels_the_two_minima_apart() -> None:
     fig = bs.plot()
     texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert sum("minimum" in t for t in texts) == 2
+
+
+def test_stability_report_plot_marks_two_over_eta(net) -> None:
+    rep = dg.stability_analysis(net.depth, 0.9, network=net, n_samples=0, n_minima=6)
+    fig = rep.plot()
+    ax = fig.axes[1]
+    levels = [ln.get_ydata()[0] for ln in ax.get_lines() if len(ln.get_ydata()) == 2]
+    assert any(np.isclose(v, 2 / 0.9) for v in levels)
+    assert any(np.isclose(v, rep.min_sharpness) for v in levels)
+    pts = np.concatenate([ln.get_ydata() for ln in ax.get_lines() if ln.get_marker() == "o"])
+    np.testing.assert_allclose(np.sort(pts), np.sort(rep.minima_sharpness))
