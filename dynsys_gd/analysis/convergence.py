@@ -237,8 +237,11 @@ class ConvergenceEstimate(ResultMixin):
     def _table_(self) -> dict[str, Any]:
         """``to_pandas()``: one row per outcome (runs and share of all runs)."""
         keys = list(self.counts)
-        return {"outcome": keys, "runs": [self.counts[k] for k in keys],
-                "share": [self.counts[k] / self.n_samples for k in keys]}
+        return {
+            "outcome": keys,
+            "runs": [self.counts[k] for k in keys],
+            "share": [self.counts[k] / self.n_samples for k in keys],
+        }
 
     plot = plotted_by("plot_outcomes")
 

@@ -54,12 +54,18 @@ def test_dg_eigenvalues_are_one_minus_lr_lambda(lam, lr) -> None:
     ("call", "match"),
     [
         (lambda: rebalancing_curve("net", np.ones(2), [0.0]), "net must be a LinearNetwork"),
-        (lambda: rebalancing_curve(dg.LinearNetwork.scalar(2, 1.0), np.ones(3), [0.0]),
-         r"theta must have shape \(2,\)"),
-        (lambda: rebalancing_curve(dg.LinearNetwork.scalar(2, 1.0), np.ones(2), [np.nan]),
-         "ts must be a non-empty 1-D array of finite floats"),
-        (lambda: sharpness_along_manifold(dg.LinearNetwork.scalar(1, 1.0)),
-         "net.depth must be an int >= 2; got 1"),
+        (
+            lambda: rebalancing_curve(dg.LinearNetwork.scalar(2, 1.0), np.ones(3), [0.0]),
+            r"theta must have shape \(2,\)",
+        ),
+        (
+            lambda: rebalancing_curve(dg.LinearNetwork.scalar(2, 1.0), np.ones(2), [np.nan]),
+            "ts must be a non-empty 1-D array of finite floats",
+        ),
+        (
+            lambda: sharpness_along_manifold(dg.LinearNetwork.scalar(1, 1.0)),
+            "net.depth must be an int >= 2; got 1",
+        ),
         (lambda: dg_eigenvalues([1.0], -1.0), "lr must be a finite float > 0; got -1.0"),
     ],
 )
