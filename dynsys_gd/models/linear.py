@@ -28,7 +28,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validation import check_choice, check_finite_matrix, check_int, check_real, describe
+from .._validation import (
+    check_choice,
+    check_finite_matrix,
+    check_int,
+    check_magnitude,
+    check_nonnegative_float,
+    describe,
+)
 from ..errors import InvalidParameterError
 from .conventions import CONVENTIONS, convention_factor
 
@@ -176,7 +183,7 @@ class LinearNetwork:
             :math:`\{\prod w_i = 0\}` is not a manifold, so analyses of M refuse it.
         """
         N = check_int("depth", depth, minimum=1, maximum=MAX_DEPTH)
-        check_real("target", target)
+        check_magnitude("target", target)  # y^2 and y^(2-2/N) stay normal floats
         _, ye = check_finite_matrix("target", [[target]])
         y = ye[0][0]
         net = cls.__new__(cls)
@@ -223,7 +230,7 @@ class LinearNetwork:
             )
         tr: Fraction | None = None
         if trace_Syy is not None:
-            check_real("trace_Syy", trace_Syy)
+            check_nonnegative_float("trace_Syy", trace_Syy)  # a sum of squares
             tr = check_finite_matrix("trace_Syy", [[trace_Syy]])[1][0][0]
         c = convention_factor(convention, 1) if convention in ("mean_half", "mean") else None
         if c is None:

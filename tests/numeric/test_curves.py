@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -44,7 +45,7 @@ def test_sharpness_along_manifold_starts_at_the_flattest_minimum() -> None:
 @given(
     lam=st.lists(st.floats(-5, 5, allow_nan=False), min_size=1, max_size=6), lr=st.floats(0.01, 3.0)
 )
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 def test_dg_eigenvalues_are_one_minus_lr_lambda(lam, lr) -> None:
     """MATH.md §2: an eigenvalue lambda of H maps to 1 - eta lambda of DG_eta."""
     np.testing.assert_allclose(dg_eigenvalues(lam, lr), 1.0 - lr * np.asarray(lam))
