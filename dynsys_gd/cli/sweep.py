@@ -27,7 +27,6 @@ from ._options import (
     build_network,
     prepare_output_dir,
     prepare_output_file,
-    progress_chunk,
     progress_flag,
     save,
 )
@@ -232,7 +231,6 @@ def run(args: argparse.Namespace) -> int:
             executor=executor,
             store=str(out),
             progress=progress,
-            chunk_size=progress_chunk(n_samples),
             critical_lr=eta_star,
         )
     finally:
