@@ -111,7 +111,8 @@ def _is_cell(v: Any) -> bool:
 def table_along(obj: Any, field: str) -> dict[str, Any]:
     """Columns of ``obj`` (a dataclass) with one row per entry of its field ``field``.
 
-    Every field of that length becomes a column: 1-D arrays and tuples of scalars as they are,
+    Every field of that length becomes a column: 1-D arrays and variable-length tuples
+    (annotated ``tuple[X, ...]``) of scalars as they are,
     2-D arrays as columns ``name.0``, ``name.1``, ..., dicts of per-row arrays and tuples of
     per-row dicts as columns ``name.key``.  Other fields (scalars, nested results) are left out;
     they are in ``to_dict()``.
@@ -137,8 +138,8 @@ def table_along(obj: Any, field: str) -> dict[str, Any]:
                 keys = list(dict.fromkeys(k for x in v for k in x))
                 for k in keys:
                     cols[f"{f.name}.{k}"] = [x.get(k) for x in v]
-            elif all(_is_cell(x) for x in v):
-                cols[f.name] = list(v)
+            elif "..." in str(f.type) and all(_is_cell(x) for x in v):
+                cols[f.name] = list(v)  # a tuple[X, ...] field: one entry per row
     return cols
 
 

@@ -56,6 +56,14 @@ def test_sweep_to_pandas_one_row_per_lr_round_trips(sweep) -> None:
     np.testing.assert_array_equal(df["fraction"], df["counts.converged"] / d["n_samples"])
 
 
+def test_two_lr_sweep_has_no_fixed_size_tuple_columns(net) -> None:
+    """A fixed pair such as ``transition`` is not mistaken for a column of a 2-row table."""
+    sw = dg.lr_sweep(net, [0.9, 1.1], n_samples=20, seed=0)
+    df = sw.to_pandas()
+    assert "transition" not in df.columns and "lr_seeds" in df.columns
+    assert df["lr_seeds"].tolist() == list(sw.lr_seeds)
+
+
 def test_estimate_to_pandas_one_row_per_outcome(sweep) -> None:
     est = sweep.estimates[0]
     df = est.to_pandas()
