@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 from .._results import ResultMixin, jsonable, plotted_by
 from .._validation import check_int, check_positive_float, describe
 from ..errors import InvalidParameterError
+from ..numeric.cost import warn_if_long
 from ..numeric.engine import EngineConfig, run_gd
 from ..numeric.kernels import numeric_model
 from ..numeric.outcomes import OUTCOME_NAMES, Outcome
@@ -459,6 +460,8 @@ def basin_slice(
     b = np.linspace(-eb, eb, res)
     A, B = np.meshgrid(a, b)
     theta0 = c[None, :] + A.reshape(-1, 1) * uu[None, :] + B.reshape(-1, 1) * vv[None, :]
+    steps = (EngineConfig() if config is None else config).max_steps
+    warn_if_long(model, res * res, steps, f"the basin slice of {res} x {res} points")
     rb = run_gd(model, theta0, eta, config=config)
     shape = (res, res)
     labels, attractors = label_attractors(
