@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -155,10 +156,15 @@ def run(args: argparse.Namespace) -> int:
         ),
         ("dg_spectrum", _spectrum),
     ]
+    from ..runtime.progress import LongJobWarning
+
     try:
-        for stem, make in steps:
-            with progress.stage(stem):
-                save(make(), outdir, stem, written)
+        with warnings.catch_warnings():
+            # the README figures are a fixed job of about a minute: no estimate warnings
+            warnings.simplefilter("ignore", LongJobWarning)
+            for stem, make in steps:
+                with progress.stage(stem):
+                    save(make(), outdir, stem, written)
     finally:
         progress.close()
     print(

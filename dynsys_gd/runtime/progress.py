@@ -225,7 +225,7 @@ def warn_long_job(
 
     if not (seconds > threshold):
         return False
-    msg = f"{what} is estimated to take about {format_duration(seconds)} on this machine"
+    msg = f"{what} may take up to about {format_duration(seconds)} on this machine"
     if hint:
         msg += f"; {hint}"
     warnings.warn(msg, LongJobWarning, stacklevel=stacklevel)

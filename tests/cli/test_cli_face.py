@@ -102,7 +102,7 @@ def test_progress_auto_is_off_under_pytest_and_on_in_a_terminal(monkeypatch) -> 
 
 
 def test_long_job_warns_with_its_estimate() -> None:
-    with pytest.warns(LongJobWarning, match=r"about 2\.0 h"):
+    with pytest.warns(LongJobWarning, match=r"up to about 2\.0 h"):
         assert warn_long_job(7200.0, "a Monte-Carlo estimate")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
