@@ -210,6 +210,7 @@ def _small_mlp() -> Any:
 
 
 @functools.cache
+@functools.cache
 def _wide_net() -> Any:
     """90,000 parameters (built once, outside the timed refusal)."""
     return dg.LinearNetwork.from_covariances((300, 300), Sxx=np.eye(300), Syx=np.eye(300))

@@ -42,6 +42,9 @@ from .conventions import CONVENTIONS, convention_factor
 #: largest network accepted: parameters and depth (the closed-form Hessian needs P^2 numbers)
 MAX_PARAMS = 10**6
 MAX_DEPTH = 1000
+#: Relative tolerance for the symmetry of a given Sxx: max|Sxx - Sxx^T| <= SYMMETRY_RTOL *
+#: max(1, max|Sxx|) is accepted (and symmetrised); Q diag Q^T in float64 is off by ~1e-16.
+SYMMETRY_RTOL = 1e-10
 
 
 def _check_widths(widths: Any) -> tuple[int, ...]:
@@ -72,6 +75,24 @@ def _check_widths(widths: Any) -> tuple[int, ...]:
 
 def _to_float_and_exact(M: Sequence[Sequence[Fraction]]) -> NDArray[np.float64]:
     return np.array([[float(x) for x in row] for row in M], dtype=np.float64)
+
+
+def _exact_positive_definite(M: Sequence[Sequence[Fraction]]) -> bool:
+    """Sylvester's criterion by exact Gaussian elimination without pivoting: a symmetric
+    matrix is positive definite iff every pivot is positive."""
+    A = [list(row) for row in M]
+    n = len(A)
+    for k in range(n):
+        pivot = A[k][k]
+        if pivot <= 0:
+            return False
+        for i in range(k + 1, n):
+            f = A[i][k] / pivot
+            if f:
+                row_k, row_i = A[k], A[i]
+                for j in range(k + 1, n):
+                    row_i[j] -= f * row_k[j]
+    return True
 
 
 @dataclass(frozen=True, eq=False)
@@ -216,13 +237,31 @@ class LinearNetwork:
         \rVert^2`) is :math:`2L`, represented exactly by doubling the stored moments, so every
         sharpness and critical step size then refers to that loss.  Conventions that need the
         sample count (``"sum"``, ``"half_sum"``) are only accepted with data (X, Y).
+
+        ``Sxx`` may be symmetric up to rounding (e.g. :math:`Q\,\mathrm{diag}\,Q^\top`
+        computed in floating point): it is replaced by :math:`(\Sigma_{xx} +
+        \Sigma_{xx}^\top)/2`, exactly.  An asymmetry :math:`\max|\Sigma_{xx} -
+        \Sigma_{xx}^\top|` above :data:`SYMMETRY_RTOL` (1e-10) times
+        :math:`\max(1, \max|\Sigma_{xx}|)` is refused.
         """
         ws = _check_widths(widths)
         check_choice("convention", convention, tuple(CONVENTIONS))
         Sf, Se = check_finite_matrix("Sxx", Sxx, shape=(ws[0], ws[0]))
         _, Ye = check_finite_matrix("Syx", Syx, shape=(ws[-1], ws[0]))
-        if any(Se[a][b] != Se[b][a] for a in range(ws[0]) for b in range(a)):
-            raise InvalidParameterError("Sxx must be symmetric; got a non-symmetric matrix")
+        d0 = ws[0]
+        asym = max(
+            (abs(Se[a][b] - Se[b][a]) for a in range(d0) for b in range(a)), default=Fraction(0)
+        )
+        if asym:
+            scale = max(Fraction(1), max(abs(x) for r in Se for x in r))
+            if asym > Fraction(SYMMETRY_RTOL) * scale:
+                raise InvalidParameterError(
+                    f"Sxx must be symmetric up to max|Sxx - Sxx^T| <= {SYMMETRY_RTOL:g} * "
+                    f"max(1, max|Sxx|) = {float(Fraction(SYMMETRY_RTOL) * scale):.3g}; got "
+                    f"max|Sxx - Sxx^T| = {float(asym):.3g}"
+                )
+            Se = [[(Se[a][b] + Se[b][a]) / 2 for b in range(d0)] for a in range(d0)]
+            Sf = np.array([[float(x) for x in r] for r in Se], dtype=np.float64)
         eig_min = float(np.linalg.eigvalsh(Sf).min())
         if eig_min < -1e-12 * max(1.0, float(np.abs(Sf).max())):
             raise InvalidParameterError(
@@ -282,18 +321,26 @@ class LinearNetwork:
     # -- data-derived quantities ---------------------------------------------------------------
     @property
     def Sxx_is_definite(self) -> bool:
-        r"""Whether :math:`\Sigma_{xx} \succ 0` (checked exactly by a Cholesky-like pivot test)."""
+        r"""Whether :math:`\Sigma_{xx} \succ 0`.
+
+        Decided from the float64 spectrum when it is far from singular: the computed eigenvalues
+        of a symmetric matrix are within :math:`c\,d\,\epsilon\lVert\Sigma_{xx}\rVert_2` of the
+        exact ones, so :math:`\lambda_{\min} > 100\,d\,\epsilon\lVert\Sigma_{xx}\rVert_2`
+        decides "definite" and :math:`\lambda_{\min} < -100\,d\,\epsilon\lVert\Sigma_{xx}\rVert_2`
+        decides "not definite".  In between, exact elimination over the rationals decides (all
+        pivots of Gaussian elimination without pivoting positive, i.e. Sylvester's criterion).
+        """
         key = "Sxx_definite"
         if key not in self._cache:
-            import sympy
-
-            M = sympy.Matrix(
-                [[sympy.Rational(x.numerator, x.denominator) for x in r] for r in self.Sxx_exact]
-            )
-            self._cache[key] = all(
-                M[:k, :k].det() > 0  # type: ignore[attr-defined]
-                for k in range(1, M.rows + 1)
-            )
+            d = self.Sxx.shape[0]
+            lam = np.linalg.eigvalsh(self.Sxx)
+            margin = 100.0 * d * np.finfo(np.float64).eps * float(np.max(np.abs(lam)))
+            if lam[0] > margin:
+                self._cache[key] = True
+            elif lam[0] < -margin:
+                self._cache[key] = False
+            else:
+                self._cache[key] = _exact_positive_definite(self.Sxx_exact)
         return bool(self._cache[key])
 
     @property
