@@ -59,6 +59,8 @@ from .numeric.engine import run_gd as run_gd
 # -- minima, sharpness and the critical step size -----------------------------------------------
 from .numeric.kernels import numeric_model as numeric_model
 from .numeric.lanczos import lanczos_sharpness as lanczos_sharpness
+from .numeric.depth2_sdp import SminCertificate as SminCertificate
+from .numeric.depth2_sdp import certified_min_sharpness_depth2 as certified_min_sharpness_depth2
 from .numeric.lyapunov import LyapunovResult as LyapunovResult
 from .numeric.lyapunov import lyapunov_exponent as lyapunov_exponent
 

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_int, check_real
+from ..analysis.stability import DEFAULT_N_SAMPLES
 from ..errors import InvalidParameterError
 from ..models import LinearNetwork
 
@@ -56,7 +57,7 @@ WHITENED_W_STAR = ((1.5, 0.3), (-0.2, 0.7))
 
 #: Monte-Carlo initialisations of ``analyze --samples``: the default ``n_samples`` of
 #: :func:`dynsys_gd.stability_analysis` (a test checks that the two agree).
-DEFAULT_SAMPLES: int = 500
+DEFAULT_SAMPLES: int = DEFAULT_N_SAMPLES
 
 
 def add_network_arguments(p: argparse.ArgumentParser) -> None:
