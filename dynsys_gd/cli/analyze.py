@@ -247,9 +247,8 @@ def run(args: argparse.Namespace) -> int:
     # the result does not depend on the chunking)
     chunk = progress_chunk(n_samples)
     report = stability_analysis(
-        net.depth,
+        net,
         lr,
-        network=net,
         n_samples=n_samples,
         seed=seed,
         progress=progress,

@@ -86,7 +86,7 @@ def test_run_batch_to_pandas_one_row_per_run(net) -> None:
 
 
 def test_report_to_pandas_is_one_row_of_scalar_fields(net) -> None:
-    rep = dg.stability_analysis(net.depth, 0.9, network=net, n_samples=30, n_minima=4)
+    rep = dg.stability_analysis(net, 0.9, n_samples=30, n_minima=4)
     df = rep.to_pandas()
     assert len(df) == 1
     flat = scalar_items(rep.to_dict())
@@ -169,7 +169,7 @@ def test_basin_plot_labels_the_two_minima_apart() -> None:
 
 
 def test_stability_report_plot_marks_two_over_eta(net) -> None:
-    rep = dg.stability_analysis(net.depth, 0.9, network=net, n_samples=0, n_minima=6)
+    rep = dg.stability_analysis(net, 0.9, n_samples=0, n_minima=6)
     fig = rep.plot()
     ax = fig.axes[1]
     levels = [ln.get_ydata()[0] for ln in ax.get_lines() if len(ln.get_ydata()) == 2]
