@@ -185,34 +185,30 @@ def write_analysis_figures(
     return written
 
 
-def monte_carlo_block(report: StabilityReport) -> str:
-    """Lines of the text report on the Monte-Carlo estimate: the initialisation, every outcome
-    and the split of converged runs into minima and saddles (which a bare "converged
-    fraction" hides: above eta* runs can only converge to saddles, C6)."""
-    from ..reporting.text import key_value_block
-
+def monte_carlo_block(report: StabilityReport, width: int) -> str:
+    """Lines of the text report after the summary: every outcome of the Monte-Carlo runs
+    (the summary states the converged fraction, its minima/saddles split and the
+    initialisation), and what undecided runs mean.  Keys are padded to ``width``."""
     c = report.convergence
     if c is None:
         return ""
-    P = sum(a * b for a, b in zip(report.widths[:-1], report.widths[1:], strict=True))
-    k = c.counts["converged"]
+    P = int(np.asarray(report.flattest_spectrum.point).size)
     items = [
-        ("initialisation", f"{c.init} (P = {P}), n = {c.n_samples}, seed = {c.seed}"),
-        ("outcomes", ", ".join(f"{name} {c.counts[name]}" for name in OUTCOME_NAMES)),
         (
-            "converged",
-            f"{k} of {c.n_samples}: to minima {c.n_to_minima}, to saddles {c.n_to_saddles}",
-        ),
+            "Monte-Carlo runs",
+            ", ".join(f"{name} {c.counts[name]}" for name in OUTCOME_NAMES)
+            + f" (of n = {c.n_samples}; P = {P} parameters)",
+        )
     ]
     if c.counts["undecided"]:
         items.append(
             (
-                "undecided",
-                f"{c.counts['undecided']} runs hit the step budget: unknown (they may "
-                "still converge), not failures",
+                "undecided runs",
+                f"{c.counts['undecided']} hit the step budget: unknown (they may still "
+                "converge), not failures",
             )
         )
-    return "Monte-Carlo details\n" + key_value_block(items, indent=2)
+    return "\n".join(f"{k.ljust(width)} : {v}" for k, v in items)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -278,8 +274,10 @@ def run(args: argparse.Namespace) -> int:
             out["figures"] = [str(p) for p in figures]
         print(json.dumps(out, indent=2, allow_nan=False))
         return 0
-    print(report.summary())
-    block = monte_carlo_block(report)
+    text = report.summary()
+    print(text)
+    first = text.splitlines()[0]
+    block = monte_carlo_block(report, first.index(" : ") if " : " in first else 16)
     if block:
         print(block)
     if figures:

@@ -70,11 +70,19 @@ def test_sweep_table_has_full_outcome_names(tmp_path, capsys) -> None:
 
 
 def test_analyze_report_states_init_and_splits_converged(capsys) -> None:
-    assert main(["analyze", "--depth", "4", "--lr", "2.0", "--samples", "40", "--quiet"]) == 0
+    """Above eta* (here 3 eta*) the report says where converged runs ended (minima or
+    saddles), states the initialisation box and lists every outcome."""
+    assert main(["analyze", "--depth", "4", "--lr", "1.5", "--samples", "40", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "uniform box [-2, 2]^P" in out
-    line = next(ln for ln in out.splitlines() if "to minima" in ln)
-    assert "to saddles" in line
+    mc = next(ln for ln in out.splitlines() if ln.startswith("Monte-Carlo  "))
+    assert "to minima" in mc and "to saddles" in mc
+    runs = next(ln for ln in out.splitlines() if ln.startswith("Monte-Carlo runs"))
+    counts = dict(
+        (part.split()[0], int(part.split()[1]))
+        for part in runs.split(" : ", 1)[1].split(" (of")[0].split(", ")
+    )
+    assert list(counts) == list(OUTCOME_NAMES) and sum(counts.values()) == 40
 
 
 # ----------------------------------------------------------------------------------------------
