@@ -52,6 +52,8 @@ from .numeric.curves import normal_spectrum as normal_spectrum
 from .numeric.curves import rebalancing_curve as rebalancing_curve
 from .numeric.curves import sharpness_along_manifold as sharpness_along_manifold
 from .numeric.enclosures import certified_spectrum as certified_spectrum
+from .numeric.critical_points import CriticalPointsResult as CriticalPointsResult
+from .numeric.critical_points import critical_points as critical_points
 from .numeric.engine import EngineConfig as EngineConfig
 from .numeric.engine import RunBatch as RunBatch
 from .numeric.engine import run_gd as run_gd
