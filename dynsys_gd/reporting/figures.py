@@ -228,7 +228,9 @@ def plot_convergent_fraction(
         und = np.zeros(n)
     with style_context():
         if ax is None and cmat:
-            fig, axes = new_figure(2, 1, height=5.4, sharex=True, height_ratios=(2.2, 1.0))
+            fig, axes = new_figure(
+                2, 1, width=8.6, height=5.4, sharex=True, height_ratios=(2.2, 1.0)
+            )
             ax_f, ax_c = axes[0], axes[1]
         else:
             fig, ax_f = _target(ax)
@@ -1041,7 +1043,7 @@ def plot_sweep(
         return plot_convergent_fraction(sweep, eta_star=eta_star, ax=ax, title=title)
     es = sweep.critical_lr if eta_star is None else eta_star
     with style_context():
-        fig, axes = new_figure(2, 1, height=6.0, sharex=True, height_ratios=(1.4, 1.0))
+        fig, axes = new_figure(2, 1, width=8.6, height=6.0, sharex=True, height_ratios=(1.4, 1.0))
         plot_convergent_fraction(sweep, eta_star=es, ax=axes[0], title=title)
         plot_gradient_norm_transition(sweep, eta_star=es, ax=axes[1])
         axes[0].set_xlabel("")
