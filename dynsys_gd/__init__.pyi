@@ -55,7 +55,9 @@ from .numeric.enclosures import certified_spectrum as certified_spectrum
 from .numeric.critical_points import CriticalPointsResult as CriticalPointsResult
 from .numeric.critical_points import critical_points as critical_points
 from .numeric.engine import EngineConfig as EngineConfig
+from .numeric.engine import RecordSpec as RecordSpec
 from .numeric.engine import RunBatch as RunBatch
+from .numeric.engine import Trajectory as Trajectory
 from .numeric.engine import run_gd as run_gd
 
 # -- minima, sharpness and the critical step size -----------------------------------------------

@@ -368,10 +368,13 @@ def flattest_minimum(net: LinearNetwork, **kwargs: Any) -> FlattestMinimum:
         raise InvalidParameterError(
             f"{', '.join(sorted(kwargs))}: keywords for a LossModel only; got a {describe(net)}"
         )
-    net = _check_net(net)
-    from .._limits import check_dense  # size model: the P x P Hessian of the check below
+    from .._limits import check_dense  # size model first: the P x P Hessian of the check below
 
-    check_dense(f"net ({net.n_params} parameters)", None, net.n_params, what="the dense Hessian")
+    if isinstance(net, LinearNetwork):
+        check_dense(
+            f"net ({net.n_params} parameters)", None, net.n_params, what="the dense Hessian"
+        )
+    net = _check_net(net)
     cache = net._cache  # type: ignore[attr-defined]
     if _CACHE_KEY in cache:
         return cache[_CACHE_KEY]  # type: ignore[no-any-return]
