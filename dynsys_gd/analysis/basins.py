@@ -460,8 +460,7 @@ def basin_slice(
     b = np.linspace(-eb, eb, res)
     A, B = np.meshgrid(a, b)
     theta0 = c[None, :] + A.reshape(-1, 1) * uu[None, :] + B.reshape(-1, 1) * vv[None, :]
-    steps = (EngineConfig() if config is None else config).max_steps
-    warn_if_long(model, res * res, steps, f"the basin slice of {res} x {res} points")
+    warn_if_long(model, res * res, f"the basin slice of {res} x {res} points", config=config)
     rb = run_gd(model, theta0, eta, config=config)
     shape = (res, res)
     labels, attractors = label_attractors(

@@ -462,7 +462,7 @@ def estimate_convergent_fraction(
     tasks = [
         (model, lr_f, init, scale, s, b, a, z, n, cfg) for b, a, z in task_ranges(n, chunk_size)
     ]
-    warn_if_long(net, n, cfg.max_steps, f"the Monte-Carlo estimate at lr={lr_f:g}")
+    warn_if_long(net, n, f"the Monte-Carlo estimate at lr={lr_f:g}", config=cfg)
     results = run_tasks(run_task, tasks, executor, progress, f"lr={lr_f:g}")
     arrays = merge_task_results(results)
     return summarize_runs(

@@ -455,7 +455,7 @@ def nonlinear_sweep(
     t_start = time.perf_counter()
     B = n_lr * n_init
     lr_col = np.repeat(lr_arr, n_init)[:, None]
-    warn_if_long(model, n_lr * n_init, steps, f"the sweep over {n_lr} learning rates")
+    warn_if_long(model, n_lr * n_init, f"the sweep over {n_lr} learning rates", steps=steps)
     theta, gn_window, hist = _gd_block(
         model, np.tile(th0, (n_lr, 1)), lr_col, steps, last_k, diverge_norm, progress
     )

@@ -247,7 +247,7 @@ def lr_sweep(
                 critical_lr = float(_critical_lr_of(net))
             except InvalidParameterError:
                 critical_lr = None
-    warn_if_long(net, n * len(grid), cfg.max_steps, f"the sweep over {len(grid)} learning rates")
+    warn_if_long(net, n * len(grid), f"the sweep over {len(grid)} learning rates", config=cfg)
     seeds = [lr_seed(s, lr) for lr in grid]
     init_text = describe_init(init, scale)
     model = _portable(net) if executor is not None else net

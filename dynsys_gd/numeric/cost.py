@@ -1,16 +1,18 @@
 r"""A simple cost model of GD jobs, for the warning before a job that will take minutes.
 
 .. math::
-    \text{seconds} \approx \frac{\text{runs} \times \text{steps} \times P \times c}
-                                {\text{throughput}}
+    \text{seconds} \lesssim \frac{\text{runs} \times \text{steps} \times P \times c}
+                                 {\text{throughput}}
 
-with ``steps`` the step budget of a run (``EngineConfig.max_steps``; runs that converge early
-cost less, runs extended near :math:`\eta^*` more), :math:`P` the number of parameters and
-:math:`c` the data points of a model that has them (an MLP evaluates its network on every
-point at every step; 1 otherwise).  The throughputs are rough figures of the engine on one core
-of a small machine (calibrated on a 60-parameter scalar network and the default MLP of
-``dynsys-gd nonlinear``); the estimate is only meant to tell seconds from minutes from hours, and
-:func:`warn_if_long` says so in its message.
+``steps`` is the hard step cap of a run on the engine path that will run the model
+(:meth:`~dynsys_gd.numeric.engine.EngineConfig.budgets`: the budget times the adaptive
+extension; runs that converge or diverge early cost far less), :math:`P` the number of
+parameters and :math:`c` the data points of a model that has them (an MLP evaluates its network
+on every point at every step; 1 otherwise).  The throughputs are rough figures measured on a
+2-core machine (CPU time; the compiled lane kernels on scalar networks of depth 3 and 60, the
+numpy path and the default MLP of ``dynsys-gd nonlinear``).  So the estimate is an *upper* bound
+up to the throughput's uncertainty, meant to tell seconds from minutes from hours: the warning
+says "may take up to about".
 """
 
 from __future__ import annotations
@@ -19,45 +21,68 @@ from typing import Any
 
 from ..runtime.progress import warn_long_job
 
-__all__ = ["LINEAR_THROUGHPUT", "MLP_THROUGHPUT", "estimate_gd_seconds", "warn_if_long"]
+__all__ = [
+    "COMPILED_THROUGHPUT",
+    "MLP_THROUGHPUT",
+    "NUMPY_THROUGHPUT",
+    "estimate_gd_seconds",
+    "warn_if_long",
+]
 
-#: parameter-steps per second of the engine on linear networks and sympy losses (rough)
-LINEAR_THROUGHPUT = 3.0e6
+#: parameter-steps per second of the compiled lane kernels (measured 3.6e8 to 7e8)
+COMPILED_THROUGHPUT = 5.0e8
 
-#: parameter-data-point-steps per second on MLPs (rough)
+#: parameter-steps per second of the numpy path on sympy losses and other models
+NUMPY_THROUGHPUT = 3.0e6
+
+#: parameter-data-point-steps per second on MLPs (numpy path)
 MLP_THROUGHPUT = 1.0e8
 
 
-def _size(model: Any) -> tuple[int, int, float]:
-    """(parameters, data points per step, throughput) of a model."""
+def estimate_gd_seconds(
+    model: Any, n_runs: int, config: Any = None, steps: int | None = None
+) -> float:
+    r"""Rough upper bound of the duration of ``n_runs`` GD runs on ``model`` (seconds).
+
+    ``steps`` overrides the hard step cap of ``config`` (an
+    :class:`~dynsys_gd.numeric.engine.EngineConfig`, default settings when None).
+    """
     from ..models.mlp import MLP
+    from .engine import EngineConfig
     from .kernels import numeric_model
+    from .lanes import lane_model
 
     P = int(numeric_model(model).n_params)
+    compiled = lane_model(model) is not None
+    if steps is None:
+        cfg = EngineConfig() if config is None else config
+        steps = cfg.budgets(compiled)[1]
     if isinstance(model, MLP):
-        return P, int(model.X.shape[0]), MLP_THROUGHPUT
-    return P, 1, LINEAR_THROUGHPUT
-
-
-def estimate_gd_seconds(model: Any, n_runs: int, steps: int) -> float:
-    r"""Rough duration of ``n_runs`` GD runs of at most ``steps`` steps on ``model`` (s)."""
-    P, c, rate = _size(model)
+        c, rate = int(model.X.shape[0]), MLP_THROUGHPUT
+    else:
+        c, rate = 1, (COMPILED_THROUGHPUT if compiled else NUMPY_THROUGHPUT)
     return float(n_runs) * float(steps) * P * c / rate
 
 
 def warn_if_long(
-    model: Any, n_runs: int, steps: int, what: str, *, threshold: float = 60.0, hint: str = ""
+    model: Any,
+    n_runs: int,
+    what: str,
+    *,
+    config: Any = None,
+    steps: int | None = None,
+    threshold: float = 60.0,
 ) -> float:
-    """Estimate a GD job and warn (``LongJobWarning``) when it exceeds ``threshold`` seconds.
+    """Estimate a GD job and warn (``LongJobWarning``) when it may exceed ``threshold`` seconds.
 
     Returns the estimate in seconds.
     """
-    sec = estimate_gd_seconds(model, n_runs, steps)
+    sec = estimate_gd_seconds(model, n_runs, config, steps)
     warn_long_job(
         sec,
-        f"{what} ({n_runs} runs x up to {steps} steps)",
+        f"{what} ({n_runs} runs)",
         threshold=threshold,
-        hint=hint or "a rough estimate (runs x steps x parameters / throughput)",
+        hint="a rough upper bound (runs x step cap x parameters / throughput)",
         stacklevel=4,
     )
     return sec
