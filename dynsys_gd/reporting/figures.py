@@ -133,6 +133,16 @@ def _as_counts_matrix(counts: Any, n: int) -> dict[str, NDArray[np.float64]]:
 # ----------------------------------------------------------------------------------------------
 # fraction of convergent initialisations vs learning rate (C6)
 # ----------------------------------------------------------------------------------------------
+#: outcomes that leave a run open (neither converged nor not): they widen the fraction
+_OPEN = ("undecided", "frozen")
+
+
+def _open_share(counts: Mapping[str, Any], n: int) -> NDArray[np.float64]:
+    """Share of runs per learning rate whose outcome is open (undecided or frozen)."""
+    tot = sum(np.asarray(counts[k], dtype=np.float64) for k in _OPEN if k in counts)
+    return np.asarray(tot, dtype=np.float64) / n
+
+
 def _sweep_arrays(sweep: SweepResult) -> dict[str, Any]:
     """Learning rates, fractions, intervals, counts, undecided shares and η* of a sweep."""
     return {
@@ -141,7 +151,7 @@ def _sweep_arrays(sweep: SweepResult) -> dict[str, Any]:
         "ci_low": sweep.ci_low,
         "ci_high": sweep.ci_high,
         "counts": sweep.counts,
-        "undecided": np.asarray(sweep.counts["undecided"], dtype=np.float64) / sweep.n_samples,
+        "undecided": _open_share(sweep.counts, sweep.n_samples),
         "eta_star": sweep.critical_lr,
     }
 
@@ -179,9 +189,9 @@ def plot_convergent_fraction(
         Optional outcome counts per learning rate (``{outcome: array}`` or a list of
         ``{outcome: int}``); adds a lower panel with the share of every outcome.
     undecided
-        Share of undecided runs per learning rate (default: from ``counts``).  They are
-        unknown, not failures: drawn as a hatched bar above the converged fraction (they could
-        have converged), and a point where every undecided run leaves the fraction open is
+        Share of open runs (undecided or frozen) per learning rate (default: from ``counts``).
+        They are unknown, not failures: drawn as a hatched bar above the converged fraction
+        (they could have converged), and a point where no run converged but some are open is
         drawn as "?" instead of a 0.
     relative
         Plot against :math:`\eta/\eta^*` (requires ``eta_star``).
@@ -221,9 +231,9 @@ def plot_convergent_fraction(
     )
     if undecided is not None:
         und = _vector("undecided", undecided, n)[order]
-    elif cmat and "undecided" in cmat:
+    elif cmat and any(k in cmat for k in _OPEN):
         tot = np.sum(np.vstack(list(cmat.values())), axis=0)
-        und = cmat["undecided"] / np.where(tot > 0, tot, 1.0)
+        und = _open_share(cmat, 1) / np.where(tot > 0, tot, 1.0)
     else:
         und = np.zeros(n)
     with style_context():
@@ -283,7 +293,7 @@ def plot_convergent_fraction(
                 edgecolor=COLORS["reference"],
                 hatch="////",
                 linewidth=0.6,
-                label="undecided runs (unknown: could converge)",
+                label="undecided or frozen runs (unknown: could converge)",
                 zorder=2,
             )
             open_ = (f == 0.0) & ~known
@@ -474,7 +484,7 @@ def plot_gradient_norm_transition(
 # ----------------------------------------------------------------------------------------------
 #: colours of attractors on basin slices: minima (blues, purples), saddles (greys), cycles
 #: (oranges); non-attracted outcomes keep their OUTCOME_COLORS
-_MINIMA_COLORS = ("#0072B2", "#56B4E9", "#CC79A7", "#332288", "#44AA99", "#88CCEE", "#AA4499")
+_MINIMA_COLORS = ("#0072B2", "#56B4E9", "#332288", "#44AA99", "#88CCEE", "#1F4E79", "#6699CC")
 _SADDLE_COLORS = ("#444444", "#8C6D31", "#777777")
 _CYCLE_COLORS = ("#E69F00", "#F0E442", "#B8860B")
 _MAX_ATTRACTORS = 9  # legend entries for attractors; the rest are grouped by kind

@@ -178,7 +178,7 @@ def test_undecided_runs_are_shown_as_unknown() -> None:
     ax = fig.axes[0]
     texts = _legend_texts(ax)
     assert "no run decided to converge" in texts
-    assert any(t.startswith("undecided runs") for t in texts)
+    assert any(t.startswith("undecided or frozen runs") for t in texts)
     hollow = next(ln for ln in ax.get_lines() if ln.get_label() == "no run converged")
     np.testing.assert_allclose(hollow.get_xdata(), [1.1])  # not at the undecided point
     bars = [p for p in ax.patches if p.get_height() > 0]
