@@ -248,13 +248,17 @@ class StabilityReport(ResultMixin):
         if c is None:
             rows.append(("Monte-Carlo", "skipped (n_samples = 0)"))
         else:
-            split = ""
+            split = undecided = ""
+            if getattr(c, "n_open", 0):  # undecided / frozen runs: the fraction is a range
+                undecided = (
+                    f" to {c.fraction_high:.4f} (a range: {c._open_words()} runs not decided)"
+                )
             if hasattr(c, "n_to_minima"):
                 split = f" ({c.n_to_minima} runs to minima, {c.n_to_saddles} to saddles)"
             rows.append(
                 (
                     "Monte-Carlo",
-                    f"converged fraction {c.fraction:.4f}{split}, "
+                    f"converged fraction {c.fraction:.4f}{undecided}{split}, "
                     f"{c.confidence:.0%} CI [{c.ci_low:.4f}, {c.ci_high:.4f}]"
                     f" (Clopper-Pearson), n = {c.n_samples}, "
                     f"seed = {self.seed}",

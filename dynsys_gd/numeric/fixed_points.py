@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._streams import generator
 from .._validation import check_int, check_real, check_seed
 from ..errors import InvalidParameterError
 from ..models import LinearNetwork
@@ -134,7 +135,7 @@ def random_minima(
     N, d = net.depth, net.widths
     if N == 1:
         return np.repeat(theta0[None, :], n, axis=0)
-    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    rng = generator(seed, "minima")  # its own stream (dynsys_gd._streams), not Monte-Carlo block 0
     layers = [np.repeat(L[None], n, axis=0) for L in net.unflatten(theta0)]
     for i in range(1, N):  # hidden layer i: between W_i (layers[i-1]) and W_{i+1} (layers[i])
         h = d[i]
