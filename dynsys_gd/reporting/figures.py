@@ -151,7 +151,8 @@ def _sweep_arrays(sweep: SweepResult) -> dict[str, Any]:
         "ci_low": sweep.ci_low,
         "ci_high": sweep.ci_high,
         "counts": sweep.counts,
-        "undecided": _open_share(sweep.counts, sweep.n_samples),
+        # open runs (undecided or frozen) make the fraction the range [fraction, fraction_high]
+        "undecided": np.asarray(sweep.fraction_high - sweep.fraction, dtype=np.float64),
         "eta_star": sweep.critical_lr,
     }
 
@@ -1020,11 +1021,16 @@ def plot_outcomes(
             if conv
             else ""
         )
+        frac = (
+            f"{estimate.fraction:.3f}"
+            if estimate.n_open == 0
+            else f"{estimate.fraction:.3f} to {estimate.fraction_high:.3f} ({estimate.n_open} open)"
+        )
         ax.set_title(
             title
             if title is not None
             else (
-                rf"$\eta = {estimate.lr:.4g}$: converged {estimate.fraction:.3f} "
+                rf"$\eta = {estimate.lr:.4g}$: converged {frac} "
                 rf"[{estimate.ci_low:.3f}, {estimate.ci_high:.3f}]" + split
             ),
             fontsize=9,

@@ -177,3 +177,18 @@ def test_stability_report_plot_marks_two_over_eta(net) -> None:
     assert any(np.isclose(v, rep.min_sharpness) for v in levels)
     pts = np.concatenate([ln.get_ydata() for ln in ax.get_lines() if ln.get_marker() == "o"])
     np.testing.assert_allclose(np.sort(pts), np.sort(rep.minima_sharpness))
+
+
+def test_sweep_plot_shows_open_runs_as_the_fraction_range() -> None:
+    """At eta* the runs of 1/2 (xy - 1)^2 are open (undecided or frozen): the hatched bar spans
+    exactly [fraction, fraction_high] of the sweep."""
+    net = dg.LinearNetwork.scalar(2, 1.0)
+    sw = dg.lr_sweep(net, [0.9, 1.0, 1.1], n_samples=40, seed=1)
+    i = 1
+    assert sw.fraction_high[i] > sw.fraction[i]  # some runs at eta* are open
+    ax = sw.plot().axes[0]
+    bars = [p for p in ax.patches if p.get_height() > 0]
+    assert len(bars) == int(np.sum(sw.fraction_high > sw.fraction))
+    b = min(bars, key=lambda p: abs(p.get_x() + p.get_width() / 2 - 1.0))
+    assert b.get_y() == pytest.approx(sw.fraction[i])
+    assert b.get_y() + b.get_height() == pytest.approx(sw.fraction_high[i])
