@@ -76,7 +76,8 @@ class Attractor:
             self.kind, f"period-{self.period} cycle"
         )
         if self.point.size <= 3:
-            where = ", ".join(f"{x:.3g}" for x in self.point)
+            tiny = 1e-3 * max(1.0, float(np.max(np.abs(self.point))))
+            where = ", ".join("0" if abs(x) < tiny else f"{x:.3g}" for x in self.point)
             return f"{what} near ({where})"
         return f"{what} #{self.label + 1} (|θ| = {np.linalg.norm(self.point):.3g})"
 

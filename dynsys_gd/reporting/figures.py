@@ -593,7 +593,7 @@ def plot_basin_slice(
         attractors and bs is not None and bs.attractor is not None and len(bs.attractors) > 0
     )
     with style_context({"axes.grid": False}):
-        fig, ax = _target(ax, width=6.4, height=4.4)
+        fig, ax = _target(ax, width=9.0, height=4.6)
         ax.grid(False)
         ratio = (ext[1] - ext[0]) / (ext[3] - ext[2])
         aspect: Literal["equal", "auto"] = "equal" if 1 / 3 <= ratio <= 3 else "auto"
