@@ -141,7 +141,7 @@ class NonlinearSweepResult(ResultMixin):
         """Per-lr table: g∞ with CI, loss, sharpness vs 2/η, outcome counts."""
         head = (
             f"{'lr':>9} {'g_inf':>9} {'95% CI':>21} {'loss':>9} {'S_med':>8} {'S_min':>8} "
-            f"{'2/lr':>8}  " + " ".join(f"{k[:4]:>4}" for k in OUTCOME_NAMES)
+            f"{'2/lr':>8}  " + " ".join(f"{k:>{max(4, len(k))}}" for k in OUTCOME_NAMES)
         )
         n_und = [int(c["undecided"]) + int(c.get("frozen", 0)) for c in self.counts]
         lines = [head, "-" * len(head)]
@@ -162,7 +162,7 @@ class NonlinearSweepResult(ResultMixin):
                 f"{lr:>9.4g} {f(self.g_inf[i], 9, '.2e')} {ci:>21} {f(self.final_loss[i])} "
                 f"{f(self.sharpness_median[i], 8, '.4g')} {f(self.sharpness_min[i], 8, '.4g')} "
                 f"{2 / lr:>8.4g}  "
-                + " ".join(f"{self.counts[i][k]:>4d}" for k in OUTCOME_NAMES)
+                + " ".join(f"{self.counts[i][k]:>{max(4, len(k))}d}" for k in OUTCOME_NAMES)
                 + mark
             )
         return "\n".join(lines)

@@ -177,7 +177,7 @@ class SweepResult(ResultMixin):
             f"Learning-rate sweep for {self.model}",
             f"  init: {self.init}; n = {self.n_samples} per lr; seed = {self.seed}",
             f"  {'lr':>10s} {'lr/eta*':>8s} {'fraction':>15s} {'CI':>18s} {'g_inf':>9s}  "
-            + " ".join(f"{k[:4]:>6s}" for k in OUTCOME_NAMES)
+            + " ".join(f"{k:>{max(6, len(k))}s}" for k in OUTCOME_NAMES)
             + f" {'min':>6s} {'saddle':>6s}",
         ]
         for i, lr in enumerate(self.lrs):
@@ -190,7 +190,7 @@ class SweepResult(ResultMixin):
             lines.append(
                 f"  {lr:10.6g} {rel} {frac:>15s} [{self.ci_low[i]:.4f}, "
                 f"{self.ci_high[i]:.4f}] {self.g_inf[i]:9.3g}  "
-                + " ".join(f"{int(self.counts[k][i]):6d}" for k in OUTCOME_NAMES)
+                + " ".join(f"{int(self.counts[k][i]):{max(6, len(k))}d}" for k in OUTCOME_NAMES)
                 + f" {int(self.n_to_minima[i]):6d} {int(self.n_to_saddles[i]):6d}"
             )
         lines.append(

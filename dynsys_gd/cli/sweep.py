@@ -167,16 +167,33 @@ def sweep_table(sweep: SweepResult) -> str:
     from ..reporting.text import format_fraction_ci, format_table
 
     eta = sweep.critical_lr
-    headers = ["lr", "lr / eta*", "converged fraction [95% CI]", "g_inf", *OUTCOME_NAMES]
+    headers = [
+        "lr",
+        "lr / eta*",
+        "converged fraction [95% CI]",
+        "g_inf",
+        *OUTCOME_NAMES,
+        "to minima",
+        "to saddles",
+    ]
     rows = []
     for i, lr in enumerate(sweep.lrs):
         rows.append(
             [
                 float(lr),
                 None if eta is None else float(lr / eta),
-                format_fraction_ci(sweep.fraction[i], sweep.ci_low[i], sweep.ci_high[i], digits=4),
+                format_fraction_ci(
+                    sweep.fraction[i],
+                    sweep.ci_low[i],
+                    sweep.ci_high[i],
+                    digits=4,
+                    n_undecided=int(sweep.n_undecided[i] + sweep.n_frozen[i]),
+                    fraction_high=float(sweep.fraction_high[i]),
+                ),
                 float(sweep.g_inf[i]),
                 *(int(sweep.counts[k][i]) for k in OUTCOME_NAMES),
+                int(sweep.n_to_minima[i]),
+                int(sweep.n_to_saddles[i]),
             ]
         )
     lines = [

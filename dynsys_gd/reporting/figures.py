@@ -388,7 +388,8 @@ def plot_gradient_norm_transition(
         Learning rates, or a :class:`~dynsys_gd.analysis.sweep.SweepResult` (its ``g_inf``,
         ``g_inf_low``/``g_inf_high`` and ``critical_lr`` are used).
     g_inf
-        Asymptotic gradient norm per learning rate (NaN where no run stayed bounded).
+        Asymptotic gradient norm per learning rate (``inf`` where every run diverged, NaN where
+        every non-diverged run is open: undecided or frozen).
     eta_star
         Critical step size, marked by a dashed line.
     floor
@@ -458,14 +459,26 @@ def plot_gradient_norm_transition(
                 label=rf"$g_\infty = 0$ (drawn at floor {floor:.0e})",
             )
         ax.axhline(floor, color=COLORS["reference"], linewidth=0.8, linestyle=":")
-        if np.any(~finite):
+        div = np.isinf(g)
+        if np.any(div):
             ax.plot(
-                x[~finite],
-                np.full(int((~finite).sum()), floor),
+                x[div],
+                np.full(int(div.sum()), floor),
                 linestyle="none",
                 marker="x",
                 color=COLORS["critical"],
                 label="every run diverged",
+            )
+        unknown = np.isnan(g)
+        if np.any(unknown):
+            ax.plot(
+                x[unknown],
+                np.full(int(unknown.sum()), floor),
+                linestyle="none",
+                marker="$?$",
+                markersize=9,
+                color=COLORS["reference"],
+                label=r"$g_\infty$ unknown: every non-diverged run is open",
             )
         if eta_star is not None:
             mark_critical_lr(ax, eta_star, label=eta_star_label)

@@ -229,7 +229,8 @@ def test_c7_gradient_norm_zeros_drawn_at_floor_with_note(tmp_path) -> None:
     """C7: g_inf = 0 below eta*, positive above; zeros are drawn at the floor and labelled."""
     lrs = np.linspace(0.8, 1.2, 9)
     g = np.where(lrs < 1.0, 0.0, 0.3 * (lrs - 0.95))
-    g[-1] = np.nan  # all runs diverged there
+    g[-1] = np.inf  # all runs diverged there
+    g[-2] = np.nan  # every non-diverged run open (undecided or frozen) there
     fig = F.plot_gradient_norm_transition(lrs, g, eta_star=1.0, floor=1e-12)
     ax = fig.axes[0]
     assert ax.get_yscale() == "log"
@@ -238,6 +239,7 @@ def test_c7_gradient_norm_zeros_drawn_at_floor_with_note(tmp_path) -> None:
     zero_label = next(t for t in texts if "drawn at floor" in t)
     assert "1e-12" in zero_label
     assert "every run diverged" in texts
+    assert any("unknown" in t for t in texts)  # NaN is not "diverged"
     zeros = next(ln for ln in ax.get_lines() if ln.get_label() == zero_label)
     np.testing.assert_allclose(zeros.get_ydata(), 1e-12)
     assert len(zeros.get_xdata()) == int(np.sum(lrs < 1.0))
