@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ._options import Stages, prepare_output_dir, progress_flag, save
+from ._options import Stages, prepare_output_dir, progress_chunk, progress_flag, save
 
 NAME = "figures"
 HELP = "regenerate all figures of the README (PNG and PDF)"
@@ -60,7 +60,10 @@ def _xy_sweep(fast: bool, seed: int, progress: bool | None) -> Any:
 
     net = dg.LinearNetwork.scalar(2, 1.0)
     lrs = np.linspace(0.8, 1.2, 9 if fast else 33)
-    return dg.lr_sweep(net, lrs, n_samples=150 if fast else 2000, seed=seed, progress=progress)
+    n = 150 if fast else 2000
+    return dg.lr_sweep(
+        net, lrs, n_samples=n, seed=seed, progress=progress, chunk_size=progress_chunk(n)
+    )
 
 
 def _basins(fast: bool) -> Any:
