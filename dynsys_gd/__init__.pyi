@@ -50,6 +50,10 @@ from .models.loss import LossModel as LossModel
 from .models.mlp import MLP as MLP
 from .numeric.critical_points import CriticalPointsResult as CriticalPointsResult
 from .numeric.critical_points import critical_points as critical_points
+from .numeric.curves import ManifoldSharpness as ManifoldSharpness
+from .numeric.curves import normal_spectrum as normal_spectrum
+from .numeric.curves import rebalancing_curve as rebalancing_curve
+from .numeric.curves import sharpness_along_manifold as sharpness_along_manifold
 from .numeric.depth2_sdp import SminCertificate as SminCertificate
 from .numeric.depth2_sdp import certified_min_sharpness_depth2 as certified_min_sharpness_depth2
 from .numeric.enclosures import certified_spectrum as certified_spectrum

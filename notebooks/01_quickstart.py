@@ -30,8 +30,8 @@ import os
 import numpy as np
 
 import dynsys_gd as dg
-from dynsys_gd.reporting import figures as F
-from dynsys_gd.reporting.style import apply_style
+import dynsys_gd.reporting as F
+from dynsys_gd.reporting import apply_style
 
 FAST = os.environ.get("DYNSYS_GD_FAST") == "1"
 N_SAMPLES = 200 if FAST else 2000
@@ -99,7 +99,7 @@ sorted(d)[:12]
 # %%
 w_bal = np.full(3, 2.0 ** (1 / 3))
 ts = np.linspace(-1.0, 1.0, 201)
-ev = F.normal_spectrum(net, F.rebalancing_curve(net, w_bal, ts))
+ev = dg.sharpness_along_manifold(net, w_bal, ts).normal_eigenvalues
 F.plot_sharpness_along_manifold(
     ts, ev, lr=0.9 * eta_star, eta_star=eta_star, coord_label=r"$t$ in $(e^t w_1, e^{-t} w_2, w_3)$"
 )

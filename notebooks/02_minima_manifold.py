@@ -30,8 +30,8 @@ import os
 import numpy as np
 
 import dynsys_gd as dg
-from dynsys_gd.reporting import figures as F
-from dynsys_gd.reporting.style import COLORS, apply_style, new_figure
+import dynsys_gd.reporting as F
+from dynsys_gd.reporting import COLORS, apply_style, new_figure
 
 FAST = os.environ.get("DYNSYS_GD_FAST") == "1"
 GRID = 121 if FAST else 301
@@ -64,9 +64,9 @@ assert abs(eta_star - 0.264567) < 1e-6
 # %%
 w_bal = np.full(N, abs(y) ** (1 / N))
 ts = np.linspace(-1.2, 1.2, 241)
-curve = F.rebalancing_curve(net, w_bal, ts)
+curve = dg.rebalancing_curve(net, w_bal, ts)
 assert np.allclose(np.prod(curve, axis=1), y)  # C2: the curve lies in M
-ev = F.normal_spectrum(net, curve)
+ev = dg.normal_spectrum(net, curve)
 F.plot_sharpness_along_manifold(
     ts,
     ev,
@@ -92,7 +92,7 @@ w1 = abs(y) ** (1 / N) * np.exp(A)
 w2 = abs(y) ** (1 / N) * np.exp(B)
 w3 = y / (w1 * w2)
 pts = np.stack([w1.ravel(), w2.ravel(), w3.ravel()], axis=1)
-sharp = F.normal_spectrum(net, pts)[:, -1].reshape(A.shape)
+sharp = dg.normal_spectrum(net, pts)[:, -1].reshape(A.shape)
 closed = (w2 * w3) ** 2 + (w1 * w3) ** 2 + (w1 * w2) ** 2
 assert np.allclose(sharp, closed, rtol=1e-9)
 print(f"min over the grid: {sharp.min():.6f} (S_min = {s_min_closed:.6f})")

@@ -31,9 +31,8 @@ import os
 import numpy as np
 
 import dynsys_gd as dg
-from dynsys_gd.reporting import figures as F
-from dynsys_gd.reporting.style import apply_style
-from dynsys_gd.reporting.text import counts_table
+import dynsys_gd.reporting as F
+from dynsys_gd.reporting import apply_style, counts_table
 
 FAST = os.environ.get("DYNSYS_GD_FAST") == "1"
 N_SAMPLES = 150 if FAST else 2000

@@ -27,8 +27,8 @@ import os
 import numpy as np
 
 import dynsys_gd as dg
-from dynsys_gd.reporting import figures as F
-from dynsys_gd.reporting.style import apply_style, new_figure
+import dynsys_gd.reporting as F
+from dynsys_gd.reporting import apply_style, new_figure
 
 FAST = os.environ.get("DYNSYS_GD_FAST") == "1"
 RES = 41 if FAST else 201

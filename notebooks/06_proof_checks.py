@@ -30,8 +30,7 @@ import sympy as sp
 
 import dynsys_gd as dg
 from dynsys_gd import claims
-from dynsys_gd.reporting.style import apply_style
-from dynsys_gd.reporting.text import format_table
+from dynsys_gd.reporting import apply_style, format_table
 
 FAST = os.environ.get("DYNSYS_GD_FAST") == "1"
 apply_style()

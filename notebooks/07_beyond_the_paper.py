@@ -36,7 +36,7 @@ from dynsys_gd.analysis.bifurcation import (
 from dynsys_gd.analysis.nullset import follow_null_point, null_points_on_line, null_set_slice
 from dynsys_gd.numeric.lyapunov import lyapunov_exponent
 from dynsys_gd.numeric.periodic import LogisticMap, find_periodic_orbits, period_two_orbit
-from dynsys_gd.reporting.beyond_figures import (
+from dynsys_gd.reporting import (
     plot_bifurcation,
     plot_lyapunov,
     plot_null_point_run,

@@ -40,8 +40,7 @@ import dynsys_gd as dg
 from dynsys_gd.analysis.nonlinear import nonlinear_sweep
 from dynsys_gd.models.datasets import digits_dataset, teacher_student_dataset
 from dynsys_gd.numeric.lanczos import batched_sharpness, lanczos_sharpness
-from dynsys_gd.reporting.nonlinear_figures import plot_nonlinear_sweep
-from dynsys_gd.reporting.style import apply_style
+from dynsys_gd.reporting import apply_style, plot_nonlinear_sweep
 
 FAST = os.environ.get("DYNSYS_GD_FAST") == "1"
 N_INIT = 6 if FAST else 16

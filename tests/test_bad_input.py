@@ -434,7 +434,7 @@ if estimate is not None:
             r"executor must be None or a concurrent.futures.Executor; got 'pool'",
         ),
         (estimate, {**_E, "chunk_size": 0}, IPE, r"chunk_size must be an int >= 1; got 0"),
-        (estimate, {**_E, "progress": "yes"}, IPE, r"progress must be a bool; got 'yes'"),
+        (estimate, {**_E, "progress": "yes"}, IPE, r"progress must be a bool or None; got 'yes'"),
         (estimate, {**_E, "confidence": 1.5}, IPE, r"confidence must be a float in \(0, 1\)"),
         (estimate, {**_E, "config": {}}, IPE, r"config must be an EngineConfig or None; got \{\}"),
     ]

@@ -7,6 +7,13 @@ minimum, :math:`u` a unit tangent direction of M at :math:`c` (a null vector of
 :math:`J = \partial\operatorname{vec}W/\partial\theta`) and :math:`v` the sharpest normal
 direction (top eigenvector of :math:`H(c)`, C3); for 2-parameter models the coordinate plane
 through the origin.
+
+Each converged or periodic run is also labelled by the attractor it reached
+(:func:`label_attractors`, as Attractors.jl labels basins): the distinct connected pieces of the
+minima reached, the saddles, the cycles.  For linear networks whose residual
+:math:`r(\theta) = W_N\cdots W_1\Sigma_{xx} - \Sigma_{yx}` is a scalar (:math:`d_0 = d_N = 1`,
+e.g. scalar networks), M is the zero set of :math:`r` and its trace on the slice is stored as
+the field :attr:`BasinSlice.minima_level` (draw it as the contour :math:`r = 0`).
 """
 
 from __future__ import annotations
@@ -18,16 +25,230 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._results import ResultMixin, jsonable
+from .._results import ResultMixin, jsonable, plotted_by
 from .._validation import check_int, check_positive_float, describe
 from ..errors import InvalidParameterError
+from ..numeric.cost import warn_if_long
 from ..numeric.engine import EngineConfig, run_gd
 from ..numeric.kernels import numeric_model
 from ..numeric.outcomes import OUTCOME_NAMES, Outcome
 
-__all__ = ["BasinSlice", "basin_slice", "default_plane"]
+__all__ = ["Attractor", "BasinSlice", "basin_slice", "default_plane", "label_attractors"]
 
 Array = NDArray[Any]
+
+
+@dataclass(frozen=True, eq=False)
+class Attractor:
+    r"""One attractor reached on a basin slice (as Attractors.jl labels basins).
+
+    Attributes
+    ----------
+    label : int
+        Its value in :attr:`BasinSlice.attractor`.
+    kind : str
+        ``"minimum"`` (a connected piece of the set of minima reached), ``"saddle"`` (converged
+        to a non-minimal critical point) or ``"cycle"`` (a periodic orbit).
+    period : int
+        1 for fixed points, the period of a cycle.
+    point : ndarray (P,)
+        A representative limit (for a cycle: its lexicographically smallest point).
+    n_points : int
+        Grid points whose run reached it.
+    component : str
+        For minima of a linear network: the group of components of M, e.g.
+        ``"component (+, -, -) of M"`` for a scalar network; empty otherwise.
+    """
+
+    label: int
+    kind: str
+    period: int
+    point: Array
+    n_points: int
+    component: str = ""
+
+    @property
+    def name(self) -> str:
+        """Legend text, e.g. ``minimum near (1, 1)`` or ``period-2 cycle near (...)``."""
+        if self.component:
+            return f"minima: {self.component}"
+        what = {"minimum": "minimum", "saddle": "saddle"}.get(
+            self.kind, f"period-{self.period} cycle"
+        )
+        if self.point.size <= 3:
+            tiny = 1e-3 * max(1.0, float(np.max(np.abs(self.point))))
+            where = ", ".join("0" if abs(x) < tiny else f"{x:.3g}" for x in self.point)
+            return f"{what} near ({where})"
+        return f"{what} #{self.label + 1} (|θ| = {np.linalg.norm(self.point):.3g})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "kind": self.kind,
+            "period": self.period,
+            "point": jsonable(self.point),
+            "n_points": self.n_points,
+            "component": self.component,
+            "name": self.name,
+        }
+
+
+def _clusters(points: Array, eps: float) -> NDArray[np.int64]:
+    """Single-linkage clusters of ``points`` at scale ``eps`` (cells of size eps/2 joined when
+    their centres are within eps), numbered by decreasing size."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    if points.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    h = eps / 2.0
+    cells, inv = np.unique(np.floor(points / h).astype(np.int64), axis=0, return_inverse=True)
+    inv = np.asarray(inv).ravel()
+    centres = (cells + 0.5) * h
+    pairs = cKDTree(centres).query_pairs(r=eps * (1 + 1e-9), output_type="ndarray")
+    m = cells.shape[0]
+    graph = coo_matrix((np.ones(pairs.shape[0]), (pairs[:, 0], pairs[:, 1])), shape=(m, m))
+    _, lab = connected_components(graph, directed=False)
+    per_point = lab[inv]
+    sizes = np.bincount(per_point)
+    order = np.argsort(-sizes, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return np.asarray(rank[per_point], dtype=np.int64)
+
+
+def _square_layers(model: Any) -> list[int] | None:
+    r"""For a linear network: the layers :math:`W_i` that are :math:`k 	imes k` with
+    :math:`k = \min(d_0, d_N)` (invertible on M, so the sign of :math:`\det W_i` is constant on
+    every component of M); None for other models."""
+    from ..models import LinearNetwork
+
+    if not isinstance(model, LinearNetwork):
+        return None
+    k = min(model.widths[0], model.widths[-1])
+    return [i for i, (a, b) in enumerate(model.layer_shapes) if a == b == k]
+
+
+def _det_signs(model: Any, pts: Array, layers: list[int]) -> NDArray[np.bool_]:
+    """Sign bits of det W_i (i in ``layers``) at each point, shape (n, len(layers))."""
+    Ws = model.unflatten(pts)
+    if not layers:
+        return np.zeros((pts.shape[0], 1), dtype=bool)
+    return np.stack([np.linalg.det(Ws[i]) < 0 for i in layers], axis=1)
+
+
+def _component_text(model: Any, key: NDArray[np.bool_], layers: list[int]) -> str:
+    signs = "(" + ", ".join("-" if b else "+" for b in key) + ")"
+    if model.is_scalar:
+        return f"component {signs} of M"
+    if not layers:
+        return "M (one piece: no square layer)"
+    which = ", ".join(f"W_{i + 1}" for i in layers)
+    return f"det signs {signs} of {which} on M"
+
+
+def _by_key(keys: Array) -> NDArray[np.int64]:
+    """Cluster numbers of rows with equal ``keys``, numbered by decreasing size."""
+    _, inv, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
+    inv = np.asarray(inv).ravel()
+    order = np.argsort(-counts, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return np.asarray(rank[inv], dtype=np.int64)
+
+
+def _cycle_keys(model: Any, theta: Array, period: Array, lr: float) -> Array:
+    """Phase-independent point of each periodic run: the lexicographically smallest iterate of
+    its orbit (``theta`` is one point of the orbit)."""
+    m = numeric_model(model)
+    out = theta.copy()
+    for p in np.unique(period):
+        rows = np.flatnonzero(period == p)
+        cur = theta[rows].copy()
+        best = cur.copy()
+        for _ in range(int(p) - 1):
+            cur = cur - lr * np.asarray(m.gradient(cur), dtype=np.float64)
+            smaller = np.zeros(rows.size, dtype=bool)
+            undecided = np.ones(rows.size, dtype=bool)
+            for j in range(cur.shape[1]):  # lexicographic comparison, column by column
+                lt = undecided & (cur[:, j] < best[:, j] - 1e-12)
+                gt = undecided & (cur[:, j] > best[:, j] + 1e-12)
+                smaller |= lt
+                undecided &= ~(lt | gt)
+            best[smaller] = cur[smaller]
+        out[rows] = best
+    return out
+
+
+def label_attractors(
+    model: Any,
+    theta: Array,
+    outcome: Array,
+    at_minimum: Array,
+    period: Array,
+    lr: float,
+    eps: float | None = None,
+) -> tuple[NDArray[np.int64], tuple[Attractor, ...]]:
+    r"""Label every run by the attractor it reached (``-1``: diverged, bounded or undecided).
+
+    Converged runs ending at minima, converged runs ending at saddles and periodic runs are
+    clustered separately by their limits (single linkage at scale ``eps``, default
+    :math:`0.05\max(1, \text{median}\lVert\theta_\infty\rVert)`), so the distinct connected
+    pieces of the minima reached (e.g. the two branches of :math:`xy = 1`, or the minima
+    :math:`\pm(1, 1)` of a 2-D loss), the saddles and the cycles get labels of their own.
+    For linear networks minima are not clustered by distance (M is a continuum, and the limits
+    reached need not be close to each other): they are grouped by an invariant of the
+    components of M, the signs of :math:`\det W_i` of the square :math:`k \times k` layers,
+    :math:`k = \min(d_0, d_N)` (invertible on M).  For scalar networks these are the signs of
+    the weights and label the connected components of M exactly; a network without square
+    layers gets one group for all its minima.
+    """
+    n = theta.shape[0]
+    labels = np.full(n, -1, dtype=np.int64)
+    conv = outcome == Outcome.CONVERGED.code
+    per = outcome == Outcome.PERIODIC.code
+    groups = [("minimum", conv & at_minimum), ("saddle", conv & ~at_minimum), ("cycle", per)]
+    reached = conv | per
+    if eps is None:
+        norms = np.linalg.norm(theta[reached], axis=1) if reached.any() else np.ones(1)
+        eps = 0.05 * max(1.0, float(np.median(norms)))
+    attractors: list[Attractor] = []
+    for kind, mask in groups:
+        idx = np.flatnonzero(mask)
+        if idx.size == 0:
+            continue
+        pts = theta[idx]
+        if kind == "cycle":
+            pts = _cycle_keys(model, pts, period[idx], lr)
+            # cycles of different periods never share a label
+            pts = np.hstack([pts, 1e3 * eps * period[idx, None].astype(np.float64)])
+        layers = _square_layers(model) if kind == "minimum" else None
+        keys = None if layers is None else _det_signs(model, pts, layers)
+        if keys is not None:
+            cl = _by_key(keys)
+        else:
+            cl = _clusters(pts, eps)
+        for c in range(int(cl.max()) + 1):
+            members = idx[cl == c]
+            mem_pts = pts[cl == c][:, : theta.shape[1]]
+            centre = np.median(mem_pts, axis=0)
+            rep = mem_pts[int(np.argmin(np.linalg.norm(mem_pts - centre, axis=1)))]
+            lab = len(attractors)
+            labels[members] = lab
+            attractors.append(
+                Attractor(
+                    label=lab,
+                    kind=kind,
+                    period=int(period[members[0]]) if kind == "cycle" else 1,
+                    point=rep.copy(),
+                    n_points=int(members.size),
+                    component=""
+                    if keys is None or layers is None
+                    else _component_text(model, keys[cl == c][0], layers),
+                )
+            )
+    return labels, tuple(attractors)
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,6 +271,17 @@ class BasinSlice(ResultMixin):
         The plane.
     lr : float
         Step size.
+    attractor : ndarray of int64, shape (len(b), len(a))
+        Index into ``attractors`` of the attractor each run reached (-1: diverged, bounded or
+        undecided).
+    attractors : tuple of Attractor
+        The attractors reached: minima first, then saddles, then cycles, each by decreasing
+        number of grid points.
+    minima_level : ndarray or None
+        Signed scalar residual :math:`r` on the grid ``level_a`` x ``level_b`` of the slice
+        (M is :math:`\{r = 0\}`); None where M is not the zero set of one function.
+    level_a, level_b : ndarray or None
+        The grid of ``minima_level`` (finer than the basin grid).
     """
 
     a: Array
@@ -62,6 +294,11 @@ class BasinSlice(ResultMixin):
     u: Array
     v: Array
     lr: float
+    attractor: Array | None = None
+    attractors: tuple[Attractor, ...] = ()
+    minima_level: Array | None = None
+    level_a: Array | None = None
+    level_b: Array | None = None
 
     def counts(self) -> dict[str, int]:
         """Number of grid points per outcome key."""
@@ -87,11 +324,29 @@ class BasinSlice(ResultMixin):
                 f"{self.outcome.shape[0]}, a in [{self.a[0]:g}, {self.a[-1]:g}], b in "
                 f"[{self.b[0]:g}, {self.b[-1]:g}]",
                 "  " + ", ".join(f"{k} {v}" for k, v in c.items()),
+                *(f"  attractor {t.label}: {t.name}, {t.n_points} points" for t in self.attractors),
             ]
         )
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    def _table_(self) -> dict[str, Any]:
+        """``to_pandas()``: one row per grid point (a, b, outcome, attractor, ...)."""
+        A, B = np.meshgrid(self.a, self.b)
+        cols: dict[str, Any] = {
+            "a": A.ravel(),
+            "b": B.ravel(),
+            "outcome": [OUTCOME_NAMES[int(c)] for c in self.outcome.ravel()],
+            "period": self.period.ravel(),
+            "sharpness": self.sharpness.ravel(),
+            "at_minimum": self.at_minimum.ravel(),
+        }
+        if self.attractor is not None:
+            cols["attractor"] = self.attractor.ravel()
+        return cols
+
+    plot = plotted_by("plot_basin_slice")
 
 
 def default_plane(model: Any) -> tuple[Array, Array, Array]:
@@ -206,8 +461,13 @@ def basin_slice(
     b = np.linspace(-eb, eb, res)
     A, B = np.meshgrid(a, b)
     theta0 = c[None, :] + A.reshape(-1, 1) * uu[None, :] + B.reshape(-1, 1) * vv[None, :]
+    warn_if_long(model, res * res, f"the basin slice of {res} x {res} points", config=config)
     rb = run_gd(model, theta0, eta, config=config)
     shape = (res, res)
+    labels, attractors = label_attractors(
+        model, rb.theta, rb.outcome, rb.at_minimum, rb.period, eta
+    )
+    level_a, level_b, level = _minima_level(model, c, uu, vv, ea, eb, res)
     return BasinSlice(
         a=a,
         b=b,
@@ -219,4 +479,27 @@ def basin_slice(
         u=uu,
         v=vv,
         lr=eta,
+        attractor=labels.reshape(shape),
+        attractors=attractors,
+        minima_level=level,
+        level_a=level_a,
+        level_b=level_b,
     )
+
+
+def _minima_level(
+    model: Any, c: Array, u: Array, v: Array, ea: float, eb: float, res: int
+) -> tuple[Array | None, Array | None, Array | None]:
+    """The signed residual on a fine grid of the slice when M is its zero set (else Nones)."""
+    from ..models import LinearNetwork
+
+    if not isinstance(model, LinearNetwork) or model.widths[0] * model.widths[-1] != 1:
+        return None, None, None
+    n = int(min(max(2 * res, 201), 601))
+    a = np.linspace(-ea, ea, n)
+    b = np.linspace(-eb, eb, n)
+    A, B = np.meshgrid(a, b)
+    pts = c[None, :] + A.reshape(-1, 1) * u[None, :] + B.reshape(-1, 1) * v[None, :]
+    kern = numeric_model(model)
+    r = np.asarray(kern.residual(pts), dtype=np.float64).reshape(n, n)  # type: ignore[attr-defined]
+    return a, b, r

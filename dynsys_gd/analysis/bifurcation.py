@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._results import ResultMixin, jsonable
+from .._results import ResultMixin, jsonable, plotted_by
 from .._streams import generator
 from .._validation import check_int, check_positive_float, check_seed
 from ..errors import ConvergenceError, InvalidParameterError
@@ -210,6 +210,10 @@ class BifurcationDiagram(ResultMixin):
                 "undecided": self.undecided_counts().tolist(),
             }
         )
+
+    plot = plotted_by("plot_bifurcation")
+
+    _rows_along = "lrs"  # to_pandas(): one row per step size
 
 
 def bifurcation_diagram(
@@ -507,6 +511,7 @@ def period_doubling_cascade(
     transient: int = 4000,
     neutral_tol: float = 1e-6,
     name: str = "",
+    progress: bool | None = None,
 ) -> CascadeResult:
     r"""Locate ``n_doublings`` successive period doublings starting from a stable period-``period``
     orbit at parameter ``lo`` (reached from ``theta0`` after ``transient`` steps).
@@ -516,7 +521,8 @@ def period_doubling_cascade(
     :math:`\eta_j + \epsilon` from the old orbit displaced along the flip direction and refined
     by Newton; the next point is searched in :math:`(\eta_j + \epsilon, \eta_j + (\eta_j -
     \eta_{j-1}))` (the whole ``hi`` for the first two).  Ratios of successive intervals estimate
-    Feigenbaum's δ where a cascade exists.
+    Feigenbaum's δ where a cascade exists.  ``progress`` draws a bar over the doublings
+    located (None: on in a terminal or notebook, off in tests/CI).
     """
     lo = check_positive_float("lo", lo)
     hi = check_positive_float("hi", hi)
@@ -532,7 +538,12 @@ def period_doubling_cascade(
     points: list[float] = []
     periods: list[int] = []
     a, k = lo, period
+    from ..runtime.progress import progress_bar
+
+    bar = progress_bar(n_doublings, "period doublings", progress)
     for j in range(n_doublings):
+        if j:
+            bar.update(1)
         upper = hi if j < 2 else min(hi, points[-1] + 1.2 * (points[-1] - points[-2]))
         pt, th = locate_flip(factory, a, upper, th, k, xtol=xtol, neutral_tol=neutral_tol)
         points.append(pt)
@@ -558,6 +569,7 @@ def period_doubling_cascade(
             )
         th = tail[-1, 0]
         a, k = pt + eps, 2 * k
+    bar.close()
     pts = np.array(points)
     d = np.diff(pts)
     ratios = d[:-1] / d[1:] if d.size >= 2 else np.array([])

@@ -36,7 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._limits import check_engine_memory, check_iteration
-from .._results import ResultMixin, jsonable
+from .._results import ResultMixin, jsonable, plotted_by
 from .._streams import generator
 from .._validation import (
     check_int,
@@ -47,6 +47,7 @@ from .._validation import (
     describe,
 )
 from ..errors import InvalidParameterError
+from ..numeric.cost import warn_if_long
 from ..numeric.engine import EngineConfig, run_gd
 from ..numeric.outcomes import OUTCOME_NAMES, Outcome
 from .intervals import fraction_interval, median_ci
@@ -401,6 +402,17 @@ class ConvergenceEstimate(ResultMixin):
     def to_dict(self) -> dict[str, Any]:
         return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
+    def _table_(self) -> dict[str, Any]:
+        """``to_pandas()``: one row per outcome (runs and share of all runs)."""
+        keys = list(self.counts)
+        return {
+            "outcome": keys,
+            "runs": [self.counts[k] for k in keys],
+            "share": [self.counts[k] / self.n_samples for k in keys],
+        }
+
+    plot = plotted_by("plot_outcomes")
+
 
 def g_inf_stats(
     outcome: Array, g_tail: Array, confidence: float = 0.95
@@ -543,8 +555,8 @@ def check_common(
         raise InvalidParameterError(
             f"config must be an EngineConfig or None; got {describe(config)}"
         )
-    if not isinstance(progress, bool):
-        raise InvalidParameterError(f"progress must be a bool; got {describe(progress)}")
+    if progress is not None and not isinstance(progress, bool):
+        raise InvalidParameterError(f"progress must be a bool or None; got {describe(progress)}")
     conf = check_probability("confidence", confidence)
     # size model: 7 per-run result fields, and every run takes at least one check interval
     check_iteration(
@@ -567,7 +579,7 @@ def run_tasks(
     fn: Callable[..., dict[str, Any]],
     tasks: list[tuple[Any, ...]],
     executor: Any,
-    progress: bool,
+    progress: bool | None,
     desc: str,
     on_result: Callable[[tuple[Any, ...], dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
@@ -595,7 +607,7 @@ def estimate_convergent_fraction(
     executor: Any = None,
     chunk_size: int | None = None,
     config: EngineConfig | None = None,
-    progress: bool = False,
+    progress: bool | None = None,
     confidence: float = 0.95,
 ) -> ConvergenceEstimate:
     r"""Estimate the Lebesgue measure (probability) of the convergent set of GD (MATH.md §6, C6).
@@ -626,8 +638,10 @@ def estimate_convergent_fraction(
         The result does not depend on it.
     config : EngineConfig, optional
         Engine settings.
-    progress : bool
-        Show a tqdm progress bar.
+    progress : bool or None
+        Progress bar over the runs on stderr; None (default): on in a terminal or notebook,
+        off in pipes, CI and tests (:func:`~dynsys_gd.runtime.progress.progress_enabled`).
+        A job estimated to take minutes first issues a ``LongJobWarning`` with the estimate.
     confidence : float
         Level of the intervals (default 0.95).
 
@@ -667,6 +681,7 @@ def estimate_convergent_fraction(
     model = _portable(net) if executor is not None else net
     chunk = auto_chunk(n, chunk_size, executor)
     tasks = [(model, lr_f, init, scale, s, b, a, z, n, cfg) for b, a, z in task_ranges(n, chunk)]
+    warn_if_long(net, n, f"the Monte-Carlo estimate at lr={lr_f:g}", config=cfg)
     results = run_tasks(run_task, tasks, executor, progress, f"lr={lr_f:g}")
     arrays = merge_task_results(results)
     return summarize_runs(

@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._limits import check_iteration
-from .._results import ResultMixin, jsonable
+from .._results import ResultMixin, jsonable, plotted_by
 from .._streams import generator
 from .._validation import (
     check_int,
@@ -145,7 +145,7 @@ class NonlinearSweepResult(ResultMixin):
         """Per-lr table: g∞ with CI, loss, sharpness vs 2/η, outcome counts."""
         head = (
             f"{'lr':>9} {'g_inf':>9} {'95% CI':>21} {'loss':>9} {'S_med':>8} {'S_min':>8} "
-            f"{'2/lr':>8}  " + " ".join(f"{k[:4]:>4}" for k in OUTCOME_NAMES)
+            f"{'2/lr':>8}  " + " ".join(f"{k:>{max(4, len(k))}}" for k in OUTCOME_NAMES)
         )
         n_und = [int(c["undecided"]) + int(c.get("frozen", 0)) for c in self.counts]
         lines = [head, "-" * len(head)]
@@ -169,7 +169,7 @@ class NonlinearSweepResult(ResultMixin):
                 f"{lr:>9.4g} {f(self.g_inf[i], 9, '.2e')} {ci:>21} {f(self.final_loss[i])} "
                 f"{f(self.sharpness_median[i], 8, '.4g')} {f(self.sharpness_min[i], 8, '.4g')} "
                 f"{2 / lr:>8.4g}  "
-                + " ".join(f"{self.counts[i][k]:>4d}" for k in OUTCOME_NAMES)
+                + " ".join(f"{self.counts[i][k]:>{max(4, len(k))}d}" for k in OUTCOME_NAMES)
                 + mark
             )
         return "\n".join(lines)
@@ -260,6 +260,9 @@ class NonlinearSweepResult(ResultMixin):
             d[k] = obj.tolist()
         return dict(jsonable(d))
 
+    _rows_along = "lrs"  # to_pandas(): one row per learning rate
+    plot = plotted_by("plot_nonlinear_sweep")
+
 
 # ---------------------------------------------------------------------------------------------
 # experiment
@@ -295,6 +298,7 @@ def nonlinear_sweep(
     min_jump: float = 10.0,
     g_threshold: float | None = None,
     lanczos_iter: int = 40,
+    progress: bool | None = None,
 ) -> NonlinearSweepResult:
     r"""Learning-rate sweep of full-batch GD on a non-linear network (MATH.md §5, C7, C8).
 
@@ -334,6 +338,9 @@ def nonlinear_sweep(
     lanczos_iter : int
         Lanczos steps for the final sharpness
         (:func:`~dynsys_gd.numeric.lanczos.batched_sharpness`).
+    progress : bool or None
+        Bar over the learning rates on stderr (None: on in a terminal or notebook, off in
+        tests/CI).  A sweep that may take minutes first issues a ``LongJobWarning``.
 
     Returns
     -------
@@ -399,13 +406,21 @@ def nonlinear_sweep(
     t_start = time.perf_counter()
     B = n_lr * n_init
     lr_rows = np.repeat(lr_arr, n_init)
-    runs = run_rows(
-        model,
-        np.tile(th0, (n_lr, 1)),
-        lr_rows,
-        cfg,
-        fields=("outcome", "steps", "g_tail", "theta", "loss", "at_minimum"),
-    )
+    from ..numeric.cost import warn_if_long
+    from ..runtime.progress import progress_bar
+
+    warn_if_long(model, B, f"the sweep over {n_lr} learning rates", config=cfg)
+    fields = ("outcome", "steps", "g_tail", "theta", "loss", "at_minimum")
+    th_all = np.tile(th0, (n_lr, 1))
+    parts = []
+    # one engine call per learning rate, so the bar advances (rows are independent: the same
+    # results as one call over all rows)
+    with progress_bar(n_lr, "nonlinear sweep (learning rates)", progress) as bar:
+        for j in range(n_lr):
+            sl = slice(j * n_init, (j + 1) * n_init)
+            parts.append(run_rows(model, th_all[sl], lr_rows[sl], cfg, fields=fields))
+            bar.update(1)
+    runs = {f: np.concatenate([part[f] for part in parts]) for f in fields}
     codes = runs["outcome"].astype(np.int64)
     theta = runs["theta"]
     ok = codes != Outcome.DIVERGED.code

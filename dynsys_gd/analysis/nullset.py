@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._results import ResultMixin, jsonable
+from .._results import ResultMixin, jsonable, plotted_by
 from .._validation import check_int, check_positive_float
 from ..errors import ConvergenceError, InvalidParameterError
 from ..numeric.kernels import numeric_model
@@ -163,6 +163,8 @@ class NullSetPoint(ResultMixin):
                 "float_outcome": self.float_outcome,
             }
         )
+
+    plot = plotted_by("plot_null_point_run")
 
 
 def null_points_on_line(

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._results import ResultMixin, jsonable
+from .._results import ResultMixin, jsonable, plotted_by
 from .._validation import check_int, check_positive_float, check_real, check_seed, describe
 from ..errors import InvalidParameterError
 from ..models import LinearNetwork, LossModel
@@ -311,6 +311,8 @@ class StabilityReport(ResultMixin):
                 None if self.critical_points is None else self.critical_points.to_dict()
             ),
         }
+
+    plot = plotted_by("plot_stability_report")
 
 
 def _range(x: NDArray[np.float64]) -> str:

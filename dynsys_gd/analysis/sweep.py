@@ -29,11 +29,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._results import ResultMixin, jsonable
+from .._results import ResultMixin, jsonable, plotted_by
 from .._streams import float_key, stream
 from .._validation import check_positive_float, describe
 from ..errors import InvalidParameterError
 from ..models import model_fingerprint
+from ..numeric.cost import warn_if_long
 from ..numeric.engine import EngineConfig
 from ..numeric.outcomes import OUTCOME_NAMES
 from ..runtime.executors import WorkerDiedError
@@ -176,7 +177,7 @@ class SweepResult(ResultMixin):
             f"Learning-rate sweep for {self.model}",
             f"  init: {self.init}; n = {self.n_samples} per lr; seed = {self.seed}",
             f"  {'lr':>10s} {'lr/eta*':>8s} {'fraction':>15s} {'CI':>18s} {'g_inf':>9s}  "
-            + " ".join(f"{k[:4]:>6s}" for k in OUTCOME_NAMES)
+            + " ".join(f"{k:>{max(6, len(k))}s}" for k in OUTCOME_NAMES)
             + f" {'min':>6s} {'saddle':>6s}",
         ]
         for i, lr in enumerate(self.lrs):
@@ -189,7 +190,7 @@ class SweepResult(ResultMixin):
             lines.append(
                 f"  {lr:10.6g} {rel} {frac:>15s} [{self.ci_low[i]:.4f}, "
                 f"{self.ci_high[i]:.4f}] {self.g_inf[i]:9.3g}  "
-                + " ".join(f"{int(self.counts[k][i]):6d}" for k in OUTCOME_NAMES)
+                + " ".join(f"{int(self.counts[k][i]):{max(6, len(k))}d}" for k in OUTCOME_NAMES)
                 + f" {int(self.n_to_minima[i]):6d} {int(self.n_to_saddles[i]):6d}"
             )
         lines.append(
@@ -229,6 +230,9 @@ class SweepResult(ResultMixin):
         d["lr_seeds"] = [str(s) for s in self.lr_seeds]
         return d
 
+    _rows_along = "lrs"  # to_pandas(): one row per learning rate
+    plot = plotted_by("plot_sweep")
+
 
 def _transition(lrs: Array, frac_high: Array, lo: Array) -> tuple[float, float] | None:
     """Bracket ``(last lr with ci_low > 0, first larger lr with no converged and no undecided
@@ -255,7 +259,7 @@ def lr_sweep(
     chunk_size: int | None = None,
     config: EngineConfig | None = None,
     store: Any = None,
-    progress: bool = False,
+    progress: bool | None = None,
     confidence: float = 0.95,
     critical_lr: float | None = None,
     eta_star: float | None = None,
@@ -321,6 +325,7 @@ def lr_sweep(
                 critical_lr = float(_critical_lr_of(net))
             except InvalidParameterError:
                 critical_lr = None
+    warn_if_long(net, n * len(grid), f"the sweep over {len(grid)} learning rates", config=cfg)
     seeds = [lr_seed(s, lr) for lr in grid]
     init_text = describe_init(init, scale)
     model = _portable(net) if executor is not None else net

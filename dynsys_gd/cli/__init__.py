@@ -12,8 +12,10 @@ import argparse
 import importlib
 import pkgutil
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from types import ModuleType
+from typing import Any
 
 from ..errors import DynsysGDError
 
@@ -68,6 +70,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warning(command: str) -> Callable[..., None]:
+    """``showwarning`` that prints a warning of the toolkit (e.g. a job estimated to take
+    minutes) as one line ``dynsys-gd CMD: warning: ...`` on stderr."""
+
+    def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        print(f"dynsys-gd {command}: warning: {message}", file=sys.stderr, flush=True)
+
+    return show
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``dynsys-gd``; returns the exit status."""
     parser = build_parser()
@@ -76,7 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args._run(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning(args.command)
+            return int(args._run(args) or 0)
     except DynsysGDError as exc:
         print(f"dynsys-gd {args.command}: error: {exc}", file=sys.stderr)
         return int(getattr(exc, "exit_status", 2))  # 1: the run failed (full disk, dead worker)

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import argparse
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .analyze import Progress, figure_sharpness, prepare_output_dir, save
+from ._options import Stages, prepare_output_dir, progress_chunk, progress_flag, save
 
 NAME = "figures"
 HELP = "regenerate all figures of the README (PNG and PDF)"
@@ -54,23 +55,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
-def _xy_sweep(fast: bool, seed: int) -> Any:
+def _xy_sweep(fast: bool, seed: int, progress: bool | None) -> Any:
     import dynsys_gd as dg
 
     net = dg.LinearNetwork.scalar(2, 1.0)
     lrs = np.linspace(0.8, 1.2, 9 if fast else 33)
-    return dg.lr_sweep(net, lrs, n_samples=150 if fast else 2000, seed=seed)
+    n = 150 if fast else 2000
+    return dg.lr_sweep(
+        net, lrs, n_samples=n, seed=seed, progress=progress, chunk_size=progress_chunk(n)
+    )
 
 
 def _basins(fast: bool) -> Any:
     import dynsys_gd as dg
 
-    from ..reporting.figures import plot_basin_slice
-    from ..reporting.style import new_figure
+    from ..reporting import new_figure, plot_basin_slice
 
-    net = dg.LinearNetwork.scalar(2, 1.0)
-    t = np.linspace(0.5, 2.0, 100)
-    curves = [(t, 1 / t), (-t, -1 / t)]
+    net = dg.LinearNetwork.scalar(2, 1.0)  # M = {xy = 1} is drawn from the slice itself
     fig, axes = new_figure(1, 2, width=12.0, height=4.6)
     for ax, lr in zip(axes, (0.9, 1.01), strict=True):
         bs = dg.basin_slice(
@@ -86,7 +87,6 @@ def _basins(fast: bool) -> Any:
             bs,
             lr=lr,
             axis_labels=("$x$", "$y$"),
-            curves=curves,
             ax=ax,
             title=rf"$\frac{{1}}{{2}}(xy-1)^2$, $\eta = {lr}$ ($\eta^* = 1$)",
         )
@@ -96,22 +96,20 @@ def _basins(fast: bool) -> Any:
 def _spectrum() -> Any:
     import dynsys_gd as dg
 
-    from ..numeric.kernels import numeric_model
-    from ..reporting.figures import plot_dg_spectrum, rebalancing_curve
+    from ..numeric.curves import rebalancing_curve
+    from ..reporting import plot_dg_spectrum
 
     net = dg.LinearNetwork.scalar(3, 2.0)
     eta = 1.05 * dg.critical_lr(net)
-    w = np.full(3, 2.0 ** (1 / 3))
-    pts = rebalancing_curve(net, w, [0.0, 0.4])
-    ev = np.linalg.eigvalsh(numeric_model(net).hessian(pts))
+    flat = dg.flattest_minimum(net).point
+    sharper = rebalancing_curve(net, flat, [0.4])[0]
     return plot_dg_spectrum(
         {
-            "flattest minimum": ev[0],
-            "minimum at t = 0.4": ev[1],
-            "saddle at the origin": np.zeros(3),
+            "flattest minimum": dg.fixed_point_spectrum(net, flat, eta).dg_eigenvalues,
+            "minimum at t = 0.4": dg.fixed_point_spectrum(net, sharper, eta).dg_eigenvalues,
+            "saddle at the origin": dg.fixed_point_spectrum(net, np.zeros(3), eta).dg_eigenvalues,
         },
         lr=eta,
-        hessian=True,
         title=r"spectrum of $DG_\eta$, $N = 3$, $y = 2$, "
         r"$\eta = 1.05\,\eta^*$",
     )
@@ -120,19 +118,21 @@ def _spectrum() -> Any:
 def run(args: argparse.Namespace) -> int:
     import dynsys_gd as dg
 
-    from ..reporting.figures import plot_convergent_fraction, plot_gradient_norm_transition
+    from ..numeric.curves import sharpness_along_manifold
+    from ..reporting import plot_convergent_fraction, plot_gradient_norm_transition
 
     seed: int = args.seed  # validated by the API call it is passed to
     outdir = prepare_output_dir(args.out, "--out")
     assert outdir is not None
     written: list[Path] = []
     t0 = time.perf_counter()
-    progress = Progress(5, enabled=not args.quiet, desc="figures")
+    flag = progress_flag(args)
+    progress = Stages(5, progress=flag, desc="figures")
     state: dict[str, Any] = {}
 
     def sweep() -> Any:
         if "sweep" not in state:
-            state["sweep"] = _xy_sweep(args.fast, seed)
+            state["sweep"] = _xy_sweep(args.fast, seed, flag)
         return state["sweep"]
 
     net3 = dg.LinearNetwork.scalar(3, 2.0)
@@ -152,16 +152,22 @@ def run(args: argparse.Namespace) -> int:
         ("basins", lambda: _basins(args.fast)),
         (
             "sharpness_along_M",
-            lambda: figure_sharpness(
-                net3, 0.95 * dg.critical_lr(net3), dg.critical_lr(net3), np.full(3, 2.0 ** (1 / 3))
+            lambda: sharpness_along_manifold(net3).plot(
+                lr=0.95 * dg.critical_lr(net3),
+                title="sharpness along the minima $M$ of scalar net N=3, y=2",
             ),
         ),
         ("dg_spectrum", _spectrum),
     ]
+    from ..runtime.progress import LongJobWarning
+
     try:
-        for stem, make in steps:
-            with progress.stage(stem):
-                save(make(), outdir, stem, written)
+        with warnings.catch_warnings():
+            # the README figures are a fixed job of about a minute: no estimate warnings
+            warnings.simplefilter("ignore", LongJobWarning)
+            for stem, make in steps:
+                with progress.stage(stem):
+                    save(make(), outdir, stem, written)
     finally:
         progress.close()
     print(

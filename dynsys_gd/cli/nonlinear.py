@@ -100,14 +100,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--figures", default=None, metavar="DIR", help="write nonlinear_sweep.png and .pdf into DIR"
     )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
     from ..analysis.nonlinear import nonlinear_sweep
     from ..models.datasets import digits_dataset, teacher_student_dataset
     from ..models.mlp import MLP
-    from ..reporting.nonlinear_figures import plot_nonlinear_sweep
-    from .analyze import prepare_output_dir
+    from ..reporting import plot_nonlinear_sweep
+    from ._options import prepare_output_dir, progress_flag
 
     # validate everything before the computation
     n_samples = check_int("--n-samples", args.n_samples, minimum=2)
@@ -156,11 +157,19 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
     t0 = time.perf_counter()
-    res = nonlinear_sweep(model, lrs, n_init=n_init, seed=seed, steps=steps, last_k=last_k)
+    res = nonlinear_sweep(
+        model,
+        lrs,
+        n_init=n_init,
+        seed=seed,
+        steps=steps,
+        last_k=last_k,
+        progress=progress_flag(args),
+    )
     elapsed = time.perf_counter() - t0
     written: list[Path] = []
     if outdir is not None:
-        from ..reporting.style import save_figure
+        from ..reporting import save_figure
 
         fig = plot_nonlinear_sweep(
             res,

@@ -46,6 +46,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="write a bifurcation diagram to STEM.png / STEM.pdf",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from ..models import LinearNetwork, LossModel
     from ..numeric.lyapunov import lyapunov_exponent
     from ..numeric.periodic import find_periodic_orbits
+    from ._options import progress_flag
 
     lr = check_positive_float("lr", args.lr)
     n = check_int("samples", args.samples, minimum=1)
@@ -89,15 +91,20 @@ def run(args: argparse.Namespace) -> int:
     cascade = None
     if k_casc:
         cascade = period_doubling_cascade(
-            model, 0.9 * eta_star, 1.6 * eta_star, flat[None, :], n_doublings=k_casc, name=label
+            model,
+            0.9 * eta_star,
+            1.6 * eta_star,
+            flat[None, :],
+            n_doublings=k_casc,
+            name=label,
+            progress=progress_flag(args),
         )
         out["cascade"] = cascade.to_dict()
     if args.lyapunov:
         ly = lyapunov_exponent(model, theta0, lr, n_steps=3000, transient=1000, seed=args.seed)
         out["lyapunov"] = ly.to_dict()
     if args.figure:
-        from ..reporting.beyond_figures import plot_bifurcation
-        from ..reporting.style import save_figure
+        from ..reporting import plot_bifurcation, save_figure
 
         lrs = np.linspace(0.9 * eta_star, max(lr, 1.35 * eta_star), 120)
         d = bifurcation_diagram(

@@ -15,21 +15,25 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .._validation import check_int, check_positive_float
 from ..errors import InvalidParameterError
-from .analyze import (
+from ._options import (
+    Stages,
     add_network_arguments,
-    attr,
     build_network,
-    critical_lr_of,
     prepare_output_dir,
     prepare_output_file,
+    progress_flag,
     save,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..analysis.sweep import SweepResult
+    from ..runtime.executors import ManagedExecutor
 
 NAME = "sweep"
 HELP = "converged fraction over a grid of learning rates (resumable results file, figures)"
@@ -41,7 +45,8 @@ learning rate of the network). Above eta* the fraction is 0 (the convergent set 
 EPILOG = """examples:
   dynsys-gd sweep --depth 3 --target 2 --out sweep.sqlite --figures figures
   dynsys-gd sweep --depth 2 --lrs 0.9 0.99 1.01 1.1 --samples 2000 --out xy.sqlite
-  dynsys-gd sweep --depth 3 --lr-min 0.2 --lr-max 0.32 --num 13 --workers 2 --out s.sqlite
+  dynsys-gd sweep --depth 3 --target 2 --lr-min 0.2 --lr-max 0.32 --num 13 --workers 2 \\
+      --out s.sqlite
   dynsys-gd sweep --depth 3 --out s.sqlite --scheduler local --json
   dynsys-gd sweep --network whitened --depth 3 --relative --lr-min 0.9 --lr-max 1.1 \\
       --out w.sqlite
@@ -144,7 +149,7 @@ def learning_rates(args: argparse.Namespace, eta_star: Callable[[], float]) -> n
     return np.unique(vals)
 
 
-def _make_executor(args: argparse.Namespace) -> Any:
+def _make_executor(args: argparse.Namespace) -> ManagedExecutor | None:
     """None (serial) or a managed executor (process pool or Dask) from the options."""
     workers = args.workers
     if workers is not None:
@@ -156,27 +161,64 @@ def _make_executor(args: argparse.Namespace) -> Any:
     return make_executor(workers=workers, scheduler=args.scheduler)
 
 
-def _rows(sweep: Any) -> list[list[Any]]:
-    lrs = np.asarray(attr(sweep, "lrs", "lr"), dtype=np.float64)
-    fr = np.asarray(attr(sweep, "fractions", "fraction"), dtype=np.float64)
-    lo = np.asarray(attr(sweep, "ci_low", default=np.full(lrs.shape, np.nan)))
-    hi = np.asarray(attr(sweep, "ci_high", default=np.full(lrs.shape, np.nan)))
-    counts = attr(sweep, "counts", default=None)
+def sweep_table(sweep: SweepResult) -> str:
+    """The sweep as an aligned table with full column names (one row per learning rate)."""
+    from ..numeric.outcomes import OUTCOME_NAMES
+    from ..reporting.text import format_fraction_ci, format_table
+
+    eta = sweep.critical_lr
+    headers = [
+        "lr",
+        "lr / eta*",
+        "converged fraction [95% CI]",
+        "g_inf",
+        *OUTCOME_NAMES,
+        "to minima",
+        "to saddles",
+    ]
     rows = []
-    for i in range(lrs.shape[0]):
-        row: list[Any] = [lrs[i], fr[i], f"[{lo[i]:.3f}, {hi[i]:.3f}]"]
-        if counts is not None:
-            c = counts[i] if not isinstance(counts, dict) else {k: v[i] for k, v in counts.items()}
-            row.append(", ".join(f"{k} {int(v)}" for k, v in dict(c).items() if int(v)))
-        rows.append(row)
-    return rows
+    for i, lr in enumerate(sweep.lrs):
+        rows.append(
+            [
+                float(lr),
+                None if eta is None else float(lr / eta),
+                format_fraction_ci(
+                    sweep.fraction[i],
+                    sweep.ci_low[i],
+                    sweep.ci_high[i],
+                    digits=4,
+                    n_undecided=int(sweep.n_undecided[i] + sweep.n_frozen[i]),
+                    fraction_high=float(sweep.fraction_high[i]),
+                ),
+                float(sweep.g_inf[i]),
+                *(int(sweep.counts[k][i]) for k in OUTCOME_NAMES),
+                int(sweep.n_to_minima[i]),
+                int(sweep.n_to_saddles[i]),
+            ]
+        )
+    lines = [
+        f"Learning-rate sweep for {sweep.model}",
+        f"  init: {sweep.init}; n = {sweep.n_samples} per lr; seed = {sweep.seed}",
+        format_table(rows, headers, indent=2),
+    ]
+    if sweep.transition is None:
+        lines.append("  transition: not bracketed by the grid")
+    else:
+        lines.append(
+            f"  empirical transition in ({sweep.transition[0]:.6g}, {sweep.transition[1]:.6g}]"
+        )
+    if eta is not None:
+        where = {True: "inside", False: "OUTSIDE", None: "not comparable: no transition in"}[
+            sweep.critical_lr_in_transition
+        ]
+        lines.append(f"  eta* = {eta:.6g} ({where} the transition interval)")
+    return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
     import dynsys_gd as dg
 
-    from ..reporting.figures import plot_convergent_fraction, plot_gradient_norm_transition
-    from ..reporting.text import format_table
+    from ..reporting import plot_convergent_fraction, plot_gradient_norm_transition
 
     n_samples = check_int("samples", args.samples, minimum=1)
     seed: int = args.seed  # validated by the API call it is passed to
@@ -188,15 +230,13 @@ def run(args: argparse.Namespace) -> int:
 
     def eta() -> float:
         if "eta" not in cache:
-            cache["eta"] = critical_lr_of(net)
+            cache["eta"] = dg.critical_lr(net)
         return cache["eta"]
 
     lrs = learning_rates(args, eta)
     outdir = prepare_output_dir(args.figures, "--figures")
     eta_star = eta()
-    from ..runtime.progress import progress_enabled
-
-    show_progress = progress_enabled(not (args.quiet or args.json))  # only on a terminal
+    progress = progress_flag(args)
     t0 = time.perf_counter()
     executor = _make_executor(args)
     try:
@@ -207,43 +247,32 @@ def run(args: argparse.Namespace) -> int:
             seed=seed,
             executor=executor,
             store=str(out),
-            progress=show_progress,
+            progress=progress,
+            critical_lr=eta_star,
         )
     finally:
-        shutdown = getattr(executor, "shutdown", None) or getattr(executor, "close", None)
-        if callable(shutdown):
-            shutdown()
+        if executor is not None:
+            executor.shutdown()
     figures: list[Path] = []
     if outdir is not None:
-        save(plot_convergent_fraction(sweep, eta_star=eta_star), outdir, "fraction_vs_lr", figures)
-        if attr(sweep, "g_inf") is not None:
-            save(
-                plot_gradient_norm_transition(sweep, eta_star=eta_star),
-                outdir,
-                "gradient_norm_vs_lr",
-                figures,
-            )
+        stages = Stages(2, progress=progress, desc="sweep figures")
+        try:
+            with stages.stage("fraction_vs_lr"):
+                save(plot_convergent_fraction(sweep), outdir, "fraction_vs_lr", figures)
+            with stages.stage("gradient_norm_vs_lr"):
+                save(plot_gradient_norm_transition(sweep), outdir, "gradient_norm_vs_lr", figures)
+        finally:
+            stages.close()
     elapsed = time.perf_counter() - t0
     if args.json:
-        d = dict(sweep.to_dict()) if hasattr(sweep, "to_dict") else {}
-        d.setdefault("critical_lr", eta_star)
+        d = dict(sweep.to_dict())
         d["store"] = str(out)
         if figures:
             d["figures"] = [str(p) for p in figures]
         print(json.dumps(d, indent=2, allow_nan=False))
         return 0
-    summary = getattr(sweep, "summary", None)
-    if callable(summary):
-        print(summary())
-    else:
-        headers = ["lr", "converged", "95% CI"]
-        if attr(sweep, "counts") is not None:
-            headers.append("outcomes")
-        print(format_table(_rows(sweep), headers))
-    print(
-        f"\neta* = {eta_star:.6g}; {len(lrs)} learning rates x {n_samples} initialisations; "
-        f"results in {out}"
-    )
+    print(sweep_table(sweep))
+    print(f"\n{len(lrs)} learning rates x {n_samples} initialisations; results in {out}")
     if figures:
         print(f"figures written to {outdir}/: {', '.join(f.stem for f in figures)}")
     print(f"(done in {elapsed:.1f} s)")

@@ -398,6 +398,8 @@ class RunBatch(ResultMixin):
     def to_dict(self) -> dict[str, Any]:
         return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
+    _rows_along = "outcome"  # to_pandas(): one row per run
+
 
 def _validate_theta0(theta0: Any, P: int) -> Array:
     # real input only: complex values are refused (never truncated), strings and objects too

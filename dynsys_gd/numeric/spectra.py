@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._results import ResultMixin, jsonable
+from .._results import ResultMixin, jsonable, plotted_by
 from .._validation import check_int, check_positive_float
 from ..errors import InvalidParameterError
 from ..models import LinearNetwork
@@ -176,6 +176,8 @@ class FixedPointSpectrum(ResultMixin):
             "gradient_norm": jsonable(self.gradient_norm),
             "precision": self.precision,
         }
+
+    plot = plotted_by("plot_fixed_point_spectrum")
 
 
 def tangent_normal_bases(

@@ -17,6 +17,11 @@ function                               shows
                                        (C3–C5)
 :func:`plot_dg_spectrum`               eigenvalues of DG_η = I − ηH in the complex plane with the
                                        unit circle (C3)
+:func:`plot_sweep`                     a ``SweepResult``: fraction and g∞ against η (C6, C7)
+:func:`plot_outcomes`                  a ``ConvergenceEstimate``: one bar per outcome (C6)
+:func:`plot_fixed_point_spectrum`      a ``FixedPointSpectrum``: DG eigenvalues, unit circle (C3)
+:func:`plot_stability_report`          a ``StabilityReport``: DG at the flattest minimum, the
+                                       sampled minima against 2/η (C3, C5)
 =====================================  ===========================================================
 
 Theory recap (MATH.md): on M the Jacobian of the GD map has eigenvalue 1 on the tangent space
@@ -29,16 +34,25 @@ asymptotic gradient norm jumps from 0 to a positive value (C7).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from numpy.typing import ArrayLike, NDArray
 
 from .._validation import check_positive_float
+from ..analysis.basins import Attractor, BasinSlice
+from ..analysis.convergence import ConvergenceEstimate
+from ..analysis.stability import StabilityReport
+from ..analysis.sweep import SweepResult
 from ..errors import InvalidParameterError
+from ..numeric.curves import ManifoldSharpness
 from ..numeric.outcomes import OUTCOME_NAMES, Outcome
+from ..numeric.spectra import FixedPointSpectrum
 from .style import (
     COLORS,
     OUTCOME_COLORS,
@@ -52,14 +66,15 @@ from .style import (
 )
 
 __all__ = [
-    "dg_eigenvalues",
-    "normal_spectrum",
     "plot_basin_slice",
     "plot_convergent_fraction",
     "plot_dg_spectrum",
+    "plot_fixed_point_spectrum",
     "plot_gradient_norm_transition",
+    "plot_outcomes",
     "plot_sharpness_along_manifold",
-    "rebalancing_curve",
+    "plot_stability_report",
+    "plot_sweep",
     "save_figure",
 ]
 
@@ -69,15 +84,6 @@ _ETA = r"learning rate $\eta$"
 # ----------------------------------------------------------------------------------------------
 # helpers
 # ----------------------------------------------------------------------------------------------
-def _first_attr(obj: Any, names: Sequence[str]) -> Any:
-    """The first attribute (or mapping key) of ``obj`` among ``names`` that is not None."""
-    for n in names:
-        val = obj.get(n) if isinstance(obj, Mapping) else getattr(obj, n, None)
-        if val is not None:
-            return val
-    return None
-
-
 def _vector(name: str, value: ArrayLike, n: int | None = None) -> NDArray[np.float64]:
     try:
         arr = np.asarray(value, dtype=np.float64)
@@ -104,11 +110,6 @@ def _target(ax: Axes | None, **fig_kw: Any) -> tuple[Figure, Axes]:
     return root, ax
 
 
-def _eta_star_of(obj: Any) -> float | None:
-    val = _first_attr(obj, ("critical_lr",))
-    return None if val is None else float(val)
-
-
 def _as_counts_matrix(counts: Any, n: int) -> dict[str, NDArray[np.float64]]:
     """Outcome counts per learning rate as ``{key: array(n)}`` from a mapping of arrays or a
     sequence of per-lr dicts."""
@@ -132,30 +133,28 @@ def _as_counts_matrix(counts: Any, n: int) -> dict[str, NDArray[np.float64]]:
 # ----------------------------------------------------------------------------------------------
 # fraction of convergent initialisations vs learning rate (C6)
 # ----------------------------------------------------------------------------------------------
-def _sweep_arrays(sweep: Any) -> dict[str, Any]:
-    """Pull lrs / fractions / CIs / counts / η* out of a SweepResult-like object."""
-    d: dict[str, Any] = {}
-    d["lrs"] = _first_attr(sweep, ("lrs", "lr", "learning_rates", "etas"))
-    d["fractions"] = _first_attr(sweep, ("fractions", "fraction", "converged_fraction"))
-    d["ci_low"] = _first_attr(sweep, ("ci_low", "ci_lows", "lower"))
-    d["ci_high"] = _first_attr(sweep, ("ci_high", "ci_highs", "upper"))
-    d["counts"] = _first_attr(sweep, ("counts", "outcome_counts"))
-    d["eta_star"] = _eta_star_of(sweep)
-    estimates = _first_attr(sweep, ("estimates", "results"))
-    if d["fractions"] is None and estimates is not None:
-        est = list(estimates)
-        d["fractions"] = [e.fraction for e in est]
-        d["ci_low"] = [e.ci_low for e in est]
-        d["ci_high"] = [e.ci_high for e in est]
-        d["counts"] = [e.counts for e in est]
-        if d["lrs"] is None:
-            d["lrs"] = [e.lr for e in est]
-    if d["lrs"] is None or d["fractions"] is None:
-        raise InvalidParameterError(
-            "sweep must provide learning rates and converged fractions (attributes 'lrs' and "
-            f"'fractions', or 'estimates'); got {type(sweep).__name__}"
-        )
-    return d
+#: outcomes that leave a run open (neither converged nor not): they widen the fraction
+_OPEN = ("undecided", "frozen")
+
+
+def _open_share(counts: Mapping[str, Any], n: int) -> NDArray[np.float64]:
+    """Share of runs per learning rate whose outcome is open (undecided or frozen)."""
+    tot = sum(np.asarray(counts[k], dtype=np.float64) for k in _OPEN if k in counts)
+    return np.asarray(tot, dtype=np.float64) / n
+
+
+def _sweep_arrays(sweep: SweepResult) -> dict[str, Any]:
+    """Learning rates, fractions, intervals, counts, undecided shares and η* of a sweep."""
+    return {
+        "lrs": sweep.lrs,
+        "fractions": sweep.fraction,
+        "ci_low": sweep.ci_low,
+        "ci_high": sweep.ci_high,
+        "counts": sweep.counts,
+        # open runs (undecided or frozen) make the fraction the range [fraction, fraction_high]
+        "undecided": np.asarray(sweep.fraction_high - sweep.fraction, dtype=np.float64),
+        "eta_star": sweep.critical_lr,
+    }
 
 
 def plot_convergent_fraction(
@@ -166,6 +165,7 @@ def plot_convergent_fraction(
     *,
     eta_star: float | None = None,
     counts: Any = None,
+    undecided: ArrayLike | None = None,
     relative: bool = False,
     ax: Axes | None = None,
     title: str | None = None,
@@ -179,9 +179,9 @@ def plot_convergent_fraction(
     Parameters
     ----------
     lrs
-        Learning rates, or a ``SweepResult``-like object (attributes ``lrs``, ``fractions``,
-        ``ci_low``, ``ci_high``, optional ``counts``/``eta_star``; or ``estimates``, a list of
-        ``ConvergenceEstimate``), in which case the other arrays are taken from it.
+        Learning rates, or a :class:`~dynsys_gd.analysis.sweep.SweepResult` (its fields
+        ``lrs``, ``fraction``, ``ci_low``, ``ci_high``, ``counts`` and ``critical_lr`` are
+        used).
     fractions, ci_low, ci_high
         Converged fraction and its confidence interval per learning rate.
     eta_star
@@ -189,6 +189,11 @@ def plot_convergent_fraction(
     counts
         Optional outcome counts per learning rate (``{outcome: array}`` or a list of
         ``{outcome: int}``); adds a lower panel with the share of every outcome.
+    undecided
+        Share of open runs (undecided or frozen) per learning rate (default: from ``counts``).
+        They are unknown, not failures: drawn as a hatched bar above the converged fraction
+        (they could have converged), and a point where no run converged but some are open is
+        drawn as "?" instead of a 0.
     relative
         Plot against :math:`\eta/\eta^*` (requires ``eta_star``).
     ax
@@ -196,13 +201,19 @@ def plot_convergent_fraction(
     title
         Axes title.
     """
-    if fractions is None:
+    if isinstance(lrs, SweepResult):
         d = _sweep_arrays(lrs)
         lrs, fractions = d["lrs"], d["fractions"]
         ci_low = d["ci_low"] if ci_low is None else ci_low
         ci_high = d["ci_high"] if ci_high is None else ci_high
         counts = d["counts"] if counts is None else counts
+        undecided = d["undecided"] if undecided is None else undecided
         eta_star = d["eta_star"] if eta_star is None else eta_star
+    elif fractions is None:
+        raise InvalidParameterError(
+            "fractions must be given with an array of learning rates (or pass a SweepResult); "
+            f"got lrs of type {type(lrs).__name__} and no fractions"
+        )
     x = _vector("lrs", lrs)
     n = x.shape[0]
     if n == 0:
@@ -219,9 +230,18 @@ def plot_convergent_fraction(
     cmat = (
         None if counts is None else {k: v[order] for k, v in _as_counts_matrix(counts, n).items()}
     )
+    if undecided is not None:
+        und = _vector("undecided", undecided, n)[order]
+    elif cmat and any(k in cmat for k in _OPEN):
+        tot = np.sum(np.vstack(list(cmat.values())), axis=0)
+        und = _open_share(cmat, 1) / np.where(tot > 0, tot, 1.0)
+    else:
+        und = np.zeros(n)
     with style_context():
         if ax is None and cmat:
-            fig, axes = new_figure(2, 1, height=5.4, sharex=True, height_ratios=(2.2, 1.0))
+            fig, axes = new_figure(
+                2, 1, width=8.6, height=5.4, sharex=True, height_ratios=(2.2, 1.0)
+            )
             ax_f, ax_c = axes[0], axes[1]
         else:
             fig, ax_f = _target(ax)
@@ -239,8 +259,19 @@ def plot_convergent_fraction(
                 label="95% Clopper–Pearson interval",
                 step=None,
             )
-        ax_f.plot(x, f, marker="o", color=COLORS["primary"], label="converged fraction")
-        zero = f == 0.0
+        # no straight line through the jump: segments on either side of eta* only
+        cut = None if eta_star is None else (1.0 if relative else eta_star)
+        sides = [np.ones(n, bool)] if cut is None else [x < cut, x >= cut]
+        for side in sides:
+            if side.sum() > 1:
+                ax_f.plot(
+                    x[side], f[side], color=COLORS["primary"], linewidth=1.2, label="_nolegend_"
+                )
+        known = und == 0.0
+        ax_f.plot(
+            x, f, linestyle="none", marker="o", color=COLORS["primary"], label="converged fraction"
+        )
+        zero = (f == 0.0) & known
         if np.any(zero):
             ax_f.plot(
                 x[zero],
@@ -251,6 +282,33 @@ def plot_convergent_fraction(
                 color=COLORS["primary"],
                 label="no run converged",
             )
+        if np.any(~known):
+            width = 0.8 * float(np.min(np.diff(x))) if n > 1 else 0.02 * abs(float(x[0]))
+            ax_f.bar(
+                x[~known],
+                und[~known],
+                bottom=f[~known],
+                width=width,
+                color=OUTCOME_COLORS["undecided"],
+                alpha=0.6,
+                edgecolor=COLORS["reference"],
+                hatch="////",
+                linewidth=0.6,
+                label="undecided or frozen runs (unknown: could converge)",
+                zorder=2,
+            )
+            open_ = (f == 0.0) & ~known
+            if np.any(open_):
+                ax_f.plot(
+                    x[open_],
+                    f[open_],
+                    linestyle="none",
+                    marker="$?$",
+                    markersize=9,
+                    zorder=5,
+                    color=COLORS["reference"],
+                    label="no run decided to converge",
+                )
         if eta_star is not None:
             mark_critical_lr(
                 ax_f,
@@ -327,10 +385,11 @@ def plot_gradient_norm_transition(
     Parameters
     ----------
     lrs
-        Learning rates, or an object with attributes ``lrs`` and ``g_inf`` (and optionally
-        ``g_inf_low``/``g_inf_high`` quantiles and ``eta_star``).
+        Learning rates, or a :class:`~dynsys_gd.analysis.sweep.SweepResult` (its ``g_inf``,
+        ``g_inf_low``/``g_inf_high`` and ``critical_lr`` are used).
     g_inf
-        Asymptotic gradient norm per learning rate (NaN where no run stayed bounded).
+        Asymptotic gradient norm per learning rate (``inf`` where every run diverged, NaN where
+        every non-diverged run is open: undecided or frozen).
     eta_star
         Critical step size, marked by a dashed line.
     floor
@@ -344,19 +403,18 @@ def plot_gradient_norm_transition(
         Legend label of the band (default "interquartile range", or "95% CI of the median"
         for a sweep object).
     """
-    from_object = g_inf is None
-    if g_inf is None:
-        obj = lrs
-        lrs = _first_attr(obj, ("lrs", "lr", "etas"))
-        g_inf = _first_attr(obj, ("g_inf", "gradient_norm", "grad_norm"))
-        q_low = _first_attr(obj, ("g_inf_low", "q_low")) if q_low is None else q_low
-        q_high = _first_attr(obj, ("g_inf_high", "q_high")) if q_high is None else q_high
-        eta_star = _eta_star_of(obj) if eta_star is None else eta_star
-        if lrs is None or g_inf is None:
-            raise InvalidParameterError(
-                "lrs must be an array or an object with attributes "
-                f"'lrs' and 'g_inf'; got {type(obj).__name__}"
-            )
+    from_object = isinstance(lrs, SweepResult)
+    if isinstance(lrs, SweepResult):
+        sw = lrs
+        lrs, g_inf = sw.lrs, sw.g_inf
+        q_low = sw.g_inf_low if q_low is None else q_low
+        q_high = sw.g_inf_high if q_high is None else q_high
+        eta_star = sw.critical_lr if eta_star is None else eta_star
+    elif g_inf is None:
+        raise InvalidParameterError(
+            "g_inf must be given with an array of learning rates (or pass a SweepResult); got "
+            f"lrs of type {type(lrs).__name__} and no g_inf"
+        )
     x = _vector("lrs", lrs)
     g = _vector("g_inf", g_inf, x.shape[0])
     floor = check_positive_float("floor", floor)
@@ -383,7 +441,12 @@ def plot_gradient_norm_transition(
                 or ("95% CI of the median" if from_object else "interquartile range"),
             )
         drawn = np.where(finite, np.maximum(g, floor), np.nan)
-        ax.plot(x, drawn, color=COLORS["primary"], marker="o", label=label)
+        # no straight line through the jump at eta*: a segment on either side
+        sides = [np.ones(x.shape[0], bool)] if eta_star is None else [x < eta_star, x >= eta_star]
+        for side in sides:
+            if side.sum() > 1:
+                ax.plot(x[side], drawn[side], color=COLORS["primary"], label="_nolegend_")
+        ax.plot(x, drawn, color=COLORS["primary"], marker="o", linestyle="none", label=label)
         if np.any(low):
             ax.plot(
                 x[low],
@@ -396,14 +459,26 @@ def plot_gradient_norm_transition(
                 label=rf"$g_\infty = 0$ (drawn at floor {floor:.0e})",
             )
         ax.axhline(floor, color=COLORS["reference"], linewidth=0.8, linestyle=":")
-        if np.any(~finite):
+        div = np.isinf(g)
+        if np.any(div):
             ax.plot(
-                x[~finite],
-                np.full(int((~finite).sum()), floor),
+                x[div],
+                np.full(int(div.sum()), floor),
                 linestyle="none",
                 marker="x",
                 color=COLORS["critical"],
                 label="every run diverged",
+            )
+        unknown = np.isnan(g)
+        if np.any(unknown):
+            ax.plot(
+                x[unknown],
+                np.full(int(unknown.sum()), floor),
+                linestyle="none",
+                marker="$?$",
+                markersize=9,
+                color=COLORS["reference"],
+                label=r"$g_\infty$ unknown: every non-diverged run is open",
             )
         if eta_star is not None:
             mark_critical_lr(ax, eta_star, label=eta_star_label)
@@ -421,24 +496,72 @@ def plot_gradient_norm_transition(
 # ----------------------------------------------------------------------------------------------
 # basins of attraction (C6, C8)
 # ----------------------------------------------------------------------------------------------
+#: colours of attractors on basin slices: minima (blues, purples), saddles (greys), cycles
+#: (oranges); non-attracted outcomes keep their OUTCOME_COLORS
+_MINIMA_COLORS = ("#0072B2", "#56B4E9", "#332288", "#44AA99", "#88CCEE", "#1F4E79", "#6699CC")
+_SADDLE_COLORS = ("#444444", "#8C6D31", "#777777")
+_CYCLE_COLORS = ("#E69F00", "#F0E442", "#B8860B")
+_MAX_ATTRACTORS = 9  # legend entries for attractors; the rest are grouped by kind
+
+
+def _attractor_groups(attractors: Sequence[Attractor]) -> tuple[list[str], list[str], list[int]]:
+    """Legend names, colours and, per attractor, its group index (small ones grouped by kind)."""
+    names: list[str] = []
+    colors: list[str] = []
+    group: dict[int, int] = {}
+    used = {"minimum": 0, "saddle": 0, "cycle": 0}
+    palette = {"minimum": _MINIMA_COLORS, "saddle": _SADDLE_COLORS, "cycle": _CYCLE_COLORS}
+    other: dict[str, int] = {}
+    big = sorted(attractors, key=lambda t: -t.n_points)[:_MAX_ATTRACTORS]
+    keep = {t.label for t in big}
+    kinds = {"minimum": 0, "saddle": 1, "cycle": 2}
+    # colours follow the position of the attractor (not its size), so one attractor keeps its
+    # colour across slices at different step sizes
+    for t in sorted(attractors, key=lambda t: (kinds[t.kind], tuple(-t.point))):
+        if t.label in keep:
+            pal = palette[t.kind]
+            colors.append(pal[used[t.kind] % len(pal)])
+            used[t.kind] += 1
+            names.append(t.name)
+            group[t.label] = len(names) - 1
+        else:
+            if t.kind not in other:
+                colors.append(COLORS["muted"])
+                names.append(
+                    {"minimum": "other minima", "saddle": "other saddles"}.get(
+                        t.kind, "other cycles"
+                    )
+                )
+                other[t.kind] = len(names) - 1
+            group[t.label] = other[t.kind]
+    return names, colors, [group[t.label] for t in attractors]
+
+
 def plot_basin_slice(
-    basin: Any,
+    basin: BasinSlice | ArrayLike,
     *,
     extent: Sequence[float] | None = None,
     lr: float | None = None,
     axis_labels: tuple[str, str] = ("$a$", "$b$"),
     curves: Sequence[tuple[ArrayLike, ArrayLike]] | None = None,
+    attractors: bool = True,
     ax: Axes | None = None,
     title: str | None = None,
 ) -> Figure:
     r"""Outcome of GD from every point of a 2-D slice :math:`c + a u + b v` of parameter space.
 
+    For a :class:`~dynsys_gd.analysis.basins.BasinSlice` every converged or periodic point is
+    coloured by the attractor it reached (as Attractors.jl does): each connected piece of the
+    minima reached, each saddle, each cycle has its own colour and legend entry with its share
+    of the slice; diverged, bounded and undecided points keep their outcome colours.  Where the
+    slice knows M (``minima_level``), M is drawn as a dashed black curve.
+
     Parameters
     ----------
     basin
-        A :class:`~dynsys_gd.analysis.basins.BasinSlice` (attributes ``outcome`` — a 2-D array
-        of :attr:`Outcome.code` ints (or of :class:`Outcome`) with rows indexed by ``b`` and
-        columns by ``a`` —, the grid coordinates ``a`` and ``b``, ``lr``), or that 2-D array.
+        A :class:`~dynsys_gd.analysis.basins.BasinSlice`, or a 2-D array of
+        :attr:`Outcome.code` ints (or of :class:`Outcome`) with rows indexed by ``b`` and
+        columns by ``a``.
     extent
         ``(a_min, a_max, b_min, b_max)`` of the slice (default from ``basin`` or the unit box).
     lr
@@ -446,22 +569,23 @@ def plot_basin_slice(
     axis_labels
         Labels of the two slice coordinates.
     curves
-        Optional ``(a, b)`` polylines to overlay (e.g. the minima manifold in the slice).
+        Optional ``(a, b)`` polylines of M to overlay (when the slice does not know M).
+    attractors
+        Colour by attractor (default) rather than by outcome.
     """
-    codes_src = basin
-    if not isinstance(basin, np.ndarray | list | tuple):
-        codes_src = _first_attr(basin, ("outcome", "codes", "outcomes", "outcome_codes"))
-        if codes_src is None:
-            raise InvalidParameterError(
-                "basin must be a 2-D array of outcome codes or have an "
-                f"'outcome' attribute; got {type(basin).__name__}"
-            )
+    bs = basin if isinstance(basin, BasinSlice) else None
+    if bs is not None:
+        codes_src: Any = bs.outcome
         if extent is None:
-            extent = _first_attr(basin, ("extent_box", "extent"))
-        a_grid, b_grid = _first_attr(basin, ("a",)), _first_attr(basin, ("b",))
-        if extent is None and a_grid is not None and b_grid is not None:
-            extent = _pixel_extent(np.asarray(a_grid, float), np.asarray(b_grid, float))
-        lr = _first_attr(basin, ("lr",)) if lr is None else lr
+            extent = _pixel_extent(np.asarray(bs.a, float), np.asarray(bs.b, float))
+        lr = bs.lr if lr is None else lr
+    elif isinstance(basin, np.ndarray | list | tuple):
+        codes_src = basin
+    else:
+        raise InvalidParameterError(
+            "basin must be a BasinSlice or a 2-D array of outcome codes; got "
+            f"{type(basin).__name__}"
+        )
     arr = np.asarray(codes_src)
     if arr.dtype == object:
         arr = np.vectorize(
@@ -478,54 +602,106 @@ def plot_basin_slice(
             f"; got values in [{codes.min()}, {codes.max()}]"
         )
     ext = _extent_box(extent)
-    cmap, norm = outcome_cmap()
+    by_attractor = (
+        attractors and bs is not None and bs.attractor is not None and len(bs.attractors) > 0
+    )
     with style_context({"axes.grid": False}):
-        fig, ax = _target(ax, width=5.8, height=4.4)
+        fig, ax = _target(ax, width=9.0, height=4.6)
         ax.grid(False)
         ratio = (ext[1] - ext[0]) / (ext[3] - ext[2])
-        ax.imshow(
-            codes,
-            cmap=cmap,
-            norm=norm,
-            extent=ext,
-            origin="lower",
-            interpolation="nearest",
-            aspect="equal" if 1 / 3 <= ratio <= 3 else "auto",
-        )
+        aspect: Literal["equal", "auto"] = "equal" if 1 / 3 <= ratio <= 3 else "auto"
+        handles: list[Any] = []
+        if by_attractor:
+            assert bs is not None and bs.attractor is not None
+            names, colors, group_of = _attractor_groups(bs.attractors)
+            G = len(names)
+            lab = np.asarray(bs.attractor, dtype=np.int64)
+            img = np.where(lab >= 0, np.asarray([*group_of, 0])[np.maximum(lab, 0)], G + codes)
+            all_colors = colors + [OUTCOME_COLORS[k] for k in OUTCOME_NAMES]
+            cmap = ListedColormap(all_colors)
+            norm = BoundaryNorm([i - 0.5 for i in range(len(all_colors) + 1)], len(all_colors))
+            ax.imshow(
+                img,
+                cmap=cmap,
+                norm=norm,
+                extent=ext,
+                origin="lower",
+                interpolation="nearest",
+                aspect=aspect,
+            )
+            for gi, (nm, col) in enumerate(zip(names, colors, strict=True)):
+                share = float(np.mean(img == gi))
+                handles.append(Patch(facecolor=col, edgecolor="none", label=f"{nm}{_pct(share)}"))
+            for k in OUTCOME_NAMES:
+                share = float(np.mean(img == G + Outcome.from_key(k).code))
+                if share > 0:
+                    handles.append(
+                        Patch(
+                            facecolor=OUTCOME_COLORS[k],
+                            edgecolor="none",
+                            label=f"{OUTCOME_LABELS[k]}{_pct(share)}",
+                        )
+                    )
+        else:
+            cmap0, norm0 = outcome_cmap()
+            ax.imshow(
+                codes,
+                cmap=cmap0,
+                norm=norm0,
+                extent=ext,
+                origin="lower",
+                interpolation="nearest",
+                aspect=aspect,
+            )
+            present = [OUTCOME_NAMES[c] for c in np.unique(codes)]
+            for h in outcome_legend_handles(present):
+                key = next(k for k in present if OUTCOME_LABELS[k] == h.get_label())
+                share = float(np.mean(codes == Outcome.from_key(key).code))
+                h.set_label(f"{OUTCOME_LABELS[key]}{_pct(share)}")
+                handles.append(h)
+        drew_m = False
+        if bs is not None and bs.minima_level is not None:
+            assert bs.level_a is not None and bs.level_b is not None
+            lv = bs.minima_level
+            if np.nanmin(lv) < 0 < np.nanmax(lv):
+                ax.contour(
+                    bs.level_a,
+                    bs.level_b,
+                    lv,
+                    levels=[0.0],
+                    colors="black",
+                    linewidths=1.1,
+                    linestyles="--",
+                )
+                drew_m = True
         for a, b in curves or ():
-            ax.plot(
-                np.asarray(a),
-                np.asarray(b),
-                color="black",
-                linewidth=1.0,
-                linestyle="--",
-                label="minima $M$",
+            ax.plot(np.asarray(a), np.asarray(b), color="black", linewidth=1.1, linestyle="--")
+            drew_m = True
+        if drew_m:
+            handles.append(
+                Line2D([], [], color="black", linewidth=1.1, linestyle="--", label="minima $M$")
             )
         ax.set_xlim(ext[0], ext[1])
         ax.set_ylim(ext[2], ext[3])
         ax.set_xlabel(axis_labels[0])
         ax.set_ylabel(axis_labels[1])
-        present = [OUTCOME_NAMES[c] for c in np.unique(codes)]
-        handles = outcome_legend_handles(present)
-        if curves:
-            handles.extend(ax.get_legend_handles_labels()[0][:1])  # type: ignore[arg-type]
-        shares = {k: float(np.mean(codes == Outcome.from_key(k).code)) for k in present}
-        for h in handles:
-            key = next((k for k in present if OUTCOME_LABELS[k] == h.get_label()), None)
-            if key is not None:
-                pct = 100 * shares[key]
-                txt = "<1" if 0 < pct < 0.5 else f"{pct:.0f}"
-                h.set_label(f"{OUTCOME_LABELS[key]} ({txt}%)")
         ax.legend(
             handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False
         )
+        what = "attractor reached by GD" if by_attractor else "outcome of GD"
         t = (
             title
             if title is not None
-            else ("outcome of GD on a 2-D slice" + ("" if lr is None else rf", $\eta = {lr:.4g}$"))
+            else (f"{what} on a 2-D slice" + ("" if lr is None else rf", $\eta = {lr:.4g}$"))
         )
         ax.set_title(t)
     return fig
+
+
+def _pct(share: float) -> str:
+    """`` — 68%`` (appended to a legend label)."""
+    pct = 100 * share
+    return " — " + ("<1%" if 0 < pct < 0.5 else f"{pct:.0f}%")
 
 
 def _pixel_extent(a: NDArray[np.float64], b: NDArray[np.float64]) -> tuple[float, ...]:
@@ -566,8 +742,8 @@ def _extent_box(extent: Any) -> tuple[float, float, float, float]:
 # sharpness along the minima manifold (C3-C5)
 # ----------------------------------------------------------------------------------------------
 def plot_sharpness_along_manifold(
-    coord: ArrayLike,
-    eigenvalues: ArrayLike,
+    coord: ManifoldSharpness | ArrayLike,
+    eigenvalues: ArrayLike | None = None,
     *,
     lr: float | None = None,
     eta_star: float | None = None,
@@ -587,7 +763,10 @@ def plot_sharpness_along_manifold(
     Parameters
     ----------
     coord
-        Coordinate along the curve (shape ``(n,)``).
+        Coordinate along the curve (shape ``(n,)``), or a
+        :class:`~dynsys_gd.numeric.curves.ManifoldSharpness` (from
+        :func:`~dynsys_gd.numeric.curves.sharpness_along_manifold`; its :math:`\eta^*` is
+        drawn unless ``eta_star`` is given).
     eigenvalues
         ``(n,)`` sharpness :math:`\lambda_{\max}(H)` or ``(n, k)`` non-zero (normal) eigenvalues;
         the largest per row is the sharpness.
@@ -596,6 +775,17 @@ def plot_sharpness_along_manifold(
     eta_star
         If given, the level :math:`S_{\min} = 2/\eta^*` is drawn as well.
     """
+    if isinstance(coord, ManifoldSharpness):
+        curve = coord
+        coord, eigenvalues = curve.t, curve.normal_eigenvalues
+        eta_star = curve.critical_lr if eta_star is None else eta_star
+        if coord_label == "position along $M$":
+            coord_label = r"$t$ on the curve $(e^{t}W_1, e^{-t}W_2, W_3, \dots)$ in $M$"
+    elif eigenvalues is None:
+        raise InvalidParameterError(
+            "eigenvalues must be given with an array of coordinates (or pass a "
+            f"ManifoldSharpness); got coord of type {type(coord).__name__} and no eigenvalues"
+        )
     s = _vector("coord", coord)
     ev = np.asarray(eigenvalues, dtype=np.float64)
     if ev.ndim == 1:
@@ -675,73 +865,16 @@ def plot_sharpness_along_manifold(
     return fig
 
 
-def rebalancing_curve(net: Any, theta: ArrayLike, ts: ArrayLike) -> NDArray[np.float64]:
-    r"""Points :math:`\theta(t) = (e^{t} W_1, e^{-t} W_2, W_3, \dots, W_N)` of a linear network.
-
-    The product :math:`W_N \cdots W_1` does not depend on :math:`t`, so when :math:`\theta` is
-    a global minimum the whole curve lies in the minima manifold M (C2) and leaves every
-    compact set as :math:`|t| \to \infty` — along it the sharpness grows without bound (C4).
-
-    Parameters
-    ----------
-    net
-        A :class:`~dynsys_gd.LinearNetwork` with depth :math:`\ge 2`.
-    theta
-        Parameter vector of length ``net.n_params``.
-    ts
-        Curve parameters.
-
-    Returns
-    -------
-    ndarray, shape (len(ts), P)
-    """
-    from .._validation import check_int
-
-    check_int("net.depth", net.depth, minimum=2)
-    th = np.asarray(theta, dtype=np.float64)
-    if th.shape != (net.n_params,):
-        raise InvalidParameterError(f"theta must have shape ({net.n_params},); got {th.shape}")
-    t = _vector("ts", ts)
-    o = net.offsets
-    out = np.repeat(th[None, :], t.shape[0], axis=0)
-    out[:, o[0] : o[1]] *= np.exp(t)[:, None]
-    out[:, o[1] : o[2]] *= np.exp(-t)[:, None]
-    return out
-
-
-def normal_spectrum(net: Any, thetas: ArrayLike) -> NDArray[np.float64]:
-    r"""The :math:`\operatorname{rank} J` largest Hessian eigenvalues at points of M (C3).
-
-    On M, :math:`H = J^\top(\Sigma_{xx}\otimes I)J`; its non-zero eigenvalues (normal
-    directions) number :math:`d_N d_0` when :math:`J` is onto, the rest are the zeros of the
-    tangent space.  Returned in ascending order per row, shape ``(B, d_N d_0)``.
-    """
-    from ..numeric.kernels import numeric_model
-
-    th = np.atleast_2d(np.asarray(thetas, dtype=np.float64))
-    H = numeric_model(net).hessian(th)
-    ev = np.linalg.eigvalsh(H)
-    k = min(net.widths[0] * net.widths[-1], ev.shape[-1])
-    return np.asarray(ev[:, -k:], dtype=np.float64)
-
-
 # ----------------------------------------------------------------------------------------------
 # spectra of DG in the complex plane (C3)
 # ----------------------------------------------------------------------------------------------
-def dg_eigenvalues(hessian_eigenvalues: ArrayLike, lr: float) -> NDArray[np.float64]:
-    r"""Eigenvalues :math:`1 - \eta\lambda` of :math:`DG_\eta = I - \eta H` (MATH.md §2)."""
-    lr = check_positive_float("lr", lr)
-    return 1.0 - lr * np.asarray(hessian_eigenvalues, dtype=np.float64)
-
-
-def _multiplicities(z: NDArray[np.complex128]) -> str:
-    """``"1 (×2)"``-style note of repeated eigenvalues (to 1e-9), empty if none repeat."""
+def _multiplicities(z: NDArray[np.complex128]) -> list[tuple[complex, int]]:
+    """Repeated eigenvalues (equal to 1e-9) with their multiplicities."""
     if z.size == 0:
-        return ""
+        return []
     key = np.round(z.real, 9) + 1j * np.round(z.imag, 9)
     vals, counts = np.unique(key, return_counts=True)
-    rep = [(v, c) for v, c in zip(vals, counts, strict=True) if c > 1]
-    return ", ".join(f"{v.real:.3g}{'' if v.imag == 0 else f'{v.imag:+.3g}j'} ×{c}" for v, c in rep)
+    return [(complex(v), int(c)) for v, c in zip(vals, counts, strict=True) if c > 1]
 
 
 def plot_dg_spectrum(
@@ -764,9 +897,10 @@ def plot_dg_spectrum(
     spectra
         Eigenvalues (real or complex), or ``{label: eigenvalues}`` for several fixed points.
     lr
-        Step size; required when ``hessian=True`` and shown in the title.
+        Step size; required when ``hessian=True`` and shown in the title.  A repeated
+        eigenvalue is marked "×k" next to its marker (not in the legend).
     hessian
-        ``spectra`` are Hessian eigenvalues; convert them with :func:`dg_eigenvalues`.
+        ``spectra`` are Hessian eigenvalues; convert them to :math:`1 - \eta\lambda`.
     """
     groups = dict(spectra) if isinstance(spectra, Mapping) else {"fixed point": spectra}
     if not groups:
@@ -795,7 +929,15 @@ def plot_dg_spectrum(
             # later groups are drawn smaller and on top, so coinciding eigenvalues of several
             # fixed points (e.g. the tangent eigenvalue 1) stay visible as nested markers
             size = max(3.5, 9.0 - 1.8 * i)
-            mult = _multiplicities(z[~outside])
+            for v, c in _multiplicities(z):  # "×k" next to a repeated eigenvalue
+                ax.annotate(
+                    f"×{c}",
+                    xy=(v.real, v.imag),
+                    xytext=(6, 6 + 9 * i),
+                    textcoords="offset points",
+                    color=color,
+                    fontsize=7,
+                )
             ax.plot(
                 z.real[~outside],
                 z.imag[~outside],
@@ -806,7 +948,7 @@ def plot_dg_spectrum(
                 markeredgecolor="white",
                 markeredgewidth=0.6,
                 zorder=3 + i,
-                label=f"{label}" + (f" ({mult})" if mult else ""),
+                label=str(label),
             )
             if np.any(outside):
                 ax.plot(
@@ -850,4 +992,160 @@ def plot_dg_spectrum(
             )
         )
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    return fig
+
+
+# ----------------------------------------------------------------------------------------------
+# one estimate: outcome bars (C6)
+# ----------------------------------------------------------------------------------------------
+def plot_outcomes(
+    estimate: ConvergenceEstimate,
+    *,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
+    r"""Bars of the outcome counts of one Monte-Carlo estimate, with the converged fraction and
+    its interval in the title (C6).  Undecided runs (budget exhausted) are drawn as their own
+    grey bar: they are unknown, not failures."""
+    if not isinstance(estimate, ConvergenceEstimate):
+        raise InvalidParameterError(
+            f"estimate must be a ConvergenceEstimate; got {type(estimate).__name__}"
+        )
+    keys = list(OUTCOME_NAMES)
+    vals = [int(estimate.counts.get(k, 0)) for k in keys]
+    with style_context():
+        fig, ax = _target(ax, width=6.4, height=3.6)
+        x = np.arange(len(keys))
+        bars = ax.bar(x, vals, color=[OUTCOME_COLORS[k] for k in keys], width=0.7)
+        for rect, v in zip(bars, vals, strict=True):
+            ax.annotate(
+                f"{v}",
+                xy=(rect.get_x() + rect.get_width() / 2, rect.get_height()),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                fontsize=8,
+            )
+        ax.set_xticks(x, [OUTCOME_LABELS[k] for k in keys], rotation=15, ha="right")
+        ax.set_ylabel(f"runs (of n = {estimate.n_samples})")
+        conv = estimate.counts.get("converged", 0)
+        split = (
+            f"; to minima {estimate.n_to_minima}, to saddles {estimate.n_to_saddles}"
+            if conv
+            else ""
+        )
+        frac = (
+            f"{estimate.fraction:.3f}"
+            if estimate.n_open == 0
+            else f"{estimate.fraction:.3f} to {estimate.fraction_high:.3f} ({estimate.n_open} open)"
+        )
+        ax.set_title(
+            title
+            if title is not None
+            else (
+                rf"$\eta = {estimate.lr:.4g}$: converged {frac} "
+                rf"[{estimate.ci_low:.3f}, {estimate.ci_high:.3f}]" + split
+            ),
+            fontsize=9,
+        )
+        ax.set_ylim(0, max([*vals, 1]) * 1.15)
+        ax.grid(axis="x", visible=False)
+    return fig
+
+
+# ----------------------------------------------------------------------------------------------
+# a sweep: fraction and g_inf against the learning rate (C6, C7)
+# ----------------------------------------------------------------------------------------------
+def plot_sweep(
+    sweep: SweepResult,
+    *,
+    eta_star: float | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
+    r"""The converged fraction (C6, top) and :math:`g_\infty` (C7, bottom, log scale) of a
+    :class:`~dynsys_gd.analysis.sweep.SweepResult` against the learning rate, :math:`\eta^*`
+    marked.  With ``ax`` only the fraction is drawn into it."""
+    if not isinstance(sweep, SweepResult):
+        raise InvalidParameterError(f"sweep must be a SweepResult; got {type(sweep).__name__}")
+    if ax is not None:
+        return plot_convergent_fraction(sweep, eta_star=eta_star, ax=ax, title=title)
+    es = sweep.critical_lr if eta_star is None else eta_star
+    with style_context():
+        fig, axes = new_figure(2, 1, width=8.6, height=6.0, sharex=True, height_ratios=(1.4, 1.0))
+        plot_convergent_fraction(sweep, eta_star=es, ax=axes[0], title=title)
+        plot_gradient_norm_transition(sweep, eta_star=es, ax=axes[1])
+        axes[0].set_xlabel("")
+        axes[0].tick_params(labelbottom=False)
+        for a in axes:
+            a.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    return fig
+
+
+def plot_fixed_point_spectrum(
+    spectrum: FixedPointSpectrum,
+    *,
+    ax: Axes | None = None,
+    title: str | None = None,
+    label: str | None = None,
+) -> Figure:
+    r"""The eigenvalues of :math:`DG_\eta` at one fixed point with the unit circle (C3)."""
+    if not isinstance(spectrum, FixedPointSpectrum):
+        raise InvalidParameterError(
+            f"spectrum must be a FixedPointSpectrum; got {type(spectrum).__name__}"
+        )
+    name = label or ("minimum (on M)" if spectrum.on_manifold else "critical point")
+    return plot_dg_spectrum({name: spectrum.dg_eigenvalues}, lr=spectrum.lr, ax=ax, title=title)
+
+
+def plot_stability_report(report: StabilityReport, *, title: str | None = None) -> Figure:
+    r"""The figure of a :class:`~dynsys_gd.analysis.stability.StabilityReport`: the spectrum of
+    :math:`DG_\eta` at the flattest minimum with the unit circle (C3, left) and the sharpness of
+    the sampled minima against :math:`2/\eta` and :math:`S_{\min}` (C5, right): a minimum is
+    linearly stable iff its sharpness is below :math:`2/\eta`."""
+    if not isinstance(report, StabilityReport):
+        raise InvalidParameterError(
+            f"report must be a StabilityReport; got {type(report).__name__}"
+        )
+    with style_context():
+        fig, axes = new_figure(1, 2, width=11.0, height=3.8)
+        plot_dg_spectrum(
+            {"flattest minimum": report.flattest_spectrum.dg_eigenvalues},
+            lr=report.lr,
+            ax=axes[0],
+            title=rf"$DG_\eta$ at the flattest minimum, $\eta = {report.lr:.4g}$",
+        )
+        ax = axes[1]
+        s = np.sort(report.minima_sharpness)
+        stable = s < 2.0 / report.lr
+        idx = np.arange(1, s.size + 1)
+        ax.plot(idx[stable], s[stable], "o", color=COLORS["tertiary"], label="stable at this lr")
+        ax.plot(
+            idx[~stable],
+            s[~stable],
+            "o",
+            color=COLORS["critical"],
+            markerfacecolor="none",
+            label="unstable at this lr",
+        )
+        ax.axhline(
+            2.0 / report.lr,
+            color=COLORS["critical"],
+            linestyle="--",
+            label=rf"$2/\eta = {2.0 / report.lr:.4g}$",
+        )
+        ax.axhline(
+            report.min_sharpness,
+            color=COLORS["secondary"],
+            linestyle=":",
+            label=rf"$S_{{\min}} = {report.min_sharpness:.4g}$",
+        )
+        ax.set_xlabel("sampled minima (sorted by sharpness)")
+        ax.set_ylabel(r"sharpness $\lambda_{\max}(H)$")
+        ax.set_title(
+            f"{s.size} sampled minima of M: {report.stable_fraction:.0%} stable", fontsize=10
+        )
+        ax.legend(loc="upper left", fontsize=8)
+        if title:
+            fig.suptitle(title)
     return fig

@@ -370,7 +370,7 @@ def map_tasks(
     executor: cf.Executor | None,
     *,
     on_result: Callable[[T, R], None] | None = None,
-    progress: bool = False,
+    progress: bool | None = False,
     desc: str = "tasks",
     unpack: bool = False,
 ) -> list[R]:
@@ -412,8 +412,8 @@ def map_tasks(
     been handed to ``on_result``.
     """
     task_list = list(tasks)
-    if not isinstance(progress, bool):
-        raise InvalidParameterError(f"progress must be a bool; got {describe(progress)}")
+    if progress is not None and not isinstance(progress, bool):
+        raise InvalidParameterError(f"progress must be a bool or None; got {describe(progress)}")
     if not isinstance(unpack, bool):
         raise InvalidParameterError(f"unpack must be a bool; got {describe(unpack)}")
     if on_result is not None and not callable(on_result):

@@ -1,10 +1,17 @@
-r"""Progress bars for long analyses (Monte-Carlo estimates of the convergent set, claim C6;
-learning-rate sweeps): a thin :mod:`tqdm` wrapper with a quiet mode.
+r"""Progress bars and long-job warnings: a thin :mod:`tqdm` wrapper with a quiet mode.
 
-Bars go to ``stderr`` (never ``stdout``, so JSON output stays clean) and are switched off
-automatically when ``stderr`` is not a terminal (CI logs, pipes), unless forced with
-``force=True`` or the environment variable ``DYNSYS_GD_PROGRESS=1``
-(``DYNSYS_GD_PROGRESS=0`` switches every bar off).
+``progress=None`` (the default of every long-running function) means *auto*: a bar is shown
+when ``stderr`` is a terminal or the code runs in a Jupyter kernel, and not in pipes, CI logs
+(``CI`` set) or under pytest (``PYTEST_CURRENT_TEST`` set).  ``progress=True`` shows it on a
+terminal or in a notebook even under pytest or CI, ``force=True`` everywhere, ``progress=False``
+never.  The environment variable ``DYNSYS_GD_PROGRESS=1`` / ``0``
+overrides all of these.  Bars go to ``stderr`` (never ``stdout``, so JSON output stays clean).
+
+:func:`warn_long_job` issues a :class:`LongJobWarning` (the :mod:`warnings` module) before a job
+whose estimated duration is above a threshold (default 60 s), with the estimate, so a caller
+can stop it or make it smaller before waiting minutes.
+
+This module knows nothing about gradient descent: callers estimate their own cost.
 """
 
 from __future__ import annotations
@@ -17,21 +24,51 @@ from typing import Any, TextIO
 from .._validation import check_int, describe
 from ..errors import InvalidParameterError
 
-__all__ = ["ProgressBar", "progress_bar", "progress_enabled"]
+__all__ = [
+    "LongJobWarning",
+    "ProgressBar",
+    "in_notebook",
+    "progress_bar",
+    "progress_enabled",
+    "warn_long_job",
+]
 
 
-def progress_enabled(enabled: bool, *, force: bool = False, stream: TextIO | None = None) -> bool:
-    r"""Whether a bar requested with ``enabled``/``force`` is actually shown.
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (a bar is drawn as a widget there)."""
+    mod = sys.modules.get("IPython")
+    if mod is None:
+        return False
+    try:
+        shell = mod.get_ipython()
+    except Exception:  # pragma: no cover - a broken IPython
+        return False
+    return shell is not None and hasattr(shell, "kernel")
 
-    Shown iff ``enabled`` and (``force`` or ``DYNSYS_GD_PROGRESS=1`` or ``stream`` (default
-    ``sys.stderr``) is a TTY); ``DYNSYS_GD_PROGRESS=0`` wins over everything.
+
+def _automated() -> bool:
+    """True under pytest or a CI system (no bars unless asked for)."""
+    return bool(os.environ.get("PYTEST_CURRENT_TEST") or os.environ.get("CI"))
+
+
+def progress_enabled(
+    enabled: bool | None, *, force: bool = False, stream: TextIO | None = None
+) -> bool:
+    r"""Whether a bar requested with ``enabled`` (True, False or None = auto) is shown.
+
+    ``DYNSYS_GD_PROGRESS=0`` / ``1`` wins over everything, then ``force`` (always shown) and
+    ``enabled=False`` (never).  ``True`` shows the bar where it can be seen: ``stream``
+    (default ``sys.stderr``) is a terminal, or the code runs in a notebook.  ``None`` does the
+    same except under pytest or on CI (``PYTEST_CURRENT_TEST`` or ``CI`` set), where it is off.
     """
-    if not enabled:
-        return False
     env = os.environ.get("DYNSYS_GD_PROGRESS", "").strip()
-    if env == "0":
+    if env == "0" or enabled is False:
         return False
-    if force or env == "1":
+    if env == "1" or force:
+        return True
+    if enabled is None and _automated():
+        return False
+    if in_notebook():
         return True
     s = sys.stderr if stream is None else stream
     isatty = getattr(s, "isatty", None)
@@ -115,7 +152,7 @@ class ProgressBar:
 def progress_bar(
     total: int | None,
     desc: str = "",
-    enabled: bool = True,
+    enabled: bool | None = None,
     *,
     force: bool = False,
     stream: TextIO | None = None,
@@ -129,8 +166,9 @@ def progress_bar(
         Number of items (None: unknown).
     desc : str
         Label in front of the bar.
-    enabled : bool, default True
-        False gives the quiet mode (nothing is printed).
+    enabled : bool or None, default None
+        None: automatic (see :func:`progress_enabled`); False: quiet mode (nothing is printed);
+        True: shown on a terminal or in a notebook.
     force : bool, default False
         Show the bar even when the stream is not a terminal.
     stream : text stream, optional
@@ -142,8 +180,53 @@ def progress_bar(
         total = check_int("total", total, minimum=0)
     if not isinstance(desc, str):
         raise InvalidParameterError(f"desc must be a str; got {describe(desc)}")
-    if not isinstance(enabled, bool):
-        raise InvalidParameterError(f"enabled must be a bool; got {describe(enabled)}")
+    if enabled is not None and not isinstance(enabled, bool):
+        raise InvalidParameterError(f"enabled must be a bool or None; got {describe(enabled)}")
     initial = check_int("initial", initial, minimum=0)
     shown = progress_enabled(enabled, force=force, stream=stream)
     return ProgressBar(total, desc, shown=shown, stream=stream, initial=initial)
+
+
+class LongJobWarning(UserWarning):
+    """A job is about to run for longer than a minute (the message has the estimate)."""
+
+
+def format_duration(seconds: float) -> str:
+    """``45 s``, ``3.2 min``, ``2.5 h``."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def warn_long_job(
+    seconds: float, what: str, *, threshold: float = 60.0, hint: str = "", stacklevel: int = 3
+) -> bool:
+    """Warn (:class:`LongJobWarning`) when a job is estimated to take over ``threshold`` s.
+
+    Parameters
+    ----------
+    seconds : float
+        Estimated duration.
+    what : str
+        The job, e.g. ``"Monte-Carlo estimate of 100000 runs"``.
+    threshold : float
+        Warn above this many seconds (default 60).
+    hint : str
+        How to make it smaller (appended to the message).
+
+    Returns
+    -------
+    bool
+        Whether a warning was issued.
+    """
+    import warnings
+
+    if not (seconds > threshold):
+        return False
+    msg = f"{what} may take up to about {format_duration(seconds)} on this machine"
+    if hint:
+        msg += f"; {hint}"
+    warnings.warn(msg, LongJobWarning, stacklevel=stacklevel)
+    return True

@@ -75,3 +75,78 @@ def test_three_parameter_model_needs_plane() -> None:
     m = dg.LossModel((x * y * z - 1) ** 2 / 2, (x, y, z))
     with pytest.raises(InvalidParameterError, match=r"center, u and v must be given"):
         basin_slice(m, 0.1, resolution=3)
+
+
+def test_attractors_are_labelled_apart() -> None:
+    """As Attractors.jl labels basins: the two branches of xy = 1 (components (+, +) and (-, -)
+    of M) below eta*, and above eta* the two period-2 cycles around them and the saddle at the
+    origin, each get their own label; diverged points get none (C6, C8)."""
+    net = dg.LinearNetwork.scalar(depth=2, target=1.0)
+    plane = {"center": np.zeros(2), "u": np.array([1.0, 0.0]), "v": np.array([0.0, 1.0])}
+    below = basin_slice(net, 0.9, extent=2.0, resolution=41, **plane)
+    kinds = sorted((a.kind, a.component) for a in below.attractors)
+    assert kinds == [
+        ("minimum", "component (+, +) of M"),
+        ("minimum", "component (-, -) of M"),
+        ("saddle", ""),
+    ]
+    lab = below.attractor
+    assert np.all((lab >= 0) == (below.outcome == CONV))
+    # the label of a converged point is the sign pattern of its limit's component
+    plus = next(a.label for a in below.attractors if a.component == "component (+, +) of M")
+    i, j = 30, 30  # the point (1, 1) itself is a minimum of the (+, +) branch
+    assert below.a[j] == pytest.approx(1.0) and lab[i, j] == plus
+    above = basin_slice(net, 1.01, extent=2.0, resolution=41, **plane)
+    cycles = [a for a in above.attractors if a.kind == "cycle"]
+    assert len(cycles) == 2 and {a.period for a in cycles} == {2}
+    # the two cycles sit around the two branches: their points have opposite signs
+    assert np.sign(cycles[0].point[0]) == -np.sign(cycles[1].point[0])
+    assert np.all(above.attractor[above.outcome == Outcome.DIVERGED.code] == -1)
+
+
+def test_minima_level_traces_m_for_scalar_networks_only() -> None:
+    """M = {w_1 w_2 - 1 = 0} is stored as a signed level set on the slice of a scalar network;
+    a general loss model has none."""
+    net = dg.LinearNetwork.scalar(depth=2, target=1.0)
+    bs = basin_slice(
+        net, 0.9, center=np.zeros(2), u=[1.0, 0.0], v=[0.0, 1.0], extent=2.0, resolution=11
+    )
+    A, B = np.meshgrid(bs.level_a, bs.level_b)
+    np.testing.assert_allclose(bs.minima_level, A * B - 1.0, atol=1e-12)
+    assert basin_slice(_xy(), 0.9, extent=2.0, resolution=5).minima_level is None
+
+
+def test_basin_to_pandas_one_row_per_grid_point() -> None:
+    pytest.importorskip("pandas")
+    bs = basin_slice(_xy(), 0.9, extent=2.0, resolution=7)
+    df = bs.to_pandas()
+    assert len(df) == 49
+    assert (df["outcome"] == "converged").sum() == bs.counts()["converged"]
+    assert set(df["attractor"]) == set(np.unique(bs.attractor))
+
+
+@pytest.mark.parametrize(
+    ("widths", "names"),
+    [
+        ((2, 3, 2), {"minima: M (one piece: no square layer)"}),
+        (
+            (2, 2, 2),
+            {
+                "minima: det signs (+, +) of W_1, W_2 on M",
+                "minima: det signs (-, -) of W_1, W_2 on M",
+            },
+        ),
+    ],
+)
+def test_minima_of_matrix_networks_grouped_by_det_signs(widths, names) -> None:
+    """On M = {W_2 W_1 = I} the 2x2 layers are invertible, so sign det W_1 = sign det W_2 splits
+    M into two pieces; with a 3-wide hidden layer M is one piece (no distance clustering of a
+    continuum of minima)."""
+    net = dg.LinearNetwork.from_covariances(widths, Sxx=np.eye(2), Syx=np.eye(2))
+    bs = basin_slice(net, 0.4, extent=1.5, resolution=15)
+    got = {a.name for a in bs.attractors if a.kind == "minimum"}
+    assert got == names
+    for a in bs.attractors:  # the representative limit has the group's det signs
+        if a.kind == "minimum" and len(names) == 2:
+            W1, W2 = net.unflatten(a.point)
+            assert (np.linalg.det(W1) < 0) == ("(-, -)" in a.name) == (np.linalg.det(W2) < 0)

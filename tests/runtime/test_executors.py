@@ -271,7 +271,7 @@ def test_map_tasks_progress_goes_to_stderr_only(
         ({"total": -1}, r"total must be an int >= 0; got -1"),
         ({"total": 2.5}, r"total must be an int >= 0; got 2.5"),
         ({"total": 3, "desc": 4}, r"desc must be a str; got 4"),
-        ({"total": 3, "enabled": "no"}, r"enabled must be a bool; got 'no'"),
+        ({"total": 3, "enabled": "no"}, r"enabled must be a bool or None; got 'no'"),
     ],
 )
 def test_progress_bar_bad_input(kwargs: dict, regex: str) -> None:
