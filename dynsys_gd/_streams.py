@@ -27,7 +27,6 @@ purpose                draws                                                    
 ``"certificate_points"`` random rational points tried by the C1 certificate            0
 ``"manifold_points"``   random rational points of M (C2, C3 certificates)               0
 ``"claim_runs"``        initialisations of the Monte-Carlo claim checks                 0
-``"digits_subsample"``  the images drawn from scikit-learn's digits                     0
 =====================  ==========================================================  =========
 
 Examples
