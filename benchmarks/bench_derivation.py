@@ -53,22 +53,41 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small sizes only")
     args = ap.parse_args()
     depths = [2, 4, 8] if args.quick else [2, 4, 6, 8, 10, 12, 16, 20]
-    widths = [(2, 2, 2), (3, 3, 3)] if args.quick else [
-        (2, 2, 2), (3, 3, 3), (4, 4, 4), (3, 3, 3, 3, 3), (5, 5, 5), (4, 4, 4, 4, 4),
-        (5, 5, 5, 5), (7, 7, 7)]
+    widths = (
+        [(2, 2, 2), (3, 3, 3)]
+        if args.quick
+        else [
+            (2, 2, 2),
+            (3, 3, 3),
+            (4, 4, 4),
+            (3, 3, 3, 3, 3),
+            (5, 5, 5),
+            (4, 4, 4, 4, 4),
+            (5, 5, 5, 5),
+            (7, 7, 7),
+        ]
+    )
     nets = [dg.LinearNetwork.scalar(n, target=2.0) for n in depths]
     rng = np.random.default_rng(1)
     for w in widths:
-        nets.append(dg.LinearNetwork.from_covariances(
-            w, Sxx=np.eye(w[0]), Syx=np.round(rng.normal(size=(w[-1], w[0])), 2)))
-    print(f"{'network':<28}{'P':>5}{'loss':>9}{'grad':>9}{'hess':>9}{'compile':>9}"
-          f"{'det@pt':>9}{'sym/num':>9}   (seconds; sym/num = compiled symbolic Hessian time /"
-          " closed-form kernel time, batch 256)")
+        nets.append(
+            dg.LinearNetwork.from_covariances(
+                w, Sxx=np.eye(w[0]), Syx=np.round(rng.normal(size=(w[-1], w[0])), 2)
+            )
+        )
+    print(
+        f"{'network':<28}{'P':>5}{'loss':>9}{'grad':>9}{'hess':>9}{'compile':>9}"
+        f"{'det@pt':>9}{'sym/num':>9}   (seconds; sym/num = compiled symbolic Hessian time /"
+        " closed-form kernel time, batch 256)"
+    )
     for net in nets:
         r = bench(net)
         label = f"scalar N={net.depth}" if net.is_scalar else f"widths {net.widths}"
-        print(f"{label:<28}{int(r['P']):>5}{r['loss']:>9.3f}{r['grad']:>9.3f}{r['hess']:>9.3f}"
-              f"{r['compile']:>9.3f}{r['det@pt']:>9.3f}{r['sym/num']:>9.1f}", flush=True)
+        print(
+            f"{label:<28}{int(r['P']):>5}{r['loss']:>9.3f}{r['grad']:>9.3f}{r['hess']:>9.3f}"
+            f"{r['compile']:>9.3f}{r['det@pt']:>9.3f}{r['sym/num']:>9.1f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

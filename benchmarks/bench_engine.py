@@ -106,7 +106,7 @@ def make_numba_matrix222() -> Callable[..., int] | None:
             W1 = th0[i, 0:4].reshape(2, 2).copy()
             W2 = th0[i, 4:8].reshape(2, 2).copy()
             for t in range(1, MAX_STEPS + 1):
-                R = W2 @ W1 - Ws          # Sxx = I: grad_W L = W - W*
+                R = W2 @ W1 - Ws  # Sxx = I: grad_W L = W - W*
                 G1 = W2.T @ R
                 G2 = R @ W1.T
                 W1 -= lr * G1
@@ -133,8 +133,7 @@ def main() -> None:
     args = ap.parse_args()
     batch = 2000 if args.quick else 20000
     n_py = 20 if args.quick else 100
-    cfg = EngineConfig(max_steps=MAX_STEPS, grad_tol=GRAD_TOL, div_threshold=DIV,
-                       adaptive=False)
+    cfg = EngineConfig(max_steps=MAX_STEPS, grad_tol=GRAD_TOL, div_threshold=DIV, adaptive=False)
     rows = []
 
     # --- scalar depth 3 --------------------------------------------------------------------
@@ -155,8 +154,9 @@ def main() -> None:
         nb(th0[:2], lr, y)  # compile
         s_nb, t_nb = timed(lambda: nb(th0, lr, y))
         nb_rate = s_nb / t_nb
-    rows.append(("scalar N=3, y=2", batch, s_eng / t_eng, s_pg / t_pg, s_py / t_py, nb_rate,
-                 rb.counts()))
+    rows.append(
+        ("scalar N=3, y=2", batch, s_eng / t_eng, s_pg / t_pg, s_py / t_py, nb_rate, rb.counts())
+    )
 
     # --- 2x2x2 matrix network ---------------------------------------------------------------
     Ws = np.array([[1.5, 0.3], [-0.2, 0.7]])
@@ -175,23 +175,36 @@ def main() -> None:
         nb2(th2[:2], lr2, Ws)
         s_nb2, t_nb2 = timed(lambda: nb2(th2, lr2, Ws))
         nb_rate2 = s_nb2 / t_nb2
-    rows.append(("2x2x2 matrix, whitened", batch, s_eng2 / t_eng2, s_py2 / t_py2, None,
-                 nb_rate2, rb2.counts()))
+    rows.append(
+        (
+            "2x2x2 matrix, whitened",
+            batch,
+            s_eng2 / t_eng2,
+            s_py2 / t_py2,
+            None,
+            nb_rate2,
+            rb2.counts(),
+        )
+    )
 
     print("trajectory-steps per second (higher is better); max_steps =", MAX_STEPS)
     print("python = per-trajectory loop calling the model's gradient; fused = hand-written pure")
     print("Python closed form (scalar only); numba = fused compiled per-trajectory loop")
-    print(f"{'workload':24s} {'batch':>6s} {'engine':>10s} {'python':>10s} {'fused':>10s} "
-          f"{'numba':>10s} {'eng/py':>8s} {'eng/fused':>9s} {'eng/numba':>9s}")
+    print(
+        f"{'workload':24s} {'batch':>6s} {'engine':>10s} {'python':>10s} {'fused':>10s} "
+        f"{'numba':>10s} {'eng/py':>8s} {'eng/fused':>9s} {'eng/numba':>9s}"
+    )
 
     def fmt(x: float | None, w: int, spec: str) -> str:
         return f"{x:{w}{spec}}" if x else f"{'n/a':>{w}s}"
 
     for name, b, eng, py, fused, nbr, _ in rows:
-        print(f"{name:24s} {b:6d} {eng:10.3g} {py:10.3g} {fmt(fused, 10, '.3g')} "
-              f"{fmt(nbr, 10, '.3g')} {eng / py:8.1f} "
-              f"{fmt(eng / fused if fused else None, 9, '.2f')} "
-              f"{fmt(eng / nbr if nbr else None, 9, '.3f')}")
+        print(
+            f"{name:24s} {b:6d} {eng:10.3g} {py:10.3g} {fmt(fused, 10, '.3g')} "
+            f"{fmt(nbr, 10, '.3g')} {eng / py:8.1f} "
+            f"{fmt(eng / fused if fused else None, 9, '.2f')} "
+            f"{fmt(eng / nbr if nbr else None, 9, '.3f')}"
+        )
     for name, *_, counts in rows:
         print(f"  engine outcomes, {name}: {counts}")
 

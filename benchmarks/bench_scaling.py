@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 
 import dynsys_gd as dg
-from dynsys_gd.analysis.distributed import make_executor
 from dynsys_gd.analysis.sweep import lr_sweep
+from dynsys_gd.runtime.executors import make_executor
 
 
 def _source_hash() -> str:
@@ -45,8 +45,15 @@ def _sweep(net: Any, lrs: list[float], n: int, chunk: int, executor: Any) -> Any
     return lr_sweep(net, lrs, n_samples=n, seed=2026, chunk_size=chunk, executor=executor)
 
 
-def bench(label: str, factory: Callable[[], Any], net: Any, lrs: list[float], n: int,
-          chunk: int, repeat: int) -> tuple[dict[str, Any], Any]:
+def bench(
+    label: str,
+    factory: Callable[[], Any],
+    net: Any,
+    lrs: list[float],
+    n: int,
+    chunk: int,
+    repeat: int,
+) -> tuple[dict[str, Any], Any]:
     t0 = time.perf_counter()
     ex = factory()
     startup = time.perf_counter() - t0
@@ -63,13 +70,18 @@ def bench(label: str, factory: Callable[[], Any], net: Any, lrs: list[float], n:
         if ex is not None:
             ex.shutdown()
     best = min(times)
-    return {"executor": label, "startup": startup, "time": best,
-            "runs_per_s": len(lrs) * n / best}, result
+    return {
+        "executor": label,
+        "startup": startup,
+        "time": best,
+        "runs_per_s": len(lrs) * n / best,
+    }, result
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true", help="small sizes (a few seconds)")
     ap.add_argument("--n-samples", type=int, default=None, help="runs per learning rate")
     ap.add_argument("--repeat", type=int, default=None, help="timed repetitions (best kept)")
@@ -93,12 +105,16 @@ def main() -> None:
         configs += [
             ("dask local x1 (proc)", lambda: make_executor(workers=1, scheduler="local")),
             ("dask local x2 (proc)", lambda: make_executor(workers=2, scheduler="local")),
-            ("dask local x2 (threads)", lambda: make_executor(workers=2, scheduler="local",
-                                                              processes=False)),
+            (
+                "dask local x2 (threads)",
+                lambda: make_executor(workers=2, scheduler="local", processes=False),
+            ),
         ]
-    print(f"lr_sweep on {net!r}: {len(lrs)} step sizes in [0.7, 1.2] eta* (eta* = {eta:.4g}), "
-          f"{n} runs each, chunk_size {chunk} -> {n_tasks} tasks; best of {repeat}; "
-          f"os.cpu_count() = {os.cpu_count()}, load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"lr_sweep on {net!r}: {len(lrs)} step sizes in [0.7, 1.2] eta* (eta* = {eta:.4g}), "
+        f"{n} runs each, chunk_size {chunk} -> {n_tasks} tasks; best of {repeat}; "
+        f"os.cpu_count() = {os.cpu_count()}, load average {os.getloadavg()[0]:.2f}"
+    )
     src = _source_hash()
     rows, ref = [], None
     for label, factory in configs:
@@ -108,17 +124,27 @@ def main() -> None:
         row["identical"] = res.to_dict() == ref
         rows.append(row)
     t_serial = rows[0]["time"]
-    print(f"\n{'executor':<26}{'startup s':>10}{'sweep s':>9}{'runs/s':>10}{'speed-up':>10}"
-          f"{'overhead':>10}{'same result':>13}")
+    print(
+        f"\n{'executor':<26}{'startup s':>10}{'sweep s':>9}{'runs/s':>10}{'speed-up':>10}"
+        f"{'overhead':>10}{'same result':>13}"
+    )
     for r in rows:
-        print(f"{r['executor']:<26}{r['startup']:>10.2f}{r['time']:>9.2f}{r['runs_per_s']:>10.0f}"
-              f"{t_serial / r['time']:>9.2f}x{(r['time'] / t_serial - 1) * 100:>9.0f}%"
-              f"{'yes' if r['identical'] else 'NO':>13}")
-    print("\nfraction per lr/eta*: " + ", ".join(
-        f"{lr / eta:.2f}: {f:.3f}" for lr, f in zip(ref["lrs"], ref["fraction"], strict=True)))
+        print(
+            f"{r['executor']:<26}{r['startup']:>10.2f}{r['time']:>9.2f}{r['runs_per_s']:>10.0f}"
+            f"{t_serial / r['time']:>9.2f}x{(r['time'] / t_serial - 1) * 100:>9.0f}%"
+            f"{'yes' if r['identical'] else 'NO':>13}"
+        )
+    print(
+        "\nfraction per lr/eta*: "
+        + ", ".join(
+            f"{lr / eta:.2f}: {f:.3f}" for lr, f in zip(ref["lrs"], ref["fraction"], strict=True)
+        )
+    )
     if _source_hash() != src:
-        print("WARNING: dynsys_gd sources changed during the run (editable install; workers "
-              "import fresh code): a 'NO' above may come from the edit, not the executor")
+        print(
+            "WARNING: dynsys_gd sources changed during the run (editable install; workers "
+            "import fresh code): a 'NO' above may come from the edit, not the executor"
+        )
     if not all(r["identical"] for r in rows):
         raise SystemExit("executors disagree")
 

@@ -34,7 +34,7 @@ def main() -> int:
         if has_mc:
             _, tm = timed(lambda d=depth: dg.stability_analysis(d, 0.25, n_samples=200))
             t_mc = f"{tm:.3f}"
-        print(f"{depth:>3} {rep.eta_star:>9.5f} {rep.verdict.name:>8} {t:>12.3f} {t_mc:>18}")
+        print(f"{depth:>3} {rep.critical_lr:>9.5f} {rep.verdict.name:>8} {t:>12.3f} {t_mc:>18}")
     print(f"worst default time {worst:.3f} s (target < 2 s): {'OK' if worst < 2 else 'SLOW'}")
 
     print("\nmin_sharpness, general Sxx (numerical minimisation over M)")
@@ -44,8 +44,8 @@ def main() -> int:
         d0 = widths[0]
         A = rng.normal(size=(d0, d0))
         net = dg.LinearNetwork.from_covariances(
-            widths, Sxx=A @ A.T / d0 + 0.5 * np.eye(d0),
-            Syx=rng.normal(size=(widths[-1], d0)))
+            widths, Sxx=A @ A.T / d0 + 0.5 * np.eye(d0), Syx=rng.normal(size=(widths[-1], d0))
+        )
         s, t = timed(lambda n=net: dg.min_sharpness(n))
         print(f"{widths!s:>14} {s:>14.10g} {t:>9.3f}")
     return 0

@@ -28,8 +28,9 @@ def jsonable(obj: Any) -> Any:
             return obj.to_dict()
         return {f.name: jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
     if isinstance(obj, dict):
-        return {str(jsonable(k)) if not isinstance(k, str) else k: jsonable(v)
-                for k, v in obj.items()}
+        return {
+            str(jsonable(k)) if not isinstance(k, str) else k: jsonable(v) for k, v in obj.items()
+        }
     if isinstance(obj, list | tuple):
         return [jsonable(v) for v in obj]
     if isinstance(obj, np.ndarray):

@@ -82,8 +82,9 @@ def check_probability(name: str, value: Any, *, open_interval: bool = True) -> f
     return out
 
 
-def check_int(name: str, value: Any, *, minimum: int | None = None,
-              maximum: int | None = None) -> int:
+def check_int(
+    name: str, value: Any, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
     """Return ``value`` as an int; reject bools, floats and out-of-range values."""
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
         rule = "an int" if minimum is None else f"an int >= {minimum}"
@@ -153,16 +154,19 @@ def check_finite_matrix(
     certificates) see precisely the numbers the user passed.
     """
     if isinstance(value, str | bytes) or value is None:
-        raise InvalidParameterError(f"{name} must be a 2-D array of real numbers; got "
-                                    f"{describe(value)}")
+        raise InvalidParameterError(
+            f"{name} must be a 2-D array of real numbers; got {describe(value)}"
+        )
     try:
         arr = np.asarray(value, dtype=object)
     except Exception as exc:  # pragma: no cover - exotic input
-        raise InvalidParameterError(f"{name} must be a 2-D array of real numbers; got "
-                                    f"{describe(value)}") from exc
+        raise InvalidParameterError(
+            f"{name} must be a 2-D array of real numbers; got {describe(value)}"
+        ) from exc
     if arr.ndim != 2:
         raise InvalidParameterError(
-            f"{name} must be a 2-D array of real numbers; got an array with {arr.ndim} dimensions")
+            f"{name} must be a 2-D array of real numbers; got an array with {arr.ndim} dimensions"
+        )
     if arr.size == 0:
         raise InvalidParameterError(f"{name} must be non-empty; got shape {arr.shape}")
     if shape is not None:
@@ -171,7 +175,8 @@ def check_finite_matrix(
                 raise InvalidParameterError(
                     f"{name} must have shape "
                     f"({', '.join('*' if s is None else str(s) for s in shape)}); "
-                    f"got shape {arr.shape}")
+                    f"got shape {arr.shape}"
+                )
     exact = [[_to_exact(name, x) for x in row] for row in arr]
     try:
         floats = np.array([[float(x) for x in row] for row in exact], dtype=np.float64)

@@ -100,8 +100,9 @@ sorted(d)[:12]
 w_bal = np.full(3, 2.0 ** (1 / 3))
 ts = np.linspace(-1.0, 1.0, 201)
 ev = F.normal_spectrum(net, F.rebalancing_curve(net, w_bal, ts))
-F.plot_sharpness_along_manifold(ts, ev, lr=0.9 * eta_star, eta_star=eta_star,
-                                coord_label=r"$t$ in $(e^t w_1, e^{-t} w_2, w_3)$")
+F.plot_sharpness_along_manifold(
+    ts, ev, lr=0.9 * eta_star, eta_star=eta_star, coord_label=r"$t$ in $(e^t w_1, e^{-t} w_2, w_3)$"
+)
 
 # %% [markdown]
 # ## Next

@@ -67,9 +67,14 @@ ts = np.linspace(-1.2, 1.2, 241)
 curve = F.rebalancing_curve(net, w_bal, ts)
 assert np.allclose(np.prod(curve, axis=1), y)  # C2: the curve lies in M
 ev = F.normal_spectrum(net, curve)
-F.plot_sharpness_along_manifold(ts, ev, lr=0.95 * eta_star, eta_star=eta_star,
-                                coord_label=r"$t$ in $(e^t w_1, e^{-t} w_2, w_3)$",
-                                title="scalar net N = 3, y = 2")
+F.plot_sharpness_along_manifold(
+    ts,
+    ev,
+    lr=0.95 * eta_star,
+    eta_star=eta_star,
+    coord_label=r"$t$ in $(e^t w_1, e^{-t} w_2, w_3)$",
+    title="scalar net N = 3, y = 2",
+)
 
 # %% [markdown]
 # ### The whole manifold: stable region for several step sizes (C4)
@@ -88,7 +93,7 @@ w2 = abs(y) ** (1 / N) * np.exp(B)
 w3 = y / (w1 * w2)
 pts = np.stack([w1.ravel(), w2.ravel(), w3.ravel()], axis=1)
 sharp = F.normal_spectrum(net, pts)[:, -1].reshape(A.shape)
-closed = ((w2 * w3) ** 2 + (w1 * w3) ** 2 + (w1 * w2) ** 2)
+closed = (w2 * w3) ** 2 + (w1 * w3) ** 2 + (w1 * w2) ** 2
 assert np.allclose(sharp, closed, rtol=1e-9)
 print(f"min over the grid: {sharp.min():.6f} (S_min = {s_min_closed:.6f})")
 
@@ -96,12 +101,31 @@ fig, ax = new_figure(width=6.0, height=4.8)
 im = ax.contourf(A, B, np.log10(sharp), levels=30, cmap="viridis")
 fig.colorbar(im, ax=ax, label=r"$\log_{10} \lambda_{\max}(H)$")
 for frac, ls in [(0.6, ":"), (0.8, "--"), (0.95, "-")]:
-    ax.contour(A, B, sharp, levels=[2 / (frac * eta_star)], colors=[COLORS["critical"]],
-               linestyles=ls, linewidths=1.4)
-    ax.plot([], [], color=COLORS["critical"], linestyle=ls,
-            label=rf"$\lambda_{{\max}} = 2/\eta$, $\eta = {frac}\,\eta^*$")
-ax.plot([0], [0], marker="*", color="white", markersize=12, linestyle="none",
-        label="balanced (flattest) minimum")
+    ax.contour(
+        A,
+        B,
+        sharp,
+        levels=[2 / (frac * eta_star)],
+        colors=[COLORS["critical"]],
+        linestyles=ls,
+        linewidths=1.4,
+    )
+    ax.plot(
+        [],
+        [],
+        color=COLORS["critical"],
+        linestyle=ls,
+        label=rf"$\lambda_{{\max}} = 2/\eta$, $\eta = {frac}\,\eta^*$",
+    )
+ax.plot(
+    [0],
+    [0],
+    marker="*",
+    color="white",
+    markersize=12,
+    linestyle="none",
+    label="balanced (flattest) minimum",
+)
 ax.set_xlabel(r"$\log(w_1 / |y|^{1/N})$")
 ax.set_ylabel(r"$\log(w_2 / |y|^{1/N})$")
 ax.set_title("sharpness on the minima manifold (stable inside the red curves)")
@@ -126,10 +150,14 @@ dg_eigs = 1 - lr * lam
 n_unit = np.sum(np.isclose(dg_eigs, 1.0, atol=1e-9), axis=1)
 assert np.all(n_unit == N - 1), n_unit
 print(f"every sampled minimum: {N - 1} DG-eigenvalues equal to 1 (tangent space of M)")
-F.plot_dg_spectrum({"5 random minima": dg_eigs[:5],
-                    "flattest minimum": 1 - lr * np.linalg.eigvalsh(
-                        dg.numeric_model(net).hessian(w_bal[None]))[0]},
-                   lr=lr)
+F.plot_dg_spectrum(
+    {
+        "5 random minima": dg_eigs[:5],
+        "flattest minimum": 1
+        - lr * np.linalg.eigvalsh(dg.numeric_model(net).hessian(w_bal[None]))[0],
+    },
+    lr=lr,
+)
 
 # %% [markdown]
 # ## Whitened 2×2 networks (MATH.md §8)
@@ -146,6 +174,5 @@ for depth in depths:
     wnet = dg.LinearNetwork.from_covariances((2,) * (depth + 1), Sxx=np.eye(2), Syx=W_star)
     s = dg.min_sharpness(wnet)
     closed = depth * sigma1 ** (2 - 2 / depth)
-    print(f"N = {depth}: S_min toolkit {s:.6f}, closed form {closed:.6f}, "
-          f"eta* = {2 / s:.6f}")
+    print(f"N = {depth}: S_min toolkit {s:.6f}, closed form {closed:.6f}, eta* = {2 / s:.6f}")
     assert abs(s - closed) < 1e-5 * closed

@@ -83,8 +83,7 @@ F.plot_convergent_fraction(sweep, eta_star=1.0, title=r"$\frac{1}{2}(xy-1)^2$")
 net3 = dg.LinearNetwork.scalar(depth=3, target=2.0)
 eta3 = dg.critical_lr(net3)
 sweep3 = dg.lr_sweep(net3, eta3 * np.linspace(0.9, 1.1, N_LR), n_samples=N_SAMPLES, seed=1)
-F.plot_convergent_fraction(sweep3, eta_star=eta3, relative=True,
-                           title="scalar net N = 3, y = 2")
+F.plot_convergent_fraction(sweep3, eta_star=eta3, relative=True, title="scalar net N = 3, y = 2")
 
 # %%
 fr3 = np.asarray(sweep3.fraction)

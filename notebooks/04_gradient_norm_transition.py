@@ -51,7 +51,7 @@ def asymptotic_gradient_norm(net, lrs, *, n_init, steps, last_k, scale=2.0, seed
     model = dg.numeric_model(net)
     rng = np.random.default_rng(np.random.SeedSequence(seed))
     theta0 = rng.uniform(-scale, scale, size=(n_init, net.n_params))
-    theta = np.tile(theta0, (len(lrs), 1))          # same initialisations for every lr
+    theta = np.tile(theta0, (len(lrs), 1))  # same initialisations for every lr
     eta = np.repeat(np.asarray(lrs, dtype=float), n_init)[:, None]
     acc = np.zeros(theta.shape[0])
     alive = np.ones(theta.shape[0], dtype=bool)
@@ -83,8 +83,9 @@ net = dg.LinearNetwork.scalar(depth=2, target=1.0)
 eta_star = dg.critical_lr(net)
 assert abs(eta_star - 1.0) < 1e-9
 lrs = eta_star * np.linspace(0.8, 1.2, N_LR)
-g_inf, q1, q3, bounded = asymptotic_gradient_norm(net, lrs, n_init=N_INIT, steps=STEPS,
-                                                  last_k=LAST_K)
+g_inf, q1, q3, bounded = asymptotic_gradient_norm(
+    net, lrs, n_init=N_INIT, steps=STEPS, last_k=LAST_K
+)
 for lr, g, b in zip(lrs, g_inf, bounded, strict=True):
     print(f"eta/eta* = {lr / eta_star:5.3f}   g_inf = {g:9.3g}   non-divergent runs {b:5.1%}")
 
@@ -93,8 +94,9 @@ below = lrs < 0.97 * eta_star
 above = lrs > 1.03 * eta_star
 assert np.all(g_inf[below] < 1e-8), g_inf[below]
 assert np.all(g_inf[above] > 1e-3), g_inf[above]
-F.plot_gradient_norm_transition(lrs, g_inf, q_low=q1, q_high=q3, eta_star=eta_star,
-                                floor=1e-16, title=r"$\frac{1}{2}(xy-1)^2$")
+F.plot_gradient_norm_transition(
+    lrs, g_inf, q_low=q1, q_high=q3, eta_star=eta_star, floor=1e-16, title=r"$\frac{1}{2}(xy-1)^2$"
+)
 
 # %% [markdown]
 # ## Scalar network of depth 3, $y = 2$: $\eta^* = 2/(3\cdot 2^{4/3}) \approx 0.264567$
@@ -106,12 +108,20 @@ net3 = dg.LinearNetwork.scalar(depth=3, target=2.0)
 eta3 = dg.critical_lr(net3)
 assert abs(eta3 - 0.264567) < 1e-6
 lrs3 = eta3 * np.linspace(0.8, 1.2, N_LR)
-g3, a3, b3, bounded3 = asymptotic_gradient_norm(net3, lrs3, n_init=N_INIT, steps=STEPS,
-                                                last_k=LAST_K, seed=1)
+g3, a3, b3, bounded3 = asymptotic_gradient_norm(
+    net3, lrs3, n_init=N_INIT, steps=STEPS, last_k=LAST_K, seed=1
+)
 fig, axes = new_figure(1, 2, width=11, height=4)
-F.plot_gradient_norm_transition(lrs3 / eta3, g3, q_low=a3, q_high=b3, eta_star=1.0,
-                                eta_star_label=r"$\eta = \eta^*$", ax=axes[0],
-                                title="scalar net N = 3, y = 2")
+F.plot_gradient_norm_transition(
+    lrs3 / eta3,
+    g3,
+    q_low=a3,
+    q_high=b3,
+    eta_star=1.0,
+    eta_star_label=r"$\eta = \eta^*$",
+    ax=axes[0],
+    title="scalar net N = 3, y = 2",
+)
 axes[0].set_xlabel(r"$\eta / \eta^*$")
 axes[1].plot(lrs3 / eta3, bounded3, marker="o")
 mark_critical_lr(axes[1], 1.0, label=r"$\eta = \eta^*$")

@@ -62,8 +62,9 @@ print(slices[0.9].summary())
 print(slices[1.01].summary())
 share_below = slices[0.9].converged_fraction
 share_above = slices[1.01].converged_fraction
-print(f"converged share of the grid: eta = 0.9 -> {share_below:.3f}, eta = 1.01 -> "
-      f"{share_above:.3f}")
+print(
+    f"converged share of the grid: eta = 0.9 -> {share_below:.3f}, eta = 1.01 -> {share_above:.3f}"
+)
 assert share_below > 0.5
 assert share_above < 0.01  # only points that land exactly on a saddle / on M (measure zero)
 
@@ -87,15 +88,20 @@ slices3 = {}
 for ax, rel in zip(axes, (0.95, 1.05), strict=True):
     bs = dg.basin_slice(net, rel * eta_star, center=w, u=u, v=v, extent=1.0, resolution=RES)
     slices3[rel] = bs
-    F.plot_basin_slice(bs, axis_labels=("$a$ (along $M$)", "$b$ (normal)"), ax=ax,
-                       title=rf"$\eta = {rel}\,\eta^*$")
+    F.plot_basin_slice(
+        bs, axis_labels=("$a$ (along $M$)", "$b$ (normal)"), ax=ax, title=rf"$\eta = {rel}\,\eta^*$"
+    )
 fig  # noqa: B018
 
 # %%
 c95 = slices3[0.95].outcome
 c105 = slices3[1.05].outcome
 print("eta = 0.95 eta*: converged share", float(np.mean(c95 == conv)))
-print("eta = 1.05 eta*: converged share", float(np.mean(c105 == conv)),
-      "| periodic share", float(np.mean(c105 == dg.Outcome.PERIODIC.code)))
+print(
+    "eta = 1.05 eta*: converged share",
+    float(np.mean(c105 == conv)),
+    "| periodic share",
+    float(np.mean(c105 == dg.Outcome.PERIODIC.code)),
+)
 assert np.mean(c95 == conv) > 0.0
 assert np.mean(c105 == conv) < 0.01

@@ -29,7 +29,7 @@ import numpy as np
 import sympy as sp
 
 import dynsys_gd as dg
-from dynsys_gd.analysis import claims
+from dynsys_gd import claims
 from dynsys_gd.reporting.style import apply_style
 from dynsys_gd.reporting.text import format_table
 
@@ -104,16 +104,20 @@ checks = [
     ("scalar N=2, y=1", dg.LinearNetwork.scalar(2, 1.0), 2.0),
     ("scalar N=3, y=2", dg.LinearNetwork.scalar(3, 2.0), 3 * 2 ** (4 / 3)),
     ("scalar N=5, y=1", dg.LinearNetwork.scalar(5, 1.0), 5.0),
-    ("whitened 2x2, N=2",
-     dg.LinearNetwork.from_covariances((2, 2, 2), Sxx=np.eye(2), Syx=W_star), 3.062329),
+    (
+        "whitened 2x2, N=2",
+        dg.LinearNetwork.from_covariances((2, 2, 2), Sxx=np.eye(2), Syx=W_star),
+        3.062329,
+    ),
 ]
 rows = []
 for name, net, expected in checks:
     s = dg.min_sharpness(net)
     rows.append([name, s, expected, abs(s - expected) / expected, 2 / s])
     assert abs(s - expected) <= 1e-6 * expected
-print(format_table(rows, ["network", "S_min", "expected", "rel. error", "eta* = 2/S_min"],
-                   digits=7))
+print(
+    format_table(rows, ["network", "S_min", "expected", "rel. error", "eta* = 2/S_min"], digits=7)
+)
 
 # %% [markdown]
 # ## All claims: the toolkit's registry
@@ -145,7 +149,6 @@ for r in report.results:
     for c in r.checks:
         methods.setdefault(r.claim, {}).setdefault(c.method, 0)
         methods[r.claim][c.method] += 1
-rows = [[claim, ", ".join(f"{m} ({k})" for m, k in ms.items())]
-        for claim, ms in methods.items()]
+rows = [[claim, ", ".join(f"{m} ({k})" for m, k in ms.items())] for claim, ms in methods.items()]
 print(format_table(rows, ["claim", "methods (number of checks)"]))
 assert set(methods) == {f"C{i}" for i in range(1, 10)}

@@ -72,25 +72,34 @@ for o in find_periodic_orbits(XY, 1.05, rng.uniform(-2, 2, (32, 2))):
 # %%
 n_lr = 40 if FAST else 300
 lrs = np.linspace(0.9, 1.35, n_lr)
-diag = bifurcation_diagram(XY, lrs, n_init=8 if FAST else 32, transient=1500 if FAST else 4000,
-                           n_record=32, eta_star=1.0)
+diag = bifurcation_diagram(
+    XY,
+    lrs,
+    n_init=8 if FAST else 32,
+    transient=1500 if FAST else 4000,
+    n_record=32,
+    critical_lr=1.0,
+)
 print("first flip (period 1 -> 2) between", diag.first_flip())
-casc = period_doubling_cascade(XY, 0.9, 1.45, [[1.0, 1.0]], n_doublings=3 if FAST else 5,
-                               name="1/2 (xy-1)^2")
+casc = period_doubling_cascade(
+    XY, 0.9, 1.45, [[1.0, 1.0]], n_doublings=3 if FAST else 5, name="1/2 (xy-1)^2"
+)
 print(casc.summary())
 assert abs(casc.points[0] - 1.0) < 1e-8 and abs(casc.points[1] - (np.sqrt(5) - 1)) < 1e-7
 plot_bifurcation(diag, cascade=casc, title=r"GD on $\frac12(xy-1)^2$")
 
 # %%
-logi = period_doubling_cascade(LogisticMap, 2.8, 3.5695, [[0.5]], n_doublings=4 if FAST else 5,
-                               name="logistic map")
+logi = period_doubling_cascade(
+    LogisticMap, 2.8, 3.5695, [[0.5]], n_doublings=4 if FAST else 5, name="logistic map"
+)
 print(logi.summary())
 print(f"Feigenbaum delta = {FEIGENBAUM_DELTA}")
 
 # %%
 net = dg.LinearNetwork.scalar(3, 1.0)
-casc3 = period_doubling_cascade(net, 0.6, 0.9, [[1.0, 1.0, 1.0]], n_doublings=3 if FAST else 4,
-                                name="scalar N=3, y=1")
+casc3 = period_doubling_cascade(
+    net, 0.6, 0.9, [[1.0, 1.0, 1.0]], n_doublings=3 if FAST else 4, name="scalar N=3, y=1"
+)
 print(casc3.summary())
 assert abs(casc3.points[0] - 2 / 3) < 1e-8  # eta* = 2/N for y = 1 (C5)
 
@@ -100,21 +109,35 @@ assert abs(casc3.points[0] - 2 / 3) < 1e-8  # eta* = 2/N for y = 1 (C5)
 # Hessian-vector product.  Check: logistic map at $r = 4$ gives $\ln 2$.
 
 # %%
-ly4 = lyapunov_exponent(LogisticMap(4.0), np.random.default_rng(1).uniform(0.05, 0.95, (500, 1)),
-                        n_steps=2000 if FAST else 10000, transient=100)
+ly4 = lyapunov_exponent(
+    LogisticMap(4.0),
+    np.random.default_rng(1).uniform(0.05, 0.95, (500, 1)),
+    n_steps=2000 if FAST else 10000,
+    transient=100,
+)
 print(ly4.summary(), " ln 2 =", np.log(2))
 
 lrs_l = np.linspace(0.95, 1.45, 12 if FAST else 60)
 means, lows, highs = [], [], []
 for lr in lrs_l:
-    res = lyapunov_exponent(XY, np.array([[1.0, 1.0 + 1e-6], [0.9, 1.2]]), lr,
-                            n_steps=800 if FAST else 4000, transient=300 if FAST else 2000)
+    res = lyapunov_exponent(
+        XY,
+        np.array([[1.0, 1.0 + 1e-6], [0.9, 1.2]]),
+        lr,
+        n_steps=800 if FAST else 4000,
+        transient=300 if FAST else 2000,
+    )
     b = res.bounded
     means.append(res.mean)
     lows.append(b.min() if b.size else np.nan)
     highs.append(b.max() if b.size else np.nan)
-plot_lyapunov(lrs_l, means, eta_star=1.0, spread=(lows, highs),
-              title=r"largest Lyapunov exponent, $\frac12(xy-1)^2$")
+plot_lyapunov(
+    lrs_l,
+    means,
+    eta_star=1.0,
+    spread=(lows, highs),
+    title=r"largest Lyapunov exponent, $\frac12(xy-1)^2$",
+)
 
 # %% [markdown]
 # ## 4. The null convergent set, made visible
@@ -132,10 +155,17 @@ plot_null_point_run(run)
 
 # %%
 levels = np.linspace(-2, 2, 21 if FAST else 121)
-slices = {k: null_set_slice(XY, 1.1, k=k, constraint=h_xy, levels=levels,
-                            n_grid=200 if FAST else 600, dps=40) for k in (1, 2)}
+slices = {
+    k: null_set_slice(
+        XY, 1.1, k=k, constraint=h_xy, levels=levels, n_grid=200 if FAST else 600, dps=40
+    )
+    for k in (1, 2)
+}
 u = np.linspace(0.5, 2, 200)
 manifold = np.concatenate([np.c_[u, 1 / u], np.c_[-u, -1 / u]])
 print({k: len(v) for k, v in slices.items()})
-plot_null_set(slices, manifold=manifold,
-              title=r"$\{\theta: G_\eta^k(\theta)\in M\}$, $\eta = 1.1$: curves (measure zero)")
+plot_null_set(
+    slices,
+    manifold=manifold,
+    title=r"$\{\theta: G_\eta^k(\theta)\in M\}$, $\eta = 1.1$: curves (measure zero)",
+)

@@ -37,12 +37,9 @@ import os
 import numpy as np
 
 import dynsys_gd as dg
-from dynsys_gd.analysis.nonlinear import (
-    digits_dataset,
-    nonlinear_sweep,
-    teacher_student_dataset,
-)
-from dynsys_gd.numeric.lanczos import batched_sharpness, sharpness
+from dynsys_gd.analysis.nonlinear import nonlinear_sweep
+from dynsys_gd.models.datasets import digits_dataset, teacher_student_dataset
+from dynsys_gd.numeric.lanczos import batched_sharpness, lanczos_sharpness
 from dynsys_gd.reporting.nonlinear_figures import plot_nonlinear_sweep
 from dynsys_gd.reporting.style import apply_style
 
@@ -63,11 +60,16 @@ X, Y = rng.standard_normal((12, 3)), rng.standard_normal((12, 2))
 mlp = dg.MLP((3, 5, 2), "tanh", X=X, Y=Y, bias=True)
 theta = mlp.init(1, 3)
 E, eps = np.eye(mlp.n_params), 1e-6
-g_fd = np.stack([(mlp.loss(theta + eps * E[j]) - mlp.loss(theta - eps * E[j])) / (2 * eps)
-                 for j in range(mlp.n_params)], axis=1)
+g_fd = np.stack(
+    [
+        (mlp.loss(theta + eps * E[j]) - mlp.loss(theta - eps * E[j])) / (2 * eps)
+        for j in range(mlp.n_params)
+    ],
+    axis=1,
+)
 H = mlp.hessian(theta)
 top_dense = np.linalg.eigvalsh(H)[:, -1]
-top_lanczos = np.array([sharpness(mlp, t)[0] for t in theta])
+top_lanczos = np.array([lanczos_sharpness(mlp, t)[0] for t in theta])
 err_g = np.abs(mlp.gradient(theta) - g_fd).max()
 err_l = np.abs(top_lanczos / top_dense - 1).max()
 err_b = np.abs(batched_sharpness(mlp, theta)[:, 0] / top_dense - 1).max()
@@ -75,9 +77,11 @@ lin = dg.numeric_model(dg.LinearNetwork((3, 4, 2), X=X, Y=Y))
 ident = dg.MLP((3, 4, 2), "identity", X=X, Y=Y)
 t_lin = ident.init(2, 4)
 err_lin = np.abs(ident.hessian(t_lin) - lin.hessian(t_lin)).max()
-print(f"gradient vs finite differences: {err_g:.1e}; Lanczos vs dense: {err_l:.1e}; "
-      f"batched Lanczos vs dense: {err_b:.1e}; identity MLP vs LinearNetwork Hessian: "
-      f"{err_lin:.1e}")
+print(
+    f"gradient vs finite differences: {err_g:.1e}; Lanczos vs dense: {err_l:.1e}; "
+    f"batched Lanczos vs dense: {err_b:.1e}; identity MLP vs LinearNetwork Hessian: "
+    f"{err_lin:.1e}"
+)
 assert err_g < 1e-7 and err_l < 1e-8 and err_b < 1e-8 and err_lin < 1e-12
 
 # %% [markdown]
@@ -108,8 +112,10 @@ assert res.g_inf[i] > 10 * res.g_inf[i - 1]
 above = (res.lrs > res.transition) & np.isfinite(res.sharpness_median)
 # edge of stability: above the transition, the median sharpness is close to 2/eta
 assert np.all(np.abs(res.sharpness_median[above] * res.lrs[above] / 2 - 1) < 0.1)
-print(f"transition in ({res.transition_low:.3g}, {res.transition:.3g}], "
-      f"prediction 2/S_flat = {res.predicted_lr:.3g}, C8 violations: {len(res.violations)}")
+print(
+    f"transition in ({res.transition_low:.3g}, {res.transition:.3g}], "
+    f"prediction 2/S_flat = {res.predicted_lr:.3g}, C8 violations: {len(res.violations)}"
+)
 
 # %% [markdown]
 # ## Teacher–student data, ReLU network
@@ -121,7 +127,8 @@ print(f"transition in ({res.transition_low:.3g}, {res.transition:.3g}], "
 # %%
 ts = teacher_student_dataset((4, 8, 1), 48, "relu", seed=1)
 relu = dg.MLP((4, 24, 1), "relu", X=ts.X, Y=ts.Y)
-res_relu = nonlinear_sweep(relu, np.geomspace(0.05, 3.0, 9 if FAST else 13),
-                           n_init=N_INIT, seed=1, steps=STEPS, last_k=200)
+res_relu = nonlinear_sweep(
+    relu, np.geomspace(0.05, 3.0, 9 if FAST else 13), n_init=N_INIT, seed=1, steps=STEPS, last_k=200
+)
 print(res_relu.summary())
 plot_nonlinear_sweep(res_relu, title="ReLU MLP (4, 24, 1), teacher-student data")

@@ -3,12 +3,12 @@
 certified enclosures along a curve of M).
 
 Usage: ``python proofs/c4_properness.py [--quick] [--json]``; exit status 1 on any FAIL.
-The checks live in :mod:`dynsys_gd.analysis.claims` (also run by ``dynsys-gd prove``).
+The checks live in :mod:`dynsys_gd.claims` (also run by ``dynsys-gd prove``).
 """
 
 import sys
 
-from dynsys_gd.analysis.claims import proof_main
+from dynsys_gd.claims import proof_main
 
 if __name__ == "__main__":
     sys.exit(proof_main("C4"))

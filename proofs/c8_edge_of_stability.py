@@ -3,12 +3,12 @@
 period-2 orbits above eta* (Monte Carlo).
 
 Usage: ``python proofs/c8_edge_of_stability.py [--quick] [--json]``; exit status 1 on any FAIL.
-The checks live in :mod:`dynsys_gd.analysis.claims` (also run by ``dynsys-gd prove``).
+The checks live in :mod:`dynsys_gd.claims` (also run by ``dynsys-gd prove``).
 """
 
 import sys
 
-from dynsys_gd.analysis.claims import proof_main
+from dynsys_gd.claims import proof_main
 
 if __name__ == "__main__":
     sys.exit(proof_main("C8"))

@@ -3,12 +3,12 @@
 every critical point of 1/2(xy-1)^2, log cosh(xy-1), 1/4(x^2+y^2-1)^2 above eta* = 1.
 
 Usage: ``python proofs/c9_general_losses.py [--quick] [--json]``; exit status 1 on any FAIL.
-The checks live in :mod:`dynsys_gd.analysis.claims` (also run by ``dynsys-gd prove``).
+The checks live in :mod:`dynsys_gd.claims` (also run by ``dynsys-gd prove``).
 """
 
 import sys
 
-from dynsys_gd.analysis.claims import proof_main
+from dynsys_gd.claims import proof_main
 
 if __name__ == "__main__":
     sys.exit(proof_main("C9"))

@@ -17,10 +17,10 @@ import pytest
 import sympy as sp
 
 import dynsys_gd as dg
-from dynsys_gd.analysis.distributed import make_executor, map_tasks
-from dynsys_gd.analysis.progress import progress_bar
-from dynsys_gd.analysis.store import ResultsStore
 from dynsys_gd.errors import InvalidParameterError
+from dynsys_gd.runtime.executors import make_executor, map_tasks
+from dynsys_gd.runtime.progress import progress_bar
+from dynsys_gd.runtime.store import ResultsStore
 from dynsys_gd.symbolic.derivation import derive
 
 x, y = sp.symbols("x y")
@@ -73,138 +73,316 @@ ROWS: list[Any] = [
     # ---- LinearNetwork constructors
     (dg.LinearNetwork.scalar, {"depth": 0}, IPE, r"depth must be an int >= 1; got 0"),
     (dg.LinearNetwork.scalar, {"depth": 10**9}, IPE, r"depth must be an int <= 1000; got 10+"),
-    (dg.LinearNetwork.from_covariances,
-     {"widths": (10**6, 10**6, 1), "Sxx": [[1.0]], "Syx": [[1.0]]}, IPE,
-     r"widths must give at most 1000000 parameters; got 1000001000000"),
+    (
+        dg.LinearNetwork.from_covariances,
+        {"widths": (10**6, 10**6, 1), "Sxx": [[1.0]], "Syx": [[1.0]]},
+        IPE,
+        r"widths must give at most 1000000 parameters; got 1000001000000",
+    ),
     (dg.LinearNetwork.scalar, {"depth": 2.5}, IPE, r"depth must be an int >= 1; got 2\.5"),
     (dg.LinearNetwork.scalar, {"depth": True}, IPE, r"depth must be an int >= 1; got True"),
     (dg.LinearNetwork.scalar, {"depth": "2"}, IPE, r"depth must be an int >= 1; got '2'"),
-    (dg.LinearNetwork.scalar, {"depth": 2, "target": float("nan")}, IPE,
-     r"target must be a finite real number; got nan"),
-    (dg.LinearNetwork.scalar, {"depth": 2, "target": float("inf")}, IPE,
-     r"target must be a finite real number; got inf"),
-    (dg.LinearNetwork.scalar, {"depth": 2, "target": "one"}, IPE,
-     r"target must be a finite real number; got 'one'"),
-    (dg.LinearNetwork, {"widths": [2, 0, 1], "X": X3, "Y": Y3}, IPE,
-     r"widths\[1\] must be an int >= 1; got 0"),
-    (dg.LinearNetwork, {"widths": [2], "X": X3, "Y": Y3}, IPE,
-     r"widths must be a sequence of at least two ints >= 1"),
-    (dg.LinearNetwork, {"widths": "abc", "X": X3, "Y": Y3}, IPE,
-     r"widths must be a sequence of at least two ints >= 1; got 'abc'"),
-    (dg.LinearNetwork, {"widths": [2, 1], "X": np.ones((3, 3)), "Y": Y3}, IPE,
-     r"X must have shape \(\*, 2\); got shape \(3, 3\)"),
-    (dg.LinearNetwork, {"widths": [2, 1], "X": X3, "Y": np.ones((4, 1))}, IPE,
-     r"X and Y must have the same number of rows"),
-    (dg.LinearNetwork, {"widths": [2, 1], "X": np.array([[1.0, np.nan]]), "Y": np.ones((1, 1))},
-     IPE, r"X must be finite \(no NaN or inf\); got nan"),
+    (
+        dg.LinearNetwork.scalar,
+        {"depth": 2, "target": float("nan")},
+        IPE,
+        r"target must be a finite real number; got nan",
+    ),
+    (
+        dg.LinearNetwork.scalar,
+        {"depth": 2, "target": float("inf")},
+        IPE,
+        r"target must be a finite real number; got inf",
+    ),
+    (
+        dg.LinearNetwork.scalar,
+        {"depth": 2, "target": "one"},
+        IPE,
+        r"target must be a finite real number; got 'one'",
+    ),
+    (
+        dg.LinearNetwork,
+        {"widths": [2, 0, 1], "X": X3, "Y": Y3},
+        IPE,
+        r"widths\[1\] must be an int >= 1; got 0",
+    ),
+    (
+        dg.LinearNetwork,
+        {"widths": [2], "X": X3, "Y": Y3},
+        IPE,
+        r"widths must be a sequence of at least two ints >= 1",
+    ),
+    (
+        dg.LinearNetwork,
+        {"widths": "abc", "X": X3, "Y": Y3},
+        IPE,
+        r"widths must be a sequence of at least two ints >= 1; got 'abc'",
+    ),
+    (
+        dg.LinearNetwork,
+        {"widths": [2, 1], "X": np.ones((3, 3)), "Y": Y3},
+        IPE,
+        r"X must have shape \(\*, 2\); got shape \(3, 3\)",
+    ),
+    (
+        dg.LinearNetwork,
+        {"widths": [2, 1], "X": X3, "Y": np.ones((4, 1))},
+        IPE,
+        r"X and Y must have the same number of rows",
+    ),
+    (
+        dg.LinearNetwork,
+        {"widths": [2, 1], "X": np.array([[1.0, np.nan]]), "Y": np.ones((1, 1))},
+        IPE,
+        r"X must be finite \(no NaN or inf\); got nan",
+    ),
     (dg.LinearNetwork, {"widths": [2, 1], "X": X3}, IPE, r"X and Y must both be given"),
-    (dg.LinearNetwork, {"widths": [2, 1], "X": X3, "Y": Y3, "convention": "l2"}, IPE,
-     r"convention must be one of 'mean_half', 'half_sum', 'mean', 'sum'; got 'l2'"),
-    (dg.LinearNetwork.from_covariances,
-     {"widths": [2, 1], "Sxx": np.ones((3, 3)), "Syx": np.ones((1, 2))}, IPE,
-     r"Sxx must have shape \(2, 2\); got shape \(3, 3\)"),
-    (dg.LinearNetwork.from_covariances,
-     {"widths": [2, 1], "Sxx": np.array([[1.0, 2.0], [0.0, 1.0]]), "Syx": np.ones((1, 2))},
-     IPE, r"Sxx must be symmetric"),
-    (dg.LinearNetwork.from_covariances,
-     {"widths": [2, 1], "Sxx": -np.eye(2), "Syx": np.ones((1, 2))}, IPE,
-     r"Sxx must be positive semi-definite; got smallest eigenvalue -1"),
-    (dg.LinearNetwork.from_covariances,
-     {"widths": [2, 1], "Sxx": np.eye(2), "Syx": np.full((1, 2), np.inf)}, IPE,
-     r"Syx must be finite \(no NaN or inf\); got inf"),
-    (dg.LinearNetwork.from_covariances,
-     {"widths": [2, 1], "Sxx": np.eye(2), "Syx": np.ones((1, 2)), "convention": "sum"}, IPE,
-     r"convention must be 'mean_half' or 'mean' for covariances"),
+    (
+        dg.LinearNetwork,
+        {"widths": [2, 1], "X": X3, "Y": Y3, "convention": "l2"},
+        IPE,
+        r"convention must be one of 'mean_half', 'half_sum', 'mean', 'sum'; got 'l2'",
+    ),
+    (
+        dg.LinearNetwork.from_covariances,
+        {"widths": [2, 1], "Sxx": np.ones((3, 3)), "Syx": np.ones((1, 2))},
+        IPE,
+        r"Sxx must have shape \(2, 2\); got shape \(3, 3\)",
+    ),
+    (
+        dg.LinearNetwork.from_covariances,
+        {"widths": [2, 1], "Sxx": np.array([[1.0, 2.0], [0.0, 1.0]]), "Syx": np.ones((1, 2))},
+        IPE,
+        r"Sxx must be symmetric",
+    ),
+    (
+        dg.LinearNetwork.from_covariances,
+        {"widths": [2, 1], "Sxx": -np.eye(2), "Syx": np.ones((1, 2))},
+        IPE,
+        r"Sxx must be positive semi-definite; got smallest eigenvalue -1",
+    ),
+    (
+        dg.LinearNetwork.from_covariances,
+        {"widths": [2, 1], "Sxx": np.eye(2), "Syx": np.full((1, 2), np.inf)},
+        IPE,
+        r"Syx must be finite \(no NaN or inf\); got inf",
+    ),
+    (
+        dg.LinearNetwork.from_covariances,
+        {"widths": [2, 1], "Sxx": np.eye(2), "Syx": np.ones((1, 2)), "convention": "sum"},
+        IPE,
+        r"convention must be 'mean_half' or 'mean' for covariances",
+    ),
     # ---- LossModel
-    (dg.LossModel, {"loss": "x*y", "params": [x, y]}, IPE,
-     r"loss must be a sympy expression; got 'x\*y'"),
-    (dg.LossModel, {"loss": (x * y - 1) ** 2, "params": []}, IPE,
-     r"params must be a non-empty sequence of sympy Symbols"),
-    (dg.LossModel, {"loss": (x * y - 1) ** 2, "params": "xy"}, IPE,
-     r"params must be a sequence of sympy Symbols; got 'xy'"),
-    (dg.LossModel, {"loss": (x * y - 1) ** 2, "params": [x]}, IPE,
-     r"loss must be an expression in the given params only; got other symbols: y"),
-    (dg.LossModel, {"loss": (x * y - 1) ** 2, "params": [x, x, y]}, IPE,
-     r"params must be distinct symbols"),
-    (dg.LossModel, {"loss": (x * y - 1) ** 2, "params": [x, 2]}, IPE,
-     r"params\[1\] must be a sympy Symbol; got 2"),
-    (dg.LossModel, {"loss": sp.I * x * y, "params": [x, y]}, IPE,
-     r"loss must be a finite real expression"),
+    (
+        dg.LossModel,
+        {"loss": "x*y", "params": [x, y]},
+        IPE,
+        r"loss must be a sympy expression; got 'x\*y'",
+    ),
+    (
+        dg.LossModel,
+        {"loss": (x * y - 1) ** 2, "params": []},
+        IPE,
+        r"params must be a non-empty sequence of sympy Symbols",
+    ),
+    (
+        dg.LossModel,
+        {"loss": (x * y - 1) ** 2, "params": "xy"},
+        IPE,
+        r"params must be a sequence of sympy Symbols; got 'xy'",
+    ),
+    (
+        dg.LossModel,
+        {"loss": (x * y - 1) ** 2, "params": [x]},
+        IPE,
+        r"loss must be an expression in the given params only; got other symbols: y",
+    ),
+    (
+        dg.LossModel,
+        {"loss": (x * y - 1) ** 2, "params": [x, x, y]},
+        IPE,
+        r"params must be distinct symbols",
+    ),
+    (
+        dg.LossModel,
+        {"loss": (x * y - 1) ** 2, "params": [x, 2]},
+        IPE,
+        r"params\[1\] must be a sympy Symbol; got 2",
+    ),
+    (
+        dg.LossModel,
+        {"loss": sp.I * x * y, "params": [x, y]},
+        IPE,
+        r"loss must be a finite real expression",
+    ),
     # ---- derive and the Derivation methods
     (derive, {"model": "net"}, IPE, r"model must be a LinearNetwork or a LossModel"),
     (derive, {"model": None}, IPE, r"model must be a LinearNetwork or a LossModel"),
     (det_dg, {"max_params": 0}, IPE, r"max_params must be an int >= 1; got 0"),
-    (det_dg, {"model": dg.LinearNetwork.scalar(9, 1.0)}, IPE,
-     r"n_params must be <= max_params = 8; got 9"),
+    (
+        det_dg,
+        {"model": dg.LinearNetwork.scalar(9, 1.0)},
+        IPE,
+        r"n_params must be <= max_params = 8; got 9",
+    ),
     (det_dg_at, {"point": [1, 2, 3], "lr": 0.5}, IPE, r"point must have 2 coordinates; got 3"),
-    (det_dg_at, {"point": [1, float("nan")], "lr": 0.5}, IPE,
-     r"point must be finite \(no NaN or inf\); got nan"),
+    (
+        det_dg_at,
+        {"point": [1, float("nan")], "lr": 0.5},
+        IPE,
+        r"point must be finite \(no NaN or inf\); got nan",
+    ),
     (det_dg_at, {"point": [1, 2], "lr": float("inf")}, IPE, r"must be finite .*got inf"),
-    (det_dg_at, {"model": LOGCOSH, "point": [1, 2], "lr": 0.5}, IPE,
-     r"hessian_at_rational needs a polynomial loss"),
+    (
+        det_dg_at,
+        {"model": LOGCOSH, "point": [1, 2], "lr": 0.5},
+        IPE,
+        r"hessian_at_rational needs a polynomial loss",
+    ),
     (gd_map, {"lr": "abc"}, IPE, r"lr must be None, a number or a sympy expression; got 'abc'"),
     # ---- numeric_model
-    (dg.numeric_model, {"model": "net"}, IPE,
-     r"model must be a LinearNetwork, a LossModel or implement NumericModel"),
-    (dg.numeric_model, {"model": NET, "precision": 0}, IPE,
-     r"precision must be None or an int >= 15 \(decimal digits\); got 0"),
+    (
+        dg.numeric_model,
+        {"model": "net"},
+        IPE,
+        r"model must be a LinearNetwork, a LossModel or implement NumericModel",
+    ),
+    (
+        dg.numeric_model,
+        {"model": NET, "precision": 0},
+        IPE,
+        r"precision must be None or an int >= 15 \(decimal digits\); got 0",
+    ),
     # ---- min_sharpness / critical_lr
     (dg.min_sharpness, {"net": "net"}, IPE, r"net must be a LinearNetwork; got str"),
     (dg.min_sharpness, {"net": NET0}, IPE, r"target must be non-zero.*not a manifold"),
     (dg.critical_lr, {"net": NET0}, IPE, r"target must be non-zero"),
     (dg.critical_lr, {"net": LOSS}, IPE, r"net must be a LinearNetwork; got LossModel"),
     # ---- ResultsStore (no file may be left behind)
-    (ResultsStore, {"path": None, "config": CONFIG}, IPE,
-     r"path must be a non-empty str or os.PathLike file path; got None"),
-    (ResultsStore, {"path": "{tmp}", "config": CONFIG}, IPE,
-     r"path must be a file path; got the directory"),
-    (ResultsStore, {"path": "{tmp}/missing/s.sqlite", "config": CONFIG}, IPE,
-     r"path must be in an existing directory"),
-    (ResultsStore, {"path": "{tmp}/s.sqlite", "config": "depth=2"}, IPE,
-     r"config must be a dict; got 'depth=2'"),
-    (ResultsStore, {"path": "{tmp}/s.sqlite", "config": {"net": object()}}, IPE,
-     r"config must be JSON-serialisable"),
-    (ResultsStore, {"path": "{tmp}/s.sqlite", "config": CONFIG, "kind": ""}, IPE,
-     r"kind must be a non-empty str; got ''"),
+    (
+        ResultsStore,
+        {"path": None, "config": CONFIG},
+        IPE,
+        r"path must be a non-empty str or os.PathLike file path; got None",
+    ),
+    (
+        ResultsStore,
+        {"path": "{tmp}", "config": CONFIG},
+        IPE,
+        r"path must be a file path; got the directory",
+    ),
+    (
+        ResultsStore,
+        {"path": "{tmp}/missing/s.sqlite", "config": CONFIG},
+        IPE,
+        r"path must be in an existing directory",
+    ),
+    (
+        ResultsStore,
+        {"path": "{tmp}/s.sqlite", "config": "depth=2"},
+        IPE,
+        r"config must be a dict; got 'depth=2'",
+    ),
+    (
+        ResultsStore,
+        {"path": "{tmp}/s.sqlite", "config": {"net": object()}},
+        IPE,
+        r"config must be JSON-serialisable",
+    ),
+    (
+        ResultsStore,
+        {"path": "{tmp}/s.sqlite", "config": CONFIG, "kind": ""},
+        IPE,
+        r"kind must be a non-empty str; got ''",
+    ),
     # ---- make_executor / map_tasks / progress_bar
     (make_executor, {"workers": 0}, IPE, r"workers must be an int >= 1; got 0"),
     (make_executor, {"workers": 2.0}, IPE, r"workers must be an int >= 1; got 2\.0"),
     (make_executor, {"workers": 10**12}, IPE, r"workers must be an int <= 1024; got 10+"),
-    (make_executor, {"scheduler": "cluster"}, IPE,
-     r"scheduler must be None, 'local' or a scheduler address .*got 'cluster'"),
+    (
+        make_executor,
+        {"scheduler": "cluster"},
+        IPE,
+        r"scheduler must be None, 'local' or a scheduler address .*got 'cluster'",
+    ),
     (make_executor, {"scheduler": 8786}, IPE, r"scheduler must be None, 'local'.*got 8786"),
-    (make_executor, {"scheduler": "tcp://127.0.0.1:8786", "workers": 4}, IPE,
-     r"workers must be None when connecting to the scheduler"),
+    (
+        make_executor,
+        {"scheduler": "tcp://127.0.0.1:8786", "workers": 4},
+        IPE,
+        r"workers must be None when connecting to the scheduler",
+    ),
     (map_tasks, {"fn": 3, "tasks": [1], "executor": None}, IPE, r"fn must be callable; got 3"),
-    (map_tasks, {"fn": abs, "tasks": [1], "executor": "dask"}, IPE,
-     r"executor must be None or a concurrent.futures.Executor; got 'dask'"),
+    (
+        map_tasks,
+        {"fn": abs, "tasks": [1], "executor": "dask"},
+        IPE,
+        r"executor must be None or a concurrent.futures.Executor; got 'dask'",
+    ),
     (progress_bar, {"total": -1}, IPE, r"total must be an int >= 0; got -1"),
 ]
 
 if stability is not None:
     ROWS += [
         (stability, {"depth": 2, "lr": -0.1}, IPE, r"lr must be a finite float > 0; got -0\.1"),
-        (stability, {"depth": 2, "lr": 0.5, "n_minima": 10**12}, IPE,
-         r"n_minima must be an int <= 100000; got 1000000000000"),
-        (stability, {"depth": 2, "lr": 0.5, "n_samples": 10**12}, IPE,
-         r"n_samples must be an int <= 1000000000; got 1000000000000"),
-        (stability, {"depth": 2, "lr": float("nan")}, IPE,
-         r"lr must be a finite float > 0; got nan"),
+        (
+            stability,
+            {"depth": 2, "lr": 0.5, "n_minima": 10**12},
+            IPE,
+            r"n_minima must be an int <= 100000; got 1000000000000",
+        ),
+        (
+            stability,
+            {"depth": 2, "lr": 0.5, "n_samples": 10**12},
+            IPE,
+            r"n_samples must be an int <= 1000000000; got 1000000000000",
+        ),
+        (
+            stability,
+            {"depth": 2, "lr": float("nan")},
+            IPE,
+            r"lr must be a finite float > 0; got nan",
+        ),
         (stability, {"depth": 2, "lr": "0.1"}, IPE, r"lr must be a finite float > 0; got '0\.1'"),
-        (stability, {"depth": 2, "lr": 0.5, "target": 0.0}, IPE,
-         r"target must be non-zero.*not a manifold"),
+        (
+            stability,
+            {"depth": 2, "lr": 0.5, "target": 0.0},
+            IPE,
+            r"target must be non-zero.*not a manifold",
+        ),
         (stability, {"depth": 0, "lr": 0.5}, IPE, r"depth must be an int >= 1; got 0"),
-        (stability, {"depth": 2, "lr": 0.5, "n_minima": 0}, IPE,
-         r"n_minima must be an int >= 1; got 0"),
+        (
+            stability,
+            {"depth": 2, "lr": 0.5, "n_minima": 0},
+            IPE,
+            r"n_minima must be an int >= 1; got 0",
+        ),
         (stability, {"depth": 2, "lr": 0.5, "seed": -1}, IPE, r"seed must be an int >= 0; got -1"),
-        (stability, {"depth": 2, "lr": 0.5, "network": "net"}, IPE,
-         r"network must be a LinearNetwork or None; got str"),
-        (stability, {"depth": 3, "lr": 0.5, "network": NET}, IPE,
-         r"depth must be None or equal to network.depth = 2; got 3"),
-        (stability, {"depth": 2, "lr": 0.5, "n_samples": -5}, IPE,
-         r"n_samples must be an int >= 0; got -5"),
-        (stability, {"depth": 2, "lr": 0.5, "n_samples": 4, "init": "cauchy"}, IPE,
-         r"init must be one of 'uniform', 'gaussian' or a callable"),
+        (
+            stability,
+            {"depth": 2, "lr": 0.5, "network": "net"},
+            IPE,
+            r"network must be a LinearNetwork or None; got str",
+        ),
+        (
+            stability,
+            {"depth": 3, "lr": 0.5, "network": NET},
+            IPE,
+            r"depth must be None or equal to network.depth = 2; got 3",
+        ),
+        (
+            stability,
+            {"depth": 2, "lr": 0.5, "n_samples": -5},
+            IPE,
+            r"n_samples must be an int >= 0; got -5",
+        ),
+        (
+            stability,
+            {"depth": 2, "lr": 0.5, "n_samples": 4, "init": "cauchy"},
+            IPE,
+            r"init must be one of 'uniform', 'gaussian' or a callable",
+        ),
     ]
 
 if estimate is not None:
@@ -212,21 +390,37 @@ if estimate is not None:
     ROWS += [
         (estimate, {**_E, "n_samples": 0}, IPE, r"n_samples must be an int >= 1; got 0"),
         # sizes that would exhaust time or memory are refused up front
-        (estimate, {**_E, "n_samples": 10**12}, IPE,
-         r"n_samples must be an int <= 1000000000; got 1000000000000"),
+        (
+            estimate,
+            {**_E, "n_samples": 10**12},
+            IPE,
+            r"n_samples must be an int <= 1000000000; got 1000000000000",
+        ),
         (estimate, {**_E, "n_samples": 10.0}, IPE, r"n_samples must be an int >= 1; got 10\.0"),
         (estimate, {**_E, "seed": None}, IPE, r"seed must be an int >= 0 \(required for "),
         (estimate, {**_E, "seed": -3}, IPE, r"seed must be an int >= 0; got -3"),
-        (estimate, {**_E, "init": "cauchy"}, IPE,
-         r"init must be one of 'uniform', 'gaussian' or a callable sampler.*got 'cauchy'"),
+        (
+            estimate,
+            {**_E, "init": "cauchy"},
+            IPE,
+            r"init must be one of 'uniform', 'gaussian' or a callable sampler.*got 'cauchy'",
+        ),
         (estimate, {**_E, "init_scale": 0.0}, IPE, r"init_scale must be a finite float > 0"),
-        (estimate, {**_E, "init_scale": float("inf")}, IPE,
-         r"init_scale must be a finite float > 0; got inf"),
+        (
+            estimate,
+            {**_E, "init_scale": float("inf")},
+            IPE,
+            r"init_scale must be a finite float > 0; got inf",
+        ),
         (estimate, {**_E, "lr": 0.0}, IPE, r"lr must be a finite float > 0; got 0\.0"),
         (estimate, {**_E, "lr": float("inf")}, IPE, r"lr must be a finite float > 0; got inf"),
         (estimate, {**_E, "net": "net"}, IPE, r"model must be a LinearNetwork, a LossModel"),
-        (estimate, {**_E, "executor": "pool"}, IPE,
-         r"executor must be None or a concurrent.futures.Executor; got 'pool'"),
+        (
+            estimate,
+            {**_E, "executor": "pool"},
+            IPE,
+            r"executor must be None or a concurrent.futures.Executor; got 'pool'",
+        ),
         (estimate, {**_E, "chunk_size": 0}, IPE, r"chunk_size must be an int >= 1; got 0"),
         (estimate, {**_E, "progress": "yes"}, IPE, r"progress must be a bool; got 'yes'"),
         (estimate, {**_E, "confidence": 1.5}, IPE, r"confidence must be a float in \(0, 1\)"),
@@ -239,18 +433,30 @@ if lr_sweep is not None:
         (lr_sweep, {**_S, "lrs": []}, IPE, r"lrs must be a non-empty 1-D sequence of floats > 0"),
         (lr_sweep, {**_S, "lrs": "0.1"}, IPE, r"lrs must be a non-empty 1-D sequence.*got '0\.1'"),
         (lr_sweep, {**_S, "lrs": [[0.1]]}, IPE, r"lrs must be a non-empty 1-D sequence"),
-        (lr_sweep, {**_S, "lrs": [0.1, float("nan")]}, IPE,
-         r"lrs\[1\] must be a finite float > 0; got nan"),
+        (
+            lr_sweep,
+            {**_S, "lrs": [0.1, float("nan")]},
+            IPE,
+            r"lrs\[1\] must be a finite float > 0; got nan",
+        ),
         (lr_sweep, {**_S, "lrs": [0.1, -1.0]}, IPE, r"lrs\[1\] must be a finite float > 0; got -1"),
         (lr_sweep, {**_S, "lrs": [0.1, 0.1]}, IPE, r"lrs must be distinct"),
         (lr_sweep, {**_S, "n_samples": 0}, IPE, r"n_samples must be an int >= 1; got 0"),
         (lr_sweep, {**_S, "seed": None}, IPE, r"seed must be an int >= 0"),
         (lr_sweep, {**_S, "init": "cauchy"}, IPE, r"init must be one of 'uniform', 'gaussian'"),
-        (lr_sweep, {**_S, "eta_star": -1.0}, IPE, r"eta_star must be a finite float > 0"),
-        (lr_sweep, {**_S, "executor": "dask"}, IPE,
-         r"executor must be None or a concurrent.futures.Executor"),
-        (lr_sweep, {**_S, "store": "{tmp}/missing/s.sqlite"}, IPE,
-         r"must be in an existing directory"),
+        (lr_sweep, {**_S, "critical_lr": -1.0}, IPE, r"critical_lr must be a finite float > 0"),
+        (
+            lr_sweep,
+            {**_S, "executor": "dask"},
+            IPE,
+            r"executor must be None or a concurrent.futures.Executor",
+        ),
+        (
+            lr_sweep,
+            {**_S, "store": "{tmp}/missing/s.sqlite"},
+            IPE,
+            r"must be in an existing directory",
+        ),
         (lr_sweep, {**_S, "store": "{tmp}"}, IPE, r"must be a file path; got the directory"),
         (lr_sweep, {**_S, "store": 3}, IPE, r"must be a non-empty str or os.PathLike"),
     ]
@@ -265,13 +471,18 @@ def _ids(row: Any) -> str:
 
 def _fill(value: Any, tmp: Path) -> Any:
     if isinstance(value, str) and value.startswith("{tmp}"):
-        return str(tmp) + value[len("{tmp}"):]
+        return str(tmp) + value[len("{tmp}") :]
     return value
 
 
 @pytest.mark.parametrize(("fn", "kwargs", "exc", "regex"), ROWS, ids=[_ids(r) for r in ROWS])
-def test_bad_input_is_refused(tmp_path: Path, fn: Callable[..., Any], kwargs: dict[str, Any],
-                              exc: type[BaseException], regex: str) -> None:
+def test_bad_input_is_refused(
+    tmp_path: Path,
+    fn: Callable[..., Any],
+    kwargs: dict[str, Any],
+    exc: type[BaseException],
+    regex: str,
+) -> None:
     kwargs = {k: _fill(v, tmp_path) for k, v in kwargs.items()}
     with pytest.raises(exc, match=regex):
         fn(**kwargs)
@@ -282,14 +493,18 @@ def test_table_is_large_enough() -> None:
     assert len(ROWS) >= 30
 
 
-@pytest.mark.parametrize(("kwargs", "regex"), [
-    ({"key": "", "result": {"x": 1}}, r"key must be a non-empty str"),
-    ({"key": "a", "result": (1, 2)}, r"result must be a dict; got \(1, 2\)"),
-    ({"key": "a", "result": {"f": object()}}, r"result must be JSON-serialisable"),
-    ({"key": "a", "result": {"key": 1}}, r"reserved keys"),
-])
-def test_store_put_bad_input_keeps_the_store_empty(tmp_path: Path, kwargs: dict[str, Any],
-                                                   regex: str) -> None:
+@pytest.mark.parametrize(
+    ("kwargs", "regex"),
+    [
+        ({"key": "", "result": {"x": 1}}, r"key must be a non-empty str"),
+        ({"key": "a", "result": (1, 2)}, r"result must be a dict; got \(1, 2\)"),
+        ({"key": "a", "result": {"f": object()}}, r"result must be JSON-serialisable"),
+        ({"key": "a", "result": {"key": 1}}, r"reserved keys"),
+    ],
+)
+def test_store_put_bad_input_keeps_the_store_empty(
+    tmp_path: Path, kwargs: dict[str, Any], regex: str
+) -> None:
     with pytest.raises(IPE, match=regex):
         store_put(tmp_path, **kwargs)
     with ResultsStore(tmp_path / "s.sqlite", CONFIG) as st:
@@ -297,14 +512,18 @@ def test_store_put_bad_input_keeps_the_store_empty(tmp_path: Path, kwargs: dict[
     assert [p.name for p in tmp_path.iterdir()] == ["s.sqlite"]
 
 
-@pytest.mark.parametrize(("method", "path", "regex"), [
-    ("export_csv", "{tmp}/missing/r.csv", r"path must be in an existing directory"),
-    ("export_json", "{tmp}", r"path must be a file path; got the directory"),
-    ("export_json", "{tmp}/s.sqlite", r"must not be the store file itself"),
-    ("export_csv", 12, r"path must be a non-empty str or os.PathLike file path; got 12"),
-])
-def test_refused_export_leaves_no_partial_file(tmp_path: Path, method: str, path: Any,
-                                               regex: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "path", "regex"),
+    [
+        ("export_csv", "{tmp}/missing/r.csv", r"path must be in an existing directory"),
+        ("export_json", "{tmp}", r"path must be a file path; got the directory"),
+        ("export_json", "{tmp}/s.sqlite", r"must not be the store file itself"),
+        ("export_csv", 12, r"path must be a non-empty str or os.PathLike file path; got 12"),
+    ],
+)
+def test_refused_export_leaves_no_partial_file(
+    tmp_path: Path, method: str, path: Any, regex: str
+) -> None:
     with pytest.raises(IPE, match=regex):
         store_export(tmp_path, method, _fill(path, tmp_path))
     assert [p.name for p in tmp_path.iterdir()] == ["s.sqlite"]
@@ -312,7 +531,8 @@ def test_refused_export_leaves_no_partial_file(tmp_path: Path, method: str, path
 
 @pytest.mark.parametrize("content", ["foreign", "corrupt"])
 def test_lr_sweep_refuses_a_foreign_or_corrupt_store_without_touching_it(
-        tmp_path: Path, content: str) -> None:
+    tmp_path: Path, content: str
+) -> None:
     if lr_sweep is None:
         pytest.skip("analysis.sweep not available")
     path = tmp_path / "results.db"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dynsys_gd.analysis.claims import CLAIMS, METHODS
+from dynsys_gd.claims import CLAIMS, METHODS
 from dynsys_gd.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,8 +25,13 @@ def test_one_script_per_claim() -> None:
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
 def test_proof_script_passes_and_names_methods(script: Path) -> None:
-    proc = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True,
-                          text=True, timeout=300, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(script), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
     claim = script.name.split("_")[0].upper()

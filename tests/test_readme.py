@@ -32,8 +32,9 @@ def test_readme_python_example_output():
     """The README's API example runs and prints what the README says."""
     import doctest
 
-    result = doctest.testfile(str(ROOT / "README.md"), module_relative=False,
-                              optionflags=doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testfile(
+        str(ROOT / "README.md"), module_relative=False, optionflags=doctest.NORMALIZE_WHITESPACE
+    )
     assert result.attempted >= 6
     assert result.failed == 0
 
@@ -51,5 +52,5 @@ def test_readme_main_job_output_is_what_the_command_prints(capsys, tmp_path):
     args[i + 1] = str(tmp_path / "figs")
     assert main(["analyze", *args]) == 0
     printed = capsys.readouterr().out.splitlines()
-    assert shown == printed[:len(shown)]
+    assert shown == printed[: len(shown)]
     assert len(list((tmp_path / "figs").glob("*.png"))) >= 4

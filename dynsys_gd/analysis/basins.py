@@ -74,17 +74,21 @@ class BasinSlice(ResultMixin):
         return float(np.mean(self.outcome == Outcome.CONVERGED.code))
 
     def __repr__(self) -> str:
-        return (f"BasinSlice({self.outcome.shape[0]}x{self.outcome.shape[1]} grid, "
-                f"lr={self.lr:g}, converged={self.converged_fraction:.3f})")
+        return (
+            f"BasinSlice({self.outcome.shape[0]}x{self.outcome.shape[1]} grid, "
+            f"lr={self.lr:g}, converged={self.converged_fraction:.3f})"
+        )
 
     def summary(self) -> str:
         c = self.counts()
-        return "\n".join([
-            f"Basin slice at lr = {self.lr:.6g}: grid {self.outcome.shape[1]} x "
-            f"{self.outcome.shape[0]}, a in [{self.a[0]:g}, {self.a[-1]:g}], b in "
-            f"[{self.b[0]:g}, {self.b[-1]:g}]",
-            "  " + ", ".join(f"{k} {v}" for k, v in c.items()),
-        ])
+        return "\n".join(
+            [
+                f"Basin slice at lr = {self.lr:.6g}: grid {self.outcome.shape[1]} x "
+                f"{self.outcome.shape[0]}, a in [{self.a[0]:g}, {self.a[-1]:g}], b in "
+                f"[{self.b[0]:g}, {self.b[-1]:g}]",
+                "  " + ", ".join(f"{k} {v}" for k, v in c.items()),
+            ]
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
@@ -92,7 +96,7 @@ class BasinSlice(ResultMixin):
 
 def default_plane(model: Any) -> tuple[Array, Array, Array]:
     """Default ``(center, u, v)`` (see module docstring)."""
-    from ..symbolic.models import LinearNetwork
+    from ..models import LinearNetwork
 
     m = numeric_model(model)
     P = int(m.n_params)
@@ -120,24 +124,35 @@ def default_plane(model: Any) -> tuple[Array, Array, Array]:
         return np.zeros(2), np.array([1.0, 0.0]), np.array([0.0, 1.0])
     raise InvalidParameterError(
         f"center, u and v must be given for a model with {P} parameters (defaults exist for "
-        "linear networks and 2-parameter models)")
+        "linear networks and 2-parameter models)"
+    )
 
 
 def _vec(name: str, x: Any, P: int) -> Array:
     try:
         arr = np.asarray(x, dtype=np.float64).ravel()
     except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(f"{name} must be a real vector of length {P}; got "
-                                    f"{describe(x)}") from exc
+        raise InvalidParameterError(
+            f"{name} must be a real vector of length {P}; got {describe(x)}"
+        ) from exc
     if arr.shape != (P,) or not np.all(np.isfinite(arr)):
-        raise InvalidParameterError(f"{name} must be a finite real vector of length {P}; got "
-                                    f"{describe(x)}")
+        raise InvalidParameterError(
+            f"{name} must be a finite real vector of length {P}; got {describe(x)}"
+        )
     return arr
 
 
-def basin_slice(model: Any, lr: float, *, center: Any = None, u: Any = None, v: Any = None,
-                extent: float | tuple[float, float] = 1.0, resolution: int = 101,
-                config: EngineConfig | None = None) -> BasinSlice:
+def basin_slice(
+    model: Any,
+    lr: float,
+    *,
+    center: Any = None,
+    u: Any = None,
+    v: Any = None,
+    extent: float | tuple[float, float] = 1.0,
+    resolution: int = 101,
+    config: EngineConfig | None = None,
+) -> BasinSlice:
     r"""Outcome of GD from every point of a grid in the plane ``center + a u + b v``.
 
     Parameters
@@ -164,15 +179,17 @@ def basin_slice(model: Any, lr: float, *, center: Any = None, u: Any = None, v: 
     res = check_int("resolution", resolution, minimum=2, maximum=2000)
     if isinstance(extent, tuple | list):
         if len(extent) != 2:
-            raise InvalidParameterError(f"extent must be a float > 0 or a pair of them; got "
-                                        f"{describe(extent)}")
+            raise InvalidParameterError(
+                f"extent must be a float > 0 or a pair of them; got {describe(extent)}"
+            )
         ea = check_positive_float("extent[0]", extent[0])
         eb = check_positive_float("extent[1]", extent[1])
     else:
         ea = eb = check_positive_float("extent", extent)
     if config is not None and not isinstance(config, EngineConfig):
-        raise InvalidParameterError(f"config must be an EngineConfig or None; got "
-                                    f"{describe(config)}")
+        raise InvalidParameterError(
+            f"config must be an EngineConfig or None; got {describe(config)}"
+        )
     m = numeric_model(model)
     P = int(m.n_params)
     if center is None or u is None or v is None:
@@ -191,6 +208,15 @@ def basin_slice(model: Any, lr: float, *, center: Any = None, u: Any = None, v: 
     theta0 = c[None, :] + A.reshape(-1, 1) * uu[None, :] + B.reshape(-1, 1) * vv[None, :]
     rb = run_gd(model, theta0, eta, config=config)
     shape = (res, res)
-    return BasinSlice(a=a, b=b, outcome=rb.outcome.reshape(shape),
-                      period=rb.period.reshape(shape), sharpness=rb.sharpness.reshape(shape),
-                      at_minimum=rb.at_minimum.reshape(shape), center=c, u=uu, v=vv, lr=eta)
+    return BasinSlice(
+        a=a,
+        b=b,
+        outcome=rb.outcome.reshape(shape),
+        period=rb.period.reshape(shape),
+        sharpness=rb.sharpness.reshape(shape),
+        at_minimum=rb.at_minimum.reshape(shape),
+        center=c,
+        u=uu,
+        v=vv,
+        lr=eta,
+    )

@@ -50,8 +50,11 @@ Array = NDArray[Any]
 
 
 def _is_factory(model: Any) -> bool:
-    return callable(model) and (isinstance(model, type) or not hasattr(model, "gradient")) \
+    return (
+        callable(model)
+        and (isinstance(model, type) or not hasattr(model, "gradient"))
         and not hasattr(model, "widths")
+    )
 
 
 def _factory(model: Any) -> Callable[[float], MapSystem]:
@@ -61,6 +64,7 @@ def _factory(model: Any) -> Callable[[float], MapSystem]:
 
     def factory(lr: float) -> MapSystem:
         return GDMap(model, lr)
+
     return factory
 
 
@@ -80,10 +84,12 @@ def _observable(model: Any, system: MapSystem, observable: Any) -> Callable[[Arr
         def loss(th: Array) -> Array:
             flat = th.reshape(-1, th.shape[-1])
             return np.asarray(kern.loss(flat)).reshape(th.shape[:-1])
+
         return loss
     raise InvalidParameterError(
         "observable must be 'product', 'loss', a coordinate index or a callable; "
-        f"got {observable!r}")
+        f"got {observable!r}"
+    )
 
 
 @dataclass(frozen=True)
@@ -98,7 +104,7 @@ class BifurcationDiagram(ResultMixin):
         Observable on the last ``R`` states of each of the ``B`` runs (``nan`` for diverged runs).
     periods : ndarray (L, B) of int
         Detected period (``0``: none found up to ``max_period``; ``-1``: diverged).
-    eta_star : float or None
+    critical_lr : float or None
         :math:`\eta^*` if known (marked in figures).
     observable : str
     """
@@ -106,9 +112,17 @@ class BifurcationDiagram(ResultMixin):
     lrs: NDArray[np.float64]
     values: NDArray[np.float64]
     periods: NDArray[np.int64]
-    eta_star: float | None
+    critical_lr: float | None
     observable: str
     max_period: int
+
+    @property
+    def eta_star(self) -> float | None:
+        """Deprecated alias of :attr:`critical_lr` (kept for one release)."""
+        import warnings
+
+        warnings.warn("eta_star is deprecated; use critical_lr", DeprecationWarning, stacklevel=2)
+        return self.critical_lr
 
     def dominant_period(self) -> NDArray[np.int64]:
         """Most common period among bounded runs at each step size (``-1`` if all diverged)."""
@@ -126,8 +140,11 @@ class BifurcationDiagram(ResultMixin):
     def flips(self) -> list[tuple[float, float, int, int]]:
         """Consecutive step sizes where the dominant period changes: ``(lo, hi, p_lo, p_hi)``."""
         d = self.dominant_period()
-        return [(float(self.lrs[i]), float(self.lrs[i + 1]), int(d[i]), int(d[i + 1]))
-                for i in range(len(d) - 1) if d[i] != d[i + 1]]
+        return [
+            (float(self.lrs[i]), float(self.lrs[i + 1]), int(d[i]), int(d[i + 1]))
+            for i in range(len(d) - 1)
+            if d[i] != d[i + 1]
+        ]
 
     def first_flip(self) -> tuple[float, float] | None:
         """Bracket of the first change of the dominant period from 1 to 2 (the flip at η*)."""
@@ -137,12 +154,16 @@ class BifurcationDiagram(ResultMixin):
         return None
 
     def __repr__(self) -> str:
-        return (f"BifurcationDiagram(n_lr={len(self.lrs)}, runs={self.periods.shape[1]}, "
-                f"observable={self.observable!r}, first_flip={self.first_flip()})")
+        return (
+            f"BifurcationDiagram(n_lr={len(self.lrs)}, runs={self.periods.shape[1]}, "
+            f"observable={self.observable!r}, first_flip={self.first_flip()})"
+        )
 
     def summary(self) -> str:
-        lines = [f"bifurcation diagram ({self.observable}), {self.periods.shape[1]} runs per lr"
-                 + ("" if self.eta_star is None else f", eta* = {self.eta_star:.6g}")]
+        lines = [
+            f"bifurcation diagram ({self.observable}), {self.periods.shape[1]} runs per lr"
+            + ("" if self.critical_lr is None else f", eta* = {self.critical_lr:.6g}")
+        ]
         d = self.dominant_period()
         fr = self.diverged_fraction()
         for lr, p, f in zip(self.lrs, d, fr, strict=True):
@@ -154,18 +175,35 @@ class BifurcationDiagram(ResultMixin):
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({"lrs": self.lrs.tolist(), "dominant_period":
-                         self.dominant_period().tolist(),
-                         "diverged_fraction": self.diverged_fraction().tolist(),
-                         "eta_star": self.eta_star, "observable": self.observable,
-                         "first_flip": self.first_flip(), "max_period": self.max_period})
+        return jsonable(
+            {
+                "lrs": self.lrs.tolist(),
+                "dominant_period": self.dominant_period().tolist(),
+                "diverged_fraction": self.diverged_fraction().tolist(),
+                "critical_lr": self.critical_lr,
+                "observable": self.observable,
+                "first_flip": self.first_flip(),
+                "max_period": self.max_period,
+            }
+        )
 
 
-def bifurcation_diagram(model: Any, lrs: Any, *, n_init: int = 32, init_scale: float = 2.0,
-                        theta0: Any | None = None, transient: int = 2000, n_record: int = 64,
-                        observable: Any = "product", max_period: int = 16,
-                        tol: float = 1e-6, seed: int | None = 0,
-                        eta_star: float | None = None) -> BifurcationDiagram:
+def bifurcation_diagram(
+    model: Any,
+    lrs: Any,
+    *,
+    n_init: int = 32,
+    init_scale: float = 2.0,
+    theta0: Any | None = None,
+    transient: int = 2000,
+    n_record: int = 64,
+    observable: Any = "product",
+    max_period: int = 16,
+    tol: float = 1e-6,
+    seed: int | None = 0,
+    critical_lr: float | None = None,
+    eta_star: float | None = None,
+) -> BifurcationDiagram:
     r"""Attractor of GD against the step size (MATH.md C8).
 
     Parameters
@@ -184,14 +222,23 @@ def bifurcation_diagram(model: Any, lrs: Any, *, n_init: int = 32, init_scale: f
         network; ``xy`` for :math:`\frac12(xy-1)^2`), the loss, a coordinate, or ``f(th)``.
     max_period, tol
         Period detection (see :func:`~dynsys_gd.numeric.periodic.detect_period`).
-    eta_star : float, optional
+    critical_lr : float, optional
         :math:`\eta^*`; computed with :func:`~dynsys_gd.numeric.sharpness.critical_lr` for a
         linear network when omitted.
+    eta_star : float, optional
+        Deprecated alias of ``critical_lr`` (kept for one release).
     """
+    if eta_star is not None:
+        import warnings
+
+        warnings.warn("eta_star= is deprecated; use critical_lr=", DeprecationWarning, stacklevel=2)
+        if critical_lr is None:
+            critical_lr = eta_star
     lr_arr = np.asarray(lrs, dtype=np.float64).ravel()
     if lr_arr.size == 0 or not np.all(np.isfinite(lr_arr)) or np.any(lr_arr <= 0):
         raise InvalidParameterError(
-            f"lrs must be a non-empty sequence of finite floats > 0; got {lrs!r}")
+            f"lrs must be a non-empty sequence of finite floats > 0; got {lrs!r}"
+        )
     n_init = check_int("n_init", n_init, minimum=1)
     transient = check_int("transient", transient, minimum=0)
     max_period = check_int("max_period", max_period, minimum=1, maximum=64)
@@ -200,13 +247,13 @@ def bifurcation_diagram(model: Any, lrs: Any, *, n_init: int = 32, init_scale: f
     seed = check_seed("seed", seed)
     factory = _factory(model)
     if not _is_factory(model):
-        if eta_star is None:
-            from ..symbolic.models import LinearNetwork
+        if critical_lr is None:
+            from ..models import LinearNetwork
 
             if isinstance(model, LinearNetwork):
-                from ..numeric.sharpness import critical_lr
+                from ..numeric.sharpness import critical_lr as _critical_lr_of
 
-                eta_star = critical_lr(model)
+                critical_lr = _critical_lr_of(model)
     sys0 = factory(float(lr_arr[0]))
     P = sys0.n_params
     if theta0 is None:
@@ -219,9 +266,15 @@ def bifurcation_diagram(model: Any, lrs: Any, *, n_init: int = 32, init_scale: f
     B = th0.shape[0]
     values = np.full((lr_arr.size, B, n_record), np.nan)
     periods = np.zeros((lr_arr.size, B), dtype=np.int64)
-    name = observable if isinstance(observable, str) else (
-        f"theta[{observable}]" if isinstance(observable, int) else getattr(
-            observable, "__name__", "observable"))
+    name = (
+        observable
+        if isinstance(observable, str)
+        else (
+            f"theta[{observable}]"
+            if isinstance(observable, int)
+            else getattr(observable, "__name__", "observable")
+        )
+    )
     for i, lr in enumerate(lr_arr):
         system = sys0 if i == 0 else factory(float(lr))
         obs = _observable(model, system, observable)
@@ -231,9 +284,14 @@ def bifurcation_diagram(model: Any, lrs: Any, *, n_init: int = 32, init_scale: f
         with np.errstate(over="ignore", invalid="ignore"):
             v = obs(np.moveaxis(tail, 0, 1))  # (B, R)
         values[i] = np.where(div[:, None], np.nan, v)
-    return BifurcationDiagram(lrs=lr_arr, values=values, periods=periods,
-                              eta_star=None if eta_star is None else float(eta_star),
-                              observable=str(name), max_period=max_period)
+    return BifurcationDiagram(
+        lrs=lr_arr,
+        values=values,
+        periods=periods,
+        critical_lr=None if critical_lr is None else float(critical_lr),
+        observable=str(name),
+        max_period=max_period,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -265,9 +323,17 @@ def _follow(system: MapSystem, th: Array, period: int) -> Array | None:
     return t2
 
 
-def locate_flip(factory: Callable[[float], MapSystem], lo: float, hi: float, theta: Any,
-                period: int, *, xtol: float = 1e-11, neutral_tol: float = 1e-6,
-                n_track: int = 40) -> tuple[float, Array]:
+def locate_flip(
+    factory: Callable[[float], MapSystem],
+    lo: float,
+    hi: float,
+    theta: Any,
+    period: int,
+    *,
+    xtol: float = 1e-11,
+    neutral_tol: float = 1e-6,
+    n_track: int = 40,
+) -> tuple[float, Array]:
     r"""Parameter where the period-``period`` orbit through ``theta`` (stable at ``lo``) loses
     stability, in ``[lo, hi]``.
 
@@ -290,7 +356,8 @@ def locate_flip(factory: Callable[[float], MapSystem], lo: float, hi: float, the
             h *= 0.5
             if h < xtol:
                 raise ConvergenceError(
-                    f"lost the period-{period} orbit at {a:.12g} while following it")
+                    f"lost the period-{period} orbit at {a:.12g} while following it"
+                )
             continue
         if _leading(s, t2, period, neutral_tol) >= 1.0:
             b = float(p)
@@ -337,8 +404,10 @@ class CascadeResult(ResultMixin):
         return float(self.ratios[-1]) if self.ratios.size else float("nan")
 
     def __repr__(self) -> str:
-        return (f"CascadeResult(points={np.round(self.points, 8).tolist()}, "
-                f"delta≈{self.delta_estimate:.4g})")
+        return (
+            f"CascadeResult(points={np.round(self.points, 8).tolist()}, "
+            f"delta≈{self.delta_estimate:.4g})"
+        )
 
     def summary(self) -> str:
         lines = [f"period-doubling cascade{(' of ' + self.name) if self.name else ''}:"]
@@ -349,15 +418,30 @@ class CascadeResult(ResultMixin):
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({"points": self.points.tolist(), "periods": list(self.periods),
-                         "ratios": self.ratios.tolist(), "feigenbaum_delta": FEIGENBAUM_DELTA,
-                         "name": self.name})
+        return jsonable(
+            {
+                "points": self.points.tolist(),
+                "periods": list(self.periods),
+                "ratios": self.ratios.tolist(),
+                "feigenbaum_delta": FEIGENBAUM_DELTA,
+                "name": self.name,
+            }
+        )
 
 
-def period_doubling_cascade(model: Any, lo: float, hi: float, theta0: Any, *,
-                            n_doublings: int = 4, period: int = 1, xtol: float = 1e-11,
-                            transient: int = 4000, neutral_tol: float = 1e-6,
-                            name: str = "") -> CascadeResult:
+def period_doubling_cascade(
+    model: Any,
+    lo: float,
+    hi: float,
+    theta0: Any,
+    *,
+    n_doublings: int = 4,
+    period: int = 1,
+    xtol: float = 1e-11,
+    transient: int = 4000,
+    neutral_tol: float = 1e-6,
+    name: str = "",
+) -> CascadeResult:
     r"""Locate ``n_doublings`` successive period doublings starting from a stable period-``period``
     orbit at parameter ``lo`` (reached from ``theta0`` after ``transient`` steps).
 
@@ -404,11 +488,11 @@ def period_doubling_cascade(model: Any, lo: float, hi: float, theta0: Any, *,
         per = int(detect_period(tail, max_period=2 * k, tol=1e-6)[0])
         if div[0] or per != 2 * k:
             raise ConvergenceError(
-                f"no period-{2 * k} orbit reached just after the flip at {pt:.10g} (got {per})")
+                f"no period-{2 * k} orbit reached just after the flip at {pt:.10g} (got {per})"
+            )
         th = tail[-1, 0]
         a, k = pt + eps, 2 * k
     pts = np.array(points)
     d = np.diff(pts)
     ratios = d[:-1] / d[1:] if d.size >= 2 else np.array([])
-    return CascadeResult(points=pts, periods=tuple(periods), ratios=np.asarray(ratios),
-                         name=name)
+    return CascadeResult(points=pts, periods=tuple(periods), ratios=np.asarray(ratios), name=name)

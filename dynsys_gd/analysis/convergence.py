@@ -68,8 +68,8 @@ def sample_block(init: Any, scale: float, seed: int, block: int, size: int, P: i
     out = np.asarray(init(rng, size, P), dtype=np.float64)
     if out.shape != (size, P) or not np.all(np.isfinite(out)):
         raise InvalidParameterError(
-            f"init sampler must return a finite array of shape ({size}, {P}); got "
-            f"{describe(out)}")
+            f"init sampler must return a finite array of shape ({size}, {P}); got {describe(out)}"
+        )
     return out
 
 
@@ -84,15 +84,25 @@ def task_ranges(n_samples: int, chunk_size: int) -> Iterator[tuple[int, int, int
 
 def _portable(model: Any) -> Any:
     """A picklable copy of the model (drops generated-code caches of sympy losses)."""
-    from ..symbolic.models import LossModel
+    from ..models import LossModel
 
     if isinstance(model, LossModel):
         return LossModel(model.loss, model.params, name=model.name)
     return model
 
 
-def run_task(model: Any, lr: float, init: Any, scale: float, seed: int, block: int, start: int,
-             stop: int, n_samples: int, config: EngineConfig | None) -> dict[str, Any]:
+def run_task(
+    model: Any,
+    lr: float,
+    init: Any,
+    scale: float,
+    seed: int,
+    block: int,
+    start: int,
+    stop: int,
+    n_samples: int,
+    config: EngineConfig | None,
+) -> dict[str, Any]:
     """One work unit: runs ``start:stop`` of sampling block ``block``; a JSON-safe dict.
 
     Top-level (picklable) so it can be shipped to any ``concurrent.futures.Executor``.
@@ -104,10 +114,15 @@ def run_task(model: Any, lr: float, init: Any, scale: float, seed: int, block: i
     theta0 = sample_block(init, scale, seed, block, size, P)[start:stop]
     rb = run_gd(model, theta0, lr, config=config)
     return {
-        "block": block, "start": start, "stop": stop,
-        "outcome": rb.outcome.tolist(), "steps": rb.steps.tolist(),
-        "period": rb.period.tolist(), "g_tail": jsonable(rb.g_tail),
-        "sharpness": rb.sharpness.tolist(), "at_minimum": rb.at_minimum.tolist(),
+        "block": block,
+        "start": start,
+        "stop": stop,
+        "outcome": rb.outcome.tolist(),
+        "steps": rb.steps.tolist(),
+        "period": rb.period.tolist(),
+        "g_tail": jsonable(rb.g_tail),
+        "sharpness": rb.sharpness.tolist(),
+        "at_minimum": rb.at_minimum.tolist(),
         "certified": rb.certified.tolist(),
     }
 
@@ -123,10 +138,16 @@ def merge_task_results(results: list[dict[str, Any]]) -> dict[str, Array]:
         if key == "g_tail":
             vals = [float(v) for v in vals]  # "inf" strings from jsonable
         return np.asarray(vals, dtype=dtype)
-    return {"outcome": cat("outcome", np.int64), "steps": cat("steps", np.int64),
-            "period": cat("period", np.int64), "g_tail": cat("g_tail", np.float64),
-            "sharpness": cat("sharpness", np.float64),
-            "at_minimum": cat("at_minimum", bool), "certified": cat("certified", bool)}
+
+    return {
+        "outcome": cat("outcome", np.int64),
+        "steps": cat("steps", np.int64),
+        "period": cat("period", np.int64),
+        "g_tail": cat("g_tail", np.float64),
+        "sharpness": cat("sharpness", np.float64),
+        "at_minimum": cat("at_minimum", bool),
+        "certified": cat("certified", bool),
+    }
 
 
 @dataclass(frozen=True, eq=False)
@@ -181,8 +202,10 @@ class ConvergenceEstimate(ResultMixin):
     config: dict[str, Any]
 
     def __repr__(self) -> str:
-        return (f"ConvergenceEstimate(lr={self.lr:g}, fraction={self.fraction:.4f} "
-                f"[{self.ci_low:.4f}, {self.ci_high:.4f}], n={self.n_samples})")
+        return (
+            f"ConvergenceEstimate(lr={self.lr:g}, fraction={self.fraction:.4f} "
+            f"[{self.ci_low:.4f}, {self.ci_high:.4f}], n={self.n_samples})"
+        )
 
     def summary(self) -> str:
         c = self.counts
@@ -196,20 +219,32 @@ class ConvergenceEstimate(ResultMixin):
             f"(certified early: {self.n_certified})",
         ]
         if self.sharpness_max is not None:
-            lines.append(f"  limit sharpness: min {self.sharpness_min:.6g}, median "
-                         f"{self.sharpness_median:.6g}, max {self.sharpness_max:.6g} "
-                         f"(2/lr = {2 / self.lr:.6g})")
-        lines.append(f"  g_inf (median tail gradient norm, non-divergent runs): {self.g_inf:.3g} "
-                     f"[{self.g_inf_low:.3g}, {self.g_inf_high:.3g}]")
+            lines.append(
+                f"  limit sharpness: min {self.sharpness_min:.6g}, median "
+                f"{self.sharpness_median:.6g}, max {self.sharpness_max:.6g} "
+                f"(2/lr = {2 / self.lr:.6g})"
+            )
+        lines.append(
+            f"  g_inf (median tail gradient norm, non-divergent runs): {self.g_inf:.3g} "
+            f"[{self.g_inf_low:.3g}, {self.g_inf_high:.3g}]"
+        )
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
 
-def summarize_runs(arrays: dict[str, Array], *, lr: float, n_samples: int, seed: int,
-                   init_text: str, confidence: float, model_text: str,
-                   config: EngineConfig) -> ConvergenceEstimate:
+def summarize_runs(
+    arrays: dict[str, Array],
+    *,
+    lr: float,
+    n_samples: int,
+    seed: int,
+    init_text: str,
+    confidence: float,
+    model_text: str,
+    config: EngineConfig,
+) -> ConvergenceEstimate:
     """Build a :class:`ConvergenceEstimate` from merged per-run arrays."""
     out = arrays["outcome"]
     cnt = np.bincount(out, minlength=len(OUTCOME_NAMES))
@@ -229,16 +264,28 @@ def summarize_runs(arrays: dict[str, Array], *, lr: float, n_samples: int, seed:
     per = arrays["period"][out == Outcome.PERIODIC.code]
     by_period = {int(p): int(c) for p, c in zip(*np.unique(per, return_counts=True), strict=True)}
     return ConvergenceEstimate(
-        fraction=k / n_samples, ci_low=lo, ci_high=hi, confidence=confidence, counts=counts,
-        n_samples=n_samples, seed=seed, lr=lr, init=init_text,
+        fraction=k / n_samples,
+        ci_low=lo,
+        ci_high=hi,
+        confidence=confidence,
+        counts=counts,
+        n_samples=n_samples,
+        seed=seed,
+        lr=lr,
+        init=init_text,
         n_to_minima=int((conv & arrays["at_minimum"]).sum()),
         n_to_saddles=int((conv & ~arrays["at_minimum"]).sum()),
         n_certified=int((conv & arrays["certified"]).sum()),
         sharpness_min=float(sh.min()) if k else None,
         sharpness_median=float(np.median(sh)) if k else None,
         sharpness_max=float(sh.max()) if k else None,
-        g_inf=float(g), g_inf_low=float(gl), g_inf_high=float(gh),
-        n_periodic_by_period=by_period, model=model_text, config=config.to_dict())
+        g_inf=float(g),
+        g_inf_low=float(gl),
+        g_inf_high=float(gh),
+        n_periodic_by_period=by_period,
+        model=model_text,
+        config=config.to_dict(),
+    )
 
 
 #: largest Monte-Carlo sample accepted (runs are processed in blocks, so memory stays bounded,
@@ -246,59 +293,87 @@ def summarize_runs(arrays: dict[str, Array], *, lr: float, n_samples: int, seed:
 MAX_SAMPLES = 10**9
 
 
-def check_common(net: Any, lr: Any, n_samples: Any, seed: Any, init: Any, init_scale: Any,
-                 executor: Any, chunk_size: Any, config: Any, progress: Any,
-                 confidence: Any) -> tuple[Any, int, int, float, float, EngineConfig]:
+def check_common(
+    net: Any,
+    lr: Any,
+    n_samples: Any,
+    seed: Any,
+    init: Any,
+    init_scale: Any,
+    executor: Any,
+    chunk_size: Any,
+    config: Any,
+    progress: Any,
+    confidence: Any,
+) -> tuple[Any, int, int, float, float, EngineConfig]:
     """Validate the arguments shared by the estimate and the sweep."""
     from ..numeric.kernels import numeric_model
 
     numeric_model(net)  # raises InvalidParameterError for unsupported models
     n = check_int("n_samples", n_samples, minimum=1, maximum=MAX_SAMPLES)
     if seed is None:
-        raise InvalidParameterError("seed must be an int >= 0 (required for reproducibility); "
-                                    "got None")
+        raise InvalidParameterError(
+            "seed must be an int >= 0 (required for reproducibility); got None"
+        )
     s = check_seed("seed", seed)
     assert s is not None
     if not (callable(init) or init in ("uniform", "gaussian")):
         raise InvalidParameterError(
             f"init must be one of 'uniform', 'gaussian' or a callable sampler(rng, n, P); got "
-            f"{describe(init)}")
+            f"{describe(init)}"
+        )
     scale = check_positive_float("init_scale", init_scale)
     if executor is not None and not callable(getattr(executor, "submit", None)):
         raise InvalidParameterError(
-            f"executor must be None or a concurrent.futures.Executor; got {describe(executor)}")
+            f"executor must be None or a concurrent.futures.Executor; got {describe(executor)}"
+        )
     check_int("chunk_size", chunk_size, minimum=1)
     if config is None:
         config = EngineConfig()
     elif not isinstance(config, EngineConfig):
-        raise InvalidParameterError(f"config must be an EngineConfig or None; got "
-                                    f"{describe(config)}")
+        raise InvalidParameterError(
+            f"config must be an EngineConfig or None; got {describe(config)}"
+        )
     if not isinstance(progress, bool):
         raise InvalidParameterError(f"progress must be a bool; got {describe(progress)}")
     conf = check_probability("confidence", confidence)
     return net, n, s, scale, conf, config
 
 
-def run_tasks(fn: Callable[..., dict[str, Any]], tasks: list[tuple[Any, ...]], executor: Any,
-              progress: bool, desc: str,
-              on_result: Callable[[tuple[Any, ...], dict[str, Any]], None] | None = None
-              ) -> list[dict[str, Any]]:
+def run_tasks(
+    fn: Callable[..., dict[str, Any]],
+    tasks: list[tuple[Any, ...]],
+    executor: Any,
+    progress: bool,
+    desc: str,
+    on_result: Callable[[tuple[Any, ...], dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
     """Run ``fn(*task)`` for every task, serially or on ``executor``; results in task order.
 
-    A thin wrapper of :func:`dynsys_gd.analysis.distributed.map_tasks`: ``on_result`` is called
+    A thin wrapper of :func:`dynsys_gd.runtime.executors.map_tasks`: ``on_result`` is called
     in this process as each task completes (so a store can commit it), pending work is
     cancelled on errors and Ctrl-C, and the progress bar goes to stderr only on a terminal.
     """
-    from .distributed import map_tasks
+    from ..runtime.executors import map_tasks
 
-    return map_tasks(fn, tasks, executor, on_result=on_result, progress=progress, desc=desc,
-                     unpack=True)
+    return map_tasks(
+        fn, tasks, executor, on_result=on_result, progress=progress, desc=desc, unpack=True
+    )
 
 
 def estimate_convergent_fraction(
-    net: Any, lr: float, *, n_samples: int, seed: int, init: Any = "uniform",
-    init_scale: float = 2.0, executor: Any = None, chunk_size: int = SAMPLING_BLOCK,
-    config: EngineConfig | None = None, progress: bool = False, confidence: float = 0.95,
+    net: Any,
+    lr: float,
+    *,
+    n_samples: int,
+    seed: int,
+    init: Any = "uniform",
+    init_scale: float = 2.0,
+    executor: Any = None,
+    chunk_size: int = SAMPLING_BLOCK,
+    config: EngineConfig | None = None,
+    progress: bool = False,
+    confidence: float = 0.95,
 ) -> ConvergenceEstimate:
     r"""Estimate the Lebesgue measure (probability) of the convergent set of GD (MATH.md §6, C6).
 
@@ -335,14 +410,32 @@ def estimate_convergent_fraction(
     ConvergenceEstimate
     """
     lr_f = check_positive_float("lr", lr)
-    net, n, s, scale, conf, cfg = check_common(net, lr, n_samples, seed, init, init_scale,
-                                               executor, chunk_size, config, progress,
-                                               confidence)
+    net, n, s, scale, conf, cfg = check_common(
+        net,
+        lr,
+        n_samples,
+        seed,
+        init,
+        init_scale,
+        executor,
+        chunk_size,
+        config,
+        progress,
+        confidence,
+    )
     model = _portable(net) if executor is not None else net
-    tasks = [(model, lr_f, init, scale, s, b, a, z, n, cfg)
-             for b, a, z in task_ranges(n, chunk_size)]
+    tasks = [
+        (model, lr_f, init, scale, s, b, a, z, n, cfg) for b, a, z in task_ranges(n, chunk_size)
+    ]
     results = run_tasks(run_task, tasks, executor, progress, f"lr={lr_f:g}")
     arrays = merge_task_results(results)
-    return summarize_runs(arrays, lr=lr_f, n_samples=n, seed=s,
-                          init_text=describe_init(init, scale), confidence=conf,
-                          model_text=repr(net), config=cfg)
+    return summarize_runs(
+        arrays,
+        lr=lr_f,
+        n_samples=n,
+        seed=s,
+        init_text=describe_init(init, scale),
+        confidence=conf,
+        model_text=repr(net),
+        config=cfg,
+    )

@@ -77,8 +77,13 @@ def median_ci(values: Any, confidence: float = 0.95) -> tuple[float, float, floa
         raise InvalidParameterError("values must be a non-empty sample; got an empty array")
     if np.isnan(x).any():
         raise InvalidParameterError("values must not contain NaN; got NaN values")
-    med = float(x[(n - 1) // 2]) if n % 2 else float(0.5 * (x[n // 2 - 1] + x[n // 2])) \
-        if np.isfinite(x[n // 2 - 1] + x[n // 2]) else float(x[n // 2])
+    med = (
+        float(x[(n - 1) // 2])
+        if n % 2
+        else float(0.5 * (x[n // 2 - 1] + x[n // 2]))
+        if np.isfinite(x[n // 2 - 1] + x[n // 2])
+        else float(x[n // 2])
+    )
     a = 1.0 - conf
     # largest l (0-based index) with P(B <= l) <= a/2, symmetric upper index n - 1 - l
     lo_count = int(binom.ppf(a / 2, n, 0.5))

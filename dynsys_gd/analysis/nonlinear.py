@@ -32,8 +32,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -41,23 +40,18 @@ from numpy.typing import NDArray
 
 from .._results import ResultMixin, jsonable
 from .._validation import (
-    check_choice,
     check_int,
     check_positive_float,
     check_seed,
     describe,
 )
-from ..errors import InvalidParameterError, MissingDependencyError
+from ..errors import InvalidParameterError
 from ..numeric.lanczos import batched_sharpness
-from ..numeric.mlp import ACTIVATIONS, MLP
 from ..numeric.outcomes import OUTCOME_NAMES, Outcome
 
 __all__ = [
-    "Dataset",
     "NonlinearSweepResult",
-    "digits_dataset",
     "nonlinear_sweep",
-    "teacher_student_dataset",
 ]
 
 Array = NDArray[np.float64]
@@ -66,107 +60,6 @@ Array = NDArray[np.float64]
 # ---------------------------------------------------------------------------------------------
 # data
 # ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True, eq=False)
-class Dataset:
-    """A small regression problem: inputs ``X`` (n, d_in), targets ``Y`` (n, d_out)."""
-
-    X: Array
-    Y: Array
-    name: str
-    info: dict[str, Any] = field(default_factory=dict)
-
-    def __repr__(self) -> str:
-        return f"Dataset({self.name!r}, X={self.X.shape}, Y={self.Y.shape})"
-
-    @property
-    def n_features(self) -> int:
-        """Input dimension d_0."""
-        return int(self.X.shape[1])
-
-    @property
-    def n_outputs(self) -> int:
-        """Output dimension d_L."""
-        return int(self.Y.shape[1])
-
-
-def digits_dataset(n_samples: int = 64, n_features: int = 8, *, targets: str = "label",
-                   seed: int | None = 0) -> Dataset:
-    r"""A small regression problem from scikit-learn's bundled 8×8 digits (no download).
-
-    ``n_samples`` images are drawn without replacement (``SeedSequence(seed)``), projected on
-    their first ``n_features`` principal components and standardised (each feature mean 0,
-    variance 1).  Targets: ``"label"`` — the digit 0…9 standardised, one output; ``"onehot"`` —
-    centred one-hot vectors, ten outputs.
-
-    Raises
-    ------
-    InvalidParameterError
-        For bad arguments.
-    ImportError
-        If scikit-learn (the optional extra ``dynsys_gd[data]``) is missing.
-    """
-    n_samples = check_int("n_samples", n_samples, minimum=2, maximum=1797)
-    n_features = check_int("n_features", n_features, minimum=1, maximum=64)
-    targets = check_choice("targets", targets, ("label", "onehot"))
-    seed = check_seed("seed", seed)
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise MissingDependencyError(
-            "digits_dataset needs scikit-learn: install the optional extra 'dynsys_gd[data]' "
-            "(pip install 'dynsys_gd[data]')") from exc
-    digits = load_digits()
-    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
-    idx = np.sort(rng.choice(len(digits.target), size=n_samples, replace=False))
-    raw = np.asarray(digits.data[idx], dtype=np.float64)
-    raw = raw - raw.mean(axis=0)
-    _, svals, Vt = np.linalg.svd(raw, full_matrices=False)
-    k = min(n_features, Vt.shape[0])
-    X = raw @ Vt[:k].T
-    X = X / np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0)
-    labels = np.asarray(digits.target[idx])
-    if targets == "label":
-        y = labels.astype(np.float64)
-        Y = ((y - y.mean()) / y.std())[:, None]
-    else:
-        Y = np.eye(10)[labels]
-        Y = Y - Y.mean(axis=0)
-    explained = float(np.sum(svals[:k] ** 2) / np.sum(svals**2))
-    return Dataset(X=X, Y=Y, name="digits", info={
-        "n_samples": n_samples, "n_features": k, "targets": targets, "seed": seed,
-        "explained_variance": explained, "source": "sklearn.datasets.load_digits (bundled)"})
-
-
-def teacher_student_dataset(widths: Sequence[int], n_samples: int = 200,
-                            activation: str = "tanh", seed: int | None = 0, *,
-                            noise: float = 0.0, teacher_scale: float = 1.5) -> Dataset:
-    r"""Inputs :math:`x \sim \mathcal N(0, I)`, targets from a random teacher MLP.
-
-    The teacher has ``widths`` and ``activation`` and Glorot weights scaled by
-    ``teacher_scale``; targets are :math:`y = f_{\mathrm{teacher}}(x) + \text{noise}\cdot\xi`,
-    :math:`\xi \sim \mathcal N(0, I)`.
-    """
-    if isinstance(widths, str | bytes) or not isinstance(widths, Sequence | np.ndarray):
-        raise InvalidParameterError(
-            f"widths must be a sequence of at least 2 ints >= 1; got {describe(widths)}")
-    n_samples = check_int("n_samples", n_samples, minimum=1)
-    activation = check_choice("activation", activation, ACTIVATIONS)
-    seed = check_seed("seed", seed)
-    teacher_scale = check_positive_float("teacher_scale", teacher_scale)
-    if isinstance(noise, bool) or not isinstance(noise, int | float) or not (
-            math.isfinite(noise) and noise >= 0):
-        raise InvalidParameterError(f"noise must be a finite float >= 0; got {describe(noise)}")
-    ws = tuple(widths)
-    s_x, s_t, s_n = np.random.SeedSequence(seed).spawn(3)
-    X = np.random.default_rng(s_x).standard_normal((n_samples, int(ws[0])))
-    teacher = MLP(ws, activation, X=X, Y=np.zeros((n_samples, int(ws[-1]))))
-    theta_t = teacher.init(np.random.default_rng(s_t), 1, "glorot", teacher_scale)
-    Y = np.asarray(teacher.output(theta_t[0]))
-    if noise > 0:
-        Y = Y + noise * np.random.default_rng(s_n).standard_normal(Y.shape)
-    return Dataset(X=X, Y=Y, name="teacher", info={
-        "widths": list(ws), "activation": activation, "n_samples": n_samples, "seed": seed,
-        "noise": float(noise), "teacher_scale": teacher_scale})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -227,11 +120,16 @@ class NonlinearSweepResult(ResultMixin):
     n_extended: int = 0
 
     def __repr__(self) -> str:
-        t = "none" if self.transition is None else f"({self.transition_low:.4g}, " \
-            f"{self.transition:.4g}]"
+        t = (
+            "none"
+            if self.transition is None
+            else f"({self.transition_low:.4g}, {self.transition:.4g}]"
+        )
         p = "none" if self.predicted_lr is None else f"{self.predicted_lr:.4g}"
-        return (f"NonlinearSweepResult({len(self.lrs)} lrs, n_init={self.n_init}, "
-                f"transition={t}, predicted={p})")
+        return (
+            f"NonlinearSweepResult({len(self.lrs)} lrs, n_init={self.n_init}, "
+            f"transition={t}, predicted={p})"
+        )
 
     @property
     def prediction_in_interval(self) -> bool | None:
@@ -242,53 +140,76 @@ class NonlinearSweepResult(ResultMixin):
 
     def table(self) -> str:
         """Per-lr table: g∞ with CI, loss, sharpness vs 2/η, outcome counts."""
-        head = (f"{'lr':>9} {'g_inf':>9} {'95% CI':>21} {'loss':>9} {'S_med':>8} {'S_min':>8} "
-                f"{'2/lr':>8}  " + " ".join(f"{k[:4]:>4}" for k in OUTCOME_NAMES))
+        head = (
+            f"{'lr':>9} {'g_inf':>9} {'95% CI':>21} {'loss':>9} {'S_med':>8} {'S_min':>8} "
+            f"{'2/lr':>8}  " + " ".join(f"{k[:4]:>4}" for k in OUTCOME_NAMES)
+        )
         lines = [head, "-" * len(head)]
         for i, lr in enumerate(self.lrs):
+
             def f(x: float, w: int = 9, p: str = ".3g") -> str:
                 return f"{'-':>{w}}" if not np.isfinite(x) else f"{x:>{w}{p}}"
-            ci = ("-" if not np.isfinite(self.g_inf[i]) else
-                  f"[{self.g_inf_low[i]:.2e}, {self.g_inf_high[i]:.2e}]")
-            mark = " <- transition" if self.transition is not None and lr == self.transition \
-                else ""
+
+            ci = (
+                "-"
+                if not np.isfinite(self.g_inf[i])
+                else f"[{self.g_inf_low[i]:.2e}, {self.g_inf_high[i]:.2e}]"
+            )
+            mark = " <- transition" if self.transition is not None and lr == self.transition else ""
             lines.append(
                 f"{lr:>9.4g} {f(self.g_inf[i], 9, '.2e')} {ci:>21} {f(self.final_loss[i])} "
                 f"{f(self.sharpness_median[i], 8, '.4g')} {f(self.sharpness_min[i], 8, '.4g')} "
                 f"{2 / lr:>8.4g}  "
-                + " ".join(f"{self.counts[i][k]:>4d}" for k in OUTCOME_NAMES) + mark)
+                + " ".join(f"{self.counts[i][k]:>4d}" for k in OUTCOME_NAMES)
+                + mark
+            )
         return "\n".join(lines)
 
     def summary(self) -> str:
         """Human-readable summary: setting, table, transition, prediction, C8 check."""
-        out = [f"Non-linear network sweep (MATH.md §5, C7, C8): {self.model}",
-               f"full-batch GD, {self.steps} steps, g_inf = median over non-diverged runs of the "
-               f"mean |grad L| over the last {self.last_k} steps; n_init = {self.n_init}, "
-               f"seed = {self.seed}, {self.elapsed:.1f} s", "", self.table(), ""]
+        out = [
+            f"Non-linear network sweep (MATH.md §5, C7, C8): {self.model}",
+            f"full-batch GD, {self.steps} steps, g_inf = median over non-diverged runs of the "
+            f"mean |grad L| over the last {self.last_k} steps; n_init = {self.n_init}, "
+            f"seed = {self.seed}, {self.elapsed:.1f} s",
+            "",
+            self.table(),
+            "",
+        ]
         if self.transition is None:
             out.append(f"transition: not located on this grid ({self.transition_rule})")
         else:
-            out.append(f"transition: g_inf becomes clearly positive between lr = "
-                       f"{self.transition_low:.4g} and lr = {self.transition:.4g} "
-                       f"({self.transition_rule})")
+            out.append(
+                f"transition: g_inf becomes clearly positive between lr = "
+                f"{self.transition_low:.4g} and lr = {self.transition:.4g} "
+                f"({self.transition_rule})"
+            )
         if self.predicted_lr is not None and self.flattest_sharpness is not None:
-            verdict = {True: "inside the interval", False: "outside the interval",
-                       None: "no interval to compare"}[self.prediction_in_interval]
-            out.append(f"prediction: 2 / S_flat = 2 / {self.flattest_sharpness:.5g} = "
-                       f"{self.predicted_lr:.4g} (S_flat: flattest final point of "
-                       f"{self.flattest_source} runs below the transition): {verdict}")
+            verdict = {
+                True: "inside the interval",
+                False: "outside the interval",
+                None: "no interval to compare",
+            }[self.prediction_in_interval]
+            out.append(
+                f"prediction: 2 / S_flat = 2 / {self.flattest_sharpness:.5g} = "
+                f"{self.predicted_lr:.4g} (S_flat: flattest final point of "
+                f"{self.flattest_source} runs below the transition): {verdict}"
+            )
         n_conv = int(np.sum(self.outcome_codes == Outcome.CONVERGED.code))
-        out.append(f"C8 check: {len(self.violations)} of {n_conv} converged runs end with "
-                   f"sharpness > 2/lr ({self.n_extended} runs that looked converged at "
-                   f"sharpness > 2/lr were run longer and re-classified)"
-                   + ("" if not self.violations else f": {list(self.violations)[:5]}"))
+        out.append(
+            f"C8 check: {len(self.violations)} of {n_conv} converged runs end with "
+            f"sharpness > 2/lr ({self.n_extended} runs that looked converged at "
+            f"sharpness > 2/lr were run longer and re-classified)"
+            + ("" if not self.violations else f": {list(self.violations)[:5]}")
+        )
         return "\n".join(out)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary of every field (arrays as lists)."""
         d = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        d["outcome_codes"] = [[Outcome.from_code(int(c)).key for c in row]
-                              for row in self.outcome_codes]
+        d["outcome_codes"] = [
+            [Outcome.from_code(int(c)).key for c in row] for row in self.outcome_codes
+        ]
         d["prediction_in_interval"] = self.prediction_in_interval
         d["convention"] = "L = 1/(2n) sum_k |f(x_k) - y_k|^2"
         return dict(jsonable(d))
@@ -297,8 +218,14 @@ class NonlinearSweepResult(ResultMixin):
 # ---------------------------------------------------------------------------------------------
 # experiment
 # ---------------------------------------------------------------------------------------------
-def _classify(th: Array, gn_window: Array, hist: Array, grad_tol: float,
-              period_tol: float, diverge_norm: float) -> NDArray[np.int64]:
+def _classify(
+    th: Array,
+    gn_window: Array,
+    hist: Array,
+    grad_tol: float,
+    period_tol: float,
+    diverge_norm: float,
+) -> NDArray[np.int64]:
     """Outcome codes of final states; ``hist`` holds θ_{T-4..T} (5, B, P)."""
     codes = np.full(th.shape[0], Outcome.UNDECIDED.code, dtype=np.int64)
     with np.errstate(all="ignore"):
@@ -313,8 +240,9 @@ def _classify(th: Array, gn_window: Array, hist: Array, grad_tol: float,
         per4 = np.linalg.norm(hist[-1] - hist[-5], axis=1) <= scale
         periodic = ~diverged & ~converged & (step1 > scale) & (per2 | per4)
         half = gn_window.shape[1] // 2
-        decreasing = gn_window[:, half:].mean(axis=1) < 0.99 * gn_window[:, :max(half, 1)].mean(
-            axis=1)
+        decreasing = gn_window[:, half:].mean(axis=1) < 0.99 * gn_window[:, : max(half, 1)].mean(
+            axis=1
+        )
         bounded = ~diverged & ~converged & ~periodic & (gmean >= grad_tol) & ~decreasing
     codes[bounded] = Outcome.BOUNDED.code
     codes[periodic] = Outcome.PERIODIC.code
@@ -323,8 +251,9 @@ def _classify(th: Array, gn_window: Array, hist: Array, grad_tol: float,
     return codes
 
 
-def _gd_block(model: Any, theta0: Array, lr_col: Array, steps: int, last_k: int,
-              diverge_norm: float) -> tuple[Array, Array, Array]:
+def _gd_block(
+    model: Any, theta0: Array, lr_col: Array, steps: int, last_k: int, diverge_norm: float
+) -> tuple[Array, Array, Array]:
     """Batched GD; returns final θ (NaN rows for diverged runs), the gradient norms of the last
     ``last_k`` steps (B, last_k) and θ_{T-4..T} (5, B, P).  Diverged runs leave the batch."""
     B, P = theta0.shape
@@ -343,8 +272,11 @@ def _gd_block(model: Any, theta0: Array, lr_col: Array, steps: int, last_k: int,
             if t >= steps - 4:
                 hist[t - (steps - 4)][alive] = th
             th = th - lr_col[alive] * g
-            bad = ~np.isfinite(gn) | ~np.all(np.isfinite(th), axis=1) | (
-                np.linalg.norm(th, axis=1) > diverge_norm)
+            bad = (
+                ~np.isfinite(gn)
+                | ~np.all(np.isfinite(th), axis=1)
+                | (np.linalg.norm(th, axis=1) > diverge_norm)
+            )
             if np.any(bad):
                 theta[alive[bad]] = np.nan
                 gn_window[alive[bad]] = np.nan
@@ -360,24 +292,38 @@ def _gd_block(model: Any, theta0: Array, lr_col: Array, steps: int, last_k: int,
 def _check_lrs(lrs: Any) -> Array:
     if isinstance(lrs, str | bytes) or np.ndim(lrs) != 1:
         raise InvalidParameterError(
-            f"lrs must be a 1-D sequence of at least 2 finite floats > 0; got {describe(lrs)}")
+            f"lrs must be a 1-D sequence of at least 2 finite floats > 0; got {describe(lrs)}"
+        )
     vals = [check_positive_float("lrs entry", x) for x in lrs]
     if len(vals) < 2:
         raise InvalidParameterError(
-            f"lrs must be a 1-D sequence of at least 2 finite floats > 0; got {describe(lrs)}")
+            f"lrs must be a 1-D sequence of at least 2 finite floats > 0; got {describe(lrs)}"
+        )
     arr = np.array(sorted(vals))
     if np.any(np.diff(arr) <= 0):
         raise InvalidParameterError("lrs must not contain duplicates")
     return arr
 
 
-def nonlinear_sweep(model: Any, lrs: Any, *, n_init: int = 16, seed: int | None = 0,
-                    steps: int = 3000, last_k: int = 200, init: str = "glorot",
-                    init_scale: float = 1.0, theta0: Any = None, grad_tol: float = 1e-3,
-                    period_tol: float = 1e-6, diverge_norm: float = 1e6,
-                    min_jump: float = 10.0, g_threshold: float | None = None,
-                    lanczos_iter: int = 40, extend_steps: int | None = None
-                    ) -> NonlinearSweepResult:
+def nonlinear_sweep(
+    model: Any,
+    lrs: Any,
+    *,
+    n_init: int = 16,
+    seed: int | None = 0,
+    steps: int = 3000,
+    last_k: int = 200,
+    init: str = "glorot",
+    init_scale: float = 1.0,
+    theta0: Any = None,
+    grad_tol: float = 1e-3,
+    period_tol: float = 1e-6,
+    diverge_norm: float = 1e6,
+    min_jump: float = 10.0,
+    g_threshold: float | None = None,
+    lanczos_iter: int = 40,
+    extend_steps: int | None = None,
+) -> NonlinearSweepResult:
     r"""Learning-rate sweep of full-batch GD on a non-linear network (MATH.md §5, C7, C8).
 
     Every (learning rate, initialisation) pair is one row of a single batch; the same
@@ -421,7 +367,8 @@ def nonlinear_sweep(model: Any, lrs: Any, *, n_init: int = 16, seed: int | None 
     P = getattr(model, "n_params", None)
     if not isinstance(P, int) or not all(hasattr(model, a) for a in ("gradient", "hvp")):
         raise InvalidParameterError(
-            f"model must be an MLP or a NumericModel; got {type(model).__name__}")
+            f"model must be an MLP or a NumericModel; got {type(model).__name__}"
+        )
     lr_arr = _check_lrs(lrs)
     n_init = check_int("n_init", n_init, minimum=1)
     seed = check_seed("seed", seed)
@@ -435,8 +382,9 @@ def nonlinear_sweep(model: Any, lrs: Any, *, n_init: int = 16, seed: int | None 
     if g_threshold is not None:
         g_threshold = check_positive_float("g_threshold", g_threshold)
     lanczos_iter = check_int("lanczos_iter", lanczos_iter, minimum=1)
-    extend_steps = steps if extend_steps is None else check_int("extend_steps", extend_steps,
-                                                               minimum=0)
+    extend_steps = (
+        steps if extend_steps is None else check_int("extend_steps", extend_steps, minimum=0)
+    )
     if theta0 is None:
         if not hasattr(model, "init"):
             raise InvalidParameterError("theta0 is required for a model without an init method")
@@ -446,14 +394,15 @@ def nonlinear_sweep(model: Any, lrs: Any, *, n_init: int = 16, seed: int | None 
         th0 = np.asarray(theta0, dtype=np.float64)
         if th0.shape != (n_init, P) or not np.all(np.isfinite(th0)):
             raise InvalidParameterError(
-                f"theta0 must be a finite array of shape ({n_init}, {P}); got "
-                f"{describe(theta0)}")
+                f"theta0 must be a finite array of shape ({n_init}, {P}); got {describe(theta0)}"
+            )
     n_lr = lr_arr.size
     t_start = time.perf_counter()
     B = n_lr * n_init
     lr_col = np.repeat(lr_arr, n_init)[:, None]
-    theta, gn_window, hist = _gd_block(model, np.tile(th0, (n_lr, 1)), lr_col, steps, last_k,
-                                       diverge_norm)
+    theta, gn_window, hist = _gd_block(
+        model, np.tile(th0, (n_lr, 1)), lr_col, steps, last_k, diverge_norm
+    )
     codes = _classify(theta, gn_window, hist, grad_tol, period_tol, diverge_norm)
     ok = codes != Outcome.DIVERGED.code
     sharp = np.full(B, np.nan)
@@ -464,12 +413,19 @@ def nonlinear_sweep(model: Any, lrs: Any, *, n_init: int = 16, seed: int | None 
             sharp[ok] = np.asarray(batched_sharpness(model, theta[ok], n_iter=n_iter))[:, 0]
     # adaptive budget (MATH.md §6): a run that looks converged (small, decreasing gradient) at a
     # point with λ_max > 2/η is not at a stable minimum (C8) -- run it longer and decide again.
-    suspects = np.flatnonzero((codes == Outcome.CONVERGED.code)
-                              & (sharp > 2.0 / lr_col[:, 0] * (1 + 1e-6)))
+    suspects = np.flatnonzero(
+        (codes == Outcome.CONVERGED.code) & (sharp > 2.0 / lr_col[:, 0] * (1 + 1e-6))
+    )
     n_extended = int(suspects.size)
     if n_extended and extend_steps > 0:
-        th_s, gw_s, hist_s = _gd_block(model, theta[suspects], lr_col[suspects],
-                                       max(extend_steps, last_k), last_k, diverge_norm)
+        th_s, gw_s, hist_s = _gd_block(
+            model,
+            theta[suspects],
+            lr_col[suspects],
+            max(extend_steps, last_k),
+            last_k,
+            diverge_norm,
+        )
         theta[suspects], gn_window[suspects], hist[:, suspects] = th_s, gw_s, hist_s
         codes[suspects] = _classify(th_s, gw_s, hist_s, grad_tol, period_tol, diverge_norm)
         ok = codes != Outcome.DIVERGED.code
@@ -477,26 +433,36 @@ def nonlinear_sweep(model: Any, lrs: Any, *, n_init: int = 16, seed: int | None 
         fin_s = suspects[ok[suspects]]
         if fin_s.size:
             with np.errstate(all="ignore"):
-                sharp[fin_s] = np.asarray(batched_sharpness(model, theta[fin_s],
-                                                            n_iter=n_iter))[:, 0]
+                sharp[fin_s] = np.asarray(batched_sharpness(model, theta[fin_s], n_iter=n_iter))[
+                    :, 0
+                ]
     if np.any(ok):
         with np.errstate(all="ignore"):
             loss[ok] = model.loss(theta[ok])
     g_runs = np.where(ok, np.nanmean(np.where(ok[:, None], gn_window, 0.0), axis=1), np.nan)
     shape = (n_lr, n_init)
-    g_runs, sharp, loss, codes2 = (g_runs.reshape(shape), sharp.reshape(shape),
-                                   loss.reshape(shape), codes.reshape(shape))
+    g_runs, sharp, loss, codes2 = (
+        g_runs.reshape(shape),
+        sharp.reshape(shape),
+        loss.reshape(shape),
+        codes.reshape(shape),
+    )
     stats = np.array([_median_ci(g_runs[i]) for i in range(n_lr)])
     g_inf, g_lo, g_hi = stats[:, 0], stats[:, 1], stats[:, 2]
     with np.errstate(all="ignore"):
-        final_loss = np.array([np.median(r[np.isfinite(r)]) if np.isfinite(r).any() else np.nan
-                               for r in loss])
-        s_med = np.array([np.median(r[np.isfinite(r)]) if np.isfinite(r).any() else np.nan
-                          for r in sharp])
-        s_min = np.array([np.min(r[np.isfinite(r)]) if np.isfinite(r).any() else np.nan
-                          for r in sharp])
-    counts = tuple({k: int(np.sum(codes2[i] == Outcome.from_key(k).code)) for k in OUTCOME_NAMES}
-                   for i in range(n_lr))
+        final_loss = np.array(
+            [np.median(r[np.isfinite(r)]) if np.isfinite(r).any() else np.nan for r in loss]
+        )
+        s_med = np.array(
+            [np.median(r[np.isfinite(r)]) if np.isfinite(r).any() else np.nan for r in sharp]
+        )
+        s_min = np.array(
+            [np.min(r[np.isfinite(r)]) if np.isfinite(r).any() else np.nan for r in sharp]
+        )
+    counts = tuple(
+        {k: int(np.sum(codes2[i] == Outcome.from_key(k).code)) for k in OUTCOME_NAMES}
+        for i in range(n_lr)
+    )
     # transition
     transition = transition_low = None
     fin = np.flatnonzero(np.isfinite(g_inf) & (g_inf > 0))
@@ -527,20 +493,43 @@ def nonlinear_sweep(model: Any, lrs: Any, *, n_init: int = 16, seed: int | None 
         # fallback: the runs at the neighbouring lr below the transition (closest to minima)
         nearest = (lr_arr == transition_low)[:, None] & np.isfinite(sharp) & (sharp > 0)
         pool = conv if np.any(conv) else nearest
-        source = ("converged" if np.any(conv) else
-                  f"non-diverged (not certified converged) lr = {transition_low:.4g}")
+        source = (
+            "converged"
+            if np.any(conv)
+            else f"non-diverged (not certified converged) lr = {transition_low:.4g}"
+        )
         if np.any(pool):
             flattest = float(np.min(sharp[pool]))
             predicted = 2.0 / flattest if flattest > 0 else None
     conv_all = codes2 == Outcome.CONVERGED.code
     viol = conv_all & (sharp > (2.0 / lr_arr)[:, None] * (1 + 1e-6))
-    violations = tuple((float(lr_arr[i]), float(sharp[i, j])) for i, j in zip(*np.nonzero(viol),
-                                                                               strict=True))
+    violations = tuple(
+        (float(lr_arr[i]), float(sharp[i, j])) for i, j in zip(*np.nonzero(viol), strict=True)
+    )
     return NonlinearSweepResult(
-        lrs=lr_arr, n_init=n_init, seed=seed, steps=steps, last_k=last_k, model=repr(model),
-        g_inf=g_inf, g_inf_low=g_lo, g_inf_high=g_hi, final_loss=final_loss,
-        sharpness_median=s_med, sharpness_min=s_min, counts=counts, g_runs=g_runs,
-        sharpness_runs=sharp, outcome_codes=codes2, transition=transition,
-        transition_low=transition_low, transition_rule=rule, flattest_sharpness=flattest,
-        flattest_source=source, predicted_lr=predicted, violations=violations,
-        elapsed=time.perf_counter() - t_start, n_extended=n_extended)
+        lrs=lr_arr,
+        n_init=n_init,
+        seed=seed,
+        steps=steps,
+        last_k=last_k,
+        model=repr(model),
+        g_inf=g_inf,
+        g_inf_low=g_lo,
+        g_inf_high=g_hi,
+        final_loss=final_loss,
+        sharpness_median=s_med,
+        sharpness_min=s_min,
+        counts=counts,
+        g_runs=g_runs,
+        sharpness_runs=sharp,
+        outcome_codes=codes2,
+        transition=transition,
+        transition_low=transition_low,
+        transition_rule=rule,
+        flattest_sharpness=flattest,
+        flattest_source=source,
+        predicted_lr=predicted,
+        violations=violations,
+        elapsed=time.perf_counter() - t_start,
+        n_extended=n_extended,
+    )

@@ -44,11 +44,12 @@ __all__ = [
 Array = NDArray[Any]
 
 
-def manifold_constraint(model: Any, constraint: Callable[[Any], Any] | None = None
-                        ) -> Callable[[Any], Any]:
+def manifold_constraint(
+    model: Any, constraint: Callable[[Any], Any] | None = None
+) -> Callable[[Any], Any]:
     r"""The function :math:`h` with :math:`M = \{h = 0\}`.
 
-    For a scalar :class:`~dynsys_gd.symbolic.models.LinearNetwork`, :math:`h(\theta) =
+    For a scalar :class:`~dynsys_gd.models.LinearNetwork`, :math:`h(\theta) =
     \prod_i w_i - y`; otherwise ``constraint`` must be given (e.g. ``lambda t: t[0] * t[1] - 1``
     for :math:`\frac12(xy-1)^2`).  ``h`` takes a 1-D array (float or ``mpf``) and returns a
     scalar.
@@ -56,9 +57,10 @@ def manifold_constraint(model: Any, constraint: Callable[[Any], Any] | None = No
     if constraint is not None:
         if not callable(constraint):
             raise InvalidParameterError(
-                f"constraint must be a callable theta -> scalar; got {type(constraint).__name__}")
+                f"constraint must be a callable theta -> scalar; got {type(constraint).__name__}"
+            )
         return constraint
-    from ..symbolic.models import LinearNetwork
+    from ..models import LinearNetwork
 
     if isinstance(model, LinearNetwork) and model.is_scalar:
         model.require_manifold()
@@ -69,9 +71,11 @@ def manifold_constraint(model: Any, constraint: Callable[[Any], Any] | None = No
             for v in theta[1:]:
                 p = p * v
             return p - y
+
         return h
     raise InvalidParameterError(
-        "constraint must be given for a model that is not a scalar LinearNetwork; got None")
+        "constraint must be given for a model that is not a scalar LinearNetwork; got None"
+    )
 
 
 def _gd_steps(grad: Callable[[Any], Any], theta: Any, lr: Any, k: int) -> list[Any]:
@@ -125,33 +129,55 @@ class NullSetPoint(ResultMixin):
         return np.array([float(v) for v in self.theta0])
 
     def __repr__(self) -> str:
-        return (f"NullSetPoint(k={self.k}, lr={self.lr:g}, theta0≈{self.theta0_float.round(6)}, "
-                f"mp stays {self.stays_on_m_steps} steps, float exit {self.float_exit_step})")
+        return (
+            f"NullSetPoint(k={self.k}, lr={self.lr:g}, theta0≈{self.theta0_float.round(6)}, "
+            f"mp stays {self.stays_on_m_steps} steps, float exit {self.float_exit_step})"
+        )
 
     def summary(self) -> str:
-        return (f"theta0 = ({', '.join(v[:22] for v in self.theta0)}) is mapped onto M in "
-                f"{self.k} step(s) at lr = {self.lr:g}:\n"
-                f"  {self.dps}-digit GD stays on M for {self.stays_on_m_steps} steps "
-                f"(max log10|h| after step k: {self.h_mp[self.k:].max():.1f});\n"
-                f"  float64 GD from the rounded point: {self.float_outcome}"
-                + ("" if self.float_exit_step is None else
-                   f" (|h| > 1e-3 at step {self.float_exit_step})"))
+        return (
+            f"theta0 = ({', '.join(v[:22] for v in self.theta0)}) is mapped onto M in "
+            f"{self.k} step(s) at lr = {self.lr:g}:\n"
+            f"  {self.dps}-digit GD stays on M for {self.stays_on_m_steps} steps "
+            f"(max log10|h| after step k: {self.h_mp[self.k :].max():.1f});\n"
+            f"  float64 GD from the rounded point: {self.float_outcome}"
+            + (
+                ""
+                if self.float_exit_step is None
+                else f" (|h| > 1e-3 at step {self.float_exit_step})"
+            )
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({"theta0": list(self.theta0), "k": self.k, "lr": self.lr,
-                         "dps": self.dps, "n_steps": self.n_steps,
-                         "log10_h_mp": [float(v) for v in self.h_mp],
-                         "log10_h_float": [float(v) if np.isfinite(v) else None
-                                           for v in self.h_float],
-                         "stays_on_m_steps": self.stays_on_m_steps,
-                         "float_exit_step": self.float_exit_step,
-                         "float_outcome": self.float_outcome})
+        return jsonable(
+            {
+                "theta0": list(self.theta0),
+                "k": self.k,
+                "lr": self.lr,
+                "dps": self.dps,
+                "n_steps": self.n_steps,
+                "log10_h_mp": [float(v) for v in self.h_mp],
+                "log10_h_float": [float(v) if np.isfinite(v) else None for v in self.h_float],
+                "stays_on_m_steps": self.stays_on_m_steps,
+                "float_exit_step": self.float_exit_step,
+                "float_outcome": self.float_outcome,
+            }
+        )
 
 
-def null_points_on_line(model: Any, lr: float, base: Any, direction: Any, *, k: int = 1,
-                        s_range: tuple[float, float] = (-2.0, 2.0), n_grid: int = 400,
-                        dps: int = 110, constraint: Callable[[Any], Any] | None = None,
-                        min_offset: float = 1e-6) -> list[Any]:
+def null_points_on_line(
+    model: Any,
+    lr: float,
+    base: Any,
+    direction: Any,
+    *,
+    k: int = 1,
+    s_range: tuple[float, float] = (-2.0, 2.0),
+    n_grid: int = 400,
+    dps: int = 110,
+    constraint: Callable[[Any], Any] | None = None,
+    min_offset: float = 1e-6,
+) -> list[Any]:
     r"""All points :math:`\theta = b + s u`, :math:`s` in ``s_range``, with
     :math:`G_\eta^k(\theta) \in M` but :math:`G_\eta^j(\theta) \notin M` for :math:`j < k`,
     found at ``dps`` digits.
@@ -174,7 +200,8 @@ def null_points_on_line(model: Any, lr: float, base: Any, direction: Any, *, k: 
     kf = numeric_model(model)
     if b.shape != u.shape or b.size != kf.n_params:
         raise InvalidParameterError(
-            f"base and direction must have {kf.n_params} entries; got {b.size} and {u.size}")
+            f"base and direction must have {kf.n_params} entries; got {b.size} and {u.size}"
+        )
     lo, hi = float(s_range[0]), float(s_range[1])
     if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo):
         raise InvalidParameterError(f"s_range must be (lo, hi) with lo < hi; got {s_range!r}")
@@ -185,8 +212,13 @@ def null_points_on_line(model: Any, lr: float, base: Any, direction: Any, *, k: 
         hs = [np.asarray(h(st.T), dtype=np.float64) for st in steps]
         f = hs[k] / np.prod(np.stack(hs[:k]), axis=0)
     ok = np.isfinite(f)
-    idx = np.flatnonzero(ok[:-1] & ok[1:] & (np.sign(f[:-1]) * np.sign(f[1:]) < 0)
-                         & (np.abs(f[:-1]) < 1e3) & (np.abs(f[1:]) < 1e3))
+    idx = np.flatnonzero(
+        ok[:-1]
+        & ok[1:]
+        & (np.sign(f[:-1]) * np.sign(f[1:]) < 0)
+        & (np.abs(f[:-1]) < 1e3)
+        & (np.abs(f[1:]) < 1e3)
+    )
     km = numeric_model(model, precision=dps)
     out: list[tuple[float, Any]] = []
     with mpmath.workdps(dps):
@@ -206,9 +238,12 @@ def null_points_on_line(model: Any, lr: float, base: Any, direction: Any, *, k: 
 
         for i in idx:
             try:
-                root = mpmath.findroot(fm, (mpmath.mpf(repr(float(s[i]))),
-                                            mpmath.mpf(repr(float(s[i + 1])))),
-                                       solver="anderson", tol=mpmath.mpf(10) ** (-2 * dps + 20))
+                root = mpmath.findroot(
+                    fm,
+                    (mpmath.mpf(repr(float(s[i]))), mpmath.mpf(repr(float(s[i + 1])))),
+                    solver="anderson",
+                    tol=mpmath.mpf(10) ** (-2 * dps + 20),
+                )
             except (ValueError, ZeroDivisionError):
                 continue
             theta = bm + root * um
@@ -222,9 +257,17 @@ def null_points_on_line(model: Any, lr: float, base: Any, direction: Any, *, k: 
     return [p[1] for p in out]
 
 
-def follow_null_point(model: Any, lr: float, theta0: Any, *, k: int = 1, n_steps: int = 200,
-                      dps: int = 100, constraint: Callable[[Any], Any] | None = None,
-                      exit_tol: float = 1e-3) -> NullSetPoint:
+def follow_null_point(
+    model: Any,
+    lr: float,
+    theta0: Any,
+    *,
+    k: int = 1,
+    n_steps: int = 200,
+    dps: int = 100,
+    constraint: Callable[[Any], Any] | None = None,
+    exit_tol: float = 1e-3,
+) -> NullSetPoint:
     r"""Run GD from a constructed null-set point at ``dps`` digits and in float64 (C6, §7).
 
     The high-precision run reaches :math:`M` after ``k`` steps and stays there (G fixes M
@@ -252,10 +295,10 @@ def follow_null_point(model: Any, lr: float, theta0: Any, *, k: int = 1, n_steps
     with mpmath.workdps(dps):
         th = np.array([mpmath.mpf(v) for v in np.asarray(theta0).ravel()], dtype=object)
         if th.size != kf.n_params:
-            raise InvalidParameterError(
-                f"theta0 must have {kf.n_params} entries; got {th.size}")
-        theta_str = tuple(mpmath.nstr(v, dps, min_fixed=-mpmath.inf, max_fixed=mpmath.inf)
-                          for v in th)
+            raise InvalidParameterError(f"theta0 must have {kf.n_params} entries; got {th.size}")
+        theta_str = tuple(
+            mpmath.nstr(v, dps, min_fixed=-mpmath.inf, max_fixed=mpmath.inf) for v in th
+        )
         lrm = mpmath.mpf(repr(float(lr)))
         floor = mpmath.mpf(10) ** (-dps)
         hm = [float(mpmath.log10(max(abs(h(th)), floor)))]
@@ -280,17 +323,34 @@ def follow_null_point(model: Any, lr: float, theta0: Any, *, k: int = 1, n_steps
     stays = int(np.argmin(on)) if not on.all() else len(on) - 1
     bad = np.flatnonzero(h_fl[k:] > np.log10(exit_tol))
     exit_step = int(bad[0]) + k if bad.size else None
-    outcome = "diverged" if diverged else ("left M" if exit_step is not None else
-                                           "stayed on M")
-    return NullSetPoint(theta0=theta_str, k=k, lr=lr, dps=dps, n_steps=n_steps, h_mp=h_mp,
-                        h_float=h_fl, stays_on_m_steps=stays, float_exit_step=exit_step,
-                        float_outcome=outcome)
+    outcome = "diverged" if diverged else ("left M" if exit_step is not None else "stayed on M")
+    return NullSetPoint(
+        theta0=theta_str,
+        k=k,
+        lr=lr,
+        dps=dps,
+        n_steps=n_steps,
+        h_mp=h_mp,
+        h_float=h_fl,
+        stays_on_m_steps=stays,
+        float_exit_step=exit_step,
+        float_outcome=outcome,
+    )
 
 
-def null_set_slice(model: Any, lr: float, *, k: int = 1, levels: Any = None,
-                   x_range: tuple[float, float] = (-2.0, 2.0), n_grid: int = 400, dps: int = 40,
-                   constraint: Callable[[Any], Any] | None = None, axis: int = 0,
-                   other: Any = None) -> NDArray[np.float64]:
+def null_set_slice(
+    model: Any,
+    lr: float,
+    *,
+    k: int = 1,
+    levels: Any = None,
+    x_range: tuple[float, float] = (-2.0, 2.0),
+    n_grid: int = 400,
+    dps: int = 40,
+    constraint: Callable[[Any], Any] | None = None,
+    axis: int = 0,
+    other: Any = None,
+) -> NDArray[np.float64]:
     r"""Points of :math:`\{\theta : G_\eta^k(\theta) \in M\}` in a 2-D slice, traced line by line.
 
     For every value ``c`` in ``levels`` the line :math:`\theta_{1-axis} = c`, :math:`\theta_{axis}
@@ -313,8 +373,9 @@ def null_set_slice(model: Any, lr: float, *, k: int = 1, levels: Any = None,
         u = np.zeros(P)
         u[axis] = 1.0
         try:
-            roots = null_points_on_line(model, lr, b, u, k=k, s_range=x_range, n_grid=n_grid,
-                                        dps=dps, constraint=constraint)
+            roots = null_points_on_line(
+                model, lr, b, u, k=k, s_range=x_range, n_grid=n_grid, dps=dps, constraint=constraint
+            )
         except ConvergenceError:  # pragma: no cover - defensive
             continue
         pts.extend(np.array([float(v) for v in r]) for r in roots)

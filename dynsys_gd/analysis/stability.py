@@ -26,10 +26,10 @@ from numpy.typing import NDArray
 from .._results import ResultMixin, jsonable
 from .._validation import check_int, check_positive_float, check_real, check_seed
 from ..errors import InvalidParameterError
+from ..models import LinearNetwork
 from ..numeric.fixed_points import random_minima, saddle_points
 from ..numeric.sharpness import FlattestMinimum, flattest_minimum, sharpness
 from ..numeric.spectra import FixedPointClass, FixedPointSpectrum, fixed_point_spectrum
-from ..symbolic.models import LinearNetwork
 from .convergence import MAX_SAMPLES
 
 __all__ = ["LRVerdict", "SaddleInfo", "StabilityReport", "stability_analysis"]
@@ -50,12 +50,18 @@ class LRVerdict(Enum):
 
 
 _PREDICTION = {
-    LRVerdict.BELOW: ("C6: lr < eta*, so the stable minima form a non-empty open subset of M and "
-                      "GD converges from a set of initialisations of positive measure."),
-    LRVerdict.AT: ("C6: lr = eta* (flip bifurcation at the flattest minima, C8): linearisation "
-                   "does not decide; convergence, if any, is sub-geometric."),
-    LRVerdict.ABOVE: ("C6: lr > eta*, so every minimum is linearly unstable and the set of "
-                      "initialisations from which GD converges has Lebesgue measure zero."),
+    LRVerdict.BELOW: (
+        "C6: lr < eta*, so the stable minima form a non-empty open subset of M and "
+        "GD converges from a set of initialisations of positive measure."
+    ),
+    LRVerdict.AT: (
+        "C6: lr = eta* (flip bifurcation at the flattest minima, C8): linearisation "
+        "does not decide; convergence, if any, is sub-geometric."
+    ),
+    LRVerdict.ABOVE: (
+        "C6: lr > eta*, so every minimum is linearly unstable and the set of "
+        "initialisations from which GD converges has Lebesgue measure zero."
+    ),
 }
 
 
@@ -71,11 +77,15 @@ class SaddleInfo:
     point: NDArray[np.float64]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "classification": self.classification.name.lower(),
-                "classification_text": self.classification.value,
-                "min_eigenvalue": jsonable(self.min_eigenvalue),
-                "max_eigenvalue": jsonable(self.max_eigenvalue),
-                "gradient_norm": jsonable(self.gradient_norm), "point": jsonable(self.point)}
+        return {
+            "label": self.label,
+            "classification": self.classification.name.lower(),
+            "classification_text": self.classification.value,
+            "min_eigenvalue": jsonable(self.min_eigenvalue),
+            "max_eigenvalue": jsonable(self.max_eigenvalue),
+            "gradient_norm": jsonable(self.gradient_norm),
+            "point": jsonable(self.point),
+        }
 
 
 @dataclass(frozen=True, repr=False)
@@ -86,8 +96,8 @@ class StabilityReport(ResultMixin):
     ----------
     widths, depth, target : the network (``target`` is None for matrix networks)
     lr : float
-    eta_star : float
-        :math:`\eta^* = 2/S_{\min}` (C5).
+    critical_lr : float
+        :math:`\eta^* = 2/S_{\min}` (C5); ``eta_star`` is a deprecated alias.
     ratio : float
         :math:`\eta/\eta^*`.
     verdict : LRVerdict
@@ -112,7 +122,7 @@ class StabilityReport(ResultMixin):
     depth: int
     target: float | None
     lr: float
-    eta_star: float
+    critical_lr: float
     ratio: float
     verdict: LRVerdict
     flattest: FlattestMinimum
@@ -127,31 +137,46 @@ class StabilityReport(ResultMixin):
     seed: int
 
     @property
-    def critical_lr(self) -> float:
-        return self.eta_star
+    def eta_star(self) -> float:
+        """Deprecated alias of :attr:`critical_lr` (kept for one release)."""
+        import warnings
+
+        warnings.warn("eta_star is deprecated; use critical_lr", DeprecationWarning, stacklevel=2)
+        return self.critical_lr
 
     @property
     def min_sharpness(self) -> float:
         return self.flattest.sharpness
 
     def __repr__(self) -> str:
-        return (f"StabilityReport(widths={self.widths}, lr={self.lr:.6g}, "
-                f"eta*={self.eta_star:.6g}, {self.verdict.name})")
+        return (
+            f"StabilityReport(widths={self.widths}, lr={self.lr:.6g}, "
+            f"eta*={self.critical_lr:.6g}, {self.verdict.name})"
+        )
 
     def summary(self) -> str:
-        net = (f"scalar, depth {self.depth}, target {self.target:g}" if self.target is not None
-               else f"widths {self.widths}")
+        net = (
+            f"scalar, depth {self.depth}, target {self.target:g}"
+            if self.target is not None
+            else f"widths {self.widths}"
+        )
         rows = [
             ("network", net),
             ("learning rate", f"{self.lr:.6g}"),
-            ("critical lr eta*", f"{self.eta_star:.6g} = 2 / S_min, S_min = "
-                                 f"{self.flattest.sharpness:.6g} ({self.flattest.method})"),
+            (
+                "critical lr eta*",
+                f"{self.critical_lr:.6g} = 2 / S_min, S_min = "
+                f"{self.flattest.sharpness:.6g} ({self.flattest.method})",
+            ),
             ("lr / eta*", f"{self.ratio:.6g}"),
             ("verdict", self.verdict.value),
             ("flattest minimum", self.flattest_spectrum.classification.value),
-            ("sampled minima", f"{self.minima_sharpness.size} points of M, "
-                               f"{self.stable_fraction:.0%} stable at this lr, sharpness "
-                               f"{_range(self.minima_sharpness)}"),
+            (
+                "sampled minima",
+                f"{self.minima_sharpness.size} points of M, "
+                f"{self.stable_fraction:.0%} stable at this lr, sharpness "
+                f"{_range(self.minima_sharpness)}",
+            ),
         ]
         for s in self.saddles:
             rows.append(("saddle", f"{s.label}: {s.classification.value}"))
@@ -160,10 +185,15 @@ class StabilityReport(ResultMixin):
         if c is None:
             rows.append(("Monte-Carlo", "skipped (n_samples = 0)"))
         else:
-            rows.append(("Monte-Carlo", f"converged fraction {c.fraction:.4f}, "
-                                        f"{c.confidence:.0%} CI [{c.ci_low:.4f}, {c.ci_high:.4f}]"
-                                        f" (Clopper-Pearson), n = {c.n_samples}, "
-                                        f"seed = {self.seed}"))
+            rows.append(
+                (
+                    "Monte-Carlo",
+                    f"converged fraction {c.fraction:.4f}, "
+                    f"{c.confidence:.0%} CI [{c.ci_low:.4f}, {c.ci_high:.4f}]"
+                    f" (Clopper-Pearson), n = {c.n_samples}, "
+                    f"seed = {self.seed}",
+                )
+            )
         width = max(len(k) for k, _ in rows)
         return "\n".join(f"{k.ljust(width)} : {v}" for k, v in rows)
 
@@ -171,16 +201,23 @@ class StabilityReport(ResultMixin):
         c = self.convergence
         conv: Any = None
         if c is not None:
-            conv = c.to_dict() if hasattr(c, "to_dict") else {
-                "fraction": jsonable(c.fraction), "ci_low": jsonable(c.ci_low),
-                "ci_high": jsonable(c.ci_high), "counts": jsonable(dict(c.counts)),
-                "n_samples": int(c.n_samples)}
+            conv = (
+                c.to_dict()
+                if hasattr(c, "to_dict")
+                else {
+                    "fraction": jsonable(c.fraction),
+                    "ci_low": jsonable(c.ci_low),
+                    "ci_high": jsonable(c.ci_high),
+                    "counts": jsonable(dict(c.counts)),
+                    "n_samples": int(c.n_samples),
+                }
+            )
         return {
             "widths": list(self.widths),
             "depth": self.depth,
             "target": jsonable(self.target),
             "lr": jsonable(self.lr),
-            "eta_star": jsonable(self.eta_star),
+            "critical_lr": jsonable(self.critical_lr),
             "min_sharpness": jsonable(self.flattest.sharpness),
             "ratio": jsonable(self.ratio),
             "verdict": self.verdict.name.lower(),
@@ -210,10 +247,19 @@ def _verdict(lr: float, eta_star: float) -> LRVerdict:
     return LRVerdict.BELOW if lr < eta_star else LRVerdict.ABOVE
 
 
-def stability_analysis(depth: int | None, lr: Any, *, target: Any = 1.0,
-                       network: LinearNetwork | None = None, n_minima: int = 32,
-                       seed: int | None = 0, n_samples: int = 500, spread: float = 0.25,
-                       log_scale: float = 0.5, **convergence_kwargs: Any) -> StabilityReport:
+def stability_analysis(
+    depth: int | None,
+    lr: Any,
+    *,
+    target: Any = 1.0,
+    network: LinearNetwork | None = None,
+    n_minima: int = 32,
+    seed: int | None = 0,
+    n_samples: int = 500,
+    spread: float = 0.25,
+    log_scale: float = 0.5,
+    **convergence_kwargs: Any,
+) -> StabilityReport:
     r"""Stability analysis of GD on a linear network at learning rate ``lr`` (C2–C6).
 
     Parameters
@@ -255,13 +301,14 @@ def stability_analysis(depth: int | None, lr: Any, *, target: Any = 1.0,
     if network is not None:
         if not isinstance(network, LinearNetwork):
             raise InvalidParameterError(
-                f"network must be a LinearNetwork or None; got {type(network).__name__}")
+                f"network must be a LinearNetwork or None; got {type(network).__name__}"
+            )
         if depth is not None:
             depth = check_int("depth", depth, minimum=1)
             if depth != network.depth:
                 raise InvalidParameterError(
-                    f"depth must be None or equal to network.depth = {network.depth}; "
-                    f"got {depth}")
+                    f"depth must be None or equal to network.depth = {network.depth}; got {depth}"
+                )
         net = network
     else:
         depth = check_int("depth", depth, minimum=1)
@@ -269,7 +316,8 @@ def stability_analysis(depth: int | None, lr: Any, *, target: Any = 1.0,
         if y == 0.0:
             raise InvalidParameterError(
                 "target must be non-zero: with target 0 the minima set {w_1...w_N = 0} is a "
-                "union of coordinate hyperplanes, not a manifold; got target 0")
+                "union of coordinate hyperplanes, not a manifold; got target 0"
+            )
         net = LinearNetwork.scalar(depth, target)
     net.require_manifold()
 
@@ -286,23 +334,43 @@ def stability_analysis(depth: int | None, lr: Any, *, target: Any = 1.0,
     saddles = []
     for c in saddle_points(net):
         sp = fixed_point_spectrum(net, c.point, lr, on_manifold=False)
-        saddles.append(SaddleInfo(c.label, sp.classification,
-                                  float(sp.hessian_eigenvalues.min()),
-                                  float(sp.hessian_eigenvalues.max()), c.gradient_norm, c.point))
+        saddles.append(
+            SaddleInfo(
+                c.label,
+                sp.classification,
+                float(sp.hessian_eigenvalues.min()),
+                float(sp.hessian_eigenvalues.max()),
+                c.gradient_norm,
+                c.point,
+            )
+        )
 
     conv = None
     if n_samples > 0:
         from .convergence import estimate_convergent_fraction
 
-        conv = estimate_convergent_fraction(net, lr, n_samples=n_samples, seed=seed,
-                                            **convergence_kwargs)
+        conv = estimate_convergent_fraction(
+            net, lr, n_samples=n_samples, seed=seed, **convergence_kwargs
+        )
     return StabilityReport(
-        widths=tuple(net.widths), depth=net.depth,
-        target=float(net.target) if net.is_scalar else None, lr=lr, eta_star=eta_star,
-        ratio=lr / eta_star, verdict=verdict, flattest=flat, flattest_spectrum=flat_spec,
-        minima_sharpness=sharp, minima_stable=stable,
-        stable_fraction=float(np.mean(stable)), saddles=tuple(saddles),
-        prediction=_PREDICTION[verdict], convergence=conv, n_samples=n_samples, seed=seed)
+        widths=tuple(net.widths),
+        depth=net.depth,
+        target=float(net.target) if net.is_scalar else None,
+        lr=lr,
+        critical_lr=eta_star,
+        ratio=lr / eta_star,
+        verdict=verdict,
+        flattest=flat,
+        flattest_spectrum=flat_spec,
+        minima_sharpness=sharp,
+        minima_stable=stable,
+        stable_fraction=float(np.mean(stable)),
+        saddles=tuple(saddles),
+        prediction=_PREDICTION[verdict],
+        convergence=conv,
+        n_samples=n_samples,
+        seed=seed,
+    )
 
 
 def _with_class(spec: FixedPointSpectrum, cls: FixedPointClass) -> FixedPointSpectrum:

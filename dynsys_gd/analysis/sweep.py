@@ -10,7 +10,7 @@ Work is cut into ``(lr, sampling block, chunk)`` tasks.  Each lr has its own see
 ``(seed, lr)`` by ``SeedSequence`` (so adding a step size to the grid does not change the others,
 and ``estimate_convergent_fraction(net, lr, seed=result.lr_seeds[i], ...)`` reproduces point
 ``i``).  With ``store=`` (a path) every finished task is committed at once to a
-:class:`~dynsys_gd.analysis.store.ResultsStore` and tasks already there are skipped, so an
+:class:`~dynsys_gd.runtime.store.ResultsStore` and tasks already there are skipped, so an
 interrupted sweep resumes with bit-identical results.
 """
 
@@ -27,9 +27,9 @@ from numpy.typing import NDArray
 from .._results import ResultMixin, jsonable
 from .._validation import check_positive_float, describe
 from ..errors import InvalidParameterError
+from ..models import model_fingerprint
 from ..numeric.engine import EngineConfig
 from ..numeric.outcomes import OUTCOME_NAMES
-from ..symbolic.models import model_fingerprint
 from .convergence import (
     SAMPLING_BLOCK,
     ConvergenceEstimate,
@@ -72,10 +72,10 @@ class SweepResult(ResultMixin):
     transition : tuple of float or None
         ``(largest lr whose fraction is significantly > 0, smallest larger lr with fraction 0)``,
         or None when the grid does not bracket a transition.
-    eta_star : float or None
+    critical_lr : float or None
         :math:`\eta^*` (from :func:`~dynsys_gd.numeric.sharpness.critical_lr` for linear
         networks, or as given).
-    eta_star_in_transition : bool or None
+    critical_lr_in_transition : bool or None
         Whether :math:`\eta^*` lies in the transition interval.
     estimates : tuple of ConvergenceEstimate
         Full estimate per lr.
@@ -92,8 +92,8 @@ class SweepResult(ResultMixin):
     g_inf_low: Array
     g_inf_high: Array
     transition: tuple[float, float] | None
-    eta_star: float | None
-    eta_star_in_transition: bool | None
+    critical_lr: float | None
+    critical_lr_in_transition: bool | None
     estimates: tuple[ConvergenceEstimate, ...]
     lr_seeds: tuple[int, ...]
     n_samples: int
@@ -102,34 +102,53 @@ class SweepResult(ResultMixin):
     confidence: float
     model: str
 
+    @property
+    def eta_star(self) -> float | None:
+        """Deprecated alias of :attr:`critical_lr` (kept for one release)."""
+        import warnings
+
+        warnings.warn("eta_star is deprecated; use critical_lr", DeprecationWarning, stacklevel=2)
+        return self.critical_lr
+
     def __repr__(self) -> str:
-        return (f"SweepResult({len(self.lrs)} lrs in [{self.lrs[0]:g}, {self.lrs[-1]:g}], "
-                f"transition={self.transition}, eta_star={self.eta_star})")
+        return (
+            f"SweepResult({len(self.lrs)} lrs in [{self.lrs[0]:g}, {self.lrs[-1]:g}], "
+            f"transition={self.transition}, critical_lr={self.critical_lr})"
+        )
 
     def summary(self) -> str:
-        lines = [f"Learning-rate sweep for {self.model}",
-                 f"  init: {self.init}; n = {self.n_samples} per lr; seed = {self.seed}",
-                 f"  {'lr':>10s} {'lr/eta*':>8s} {'fraction':>9s} {'CI':>19s} {'g_inf':>10s}  "
-                 + " ".join(f"{k[:4]:>6s}" for k in OUTCOME_NAMES)]
+        lines = [
+            f"Learning-rate sweep for {self.model}",
+            f"  init: {self.init}; n = {self.n_samples} per lr; seed = {self.seed}",
+            f"  {'lr':>10s} {'lr/eta*':>8s} {'fraction':>9s} {'CI':>19s} {'g_inf':>10s}  "
+            + " ".join(f"{k[:4]:>6s}" for k in OUTCOME_NAMES),
+        ]
         for i, lr in enumerate(self.lrs):
-            rel = f"{lr / self.eta_star:8.4f}" if self.eta_star else f"{'-':>8s}"
+            rel = f"{lr / self.critical_lr:8.4f}" if self.critical_lr else f"{'-':>8s}"
             lines.append(
                 f"  {lr:10.6g} {rel} {self.fraction[i]:9.4f} [{self.ci_low[i]:.4f}, "
                 f"{self.ci_high[i]:.4f}] {self.g_inf[i]:10.3g}  "
-                + " ".join(f"{int(self.counts[k][i]):6d}" for k in OUTCOME_NAMES))
+                + " ".join(f"{int(self.counts[k][i]):6d}" for k in OUTCOME_NAMES)
+            )
         if self.transition is None:
             lines.append("  transition: not bracketed by the grid")
         else:
-            lines.append(f"  empirical transition in ({self.transition[0]:.6g}, "
-                         f"{self.transition[1]:.6g}]")
-        if self.eta_star is not None:
-            verdict = {True: "inside", False: "OUTSIDE", None: "n/a"}[self.eta_star_in_transition]
-            lines.append(f"  eta* = {self.eta_star:.6g} ({verdict} the transition interval)")
+            lines.append(
+                f"  empirical transition in ({self.transition[0]:.6g}, {self.transition[1]:.6g}]"
+            )
+        if self.critical_lr is not None:
+            verdict = {True: "inside", False: "OUTSIDE", None: "n/a"}[
+                self.critical_lr_in_transition
+            ]
+            lines.append(f"  eta* = {self.critical_lr:.6g} ({verdict} the transition interval)")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        d = {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)
-             if f.name not in ("lr_seeds",)}
+        d = {
+            f.name: jsonable(getattr(self, f.name))
+            for f in dataclasses.fields(self)
+            if f.name not in ("lr_seeds",)
+        }
         d["lr_seeds"] = [str(s) for s in self.lr_seeds]
         return d
 
@@ -145,10 +164,23 @@ def _transition(lrs: Array, frac: Array, lo: Array) -> tuple[float, float] | Non
     return float(lrs[i]), float(lrs[int(zero[0])])
 
 
-def lr_sweep(net: Any, lrs: Any, *, n_samples: int, seed: int, init: Any = "uniform",
-             init_scale: float = 2.0, executor: Any = None, chunk_size: int = SAMPLING_BLOCK,
-             config: EngineConfig | None = None, store: Any = None, progress: bool = False,
-             confidence: float = 0.95, eta_star: float | None = None) -> SweepResult:
+def lr_sweep(
+    net: Any,
+    lrs: Any,
+    *,
+    n_samples: int,
+    seed: int,
+    init: Any = "uniform",
+    init_scale: float = 2.0,
+    executor: Any = None,
+    chunk_size: int = SAMPLING_BLOCK,
+    config: EngineConfig | None = None,
+    store: Any = None,
+    progress: bool = False,
+    confidence: float = 0.95,
+    critical_lr: float | None = None,
+    eta_star: float | None = None,
+) -> SweepResult:
     r"""Convergent fraction and :math:`g_\infty` over a grid of step sizes (MATH.md C6, C7).
 
     Parameters
@@ -160,37 +192,56 @@ def lr_sweep(net: Any, lrs: Any, *, n_samples: int, seed: int, init: Any = "unif
     n_samples, seed, init, init_scale, executor, chunk_size, config, progress, confidence
         As in :func:`~dynsys_gd.analysis.convergence.estimate_convergent_fraction`.
     store : str or os.PathLike, optional
-        A :class:`~dynsys_gd.analysis.store.ResultsStore` file: finished tasks are committed as
+        A :class:`~dynsys_gd.runtime.store.ResultsStore` file: finished tasks are committed as
         they complete and skipped on a re-run with the same configuration.
-    eta_star : float, optional
+    critical_lr : float, optional
         :math:`\eta^*` to compare with; by default computed for linear networks with
         :func:`~dynsys_gd.numeric.sharpness.critical_lr`, None for other models.
+    eta_star : float, optional
+        Deprecated alias of ``critical_lr`` (kept for one release).
 
     Returns
     -------
     SweepResult
     """
+    if eta_star is not None:
+        import warnings
+
+        warnings.warn("eta_star= is deprecated; use critical_lr=", DeprecationWarning, stacklevel=2)
+        if critical_lr is None:
+            critical_lr = eta_star
     if isinstance(lrs, str | bytes) or np.ndim(lrs) != 1 or len(lrs) == 0:
         raise InvalidParameterError(
-            f"lrs must be a non-empty 1-D sequence of floats > 0; got {describe(lrs)}")
+            f"lrs must be a non-empty 1-D sequence of floats > 0; got {describe(lrs)}"
+        )
     grid = sorted(check_positive_float(f"lrs[{i}]", v) for i, v in enumerate(lrs))
     if len(set(grid)) != len(grid):
         raise InvalidParameterError(f"lrs must be distinct; got {list(lrs)!r}")
-    net, n, s, scale, conf, cfg = check_common(net, grid[0], n_samples, seed, init, init_scale,
-                                               executor, chunk_size, config, progress,
-                                               confidence)
-    if eta_star is not None:
-        eta_star = check_positive_float("eta_star", eta_star)
+    net, n, s, scale, conf, cfg = check_common(
+        net,
+        grid[0],
+        n_samples,
+        seed,
+        init,
+        init_scale,
+        executor,
+        chunk_size,
+        config,
+        progress,
+        confidence,
+    )
+    if critical_lr is not None:
+        critical_lr = check_positive_float("critical_lr", critical_lr)
     else:
-        from ..symbolic.models import LinearNetwork
+        from ..models import LinearNetwork
 
         if isinstance(net, LinearNetwork):
-            from ..numeric.sharpness import critical_lr
+            from ..numeric.sharpness import critical_lr as _critical_lr_of
 
             try:
-                eta_star = float(critical_lr(net))
+                critical_lr = float(_critical_lr_of(net))
             except InvalidParameterError:
-                eta_star = None
+                critical_lr = None
     seeds = [lr_seed(s, lr) for lr in grid]
     init_text = describe_init(init, scale)
     model = _portable(net) if executor is not None else net
@@ -204,13 +255,23 @@ def lr_sweep(net: Any, lrs: Any, *, n_samples: int, seed: int, init: Any = "unif
     st = None
     done: dict[str, dict[str, Any]] = {}
     if store is not None:
-        from .store import ResultsStore
+        from ..runtime.store import ResultsStore
 
-        st = ResultsStore(store, {
-            "model": repr(net), "model_fingerprint": model_fingerprint(net), "lrs": grid,
-            "n_samples": n, "seed": s, "init": init_text,
-            "chunk_size": int(chunk_size), "engine": cfg.to_dict(), "confidence": conf,
-        }, kind="lr_sweep")
+        st = ResultsStore(
+            store,
+            {
+                "model": repr(net),
+                "model_fingerprint": model_fingerprint(net),
+                "lrs": grid,
+                "n_samples": n,
+                "seed": s,
+                "init": init_text,
+                "chunk_size": int(chunk_size),
+                "engine": cfg.to_dict(),
+                "confidence": conf,
+            },
+            kind="lr_sweep",
+        )
     try:
         if st is not None:
             have = st.done_keys()
@@ -226,8 +287,9 @@ def lr_sweep(net: Any, lrs: Any, *, n_samples: int, seed: int, init: Any = "unif
             if st is not None:
                 st.put(key_of[id(task)], res)
 
-        results = run_tasks(run_task, [t for _, _, t in todo], executor, progress, "lr sweep",
-                            on_result=on_result)
+        results = run_tasks(
+            run_task, [t for _, _, t in todo], executor, progress, "lr sweep", on_result=on_result
+        )
         for (key, _, _), res in zip(todo, results, strict=True):
             done[key] = res
     finally:
@@ -238,24 +300,44 @@ def lr_sweep(net: Any, lrs: Any, *, n_samples: int, seed: int, init: Any = "unif
     for i, lr in enumerate(grid):
         per = [done[key] for key, j, _ in keyed if j == i]
         arrays = merge_task_results(per)
-        estimates.append(summarize_runs(arrays, lr=lr, n_samples=n, seed=seeds[i],
-                                        init_text=init_text,
-                                        confidence=conf, model_text=repr(net), config=cfg))
+        estimates.append(
+            summarize_runs(
+                arrays,
+                lr=lr,
+                n_samples=n,
+                seed=seeds[i],
+                init_text=init_text,
+                confidence=conf,
+                model_text=repr(net),
+                config=cfg,
+            )
+        )
     lr_arr = np.asarray(grid)
     frac = np.array([e.fraction for e in estimates])
     lo = np.array([e.ci_low for e in estimates])
     hi = np.array([e.ci_high for e in estimates])
-    counts = {k: np.array([e.counts[k] for e in estimates], dtype=np.int64)
-              for k in OUTCOME_NAMES}
+    counts = {k: np.array([e.counts[k] for e in estimates], dtype=np.int64) for k in OUTCOME_NAMES}
     trans = _transition(lr_arr, frac, lo)
     inside: bool | None = None
-    if trans is not None and eta_star is not None and math.isfinite(eta_star):
-        inside = bool(trans[0] <= eta_star <= trans[1])
+    if trans is not None and critical_lr is not None and math.isfinite(critical_lr):
+        inside = bool(trans[0] <= critical_lr <= trans[1])
     return SweepResult(
-        lrs=lr_arr, fraction=frac, ci_low=lo, ci_high=hi, counts=counts,
+        lrs=lr_arr,
+        fraction=frac,
+        ci_low=lo,
+        ci_high=hi,
+        counts=counts,
         g_inf=np.array([e.g_inf for e in estimates]),
         g_inf_low=np.array([e.g_inf_low for e in estimates]),
         g_inf_high=np.array([e.g_inf_high for e in estimates]),
-        transition=trans, eta_star=eta_star, eta_star_in_transition=inside,
-        estimates=tuple(estimates), lr_seeds=tuple(seeds), n_samples=n, seed=s,
-        init=init_text, confidence=conf, model=repr(net))
+        transition=trans,
+        critical_lr=critical_lr,
+        critical_lr_in_transition=inside,
+        estimates=tuple(estimates),
+        lr_seeds=tuple(seeds),
+        n_samples=n,
+        seed=s,
+        init=init_text,
+        confidence=conf,
+        model=repr(net),
+    )

@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="dynsys-gd",
         description="Gradient descent as a dynamical system: stability of minima, critical "
-                    "learning rates and the measure of the convergent set (arXiv:2402.13108).",
+        "learning rates and the measure of the convergent set (arXiv:2402.13108).",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -55,10 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"dynsys-gd {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for mod in _command_modules():
-        p = sub.add_parser(mod.NAME, help=mod.HELP,
-                           description=getattr(mod, "DESCRIPTION", mod.HELP),
-                           epilog=getattr(mod, "EPILOG", None),
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p = sub.add_parser(
+            mod.NAME,
+            help=mod.HELP,
+            description=getattr(mod, "DESCRIPTION", mod.HELP),
+            epilog=getattr(mod, "EPILOG", None),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         mod.add_arguments(p)
         p.set_defaults(_run=mod.run)
     return parser
@@ -77,8 +80,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"dynsys-gd {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"dynsys-gd {args.command}: error: {exc.strerror or exc}: "
-              f"{exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        print(
+            f"dynsys-gd {args.command}: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(
+                ": "
+            ),
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         print(f"dynsys-gd {args.command}: interrupted", file=sys.stderr)

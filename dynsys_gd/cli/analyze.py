@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_int, check_positive_float, check_real, check_seed
+from .._validation import check_int, check_positive_float, check_real
 from ..errors import InvalidParameterError
 
 NAME = "analyze"
@@ -64,37 +64,56 @@ WHITENED_W_STAR = ((1.5, 0.3), (-0.2, 0.7))
 def add_network_arguments(p: argparse.ArgumentParser) -> None:
     """Options that choose the network: ``--network``, ``--depth``, ``--target``, ``--widths``."""
     g = p.add_argument_group("network")
-    g.add_argument("--network", default=None, metavar="NAME",
-                   help=f"one of {', '.join(NETWORKS)} (default: scalar, or identity with "
-                        "--widths)")
-    g.add_argument("--depth", type=int, default=None, metavar="N",
-                   help="depth N (number of layers)")
-    g.add_argument("--target", type=float, default=None, metavar="Y",
-                   help="scalar target y (default 1); for 'identity' the scale of W*")
-    g.add_argument("--widths", type=int, nargs="+", default=None, metavar="D",
-                   help="widths d_0 ... d_N of an 'identity' network")
+    g.add_argument(
+        "--network",
+        default=None,
+        metavar="NAME",
+        help=f"one of {', '.join(NETWORKS)} (default: scalar, or identity with --widths)",
+    )
+    g.add_argument(
+        "--depth", type=int, default=None, metavar="N", help="depth N (number of layers)"
+    )
+    g.add_argument(
+        "--target",
+        type=float,
+        default=None,
+        metavar="Y",
+        help="scalar target y (default 1); for 'identity' the scale of W*",
+    )
+    g.add_argument(
+        "--widths",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="D",
+        help="widths d_0 ... d_N of an 'identity' network",
+    )
 
 
 def build_network(args: argparse.Namespace) -> Any:
     """The :class:`~dynsys_gd.LinearNetwork` chosen by the network options (validated)."""
-    from ..symbolic.models import LinearNetwork
+    from ..models import LinearNetwork
 
     name = args.network
     if name is None:
         name = "identity" if args.widths is not None else "scalar"
     if name not in NETWORKS:
         raise InvalidParameterError(
-            f"network must be one of {', '.join(map(repr, NETWORKS))}; got {name!r}")
+            f"network must be one of {', '.join(map(repr, NETWORKS))}; got {name!r}"
+        )
     target = 1.0 if args.target is None else check_real("target", args.target)
     if name == "scalar":
         if args.widths is not None:
-            raise InvalidParameterError("widths must not be given for the scalar network "
-                                        f"(use --depth); got widths {args.widths}")
+            raise InvalidParameterError(
+                "widths must not be given for the scalar network "
+                f"(use --depth); got widths {args.widths}"
+            )
         depth = check_int("depth", 3 if args.depth is None else args.depth, minimum=1)
         if target == 0.0:
             raise InvalidParameterError(
                 "target must be non-zero: with target 0 the minima {w_1...w_N = 0} do not form "
-                "a manifold; got 0")
+                "a manifold; got 0"
+            )
         return LinearNetwork.scalar(depth, target)
     if name == "whitened":
         depth = check_int("depth", 2 if args.depth is None else args.depth, minimum=1)
@@ -102,15 +121,16 @@ def build_network(args: argparse.Namespace) -> Any:
         return LinearNetwork.from_covariances((2,) * (depth + 1), Sxx=np.eye(2), Syx=W)
     # identity
     if args.widths is None:
-        raise InvalidParameterError("widths must be given for the identity network "
-                                    "(--widths d_0 ... d_N); got none")
+        raise InvalidParameterError(
+            "widths must be given for the identity network (--widths d_0 ... d_N); got none"
+        )
     widths = [check_int("widths", w, minimum=1) for w in args.widths]
     if len(widths) < 2:
-        raise InvalidParameterError(f"widths must hold at least 2 numbers (d_0, d_1); got "
-                                    f"{widths}")
+        raise InvalidParameterError(f"widths must hold at least 2 numbers (d_0, d_1); got {widths}")
     if args.depth is not None and args.depth != len(widths) - 1:
-        raise InvalidParameterError(f"depth must equal len(widths) - 1 = {len(widths) - 1}; "
-                                    f"got {args.depth}")
+        raise InvalidParameterError(
+            f"depth must equal len(widths) - 1 = {len(widths) - 1}; got {args.depth}"
+        )
     if target == 0.0:
         raise InvalidParameterError("target must be non-zero (W* = target * I); got 0")
     Syx = np.zeros((widths[-1], widths[0]))
@@ -137,8 +157,10 @@ def prepare_output_dir(path: str | os.PathLike[str] | None, option: str) -> Path
     try:
         p.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InvalidParameterError(f"{option} must be a writable directory; cannot create "
-                                    f"{str(p)!r} ({exc.strerror or exc})") from exc
+        raise InvalidParameterError(
+            f"{option} must be a writable directory; cannot create "
+            f"{str(p)!r} ({exc.strerror or exc})"
+        ) from exc
     if not os.access(p, os.W_OK | os.X_OK):
         raise InvalidParameterError(f"{option} must be a writable directory; got {str(p)!r}")
     return p
@@ -151,8 +173,9 @@ def prepare_output_file(path: str | os.PathLike[str], option: str) -> Path:
         raise InvalidParameterError(f"{option} must be a file path; got the directory {str(p)!r}")
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.is_dir():
-        raise InvalidParameterError(f"{option} must be in an existing directory; "
-                                    f"{str(parent)!r} does not exist")
+        raise InvalidParameterError(
+            f"{option} must be in an existing directory; {str(parent)!r} does not exist"
+        )
     ok = os.access(p, os.W_OK) if p.exists() else os.access(parent, os.W_OK | os.X_OK)
     if not ok:
         raise InvalidParameterError(f"{option} must be writable; got {str(p)!r}")
@@ -163,7 +186,7 @@ class Progress:
     """A progress bar over named stages (stderr, only on a terminal), silent when disabled."""
 
     def __init__(self, total: int, *, enabled: bool, desc: str) -> None:
-        from ..analysis.progress import progress_bar
+        from ..runtime.progress import progress_bar
 
         self._bar = progress_bar(total, desc, enabled)
 
@@ -190,7 +213,7 @@ def attr(obj: Any, *names: str, default: Any = None) -> Any:
 
 def critical_lr_of(net: Any, report: Any = None) -> float:
     r""":math:`\eta^*` from a report, else from :func:`dynsys_gd.critical_lr`."""
-    val = None if report is None else attr(report, "eta_star", "critical_lr")
+    val = None if report is None else attr(report, "critical_lr")
     if val is None:
         import dynsys_gd as dg
 
@@ -245,9 +268,13 @@ def figure_sharpness(net: Any, lr: float, eta_star: float, theta0: np.ndarray) -
     ts = np.linspace(-1.5, 1.5, 161)
     ev = normal_spectrum(net, rebalancing_curve(net, theta0, ts))
     return plot_sharpness_along_manifold(
-        ts, ev, lr=lr, eta_star=eta_star,
+        ts,
+        ev,
+        lr=lr,
+        eta_star=eta_star,
         coord_label=r"$t$ on the curve $(e^{t}W_1, e^{-t}W_2, \dots)$ in $M$",
-        title=f"minima manifold of {_net_label(net)}")
+        title=f"minima manifold of {_net_label(net)}",
+    )
 
 
 def figure_spectrum(net: Any, lr: float, theta0: np.ndarray) -> Any:
@@ -258,8 +285,7 @@ def figure_spectrum(net: Any, lr: float, theta0: np.ndarray) -> Any:
     pts = rebalancing_curve(net, theta0, [0.0, 0.5, 1.0])
     H = numeric_model(net).hessian(pts)
     ev = np.linalg.eigvalsh(H)
-    groups = {"flattest minimum": ev[0], "minimum at t = 0.5": ev[1],
-              "minimum at t = 1": ev[2]}
+    groups = {"flattest minimum": ev[0], "minimum at t = 0.5": ev[1], "minimum at t = 1": ev[2]}
     return plot_dg_spectrum(groups, lr=lr, hessian=True)
 
 
@@ -279,24 +305,34 @@ def slice_directions(net: Any, theta0: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return u, v / np.linalg.norm(v)
 
 
-def figure_basin(net: Any, lr: float, theta0: np.ndarray, resolution: int,
-                 extent: float = 1.5) -> Any:
+def figure_basin(
+    net: Any, lr: float, theta0: np.ndarray, resolution: int, extent: float = 1.5
+) -> Any:
     """Outcomes on the slice through the flattest minimum spanned by tangent and normal."""
     import dynsys_gd as dg
 
     from ..reporting.figures import plot_basin_slice
 
     u, v = slice_directions(net, theta0)
-    bs = dg.basin_slice(net, lr, center=theta0, u=u, v=v, extent=extent,
-                        resolution=resolution)
-    return plot_basin_slice(bs, lr=lr, axis_labels=("$a$ (along $M$)", "$b$ (normal to $M$)"),
-                            title=rf"GD outcomes on $\theta^\flat + a u + b v$, "
-                                  rf"$\eta = {lr:.4g}$")
+    bs = dg.basin_slice(net, lr, center=theta0, u=u, v=v, extent=extent, resolution=resolution)
+    return plot_basin_slice(
+        bs,
+        lr=lr,
+        axis_labels=("$a$ (along $M$)", "$b$ (normal to $M$)"),
+        title=rf"GD outcomes on $\theta^\flat + a u + b v$, "
+        rf"$\eta = {lr:.4g}$",
+    )
 
 
-def figure_fraction(net: Any, eta_star: float, n_samples: int, seed: int | None,
-                    num: int = 7, executor: Any = None,
-                    lr: float | None = None) -> tuple[Any, Any]:
+def figure_fraction(
+    net: Any,
+    eta_star: float,
+    n_samples: int,
+    seed: int,
+    num: int = 7,
+    executor: Any = None,
+    lr: float | None = None,
+) -> tuple[Any, Any]:
     r"""Converged fraction for :math:`\eta \in [0.8, 1.2]\,\eta^*` (C6); ``lr`` is marked."""
     import dynsys_gd as dg
 
@@ -305,12 +341,18 @@ def figure_fraction(net: Any, eta_star: float, n_samples: int, seed: int | None,
 
     lrs = eta_star * np.linspace(0.8, 1.2, num)
     sweep = dg.lr_sweep(net, lrs, n_samples=n_samples, seed=seed, executor=executor)
-    fig = plot_convergent_fraction(sweep, eta_star=eta_star,
-                                   title=f"convergent set of {_net_label(net)}")
+    fig = plot_convergent_fraction(
+        sweep, eta_star=eta_star, title=f"convergent set of {_net_label(net)}"
+    )
     if lr is not None:
         ax = fig.axes[0]
-        ax.axvline(lr, color=COLORS["secondary"], linestyle=":", linewidth=1.6,
-                   label=rf"analysed $\eta = {lr:.4g}$")
+        ax.axvline(
+            lr,
+            color=COLORS["secondary"],
+            linestyle=":",
+            linewidth=1.6,
+            label=rf"analysed $\eta = {lr:.4g}$",
+        )
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     return fig, sweep
 
@@ -321,9 +363,17 @@ def _net_label(net: Any) -> str:
     return f"linear net widths {'x'.join(map(str, net.widths))}"
 
 
-def write_analysis_figures(net: Any, lr: float, report: Any, outdir: Path, *,
-                           n_samples: int, seed: int | None, progress: Progress,
-                           fast: bool = False) -> list[Path]:
+def write_analysis_figures(
+    net: Any,
+    lr: float,
+    report: Any,
+    outdir: Path,
+    *,
+    n_samples: int,
+    seed: int,
+    progress: Progress,
+    fast: bool = False,
+) -> list[Path]:
     """Write the four figures of ``analyze --figures``; returns the PNG paths."""
     written: list[Path] = []
     eta_star = critical_lr_of(net, report)
@@ -332,8 +382,12 @@ def write_analysis_figures(net: Any, lr: float, report: Any, outdir: Path, *,
         ("sharpness_along_M", lambda: figure_sharpness(net, lr, eta_star, theta0)),
         ("dg_spectrum", lambda: figure_spectrum(net, lr, theta0)),
         ("basin_slice", lambda: figure_basin(net, lr, theta0, 41 if fast else 81)),
-        ("fraction_vs_lr", lambda: figure_fraction(
-            net, eta_star, max(50, min(n_samples, 200 if fast else 600)), seed, lr=lr)[0]),
+        (
+            "fraction_vs_lr",
+            lambda: figure_fraction(
+                net, eta_star, max(50, min(n_samples, 200 if fast else 600)), seed, lr=lr
+            )[0],
+        ),
     ]
     for stem, make in steps:
         with progress.stage(stem):
@@ -346,15 +400,22 @@ def write_analysis_figures(net: Any, lr: float, report: Any, outdir: Path, *,
 # ----------------------------------------------------------------------------------------------
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_network_arguments(p)
-    p.add_argument("--lr", type=float, required=True, metavar="ETA",
-                   help="learning rate (step size) eta > 0")
-    p.add_argument("--samples", type=int, default=1000, metavar="N",
-                   help="Monte-Carlo initialisations for the convergent fraction (default "
-                        "1000; 0 skips the estimate)")
+    p.add_argument(
+        "--lr", type=float, required=True, metavar="ETA", help="learning rate (step size) eta > 0"
+    )
+    p.add_argument(
+        "--samples",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="Monte-Carlo initialisations for the convergent fraction (default "
+        "1000; 0 skips the estimate)",
+    )
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--figures", default=None, metavar="DIR",
-                   help="write figures (PNG and PDF) into DIR")
+    p.add_argument(
+        "--figures", default=None, metavar="DIR", help="write figures (PNG and PDF) into DIR"
+    )
     p.add_argument("--fast", action="store_true", help="smaller figure resolutions")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -364,22 +425,32 @@ def run(args: argparse.Namespace) -> int:
 
     lr = check_positive_float("lr", args.lr)
     n_samples = check_int("samples", args.samples, minimum=0)
-    seed = check_seed("seed", args.seed)
+    seed: int = args.seed  # validated by the API call it is passed to
     net = build_network(args)
     outdir = prepare_output_dir(args.figures, "--figures")
-    progress = Progress(2 + (4 if outdir else 0), enabled=not (args.quiet or args.json),
-                        desc="analyze")
+    progress = Progress(
+        2 + (4 if outdir else 0), enabled=not (args.quiet or args.json), desc="analyze"
+    )
     t0 = time.perf_counter()
     try:
         with progress.stage("stability analysis"):
-            report = dg.stability_analysis(net.depth, lr, network=net, n_samples=n_samples,
-                                           seed=seed)
+            report = dg.stability_analysis(
+                net.depth, lr, network=net, n_samples=n_samples, seed=seed
+            )
         with progress.stage("report"):
             text = None if args.json else report.summary()
         figures: list[Path] = []
         if outdir is not None:
-            figures = write_analysis_figures(net, lr, report, outdir, n_samples=n_samples,
-                                             seed=seed, progress=progress, fast=args.fast)
+            figures = write_analysis_figures(
+                net,
+                lr,
+                report,
+                outdir,
+                n_samples=n_samples,
+                seed=seed,
+                progress=progress,
+                fast=args.fast,
+            )
     finally:
         progress.close()
     elapsed = time.perf_counter() - t0

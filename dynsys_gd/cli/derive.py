@@ -17,8 +17,13 @@ EPILOG = """examples:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--depth", type=int, default=None, help="scalar network depth N")
-    g.add_argument("--widths", type=int, nargs="+", default=None,
-                   help="widths d_0 ... d_N of a whitened network with W* = I-like target")
+    g.add_argument(
+        "--widths",
+        type=int,
+        nargs="+",
+        default=None,
+        help="widths d_0 ... d_N of a whitened network with W* = I-like target",
+    )
     p.add_argument("--target", type=float, default=1.0, help="scalar target y (default 1)")
     p.add_argument("--lr", type=float, default=None, help="numeric step size (default: symbol eta)")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -28,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     import sympy
 
-    from ..symbolic import LinearNetwork, derive
+    from ..models import LinearNetwork
+    from ..symbolic import derive
 
     if args.widths is not None:
         w = args.widths

@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_seed
 from .analyze import Progress, figure_sharpness, prepare_output_dir, save
 
 NAME = "figures"
@@ -42,15 +41,20 @@ EPILOG = """examples:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", default="docs/figures", metavar="DIR",
-                   help="output directory (default docs/figures)")
-    p.add_argument("--fast", action="store_true",
-                   help="small sample sizes and resolutions (a few seconds)")
+    p.add_argument(
+        "--out",
+        default="docs/figures",
+        metavar="DIR",
+        help="output directory (default docs/figures)",
+    )
+    p.add_argument(
+        "--fast", action="store_true", help="small sample sizes and resolutions (a few seconds)"
+    )
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
-def _xy_sweep(fast: bool, seed: int | None) -> Any:
+def _xy_sweep(fast: bool, seed: int) -> Any:
     import dynsys_gd as dg
 
     net = dg.LinearNetwork.scalar(2, 1.0)
@@ -69,10 +73,23 @@ def _basins(fast: bool) -> Any:
     curves = [(t, 1 / t), (-t, -1 / t)]
     fig, axes = new_figure(1, 2, width=12.0, height=4.6)
     for ax, lr in zip(axes, (0.9, 1.01), strict=True):
-        bs = dg.basin_slice(net, lr, center=np.zeros(2), u=np.array([1.0, 0.0]),
-                            v=np.array([0.0, 1.0]), extent=2.0, resolution=51 if fast else 241)
-        plot_basin_slice(bs, lr=lr, axis_labels=("$x$", "$y$"), curves=curves, ax=ax,
-                         title=rf"$\frac{{1}}{{2}}(xy-1)^2$, $\eta = {lr}$ ($\eta^* = 1$)")
+        bs = dg.basin_slice(
+            net,
+            lr,
+            center=np.zeros(2),
+            u=np.array([1.0, 0.0]),
+            v=np.array([0.0, 1.0]),
+            extent=2.0,
+            resolution=51 if fast else 241,
+        )
+        plot_basin_slice(
+            bs,
+            lr=lr,
+            axis_labels=("$x$", "$y$"),
+            curves=curves,
+            ax=ax,
+            title=rf"$\frac{{1}}{{2}}(xy-1)^2$, $\eta = {lr}$ ($\eta^* = 1$)",
+        )
     return fig
 
 
@@ -87,11 +104,17 @@ def _spectrum() -> Any:
     w = np.full(3, 2.0 ** (1 / 3))
     pts = rebalancing_curve(net, w, [0.0, 0.4])
     ev = np.linalg.eigvalsh(numeric_model(net).hessian(pts))
-    return plot_dg_spectrum({"flattest minimum": ev[0], "minimum at t = 0.4": ev[1],
-                             "saddle at the origin": np.zeros(3)},
-                            lr=eta, hessian=True,
-                            title=r"spectrum of $DG_\eta$, $N = 3$, $y = 2$, "
-                                  r"$\eta = 1.05\,\eta^*$")
+    return plot_dg_spectrum(
+        {
+            "flattest minimum": ev[0],
+            "minimum at t = 0.4": ev[1],
+            "saddle at the origin": np.zeros(3),
+        },
+        lr=eta,
+        hessian=True,
+        title=r"spectrum of $DG_\eta$, $N = 3$, $y = 2$, "
+        r"$\eta = 1.05\,\eta^*$",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -99,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..reporting.figures import plot_convergent_fraction, plot_gradient_norm_transition
 
-    seed = check_seed("seed", args.seed)
+    seed: int = args.seed  # validated by the API call it is passed to
     outdir = prepare_output_dir(args.out, "--out")
     assert outdir is not None
     written: list[Path] = []
@@ -114,14 +137,25 @@ def run(args: argparse.Namespace) -> int:
 
     net3 = dg.LinearNetwork.scalar(3, 2.0)
     steps: list[tuple[str, Callable[[], Any]]] = [
-        ("fraction_vs_lr", lambda: plot_convergent_fraction(
-            sweep(), eta_star=1.0, title=r"$\frac{1}{2}(xy-1)^2$: convergent set vs step size")),
-        ("gradient_norm_vs_lr", lambda: plot_gradient_norm_transition(
-            sweep(), eta_star=1.0, title=r"$\frac{1}{2}(xy-1)^2$: asymptotic gradient norm")),
+        (
+            "fraction_vs_lr",
+            lambda: plot_convergent_fraction(
+                sweep(), eta_star=1.0, title=r"$\frac{1}{2}(xy-1)^2$: convergent set vs step size"
+            ),
+        ),
+        (
+            "gradient_norm_vs_lr",
+            lambda: plot_gradient_norm_transition(
+                sweep(), eta_star=1.0, title=r"$\frac{1}{2}(xy-1)^2$: asymptotic gradient norm"
+            ),
+        ),
         ("basins", lambda: _basins(args.fast)),
-        ("sharpness_along_M", lambda: figure_sharpness(
-            net3, 0.95 * dg.critical_lr(net3), dg.critical_lr(net3),
-            np.full(3, 2.0 ** (1 / 3)))),
+        (
+            "sharpness_along_M",
+            lambda: figure_sharpness(
+                net3, 0.95 * dg.critical_lr(net3), dg.critical_lr(net3), np.full(3, 2.0 ** (1 / 3))
+            ),
+        ),
         ("dg_spectrum", _spectrum),
     ]
     try:
@@ -130,8 +164,10 @@ def run(args: argparse.Namespace) -> int:
                 save(make(), outdir, stem, written)
     finally:
         progress.close()
-    print(f"wrote {len(written)} figures (PNG and PDF) to {outdir}/ in "
-          f"{time.perf_counter() - t0:.1f} s:")
+    print(
+        f"wrote {len(written)} figures (PNG and PDF) to {outdir}/ in "
+        f"{time.perf_counter() - t0:.1f} s:"
+    )
     for p in written:
         print(f"  {p}")
     return 0

@@ -43,35 +43,69 @@ DEFAULT_LRS = tuple(float(x) for x in np.geomspace(0.1, 2.5, 15))
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", choices=("digits", "teacher"), default="digits",
-                   help="data set (default: scikit-learn's bundled digits)")
-    p.add_argument("--activation", choices=("tanh", "relu"), default="tanh",
-                   help="hidden activation (default tanh)")
-    p.add_argument("--widths", type=int, nargs="+", default=None, metavar="D",
-                   help="layer widths d_0 ... d_L (default: 8 32 1; d_0 = number of features)")
-    p.add_argument("--n-samples", type=int, default=64, metavar="N",
-                   help="number of data points (default 64: the default network can fit them)")
-    p.add_argument("--lrs", type=float, nargs="+", default=None, metavar="ETA",
-                   help="learning rates (default: 15 points log-spaced in [0.1, 2.5])")
-    p.add_argument("--n-init", type=int, default=16, metavar="N",
-                   help="initialisations per learning rate (default 16)")
-    p.add_argument("--steps", type=int, default=4000, metavar="T",
-                   help="GD steps per run (default 4000)")
-    p.add_argument("--last-k", type=int, default=200, metavar="K",
-                   help="window of the last K steps for g_inf (default 200)")
+    p.add_argument(
+        "--data",
+        choices=("digits", "teacher"),
+        default="digits",
+        help="data set (default: scikit-learn's bundled digits)",
+    )
+    p.add_argument(
+        "--activation",
+        choices=("tanh", "relu"),
+        default="tanh",
+        help="hidden activation (default tanh)",
+    )
+    p.add_argument(
+        "--widths",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="D",
+        help="layer widths d_0 ... d_L (default: 8 32 1; d_0 = number of features)",
+    )
+    p.add_argument(
+        "--n-samples",
+        type=int,
+        default=64,
+        metavar="N",
+        help="number of data points (default 64: the default network can fit them)",
+    )
+    p.add_argument(
+        "--lrs",
+        type=float,
+        nargs="+",
+        default=None,
+        metavar="ETA",
+        help="learning rates (default: 15 points log-spaced in [0.1, 2.5])",
+    )
+    p.add_argument(
+        "--n-init",
+        type=int,
+        default=16,
+        metavar="N",
+        help="initialisations per learning rate (default 16)",
+    )
+    p.add_argument(
+        "--steps", type=int, default=4000, metavar="T", help="GD steps per run (default 4000)"
+    )
+    p.add_argument(
+        "--last-k",
+        type=int,
+        default=200,
+        metavar="K",
+        help="window of the last K steps for g_inf (default 200)",
+    )
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
-    p.add_argument("--figures", default=None, metavar="DIR",
-                   help="write nonlinear_sweep.png and .pdf into DIR")
+    p.add_argument(
+        "--figures", default=None, metavar="DIR", help="write nonlinear_sweep.png and .pdf into DIR"
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analysis.nonlinear import (
-        digits_dataset,
-        nonlinear_sweep,
-        teacher_student_dataset,
-    )
-    from ..numeric.mlp import MLP
+    from ..analysis.nonlinear import nonlinear_sweep
+    from ..models.datasets import digits_dataset, teacher_student_dataset
+    from ..models.mlp import MLP
     from ..reporting.nonlinear_figures import plot_nonlinear_sweep
     from .analyze import prepare_output_dir
 
@@ -81,14 +115,18 @@ def run(args: argparse.Namespace) -> int:
     steps = check_int("--steps", args.steps, minimum=2)
     last_k = check_int("--last-k", args.last_k, minimum=1, maximum=steps)
     seed = check_seed("--seed", args.seed)
-    lrs = DEFAULT_LRS if args.lrs is None else tuple(
-        check_positive_float("--lrs entry", x) for x in args.lrs)
+    lrs = (
+        DEFAULT_LRS
+        if args.lrs is None
+        else tuple(check_positive_float("--lrs entry", x) for x in args.lrs)
+    )
     if len(lrs) < 2:
         raise InvalidParameterError(f"--lrs needs at least 2 learning rates; got {len(lrs)}")
     widths = (8, 32, 1) if args.widths is None else tuple(args.widths)
     if len(widths) < 2 or any(w < 1 for w in widths):
         raise InvalidParameterError(
-            f"--widths must be at least 2 ints >= 1; got {' '.join(map(str, widths))}")
+            f"--widths must be at least 2 ints >= 1; got {' '.join(map(str, widths))}"
+        )
     outdir = prepare_output_dir(args.figures, "--figures")
 
     if args.data == "digits":
@@ -96,18 +134,27 @@ def run(args: argparse.Namespace) -> int:
             raise InvalidParameterError(f"--n-samples must be <= 1797 for digits; got {n_samples}")
         if widths[0] > 64:
             raise InvalidParameterError(f"--widths: d_0 must be <= 64 for digits; got {widths[0]}")
-        data = digits_dataset(n_samples=n_samples, n_features=widths[0],
-                              targets="label" if widths[-1] == 1 else "onehot", seed=seed)
+        data = digits_dataset(
+            n_samples=n_samples,
+            n_features=widths[0],
+            targets="label" if widths[-1] == 1 else "onehot",
+            seed=seed,
+        )
         if data.n_outputs != widths[-1]:
             raise InvalidParameterError(
                 f"--widths: the last width must be 1 (digit label) or 10 (one-hot) for digits; "
-                f"got {widths[-1]}")
+                f"got {widths[-1]}"
+            )
     else:
         data = teacher_student_dataset(widths, n_samples, args.activation, seed)
     model = MLP(widths, args.activation, X=data.X, Y=data.Y)
     if not args.json:
-        print(f"{model}: {data!r}, {len(lrs)} learning rates x {n_init} initialisations, "
-              f"{steps} steps ...", file=sys.stderr, flush=True)
+        print(
+            f"{model}: {data!r}, {len(lrs)} learning rates x {n_init} initialisations, "
+            f"{steps} steps ...",
+            file=sys.stderr,
+            flush=True,
+        )
     t0 = time.perf_counter()
     res = nonlinear_sweep(model, lrs, n_init=n_init, seed=seed, steps=steps, last_k=last_k)
     elapsed = time.perf_counter() - t0
@@ -116,8 +163,10 @@ def run(args: argparse.Namespace) -> int:
         from ..reporting.style import save_figure
 
         fig = plot_nonlinear_sweep(
-            res, title=f"GD on a {args.activation} MLP {widths}, {data.name} data "
-                       f"(n = {data.X.shape[0]}): sharp transition of $g_\\infty$ (C7, C8)")
+            res,
+            title=f"GD on a {args.activation} MLP {widths}, {data.name} data "
+            f"(n = {data.X.shape[0]}): sharp transition of $g_\\infty$ (C7, C8)",
+        )
         written = save_figure(fig, outdir / "nonlinear_sweep")
     if args.json:
         d = res.to_dict()

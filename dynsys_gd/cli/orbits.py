@@ -11,7 +11,8 @@ HELP = "periodic orbits of GD, the period-doubling cascade and Lyapunov exponent
 DESCRIPTION = (
     "Find the periodic orbits GD settles on above eta* (Newton-refined, with Floquet multipliers), "
     "locate the period-doubling points eta_1 = eta*, eta_2, ... by continuation and bisection, "
-    "compare their ratios with Feigenbaum's delta, and estimate the largest Lyapunov exponent.")
+    "compare their ratios with Feigenbaum's delta, and estimate the largest Lyapunov exponent."
+)
 EPILOG = """examples:
   dynsys-gd orbits --xy --lr 1.05
   dynsys-gd orbits --depth 3 --target 2 --lr 0.27 --cascade 3
@@ -26,14 +27,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--xy", action="store_true", help="use the loss 1/2 (xy - 1)^2")
     p.add_argument("--target", type=float, default=1.0, help="scalar target y (default 1)")
     p.add_argument("--lr", type=float, required=True, help="step size eta")
-    p.add_argument("--samples", type=int, default=64,
-                   help="initialisations uniform in [-2, 2]^P (default 64)")
+    p.add_argument(
+        "--samples", type=int, default=64, help="initialisations uniform in [-2, 2]^P (default 64)"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
-    p.add_argument("--cascade", type=int, default=0, metavar="K",
-                   help="also locate K period doublings from the flattest minimum")
+    p.add_argument(
+        "--cascade",
+        type=int,
+        default=0,
+        metavar="K",
+        help="also locate K period doublings from the flattest minimum",
+    )
     p.add_argument("--lyapunov", action="store_true", help="largest Lyapunov exponent")
-    p.add_argument("--figure", default=None, metavar="STEM",
-                   help="write a bifurcation diagram to STEM.png / STEM.pdf")
+    p.add_argument(
+        "--figure",
+        default=None,
+        metavar="STEM",
+        help="write a bifurcation diagram to STEM.png / STEM.pdf",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -43,9 +54,9 @@ def run(args: argparse.Namespace) -> int:
 
     from .._validation import check_int, check_positive_float
     from ..analysis.bifurcation import bifurcation_diagram, period_doubling_cascade
+    from ..models import LinearNetwork, LossModel
     from ..numeric.lyapunov import lyapunov_exponent
     from ..numeric.periodic import find_periodic_orbits
-    from ..symbolic.models import LinearNetwork, LossModel
 
     lr = check_positive_float("lr", args.lr)
     n = check_int("samples", args.samples, minimum=1)
@@ -69,12 +80,17 @@ def run(args: argparse.Namespace) -> int:
     rng = np.random.default_rng(np.random.SeedSequence(args.seed).spawn(1)[0])
     theta0 = rng.uniform(-2, 2, size=(n, P))
     orbits = find_periodic_orbits(model, lr, theta0)
-    out: dict[str, Any] = {"model": label, "lr": lr, "eta_star": eta_star,
-                           "orbits": [o.to_dict() for o in orbits]}
+    out: dict[str, Any] = {
+        "model": label,
+        "lr": lr,
+        "critical_lr": eta_star,
+        "orbits": [o.to_dict() for o in orbits],
+    }
     cascade = None
     if k_casc:
-        cascade = period_doubling_cascade(model, 0.9 * eta_star, 1.6 * eta_star, flat[None, :],
-                                          n_doublings=k_casc, name=label)
+        cascade = period_doubling_cascade(
+            model, 0.9 * eta_star, 1.6 * eta_star, flat[None, :], n_doublings=k_casc, name=label
+        )
         out["cascade"] = cascade.to_dict()
     if args.lyapunov:
         ly = lyapunov_exponent(model, theta0, lr, n_steps=3000, transient=1000, seed=args.seed)
@@ -84,8 +100,9 @@ def run(args: argparse.Namespace) -> int:
         from ..reporting.style import save_figure
 
         lrs = np.linspace(0.9 * eta_star, max(lr, 1.35 * eta_star), 120)
-        d = bifurcation_diagram(model, lrs, n_init=16, transient=1000, n_record=32,
-                                eta_star=eta_star, seed=args.seed)
+        d = bifurcation_diagram(
+            model, lrs, n_init=16, transient=1000, n_record=32, critical_lr=eta_star, seed=args.seed
+        )
         files = save_figure(plot_bifurcation(d, cascade=cascade, title=label), args.figure)
         out["figures"] = [str(f) for f in files]
     if args.json:

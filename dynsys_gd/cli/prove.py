@@ -13,8 +13,10 @@ import sys
 
 NAME = "prove"
 HELP = "verify claims C1-C9 (exact, certified, numerical, Monte-Carlo checks)"
-DESCRIPTION = ("Run the proof checks of the claims of arXiv:2402.13108 as reconstructed in "
-               "MATH.md and print claim | check | method | result.  Exit status 1 on any FAIL.")
+DESCRIPTION = (
+    "Run the proof checks of the claims of arXiv:2402.13108 as reconstructed in "
+    "MATH.md and print claim | check | method | result.  Exit status 1 on any FAIL."
+)
 EPILOG = """examples:
   dynsys-gd prove --quick
   dynsys-gd prove --claims C1 C5 --verbose
@@ -23,24 +25,41 @@ EPILOG = """examples:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--claims", nargs="+", metavar="CLAIM", default=None,
-                   help="claims to check (C1 ... C9; default: all)")
-    p.add_argument("--quick", action="store_true",
-                   help="smaller cases and Monte-Carlo sizes (well under a minute)")
+    p.add_argument(
+        "--claims",
+        nargs="+",
+        metavar="CLAIM",
+        default=None,
+        help="claims to check (C1 ... C9; default: all)",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller cases and Monte-Carlo sizes (well under a minute)",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--verbose", "-v", action="store_true",
-                   help="print every check's certificate after the table")
+    p.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="print every check's certificate after the table",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analysis.claims import ClaimResult, _claim_ids, run_claims
+    from ..claims import ClaimResult, run_claims
+    from ..claims.registry import _claim_ids
 
     ids = _claim_ids(args.claims)  # validates before any work
 
     def progress(r: ClaimResult) -> None:
         if not args.json:
-            print(f"{r.claim}: {'PASS' if r.passed else 'FAIL' if r.failed else 'SKIP'} "
-                  f"({len(r.checks)} checks)", file=sys.stderr, flush=True)
+            print(
+                f"{r.claim}: {'PASS' if r.passed else 'FAIL' if r.failed else 'SKIP'} "
+                f"({len(r.checks)} checks)",
+                file=sys.stderr,
+                flush=True,
+            )
 
     report = run_claims(ids, quick=args.quick, on_result=progress)
     if args.json:

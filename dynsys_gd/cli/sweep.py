@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_int, check_positive_float, check_seed
+from .._validation import check_int, check_positive_float
 from ..errors import InvalidParameterError
 from .analyze import (
     add_network_arguments,
@@ -51,28 +51,68 @@ EPILOG = """examples:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_network_arguments(p)
     g = p.add_argument_group("learning rates")
-    g.add_argument("--lrs", type=float, nargs="+", default=None, metavar="ETA",
-                   help="explicit learning rates (instead of --lr-min/--lr-max/--num)")
-    g.add_argument("--lr-min", type=float, default=None, metavar="ETA",
-                   help="smallest learning rate (default 0.8 eta*)")
-    g.add_argument("--lr-max", type=float, default=None, metavar="ETA",
-                   help="largest learning rate (default 1.2 eta*)")
-    g.add_argument("--num", type=int, default=9, metavar="K",
-                   help="number of learning rates of the grid (default 9)")
-    g.add_argument("--relative", action="store_true",
-                   help="read --lrs/--lr-min/--lr-max as multiples of eta*")
-    p.add_argument("--samples", type=int, default=500, metavar="N",
-                   help="initialisations per learning rate (default 500)")
+    g.add_argument(
+        "--lrs",
+        type=float,
+        nargs="+",
+        default=None,
+        metavar="ETA",
+        help="explicit learning rates (instead of --lr-min/--lr-max/--num)",
+    )
+    g.add_argument(
+        "--lr-min",
+        type=float,
+        default=None,
+        metavar="ETA",
+        help="smallest learning rate (default 0.8 eta*)",
+    )
+    g.add_argument(
+        "--lr-max",
+        type=float,
+        default=None,
+        metavar="ETA",
+        help="largest learning rate (default 1.2 eta*)",
+    )
+    g.add_argument(
+        "--num",
+        type=int,
+        default=9,
+        metavar="K",
+        help="number of learning rates of the grid (default 9)",
+    )
+    g.add_argument(
+        "--relative", action="store_true", help="read --lrs/--lr-min/--lr-max as multiples of eta*"
+    )
+    p.add_argument(
+        "--samples",
+        type=int,
+        default=500,
+        metavar="N",
+        help="initialisations per learning rate (default 500)",
+    )
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
-    p.add_argument("--out", required=True, metavar="FILE.sqlite",
-                   help="results file (created, or resumed when it exists)")
-    p.add_argument("--figures", default=None, metavar="DIR",
-                   help="write figures (PNG and PDF) into DIR")
-    p.add_argument("--workers", type=int, default=None, metavar="K",
-                   help="worker processes (default: serial; with --scheduler local: Dask "
-                        "workers, default 2)")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="Dask scheduler address, or 'local' for a local Dask cluster")
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE.sqlite",
+        help="results file (created, or resumed when it exists)",
+    )
+    p.add_argument(
+        "--figures", default=None, metavar="DIR", help="write figures (PNG and PDF) into DIR"
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="K",
+        help="worker processes (default: serial; with --scheduler local: Dask workers, default 2)",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="Dask scheduler address, or 'local' for a local Dask cluster",
+    )
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -85,24 +125,21 @@ def learning_rates(args: argparse.Namespace, eta_star: Callable[[], float]) -> n
     """
     if args.lrs is not None:
         if args.lr_min is not None or args.lr_max is not None:
-            raise InvalidParameterError("lrs must not be combined with --lr-min/--lr-max; got "
-                                        "both")
+            raise InvalidParameterError("lrs must not be combined with --lr-min/--lr-max; got both")
         vals = np.array([check_positive_float("lrs", v) for v in args.lrs])
         return np.unique(vals * (eta_star() if args.relative else 1.0))
     num = check_int("num", args.num, minimum=1, maximum=10_000)
     lo = None if args.lr_min is None else check_positive_float("lr_min", args.lr_min)
     hi = None if args.lr_max is None else check_positive_float("lr_max", args.lr_max)
     if num > 1 and lo is not None and hi is not None and not lo < hi:
-        raise InvalidParameterError(f"lr_min must be < lr_max; got lr_min={lo:g}, "
-                                    f"lr_max={hi:g}")
+        raise InvalidParameterError(f"lr_min must be < lr_max; got lr_min={lo:g}, lr_max={hi:g}")
     need = args.relative or lo is None or hi is None
     e = eta_star() if need else 1.0
     scale = e if args.relative else 1.0
     lo = 0.8 * e if lo is None else lo * scale
     hi = 1.2 * e if hi is None else hi * scale
     if num > 1 and not lo < hi:
-        raise InvalidParameterError(f"lr_min must be < lr_max; got lr_min={lo:g}, "
-                                    f"lr_max={hi:g}")
+        raise InvalidParameterError(f"lr_min must be < lr_max; got lr_min={lo:g}, lr_max={hi:g}")
     vals = np.linspace(lo, hi, num) if num > 1 else np.array([lo])
     return np.unique(vals)
 
@@ -114,7 +151,7 @@ def _make_executor(args: argparse.Namespace) -> Any:
         workers = check_int("workers", workers, minimum=1, maximum=1024)
     if (workers is None or workers == 1) and args.scheduler is None:
         return None
-    from ..analysis.distributed import make_executor
+    from ..runtime.executors import make_executor
 
     return make_executor(workers=workers, scheduler=args.scheduler)
 
@@ -129,8 +166,7 @@ def _rows(sweep: Any) -> list[list[Any]]:
     for i in range(lrs.shape[0]):
         row: list[Any] = [lrs[i], fr[i], f"[{lo[i]:.3f}, {hi[i]:.3f}]"]
         if counts is not None:
-            c = counts[i] if not isinstance(counts, dict) else {k: v[i] for k, v in
-                                                                 counts.items()}
+            c = counts[i] if not isinstance(counts, dict) else {k: v[i] for k, v in counts.items()}
             row.append(", ".join(f"{k} {int(v)}" for k, v in dict(c).items() if int(v)))
         rows.append(row)
     return rows
@@ -143,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
     from ..reporting.text import format_table
 
     n_samples = check_int("samples", args.samples, minimum=1)
-    seed = check_seed("seed", args.seed)
+    seed: int = args.seed  # validated by the API call it is passed to
     if args.workers is not None:
         check_int("workers", args.workers, minimum=1, maximum=1024)
     net = build_network(args)
@@ -158,29 +194,39 @@ def run(args: argparse.Namespace) -> int:
     lrs = learning_rates(args, eta)
     outdir = prepare_output_dir(args.figures, "--figures")
     eta_star = eta()
-    from ..analysis.progress import progress_enabled
+    from ..runtime.progress import progress_enabled
 
     show_progress = progress_enabled(not (args.quiet or args.json))  # only on a terminal
     t0 = time.perf_counter()
     executor = _make_executor(args)
     try:
-        sweep = dg.lr_sweep(net, lrs, n_samples=n_samples, seed=seed, executor=executor,
-                            store=str(out), progress=show_progress)
+        sweep = dg.lr_sweep(
+            net,
+            lrs,
+            n_samples=n_samples,
+            seed=seed,
+            executor=executor,
+            store=str(out),
+            progress=show_progress,
+        )
     finally:
         shutdown = getattr(executor, "shutdown", None) or getattr(executor, "close", None)
         if callable(shutdown):
             shutdown()
     figures: list[Path] = []
     if outdir is not None:
-        save(plot_convergent_fraction(sweep, eta_star=eta_star), outdir, "fraction_vs_lr",
-             figures)
+        save(plot_convergent_fraction(sweep, eta_star=eta_star), outdir, "fraction_vs_lr", figures)
         if attr(sweep, "g_inf") is not None:
-            save(plot_gradient_norm_transition(sweep, eta_star=eta_star), outdir,
-                 "gradient_norm_vs_lr", figures)
+            save(
+                plot_gradient_norm_transition(sweep, eta_star=eta_star),
+                outdir,
+                "gradient_norm_vs_lr",
+                figures,
+            )
     elapsed = time.perf_counter() - t0
     if args.json:
         d = dict(sweep.to_dict()) if hasattr(sweep, "to_dict") else {}
-        d.setdefault("eta_star", eta_star)
+        d.setdefault("critical_lr", eta_star)
         d["store"] = str(out)
         if figures:
             d["figures"] = [str(p) for p in figures]
@@ -194,8 +240,10 @@ def run(args: argparse.Namespace) -> int:
         if attr(sweep, "counts") is not None:
             headers.append("outcomes")
         print(format_table(_rows(sweep), headers))
-    print(f"\neta* = {eta_star:.6g}; {len(lrs)} learning rates x {n_samples} initialisations; "
-          f"results in {out}")
+    print(
+        f"\neta* = {eta_star:.6g}; {len(lrs)} learning rates x {n_samples} initialisations; "
+        f"results in {out}"
+    )
     if figures:
         print(f"figures written to {outdir}/: {', '.join(f.stem for f in figures)}")
     print(f"(done in {elapsed:.1f} s)")

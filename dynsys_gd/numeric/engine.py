@@ -6,7 +6,8 @@ exactly one :class:`~dynsys_gd.numeric.outcomes.Outcome`:
 
 ``CONVERGED``
     :math:`\lVert\nabla L(\theta_t)\rVert \le` ``grad_tol`` at a check, or a convergence
-    certificate (:mod:`dynsys_gd.numeric.certificate`) was issued.  The fixed point reached, its
+    certificate (:mod:`dynsys_gd.numeric.convergence_certificate`) was issued.  The fixed point
+    reached, its
     loss and :math:`\lambda_{\max}(H), \lambda_{\min}(H)` there are recorded, so a convergence to
     a saddle (e.g. :math:`\theta = 0` for :math:`N \ge 3`, where :math:`H = 0`) is visible.
 ``DIVERGED``
@@ -51,7 +52,7 @@ from numpy.typing import NDArray
 from .._results import ResultMixin, jsonable
 from .._validation import check_int, check_positive_float, describe
 from ..errors import InvalidParameterError
-from .kernels import NumericModel, numeric_model
+from .kernels import NumericModel, fast_gradient, hessian_eigvalsh, numeric_model
 from .outcomes import OUTCOME_NAMES, Outcome
 
 __all__ = ["EngineConfig", "RunBatch", "run_gd"]
@@ -77,104 +78,6 @@ _G_STREAK = 8
 _BLOWUP = 1e100
 
 
-def _fast_gradient(model: Any, m: NumericModel) -> Any:
-    r"""The batched float64 gradient used in the hot loop.
-
-    Scalar linear networks use the kernel's fused closed form (prefix and suffix products on
-    columns); small matrix networks a column-vector form that avoids the overhead of batched
-    small matrix products; everything else the model's own ``gradient``.
-    """
-    from ..symbolic.models import LinearNetwork
-
-    if (isinstance(model, LinearNetwork) and not model.is_scalar
-            and max(model.widths) <= _SMALL_WIDTH):
-        return _small_network_gradient(model)
-    return m.gradient
-
-
-_SMALL_WIDTH = 4
-
-Cols = list[list[Array]]
-
-
-def _cmul(A: Cols, B: Cols) -> Cols:
-    """Product of matrices stored as nested lists of column vectors."""
-    n, k, m = len(A), len(B), len(B[0])
-    out: Cols = []
-    for i in range(n):
-        row = []
-        for j in range(m):
-            acc = A[i][0] * B[0][j]
-            for q in range(1, k):
-                acc = acc + A[i][q] * B[q][j]
-            row.append(acc)
-        out.append(row)
-    return out
-
-
-def _lincomb(vs: list[Array], cs: list[float], n: int) -> Array:
-    """sum_q cs[q] vs[q], skipping zero coefficients (Sxx = I costs no multiplications)."""
-    acc: Array | None = None
-    for v, c in zip(vs, cs, strict=True):
-        if c == 0.0:
-            continue
-        term = v if c == 1.0 else c * v
-        acc = term if acc is None else acc + term
-    return np.zeros(n) if acc is None else acc
-
-
-def _ct(A: Cols) -> Cols:
-    return [list(r) for r in zip(*A, strict=True)]
-
-
-def _small_network_gradient(net: Any) -> Any:
-    r""":math:`\nabla_{W_i} L = A_i^\top R B_i^\top`, :math:`R = W\Sigma_{xx} - \Sigma_{yx}`, on
-    columns (see :func:`_fast_gradient`)."""
-    Sxx = [[float(x) for x in r] for r in net.Sxx]
-    Syx = [[float(x) for x in r] for r in net.Syx]
-    shapes = net.layer_shapes
-    offs = net.offsets
-    N = net.depth
-
-    def grad(th: Array) -> Array:
-        B = th.shape[0]
-        tt = np.ascontiguousarray(th.T)  # contiguous rows: every entry a contiguous vector
-        layers: list[Cols] = []
-        for i, (a, b) in enumerate(shapes):
-            o = offs[i]
-            layers.append([[tt[o + r * b + c] for c in range(b)] for r in range(a)])
-        # prefix P_i = W_{i-1} ... W_1 (None = identity), suffix S_i = W_N ... W_{i+1}
-        pre: list[Cols | None] = [None]
-        for i in range(1, N):
-            prev = pre[-1]
-            pre.append(layers[i - 1] if prev is None else _cmul(layers[i - 1], prev))
-        suf: list[Cols | None] = [None] * N
-        for i in range(N - 2, -1, -1):
-            nxt = suf[i + 1]
-            suf[i] = layers[i + 1] if nxt is None else _cmul(nxt, layers[i + 1])
-        s0 = suf[0]
-        W = layers[0] if s0 is None else _cmul(s0, layers[0])
-        d0 = len(Sxx)
-        R = [[_lincomb([W[r][q] for q in range(d0)], [Sxx[q][c] for q in range(d0)], B)
-              - Syx[r][c] for c in range(d0)] for r in range(len(W))]
-        out = np.empty_like(tt)
-        for i, (a, b) in enumerate(shapes):
-            G = R
-            si = suf[i]
-            if si is not None:
-                G = _cmul(_ct(si), G)
-            pi = pre[i]
-            if pi is not None:
-                G = _cmul(G, _ct(pi))
-            o = offs[i]
-            for r in range(a):
-                for c in range(b):
-                    out[o + r * b + c] = G[r][c]
-        return out.T
-
-    return grad
-
-
 @dataclass(frozen=True)
 class EngineConfig:
     r"""Settings of :func:`run_gd` (all have documented defaults).
@@ -198,7 +101,8 @@ class EngineConfig:
     min_orbit : float, default 1e-6
         Smallest orbit diameter accepted as a genuine cycle.
     certificate : bool, default True
-        Try the convergence certificate (:func:`~dynsys_gd.numeric.certificate.certify`) on runs
+        Try the convergence certificate
+        (:func:`~dynsys_gd.numeric.convergence_certificate.certify`) on runs
         that are close to a critical set.
     cert_every : int, default 200
         Certificate attempts every this many steps (a multiple of ``check_every`` is used).
@@ -251,20 +155,32 @@ class EngineConfig:
         for name in ("max_steps", "check_every", "tail", "cert_every", "cert_max_params"):
             check_int(name, getattr(self, name), minimum=1)
         check_int("max_period", self.max_period, minimum=1)
-        for name in ("grad_tol", "div_threshold", "period_tol", "min_orbit", "cert_grad",
-                     "cert_margin", "cert_shrink", "progress_ratio", "saddle_tol"):
+        for name in (
+            "grad_tol",
+            "div_threshold",
+            "period_tol",
+            "min_orbit",
+            "cert_grad",
+            "cert_margin",
+            "cert_shrink",
+            "progress_ratio",
+            "saddle_tol",
+        ):
             check_positive_float(name, getattr(self, name))
         if check_positive_float("max_extension", self.max_extension) < 1.0:
             raise InvalidParameterError(
-                f"max_extension must be a finite float >= 1; got {self.max_extension!r}")
+                f"max_extension must be a finite float >= 1; got {self.max_extension!r}"
+            )
         for name in ("cert_shrink", "progress_ratio", "cert_margin"):
             if getattr(self, name) >= 1.0:
                 raise InvalidParameterError(
-                    f"{name} must be a float in (0, 1); got {getattr(self, name)!r}")
+                    f"{name} must be a float in (0, 1); got {getattr(self, name)!r}"
+                )
         for name in ("certificate", "adaptive"):
             if not isinstance(getattr(self, name), bool):
                 raise InvalidParameterError(
-                    f"{name} must be a bool; got {describe(getattr(self, name))}")
+                    f"{name} must be a bool; got {describe(getattr(self, name))}"
+                )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary of the settings."""
@@ -339,11 +255,15 @@ class RunBatch(ResultMixin):
         lines += [f"  {k:9s}: {v}" for k, v in c.items()]
         conv = self.has_limit
         if conv.any():
-            lines.append(f"  converged to minima: {int(self.at_minimum.sum())}, to saddles: "
-                         f"{int((conv & ~self.at_minimum).sum())}, certified: "
-                         f"{int(self.certified.sum())}")
-            lines.append(f"  limit sharpness: min {self.sharpness[conv].min():.6g}, max "
-                         f"{self.sharpness[conv].max():.6g} (2/lr = {2 / self.lr:.6g})")
+            lines.append(
+                f"  converged to minima: {int(self.at_minimum.sum())}, to saddles: "
+                f"{int((conv & ~self.at_minimum).sum())}, certified: "
+                f"{int(self.certified.sum())}"
+            )
+            lines.append(
+                f"  limit sharpness: min {self.sharpness[conv].min():.6g}, max "
+                f"{self.sharpness[conv].max():.6g} (2/lr = {2 / self.lr:.6g})"
+            )
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -355,40 +275,17 @@ def _validate_theta0(theta0: Any, P: int) -> Array:
         th = np.array(theta0, dtype=np.float64, copy=True)
     except (TypeError, ValueError) as exc:
         raise InvalidParameterError(
-            f"theta0 must be a real array of shape (n, {P}); got {describe(theta0)}") from exc
+            f"theta0 must be a real array of shape (n, {P}); got {describe(theta0)}"
+        ) from exc
     if th.ndim == 1:
         th = th[None, :]
     if th.ndim != 2 or th.shape[1] != P or th.shape[0] < 1:
         raise InvalidParameterError(
-            f"theta0 must have shape (n, {P}) with n >= 1; got shape {np.shape(theta0)}")
+            f"theta0 must have shape (n, {P}) with n >= 1; got shape {np.shape(theta0)}"
+        )
     if not np.all(np.isfinite(th)):
         raise InvalidParameterError("theta0 must be finite (no NaN or inf); got non-finite values")
     return th
-
-
-#: Hessians are formed in chunks of at most this many float64 entries (memory bound)
-_HESS_CHUNK = 4_000_000
-
-
-def hessian_eigvalsh(m: NumericModel, th: Array, other: Array | None = None) -> Array:
-    r"""Eigenvalues (ascending) of :math:`H(\theta)` for a batch, or of
-    :math:`H(\theta) - H(\text{other})` when ``other`` is given; formed in memory-bounded
-    chunks (large models such as MLPs would otherwise need batch x P x P floats at once)."""
-    P = th.shape[1]
-    step = max(1, _HESS_CHUNK // max(1, P * P))
-    out = np.empty((th.shape[0], P))
-    with np.errstate(all="ignore"):
-        for a in range(0, th.shape[0], step):
-            H = np.asarray(m.hessian(th[a:a + step]), dtype=np.float64)
-            if other is not None:
-                H = H - np.asarray(m.hessian(other[a:a + step]), dtype=np.float64)
-            H = 0.5 * (H + np.swapaxes(H, 1, 2))
-            ok = np.all(np.isfinite(H), axis=(1, 2))
-            lam = np.full((H.shape[0], P), np.inf)
-            if ok.any():
-                lam[ok] = np.linalg.eigvalsh(H[ok])
-            out[a:a + step] = lam
-    return out
 
 
 class _Limits:
@@ -399,7 +296,7 @@ class _Limits:
         self.m = m
         self.cfg = config
         self.lstar: float | None = None
-        from ..symbolic.models import LinearNetwork
+        from ..models import LinearNetwork
 
         if isinstance(model, LinearNetwork) and model.Sxx_is_definite:
             Ws = model.W_star
@@ -418,8 +315,9 @@ class _Limits:
         return loss, lmax, lmin, at_min
 
 
-def run_gd(model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = None,
-           rng: Any = None) -> RunBatch:
+def run_gd(
+    model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = None, rng: Any = None
+) -> RunBatch:
     r"""Run GD :math:`\theta_{t+1} = \theta_t - \eta\nabla L(\theta_t)` from every row of
     ``theta0`` and classify each run (see the module docstring; MATH.md §6, C6–C8).
 
@@ -445,10 +343,11 @@ def run_gd(model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = 
     if config is None:
         config = EngineConfig()
     elif not isinstance(config, EngineConfig):
-        raise InvalidParameterError(f"config must be an EngineConfig or None; got "
-                                    f"{describe(config)}")
+        raise InvalidParameterError(
+            f"config must be an EngineConfig or None; got {describe(config)}"
+        )
     m = numeric_model(model)
-    grad = _fast_gradient(model, m)
+    grad = fast_gradient(model, m)
     P = int(m.n_params)
     th = _validate_theta0(theta0, P)
     cfg = config
@@ -471,19 +370,19 @@ def run_gd(model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = 
     budget = np.full(n, cfg.max_steps, dtype=np.int64)
     hard_cap = int(np.ceil(cfg.max_steps * cfg.max_extension)) if cfg.adaptive else cfg.max_steps
 
-    idx = np.arange(n)                    # original index of each active run
-    gring = np.zeros((2 * K, n))          # gradient norms ring buffer (last 2K steps)
-    hist = np.zeros((hist_len, n, P))     # recent iterates before a check
-    prev_dist = np.full(n, np.inf)        # certificate: distance at the previous attempt
-    dead = np.zeros(n, dtype=bool)        # diverged since the last compaction
+    idx = np.arange(n)  # original index of each active run
+    gring = np.zeros((2 * K, n))  # gradient norms ring buffer (last 2K steps)
+    hist = np.zeros((hist_len, n, P))  # recent iterates before a check
+    prev_dist = np.full(n, np.inf)  # certificate: distance at the previous attempt
+    dead = np.zeros(n, dtype=bool)  # diverged since the last compaction
     streak = np.zeros(n, dtype=np.int64)  # consecutive attempts with a shrinking distance
-    near = np.zeros(n, dtype=np.int64)    # consecutive attempts within _NEAR of a critical pt
-    g_prev = np.full(n, np.inf)           # gradient norm at the previous certificate cadence
+    near = np.zeros(n, dtype=np.int64)  # consecutive attempts within _NEAR of a critical pt
+    g_prev = np.full(n, np.inf)  # gradient norm at the previous certificate cadence
     g_streak = np.zeros(n, dtype=np.int64)  # consecutive cadences with a decreasing gradient
 
     certifier = None
     if cfg.certificate:
-        from .certificate import Certifier
+        from .convergence_certificate import Certifier
 
         certifier = Certifier(model, m, eta, cfg)
         if certifier.net is None and P > cfg.cert_max_params:
@@ -527,7 +426,7 @@ def run_gd(model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = 
                 o = idx[bad]
                 outcome[o] = _DIV
                 steps_out[o] = t + 1
-                theta_out[o] = th[bad]           # last finite iterate
+                theta_out[o] = th[bad]  # last finite iterate
                 g_tail_out[o] = np.inf
                 dead |= bad
                 new[dead] = 0.0
@@ -554,8 +453,9 @@ def run_gd(model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = 
                 finish(conv, _CONV, t)
                 keep &= ~conv
             if t >= hist_len:
-                per = keep & _detect_period(hist, t, hist_len, maxp, cfg.period_tol,
-                                            cfg.min_orbit, period_out, idx)
+                per = keep & _detect_period(
+                    hist, t, hist_len, maxp, cfg.period_tol, cfg.min_orbit, period_out, idx
+                )
                 if per.any():
                     finish(per, _PER, t)
                     keep &= ~per
@@ -571,8 +471,7 @@ def run_gd(model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = 
                     tnorm = np.sqrt(np.einsum("ij,ij->i", th[ci], th[ci]))
                     shrank = np.isfinite(dist) & (dist <= _APPROACH * prev_dist[ci])
                     streak[ci] = np.where(shrank, streak[ci] + 1, 0)
-                    close = (np.isfinite(dist) & (dist <= _NEAR * (1.0 + tnorm))
-                             & (q <= 1.0 + _NEAR))
+                    close = np.isfinite(dist) & (dist <= _NEAR * (1.0 + tnorm)) & (q <= 1.0 + _NEAR)
                     near[ci] = np.where(close, near[ci] + 1, 0)
                     prev_dist[ci] = dist
                     if ok.any():
@@ -589,8 +488,7 @@ def run_gd(model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = 
                 before = [(t - 1 - K - j) % (2 * K) for j in range(min(K, max(t - K, 0)))]
                 m_last = gring[last].mean(axis=0)
                 m_before = gring[before].mean(axis=0) if before else np.full(idx.size, np.inf)
-                ratio = np.where(m_before > 0, m_last / np.where(m_before > 0, m_before, 1.0),
-                                 1.0)
+                ratio = np.where(m_before > 0, m_last / np.where(m_before > 0, m_before, 1.0), 1.0)
                 approaching = (streak >= _STREAK) | (near >= 2) | (g_streak >= _G_STREAK)
                 progressing = (ratio < cfg.progress_ratio) | approaching
                 extend = at_budget & progressing & (budget < hard_cap)
@@ -628,13 +526,32 @@ def run_gd(model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = 
         lmin_out[has_limit] = np.where(np.isfinite(lmin), lmin, 0.0)
         at_min[has_limit] = amin
     g_tail_out[~np.isfinite(g_tail_out) & (outcome != _DIV)] = np.inf
-    return RunBatch(outcome=outcome, steps=steps_out, period=period_out, theta=theta_out,
-                    loss=loss_out, g_tail=g_tail_out, sharpness=sharp, lam_min=lmin_out,
-                    has_limit=has_limit, at_minimum=at_min, certified=certified, lr=eta)
+    return RunBatch(
+        outcome=outcome,
+        steps=steps_out,
+        period=period_out,
+        theta=theta_out,
+        loss=loss_out,
+        g_tail=g_tail_out,
+        sharpness=sharp,
+        lam_min=lmin_out,
+        has_limit=has_limit,
+        at_minimum=at_min,
+        certified=certified,
+        lr=eta,
+    )
 
 
-def _detect_period(hist: Array, t: int, hist_len: int, maxp: int, tol: float, min_orbit: float,
-                   period_out: Array, idx: Array) -> Array:
+def _detect_period(
+    hist: Array,
+    t: int,
+    hist_len: int,
+    maxp: int,
+    tol: float,
+    min_orbit: float,
+    period_out: Array,
+    idx: Array,
+) -> Array:
     r"""Smallest period :math:`2 \le k \le` maxp of the recent iterates (mask over active runs).
 
     Uses the ``hist_len = 2 maxp`` iterates :math:`\theta_{t-1-j}`, ``j < hist_len``, stored at

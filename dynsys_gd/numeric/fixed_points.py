@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 
 from .._validation import check_int, check_real, check_seed
 from ..errors import InvalidParameterError
-from ..symbolic.models import LinearNetwork
+from ..models import LinearNetwork
 from .kernels import numeric_model
 from .manifold import minimum_norm_newton, project_to_minima, project_to_minima_mp
 
@@ -51,13 +51,13 @@ __all__ = [
 
 def _check_net(net: Any) -> LinearNetwork:
     if not isinstance(net, LinearNetwork):
-        raise InvalidParameterError(
-            f"net must be a LinearNetwork; got {type(net).__name__}")
+        raise InvalidParameterError(f"net must be a LinearNetwork; got {type(net).__name__}")
     return net
 
 
-def balanced_factorisation(net: LinearNetwork, W: NDArray[np.float64],
-                           rank: int | None = None) -> NDArray[np.float64]:
+def balanced_factorisation(
+    net: LinearNetwork, W: NDArray[np.float64], rank: int | None = None
+) -> NDArray[np.float64]:
     r"""Parameters :math:`\theta` of a balanced factorisation :math:`W_N\cdots W_1 = W`.
 
     Uses the SVD :math:`W = U \operatorname{diag}(s) V^\top` truncated to ``rank`` (default the
@@ -103,8 +103,9 @@ def balanced_minimum(net: LinearNetwork) -> NDArray[np.float64]:
     return balanced_factorisation(net, net.W_star)
 
 
-def random_minima(net: LinearNetwork, n: int, *, seed: int | None = 0, spread: float = 0.5,
-                  log_scale: float = 1.0) -> NDArray[np.float64]:
+def random_minima(
+    net: LinearNetwork, n: int, *, seed: int | None = 0, spread: float = 0.5, log_scale: float = 1.0
+) -> NDArray[np.float64]:
     r"""``n`` random points of M through the symmetry of the parametrisation (C2).
 
     Starting from the balanced minimum, each hidden layer i gets
@@ -126,7 +127,8 @@ def random_minima(net: LinearNetwork, n: int, *, seed: int | None = 0, spread: f
     log_scale = check_real("log_scale", log_scale)
     if spread < 0 or log_scale < 0:
         raise InvalidParameterError(
-            f"spread and log_scale must be >= 0; got spread={spread}, log_scale={log_scale}")
+            f"spread and log_scale must be >= 0; got spread={spread}, log_scale={log_scale}"
+        )
     theta0 = balanced_minimum(net)
     N, d = net.depth, net.widths
     if N == 1:
@@ -156,12 +158,12 @@ class CriticalPoint:
     gradient_norm: float
 
     def __repr__(self) -> str:
-        return (f"CriticalPoint({self.label!r}, kind={self.kind!r}, "
-                f"|grad|={self.gradient_norm:.2e})")
+        return f"CriticalPoint({self.label!r}, kind={self.kind!r}, |grad|={self.gradient_norm:.2e})"
 
 
-def saddle_points(net: LinearNetwork, *, max_points: int = 16,
-                  refine: bool = True) -> list[CriticalPoint]:
+def saddle_points(
+    net: LinearNetwork, *, max_points: int = 16, refine: bool = True
+) -> list[CriticalPoint]:
     r"""Representative saddles (non-minimal critical points) of a linear network.
 
     For every proper subset I of the eigenvectors of
@@ -202,12 +204,15 @@ def saddle_points(net: LinearNetwork, *, max_points: int = 16,
     if refine:
         pts, _ = minimum_norm_newton(net, pts, tol=1e-13)
     g = np.linalg.norm(model.gradient(pts), axis=1)
-    return [CriticalPoint(np.asarray(p, dtype=np.float64), c.label, c.kind, float(gn))
-            for p, c, gn in zip(pts, out, g, strict=True)]
+    return [
+        CriticalPoint(np.asarray(p, dtype=np.float64), c.label, c.kind, float(gn))
+        for p, c, gn in zip(pts, out, g, strict=True)
+    ]
 
 
-def refine_mp(model: Any, theta: Any, *, dps: int = 50, on_manifold: bool = False,
-              max_iter: int = 80) -> tuple[list[Any], Any]:
+def refine_mp(
+    model: Any, theta: Any, *, dps: int = 50, on_manifold: bool = False, max_iter: int = 80
+) -> tuple[list[Any], Any]:
     r"""Refine one critical point in mpmath at ``dps`` digits.
 
     ``on_manifold=True`` (linear networks): Gauss–Newton onto M

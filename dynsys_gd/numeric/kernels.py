@@ -3,7 +3,7 @@ r"""Batched numeric kernels: loss, gradient, Hessian and Hessian-vector products
 Every model the numeric layer works with is seen through the :class:`NumericModel` protocol:
 arrays of parameters of shape ``(batch, P)`` in, arrays out, no Python loop over the batch.
 
-For :class:`~dynsys_gd.symbolic.models.LinearNetwork` the kernels are closed forms built from
+For :class:`~dynsys_gd.models.LinearNetwork` the kernels are closed forms built from
 matrix products (no sympy at run time).  With prefix and suffix products
 :math:`B_i = W_{i-1}\cdots W_1` and :math:`A_i = W_N \cdots W_{i+1}` and the residual
 :math:`R = W\Sigma_{xx} - \Sigma_{yx} = \nabla_W L`:
@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import InvalidParameterError
-from ..symbolic.models import LinearNetwork, LossModel
+from ..models import LinearNetwork, LossModel
 
 __all__ = [
     "LinearNetworkKernels",
@@ -79,8 +79,7 @@ def gd_map(model: NumericModel, theta: Array, lr: Any) -> Array:
 def _mp_matrix(M: tuple[tuple[Fraction, ...], ...]) -> Array:
     import mpmath
 
-    return np.array([[mpmath.mpf(x.numerator) / x.denominator for x in r] for r in M],
-                    dtype=object)
+    return np.array([[mpmath.mpf(x.numerator) / x.denominator for x in r] for r in M], dtype=object)
 
 
 class LinearNetworkKernels:
@@ -98,7 +97,8 @@ class LinearNetworkKernels:
     def __init__(self, net: LinearNetwork, precision: int | None = None) -> None:
         if precision is not None and (not isinstance(precision, int) or precision < 15):
             raise InvalidParameterError(
-                f"precision must be None or an int >= 15 (decimal digits); got {precision!r}")
+                f"precision must be None or an int >= 15 (decimal digits); got {precision!r}"
+            )
         self.net = net
         self.precision = precision
         self.n_params = net.n_params
@@ -127,7 +127,8 @@ class LinearNetworkKernels:
         if arr.ndim != 2 or arr.shape[1] != self.n_params:
             raise InvalidParameterError(
                 f"theta must have shape (batch, {self.n_params}) or ({self.n_params},); got "
-                f"shape {np.asarray(theta).shape}")
+                f"shape {np.asarray(theta).shape}"
+            )
         if self.precision is None:
             arr = np.asarray(arr, dtype=np.float64)
         else:
@@ -235,8 +236,9 @@ class LinearNetworkKernels:
             layers = self.net.unflatten(th)
             A, B, W = self._products(layers)
             R = W @ Sxx - Syx
-            grads = [np.swapaxes(A[i], 1, 2) @ R @ np.swapaxes(B[i], 1, 2)
-                     for i in range(len(layers))]
+            grads = [
+                np.swapaxes(A[i], 1, 2) @ R @ np.swapaxes(B[i], 1, 2) for i in range(len(layers))
+            ]
             g = self.net.flatten(grads)
             return g[0] if single else g
 
@@ -320,10 +322,11 @@ class LinearNetworkKernels:
                         M = M @ layers[i + 1]
                     C = np.swapaxes(A[j], 1, 2) @ R @ np.swapaxes(B[i], 1, 2)  # (d_j, d_{i-1})
                     blk = np.einsum("xbc,xad->xabcd", M, C)
-                    blk = blk.reshape(batch, shapes[j][0] * shapes[j][1],
-                                      shapes[i][0] * shapes[i][1])
-                    H[:, o[j]:o[j + 1], o[i]:o[i + 1]] += blk
-                    H[:, o[i]:o[i + 1], o[j]:o[j + 1]] += np.swapaxes(blk, 1, 2)
+                    blk = blk.reshape(
+                        batch, shapes[j][0] * shapes[j][1], shapes[i][0] * shapes[i][1]
+                    )
+                    H[:, o[j] : o[j + 1], o[i] : o[i + 1]] += blk
+                    H[:, o[i] : o[i + 1], o[j] : o[j + 1]] += np.swapaxes(blk, 1, 2)
             return H[0] if single else H
 
     def hvp(self, theta: Any, v: Any) -> Array:
@@ -355,8 +358,11 @@ class LinearNetworkKernels:
             for i in range(N):
                 At = np.swapaxes(A[i], 1, 2)
                 Bt = np.swapaxes(B[i], 1, 2)
-                out.append(np.swapaxes(dA[i], 1, 2) @ R @ Bt + At @ dR @ Bt
-                           + At @ R @ np.swapaxes(dB[i], 1, 2))
+                out.append(
+                    np.swapaxes(dA[i], 1, 2) @ R @ Bt
+                    + At @ dR @ Bt
+                    + At @ R @ np.swapaxes(dB[i], 1, 2)
+                )
             hv = self.net.flatten(out)
             return hv[0] if single else hv
 
@@ -424,4 +430,138 @@ def numeric_model(model: Any, *, precision: int | None = None) -> NumericModel:
         return model
     raise InvalidParameterError(
         "model must be a LinearNetwork, a LossModel or implement NumericModel (n_params, loss, "
-        f"gradient, hessian, hvp); got {type(model).__name__}")
+        f"gradient, hessian, hvp); got {type(model).__name__}"
+    )
+
+
+# -- fused batched gradients for the GD engine's hot loop --------------------------------------
+def fast_gradient(model: Any, m: NumericModel) -> Any:
+    r"""The batched float64 gradient used in the hot loop.
+
+    Scalar linear networks use the kernel's fused closed form (prefix and suffix products on
+    columns); small matrix networks a column-vector form that avoids the overhead of batched
+    small matrix products; everything else the model's own ``gradient``.
+    """
+    from ..models import LinearNetwork
+
+    if (
+        isinstance(model, LinearNetwork)
+        and not model.is_scalar
+        and max(model.widths) <= _SMALL_WIDTH
+    ):
+        return _small_network_gradient(model)
+    return m.gradient
+
+
+_SMALL_WIDTH = 4
+
+Cols = list[list[Array]]
+
+
+def _cmul(A: Cols, B: Cols) -> Cols:
+    """Product of matrices stored as nested lists of column vectors."""
+    n, k, m = len(A), len(B), len(B[0])
+    out: Cols = []
+    for i in range(n):
+        row = []
+        for j in range(m):
+            acc = A[i][0] * B[0][j]
+            for q in range(1, k):
+                acc = acc + A[i][q] * B[q][j]
+            row.append(acc)
+        out.append(row)
+    return out
+
+
+def _lincomb(vs: list[Array], cs: list[float], n: int) -> Array:
+    """sum_q cs[q] vs[q], skipping zero coefficients (Sxx = I costs no multiplications)."""
+    acc: Array | None = None
+    for v, c in zip(vs, cs, strict=True):
+        if c == 0.0:
+            continue
+        term = v if c == 1.0 else c * v
+        acc = term if acc is None else acc + term
+    return np.zeros(n) if acc is None else acc
+
+
+def _ct(A: Cols) -> Cols:
+    return [list(r) for r in zip(*A, strict=True)]
+
+
+def _small_network_gradient(net: Any) -> Any:
+    r""":math:`\nabla_{W_i} L = A_i^\top R B_i^\top`, :math:`R = W\Sigma_{xx} - \Sigma_{yx}`, on
+    columns (see :func:`fast_gradient`)."""
+    Sxx = [[float(x) for x in r] for r in net.Sxx]
+    Syx = [[float(x) for x in r] for r in net.Syx]
+    shapes = net.layer_shapes
+    offs = net.offsets
+    N = net.depth
+
+    def grad(th: Array) -> Array:
+        B = th.shape[0]
+        tt = np.ascontiguousarray(th.T)  # contiguous rows: every entry a contiguous vector
+        layers: list[Cols] = []
+        for i, (a, b) in enumerate(shapes):
+            o = offs[i]
+            layers.append([[tt[o + r * b + c] for c in range(b)] for r in range(a)])
+        # prefix P_i = W_{i-1} ... W_1 (None = identity), suffix S_i = W_N ... W_{i+1}
+        pre: list[Cols | None] = [None]
+        for i in range(1, N):
+            prev = pre[-1]
+            pre.append(layers[i - 1] if prev is None else _cmul(layers[i - 1], prev))
+        suf: list[Cols | None] = [None] * N
+        for i in range(N - 2, -1, -1):
+            nxt = suf[i + 1]
+            suf[i] = layers[i + 1] if nxt is None else _cmul(nxt, layers[i + 1])
+        s0 = suf[0]
+        W = layers[0] if s0 is None else _cmul(s0, layers[0])
+        d0 = len(Sxx)
+        R = [
+            [
+                _lincomb([W[r][q] for q in range(d0)], [Sxx[q][c] for q in range(d0)], B)
+                - Syx[r][c]
+                for c in range(d0)
+            ]
+            for r in range(len(W))
+        ]
+        out = np.empty_like(tt)
+        for i, (a, b) in enumerate(shapes):
+            G = R
+            si = suf[i]
+            if si is not None:
+                G = _cmul(_ct(si), G)
+            pi = pre[i]
+            if pi is not None:
+                G = _cmul(G, _ct(pi))
+            o = offs[i]
+            for r in range(a):
+                for c in range(b):
+                    out[o + r * b + c] = G[r][c]
+        return out.T
+
+    return grad
+
+
+#: Hessians are formed in chunks of at most this many float64 entries (memory bound)
+_HESS_CHUNK = 4_000_000
+
+
+def hessian_eigvalsh(m: NumericModel, th: Array, other: Array | None = None) -> Array:
+    r"""Eigenvalues (ascending) of :math:`H(\theta)` for a batch, or of
+    :math:`H(\theta) - H(\text{other})` when ``other`` is given; formed in memory-bounded
+    chunks (large models such as MLPs would otherwise need batch x P x P floats at once)."""
+    P = th.shape[1]
+    step = max(1, _HESS_CHUNK // max(1, P * P))
+    out = np.empty((th.shape[0], P))
+    with np.errstate(all="ignore"):
+        for a in range(0, th.shape[0], step):
+            H = np.asarray(m.hessian(th[a : a + step]), dtype=np.float64)
+            if other is not None:
+                H = H - np.asarray(m.hessian(other[a : a + step]), dtype=np.float64)
+            H = 0.5 * (H + np.swapaxes(H, 1, 2))
+            ok = np.all(np.isfinite(H), axis=(1, 2))
+            lam = np.full((H.shape[0], P), np.inf)
+            if ok.any():
+                lam[ok] = np.linalg.eigvalsh(H[ok])
+            out[a : a + step] = lam
+    return out

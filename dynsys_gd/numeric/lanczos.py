@@ -9,7 +9,7 @@ with :math:`2/\lambda_{\max}` of the flattest minimum found.
 Two routines, both needing only ``model.hvp`` (any
 :class:`~dynsys_gd.numeric.kernels.NumericModel`):
 
-* :func:`sharpness` — one point, implicitly restarted Lanczos
+* :func:`lanczos_sharpness` — one point, implicitly restarted Lanczos
   (``scipy.sparse.linalg.eigsh`` on a ``LinearOperator``), to near machine precision.
 * :func:`batched_sharpness` — many points at once: ``m`` Lanczos steps with full
   reorthogonalisation run in lock-step over the batch (one batched HVP per step, no Python loop
@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from .._validation import check_int, check_positive_float, check_seed
 from ..errors import ConvergenceError, InvalidParameterError
 
-__all__ = ["batched_sharpness", "sharpness"]
+__all__ = ["batched_sharpness", "lanczos_sharpness"]
 
 Array = NDArray[np.float64]
 
@@ -37,7 +37,8 @@ def _point(model: Any, theta: Any) -> Array:
     P = getattr(model, "n_params", None)
     if not isinstance(P, int) or not hasattr(model, "hvp"):
         raise InvalidParameterError(
-            f"model must provide n_params and hvp (a NumericModel); got {type(model).__name__}")
+            f"model must provide n_params and hvp (a NumericModel); got {type(model).__name__}"
+        )
     th = np.asarray(theta, dtype=np.float64)
     if th.shape != (P,):
         raise InvalidParameterError(f"theta must have shape ({P},); got shape {th.shape}")
@@ -46,8 +47,15 @@ def _point(model: Any, theta: Any) -> Array:
     return th
 
 
-def sharpness(model: Any, theta: Any, *, k: int = 1, tol: float = 1e-12, maxiter: int | None = None,
-              seed: int | None = 0) -> Array:
+def lanczos_sharpness(
+    model: Any,
+    theta: Any,
+    *,
+    k: int = 1,
+    tol: float = 1e-12,
+    maxiter: int | None = None,
+    seed: int | None = 0,
+) -> Array:
     r"""Top ``k`` eigenvalues of :math:`H(\theta)` (largest algebraic first) by Lanczos on HVPs.
 
     Parameters
@@ -95,23 +103,32 @@ def sharpness(model: Any, theta: Any, *, k: int = 1, tol: float = 1e-12, maxiter
     from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
     def matvec(v: Array) -> Array:
-        return np.asarray(model.hvp(th[None, :], np.asarray(v, dtype=np.float64).reshape(1, P))[0],
-                          dtype=np.float64)
+        return np.asarray(
+            model.hvp(th[None, :], np.asarray(v, dtype=np.float64).reshape(1, P))[0],
+            dtype=np.float64,
+        )
 
     op = LinearOperator((P, P), matvec=matvec, dtype=np.float64)
     v0 = np.random.default_rng(seed).standard_normal(P)
     try:
         with np.errstate(over="ignore", invalid="ignore"):
-            vals = eigsh(op, k=k, which="LA", tol=tol, v0=v0, maxiter=maxiter,
-                         return_eigenvectors=False)
+            vals = eigsh(
+                op, k=k, which="LA", tol=tol, v0=v0, maxiter=maxiter, return_eigenvectors=False
+            )
     except ArpackNoConvergence as exc:
         raise ConvergenceError(f"Lanczos (eigsh) did not converge for k={k}, tol={tol}") from exc
     return np.sort(np.asarray(vals, dtype=np.float64))[::-1]
 
 
-def batched_sharpness(model: Any, theta: Any, *, k: int = 1, n_iter: int | None = None,
-                      seed: int | None = 0, return_residuals: bool = False
-                      ) -> Array | tuple[Array, Array]:
+def batched_sharpness(
+    model: Any,
+    theta: Any,
+    *,
+    k: int = 1,
+    n_iter: int | None = None,
+    seed: int | None = 0,
+    return_residuals: bool = False,
+) -> Array | tuple[Array, Array]:
     r"""Top ``k`` Hessian eigenvalues at many points by lock-step Lanczos, shape (B, k).
 
     Runs ``m = n_iter`` (default ``min(P, 40)``) Lanczos steps with full reorthogonalisation on
@@ -140,11 +157,13 @@ def batched_sharpness(model: Any, theta: Any, *, k: int = 1, n_iter: int | None 
     P = getattr(model, "n_params", None)
     if not isinstance(P, int) or not hasattr(model, "hvp"):
         raise InvalidParameterError(
-            f"model must provide n_params and hvp (a NumericModel); got {type(model).__name__}")
+            f"model must provide n_params and hvp (a NumericModel); got {type(model).__name__}"
+        )
     th = np.asarray(theta, dtype=np.float64)
     if th.ndim != 2 or th.shape[1] != P or th.shape[0] == 0:
-        raise InvalidParameterError(f"theta must have shape (batch, {P}) with batch >= 1; got "
-                                    f"shape {th.shape}")
+        raise InvalidParameterError(
+            f"theta must have shape (batch, {P}) with batch >= 1; got shape {th.shape}"
+        )
     if not np.all(np.isfinite(th)):
         raise InvalidParameterError("theta must be finite (no NaN or inf)")
     k = check_int("k", k, minimum=1, maximum=P)
@@ -167,8 +186,9 @@ def batched_sharpness(model: Any, theta: Any, *, k: int = 1, n_iter: int | None 
             alpha[:, j] = np.einsum("bp,bp->b", w, q)
             # full reorthogonalisation (twice is enough)
             for _ in range(2):
-                w = w - np.einsum("bj,bjp->bp", np.einsum("bjp,bp->bj", Q[:, : j + 1], w),
-                                  Q[:, : j + 1])
+                w = w - np.einsum(
+                    "bj,bjp->bp", np.einsum("bjp,bp->bj", Q[:, : j + 1], w), Q[:, : j + 1]
+                )
             nb = np.linalg.norm(w, axis=1)
             beta[:, j] = nb
             if j == m - 1:

@@ -72,28 +72,45 @@ class LyapunovResult(ResultMixin):
         return float(b.std(ddof=1) / np.sqrt(b.size)) if b.size > 1 else float("nan")
 
     def __repr__(self) -> str:
-        return (f"LyapunovResult(mean={self.mean:.6g}, stderr={self.stderr:.2g}, "
-                f"n_runs={self.exponents.size}, diverged={int(self.diverged.sum())})")
+        return (
+            f"LyapunovResult(mean={self.mean:.6g}, stderr={self.stderr:.2g}, "
+            f"n_runs={self.exponents.size}, diverged={int(self.diverged.sum())})"
+        )
 
     def summary(self) -> str:
         lr = "" if self.lr is None else f" at lr = {self.lr:g}"
         b = self.bounded
         rng = f" (range {b.min():.4g} .. {b.max():.4g})" if b.size else ""
-        return (f"largest Lyapunov exponent{lr}: {self.mean:.6g} ± {self.stderr:.2g} over "
-                f"{b.size} bounded runs{rng}; {int(self.diverged.sum())} diverged; "
-                f"{self.n_steps} steps after a transient of {self.transient}")
+        return (
+            f"largest Lyapunov exponent{lr}: {self.mean:.6g} ± {self.stderr:.2g} over "
+            f"{b.size} bounded runs{rng}; {int(self.diverged.sum())} diverged; "
+            f"{self.n_steps} steps after a transient of {self.transient}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({"mean": self.mean, "stderr": self.stderr,
-                         "exponents": [float(e) if np.isfinite(e) else None
-                                       for e in self.exponents],
-                         "diverged": self.diverged.tolist(), "n_steps": self.n_steps,
-                         "transient": self.transient, "lr": self.lr})
+        return jsonable(
+            {
+                "mean": self.mean,
+                "stderr": self.stderr,
+                "exponents": [float(e) if np.isfinite(e) else None for e in self.exponents],
+                "diverged": self.diverged.tolist(),
+                "n_steps": self.n_steps,
+                "transient": self.transient,
+                "lr": self.lr,
+            }
+        )
 
 
-def lyapunov_exponent(model: Any, theta0: Any, lr: float | None = None, *, n_steps: int = 5000,
-                      transient: int = 1000, seed: int | None = 0,
-                      div_threshold: float = 1e6) -> LyapunovResult:
+def lyapunov_exponent(
+    model: Any,
+    theta0: Any,
+    lr: float | None = None,
+    *,
+    n_steps: int = 5000,
+    transient: int = 1000,
+    seed: int | None = 0,
+    div_threshold: float = 1e6,
+) -> LyapunovResult:
     r"""Largest Lyapunov exponent of the runs from ``theta0`` (batched tangent iteration).
 
     Parameters
@@ -119,7 +136,8 @@ def lyapunov_exponent(model: Any, theta0: Any, lr: float | None = None, *, n_ste
     th = np.array(theta0, dtype=np.float64, copy=True)
     if th.ndim != 2 or th.shape[1] != system.n_params:
         raise InvalidParameterError(
-            f"theta0 must have shape (B, {system.n_params}); got {th.shape}")
+            f"theta0 must have shape (B, {system.n_params}); got {th.shape}"
+        )
     B = th.shape[0]
     rng = np.random.default_rng(np.random.SeedSequence(seed_))
     v = rng.standard_normal(th.shape)
@@ -137,8 +155,11 @@ def lyapunov_exponent(model: Any, theta0: Any, lr: float | None = None, *, n_ste
                 nrm = np.linalg.norm(w, axis=1)
                 ok = ~div & np.isfinite(nrm)
                 acc = np.where(ok, acc + np.log(np.maximum(nrm, tiny)), acc)
-                v = np.where(ok[:, None] & (nrm[:, None] > tiny), w / np.where(
-                    nrm > tiny, nrm, 1.0)[:, None], v)
+                v = np.where(
+                    ok[:, None] & (nrm[:, None] > tiny),
+                    w / np.where(nrm > tiny, nrm, 1.0)[:, None],
+                    v,
+                )
             else:
                 # also align the tangent vector during the transient
                 w = system.jvp(th, v)
@@ -148,5 +169,6 @@ def lyapunov_exponent(model: Any, theta0: Any, lr: float | None = None, *, n_ste
             th = np.where(div[:, None], th, new)
     exps = np.where(div, np.inf, acc / n_steps)
     lr_f = getattr(system, "lr_float", None)
-    return LyapunovResult(exponents=exps, diverged=div, n_steps=n_steps, transient=transient,
-                          lr=lr_f)
+    return LyapunovResult(
+        exponents=exps, diverged=div, n_steps=n_steps, transient=transient, lr=lr_f
+    )

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import InvalidParameterError
-from ..symbolic.models import LinearNetwork
+from ..models import LinearNetwork
 from .kernels import NumericModel, numeric_model
 
 __all__ = [
@@ -34,8 +34,9 @@ __all__ = [
 ]
 
 
-def project_to_minima(net: LinearNetwork, theta: NDArray[Any], *, tol: float = 1e-14,
-                      max_iter: int = 50) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def project_to_minima(
+    net: LinearNetwork, theta: NDArray[Any], *, tol: float = 1e-14, max_iter: int = 50
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     r"""Batched Gauss–Newton projection onto M = {W(θ) = W*}.
 
     Parameters
@@ -94,8 +95,9 @@ def project_to_minima(net: LinearNetwork, theta: NDArray[Any], *, tol: float = 1
     return (th[0], res[0]) if single else (th, res)
 
 
-def project_to_minima_mp(net: LinearNetwork, theta: Any, *, dps: int = 50,
-                         tol: Any = None, max_iter: int = 60) -> tuple[list[Any], Any]:
+def project_to_minima_mp(
+    net: LinearNetwork, theta: Any, *, dps: int = 50, tol: Any = None, max_iter: int = 60
+) -> tuple[list[Any], Any]:
     r"""High-precision Gauss–Newton projection of one point onto M (mpmath).
 
     Returns the point as a list of ``mpmath.mpf`` (valid at ``dps`` digits) and the residual
@@ -110,10 +112,12 @@ def project_to_minima_mp(net: LinearNetwork, theta: Any, *, dps: int = 50,
     with mpmath.workdps(dps):
         eps = mpmath.mpf(10) ** (-(dps - 3)) if tol is None else mpmath.mpf(tol)
         th = np.array([mpmath.mpf(x) for x in np.asarray(theta).ravel()], dtype=object)
-        Sxx = mpmath.matrix([[mpmath.mpf(x.numerator) / x.denominator for x in r]
-                             for r in net.Sxx_exact])
-        Syx = mpmath.matrix([[mpmath.mpf(x.numerator) / x.denominator for x in r]
-                             for r in net.Syx_exact])
+        Sxx = mpmath.matrix(
+            [[mpmath.mpf(x.numerator) / x.denominator for x in r] for r in net.Sxx_exact]
+        )
+        Syx = mpmath.matrix(
+            [[mpmath.mpf(x.numerator) / x.denominator for x in r] for r in net.Syx_exact]
+        )
         Ws = Syx * mpmath.inverse(Sxx)
         Ws_arr = np.array(Ws.tolist(), dtype=object)
         nr = mpmath.inf
@@ -130,9 +134,14 @@ def project_to_minima_mp(net: LinearNetwork, theta: Any, *, dps: int = 50,
         return list(th), nr
 
 
-def minimum_norm_newton(model: Any, theta: NDArray[Any], *, tol: float = 1e-12,
-                        max_iter: int = 50, rank_rtol: float = 1e-9
-                        ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def minimum_norm_newton(
+    model: Any,
+    theta: NDArray[Any],
+    *,
+    tol: float = 1e-12,
+    max_iter: int = 50,
+    rank_rtol: float = 1e-9,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     r"""Batched minimum-norm Newton iteration :math:`\theta \leftarrow \theta - H^+ \nabla L`.
 
     Converges to a nearby critical point (minimum or saddle) of a Morse–Bott loss.  Eigenvalues

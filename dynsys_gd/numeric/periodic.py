@@ -160,8 +160,9 @@ def as_map(model: Any, lr: float | None = None) -> MapSystem:
     return GDMap(model, lr)
 
 
-def iterate_map(system: MapSystem, theta0: Array, n_steps: int, *, record: int = 0,
-                div_threshold: float = 1e6) -> tuple[Array, Array, Array]:
+def iterate_map(
+    system: MapSystem, theta0: Array, n_steps: int, *, record: int = 0, div_threshold: float = 1e6
+) -> tuple[Array, Array, Array]:
     r"""Iterate a batch ``theta0`` (B, P) ``n_steps`` times (float64).
 
     Returns ``(final, diverged, tail)``: final states, a boolean mask of runs that left
@@ -171,7 +172,8 @@ def iterate_map(system: MapSystem, theta0: Array, n_steps: int, *, record: int =
     th = np.array(theta0, dtype=np.float64, copy=True)
     if th.ndim != 2 or th.shape[1] != system.n_params:
         raise InvalidParameterError(
-            f"theta0 must have shape (B, {system.n_params}); got {th.shape}")
+            f"theta0 must have shape (B, {system.n_params}); got {th.shape}"
+        )
     div: Array = np.asarray(~np.isfinite(th).all(axis=1))
     tail = np.empty((record, *th.shape))
     with np.errstate(over="ignore", invalid="ignore"):
@@ -193,7 +195,8 @@ def detect_period(tail: Array, *, max_period: int = 8, tol: float = 1e-7) -> NDA
     T, B, _ = tail.shape
     if T < 2 * max_period:
         raise InvalidParameterError(
-            f"tail must hold at least 2*max_period = {2 * max_period} states; got {T}")
+            f"tail must hold at least 2*max_period = {2 * max_period} states; got {T}"
+        )
     period = np.zeros(B, dtype=np.int64)
     scale = 1.0 + np.abs(tail).max(axis=(0, 2))
     for k in range(max_period, 0, -1):
@@ -222,8 +225,9 @@ def _is_mp(system: MapSystem) -> bool:
     return getattr(system, "precision", None) is not None
 
 
-def refine_orbit(system: MapSystem, theta: Any, period: int, *, tol: float | None = None,
-                 max_iter: int = 60) -> tuple[Array, float]:
+def refine_orbit(
+    system: MapSystem, theta: Any, period: int, *, tol: float | None = None, max_iter: int = 60
+) -> tuple[Array, float]:
     r"""Newton's method on :math:`F = G^k(\theta) - \theta` with minimum-norm steps.
 
     :math:`\delta = -DF^{+}F` (pseudo-inverse, singular values below
@@ -264,7 +268,8 @@ def refine_orbit(system: MapSystem, theta: Any, period: int, *, tol: float | Non
                 th = th - np.array([delta[i] for i in range(P)], dtype=object)
             if res > tol_:
                 raise ConvergenceError(
-                    f"Newton for a period-{period} orbit did not converge: residual {res}")
+                    f"Newton for a period-{period} orbit did not converge: residual {res}"
+                )
             return th, float(res)
     tol_ = 1e-12 if tol is None else float(tol)
     th = np.asarray(theta, dtype=np.float64).ravel().copy()
@@ -282,7 +287,8 @@ def refine_orbit(system: MapSystem, theta: Any, period: int, *, tol: float | Non
             th = th - np.linalg.pinv(DF, rcond=1e-10) @ F
     if not res <= tol_:
         raise ConvergenceError(
-            f"Newton for a period-{period} orbit did not converge: residual {res:.3g}")
+            f"Newton for a period-{period} orbit did not converge: residual {res:.3g}"
+        )
     return th, res
 
 
@@ -341,24 +347,37 @@ class PeriodicOrbit(ResultMixin):
         return complex(rest[0]) if len(rest) else 0j
 
     def __repr__(self) -> str:
-        return (f"PeriodicOrbit(period={self.period}, stable={self.stable}, "
-                f"leading={self.leading_multiplier:.4g}, n_neutral={self.n_neutral})")
+        return (
+            f"PeriodicOrbit(period={self.period}, stable={self.stable}, "
+            f"leading={self.leading_multiplier:.4g}, n_neutral={self.n_neutral})"
+        )
 
     def summary(self) -> str:
-        mus = ", ".join(f"{m.real:.6g}" if abs(m.imag) < 1e-12 else f"{m:.6g}"
-                        for m in self.multipliers)
+        mus = ", ".join(
+            f"{m.real:.6g}" if abs(m.imag) < 1e-12 else f"{m:.6g}" for m in self.multipliers
+        )
         pts = "; ".join("(" + ", ".join(f"{v:.6g}" for v in p) + ")" for p in self.points)
         lr = "" if self.lr is None else f" at lr = {self.lr:g}"
-        return (f"period-{self.period} orbit{lr}: {pts}\n"
-                f"  Floquet multipliers: {mus} ({self.n_neutral} neutral)\n"
-                f"  {'stable' if self.stable else 'unstable'}; Newton residual {self.residual:.2e}")
+        return (
+            f"period-{self.period} orbit{lr}: {pts}\n"
+            f"  Floquet multipliers: {mus} ({self.n_neutral} neutral)\n"
+            f"  {'stable' if self.stable else 'unstable'}; Newton residual {self.residual:.2e}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({"period": self.period, "points": self.points.tolist(),
-                         "multipliers_real": self.multipliers.real.tolist(),
-                         "multipliers_imag": self.multipliers.imag.tolist(),
-                         "n_neutral": self.n_neutral, "stable": self.stable,
-                         "residual": self.residual, "lr": self.lr, **self.extra})
+        return jsonable(
+            {
+                "period": self.period,
+                "points": self.points.tolist(),
+                "multipliers_real": self.multipliers.real.tolist(),
+                "multipliers_imag": self.multipliers.imag.tolist(),
+                "n_neutral": self.n_neutral,
+                "stable": self.stable,
+                "residual": self.residual,
+                "lr": self.lr,
+                **self.extra,
+            }
+        )
 
 
 def _non_neutral(mu: NDArray[np.complex128], n_neutral: int) -> NDArray[np.complex128]:
@@ -383,8 +402,14 @@ def _minimal_period(system: MapSystem, th: Array, period: int, tol: float) -> in
     return period
 
 
-def make_orbit(system: MapSystem, theta: Any, period: int, *, neutral_tol: float = 1e-6,
-               lr: float | None = None) -> PeriodicOrbit:
+def make_orbit(
+    system: MapSystem,
+    theta: Any,
+    period: int,
+    *,
+    neutral_tol: float = 1e-6,
+    lr: float | None = None,
+) -> PeriodicOrbit:
     """Refine ``theta`` to a period-``period`` orbit and classify it (float64)."""
     th, res = refine_orbit(system, theta, period)
     k = _minimal_period(system, th, period, 1e-9)
@@ -394,13 +419,27 @@ def make_orbit(system: MapSystem, theta: Any, period: int, *, neutral_tol: float
     n0 = _count_neutral(mu, neutral_tol)
     rest = _non_neutral(mu, n0)
     stable = bool(np.all(np.abs(rest) < 1.0))
-    return PeriodicOrbit(period=k, points=_orbit_points(system, th, k), multipliers=mu,
-                         n_neutral=n0, stable=stable, residual=res, lr=lr)
+    return PeriodicOrbit(
+        period=k,
+        points=_orbit_points(system, th, k),
+        multipliers=mu,
+        n_neutral=n0,
+        stable=stable,
+        residual=res,
+        lr=lr,
+    )
 
 
-def find_periodic_orbits(model: Any, lr: float | None, theta0: Any, *, max_period: int = 8,
-                         transient: int = 2000, tol: float = 1e-6,
-                         neutral_tol: float = 1e-6) -> list[PeriodicOrbit]:
+def find_periodic_orbits(
+    model: Any,
+    lr: float | None,
+    theta0: Any,
+    *,
+    max_period: int = 8,
+    transient: int = 2000,
+    tol: float = 1e-6,
+    neutral_tol: float = 1e-6,
+) -> list[PeriodicOrbit]:
     r"""Periodic orbits reached from a batch of initialisations (MATH.md C8).
 
     Every run is iterated ``transient`` steps (float64, batched); runs whose last
@@ -422,8 +461,9 @@ def find_periodic_orbits(model: Any, lr: float | None, theta0: Any, *, max_perio
     max_period = check_int("max_period", max_period, minimum=1, maximum=64)
     transient = check_int("transient", transient, minimum=1)
     rec = 4 * max_period
-    _, div, tail = iterate_map(system, np.asarray(theta0, dtype=np.float64),
-                               transient + rec, record=rec)
+    _, div, tail = iterate_map(
+        system, np.asarray(theta0, dtype=np.float64), transient + rec, record=rec
+    )
     per = detect_period(tail, max_period=max_period, tol=tol)
     orbits: list[PeriodicOrbit] = []
     lr_f = getattr(system, "lr_float", None)
@@ -445,8 +485,14 @@ def _same_orbit(a: PeriodicOrbit, b: PeriodicOrbit, tol: float = 1e-6) -> bool:
     return bool(np.all(d.min(axis=1) <= tol * (1 + np.abs(a.points).max())))
 
 
-def period_two_orbit(model: Any, lr: float, *, theta_min: Any | None = None,
-                     offset: float = 0.05, transient: int = 3000) -> PeriodicOrbit:
+def period_two_orbit(
+    model: Any,
+    lr: float,
+    *,
+    theta_min: Any | None = None,
+    offset: float = 0.05,
+    transient: int = 3000,
+) -> PeriodicOrbit:
     r"""The period-2 orbit born at the flip bifurcation at :math:`\eta^*` (edge of stability, C8).
 
     Starts at a flattest minimum ``theta_min`` (default:
@@ -458,11 +504,12 @@ def period_two_orbit(model: Any, lr: float, *, theta_min: Any | None = None,
     lr = check_positive_float("lr", lr)
     system = GDMap(model, lr)
     if theta_min is None:
-        from ..symbolic.models import LinearNetwork
+        from ..models import LinearNetwork
 
         if not isinstance(model, LinearNetwork):
             raise InvalidParameterError(
-                "theta_min must be given for a model that is not a LinearNetwork; got None")
+                "theta_min must be given for a model that is not a LinearNetwork; got None"
+            )
         from .sharpness import flattest_minimum
 
         theta_min = flattest_minimum(model).point
@@ -476,5 +523,6 @@ def period_two_orbit(model: Any, lr: float, *, theta_min: Any | None = None,
     per = detect_period(tail, max_period=8, tol=1e-6)[0]
     if per != 2:
         raise ConvergenceError(
-            f"no period-2 orbit reached at lr = {lr:g} (detected period {int(per)}; 0 = none)")
+            f"no period-2 orbit reached at lr = {lr:g} (detected period {int(per)}; 0 = none)"
+        )
     return make_orbit(system, tail[-1, 0], 2, lr=lr)

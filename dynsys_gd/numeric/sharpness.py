@@ -39,7 +39,7 @@ from numpy.typing import NDArray
 
 from .._results import ResultMixin, jsonable
 from ..errors import InvalidParameterError
-from ..symbolic.models import LinearNetwork
+from ..models import LinearNetwork
 from .fixed_points import balanced_minimum
 from .kernels import numeric_model
 
@@ -89,26 +89,34 @@ class FlattestMinimum(ResultMixin):
 
     @property
     def eta_star(self) -> float:
-        return 2.0 / self.sharpness
+        """Deprecated alias of :attr:`critical_lr` (kept for one release)."""
+        import warnings
+
+        warnings.warn("eta_star is deprecated; use critical_lr", DeprecationWarning, stacklevel=2)
+        return self.critical_lr
 
     def __repr__(self) -> str:
-        return (f"FlattestMinimum(sharpness={self.sharpness:.10g}, eta*={self.eta_star:.10g}, "
-                f"method={self.method!r})")
+        return (
+            f"FlattestMinimum(sharpness={self.sharpness:.10g}, eta*={self.critical_lr:.10g}, "
+            f"method={self.method!r})"
+        )
 
     def summary(self) -> str:
-        return "\n".join([
-            f"S_min (flattest minimum) : {self.sharpness:.10g}",
-            f"eta* = 2 / S_min         : {self.eta_star:.10g}",
-            f"method                   : {self.method}",
-            f"C5 bracket               : [{self.bracket[0]:.10g}, {self.bracket[1]:.10g}]",
-            f"relative gap             : {self.relative_gap:.2e}",
-        ])
+        return "\n".join(
+            [
+                f"S_min (flattest minimum) : {self.sharpness:.10g}",
+                f"eta* = 2 / S_min         : {self.critical_lr:.10g}",
+                f"method                   : {self.method}",
+                f"C5 bracket               : [{self.bracket[0]:.10g}, {self.bracket[1]:.10g}]",
+                f"relative gap             : {self.relative_gap:.2e}",
+            ]
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "point": jsonable(self.point),
             "sharpness": jsonable(self.sharpness),
-            "eta_star": jsonable(self.eta_star),
+            "critical_lr": jsonable(self.critical_lr),
             "method": self.method,
             "bracket": jsonable(self.bracket),
             "relative_gap": jsonable(self.relative_gap),
@@ -118,7 +126,8 @@ class FlattestMinimum(ResultMixin):
 def _check_net(net: Any) -> LinearNetwork:
     if not isinstance(net, LinearNetwork):
         raise InvalidParameterError(
-            f"net must be a LinearNetwork; got {type(net).__name__} ({net!r:.60})")
+            f"net must be a LinearNetwork; got {type(net).__name__} ({net!r:.60})"
+        )
     net.require_manifold()
     return net
 
@@ -129,8 +138,7 @@ def sharpness(net: LinearNetwork, theta: Any) -> NDArray[np.float64]:
     th = np.asarray(theta, dtype=np.float64)
     single = th.ndim == 1
     H = m.hessian(th[None] if single else th)
-    lam = np.asarray(np.linalg.eigvalsh(0.5 * (H + np.swapaxes(H, 1, 2)))[:, -1],
-                     dtype=np.float64)
+    lam = np.asarray(np.linalg.eigvalsh(0.5 * (H + np.swapaxes(H, 1, 2)))[:, -1], dtype=np.float64)
     return np.asarray(lam[0]) if single else lam
 
 
@@ -147,8 +155,9 @@ def sharpness_bracket(net: LinearNetwork) -> tuple[float, float]:
 def _is_scaled_identity(net: LinearNetwork) -> bool:
     S = net.Sxx_exact
     c = S[0][0]
-    return all(S[i][j] == (c if i == j else Fraction(0))
-               for i in range(len(S)) for j in range(len(S)))
+    return all(
+        S[i][j] == (c if i == j else Fraction(0)) for i in range(len(S)) for j in range(len(S))
+    )
 
 
 def _symmetric_from_vector(z: NDArray[np.float64], h: int) -> NDArray[np.float64]:
@@ -172,7 +181,7 @@ class _OrbitParametrisation:
         layers = list(self.base)
         pos = 0
         for i, (h, k) in enumerate(zip(self.hidden, self.sizes, strict=True)):
-            S = _symmetric_from_vector(z[pos:pos + k], h)
+            S = _symmetric_from_vector(z[pos : pos + k], h)
             pos += k
             lam, Q = np.linalg.eigh(S)  # exp(±S) of a symmetric S
             layers[i] = (Q * np.exp(lam)) @ (Q.T @ layers[i])
@@ -183,8 +192,9 @@ class _OrbitParametrisation:
         return np.asarray(self.net.flatten(self.layers(z)), dtype=np.float64)
 
 
-def _numerical_flattest(net: LinearNetwork, *, restarts: int = 3, seed: int = 0
-                        ) -> tuple[NDArray[np.float64], float, float]:
+def _numerical_flattest(
+    net: LinearNetwork, *, restarts: int = 3, seed: int = 0
+) -> tuple[NDArray[np.float64], float, float]:
     from scipy.optimize import minimize
 
     par = _OrbitParametrisation(net)
@@ -204,8 +214,7 @@ def _numerical_flattest(net: LinearNetwork, *, restarts: int = 3, seed: int = 0
         for i in range(N - 2, -1, -1):
             A[i] = A[i + 1] @ Ls[i + 1]
         with np.errstate(all="ignore"):
-            K = sum(np.kron(a @ a.T, root @ (b.T @ b) @ root)
-                    for a, b in zip(A, B, strict=True))
+            K = sum(np.kron(a @ a.T, root @ (b.T @ b) @ root) for a, b in zip(A, B, strict=True))
         if not np.all(np.isfinite(K)):  # far along M (C4: sharpness -> inf)
             return np.full(d0 * dN, 1e300)
         return np.asarray(np.linalg.eigvalsh(K), dtype=np.float64)
@@ -214,8 +223,9 @@ def _numerical_flattest(net: LinearNetwork, *, restarts: int = 3, seed: int = 0
         return float(spectrum(z)[-1])
 
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
-    starts = [np.zeros(par.dim)] + [rng.normal(scale=0.3, size=par.dim)
-                                    for _ in range(restarts - 1)]
+    starts = [np.zeros(par.dim)] + [
+        rng.normal(scale=0.3, size=par.dim) for _ in range(restarts - 1)
+    ]
     results: list[tuple[float, NDArray[np.float64]]] = []
     D = par.dim
     top = min(d0 * dN, 4)  # eigenvalues that can coalesce at the top (constraints of the epigraph)
@@ -230,10 +240,14 @@ def _numerical_flattest(net: LinearNetwork, *, restarts: int = 3, seed: int = 0
         e_t = np.zeros(D + 1)
         e_t[-1] = 1.0
         with np.errstate(all="ignore"):
-            res = minimize(lambda x: x[-1], x0, jac=lambda x, g=e_t: g, method="SLSQP",
-                           constraints=[{"type": "ineq",
-                                         "fun": lambda x: x[-1] - spectrum(x[:-1])[-top:]}],
-                           options={"ftol": 1e-14, "maxiter": 200})
+            res = minimize(
+                lambda x: x[-1],
+                x0,
+                jac=lambda x, g=e_t: g,
+                method="SLSQP",
+                constraints=[{"type": "ineq", "fun": lambda x: x[-1] - spectrum(x[:-1])[-top:]}],
+                options={"ftol": 1e-14, "maxiter": 200},
+            )
         z2 = np.asarray(res.x[:-1])
         v2 = f(z2)
         if np.all(np.isfinite(z2)) and v2 < val:
@@ -290,7 +304,8 @@ def flattest_minimum(net: LinearNetwork) -> FlattestMinimum:
         lo, hi = bracket
         if not (lo * (1 - 1e-9) <= S <= hi * (1 + 1e-9)):  # pragma: no cover - a bug if hit
             raise InvalidParameterError(
-                f"numerical S_min = {S:.10g} falls outside the C5 bracket [{lo:.10g}, {hi:.10g}]")
+                f"numerical S_min = {S:.10g} falls outside the C5 bracket [{lo:.10g}, {hi:.10g}]"
+            )
         result = FlattestMinimum(point, S, method, bracket, spread)
         cache[_CACHE_KEY] = result
         return result

@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 from .._results import ResultMixin, jsonable
 from .._validation import check_int, check_positive_float
 from ..errors import InvalidParameterError
-from ..symbolic.models import LinearNetwork
+from ..models import LinearNetwork
 from .kernels import numeric_model
 
 __all__ = [
@@ -60,8 +60,9 @@ class FixedPointClass(Enum):
         return self is FixedPointClass.STABLE
 
 
-def classify_eigenvalues(hessian_eigenvalues: Any, lr: float, *, is_minimum: bool,
-                         rtol: float = 1e-9) -> FixedPointClass:
+def classify_eigenvalues(
+    hessian_eigenvalues: Any, lr: float, *, is_minimum: bool, rtol: float = 1e-9
+) -> FixedPointClass:
     r"""Classify a fixed point from its Hessian eigenvalues (C3, C6).
 
     Minima: compare :math:`\max|1-\eta\lambda|` over the eigenvalues with 1 (tangent zeros give
@@ -135,8 +136,10 @@ class FixedPointSpectrum(ResultMixin):
         return float(np.max(np.abs(1.0 - self.lr * self.normal_eigenvalues)))
 
     def __repr__(self) -> str:
-        return (f"FixedPointSpectrum(sharpness={self.sharpness:.6g}, lr={self.lr:.6g}, "
-                f"tangent_dim={self.tangent_dim}, {self.classification.name})")
+        return (
+            f"FixedPointSpectrum(sharpness={self.sharpness:.6g}, lr={self.lr:.6g}, "
+            f"tangent_dim={self.tangent_dim}, {self.classification.name})"
+        )
 
     def summary(self) -> str:
         ev = ", ".join(f"{x:.6g}" for x in self.normal_eigenvalues[::-1][:8])
@@ -168,8 +171,9 @@ class FixedPointSpectrum(ResultMixin):
         }
 
 
-def tangent_normal_bases(net: LinearNetwork, theta: Any, *, rtol: float = 1e-9
-                         ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def tangent_normal_bases(
+    net: LinearNetwork, theta: Any, *, rtol: float = 1e-9
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     r"""Orthonormal bases of the tangent space :math:`T_\theta M = \ker J` and of its orthogonal
     complement (the normal space) at a point of M (C2, C3).
 
@@ -178,14 +182,15 @@ def tangent_normal_bases(net: LinearNetwork, theta: Any, *, rtol: float = 1e-9
     ``rtol`` times the largest count as zero.  On M, :math:`HT = 0` and :math:`DG_\eta T = T`.
     """
     if not isinstance(net, LinearNetwork):
-        raise InvalidParameterError(
-            f"net must be a LinearNetwork; got {type(net).__name__}")
+        raise InvalidParameterError(f"net must be a LinearNetwork; got {type(net).__name__}")
     th = np.asarray(theta, dtype=np.float64).reshape(-1)
     J = numeric_model(net).jacobian_of_product(th)  # type: ignore[attr-defined]
     _, sv, Vt = np.linalg.svd(J)
     rank = int(np.sum(sv > rtol * max(float(sv.max()) if sv.size else 0.0, 1e-300)))
-    return (np.ascontiguousarray(Vt[rank:].T, dtype=np.float64),
-            np.ascontiguousarray(Vt[:rank].T, dtype=np.float64))
+    return (
+        np.ascontiguousarray(Vt[rank:].T, dtype=np.float64),
+        np.ascontiguousarray(Vt[:rank].T, dtype=np.float64),
+    )
 
 
 def _is_on_manifold(model: Any, theta: NDArray[np.float64], gnorm: float) -> bool:
@@ -196,8 +201,9 @@ def _is_on_manifold(model: Any, theta: NDArray[np.float64], gnorm: float) -> boo
     return bool(np.linalg.norm(W - Ws) <= 1e-6 * max(1.0, float(np.linalg.norm(Ws))))
 
 
-def fixed_point_spectrum(model: Any, theta: Any, lr: Any, *, on_manifold: bool | None = None,
-                         rtol: float = 1e-9) -> FixedPointSpectrum:
+def fixed_point_spectrum(
+    model: Any, theta: Any, lr: Any, *, on_manifold: bool | None = None, rtol: float = 1e-9
+) -> FixedPointSpectrum:
     r"""Spectrum of :math:`DG_\eta` at a fixed point, float64 (C3).
 
     Parameters
@@ -224,8 +230,11 @@ def fixed_point_spectrum(model: Any, theta: Any, lr: Any, *, on_manifold: bool |
     g = float(np.linalg.norm(m.gradient(th[None])[0]))
     scale = max(float(np.max(np.abs(lam))), 1e-300)
     if on_manifold is None:
-        on_manifold = (_is_on_manifold(model, th, g) if isinstance(model, LinearNetwork)
-                       else bool(lam.min() >= -rtol * scale))
+        on_manifold = (
+            _is_on_manifold(model, th, g)
+            if isinstance(model, LinearNetwork)
+            else bool(lam.min() >= -rtol * scale)
+        )
     tangent_dim = 0
     if on_manifold:
         if isinstance(model, LinearNetwork):
@@ -237,14 +246,29 @@ def fixed_point_spectrum(model: Any, theta: Any, lr: Any, *, on_manifold: bool |
         normal = np.sort(lam)
     cls = classify_eigenvalues(lam, lr, is_minimum=bool(on_manifold), rtol=rtol)
     return FixedPointSpectrum(
-        point=th.copy(), lr=lr, hessian_eigenvalues=lam, dg_eigenvalues=1.0 - lr * lam,
-        on_manifold=bool(on_manifold), tangent_dim=tangent_dim, normal_eigenvalues=normal,
-        classification=cls, sharpness=float(lam.max()), gradient_norm=g, precision=None)
+        point=th.copy(),
+        lr=lr,
+        hessian_eigenvalues=lam,
+        dg_eigenvalues=1.0 - lr * lam,
+        on_manifold=bool(on_manifold),
+        tangent_dim=tangent_dim,
+        normal_eigenvalues=normal,
+        classification=cls,
+        sharpness=float(lam.max()),
+        gradient_norm=g,
+        precision=None,
+    )
 
 
-def fixed_point_spectrum_mp(model: Any, theta: Any, lr: Any, *, dps: int = 50,
-                            on_manifold: bool | None = None,
-                            refine: bool = True) -> FixedPointSpectrum:
+def fixed_point_spectrum_mp(
+    model: Any,
+    theta: Any,
+    lr: Any,
+    *,
+    dps: int = 50,
+    on_manifold: bool | None = None,
+    refine: bool = True,
+) -> FixedPointSpectrum:
     r"""Spectrum of :math:`DG_\eta` at a fixed point in mpmath at ``dps`` digits (``eigsy``).
 
     With ``refine`` (default) the point is first refined at ``dps`` digits
@@ -268,11 +292,14 @@ def fixed_point_spectrum_mp(model: Any, theta: Any, lr: Any, *, dps: int = 50,
     if refine:
         from .fixed_points import refine_mp
 
-        pt, _ = refine_mp(model, theta, dps=dps,
-                          on_manifold=bool(on_manifold) and isinstance(model, LinearNetwork))
+        pt, _ = refine_mp(
+            model,
+            theta,
+            dps=dps,
+            on_manifold=bool(on_manifold) and isinstance(model, LinearNetwork),
+        )
     with mpmath.workdps(dps):
-        th = np.array([mpmath.mpf(x) for x in np.asarray(pt, dtype=object).ravel()],
-                      dtype=object)
+        th = np.array([mpmath.mpf(x) for x in np.asarray(pt, dtype=object).ravel()], dtype=object)
         H = mpmath.matrix(m.hessian(th).tolist())
         E = mpmath.eigsy(H, eigvals_only=True)
         lam_mp = sorted(E[i] for i in range(H.rows))
@@ -285,8 +312,11 @@ def fixed_point_spectrum_mp(model: Any, theta: Any, lr: Any, *, dps: int = 50,
         lam = np.array([float(x) for x in lam_mp])
         gnorm = float(gn)
     if on_manifold is None:
-        on_manifold = (_is_on_manifold(model, np.array([float(x) for x in th]), gnorm)
-                       if isinstance(model, LinearNetwork) else n_neg == 0)
+        on_manifold = (
+            _is_on_manifold(model, np.array([float(x) for x in th]), gnorm)
+            if isinstance(model, LinearNetwork)
+            else n_neg == 0
+        )
     if on_manifold:
         tangent_dim = n_zero
         normal = lam[n_zero:] if n_neg == 0 else lam
@@ -301,10 +331,17 @@ def fixed_point_spectrum_mp(model: Any, theta: Any, lr: Any, *, dps: int = 50,
         else:
             cls = FixedPointClass.STABLE if s < crit else FixedPointClass.UNSTABLE
     else:
-        cls = (FixedPointClass.STRICT_SADDLE if n_neg > 0
-               else FixedPointClass.NON_STRICT_SADDLE)
+        cls = FixedPointClass.STRICT_SADDLE if n_neg > 0 else FixedPointClass.NON_STRICT_SADDLE
     return FixedPointSpectrum(
-        point=np.array([float(x) for x in th]), lr=lr, hessian_eigenvalues=lam,
-        dg_eigenvalues=1.0 - lr * lam, on_manifold=bool(on_manifold), tangent_dim=tangent_dim,
-        normal_eigenvalues=normal, classification=cls, sharpness=float(lam.max()),
-        gradient_norm=gnorm, precision=dps)
+        point=np.array([float(x) for x in th]),
+        lr=lr,
+        hessian_eigenvalues=lam,
+        dg_eigenvalues=1.0 - lr * lam,
+        on_manifold=bool(on_manifold),
+        tangent_dim=tangent_dim,
+        normal_eigenvalues=normal,
+        classification=cls,
+        sharpness=float(lam.max()),
+        gradient_norm=gnorm,
+        precision=dps,
+    )

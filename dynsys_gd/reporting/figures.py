@@ -82,13 +82,15 @@ def _vector(name: str, value: ArrayLike, n: int | None = None) -> NDArray[np.flo
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(f"{name} must be a 1-D array of real numbers; got "
-                                    f"{type(value).__name__}") from exc
+        raise InvalidParameterError(
+            f"{name} must be a 1-D array of real numbers; got {type(value).__name__}"
+        ) from exc
     if arr.ndim != 1:
         raise InvalidParameterError(f"{name} must be a 1-D array; got shape {arr.shape}")
     if n is not None and arr.shape[0] != n:
-        raise InvalidParameterError(f"{name} must have length {n} (one value per learning rate); "
-                                    f"got length {arr.shape[0]}")
+        raise InvalidParameterError(
+            f"{name} must have length {n} (one value per learning rate); got length {arr.shape[0]}"
+        )
     return arr
 
 
@@ -103,7 +105,7 @@ def _target(ax: Axes | None, **fig_kw: Any) -> tuple[Figure, Axes]:
 
 
 def _eta_star_of(obj: Any) -> float | None:
-    val = _first_attr(obj, ("eta_star", "critical_lr", "eta_crit"))
+    val = _first_attr(obj, ("critical_lr",))
     return None if val is None else float(val)
 
 
@@ -118,8 +120,9 @@ def _as_counts_matrix(counts: Any, n: int) -> dict[str, NDArray[np.float64]]:
         return out
     seq = list(counts)
     if len(seq) != n:
-        raise InvalidParameterError(f"counts must have one entry per learning rate ({n}); "
-                                    f"got {len(seq)}")
+        raise InvalidParameterError(
+            f"counts must have one entry per learning rate ({n}); got {len(seq)}"
+        )
     keys = [k for k in OUTCOME_NAMES if any(k in dict(c) for c in seq)]
     for k in keys:
         out[k] = np.array([float(dict(c).get(k, 0)) for c in seq])
@@ -150,7 +153,8 @@ def _sweep_arrays(sweep: Any) -> dict[str, Any]:
     if d["lrs"] is None or d["fractions"] is None:
         raise InvalidParameterError(
             "sweep must provide learning rates and converged fractions (attributes 'lrs' and "
-            f"'fractions', or 'estimates'); got {type(sweep).__name__}")
+            f"'fractions', or 'estimates'); got {type(sweep).__name__}"
+        )
     return d
 
 
@@ -212,8 +216,9 @@ def plot_convergent_fraction(
         x = x / eta_star
     order = np.argsort(x)
     x, f = x[order], f[order]
-    cmat = None if counts is None else {k: v[order] for k, v in
-                                         _as_counts_matrix(counts, n).items()}
+    cmat = (
+        None if counts is None else {k: v[order] for k, v in _as_counts_matrix(counts, n).items()}
+    )
     with style_context():
         if ax is None and cmat:
             fig, axes = new_figure(2, 1, height=5.4, sharex=True, height_ratios=(2.2, 1.0))
@@ -224,16 +229,34 @@ def plot_convergent_fraction(
         if ci_low is not None and ci_high is not None:
             lo = _vector("ci_low", ci_low, n)[order]
             hi = _vector("ci_high", ci_high, n)[order]
-            ax_f.fill_between(x, lo, hi, color=COLORS["band"], alpha=0.35, linewidth=0,
-                              label="95% Clopper–Pearson interval", step=None)
+            ax_f.fill_between(
+                x,
+                lo,
+                hi,
+                color=COLORS["band"],
+                alpha=0.35,
+                linewidth=0,
+                label="95% Clopper–Pearson interval",
+                step=None,
+            )
         ax_f.plot(x, f, marker="o", color=COLORS["primary"], label="converged fraction")
         zero = f == 0.0
         if np.any(zero):
-            ax_f.plot(x[zero], f[zero], linestyle="none", marker="o", markerfacecolor="white",
-                      color=COLORS["primary"], label="no run converged")
+            ax_f.plot(
+                x[zero],
+                f[zero],
+                linestyle="none",
+                marker="o",
+                markerfacecolor="white",
+                color=COLORS["primary"],
+                label="no run converged",
+            )
         if eta_star is not None:
-            mark_critical_lr(ax_f, 1.0 if relative else eta_star,
-                             label=(r"$\eta = \eta^*$" if relative else None))
+            mark_critical_lr(
+                ax_f,
+                1.0 if relative else eta_star,
+                label=(r"$\eta = \eta^*$" if relative else None),
+            )
         ax_f.set_ylim(-0.03, 1.03)
         ax_f.set_ylabel("fraction of initialisations\nthat converge")
         if title:
@@ -247,18 +270,27 @@ def plot_convergent_fraction(
             total = np.sum(np.vstack(list(cmat.values())), axis=0)
             total = np.where(total > 0, total, 1.0)
             bottom = np.zeros(n)
-            keys = [k for k in OUTCOME_NAMES if k in cmat] + [k for k in cmat
-                                                              if k not in OUTCOME_NAMES]
+            keys = [k for k in OUTCOME_NAMES if k in cmat] + [
+                k for k in cmat if k not in OUTCOME_NAMES
+            ]
             keys = [k for k in keys if np.any(cmat[k] > 0)]  # outcomes that occurred
             for k in keys:
                 share = cmat[k] / total
-                ax_c.fill_between(x, bottom, bottom + share, step="mid", linewidth=0,
-                                  color=OUTCOME_COLORS.get(k, COLORS["muted"]),
-                                  label=OUTCOME_LABELS.get(k, k), alpha=0.9)
+                ax_c.fill_between(
+                    x,
+                    bottom,
+                    bottom + share,
+                    step="mid",
+                    linewidth=0,
+                    color=OUTCOME_COLORS.get(k, COLORS["muted"]),
+                    label=OUTCOME_LABELS.get(k, k),
+                    alpha=0.9,
+                )
                 bottom = bottom + share
             if eta_star is not None:
-                mark_critical_lr(ax_c, 1.0 if relative else eta_star, annotate=False,
-                                 label="_nolegend_")
+                mark_critical_lr(
+                    ax_c, 1.0 if relative else eta_star, annotate=False, label="_nolegend_"
+                )
             ax_c.set_ylim(0, 1)
             ax_c.set_ylabel("share of runs")
             ax_c.set_xlabel(xlabel)
@@ -321,8 +353,10 @@ def plot_gradient_norm_transition(
         q_high = _first_attr(obj, ("g_inf_high", "q_high")) if q_high is None else q_high
         eta_star = _eta_star_of(obj) if eta_star is None else eta_star
         if lrs is None or g_inf is None:
-            raise InvalidParameterError("lrs must be an array or an object with attributes "
-                                        f"'lrs' and 'g_inf'; got {type(obj).__name__}")
+            raise InvalidParameterError(
+                "lrs must be an array or an object with attributes "
+                f"'lrs' and 'g_inf'; got {type(obj).__name__}"
+            )
     x = _vector("lrs", lrs)
     g = _vector("g_inf", g_inf, x.shape[0])
     floor = check_positive_float("floor", floor)
@@ -338,20 +372,39 @@ def plot_gradient_norm_transition(
             lo = np.maximum(_vector("q_low", q_low, x.shape[0])[order], floor)
             hi = np.maximum(_vector("q_high", q_high, x.shape[0])[order], floor)
             ok = np.isfinite(lo) & np.isfinite(hi)
-            ax.fill_between(x[ok], lo[ok], hi[ok], color=COLORS["band"], alpha=0.35,
-                            linewidth=0, label=band_label or (
-                                "95% CI of the median" if from_object
-                                else "interquartile range"))
+            ax.fill_between(
+                x[ok],
+                lo[ok],
+                hi[ok],
+                color=COLORS["band"],
+                alpha=0.35,
+                linewidth=0,
+                label=band_label
+                or ("95% CI of the median" if from_object else "interquartile range"),
+            )
         drawn = np.where(finite, np.maximum(g, floor), np.nan)
         ax.plot(x, drawn, color=COLORS["primary"], marker="o", label=label)
         if np.any(low):
-            ax.plot(x[low], np.full(int(low.sum()), floor), linestyle="none", marker="o",
-                    markerfacecolor="white", color=COLORS["primary"], markersize=6,
-                    label=rf"$g_\infty = 0$ (drawn at floor {floor:.0e})")
+            ax.plot(
+                x[low],
+                np.full(int(low.sum()), floor),
+                linestyle="none",
+                marker="o",
+                markerfacecolor="white",
+                color=COLORS["primary"],
+                markersize=6,
+                label=rf"$g_\infty = 0$ (drawn at floor {floor:.0e})",
+            )
         ax.axhline(floor, color=COLORS["reference"], linewidth=0.8, linestyle=":")
         if np.any(~finite):
-            ax.plot(x[~finite], np.full(int((~finite).sum()), floor), linestyle="none",
-                    marker="x", color=COLORS["critical"], label="every run diverged")
+            ax.plot(
+                x[~finite],
+                np.full(int((~finite).sum()), floor),
+                linestyle="none",
+                marker="x",
+                color=COLORS["critical"],
+                label="every run diverged",
+            )
         if eta_star is not None:
             mark_critical_lr(ax, eta_star, label=eta_star_label)
         ax.set_yscale("log")
@@ -399,8 +452,10 @@ def plot_basin_slice(
     if not isinstance(basin, np.ndarray | list | tuple):
         codes_src = _first_attr(basin, ("outcome", "codes", "outcomes", "outcome_codes"))
         if codes_src is None:
-            raise InvalidParameterError("basin must be a 2-D array of outcome codes or have an "
-                                        f"'outcome' attribute; got {type(basin).__name__}")
+            raise InvalidParameterError(
+                "basin must be a 2-D array of outcome codes or have an "
+                f"'outcome' attribute; got {type(basin).__name__}"
+            )
         if extent is None:
             extent = _first_attr(basin, ("extent_box", "extent"))
         a_grid, b_grid = _first_attr(basin, ("a",)), _first_attr(basin, ("b",))
@@ -409,26 +464,43 @@ def plot_basin_slice(
         lr = _first_attr(basin, ("lr",)) if lr is None else lr
     arr = np.asarray(codes_src)
     if arr.dtype == object:
-        arr = np.vectorize(lambda o: o.code if isinstance(o, Outcome) else int(o),
-                           otypes=[np.int64])(arr)
+        arr = np.vectorize(
+            lambda o: o.code if isinstance(o, Outcome) else int(o), otypes=[np.int64]
+        )(arr)
     if arr.ndim != 2 or arr.size == 0:
-        raise InvalidParameterError(f"basin outcomes must be a non-empty 2-D array; got shape "
-                                    f"{arr.shape}")
+        raise InvalidParameterError(
+            f"basin outcomes must be a non-empty 2-D array; got shape {arr.shape}"
+        )
     codes = arr.astype(np.int64)
     if codes.min() < 0 or codes.max() >= len(OUTCOME_NAMES):
-        raise InvalidParameterError(f"basin outcome codes must be in 0..{len(OUTCOME_NAMES) - 1}"
-                                    f"; got values in [{codes.min()}, {codes.max()}]")
+        raise InvalidParameterError(
+            f"basin outcome codes must be in 0..{len(OUTCOME_NAMES) - 1}"
+            f"; got values in [{codes.min()}, {codes.max()}]"
+        )
     ext = _extent_box(extent)
     cmap, norm = outcome_cmap()
     with style_context({"axes.grid": False}):
         fig, ax = _target(ax, width=5.8, height=4.4)
         ax.grid(False)
         ratio = (ext[1] - ext[0]) / (ext[3] - ext[2])
-        ax.imshow(codes, cmap=cmap, norm=norm, extent=ext, origin="lower",
-                  interpolation="nearest", aspect="equal" if 1 / 3 <= ratio <= 3 else "auto")
+        ax.imshow(
+            codes,
+            cmap=cmap,
+            norm=norm,
+            extent=ext,
+            origin="lower",
+            interpolation="nearest",
+            aspect="equal" if 1 / 3 <= ratio <= 3 else "auto",
+        )
         for a, b in curves or ():
-            ax.plot(np.asarray(a), np.asarray(b), color="black", linewidth=1.0,
-                    linestyle="--", label="minima $M$")
+            ax.plot(
+                np.asarray(a),
+                np.asarray(b),
+                color="black",
+                linewidth=1.0,
+                linestyle="--",
+                label="minima $M$",
+            )
         ax.set_xlim(ext[0], ext[1])
         ax.set_ylim(ext[2], ext[3])
         ax.set_xlabel(axis_labels[0])
@@ -444,10 +516,14 @@ def plot_basin_slice(
                 pct = 100 * shares[key]
                 txt = "<1" if 0 < pct < 0.5 else f"{pct:.0f}"
                 h.set_label(f"{OUTCOME_LABELS[key]} ({txt}%)")
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
-                  frameon=False)
-        t = title if title is not None else (
-            "outcome of GD on a 2-D slice" + ("" if lr is None else rf", $\eta = {lr:.4g}$"))
+        ax.legend(
+            handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False
+        )
+        t = (
+            title
+            if title is not None
+            else ("outcome of GD on a 2-D slice" + ("" if lr is None else rf", $\eta = {lr:.4g}$"))
+        )
         ax.set_title(t)
     return fig
 
@@ -456,8 +532,12 @@ def _pixel_extent(a: NDArray[np.float64], b: NDArray[np.float64]) -> tuple[float
     """Image extent whose pixels are centred on the grid coordinates ``a`` (columns), ``b``."""
     da = (a[-1] - a[0]) / max(a.size - 1, 1) if a.size > 1 else 1.0
     db = (b[-1] - b[0]) / max(b.size - 1, 1) if b.size > 1 else 1.0
-    return (float(a[0] - da / 2), float(a[-1] + da / 2), float(b[0] - db / 2),
-            float(b[-1] + db / 2))
+    return (
+        float(a[0] - da / 2),
+        float(a[-1] + da / 2),
+        float(b[0] - db / 2),
+        float(b[-1] + db / 2),
+    )
 
 
 def _extent_box(extent: Any) -> tuple[float, float, float, float]:
@@ -469,10 +549,16 @@ def _extent_box(extent: Any) -> tuple[float, float, float, float]:
     vals = np.asarray(extent, dtype=np.float64).ravel()
     if vals.shape[0] == 2:
         return (-float(vals[0]), float(vals[0]), -float(vals[1]), float(vals[1]))
-    if vals.shape[0] != 4 or not np.all(np.isfinite(vals)) or vals[0] >= vals[1] \
-            or vals[2] >= vals[3]:
-        raise InvalidParameterError("extent must be (a_min, a_max, b_min, b_max) with "
-                                    f"a_min < a_max and b_min < b_max; got {extent!r}")
+    if (
+        vals.shape[0] != 4
+        or not np.all(np.isfinite(vals))
+        or vals[0] >= vals[1]
+        or vals[2] >= vals[3]
+    ):
+        raise InvalidParameterError(
+            "extent must be (a_min, a_max, b_min, b_max) with "
+            f"a_min < a_max and b_min < b_max; got {extent!r}"
+        )
     return (float(vals[0]), float(vals[1]), float(vals[2]), float(vals[3]))
 
 
@@ -515,34 +601,65 @@ def plot_sharpness_along_manifold(
     if ev.ndim == 1:
         ev = ev[:, None]
     if ev.ndim != 2 or ev.shape[0] != s.shape[0]:
-        raise InvalidParameterError(f"eigenvalues must have shape ({s.shape[0]},) or "
-                                    f"({s.shape[0]}, k); got {np.shape(eigenvalues)}")
+        raise InvalidParameterError(
+            f"eigenvalues must have shape ({s.shape[0]},) or "
+            f"({s.shape[0]}, k); got {np.shape(eigenvalues)}"
+        )
     order = np.argsort(s)
     s, ev = s[order], np.sort(ev[order], axis=1)
     sharp = ev[:, -1]
     with style_context():
         fig, ax = _target(ax)
         for j in range(ev.shape[1] - 1):
-            ax.plot(s, ev[:, j], color=COLORS["muted"], linewidth=1.0,
-                    label="other normal eigenvalues" if j == 0 else "_nolegend_")
+            ax.plot(
+                s,
+                ev[:, j],
+                color=COLORS["muted"],
+                linewidth=1.0,
+                label="other normal eigenvalues" if j == 0 else "_nolegend_",
+            )
         ax.plot(s, sharp, color=COLORS["primary"], label=r"sharpness $\lambda_{\max}(H)$")
         i_min = int(np.nanargmin(sharp))
-        ax.plot(s[i_min], sharp[i_min], marker="*", markersize=11, color=COLORS["secondary"],
-                linestyle="none", label=rf"flattest: $S = {sharp[i_min]:.4g}$")
+        ax.plot(
+            s[i_min],
+            sharp[i_min],
+            marker="*",
+            markersize=11,
+            color=COLORS["secondary"],
+            linestyle="none",
+            label=rf"flattest: $S = {sharp[i_min]:.4g}$",
+        )
         if eta_star is not None:
             eta_star = check_positive_float("eta_star", eta_star)
-            ax.axhline(2.0 / eta_star, color=COLORS["secondary"], linestyle=":", linewidth=1.0,
-                       label=rf"$S_{{\min}} = 2/\eta^* = {2.0 / eta_star:.4g}$")
+            ax.axhline(
+                2.0 / eta_star,
+                color=COLORS["secondary"],
+                linestyle=":",
+                linewidth=1.0,
+                label=rf"$S_{{\min}} = 2/\eta^* = {2.0 / eta_star:.4g}$",
+            )
         if lr is not None:
             lr = check_positive_float("lr", lr)
             thr = 2.0 / lr
-            ax.axhline(thr, color=COLORS["critical"], linestyle="--",
-                       label=rf"$2/\eta = {thr:.4g}$ ($\eta = {lr:.4g}$)")
+            ax.axhline(
+                thr,
+                color=COLORS["critical"],
+                linestyle="--",
+                label=rf"$2/\eta = {thr:.4g}$ ($\eta = {lr:.4g}$)",
+            )
             stable = sharp < thr
             if np.any(stable):
-                ax.fill_between(s, 0, 1, where=stable, transform=ax.get_xaxis_transform(),
-                                color=COLORS["tertiary"], alpha=0.12, linewidth=0,
-                                label="linearly stable minima")
+                ax.fill_between(
+                    s,
+                    0,
+                    1,
+                    where=stable,
+                    transform=ax.get_xaxis_transform(),
+                    color=COLORS["tertiary"],
+                    alpha=0.12,
+                    linewidth=0,
+                    label="linearly stable minima",
+                )
         if logy:
             ax.set_yscale("log")
         else:
@@ -587,8 +704,8 @@ def rebalancing_curve(net: Any, theta: ArrayLike, ts: ArrayLike) -> NDArray[np.f
     t = _vector("ts", ts)
     o = net.offsets
     out = np.repeat(th[None, :], t.shape[0], axis=0)
-    out[:, o[0]:o[1]] *= np.exp(t)[:, None]
-    out[:, o[1]:o[2]] *= np.exp(-t)[:, None]
+    out[:, o[0] : o[1]] *= np.exp(t)[:, None]
+    out[:, o[1] : o[2]] *= np.exp(-t)[:, None]
     return out
 
 
@@ -624,8 +741,7 @@ def _multiplicities(z: NDArray[np.complex128]) -> str:
     key = np.round(z.real, 9) + 1j * np.round(z.imag, 9)
     vals, counts = np.unique(key, return_counts=True)
     rep = [(v, c) for v, c in zip(vals, counts, strict=True) if c > 1]
-    return ", ".join(f"{v.real:.3g}{'' if v.imag == 0 else f'{v.imag:+.3g}j'} ×{c}"
-                     for v, c in rep)
+    return ", ".join(f"{v.real:.3g}{'' if v.imag == 0 else f'{v.imag:+.3g}j'} ×{c}" for v, c in rep)
 
 
 def plot_dg_spectrum(
@@ -661,8 +777,7 @@ def plot_dg_spectrum(
     with style_context():
         fig, ax = _target(ax, width=7.0, height=3.8)
         t = np.linspace(0.0, 2.0 * np.pi, 400)
-        ax.plot(np.cos(t), np.sin(t), color=COLORS["reference"], linewidth=1.0,
-                label="unit circle")
+        ax.plot(np.cos(t), np.sin(t), color=COLORS["reference"], linewidth=1.0, label="unit circle")
         xmin, xmax, ymax = -1.0, 1.0, 1.0
         n_out = 0
         for i, (label, vals) in enumerate(groups.items()):
@@ -681,19 +796,41 @@ def plot_dg_spectrum(
             # fixed points (e.g. the tangent eigenvalue 1) stay visible as nested markers
             size = max(3.5, 9.0 - 1.8 * i)
             mult = _multiplicities(z[~outside])
-            ax.plot(z.real[~outside], z.imag[~outside], linestyle="none",
-                    marker=markers[i % len(markers)], color=color, markersize=size,
-                    markeredgecolor="white", markeredgewidth=0.6, zorder=3 + i,
-                    label=f"{label}" + (f" ({mult})" if mult else ""))
+            ax.plot(
+                z.real[~outside],
+                z.imag[~outside],
+                linestyle="none",
+                marker=markers[i % len(markers)],
+                color=color,
+                markersize=size,
+                markeredgecolor="white",
+                markeredgewidth=0.6,
+                zorder=3 + i,
+                label=f"{label}" + (f" ({mult})" if mult else ""),
+            )
             if np.any(outside):
-                ax.plot(z.real[outside], z.imag[outside], linestyle="none",
-                        marker=markers[i % len(markers)], markerfacecolor="none",
-                        markeredgecolor=COLORS["critical"], markersize=9, markeredgewidth=1.4,
-                        label="_nolegend_")
+                ax.plot(
+                    z.real[outside],
+                    z.imag[outside],
+                    linestyle="none",
+                    marker=markers[i % len(markers)],
+                    markerfacecolor="none",
+                    markeredgecolor=COLORS["critical"],
+                    markersize=9,
+                    markeredgewidth=1.4,
+                    label="_nolegend_",
+                )
         if n_out:
-            ax.plot([], [], linestyle="none", marker="o", markerfacecolor="none",
-                    markeredgecolor=COLORS["critical"], markersize=9,
-                    label=r"$|z| > 1$: unstable direction")
+            ax.plot(
+                [],
+                [],
+                linestyle="none",
+                marker="o",
+                markerfacecolor="none",
+                markeredgecolor=COLORS["critical"],
+                markersize=9,
+                label=r"$|z| > 1$: unstable direction",
+            )
         lo_x = min(-1.25, 1.1 * xmin)
         hi_x = max(1.25, 1.1 * xmax)
         lim_y = max(1.25, 1.15 * ymax)
@@ -704,8 +841,13 @@ def plot_dg_spectrum(
         ax.axvline(0, color=COLORS["reference"], linewidth=0.5)
         ax.set_xlabel(r"Re $z$")
         ax.set_ylabel(r"Im $z$")
-        ax.set_title(title if title is not None else (
-            r"spectrum of $DG_\eta = I - \eta H$"
-            + ("" if lr is None else rf", $\eta = {lr:.4g}$")))
+        ax.set_title(
+            title
+            if title is not None
+            else (
+                r"spectrum of $DG_\eta = I - \eta H$"
+                + ("" if lr is None else rf", $\eta = {lr:.4g}$")
+            )
+        )
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     return fig

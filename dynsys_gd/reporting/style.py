@@ -51,22 +51,22 @@ __all__ = [
 
 #: Named colours used across figures (colour-blind friendly, after Okabe & Ito).
 COLORS: dict[str, str] = {
-    "primary": "#0072B2",      # blue: main curve (fractions, g_inf, sharpness)
-    "secondary": "#E69F00",    # orange: second series / comparison
-    "tertiary": "#009E73",     # green
-    "critical": "#D55E00",     # vermillion: eta*, 2/eta thresholds, instability
-    "reference": "#555555",    # grey: unit circle, reference lines, floors
-    "band": "#56B4E9",         # light blue: confidence bands
+    "primary": "#0072B2",  # blue: main curve (fractions, g_inf, sharpness)
+    "secondary": "#E69F00",  # orange: second series / comparison
+    "tertiary": "#009E73",  # green
+    "critical": "#D55E00",  # vermillion: eta*, 2/eta thresholds, instability
+    "reference": "#555555",  # grey: unit circle, reference lines, floors
+    "band": "#56B4E9",  # light blue: confidence bands
     "muted": "#999999",
 }
 
 #: Outcome key (``Outcome.key``) -> colour.  Same colours in every basin image and bar chart.
 OUTCOME_COLORS: dict[str, str] = {
-    "converged": "#0072B2",    # blue
-    "diverged": "#D55E00",     # vermillion
-    "periodic": "#E69F00",     # orange
-    "bounded": "#009E73",      # green
-    "undecided": "#BBBBBB",    # light grey
+    "converged": "#0072B2",  # blue
+    "diverged": "#D55E00",  # vermillion
+    "periodic": "#E69F00",  # orange
+    "bounded": "#009E73",  # green
+    "undecided": "#BBBBBB",  # light grey
 }
 
 #: Outcome key -> short legend label.
@@ -94,9 +94,17 @@ STYLE: dict[str, Any] = {
     "grid.linewidth": 0.6,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "axes.prop_cycle": cycler(color=[COLORS["primary"], COLORS["secondary"],
-                                         COLORS["tertiary"], COLORS["critical"],
-                                         "#CC79A7", "#F0E442", COLORS["reference"]]),
+    "axes.prop_cycle": cycler(
+        color=[
+            COLORS["primary"],
+            COLORS["secondary"],
+            COLORS["tertiary"],
+            COLORS["critical"],
+            "#CC79A7",
+            "#F0E442",
+            COLORS["reference"],
+        ]
+    ),
     "lines.linewidth": 1.6,
     "lines.markersize": 4.5,
     "legend.frameon": False,
@@ -147,10 +155,16 @@ def style_context(extra: Mapping[str, Any] | None = None) -> Iterator[None]:
         yield
 
 
-def new_figure(nrows: int = 1, ncols: int = 1, *, width: float | None = None,
-               height: float | None = None, sharex: bool = False,
-               height_ratios: Sequence[float] | None = None,
-               **subplot_kw: Any) -> tuple[Figure, Any]:
+def new_figure(
+    nrows: int = 1,
+    ncols: int = 1,
+    *,
+    width: float | None = None,
+    height: float | None = None,
+    sharex: bool = False,
+    height_ratios: Sequence[float] | None = None,
+    **subplot_kw: Any,
+) -> tuple[Figure, Any]:
     """A styled figure with a grid of axes and constrained layout (nothing clipped).
 
     The figure is created with :class:`matplotlib.figure.Figure` directly (not ``pyplot``), so it
@@ -177,12 +191,17 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, width: float | None = None,
     """
     w0, h0 = STYLE["figure.figsize"]
     w = (w0 * (0.8 * ncols + 0.2)) if width is None else check_positive_float("width", width)
-    h = (h0 * (0.85 * nrows + 0.15)) if height is None else check_positive_float("height",
-                                                                                  height)
+    h = (h0 * (0.85 * nrows + 0.15)) if height is None else check_positive_float("height", height)
     with style_context():
         fig = Figure(figsize=(w, h), layout="constrained")
-        axes = fig.subplots(nrows, ncols, squeeze=True, sharex=sharex,
-                            height_ratios=height_ratios, subplot_kw=subplot_kw or None)
+        axes = fig.subplots(
+            nrows,
+            ncols,
+            squeeze=True,
+            sharex=sharex,
+            height_ratios=height_ratios,
+            subplot_kw=subplot_kw or None,
+        )
     return fig, axes
 
 
@@ -191,8 +210,14 @@ def eta_star_label(eta_star: float, *, digits: int = 4) -> str:
     return rf"$\eta^* = 2/S_{{\min}} = {eta_star:.{digits}g}$"
 
 
-def mark_critical_lr(ax: Axes, eta_star: float, *, label: str | None = None,
-                     orientation: str = "vertical", annotate: bool = True) -> Any:
+def mark_critical_lr(
+    ax: Axes,
+    eta_star: float,
+    *,
+    label: str | None = None,
+    orientation: str = "vertical",
+    annotate: bool = True,
+) -> Any:
     r"""Draw the critical step size :math:`\eta^*` (MATH.md C5) as a dashed line.
 
     Parameters
@@ -211,22 +236,40 @@ def mark_critical_lr(ax: Axes, eta_star: float, *, label: str | None = None,
     eta_star = check_positive_float("eta_star", eta_star)
     if orientation not in ("vertical", "horizontal"):
         raise InvalidParameterError(
-            f"orientation must be one of 'vertical', 'horizontal'; got {orientation!r}")
+            f"orientation must be one of 'vertical', 'horizontal'; got {orientation!r}"
+        )
     lab = eta_star_label(eta_star) if label is None else label
-    kw: dict[str, Any] = {"color": COLORS["critical"], "linestyle": "--", "linewidth": 1.3,
-                          "label": lab, "zorder": 3}
+    kw: dict[str, Any] = {
+        "color": COLORS["critical"],
+        "linestyle": "--",
+        "linewidth": 1.3,
+        "label": lab,
+        "zorder": 3,
+    }
     if orientation == "vertical":
         line = ax.axvline(eta_star, **kw)
         if annotate:
-            ax.annotate(r"$\eta^*$", xy=(eta_star, 1.0), xycoords=("data", "axes fraction"),
-                        xytext=(3, -12), textcoords="offset points",
-                        color=COLORS["critical"], fontsize=9)
+            ax.annotate(
+                r"$\eta^*$",
+                xy=(eta_star, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(3, -12),
+                textcoords="offset points",
+                color=COLORS["critical"],
+                fontsize=9,
+            )
     else:
         line = ax.axhline(eta_star, **kw)
         if annotate:
-            ax.annotate(r"$\eta^*$", xy=(1.0, eta_star), xycoords=("axes fraction", "data"),
-                        xytext=(-16, 3), textcoords="offset points",
-                        color=COLORS["critical"], fontsize=9)
+            ax.annotate(
+                r"$\eta^*$",
+                xy=(1.0, eta_star),
+                xycoords=("axes fraction", "data"),
+                xytext=(-16, 3),
+                textcoords="offset points",
+                color=COLORS["critical"],
+                fontsize=9,
+            )
     return line
 
 
@@ -239,7 +282,8 @@ def outcome_cmap(keys: Sequence[str] = OUTCOME_NAMES) -> tuple[ListedColormap, B
     for k in keys:
         if k not in OUTCOME_COLORS:
             raise InvalidParameterError(
-                f"keys must be outcome names {', '.join(OUTCOME_NAMES)}; got {k!r}")
+                f"keys must be outcome names {', '.join(OUTCOME_NAMES)}; got {k!r}"
+            )
     cmap = ListedColormap([OUTCOME_COLORS[k] for k in keys], name="dynsys_gd_outcomes")
     norm = BoundaryNorm([i - 0.5 for i in range(len(keys) + 1)], len(keys))
     return cmap, norm
@@ -247,14 +291,25 @@ def outcome_cmap(keys: Sequence[str] = OUTCOME_NAMES) -> tuple[ListedColormap, B
 
 def outcome_legend_handles(present: Sequence[str | Outcome] | None = None) -> list[Patch]:
     """Legend patches for outcomes (all of them, or only those in ``present``)."""
-    keys = list(OUTCOME_NAMES) if present is None else [
-        p.key if isinstance(p, Outcome) else str(p) for p in present]
-    return [Patch(facecolor=OUTCOME_COLORS[k], edgecolor="none", label=OUTCOME_LABELS[k])
-            for k in OUTCOME_NAMES if k in keys]
+    keys = (
+        list(OUTCOME_NAMES)
+        if present is None
+        else [p.key if isinstance(p, Outcome) else str(p) for p in present]
+    )
+    return [
+        Patch(facecolor=OUTCOME_COLORS[k], edgecolor="none", label=OUTCOME_LABELS[k])
+        for k in OUTCOME_NAMES
+        if k in keys
+    ]
 
 
-def save_figure(fig: Figure, path_stem: str | Path, *,
-                formats: Sequence[str] = ("png", "pdf"), dpi: int | None = None) -> list[Path]:
+def save_figure(
+    fig: Figure,
+    path_stem: str | Path,
+    *,
+    formats: Sequence[str] = ("png", "pdf"),
+    dpi: int | None = None,
+) -> list[Path]:
     """Write ``fig`` to ``<path_stem>.png`` and ``<path_stem>.pdf`` (parents are created).
 
     Parameters
@@ -285,7 +340,8 @@ def save_figure(fig: Figure, path_stem: str | Path, *,
     for f in formats:
         if f not in _FORMATS:
             raise InvalidParameterError(
-                f"formats must be among {', '.join(map(repr, _FORMATS))}; got {f!r}")
+                f"formats must be among {', '.join(map(repr, _FORMATS))}; got {f!r}"
+            )
     stem = Path(path_stem)
     if stem.suffix.lower().lstrip(".") in _FORMATS:
         stem = stem.with_suffix("")
@@ -294,8 +350,13 @@ def save_figure(fig: Figure, path_stem: str | Path, *,
     with style_context():
         for f in formats:
             path = stem.with_name(stem.name + "." + f)
-            fig.savefig(path, format=f, dpi=dpi or STYLE["savefig.dpi"],
-                        bbox_inches="tight", pad_inches=STYLE["savefig.pad_inches"],
-                        metadata={"Creator": "dynsys_gd"} if f != "png" else None)
+            fig.savefig(
+                path,
+                format=f,
+                dpi=dpi or STYLE["savefig.dpi"],
+                bbox_inches="tight",
+                pad_inches=STYLE["savefig.pad_inches"],
+                metadata={"Creator": "dynsys_gd"} if f != "png" else None,
+            )
             out.append(path)
     return out

@@ -66,35 +66,44 @@ def format_number(value: Any, *, digits: int = 4) -> str:
     return str(value)
 
 
-def format_fraction_ci(fraction: float, ci_low: float, ci_high: float, *,
-                       digits: int = 3) -> str:
+def format_fraction_ci(fraction: float, ci_low: float, ci_high: float, *, digits: int = 3) -> str:
     """``0.370 [0.331, 0.410]``: a proportion with its (Clopper–Pearson) interval."""
-    return (f"{float(fraction):.{digits}f} "
-            f"[{float(ci_low):.{digits}f}, {float(ci_high):.{digits}f}]")
+    return f"{float(fraction):.{digits}f} [{float(ci_low):.{digits}f}, {float(ci_high):.{digits}f}]"
 
 
-def _cells(rows: Iterable[Sequence[Any]], headers: Sequence[str] | None,
-           digits: int) -> tuple[list[str] | None, list[list[str]], list[bool]]:
+def _cells(
+    rows: Iterable[Sequence[Any]], headers: Sequence[str] | None, digits: int
+) -> tuple[list[str] | None, list[list[str]], list[bool]]:
     body = [[format_number(v, digits=digits) for v in row] for row in rows]
     head = None if headers is None else [str(h) for h in headers]
     ncol = len(head) if head is not None else (len(body[0]) if body else 0)
     for i, row in enumerate(body):
         if len(row) != ncol:
             raise InvalidParameterError(
-                f"rows must all have {ncol} cells (the number of headers); row {i} has {len(row)}")
+                f"rows must all have {ncol} cells (the number of headers); row {i} has {len(row)}"
+            )
     # numeric columns are right-aligned
     raw = [list(r) for r in rows] if not isinstance(rows, list) else rows
     numeric = []
     for j in range(ncol):
         col = [r[j] for r in raw] if raw else []
-        numeric.append(bool(col) and all(
-            v is None or (isinstance(v, numbers.Number) and not isinstance(v, bool))
-            for v in col))
+        numeric.append(
+            bool(col)
+            and all(
+                v is None or (isinstance(v, numbers.Number) and not isinstance(v, bool))
+                for v in col
+            )
+        )
     return head, body, numeric
 
 
-def format_table(rows: Sequence[Sequence[Any]], headers: Sequence[str] | None = None, *,
-                 digits: int = 4, indent: int = 0) -> str:
+def format_table(
+    rows: Sequence[Sequence[Any]],
+    headers: Sequence[str] | None = None,
+    *,
+    digits: int = 4,
+    indent: int = 0,
+) -> str:
     """An aligned plain-text table (numbers right-aligned, text left-aligned).
 
     Parameters
@@ -113,12 +122,15 @@ def format_table(rows: Sequence[Sequence[Any]], headers: Sequence[str] | None = 
     rows = [list(r) for r in rows]
     head, body, numeric = _cells(rows, headers, digits)
     ncol = len(numeric)
-    widths = [max([len(r[j]) for r in body] + ([len(head[j])] if head else [0]))
-              for j in range(ncol)]
+    widths = [
+        max([len(r[j]) for r in body] + ([len(head[j])] if head else [0])) for j in range(ncol)
+    ]
 
     def line(cells: Sequence[str]) -> str:
-        parts = [c.rjust(w) if num else c.ljust(w)
-                 for c, w, num in zip(cells, widths, numeric, strict=True)]
+        parts = [
+            c.rjust(w) if num else c.ljust(w)
+            for c, w, num in zip(cells, widths, numeric, strict=True)
+        ]
         return (" " * indent + "  ".join(parts)).rstrip()
 
     out = []
@@ -129,8 +141,9 @@ def format_table(rows: Sequence[Sequence[Any]], headers: Sequence[str] | None = 
     return "\n".join(out)
 
 
-def markdown_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], *,
-                   digits: int = 4) -> str:
+def markdown_table(
+    rows: Sequence[Sequence[Any]], headers: Sequence[str], *, digits: int = 4
+) -> str:
     """A GitHub-flavoured markdown table (numeric columns right-aligned)."""
     digits = check_int("digits", digits, minimum=1, maximum=17)
     rows = [list(r) for r in rows]
@@ -140,25 +153,30 @@ def markdown_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], *,
     def esc(c: str) -> str:
         return c.replace("|", r"\|")
 
-    out = ["| " + " | ".join(esc(h) for h in head) + " |",
-           "|" + "|".join("---:" if num else ":---" for num in numeric) + "|"]
+    out = [
+        "| " + " | ".join(esc(h) for h in head) + " |",
+        "|" + "|".join("---:" if num else ":---" for num in numeric) + "|",
+    ]
     out.extend("| " + " | ".join(esc(c) for c in r) + " |" for r in body)
     return "\n".join(out)
 
 
-def key_value_block(items: Mapping[str, Any] | Sequence[tuple[str, Any]], *,
-                    digits: int = 4, indent: int = 0) -> str:
+def key_value_block(
+    items: Mapping[str, Any] | Sequence[tuple[str, Any]], *, digits: int = 4, indent: int = 0
+) -> str:
     """``key : value`` lines with the colons aligned."""
     pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
     if not pairs:
         return ""
     w = max(len(str(k)) for k, _ in pairs)
-    return "\n".join(f"{' ' * indent}{str(k).ljust(w)} : {format_number(v, digits=digits)}"
-                     for k, v in pairs)
+    return "\n".join(
+        f"{' ' * indent}{str(k).ljust(w)} : {format_number(v, digits=digits)}" for k, v in pairs
+    )
 
 
-def counts_table(counts: Mapping[str, int], *, n_samples: int | None = None,
-                 style: str = "text") -> str:
+def counts_table(
+    counts: Mapping[str, int], *, n_samples: int | None = None, style: str = "text"
+) -> str:
     """Table of outcome counts with their share of all runs (outcomes in canonical order).
 
     Parameters
@@ -174,8 +192,9 @@ def counts_table(counts: Mapping[str, int], *, n_samples: int | None = None,
 
     style = check_choice("style", style, ("text", "markdown"))
     total = sum(int(v) for v in counts.values()) if n_samples is None else int(n_samples)
-    order = [k for k in OUTCOME_NAMES if k in counts] + [k for k in counts
-                                                          if k not in OUTCOME_NAMES]
+    order = [k for k in OUTCOME_NAMES if k in counts] + [
+        k for k in counts if k not in OUTCOME_NAMES
+    ]
     rows = [[k, int(counts[k]), (int(counts[k]) / total) if total else None] for k in order]
     headers = ["outcome", "runs", "share"]
     return markdown_table(rows, headers) if style == "markdown" else format_table(rows, headers)

@@ -1,15 +1,6 @@
-"""Symbolic layer: models and their GD derivations (sympy)."""
+"""Symbolic layer: the GD map, gradient, Hessian, Jacobian and det DG of a model (sympy), and
+code generation from them."""
 
 from .derivation import Derivation, derive, linear_network_symbols
-from .models import CONVENTIONS, LinearNetwork, LossModel, convention_factor, convert_lr
 
-__all__ = [
-    "CONVENTIONS",
-    "Derivation",
-    "LinearNetwork",
-    "LossModel",
-    "convention_factor",
-    "convert_lr",
-    "derive",
-    "linear_network_symbols",
-]
+__all__ = ["Derivation", "derive", "linear_network_symbols"]

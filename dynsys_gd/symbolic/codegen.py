@@ -23,14 +23,15 @@ import sympy
 from numpy.typing import NDArray
 
 from ..errors import InvalidParameterError
+from ..models import LinearNetwork, LossModel
 from .derivation import derive
-from .models import LinearNetwork, LossModel
 
 __all__ = ["compile_model"]
 
 
-def _numpy_batched(params: tuple[sympy.Symbol, ...], exprs: list[sympy.Expr],
-                   shape: tuple[int, ...]) -> Callable[[NDArray[Any]], NDArray[np.float64]]:
+def _numpy_batched(
+    params: tuple[sympy.Symbol, ...], exprs: list[sympy.Expr], shape: tuple[int, ...]
+) -> Callable[[NDArray[Any]], NDArray[np.float64]]:
     fn = sympy.lambdify(params, exprs, modules="numpy", cse=True)
 
     def run(theta: NDArray[Any]) -> NDArray[np.float64]:
@@ -39,7 +40,8 @@ def _numpy_batched(params: tuple[sympy.Symbol, ...], exprs: list[sympy.Expr],
         th2 = th[None, :] if single else th
         if th2.ndim != 2 or th2.shape[1] != len(params):
             raise InvalidParameterError(
-                f"theta must have shape (batch, {len(params)}); got shape {th.shape}")
+                f"theta must have shape (batch, {len(params)}); got shape {th.shape}"
+            )
         batch = th2.shape[0]
         with np.errstate(all="ignore"):
             vals = fn(*th2.T)
@@ -52,8 +54,9 @@ def _numpy_batched(params: tuple[sympy.Symbol, ...], exprs: list[sympy.Expr],
     return run
 
 
-def _mpmath_batched(params: tuple[sympy.Symbol, ...], exprs: list[sympy.Expr],
-                    shape: tuple[int, ...]) -> Callable[[Any], NDArray[Any]]:
+def _mpmath_batched(
+    params: tuple[sympy.Symbol, ...], exprs: list[sympy.Expr], shape: tuple[int, ...]
+) -> Callable[[Any], NDArray[Any]]:
     fn = sympy.lambdify(params, exprs, modules="mpmath", cse=True)
 
     def run(theta: Any) -> NDArray[Any]:
@@ -64,7 +67,8 @@ def _mpmath_batched(params: tuple[sympy.Symbol, ...], exprs: list[sympy.Expr],
         th2 = th[None, :] if single else th
         if th2.ndim != 2 or th2.shape[1] != len(params):
             raise InvalidParameterError(
-                f"theta must have shape (batch, {len(params)}); got shape {th.shape}")
+                f"theta must have shape (batch, {len(params)}); got shape {th.shape}"
+            )
         rows = []
         for row in th2:
             vals = fn(*[mpmath.mpf(x) if not isinstance(x, mpmath.mpf) else x for x in row])
@@ -106,7 +110,8 @@ class _PolyTable:
         th2 = th[None, :] if single else th
         if th2.ndim != 2 or th2.shape[1] != self.n_vars:
             raise InvalidParameterError(
-                f"theta must have shape (batch, {self.n_vars}); got shape {th.shape}")
+                f"theta must have shape (batch, {self.n_vars}); got shape {th.shape}"
+            )
         return th2, single
 
     def numpy(self, theta: NDArray[Any]) -> NDArray[np.float64]:
@@ -116,7 +121,7 @@ class _PolyTable:
         step = max(1, 2_000_000 // max(1, self.exponents.shape[0] * self.n_vars))
         with np.errstate(all="ignore"):
             for s0 in range(0, batch, step):
-                t = th2[s0:s0 + step]
+                t = th2[s0 : s0 + step]
                 # powers[k, e, b] = t[b, k] ** e
                 # repeated multiplication, not np.power: broadcast power loops round differently
                 # depending on the batch length, which broke bit-reproducibility across chunkings
@@ -125,7 +130,7 @@ class _PolyTable:
                 for e in range(1, self.max_degree + 1):
                     powers[:, e, :] = powers[:, e - 1, :] * t.T
                 mons = np.prod(powers[np.arange(self.n_vars)[None, :], self.exponents], axis=1)
-                out[s0:s0 + step] = (self.coeffs @ mons).T
+                out[s0 : s0 + step] = (self.coeffs @ mons).T
         res = out.reshape((batch, *self.shape))
         return res[0] if single else res
 
@@ -136,8 +141,12 @@ class _PolyTable:
         res = []
         for row in th2:
             x = [mpmath.mpf(v) for v in row]
-            mons = [mpmath.fprod(x[k] ** int(e) for k, e in enumerate(exps) if e)
-                    if any(exps) else mpmath.mpf(1) for exps in self.exponents]
+            mons = [
+                mpmath.fprod(x[k] ** int(e) for k, e in enumerate(exps) if e)
+                if any(exps)
+                else mpmath.mpf(1)
+                for exps in self.exponents
+            ]
             acc = [mpmath.mpf(0)] * self.n_out
             for r, m, c in self.exact:
                 acc[r] += mons[m] * c.numerator / c.denominator
@@ -146,8 +155,9 @@ class _PolyTable:
         return arr[0] if single else arr
 
 
-def compile_model(model: LinearNetwork | LossModel, backend: str = "numpy"
-                  ) -> dict[str, Callable[..., NDArray[Any]]]:
+def compile_model(
+    model: LinearNetwork | LossModel, backend: str = "numpy"
+) -> dict[str, Callable[..., NDArray[Any]]]:
     """Compile loss, gradient and Hessian of a model for a backend ("numpy" or "mpmath").
 
     Results are cached on the model.

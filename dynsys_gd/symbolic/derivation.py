@@ -25,7 +25,7 @@ import sympy
 
 from .._validation import check_int, describe
 from ..errors import InvalidParameterError
-from .models import LinearNetwork, LossModel
+from ..models import LinearNetwork, LossModel
 
 __all__ = ["Derivation", "derive", "linear_network_symbols"]
 
@@ -54,12 +54,14 @@ def _linear_network_loss_poly(net: LinearNetwork, ring_gens: list[Any], domain: 
 
     mats = []
     for i, (a, b) in enumerate(net.layer_shapes):
-        flat = ring_gens[o[i]:o[i + 1]]
+        flat = ring_gens[o[i] : o[i + 1]]
         mats.append([[flat[r * b + c] for c in range(b)] for r in range(a)])
 
     def matmul(A: list[list[Any]], B: list[list[Any]]) -> list[list[Any]]:
-        return [[sum((A[r][k] * B[k][c] for k in range(len(B))), A[0][0] * 0)
-                 for c in range(len(B[0]))] for r in range(len(A))]
+        return [
+            [sum((A[r][k] * B[k][c] for k in range(len(B))), A[0][0] * 0) for c in range(len(B[0]))]
+            for r in range(len(A))
+        ]
 
     W = mats[0]
     for M in mats[1:]:
@@ -68,8 +70,9 @@ def _linear_network_loss_poly(net: LinearNetwork, ring_gens: list[Any], domain: 
     Syx = [[q(x) for x in r] for r in net.Syx_exact]
     d0, dN = net.widths[0], net.widths[-1]
     zero = W[0][0] * 0
-    WS = [[sum((W[r][k] * Sxx[k][c] for k in range(d0)), zero) for c in range(d0)]
-          for r in range(dN)]
+    WS = [
+        [sum((W[r][k] * Sxx[k][c] for k in range(d0)), zero) for c in range(d0)] for r in range(dN)
+    ]
     quad = sum((WS[r][c] * W[r][c] for r in range(dN) for c in range(d0)), zero)
     lin = sum((W[r][c] * Syx[r][c] for r in range(dN) for c in range(d0)), zero)
     tr = getattr(net, "trace_Syy_exact", None)
@@ -110,7 +113,8 @@ class Derivation:
             self.polynomial = model.is_polynomial
         else:
             raise InvalidParameterError(
-                f"model must be a LinearNetwork or a LossModel; got {describe(model)}")
+                f"model must be a LinearNetwork or a LossModel; got {describe(model)}"
+            )
         self.model = model
         self.eta = sympy.Symbol("eta", positive=True)
         self.n_params = len(self.params)
@@ -161,8 +165,7 @@ class Derivation:
 
     def _require_polynomial(self, what: str) -> None:
         if not self.polynomial:
-            raise InvalidParameterError(
-                f"{what} needs a polynomial loss; got {self.loss}")
+            raise InvalidParameterError(f"{what} needs a polynomial loss; got {self.loss}")
 
     def _to_expr(self, poly: Any) -> sympy.Expr:
         back = {sympy.Symbol(str(p)): p for p in self.params}
@@ -203,8 +206,9 @@ class Derivation:
             return sympy.Rational(lr)
         if isinstance(lr, float):
             return sympy.Rational(lr)  # exact binary value of the float
-        raise InvalidParameterError(f"lr must be None, a number or a sympy expression; got "
-                                    f"{describe(lr)}")
+        raise InvalidParameterError(
+            f"lr must be None, a number or a sympy expression; got {describe(lr)}"
+        )
 
     def gd_map(self, lr: Any = None) -> sympy.Matrix:
         r""":math:`G_\eta(\theta) = \theta - \eta\nabla L(\theta)`; ``lr=None`` keeps η symbolic."""
@@ -225,7 +229,8 @@ class Derivation:
             raise InvalidParameterError(
                 f"det_dg expands a {self.n_params}x{self.n_params} symbolic determinant; "
                 f"n_params must be <= max_params = {limit}; got {self.n_params} (use det_dg_at "
-                "for an exact value at a point, or raise max_params)")
+                "for an exact value at a point, or raise max_params)"
+            )
         key = ("det", self._lr(lr))
         cache = self.__dict__.setdefault("_det_cache", {})
         if key not in cache:
@@ -245,9 +250,15 @@ class Derivation:
         entries: list[list[tuple[int, Any]]] = []
         for i in range(P):
             for j in range(i, P):
-                entries.append([(index.setdefault(tuple(m), len(index)),
-                                 flint.fmpq(int(c.numerator), int(c.denominator)))
-                                for m, c in Hp[i][j].terms()])
+                entries.append(
+                    [
+                        (
+                            index.setdefault(tuple(m), len(index)),
+                            flint.fmpq(int(c.numerator), int(c.denominator)),
+                        )
+                        for m, c in Hp[i][j].terms()
+                    ]
+                )
         return list(index), entries
 
     def hessian_at_rational(self, point: Any) -> Any:
@@ -255,8 +266,7 @@ class Derivation:
         import flint
 
         self._require_polynomial("hessian_at_rational")
-        vals = [flint.fmpq(v.numerator, v.denominator)
-                for v in _exact_point(point, self.n_params)]
+        vals = [flint.fmpq(v.numerator, v.denominator) for v in _exact_point(point, self.n_params)]
         monomials, entries = self._hessian_terms
         one = flint.fmpq(1)
         powers: dict[tuple[int, int], Any] = {}
@@ -315,7 +325,8 @@ def derive(model: LinearNetwork | LossModel) -> Derivation:
     """The (cached) :class:`Derivation` of a model."""
     if not isinstance(model, LinearNetwork | LossModel):
         raise InvalidParameterError(
-            f"model must be a LinearNetwork or a LossModel; got {describe(model)}")
+            f"model must be a LinearNetwork or a LossModel; got {describe(model)}"
+        )
     cache = model._cache  # type: ignore[union-attr]
     if "derivation" not in cache:
         cache["derivation"] = Derivation(model)

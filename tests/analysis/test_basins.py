@@ -51,15 +51,18 @@ def test_scalar_default_plane_through_balanced_minimum() -> None:
     assert "Basin slice at lr = 1.1" in above.summary() and "BasinSlice(11x11" in repr(above)
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    ({"lr": 0.0}, r"lr must be a finite float > 0; got 0.0"),
-    ({"resolution": 1}, r"resolution must be an int >= 2; got 1"),
-    ({"extent": -1.0}, r"extent must be a finite float > 0"),
-    ({"extent": (1.0, 2.0, 3.0)}, r"extent must be a float > 0 or a pair"),
-    ({"u": [1.0, 0.0], "v": [2.0, 0.0]}, r"u and v must be linearly independent"),
-    ({"center": [0.0, 0.0, 0.0]}, r"center must be a finite real vector of length 2"),
-    ({"config": "fast"}, r"config must be an EngineConfig or None"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"lr": 0.0}, r"lr must be a finite float > 0; got 0.0"),
+        ({"resolution": 1}, r"resolution must be an int >= 2; got 1"),
+        ({"extent": -1.0}, r"extent must be a finite float > 0"),
+        ({"extent": (1.0, 2.0, 3.0)}, r"extent must be a float > 0 or a pair"),
+        ({"u": [1.0, 0.0], "v": [2.0, 0.0]}, r"u and v must be linearly independent"),
+        ({"center": [0.0, 0.0, 0.0]}, r"center must be a finite real vector of length 2"),
+        ({"config": "fast"}, r"config must be an EngineConfig or None"),
+    ],
+)
 def test_basin_bad_input(kwargs: dict, match: str) -> None:
     args = {"lr": 0.5, "resolution": 3}
     args.update(kwargs)

@@ -21,8 +21,9 @@ XY = dg.LossModel(sp.Rational(1, 2) * (x * y - 1) ** 2, (x, y), name="xy")
 
 def test_c8_flip_at_eta_star_xy() -> None:
     """C8: the bifurcation diagram of ½(xy-1)² shows the flip period 1 -> 2 at eta* = 1."""
-    d = bifurcation_diagram(XY, [0.9, 0.97, 1.03, 1.1], n_init=24, transient=1500, seed=0,
-                            eta_star=1.0)
+    d = bifurcation_diagram(
+        XY, [0.9, 0.97, 1.03, 1.1], n_init=24, transient=1500, seed=0, critical_lr=1.0
+    )
     assert d.dominant_period().tolist() == [1, 1, 2, 2]
     assert d.first_flip() == (0.97, 1.03)
     # below eta*, bounded runs sit on M (product xy = 1); above, xy alternates around 1
@@ -38,7 +39,7 @@ def test_c8_flip_at_eta_star_scalar_depth2() -> None:
     """C5/C8: scalar depth-2 net, y = 1: eta* = 1 computed and the flip detected around it."""
     net = dg.LinearNetwork.scalar(2, 1.0)
     d = bifurcation_diagram(net, [0.95, 1.05], n_init=16, transient=1500, observable="loss")
-    assert d.eta_star == pytest.approx(1.0, rel=1e-9)
+    assert d.critical_lr == pytest.approx(1.0, rel=1e-9)
     assert d.first_flip() == (0.95, 1.05)
 
 
@@ -63,13 +64,16 @@ def test_xy_cascade_starts_at_eta_star() -> None:
     assert c.ratios[0] == pytest.approx(4.5429, abs=1e-3)
 
 
-@pytest.mark.parametrize(("kwargs", "exc", "match"), [
-    ({"lrs": []}, InvalidParameterError, "lrs must be a non-empty"),
-    ({"lrs": [1.0, -1.0]}, InvalidParameterError, "lrs must be"),
-    ({"lrs": [1.0], "n_init": 0}, InvalidParameterError, "n_init"),
-    ({"lrs": [1.0], "observable": "bogus"}, InvalidParameterError, "observable must be"),
-    ({"lrs": [1.0], "n_record": 3}, InvalidParameterError, "n_record"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "match"),
+    [
+        ({"lrs": []}, InvalidParameterError, "lrs must be a non-empty"),
+        ({"lrs": [1.0, -1.0]}, InvalidParameterError, "lrs must be"),
+        ({"lrs": [1.0], "n_init": 0}, InvalidParameterError, "n_init"),
+        ({"lrs": [1.0], "observable": "bogus"}, InvalidParameterError, "observable must be"),
+        ({"lrs": [1.0], "n_record": 3}, InvalidParameterError, "n_record"),
+    ],
+)
 def test_bad_input(kwargs, exc, match) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(exc, match=match):
         bifurcation_diagram(XY, **kwargs)
@@ -85,7 +89,7 @@ def test_figures_and_cli(tmp_path, capsys) -> None:  # type: ignore[no-untyped-d
     from dynsys_gd.cli import main
     from dynsys_gd.reporting.beyond_figures import plot_bifurcation, plot_lyapunov
 
-    d = bifurcation_diagram(XY, [0.95, 1.05], n_init=4, transient=500, eta_star=1.0)
+    d = bifurcation_diagram(XY, [0.95, 1.05], n_init=4, transient=500, critical_lr=1.0)
     fig = plot_bifurcation(d)
     ax = fig.axes[0]
     assert "eta" in ax.get_xlabel()
@@ -99,6 +103,6 @@ def test_figures_and_cli(tmp_path, capsys) -> None:  # type: ignore[no-untyped-d
     import json
 
     out = json.loads(capsys.readouterr().out)
-    assert out["eta_star"] == 1.0
+    assert out["critical_lr"] == 1.0
     assert {o["period"] for o in out["orbits"]} == {2}
     assert main(["orbits", "--xy", "--lr", "-1"]) == 2

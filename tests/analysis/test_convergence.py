@@ -50,13 +50,15 @@ def test_whitened_2x2_transition() -> None:
     (initialisation N(0, I)), none at 1.02 eta*."""
     net = _whitened(2)
     eta = 2 / 3.062329
-    e = estimate_convergent_fraction(net, 0.98 * eta, n_samples=600, seed=1, init="gaussian",
-                                     init_scale=1.0)
+    e = estimate_convergent_fraction(
+        net, 0.98 * eta, n_samples=600, seed=1, init="gaussian", init_scale=1.0
+    )
     assert e.ci_low < 0.37 < e.ci_high
     assert e.init == "gaussian N(0, 1^2 I)"
     assert e.g_inf == 0.0  # C7: more than half of the non-divergent runs converge
-    e = estimate_convergent_fraction(net, 1.02 * eta, n_samples=600, seed=1, init="gaussian",
-                                     init_scale=1.0)
+    e = estimate_convergent_fraction(
+        net, 1.02 * eta, n_samples=600, seed=1, init="gaussian", init_scale=1.0
+    )
     assert e.fraction == 0.0 and e.ci_high < 3.7 / 600
 
 
@@ -66,8 +68,7 @@ def test_certificate_recovers_long_run_truth_with_default_budget() -> None:
     not (MATH.md §6)."""
     net = dg.LinearNetwork.scalar(depth=3, target=2.0)
     no_extension = EngineConfig(adaptive=False)
-    e = estimate_convergent_fraction(net, 0.99 * ETA3, n_samples=300, seed=2,
-                                     config=no_extension)
+    e = estimate_convergent_fraction(net, 0.99 * ETA3, n_samples=300, seed=2, config=no_extension)
     assert e.ci_low < 0.97 < e.ci_high
     assert e.n_certified >= 0.9 * e.counts["converged"]
     assert e.counts["undecided"] == 0
@@ -91,8 +92,9 @@ def test_loss_model_with_process_pool() -> None:
     m = _xy()
     ref = estimate_convergent_fraction(m, 0.99, n_samples=300, seed=3)
     with ProcessPoolExecutor(2) as ex:
-        got = estimate_convergent_fraction(m, 0.99, n_samples=300, seed=3, chunk_size=100,
-                                           executor=ex)
+        got = estimate_convergent_fraction(
+            m, 0.99, n_samples=300, seed=3, chunk_size=100, executor=ex
+        )
     assert got.to_dict() == ref.to_dict()
 
 
@@ -138,28 +140,36 @@ def test_median_ci_order_statistics() -> None:
     med, lo, hi = median_ci([3.0, 1.0, 2.0])
     assert med == 2.0 and (lo, hi) == (1.0, 3.0)
     rng = np.random.default_rng(0)
-    cover = sum(lo <= 0.0 <= hi for _, lo, hi in
-                (median_ci(rng.standard_normal(30)) for _ in range(400)))
+    cover = sum(
+        lo <= 0.0 <= hi for _, lo, hi in (median_ci(rng.standard_normal(30)) for _ in range(400))
+    )
     assert cover / 400 > 0.92
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    ({"lr": -0.1}, r"lr must be a finite float > 0; got -0.1"),
-    ({"n_samples": 0}, r"n_samples must be an int >= 1; got 0"),
-    ({"seed": None}, r"seed must be an int >= 0"),
-    ({"seed": -3}, r"seed must be an int >= 0; got -3"),
-    ({"init": "cauchy"}, r"init must be one of 'uniform', 'gaussian' or a callable"),
-    ({"init_scale": 0.0}, r"init_scale must be a finite float > 0"),
-    ({"executor": "pool"}, r"executor must be None or a concurrent.futures.Executor"),
-    ({"chunk_size": 0}, r"chunk_size must be an int >= 1"),
-    ({"config": 3}, r"config must be an EngineConfig or None"),
-    ({"progress": "yes"}, r"progress must be a bool"),
-    ({"confidence": 1.5}, r"confidence must be a float in \(0, 1\)"),
-    ({"net": "net"}, r"model must be a LinearNetwork"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"lr": -0.1}, r"lr must be a finite float > 0; got -0.1"),
+        ({"n_samples": 0}, r"n_samples must be an int >= 1; got 0"),
+        ({"seed": None}, r"seed must be an int >= 0"),
+        ({"seed": -3}, r"seed must be an int >= 0; got -3"),
+        ({"init": "cauchy"}, r"init must be one of 'uniform', 'gaussian' or a callable"),
+        ({"init_scale": 0.0}, r"init_scale must be a finite float > 0"),
+        ({"executor": "pool"}, r"executor must be None or a concurrent.futures.Executor"),
+        ({"chunk_size": 0}, r"chunk_size must be an int >= 1"),
+        ({"config": 3}, r"config must be an EngineConfig or None"),
+        ({"progress": "yes"}, r"progress must be a bool"),
+        ({"confidence": 1.5}, r"confidence must be a float in \(0, 1\)"),
+        ({"net": "net"}, r"model must be a LinearNetwork"),
+    ],
+)
 def test_estimate_bad_input(kwargs: dict, match: str) -> None:
-    args = {"net": dg.LinearNetwork.scalar(depth=2, target=1.0), "lr": 0.5, "n_samples": 10,
-            "seed": 0}
+    args = {
+        "net": dg.LinearNetwork.scalar(depth=2, target=1.0),
+        "lr": 0.5,
+        "n_samples": 10,
+        "seed": 0,
+    }
     args.update(kwargs)
     net, lr = args.pop("net"), args.pop("lr")
     with pytest.raises(InvalidParameterError, match=match):
@@ -169,5 +179,6 @@ def test_estimate_bad_input(kwargs: dict, match: str) -> None:
 def test_bad_sampler_output() -> None:
     net = dg.LinearNetwork.scalar(depth=2, target=1.0)
     with pytest.raises(InvalidParameterError, match=r"init sampler must return a finite array"):
-        estimate_convergent_fraction(net, 0.5, n_samples=5, seed=0,
-                                     init=lambda rng, n, P: np.zeros((n, P + 1)))
+        estimate_convergent_fraction(
+            net, 0.5, n_samples=5, seed=0, init=lambda rng, n, P: np.zeros((n, P + 1))
+        )

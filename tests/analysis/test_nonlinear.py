@@ -7,16 +7,11 @@ import json
 import numpy as np
 import pytest
 
-from dynsys_gd.analysis.nonlinear import (
-    Dataset,
-    NonlinearSweepResult,
-    digits_dataset,
-    nonlinear_sweep,
-    teacher_student_dataset,
-)
+from dynsys_gd.analysis.nonlinear import NonlinearSweepResult, nonlinear_sweep
 from dynsys_gd.cli import main
 from dynsys_gd.errors import InvalidParameterError
-from dynsys_gd.numeric.mlp import MLP
+from dynsys_gd.models.datasets import Dataset, digits_dataset, teacher_student_dataset
+from dynsys_gd.models.mlp import MLP
 from dynsys_gd.numeric.outcomes import OUTCOME_NAMES
 from dynsys_gd.reporting.nonlinear_figures import plot_nonlinear_sweep
 
@@ -27,8 +22,9 @@ XY_LRS = [0.8, 0.9, 0.95, 1.05, 1.1, 1.2]
 
 @pytest.fixture(scope="module")
 def xy_result() -> NonlinearSweepResult:
-    return nonlinear_sweep(XY, XY_LRS, n_init=32, seed=3, steps=2000, last_k=100,
-                           init="uniform", init_scale=1.5)
+    return nonlinear_sweep(
+        XY, XY_LRS, n_init=32, seed=3, steps=2000, last_k=100, init="uniform", init_scale=1.5
+    )
 
 
 def test_digits_dataset_is_standardised_and_deterministic() -> None:
@@ -67,8 +63,7 @@ def test_c7_transition_at_the_known_critical_lr(xy_result: NonlinearSweepResult)
     assert np.all(r.g_inf_low <= r.g_inf + 1e-300) or np.any(np.isnan(r.g_inf))
 
 
-def test_c6_c8_outcomes_and_stability_of_converged_runs(
-        xy_result: NonlinearSweepResult) -> None:
+def test_c6_c8_outcomes_and_stability_of_converged_runs(xy_result: NonlinearSweepResult) -> None:
     """C6: no run converges above η* = 1; C8: converged runs end with λ_max ≤ 2/η."""
     r = xy_result
     for i, c in enumerate(r.counts):
@@ -153,16 +148,40 @@ def test_digits_bad_input(kwargs: dict, regex: str) -> None:
 
 def test_threshold_rule_and_explicit_theta0() -> None:
     th0 = np.array([[1.2, 0.7], [-0.9, -1.3], [0.4, 2.0]])
-    r = nonlinear_sweep(XY, [0.9, 1.1], n_init=3, theta0=th0, steps=1500, last_k=50,
-                        g_threshold=1e-3)
+    r = nonlinear_sweep(
+        XY, [0.9, 1.1], n_init=3, theta0=th0, steps=1500, last_k=50, g_threshold=1e-3
+    )
     assert "smallest lr with g_inf >= 0.001" in r.transition_rule
     assert r.transition == 1.1 and r.transition_low == 0.9
 
 
 def test_cli_json_and_figures(tmp_path, capsys) -> None:
-    code = main(["nonlinear", "--data", "teacher", "--widths", "2", "4", "1", "--lrs", "0.1",
-                 "1", "100", "--n-init", "3", "--steps", "200", "--last-k", "20",
-                 "--n-samples", "16", "--json", "--figures", str(tmp_path)])
+    code = main(
+        [
+            "nonlinear",
+            "--data",
+            "teacher",
+            "--widths",
+            "2",
+            "4",
+            "1",
+            "--lrs",
+            "0.1",
+            "1",
+            "100",
+            "--n-init",
+            "3",
+            "--steps",
+            "200",
+            "--last-k",
+            "20",
+            "--n-samples",
+            "16",
+            "--json",
+            "--figures",
+            str(tmp_path),
+        ]
+    )
     assert code == 0
     d = json.loads(capsys.readouterr().out)
     assert d["data"]["name"] == "teacher" and len(d["lrs"]) == 3

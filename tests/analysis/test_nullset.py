@@ -54,8 +54,9 @@ def test_two_step_null_point_scalar_network() -> None:
 def test_null_set_is_a_curve_in_the_slice() -> None:
     """The points of {G(theta) in M} found on 11 horizontal lines are isolated on each line
     (finitely many per line: a 1-D set in the plane)."""
-    S = null_set_slice(XY, 1.1, k=1, constraint=h_xy, levels=np.linspace(0.2, 2.0, 10),
-                       n_grid=200, dps=40)
+    S = null_set_slice(
+        XY, 1.1, k=1, constraint=h_xy, levels=np.linspace(0.2, 2.0, 10), n_grid=200, dps=40
+    )
     assert S.shape[1] == 2 and 5 <= len(S) <= 40
     # G maps each point onto M
     G = S - 1.1 * dg.numeric_model(XY).gradient(S)
@@ -63,14 +64,16 @@ def test_null_set_is_a_curve_in_the_slice() -> None:
     assert np.abs(S[:, 0] * S[:, 1] - 1).min() > 1e-6
 
 
-@pytest.mark.parametrize(("kwargs", "exc", "match"), [
-    ({"lr": -1.0}, InvalidParameterError, "lr must be a finite float > 0"),
-    ({"k": 0}, InvalidParameterError, "k must be"),
-    ({"constraint": None}, InvalidParameterError, "constraint must be given"),
-    ({"s_range": (1.0, 0.0)}, InvalidParameterError, "s_range"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "match"),
+    [
+        ({"lr": -1.0}, InvalidParameterError, "lr must be a finite float > 0"),
+        ({"k": 0}, InvalidParameterError, "k must be"),
+        ({"constraint": None}, InvalidParameterError, "constraint must be given"),
+        ({"s_range": (1.0, 0.0)}, InvalidParameterError, "s_range"),
+    ],
+)
 def test_bad_input(kwargs, exc, match) -> None:  # type: ignore[no-untyped-def]
-    kw = {"lr": 1.1, "base": [0.0, 0.5], "direction": [1.0, 0.0], "constraint": h_xy,
-          **kwargs}
+    kw = {"lr": 1.1, "base": [0.0, 0.5], "direction": [1.0, 0.0], "constraint": h_xy, **kwargs}
     with pytest.raises(exc, match=match):
         null_points_on_line(XY, **kw)

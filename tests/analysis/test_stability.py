@@ -20,7 +20,7 @@ W_STAR = np.array([[1.5, 0.3], [-0.2, 0.7]])
 def test_below_critical_scalar_depth_three():
     r = stability_analysis(3, 0.9 * ETA_3_2, target=2.0, n_minima=16)
     assert isinstance(r, StabilityReport)
-    assert r.eta_star == pytest.approx(ETA_3_2, rel=1e-12)
+    assert r.critical_lr == pytest.approx(ETA_3_2, rel=1e-12)
     assert r.ratio == pytest.approx(0.9, rel=1e-12)
     assert r.verdict is LRVerdict.BELOW
     assert r.flattest_spectrum.classification is FixedPointClass.STABLE
@@ -37,8 +37,10 @@ def test_below_critical_scalar_depth_three():
     c = r.convergence
     assert c is not None and c.n_samples == 500
     assert 0.8 < c.fraction <= 1.0 and c.ci_low <= c.fraction <= c.ci_high
-    assert stability_analysis(3, 0.9 * ETA_3_2, target=2.0, n_minima=4,
-                              n_samples=0).convergence is None
+    assert (
+        stability_analysis(3, 0.9 * ETA_3_2, target=2.0, n_minima=4, n_samples=0).convergence
+        is None
+    )
 
 
 def test_above_critical_everything_unstable():
@@ -68,7 +70,7 @@ def test_network_overrides_depth_and_target():
     assert r.widths == (2, 2, 2, 2) and r.target is None and r.depth == 3
     assert r.flattest.sharpness == pytest.approx(5.294403, abs=1e-6)
     assert r.verdict is LRVerdict.BELOW  # eta* = 0.37776
-    assert stability_analysis(3, 0.3, network=net, n_minima=4).eta_star == r.eta_star
+    assert stability_analysis(3, 0.3, network=net, n_minima=4).critical_lr == r.critical_lr
     labels = [s.label for s in r.saddles]
     assert labels[0] == "origin" and len(labels) == 3
 
@@ -76,10 +78,15 @@ def test_network_overrides_depth_and_target():
 def test_report_views_are_json_safe_and_readable():
     r = stability_analysis(4, 0.25, n_minima=8)
     d = json.loads(r.to_json())
-    assert d["verdict"] == "below" and d["eta_star"] == pytest.approx(0.5)
+    assert d["verdict"] == "below" and d["critical_lr"] == pytest.approx(0.5)
     assert d["convergence"]["n_samples"] == 500 and len(d["minima_sharpness"]) == 8
-    assert set(d["convergence"]["counts"]) == {"converged", "diverged", "periodic", "bounded",
-                                               "undecided"}
+    assert set(d["convergence"]["counts"]) == {
+        "converged",
+        "diverged",
+        "periodic",
+        "bounded",
+        "undecided",
+    }
     assert d["flattest"]["method"] == "closed form (AM–GM)"
     text = r.summary()
     lines = text.splitlines()
@@ -90,20 +97,24 @@ def test_report_views_are_json_safe_and_readable():
     assert r._repr_markdown_().startswith("```text")
     assert repr(r).startswith("StabilityReport(") and len(repr(r)) < 100
     for v in LRVerdict:
-        assert v.value.split(":")[0] in {"below the critical learning rate",
-                                         "at the critical learning rate",
-                                         "above the critical learning rate"}
+        assert v.value.split(":")[0] in {
+            "below the critical learning rate",
+            "at the critical learning rate",
+            "above the critical learning rate",
+        }
 
 
 def test_depth_one():
     r = stability_analysis(1, 1.5, target=3.0)
-    assert r.eta_star == pytest.approx(2.0)
+    assert r.critical_lr == pytest.approx(2.0)
     assert r.saddles == () and r.flattest_spectrum.tangent_dim == 0
     assert r.verdict is LRVerdict.BELOW and r.stable_fraction == 1.0
 
 
-@pytest.mark.skipif(importlib.util.find_spec("dynsys_gd.analysis.convergence") is None,
-                    reason="dynsys_gd.analysis.convergence not available yet")
+@pytest.mark.skipif(
+    importlib.util.find_spec("dynsys_gd.analysis.convergence") is None,
+    reason="dynsys_gd.analysis.convergence not available yet",
+)
 def test_monte_carlo_estimate_is_attached():
     r = stability_analysis(2, 0.5, n_samples=40, seed=1)
     c = r.convergence
@@ -112,30 +123,39 @@ def test_monte_carlo_estimate_is_attached():
     assert json.loads(r.to_json())["convergence"] is not None
 
 
-@pytest.mark.parametrize("args, kwargs, match", [
-    ((3, 0.0), {}, r"lr must be a finite float > 0; got 0.0"),
-    ((3, -0.1), {}, r"lr must be a finite float > 0; got -0.1"),
-    ((3, float("nan")), {}, r"lr must be a finite float > 0; got nan"),
-    ((3, float("inf")), {}, r"lr must be a finite float > 0; got inf"),
-    ((3, "0.1"), {}, r"lr must be a finite float > 0; got '0.1'"),
-    ((3, True), {}, r"lr must be a finite float > 0; got True"),
-    ((3, None), {}, r"lr must be a finite float > 0; got None"),
-    ((0, 0.1), {}, r"depth must be an int >= 1; got 0"),
-    ((2.0, 0.1), {}, r"depth must be an int >= 1; got 2.0"),
-    ((True, 0.1), {}, r"depth must be an int >= 1; got True"),
-    ((None, 0.1), {}, r"depth must be an int >= 1; got None"),
-    ((3, 0.1), {"target": 0.0}, r"target must be non-zero: .*not a manifold"),
-    ((3, 0.1), {"target": float("nan")}, r"target must be a finite real number; got nan"),
-    ((3, 0.1), {"target": "1"}, r"target must be a finite real number; got '1'"),
-    ((3, 0.1), {"n_minima": 0}, r"n_minima must be an int >= 1; got 0"),
-    ((3, 0.1), {"n_samples": -1}, r"n_samples must be an int >= 0; got -1"),
-    ((3, 0.1), {"seed": -2}, r"seed must be an int >= 0; got -2"),
-    ((3, 0.1), {"network": "net"}, r"network must be a LinearNetwork or None; got str"),
-    ((2, 0.1), {"network": dg.LinearNetwork.scalar(3, 1.0)},
-     r"depth must be None or equal to network.depth = 3; got 2"),
-    ((None, 0.1), {"network": dg.LinearNetwork.scalar(3, 0.0)},
-     r"target must be non-zero: .*not a manifold"),
-])
+@pytest.mark.parametrize(
+    "args, kwargs, match",
+    [
+        ((3, 0.0), {}, r"lr must be a finite float > 0; got 0.0"),
+        ((3, -0.1), {}, r"lr must be a finite float > 0; got -0.1"),
+        ((3, float("nan")), {}, r"lr must be a finite float > 0; got nan"),
+        ((3, float("inf")), {}, r"lr must be a finite float > 0; got inf"),
+        ((3, "0.1"), {}, r"lr must be a finite float > 0; got '0.1'"),
+        ((3, True), {}, r"lr must be a finite float > 0; got True"),
+        ((3, None), {}, r"lr must be a finite float > 0; got None"),
+        ((0, 0.1), {}, r"depth must be an int >= 1; got 0"),
+        ((2.0, 0.1), {}, r"depth must be an int >= 1; got 2.0"),
+        ((True, 0.1), {}, r"depth must be an int >= 1; got True"),
+        ((None, 0.1), {}, r"depth must be an int >= 1; got None"),
+        ((3, 0.1), {"target": 0.0}, r"target must be non-zero: .*not a manifold"),
+        ((3, 0.1), {"target": float("nan")}, r"target must be a finite real number; got nan"),
+        ((3, 0.1), {"target": "1"}, r"target must be a finite real number; got '1'"),
+        ((3, 0.1), {"n_minima": 0}, r"n_minima must be an int >= 1; got 0"),
+        ((3, 0.1), {"n_samples": -1}, r"n_samples must be an int >= 0; got -1"),
+        ((3, 0.1), {"seed": -2}, r"seed must be an int >= 0; got -2"),
+        ((3, 0.1), {"network": "net"}, r"network must be a LinearNetwork or None; got str"),
+        (
+            (2, 0.1),
+            {"network": dg.LinearNetwork.scalar(3, 1.0)},
+            r"depth must be None or equal to network.depth = 3; got 2",
+        ),
+        (
+            (None, 0.1),
+            {"network": dg.LinearNetwork.scalar(3, 0.0)},
+            r"target must be non-zero: .*not a manifold",
+        ),
+    ],
+)
 def test_bad_input(args, kwargs, match):
     with pytest.raises(InvalidParameterError, match=match):
         stability_analysis(*args, **kwargs)

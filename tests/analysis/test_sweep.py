@@ -27,8 +27,8 @@ def test_transition_brackets_eta_star_and_g_inf_jumps() -> None:
     r = lr_sweep(net, LRS[::-1], n_samples=300, seed=0, config=FAST)
     assert isinstance(r, SweepResult)
     np.testing.assert_array_equal(r.lrs, LRS)
-    assert r.eta_star == pytest.approx(1.0)
-    assert r.transition == (0.95, 1.05) and r.eta_star_in_transition is True
+    assert r.critical_lr == pytest.approx(1.0)
+    assert r.transition == (0.95, 1.05) and r.critical_lr_in_transition is True
     assert (r.ci_low[:2] > 0).all() and (r.fraction[2:] == 0).all()
     assert (r.ci_high[2:] < 3.7 / 300).all()
     assert (r.g_inf[:2] == 0).all() and (r.g_inf_low[2:] > 0).all()
@@ -91,21 +91,24 @@ def _n_tasks(path: Path) -> int:
 def test_loss_model_with_given_eta_star() -> None:
     x, y = sp.symbols("x y")
     m = dg.LossModel(sp.Rational(1, 2) * (x * y - 1) ** 2, (x, y))
-    r = lr_sweep(m, [0.9, 1.1], n_samples=150, seed=0, eta_star=1.0)
-    assert r.transition == (0.9, 1.1) and r.eta_star_in_transition
+    r = lr_sweep(m, [0.9, 1.1], n_samples=150, seed=0, critical_lr=1.0)
+    assert r.transition == (0.9, 1.1) and r.critical_lr_in_transition
     r = lr_sweep(m, [0.9, 1.1], n_samples=50, seed=0)
-    assert r.eta_star is None and r.eta_star_in_transition is None
+    assert r.critical_lr is None and r.critical_lr_in_transition is None
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    ({"lrs": []}, r"lrs must be a non-empty 1-D sequence"),
-    ({"lrs": "0.5"}, r"lrs must be a non-empty 1-D sequence"),
-    ({"lrs": [0.5, -1.0]}, r"lrs\[1\] must be a finite float > 0; got -1.0"),
-    ({"lrs": [0.5, 0.5]}, r"lrs must be distinct"),
-    ({"n_samples": -1}, r"n_samples must be an int >= 1"),
-    ({"eta_star": 0.0}, r"eta_star must be a finite float > 0"),
-    ({"store": 3}, r"path must be a non-empty str or os.PathLike"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"lrs": []}, r"lrs must be a non-empty 1-D sequence"),
+        ({"lrs": "0.5"}, r"lrs must be a non-empty 1-D sequence"),
+        ({"lrs": [0.5, -1.0]}, r"lrs\[1\] must be a finite float > 0; got -1.0"),
+        ({"lrs": [0.5, 0.5]}, r"lrs must be distinct"),
+        ({"n_samples": -1}, r"n_samples must be an int >= 1"),
+        ({"critical_lr": 0.0}, r"critical_lr must be a finite float > 0"),
+        ({"store": 3}, r"path must be a non-empty str or os.PathLike"),
+    ],
+)
 def test_sweep_bad_input(kwargs: dict, match: str) -> None:
     args: dict[str, Any] = {"lrs": [0.5], "n_samples": 5, "seed": 0}
     args.update(kwargs)

@@ -50,35 +50,70 @@ def test_commands_are_registered() -> None:
         (["analyze", "--depth", "3", "--lr", "nan"], "lr must be a finite float > 0; got nan"),
         (["analyze", "--depth", "3", "--lr", "inf"], "lr must be a finite float > 0; got inf"),
         (["analyze", "--depth", "0", "--lr", "0.1"], "depth must be an int >= 1; got 0"),
-        (["analyze", "--depth", "3", "--target", "0", "--lr", "0.1"],
-         "target must be non-zero"),
-        (["analyze", "--depth", "3", "--target", "nan", "--lr", "0.1"],
-         "target must be a finite real number; got nan"),
-        (["analyze", "--network", "resnet", "--lr", "0.1"],
-         "network must be one of 'scalar', 'whitened', 'identity'; got 'resnet'"),
-        (["analyze", "--network", "identity", "--lr", "0.1"],
-         "widths must be given for the identity network"),
-        (["analyze", "--widths", "2", "3", "2", "--depth", "3", "--lr", "0.1"],
-         r"depth must equal len(widths) - 1 = 2; got 3"),
+        (["analyze", "--depth", "3", "--target", "0", "--lr", "0.1"], "target must be non-zero"),
+        (
+            ["analyze", "--depth", "3", "--target", "nan", "--lr", "0.1"],
+            "target must be a finite real number; got nan",
+        ),
+        (
+            ["analyze", "--network", "resnet", "--lr", "0.1"],
+            "network must be one of 'scalar', 'whitened', 'identity'; got 'resnet'",
+        ),
+        (
+            ["analyze", "--network", "identity", "--lr", "0.1"],
+            "widths must be given for the identity network",
+        ),
+        (
+            ["analyze", "--widths", "2", "3", "2", "--depth", "3", "--lr", "0.1"],
+            r"depth must equal len(widths) - 1 = 2; got 3",
+        ),
         (["analyze", "--widths", "2", "1", "2", "--lr", "0.1"], "hidden widths must be >="),
-        (["analyze", "--depth", "3", "--lr", "0.1", "--samples", "-5"],
-         "samples must be an int >= 0; got -5"),
-        (["analyze", "--depth", "3", "--lr", "0.1", "--seed", "-1"],
-         "seed must be an int >= 0; got -1"),
-        (["sweep", "--depth", "3", "--lr-min", "0.3", "--lr-max", "0.2", "--out", "{tmp}/s.sqlite"],
-         "lr_min must be < lr_max; got lr_min=0.3, lr_max=0.2"),
-        (["sweep", "--depth", "3", "--lrs", "0.1", "-0.2", "--out", "{tmp}/s.sqlite"],
-         "lrs must be a finite float > 0; got -0.2"),
-        (["sweep", "--depth", "3", "--lrs", "0.1", "--lr-min", "0.2", "--out", "{tmp}/s.sqlite"],
-         "lrs must not be combined with --lr-min/--lr-max"),
-        (["sweep", "--depth", "3", "--num", "0", "--out", "{tmp}/s.sqlite"],
-         "num must be an int >= 1; got 0"),
-        (["sweep", "--depth", "3", "--out", "{tmp}/missing/dir/s.sqlite"],
-         "--out must be in an existing directory"),
-        (["sweep", "--depth", "3", "--out", "{tmp}"],
-         "--out must be a file path; got the directory"),
-        (["sweep", "--depth", "3", "--workers", "0", "--out", "{tmp}/s.sqlite"],
-         "workers must be an int >= 1; got 0"),
+        (
+            ["analyze", "--depth", "3", "--lr", "0.1", "--samples", "-5"],
+            "samples must be an int >= 0; got -5",
+        ),
+        (
+            ["analyze", "--depth", "3", "--lr", "0.1", "--seed", "-1"],
+            "seed must be an int >= 0; got -1",
+        ),
+        (
+            [
+                "sweep",
+                "--depth",
+                "3",
+                "--lr-min",
+                "0.3",
+                "--lr-max",
+                "0.2",
+                "--out",
+                "{tmp}/s.sqlite",
+            ],
+            "lr_min must be < lr_max; got lr_min=0.3, lr_max=0.2",
+        ),
+        (
+            ["sweep", "--depth", "3", "--lrs", "0.1", "-0.2", "--out", "{tmp}/s.sqlite"],
+            "lrs must be a finite float > 0; got -0.2",
+        ),
+        (
+            ["sweep", "--depth", "3", "--lrs", "0.1", "--lr-min", "0.2", "--out", "{tmp}/s.sqlite"],
+            "lrs must not be combined with --lr-min/--lr-max",
+        ),
+        (
+            ["sweep", "--depth", "3", "--num", "0", "--out", "{tmp}/s.sqlite"],
+            "num must be an int >= 1; got 0",
+        ),
+        (
+            ["sweep", "--depth", "3", "--out", "{tmp}/missing/dir/s.sqlite"],
+            "--out must be in an existing directory",
+        ),
+        (
+            ["sweep", "--depth", "3", "--out", "{tmp}"],
+            "--out must be a file path; got the directory",
+        ),
+        (
+            ["sweep", "--depth", "3", "--workers", "0", "--out", "{tmp}/s.sqlite"],
+            "workers must be an int >= 1; got 0",
+        ),
     ],
 )
 def test_bad_input_one_line(argv, match, tmp_path, capsys) -> None:
@@ -121,12 +156,17 @@ def test_argparse_errors_exit_2(capsys) -> None:
 
 
 def test_bad_input_in_a_subprocess_prints_no_traceback() -> None:
-    proc = subprocess.run([sys.executable, "-m", "dynsys_gd", "analyze", "--depth", "3", "--lr",
-                           "-1"], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "dynsys_gd", "analyze", "--depth", "3", "--lr", "-1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert proc.stdout == ""
-    assert proc.stderr.strip() == ("dynsys-gd analyze: error: lr must be a finite float > 0; "
-                                   "got -1.0")
+    assert proc.stderr.strip() == (
+        "dynsys-gd analyze: error: lr must be a finite float > 0; got -1.0"
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -153,8 +193,26 @@ def test_analyze_writes_figures(tmp_path, capsys) -> None:
     pytest.importorskip("dynsys_gd.analysis.basins")
     pytest.importorskip("dynsys_gd.analysis.sweep")
     out = tmp_path / "figs"
-    assert main(["analyze", "--depth", "3", "--target", "2", "--lr", "0.25", "--samples", "60",
-                 "--figures", str(out), "--fast", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "analyze",
+                "--depth",
+                "3",
+                "--target",
+                "2",
+                "--lr",
+                "0.25",
+                "--samples",
+                "60",
+                "--figures",
+                str(out),
+                "--fast",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     stdout = capsys.readouterr().out
     for stem in ("sharpness_along_M", "dg_spectrum", "basin_slice", "fraction_vs_lr"):
         png = out / f"{stem}.png"
@@ -166,10 +224,23 @@ def test_analyze_writes_figures(tmp_path, capsys) -> None:
 @pytest.mark.slow
 def test_sweep_writes_store_and_resumes(tmp_path, capsys) -> None:
     pytest.importorskip("dynsys_gd.analysis.sweep")
-    pytest.importorskip("dynsys_gd.analysis.store")
+    pytest.importorskip("dynsys_gd.runtime.store")
     store = tmp_path / "s.sqlite"
-    argv = ["sweep", "--depth", "2", "--lrs", "0.7", "1.3", "--samples", "40", "--out",
-            str(store), "--json", "--figures", str(tmp_path / "figs")]
+    argv = [
+        "sweep",
+        "--depth",
+        "2",
+        "--lrs",
+        "0.7",
+        "1.3",
+        "--samples",
+        "40",
+        "--out",
+        str(store),
+        "--json",
+        "--figures",
+        str(tmp_path / "figs"),
+    ]
     assert main(argv) == 0
     first = json.loads(capsys.readouterr().out)
     assert store.stat().st_size > 0

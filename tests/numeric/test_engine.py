@@ -125,32 +125,41 @@ def test_runbatch_api() -> None:
     assert all(isinstance(o, Outcome) for o in r.outcomes())
 
 
-@pytest.mark.parametrize(("kwargs", "exc", "match"), [
-    ({"lr": -0.1}, InvalidParameterError, r"lr must be a finite float > 0; got -0.1"),
-    ({"lr": float("nan")}, InvalidParameterError, r"lr must be a finite float > 0"),
-    ({"theta0": np.zeros((3, 5))}, InvalidParameterError, r"theta0 must have shape \(n, 2\)"),
-    ({"theta0": [[np.nan, 1.0]]}, InvalidParameterError, r"theta0 must be finite"),
-    ({"theta0": "abc"}, InvalidParameterError, r"theta0 must be a real array"),
-    ({"config": {"max_steps": 3}}, InvalidParameterError, r"config must be an EngineConfig"),
-    ({"model": object()}, InvalidParameterError, r"model must be a LinearNetwork"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "match"),
+    [
+        ({"lr": -0.1}, InvalidParameterError, r"lr must be a finite float > 0; got -0.1"),
+        ({"lr": float("nan")}, InvalidParameterError, r"lr must be a finite float > 0"),
+        ({"theta0": np.zeros((3, 5))}, InvalidParameterError, r"theta0 must have shape \(n, 2\)"),
+        ({"theta0": [[np.nan, 1.0]]}, InvalidParameterError, r"theta0 must be finite"),
+        ({"theta0": "abc"}, InvalidParameterError, r"theta0 must be a real array"),
+        ({"config": {"max_steps": 3}}, InvalidParameterError, r"config must be an EngineConfig"),
+        ({"model": object()}, InvalidParameterError, r"model must be a LinearNetwork"),
+    ],
+)
 def test_run_gd_bad_input(kwargs: dict, exc: type, match: str) -> None:
-    args = {"model": dg.LinearNetwork.scalar(depth=2, target=1.0), "theta0": np.ones((2, 2)),
-            "lr": 0.1}
+    args = {
+        "model": dg.LinearNetwork.scalar(depth=2, target=1.0),
+        "theta0": np.ones((2, 2)),
+        "lr": 0.1,
+    }
     args.update(kwargs)
     model, theta0, lr = args.pop("model"), args.pop("theta0"), args.pop("lr")
     with pytest.raises(exc, match=match):
         run_gd(model, theta0, lr, **args)
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    ({"max_steps": 0}, r"max_steps must be an int >= 1; got 0"),
-    ({"tail": 2.5}, r"tail must be an int >= 1"),
-    ({"grad_tol": -1.0}, r"grad_tol must be a finite float > 0; got -1.0"),
-    ({"cert_shrink": 1.5}, r"cert_shrink must be a float in \(0, 1\)"),
-    ({"max_extension": 0.5}, r"max_extension must be a finite float >= 1"),
-    ({"certificate": 1}, r"certificate must be a bool"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"max_steps": 0}, r"max_steps must be an int >= 1; got 0"),
+        ({"tail": 2.5}, r"tail must be an int >= 1"),
+        ({"grad_tol": -1.0}, r"grad_tol must be a finite float > 0; got -1.0"),
+        ({"cert_shrink": 1.5}, r"cert_shrink must be a float in \(0, 1\)"),
+        ({"max_extension": 0.5}, r"max_extension must be a finite float >= 1"),
+        ({"certificate": 1}, r"certificate must be a bool"),
+    ],
+)
 def test_engine_config_bad_input(kwargs: dict, match: str) -> None:
     with pytest.raises(InvalidParameterError, match=match):
         EngineConfig(**kwargs)
@@ -159,13 +168,12 @@ def test_engine_config_bad_input(kwargs: dict, match: str) -> None:
 @pytest.mark.parametrize("widths", [(1, 1, 1, 1), (2, 2, 2), (2, 3, 2), (3, 2, 4, 1), (1, 3, 1)])
 def test_fused_hot_loop_gradient_matches_kernels(widths: tuple[int, ...]) -> None:
     """The engine's fused gradient (columns of tiny matrices) equals the closed-form kernel."""
-    from dynsys_gd.numeric.engine import _fast_gradient
-    from dynsys_gd.numeric.kernels import numeric_model
+    from dynsys_gd.numeric.kernels import fast_gradient, numeric_model
 
     rng = np.random.default_rng(len(widths))
-    net = dg.LinearNetwork(widths, X=rng.normal(size=(7, widths[0])),
-                           Y=rng.normal(size=(7, widths[-1])))
+    net = dg.LinearNetwork(
+        widths, X=rng.normal(size=(7, widths[0])), Y=rng.normal(size=(7, widths[-1]))
+    )
     m = numeric_model(net)
     th = rng.normal(size=(40, net.n_params))
-    np.testing.assert_allclose(_fast_gradient(net, m)(th), m.gradient(th), rtol=1e-12,
-                               atol=1e-12)
+    np.testing.assert_allclose(fast_gradient(net, m)(th), m.gradient(th), rtol=1e-12, atol=1e-12)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import dynsys_gd as dg
-from dynsys_gd.analysis.nonlinear import digits_dataset
+from dynsys_gd.models.datasets import digits_dataset
 from dynsys_gd.numeric.engine import EngineConfig, run_gd
 
 

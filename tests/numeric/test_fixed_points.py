@@ -27,13 +27,16 @@ def general_net(widths=(2, 3, 2)):
     return dg.LinearNetwork.from_covariances(widths, Sxx=SXX, Syx=W_STAR @ SXX)
 
 
-@pytest.mark.parametrize("net", [
-    dg.LinearNetwork.scalar(3, 2.0),
-    dg.LinearNetwork.scalar(4, -0.5),
-    dg.LinearNetwork.from_covariances((2, 2, 2, 2), Sxx=np.eye(2), Syx=W_STAR),
-    general_net((2, 3, 2)),
-    general_net((2, 2)),
-])
+@pytest.mark.parametrize(
+    "net",
+    [
+        dg.LinearNetwork.scalar(3, 2.0),
+        dg.LinearNetwork.scalar(4, -0.5),
+        dg.LinearNetwork.from_covariances((2, 2, 2, 2), Sxx=np.eye(2), Syx=W_STAR),
+        general_net((2, 3, 2)),
+        general_net((2, 2)),
+    ],
+)
 def test_balanced_minimum_is_on_m_and_balanced(net):
     th = balanced_minimum(net)
     k = numeric_model(net)
@@ -55,14 +58,12 @@ def test_random_minima_lie_on_m_and_spread_along_it():
     pts = random_minima(net, 12, seed=3, spread=0.5, log_scale=1.0)
     assert pts.shape == (12, net.n_params)
     k = numeric_model(net)
-    np.testing.assert_allclose(k.product(pts), np.broadcast_to(net.W_star, (12, 2, 2)),
-                               atol=1e-12)
+    np.testing.assert_allclose(k.product(pts), np.broadcast_to(net.W_star, (12, 2, 2)), atol=1e-12)
     # distinct points, not all near the balanced one
     dist = np.linalg.norm(pts - balanced_minimum(net), axis=1)
     assert dist.min() > 1e-3 and dist.max() > 0.5
     # reproducible from the seed
-    np.testing.assert_array_equal(pts, random_minima(net, 12, seed=3, spread=0.5,
-                                                     log_scale=1.0))
+    np.testing.assert_array_equal(pts, random_minima(net, 12, seed=3, spread=0.5, log_scale=1.0))
 
 
 def test_scalar_saddles_and_their_types():
@@ -70,8 +71,9 @@ def test_scalar_saddles_and_their_types():
     saddles = saddle_points(net)
     labels = [s.label for s in saddles]
     assert labels == ["origin", "two zero weights (w_1 = w_2 = 0)"]
-    kinds = [fixed_point_spectrum(net, s.point, 0.1, on_manifold=False).classification
-             for s in saddles]
+    kinds = [
+        fixed_point_spectrum(net, s.point, 0.1, on_manifold=False).classification for s in saddles
+    ]
     # C6: theta = 0 (N >= 3) is non-strict; two zero weights give a strict saddle
     assert kinds == [FixedPointClass.NON_STRICT_SADDLE, FixedPointClass.STRICT_SADDLE]
     assert all(s.gradient_norm == 0.0 for s in saddles)
@@ -121,12 +123,15 @@ def test_refine_mp_saddle_below_1e_45():
     assert float(loss) > 1e-3
 
 
-@pytest.mark.parametrize("kwargs, exc, match", [
-    ({"n": 0}, InvalidParameterError, r"n must be an int >= 1; got 0"),
-    ({"n": 2.0}, InvalidParameterError, r"n must be an int"),
-    ({"n": 2, "seed": -1}, InvalidParameterError, r"seed must be an int >= 0"),
-    ({"n": 2, "spread": -1.0}, InvalidParameterError, r"spread and log_scale must be >= 0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        ({"n": 0}, InvalidParameterError, r"n must be an int >= 1; got 0"),
+        ({"n": 2.0}, InvalidParameterError, r"n must be an int"),
+        ({"n": 2, "seed": -1}, InvalidParameterError, r"seed must be an int >= 0"),
+        ({"n": 2, "spread": -1.0}, InvalidParameterError, r"spread and log_scale must be >= 0"),
+    ],
+)
 def test_random_minima_bad_input(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         random_minima(dg.LinearNetwork.scalar(2, 1.0), **kwargs)
@@ -137,24 +142,38 @@ def test_target_zero_is_refused():
         balanced_minimum(dg.LinearNetwork.scalar(3, 0.0))
 
 
-@pytest.mark.parametrize("depth, expected", [
-    # N = 2: every non-minimal critical point is a strict saddle
-    (2, [FixedPointClass.STRICT_SADDLE] * 3),
-    # N = 3: the origin and the point keeping the top direction are non-strict (escaping
-    # needs all three layers: the loss drops at third order); keeping only the smaller
-    # direction is strict
-    (3, [FixedPointClass.NON_STRICT_SADDLE, FixedPointClass.NON_STRICT_SADDLE,
-         FixedPointClass.STRICT_SADDLE]),
-])
+@pytest.mark.parametrize(
+    "depth, expected",
+    [
+        # N = 2: every non-minimal critical point is a strict saddle
+        (2, [FixedPointClass.STRICT_SADDLE] * 3),
+        # N = 3: the origin and the point keeping the top direction are non-strict (escaping
+        # needs all three layers: the loss drops at third order); keeping only the smaller
+        # direction is strict
+        (
+            3,
+            [
+                FixedPointClass.NON_STRICT_SADDLE,
+                FixedPointClass.NON_STRICT_SADDLE,
+                FixedPointClass.STRICT_SADDLE,
+            ],
+        ),
+    ],
+)
 def test_whitened_matrix_saddle_types(depth, expected):
     net = dg.LinearNetwork.from_covariances((2,) * (depth + 1), Sxx=np.eye(2), Syx=W_STAR)
     saddles = saddle_points(net)
-    assert [s.label for s in saddles] == ["origin", "rank-1 critical point, directions [0]",
-                                          "rank-1 critical point, directions [1]"]
-    got = [fixed_point_spectrum(net, s.point, 0.1, on_manifold=False).classification
-           for s in saddles]
+    assert [s.label for s in saddles] == [
+        "origin",
+        "rank-1 critical point, directions [0]",
+        "rank-1 critical point, directions [1]",
+    ]
+    got = [
+        fixed_point_spectrum(net, s.point, 0.1, on_manifold=False).classification for s in saddles
+    ]
     assert got == expected
     # the rank-1 point keeping the top direction is the truncated SVD of W*
     U, s, Vt = np.linalg.svd(W_STAR)
-    np.testing.assert_allclose(numeric_model(net).product(saddles[1].point),
-                               s[0] * np.outer(U[:, 0], Vt[0]), atol=1e-12)
+    np.testing.assert_allclose(
+        numeric_model(net).product(saddles[1].point), s[0] * np.outer(U[:, 0], Vt[0]), atol=1e-12
+    )

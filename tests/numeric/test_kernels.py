@@ -14,12 +14,19 @@ from dynsys_gd.symbolic.codegen import compile_model
 
 def _networks():
     rng = np.random.default_rng(5)
-    nets = [dg.LinearNetwork.scalar(n, target=t) for n, t in
-            [(1, 1.0), (2, 1.0), (3, 2.0), (4, -0.5), (5, 1.3), (6, 0.8)]]
-    nets.append(dg.LinearNetwork((3, 5, 4, 2), X=rng.normal(size=(8, 3)), Y=rng.normal(size=(8, 2))))
+    nets = [
+        dg.LinearNetwork.scalar(n, target=t)
+        for n, t in [(1, 1.0), (2, 1.0), (3, 2.0), (4, -0.5), (5, 1.3), (6, 0.8)]
+    ]
+    nets.append(
+        dg.LinearNetwork((3, 5, 4, 2), X=rng.normal(size=(8, 3)), Y=rng.normal(size=(8, 2)))
+    )
     nets.append(dg.LinearNetwork((2, 1, 3), X=rng.normal(size=(4, 2)), Y=rng.normal(size=(4, 3))))
-    nets.append(dg.LinearNetwork.from_covariances((2, 3, 2, 2), Sxx=[[2.0, 0.3], [0.3, 0.5]],
-                                                  Syx=[[1.5, 0.3], [-0.2, 0.7]]))
+    nets.append(
+        dg.LinearNetwork.from_covariances(
+            (2, 3, 2, 2), Sxx=[[2.0, 0.3], [0.3, 0.5]], Syx=[[1.5, 0.3], [-0.2, 0.7]]
+        )
+    )
     return nets
 
 
@@ -33,8 +40,9 @@ def test_kernels_match_symbolic_layer(net):
     np.testing.assert_allclose(k.gradient(theta), ref["gradient"](theta), rtol=1e-10, atol=1e-11)
     np.testing.assert_allclose(k.hessian(theta), ref["hessian"](theta), rtol=1e-10, atol=1e-11)
     v = rng.normal(size=theta.shape)
-    np.testing.assert_allclose(k.hvp(theta, v), np.einsum("bij,bj->bi", ref["hessian"](theta), v),
-                               rtol=1e-10, atol=1e-11)
+    np.testing.assert_allclose(
+        k.hvp(theta, v), np.einsum("bij,bj->bi", ref["hessian"](theta), v), rtol=1e-10, atol=1e-11
+    )
 
 
 @pytest.mark.parametrize("net", _networks()[2::3], ids=repr)
@@ -65,8 +73,11 @@ def _has_manifold(net):
 def test_gd_map_fixes_points_of_the_minima_manifold(net):
     rng = np.random.default_rng(7)
     # start at moderate weights: far along M, float64 rounding is amplified by the products
-    starts = rng.uniform(0.5, 1.5, size=(5, net.n_params)) if net.is_scalar else rng.normal(
-        size=(5, net.n_params))
+    starts = (
+        rng.uniform(0.5, 1.5, size=(5, net.n_params))
+        if net.is_scalar
+        else rng.normal(size=(5, net.n_params))
+    )
     points, res = project_to_minima(net, starts)
     ok = res < 1e-12
     assert ok.sum() >= 3

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 import dynsys_gd as dg
 from dynsys_gd.errors import InvalidParameterError
-from dynsys_gd.numeric.lanczos import batched_sharpness, sharpness
-from dynsys_gd.numeric.mlp import MLP
+from dynsys_gd.models.mlp import MLP
+from dynsys_gd.numeric.lanczos import batched_sharpness, lanczos_sharpness
 
 RNG = np.random.default_rng(7)
 X = RNG.standard_normal((20, 4))
@@ -26,7 +26,7 @@ def dense_top(model, th: np.ndarray, k: int) -> np.ndarray:
 def test_sharpness_matches_dense_hessian(k: int) -> None:
     th = MODEL.init(1, 3)
     for b in range(3):
-        top = sharpness(MODEL, th[b], k=k)
+        top = lanczos_sharpness(MODEL, th[b], k=k)
         ref = dense_top(MODEL, th[b], k)
         assert top.shape == (k,)
         assert np.all(np.abs(top - ref) <= 1e-8 * abs(ref[0]))
@@ -50,7 +50,7 @@ def test_sharpness_on_scalar_minimum_is_am_gm_value() -> None:
     net = dg.LinearNetwork.scalar(depth=3, target=2.0)
     model = dg.numeric_model(net)
     w = np.full(3, 2.0 ** (1 / 3))
-    assert np.isclose(sharpness(model, w)[0], 3 * 2 ** (4 / 3), rtol=1e-12)
+    assert np.isclose(lanczos_sharpness(model, w)[0], 3 * 2 ** (4 / 3), rtol=1e-12)
     assert np.isclose(batched_sharpness(model, w[None])[0, 0], 3 * 2 ** (4 / 3), rtol=1e-12)
 
 
@@ -61,19 +61,22 @@ def test_c3_xy_minimum_sharpness_is_x2_plus_y2(x: float) -> None:
     net = dg.LinearNetwork.scalar(depth=2, target=1.0)
     model = dg.numeric_model(net)
     th = np.array([x, 1.0 / x])
-    assert np.isclose(sharpness(model, th)[0], x * x + 1 / (x * x), rtol=1e-10)
-    lo_hi = sharpness(model, th, k=2)
+    assert np.isclose(lanczos_sharpness(model, th)[0], x * x + 1 / (x * x), rtol=1e-10)
+    lo_hi = lanczos_sharpness(model, th, k=2)
     assert np.isclose(lo_hi[1], 0.0, atol=1e-10)
 
 
 @pytest.mark.parametrize(
     ("call", "regex"),
     [
-        (lambda: sharpness(MODEL, np.zeros(3)), r"theta must have shape \(77,\)"),
-        (lambda: sharpness(MODEL, np.full(77, np.nan)), "theta must be finite"),
-        (lambda: sharpness(MODEL, np.zeros(77), k=0), "k must be"),
-        (lambda: sharpness(MODEL, np.zeros(77), tol=-1.0), "tol must be a finite float > 0"),
-        (lambda: sharpness(object(), np.zeros(3)), "model must provide n_params and hvp"),
+        (lambda: lanczos_sharpness(MODEL, np.zeros(3)), r"theta must have shape \(77,\)"),
+        (lambda: lanczos_sharpness(MODEL, np.full(77, np.nan)), "theta must be finite"),
+        (lambda: lanczos_sharpness(MODEL, np.zeros(77), k=0), "k must be"),
+        (
+            lambda: lanczos_sharpness(MODEL, np.zeros(77), tol=-1.0),
+            "tol must be a finite float > 0",
+        ),
+        (lambda: lanczos_sharpness(object(), np.zeros(3)), "model must provide n_params and hvp"),
         (lambda: batched_sharpness(MODEL, np.zeros(77)), r"theta must have shape \(batch, 77\)"),
         (lambda: batched_sharpness(MODEL, np.zeros((2, 77)), n_iter=0), "n_iter must be"),
     ],

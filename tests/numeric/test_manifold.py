@@ -15,15 +15,17 @@ from dynsys_gd.numeric.manifold import (
 
 
 def test_projection_lands_on_m_close_to_start():
-    net = dg.LinearNetwork.from_covariances((2, 3, 2), Sxx=[[2.0, 0.5], [0.5, 1.0]],
-                                            Syx=[[1.5, 0.3], [-0.2, 0.7]])
+    net = dg.LinearNetwork.from_covariances(
+        (2, 3, 2), Sxx=[[2.0, 0.5], [0.5, 1.0]], Syx=[[1.5, 0.3], [-0.2, 0.7]]
+    )
     rng = np.random.default_rng(0)
     start, _ = project_to_minima(net, rng.normal(size=(6, net.n_params)))
     nudged = start + 1e-3 * rng.normal(size=start.shape)
     pts, res = project_to_minima(net, nudged)
     assert np.all(res < 1e-13)
-    np.testing.assert_allclose(numeric_model(net).product(pts), np.broadcast_to(net.W_star, (6, 2, 2)),
-                               atol=1e-13)
+    np.testing.assert_allclose(
+        numeric_model(net).product(pts), np.broadcast_to(net.W_star, (6, 2, 2)), atol=1e-13
+    )
     # Gauss-Newton moves only O(distance to M)
     assert np.max(np.linalg.norm(pts - nudged, axis=1)) < 1e-2
 

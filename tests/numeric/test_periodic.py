@@ -49,8 +49,10 @@ def test_xy_period_two_orbit_just_above_eta_star() -> None:
 
 def test_flip_multiplier_tends_to_minus_one_at_eta_star() -> None:
     """C8: the 2-cycle is born at eta* (its leading multiplier -> 1 as lr -> eta*+)."""
-    mus = [abs(period_two_orbit(XY, lr, theta_min=[1.0, 1.0]).leading_multiplier)
-           for lr in (1.2, 1.1, 1.02)]
+    mus = [
+        abs(period_two_orbit(XY, lr, theta_min=[1.0, 1.0]).leading_multiplier)
+        for lr in (1.2, 1.1, 1.02)
+    ]
     assert mus[0] < mus[1] < mus[2] < 1.0
 
 
@@ -114,8 +116,15 @@ def test_c8_logistic_two_cycle_multiplier_closed_form(r: float) -> None:
 
 def test_detect_period() -> None:
     t = np.arange(40)
-    tail = np.stack([np.where(t % 3 == 0, 1.0, np.where(t % 3 == 1, 2.0, 3.0)),
-                     np.ones(40), (t % 2).astype(float), np.sin(t)], axis=1)[:, :, None]
+    tail = np.stack(
+        [
+            np.where(t % 3 == 0, 1.0, np.where(t % 3 == 1, 2.0, 3.0)),
+            np.ones(40),
+            (t % 2).astype(float),
+            np.sin(t),
+        ],
+        axis=1,
+    )[:, :, None]
     assert detect_period(tail, max_period=8).tolist() == [3, 1, 2, 0]
 
 
@@ -124,16 +133,25 @@ def test_no_two_cycle_below_eta_star() -> None:
         period_two_orbit(XY, 0.9, theta_min=[1.0, 1.0])
 
 
-@pytest.mark.parametrize(("call", "exc", "match"), [
-    (lambda: GDMap(XY, -0.1), InvalidParameterError, "lr must be a finite float > 0"),
-    (lambda: LogisticMap(0.0), InvalidParameterError, "r must be a finite float > 0"),
-    (lambda: period_two_orbit(XY, 1.05), InvalidParameterError, "theta_min must be given"),
-    (lambda: find_periodic_orbits(XY, 1.05, np.zeros((2, 3))), InvalidParameterError,
-     r"theta0 must have shape \(B, 2\)"),
-    (lambda: find_periodic_orbits(XY, 1.05, np.zeros((2, 2)), max_period=0),
-     InvalidParameterError, "max_period"),
-    (lambda: refine_orbit(GDMap(XY, 1.05), [1.0, 1.0], 0), InvalidParameterError, "period"),
-])
+@pytest.mark.parametrize(
+    ("call", "exc", "match"),
+    [
+        (lambda: GDMap(XY, -0.1), InvalidParameterError, "lr must be a finite float > 0"),
+        (lambda: LogisticMap(0.0), InvalidParameterError, "r must be a finite float > 0"),
+        (lambda: period_two_orbit(XY, 1.05), InvalidParameterError, "theta_min must be given"),
+        (
+            lambda: find_periodic_orbits(XY, 1.05, np.zeros((2, 3))),
+            InvalidParameterError,
+            r"theta0 must have shape \(B, 2\)",
+        ),
+        (
+            lambda: find_periodic_orbits(XY, 1.05, np.zeros((2, 2)), max_period=0),
+            InvalidParameterError,
+            "max_period",
+        ),
+        (lambda: refine_orbit(GDMap(XY, 1.05), [1.0, 1.0], 0), InvalidParameterError, "period"),
+    ],
+)
 def test_bad_input(call, exc, match) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(exc, match=match):
         call()

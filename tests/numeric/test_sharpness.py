@@ -57,7 +57,7 @@ def test_scalar_with_data_sigma_xx():
     X = np.array([[1.0], [2.0], [-1.0]])
     Y = np.array([[0.5], [1.7], [-0.2]])
     net = dg.LinearNetwork((1, 1, 1, 1), X=X, Y=Y)
-    sxx = float(np.mean(X ** 2))
+    sxx = float(np.mean(X**2))
     w = float(np.mean(X * Y)) / sxx
     expected = sxx * 3 * abs(w) ** (2 - 2 / 3)
     assert min_sharpness(net) == pytest.approx(expected, rel=1e-12)
@@ -114,23 +114,43 @@ def _independent_s_min(net, n_start=2, seed=5):
     e_t = np.eye(P + 1)[P]
     best = np.inf
     for th0 in random_minima(net, n_start, seed=seed, spread=0.2, log_scale=0.2):
+
         def lam(x):
             G = k.gauss_newton(x[:P])
             return np.linalg.eigvalsh(0.5 * (G + G.T))[-m:]
+
         x0 = np.append(th0, lam(np.append(th0, 0.0))[-1])
-        cons = [{"type": "eq", "fun": lambda x: (k.product(x[:P]) - net.W_star).ravel(),
-                 "jac": lambda x: np.hstack([k.jacobian_of_product(x[:P]), np.zeros((m, 1))])},
-                {"type": "ineq", "fun": lambda x: x[P] - lam(x)}]
-        res = minimize(lambda x: x[P], x0, jac=lambda x: e_t, constraints=cons,
-                       method="SLSQP", options={"ftol": 1e-14, "maxiter": 1000})
+        cons = [
+            {
+                "type": "eq",
+                "fun": lambda x: (k.product(x[:P]) - net.W_star).ravel(),
+                "jac": lambda x: np.hstack([k.jacobian_of_product(x[:P]), np.zeros((m, 1))]),
+            },
+            {"type": "ineq", "fun": lambda x: x[P] - lam(x)},
+        ]
+        res = minimize(
+            lambda x: x[P],
+            x0,
+            jac=lambda x: e_t,
+            constraints=cons,
+            method="SLSQP",
+            options={"ftol": 1e-14, "maxiter": 1000},
+        )
         th, _ = project_to_minima(net, res.x[:P])
         best = min(best, float(sharpness(net, th)))
     return best
 
 
-@pytest.mark.parametrize("widths, seed", [
-    ((2, 2, 2), 0), ((2, 3, 2), 1), ((2, 2, 2, 2), 2), ((3, 3, 3), 3), ((4, 4, 4, 4), 4),
-])
+@pytest.mark.parametrize(
+    "widths, seed",
+    [
+        ((2, 2, 2), 0),
+        ((2, 3, 2), 1),
+        ((2, 2, 2, 2), 2),
+        ((3, 3, 3), 3),
+        ((4, 4, 4, 4), 4),
+    ],
+)
 def test_general_sxx_matches_independent_optimisation(widths, seed):
     """C5, general Σxx: numerical S_min agrees with an independent optimiser to 1e-6 and lies
     in the bracket λ_min(Σxx) N σ1^{2−2/N} ≤ S_min ≤ λ_max(Σxx) N σ1^{2−2/N}."""
@@ -164,7 +184,7 @@ def test_flattest_minimum_views():
     assert isinstance(f, FlattestMinimum)
     d = json.loads(f.to_json())
     assert d["method"] == "closed form (AM–GM)"
-    assert d["eta_star"] == pytest.approx(0.264567, abs=1e-6)
+    assert d["critical_lr"] == pytest.approx(0.264567, abs=1e-6)
     assert "eta* = 2 / S_min" in f.summary()
     assert repr(f).startswith("FlattestMinimum(sharpness=7.5595")
     lo, hi = f.bracket
@@ -172,16 +192,30 @@ def test_flattest_minimum_views():
 
 
 @pytest.mark.parametrize("func", [min_sharpness, critical_lr, flattest_minimum])
-@pytest.mark.parametrize("net, exc, match", [
-    (dg.LinearNetwork.scalar(3, 0.0), InvalidParameterError,
-     r"target must be non-zero: .*not a manifold; got target 0"),
-    (dg.LinearNetwork.from_covariances((2, 1, 2), Sxx=np.eye(2), Syx=W_STAR),
-     InvalidParameterError, r"hidden widths must be >= min\(d_0, d_N\) = 2"),
-    (dg.LinearNetwork.from_covariances((2, 2, 2), Sxx=np.eye(2), Syx=[[1.0, 2.0], [2.0, 4.0]]),
-     InvalidParameterError, r"W\* must have full rank 2 .*got rank 1"),
-    ("scalar", InvalidParameterError, r"net must be a LinearNetwork; got str"),
-    (None, InvalidParameterError, r"net must be a LinearNetwork; got NoneType"),
-])
+@pytest.mark.parametrize(
+    "net, exc, match",
+    [
+        (
+            dg.LinearNetwork.scalar(3, 0.0),
+            InvalidParameterError,
+            r"target must be non-zero: .*not a manifold; got target 0",
+        ),
+        (
+            dg.LinearNetwork.from_covariances((2, 1, 2), Sxx=np.eye(2), Syx=W_STAR),
+            InvalidParameterError,
+            r"hidden widths must be >= min\(d_0, d_N\) = 2",
+        ),
+        (
+            dg.LinearNetwork.from_covariances(
+                (2, 2, 2), Sxx=np.eye(2), Syx=[[1.0, 2.0], [2.0, 4.0]]
+            ),
+            InvalidParameterError,
+            r"W\* must have full rank 2 .*got rank 1",
+        ),
+        ("scalar", InvalidParameterError, r"net must be a LinearNetwork; got str"),
+        (None, InvalidParameterError, r"net must be a LinearNetwork; got NoneType"),
+    ],
+)
 def test_bad_input(func, net, exc, match):
     with pytest.raises(exc, match=match):
         func(net)

@@ -48,8 +48,12 @@ def test_c5_scalar_sharpness_on_m_at_least_am_gm_minimum(depth, y, sign, seed):
 
 
 @settings(max_examples=10)
-@given(depth=st.integers(2, 3), width=st.integers(2, 3), seed=st.integers(0, 2**16),
-       general=st.booleans())
+@given(
+    depth=st.integers(2, 3),
+    width=st.integers(2, 3),
+    seed=st.integers(0, 2**16),
+    general=st.booleans(),
+)
 @example(depth=2, width=2, seed=0, general=False)
 def test_c5_matrix_sharpness_on_m_at_least_min_sharpness(depth, width, seed, general):
     """C5: S_min = min over M of λ_max(H) (closed form N σ1^{2−2/N} for Σxx = I, numerical
@@ -65,8 +69,7 @@ def test_c5_matrix_sharpness_on_m_at_least_min_sharpness(depth, width, seed, gen
 
 
 @settings(max_examples=15)
-@given(depth=depths, y=magnitudes, sign=signs, seed=st.integers(0, 2**16),
-       width=st.integers(1, 3))
+@given(depth=depths, y=magnitudes, sign=signs, seed=st.integers(0, 2**16), width=st.integers(1, 3))
 @example(depth=1, y=1.0, sign=1.0, seed=0, width=2)
 @example(depth=5, y=0.25, sign=1.0, seed=0, width=1)
 def test_c3_dg_eigenvalue_one_has_multiplicity_dim_m(depth, y, sign, seed, width):
@@ -85,8 +88,13 @@ def test_c3_dg_eigenvalue_one_has_multiplicity_dim_m(depth, y, sign, seed, width
 
 
 @settings(max_examples=20)
-@given(depth=depths, y=magnitudes, sign=signs, seed=st.integers(0, 2**16),
-       excess=st.floats(min_value=0.01, max_value=2.0))
+@given(
+    depth=depths,
+    y=magnitudes,
+    sign=signs,
+    seed=st.integers(0, 2**16),
+    excess=st.floats(min_value=0.01, max_value=2.0),
+)
 @example(depth=2, y=1.0, sign=1.0, seed=0, excess=0.01)
 @example(depth=1, y=3.0, sign=-1.0, seed=0, excess=0.01)
 def test_c5_every_minimum_unstable_above_eta_star(depth, y, sign, seed, excess):
@@ -102,8 +110,7 @@ def test_c5_every_minimum_unstable_above_eta_star(depth, y, sign, seed, excess):
 
 
 @settings(max_examples=20)
-@given(depth=depths, y=magnitudes, sign=signs,
-       margin=st.floats(min_value=0.01, max_value=0.99))
+@given(depth=depths, y=magnitudes, sign=signs, margin=st.floats(min_value=0.01, max_value=0.99))
 @example(depth=3, y=2.0, sign=1.0, margin=0.01)
 @example(depth=5, y=4.0, sign=-1.0, margin=0.99)
 def test_c5_balanced_minimum_stable_below_eta_star(depth, y, sign, margin):
@@ -117,8 +124,11 @@ def test_c5_balanced_minimum_stable_below_eta_star(depth, y, sign, margin):
 
 
 @settings(max_examples=8)
-@given(depth=st.integers(2, 3), seed=st.integers(0, 2**16),
-       margin=st.floats(min_value=0.02, max_value=0.5))
+@given(
+    depth=st.integers(2, 3),
+    seed=st.integers(0, 2**16),
+    margin=st.floats(min_value=0.02, max_value=0.5),
+)
 def test_c5_matrix_flattest_minimum_stability_flips_at_eta_star(depth, seed, margin):
     """C5: for matrix networks (general Σxx) the flattest minimum is stable below η* and
     unstable above it."""

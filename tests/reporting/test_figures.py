@@ -51,8 +51,14 @@ def sweep_arrays():
     fr = np.where(lrs < 1.0, 0.7, 0.0)
     lo = np.where(lrs < 1.0, 0.65, 0.0)
     hi = np.where(lrs < 1.0, 0.75, 0.015)
-    counts = [{"converged": int(200 * f), "diverged": 200 - int(200 * f) - (0 if f else 130),
-               "bounded": 0 if f else 130} for f in fr]
+    counts = [
+        {
+            "converged": int(200 * f),
+            "diverged": 200 - int(200 * f) - (0 if f else 130),
+            "bounded": 0 if f else 130,
+        }
+        for f in fr
+    ]
     return lrs, fr, lo, hi, counts
 
 
@@ -90,16 +96,31 @@ def test_mark_critical_lr_draws_dashed_line_with_label() -> None:
 @pytest.mark.parametrize(
     ("call", "exc", "match"),
     [
-        (lambda: S.mark_critical_lr(S.new_figure()[1], -1.0), InvalidParameterError,
-         r"eta_star must be a finite float > 0; got -1.0"),
-        (lambda: S.mark_critical_lr(S.new_figure()[1], 1.0, orientation="diag"),
-         InvalidParameterError, r"orientation must be one of"),
-        (lambda: S.save_figure(S.new_figure()[0], "/tmp/x", formats=("gif",)),
-         InvalidParameterError, r"formats must be among"),
-        (lambda: S.save_figure("not a figure", "/tmp/x"), InvalidParameterError,
-         r"fig must be a matplotlib Figure; got str"),
-        (lambda: S.outcome_cmap(("converged", "exploded")), InvalidParameterError,
-         r"keys must be outcome names .*; got 'exploded'"),
+        (
+            lambda: S.mark_critical_lr(S.new_figure()[1], -1.0),
+            InvalidParameterError,
+            r"eta_star must be a finite float > 0; got -1.0",
+        ),
+        (
+            lambda: S.mark_critical_lr(S.new_figure()[1], 1.0, orientation="diag"),
+            InvalidParameterError,
+            r"orientation must be one of",
+        ),
+        (
+            lambda: S.save_figure(S.new_figure()[0], "/tmp/x", formats=("gif",)),
+            InvalidParameterError,
+            r"formats must be among",
+        ),
+        (
+            lambda: S.save_figure("not a figure", "/tmp/x"),
+            InvalidParameterError,
+            r"fig must be a matplotlib Figure; got str",
+        ),
+        (
+            lambda: S.outcome_cmap(("converged", "exploded")),
+            InvalidParameterError,
+            r"keys must be outcome names .*; got 'exploded'",
+        ),
     ],
 )
 def test_style_bad_input(call, exc, match) -> None:
@@ -121,8 +142,9 @@ def test_save_figure_replaces_suffix_and_reports_unwritable(tmp_path) -> None:
 # ----------------------------------------------------------------------------------------------
 # fraction vs lr (C6)
 # ----------------------------------------------------------------------------------------------
-def test_convergent_fraction_plot_has_band_eta_star_and_outcome_panel(sweep_arrays,
-                                                                       tmp_path) -> None:
+def test_convergent_fraction_plot_has_band_eta_star_and_outcome_panel(
+    sweep_arrays, tmp_path
+) -> None:
     lrs, fr, lo, hi, counts = sweep_arrays
     fig = F.plot_convergent_fraction(lrs, fr, lo, hi, eta_star=1.0, counts=counts)
     ax_f, ax_c = fig.axes[:2]
@@ -150,7 +172,7 @@ def test_convergent_fraction_accepts_sweep_like_object(sweep_arrays) -> None:
     class Sweep:
         def __init__(self) -> None:
             self.estimates = [Est(*t) for t in zip(lrs, fr, lo, hi, strict=True)]
-            self.eta_star = 1.0
+            self.critical_lr = 1.0
 
     fig = F.plot_convergent_fraction(Sweep(), relative=True)
     ax = fig.axes[0]
@@ -161,18 +183,33 @@ def test_convergent_fraction_accepts_sweep_like_object(sweep_arrays) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "exc", "match"),
     [
-        ({"lrs": [0.1, 0.2], "fractions": [0.5]}, InvalidParameterError,
-         r"fractions must have length 2"),
-        ({"lrs": [[0.1, 0.2]], "fractions": [0.5, 0.2]}, InvalidParameterError,
-         r"lrs must be a 1-D array; got shape \(1, 2\)"),
+        (
+            {"lrs": [0.1, 0.2], "fractions": [0.5]},
+            InvalidParameterError,
+            r"fractions must have length 2",
+        ),
+        (
+            {"lrs": [[0.1, 0.2]], "fractions": [0.5, 0.2]},
+            InvalidParameterError,
+            r"lrs must be a 1-D array; got shape \(1, 2\)",
+        ),
         ({"lrs": [], "fractions": []}, InvalidParameterError, r"at least one learning rate"),
-        ({"lrs": [0.1], "fractions": [0.5], "eta_star": 0.0}, InvalidParameterError,
-         r"eta_star must be a finite float > 0; got 0.0"),
-        ({"lrs": [0.1], "fractions": [0.5], "relative": True}, InvalidParameterError,
-         r"relative=True needs eta_star"),
+        (
+            {"lrs": [0.1], "fractions": [0.5], "eta_star": 0.0},
+            InvalidParameterError,
+            r"eta_star must be a finite float > 0; got 0.0",
+        ),
+        (
+            {"lrs": [0.1], "fractions": [0.5], "relative": True},
+            InvalidParameterError,
+            r"relative=True needs eta_star",
+        ),
         ({"lrs": object()}, InvalidParameterError, r"sweep must provide learning rates"),
-        ({"lrs": [0.1, 0.2], "fractions": [0.5, 0.1], "counts": [{"converged": 1}]},
-         InvalidParameterError, r"counts must have one entry per learning rate \(2\); got 1"),
+        (
+            {"lrs": [0.1, 0.2], "fractions": [0.5, 0.1], "counts": [{"converged": 1}]},
+            InvalidParameterError,
+            r"counts must have one entry per learning rate \(2\); got 1",
+        ),
     ],
 )
 def test_convergent_fraction_bad_input(kwargs, exc, match) -> None:
@@ -217,8 +254,9 @@ def test_basin_slice_colours_and_legend(tmp_path) -> None:
     codes = np.full((20, 30), Outcome.DIVERGED.code)
     codes[5:15, 5:25] = Outcome.CONVERGED.code
     codes[0, 0] = Outcome.BOUNDED.code
-    fig = F.plot_basin_slice(codes, extent=(-2, 2, -1, 1), lr=0.9,
-                             curves=[(np.linspace(-2, 2, 5), np.zeros(5))])
+    fig = F.plot_basin_slice(
+        codes, extent=(-2, 2, -1, 1), lr=0.9, curves=[(np.linspace(-2, 2, 5), np.zeros(5))]
+    )
     ax = fig.axes[0]
     img = ax.get_images()[0]
     assert img.get_extent() == [-2.0, 2.0, -1.0, 1.0]
@@ -295,8 +333,9 @@ def test_sharpness_plot_marks_threshold_and_stable_region(tmp_path) -> None:
     _check_saves(fig, tmp_path, "sharp")
 
 
-@given(lam=st.lists(st.floats(-5, 5, allow_nan=False), min_size=1, max_size=6),
-       lr=st.floats(0.01, 3.0))
+@given(
+    lam=st.lists(st.floats(-5, 5, allow_nan=False), min_size=1, max_size=6), lr=st.floats(0.01, 3.0)
+)
 @settings(max_examples=25)
 def test_dg_eigenvalues_are_one_minus_lr_lambda(lam, lr) -> None:
     """MATH.md §2: an eigenvalue lambda of H maps to 1 - eta lambda of DG_eta."""
@@ -335,8 +374,9 @@ def test_figure_draws_into_given_axes() -> None:
 # text tables
 # ----------------------------------------------------------------------------------------------
 def test_format_table_aligns_numbers_right_and_text_left() -> None:
-    out = T.format_table([["converged", 37, 0.37], ["diverged", 163, None]],
-                         headers=["outcome", "runs", "share"])
+    out = T.format_table(
+        [["converged", 37, 0.37], ["diverged", 163, None]], headers=["outcome", "runs", "share"]
+    )
     lines = out.splitlines()
     assert lines[0] == "outcome    runs  share"
     assert lines[1] == "---------  ----  -----"
@@ -346,9 +386,19 @@ def test_format_table_aligns_numbers_right_and_text_left() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(None, "—"), (True, "yes"), (3, "3"), (0.0, "0"), (math.inf, "inf"), (-math.inf, "-inf"),
-     (math.nan, "nan"), (0.2645668, "0.2646"), (np.float64(1e-20), "1e-20"),
-     (np.int64(7), "7"), ("text", "text")],
+    [
+        (None, "—"),
+        (True, "yes"),
+        (3, "3"),
+        (0.0, "0"),
+        (math.inf, "inf"),
+        (-math.inf, "-inf"),
+        (math.nan, "nan"),
+        (0.2645668, "0.2646"),
+        (np.float64(1e-20), "1e-20"),
+        (np.int64(7), "7"),
+        ("text", "text"),
+    ],
 )
 def test_format_number(value, expected) -> None:
     assert T.format_number(value) == expected
@@ -369,8 +419,10 @@ def test_markdown_and_counts_tables() -> None:
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: T.format_table([[1, 2], [3]], headers=["a", "b"]),
-         r"rows must all have 2 cells .*; row 1 has 1"),
+        (
+            lambda: T.format_table([[1, 2], [3]], headers=["a", "b"]),
+            r"rows must all have 2 cells .*; row 1 has 1",
+        ),
         (lambda: T.format_table([[1]], digits=0), r"digits must be an int >= 1; got 0"),
         (lambda: T.counts_table({"converged": 1}, style="html"), r"style must be one of"),
     ],
@@ -397,8 +449,15 @@ def test_figures_accept_sweep_and_basin_results(tmp_path) -> None:
     texts = _legend_texts(fig.axes[0])
     assert "95% CI of the median" in texts
     assert any("drawn at floor" in t for t in texts)  # g_inf = 0 below eta*
-    bs = dg.basin_slice(net, 0.9, center=np.zeros(2), u=np.array([1.0, 0.0]),
-                        v=np.array([0.0, 1.0]), extent=2.0, resolution=9)
+    bs = dg.basin_slice(
+        net,
+        0.9,
+        center=np.zeros(2),
+        u=np.array([1.0, 0.0]),
+        v=np.array([0.0, 1.0]),
+        extent=2.0,
+        resolution=9,
+    )
     fig = F.plot_basin_slice(bs)
     ax = fig.axes[0]
     assert ax.get_xlim() == pytest.approx((-2.25, 2.25))

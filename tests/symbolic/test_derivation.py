@@ -35,8 +35,9 @@ def test_gradient_and_hessian_match_central_differences_float64(model):
         H = fns["hessian"](theta)
         E = np.eye(P) * h
         g_fd = np.array([(fns["loss"](theta + e) - fns["loss"](theta - e)) / (2 * h) for e in E])
-        H_fd = np.array([(fns["gradient"](theta + e) - fns["gradient"](theta - e)) / (2 * h)
-                         for e in E])
+        H_fd = np.array(
+            [(fns["gradient"](theta + e) - fns["gradient"](theta - e)) / (2 * h) for e in E]
+        )
         np.testing.assert_allclose(g, g_fd, rtol=1e-6, atol=1e-8)
         np.testing.assert_allclose(H, H_fd, rtol=1e-6, atol=1e-8)
         np.testing.assert_allclose(H, H.T, atol=1e-14)
@@ -55,7 +56,9 @@ def test_gradient_matches_differences_at_50_digits(model):
             tm = list(theta)
             tp[i] += h
             tm[i] -= h
-            fd = (fns["loss"](np.array(tp, dtype=object)) - fns["loss"](np.array(tm, dtype=object))) / (2 * h)
+            fd = (
+                fns["loss"](np.array(tp, dtype=object)) - fns["loss"](np.array(tm, dtype=object))
+            ) / (2 * h)
             # central differences have error O(h^2) = 1e-30, far below float64 resolution
             assert abs(g[i] - fd) < mpmath.mpf(10) ** -25
             gp = fns["gradient"](np.array(tp, dtype=object))
@@ -88,13 +91,17 @@ def test_det_dg_at_matches_symbolic_and_is_exact():
     d = dg.derive(net)
     point = [Fraction(1, 3), Fraction(-2, 5), Fraction(7, 4)]
     lr = Fraction(1, 4)
-    sym = d.det_dg(sp.Rational(1, 4)).subs(dict(zip(d.params, [sp.Rational(p.numerator, p.denominator) for p in point], strict=True)))
+    sym = d.det_dg(sp.Rational(1, 4)).subs(
+        dict(zip(d.params, [sp.Rational(p.numerator, p.denominator) for p in point], strict=True))
+    )
     assert d.det_dg_at(point, lr) == Fraction(int(sym.p), int(sym.q))
 
 
 def test_det_dg_refuses_large_symbolic_expansion():
     net = dg.LinearNetwork.from_covariances((3, 3, 3), Sxx=np.eye(3), Syx=np.eye(3))
-    with pytest.raises(dg.InvalidParameterError, match="n_params must be <= max_params = 8; got 18"):
+    with pytest.raises(
+        dg.InvalidParameterError, match="n_params must be <= max_params = 8; got 18"
+    ):
         dg.derive(net).det_dg()
 
 

@@ -10,15 +10,7 @@ import pytest
 import sympy as sp
 
 import dynsys_gd as dg
-from dynsys_gd.analysis.certificates import (
-    arb_eval,
-    ball_det_certificate,
-    exact_w_star,
-    manifold_certificate,
-    nonsingularity_certificate,
-    rational_point_on_manifold,
-)
-from dynsys_gd.analysis.claims import (
+from dynsys_gd.claims import (
     CLAIMS,
     Status,
     check_c1,
@@ -26,12 +18,21 @@ from dynsys_gd.analysis.claims import (
     check_c9,
     run_claims,
 )
+from dynsys_gd.claims.certificates import (
+    arb_eval,
+    ball_det_certificate,
+    exact_w_star,
+    manifold_certificate,
+    nonsingularity_certificate,
+    rational_point_on_manifold,
+)
 from dynsys_gd.errors import InvalidParameterError
 
 
 def _net343() -> dg.LinearNetwork:
     return dg.LinearNetwork.from_covariances(
-        (3, 4, 3), Sxx=np.diag([1.0, 2.0, 3.0]), Syx=np.ones((3, 3)) + np.eye(3))
+        (3, 4, 3), Sxx=np.diag([1.0, 2.0, 3.0]), Syx=np.ones((3, 3)) + np.eye(3)
+    )
 
 
 def test_c1_theta_zero_for_depth_three() -> None:
@@ -68,8 +69,7 @@ def test_c1_large_network_modular_is_fast() -> None:
 
 
 def test_c1_depth_one_exception_is_reported() -> None:
-    net = dg.LinearNetwork.from_covariances((2, 3), Sxx=np.diag([1.0, 4.0]),
-                                            Syx=np.ones((3, 2)))
+    net = dg.LinearNetwork.from_covariances((2, 3), Sxx=np.diag([1.0, 4.0]), Syx=np.ones((3, 2)))
     bad = nonsingularity_certificate(net, Fraction(1, 4))
     assert bad.singular_everywhere and not bad.nonsingular
     assert "singular everywhere: eta = 1/lambda_i(Sxx)" in bad.message
@@ -97,8 +97,9 @@ def test_c2_certificate_scalar_and_matrix() -> None:
 
 def test_rational_point_on_manifold_is_exact_for_bottleneck_first_layer() -> None:
     # d_{N-1} = 2 < d_0 = 3, but d_1 = 3 >= d_N = 2: W_1 is solved for
-    net = dg.LinearNetwork.from_covariances((3, 3, 2, 2), Sxx=np.eye(3),
-                                            Syx=np.array([[1.0, 0.0, 2.0], [0.0, 1.0, 1.0]]))
+    net = dg.LinearNetwork.from_covariances(
+        (3, 3, 2, 2), Sxx=np.eye(3), Syx=np.array([[1.0, 0.0, 2.0], [0.0, 1.0, 1.0]])
+    )
     pt = rational_point_on_manifold(net)
     c = manifold_certificate(net, pt)
     assert c.on_manifold and c.rank_J == 6
@@ -129,7 +130,7 @@ def test_ball_det_matches_exact_for_polynomial_loss() -> None:
     m = dg.LossModel(sp.Rational(1, 2) * (x * y - 1) ** 2, (x, y))
     ok, (lo, hi), _ = ball_det_certificate(m, (Fraction(1, 2), Fraction(1, 3)), Fraction(21, 20))
     exact = dg.derive(m).det_dg_at((Fraction(1, 2), Fraction(1, 3)), Fraction(21, 20))
-    assert ok and lo <= exact <= hi and hi - lo < Fraction(1, 10 ** 20)
+    assert ok and lo <= exact <= hi and hi - lo < Fraction(1, 10**20)
 
 
 def test_arb_eval_encloses_transcendental_values() -> None:
@@ -143,30 +144,37 @@ def test_arb_eval_encloses_transcendental_values() -> None:
         arb_eval(sp.gamma(x), {x: flint.arb(2)})
 
 
-@pytest.mark.parametrize(("kwargs", "exc", "match"), [
-    ({"net": "net", "lr": 0.1}, InvalidParameterError, "net must be a LinearNetwork"),
-    ({"lr": -0.1}, InvalidParameterError, "lr must be a finite float > 0; got -0.1"),
-    ({"lr": 0}, InvalidParameterError, "lr must be a finite float > 0"),
-    ({"lr": float("nan")}, InvalidParameterError, "lr must be a finite float > 0"),
-    ({"lr": True}, InvalidParameterError, "lr must be a finite float > 0"),
-    ({"lr": 0.1, "method": "fast"}, InvalidParameterError, "method must be one of"),
-    ({"lr": 0.1, "max_tries": 0}, InvalidParameterError, "max_tries must be an int >= 1"),
-])
-def test_nonsingularity_bad_input(kwargs: dict[str, Any], exc: type[Exception],
-                                  match: str) -> None:
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "match"),
+    [
+        ({"net": "net", "lr": 0.1}, InvalidParameterError, "net must be a LinearNetwork"),
+        ({"lr": -0.1}, InvalidParameterError, "lr must be a finite float > 0; got -0.1"),
+        ({"lr": 0}, InvalidParameterError, "lr must be a finite float > 0"),
+        ({"lr": float("nan")}, InvalidParameterError, "lr must be a finite float > 0"),
+        ({"lr": True}, InvalidParameterError, "lr must be a finite float > 0"),
+        ({"lr": 0.1, "method": "fast"}, InvalidParameterError, "method must be one of"),
+        ({"lr": 0.1, "max_tries": 0}, InvalidParameterError, "max_tries must be an int >= 1"),
+    ],
+)
+def test_nonsingularity_bad_input(kwargs: dict[str, Any], exc: type[Exception], match: str) -> None:
     args = {"net": dg.LinearNetwork.scalar(2, 1.0), **kwargs}
     with pytest.raises(exc, match=match):
         nonsingularity_certificate(**args)
 
 
-@pytest.mark.parametrize(("call", "match"), [
-    (lambda: manifold_certificate("x"), "net must be a LinearNetwork"),
-    (lambda: manifold_certificate(dg.LinearNetwork.scalar(3, 1.0), [1, 1]),
-     "point must have 3 coordinates; got 2"),
-    (lambda: manifold_certificate(dg.LinearNetwork.scalar(3, 0.0)), "target|manifold|rank"),
-    (lambda: run_claims(["C0"]), "claims must be ids among C1"),
-    (lambda: check_c6(dg.LinearNetwork.scalar(3, 2.0), None), "lr must be a finite float > 0"),
-])
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: manifold_certificate("x"), "net must be a LinearNetwork"),
+        (
+            lambda: manifold_certificate(dg.LinearNetwork.scalar(3, 1.0), [1, 1]),
+            "point must have 3 coordinates; got 2",
+        ),
+        (lambda: manifold_certificate(dg.LinearNetwork.scalar(3, 0.0)), "target|manifold|rank"),
+        (lambda: run_claims(["C0"]), "claims must be ids among C1"),
+        (lambda: check_c6(dg.LinearNetwork.scalar(3, 2.0), None), "lr must be a finite float > 0"),
+    ],
+)
 def test_claims_and_certificates_bad_input(call: Any, match: str) -> None:
     with pytest.raises(InvalidParameterError, match=match):
         call()
@@ -185,7 +193,7 @@ def test_registry_and_report_objects() -> None:
 def test_critical_set_cover_detects_a_missing_critical_point() -> None:
     """C9: the ball-arithmetic cover passes with the full closed-form critical set and fails
     when the isolated saddle at the origin is left out."""
-    from dynsys_gd.analysis.certificates import critical_set_cover
+    from dynsys_gd.claims.certificates import critical_set_cover
 
     x, y = sp.symbols("x y", real=True)
     m = dg.LossModel(sp.Rational(1, 2) * (x * y - 1) ** 2, (x, y))
@@ -194,4 +202,4 @@ def test_critical_set_cover_detects_a_missing_critical_point() -> None:
     bad, *_, text2 = critical_set_cover(m, [[x * y - 1]], n_cells=8)
     assert not bad and "unexplained cells" in text2
     with pytest.raises(InvalidParameterError, match="2 parameters"):
-        critical_set_cover(dg.LossModel(x ** 2, (x,)), [[x]])
+        critical_set_cover(dg.LossModel(x**2, (x,)), [[x]])

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 import dynsys_gd as dg
 from dynsys_gd.errors import InvalidParameterError
+from dynsys_gd.models.mlp import MLP
 from dynsys_gd.numeric.kernels import NumericModel
-from dynsys_gd.numeric.mlp import MLP
 
 RNG = np.random.default_rng(12345)
 X = RNG.standard_normal((7, 3))
@@ -20,8 +20,13 @@ Y = RNG.standard_normal((7, 2))
 
 def fd_gradient(m: MLP, th: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     E = np.eye(m.n_params)
-    return np.stack([(m.loss(th + eps * E[j]) - m.loss(th - eps * E[j])) / (2 * eps)
-                     for j in range(m.n_params)], axis=1)
+    return np.stack(
+        [
+            (m.loss(th + eps * E[j]) - m.loss(th - eps * E[j])) / (2 * eps)
+            for j in range(m.n_params)
+        ],
+        axis=1,
+    )
 
 
 @pytest.mark.parametrize("activation", ["tanh", "relu", "identity"])
@@ -86,8 +91,13 @@ def test_relu_away_from_kinks_matches_finite_difference_hessian() -> None:
     assert np.abs(z).min() > 1e-4  # away from the kinks
     E = np.eye(m.n_params)
     eps = 1e-6
-    H_fd = np.stack([(m.gradient(th + eps * E[j]) - m.gradient(th - eps * E[j])) / (2 * eps)
-                     for j in range(m.n_params)], axis=2)
+    H_fd = np.stack(
+        [
+            (m.gradient(th + eps * E[j]) - m.gradient(th - eps * E[j])) / (2 * eps)
+            for j in range(m.n_params)
+        ],
+        axis=2,
+    )
     np.testing.assert_allclose(m.hessian(th), H_fd, atol=1e-7)
 
 

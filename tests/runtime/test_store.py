@@ -18,13 +18,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st_
 
-from dynsys_gd.analysis.store import (
+from dynsys_gd.errors import DynsysGDError, InvalidParameterError
+from dynsys_gd.runtime.store import (
     FORMAT,
     MissingDependencyError,
     ResultsStore,
     canonical_json,
 )
-from dynsys_gd.errors import DynsysGDError, InvalidParameterError
 
 CONFIG = {"depth": 2, "target": 1.0, "lrs": [0.5, 0.9], "n_samples": 64, "seed": 7}
 
@@ -37,8 +37,14 @@ def test_roundtrip_put_get_and_records(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite"
     with ResultsStore(path, CONFIG) as st:
         assert len(st) == 0 and st.done_keys() == set() and st.get("a") is None
-        st.put("a", {"lr": np.float64(0.5), "counts": {"converged": np.int64(3)},
-                     "g": np.array([1.0, np.nan])})
+        st.put(
+            "a",
+            {
+                "lr": np.float64(0.5),
+                "counts": {"converged": np.int64(3)},
+                "g": np.array([1.0, np.nan]),
+            },
+        )
         st.put("b", {"lr": 0.9, "counts": {"converged": 1}, "g": [2.0, np.inf]})
         assert len(st) == 2 and "a" in st and "zz" not in st and 3 not in st
         assert st.done_keys() == {"a", "b"}
@@ -59,17 +65,25 @@ def test_roundtrip_put_get_and_records(tmp_path: Path) -> None:
 
 
 _JSON = st_.recursive(
-    st_.none() | st_.booleans() | st_.integers(-10**12, 10**12)
-    | st_.floats(allow_nan=True, allow_infinity=True) | st_.text(max_size=8),
-    lambda inner: st_.lists(inner, max_size=4)
-    | st_.dictionaries(st_.text(max_size=6), inner, max_size=4),
-    max_leaves=12)
+    st_.none()
+    | st_.booleans()
+    | st_.integers(-(10**12), 10**12)
+    | st_.floats(allow_nan=True, allow_infinity=True)
+    | st_.text(max_size=8),
+    lambda inner: (
+        st_.lists(inner, max_size=4) | st_.dictionaries(st_.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 
 
-@given(results=st_.dictionaries(st_.text(min_size=1, max_size=10),
-                                st_.dictionaries(st_.sampled_from(["a", "b", "lr", "g"]), _JSON,
-                                                 max_size=4),
-                                max_size=4))
+@given(
+    results=st_.dictionaries(
+        st_.text(min_size=1, max_size=10),
+        st_.dictionaries(st_.sampled_from(["a", "b", "lr", "g"]), _JSON, max_size=4),
+        max_size=4,
+    )
+)
 @settings(max_examples=10)  # every put is an fsync'ed transaction
 def test_store_persists_every_result_exactly(results: dict[str, dict]) -> None:
     """Whatever JSON-like results are put (incl. NaN/inf, unicode keys), a re-opened store
@@ -94,21 +108,27 @@ def test_put_is_idempotent_and_refuses_a_changed_result(tmp_path: Path) -> None:
         st.put("k", {"x": 1.5})
         st.put("k", {"x": 1.5})
         assert len(st) == 1
-        with pytest.raises(InvalidParameterError, match=r"key 'k' is already stored with a "
-                                                        r"different result"):
+        with pytest.raises(
+            InvalidParameterError,
+            match=r"key 'k' is already stored with a "
+            r"different result",
+        ):
             st.put("k", {"x": 2.5})
         assert st.get("k") == {"x": 1.5}
         st.put("k2", {"y": 1})  # the connection is still usable after the refused put
         assert len(st) == 2
 
 
-@pytest.mark.parametrize(("key", "result", "regex"), [
-    ("", {"x": 1}, r"key must be a non-empty str; got ''"),
-    (3, {"x": 1}, r"key must be a non-empty str; got 3"),
-    ("k", [1, 2], r"result must be a dict; got \[1, 2\]"),
-    ("k", {"key": 1}, r"result must not use the reserved keys"),
-    ("k", {"finished": 1}, r"result must not use the reserved keys"),
-])
+@pytest.mark.parametrize(
+    ("key", "result", "regex"),
+    [
+        ("", {"x": 1}, r"key must be a non-empty str; got ''"),
+        (3, {"x": 1}, r"key must be a non-empty str; got 3"),
+        ("k", [1, 2], r"result must be a dict; got \[1, 2\]"),
+        ("k", {"key": 1}, r"result must not use the reserved keys"),
+        ("k", {"finished": 1}, r"result must not use the reserved keys"),
+    ],
+)
 def test_put_bad_input(tmp_path: Path, key: object, result: object, regex: str) -> None:
     with ResultsStore(tmp_path / "s.sqlite", CONFIG) as st:
         with pytest.raises(InvalidParameterError, match=regex):
@@ -159,8 +179,11 @@ def test_foreign_sqlite_database_is_refused_and_not_modified(tmp_path: Path) -> 
     con.commit()
     con.close()
     before = path.read_bytes()
-    with pytest.raises(InvalidParameterError, match=r"without the dynsys_gd format marker "
-                                                    r"\(tables: \['people'\]\)"):
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"without the dynsys_gd format marker "
+        r"\(tables: \['people'\]\)",
+    ):
         ResultsStore(path, CONFIG)
     assert path.read_bytes() == before
     assert _files(tmp_path) == ["foreign.db"]
@@ -199,18 +222,22 @@ def test_schema_marker_and_empty_file(tmp_path: Path) -> None:
     assert _files(tmp_path) == ["s.sqlite"]  # no temporary files left
 
 
-@pytest.mark.parametrize(("args", "kwargs", "regex"), [
-    ((None, CONFIG), {}, r"path must be a non-empty str or os.PathLike file path; got None"),
-    (("", CONFIG), {}, r"path must be a non-empty str"),
-    (("{tmp}", CONFIG), {}, r"path must be a file path; got the directory"),
-    (("{tmp}/no/such/dir/s.sqlite", CONFIG), {}, r"path must be in an existing directory"),
-    (("{tmp}/s.sqlite", [1, 2]), {}, r"config must be a dict; got \[1, 2\]"),
-    (("{tmp}/s.sqlite", {"f": object()}), {}, r"config must be JSON-serialisable"),
-    (("{tmp}/s.sqlite", CONFIG), {"kind": ""}, r"kind must be a non-empty str"),
-    (("{tmp}/s.sqlite", CONFIG), {"kind": 3}, r"kind must be a non-empty str; got 3"),
-])
-def test_open_bad_input_leaves_no_file(tmp_path: Path, args: tuple, kwargs: dict,
-                                       regex: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "kwargs", "regex"),
+    [
+        ((None, CONFIG), {}, r"path must be a non-empty str or os.PathLike file path; got None"),
+        (("", CONFIG), {}, r"path must be a non-empty str"),
+        (("{tmp}", CONFIG), {}, r"path must be a file path; got the directory"),
+        (("{tmp}/no/such/dir/s.sqlite", CONFIG), {}, r"path must be in an existing directory"),
+        (("{tmp}/s.sqlite", [1, 2]), {}, r"config must be a dict; got \[1, 2\]"),
+        (("{tmp}/s.sqlite", {"f": object()}), {}, r"config must be JSON-serialisable"),
+        (("{tmp}/s.sqlite", CONFIG), {"kind": ""}, r"kind must be a non-empty str"),
+        (("{tmp}/s.sqlite", CONFIG), {"kind": 3}, r"kind must be a non-empty str; got 3"),
+    ],
+)
+def test_open_bad_input_leaves_no_file(
+    tmp_path: Path, args: tuple, kwargs: dict, regex: str
+) -> None:
     args = tuple(a.format(tmp=tmp_path) if isinstance(a, str) else a for a in args)
     with pytest.raises(InvalidParameterError, match=regex):
         ResultsStore(*args, **kwargs)
@@ -232,8 +259,7 @@ def test_exports_are_complete_and_atomic(tmp_path: Path) -> None:
     store_path = tmp_path / "s.sqlite"
     with ResultsStore(store_path, CONFIG) as st:
         st.put("lr=0.5", {"lr": 0.5, "fraction": 0.25, "counts": {"converged": 16}})
-        st.put("lr=0.9", {"lr": 0.9, "fraction": 0.0, "counts": {"diverged": 64},
-                          "note": None})
+        st.put("lr=0.9", {"lr": 0.9, "fraction": 0.0, "counts": {"diverged": 64}, "note": None})
         out_csv = st.export_csv(tmp_path / "r.csv")
         out_json = st.export_json(tmp_path / "r.json")
         with pytest.raises(InvalidParameterError, match=r"path must be in an existing dir"):
@@ -259,8 +285,9 @@ def test_to_dataframe(tmp_path: Path) -> None:
     assert list(df["lr"]) == [0.5, 0.9] and list(df["key"]) == ["lr=0.5", "lr=0.9"]
 
 
-def test_export_failure_leaves_no_partial_file(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_export_failure_leaves_no_partial_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with ResultsStore(tmp_path / "s.sqlite", CONFIG) as st:
         st.put("a", {"x": 1})
 
@@ -273,12 +300,14 @@ def test_export_failure_leaves_no_partial_file(tmp_path: Path,
     assert _files(tmp_path) == ["s.sqlite"]
 
 
-def test_to_dataframe_without_pandas_names_the_dependency(tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch
-                                                          ) -> None:
+def test_to_dataframe_without_pandas_names_the_dependency(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(sys.modules, "pandas", None)
-    with ResultsStore(tmp_path / "s.sqlite", CONFIG) as st, \
-            pytest.raises(MissingDependencyError, match=r"needs pandas"):
+    with (
+        ResultsStore(tmp_path / "s.sqlite", CONFIG) as st,
+        pytest.raises(MissingDependencyError, match=r"needs pandas"),
+    ):
         st.to_dataframe()
 
 
@@ -286,8 +315,8 @@ def test_to_dataframe_without_pandas_names_the_dependency(tmp_path: Path,
 _DRIVER = textwrap.dedent("""
     import sys, time
     import numpy as np
-    from dynsys_gd.analysis.store import ResultsStore
-    from dynsys_gd.analysis.distributed import map_tasks
+    from dynsys_gd.runtime.store import ResultsStore
+    from dynsys_gd.runtime.executors import map_tasks
 
     path, log, delay = sys.argv[1], sys.argv[2], float(sys.argv[3])
     lrs = [0.1 * (i + 1) for i in range(12)]
@@ -317,8 +346,11 @@ _DRIVER = textwrap.dedent("""
 def _run_driver(tmp_path: Path, store: Path, log: Path, delay: float) -> subprocess.Popen:
     script = tmp_path / "driver.py"
     script.write_text(_DRIVER)
-    return subprocess.Popen([sys.executable, str(script), str(store), str(log), str(delay)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, str(script), str(store), str(log), str(delay)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _count_done(store: Path) -> int:
@@ -354,7 +386,7 @@ def test_sweep_killed_mid_way_resumes_without_recomputing(tmp_path: Path) -> Non
     proc = _run_driver(tmp_path, store, log, delay=0.0)
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err.decode()
-    second_run = log.read_text().split()[len(first_run):]
+    second_run = log.read_text().split()[len(first_run) :]
     assert len(second_run) == 12 - done_before  # finished tasks were not recomputed
     assert set(second_run).isdisjoint(set(first_run[:done_before]))
 
@@ -362,8 +394,10 @@ def test_sweep_killed_mid_way_resumes_without_recomputing(tmp_path: Path) -> Non
     proc = _run_driver(tmp_path, ref_store, ref_log, delay=0.0)
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err.decode()
-    with ResultsStore(store, _config_of(ref_store)) as a, \
-            ResultsStore(ref_store, _config_of(ref_store)) as b:
+    with (
+        ResultsStore(store, _config_of(ref_store)) as a,
+        ResultsStore(ref_store, _config_of(ref_store)) as b,
+    ):
         assert len(a) == len(b) == 12
         assert dict(a.items()) == dict(b.items())
         fr = [b.get(f"lr{i}")["fraction"] for i in range(12)]  # type: ignore[index]
@@ -412,8 +446,11 @@ def test_lr_sweep_killed_mid_way_resumes_to_the_uninterrupted_result(tmp_path: P
     store, log = tmp_path / "sweep.sqlite", tmp_path / "sweep.log"
 
     def start(path: str, logfile: Path, delay: float, out: Path) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, str(script), path, str(logfile), str(delay),
-                                 str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        return subprocess.Popen(
+            [sys.executable, str(script), path, str(logfile), str(delay), str(out)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
 
     proc = start(str(store), log, 0.1, tmp_path / "a.json")
     deadline = time.monotonic() + 90
@@ -438,8 +475,9 @@ def test_lr_sweep_killed_mid_way_resumes_to_the_uninterrupted_result(tmp_path: P
     import dynsys_gd as dg
     from dynsys_gd.analysis.sweep import lr_sweep
 
-    ref = lr_sweep(dg.LinearNetwork.scalar(2, 1.0), [0.6, 0.95, 1.02], n_samples=64, seed=21,
-                   chunk_size=8)  # uninterrupted, no store
+    ref = lr_sweep(
+        dg.LinearNetwork.scalar(2, 1.0), [0.6, 0.95, 1.02], n_samples=64, seed=21, chunk_size=8
+    )  # uninterrupted, no store
     reference = json.loads(json.dumps(ref.to_dict()))
     resumed = json.loads((tmp_path / "b.json").read_text())
     assert resumed == reference
@@ -454,6 +492,6 @@ def test_sweep_store_refuses_a_network_trained_on_other_data(tmp_path: Path) -> 
     a = dg.LinearNetwork([2, 1], X=np.eye(2), Y=np.ones((2, 1)))
     b = dg.LinearNetwork([2, 1], X=np.eye(2), Y=np.array([[3.0], [-1.0]]))
     path = tmp_path / "s.sqlite"
-    lr_sweep(a, [0.5], n_samples=8, seed=0, store=path, eta_star=1.0)
+    lr_sweep(a, [0.5], n_samples=8, seed=0, store=path, critical_lr=1.0)
     with pytest.raises(InvalidParameterError, match=r"different configuration"):
-        lr_sweep(b, [0.5], n_samples=8, seed=0, store=path, eta_star=1.0)
+        lr_sweep(b, [0.5], n_samples=8, seed=0, store=path, critical_lr=1.0)

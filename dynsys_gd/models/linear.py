@@ -1,9 +1,7 @@
-r"""Models whose gradient descent dynamics dynsys_gd studies.
+r"""Deep linear networks with the squared loss.
 
-Two kinds of model:
-
-* :class:`LinearNetwork` — a deep linear network :math:`W(\theta) = W_N \cdots W_1` with
-  :math:`W_i \in \mathbb{R}^{d_i \times d_{i-1}}` and the squared loss of MATH.md §1,
+A deep linear network :math:`W(\theta) = W_N \cdots W_1` with
+:math:`W_i \in \mathbb{R}^{d_i \times d_{i-1}}` and the squared loss of MATH.md §1,
 
   .. math::
      L(\theta) = \frac{1}{2n} \sum_k \lVert W(\theta) x_k - y_k \rVert^2
@@ -13,19 +11,11 @@ Two kinds of model:
   with :math:`\Sigma_{xx} = X^\top X / n`, :math:`\Sigma_{yx} = Y^\top X / n`.  When
   :math:`\Sigma_{xx} \succ 0` and :math:`W^* = \Sigma_{yx}\Sigma_{xx}^{-1}`, this is
   :math:`\tfrac12 \operatorname{tr}((W - W^*)\Sigma_{xx}(W - W^*)^\top) + L^*`.
-* :class:`LossModel` — any real-analytic loss given as a sympy expression in its parameter
-  symbols (MATH.md §4, claim C9), e.g. :math:`\tfrac12 (xy - 1)^2` or :math:`\log\cosh(xy)`.
 
 Parameters of a linear network are flattened as :math:`\theta = (\operatorname{vec} W_1, \dots,
 \operatorname{vec} W_N)` with each :math:`W_i` vectorised row-major (C order).
 
-Loss conventions
-----------------
-Other papers write the loss as :math:`\sum_k \lVert\cdot\rVert^2` (no ½, no 1/n) and similar.
-Such a loss is :math:`c \cdot L` for a constant :math:`c`; every Hessian eigenvalue is multiplied
-by :math:`c` and every critical step size divided by it.  ``convention=`` on the constructors
-makes the choice explicit (the data covariances are scaled, never silently), and
-:func:`convention_factor` / :func:`convert_lr` convert numbers between conventions.
+Loss conventions are described in :mod:`dynsys_gd.models.conventions`.
 """
 
 from __future__ import annotations
@@ -33,66 +23,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .._validation import check_choice, check_finite_matrix, check_int, check_real, describe
 from ..errors import InvalidParameterError
-
-__all__ = [
-    "CONVENTIONS",
-    "LinearNetwork",
-    "LossModel",
-    "convention_factor",
-    "convert_lr",
-    "model_fingerprint",
-]
-
-#: Loss conventions: name -> (description, factor as a function of the sample count n) such that
-#: ``L_convention = factor(n) * L_dynsys_gd`` where ``L_dynsys_gd = 1/(2n) sum ||W x - y||^2``.
-CONVENTIONS: dict[str, str] = {
-    "mean_half": "1/(2n) sum_k ||W x_k - y_k||^2 (dynsys_gd's convention)",
-    "half_sum": "1/2 sum_k ||W x_k - y_k||^2",
-    "mean": "1/n sum_k ||W x_k - y_k||^2",
-    "sum": "sum_k ||W x_k - y_k||^2",
-}
-
-
-def convention_factor(convention: str, n_samples: int = 1) -> Fraction:
-    r"""Factor :math:`c` with :math:`L_{\text{convention}} = c \, L_{\text{mean\_half}}`.
-
-    Parameters
-    ----------
-    convention : {"mean_half", "half_sum", "mean", "sum"}
-        See :data:`CONVENTIONS`.
-    n_samples : int
-        Number of data points :math:`n`.
-
-    Returns
-    -------
-    fractions.Fraction
-        ``1``, ``n``, ``2`` or ``2n`` respectively.  Sharpness scales by ``c`` and the critical
-        step size :math:`\eta^* = 2/S_{\min}` by ``1/c``.
-    """
-    check_choice("convention", convention, tuple(CONVENTIONS))
-    n = check_int("n_samples", n_samples, minimum=1)
-    return {"mean_half": Fraction(1), "half_sum": Fraction(n), "mean": Fraction(2),
-            "sum": Fraction(2 * n)}[convention]
-
-
-def convert_lr(lr: float, *, from_convention: str, to_convention: str, n_samples: int = 1) -> float:
-    r"""Convert a step size between loss conventions.
-
-    GD on :math:`cL` with step :math:`\eta` is GD on :math:`L` with step :math:`c\eta`, so
-    :math:`\eta_{\text{to}} = \eta_{\text{from}} \, c_{\text{from}} / c_{\text{to}}`.
-    """
-    value = check_real("lr", lr)
-    c_from = convention_factor(from_convention, n_samples)
-    c_to = convention_factor(to_convention, n_samples)
-    return float(value * c_from / c_to)
-
+from .conventions import CONVENTIONS, convention_factor
 
 #: largest network accepted: parameters and depth (the closed-form Hessian needs P^2 numbers)
 MAX_PARAMS = 10**6
@@ -102,14 +40,17 @@ MAX_DEPTH = 1000
 def _check_widths(widths: Any) -> tuple[int, ...]:
     if isinstance(widths, str | bytes) or not isinstance(widths, Sequence | np.ndarray):
         raise InvalidParameterError(
-            f"widths must be a sequence of at least two ints >= 1; got {describe(widths)}")
+            f"widths must be a sequence of at least two ints >= 1; got {describe(widths)}"
+        )
     ws = list(widths)
     if len(ws) < 2:
         raise InvalidParameterError(
-            f"widths must be a sequence of at least two ints >= 1 (d_0, ..., d_N); got {ws!r}")
+            f"widths must be a sequence of at least two ints >= 1 (d_0, ..., d_N); got {ws!r}"
+        )
     if len(ws) - 1 > MAX_DEPTH:
         raise InvalidParameterError(
-            f"widths must describe a depth <= {MAX_DEPTH}; got depth {len(ws) - 1}")
+            f"widths must describe a depth <= {MAX_DEPTH}; got depth {len(ws) - 1}"
+        )
     out = []
     for i, w in enumerate(ws):
         out.append(check_int(f"widths[{i}]", w, minimum=1))
@@ -117,7 +58,8 @@ def _check_widths(widths: Any) -> tuple[int, ...]:
     if n_params > MAX_PARAMS:
         raise InvalidParameterError(
             f"widths must give at most {MAX_PARAMS} parameters; got {n_params} for widths "
-            f"{tuple(out)}")
+            f"{tuple(out)}"
+        )
     return tuple(out)
 
 
@@ -152,6 +94,9 @@ class LinearNetwork:
     their exact binary value), so exact certificates (C1, C2) use exactly the user's numbers.
     """
 
+    if TYPE_CHECKING:  # set in __post_init__ / __init__ with object.__setattr__ (frozen)
+        _cache: dict[str, Any]
+
     widths: tuple[int, ...]
     Sxx: NDArray[np.float64]
     Syx: NDArray[np.float64]
@@ -162,33 +107,47 @@ class LinearNetwork:
     name: str = ""
 
     # -- constructors ---------------------------------------------------------------------------
-    def __init__(self, widths: Sequence[int], X: Any = None, Y: Any = None, *,
-                 convention: str = "mean_half") -> None:
+    def __init__(
+        self, widths: Sequence[int], X: Any = None, Y: Any = None, *, convention: str = "mean_half"
+    ) -> None:
         ws = _check_widths(widths)
         check_choice("convention", convention, tuple(CONVENTIONS))
         if X is None or Y is None:
             raise InvalidParameterError(
                 "X and Y must both be given (samples as rows); use LinearNetwork.scalar or "
                 "LinearNetwork.from_covariances for other ways to build a network; got "
-                f"X={describe(X)}, Y={describe(Y)}")
+                f"X={describe(X)}, Y={describe(Y)}"
+            )
         Xf, Xe = check_finite_matrix("X", X, shape=(None, ws[0]))
         Yf, Ye = check_finite_matrix("Y", Y, shape=(None, ws[-1]))
         n = Xf.shape[0]
         if Yf.shape[0] != n:
             raise InvalidParameterError(
                 f"X and Y must have the same number of rows (samples); got X with {n} rows and "
-                f"Y with {Yf.shape[0]} rows")
+                f"Y with {Yf.shape[0]} rows"
+            )
         c = convention_factor(convention, n)
         d0, dN = ws[0], ws[-1]
-        Sxx = [[c * sum((Xe[k][a] * Xe[k][b] for k in range(n)), Fraction(0)) / n
-                for b in range(d0)] for a in range(d0)]
-        Syx = [[c * sum((Ye[k][a] * Xe[k][b] for k in range(n)), Fraction(0)) / n
-                for b in range(d0)] for a in range(dN)]
+        Sxx = [
+            [c * sum((Xe[k][a] * Xe[k][b] for k in range(n)), Fraction(0)) / n for b in range(d0)]
+            for a in range(d0)
+        ]
+        Syx = [
+            [c * sum((Ye[k][a] * Xe[k][b] for k in range(n)), Fraction(0)) / n for b in range(d0)]
+            for a in range(dN)
+        ]
         trYY = c * sum((Ye[k][a] ** 2 for k in range(n) for a in range(dN)), Fraction(0)) / n
         self._set(ws, Sxx, Syx, trYY, convention, f"data n={n}")
 
-    def _set(self, ws: tuple[int, ...], Sxx: list[list[Fraction]], Syx: list[list[Fraction]],
-             trYY: Fraction | None, convention: str, name: str) -> None:
+    def _set(
+        self,
+        ws: tuple[int, ...],
+        Sxx: list[list[Fraction]],
+        Syx: list[list[Fraction]],
+        trYY: Fraction | None,
+        convention: str,
+        name: str,
+    ) -> None:
         object.__setattr__(self, "widths", ws)
         object.__setattr__(self, "Sxx_exact", tuple(tuple(r) for r in Sxx))
         object.__setattr__(self, "Syx_exact", tuple(tuple(r) for r in Syx))
@@ -221,13 +180,26 @@ class LinearNetwork:
         _, ye = check_finite_matrix("target", [[target]])
         y = ye[0][0]
         net = cls.__new__(cls)
-        net._set((1,) * (N + 1), [[Fraction(1)]], [[y]], y * y, "mean_half",
-                 f"scalar depth={N} target={float(y):g}")
+        net._set(
+            (1,) * (N + 1),
+            [[Fraction(1)]],
+            [[y]],
+            y * y,
+            "mean_half",
+            f"scalar depth={N} target={float(y):g}",
+        )
         return net
 
     @classmethod
-    def from_covariances(cls, widths: Sequence[int], *, Sxx: Any, Syx: Any,
-                         trace_Syy: Any = None, convention: str = "mean_half") -> LinearNetwork:
+    def from_covariances(
+        cls,
+        widths: Sequence[int],
+        *,
+        Sxx: Any,
+        Syx: Any,
+        trace_Syy: Any = None,
+        convention: str = "mean_half",
+    ) -> LinearNetwork:
         r"""Network from second moments :math:`\Sigma_{xx}` (d_0 × d_0, symmetric PSD) and
         :math:`\Sigma_{yx}` (d_N × d_0).
 
@@ -247,7 +219,8 @@ class LinearNetwork:
         eig_min = float(np.linalg.eigvalsh(Sf).min())
         if eig_min < -1e-12 * max(1.0, float(np.abs(Sf).max())):
             raise InvalidParameterError(
-                f"Sxx must be positive semi-definite; got smallest eigenvalue {eig_min:.3g}")
+                f"Sxx must be positive semi-definite; got smallest eigenvalue {eig_min:.3g}"
+            )
         tr: Fraction | None = None
         if trace_Syy is not None:
             check_real("trace_Syy", trace_Syy)
@@ -256,10 +229,17 @@ class LinearNetwork:
         if c is None:
             raise InvalidParameterError(
                 "convention must be 'mean_half' or 'mean' for covariances (the sample count is "
-                f"not known); got {convention!r}")
+                f"not known); got {convention!r}"
+            )
         net = cls.__new__(cls)
-        net._set(ws, [[c * x for x in r] for r in Se], [[c * x for x in r] for r in Ye],
-                 None if tr is None else c * tr, convention, "covariances")
+        net._set(
+            ws,
+            [[c * x for x in r] for r in Se],
+            [[c * x for x in r] for r in Ye],
+            None if tr is None else c * tr,
+            convention,
+            "covariances",
+        )
         return net
 
     # -- shape information ----------------------------------------------------------------------
@@ -297,14 +277,17 @@ class LinearNetwork:
     def Sxx_is_definite(self) -> bool:
         r"""Whether :math:`\Sigma_{xx} \succ 0` (checked exactly by a Cholesky-like pivot test)."""
         key = "Sxx_definite"
-        if key not in self._cache:  # type: ignore[attr-defined]
+        if key not in self._cache:
             import sympy
 
-            M = sympy.Matrix([[sympy.Rational(x.numerator, x.denominator) for x in r]
-                              for r in self.Sxx_exact])
-            self._cache[key] = all(M[:k, :k].det() > 0  # type: ignore[attr-defined]
-                                   for k in range(1, M.rows + 1))
-        return bool(self._cache[key])  # type: ignore[attr-defined]
+            M = sympy.Matrix(
+                [[sympy.Rational(x.numerator, x.denominator) for x in r] for r in self.Sxx_exact]
+            )
+            self._cache[key] = all(
+                M[:k, :k].det() > 0  # type: ignore[attr-defined]
+                for k in range(1, M.rows + 1)
+            )
+        return bool(self._cache[key])
 
     @property
     def W_star(self) -> NDArray[np.float64]:
@@ -324,7 +307,8 @@ class LinearNetwork:
         """For scalar networks: :math:`w^* = \\sigma_{yx}/\\sigma_{xx}`."""
         if not self.is_scalar:
             raise InvalidParameterError(
-                f"target is defined for scalar networks only; got widths {self.widths}")
+                f"target is defined for scalar networks only; got widths {self.widths}"
+            )
         return float(self.W_star[0, 0])
 
     def _require_definite(self) -> None:
@@ -332,7 +316,8 @@ class LinearNetwork:
             ev = float(np.linalg.eigvalsh(self.Sxx).min())
             raise InvalidParameterError(
                 "Sxx must be positive definite to define W* = Syx Sxx^-1; got a singular Sxx "
-                f"(smallest eigenvalue {ev:.3g})")
+                f"(smallest eigenvalue {ev:.3g})"
+            )
 
     @property
     def loss_offset(self) -> float:
@@ -363,14 +348,17 @@ class LinearNetwork:
             if self.is_scalar:
                 raise InvalidParameterError(
                     "target must be non-zero: with target 0 the minima set {w_1...w_N = 0} is a "
-                    "union of coordinate hyperplanes, not a manifold; got target 0")
+                    "union of coordinate hyperplanes, not a manifold; got target 0"
+                )
             raise InvalidParameterError(
-                f"W* must have full rank {k} for the minima set to be a manifold; got rank {r}")
+                f"W* must have full rank {k} for the minima set to be a manifold; got rank {r}"
+            )
         hidden = self.widths[1:-1]
         if any(h < k for h in hidden):
             raise InvalidParameterError(
                 f"hidden widths must be >= min(d_0, d_N) = {k} for W* to be reachable; got "
-                f"widths {self.widths}")
+                f"widths {self.widths}"
+            )
 
     # -- parameter vectors ---------------------------------------------------------------------
     def unflatten(self, theta: NDArray[Any]) -> list[NDArray[Any]]:
@@ -379,23 +367,28 @@ class LinearNetwork:
         if theta.shape[-1] != self.n_params:
             raise InvalidParameterError(
                 f"theta must have last axis of length n_params = {self.n_params}; got shape "
-                f"{theta.shape}")
+                f"{theta.shape}"
+            )
         o = self.offsets
         lead = theta.shape[:-1]
-        return [theta[..., o[i]:o[i + 1]].reshape(*lead, a, b)
-                for i, (a, b) in enumerate(self.layer_shapes)]
+        return [
+            theta[..., o[i] : o[i + 1]].reshape(*lead, a, b)
+            for i, (a, b) in enumerate(self.layer_shapes)
+        ]
 
     def flatten(self, layers: Sequence[NDArray[Any]]) -> NDArray[Any]:
         """Inverse of :meth:`unflatten`."""
         if len(layers) != self.depth:
             raise InvalidParameterError(
-                f"layers must hold depth = {self.depth} matrices; got {len(layers)}")
+                f"layers must hold depth = {self.depth} matrices; got {len(layers)}"
+            )
         parts = []
         for i, (L, shape) in enumerate(zip(layers, self.layer_shapes, strict=True)):
             L = np.asarray(L)
             if L.shape[-2:] != shape:
                 raise InvalidParameterError(
-                    f"layers[{i}] must have shape {shape}; got {L.shape[-2:]}")
+                    f"layers[{i}] must have shape {shape}; got {L.shape[-2:]}"
+                )
             parts.append(L.reshape(*L.shape[:-2], shape[0] * shape[1]))
         return np.concatenate(parts, axis=-1)
 
@@ -404,91 +397,17 @@ class LinearNetwork:
         stored results can be matched to the exact network that produced them."""
         import hashlib
 
-        text = repr(("LinearNetwork", self.widths, self.Sxx_exact, self.Syx_exact,
-                     getattr(self, "trace_Syy_exact", None), self.convention))
+        text = repr(
+            (
+                "LinearNetwork",
+                self.widths,
+                self.Sxx_exact,
+                self.Syx_exact,
+                getattr(self, "trace_Syy_exact", None),
+                self.convention,
+            )
+        )
         return hashlib.sha256(text.encode()).hexdigest()
 
     def __repr__(self) -> str:
         return f"LinearNetwork(widths={self.widths}, {self.name}, convention={self.convention!r})"
-
-
-class LossModel:
-    r"""A model defined by an arbitrary sympy loss :math:`L(\theta)` (MATH.md §4, C9).
-
-    Parameters
-    ----------
-    loss : sympy.Expr
-        A real expression whose free symbols are all among ``params``.
-    params : sequence of sympy.Symbol
-        The parameters :math:`\theta` in order.
-    name : str, optional
-        Label for reports.
-
-    Examples
-    --------
-    >>> import sympy as sp
-    >>> x, y = sp.symbols("x y")
-    >>> m = LossModel(sp.Rational(1, 2) * (x * y - 1) ** 2, (x, y), name="xy")
-    >>> m.n_params
-    2
-    """
-
-    def __init__(self, loss: Any, params: Sequence[Any], *, name: str = "") -> None:
-        import sympy
-
-        if not isinstance(loss, sympy.Expr):
-            raise InvalidParameterError(
-                f"loss must be a sympy expression; got {describe(loss)}")
-        if isinstance(params, str | bytes) or not isinstance(params, Sequence):
-            raise InvalidParameterError(
-                f"params must be a sequence of sympy Symbols; got {describe(params)}")
-        ps = tuple(params)
-        if not ps:
-            raise InvalidParameterError("params must be a non-empty sequence of sympy Symbols; "
-                                        "got an empty sequence")
-        for i, p in enumerate(ps):
-            if not isinstance(p, sympy.Symbol):
-                raise InvalidParameterError(
-                    f"params[{i}] must be a sympy Symbol; got {describe(p)}")
-        if len(set(ps)) != len(ps):
-            raise InvalidParameterError(f"params must be distinct symbols; got {ps}")
-        extra = loss.free_symbols - set(ps)
-        if extra:
-            names = ", ".join(sorted(str(s) for s in extra))
-            raise InvalidParameterError(
-                f"loss must be an expression in the given params only; got other symbols: {names}")
-        if loss.has(sympy.I) or loss.has(sympy.nan) or loss.has(sympy.zoo) or loss.has(sympy.oo):
-            raise InvalidParameterError(f"loss must be a finite real expression; got {loss}")
-        self.loss = loss
-        self.params = ps
-        self.name = name or str(loss)
-        self._cache: dict[str, Any] = {}
-
-    @property
-    def n_params(self) -> int:
-        """Number of parameters."""
-        return len(self.params)
-
-    @property
-    def is_polynomial(self) -> bool:
-        """Whether the loss is a polynomial in the parameters."""
-        return bool(self.loss.is_polynomial(*self.params))
-
-    def fingerprint(self) -> str:
-        """SHA-256 of the loss expression and the parameter order (``sympy.srepr``)."""
-        import hashlib
-
-        import sympy
-
-        text = repr(("LossModel", sympy.srepr(self.loss), tuple(str(p) for p in self.params)))
-        return hashlib.sha256(text.encode()).hexdigest()
-
-    def __repr__(self) -> str:
-        return f"LossModel({self.name!r}, params={self.params})"
-
-
-def model_fingerprint(model: Any) -> str:
-    """A stable identifier of a model's loss: ``model.fingerprint()`` where the model defines
-    it (linear networks, sympy losses, MLPs), else its ``repr``."""
-    fp = getattr(model, "fingerprint", None)
-    return str(fp()) if callable(fp) else repr(model)

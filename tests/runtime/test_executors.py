@@ -16,16 +16,16 @@ import numpy as np
 import pytest
 
 import dynsys_gd as dg
-from dynsys_gd.analysis.distributed import (
+from dynsys_gd.errors import InvalidParameterError
+from dynsys_gd.runtime.executors import (
     ManagedExecutor,
     SerialExecutor,
     iter_tasks,
     make_executor,
     map_tasks,
 )
-from dynsys_gd.analysis.progress import progress_bar, progress_enabled
-from dynsys_gd.analysis.store import MissingDependencyError, ResultsStore
-from dynsys_gd.errors import InvalidParameterError
+from dynsys_gd.runtime.progress import progress_bar, progress_enabled
+from dynsys_gd.runtime.store import MissingDependencyError, ResultsStore
 
 
 def _square_plus_noise(task: tuple[int, int]) -> dict[str, float]:
@@ -69,8 +69,9 @@ def test_serial_executor_runs_in_process(workers: int | None) -> None:
         ex.submit(int)
 
 
-def test_process_pool_and_dask_are_real_executors(process_executor: ManagedExecutor,
-                                                  dask_executor: ManagedExecutor) -> None:
+def test_process_pool_and_dask_are_real_executors(
+    process_executor: ManagedExecutor, dask_executor: ManagedExecutor
+) -> None:
     assert process_executor.kind == "processes" and process_executor.workers == 2
     assert isinstance(process_executor.inner, cf.ProcessPoolExecutor)
     assert dask_executor.kind == "dask" and dask_executor.client is not None
@@ -91,27 +92,42 @@ def test_dask_shutdown_closes_cluster() -> None:
 
 def test_connect_to_a_running_scheduler_by_address() -> None:
     dd = pytest.importorskip("dask.distributed")
-    with dd.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                         dashboard_address=":0") as cluster, \
-            make_executor(scheduler=cluster.scheduler_address) as ex:
+    with (
+        dd.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
+        ) as cluster,
+        make_executor(scheduler=cluster.scheduler_address) as ex,
+    ):
         assert ex.kind == "dask" and ex.workers == 1
         assert map_tasks(_square_plus_noise, TASKS[:3], ex) == EXPECTED[:3]
 
 
-@pytest.mark.parametrize(("kwargs", "exc", "regex"), [
-    ({"workers": 0}, InvalidParameterError, r"workers must be an int >= 1; got 0"),
-    ({"workers": 2.0}, InvalidParameterError, r"workers must be an int >= 1; got 2.0"),
-    ({"workers": True}, InvalidParameterError, r"workers must be an int >= 1; got True"),
-    ({"workers": 10**6}, InvalidParameterError, r"workers must be an int <= 1024"),
-    ({"scheduler": 3}, InvalidParameterError, r"scheduler must be None, 'local' or a sched"),
-    ({"scheduler": "cluster"}, InvalidParameterError, r"got 'cluster'"),
-    ({"scheduler": "tcp://127.0.0.1:8786", "workers": 2}, InvalidParameterError,
-     r"workers must be None when connecting to the scheduler"),
-    ({"scheduler": "local", "processes": "yes"}, InvalidParameterError,
-     r"processes must be a bool"),
-    ({"scheduler": "local", "threads_per_worker": 0}, InvalidParameterError,
-     r"threads_per_worker must be an int >= 1"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "regex"),
+    [
+        ({"workers": 0}, InvalidParameterError, r"workers must be an int >= 1; got 0"),
+        ({"workers": 2.0}, InvalidParameterError, r"workers must be an int >= 1; got 2.0"),
+        ({"workers": True}, InvalidParameterError, r"workers must be an int >= 1; got True"),
+        ({"workers": 10**6}, InvalidParameterError, r"workers must be an int <= 1024"),
+        ({"scheduler": 3}, InvalidParameterError, r"scheduler must be None, 'local' or a sched"),
+        ({"scheduler": "cluster"}, InvalidParameterError, r"got 'cluster'"),
+        (
+            {"scheduler": "tcp://127.0.0.1:8786", "workers": 2},
+            InvalidParameterError,
+            r"workers must be None when connecting to the scheduler",
+        ),
+        (
+            {"scheduler": "local", "processes": "yes"},
+            InvalidParameterError,
+            r"processes must be a bool",
+        ),
+        (
+            {"scheduler": "local", "threads_per_worker": 0},
+            InvalidParameterError,
+            r"threads_per_worker must be an int >= 1",
+        ),
+    ],
+)
 def test_make_executor_bad_input(kwargs: dict, exc: type, regex: str) -> None:
     with pytest.raises(exc, match=regex):
         make_executor(**kwargs)
@@ -125,18 +141,21 @@ def test_missing_dask_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # ------------------------------------------------------------------ map_tasks
-def test_map_tasks_same_results_on_every_executor(process_executor: ManagedExecutor,
-                                                  dask_executor: ManagedExecutor) -> None:
+def test_map_tasks_same_results_on_every_executor(
+    process_executor: ManagedExecutor, dask_executor: ManagedExecutor
+) -> None:
     for ex in (None, SerialExecutor(), make_executor(), process_executor, dask_executor):
         seen: list[tuple[int, int]] = []
-        got = map_tasks(_square_plus_noise, TASKS, ex,
-                        on_result=lambda t, r, seen=seen: seen.append(t))
+        got = map_tasks(
+            _square_plus_noise, TASKS, ex, on_result=lambda t, r, seen=seen: seen.append(t)
+        )
         assert got == EXPECTED, ex
         assert sorted(seen) == TASKS  # each task reported once, in completion order
 
 
 def test_iter_tasks_yields_as_completed() -> None:
     """The slow first task is reported last on a thread pool."""
+
     def slow_first(i: int) -> int:
         time.sleep(0.3 if i == 0 else 0.0)
         return i
@@ -146,11 +165,16 @@ def test_iter_tasks_yields_as_completed() -> None:
     assert sorted(order) == [0, 1, 2, 3] and order[-1] == 0
 
 
-def test_map_tasks_commits_each_result_to_a_store(tmp_path: Path,
-                                                  process_executor: ManagedExecutor) -> None:
+def test_map_tasks_commits_each_result_to_a_store(
+    tmp_path: Path, process_executor: ManagedExecutor
+) -> None:
     with ResultsStore(tmp_path / "s.sqlite", {"tasks": TASKS}, kind="test") as st:
-        map_tasks(_square_plus_noise, TASKS[:5], process_executor,
-                  on_result=lambda t, r: st.put(f"t{t[0]}", r))
+        map_tasks(
+            _square_plus_noise,
+            TASKS[:5],
+            process_executor,
+            on_result=lambda t, r: st.put(f"t{t[0]}", r),
+        )
         assert len(st) == 5
         todo = [t for t in TASKS if f"t{t[0]}" not in st.done_keys()]
         assert todo == TASKS[5:]
@@ -182,18 +206,22 @@ def test_keyboard_interrupt_cancels_pending_futures() -> None:
 
 
 def test_unpicklable_function_is_refused_for_process_pools(
-        process_executor: ManagedExecutor) -> None:
+    process_executor: ManagedExecutor,
+) -> None:
     with pytest.raises(InvalidParameterError, match=r"fn must be picklable"):
         map_tasks(lambda x: x, [1, 2], process_executor)
     assert map_tasks(lambda x: x + 1, [1, 2], None) == [2, 3]  # fine in process
 
 
-@pytest.mark.parametrize(("args", "kwargs", "regex"), [
-    ((3, [1], None), {}, r"fn must be callable; got 3"),
-    ((abs, [1], "pool"), {}, r"executor must be None or a concurrent.futures.Executor"),
-    ((abs, [1], None), {"on_result": 5}, r"on_result must be None or callable"),
-    ((abs, [1], None), {"progress": "yes"}, r"progress must be a bool"),
-])
+@pytest.mark.parametrize(
+    ("args", "kwargs", "regex"),
+    [
+        ((3, [1], None), {}, r"fn must be callable; got 3"),
+        ((abs, [1], "pool"), {}, r"executor must be None or a concurrent.futures.Executor"),
+        ((abs, [1], None), {"on_result": 5}, r"on_result must be None or callable"),
+        ((abs, [1], None), {"progress": "yes"}, r"progress must be a bool"),
+    ],
+)
 def test_map_tasks_bad_input(args: tuple, kwargs: dict, regex: str) -> None:
     with pytest.raises(InvalidParameterError, match=regex):
         map_tasks(*args, **kwargs)
@@ -225,8 +253,9 @@ def test_progress_quiet_unless_tty_or_forced(monkeypatch: pytest.MonkeyPatch) ->
     assert progress_enabled(True, stream=pipe)
 
 
-def test_map_tasks_progress_goes_to_stderr_only(capsys: pytest.CaptureFixture[str],
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_map_tasks_progress_goes_to_stderr_only(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DYNSYS_GD_PROGRESS", "1")
     assert map_tasks(abs, [-1, -2], None, progress=True, desc="abs tasks") == [1, 2]
     out, err = capsys.readouterr()
@@ -236,12 +265,15 @@ def test_map_tasks_progress_goes_to_stderr_only(capsys: pytest.CaptureFixture[st
     assert capsys.readouterr() == ("", "")
 
 
-@pytest.mark.parametrize(("kwargs", "regex"), [
-    ({"total": -1}, r"total must be an int >= 0; got -1"),
-    ({"total": 2.5}, r"total must be an int >= 0; got 2.5"),
-    ({"total": 3, "desc": 4}, r"desc must be a str; got 4"),
-    ({"total": 3, "enabled": "no"}, r"enabled must be a bool; got 'no'"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "regex"),
+    [
+        ({"total": -1}, r"total must be an int >= 0; got -1"),
+        ({"total": 2.5}, r"total must be an int >= 0; got 2.5"),
+        ({"total": 3, "desc": 4}, r"desc must be a str; got 4"),
+        ({"total": 3, "enabled": "no"}, r"enabled must be a bool; got 'no'"),
+    ],
+)
 def test_progress_bar_bad_input(kwargs: dict, regex: str) -> None:
     with pytest.raises(InvalidParameterError, match=regex):
         progress_bar(**kwargs)
@@ -249,7 +281,8 @@ def test_progress_bar_bad_input(kwargs: dict, regex: str) -> None:
 
 # ------------------------------------------------------------------ analyses on executors
 def test_c9_estimates_identical_on_serial_processes_and_dask(
-        process_executor: ManagedExecutor, dask_executor: ManagedExecutor) -> None:
+    process_executor: ManagedExecutor, dask_executor: ManagedExecutor
+) -> None:
     """Claim C9 estimates (convergent fraction, sweep over lr) depend only on the seed: serial,
     a 2-process pool and a Dask cluster give identical results (every field of to_dict())."""
     estimate = pytest.importorskip("dynsys_gd.analysis.convergence").estimate_convergent_fraction
@@ -260,17 +293,22 @@ def test_c9_estimates_identical_on_serial_processes_and_dask(
     assert 0.0 < ref_e["fraction"] < 1.0  # eta* = 1: some runs converge, some do not
     assert ref_s["fraction"][0] == 1.0 and ref_s["fraction"][2] == 0.0
     for ex in (process_executor, dask_executor):
-        assert estimate(net, 0.9, n_samples=48, seed=3, chunk_size=16,
-                        executor=ex).to_dict() == ref_e, ex
-        assert lr_sweep(net, [0.5, 0.9, 1.1], n_samples=32, seed=3, chunk_size=16,
-                        executor=ex).to_dict() == ref_s, ex
+        assert (
+            estimate(net, 0.9, n_samples=48, seed=3, chunk_size=16, executor=ex).to_dict() == ref_e
+        ), ex
+        assert (
+            lr_sweep(
+                net, [0.5, 0.9, 1.1], n_samples=32, seed=3, chunk_size=16, executor=ex
+            ).to_dict()
+            == ref_s
+        ), ex
     # a different chunking gives the same numbers too
     assert estimate(net, 0.9, n_samples=48, seed=3, chunk_size=5).to_dict() == ref_e
 
 
 def test_sweep_with_store_on_process_pool_resumes_serially(
-        tmp_path: Path, process_executor: ManagedExecutor,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, process_executor: ManagedExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Results committed by a parallel sweep are reused by a serial re-run: nothing recomputed."""
     sweep_mod = pytest.importorskip("dynsys_gd.analysis.sweep")
     net = dg.LinearNetwork.scalar(2, 1.0)
@@ -300,7 +338,8 @@ def _stored_config(path: Path) -> dict[str, Any]:
 
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        return dict(json.loads(con.execute(
-            "SELECT value FROM meta WHERE name='config'").fetchone()[0]))
+        return dict(
+            json.loads(con.execute("SELECT value FROM meta WHERE name='config'").fetchone()[0])
+        )
     finally:
         con.close()

@@ -13,7 +13,7 @@ with squared loss in the project's convention (MATH.md §1, §5)
 Parameters are laid out as :math:`\theta = (\operatorname{vec} W_1, b_1, \dots,
 \operatorname{vec} W_L, b_L)` with each :math:`W_i \in \mathbb R^{d_i \times d_{i-1}}` flattened
 row-major (biases only with ``bias=True``).  Without biases and with the ``"identity"``
-activation this is exactly the layout of :class:`~dynsys_gd.symbolic.models.LinearNetwork`, and
+activation this is exactly the layout of :class:`~dynsys_gd.models.LinearNetwork`, and
 the loss is the same function of θ.
 
 Every kernel is batched over a stack of parameter vectors ``theta`` of shape ``(B, P)``:
@@ -104,15 +104,18 @@ class MLP:
 
     max_hessian_params: int = 600
 
-    def __init__(self, widths: Sequence[int], activation: str = "tanh", *, X: Any, Y: Any,
-                 bias: bool = False) -> None:
+    def __init__(
+        self, widths: Sequence[int], activation: str = "tanh", *, X: Any, Y: Any, bias: bool = False
+    ) -> None:
         if isinstance(widths, str | bytes) or not isinstance(widths, Sequence | np.ndarray):
             raise InvalidParameterError(
-                f"widths must be a sequence of at least 2 ints >= 1; got {describe(widths)}")
+                f"widths must be a sequence of at least 2 ints >= 1; got {describe(widths)}"
+            )
         ws = tuple(check_int("widths entry", w, minimum=1) for w in widths)
         if len(ws) < 2:
             raise InvalidParameterError(
-                f"widths must be a sequence of at least 2 ints >= 1; got {widths!r}")
+                f"widths must be a sequence of at least 2 ints >= 1; got {widths!r}"
+            )
         self.activation = check_choice("activation", activation, ACTIVATIONS)
         if not isinstance(bias, bool | np.bool_):
             raise InvalidParameterError(f"bias must be a bool; got {describe(bias)}")
@@ -124,7 +127,8 @@ class MLP:
         if self.X.shape[0] != self.Y.shape[0]:
             raise InvalidParameterError(
                 f"X and Y must have the same number of samples (rows); got {self.X.shape[0]} "
-                f"and {self.Y.shape[0]}")
+                f"and {self.Y.shape[0]}"
+            )
         self.n_samples = int(self.X.shape[0])
         self.layer_shapes = tuple((ws[i + 1], ws[i]) for i in range(self.depth))
         # slices of W_i and b_i in theta
@@ -144,18 +148,21 @@ class MLP:
     @staticmethod
     def _check_data(name: str, value: Any, width: int) -> Array:
         if isinstance(value, str | bytes) or value is None:
-            raise InvalidParameterError(f"{name} must be a 2-D array of real numbers; got "
-                                        f"{describe(value)}")
+            raise InvalidParameterError(
+                f"{name} must be a 2-D array of real numbers; got {describe(value)}"
+            )
         try:
             arr = np.array(value, dtype=np.float64)
         except (TypeError, ValueError) as exc:
-            raise InvalidParameterError(f"{name} must be a 2-D array of real numbers; got "
-                                        f"{describe(value)}") from exc
+            raise InvalidParameterError(
+                f"{name} must be a 2-D array of real numbers; got {describe(value)}"
+            ) from exc
         if arr.ndim == 1 and name == "Y" and width == 1:
             arr = arr[:, None]
         if arr.ndim != 2 or arr.shape[1] != width or arr.shape[0] == 0:
             raise InvalidParameterError(
-                f"{name} must have shape (n, {width}) with n >= 1; got shape {arr.shape}")
+                f"{name} must have shape (n, {width}) with n >= 1; got shape {arr.shape}"
+            )
         if not np.all(np.isfinite(arr)):
             raise InvalidParameterError(f"{name} must be finite (no NaN or inf)")
         return arr
@@ -170,8 +177,10 @@ class MLP:
         return h.hexdigest()
 
     def __repr__(self) -> str:
-        return (f"MLP(widths={self.widths}, activation={self.activation!r}, bias={self.bias}, "
-                f"n_samples={self.n_samples}, n_params={self.n_params})")
+        return (
+            f"MLP(widths={self.widths}, activation={self.activation!r}, bias={self.bias}, "
+            f"n_samples={self.n_samples}, n_params={self.n_params})"
+        )
 
     # -- layout ---------------------------------------------------------------------------------
     def _as_input(self, theta: Any, name: str = "theta") -> tuple[Array, bool]:
@@ -182,7 +191,8 @@ class MLP:
         if arr.ndim != 2 or arr.shape[1] != self.n_params:
             raise InvalidParameterError(
                 f"{name} must have shape (batch, {self.n_params}) or ({self.n_params},); got "
-                f"shape {np.asarray(theta).shape}")
+                f"shape {np.asarray(theta).shape}"
+            )
         return arr, single
 
     def unflatten(self, theta: Any) -> list[tuple[Array, Array | None]]:
@@ -190,8 +200,9 @@ class MLP:
         (``None`` without biases)."""
         th, _ = self._as_input(theta)
         out: list[tuple[Array, Array | None]] = []
-        for (dout, din), ws, bs in zip(self.layer_shapes, self._w_slices, self._b_slices,
-                                       strict=True):
+        for (dout, din), ws, bs in zip(
+            self.layer_shapes, self._w_slices, self._b_slices, strict=True
+        ):
             W = th[:, ws].reshape(-1, dout, din)
             b = None if bs is None else th[:, bs]
             out.append((W, b))
@@ -206,8 +217,9 @@ class MLP:
         return out
 
     # -- kernels --------------------------------------------------------------------------------
-    def _forward(self, layers: list[tuple[Array, Array | None]]
-                 ) -> tuple[list[Array], list[Array], list[Array], Array]:
+    def _forward(
+        self, layers: list[tuple[Array, Array | None]]
+    ) -> tuple[list[Array], list[Array], list[Array], Array]:
         """Activations a_0..a_{L-1}, pre-activations z_1..z_{L-1} with σ', σ'', and output."""
         B = layers[0][0].shape[0]
         a: list[Array] = [np.broadcast_to(self.X, (B, *self.X.shape))]
@@ -215,7 +227,7 @@ class MLP:
         d2s: list[Array] = []
         out = a[0]
         for i, (W, b) in enumerate(layers):
-            z = (a[-1] @ np.swapaxes(W, 1, 2))
+            z = a[-1] @ np.swapaxes(W, 1, 2)
             if b is not None:
                 z = z + b[:, None, :]
             if i < self.depth - 1:
@@ -240,15 +252,16 @@ class MLP:
         val = 0.5 * np.einsum("bnk,bnk->b", r, r) / self.n_samples
         return val[0] if single else val
 
-    def _backward(self, layers: list[tuple[Array, Array | None]], a: list[Array],
-                  d1s: list[Array], out: Array) -> tuple[list[Array], list[Array]]:
+    def _backward(
+        self, layers: list[tuple[Array, Array | None]], a: list[Array], d1s: list[Array], out: Array
+    ) -> tuple[list[Array], list[Array]]:
         """Deltas δ_1..δ_L (δ_i = ∂L/∂z_i) and per-layer pieces."""
         L = self.depth
         deltas: list[Array] = [None] * L  # type: ignore[list-item]
         deltas[L - 1] = (out - self.Y) / self.n_samples
         back: list[Array] = [None] * L  # type: ignore[list-item]  # δ_i W_i
         for i in range(L - 1, 0, -1):
-            back[i] = (deltas[i] @ layers[i][0])
+            back[i] = deltas[i] @ layers[i][0]
             deltas[i - 1] = back[i] * d1s[i - 1]
         return deltas, back
 
@@ -258,8 +271,10 @@ class MLP:
         layers = self.unflatten(th)
         a, d1s, _, out = self._forward(layers)
         deltas, _ = self._backward(layers, a, d1s, out)
-        parts = [((np.swapaxes(deltas[i], 1, 2) @ a[i]),
-                  deltas[i].sum(axis=1) if self.bias else None) for i in range(self.depth)]
+        parts = [
+            ((np.swapaxes(deltas[i], 1, 2) @ a[i]), deltas[i].sum(axis=1) if self.bias else None)
+            for i in range(self.depth)
+        ]
         g = self._flatten(parts, th.shape[0])
         return g[0] if single else g
 
@@ -274,7 +289,8 @@ class MLP:
             if vv.shape[0] != 1:
                 raise InvalidParameterError(
                     f"v must have shape {th.shape} or ({self.n_params},); got shape "
-                    f"{np.asarray(v).shape}")
+                    f"{np.asarray(v).shape}"
+                )
             vv = np.broadcast_to(vv, th.shape)
         layers = self.unflatten(th)
         dirs = self.unflatten(vv)
@@ -286,7 +302,7 @@ class MLP:
         for i in range(L):
             W, _ = layers[i]
             V, c = dirs[i]
-            rz = (a[i] @ np.swapaxes(V, 1, 2))
+            rz = a[i] @ np.swapaxes(V, 1, 2)
             if i > 0:
                 rz = rz + (Ra[i] @ np.swapaxes(W, 1, 2))
             if c is not None:
@@ -301,12 +317,11 @@ class MLP:
         for i in range(L - 1, 0, -1):
             W, _ = layers[i]
             V, _ = dirs[i]
-            rb = ((Rd[i] @ W)
-                  + (deltas[i] @ V))
+            rb = (Rd[i] @ W) + (deltas[i] @ V)
             Rd[i - 1] = rb * d1s[i - 1] + back[i] * d2s[i - 1] * Rz[i - 1]
         parts = []
         for i in range(L):
-            gW = (np.swapaxes(Rd[i], 1, 2) @ a[i])
+            gW = np.swapaxes(Rd[i], 1, 2) @ a[i]
             if i > 0:
                 gW = gW + (np.swapaxes(deltas[i], 1, 2) @ Ra[i])
             parts.append((gW, Rd[i].sum(axis=1) if self.bias else None))
@@ -319,13 +334,15 @@ class MLP:
         Raises
         ------
         InvalidParameterError
-            If ``n_params > max_hessian_params`` (use :func:`dynsys_gd.numeric.lanczos.sharpness`
+            If ``n_params > max_hessian_params`` (use :func:`dynsys_gd.lanczos_sharpness`
             or :meth:`hvp` instead).
         """
         if self.n_params > self.max_hessian_params:
             raise InvalidParameterError(
                 f"hessian needs n_params <= max_hessian_params = {self.max_hessian_params}; got "
-                f"n_params = {self.n_params} (use hvp or lanczos.sharpness for large networks)")
+                f"n_params = {self.n_params} (use hvp or dynsys_gd.lanczos_sharpness for large "
+                "networks)"
+            )
         th, single = self._as_input(theta)
         P = self.n_params
         eye = np.eye(P)
@@ -336,8 +353,13 @@ class MLP:
         return H[0] if single else H
 
     # -- initialisation -------------------------------------------------------------------------
-    def init(self, rng: np.random.Generator | int | None, n: int, scheme: str = "glorot",
-             scale: float = 1.0) -> Array:
+    def init(
+        self,
+        rng: np.random.Generator | int | None,
+        n: int,
+        scheme: str = "glorot",
+        scale: float = 1.0,
+    ) -> Array:
         r"""Draw ``n`` parameter vectors, shape (n, P).
 
         Parameters
@@ -357,11 +379,13 @@ class MLP:
         scheme = check_choice("scheme", scheme, INIT_SCHEMES)
         scale = check_positive_float("scale", scale)
         if not isinstance(rng, np.random.Generator):
-            if rng is not None and (isinstance(rng, bool) or not isinstance(rng, int | np.integer)
-                                    or rng < 0):
+            if rng is not None and (
+                isinstance(rng, bool) or not isinstance(rng, int | np.integer) or rng < 0
+            ):
                 raise InvalidParameterError(
                     f"rng must be a numpy Generator, a non-negative int seed or None; got "
-                    f"{describe(rng)}")
+                    f"{describe(rng)}"
+                )
             rng = np.random.default_rng(rng)
         if scheme == "uniform":
             return rng.uniform(-scale, scale, size=(n, self.n_params))

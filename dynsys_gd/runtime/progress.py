@@ -48,8 +48,15 @@ class ProgressBar:
     so far) is counted in both modes, so callers and tests can rely on it.
     """
 
-    def __init__(self, total: int | None, desc: str, *, shown: bool,
-                 stream: TextIO | None = None, initial: int = 0) -> None:
+    def __init__(
+        self,
+        total: int | None,
+        desc: str,
+        *,
+        shown: bool,
+        stream: TextIO | None = None,
+        initial: int = 0,
+    ) -> None:
         self.total = total
         self.desc = desc
         self.n = initial
@@ -57,9 +64,15 @@ class ProgressBar:
         if shown:
             from tqdm.auto import tqdm
 
-            self._bar = tqdm(total=total, desc=desc, initial=initial,
-                             file=sys.stderr if stream is None else stream,
-                             leave=False, dynamic_ncols=True, smoothing=0.1)
+            self._bar = tqdm(
+                total=total,
+                desc=desc,
+                initial=initial,
+                file=sys.stderr if stream is None else stream,
+                leave=False,
+                dynamic_ncols=True,
+                smoothing=0.1,
+            )
 
     @property
     def shown(self) -> bool:
@@ -86,8 +99,12 @@ class ProgressBar:
     def __enter__(self) -> ProgressBar:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
     def __repr__(self) -> str:
@@ -95,9 +112,15 @@ class ProgressBar:
         return f"ProgressBar({self.desc!r}, {self.n}/{self.total}, {mode})"
 
 
-def progress_bar(total: int | None, desc: str = "", enabled: bool = True, *,
-                 force: bool = False, stream: TextIO | None = None,
-                 initial: int = 0) -> ProgressBar:
+def progress_bar(
+    total: int | None,
+    desc: str = "",
+    enabled: bool = True,
+    *,
+    force: bool = False,
+    stream: TextIO | None = None,
+    initial: int = 0,
+) -> ProgressBar:
     r"""A progress bar over ``total`` items on ``stderr`` (quiet when disabled or not a TTY).
 
     Parameters

@@ -56,8 +56,7 @@ from .._results import jsonable
 from .._validation import describe
 from ..errors import DynsysGDError, InvalidParameterError, MissingDependencyError
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "MissingDependencyError", "ResultsStore",
-           "canonical_json"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "MissingDependencyError", "ResultsStore", "canonical_json"]
 
 FORMAT = "dynsys_gd.results"
 FORMAT_VERSION = 1
@@ -106,8 +105,9 @@ def canonical_json(obj: Any) -> str:
 
     Raises ``TypeError`` for values without a faithful JSON form (arbitrary objects)."""
     _check_plain(obj)
-    return json.dumps(jsonable(obj), sort_keys=True, separators=(",", ":"), allow_nan=False,
-                      ensure_ascii=True)
+    return json.dumps(
+        jsonable(obj), sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=True
+    )
 
 
 def _sha256(text: str) -> str:
@@ -116,15 +116,17 @@ def _sha256(text: str) -> str:
 
 def _check_path(name: str, path: Any) -> Path:
     if not isinstance(path, str | os.PathLike) or (isinstance(path, str) and not path):
-        raise InvalidParameterError(f"{name} must be a non-empty str or os.PathLike file path; "
-                                    f"got {describe(path)}")
+        raise InvalidParameterError(
+            f"{name} must be a non-empty str or os.PathLike file path; got {describe(path)}"
+        )
     p = Path(path)
     if p.exists() and p.is_dir():
         raise InvalidParameterError(f"{name} must be a file path; got the directory {str(p)!r}")
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.is_dir():
-        raise InvalidParameterError(f"{name} must be in an existing directory; "
-                                    f"{str(parent)!r} does not exist")
+        raise InvalidParameterError(
+            f"{name} must be in an existing directory; {str(parent)!r} does not exist"
+        )
     return p
 
 
@@ -142,8 +144,9 @@ def _diff_keys(old: Any, new: Any, prefix: str = "") -> list[str]:
                 out.extend(_diff_keys(old[k], new[k], name + "."))
         return out
     if old != new:
-        return [f"{prefix.rstrip('.') or '<config>'} (stored {describe(old)}, "
-                f"given {describe(new)})"]
+        return [
+            f"{prefix.rstrip('.') or '<config>'} (stored {describe(old)}, given {describe(new)})"
+        ]
     return []
 
 
@@ -176,8 +179,9 @@ class ResultsStore:
     Writes are durable when :meth:`put` returns (WAL journal, ``synchronous=FULL``).
     """
 
-    def __init__(self, path: str | os.PathLike[str], config: Mapping[str, Any], *,
-                 kind: str = "lr_sweep") -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], config: Mapping[str, Any], *, kind: str = "lr_sweep"
+    ) -> None:
         p = _check_path("path", path)
         if not isinstance(config, Mapping):
             raise InvalidParameterError(f"config must be a dict; got {describe(config)}")
@@ -186,8 +190,9 @@ class ResultsStore:
         try:
             text = canonical_json(dict(config))
         except (TypeError, ValueError) as exc:
-            raise InvalidParameterError(f"config must be JSON-serialisable; got "
-                                        f"{describe(config)} ({exc})") from None
+            raise InvalidParameterError(
+                f"config must be JSON-serialisable; got {describe(config)} ({exc})"
+            ) from None
         self._path = p
         self._kind = kind
         self._config_json = text
@@ -213,9 +218,14 @@ class ResultsStore:
                 for stmt in _SCHEMA.strip().split(";"):
                     if stmt.strip():
                         conn.execute(stmt)
-                meta = {"format": FORMAT, "version": str(FORMAT_VERSION), "kind": self._kind,
-                        "config": self._config_json, "config_sha256": self._sha,
-                        "created": datetime.now(UTC).isoformat(timespec="seconds")}
+                meta = {
+                    "format": FORMAT,
+                    "version": str(FORMAT_VERSION),
+                    "kind": self._kind,
+                    "config": self._config_json,
+                    "config_sha256": self._sha,
+                    "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                }
                 conn.executemany("INSERT INTO meta(name, value) VALUES (?, ?)", meta.items())
                 conn.execute("COMMIT")
             finally:
@@ -239,7 +249,8 @@ class ResultsStore:
     def _refuse(self, why: str) -> InvalidParameterError:
         return InvalidParameterError(
             f"path {str(self._path)!r} is not a usable dynsys_gd results store: {why}; "
-            "refusing to open it (the file was not modified)")
+            "refusing to open it (the file was not modified)"
+        )
 
     def _open_verified(self) -> sqlite3.Connection:
         p = self._path
@@ -257,32 +268,38 @@ class ResultsStore:
             raise self._refuse(f"SQLite cannot open it ({exc})") from None
         try:
             try:
-                names = {r[0] for r in conn.execute(
-                    "SELECT name FROM sqlite_master WHERE type='table'")}
+                names = {
+                    r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+                }
             except sqlite3.DatabaseError as exc:
                 raise self._refuse(f"it is corrupt ({exc})") from None
             if "meta" not in names or "tasks" not in names:
-                raise self._refuse("it is an SQLite database without the dynsys_gd format "
-                                   f"marker (tables: {sorted(names)})")
+                raise self._refuse(
+                    "it is an SQLite database without the dynsys_gd format "
+                    f"marker (tables: {sorted(names)})"
+                )
             try:
                 meta = dict(conn.execute("SELECT name, value FROM meta").fetchall())
             except sqlite3.DatabaseError as exc:
                 raise self._refuse(f"its meta table is unreadable ({exc})") from None
             if meta.get("format") != FORMAT:
-                raise self._refuse(f"format marker is {meta.get('format')!r}, "
-                                   f"expected {FORMAT!r}")
+                raise self._refuse(f"format marker is {meta.get('format')!r}, expected {FORMAT!r}")
             try:
                 version = int(meta.get("version", ""))
             except ValueError:
-                raise self._refuse(f"format version {meta.get('version')!r} is not an "
-                                   "integer") from None
+                raise self._refuse(
+                    f"format version {meta.get('version')!r} is not an integer"
+                ) from None
             if version > FORMAT_VERSION:
-                raise self._refuse(f"it was written by a newer format version {version} "
-                                   f"(this code reads <= {FORMAT_VERSION})")
+                raise self._refuse(
+                    f"it was written by a newer format version {version} "
+                    f"(this code reads <= {FORMAT_VERSION})"
+                )
             if meta.get("kind") != self._kind:
                 raise InvalidParameterError(
                     f"store {str(p)!r} holds kind {meta.get('kind')!r} results, not "
-                    f"{self._kind!r}; use another file")
+                    f"{self._kind!r}; use another file"
+                )
             stored_sha = meta.get("config_sha256", "")
             if stored_sha != self._sha:
                 try:
@@ -294,7 +311,8 @@ class ResultsStore:
                     f"store {str(p)!r} was written by a different configuration: stored "
                     f"config sha256 {stored_sha[:16]}..., given {self._sha[:16]}...; differing "
                     f"keys: {'; '.join(diff) or 'unknown'}. Use another file or the same "
-                    "configuration")
+                    "configuration"
+                )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
         except BaseException:
@@ -344,14 +362,19 @@ class ResultsStore:
     def __enter__(self) -> ResultsStore:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
     def __repr__(self) -> str:
         n = "closed" if self._conn is None else f"{len(self)} results"
-        return (f"ResultsStore({str(self._path)!r}, kind={self._kind!r}, "
-                f"config={self._sha[:12]}, {n})")
+        return (
+            f"ResultsStore({str(self._path)!r}, kind={self._kind!r}, config={self._sha[:12]}, {n})"
+        )
 
     # ------------------------------------------------------------------ tasks
     @staticmethod
@@ -367,16 +390,18 @@ class ResultsStore:
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, str):
             return False
-        return self._db().execute("SELECT 1 FROM tasks WHERE key=?", (key,)).fetchone() \
-            is not None
+        return self._db().execute("SELECT 1 FROM tasks WHERE key=?", (key,)).fetchone() is not None
 
     def __len__(self) -> int:
         return int(self._db().execute("SELECT COUNT(*) FROM tasks").fetchone()[0])
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The stored result of ``key`` (a dict), or None if that task has not finished."""
-        row = self._db().execute("SELECT result FROM tasks WHERE key=?",
-                                 (self._check_key(key),)).fetchone()
+        row = (
+            self._db()
+            .execute("SELECT result FROM tasks WHERE key=?", (self._check_key(key),))
+            .fetchone()
+        )
         return None if row is None else dict(json.loads(row[0]))
 
     def put(self, key: str, result: Mapping[str, Any]) -> None:
@@ -391,26 +416,31 @@ class ResultsStore:
             raise InvalidParameterError(f"result must be a dict; got {describe(result)}")
         bad = [k for k in result if k in _RESERVED]
         if bad:
-            raise InvalidParameterError(f"result must not use the reserved keys {_RESERVED}; "
-                                        f"got {bad}")
+            raise InvalidParameterError(
+                f"result must not use the reserved keys {_RESERVED}; got {bad}"
+            )
         try:
             _check_plain(dict(result))
             # keep the field order of the result (for exports); compare parsed values
             text = json.dumps(jsonable(dict(result)), separators=(",", ":"), allow_nan=False)
         except (TypeError, ValueError) as exc:
-            raise InvalidParameterError(f"result must be JSON-serialisable; got "
-                                        f"{describe(result)} ({exc})") from None
+            raise InvalidParameterError(
+                f"result must be JSON-serialisable; got {describe(result)} ({exc})"
+            ) from None
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         try:
             row = db.execute("SELECT result FROM tasks WHERE key=?", (key,)).fetchone()
             if row is None:
-                db.execute("INSERT INTO tasks(key, result, finished) VALUES (?, ?, ?)",
-                           (key, text, time.time()))
+                db.execute(
+                    "INSERT INTO tasks(key, result, finished) VALUES (?, ?, ?)",
+                    (key, text, time.time()),
+                )
             elif row[0] != text and json.loads(row[0]) != json.loads(text):
                 raise InvalidParameterError(
                     f"key {key!r} is already stored with a different result in "
-                    f"{str(self._path)!r}; a task's result must not change")
+                    f"{str(self._path)!r}; a task's result must not change"
+                )
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -428,8 +458,9 @@ class ResultsStore:
 
     def to_records(self) -> list[dict[str, Any]]:
         """One flat dict per task: ``key``, the result's fields and ``finished`` (ISO 8601 UTC)."""
-        rows = self._db().execute(
-            "SELECT key, result, finished FROM tasks ORDER BY rowid").fetchall()
+        rows = (
+            self._db().execute("SELECT key, result, finished FROM tasks ORDER BY rowid").fetchall()
+        )
         out = []
         for k, r, t in rows:
             rec: dict[str, Any] = {"key": k}
@@ -443,16 +474,16 @@ class ResultsStore:
         try:
             import pandas as pd
         except ImportError:
-            raise MissingDependencyError("ResultsStore.to_dataframe needs pandas; install it "
-                                         "with `pip install pandas`") from None
+            raise MissingDependencyError(
+                "ResultsStore.to_dataframe needs pandas; install it with `pip install pandas`"
+            ) from None
         return pd.DataFrame.from_records(self.to_records())
 
     # ------------------------------------------------------------------ exports
     def _atomic_write(self, path: Any, name: str, write: Any) -> Path:
         p = _check_path(name, path)
         if p.exists() and p.resolve() == self._path.resolve():
-            raise InvalidParameterError(f"{name} must not be the store file itself; "
-                                        f"got {str(p)!r}")
+            raise InvalidParameterError(f"{name} must not be the store file itself; got {str(p)!r}")
         parent = p.parent if str(p.parent) else Path(".")
         fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=parent)
         try:
@@ -491,9 +522,14 @@ class ResultsStore:
 
     def export_json(self, path: str | os.PathLike[str]) -> Path:
         """Write the configuration and all records as one JSON document, atomically."""
-        doc = {"format": FORMAT, "version": FORMAT_VERSION, "kind": self._kind,
-               "config": self.config, "config_sha256": self._sha,
-               "results": self.to_records()}
+        doc = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "kind": self._kind,
+            "config": self.config,
+            "config_sha256": self._sha,
+            "results": self.to_records(),
+        }
 
         def write(f: Any) -> None:
             json.dump(doc, f, indent=2, allow_nan=False)

@@ -3,7 +3,7 @@ r"""Exact and certified certificates for claims C1, C2 and C9 of MATH.md.
 * C1 (:func:`nonsingularity_certificate`): a point θ where :math:`\det DG_\eta(\theta) \ne 0`
   exactly, so the polynomial :math:`\det DG_\eta` is not identically zero and :math:`G_\eta` is
   non-singular.  The Hessian is built exactly from its closed form
-  (:func:`dynsys_gd.numeric.certified.exact_hessian`); the determinant is computed over
+  (:func:`dynsys_gd.numeric.enclosures.exact_hessian`); the determinant is computed over
   :math:`\mathbb{Q}` (python-flint ``fmpq_mat``) or modulo a large prime (``nmod_mat``:
   non-zero mod p implies non-zero).  Depth 1 is reported honestly: :math:`H = I\otimes\Sigma_{xx}`
   is constant and :math:`G_\eta` is singular everywhere iff :math:`\eta = 1/\lambda_i(\Sigma_{xx})`.
@@ -27,8 +27,8 @@ import numpy as np
 from .._results import ResultMixin, jsonable
 from .._validation import _to_exact, check_choice, check_int, describe
 from ..errors import InvalidParameterError
-from ..numeric.certified import arb_to_interval, exact_hessian
-from ..symbolic.models import LinearNetwork, LossModel
+from ..models import LinearNetwork, LossModel
+from ..numeric.enclosures import arb_to_interval, exact_hessian
 
 __all__ = [
     "DEFAULT_PRIME",
@@ -74,8 +74,10 @@ def _short(val: Any) -> str:
 
             mag = (n.bit_length() - d.bit_length()) * math.log10(2)
             sign = "-" if val < 0 else "+"
-            return (f"{sign}~10^{mag:.0f} (exact rational, numerator of {n.bit_length()} bits, "
-                    f"denominator of {d.bit_length()} bits)")
+            return (
+                f"{sign}~10^{mag:.0f} (exact rational, numerator of {n.bit_length()} bits, "
+                f"denominator of {d.bit_length()} bits)"
+            )
     return str(val)
 
 
@@ -125,17 +127,27 @@ class NonsingularityCertificate(ResultMixin):
     message: str
 
     def __repr__(self) -> str:
-        return (f"NonsingularityCertificate(nonsingular={self.nonsingular}, "
-                f"P={self.n_params}, method={self.method!r})")
+        return (
+            f"NonsingularityCertificate(nonsingular={self.nonsingular}, "
+            f"P={self.n_params}, method={self.method!r})"
+        )
 
     def summary(self) -> str:
         return self.message
 
     def to_dict(self) -> dict[str, Any]:
-        return {"nonsingular": self.nonsingular, "singular_everywhere": self.singular_everywhere,
-                "point": [str(x) for x in self.point], "determinant": _short(self.determinant),
-                "method": self.method, "prime": self.prime, "n_params": self.n_params,
-                "lr": jsonable(self.lr), "seconds": self.seconds, "message": self.message}
+        return {
+            "nonsingular": self.nonsingular,
+            "singular_everywhere": self.singular_everywhere,
+            "point": [str(x) for x in self.point],
+            "determinant": _short(self.determinant),
+            "method": self.method,
+            "prime": self.prime,
+            "n_params": self.n_params,
+            "lr": jsonable(self.lr),
+            "seconds": self.seconds,
+            "message": self.message,
+        }
 
 
 def _candidate_points(net: LinearNetwork, n_random: int, seed: int) -> list[list[Fraction]]:
@@ -152,9 +164,15 @@ def _candidate_points(net: LinearNetwork, n_random: int, seed: int) -> list[list
     return pts
 
 
-def nonsingularity_certificate(net: LinearNetwork, lr: Any, *, method: str = "exact",
-                               prime: int = DEFAULT_PRIME, max_tries: int = 8,
-                               seed: int = 0) -> NonsingularityCertificate:
+def nonsingularity_certificate(
+    net: LinearNetwork,
+    lr: Any,
+    *,
+    method: str = "exact",
+    prime: int = DEFAULT_PRIME,
+    max_tries: int = 8,
+    seed: int = 0,
+) -> NonsingularityCertificate:
     r"""Certify :math:`\det DG_\eta \not\equiv 0` (MATH.md C1) by one exact non-zero value.
 
     Parameters
@@ -195,13 +213,27 @@ def nonsingularity_certificate(net: LinearNetwork, lr: Any, *, method: str = "ex
         base = (I0 - _fq(eta) * S).det()
         det = Fraction(int(base.p), int(base.q)) ** net.widths[1]
         singular = det == 0
-        msg = ("depth 1: H = I ⊗ Sxx is constant, det DG = det(I - eta Sxx)^d1 = "
-               f"{det} at every theta; " + (
-                   "singular everywhere: eta = 1/lambda_i(Sxx)" if singular else
-                   "det DG_eta != 0 at every theta (G_eta is a diffeomorphism)"))
-        return NonsingularityCertificate(not singular, singular, () if singular else
-                                         tuple([Fraction(0)] * P), det, "exact rational", None,
-                                         P, eta, time.perf_counter() - t0, msg)
+        msg = (
+            "depth 1: H = I ⊗ Sxx is constant, det DG = det(I - eta Sxx)^d1 = "
+            f"{det} at every theta; "
+            + (
+                "singular everywhere: eta = 1/lambda_i(Sxx)"
+                if singular
+                else "det DG_eta != 0 at every theta (G_eta is a diffeomorphism)"
+            )
+        )
+        return NonsingularityCertificate(
+            not singular,
+            singular,
+            () if singular else tuple([Fraction(0)] * P),
+            det,
+            "exact rational",
+            None,
+            P,
+            eta,
+            time.perf_counter() - t0,
+            msg,
+        )
     I = flint.fmpq_mat(P, P, [1 if i == j else 0 for i in range(P) for j in range(P)])
     for pt in _candidate_points(net, tries, seed):
         D = I - _fq(eta) * exact_hessian(net, pt)
@@ -218,19 +250,39 @@ def nonsingularity_certificate(net: LinearNetwork, lr: Any, *, method: str = "ex
             ok = val != 0
             mname = "modular (mod p)"
         if ok:
-            where = "theta = 0 (H(0) = 0 for N >= 3)" if all(x == 0 for x in pt) else \
-                "a rational point"
+            where = (
+                "theta = 0 (H(0) = 0 for N >= 3)" if all(x == 0 for x in pt) else "a rational point"
+            )
             shown = _short(val)
-            msg = (f"det DG_eta({where}) = {shown} != 0 "
-                   f"({mname}{'' if method == 'exact' else f', p = {p}'}; P = {P}, "
-                   f"eta = {eta})")
-            return NonsingularityCertificate(True, False, tuple(pt), val, mname,
-                                             p if method == "modular" else None, P, eta,
-                                             time.perf_counter() - t0, msg)
-    return NonsingularityCertificate(False, False, (), None, "exact rational" if method ==
-                                     "exact" else "modular (mod p)", None, P, eta,
-                                     time.perf_counter() - t0,
-                                     f"no point with det DG != 0 found in {tries + 1} tries")
+            msg = (
+                f"det DG_eta({where}) = {shown} != 0 "
+                f"({mname}{'' if method == 'exact' else f', p = {p}'}; P = {P}, "
+                f"eta = {eta})"
+            )
+            return NonsingularityCertificate(
+                True,
+                False,
+                tuple(pt),
+                val,
+                mname,
+                p if method == "modular" else None,
+                P,
+                eta,
+                time.perf_counter() - t0,
+                msg,
+            )
+    return NonsingularityCertificate(
+        False,
+        False,
+        (),
+        None,
+        "exact rational" if method == "exact" else "modular (mod p)",
+        None,
+        P,
+        eta,
+        time.perf_counter() - t0,
+        f"no point with det DG != 0 found in {tries + 1} tries",
+    )
 
 
 # -- C2 -----------------------------------------------------------------------------------------
@@ -262,27 +314,30 @@ def rational_point_on_manifold(net: LinearNetwork, *, seed: int = 0) -> list[Fra
         layers = [Wst]
     else:
         for _attempt in range(20):
-            layers = [flint.fmpq_mat(a, b, [int(v) for v in rng.integers(-3, 4, a * b)])
-                      for a, b in shapes]
+            layers = [
+                flint.fmpq_mat(a, b, [int(v) for v in rng.integers(-3, 4, a * b)])
+                for a, b in shapes
+            ]
             if net.is_scalar:
                 layers = [flint.fmpq_mat(1, 1, [1]) for _ in shapes]
             try:
                 if net.widths[N - 1] >= net.widths[0]:
                     B = layers[0]
-                    for L in layers[1:N - 1]:
+                    for L in layers[1 : N - 1]:
                         B = L * B
                     BtB = B.transpose() * B
                     layers[N - 1] = Wst * BtB.inv() * B.transpose()
                 elif net.widths[1] >= net.widths[N]:
                     A = layers[N - 1]
-                    for L in reversed(layers[1:N - 1]):
+                    for L in reversed(layers[1 : N - 1]):
                         A = A * L
                     AAt = A * A.transpose()
                     layers[0] = A.transpose() * AAt.inv() * Wst
                 else:
                     raise InvalidParameterError(
                         "rational_point_on_manifold needs d_{N-1} >= d_0 or d_1 >= d_N; got "
-                        f"widths {net.widths}")
+                        f"widths {net.widths}"
+                    )
                 break
             except ZeroDivisionError:
                 continue
@@ -328,29 +383,41 @@ class ManifoldCertificate(ResultMixin):
     method: str = "exact rational"
 
     def __repr__(self) -> str:
-        return (f"ManifoldCertificate(rank_J={self.rank_J}, dim_M={self.dim_M}, "
-                f"nullity_H={self.nullity_H})")
+        return (
+            f"ManifoldCertificate(rank_J={self.rank_J}, dim_M={self.dim_M}, "
+            f"nullity_H={self.nullity_H})"
+        )
 
     def summary(self) -> str:
-        return (f"W(theta) = W* exactly: {self.on_manifold}; rank J = {self.rank_J} "
-                f"(full: {self.full_rank}); dim M = P - rank J = {self.n_params} - {self.rank_J}"
-                f" = {self.dim_M}; nullity of H = {self.nullity_H}")
+        return (
+            f"W(theta) = W* exactly: {self.on_manifold}; rank J = {self.rank_J} "
+            f"(full: {self.full_rank}); dim M = P - rank J = {self.n_params} - {self.rank_J}"
+            f" = {self.dim_M}; nullity of H = {self.nullity_H}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"point": jsonable(list(self.point)), "on_manifold": self.on_manifold,
-                "rank_J": self.rank_J, "full_rank": self.full_rank, "dim_M": self.dim_M,
-                "nullity_H": self.nullity_H, "n_params": self.n_params, "method": self.method}
+        return {
+            "point": jsonable(list(self.point)),
+            "on_manifold": self.on_manifold,
+            "rank_J": self.rank_J,
+            "full_rank": self.full_rank,
+            "dim_M": self.dim_M,
+            "nullity_H": self.nullity_H,
+            "n_params": self.n_params,
+            "method": self.method,
+        }
 
 
 def _exact_jacobian(net: LinearNetwork, pt: list[Fraction]) -> tuple[Any, Any]:
-    from ..numeric.certified import exact_product_and_jacobian
+    from ..numeric.enclosures import exact_product_and_jacobian
 
     _, _, _, W, J = exact_product_and_jacobian(net, [_fq(x) for x in pt])
     return W, J
 
 
-def manifold_certificate(net: LinearNetwork, point: Any = None, *,
-                         seed: int = 0) -> ManifoldCertificate:
+def manifold_certificate(
+    net: LinearNetwork, point: Any = None, *, seed: int = 0
+) -> ManifoldCertificate:
     r"""Exact C2 certificate: rank of :math:`J` and :math:`\dim M` at a rational point of M.
 
     ``point`` defaults to :func:`rational_point_on_manifold`.  :math:`\operatorname{rank} J` and
@@ -358,8 +425,11 @@ def manifold_certificate(net: LinearNetwork, point: Any = None, *,
     """
     if not isinstance(net, LinearNetwork):
         raise InvalidParameterError(f"net must be a LinearNetwork; got {describe(net)}")
-    pt = rational_point_on_manifold(net, seed=seed) if point is None else [
-        _to_exact("point", v) for v in np.asarray(point, dtype=object).ravel().tolist()]
+    pt = (
+        rational_point_on_manifold(net, seed=seed)
+        if point is None
+        else [_to_exact("point", v) for v in np.asarray(point, dtype=object).ravel().tolist()]
+    )
     if len(pt) != net.n_params:
         raise InvalidParameterError(f"point must have {net.n_params} coordinates; got {len(pt)}")
     W, J = _exact_jacobian(net, pt)
@@ -368,8 +438,9 @@ def manifold_certificate(net: LinearNetwork, point: Any = None, *,
     H = exact_hessian(net, pt)
     nullity = net.n_params - int(H.rref()[1])
     dN, d0 = net.widths[-1], net.widths[0]
-    return ManifoldCertificate(tuple(pt), bool(on), rank, rank == dN * d0,
-                               net.n_params - rank, nullity, net.n_params)
+    return ManifoldCertificate(
+        tuple(pt), bool(on), rank, rank == dN * d0, net.n_params - rank, nullity, net.n_params
+    )
 
 
 # -- C9: ball arithmetic for analytic losses ----------------------------------------------------
@@ -411,12 +482,19 @@ def arb_eval(expr: Any, env: dict[Any, Any]) -> Any:
             b = ev(base)
             if ex.is_Integer:
                 k = int(ex)
-                return b ** k if k >= 0 else 1 / (b ** (-k))
+                return b**k if k >= 0 else 1 / (b ** (-k))
             if ex.is_Rational:
-                return (b ** flint.fmpq(int(ex.p), int(ex.q)))
+                return b ** flint.fmpq(int(ex.p), int(ex.q))
             return (ev(ex) * b.log()).exp()
-        funcs = {sympy.exp: "exp", sympy.log: "log", sympy.sin: "sin", sympy.cos: "cos",
-                 sympy.sinh: "sinh", sympy.cosh: "cosh", sympy.tanh: "tanh"}
+        funcs = {
+            sympy.exp: "exp",
+            sympy.log: "log",
+            sympy.sin: "sin",
+            sympy.cos: "cos",
+            sympy.sinh: "sinh",
+            sympy.cosh: "cosh",
+            sympy.tanh: "tanh",
+        }
         for f, name in funcs.items():
             if isinstance(e, f):
                 return getattr(ev(e.args[0]), name)()
@@ -429,8 +507,9 @@ def arb_eval(expr: Any, env: dict[Any, Any]) -> Any:
     return ev(sympy.sympify(expr))
 
 
-def ball_det_certificate(model: LossModel, point: Any, lr: Any, *,
-                         prec: int = 128) -> tuple[bool, tuple[Fraction, Fraction], str]:
+def ball_det_certificate(
+    model: LossModel, point: Any, lr: Any, *, prec: int = 128
+) -> tuple[bool, tuple[Fraction, Fraction], str]:
     r"""Enclose :math:`\det DG_\eta(\theta)` at a rational point in ball arithmetic (C9).
 
     Returns ``(excludes_zero, (lo, hi), text)``: if the enclosure excludes 0, then
@@ -445,8 +524,7 @@ def ball_det_certificate(model: LossModel, point: Any, lr: Any, *,
     eta = _check_lr(lr)
     pt = [_to_exact("point", v) for v in list(point)]
     if len(pt) != model.n_params:
-        raise InvalidParameterError(
-            f"point must have {model.n_params} coordinates; got {len(pt)}")
+        raise InvalidParameterError(f"point must have {model.n_params} coordinates; got {len(pt)}")
     H = derive(model).hessian
     old = flint.ctx.prec
     flint.ctx.prec = check_int("prec", prec, minimum=53)
@@ -462,15 +540,22 @@ def ball_det_certificate(model: LossModel, point: Any, lr: Any, *,
     finally:
         flint.ctx.prec = old
     excl = bool(lo > 0 or hi < 0)
-    text = (f"det DG_eta({', '.join(str(v) for v in pt)}) in [{float(lo):.12g}, "
-            f"{float(hi):.12g}] (ball, eta = {eta})")
+    text = (
+        f"det DG_eta({', '.join(str(v) for v in pt)}) in [{float(lo):.12g}, "
+        f"{float(hi):.12g}] (ball, eta = {eta})"
+    )
     return excl, (lo, hi), text
 
 
-
-def critical_set_cover(model: LossModel, near: Any, *, box: float = 2.0,
-                       n_cells: int = 32, max_depth: int = 6,
-                       prec: int = 64) -> tuple[bool, int, int, str]:
+def critical_set_cover(
+    model: LossModel,
+    near: Any,
+    *,
+    box: float = 2.0,
+    n_cells: int = 32,
+    max_depth: int = 6,
+    prec: int = 64,
+) -> tuple[bool, int, int, str]:
     r"""Rigorous cover of the critical points of a 2-parameter loss in a box (C9).
 
     The box :math:`[-b, b]^2` is split into ``n_cells``² cells (bisected up to ``max_depth``
@@ -489,17 +574,18 @@ def critical_set_cover(model: LossModel, near: Any, *, box: float = 2.0,
 
     if not isinstance(model, LossModel) or model.n_params != 2:
         raise InvalidParameterError(
-            f"model must be a LossModel with 2 parameters; got {describe(model)}")
+            f"model must be a LossModel with 2 parameters; got {describe(model)}"
+        )
     cells = check_int("n_cells", n_cells, minimum=1)
     grad = list(derive(model).gradient)
-    groups = [[sympy.sympify(e) for e in (g if isinstance(g, list | tuple) else [g])]
-              for g in near]
+    groups = [[sympy.sympify(e) for e in (g if isinstance(g, list | tuple) else [g])] for g in near]
     xs, ys = model.params
     h = Fraction(box) / cells
     old = flint.ctx.prec
     flint.ctx.prec = check_int("prec", prec, minimum=53)
     excluded = near_cells = 0
     bad: list[tuple[float, float]] = []
+
     def visit(cx: Fraction, cy: Fraction, r: Fraction, depth: int) -> None:
         nonlocal excluded, near_cells
         env = {xs: flint.arb(_fq(cx), _fq(r)), ys: flint.arb(_fq(cy), _fq(r))}
@@ -522,9 +608,11 @@ def critical_set_cover(model: LossModel, near: Any, *, box: float = 2.0,
     finally:
         flint.ctx.prec = old
     ok = not bad
-    text = (f"[-{box}, {box}]^2 in {cells}x{cells} cells (adaptive bisection): {excluded} "
-            "cells certified free of critical points (ball enclosure of grad L excludes 0), "
-            f"{near_cells} cells touch "
-            + " or ".join("{" + ", ".join(f"{e} = 0" for e in grp) + "}" for grp in groups)
-            + ("" if ok else f", {len(bad)} unexplained cells, e.g. {bad[:3]}"))
+    text = (
+        f"[-{box}, {box}]^2 in {cells}x{cells} cells (adaptive bisection): {excluded} "
+        "cells certified free of critical points (ball enclosure of grad L excludes 0), "
+        f"{near_cells} cells touch "
+        + " or ".join("{" + ", ".join(f"{e} = 0" for e in grp) + "}" for grp in groups)
+        + ("" if ok else f", {len(bad)} unexplained cells, e.g. {bad[:3]}")
+    )
     return ok, excluded, near_cells, text

@@ -1,4 +1,4 @@
-"""Certified eigenvalue enclosures and the exact closed-form Hessian (numeric/certified.py)."""
+"""Certified eigenvalue enclosures and the exact closed-form Hessian (numeric/enclosures.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 import dynsys_gd as dg
 from dynsys_gd.errors import InvalidParameterError
-from dynsys_gd.numeric.certified import (
+from dynsys_gd.numeric.enclosures import (
     arb_to_interval,
     certified_dg_spectrum,
     certified_spectrum,
@@ -19,12 +19,14 @@ from dynsys_gd.numeric.certified import (
 
 
 def _to_np(M: Any) -> np.ndarray:
-    return np.array([[float(M[i, j].p) / float(M[i, j].q) for j in range(M.ncols())]
-                     for i in range(M.nrows())])
+    return np.array(
+        [[float(M[i, j].p) / float(M[i, j].q) for j in range(M.ncols())] for i in range(M.nrows())]
+    )
 
 
-@pytest.mark.parametrize("widths", [(1, 1, 1), (2, 3, 2), (2, 2, 3, 2), (3, 2, 2, 1),
-                                    (2, 1, 1, 1, 2)])
+@pytest.mark.parametrize(
+    "widths", [(1, 1, 1), (2, 3, 2), (2, 2, 3, 2), (3, 2, 2, 1), (2, 1, 1, 1, 2)]
+)
 def test_exact_hessian_matches_symbolic_and_float_kernels(widths: tuple[int, ...]) -> None:
     rng = np.random.default_rng(len(widths) * 10 + widths[0])
     X = rng.integers(-3, 4, (6, widths[0])).astype(float)
@@ -86,15 +88,20 @@ def test_arb_ball_input_and_interval_conversion() -> None:
     assert enc.lower <= Fraction(5, 4) and enc.upper >= 3
 
 
-@pytest.mark.parametrize(("call", "match"), [
-    (lambda: certified_spectrum(np.ones((2, 3))), "A must be a non-empty square matrix"),
-    (lambda: certified_spectrum(np.array([[1.0, 2.0], [0.0, 1.0]])), "A must be symmetric"),
-    (lambda: certified_spectrum(np.eye(2), prec=10), "prec must be an int >= 53"),
-    (lambda: certified_dg_spectrum(np.eye(2), -1.0), "lr must be a finite float > 0"),
-    (lambda: exact_hessian("net", [1]), "net must be a LinearNetwork"),
-    (lambda: exact_hessian(dg.LinearNetwork.scalar(2, 1.0), [1]),
-     "theta must have 2 coordinates; got 1"),
-])
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: certified_spectrum(np.ones((2, 3))), "A must be a non-empty square matrix"),
+        (lambda: certified_spectrum(np.array([[1.0, 2.0], [0.0, 1.0]])), "A must be symmetric"),
+        (lambda: certified_spectrum(np.eye(2), prec=10), "prec must be an int >= 53"),
+        (lambda: certified_dg_spectrum(np.eye(2), -1.0), "lr must be a finite float > 0"),
+        (lambda: exact_hessian("net", [1]), "net must be a LinearNetwork"),
+        (
+            lambda: exact_hessian(dg.LinearNetwork.scalar(2, 1.0), [1]),
+            "theta must have 2 coordinates; got 1",
+        ),
+    ],
+)
 def test_bad_input(call: Any, match: str) -> None:
     with pytest.raises(InvalidParameterError, match=match):
         call()

@@ -34,7 +34,7 @@ import numpy as np
 from .._results import ResultMixin, jsonable
 from .._validation import _to_exact, check_int, describe
 from ..errors import InvalidParameterError
-from ..symbolic.models import LinearNetwork
+from ..models import LinearNetwork
 
 __all__ = [
     "EigenCluster",
@@ -117,8 +117,10 @@ class SpectrumEnclosure(ResultMixin):
         return n
 
     def __repr__(self) -> str:
-        return (f"SpectrumEnclosure(size={self.size}, clusters={len(self.clusters)}, "
-                f"range=[{float(self.lower):.6g}, {float(self.upper):.6g}])")
+        return (
+            f"SpectrumEnclosure(size={self.size}, clusters={len(self.clusters)}, "
+            f"range=[{float(self.lower):.6g}, {float(self.upper):.6g}])"
+        )
 
     def summary(self) -> str:
         lines = [f"{self.method}; {self.size} eigenvalues in {len(self.clusters)} clusters"]
@@ -127,8 +129,11 @@ class SpectrumEnclosure(ResultMixin):
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"size": self.size, "method": self.method,
-                "clusters": jsonable([c.to_dict() for c in self.clusters])}
+        return {
+            "size": self.size,
+            "method": self.method,
+            "clusters": jsonable([c.to_dict() for c in self.clusters]),
+        }
 
 
 def _as_arb_mat(A: Any, prec: int) -> tuple[Any, np.ndarray]:
@@ -235,8 +240,9 @@ def _eye(n: int) -> Any:
     return flint.fmpq_mat(n, n, [1 if r == c else 0 for r in range(n) for c in range(n)])
 
 
-def exact_product_and_jacobian(net: LinearNetwork, q: list[Any]
-                               ) -> tuple[list[Any], list[Any], list[Any], Any, Any]:
+def exact_product_and_jacobian(
+    net: LinearNetwork, q: list[Any]
+) -> tuple[list[Any], list[Any], list[Any], Any, Any]:
     r"""Exact layers, suffix/prefix products, :math:`W(\theta)` and the Jacobian :math:`J` of
     row-major :math:`\operatorname{vec} W` at a rational point (``flint.fmpq`` coordinates).
 
@@ -248,7 +254,7 @@ def exact_product_and_jacobian(net: LinearNetwork, q: list[Any]
     o = net.offsets
     N = net.depth
     d = net.widths
-    Ws = [flint.fmpq_mat(a, b, q[o[i]:o[i + 1]]) for i, (a, b) in enumerate(net.layer_shapes)]
+    Ws = [flint.fmpq_mat(a, b, q[o[i] : o[i + 1]]) for i, (a, b) in enumerate(net.layer_shapes)]
     Bs = [_eye(d[0])]
     for i in range(N - 1):
         Bs.append(Ws[i] * Bs[-1])
@@ -295,8 +301,7 @@ def exact_hessian(net: LinearNetwork, theta: Any) -> Any:
         raise InvalidParameterError(f"net must be a LinearNetwork; got {describe(net)}")
     vals = list(np.asarray(theta, dtype=object).ravel().tolist())
     if len(vals) != net.n_params:
-        raise InvalidParameterError(
-            f"theta must have {net.n_params} coordinates; got {len(vals)}")
+        raise InvalidParameterError(f"theta must have {net.n_params} coordinates; got {len(vals)}")
     q = [_fq(_to_exact("theta", v)) for v in vals]
     o = net.offsets
     N = net.depth
@@ -336,4 +341,3 @@ def exact_hessian(net: LinearNetwork, theta: Any) -> Any:
                                 H[p, qi] += val
                                 H[qi, p] += val
     return H
-

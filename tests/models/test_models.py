@@ -38,8 +38,9 @@ def test_data_and_covariance_constructors_agree():
     rng = np.random.default_rng(1)
     X, Y = rng.normal(size=(9, 2)), rng.normal(size=(9, 3))
     a = dg.LinearNetwork((2, 4, 3), X=X, Y=Y)
-    b = dg.LinearNetwork.from_covariances((2, 4, 3), Sxx=X.T @ X / 9, Syx=Y.T @ X / 9,
-                                          trace_Syy=np.sum(Y * Y) / 9)
+    b = dg.LinearNetwork.from_covariances(
+        (2, 4, 3), Sxx=X.T @ X / 9, Syx=Y.T @ X / 9, trace_Syy=np.sum(Y * Y) / 9
+    )
     th = rng.normal(size=(5, a.n_params))
     np.testing.assert_allclose(numeric_model(a).loss(th), numeric_model(b).loss(th), rtol=1e-12)
     # the loss is the mean-half squared error of the data
@@ -48,8 +49,9 @@ def test_data_and_covariance_constructors_agree():
     np.testing.assert_allclose(numeric_model(a).loss(th), direct, rtol=1e-12)
 
 
-@pytest.mark.parametrize(("convention", "factor"),
-                         [("mean_half", 1), ("half_sum", 5), ("mean", 2), ("sum", 10)])
+@pytest.mark.parametrize(
+    ("convention", "factor"), [("mean_half", 1), ("half_sum", 5), ("mean", 2), ("sum", 10)]
+)
 def test_conventions_scale_the_loss_exactly(convention, factor):
     rng = np.random.default_rng(2)
     X, Y = rng.normal(size=(5, 2)), rng.normal(size=(5, 1))
@@ -57,15 +59,18 @@ def test_conventions_scale_the_loss_exactly(convention, factor):
     net = dg.LinearNetwork((2, 3, 1), X=X, Y=Y, convention=convention)
     assert dg.convention_factor(convention, 5) == factor
     th = rng.normal(size=(4, ref.n_params))
-    np.testing.assert_allclose(numeric_model(net).loss(th), factor * numeric_model(ref).loss(th),
-                               rtol=1e-12)
-    direct = np.sum((np.einsum("bij,kj->bki", numeric_model(ref).product(th), X) - Y) ** 2,
-                    axis=(1, 2))
+    np.testing.assert_allclose(
+        numeric_model(net).loss(th), factor * numeric_model(ref).loss(th), rtol=1e-12
+    )
+    direct = np.sum(
+        (np.einsum("bij,kj->bki", numeric_model(ref).product(th), X) - Y) ** 2, axis=(1, 2)
+    )
     if convention == "sum":
         np.testing.assert_allclose(numeric_model(net).loss(th), direct, rtol=1e-12)
     # GD on c*L with step eta is GD on L with step c*eta
-    assert dg.convert_lr(0.1, from_convention=convention, to_convention="mean_half",
-                         n_samples=5) == pytest.approx(0.1 * factor)
+    assert dg.convert_lr(
+        0.1, from_convention=convention, to_convention="mean_half", n_samples=5
+    ) == pytest.approx(0.1 * factor)
 
 
 def test_target_zero_is_a_loss_but_not_a_manifold():
@@ -92,23 +97,71 @@ BAD_INPUT = [
     (dg.LinearNetwork.scalar, {"depth": 3, "target": float("nan")}, r"target must be a finite"),
     (dg.LinearNetwork.scalar, {"depth": 3, "target": float("inf")}, r"target must be a finite"),
     (dg.LinearNetwork.scalar, {"depth": 3, "target": "2"}, r"target must be a finite"),
-    (dg.LinearNetwork, {"widths": (), "X": X2, "Y": Y1}, r"widths must be a sequence of at least two"),
-    (dg.LinearNetwork, {"widths": (2,), "X": X2, "Y": Y1}, r"widths must be a sequence of at least two"),
-    (dg.LinearNetwork, {"widths": (2, 0, 1), "X": X2, "Y": Y1}, r"widths\[1\] must be an int >= 1; got 0"),
-    (dg.LinearNetwork, {"widths": (2, -3, 1), "X": X2, "Y": Y1}, r"widths\[1\] must be an int >= 1"),
+    (
+        dg.LinearNetwork,
+        {"widths": (), "X": X2, "Y": Y1},
+        r"widths must be a sequence of at least two",
+    ),
+    (
+        dg.LinearNetwork,
+        {"widths": (2,), "X": X2, "Y": Y1},
+        r"widths must be a sequence of at least two",
+    ),
+    (
+        dg.LinearNetwork,
+        {"widths": (2, 0, 1), "X": X2, "Y": Y1},
+        r"widths\[1\] must be an int >= 1; got 0",
+    ),
+    (
+        dg.LinearNetwork,
+        {"widths": (2, -3, 1), "X": X2, "Y": Y1},
+        r"widths\[1\] must be an int >= 1",
+    ),
     (dg.LinearNetwork, {"widths": "21", "X": X2, "Y": Y1}, r"widths must be a sequence"),
-    (dg.LinearNetwork, {"widths": (3, 2, 1), "X": X2, "Y": Y1}, r"X must have shape \(\*, 3\); got shape \(4, 2\)"),
+    (
+        dg.LinearNetwork,
+        {"widths": (3, 2, 1), "X": X2, "Y": Y1},
+        r"X must have shape \(\*, 3\); got shape \(4, 2\)",
+    ),
     (dg.LinearNetwork, {"widths": (2, 2, 2), "X": X2, "Y": Y1}, r"Y must have shape \(\*, 2\)"),
-    (dg.LinearNetwork, {"widths": (2, 2, 1), "X": X2, "Y": np.ones((3, 1))}, r"same number of rows"),
+    (
+        dg.LinearNetwork,
+        {"widths": (2, 2, 1), "X": X2, "Y": np.ones((3, 1))},
+        r"same number of rows",
+    ),
     (dg.LinearNetwork, {"widths": (2, 2, 1), "X": np.ones(4), "Y": Y1}, r"X must be a 2-D array"),
-    (dg.LinearNetwork, {"widths": (2, 2, 1), "X": [[1.0, np.nan]] * 4, "Y": Y1}, r"X must be finite"),
+    (
+        dg.LinearNetwork,
+        {"widths": (2, 2, 1), "X": [[1.0, np.nan]] * 4, "Y": Y1},
+        r"X must be finite",
+    ),
     (dg.LinearNetwork, {"widths": (2, 2, 1), "X": X2, "Y": [[np.inf]] * 4}, r"Y must be finite"),
     (dg.LinearNetwork, {"widths": (2, 2, 1), "X": X2}, r"X and Y must both be given"),
-    (dg.LinearNetwork, {"widths": (2, 2, 1), "X": X2, "Y": Y1, "convention": "sse"}, r"convention must be one of"),
-    (dg.LinearNetwork.from_covariances, {"widths": (2, 2, 1), "Sxx": [[1, 2], [0, 1]], "Syx": [[1, 1]]}, r"Sxx must be symmetric"),
-    (dg.LinearNetwork.from_covariances, {"widths": (2, 2, 1), "Sxx": [[1, 0], [0, -1]], "Syx": [[1, 1]]}, r"Sxx must be positive semi-definite"),
-    (dg.LinearNetwork.from_covariances, {"widths": (2, 2, 1), "Sxx": np.eye(3), "Syx": [[1, 1]]}, r"Sxx must have shape \(2, 2\)"),
-    (dg.LinearNetwork.from_covariances, {"widths": (2, 2, 1), "Sxx": np.eye(2), "Syx": [[1, 1, 1]]}, r"Syx must have shape \(1, 2\)"),
+    (
+        dg.LinearNetwork,
+        {"widths": (2, 2, 1), "X": X2, "Y": Y1, "convention": "sse"},
+        r"convention must be one of",
+    ),
+    (
+        dg.LinearNetwork.from_covariances,
+        {"widths": (2, 2, 1), "Sxx": [[1, 2], [0, 1]], "Syx": [[1, 1]]},
+        r"Sxx must be symmetric",
+    ),
+    (
+        dg.LinearNetwork.from_covariances,
+        {"widths": (2, 2, 1), "Sxx": [[1, 0], [0, -1]], "Syx": [[1, 1]]},
+        r"Sxx must be positive semi-definite",
+    ),
+    (
+        dg.LinearNetwork.from_covariances,
+        {"widths": (2, 2, 1), "Sxx": np.eye(3), "Syx": [[1, 1]]},
+        r"Sxx must have shape \(2, 2\)",
+    ),
+    (
+        dg.LinearNetwork.from_covariances,
+        {"widths": (2, 2, 1), "Sxx": np.eye(2), "Syx": [[1, 1, 1]]},
+        r"Syx must have shape \(1, 2\)",
+    ),
     (dg.LossModel, {"loss": "x*y", "params": (x_, y_)}, r"loss must be a sympy expression"),
     (dg.LossModel, {"loss": x_ * y_ * z_, "params": (x_, y_)}, r"other symbols: z"),
     (dg.LossModel, {"loss": x_ * y_, "params": (x_, 3)}, r"params\[1\] must be a sympy Symbol"),

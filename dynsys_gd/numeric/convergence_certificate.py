@@ -42,7 +42,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._validation import check_positive_float
-from .kernels import NumericModel, numeric_model
+from .kernels import NumericModel, hessian_eigvalsh, numeric_model
 from .manifold import minimum_norm_newton, project_to_minima
 
 __all__ = ["Certifier", "certify"]
@@ -67,7 +67,7 @@ class Certifier:
 
     def __init__(self, model: Any, m: NumericModel, lr: float, config: Any) -> None:
         from ..errors import InvalidParameterError
-        from ..symbolic.models import LinearNetwork
+        from ..models import LinearNetwork
 
         self.model = model
         self.m = m
@@ -108,7 +108,6 @@ class Certifier:
             :math:`\max|1 - \eta\lambda_{\text{normal}}|` at :math:`\theta^*` (``inf`` where no
             critical point was found or it is not a minimum).
         """
-        from .engine import hessian_eigvalsh
 
         eta = self.lr
         with np.errstate(all="ignore"):
@@ -126,7 +125,7 @@ class Certifier:
             lam = np.where(np.isfinite(lam), lam, 0.0)
             top = np.max(np.abs(lam), axis=1, keepdims=True)
             if self.net is not None:
-                normal = lam[:, -self.codim:]
+                normal = lam[:, -self.codim :]
                 mask = np.ones_like(normal, dtype=bool)
                 good = normal[:, 0] > 1e-12 * top[:, 0]
             else:
@@ -145,8 +144,15 @@ class Certifier:
         return ok, fixed, dist, qout
 
 
-def certify(model: Any, theta: Any, lr: float, *, prev_theta: Any = None,
-            margin: float = 1e-6, shrink: float = 0.9) -> tuple[Array, Array, Array]:
+def certify(
+    model: Any,
+    theta: Any,
+    lr: float,
+    *,
+    prev_theta: Any = None,
+    margin: float = 1e-6,
+    shrink: float = 0.9,
+) -> tuple[Array, Array, Array]:
     r"""Convergence certificate for a batch of iterates (functional form of :class:`Certifier`).
 
     Parameters

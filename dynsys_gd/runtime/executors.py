@@ -8,7 +8,7 @@ and a Dask cluster give identical numbers for the same seed.
 
 * :func:`make_executor` builds the executor (a context manager that shuts everything down);
 * :func:`map_tasks` / :func:`iter_tasks` run picklable tasks on it, hand each result to a
-  callback *as soon as it completes* (so a :class:`~dynsys_gd.analysis.store.ResultsStore` can
+  callback *as soon as it completes* (so a :class:`~dynsys_gd.runtime.store.ResultsStore` can
   commit it) and return results in task order.
 
 Dask is the optional extra ``dynsys-gd[distributed]``; it is imported only when asked for.
@@ -70,8 +70,15 @@ class ManagedExecutor(cf.Executor):
     client : dask.distributed.Client or None
     """
 
-    def __init__(self, kind: str, workers: int, inner: cf.Executor | None, *,
-                 client: Any = None, cluster: Any = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        workers: int,
+        inner: cf.Executor | None,
+        *,
+        client: Any = None,
+        cluster: Any = None,
+    ) -> None:
         self.kind = kind
         self.workers = workers
         self.inner = inner
@@ -116,14 +123,17 @@ class ManagedExecutor(cf.Executor):
     def __enter__(self) -> ManagedExecutor:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.shutdown(wait=exc_type is None, cancel_futures=exc_type is not None)
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
-        extra = f", scheduler={self.client.scheduler.address!r}" if self.client is not None \
-            else ""
+        extra = f", scheduler={self.client.scheduler.address!r}" if self.client is not None else ""
         return f"ManagedExecutor(kind={self.kind!r}, workers={self.workers}{extra}, {state})"
 
 
@@ -133,12 +143,18 @@ def _import_dask() -> Any:
     except ImportError:
         raise MissingDependencyError(
             "scheduler=... needs Dask, the optional extra [distributed]; install it with "
-            "`pip install 'dynsys-gd[distributed]'`") from None
+            "`pip install 'dynsys-gd[distributed]'`"
+        ) from None
     return dd
 
 
-def make_executor(*, workers: int | None = None, scheduler: str | None = None,
-                  processes: bool = True, threads_per_worker: int = 1) -> ManagedExecutor:
+def make_executor(
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    processes: bool = True,
+    threads_per_worker: int = 1,
+) -> ManagedExecutor:
     r"""Build an executor for :func:`map_tasks` and the ``executor=`` argument of the analyses.
 
     Parameters
@@ -174,44 +190,57 @@ def make_executor(*, workers: int | None = None, scheduler: str | None = None,
     if workers is not None:
         workers = check_int("workers", workers, minimum=1, maximum=1024)
     if scheduler is not None and not isinstance(scheduler, str):
-        raise InvalidParameterError(f"scheduler must be None, 'local' or a scheduler address "
-                                    f"such as 'tcp://host:8786'; got {describe(scheduler)}")
+        raise InvalidParameterError(
+            f"scheduler must be None, 'local' or a scheduler address "
+            f"such as 'tcp://host:8786'; got {describe(scheduler)}"
+        )
     if not isinstance(processes, bool):
         raise InvalidParameterError(f"processes must be a bool; got {describe(processes)}")
-    threads_per_worker = check_int("threads_per_worker", threads_per_worker, minimum=1,
-                                   maximum=1024)
+    threads_per_worker = check_int(
+        "threads_per_worker", threads_per_worker, minimum=1, maximum=1024
+    )
     if scheduler is None:
         if workers is None or workers == 1:
             return ManagedExecutor("serial", 1, None)
         ctx = multiprocessing.get_context(
-            "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
-        return ManagedExecutor("processes", workers,
-                               cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx))
+            "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        )
+        return ManagedExecutor(
+            "processes", workers, cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        )
     if scheduler == "local":
         dd = _import_dask()
         n = 2 if workers is None else workers
-        cluster = dd.LocalCluster(n_workers=n, threads_per_worker=threads_per_worker,
-                                  processes=processes, dashboard_address=":0",
-                                  silence_logs=40)  # logging.ERROR
+        cluster = dd.LocalCluster(
+            n_workers=n,
+            threads_per_worker=threads_per_worker,
+            processes=processes,
+            dashboard_address=":0",
+            silence_logs=40,
+        )  # logging.ERROR
         try:
             client = dd.Client(cluster, set_as_default=False)
         except BaseException:
             cluster.close()
             raise
-        return ManagedExecutor("dask", n, client.get_executor(pure=False), client=client,
-                               cluster=cluster)
+        return ManagedExecutor(
+            "dask", n, client.get_executor(pure=False), client=client, cluster=cluster
+        )
     if "://" not in scheduler:
-        raise InvalidParameterError(f"scheduler must be None, 'local' or a scheduler address "
-                                    f"such as 'tcp://host:8786'; got {scheduler!r}")
+        raise InvalidParameterError(
+            f"scheduler must be None, 'local' or a scheduler address "
+            f"such as 'tcp://host:8786'; got {scheduler!r}"
+        )
     if workers is not None:
-        raise InvalidParameterError(f"workers must be None when connecting to the scheduler "
-                                    f"{scheduler!r} (its workers are fixed); got {workers}")
+        raise InvalidParameterError(
+            f"workers must be None when connecting to the scheduler "
+            f"{scheduler!r} (its workers are fixed); got {workers}"
+        )
     dd = _import_dask()
     try:
         client = dd.Client(scheduler, timeout="10s", set_as_default=False)
     except (OSError, TimeoutError) as exc:
-        raise InvalidParameterError(f"scheduler {scheduler!r} cannot be reached ({exc})") \
-            from None
+        raise InvalidParameterError(f"scheduler {scheduler!r} cannot be reached ({exc})") from None
     n = max(1, len(client.scheduler_info().get("workers", {})))
     return ManagedExecutor("dask", n, client.get_executor(pure=False), client=client)
 
@@ -227,11 +256,13 @@ def _check_picklable(fn: Any, executor: Any) -> None:
     except Exception as exc:
         raise InvalidParameterError(
             f"fn must be picklable to run on {type(executor).__name__} (a module-level "
-            f"function or functools.partial of one); got {describe(fn)} ({exc})") from None
+            f"function or functools.partial of one); got {describe(fn)} ({exc})"
+        ) from None
 
 
-def iter_tasks(fn: Callable[..., R], tasks: Sequence[T], executor: cf.Executor | None, *,
-               unpack: bool = False) -> Generator[tuple[int, R], None, None]:
+def iter_tasks(
+    fn: Callable[..., R], tasks: Sequence[T], executor: cf.Executor | None, *, unpack: bool = False
+) -> Generator[tuple[int, R], None, None]:
     r"""Run ``fn(task)`` (``fn(*task)`` with ``unpack=True``) for every task and yield
     ``(index, result)`` as tasks complete.
 
@@ -242,19 +273,27 @@ def iter_tasks(fn: Callable[..., R], tasks: Sequence[T], executor: cf.Executor |
     """
     if not callable(fn):
         raise InvalidParameterError(f"fn must be callable; got {describe(fn)}")
-    if executor is not None and not isinstance(executor, cf.Executor) \
-            and not callable(getattr(executor, "submit", None)):
-        raise InvalidParameterError(f"executor must be None or a concurrent.futures.Executor; "
-                                    f"got {describe(executor)}")
-    serial = executor is None or isinstance(executor, SerialExecutor) \
+    if (
+        executor is not None
+        and not isinstance(executor, cf.Executor)
+        and not callable(getattr(executor, "submit", None))
+    ):
+        raise InvalidParameterError(
+            f"executor must be None or a concurrent.futures.Executor; got {describe(executor)}"
+        )
+    serial = (
+        executor is None
+        or isinstance(executor, SerialExecutor)
         or (isinstance(executor, ManagedExecutor) and executor.is_serial)
+    )
     if not serial:
         _check_picklable(fn, executor)
     return _iter_tasks(fn, tasks, None if serial else executor, unpack)
 
 
-def _iter_tasks(fn: Callable[..., Any], tasks: Sequence[Any], executor: Any, unpack: bool
-                ) -> Generator[tuple[int, Any], None, None]:
+def _iter_tasks(
+    fn: Callable[..., Any], tasks: Sequence[Any], executor: Any, unpack: bool
+) -> Generator[tuple[int, Any], None, None]:
     if executor is None:
         for i, task in enumerate(tasks):
             yield i, (fn(*task) if unpack else fn(task))
@@ -272,9 +311,16 @@ def _iter_tasks(fn: Callable[..., Any], tasks: Sequence[Any], executor: Any, unp
                 fut.cancel()
 
 
-def map_tasks(fn: Callable[..., R], tasks: Iterable[T], executor: cf.Executor | None, *,
-              on_result: Callable[[T, R], None] | None = None, progress: bool = False,
-              desc: str = "tasks", unpack: bool = False) -> list[R]:
+def map_tasks(
+    fn: Callable[..., R],
+    tasks: Iterable[T],
+    executor: cf.Executor | None,
+    *,
+    on_result: Callable[[T, R], None] | None = None,
+    progress: bool = False,
+    desc: str = "tasks",
+    unpack: bool = False,
+) -> list[R]:
     r"""Run ``fn`` on every task with ``executor`` and return the results in task order.
 
     Parameters
@@ -290,11 +336,11 @@ def map_tasks(fn: Callable[..., R], tasks: Iterable[T], executor: cf.Executor | 
     on_result : callable, optional
         ``on_result(task, result)`` is called in *this* process for each task as soon as it
         completes (completion order), e.g. to commit it to a
-        :class:`~dynsys_gd.analysis.store.ResultsStore`.  If it raises, pending tasks are
+        :class:`~dynsys_gd.runtime.store.ResultsStore`.  If it raises, pending tasks are
         cancelled and the error propagates.
     progress : bool, default False
         Show a progress bar on stderr (only on a terminal, see
-        :func:`~dynsys_gd.analysis.progress.progress_bar`).
+        :func:`~dynsys_gd.runtime.progress.progress_bar`).
     desc : str
         Label of the progress bar.
     unpack : bool, default False
@@ -316,8 +362,9 @@ def map_tasks(fn: Callable[..., R], tasks: Iterable[T], executor: cf.Executor | 
     if not isinstance(unpack, bool):
         raise InvalidParameterError(f"unpack must be a bool; got {describe(unpack)}")
     if on_result is not None and not callable(on_result):
-        raise InvalidParameterError(f"on_result must be None or callable; got "
-                                    f"{describe(on_result)}")
+        raise InvalidParameterError(
+            f"on_result must be None or callable; got {describe(on_result)}"
+        )
     results: list[Any] = [None] * len(task_list)
     with progress_bar(len(task_list), desc, progress) as bar:
         it = iter_tasks(fn, task_list, executor, unpack=unpack)

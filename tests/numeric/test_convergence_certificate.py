@@ -1,4 +1,4 @@
-"""Tests of the convergence certificate (numeric/certificate.py)."""
+"""Tests of the convergence certificate (numeric/convergence_certificate.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sympy as sp
 
 import dynsys_gd as dg
 from dynsys_gd.errors import InvalidParameterError
-from dynsys_gd.numeric.certificate import certify
+from dynsys_gd.numeric.convergence_certificate import certify
 
 
 def _xy() -> dg.LossModel:
@@ -49,16 +49,20 @@ def test_linear_network_projection_onto_manifold() -> None:
     net = dg.LinearNetwork.scalar(depth=3, target=2.0)
     c = 2 ** (1 / 3)
     eta = 0.5 * 2 / (3 * 2 ** (4 / 3))
-    ok, fixed, _ = certify(net, [[c + 1e-3, c, c - 2e-3]], eta,
-                           prev_theta=[[c + 1e-2, c, c - 2e-2]])
+    ok, fixed, _ = certify(
+        net, [[c + 1e-3, c, c - 2e-3]], eta, prev_theta=[[c + 1e-2, c, c - 2e-2]]
+    )
     assert ok[0]
     assert np.prod(fixed[0]) == pytest.approx(2.0, rel=1e-12)
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    ({"lr": 0.0}, r"lr must be a finite float > 0; got 0.0"),
-    ({"margin": -1.0}, r"margin must be a finite float > 0"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"lr": 0.0}, r"lr must be a finite float > 0; got 0.0"),
+        ({"margin": -1.0}, r"margin must be a finite float > 0"),
+    ],
+)
 def test_certify_bad_input(kwargs: dict, match: str) -> None:
     args = {"lr": 0.5, "margin": 1e-6}
     args.update(kwargs)
