@@ -49,6 +49,7 @@ from .style import (
     outcome_legend_handles,
     save_figure,
     style_context,
+    styled,
 )
 
 __all__ = [
@@ -158,6 +159,7 @@ def _sweep_arrays(sweep: Any) -> dict[str, Any]:
     return d
 
 
+@styled
 def plot_convergent_fraction(
     lrs: Any,
     fractions: ArrayLike | None = None,
@@ -304,6 +306,7 @@ def plot_convergent_fraction(
 # ----------------------------------------------------------------------------------------------
 # asymptotic gradient norm (C7)
 # ----------------------------------------------------------------------------------------------
+@styled
 def plot_gradient_norm_transition(
     lrs: Any,
     g_inf: ArrayLike | None = None,
@@ -421,6 +424,7 @@ def plot_gradient_norm_transition(
 # ----------------------------------------------------------------------------------------------
 # basins of attraction (C6, C8)
 # ----------------------------------------------------------------------------------------------
+@styled
 def plot_basin_slice(
     basin: Any,
     *,
@@ -565,6 +569,7 @@ def _extent_box(extent: Any) -> tuple[float, float, float, float]:
 # ----------------------------------------------------------------------------------------------
 # sharpness along the minima manifold (C3-C5)
 # ----------------------------------------------------------------------------------------------
+@styled
 def plot_sharpness_along_manifold(
     coord: ArrayLike,
     eigenvalues: ArrayLike,
@@ -744,6 +749,7 @@ def _multiplicities(z: NDArray[np.complex128]) -> str:
     return ", ".join(f"{v.real:.3g}{'' if v.imag == 0 else f'{v.imag:+.3g}j'} ×{c}" for v, c in rep)
 
 
+@styled
 def plot_dg_spectrum(
     spectra: ArrayLike | Mapping[str, ArrayLike],
     *,
