@@ -14,8 +14,8 @@
 # %% [markdown]
 # # 07 — Beyond the paper: periodic orbits, period doubling, chaos and the null convergent set
 #
-# Above the critical step size $\eta^* = 2/S_{\min}$ (MATH.md **C5**) GD converges from a null set
-# of initialisations (**C6**).  What does it do instead?  MATH.md **C8** says bounded runs settle
+# Above the critical step size $\eta^* = 2/S_{\min}$ (**C5**, docs/math/claims.md#c5) GD converges from a null set
+# of initialisations (**C6**).  What does it do instead?  **C8** (docs/math/claims.md#c8) says bounded runs settle
 # on period-2 orbits near the flattest minima (a flip bifurcation at $\eta^*$, where
 # $1 - \eta S_{\min} = -1$), then period doubling and chaos, then divergence.  This notebook
 # measures all of it for $L(x, y) = \frac12(xy - 1)^2$ ($S_{\min} = 2$, $\eta^* = 1$) and the

@@ -46,8 +46,11 @@ def figure_cells(cells: Sequence[Mapping[str, Any]]) -> list[int]:
     for i, c in enumerate(cells):
         if c.get("cell_type") != "code":
             continue
-        code = "\n".join(line for line in _text(c.get("source", "")).splitlines()
-                         if not line.lstrip().startswith("#"))
+        code = "\n".join(
+            line
+            for line in _text(c.get("source", "")).splitlines()
+            if not line.lstrip().startswith("#")
+        )
         if FIGURE_CALL.search(code) or any(_is_figure_text(o) for o in c.get("outputs", [])):
             out.append(i)
     return out
@@ -68,6 +71,8 @@ def figure_problems(cells: Sequence[Mapping[str, Any]]) -> list[str]:
             problems.append(f"cell {i} ({first!r}) makes a figure but has no image output")
         for o in c.get("outputs", []):
             if _is_figure_text(o) and "image/png" not in o.get("data", {}):
-                problems.append(f"cell {i} ({first!r}) shows a figure as text: "
-                                f"{_text(o['data']['text/plain'])[:40]!r}")
+                problems.append(
+                    f"cell {i} ({first!r}) shows a figure as text: "
+                    f"{_text(o['data']['text/plain'])[:40]!r}"
+                )
     return problems
