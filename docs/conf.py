@@ -121,21 +121,29 @@ def _stage_notebooks() -> None:
             old.unlink()
 
 
-_GROUP = re.compile(r"^# -- (.+?) -*$")
-_NAME = re.compile(r"^from \.[\w.]* import (\w+) as \1$")
+_NAME = re.compile(r"^from \.([\w.]*) import (\w+) as \2$")
+
+#: API sections, one per floor of the package, in the order of the layers.
+SECTIONS = {
+    "errors": "Errors",
+    "models": "Models: what is studied",
+    "runtime": "Running many tasks: executors, results store, progress",
+    "symbolic": "Symbolic derivations",
+    "numeric": "Numerics: sharpness, fixed points, GD runs, orbits",
+    "analysis": "Analyses: stability, the convergent set, sweeps, basins, beyond the paper",
+    "claims": "Claims C1-C9",
+    "reporting": "Figures and reports",
+}
 
 
 def public_groups() -> list[tuple[str, list[str]]]:
-    """The public names of ``dynsys_gd/__init__.pyi`` in its groups, in order."""
-    groups: list[tuple[str, list[str]]] = [("errors", [])]
-    if not STUB.is_file():
-        return [("public names", sorted(getattr(dynsys_gd, "__all__", [])))]
+    """The public names of ``dynsys_gd/__init__.pyi``, grouped by the floor that defines them."""
+    groups: dict[str, list[str]] = {key: [] for key in SECTIONS}
     for line in STUB.read_text(encoding="utf-8").splitlines():
-        if m := _GROUP.match(line.strip()):
-            groups.append((m.group(1), []))
-        elif m := _NAME.match(line.strip()):
-            groups[-1][1].append(m.group(1))
-    return [(title, names) for title, names in groups if names]
+        if m := _NAME.match(line.strip()):
+            floor = m.group(1).split(".")[0]
+            groups.setdefault(floor, []).append(m.group(2))
+    return [(SECTIONS.get(key, key), names) for key, names in groups.items() if names]
 
 
 def _directive(name: str) -> str:
@@ -153,12 +161,13 @@ def _write_api_page() -> None:
     lines = [
         "# API reference",
         "",
-        "The public names of `dynsys_gd` (`import dynsys_gd as dg`), grouped by task as in the",
-        "package's stub `dynsys_gd/__init__.pyi`. Generated from the docstrings.",
+        "The public names of `dynsys_gd` (`import dynsys_gd as dg`), as listed in the package's",
+        "stub `dynsys_gd/__init__.pyi`, grouped by the layer that defines them. Generated from",
+        "the docstrings.",
         "",
     ]
     for title, names in public_groups():
-        lines += [f"## {title[0].upper() + title[1:]}", "", "```{eval-rst}"]
+        lines += [f"## {title}", "", "```{eval-rst}"]
         for name in names:
             lines += [f".. {_directive(name)}:: dynsys_gd.{name}", ""]
         lines += ["```", ""]

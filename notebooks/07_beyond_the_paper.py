@@ -86,7 +86,7 @@ casc = period_doubling_cascade(
 )
 print(casc.summary())
 assert abs(casc.points[0] - 1.0) < 1e-8 and abs(casc.points[1] - (np.sqrt(5) - 1)) < 1e-7
-plot_bifurcation(diag, cascade=casc, title=r"GD on $\frac12(xy-1)^2$")
+plot_bifurcation(diag, cascade=casc, title=r"GD on $\frac{1}{2}(xy-1)^2$")
 
 # %%
 logi = period_doubling_cascade(
@@ -136,7 +136,7 @@ plot_lyapunov(
     means,
     eta_star=1.0,
     spread=(lows, highs),
-    title=r"largest Lyapunov exponent, $\frac12(xy-1)^2$",
+    title=r"largest Lyapunov exponent, $\frac{1}{2}(xy-1)^2$",
 )
 
 # %% [markdown]
