@@ -681,11 +681,11 @@ def plot_sharpness_along_manifold(
 
 
 def rebalancing_curve(net: Any, theta: ArrayLike, ts: ArrayLike) -> NDArray[np.float64]:
-    r"""Points :math:`	heta(t) = (e^{t} W_1, e^{-t} W_2, W_3, \dots, W_N)` of a linear network.
+    r"""Points :math:`\theta(t) = (e^{t} W_1, e^{-t} W_2, W_3, \dots, W_N)` of a linear network.
 
-    The product :math:`W_N \cdots W_1` does not depend on :math:`t`, so when :math:`	heta` is
+    The product :math:`W_N \cdots W_1` does not depend on :math:`t`, so when :math:`\theta` is
     a global minimum the whole curve lies in the minima manifold M (C2) and leaves every
-    compact set as :math:`|t| 	o \infty` — along it the sharpness grows without bound (C4).
+    compact set as :math:`|t| \to \infty` — along it the sharpness grows without bound (C4).
 
     Parameters
     ----------
@@ -717,7 +717,7 @@ def rebalancing_curve(net: Any, theta: ArrayLike, ts: ArrayLike) -> NDArray[np.f
 def normal_spectrum(net: Any, thetas: ArrayLike) -> NDArray[np.float64]:
     r"""The :math:`\operatorname{rank} J` largest Hessian eigenvalues at points of M (C3).
 
-    On M, :math:`H = J^	op(\Sigma_{xx}\otimes I)J`; its non-zero eigenvalues (normal
+    On M, :math:`H = J^\top(\Sigma_{xx}\otimes I)J`; its non-zero eigenvalues (normal
     directions) number :math:`d_N d_0` when :math:`J` is onto, the rest are the zeros of the
     tangent space.  Returned in ascending order per row, shape ``(B, d_N d_0)``.
     """

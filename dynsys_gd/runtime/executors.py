@@ -1,6 +1,6 @@
 r"""Executors for embarrassingly parallel analyses: serial, process pool, Dask.
 
-Monte-Carlo estimates of the convergent set (claim C9) and learning-rate sweeps split into
+Monte-Carlo estimates of the convergent set (claim C6) and learning-rate sweeps split into
 independent tasks (one learning rate, or one chunk of initialisations).  Each task draws its
 randomness from its own child of ``numpy.random.SeedSequence(seed).spawn(...)``, so results do
 not depend on how tasks are scheduled: serial, a :class:`~concurrent.futures.ProcessPoolExecutor`

@@ -1,4 +1,4 @@
-r"""Progress bars for long analyses (Monte-Carlo estimates of the convergent set, claim C9;
+r"""Progress bars for long analyses (Monte-Carlo estimates of the convergent set, claim C6;
 learning-rate sweeps): a thin :mod:`tqdm` wrapper with a quiet mode.
 
 Bars go to ``stderr`` (never ``stdout``, so JSON output stays clean) and are switched off

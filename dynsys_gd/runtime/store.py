@@ -11,7 +11,7 @@ Every finished task is committed in its own transaction at once (WAL journal,
 tasks that were still being computed; re-opening the store with the *same* configuration and
 skipping :meth:`ResultsStore.done_keys` resumes the computation.  Because every task draws its
 randomness from ``SeedSequence(seed).spawn(...)`` (DESIGN.md), a resumed run ends with exactly the
-results of an uninterrupted one, e.g. the converged fractions of claim C9 over a learning-rate
+results of an uninterrupted one, e.g. the converged fractions of claim C6 over a learning-rate
 grid.
 
 The store refuses, and never modifies,

@@ -1,0 +1,28 @@
+"""Type aliases used in public signatures (``model``, ``theta``, ``lr``).
+
+They exist for type checkers: at run time every public function validates its arguments itself
+(see :mod:`dynsys_gd._validation`) and refuses bad input with an
+:class:`~dynsys_gd.errors.InvalidParameterError`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeAlias
+
+from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:
+    from .models.linear import LinearNetwork
+    from .models.loss import LossModel
+    from .models.mlp import MLP
+
+#: Any model the toolkit analyses: a deep linear network, a sympy loss, or an MLP.
+Model: TypeAlias = "LinearNetwork | LossModel | MLP"
+#: A model with an exact symbolic loss (linear networks and sympy losses).
+SymbolicModel: TypeAlias = "LinearNetwork | LossModel"
+#: Parameters: one point ``(P,)`` or a batch ``(n, P)``, anything numpy turns into floats.
+Theta: TypeAlias = ArrayLike
+#: A step size (a float > 0; numpy floats accepted).
+LearningRate: TypeAlias = float
+
+__all__ = ["ArrayLike", "LearningRate", "Model", "NDArray", "SymbolicModel", "Theta"]
