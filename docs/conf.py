@@ -182,8 +182,8 @@ _write_api_page()
 def _check_notebook_images(app: Any, exc: Exception | None) -> None:
     """Fail the build unless every figure cell of every notebook has an image output and its
     page has an ``<img`` for each image output."""
-    if exc is not None or app.builder.format != "html":
-        return
+    if exc is not None or app.builder.format != "html" or app.config.nb_execution_mode == "off":
+        return  # nothing executed (``-D nb_execution_mode=off``): a build of the text pages only
     import nbformat
     from sphinx.errors import ExtensionError
 

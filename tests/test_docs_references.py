@@ -114,3 +114,14 @@ def test_no_reference_to_unshipped_working_documents() -> None:
             if FORBIDDEN.search(line):
                 bad.append(f"{f.relative_to(ROOT)}:{i}: {line.strip()[:100]}")
     assert bad == [], f"{len(bad)} references to unshipped documents:\n" + "\n".join(bad)
+
+
+def test_getting_started_repeats_the_readme_commands() -> None:
+    """The getting-started page shows the README's two opening commands verbatim."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    m = re.search(r"```bash\n(.*?)```", readme, flags=re.S)
+    assert m is not None, "README has no bash block"
+    commands = [line.strip() for line in m.group(1).splitlines() if line.strip()]
+    page = (ROOT / "docs" / "getting-started.md").read_text(encoding="utf-8")
+    missing = [c for c in commands if c not in page]
+    assert missing == [], f"docs/getting-started.md lacks README commands: {missing}"
