@@ -123,5 +123,6 @@ def test_getting_started_repeats_the_readme_commands() -> None:
     assert m is not None, "README has no bash block"
     commands = [line.strip() for line in m.group(1).splitlines() if line.strip()]
     page = (ROOT / "docs" / "getting-started.md").read_text(encoding="utf-8")
-    missing = [c for c in commands if c not in page]
+    lines = {line.strip() for line in page.splitlines()}
+    missing = [c for c in commands if c not in lines]
     assert missing == [], f"docs/getting-started.md lacks README commands: {missing}"
