@@ -18,12 +18,16 @@ from numpy.typing import NDArray
 from .errors import InvalidParameterError
 
 __all__ = [
+    "check_batch",
     "check_choice",
     "check_finite_matrix",
     "check_int",
+    "check_magnitude",
+    "check_nonnegative_float",
     "check_positive_float",
     "check_probability",
     "check_real",
+    "check_real_array",
     "check_seed",
     "describe",
 ]
@@ -184,4 +188,165 @@ def check_finite_matrix(
         raise InvalidParameterError(f"{name} has entries too large for float64") from exc
     if not np.all(np.isfinite(floats)):
         raise InvalidParameterError(f"{name} must be finite (no NaN or inf); got non-finite values")
+    from ._limits import MAX_MAGNITUDE
+
+    biggest = float(np.max(np.abs(floats)))
+    if biggest > MAX_MAGNITUDE:
+        raise InvalidParameterError(
+            f"{name} must have entries of magnitude <= {MAX_MAGNITUDE:g} (their squares and "
+            f"sums of squares must stay finite in float64); got max |entry| = {biggest:g}"
+        )
     return floats, exact
+
+
+def check_nonnegative_float(name: str, value: Any) -> float:
+    """Return ``value`` as a float after checking it is finite and >= 0."""
+    if not _is_real_number(value):
+        raise InvalidParameterError(f"{name} must be a finite float >= 0; got {describe(value)}")
+    out = float(value)
+    if not (math.isfinite(out) and out >= 0.0):
+        raise InvalidParameterError(f"{name} must be a finite float >= 0; got {value!r}")
+    return out
+
+
+def check_magnitude(name: str, value: Any, *, allow_zero: bool = True) -> float:
+    r"""Return a finite real scalar whose square (and its powers in the model) stays inside
+    float64: :math:`|x| \le` ``MAX_MAGNITUDE`` (1e100) and, unless zero, :math:`|x| \ge`
+    ``MIN_MAGNITUDE`` (1e-100), so neither overflows to ``inf`` nor underflows to 0."""
+    from ._limits import MAX_MAGNITUDE, MIN_MAGNITUDE
+
+    out = check_real(name, value, allow_zero=allow_zero)
+    if abs(out) > MAX_MAGNITUDE:
+        raise InvalidParameterError(
+            f"{name} must have magnitude <= {MAX_MAGNITUDE:g} (its square must stay finite in "
+            f"float64); got {value!r}"
+        )
+    if out != 0.0 and abs(out) < MIN_MAGNITUDE:
+        raise InvalidParameterError(
+            f"{name} must be 0 or have magnitude >= {MIN_MAGNITUDE:g} (its powers must not "
+            f"underflow in float64); got {value!r}"
+        )
+    return out
+
+
+def _kind_of(arr: NDArray[Any]) -> str:
+    return {
+        "c": "complex",
+        "U": "strings",
+        "S": "bytes",
+        "O": "objects",
+        "b": "bools",
+        "M": "datetimes",
+        "m": "timedeltas",
+        "V": "records",
+    }.get(arr.dtype.kind, str(arr.dtype))
+
+
+def check_real_array(
+    name: str,
+    value: Any,
+    *,
+    ndim: int | tuple[int, ...] | None = None,
+    shape: tuple[int | None, ...] | None = None,
+    finite: bool = True,
+    max_magnitude: float | None = None,
+    allow_empty: bool = False,
+    copy: bool = True,
+) -> NDArray[np.float64]:
+    r"""Validate a real array and return it as float64 (a copy unless ``copy=False``).
+
+    Refused, naming ``name``: strings and ``None``; complex values (even with a zero imaginary
+    part: refused, never truncated, and no ``ComplexWarning``); bools; ragged or object input;
+    the wrong number of dimensions or shape (``None`` in ``shape`` is any size); an empty array
+    (unless ``allow_empty``); NaN or inf (when ``finite``); entries above ``max_magnitude``
+    (default ``MAX_MAGNITUDE`` = 1e100 when ``finite``; squares of such entries stay finite).
+    Numpy scalars, lists, tuples and arrays of ints or floats (any precision) are accepted.
+    """
+    from ._limits import MAX_MAGNITUDE
+
+    if isinstance(value, str | bytes) or value is None:
+        raise InvalidParameterError(
+            f"{name} must be an array of real numbers; got {describe(value)}"
+        )
+    try:
+        raw = np.asarray(value)
+    except (ValueError, TypeError) as exc:
+        raise InvalidParameterError(
+            f"{name} must be an array of real numbers; got {describe(value)} ({exc})"
+        ) from None
+    if raw.dtype.kind == "O":
+        items = raw.ravel().tolist()
+        if any(isinstance(v, complex | np.complexfloating) for v in items):
+            raise InvalidParameterError(
+                f"{name} must be real; got complex values (complex input is refused, not truncated)"
+            )
+        if not all(_is_real_number(v) for v in items):
+            raise InvalidParameterError(
+                f"{name} must be an array of real numbers; got {describe(value)}"
+            )
+        try:
+            raw = np.array(items, dtype=np.float64).reshape(raw.shape)
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise InvalidParameterError(
+                f"{name} must be an array of real numbers; got {describe(value)} ({exc})"
+            ) from None
+    if raw.dtype.kind == "c":
+        raise InvalidParameterError(
+            f"{name} must be real; got an array of dtype {raw.dtype} "
+            "(complex input is refused, not truncated)"
+        )
+    if raw.dtype.kind not in "iuf":
+        raise InvalidParameterError(
+            f"{name} must be an array of real numbers; got an array of {_kind_of(raw)}"
+        )
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if raw.ndim not in allowed:
+            want = " or ".join(str(d) for d in allowed)
+            raise InvalidParameterError(
+                f"{name} must be a {want}-D array; got an array with "
+                f"{raw.ndim} dimensions (shape {raw.shape})"
+            )
+    if shape is not None:
+        ok = raw.ndim == len(shape) and all(
+            s is None or s == t for s, t in zip(shape, raw.shape, strict=False)
+        )
+        if not ok:
+            want = ", ".join("*" if s is None else str(s) for s in shape)
+            if len(shape) == 1:
+                want += ","
+            raise InvalidParameterError(f"{name} must have shape ({want}); got shape {raw.shape}")
+    if raw.size == 0 and not allow_empty:
+        raise InvalidParameterError(f"{name} must be non-empty; got shape {raw.shape}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = (
+            np.array(raw, dtype=np.float64, copy=True)
+            if copy
+            else np.asarray(raw, dtype=np.float64)
+        )
+    if finite:
+        bad = ~np.isfinite(out)
+        if bad.any():
+            where = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise InvalidParameterError(
+                f"{name} must be finite (no NaN or inf); got {float(out[where])!r} at index "
+                f"{where if len(where) != 1 else where[0]}"
+            )
+        limit = MAX_MAGNITUDE if max_magnitude is None else max_magnitude
+        if out.size and float(np.max(np.abs(out))) > limit:
+            raise InvalidParameterError(
+                f"{name} must have entries of magnitude <= {limit:g} (their squares must stay "
+                f"finite in float64); got max |entry| = {float(np.max(np.abs(out))):g}"
+            )
+    return out
+
+
+def check_batch(name: str, value: Any, n_params: int) -> NDArray[np.float64]:
+    """A batch of parameter vectors: a real, finite float64 array of shape ``(B, n_params)``,
+    ``B >= 1`` (a copy)."""
+    arr = check_real_array(name, value, finite=False)
+    if arr.ndim != 2 or arr.shape[1] != n_params:
+        raise InvalidParameterError(
+            f"{name} must have shape (B, {n_params}) with B >= 1; got shape {arr.shape}"
+        )
+    return check_real_array(name, arr, copy=False)

@@ -128,7 +128,7 @@ for lr in lrs_l:
         transient=300 if FAST else 2000,
     )
     b = res.bounded
-    means.append(res.mean)
+    means.append(np.nan if res.mean is None else res.mean)  # None: every run diverged
     lows.append(b.min() if b.size else np.nan)
     highs.append(b.max() if b.size else np.nan)
 plot_lyapunov(

@@ -394,7 +394,7 @@ if estimate is not None:
             estimate,
             {**_E, "n_samples": 10**12},
             IPE,
-            r"n_samples must be an int <= 1000000000; got 1000000000000",
+            r"n_samples=1000000000000 needs about 51 TiB of memory for the per-run results",
         ),
         (estimate, {**_E, "n_samples": 10.0}, IPE, r"n_samples must be an int >= 1; got 10\.0"),
         (estimate, {**_E, "seed": None}, IPE, r"seed must be an int >= 0 \(required for "),

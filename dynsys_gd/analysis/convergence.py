@@ -24,8 +24,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._limits import check_engine_memory, check_iteration
 from .._results import ResultMixin, jsonable
-from .._validation import check_int, check_positive_float, check_probability, check_seed, describe
+from .._validation import (
+    check_int,
+    check_positive_float,
+    check_probability,
+    check_real_array,
+    check_seed,
+    describe,
+)
 from ..errors import InvalidParameterError
 from ..numeric.engine import EngineConfig, run_gd
 from ..numeric.outcomes import OUTCOME_NAMES, Outcome
@@ -65,7 +73,7 @@ def sample_block(init: Any, scale: float, seed: int, block: int, size: int, P: i
         return rng.uniform(-scale, scale, size=(size, P))
     if init == "gaussian":
         return rng.normal(0.0, scale, size=(size, P))
-    out = np.asarray(init(rng, size, P), dtype=np.float64)
+    out = check_real_array("init sampler output", init(rng, size, P), finite=False)
     if out.shape != (size, P) or not np.all(np.isfinite(out)):
         raise InvalidParameterError(
             f"init sampler must return a finite array of shape ({size}, {P}); got {describe(out)}"
@@ -309,8 +317,8 @@ def check_common(
     """Validate the arguments shared by the estimate and the sweep."""
     from ..numeric.kernels import numeric_model
 
-    numeric_model(net)  # raises InvalidParameterError for unsupported models
-    n = check_int("n_samples", n_samples, minimum=1, maximum=MAX_SAMPLES)
+    P = int(numeric_model(net).n_params)  # raises InvalidParameterError for unsupported models
+    n = check_int("n_samples", n_samples, minimum=1)
     if seed is None:
         raise InvalidParameterError(
             "seed must be an int >= 0 (required for reproducibility); got None"
@@ -337,6 +345,19 @@ def check_common(
     if not isinstance(progress, bool):
         raise InvalidParameterError(f"progress must be a bool; got {describe(progress)}")
     conf = check_probability("confidence", confidence)
+    # size model: 7 per-run result fields, and every run takes at least one check interval
+    check_iteration(
+        "n_samples",
+        n,
+        steps=config.check_every,
+        runs=n,
+        n_params=P,
+        arrays=7 * n,
+        context="for the per-run results",
+    )
+    check_int("n_samples", n, maximum=MAX_SAMPLES)
+    # engine work arrays for the real batch (one task) and P
+    check_engine_memory(config, runs=min(n, SAMPLING_BLOCK, int(chunk_size)), n_params=P)
     return net, n, s, scale, conf, config
 
 

@@ -38,10 +38,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._limits import check_iteration
 from .._results import ResultMixin, jsonable
 from .._validation import (
     check_int,
     check_positive_float,
+    check_real_array,
     check_seed,
     describe,
 )
@@ -91,6 +93,12 @@ class NonlinearSweepResult(ResultMixin):
     :math:`S_{\mathrm{flat}}` the
     smallest final sharpness of runs at learning rates below the transition; ``violations``
     lists converged runs with sharpness above :math:`2/\eta` (C8).
+
+    Sentinels: a per-lr statistic is NaN when every run at that learning rate diverged (there
+    is no run to take it over), and a per-run ``g_runs`` / ``sharpness_runs`` entry is NaN for a
+    diverged run; :meth:`summary` says so in a sentence and :meth:`to_dict` writes them as
+    ``null``.  ``seed`` is the seed actually used (drawn from the OS when ``seed=None`` was
+    given), so every run can be repeated.
     """
 
     lrs: Array
@@ -195,6 +203,16 @@ class NonlinearSweepResult(ResultMixin):
                 f"{self.predicted_lr:.4g} (S_flat: flattest final point of "
                 f"{self.flattest_source} runs below the transition): {verdict}"
             )
+        gone = [
+            f"{lr:.4g}"
+            for i, lr in enumerate(self.lrs)
+            if self.counts[i]["diverged"] == self.n_init
+        ]
+        if gone:
+            out.append(
+                f"every run diverged at lr = {', '.join(gone)}: no g_inf, loss or "
+                "sharpness there (shown as -, null in JSON)"
+            )
         n_conv = int(np.sum(self.outcome_codes == Outcome.CONVERGED.code))
         out.append(
             f"C8 check: {len(self.violations)} of {n_conv} converged runs end with "
@@ -212,6 +230,19 @@ class NonlinearSweepResult(ResultMixin):
         ]
         d["prediction_in_interval"] = self.prediction_in_interval
         d["convention"] = "L = 1/(2n) sum_k |f(x_k) - y_k|^2"
+        for k in (
+            "g_inf",
+            "g_inf_low",
+            "g_inf_high",
+            "final_loss",
+            "sharpness_median",
+            "sharpness_min",
+            "g_runs",
+            "sharpness_runs",
+        ):  # NaN: no value (see class doc)
+            obj = np.asarray(d[k], dtype=np.float64).astype(object)
+            obj[np.isnan(np.asarray(d[k], dtype=np.float64))] = None
+            d[k] = obj.tolist()
         return dict(jsonable(d))
 
 
@@ -372,6 +403,8 @@ def nonlinear_sweep(
     lr_arr = _check_lrs(lrs)
     n_init = check_int("n_init", n_init, minimum=1)
     seed = check_seed("seed", seed)
+    if seed is None:  # record the seed actually drawn, so the run can be repeated
+        seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
     steps = check_int("steps", steps, minimum=2)
     last_k = check_int("last_k", last_k, minimum=1, maximum=steps)
     init_scale = check_positive_float("init_scale", init_scale)
@@ -385,13 +418,17 @@ def nonlinear_sweep(
     extend_steps = (
         steps if extend_steps is None else check_int("extend_steps", extend_steps, minimum=0)
     )
+    B_all = lr_arr.size * n_init  # size model: (8 P + last_k) floats per run, 2 budgets
+    ctx = f"for {B_all} runs of {P} parameters"
+    check_iteration("n_init", n_init, steps=0, arrays=B_all * (8 * P + last_k), context=ctx)
+    check_iteration("steps", steps, steps=steps + extend_steps, runs=B_all, n_params=P, context=ctx)
     if theta0 is None:
         if not hasattr(model, "init"):
             raise InvalidParameterError("theta0 is required for a model without an init method")
         rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
         th0 = np.asarray(model.init(rng, n_init, init, init_scale), dtype=np.float64)
     else:
-        th0 = np.asarray(theta0, dtype=np.float64)
+        th0 = check_real_array("theta0", theta0, finite=False)  # complex refused
         if th0.shape != (n_init, P) or not np.all(np.isfinite(th0)):
             raise InvalidParameterError(
                 f"theta0 must be a finite array of shape ({n_init}, {P}); got {describe(theta0)}"

@@ -30,6 +30,7 @@ from ..errors import InvalidParameterError
 from ..models import model_fingerprint
 from ..numeric.engine import EngineConfig
 from ..numeric.outcomes import OUTCOME_NAMES
+from ..runtime.executors import WorkerDiedError
 from .convergence import (
     SAMPLING_BLOCK,
     ConvergenceEstimate,
@@ -256,7 +257,9 @@ def lr_sweep(
     done: dict[str, dict[str, Any]] = {}
     if store is not None:
         from ..runtime.store import ResultsStore
+        from ._task_checks import check_task_result, sampler_identity
 
+        init_id = sampler_identity(init, scale)  # a callable needs a stable name
         st = ResultsStore(
             store,
             {
@@ -266,11 +269,13 @@ def lr_sweep(
                 "n_samples": n,
                 "seed": s,
                 "init": init_text,
+                "init_id": init_id,
                 "chunk_size": int(chunk_size),
                 "engine": cfg.to_dict(),
                 "confidence": conf,
             },
             kind="lr_sweep",
+            validate=check_task_result,
         )
     try:
         if st is not None:
@@ -292,6 +297,15 @@ def lr_sweep(
         )
         for (key, _, _), res in zip(todo, results, strict=True):
             done[key] = res
+    except WorkerDiedError as exc:
+        if st is None:
+            raise
+        raise WorkerDiedError(
+            f"a worker died; {len(st)} of {len(keyed)} tasks are stored in {store}; run the "
+            "same command to resume",
+            done=exc.done,
+            total=exc.total,
+        ) from None
     finally:
         if st is not None:
             st.close()

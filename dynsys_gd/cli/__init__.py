@@ -2,7 +2,8 @@
 
 Each subcommand lives in its own module of this package and defines ``NAME``, ``HELP``,
 ``add_arguments(parser)`` and ``run(args) -> int``.  Errors of the toolkit (bad input) and of the
-file system print one line on stderr and exit with status 2, never a traceback.
+file system print one line on stderr and exit with status 2 (status 1 when a run fails midway:
+a full disk, a dead worker; 130 on Ctrl-C), never a traceback.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args._run(args) or 0)
     except DynsysGDError as exc:
         print(f"dynsys-gd {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return int(getattr(exc, "exit_status", 2))  # 1: the run failed (full disk, dead worker)
     except OSError as exc:
         print(
             f"dynsys-gd {args.command}: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(

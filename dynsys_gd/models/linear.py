@@ -28,7 +28,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validation import check_choice, check_finite_matrix, check_int, check_real, describe
+from .._validation import (
+    check_choice,
+    check_finite_matrix,
+    check_int,
+    check_magnitude,
+    check_nonnegative_float,
+    describe,
+)
 from ..errors import InvalidParameterError
 from .conventions import CONVENTIONS, convention_factor
 
@@ -65,6 +72,24 @@ def _check_widths(widths: Any) -> tuple[int, ...]:
 
 def _to_float_and_exact(M: Sequence[Sequence[Fraction]]) -> NDArray[np.float64]:
     return np.array([[float(x) for x in row] for row in M], dtype=np.float64)
+
+
+def _exact_positive_definite(M: Sequence[Sequence[Fraction]]) -> bool:
+    """Sylvester's criterion by exact Gaussian elimination without pivoting: a symmetric
+    matrix is positive definite iff every pivot is positive."""
+    A = [list(row) for row in M]
+    n = len(A)
+    for k in range(n):
+        pivot = A[k][k]
+        if pivot <= 0:
+            return False
+        for i in range(k + 1, n):
+            f = A[i][k] / pivot
+            if f:
+                row_k, row_i = A[k], A[i]
+                for j in range(k + 1, n):
+                    row_i[j] -= f * row_k[j]
+    return True
 
 
 @dataclass(frozen=True, eq=False)
@@ -176,7 +201,7 @@ class LinearNetwork:
             :math:`\{\prod w_i = 0\}` is not a manifold, so analyses of M refuse it.
         """
         N = check_int("depth", depth, minimum=1, maximum=MAX_DEPTH)
-        check_real("target", target)
+        check_magnitude("target", target)  # y^2 and y^(2-2/N) stay normal floats
         _, ye = check_finite_matrix("target", [[target]])
         y = ye[0][0]
         net = cls.__new__(cls)
@@ -223,7 +248,7 @@ class LinearNetwork:
             )
         tr: Fraction | None = None
         if trace_Syy is not None:
-            check_real("trace_Syy", trace_Syy)
+            check_nonnegative_float("trace_Syy", trace_Syy)  # a sum of squares
             tr = check_finite_matrix("trace_Syy", [[trace_Syy]])[1][0][0]
         c = convention_factor(convention, 1) if convention in ("mean_half", "mean") else None
         if c is None:
@@ -275,18 +300,26 @@ class LinearNetwork:
     # -- data-derived quantities ---------------------------------------------------------------
     @property
     def Sxx_is_definite(self) -> bool:
-        r"""Whether :math:`\Sigma_{xx} \succ 0` (checked exactly by a Cholesky-like pivot test)."""
+        r"""Whether :math:`\Sigma_{xx} \succ 0`.
+
+        Decided from the float64 spectrum when it is far from singular: the computed eigenvalues
+        of a symmetric matrix are within :math:`c\,d\,\epsilon\lVert\Sigma_{xx}\rVert_2` of the
+        exact ones, so :math:`\lambda_{\min} > 100\,d\,\epsilon\lVert\Sigma_{xx}\rVert_2`
+        decides "definite" and :math:`\lambda_{\min} < -100\,d\,\epsilon\lVert\Sigma_{xx}\rVert_2`
+        decides "not definite".  In between, exact elimination over the rationals decides (all
+        pivots of Gaussian elimination without pivoting positive, i.e. Sylvester's criterion).
+        """
         key = "Sxx_definite"
         if key not in self._cache:
-            import sympy
-
-            M = sympy.Matrix(
-                [[sympy.Rational(x.numerator, x.denominator) for x in r] for r in self.Sxx_exact]
-            )
-            self._cache[key] = all(
-                M[:k, :k].det() > 0  # type: ignore[attr-defined]
-                for k in range(1, M.rows + 1)
-            )
+            d = self.Sxx.shape[0]
+            lam = np.linalg.eigvalsh(self.Sxx)
+            margin = 100.0 * d * np.finfo(np.float64).eps * float(np.max(np.abs(lam)))
+            if lam[0] > margin:
+                self._cache[key] = True
+            elif lam[0] < -margin:
+                self._cache[key] = False
+            else:
+                self._cache[key] = _exact_positive_definite(self.Sxx_exact)
         return bool(self._cache[key])
 
     @property

@@ -2,11 +2,116 @@ r"""Models given by an arbitrary sympy loss (claim C9)."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from .._validation import describe
 from ..errors import InvalidParameterError
+
+#: Heads a loss must not contain: not analytic (no Hessian / Jacobian of the GD map there).
+_NON_ANALYTIC = (
+    "Abs",
+    "sign",
+    "Heaviside",
+    "floor",
+    "ceiling",
+    "frac",
+    "Max",
+    "Min",
+    "Piecewise",
+    "re",
+    "im",
+    "arg",
+    "conjugate",
+    "DiracDelta",
+    "Mod",
+    "KroneckerDelta",
+    "LambertW",
+)
+#: Heads that are unevaluated operations (call ``.doit()`` first).
+_UNEVALUATED = ("Integral", "Derivative", "Sum", "Product", "Limit", "Subs", "Order")
+#: Number of probe points of the real-domain check.
+_N_PROBES = 64
+
+
+def _check_loss_heads(loss: Any) -> None:
+    """Refuse undefined functions, non-analytic and unevaluated heads, naming ``loss``."""
+    import sympy
+    from sympy.core.function import AppliedUndef
+
+    for node in sympy.preorder_traversal(loss):
+        head = type(node).__name__
+        if isinstance(node, AppliedUndef):
+            raise InvalidParameterError(
+                f"loss must not contain undefined functions (they have no numeric value); got "
+                f"{node} in {describe(loss)}"
+            )
+        if head in _UNEVALUATED:
+            raise InvalidParameterError(
+                f"loss must not contain an unevaluated {head}; evaluate it first (e.g. with "
+                f".doit()); got {describe(loss)}"
+            )
+        if head in _NON_ANALYTIC:
+            raise InvalidParameterError(
+                f"loss must be an analytic expression (GD's Jacobian and Hessian need second "
+                f"derivatives); {head} is not analytic: got {describe(loss)}"
+            )
+        if (
+            isinstance(node, sympy.Basic)
+            and not isinstance(node, sympy.Expr)
+            and not isinstance(node, sympy.Tuple | sympy.core.containers.Dict)
+        ):
+            raise InvalidParameterError(
+                f"loss must be an arithmetic expression; got {head} in {describe(loss)}"
+            )
+
+
+def _trial_compile(loss: Any, params: tuple[Any, ...]) -> None:
+    r"""Compile the loss and its gradient to numpy code once and evaluate them at probe points.
+
+    Refuses a loss the numpy printer cannot translate, and a loss whose value or gradient is
+    not real (NaN) at a finite point of :math:`[-3, 3]^P` (e.g. ``sqrt(x)*y`` at ``x < 0``,
+    ``log(x)`` at ``x <= 0``): GD runs would reach such points and report nonsense, so the
+    loss is refused up front with a witness point.
+    """
+    import sympy
+
+    exprs = [loss, *[sympy.diff(loss, p) for p in params]]
+    try:
+        fn = sympy.lambdify(params, exprs, modules="numpy", cse=True)
+    except Exception as exc:  # sympy printers raise many types
+        raise InvalidParameterError(
+            f"loss cannot be compiled to numeric code ({type(exc).__name__}: {exc}); got "
+            f"{describe(loss)}"
+        ) from None
+    rng = np.random.default_rng(np.random.SeedSequence(20240220))
+    pts = rng.uniform(-3.0, 3.0, size=(_N_PROBES, len(params)))
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            vals = fn(*pts.T)
+            arr = np.empty((len(exprs), _N_PROBES), dtype=np.complex128)
+            for k, v in enumerate(vals):
+                arr[k] = v
+    except Exception as exc:
+        raise InvalidParameterError(
+            f"loss cannot be evaluated numerically ({type(exc).__name__}: {exc}); got "
+            f"{describe(loss)}"
+        ) from None
+    nonreal = np.isnan(arr.real) | (arr.imag != 0)
+    if nonreal.any():
+        k, j = (int(i) for i in np.argwhere(nonreal)[0])
+        what = "its value" if k == 0 else f"its derivative in {params[k - 1]}"
+        point = ", ".join(f"{v:.3g}" for v in pts[j])
+        raise InvalidParameterError(
+            f"loss must be real at every real theta (GD runs would reach non-real values and "
+            f"no outcome would be honest); {what} is not real at theta = ({point}): got "
+            f"{describe(loss)}; restrict it to the real domain, e.g. sqrt(x**2 + 1) for "
+            "sqrt(x), log(1 + x**2) for log(x)"
+        )
 
 
 class LossModel:
@@ -15,7 +120,11 @@ class LossModel:
     Parameters
     ----------
     loss : sympy.Expr
-        A real expression whose free symbols are all among ``params``.
+        A real-analytic expression whose free symbols are all among ``params``: no undefined
+        functions, no non-analytic heads (``Abs``, ``Max``, ``Piecewise``, ...), no unevaluated
+        ``Integral``/``Derivative``/``Sum``, and real at every real :math:`\theta` (checked
+        by compiling the loss and its gradient once and evaluating them at 64 points of
+        :math:`[-3, 3]^P`: ``sqrt(x)*y`` and ``log(x)`` are refused with a witness point).
     params : sequence of sympy.Symbol
         The parameters :math:`\theta` in order.
     name : str, optional
@@ -59,6 +168,8 @@ class LossModel:
             )
         if loss.has(sympy.I) or loss.has(sympy.nan) or loss.has(sympy.zoo) or loss.has(sympy.oo):
             raise InvalidParameterError(f"loss must be a finite real expression; got {loss}")
+        _check_loss_heads(loss)
+        _trial_compile(loss, ps)
         self.loss = loss
         self.params = ps
         self.name = name or str(loss)

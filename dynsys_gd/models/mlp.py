@@ -46,7 +46,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validation import check_choice, check_int, check_positive_float, describe
+from .._limits import check_params
+from .._validation import (
+    check_choice,
+    check_int,
+    check_positive_float,
+    check_real_array,
+    describe,
+)
 from ..errors import InvalidParameterError
 
 __all__ = ["ACTIVATIONS", "MLP"]
@@ -116,6 +123,10 @@ class MLP:
             raise InvalidParameterError(
                 f"widths must be a sequence of at least 2 ints >= 1; got {widths!r}"
             )
+        n_params = sum(
+            ws[i + 1] * ws[i] + (ws[i + 1] if bias is True else 0) for i in range(len(ws) - 1)
+        )
+        check_params("widths", None, n_params)  # before any data is copied
         self.activation = check_choice("activation", activation, ACTIVATIONS)
         if not isinstance(bias, bool | np.bool_):
             raise InvalidParameterError(f"bias must be a bool; got {describe(bias)}")
@@ -151,21 +162,15 @@ class MLP:
             raise InvalidParameterError(
                 f"{name} must be a 2-D array of real numbers; got {describe(value)}"
             )
-        try:
-            arr = np.array(value, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise InvalidParameterError(
-                f"{name} must be a 2-D array of real numbers; got {describe(value)}"
-            ) from exc
+        # real (complex refused, never truncated), any shape for now; shape and finiteness next
+        arr = check_real_array(name, value, finite=False, allow_empty=True)
         if arr.ndim == 1 and name == "Y" and width == 1:
             arr = arr[:, None]
         if arr.ndim != 2 or arr.shape[1] != width or arr.shape[0] == 0:
             raise InvalidParameterError(
                 f"{name} must have shape (n, {width}) with n >= 1; got shape {arr.shape}"
             )
-        if not np.all(np.isfinite(arr)):
-            raise InvalidParameterError(f"{name} must be finite (no NaN or inf)")
-        return arr
+        return check_real_array(name, arr, copy=False)  # finite, squares stay finite
 
     def fingerprint(self) -> str:
         """SHA-256 of the architecture and the exact data bytes (identifies stored results)."""

@@ -181,6 +181,9 @@ class EngineConfig:
                 raise InvalidParameterError(
                     f"{name} must be a bool; got {describe(getattr(self, name))}"
                 )
+        from .._limits import check_engine_memory
+
+        check_engine_memory(self)  # size caps: tail / max_period memory, max_steps time
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary of the settings."""

@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._limits import check_iteration
 from .._results import ResultMixin, jsonable
-from .._validation import check_int, check_seed
-from ..errors import InvalidParameterError
+from .._validation import check_batch, check_int, check_positive_float, check_seed
 from .periodic import as_map
 
 __all__ = ["LyapunovResult", "lyapunov_exponent"]
@@ -60,31 +60,46 @@ class LyapunovResult(ResultMixin):
         return self.exponents[~self.diverged]
 
     @property
-    def mean(self) -> float:
-        """Mean exponent over bounded runs (``nan`` if none)."""
+    def mean(self) -> float | None:
+        """Mean exponent over bounded runs; ``None`` when every run diverged (there is no
+        exponent to average: a diverging run has no finite Lyapunov exponent)."""
         b = self.bounded
-        return float(b.mean()) if b.size else float("nan")
+        return float(b.mean()) if b.size else None
 
     @property
-    def stderr(self) -> float:
-        """Standard error of :attr:`mean` across runs."""
+    def stderr(self) -> float | None:
+        """Standard error of :attr:`mean` across runs; ``None`` with fewer than 2 bounded runs
+        (it cannot be estimated from one run)."""
         b = self.bounded
-        return float(b.std(ddof=1) / np.sqrt(b.size)) if b.size > 1 else float("nan")
+        return float(b.std(ddof=1) / np.sqrt(b.size)) if b.size > 1 else None
 
     def __repr__(self) -> str:
+        mean = "None" if self.mean is None else f"{self.mean:.6g}"
+        err = "None" if self.stderr is None else f"{self.stderr:.2g}"
         return (
-            f"LyapunovResult(mean={self.mean:.6g}, stderr={self.stderr:.2g}, "
+            f"LyapunovResult(mean={mean}, stderr={err}, "
             f"n_runs={self.exponents.size}, diverged={int(self.diverged.sum())})"
         )
 
     def summary(self) -> str:
         lr = "" if self.lr is None else f" at lr = {self.lr:g}"
         b = self.bounded
-        rng = f" (range {b.min():.4g} .. {b.max():.4g})" if b.size else ""
+        n_div = int(self.diverged.sum())
+        tail = f"{self.n_steps} steps after a transient of {self.transient}"
+        if self.mean is None:
+            return (
+                f"largest Lyapunov exponent{lr}: none to report, every one of the {n_div} runs "
+                f"diverged; {tail}"
+            )
+        rng = f" (range {b.min():.4g} .. {b.max():.4g})"
+        err = (
+            f" ± {self.stderr:.2g}"
+            if self.stderr is not None
+            else " (one bounded run: no standard error)"
+        )
         return (
-            f"largest Lyapunov exponent{lr}: {self.mean:.6g} ± {self.stderr:.2g} over "
-            f"{b.size} bounded runs{rng}; {int(self.diverged.sum())} diverged; "
-            f"{self.n_steps} steps after a transient of {self.transient}"
+            f"largest Lyapunov exponent{lr}: {self.mean:.6g}{err} over "
+            f"{b.size} bounded runs{rng}; {n_div} diverged; {tail}"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -133,12 +148,19 @@ def lyapunov_exponent(
     n_steps = check_int("n_steps", n_steps, minimum=1)
     transient = check_int("transient", transient, minimum=0)
     seed_ = check_seed("seed", seed)
-    th = np.array(theta0, dtype=np.float64, copy=True)
-    if th.ndim != 2 or th.shape[1] != system.n_params:
-        raise InvalidParameterError(
-            f"theta0 must have shape (B, {system.n_params}); got {th.shape}"
-        )
+    div_threshold = check_positive_float("div_threshold", div_threshold)
+    th = check_batch("theta0", theta0, system.n_params)  # real, finite (B, P), a copy
     B = th.shape[0]
+    name, value = ("transient", transient) if transient > n_steps else ("n_steps", n_steps)
+    check_iteration(
+        name,
+        value,
+        steps=transient + n_steps,
+        runs=B,
+        n_params=th.shape[1],
+        arrays=4 * B * th.shape[1],
+        context=f"for {B} runs",
+    )
     rng = np.random.default_rng(np.random.SeedSequence(seed_))
     v = rng.standard_normal(th.shape)
     v /= np.linalg.norm(v, axis=1, keepdims=True)

@@ -31,8 +31,9 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
+from .._limits import check_iteration
 from .._results import ResultMixin, jsonable
-from .._validation import check_int, check_positive_float
+from .._validation import check_batch, check_int, check_positive_float
 from ..errors import ConvergenceError, InvalidParameterError
 from .kernels import numeric_model
 
@@ -460,10 +461,21 @@ def find_periodic_orbits(
     system = as_map(model, lr)
     max_period = check_int("max_period", max_period, minimum=1, maximum=64)
     transient = check_int("transient", transient, minimum=1)
+    tol = check_positive_float("tol", tol)
+    neutral_tol = check_positive_float("neutral_tol", neutral_tol)
+    th0 = check_batch("theta0", theta0, system.n_params)  # real, finite (B, P)
     rec = 4 * max_period
-    _, div, tail = iterate_map(
-        system, np.asarray(theta0, dtype=np.float64), transient + rec, record=rec
+    B, P = th0.shape
+    check_iteration(
+        "transient",
+        transient,
+        steps=transient + rec,
+        runs=B,
+        n_params=P,
+        arrays=(rec + 2) * B * P,
+        context=f"for {B} runs",
     )
+    _, div, tail = iterate_map(system, th0, transient + rec, record=rec)
     per = detect_period(tail, max_period=max_period, tol=tol)
     orbits: list[PeriodicOrbit] = []
     lr_f = getattr(system, "lr_float", None)

@@ -280,6 +280,9 @@ def flattest_minimum(net: LinearNetwork) -> FlattestMinimum:
         Cached on ``net``.
     """
     net = _check_net(net)
+    from .._limits import check_dense  # size model: the P x P Hessian of the check below
+
+    check_dense(f"net ({net.n_params} parameters)", None, net.n_params, what="the dense Hessian")
     cache = net._cache  # type: ignore[attr-defined]
     if _CACHE_KEY in cache:
         return cache[_CACHE_KEY]  # type: ignore[no-any-return]

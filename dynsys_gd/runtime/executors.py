@@ -24,14 +24,42 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from .._validation import check_int, describe
-from ..errors import InvalidParameterError
+from ..errors import DynsysGDError, InvalidParameterError
 from .progress import progress_bar
 from .store import MissingDependencyError
 
-__all__ = ["ManagedExecutor", "SerialExecutor", "iter_tasks", "make_executor", "map_tasks"]
+__all__ = [
+    "ManagedExecutor",
+    "SerialExecutor",
+    "WorkerDiedError",
+    "iter_tasks",
+    "make_executor",
+    "map_tasks",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+class WorkerDiedError(DynsysGDError):
+    """A worker process died (killed, out of memory, crashed) before its task finished.
+
+    Results handed to ``on_result`` before are kept, so rerunning the same computation with a
+    results store resumes it.  ``done`` and ``total`` count the tasks of this call.  The
+    command line prints the message on one line and exits with :attr:`exit_status`.
+    """
+
+    exit_status = 1
+
+    def __init__(self, message: str, *, done: int = 0, total: int = 0) -> None:
+        super().__init__(message)
+        self.done = done
+        self.total = total
+
+
+def _is_worker_death(exc: BaseException) -> bool:
+    """A dead process-pool worker, or a Dask task whose workers kept dying (KilledWorker)."""
+    return isinstance(exc, cf.BrokenExecutor) or type(exc).__name__ == "KilledWorker"
 
 
 class SerialExecutor(cf.Executor):
@@ -165,7 +193,8 @@ def make_executor(
         ``forkserver`` on POSIX, so it is safe from threaded parents).  With ``scheduler="local"``
         the number of Dask workers (default 2).
     scheduler : str or None
-        ``"local"``: start a :class:`dask.distributed.LocalCluster` and use
+        ``"local"``: start a :class:`dask.distributed.LocalCluster` (scheduler and dashboard
+        bound to 127.0.0.1, never to all interfaces) and use
         ``client.get_executor(pure=False)``; ``"tcp://host:port"`` (or ``tls://``, ``inproc://``,
         ``ucx://``): connect to that running scheduler (``workers`` must then be None).
     processes : bool, default True
@@ -215,7 +244,10 @@ def make_executor(
             n_workers=n,
             threads_per_worker=threads_per_worker,
             processes=processes,
-            dashboard_address=":0",
+            # worker processes talk TCP: the scheduler listens on this machine only
+            # (threads use the in-process transport, which has no address)
+            **({"host": "127.0.0.1"} if processes else {}),
+            dashboard_address="127.0.0.1:0",
             silence_logs=40,
         )  # logging.ERROR
         try:
@@ -303,8 +335,29 @@ def _iter_tasks(
         for i, task in enumerate(tasks):
             fut = executor.submit(fn, *task) if unpack else executor.submit(fn, task)
             futures[fut] = i
+        done = 0
+        died: BaseException | None = None
         for fut in cf.as_completed(futures):
-            yield futures[fut], fut.result()
+            if died is not None:  # after a worker died: still hand over what finished
+                if not fut.cancelled() and fut.exception() is None:
+                    done += 1
+                    yield futures[fut], fut.result()
+                continue
+            try:
+                res = fut.result()
+            except BaseException as exc:
+                if not _is_worker_death(exc):
+                    raise
+                died = exc
+                continue
+            done += 1
+            yield futures[fut], res
+        if died is not None:
+            raise WorkerDiedError(
+                f"a worker died; {done} of {len(tasks)} tasks finished ({died})",
+                done=done,
+                total=len(tasks),
+            )
     finally:
         for fut in futures:
             if not fut.done():
@@ -354,7 +407,9 @@ def map_tasks(
     Notes
     -----
     ``KeyboardInterrupt`` cancels all pending futures (the results already handed to
-    ``on_result`` are kept) and is re-raised.
+    ``on_result`` are kept) and is re-raised.  A worker that dies (a broken process pool, a
+    Dask ``KilledWorker``) raises :class:`WorkerDiedError` after every task that did finish has
+    been handed to ``on_result``.
     """
     task_list = list(tasks)
     if not isinstance(progress, bool):

@@ -4,7 +4,8 @@ A :class:`ResultsStore` is one SQLite file (stdlib :mod:`sqlite3`, no server) ho
 
 * a ``meta`` table: a format marker (``format = "dynsys_gd.results"``), a format version, the
   ``kind`` of computation and the canonical JSON of the configuration together with its SHA-256;
-* a ``tasks`` table: ``key -> JSON result`` and the time the task finished.
+* a ``tasks`` table: ``key -> JSON result``, the SHA-256 of key and result, and the time the
+  task finished.
 
 Every finished task is committed in its own transaction at once (WAL journal,
 ``synchronous=FULL``), so a run killed at any moment (even by ``SIGKILL``) loses at most the
@@ -14,11 +15,20 @@ randomness from ``SeedSequence(seed).spawn(...)`` (DESIGN.md), a resumed run end
 results of an uninterrupted one, e.g. the converged fractions of claim C6 over a learning-rate
 grid.
 
-The store refuses, and never modifies,
+The store refuses, and never modifies, removes or replaces,
 
 * a file written with a different configuration or kind (the message names both hashes and the
   differing keys),
-* a foreign SQLite database (no format marker) or a file that is not SQLite at all (corrupt).
+* a foreign SQLite database (no format marker), a file that is not SQLite at all, an empty file,
+* a symbolic link or a special file (FIFO, device, socket), whatever it points to,
+* a file that fails SQLite's page check at open (:class:`CorruptStoreError`).
+
+Every read goes through one path that checks each stored result against its SHA-256 digest,
+parses it and (with ``validate=``) checks its shape, so a flipped bit or an edited row is
+refused with :class:`CorruptStoreError` naming the task, never merged silently.  SQLite errors
+become one-line errors naming the user's file: :class:`CorruptStoreError` on read,
+:class:`StoreWriteError` on write (``No space left on device: FILE``); an interrupt during a
+commit propagates unchanged and loses nothing that was committed.
 
 Only the process that collects results writes to the store; workers return plain dicts.
 
@@ -35,14 +45,16 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
+import errno
 import hashlib
 import json
 import math
 import os
 import sqlite3
+import stat
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from enum import Enum
 from fractions import Fraction
@@ -56,10 +68,19 @@ from .._results import jsonable
 from .._validation import describe
 from ..errors import DynsysGDError, InvalidParameterError, MissingDependencyError
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "MissingDependencyError", "ResultsStore", "canonical_json"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "CorruptStoreError",
+    "MissingDependencyError",
+    "ResultsStore",
+    "StoreError",
+    "StoreWriteError",
+    "canonical_json",
+]
 
 FORMAT = "dynsys_gd.results"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _RESERVED = ("key", "finished")
 
@@ -68,6 +89,7 @@ CREATE TABLE meta (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
 CREATE TABLE tasks (
     key TEXT PRIMARY KEY NOT NULL,
     result TEXT NOT NULL,
+    digest TEXT NOT NULL,
     finished REAL NOT NULL
 );
 """
@@ -114,20 +136,83 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+class StoreError(DynsysGDError):
+    """A results store cannot be read or written (the message names the file and the cause).
+
+    ``exit_status`` is the status the command line exits with (1: the run failed, rerun the
+    same command to resume)."""
+
+    exit_status = 1
+
+
+class CorruptStoreError(StoreError, InvalidParameterError):
+    """Stored data fails its integrity check (digest, JSON, shape or SQLite page check); the
+    file is left untouched."""
+
+    exit_status = 2
+
+
+class StoreWriteError(StoreError):
+    """A result could not be committed (disk full, I/O error, read-only file); results committed
+    before are kept."""
+
+
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a directory"),
+)
+
+
 def _check_path(name: str, path: Any) -> Path:
+    """A path for a file this code may create or must find as a regular file.
+
+    Refuses (never touching the path) symbolic links, FIFOs, devices, sockets and directories:
+    the store and the exports only ever remove or replace files they created."""
     if not isinstance(path, str | os.PathLike) or (isinstance(path, str) and not path):
         raise InvalidParameterError(
             f"{name} must be a non-empty str or os.PathLike file path; got {describe(path)}"
         )
     p = Path(path)
-    if p.exists() and p.is_dir():
-        raise InvalidParameterError(f"{name} must be a file path; got the directory {str(p)!r}")
+    try:
+        st = os.lstat(p)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise InvalidParameterError(
+            f"{name} must be an accessible file path; got {str(p)!r} ({exc.strerror or exc})"
+        ) from None
+    if st is not None:
+        if stat.S_ISLNK(st.st_mode):
+            try:
+                target = os.readlink(p)
+            except OSError:  # pragma: no cover - raced away
+                target = "?"
+            raise InvalidParameterError(
+                f"{name} must be a regular file, not a symbolic link; got {str(p)!r} -> "
+                f"{target!r} (give the target path itself)"
+            )
+        if stat.S_ISDIR(st.st_mode):
+            raise InvalidParameterError(f"{name} must be a file path; got the directory {str(p)!r}")
+        if not stat.S_ISREG(st.st_mode):
+            kind = next((k for test, k in _KINDS if test(st.st_mode)), "not a regular file")
+            raise InvalidParameterError(
+                f"{name} must be a regular file; got {str(p)!r}, which is {kind} (it was not "
+                "touched)"
+            )
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.is_dir():
         raise InvalidParameterError(
             f"{name} must be in an existing directory; {str(parent)!r} does not exist"
         )
     return p
+
+
+def _digest(key: str, text: str) -> str:
+    """SHA-256 of a task's key and its stored JSON text (detects any change to either)."""
+    return hashlib.sha256(key.encode("utf-8") + b"\x00" + text.encode("utf-8")).hexdigest()
 
 
 def _diff_keys(old: Any, new: Any, prefix: str = "") -> list[str]:
@@ -150,43 +235,87 @@ def _diff_keys(old: Any, new: Any, prefix: str = "") -> list[str]:
     return []
 
 
+def _reason(exc: BaseException) -> str:
+    """The cause of an OS or SQLite error in words, without file names (which may be
+    temporary files the user never gave)."""
+    if isinstance(exc, OSError):
+        return exc.strerror or type(exc).__name__
+    return str(exc) or type(exc).__name__
+
+
+def _is_full(exc: BaseException) -> bool:
+    if isinstance(exc, OSError):
+        return exc.errno == errno.ENOSPC
+    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(
+        exc
+    )
+
+
+def _is_readonly(exc: BaseException) -> bool:
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
+    return getattr(exc, "sqlite_errorcode", None) in (
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_PERM,
+    ) or "readonly" in str(exc)
+
+
 class ResultsStore:
     r"""Resumable SQLite store of per-task results under one fixed configuration.
 
     Parameters
     ----------
     path : str or os.PathLike
-        The SQLite file.  Created (atomically: built under a temporary name, then linked into
-        place) if it does not exist or is empty; otherwise verified.
+        The SQLite file: a new path (created atomically: built under a temporary name, then
+        linked into place) or an existing store, which is verified.  Anything else (a symbolic
+        link, a FIFO, a device, an empty or foreign file) is refused and left untouched.
     config : dict
         Everything that determines the results (network, learning rates, ``n_samples``, seed,
         init, iteration budget, ...).  Stored as canonical JSON with its SHA-256; re-opening with a
         different configuration raises :class:`~dynsys_gd.errors.InvalidParameterError`.
     kind : str, default "lr_sweep"
         Name of the computation; must match too.
+    validate : callable, optional
+        ``validate(key, result)`` checks the shape of a stored result when it is read and raises
+        ``ValueError``, ``TypeError`` or ``KeyError`` if it is wrong.
 
     Raises
     ------
     InvalidParameterError
-        Bad arguments; a store from a different configuration/kind; a corrupt file or a foreign
-        SQLite database (the file is left untouched).
+        Bad arguments; a store from a different configuration/kind; a foreign SQLite database,
+        a file that is not SQLite, a special file or a symbolic link (left untouched).
+    CorruptStoreError
+        The file fails SQLite's page check at open, or a stored result fails its digest, JSON
+        or shape check when read.
+    StoreWriteError
+        The store cannot be created or written (disk full, read-only, I/O error).
 
     Notes
     -----
     Task results are JSON objects (``dict``); numpy values, enums and fractions are converted
     with :func:`~dynsys_gd._results.jsonable` (non-finite floats become ``"nan"``/``"inf"``
     strings).  Keys ``"key"`` and ``"finished"`` are reserved for :meth:`to_records`.
-    Writes are durable when :meth:`put` returns (WAL journal, ``synchronous=FULL``).
+    Writes are durable when :meth:`put` returns (WAL journal, ``synchronous=FULL``); each row
+    carries the SHA-256 of its key and result, verified on every read.
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], config: Mapping[str, Any], *, kind: str = "lr_sweep"
+        self,
+        path: str | os.PathLike[str],
+        config: Mapping[str, Any],
+        *,
+        kind: str = "lr_sweep",
+        validate: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> None:
         p = _check_path("path", path)
         if not isinstance(config, Mapping):
             raise InvalidParameterError(f"config must be a dict; got {describe(config)}")
         if not isinstance(kind, str) or not kind:
             raise InvalidParameterError(f"kind must be a non-empty str; got {describe(kind)}")
+        if validate is not None and not callable(validate):
+            raise InvalidParameterError(
+                f"validate must be None or callable; got {describe(validate)}"
+            )
         try:
             text = canonical_json(dict(config))
         except (TypeError, ValueError) as exc:
@@ -195,20 +324,43 @@ class ResultsStore:
             ) from None
         self._path = p
         self._kind = kind
+        self._validate = validate
         self._config_json = text
         self._config: dict[str, Any] = json.loads(text)
         self._sha = _sha256(text)
         self._conn: sqlite3.Connection | None = None
-        if not p.exists() or p.stat().st_size == 0:
+        if not os.path.lexists(p):
             self._create()
         self._conn = self._open_verified()
 
     # ------------------------------------------------------------------ opening
+    def _write_error(self, exc: BaseException, doing: str) -> StoreWriteError:
+        """The one-line error for a failed write, naming the user's file."""
+        name = str(self._path)
+        if _is_full(exc):
+            return StoreWriteError(
+                f"No space left on device: {name} ({doing} failed; results committed before are "
+                "kept: free some space and run the same command to resume)"
+            )
+        if _is_readonly(exc):
+            return StoreWriteError(
+                f"results store {name!r} is read-only ({doing} failed: "
+                f"{_reason(exc)}); make it writable or use another file"
+            )
+        return StoreWriteError(
+            f"cannot write the results store {name!r} ({doing} failed: "
+            f"{_reason(exc)}); results committed before are kept"
+        )
+
     def _create(self) -> None:
         """Build the schema in a temporary file in the same directory and link it into place,
-        so a half-created store is never visible under ``path``."""
+        so a half-created store is never visible under ``path`` and nothing that exists there
+        is ever replaced."""
         parent = self._path.parent if str(self._path.parent) else Path(".")
-        fd, tmp = tempfile.mkstemp(prefix=f".{self._path.name}.", suffix=".tmp", dir=parent)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{self._path.name}.", suffix=".tmp", dir=parent)
+        except OSError as exc:
+            raise self._write_error(exc, "creating the store") from None
         os.close(fd)
         try:
             conn = sqlite3.connect(tmp, isolation_level=None)
@@ -232,19 +384,35 @@ class ResultsStore:
                 conn.close()
             with open(tmp, "rb") as f:
                 os.fsync(f.fileno())
-            if self._path.exists() and self._path.stat().st_size == 0:
-                self._path.unlink()  # an empty file is an empty database: replace it
             try:
-                os.link(tmp, self._path)
+                os.link(tmp, self._path)  # fails if anything appeared at path meanwhile
             except FileExistsError:
                 pass  # another process created it first: verify theirs
-            except OSError:
-                # file systems without hard links: fall back to an exclusive create + rename
-                if not self._path.exists():
-                    os.replace(tmp, self._path)
+            except OSError as exc:
+                if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+                    raise
+                # file systems without hard links: an exclusive create, then fill it
+                self._copy_exclusive(tmp)
+        except (OSError, sqlite3.Error) as exc:
+            raise self._write_error(exc, "creating the store") from None
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
+
+    def _copy_exclusive(self, tmp: str) -> None:
+        try:
+            fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            return
+        try:
+            with os.fdopen(fd, "wb") as out, open(tmp, "rb") as src:
+                out.write(src.read())
+                out.flush()
+                os.fsync(out.fileno())
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._path)
+            raise
 
     def _refuse(self, why: str) -> InvalidParameterError:
         return InvalidParameterError(
@@ -252,27 +420,49 @@ class ResultsStore:
             "refusing to open it (the file was not modified)"
         )
 
+    def _corrupt(self, why: str) -> CorruptStoreError:
+        return CorruptStoreError(
+            f"path {str(self._path)!r} is not a usable dynsys_gd results store: {why}; "
+            "refusing to open it (the file was not modified)"
+        )
+
     def _open_verified(self) -> sqlite3.Connection:
         p = self._path
+        _check_path("path", p)  # it may have been replaced since the first check
         try:
+            size = os.stat(p).st_size
             with open(p, "rb") as f:
                 head = f.read(len(_SQLITE_MAGIC))
         except OSError as exc:
-            raise self._refuse(f"cannot be read ({exc})") from None
+            raise self._refuse(f"it cannot be read ({_reason(exc)})") from None
+        if size == 0:
+            raise self._refuse(
+                "it is an empty file (0 bytes), not a store; this code only "
+                "replaces files it created: remove it or choose another path"
+            )
         if head != _SQLITE_MAGIC:
             raise self._refuse("it is not an SQLite file (corrupt or a different kind of file)")
-        uri = p.resolve().as_uri() + "?mode=rw"
+        writable = os.access(p, os.W_OK)
+        uri = p.resolve().as_uri() + ("?mode=rw" if writable else "?mode=ro")
         try:
             conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30.0)
         except sqlite3.Error as exc:
             raise self._refuse(f"SQLite cannot open it ({exc})") from None
         try:
             try:
+                check = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
+            except sqlite3.DatabaseError as exc:
+                raise self._corrupt(f"it is corrupt ({exc})") from None
+            if check != ["ok"]:
+                raise self._corrupt(
+                    f"it is corrupt (SQLite quick_check: {'; '.join(map(str, check))[:200]})"
+                )
+            try:
                 names = {
                     r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
                 }
             except sqlite3.DatabaseError as exc:
-                raise self._refuse(f"it is corrupt ({exc})") from None
+                raise self._corrupt(f"it is corrupt ({exc})") from None
             if "meta" not in names or "tasks" not in names:
                 raise self._refuse(
                     "it is an SQLite database without the dynsys_gd format "
@@ -280,13 +470,13 @@ class ResultsStore:
                 )
             try:
                 meta = dict(conn.execute("SELECT name, value FROM meta").fetchall())
-            except sqlite3.DatabaseError as exc:
-                raise self._refuse(f"its meta table is unreadable ({exc})") from None
+            except (sqlite3.DatabaseError, ValueError, TypeError) as exc:
+                raise self._corrupt(f"its meta table is unreadable ({exc})") from None
             if meta.get("format") != FORMAT:
                 raise self._refuse(f"format marker is {meta.get('format')!r}, expected {FORMAT!r}")
             try:
                 version = int(meta.get("version", ""))
-            except ValueError:
+            except (ValueError, TypeError):
                 raise self._refuse(
                     f"format version {meta.get('version')!r} is not an integer"
                 ) from None
@@ -294,6 +484,11 @@ class ResultsStore:
                 raise self._refuse(
                     f"it was written by a newer format version {version} "
                     f"(this code reads <= {FORMAT_VERSION})"
+                )
+            if version < FORMAT_VERSION:
+                raise self._refuse(
+                    f"it was written by format version {version}, which has no "
+                    "per-result digests to verify; rerun into a new file"
                 )
             if meta.get("kind") != self._kind:
                 raise InvalidParameterError(
@@ -304,17 +499,25 @@ class ResultsStore:
             if stored_sha != self._sha:
                 try:
                     old = json.loads(meta.get("config", "null"))
-                except ValueError:
+                except (ValueError, TypeError):
                     old = None
                 diff = _diff_keys(old, self._config)
                 raise InvalidParameterError(
                     f"store {str(p)!r} was written by a different configuration: stored "
-                    f"config sha256 {stored_sha[:16]}..., given {self._sha[:16]}...; differing "
-                    f"keys: {'; '.join(diff) or 'unknown'}. Use another file or the same "
-                    "configuration"
+                    f"config sha256 {str(stored_sha)[:16]}..., given {self._sha[:16]}...; "
+                    f"differing keys: {'; '.join(diff) or 'unknown'}. Use another file or the "
+                    "same configuration"
                 )
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
+            if not writable:
+                raise InvalidParameterError(
+                    f"path {str(p)!r} is a results store without write permission (it is not "
+                    "corrupt); make it writable, or copy it to resume there"
+                )
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=FULL")
+            except sqlite3.Error as exc:
+                raise self._write_error(exc, "opening the store for writing") from None
         except BaseException:
             conn.close()
             raise
@@ -356,7 +559,8 @@ class ResultsStore:
         if self._conn is not None:
             with contextlib.suppress(sqlite3.Error):
                 self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self._conn.close()
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.close()
             self._conn = None
 
     def __enter__(self) -> ResultsStore:
@@ -376,6 +580,60 @@ class ResultsStore:
             f"ResultsStore({str(self._path)!r}, kind={self._kind!r}, config={self._sha[:12]}, {n})"
         )
 
+    # ------------------------------------------------------------------ the one read path
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Run a read query; any SQLite error becomes a :class:`CorruptStoreError` naming the
+        file."""
+        db = self._db()
+        try:
+            return db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise CorruptStoreError(
+                f"store {str(self._path)!r} cannot be read ({exc}); the file was not "
+                "modified: move it away and rerun to recompute"
+            ) from None
+
+    def _decode(self, key: Any, text: Any, digest: Any) -> dict[str, Any]:
+        """A stored row back as a dict, after its digest, JSON and shape checks."""
+        where = f"store {str(self._path)!r}: the stored result of task {key!r}"
+        advice = (
+            "the file was changed after it was written; move it away and rerun to "
+            "recompute (it was not modified)"
+        )
+        if not isinstance(key, str) or not isinstance(text, str) or not isinstance(digest, str):
+            raise CorruptStoreError(f"{where} is damaged (a field has the wrong type); {advice}")
+        if digest != _digest(key, text):  # integrity, not secrecy: plain comparison
+            raise CorruptStoreError(f"{where} fails its SHA-256 digest check; {advice}")
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise CorruptStoreError(f"{where} is not valid JSON ({exc}); {advice}") from None
+        if not isinstance(value, dict):
+            raise CorruptStoreError(f"{where} is not a JSON object; {advice}")
+        if self._validate is not None:
+            try:
+                self._validate(key, value)
+            except (ValueError, TypeError, KeyError, IndexError) as exc:
+                raise CorruptStoreError(f"{where} has the wrong shape ({exc}); {advice}") from None
+        return value
+
+    def _rows(
+        self, where: str = "", params: tuple[Any, ...] = ()
+    ) -> list[tuple[str, dict[str, Any], float]]:
+        rows = self._query(
+            f"SELECT key, result, digest, finished FROM tasks {where} ORDER BY rowid", params
+        )
+        out = []
+        for k, r, d, t in rows:
+            value = self._decode(k, r, d)
+            if not isinstance(t, int | float) or not math.isfinite(float(t)):
+                raise CorruptStoreError(
+                    f"store {str(self._path)!r}: the stored finishing time of task {k!r} is "
+                    "damaged; the file was not modified: move it away and rerun to recompute"
+                )
+            out.append((k, value, float(t)))
+        return out
+
     # ------------------------------------------------------------------ tasks
     @staticmethod
     def _check_key(key: Any) -> str:
@@ -385,31 +643,30 @@ class ResultsStore:
 
     def done_keys(self) -> set[str]:
         """Keys of all finished (committed) tasks."""
-        return {r[0] for r in self._db().execute("SELECT key FROM tasks")}
+        return {str(r[0]) for r in self._query("SELECT key FROM tasks")}
 
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, str):
             return False
-        return self._db().execute("SELECT 1 FROM tasks WHERE key=?", (key,)).fetchone() is not None
+        return bool(self._query("SELECT 1 FROM tasks WHERE key=?", (key,)))
 
     def __len__(self) -> int:
-        return int(self._db().execute("SELECT COUNT(*) FROM tasks").fetchone()[0])
+        return int(self._query("SELECT COUNT(*) FROM tasks")[0][0])
 
     def get(self, key: str) -> dict[str, Any] | None:
-        """The stored result of ``key`` (a dict), or None if that task has not finished."""
-        row = (
-            self._db()
-            .execute("SELECT result FROM tasks WHERE key=?", (self._check_key(key),))
-            .fetchone()
-        )
-        return None if row is None else dict(json.loads(row[0]))
+        """The stored result of ``key`` (a dict, verified), or None if that task has not
+        finished."""
+        rows = self._rows("WHERE key=?", (self._check_key(key),))
+        return rows[0][1] if rows else None
 
     def put(self, key: str, result: Mapping[str, Any]) -> None:
         r"""Store the result of one task and commit at once (one transaction per task).
 
         Idempotent: putting the same key with the same result again does nothing; a
         *different* result for a stored key raises :class:`InvalidParameterError` (the
-        computation is supposed to be deterministic).
+        computation is supposed to be deterministic).  A failed commit (disk full, I/O error)
+        raises :class:`StoreWriteError` naming the file; an interrupt (``KeyboardInterrupt``)
+        propagates unchanged.  Either way the results committed before are kept.
         """
         key = self._check_key(key)
         if not isinstance(result, Mapping):
@@ -428,43 +685,46 @@ class ResultsStore:
                 f"result must be JSON-serialisable; got {describe(result)} ({exc})"
             ) from None
         db = self._db()
-        db.execute("BEGIN IMMEDIATE")
         try:
-            row = db.execute("SELECT result FROM tasks WHERE key=?", (key,)).fetchone()
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute("SELECT result, digest FROM tasks WHERE key=?", (key,)).fetchone()
             if row is None:
                 db.execute(
-                    "INSERT INTO tasks(key, result, finished) VALUES (?, ?, ?)",
-                    (key, text, time.time()),
+                    "INSERT INTO tasks(key, result, digest, finished) VALUES (?, ?, ?, ?)",
+                    (key, text, _digest(key, text), time.time()),
                 )
-            elif row[0] != text and json.loads(row[0]) != json.loads(text):
+            elif row[0] != text and self._decode(key, row[0], row[1]) != json.loads(text):
                 raise InvalidParameterError(
                     f"key {key!r} is already stored with a different result in "
                     f"{str(self._path)!r}; a task's result must not change"
                 )
             db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
+        except BaseException as exc:
+            # roll back only a transaction that is still open (a failed COMMIT may have ended
+            # it; an interrupt may arrive after COMMIT succeeded); the original error is what
+            # the caller sees
+            if db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise self._write_error(exc, f"committing task {key!r}") from None
             raise
 
     def items(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        """``(key, result)`` pairs in the order the tasks finished."""
-        rows = self._db().execute("SELECT key, result FROM tasks ORDER BY rowid").fetchall()
-        for k, r in rows:
-            yield k, dict(json.loads(r))
+        """``(key, result)`` pairs in the order the tasks finished (each verified)."""
+        for k, r, _ in self._rows():
+            yield k, r
 
     def keys(self) -> list[str]:
         """Keys in the order the tasks finished."""
-        return [r[0] for r in self._db().execute("SELECT key FROM tasks ORDER BY rowid")]
+        return [str(r[0]) for r in self._query("SELECT key FROM tasks ORDER BY rowid")]
 
     def to_records(self) -> list[dict[str, Any]]:
         """One flat dict per task: ``key``, the result's fields and ``finished`` (ISO 8601 UTC)."""
-        rows = (
-            self._db().execute("SELECT key, result, finished FROM tasks ORDER BY rowid").fetchall()
-        )
         out = []
-        for k, r, t in rows:
+        for k, r, t in self._rows():
             rec: dict[str, Any] = {"key": k}
-            rec.update(json.loads(r))
+            rec.update(r)
             rec["finished"] = datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds")
             out.append(rec)
         return out

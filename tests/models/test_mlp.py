@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
+from _budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -172,7 +173,7 @@ def test_bad_kernel_input(call, regex: str) -> None:
         call(m)
 
 
-@settings(max_examples=15)
+@settings(max_examples=examples(15))
 @given(seed=st.integers(0, 2**32 - 1), activation=st.sampled_from(["tanh", "relu"]))
 def test_hvp_is_a_symmetric_linear_operator(seed: int, activation: str) -> None:
     """The Hessian of a C² loss is symmetric: u·Hv = v·Hu, and H is linear in v."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -54,7 +55,7 @@ def test_sharpness_on_scalar_minimum_is_am_gm_value() -> None:
     assert np.isclose(batched_sharpness(model, w[None])[0, 0], 3 * 2 ** (4 / 3), rtol=1e-12)
 
 
-@settings(max_examples=20)
+@settings(max_examples=examples(20))
 @given(x=st.floats(0.25, 4.0))
 def test_c3_xy_minimum_sharpness_is_x2_plus_y2(x: float) -> None:
     """C3 / MATH.md §8: for ½(xy − 1)², on M = {xy = 1} the Hessian has eigenvalues {0, x²+y²}."""

@@ -6,6 +6,7 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
+from _budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -103,7 +104,7 @@ def test_logistic_two_cycle() -> None:
     assert orb.multipliers[0].real == pytest.approx(-r * r + 2 * r + 4, abs=1e-9)
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=examples(10), deadline=None)
 @given(r=st.floats(min_value=3.05, max_value=3.4))
 def test_c8_logistic_two_cycle_multiplier_closed_form(r: float) -> None:
     """C8 (flip bifurcation): the logistic 2-cycle has multiplier 4 + 2r - r², in (-1, 1) for
@@ -157,7 +158,7 @@ def test_bad_input(call, exc, match) -> None:  # type: ignore[no-untyped-def]
         call()
 
 
-@settings(max_examples=5, deadline=None)
+@settings(max_examples=examples(5), deadline=None)
 @given(depth=st.sampled_from([2, 3]), target=st.fractions(min_value=1 / 2, max_value=2))
 def test_c8_flip_bifurcation_at_eta_star_scalar_networks(depth: int, target) -> None:  # type: ignore[no-untyped-def]
     """C8 (with C5): for the scalar network the period-2 orbit near the flattest minimum exists

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
+from _budget import examples
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -29,7 +30,7 @@ def test_c1_det_dg_at_origin_is_one_for_depth_at_least_three(
     assert dg.derive(net).det_dg_at([0] * depth, eta) == 1
 
 
-@settings(max_examples=15)
+@settings(max_examples=examples(15))
 @given(eta=etas, y=targets, sign=st.sampled_from([-1, 1]))
 @example(eta=Fraction(1, 2), y=Fraction(1), sign=1)  # det DG(0) = 1 - eta^2 y^2 = 3/4
 @example(eta=Fraction(1), y=Fraction(1), sign=1)  # det DG(0) = 0: another point is needed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from _budget import examples
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -31,7 +32,7 @@ def whitened_or_general(depth: int, width: int, seed: int, general: bool) -> dg.
     return dg.LinearNetwork.from_covariances((width,) * (depth + 1), Sxx=Sxx, Syx=W @ Sxx)
 
 
-@settings(max_examples=20)
+@settings(max_examples=examples(20))
 @given(depth=depths, y=magnitudes, sign=signs, seed=st.integers(0, 2**16))
 @example(depth=1, y=1.0, sign=1.0, seed=0)
 @example(depth=5, y=0.25, sign=-1.0, seed=1)
@@ -47,7 +48,7 @@ def test_c5_scalar_sharpness_on_m_at_least_am_gm_minimum(depth, y, sign, seed):
     assert np.isclose(float(sharpness(net, balanced_minimum(net))), s_min, rtol=1e-9)
 
 
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(
     depth=st.integers(2, 3),
     width=st.integers(2, 3),
@@ -68,7 +69,7 @@ def test_c5_matrix_sharpness_on_m_at_least_min_sharpness(depth, width, seed, gen
     assert ev[0] * base * (1 - 1e-9) <= s_min <= ev[-1] * base * (1 + 1e-9)
 
 
-@settings(max_examples=15)
+@settings(max_examples=examples(15))
 @given(depth=depths, y=magnitudes, sign=signs, seed=st.integers(0, 2**16), width=st.integers(1, 3))
 @example(depth=1, y=1.0, sign=1.0, seed=0, width=2)
 @example(depth=5, y=0.25, sign=1.0, seed=0, width=1)
@@ -87,7 +88,7 @@ def test_c3_dg_eigenvalue_one_has_multiplicity_dim_m(depth, y, sign, seed, width
     assert np.all(s.normal_eigenvalues > 0)
 
 
-@settings(max_examples=20)
+@settings(max_examples=examples(20))
 @given(
     depth=depths,
     y=magnitudes,
@@ -109,7 +110,7 @@ def test_c5_every_minimum_unstable_above_eta_star(depth, y, sign, seed, excess):
         assert s.spectral_radius_normal > 1.0
 
 
-@settings(max_examples=20)
+@settings(max_examples=examples(20))
 @given(depth=depths, y=magnitudes, sign=signs, margin=st.floats(min_value=0.01, max_value=0.99))
 @example(depth=3, y=2.0, sign=1.0, margin=0.01)
 @example(depth=5, y=4.0, sign=-1.0, margin=0.99)
@@ -123,7 +124,7 @@ def test_c5_balanced_minimum_stable_below_eta_star(depth, y, sign, margin):
     assert s.spectral_radius_normal < 1.0
 
 
-@settings(max_examples=8)
+@settings(max_examples=examples(8))
 @given(
     depth=st.integers(2, 3),
     seed=st.integers(0, 2**16),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from _budget import examples
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +19,7 @@ def _eta_star(depth: int, target: float) -> float:
     return 2.0 / (depth * abs(target) ** (2.0 - 2.0 / depth))
 
 
-@settings(max_examples=12)
+@settings(max_examples=examples(12))
 @given(
     depth=st.integers(2, 4),
     target=st.floats(0.5, 2.0),
@@ -45,7 +46,7 @@ def test_c8_converged_runs_end_at_fixed_points_with_sharpness_below_2_over_lr(
         np.testing.assert_allclose(np.prod(r.theta[mins], axis=1), target, rtol=1e-8)
 
 
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(
     depth=st.integers(2, 4),
     target=st.floats(0.5, 2.0),

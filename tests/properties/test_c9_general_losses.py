@@ -6,6 +6,7 @@ from fractions import Fraction
 
 import numpy as np
 import sympy as sp
+from _budget import examples
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +24,7 @@ LOSSES = {
 coords = st.fractions(min_value=Fraction(-3), max_value=Fraction(3), max_denominator=7)
 
 
-@settings(max_examples=20)
+@settings(max_examples=examples(20))
 @given(
     name=st.sampled_from(sorted(LOSSES)),
     px=coords,
@@ -62,7 +63,7 @@ def test_c9_minima_of_square_loss_unstable_above_one(t: Fraction, eta: Fraction)
     assert enc.top.lo > 2 / eta
 
 
-@settings(max_examples=6)
+@settings(max_examples=examples(6))
 @given(eta=st.fractions(min_value=Fraction(1, 2), max_value=Fraction(99, 100), max_denominator=100))
 @example(eta=Fraction(99, 100))
 def test_c9_checker_fails_below_eta_star(eta: Fraction) -> None:

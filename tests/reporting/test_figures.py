@@ -7,6 +7,7 @@ import math
 import matplotlib as mpl
 import numpy as np
 import pytest
+from _budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.colors import to_hex
@@ -336,7 +337,7 @@ def test_sharpness_plot_marks_threshold_and_stable_region(tmp_path) -> None:
 @given(
     lam=st.lists(st.floats(-5, 5, allow_nan=False), min_size=1, max_size=6), lr=st.floats(0.01, 3.0)
 )
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 def test_dg_eigenvalues_are_one_minus_lr_lambda(lam, lr) -> None:
     """MATH.md §2: an eigenvalue lambda of H maps to 1 - eta lambda of DG_eta."""
     z = F.dg_eigenvalues(lam, lr)

@@ -343,3 +343,51 @@ def _stored_config(path: Path) -> dict[str, Any]:
         )
     finally:
         con.close()
+
+
+def test_local_dask_dashboard_listens_on_localhost_only() -> None:
+    """The dashboard of a local cluster is not reachable from other machines."""
+    pytest.importorskip("dask.distributed")
+    with make_executor(workers=1, scheduler="local", processes=False) as ex:
+        server = ex.cluster.scheduler.http_server
+        hosts = {sock.getsockname()[0] for sock in server._sockets.values()}
+    assert hosts == {"127.0.0.1"}
+
+
+def test_a_dead_worker_is_a_worker_died_error() -> None:
+    """A broken pool becomes one WorkerDiedError counting the tasks that finished."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from dynsys_gd.runtime.executors import WorkerDiedError
+
+    class Dying(cf.Executor):
+        def __init__(self) -> None:
+            self.n = 0
+
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> cf.Future[Any]:
+            fut: cf.Future[Any] = cf.Future()
+            self.n += 1
+            if self.n <= 3:
+                fut.set_result(fn(*args))
+            else:
+                fut.set_exception(BrokenProcessPool("terminated abruptly"))
+            return fut
+
+    got: list[int] = []
+    with pytest.raises(WorkerDiedError, match=r"^a worker died; 3 of 6 tasks finished") as err:
+        map_tasks(abs, range(6), Dying(), on_result=lambda t, r: got.append(r))
+    assert err.value.exit_status == 1 and (err.value.done, err.value.total) == (3, 6)
+    assert sorted(got) == [0, 1, 2]
+
+
+def test_a_real_process_pool_worker_that_dies_is_a_worker_died_error() -> None:
+    """os._exit in a worker breaks a real ProcessPoolExecutor: one WorkerDiedError."""
+    import operator
+    import os
+
+    from dynsys_gd.runtime.executors import WorkerDiedError
+
+    tasks = [(abs, -1), (abs, -2), (os._exit, 3)]
+    with make_executor(workers=2) as ex:
+        with pytest.raises(WorkerDiedError, match=r"^a worker died; [0-2] of 3 tasks finished"):
+            map_tasks(operator.call, tasks, ex, unpack=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st_
 
@@ -84,7 +85,7 @@ _JSON = st_.recursive(
         max_size=4,
     )
 )
-@settings(max_examples=10)  # every put is an fsync'ed transaction
+@settings(max_examples=examples(10))  # every put is an fsync'ed transaction
 def test_store_persists_every_result_exactly(results: dict[str, dict]) -> None:
     """Whatever JSON-like results are put (incl. NaN/inf, unicode keys), a re-opened store
     returns them exactly as canonical JSON (non-finite floats as strings), in put order, and a
@@ -210,16 +211,24 @@ def test_newer_format_version_is_refused(tmp_path: Path) -> None:
         ResultsStore(path, CONFIG)
 
 
-def test_schema_marker_and_empty_file(tmp_path: Path) -> None:
+def test_schema_marker_and_an_empty_file_is_not_replaced(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite"
-    path.touch()  # an empty file is an empty database: it becomes a store
     ResultsStore(path, CONFIG, kind="grid").close()
     con = sqlite3.connect(path)
     meta = dict(con.execute("SELECT name, value FROM meta"))
+    cols = [r[1] for r in con.execute("PRAGMA table_info(tasks)")]
     con.close()
-    assert meta["format"] == FORMAT and meta["kind"] == "grid" and meta["version"] == "1"
+    assert meta["format"] == FORMAT and meta["kind"] == "grid" and meta["version"] == "2"
     assert meta["config"] == canonical_json(CONFIG)
+    assert cols == ["key", "result", "digest", "finished"]
     assert _files(tmp_path) == ["s.sqlite"]  # no temporary files left
+    empty = tmp_path / "empty.sqlite"
+    empty.touch()  # a file the store did not create: refused, never replaced
+    ino = empty.stat().st_ino
+    with pytest.raises(InvalidParameterError, match=r"empty file \(0 bytes\)"):
+        ResultsStore(empty, CONFIG)
+    assert empty.stat().st_ino == ino and empty.stat().st_size == 0
+    assert _files(tmp_path) == ["empty.sqlite", "s.sqlite"]
 
 
 @pytest.mark.parametrize(
