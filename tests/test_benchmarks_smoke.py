@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
         ("bench_derivation.py", ["--quick"], "widths (3, 3, 3)"),
         ("bench_engine.py", ["--quick"], "engine outcomes"),
         ("bench_scaling.py", ["--quick", "--no-dask"], "processes x2"),
+        ("bench_critical_lr.py", ["--quick"], "critical_lr, general Sxx"),
     ],
 )
 def test_benchmark_script_runs(script, args, expect):

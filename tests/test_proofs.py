@@ -1,5 +1,6 @@
-"""Every proof script in proofs/ runs on its own (quick mode), exits 0 and names a method for
-each check; ``dynsys-gd prove`` prints the claim | check | method | result table."""
+"""Every proof script in proofs/ runs on its own (quick mode), exits 0 and names a method and a
+verdict for each check; ``dynsys-gd prove`` prints the claim | check | method | verdict table,
+the reasons of every check that is not certified and one row per claim."""
 
 from __future__ import annotations
 
@@ -37,20 +38,28 @@ def test_proof_script_passes_and_names_methods(script: Path) -> None:
     claim = script.name.split("_")[0].upper()
     assert out.startswith(f"{claim} ")
     assert CLAIMS[claim].statement in out
-    statuses = re.findall(r"^  \[(PASS|FAIL|SKIP)\] ", out, flags=re.M)
+    statuses = re.findall(r"^  \[(passed|failed|not certified)\] ", out, flags=re.M)
     methods = re.findall(r"^         method: (.+)$", out, flags=re.M)
     assert statuses and len(methods) == len(statuses)
     assert all(m in METHODS for m in methods)
-    assert "FAIL" not in statuses
-    assert f"=> {claim} PASS" in out
+    assert "failed" not in statuses
+    assert re.search(rf"^  => {claim} (passed|not certified) \(", out, flags=re.M)
+    # every check that is not certified says why
+    assert out.count("why not certified: ") == statuses.count("not certified")
 
 
 def test_prove_cli_table_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["prove", "--quick", "--claims", "C1", "c2"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0].split("|")[0].strip() == "claim"
-    assert "| exact rational" in out and "| PASS" in out
-    assert re.search(r"^\d+ passed, 0 failed, 0 skipped", out, flags=re.M)
+    assert "| exact rational" in out and "| passed" in out
+    assert re.search(r"^\d+ passed \(", out, flags=re.M)
+    # the claims table: one row per claim with its statement, verdict and methods
+    rows = [ln for ln in out.splitlines() if ln.startswith(("| C1 |", "| C2 |"))]
+    assert any(CLAIMS["C1"].statement in ln and "passed (" in ln for ln in rows)
+    assert main(["prove", "--quick", "--claims", "C6"]) == 0  # not certified is not failed
+    out = capsys.readouterr().out
+    assert "| not certified" in out and "C6 not certified: " in out and "cannot decide" in out
     assert main(["prove", "--quick", "--claims", "C5", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["passed"] is True

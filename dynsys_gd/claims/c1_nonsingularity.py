@@ -22,6 +22,8 @@ from .report import (
     MODULAR,
     ClaimResult,
     ClaimStatement,
+    Status,
+    Verdict,
     _Collector,
 )
 
@@ -49,9 +51,17 @@ def check_c1(
         n = _check_net(net)
         eta = _lr(lr)
 
-        def one() -> tuple[bool, str]:
+        def one() -> Verdict:
             c = nonsingularity_certificate(n, eta)
-            return c.nonsingular, c.message
+            if c.nonsingular:
+                return True, c.message
+            if c.singular_everywhere:  # the depth-1 exception: a certified contradiction
+                return False, c.message
+            return Status.NOT_CERTIFIED, (
+                f"{c.message}. No point with a non-zero determinant was found among the "
+                "candidates tried, which does not show that the determinant vanishes "
+                "identically."
+            )
 
         col.run(
             f"det DG_eta not identically 0 for widths {n.widths}, eta = {eta}", EXACT_RATIONAL, one

@@ -66,7 +66,7 @@ def check_c7(*, quick: bool = False, seed: int = 0) -> ClaimResult:
     col.run("scalar N = 3, y = 2: g_inf jumps from 0 to > 0 across eta*", MONTE_CARLO, body)
 
     def sweep() -> tuple[bool, str]:
-        from .sweep import lr_sweep
+        from ..analysis.sweep import lr_sweep
 
         factors = (0.9, 0.98, 1.02, 1.1)
         res = lr_sweep(net, [f * eta_s for f in factors], n_samples=n, seed=seed)

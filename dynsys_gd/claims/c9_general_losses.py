@@ -25,6 +25,8 @@ from .report import (
     MONTE_CARLO,
     ClaimResult,
     ClaimStatement,
+    Status,
+    Verdict,
     _Collector,
 )
 
@@ -152,14 +154,19 @@ def check_c9(lr: Any = None, *, quick: bool = False) -> ClaimResult:
 
         col.run(f"{spec.name}: critical set in closed form", EXACT_SYMBOLIC, crit_body)
 
-        def cover_body(model: LossModel = model, u: Any = u) -> tuple[bool, str]:
+        def cover_body(model: LossModel = model, u: Any = u) -> Verdict:
             near = [[u], [sp.diff(u, x), sp.diff(u, y)]]
             ok, _, _, text = critical_set_cover(model, near, n_cells=8 if quick else 32)
-            return ok, text
+            if ok:
+                return True, text
+            return Status.NOT_CERTIFIED, (
+                f"{text}. Some cells could be neither excluded nor attributed to the known "
+                "critical set at this grid size, which is not evidence of another critical point."
+            )
 
         col.run(f"{spec.name}: no other critical point in [-2, 2]^2", BALL, cover_body)
 
-        def curve_body(spec: _GeneralLoss = spec, u: Any = u, L: Any = L) -> tuple[bool, str]:
+        def curve_body(spec: _GeneralLoss = spec, u: Any = u, L: Any = L) -> Verdict:
             key = (spec.name, "normal quotient")
             if key not in _C9_CACHE:
                 H = sp.hessian(L, (x, y))
@@ -180,12 +187,26 @@ def check_c9(lr: Any = None, *, quick: bool = False) -> ClaimResult:
             finally:
                 flint.ctx.prec = old
             bound = 2 / eta
-            ok = lo > bound
-            ok = bool(ok and sym)
-            return ok, (
-                f"normal Rayleigh quotient on u = 0: q(t) = {q_t}, inf = {inf} "
-                f">= {float(lo):.12g} {'>' if lo > bound else '<='} 2/eta = "
-                f"{float(bound):.12g} (certified), same on the reflected branch"
+            hi = arb_to_interval(ball)[1]
+            text = (
+                f"normal Rayleigh quotient on u = 0: q(t) = {q_t}, inf = {inf} in "
+                f"[{float(lo):.12g}, {float(hi):.12g}] (certified); 2/eta = {float(bound):.12g}"
+                + (", same on the reflected branch" if sym else "")
+            )
+            if not sym:
+                return Status.NOT_CERTIFIED, text + (
+                    ". The symmetry (x, y) -> (-x, -y) of q was not confirmed, so the reflected "
+                    "branch is not covered."
+                )
+            if lo > bound:
+                return True, text + ": every minimum has a DG eigenvalue below -1."
+            if hi < bound:
+                return False, text + (
+                    ": points of the curve of minima have normal eigenvalue below 2/eta, so they "
+                    "are linearly stable and the hypothesis of C9 fails at this eta."
+                )
+            return Status.NOT_CERTIFIED, text + (
+                ": the enclosure of the infimum contains 2/eta, so the method cannot decide."
             )
 
         col.run(
@@ -194,10 +215,10 @@ def check_c9(lr: Any = None, *, quick: bool = False) -> ClaimResult:
             curve_body,
         )
 
-        def iso_body(spec: _GeneralLoss = spec, L: Any = L) -> tuple[bool, str]:
+        def iso_body(spec: _GeneralLoss = spec, L: Any = L) -> Verdict:
             H = sp.hessian(L, (x, y))
             texts = []
-            ok = True
+            verdict: bool | Status = True
             old = flint.ctx.prec
             flint.ctx.prec = 128
             try:
@@ -208,7 +229,11 @@ def check_c9(lr: Any = None, *, quick: bool = False) -> ClaimResult:
                     )
                     enc = certified_spectrum(M)
                     unstable = enc.clusters[0].hi < 0 or enc.top.lo > 2 / eta
-                    ok &= unstable
+                    stable = enc.clusters[0].lo > 0 and enc.top.hi < 2 / eta
+                    if stable:
+                        verdict = False
+                    elif not unstable and verdict is True:
+                        verdict = Status.NOT_CERTIFIED
                     texts.append(
                         f"({px}, {py}): Hessian eigenvalues in "
                         + ", ".join(_ball_interval_text(c.lo, c.hi) for c in enc.clusters)
@@ -216,26 +241,49 @@ def check_c9(lr: Any = None, *, quick: bool = False) -> ClaimResult:
                     )
             finally:
                 flint.ctx.prec = old
-            return ok, "; ".join(texts)
+            text = "; ".join(texts)
+            if verdict is Status.NOT_CERTIFIED:
+                text += (
+                    ". An enclosure neither shows a negative eigenvalue nor one above "
+                    "2/eta, so the method cannot decide."
+                )
+            elif verdict is False:
+                text += ". A critical point has every DG eigenvalue inside (-1, 1): it is stable."
+            return verdict, text
 
         col.run(f"{spec.name}: isolated critical points unstable", BALL, iso_body)
 
-    def mc() -> tuple[bool, str]:
-        from .convergence import estimate_convergent_fraction
+    def mc() -> Verdict:
+        from ..analysis.convergence import estimate_convergent_fraction
+        from ..analysis.intervals import clopper_pearson
+        from .c6_main_theorem import MC_CONFIDENCE, _mc_interval, _mc_text
 
         n = 100 if quick else 400
         model = LossModel(sp.Rational(1, 2) * (x * y - 1) ** 2, (x, y), name="1/2 (xy - 1)^2")
         below = estimate_convergent_fraction(model, 0.99, n_samples=n, seed=0)
         above = estimate_convergent_fraction(model, 1.01, n_samples=n, seed=0)
-        ok = above.counts.get("converged", 0) == 0 and below.ci_low > 0.5
-        bounded = above.counts.get("bounded", 0) + above.counts.get("periodic", 0)
-        return ok, (
-            f"1/2 (xy - 1)^2, uniform [-2, 2]^2, n = {n}: converged fraction "
-            f"{below.fraction:.3f} [{below.ci_low:.3f}, {below.ci_high:.3f}] at eta = "
-            f"0.99 (MATH.md §8: about 0.69), {above.fraction:.3f} [{above.ci_low:.3f}, "
-            f"{above.ci_high:.3f}] at 1.01 (§8: exactly 0); {bounded}/{n} bounded or "
-            "periodic at 1.01 (§8: about 67 %)"
+        blo, bhi, bk, bu = _mc_interval(below, MC_CONFIDENCE)
+        alo, ahi, ak, au = _mc_interval(above, MC_CONFIDENCE)
+        nb = above.counts.get("bounded", 0) + above.counts.get("periodic", 0)
+        ub = above.counts.get("undecided", 0)
+        klo = clopper_pearson(nb, n, MC_CONFIDENCE)[0]
+        khi = clopper_pearson(nb + ub, n, MC_CONFIDENCE)[1]
+        text = (
+            f"1/2 (xy - 1)^2, uniform [-2, 2]^2, seed 0, {MC_CONFIDENCE:.0%} Clopper-Pearson: "
+            + _mc_text("eta = 0.99", blo, bhi, bk, bu, n)
+            + " (MATH.md §8: about 0.69); "
+            + _mc_text("eta = 1.01", alo, ahi, ak, au, n)
+            + " (§8: exactly 0); "
+            f"bounded or periodic at 1.01: {nb}/{n}, fraction in [{klo:.3f}, {khi:.3f}] "
+            "(§8: about 0.67)."
         )
+        if ak > 0:
+            return False, text + " Runs converged at eta = 1.01, above eta* = 1."
+        if not blo <= 0.69 <= bhi:
+            return False, text + " The interval at eta = 0.99 excludes 0.69."
+        if not klo <= 0.67 <= khi:
+            return False, text + " The bounded fraction at eta = 1.01 excludes 0.67."
+        return True, text
 
     if lr is None:  # the default battery only: the measurement is at fixed eta = 0.99, 1.01
         col.run(

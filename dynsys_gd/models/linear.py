@@ -42,6 +42,9 @@ from .conventions import CONVENTIONS, convention_factor
 #: largest network accepted: parameters and depth (the closed-form Hessian needs P^2 numbers)
 MAX_PARAMS = 10**6
 MAX_DEPTH = 1000
+#: Relative tolerance for the symmetry of a given Sxx: max|Sxx - Sxx^T| <= SYMMETRY_RTOL *
+#: max(1, max|Sxx|) is accepted (and symmetrised); Q diag Q^T in float64 is off by ~1e-16.
+SYMMETRY_RTOL = 1e-10
 
 
 def _check_widths(widths: Any) -> tuple[int, ...]:
@@ -234,13 +237,31 @@ class LinearNetwork:
         \rVert^2`) is :math:`2L`, represented exactly by doubling the stored moments, so every
         sharpness and critical step size then refers to that loss.  Conventions that need the
         sample count (``"sum"``, ``"half_sum"``) are only accepted with data (X, Y).
+
+        ``Sxx`` may be symmetric up to rounding (e.g. :math:`Q\,\mathrm{diag}\,Q^\top`
+        computed in floating point): it is replaced by :math:`(\Sigma_{xx} +
+        \Sigma_{xx}^\top)/2`, exactly.  An asymmetry :math:`\max|\Sigma_{xx} -
+        \Sigma_{xx}^\top|` above :data:`SYMMETRY_RTOL` (1e-10) times
+        :math:`\max(1, \max|\Sigma_{xx}|)` is refused.
         """
         ws = _check_widths(widths)
         check_choice("convention", convention, tuple(CONVENTIONS))
         Sf, Se = check_finite_matrix("Sxx", Sxx, shape=(ws[0], ws[0]))
         _, Ye = check_finite_matrix("Syx", Syx, shape=(ws[-1], ws[0]))
-        if any(Se[a][b] != Se[b][a] for a in range(ws[0]) for b in range(a)):
-            raise InvalidParameterError("Sxx must be symmetric; got a non-symmetric matrix")
+        d0 = ws[0]
+        asym = max(
+            (abs(Se[a][b] - Se[b][a]) for a in range(d0) for b in range(a)), default=Fraction(0)
+        )
+        if asym:
+            scale = max(Fraction(1), max(abs(x) for r in Se for x in r))
+            if asym > Fraction(SYMMETRY_RTOL) * scale:
+                raise InvalidParameterError(
+                    f"Sxx must be symmetric up to max|Sxx - Sxx^T| <= {SYMMETRY_RTOL:g} * "
+                    f"max(1, max|Sxx|) = {float(Fraction(SYMMETRY_RTOL) * scale):.3g}; got "
+                    f"max|Sxx - Sxx^T| = {float(asym):.3g}"
+                )
+            Se = [[(Se[a][b] + Se[b][a]) / 2 for b in range(d0)] for a in range(d0)]
+            Sf = np.array([[float(x) for x in r] for r in Se], dtype=np.float64)
         eig_min = float(np.linalg.eigvalsh(Sf).min())
         if eig_min < -1e-12 * max(1.0, float(np.abs(Sf).max())):
             raise InvalidParameterError(

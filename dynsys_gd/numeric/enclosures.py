@@ -143,7 +143,9 @@ def _as_arb_mat(A: Any, prec: int) -> tuple[Any, np.ndarray]:
         n = A.nrows()
         entries = [[A[i, j] for j in range(A.ncols())] for i in range(n)]
         B = flint.arb_mat([[flint.arb(x) for x in row] for row in entries])
-        F = np.array([[float(x.p) / float(x.q) for x in row] for row in entries], dtype=float)
+        F = np.array(
+            [[float(Fraction(int(x.p), int(x.q))) for x in row] for row in entries], dtype=float
+        )
         return B, F
     if isinstance(A, flint.arb_mat):
         n = A.nrows()

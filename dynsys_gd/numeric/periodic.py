@@ -431,6 +431,56 @@ def make_orbit(
     )
 
 
+def _deflated_newton(
+    system: MapSystem,
+    theta: Array,
+    period: int,
+    roots: list[Array],
+    *,
+    tol: float = 1e-12,
+    max_iter: int = 80,
+    power: float = 2.0,
+    shift: float = 1.0,
+) -> Array | None:
+    r"""Newton on :math:`F = G^k(\theta) - \theta` deflated at the known solutions ``roots``.
+
+    Deflation (Farrell, Birkisson & Funke 2015) replaces :math:`F` by :math:`m(\theta)F` with
+    :math:`m = \prod_j (\lVert\theta - r_j\rVert^{-p} + \sigma)`, which vanishes nowhere but
+    blows up at every known root, so Newton cannot converge to one again.  The deflated step is
+    the minimum-norm Newton step :math:`\delta = -DF^+F` rescaled by
+    :math:`1/(1 - \nabla\log m\cdot\delta)`.  Returns the converged point (residual of the
+    undeflated :math:`F` below ``tol``, relative) or ``None``.
+    """
+    th = np.asarray(theta, dtype=np.float64).ravel().copy()
+    R = np.array(roots, dtype=np.float64).reshape(-1, th.size)
+    P = system.n_params
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for _ in range(max_iter):
+            pts = _orbit_points(system, th, period)
+            F = system.step(pts[-1][None, :])[0] - th
+            if not np.isfinite(F).all():
+                return None
+            if float(np.abs(F).max()) / (1.0 + float(np.abs(th).max())) <= tol:
+                return th
+            DF = _monodromy(system, pts) - np.eye(P)
+            delta = -np.linalg.pinv(DF, rcond=1e-10) @ F
+            if len(R):
+                d = th[None, :] - R
+                n2 = np.einsum("ij,ij->i", d, d)
+                if np.any(n2 == 0.0):
+                    return None
+                a = n2 ** (-power / 2)
+                grad = (((-power * a / n2) / (a + shift))[:, None] * d).sum(axis=0)
+                denom = 1.0 - float(grad @ delta)
+                if not np.isfinite(denom) or abs(denom) < 1e-14:
+                    return None
+                delta = delta / denom
+            th = th + delta
+            if not np.isfinite(th).all() or float(np.abs(th).max()) > 1e6:
+                return None
+    return None
+
+
 def find_periodic_orbits(
     model: Any,
     lr: float | None,
@@ -440,14 +490,28 @@ def find_periodic_orbits(
     transient: int = 2000,
     tol: float = 1e-6,
     neutral_tol: float = 1e-6,
+    unstable: bool = False,
+    max_orbits: int = 64,
 ) -> list[PeriodicOrbit]:
-    r"""Periodic orbits reached from a batch of initialisations (MATH.md C8).
+    r"""Periodic orbits of the GD map from a batch of initialisations (MATH.md C8, §7).
 
-    Every run is iterated ``transient`` steps (float64, batched); runs whose last
-    ``4 max_period`` states repeat with a period :math:`k \le` ``max_period`` (within ``tol``)
-    are refined by pseudo-inverse Newton on :math:`G^k(\theta) - \theta` and classified by their
-    Floquet multipliers.  Distinct orbits are returned (deduplicated as point sets), by period.
-    Runs that diverge or show no period are skipped; fixed points (period 1) are included.
+    Attracting orbits: every run is iterated ``transient`` steps (float64, batched); runs whose
+    last ``4 max_period`` states repeat with a period :math:`k \le` ``max_period`` (within
+    ``tol``) are refined by pseudo-inverse Newton on :math:`G^k(\theta) - \theta` and
+    classified by their Floquet multipliers.
+
+    Unstable orbits too (``unstable=True``), as continuation tools do: for every period
+    :math:`k \le` ``max_period``, Newton on :math:`G^k(\theta) - \theta` is started from every
+    row of ``theta0`` itself and *deflated* at the points of the orbits already found (of
+    periods dividing :math:`k`), repeatedly from the same start until it fails, so it reaches
+    saddle-type and repelling orbits that iteration never shows.  Each orbit is classified
+    (``stable``, multipliers) and records how it was found in ``extra["found_by"]``
+    ("iteration" or "Newton with deflation").  Continuous families of orbits (the minima
+    manifold of a linear network) have no isolated points, so at most ``max_orbits`` orbits are
+    returned.
+
+    Distinct orbits are returned (deduplicated as point sets), sorted by period.  Runs that
+    diverge or show no period are skipped; fixed points (period 1) are included.
 
     Parameters
     ----------
@@ -456,11 +520,18 @@ def find_periodic_orbits(
     lr : float or None
         GD step size.
     theta0 : array (B, P)
-        Initialisations.
+        Initialisations (and the Newton starts when ``unstable``).
+    unstable : bool
+        Also search for unstable orbits by deflated Newton (default False).
+    max_orbits : int
+        Cap on the number of orbits returned.
     """
     system = as_map(model, lr)
     max_period = check_int("max_period", max_period, minimum=1, maximum=64)
     transient = check_int("transient", transient, minimum=1)
+    max_orbits = check_int("max_orbits", max_orbits, minimum=1)
+    if not isinstance(unstable, bool):
+        raise InvalidParameterError(f"unstable must be a bool; got {unstable!r}")
     tol = check_positive_float("tol", tol)
     neutral_tol = check_positive_float("neutral_tol", neutral_tol)
     th0 = check_batch("theta0", theta0, system.n_params)  # real, finite (B, P)
@@ -475,17 +546,51 @@ def find_periodic_orbits(
         arrays=(rec + 2) * B * P,
         context=f"for {B} runs",
     )
+    starts = th0
     _, div, tail = iterate_map(system, th0, transient + rec, record=rec)
     per = detect_period(tail, max_period=max_period, tol=tol)
     orbits: list[PeriodicOrbit] = []
     lr_f = getattr(system, "lr_float", None)
+
+    def add(orb: PeriodicOrbit, how: str) -> bool:
+        if len(orbits) >= max_orbits or any(_same_orbit(orb, o) for o in orbits):
+            return False
+        orbits.append(
+            PeriodicOrbit(
+                orb.period,
+                orb.points,
+                orb.multipliers,
+                orb.n_neutral,
+                orb.stable,
+                orb.residual,
+                orb.lr,
+                {"found_by": how},
+            )
+        )
+        return True
+
     for b in np.flatnonzero((per > 0) & ~div):
         try:
             orb = make_orbit(system, tail[-1, b], int(per[b]), neutral_tol=neutral_tol, lr=lr_f)
         except ConvergenceError:
             continue
-        if not any(_same_orbit(orb, o) for o in orbits):
-            orbits.append(orb)
+        add(orb, "iteration")
+    if unstable:
+        for k in range(1, max_period + 1):
+            for start in starts:
+                for _attempt in range(4):  # deflation: find further orbits from the same start
+                    if len(orbits) >= max_orbits:
+                        break
+                    roots = [p for o in orbits if k % o.period == 0 for p in o.points]
+                    th = _deflated_newton(system, start, k, roots)
+                    if th is None:
+                        break
+                    try:
+                        orb = make_orbit(system, th, k, neutral_tol=neutral_tol, lr=lr_f)
+                    except ConvergenceError:
+                        break
+                    if not add(orb, "Newton with deflation"):
+                        break
     orbits.sort(key=lambda o: (o.period, float(np.abs(o.points).sum())))
     return orbits
 

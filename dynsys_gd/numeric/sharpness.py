@@ -13,17 +13,24 @@ Closed forms (C5):
 * scalar with data: :math:`S_{\min} = \sigma_{xx} N |w^*|^{2-2/N}` at
   :math:`|w_i| = |w^*|^{1/N}` (AM–GM);
 * :math:`\Sigma_{xx} = cI`: :math:`S_{\min} = c N \sigma_1(W^*)^{2-2/N}` at balanced minima;
-* general :math:`\Sigma_{xx}`: numerical minimisation of :math:`\lambda_{\max}(H)` over M,
-  parametrised by the symmetry :math:`W_i \to e^{S_i}W_i`, :math:`W_{i+1}\to W_{i+1}e^{-S_i}`
-  (:math:`S_i` symmetric: orthogonal factors of the polar decomposition are isometries that do
-  not change the spectrum) of the balanced minimum.  From the balanced point and random
-  starts: BFGS (smooth while the top eigenvalue is simple), then the epigraph form
-  :math:`\min t` s.t. :math:`t \ge \lambda_j(z)` for every eigenvalue (SLSQP), which handles
-  the coalescence of the top eigenvalues at the optimum where :math:`\lambda_{\max}` is not
-  smooth.  The objective uses the small Gram matrix above, not the P × P Hessian.
-  The result is checked against the bracket
+* depth 2, general :math:`\Sigma_{xx}`: the convex formulation of C5 solved as a semidefinite
+  programme and *certified* (:mod:`dynsys_gd.numeric.depth2_sdp`): a rigorous lower bound from
+  a dual point in ball arithmetic and a rigorous upper bound from an exact point of M, typically
+  1e-13 apart; the result carries them as ``bounds``;
+* depth ≥ 3, general :math:`\Sigma_{xx}`: numerical minimisation of :math:`\lambda_{\max}(H)`
+  over M, parametrised by the symmetry :math:`W_i \to e^{S_i}W_i`,
+  :math:`W_{i+1}\to W_{i+1}e^{-S_i}` (:math:`S_i` symmetric: orthogonal factors of the polar
+  decomposition are isometries that do not change the spectrum) of the balanced minimum.  From
+  the balanced point and random starts: BFGS (smooth while the top eigenvalue is simple), then
+  the epigraph form :math:`\min t` s.t. :math:`t \ge \lambda_j(z)` for the top eigenvalues
+  (SLSQP), which handles the coalescence of the top eigenvalues at the optimum where
+  :math:`\lambda_{\max}` is not smooth; two starts that agree to 1e-10 stop the search.  The
+  objective uses the small Gram matrix above, not the P × P Hessian, and the spectra of all
+  forward-difference neighbours are computed as one batch.  There is no certificate: the
+  minimum is bracketed by the C5 bounds
   :math:`\lambda_{\min}(\Sigma_{xx})N\sigma_1^{2-2/N} \le S_{\min} \le
-  \lambda_{\max}(\Sigma_{xx})N\sigma_1^{2-2/N}`.
+  \lambda_{\max}(\Sigma_{xx})N\sigma_1^{2-2/N}` (the lower one is often loose by a factor
+  near 3).
 
 Results are cached on the network (``net._cache``).
 """
@@ -66,15 +73,20 @@ class FlattestMinimum(ResultMixin):
     sharpness : float
         :math:`S_{\min}`.
     method : str
-        "closed form (AM–GM)", "closed form (whitened)", "closed form (depth 1)" or
-        "numerical minimisation over M".
+        "closed form (AM–GM)", "closed form (whitened)", "closed form (depth 1)",
+        "certified SDP (depth 2)" or "numerical minimisation over M".
     bracket : tuple of float
         The C5 bracket :math:`(\lambda_{\min}(\Sigma_{xx}), \lambda_{\max}(\Sigma_{xx}))
         \cdot N\sigma_1^{2-2/N}`.
     relative_gap : float
         :math:`(\lambda_{\max}(H(\text{point})) - S_{\min})/S_{\min}` for closed forms (the
-        numerical check of the formula at the point), and the spread of the restarts of the
-        numerical minimisation otherwise.
+        numerical check of the formula at the point), the relative width of the certified
+        enclosure (depth 2) and the spread of the restarts of the numerical minimisation
+        otherwise.
+    bounds : tuple of Fraction or None
+        Certified enclosure ``(lower, upper)`` of :math:`S_{\min}` (depth 2, general
+        :math:`\Sigma_{xx}`: :func:`~dynsys_gd.numeric.depth2_sdp.certified_min_sharpness_depth2`);
+        ``None`` when no certificate was computed (closed forms, depth ≥ 3).
     """
 
     point: NDArray[np.float64]
@@ -82,6 +94,12 @@ class FlattestMinimum(ResultMixin):
     method: str
     bracket: tuple[float, float]
     relative_gap: float
+    bounds: tuple[Fraction, Fraction] | None = None
+
+    @property
+    def certified(self) -> bool:
+        r"""Whether ``bounds`` holds a certified enclosure of :math:`S_{\min}`."""
+        return self.bounds is not None
 
     @property
     def critical_lr(self) -> float:
@@ -120,6 +138,7 @@ class FlattestMinimum(ResultMixin):
             "method": self.method,
             "bracket": jsonable(self.bracket),
             "relative_gap": jsonable(self.relative_gap),
+            "bounds": None if self.bounds is None else [float(b) for b in self.bounds],
         }
 
 
@@ -192,61 +211,122 @@ class _OrbitParametrisation:
         return np.asarray(self.net.flatten(self.layers(z)), dtype=np.float64)
 
 
+class _BatchedSpectrum:
+    r"""Spectrum of K(z) for a batch of z (B, D) at once (one eigh per hidden layer and one
+    eigvalsh for the batch), used for the objective and for forward-difference derivatives."""
+
+    def __init__(self, net: LinearNetwork) -> None:
+        self.par = _OrbitParametrisation(net)
+        self.net = net
+        lam_s, Q_s = np.linalg.eigh(net.Sxx)
+        self.root = (Q_s * np.sqrt(lam_s)) @ Q_s.T
+        self.iu = [np.triu_indices(h) for h in self.par.hidden]
+
+    def layers(self, zb: NDArray[np.float64]) -> list[NDArray[np.float64]]:
+        B = zb.shape[0]
+        layers = [np.repeat(L[None], B, axis=0) for L in self.par.base]
+        pos = 0
+        for i, (h, k) in enumerate(zip(self.par.hidden, self.par.sizes, strict=True)):
+            S = np.zeros((B, h, h))
+            iu = self.iu[i]
+            S[:, iu[0], iu[1]] = zb[:, pos : pos + k]
+            S[:, iu[1], iu[0]] = zb[:, pos : pos + k]
+            pos += k
+            lam, Q = np.linalg.eigh(S)
+            Qt = np.swapaxes(Q, 1, 2)
+            layers[i] = (Q * np.exp(lam)[:, None, :]) @ (Qt @ layers[i])
+            layers[i + 1] = ((layers[i + 1] @ Q) * np.exp(-lam)[:, None, :]) @ Qt
+        return layers
+
+    def __call__(self, zb: NDArray[np.float64]) -> NDArray[np.float64]:
+        net = self.net
+        d0, dN = net.widths[0], net.widths[-1]
+        N = net.depth
+        with np.errstate(all="ignore"):
+            Ls = self.layers(zb)
+            Bn = zb.shape[0]
+            Bs = [np.broadcast_to(np.eye(d0), (Bn, d0, d0))]
+            for i in range(1, N):
+                Bs.append(Ls[i - 1] @ Bs[-1])
+            As: list[Any] = [None] * N
+            As[N - 1] = np.broadcast_to(np.eye(dN), (Bn, dN, dN))
+            for i in range(N - 2, -1, -1):
+                As[i] = As[i + 1] @ Ls[i + 1]
+            K5 = np.zeros((Bn, dN, d0, dN, d0))
+            for a, b in zip(As, Bs, strict=True):
+                X = a @ np.swapaxes(a, 1, 2)
+                rb = b @ self.root
+                Y = np.swapaxes(rb, 1, 2) @ rb
+                K5 += X[:, :, None, :, None] * Y[:, None, :, None, :]
+            K = K5.reshape(Bn, dN * d0, dN * d0)
+            good = np.isfinite(K).all(axis=(1, 2))
+            out = np.full((Bn, dN * d0), 1e300)
+            if good.any():
+                out[good] = np.linalg.eigvalsh(K[good])
+        return out
+
+    def fd(
+        self, z: NDArray[np.float64], h: float = 1.49e-8
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Values and forward-difference Jacobian of the spectrum at z: (n,), (n, D)."""
+        D = z.size
+        steps = h * np.maximum(1.0, np.abs(z))
+        zb = np.repeat(z[None], D + 1, axis=0)
+        zb[np.arange(1, D + 1), np.arange(D)] += steps
+        sp = self(zb)
+        return sp[0], (sp[1:] - sp[0][None]).T / steps[None]
+
+
 def _numerical_flattest(
-    net: LinearNetwork, *, restarts: int = 3, seed: int = 0
+    net: LinearNetwork, *, restarts: int = 3, seed: int = 0, early_stop: bool = True
 ) -> tuple[NDArray[np.float64], float, float]:
+    """Numerical minimum of lambda_max(H) over M: ``(point, value, spread of the restarts)``.
+
+    ``early_stop`` stops when two starts agree to 1e-10 (relative); without it every restart
+    runs (the independent multi-start check of C5)."""
     from scipy.optimize import minimize
 
-    par = _OrbitParametrisation(net)
+    spec = _BatchedSpectrum(net)
+    par = spec.par
+    D = par.dim
     d0, dN = net.widths[0], net.widths[-1]
-    lam_s, Q_s = np.linalg.eigh(net.Sxx)
-    root = (Q_s * np.sqrt(lam_s)) @ Q_s.T  # Sxx^{1/2}
-    N = net.depth
-
-    def spectrum(z: NDArray[np.float64]) -> NDArray[np.float64]:
-        # on M, nonzero spec(H) = spec(K), K = (I ⊗ Sxx^{1/2}) J J^T (I ⊗ Sxx^{1/2}),
-        # J J^T = sum_i (A_i A_i^T) ⊗ (B_i^T B_i)  (row-major vec W)
-        Ls = par.layers(z)
-        B = [np.eye(d0)]
-        for i in range(1, N):
-            B.append(Ls[i - 1] @ B[-1])
-        A = [np.eye(dN)] * N
-        for i in range(N - 2, -1, -1):
-            A[i] = A[i + 1] @ Ls[i + 1]
-        with np.errstate(all="ignore"):
-            K = sum(np.kron(a @ a.T, root @ (b.T @ b) @ root) for a, b in zip(A, B, strict=True))
-        if not np.all(np.isfinite(K)):  # far along M (C4: sharpness -> inf)
-            return np.full(d0 * dN, 1e300)
-        return np.asarray(np.linalg.eigvalsh(K), dtype=np.float64)
+    top = min(d0 * dN, 4)
 
     def f(z: NDArray[np.float64]) -> float:
-        return float(spectrum(z)[-1])
+        return float(spec(z[None])[0, -1])
+
+    def fg(z: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
+        v, Jm = spec.fd(z)
+        return float(v[-1]), Jm[-1]
+
+    def con(x: NDArray[np.float64]) -> NDArray[np.float64]:
+        return x[-1] - spec(x[None, :-1])[0, -top:]
+
+    def con_jac(x: NDArray[np.float64]) -> NDArray[np.float64]:
+        _, Jm = spec.fd(x[:-1])
+        out = np.empty((top, D + 1))
+        out[:, :-1] = -Jm[-top:]
+        out[:, -1] = 1.0
+        return out
 
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
-    starts = [np.zeros(par.dim)] + [
-        rng.normal(scale=0.3, size=par.dim) for _ in range(restarts - 1)
-    ]
+    starts = [np.zeros(D)] + [rng.normal(scale=0.3, size=D) for _ in range(restarts - 1)]
     results: list[tuple[float, NDArray[np.float64]]] = []
-    D = par.dim
-    top = min(d0 * dN, 4)  # eigenvalues that can coalesce at the top (constraints of the epigraph)
+    e_t = np.zeros(D + 1)
+    e_t[-1] = 1.0
     for z0 in starts:
-        # smooth phase: BFGS with finite differences (fine while the top eigenvalue is simple)
         with np.errstate(all="ignore"):
-            res = minimize(f, z0, method="BFGS", options={"gtol": 1e-8, "maxiter": 200})
+            res = minimize(fg, z0, jac=True, method="BFGS", options={"gtol": 1e-8, "maxiter": 200})
         z, val = (np.asarray(res.x), float(res.fun)) if res.fun <= f(z0) else (z0, f(z0))
-        # non-smooth phase (the top eigenvalue coalesces at the optimum): epigraph form
-        # min t  s.t.  t - λ_j(z) >= 0 for every eigenvalue j, with SLSQP
         x0 = np.append(z, val)
-        e_t = np.zeros(D + 1)
-        e_t[-1] = 1.0
         with np.errstate(all="ignore"):
             res = minimize(
                 lambda x: x[-1],
                 x0,
-                jac=lambda x, g=e_t: g,
+                jac=lambda x: e_t,
                 method="SLSQP",
-                constraints=[{"type": "ineq", "fun": lambda x: x[-1] - spectrum(x[:-1])[-top:]}],
-                options={"ftol": 1e-14, "maxiter": 200},
+                constraints=[{"type": "ineq", "fun": con, "jac": con_jac}],
+                options={"ftol": 1e-13 * max(1.0, val), "maxiter": 100},
             )
         z2 = np.asarray(res.x[:-1])
         v2 = f(z2)
@@ -254,7 +334,7 @@ def _numerical_flattest(
             z, val = z2, v2
         results.append((val, z))
         ranked = sorted(v for v, _ in results)
-        if len(ranked) >= 2 and ranked[1] - ranked[0] <= 1e-10 * ranked[0]:
+        if early_stop and len(ranked) >= 2 and ranked[1] - ranked[0] <= 1e-10 * ranked[0]:
             break  # two independent starts agree: the minimum is confirmed
     results.sort(key=lambda t: t[0])
     best_val, best_z = results[0]
@@ -275,9 +355,9 @@ def flattest_minimum(net: LinearNetwork) -> FlattestMinimum:
     Returns
     -------
     FlattestMinimum
-        Closed forms where known (depth 1, scalar AM–GM, :math:`\Sigma_{xx} = cI`), otherwise
-        numerical minimisation of :math:`\lambda_{\max}(H)` over M (see module docstring).
-        Cached on ``net``.
+        Closed forms where known (depth 1, scalar AM–GM, :math:`\Sigma_{xx} = cI`), the
+        certified SDP for depth 2 (``bounds`` set), otherwise numerical minimisation of
+        :math:`\lambda_{\max}(H)` over M (see module docstring).  Cached on ``net``.
     """
     net = _check_net(net)
     from .._limits import check_dense  # size model: the P x P Hessian of the check below
@@ -301,6 +381,29 @@ def flattest_minimum(net: LinearNetwork) -> FlattestMinimum:
         point = balanced_minimum(net)
         S = float(net.Sxx[0, 0]) * N * s1 ** (2.0 - 2.0 / N)
         method = "closed form (whitened)"
+    elif N == 2:
+        from .depth2_sdp import certified_min_sharpness_depth2
+
+        if net.widths[1] < net.widths[0]:  # W_1^T W_1 singular on M: numerical point
+            cert = certified_min_sharpness_depth2(net, point=_numerical_flattest(net)[0])
+        else:
+            cert = certified_min_sharpness_depth2(net)
+            if cert.relative_width > 1e-9:  # a poor primal point: try the numerical minimum
+                cert = certified_min_sharpness_depth2(net, point=_numerical_flattest(net)[0])
+        point = cert.point
+        # the certified upper bound: lambda_max(H) at the exact point of M behind ``point``,
+        # rounded to float64 (eigvalsh there agrees to ~1e-15 unless W* is huge)
+        S = float(cert.upper)
+        result = FlattestMinimum(
+            point,
+            S,
+            "certified SDP (depth 2)",
+            bracket,
+            cert.relative_width,
+            (cert.lower, cert.upper),
+        )
+        cache[_CACHE_KEY] = result
+        return result
     else:
         point, S, spread = _numerical_flattest(net)
         method = "numerical minimisation over M"
@@ -326,5 +429,10 @@ def min_sharpness(net: LinearNetwork) -> float:
 
 def critical_lr(net: LinearNetwork) -> float:
     r"""Critical learning rate :math:`\eta^* = 2/S_{\min}` (C5): above it every global minimum
-    is linearly unstable and GD converges from a null set of initialisations only (C6)."""
+    is linearly unstable and GD converges from a null set of initialisations only (C6).
+
+    How :math:`S_{\min}` was obtained is ``flattest_minimum(net).method``: a closed form, the
+    certified SDP for depth 2 (then ``flattest_minimum(net).bounds`` is a rigorous enclosure,
+    typically 1e-13 wide) or the numerical minimum over M for depth ≥ 3 with a general
+    :math:`\Sigma_{xx}` (bracketed by ``flattest_minimum(net).bracket``)."""
     return 2.0 / min_sharpness(net)

@@ -111,15 +111,18 @@ def test_c6_checker_fails_below_eta_star() -> None:
     net = dg.LinearNetwork.scalar(3, 2.0)
     eta_star = 2 / (3 * 2 ** (4 / 3))
     low = check_c6(net, 0.999 * eta_star)
-    assert low.failed and low.checks[0].status is Status.FAIL
-    assert "<= 2/eta" in low.checks[0].certificate
+    assert low.failed and low.checks[0].status is Status.FAILED
+    assert (
+        "< 2/eta" in low.checks[0].certificate
+        and "linearly stable minimum" in low.checks[0].certificate
+    )
     high = check_c6(net, 1.001 * eta_star)
     assert high.passed and "> 2/eta" in high.checks[0].certificate
 
 
 def test_c9_checker_fails_below_threshold() -> None:
     r = check_c9(Fraction(19, 20), quick=True)
-    fails = [c for c in r.checks if c.status is Status.FAIL]
+    fails = [c for c in r.checks if c.status is Status.FAILED]
     assert fails and all("curve of minima" in c.name for c in fails)
     assert len(fails) == 3
     assert check_c9(Fraction(11, 10), quick=True).passed

@@ -171,3 +171,33 @@ def test_c8_flip_bifurcation_at_eta_star_scalar_networks(depth: int, target) -> 
     assert abs(orb.leading_multiplier) < 1.0
     with pytest.raises(ConvergenceError):
         period_two_orbit(net, 0.97 * eta_star, transient=6000)
+
+
+def test_unstable_period_two_orbits_of_xy_found_with_multipliers() -> None:
+    """§7: at eta = 1.05 the GD map of ½(xy − 1)² has an unstable 2-cycle on the anti-diagonal,
+    (a, −a) ↔ (−a, a) with a² = 2/eta − 1, whose multipliers are (1 + eta(1 + a²))² = 9 (across)
+    and (1 − eta(1 + 3a²))² = (2 eta − 5)² = 8.41 (along); iteration never reaches it, deflated
+    Newton does, and flags it unstable."""
+    eta = 1.05
+    theta0 = np.random.default_rng(0).uniform(-2, 2, size=(24, 2))
+    orbits = find_periodic_orbits(XY, eta, theta0, max_period=2, transient=500, unstable=True)
+    anti = [o for o in orbits if o.period == 2 and np.allclose(o.points[:, 0], -o.points[:, 1])]
+    assert len(anti) == 1
+    (orb,) = anti
+    a = np.sqrt(2 / eta - 1)
+    assert np.allclose(np.sort(np.abs(orb.points[:, 0])), [a, a], atol=1e-10)
+    mu = np.sort(orb.multipliers.real)[::-1]
+    assert np.allclose(mu, [(1 + eta * (1 + a * a)) ** 2, (2 * eta - 5) ** 2], atol=1e-9)
+    assert np.allclose(mu, [9.0, 8.41], atol=1e-9)
+    assert not orb.stable and orb.extra["found_by"] == "Newton with deflation"
+    # the attracting 2-cycles near the flattest minima are still found by iteration, stable
+    stable2 = [o for o in orbits if o.period == 2 and o.stable]
+    assert stable2 and all(o.extra["found_by"] == "iteration" for o in stable2)
+    # without the option only attracting orbits are returned
+    plain = find_periodic_orbits(XY, eta, theta0, max_period=2, transient=500)
+    assert all(o.stable for o in plain)
+
+
+def test_unstable_option_is_validated() -> None:
+    with pytest.raises(InvalidParameterError, match="unstable must be a bool"):
+        find_periodic_orbits(XY, 1.05, np.zeros((1, 2)), unstable="yes")

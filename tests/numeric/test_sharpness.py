@@ -160,7 +160,12 @@ def test_general_sxx_matches_independent_optimisation(widths, seed):
     Sxx = A @ A.T / d0 + 0.5 * np.eye(d0)
     net = dg.LinearNetwork.from_covariances(widths, Sxx=Sxx, Syx=rng.normal(size=(widths[-1], d0)))
     f = flattest_minimum(net)
-    assert f.method == "numerical minimisation over M"
+    if net.depth == 2:  # the certified SDP (C5, convex form): bounds enclose the minimum
+        assert f.method == "certified SDP (depth 2)" and f.certified
+        assert float(f.bounds[0]) <= f.sharpness * (1 + 1e-13)
+        assert f.sharpness <= float(f.bounds[1]) * (1 + 1e-13)
+    else:
+        assert f.method == "numerical minimisation over M" and not f.certified
     lo, hi = sharpness_bracket(net)
     assert lo <= f.sharpness <= hi
     # the returned point is on M and has the reported sharpness

@@ -71,7 +71,7 @@ def test_c9_checker_fails_below_eta_star(eta: Fraction) -> None:
     minima (the flattest minima are stable there)."""
     r = check_c9(eta, quick=True)
     assert r.failed
-    assert {c.name.split(":")[0] for c in r.checks if c.status is Status.FAIL} == {
+    assert {c.name.split(":")[0] for c in r.checks if c.status is Status.FAILED} == {
         "1/2 (xy - 1)^2",
         "log cosh(xy - 1)",
         "1/4 (x^2 + y^2 - 1)^2",

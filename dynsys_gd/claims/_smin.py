@@ -1,0 +1,163 @@
+r"""Certified bounds of :math:`S_{\min}` used by the checks of C5 and C6 (private).
+
+* lower bound: the closed forms of C5 in ball arithmetic (depth 1, scalar AM–GM, whitened
+  :math:`\Sigma_{xx} = cI`), the certified SDP for depth 2 and any :math:`\Sigma_{xx}`
+  (:mod:`dynsys_gd.numeric.depth2_sdp`), otherwise the lower end of the C5 bracket
+  :math:`\lambda_{\min}(\Sigma_{xx})N\sigma_1^{2-2/N}` (the lemma
+  :math:`H \succeq \lambda_{\min}(\Sigma_{xx})J^\top J`; often loose by a factor near 3);
+* upper bound: the certified :math:`\lambda_{\max}(H)` at an exact rational point of M next to
+  the toolkit's flattest minimum (its last layer — or its first — corrected in exact
+  arithmetic so that :math:`W(\theta) = W^*` holds exactly).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from ..models import LinearNetwork
+from ..numeric.enclosures import arb_to_interval, certified_spectrum, exact_hessian
+from .certificates import exact_w_star
+
+
+@dataclass(frozen=True)
+class SminBounds:
+    """``lower <= S_min <= upper`` (both certified) and how each was obtained."""
+
+    lower: Fraction
+    lower_method: str
+    upper: Fraction
+    upper_method: str
+    point: tuple[Fraction, ...]
+
+
+def _fq(x: Fraction) -> Any:
+    import flint
+
+    return flint.fmpq(x.numerator, x.denominator)
+
+
+def _ball(x: Fraction) -> Any:
+    import flint
+
+    return flint.arb(_fq(x))
+
+
+def _to_fraction(q: Any) -> Fraction:
+    return Fraction(int(q.p), int(q.q))
+
+
+def exact_point_near(net: LinearNetwork, theta: Any) -> list[Fraction]:
+    r"""An exact rational point of M next to the float point ``theta`` (close to M): with
+    :math:`B = W_{N-1}\cdots W_1` of full column rank,
+    :math:`W_N \leftarrow W_N + (W^* - W_NB)(B^\top B)^{-1}B^\top`; otherwise, with
+    :math:`A = W_N\cdots W_2` of full row rank, :math:`W_1 \leftarrow W_1 + A^\top(AA^\top)^{-1}
+    (W^* - AW_1)` (exact rational arithmetic)."""
+    import flint
+
+    Ws = exact_w_star(net)
+    layers = [
+        flint.fmpq_mat([[_fq(Fraction(float(v))) for v in row] for row in L.tolist()])
+        for L in net.unflatten(np.asarray(theta, dtype=np.float64))
+    ]
+    N = net.depth
+    if N == 1:
+        layers = [Ws]
+    else:
+        B = layers[0]
+        for L in layers[1:-1]:
+            B = L * B
+        G = B.transpose() * B
+        if G.det() != 0:
+            layers[-1] = layers[-1] + (Ws - layers[-1] * B) * G.inv() * B.transpose()
+        else:
+            A = layers[-1]
+            for L in reversed(layers[1:-1]):
+                A = A * L
+            G = A * A.transpose()
+            layers[0] = layers[0] + A.transpose() * G.inv() * (Ws - A * layers[0])
+    return [
+        _to_fraction(L[i, j]) for L in layers for i in range(L.nrows()) for j in range(L.ncols())
+    ]
+
+
+def _closed_form_lower(net: LinearNetwork, factor: Fraction) -> Fraction:
+    r"""``factor`` :math:`\cdot N\sigma_1(W^*)^{2-2/N}` rounded down (ball arithmetic)."""
+    import flint
+
+    N = net.depth
+    Ws = exact_w_star(net)
+    s2 = certified_spectrum(Ws.transpose() * Ws).top.lo  # sigma_1^2 >= s2
+    if s2 <= 0 or factor <= 0:
+        return Fraction(0)
+    old = flint.ctx.prec
+    flint.ctx.prec = 128
+    try:
+        val = _ball(factor) * N * _ball(s2) ** flint.fmpq(N - 1, N)
+        return arb_to_interval(val)[0]
+    finally:
+        flint.ctx.prec = old
+
+
+def _is_scaled_identity(net: LinearNetwork) -> bool:
+    S = net.Sxx_exact
+    return all(S[i][j] == (S[0][0] if i == j else 0) for i in range(len(S)) for j in range(len(S)))
+
+
+def certified_smin_bounds(net: LinearNetwork) -> SminBounds:
+    """Certified lower and upper bounds of :math:`S_{\\min}` (see the module docstring)."""
+    from ..numeric.sharpness import flattest_minimum
+
+    net.require_manifold()
+    key = "claims:smin_bounds"
+    cache = net._cache  # type: ignore[attr-defined]
+    if key in cache:
+        return cache[key]  # type: ignore[no-any-return]
+    import flint
+
+    S = flint.fmpq_mat([[_fq(x) for x in r] for r in net.Sxx_exact])
+    if net.depth == 1:
+        enc = certified_spectrum(S)
+        out = SminBounds(
+            enc.top.lo,
+            "lambda_max(Sxx), certified",
+            enc.top.hi,
+            "lambda_max(Sxx), certified",
+            tuple(exact_point_near(net, np.zeros(net.n_params))),
+        )
+        cache[key] = out
+        return out
+    if net.depth == 2 and not (net.is_scalar or _is_scaled_identity(net)):
+        from ..numeric.depth2_sdp import exact_point_on_manifold
+
+        fm = flattest_minimum(net)  # the certified SDP: fm.bounds
+        assert fm.bounds is not None
+        out = SminBounds(
+            fm.bounds[0],
+            "depth-2 SDP, dual bound in ball arithmetic",
+            fm.bounds[1],
+            "certified lambda_max(H) at an exact point of M",
+            tuple(exact_point_on_manifold(net, fm.point)),
+        )
+        cache[key] = out
+        return out
+    if net.is_scalar or _is_scaled_identity(net):
+        lower = _closed_form_lower(net, net.Sxx_exact[0][0])
+        how = (
+            "closed form sigma_xx N |w*|^(2-2/N) (AM-GM)"
+            if net.is_scalar
+            else "closed form c N sigma_1^(2-2/N) (Sxx = cI)"
+        )
+    else:
+        lower = _closed_form_lower(net, certified_spectrum(S).lower)
+        how = "C5 lower bracket lambda_min(Sxx) N sigma_1^(2-2/N)"
+    point = exact_point_near(net, flattest_minimum(net).point)
+    upper = certified_spectrum(exact_hessian(net, point)).upper
+    out = SminBounds(
+        lower, how, upper, "certified lambda_max(H) at an exact point of M", tuple(point)
+    )
+    cache[key] = out
+    return out
