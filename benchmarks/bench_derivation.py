@@ -1,6 +1,13 @@
-"""Derivation time against network size (issue: foundation).
+"""Derivation time against network size, and the ``dynsys-gd derive`` command (CPU time).
 
-Times, for scalar networks of depth 2..20 and square matrix networks up to ~100 parameters:
+Part 1 (``--cli``, also run by default first): ``dynsys-gd derive --widths 4 4 4 4 4`` in this
+process (stdout captured), in CPU seconds (``time.process_time``), against two baselines run in
+the same process: the bare exact gradient (``derive(net).gradient_polys`` of a fresh network), and
+the previous command's cost model, ``sympy.factor`` of every gradient component, measured on the
+small network (2, 2, 2, 2) where it finishes (the same command with and without ``--factor``).
+Target: under 10 s of CPU time for (4, 4, 4, 4, 4) (it was over 10 minutes with factoring).
+
+Part 2 times, for scalar networks of depth 2..20 and square matrix networks up to ~100 parameters:
 the exact loss polynomial, gradient and Hessian polynomials (sparse, over Q), the compiled
 batched numpy evaluator, and one exact det DG_eta at a rational point (python-flint).  Also the
 ratio of the compiled symbolic Hessian to the closed-form numeric kernel on a batch of 256.
@@ -11,6 +18,8 @@ Run: ``python benchmarks/bench_derivation.py [--quick]``.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import time
 from fractions import Fraction
 
@@ -23,9 +32,48 @@ from dynsys_gd.symbolic.derivation import Derivation
 
 
 def _time(fn):
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     out = fn()
-    return time.perf_counter() - t0, out
+    return time.process_time() - t0, out
+
+
+def _cli(argv: list[str]) -> tuple[float, int, int]:
+    """CPU seconds, exit status and output size of one in-process ``dynsys-gd`` run."""
+    from dynsys_gd.cli import main as cli_main
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        t, rc = _time(lambda: cli_main(argv))
+    return t, int(rc), len(buf.getvalue())
+
+
+def bench_cli() -> None:
+    from dynsys_gd.symbolic.derivation import derive
+
+    w = ["4", "4", "4", "4", "4"]
+    t_cli, rc, size = _cli(["derive", "--widths", *w])
+    net = dg.LinearNetwork.from_covariances((4, 4, 4, 4, 4), Sxx=np.eye(4), Syx=np.eye(4))
+    t_grad, _ = _time(lambda: derive(net).gradient_polys)
+    t_h, rc_h, size_h = _cli(["derive", "--widths", *w, "--hessian", "--jacobian", "--lr", "0.1"])
+    print("dynsys-gd derive, CPU seconds (time.process_time), one process")
+    print(
+        f"  --widths 4 4 4 4 4                      : {t_cli:7.2f} s  (exit {rc}, {size:,} chars)"
+    )
+    print(
+        f"  ... --hessian --jacobian --lr 0.1       : {t_h:7.2f} s  (exit {rc_h}, {size_h:,} chars)"
+    )
+    print(
+        f"  baseline: bare exact gradient, same net : {t_grad:7.2f} s  "
+        f"(command / gradient = {t_cli / t_grad:.2f})"
+    )
+    small = ["derive", "--widths", "2", "2", "2", "2"]
+    t_plain, _, _ = _cli(small)
+    t_fact, _, _ = _cli([*small, "--factor"])
+    print(
+        f"  --widths 2 2 2 2 without / with --factor: {t_plain:7.2f} s / {t_fact:.2f} s  "
+        f"(factoring costs {t_fact / t_plain:.1f}x here)"
+    )
+    print(f"  target < 10 s for (4, 4, 4, 4, 4): {'met' if t_cli < 10 else 'NOT met'}")
 
 
 def bench(net: dg.LinearNetwork) -> dict[str, float]:
@@ -51,7 +99,11 @@ def bench(net: dg.LinearNetwork) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="small sizes only")
+    ap.add_argument("--cli", action="store_true", help="only the derive command (part 1)")
     args = ap.parse_args()
+    bench_cli()
+    if args.cli:
+        return
     depths = [2, 4, 8] if args.quick else [2, 4, 6, 8, 10, 12, 16, 20]
     widths = (
         [(2, 2, 2), (3, 3, 3)]
@@ -77,7 +129,7 @@ def main() -> None:
         )
     print(
         f"{'network':<28}{'P':>5}{'loss':>9}{'grad':>9}{'hess':>9}{'compile':>9}"
-        f"{'det@pt':>9}{'sym/num':>9}   (seconds; sym/num = compiled symbolic Hessian time /"
+        f"{'det@pt':>9}{'sym/num':>9}   (CPU seconds; sym/num = compiled symbolic Hessian time /"
         " closed-form kernel time, batch 256)"
     )
     for net in nets:

@@ -48,13 +48,19 @@ from .models.linear import LinearNetwork as LinearNetwork
 from .models.loss import LossModel as LossModel
 from .models.mlp import MLP as MLP
 from .numeric.enclosures import certified_spectrum as certified_spectrum
+from .numeric.critical_points import CriticalPointsResult as CriticalPointsResult
+from .numeric.critical_points import critical_points as critical_points
 from .numeric.engine import EngineConfig as EngineConfig
+from .numeric.engine import RecordSpec as RecordSpec
 from .numeric.engine import RunBatch as RunBatch
+from .numeric.engine import Trajectory as Trajectory
 from .numeric.engine import run_gd as run_gd
 
 # -- minima, sharpness and the critical step size -----------------------------------------------
 from .numeric.kernels import numeric_model as numeric_model
 from .numeric.lanczos import lanczos_sharpness as lanczos_sharpness
+from .numeric.depth2_sdp import SminCertificate as SminCertificate
+from .numeric.depth2_sdp import certified_min_sharpness_depth2 as certified_min_sharpness_depth2
 from .numeric.lyapunov import LyapunovResult as LyapunovResult
 from .numeric.lyapunov import lyapunov_exponent as lyapunov_exponent
 

@@ -263,14 +263,20 @@ def check_engine_memory(cfg: Any, *, runs: int = ENGINE_BLOCK, n_params: int = 1
     check_memory("tail", tail, BYTES_PER_FLOAT * 2.0 * tail * runs, block)
     maxp = int(cfg.max_period)
     check_memory("max_period", maxp, BYTES_PER_FLOAT * 2.0 * maxp * runs * max(n_params, 1), block)
-    ext = float(cfg.max_extension) if getattr(cfg, "adaptive", True) else 1.0
-    steps = float(cfg.max_steps) * ext
+    max_steps, max_ext = cfg.max_steps, cfg.max_extension
+    if (max_steps is None or max_ext is None) and hasattr(cfg, "budgets"):
+        # None means the engine's automatic budget: the larger (compiled-path) one is checked
+        ms, hard = cfg.budgets(True)
+        max_steps = ms if max_steps is None else max_steps
+        max_ext = hard / ms if max_ext is None else max_ext
+    ext = float(max_ext) if getattr(cfg, "adaptive", True) else 1.0
+    steps = float(max_steps) * ext
     ctx = (
-        f"for a run that never settles ({steps:.3g} steps with max_extension={cfg.max_extension:g})"
+        f"for a run that never settles ({steps:.3g} steps with max_extension={float(max_ext):g})"
         if ext != 1.0
         else f"for a run that never settles ({steps:.3g} steps)"
     )
-    check_time("max_steps", int(cfg.max_steps), iteration_seconds(steps, 1, n_params), ctx)
+    check_time("max_steps", int(max_steps), iteration_seconds(steps, 1, n_params), ctx)
 
 
 #: Symbolic derivation of a depth-N scalar network (GD map, Jacobian, det DG) measured at

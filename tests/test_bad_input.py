@@ -233,14 +233,24 @@ ROWS: list[Any] = [
         IPE,
         r"point must be finite \(no NaN or inf\); got nan",
     ),
-    (det_dg_at, {"point": [1, 2], "lr": float("inf")}, IPE, r"must be finite .*got inf"),
+    (
+        det_dg_at,
+        {"point": [1, 2], "lr": float("inf")},
+        IPE,
+        r"lr must be a finite float > 0; got inf",
+    ),
     (
         det_dg_at,
         {"model": LOGCOSH, "point": [1, 2], "lr": 0.5},
         IPE,
         r"hessian_at_rational needs a polynomial loss",
     ),
-    (gd_map, {"lr": "abc"}, IPE, r"lr must be None, a number or a sympy expression; got 'abc'"),
+    (
+        gd_map,
+        {"lr": "abc"},
+        IPE,
+        r"lr must be None, a finite float > 0 or a sympy expression; got 'abc'",
+    ),
     # ---- numeric_model
     (
         dg.numeric_model,
@@ -258,7 +268,9 @@ ROWS: list[Any] = [
     (dg.min_sharpness, {"net": "net"}, IPE, r"net must be a LinearNetwork; got str"),
     (dg.min_sharpness, {"net": NET0}, IPE, r"target must be non-zero.*not a manifold"),
     (dg.critical_lr, {"net": NET0}, IPE, r"target must be non-zero"),
-    (dg.critical_lr, {"net": LOSS}, IPE, r"net must be a LinearNetwork; got LossModel"),
+    # a LossModel is accepted (critical points in a box); its box is validated
+    (dg.critical_lr, {"net": LOSS, "box": 0.0}, IPE, r"box must be a finite float > 0; got 0.0"),
+    (dg.critical_lr, {"net": NET0, "box": 2.0}, IPE, r"box: keywords for a LossModel only"),
     # ---- ResultsStore (no file may be left behind)
     (
         ResultsStore,

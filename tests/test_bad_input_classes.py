@@ -297,6 +297,11 @@ COMPLEX: list[Any] = [
         {"widths": (2, 1), "X": np.ones((3, 2)) + 1j, "Y": np.ones((3, 1))},
         r"X must hold real numbers",
     ),
+    (
+        dg.run_gd,
+        {"model": NET, "theta0": np.array([[1 + 1j, 2.0]]), "lr": 0.1},
+        r"theta0 must be real",
+    ),
 ]
 
 

@@ -2,7 +2,14 @@ r"""Bifurcation diagrams of GD in the step size and period-doubling cascades (MA
 
 :func:`bifurcation_diagram` samples the attractor reached from many initialisations at each
 step size (after a transient, a scalar observable such as the product :math:`w_1\cdots w_N`, the
-loss or a coordinate is recorded) and the detected period of every run.  Below :math:`\eta^*`
+loss or a coordinate is recorded) and the period of every run.  For a loss, every run is
+classified by the one GD engine (:func:`~dynsys_gd.numeric.engine.run_gd`, all step sizes in one
+call with one step size per row): converged runs have period 1, periodic runs the engine's
+period, undecided and bounded runs none.  The recorded values need every iterate after the
+transient, which the engine does not keep, so they come from a plain iteration of the map
+(:func:`~dynsys_gd.numeric.periodic.iterate_map`); for a family of maps that is not a GD map
+(e.g. the logistic map) there is no loss for the engine and the period is read from those
+iterates (:func:`~dynsys_gd.numeric.periodic.detect_period`).  Below :math:`\eta^*`
 bounded runs converge (period 1); at :math:`\eta^*` a flip bifurcation (:math:`1 - \eta S_{\min}
 = -1`) creates period-2 orbits near the flattest minima (C8).
 
@@ -25,6 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._results import ResultMixin, jsonable
+from .._streams import generator
 from .._validation import check_int, check_positive_float, check_seed
 from ..errors import ConvergenceError, InvalidParameterError
 from ..numeric.periodic import (
@@ -103,10 +111,14 @@ class BifurcationDiagram(ResultMixin):
     values : ndarray (L, B, R)
         Observable on the last ``R`` states of each of the ``B`` runs (``nan`` for diverged runs).
     periods : ndarray (L, B) of int
-        Detected period (``0``: none found up to ``max_period``; ``-1``: diverged).
+        Period: ``1`` converged, ``k`` periodic, ``0`` none (bounded, or undecided: see
+        ``outcomes``), ``-1`` diverged.
     critical_lr : float or None
         :math:`\eta^*` if known (marked in figures).
     observable : str
+    outcomes : ndarray (L, B) of int or None
+        Engine outcome codes (:class:`~dynsys_gd.numeric.outcomes.Outcome`) of every run; None
+        for a family of maps (no GD engine).
     """
 
     lrs: NDArray[np.float64]
@@ -115,6 +127,15 @@ class BifurcationDiagram(ResultMixin):
     critical_lr: float | None
     observable: str
     max_period: int
+    outcomes: NDArray[np.int64] | None = None
+
+    def undecided_counts(self) -> NDArray[np.int64]:
+        """Runs per step size the engine left undecided (zeros for a family of maps)."""
+        if self.outcomes is None:
+            return np.zeros(len(self.lrs), dtype=np.int64)
+        from ..numeric.outcomes import Outcome
+
+        return np.asarray((self.outcomes == Outcome.UNDECIDED.code).sum(axis=1), dtype=np.int64)
 
     @property
     def eta_star(self) -> float | None:
@@ -166,9 +187,11 @@ class BifurcationDiagram(ResultMixin):
         ]
         d = self.dominant_period()
         fr = self.diverged_fraction()
-        for lr, p, f in zip(self.lrs, d, fr, strict=True):
+        und = self.undecided_counts()
+        for lr, p, f, u in zip(self.lrs, d, fr, und, strict=True):
             ps = "none" if p == 0 else ("all diverged" if p < 0 else str(p))
-            lines.append(f"  lr = {lr:.6g}: dominant period {ps}, diverged {f:.0%}")
+            extra = f", undecided {int(u)} (counted as no period)" if u else ""
+            lines.append(f"  lr = {lr:.6g}: dominant period {ps}, diverged {f:.0%}{extra}")
         ff = self.first_flip()
         if ff is not None:
             lines.append(f"  flip (period 1 -> 2) between {ff[0]:.6g} and {ff[1]:.6g}")
@@ -184,6 +207,7 @@ class BifurcationDiagram(ResultMixin):
                 "observable": self.observable,
                 "first_flip": self.first_flip(),
                 "max_period": self.max_period,
+                "undecided": self.undecided_counts().tolist(),
             }
         )
 
@@ -203,6 +227,7 @@ def bifurcation_diagram(
     seed: int | None = 0,
     critical_lr: float | None = None,
     eta_star: float | None = None,
+    config: Any = None,
 ) -> BifurcationDiagram:
     r"""Attractor of GD against the step size (MATH.md C8).
 
@@ -213,15 +238,20 @@ def bifurcation_diagram(
     lrs : sequence of float
         Step sizes.
     n_init, init_scale, seed
-        Initialisations uniform in :math:`[-s, s]^P` (``SeedSequence(seed)``; the same points
-        at every ``lr``) unless ``theta0`` (B, P) is given.
+        Initialisations uniform in :math:`[-s, s]^P` (stream ``(seed, "bifurcation_init")`` of
+        :mod:`dynsys_gd._streams`; the same points at every ``lr``) unless ``theta0`` (B, P)
+        is given.
     transient, n_record
         Steps discarded, then states recorded (``n_record ≥ 2 max_period``).
     observable : "product", "loss", int or callable
         Scalar recorded: :math:`\prod_i\theta_i` (the product :math:`w_1\cdots w_N` of a scalar
         network; ``xy`` for :math:`\frac12(xy-1)^2`), the loss, a coordinate, or ``f(th)``.
     max_period, tol
-        Period detection (see :func:`~dynsys_gd.numeric.periodic.detect_period`).
+        Largest period looked for; ``tol`` is the tolerance of
+        :func:`~dynsys_gd.numeric.periodic.detect_period`, used only for a family of maps (a
+        loss is classified by the engine with its own period test).
+    config : EngineConfig, optional
+        Engine settings for a loss (default ``EngineConfig(max_period=max_period)``).
     critical_lr : float, optional
         :math:`\eta^*`; computed with :func:`~dynsys_gd.numeric.sharpness.critical_lr` for a
         linear network when omitted.
@@ -257,7 +287,7 @@ def bifurcation_diagram(
     sys0 = factory(float(lr_arr[0]))
     P = sys0.n_params
     if theta0 is None:
-        rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+        rng = generator(seed, "bifurcation_init")
         th0 = rng.uniform(-init_scale, init_scale, size=(n_init, P))
     else:
         th0 = np.asarray(theta0, dtype=np.float64)
@@ -275,12 +305,19 @@ def bifurcation_diagram(
             else getattr(observable, "__name__", "observable")
         )
     )
+    outcomes: NDArray[np.int64] | None = None
+    if not _is_factory(model):
+        outcomes, eng_periods = _engine_periods(model, th0, lr_arr, max_period, config)
     for i, lr in enumerate(lr_arr):
         system = sys0 if i == 0 else factory(float(lr))
         obs = _observable(model, system, observable)
         _, div, tail = iterate_map(system, th0, transient + n_record, record=n_record)
-        per = detect_period(tail, max_period=max_period, tol=tol)
-        periods[i] = np.where(div, -1, per)
+        if outcomes is None:
+            per = detect_period(tail, max_period=max_period, tol=tol)
+            periods[i] = np.where(div, -1, per)
+        else:
+            periods[i] = eng_periods[i]
+            div = div | (eng_periods[i] < 0)
         with np.errstate(over="ignore", invalid="ignore"):
             v = obs(np.moveaxis(tail, 0, 1))  # (B, R)
         values[i] = np.where(div[:, None], np.nan, v)
@@ -291,7 +328,36 @@ def bifurcation_diagram(
         critical_lr=None if critical_lr is None else float(critical_lr),
         observable=str(name),
         max_period=max_period,
+        outcomes=outcomes,
     )
+
+
+def _engine_periods(
+    model: Any, th0: Array, lrs: Array, max_period: int, config: Any
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Engine outcomes and periods (1 converged, k periodic, 0 none, -1 diverged) of every run
+    from ``th0`` at every step size, in one engine call with one step size per row."""
+    from ..numeric.engine import EngineConfig
+    from ..numeric.outcomes import Outcome
+    from .convergence import run_rows
+
+    if config is None:
+        config = EngineConfig(max_period=max_period)
+    elif not isinstance(config, EngineConfig):
+        raise InvalidParameterError(
+            f"config must be an EngineConfig or None; got {type(config).__name__}"
+        )
+    L, B = lrs.size, th0.shape[0]
+    runs = run_rows(
+        model, np.tile(th0, (L, 1)), np.repeat(lrs, B), config, fields=("outcome", "period")
+    )
+    codes = runs["outcome"].astype(np.int64)
+    per = np.zeros(codes.size, dtype=np.int64)
+    per[codes == Outcome.CONVERGED.code] = 1
+    is_per = codes == Outcome.PERIODIC.code
+    per[is_per] = runs["period"][is_per]
+    per[codes == Outcome.DIVERGED.code] = -1
+    return codes.reshape(L, B), per.reshape(L, B)
 
 
 # --------------------------------------------------------------------------------------------

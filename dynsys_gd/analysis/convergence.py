@@ -1,16 +1,27 @@
 r"""Monte-Carlo estimate of the measure of the convergent set (MATH.md §6, C6, C7).
 
 :func:`estimate_convergent_fraction` draws initialisations from a stated distribution, runs the
-batched engine (:func:`~dynsys_gd.numeric.engine.run_gd`) and reports the fraction of runs that
-converge with an exact Clopper–Pearson interval, all outcome counts, the split of converged runs
-into minima and saddles, the sharpness of the limits (C8: every limit has
-:math:`\lambda_{\max} \le 2/\eta`) and the asymptotic gradient norm :math:`g_\infty` (C7: median
-of ``g_tail`` over non-divergent runs, with a distribution-free interval).
+one GD engine (:func:`~dynsys_gd.numeric.engine.run_gd`, whose outcome is the only meaning of
+"converged" in the package) and reports the converged fraction with an exact interval, all
+outcome counts, the split of converged runs into minima and saddles, the sharpness of the limits
+(C8: every limit has :math:`\lambda_{\max} \le 2/\eta`) and the asymptotic gradient norm
+:math:`g_\infty` (C7).
+
+Undecided runs make the fraction a range (MATH.md §6).  With :math:`k` converged and :math:`u`
+undecided runs out of :math:`n`, the truth lies between :math:`k/n` (``fraction``) and
+:math:`(k+u)/n` (``fraction_high``); the reported interval runs from the lower
+Clopper–Pearson bound of :math:`k` to the upper Clopper–Pearson bound of :math:`k + u`, so it
+covers the truth at the stated level whatever the undecided runs would have done.  Undecided runs
+are never counted as non-convergent.  :math:`g_\infty` is the median over the *decided*
+non-divergent runs (converged runs count 0, periodic and bounded runs their tail gradient norm);
+undecided runs are left out, and the summary says how far the median would move if they were
+counted either way.
 
 Reproducibility: initialisations are generated in fixed sampling blocks of
-:data:`SAMPLING_BLOCK` samples, block ``b`` from ``default_rng(SeedSequence(seed).spawn(...)[b])``;
-work units (chunks) never cross blocks and every run is independent of the others in its batch,
-so the result is bit-identical for every ``chunk_size`` and every executor.
+:data:`SAMPLING_BLOCK` samples, block ``b`` from the stream
+``dynsys_gd._streams.stream(seed, "monte_carlo", b)`` (its own, independent of every other
+purpose); work units (chunks) never cross blocks and every run is independent of the others in
+its batch, so the result is bit-identical for every ``chunk_size`` and every executor.
 """
 
 from __future__ import annotations
@@ -26,6 +37,7 @@ from numpy.typing import NDArray
 
 from .._limits import check_engine_memory, check_iteration
 from .._results import ResultMixin, jsonable
+from .._streams import generator
 from .._validation import (
     check_int,
     check_positive_float,
@@ -37,20 +49,26 @@ from .._validation import (
 from ..errors import InvalidParameterError
 from ..numeric.engine import EngineConfig, run_gd
 from ..numeric.outcomes import OUTCOME_NAMES, Outcome
-from .intervals import clopper_pearson, median_ci
+from .intervals import fraction_interval, median_ci
 
 __all__ = [
     "SAMPLING_BLOCK",
     "ConvergenceEstimate",
+    "auto_chunk",
     "describe_init",
     "estimate_convergent_fraction",
+    "g_inf_stats",
     "merge_task_results",
+    "run_rows",
     "run_task",
     "sample_block",
     "task_ranges",
 ]
 
-#: Samples per sampling block (each block has its own SeedSequence child).
+#: outcome codes of runs decided neither way: undecided, and frozen where the engine has it
+_OPEN_CODES = tuple(o.code for o in Outcome if o.name in ("UNDECIDED", "FROZEN"))
+
+#: Samples per sampling block (each block has its own random stream).
 SAMPLING_BLOCK = 4096
 
 Array = NDArray[Any]
@@ -66,9 +84,9 @@ def describe_init(init: Any, scale: float) -> str:
 
 
 def sample_block(init: Any, scale: float, seed: int, block: int, size: int, P: int) -> Array:
-    """The ``size`` initialisations of sampling block ``block`` (deterministic in seed, block)."""
-    child = np.random.SeedSequence(seed).spawn(block + 1)[block]
-    rng = np.random.default_rng(child)
+    """The ``size`` initialisations of sampling block ``block`` (deterministic in seed, block;
+    the stream ``("monte_carlo", block)`` of :mod:`dynsys_gd._streams`)."""
+    rng = generator(seed, "monte_carlo", block)
     if init == "uniform":
         return rng.uniform(-scale, scale, size=(size, P))
     if init == "gaussian":
@@ -79,6 +97,17 @@ def sample_block(init: Any, scale: float, seed: int, block: int, size: int, P: i
             f"init sampler must return a finite array of shape ({size}, {P}); got {describe(out)}"
         )
     return out
+
+
+def auto_chunk(n_samples: int, chunk_size: int | None, executor: Any) -> int:
+    """Runs per work unit: ``chunk_size`` if given; else a whole sampling block when serial, and
+    eighths of a block (at least 64 runs) on an executor, so a pool has work for every worker.
+    Results do not depend on it."""
+    if chunk_size is not None:
+        return int(chunk_size)
+    if executor is None:
+        return SAMPLING_BLOCK
+    return max(64, math.ceil(min(n_samples, SAMPLING_BLOCK) / 8))
 
 
 def task_ranges(n_samples: int, chunk_size: int) -> Iterator[tuple[int, int, int]]:
@@ -97,6 +126,39 @@ def _portable(model: Any) -> Any:
     if isinstance(model, LossModel):
         return LossModel(model.loss, model.params, name=model.name)
     return model
+
+
+#: per-run arrays a work unit returns (and the store keeps)
+_RUN_FIELDS = ("outcome", "steps", "period", "g_tail", "sharpness", "at_minimum", "certified")
+
+
+def run_rows(
+    model: Any,
+    theta0: Array,
+    lr_rows: Array,
+    config: EngineConfig | None,
+    fields: tuple[str, ...] = _RUN_FIELDS,
+) -> dict[str, Array]:
+    """Run the engine on rows ``theta0`` with step size ``lr_rows[i]`` for row ``i``.
+
+    One :func:`~dynsys_gd.numeric.engine.run_gd` call with a per-row step size; every run is
+    independent of the other rows of its batch, so the result is bit-identical to one call per
+    step size.  Returns the per-run arrays ``fields`` of the
+    :class:`~dynsys_gd.numeric.engine.RunBatch` (default :data:`_RUN_FIELDS`), in row order.
+    """
+    lr_rows = np.asarray(lr_rows, dtype=np.float64)
+    if lr_rows.size and np.all(lr_rows == lr_rows[0]):
+        rb = run_gd(model, theta0, float(lr_rows[0]), config=config)
+    else:
+        rb = run_gd(model, theta0, lr_rows, config=config)
+    return {f: np.asarray(getattr(rb, f)) for f in fields}
+
+
+def _task_dict(block: int, start: int, stop: int, arrays: dict[str, Array]) -> dict[str, Any]:
+    d: dict[str, Any] = {"block": block, "start": start, "stop": stop}
+    for f in _RUN_FIELDS:
+        d[f] = jsonable(arrays[f]) if f == "g_tail" else arrays[f].tolist()
+    return d
 
 
 def run_task(
@@ -121,18 +183,7 @@ def run_task(
     size = min(SAMPLING_BLOCK, n_samples - block * SAMPLING_BLOCK)
     theta0 = sample_block(init, scale, seed, block, size, P)[start:stop]
     rb = run_gd(model, theta0, lr, config=config)
-    return {
-        "block": block,
-        "start": start,
-        "stop": stop,
-        "outcome": rb.outcome.tolist(),
-        "steps": rb.steps.tolist(),
-        "period": rb.period.tolist(),
-        "g_tail": jsonable(rb.g_tail),
-        "sharpness": rb.sharpness.tolist(),
-        "at_minimum": rb.at_minimum.tolist(),
-        "certified": rb.certified.tolist(),
-    }
+    return _task_dict(block, start, stop, {f: np.asarray(getattr(rb, f)) for f in _RUN_FIELDS})
 
 
 def merge_task_results(results: list[dict[str, Any]]) -> dict[str, Array]:
@@ -164,10 +215,25 @@ class ConvergenceEstimate(ResultMixin):
 
     Attributes
     ----------
-    fraction, ci_low, ci_high : float
-        Converged fraction and its Clopper–Pearson interval at level ``confidence``.
+    fraction : float
+        :math:`k/n`, the converged share (the low end of the range when runs are undecided).
+    fraction_high : float
+        :math:`(k+u)/n`: the share if every undecided run converged (equal to ``fraction``
+        when :math:`u = 0`).
+    ci_low, ci_high : float
+        Lower Clopper–Pearson bound of :math:`k` and upper Clopper–Pearson bound of
+        :math:`k + u` at level ``confidence`` (the plain Clopper–Pearson interval of
+        :math:`k/n` when nothing is undecided).
     counts : dict
-        Outcome key -> number of runs (all five keys).
+        Outcome key -> number of runs (every outcome key).
+    n_undecided : int
+        :math:`u`, runs the engine could not decide within its budget (never counted as
+        non-convergent).
+    n_frozen : int
+        Runs the engine found frozen (a tiny gradient and no approach to any critical point,
+        e.g. near the non-strict saddle θ = 0 of a deep network): never converged, and not
+        shown non-convergent either, so they widen the range like undecided runs (the
+        formulas above then use :math:`u` = undecided + frozen).
     n_samples, seed, lr, confidence : as given.
     init : str
         The initialisation distribution stated in words.
@@ -176,9 +242,15 @@ class ConvergenceEstimate(ResultMixin):
     sharpness_min, sharpness_median, sharpness_max : float or None
         :math:`\lambda_{\max}(H)` at the limits of converged runs (None when none converged).
     g_inf, g_inf_low, g_inf_high : float
-        :math:`g_\infty` (C7): median over non-divergent runs of the asymptotic gradient norm
-        (0 for converged runs, ``g_tail`` otherwise) and its distribution-free interval
-        (``inf`` when every run diverged).
+        :math:`g_\infty` (C7): median over the decided non-divergent runs of the asymptotic
+        gradient norm (0 for converged runs, ``g_tail`` for periodic and bounded runs) and its
+        distribution-free interval; ``inf`` when every run diverged, ``nan`` when every
+        non-divergent run is undecided or frozen.
+    g_inf_n : int
+        Number of runs in that median.
+    g_inf_if_undecided : tuple of float or None
+        The median if the undecided runs were counted as converged (0) and if they were counted
+        at their last tail gradient norm; None when no run is undecided.
     n_periodic_by_period : dict
         Period -> number of periodic runs.
     model : str
@@ -196,6 +268,8 @@ class ConvergenceEstimate(ResultMixin):
     seed: int
     lr: float
     init: str
+    n_undecided: int
+    fraction_high: float
     n_to_minima: int
     n_to_saddles: int
     n_certified: int
@@ -205,27 +279,114 @@ class ConvergenceEstimate(ResultMixin):
     g_inf: float
     g_inf_low: float
     g_inf_high: float
+    g_inf_n: int
+    g_inf_if_undecided: tuple[float, float] | None
     n_periodic_by_period: dict[int, int]
     model: str
     config: dict[str, Any]
+    n_frozen: int = 0
+
+    @property
+    def n_converged(self) -> int:
+        """:math:`k`, converged runs (to minima and to saddles)."""
+        return int(self.counts["converged"])
+
+    @property
+    def n_open(self) -> int:
+        """Runs not decided either way: undecided plus frozen (the width of the range)."""
+        return int(self.n_undecided + self.n_frozen)
+
+    def _open_words(self) -> str:
+        parts = []
+        if self.n_undecided:
+            parts.append(f"{self.n_undecided} undecided")
+        if self.n_frozen:
+            parts.append(f"{self.n_frozen} frozen")
+        return " and ".join(parts)
 
     def __repr__(self) -> str:
+        und = f", undecided={self.n_undecided}" if self.n_undecided else ""
+        und += f", frozen={self.n_frozen}" if self.n_frozen else ""
         return (
-            f"ConvergenceEstimate(lr={self.lr:g}, fraction={self.fraction:.4f} "
-            f"[{self.ci_low:.4f}, {self.ci_high:.4f}], n={self.n_samples})"
+            f"ConvergenceEstimate(lr={self.lr:g}, fraction={self.fraction_text(ci=False)} "
+            f"[{self.ci_low:.4f}, {self.ci_high:.4f}], n={self.n_samples}{und})"
         )
+
+    def fraction_text(self, digits: int = 4, *, ci: bool = True) -> str:
+        """The converged fraction in words: a number, or a range when runs are not decided.
+
+        ``0.9580 (95% CI [0.9483, 0.9664], Clopper-Pearson)``, or with undecided runs
+        ``0.0230 to 1.0000, a range: 1954 undecided of 2000 runs (95% CI [0.0170, 1.0000]:
+        lower Clopper-Pearson bound of the converged, upper of converged + undecided)``.
+        """
+        f = f"{{:.{digits}f}}"
+        level = f"{100 * self.confidence:g}%"
+        if self.n_open == 0:
+            head = f.format(self.fraction)
+            tail = (
+                f"({level} CI [{f.format(self.ci_low)}, {f.format(self.ci_high)}], Clopper-Pearson)"
+            )
+        else:
+            head = (
+                f"{f.format(self.fraction)} to {f.format(self.fraction_high)}, a range: "
+                f"{self._open_words()} of {self.n_samples} runs"
+            )
+            tail = (
+                f"({level} CI [{f.format(self.ci_low)}, {f.format(self.ci_high)}]: lower "
+                "Clopper-Pearson bound of the converged, upper of converged + "
+                + (
+                    "undecided + frozen)"
+                    if self.n_frozen and self.n_undecided
+                    else ("frozen)" if self.n_frozen else "undecided)")
+                )
+            )
+        return f"{head} {tail}" if ci else head
+
+    def g_inf_text(self) -> str:
+        r""":math:`g_\infty` with its interval and, when runs are not decided, what they change."""
+        r = self.g_inf_if_undecided
+        if self.g_inf_n == 0 and self.n_open:
+            text = f"undefined: every non-divergent run is {self._open_words().split()[-1]}"
+            if self.n_undecided and self.n_frozen:
+                text = "undefined: every non-divergent run is undecided or frozen"
+            if r is not None:
+                text += (
+                    f" (counting them as converged / at their tail gradient norm would give "
+                    f"{r[0]:.3g} / {r[1]:.3g})"
+                )
+            return text
+        text = f"{self.g_inf:.3g} [{self.g_inf_low:.3g}, {self.g_inf_high:.3g}]"
+        if r is not None:
+            if r[0] == r[1] == self.g_inf:
+                text += f" ({self._open_words()} runs left out; they do not move it)"
+            else:
+                text += (
+                    f" ({self._open_words()} runs left out; counting them as converged "
+                    f"/ at their tail gradient norm would give {r[0]:.3g} / {r[1]:.3g})"
+                )
+        return text
 
     def summary(self) -> str:
         c = self.counts
         lines = [
             f"Convergent fraction at lr = {self.lr:.6g} for {self.model}",
             f"  init: {self.init}; n = {self.n_samples}; seed = {self.seed}",
-            f"  fraction converged: {self.fraction:.4f}  ({100 * self.confidence:g}% CI "
-            f"[{self.ci_low:.4f}, {self.ci_high:.4f}], Clopper-Pearson)",
+            f"  fraction converged: {self.fraction_text()}",
             "  outcomes: " + ", ".join(f"{k} {c[k]}" for k in OUTCOME_NAMES),
             f"  converged to minima: {self.n_to_minima}, to saddles: {self.n_to_saddles} "
             f"(certified early: {self.n_certified})",
         ]
+        if self.n_undecided:
+            lines.append(
+                f"  undecided: {self.n_undecided} runs reached the step budget without a "
+                "decision; they are not counted as non-convergent, so the fraction is a range"
+            )
+        if self.n_frozen:
+            lines.append(
+                f"  frozen: {self.n_frozen} runs barely moved (tiny gradient, no approach to a "
+                "critical point); not converged, but not shown non-convergent either, so they "
+                "widen the range like undecided runs"
+            )
         if self.sharpness_max is not None:
             lines.append(
                 f"  limit sharpness: min {self.sharpness_min:.6g}, median "
@@ -233,13 +394,51 @@ class ConvergenceEstimate(ResultMixin):
                 f"(2/lr = {2 / self.lr:.6g})"
             )
         lines.append(
-            f"  g_inf (median tail gradient norm, non-divergent runs): {self.g_inf:.3g} "
-            f"[{self.g_inf_low:.3g}, {self.g_inf_high:.3g}]"
+            f"  g_inf (median tail gradient norm, decided non-divergent runs): {self.g_inf_text()}"
         )
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+
+def g_inf_stats(
+    outcome: Array, g_tail: Array, confidence: float = 0.95
+) -> tuple[float, float, float, int, tuple[float, float] | None]:
+    r""":math:`g_\infty` (C7) of a set of runs: the one rule used by every analysis.
+
+    The median (with its distribution-free interval) of the asymptotic gradient norm over the
+    decided non-divergent runs: converged runs count 0 (their limit is a critical point, even
+    when they were certified while ``g_tail`` was still positive), periodic and bounded runs
+    their ``g_tail``; undecided and frozen runs are left out (a frozen run's tiny gradient
+    would otherwise pull :math:`g_\infty` to 0 above :math:`\eta^*`).
+
+    Returns
+    -------
+    (g_inf, low, high, n_used, if_undecided)
+        ``inf`` triple when every run diverged, ``nan`` triple when every non-divergent run is
+        undecided; ``if_undecided`` is the median with the undecided runs counted as
+        converged (0) and at their ``g_tail`` (None when no run is undecided).
+    """
+    out = np.asarray(outcome)
+    conv = out == Outcome.CONVERGED.code
+    und = np.isin(out, _OPEN_CODES)
+    nondiv = out != Outcome.DIVERGED.code
+    g_asym = np.where(conv, 0.0, np.asarray(g_tail, dtype=np.float64))
+    decided = nondiv & ~und
+    g_if: tuple[float, float] | None = None
+    if und.any():
+        g_if = (
+            float(median_ci(np.where(und, 0.0, g_asym)[nondiv], confidence)[0]),
+            float(median_ci(g_asym[nondiv], confidence)[0]),
+        )
+    if decided.any():
+        g, gl, gh = median_ci(g_asym[decided], confidence)
+    elif nondiv.any():
+        g = gl = gh = math.nan
+    else:
+        g = gl = gh = math.inf
+    return float(g), float(gl), float(gh), int(decided.sum()), g_if
 
 
 def summarize_runs(
@@ -259,16 +458,12 @@ def summarize_runs(
     counts = {k: int(cnt[i]) for i, k in enumerate(OUTCOME_NAMES)}
     conv = out == Outcome.CONVERGED.code
     k = int(conv.sum())
-    lo, hi = clopper_pearson(k, n_samples, confidence)
+    u = int(np.sum(out == Outcome.UNDECIDED.code))
+    fz = int(np.isin(out, _OPEN_CODES).sum()) - u
+    # honest interval (MATH.md §6): lower CP bound of k, upper CP bound of k + u (+ frozen)
+    lo, hi = fraction_interval(k, u + fz, n_samples, confidence)
     sh = arrays["sharpness"][conv]
-    nondiv = out != Outcome.DIVERGED.code
-    if nondiv.any():
-        # a converged run's asymptotic gradient norm is 0 (its limit is a critical point), even
-        # when it was certified early while g_tail was still positive
-        g_asym = np.where(conv, 0.0, arrays["g_tail"])
-        g, gl, gh = median_ci(g_asym[nondiv], confidence)
-    else:
-        g = gl = gh = math.inf
+    g, gl, gh, g_n, g_if = g_inf_stats(out, arrays["g_tail"], confidence)
     per = arrays["period"][out == Outcome.PERIODIC.code]
     by_period = {int(p): int(c) for p, c in zip(*np.unique(per, return_counts=True), strict=True)}
     return ConvergenceEstimate(
@@ -281,6 +476,9 @@ def summarize_runs(
         seed=seed,
         lr=lr,
         init=init_text,
+        n_undecided=u,
+        n_frozen=fz,
+        fraction_high=(k + u + fz) / n_samples,
         n_to_minima=int((conv & arrays["at_minimum"]).sum()),
         n_to_saddles=int((conv & ~arrays["at_minimum"]).sum()),
         n_certified=int((conv & arrays["certified"]).sum()),
@@ -290,6 +488,8 @@ def summarize_runs(
         g_inf=float(g),
         g_inf_low=float(gl),
         g_inf_high=float(gh),
+        g_inf_n=g_n,
+        g_inf_if_undecided=g_if,
         n_periodic_by_period=by_period,
         model=model_text,
         config=config.to_dict(),
@@ -335,7 +535,8 @@ def check_common(
         raise InvalidParameterError(
             f"executor must be None or a concurrent.futures.Executor; got {describe(executor)}"
         )
-    check_int("chunk_size", chunk_size, minimum=1)
+    if chunk_size is not None:
+        check_int("chunk_size", chunk_size, minimum=1)
     if config is None:
         config = EngineConfig()
     elif not isinstance(config, EngineConfig):
@@ -357,7 +558,8 @@ def check_common(
     )
     check_int("n_samples", n, maximum=MAX_SAMPLES)
     # engine work arrays for the real batch (one task) and P
-    check_engine_memory(config, runs=min(n, SAMPLING_BLOCK, int(chunk_size)), n_params=P)
+    chunk = SAMPLING_BLOCK if chunk_size is None else int(chunk_size)
+    check_engine_memory(config, runs=min(n, SAMPLING_BLOCK, chunk), n_params=P)
     return net, n, s, scale, conf, config
 
 
@@ -391,7 +593,7 @@ def estimate_convergent_fraction(
     init: Any = "uniform",
     init_scale: float = 2.0,
     executor: Any = None,
-    chunk_size: int = SAMPLING_BLOCK,
+    chunk_size: int | None = None,
     config: EngineConfig | None = None,
     progress: bool = False,
     confidence: float = 0.95,
@@ -407,8 +609,9 @@ def estimate_convergent_fraction(
     n_samples : int
         Number of initialisations.
     seed : int
-        Seed of ``numpy.random.SeedSequence``; same seed, same result for every chunking and
-        executor.
+        Master seed; sampling block ``b`` draws from its own stream
+        ``(seed, "monte_carlo", b)`` (:mod:`dynsys_gd._streams`): same seed, same result for
+        every chunking and executor.
     init : {"uniform", "gaussian"} or callable
         "uniform": box :math:`[-s, s]^P`; "gaussian": :math:`N(0, s^2 I)`; or a picklable
         ``sampler(rng, n, P) -> array (n, P)``.
@@ -417,8 +620,10 @@ def estimate_convergent_fraction(
     executor : concurrent.futures.Executor, optional
         None runs serially in-process; otherwise tasks are submitted to it (process pool, Dask
         client executor, ...).
-    chunk_size : int
-        Runs per task (tasks never cross sampling blocks of :data:`SAMPLING_BLOCK`).
+    chunk_size : int, optional
+        Runs per task (tasks never cross sampling blocks of :data:`SAMPLING_BLOCK`); by default
+        a whole block serially and an eighth of a block on an executor (:func:`auto_chunk`).
+        The result does not depend on it.
     config : EngineConfig, optional
         Engine settings.
     progress : bool
@@ -429,6 +634,21 @@ def estimate_convergent_fraction(
     Returns
     -------
     ConvergenceEstimate
+        ``fraction`` (:math:`k/n`), ``fraction_high`` (:math:`(k+u)/n`), the honest interval
+        ``[ci_low, ci_high]`` (see the module docstring), counts, :math:`g_\infty`.
+
+    Raises
+    ------
+    InvalidParameterError
+        For a bad argument (checked before any run).
+
+    Examples
+    --------
+    >>> import dynsys_gd as dg
+    >>> net = dg.LinearNetwork.scalar(depth=2, target=1.0)
+    >>> est = dg.estimate_convergent_fraction(net, 0.5, n_samples=50, seed=0, init_scale=1.0)
+    >>> est.counts["undecided"], est.fraction == est.fraction_high
+    (0, True)
     """
     lr_f = check_positive_float("lr", lr)
     net, n, s, scale, conf, cfg = check_common(
@@ -445,9 +665,8 @@ def estimate_convergent_fraction(
         confidence,
     )
     model = _portable(net) if executor is not None else net
-    tasks = [
-        (model, lr_f, init, scale, s, b, a, z, n, cfg) for b, a, z in task_ranges(n, chunk_size)
-    ]
+    chunk = auto_chunk(n, chunk_size, executor)
+    tasks = [(model, lr_f, init, scale, s, b, a, z, n, cfg) for b, a, z in task_ranges(n, chunk)]
     results = run_tasks(run_task, tasks, executor, progress, f"lr={lr_f:g}")
     arrays = merge_task_results(results)
     return summarize_runs(

@@ -6,6 +6,12 @@ r"""Exact confidence intervals used by the Monte-Carlo estimates (MATH.md §6).
   (lower bound 0 when :math:`k = 0`, upper bound 1 when :math:`k = n`).  With :math:`k = 0` the
   upper bound is :math:`1 - (\alpha/2)^{1/n} \approx 3.7/n` at 95 % (the "≈ 3/n" rule of thumb
   is the one-sided :math:`-\ln\alpha / n`).
+* :func:`fraction_interval` — the interval of a proportion when some trials are undecided
+  (MATH.md §6): with :math:`k` successes and :math:`u` undecided of :math:`n`, the truth lies in
+  :math:`[k/n, (k+u)/n]` and :math:`[\mathrm{CP}_{\text{low}}(k), \mathrm{CP}_{\text{high}}(k+u)]`
+  covers it at level :math:`1-\alpha` whatever the undecided trials would have given (each end
+  is a one-sided bound at :math:`\alpha/2` for a count that is at least :math:`k`, at most
+  :math:`k+u`).
 * :func:`median_ci` — distribution-free interval for a median from order statistics: the
   number of sample points below the median is Binomial(n, 1/2), so
   :math:`[x_{(l)}, x_{(u)}]` covers the median with probability
@@ -21,7 +27,7 @@ import numpy as np
 from .._validation import check_int, check_probability
 from ..errors import InvalidParameterError
 
-__all__ = ["clopper_pearson", "median_ci"]
+__all__ = ["clopper_pearson", "fraction_interval", "median_ci"]
 
 
 def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -49,6 +55,43 @@ def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
     low = 0.0 if k == 0 else float(beta.ppf(a / 2, k, n - k + 1))
     high = 1.0 if k == n else float(beta.ppf(1 - a / 2, k + 1, n - k))
     return low, high
+
+
+def fraction_interval(k: int, u: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    r"""Honest interval of a proportion with :math:`u` undecided trials (MATH.md §6).
+
+    Parameters
+    ----------
+    k : int
+        Successes (converged runs).
+    u : int
+        Undecided trials, ``k + u <= n``.
+    n : int
+        Trials.
+    confidence : float
+        Level in (0, 1).
+
+    Returns
+    -------
+    (low, high) : tuple of float
+        Lower Clopper–Pearson bound of ``k`` and upper Clopper–Pearson bound of ``k + u``;
+        the plain :func:`clopper_pearson` interval when ``u == 0``.
+
+    Raises
+    ------
+    InvalidParameterError
+        If a count is out of range.
+
+    Examples
+    --------
+    >>> lo, hi = fraction_interval(46, 1954, 2000)
+    >>> round(lo, 4), hi
+    (0.0169, 1.0)
+    """
+    n = check_int("n", n, minimum=1)
+    k = check_int("k", k, minimum=0, maximum=n)
+    u = check_int("u", u, minimum=0, maximum=n - k)
+    return clopper_pearson(k, n, confidence)[0], clopper_pearson(k + u, n, confidence)[1]
 
 
 def median_ci(values: Any, confidence: float = 0.95) -> tuple[float, float, float]:

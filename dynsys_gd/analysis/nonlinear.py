@@ -10,21 +10,17 @@ value; MATH.md §5 compares the empirical transition with the prediction
 every run that converges ends at a minimum with :math:`\lambda_{\max}(H) \le 2/\eta`; above the
 transition, bounded runs hover at the "edge of stability" :math:`\lambda_{\max} \approx 2/\eta`.
 
-This module provides the data (scikit-learn's *bundled* digits, no download; a teacher–student
-set), the batched experiment :func:`nonlinear_sweep` and its result
-:class:`NonlinearSweepResult` with a table and a figure.
+This module provides the batched experiment :func:`nonlinear_sweep` and its result
+:class:`NonlinearSweepResult` with a table and a figure (the data sets live in
+:mod:`dynsys_gd.models.datasets`).
 
-Outcomes (MATH.md §6) of a run of ``steps`` GD steps, decided from the last ``last_k`` steps:
-
-* ``diverged``: a non-finite value, or :math:`\lVert\theta\rVert >` ``diverge_norm``;
-* ``converged``: the mean gradient norm over the window is below ``grad_tol`` and the gradient
-  norm at the end is smaller than at the start of the window (a numerical criterion, not a
-  certificate);
-* ``periodic``: :math:`\lVert\theta_T - \theta_{T-p}\rVert \le` ``period_tol``
-  :math:`(1 + \lVert\theta_T\rVert)` for p = 2 or 4, while one step moves θ by more than that;
-* ``bounded``: none of the above, the mean gradient norm over the window is ≥ ``grad_tol`` and
-  it does not decrease (second half of the window vs first half);
-* ``undecided``: everything else (slowly converging runs; never counted as non-convergent).
+Every run is classified by the one GD engine (:func:`~dynsys_gd.numeric.engine.run_gd`, MATH.md
+§6), so "converged", "periodic", "bounded", "diverged" and "undecided" mean here what they mean
+in every other analysis; all (learning rate, initialisation) pairs run in one engine call with
+one step size per row.  :math:`g_\infty` follows the one rule of
+:func:`~dynsys_gd.analysis.convergence.g_inf_stats`: the median over the decided non-divergent
+runs, converged runs counting 0, undecided runs left out (the summary says how many and what
+they would change).
 """
 
 from __future__ import annotations
@@ -40,6 +36,7 @@ from numpy.typing import NDArray
 
 from .._limits import check_iteration
 from .._results import ResultMixin, jsonable
+from .._streams import generator
 from .._validation import (
     check_int,
     check_positive_float,
@@ -48,6 +45,7 @@ from .._validation import (
     describe,
 )
 from ..errors import InvalidParameterError
+from ..numeric.engine import EngineConfig
 from ..numeric.lanczos import batched_sharpness
 from ..numeric.outcomes import OUTCOME_NAMES, Outcome
 
@@ -60,33 +58,22 @@ Array = NDArray[np.float64]
 
 
 # ---------------------------------------------------------------------------------------------
-# data
-# ---------------------------------------------------------------------------------------------
-
-
-# ---------------------------------------------------------------------------------------------
 # result
 # ---------------------------------------------------------------------------------------------
-def _median_ci(values: Array, level: float = 0.95) -> tuple[float, float, float]:
-    """Median and distribution-free CI of the finite values (NaN triple when there are none)."""
-    from .intervals import median_ci
-
-    v = np.asarray(values, dtype=np.float64)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        return math.nan, math.nan, math.nan
-    return median_ci(v, level)
-
-
 @dataclass(frozen=True, eq=False)
 class NonlinearSweepResult(ResultMixin):
     r"""Result of :func:`nonlinear_sweep` (MATH.md §5, C7, C8).
 
-    Per learning rate (arrays of length ``len(lrs)``): ``g_inf`` (median over non-diverged runs
-    of the mean :math:`\lVert\nabla L\rVert` over the last ``last_k`` steps) with the 95 %
-    order-statistic interval ``g_inf_low``/``g_inf_high``, ``final_loss`` (median),
-    ``sharpness_median``/``sharpness_min`` of the final points, ``counts`` of outcomes.
-    Per run (shape (len(lrs), n_init)): ``g_runs``, ``sharpness_runs``, ``outcome_codes``.
+    Per learning rate (arrays of length ``len(lrs)``): ``g_inf`` (median over the decided
+    non-diverged runs of the asymptotic gradient norm: 0 for converged runs, the mean
+    :math:`\lVert\nabla L\rVert` over the last ``last_k`` steps otherwise; undecided runs left
+    out, ``g_inf_n`` runs used; ``nan`` where none is left) with the 95 % order-statistic
+    interval ``g_inf_low``/``g_inf_high``, ``final_loss`` (median),
+    ``sharpness_median``/``sharpness_min`` of the final points, ``counts`` of outcomes (engine
+    outcomes, MATH.md §6).  Per run (shape (len(lrs), n_init)): ``g_runs`` (the raw tail mean
+    gradient norm, ``nan`` for diverged runs), ``sharpness_runs``, ``outcome_codes``,
+    ``steps_runs`` (GD steps the engine took).  ``steps`` is the engine's step budget per run
+    before its adaptive extension; ``config`` the engine settings.
     ``transition`` is the smallest lr at which :math:`g_\infty` is clearly positive, located in
     the interval ``(transition_low, transition)`` between neighbouring grid points;
     ``predicted_lr`` :math:`= 2/S_{\mathrm{flat}}` with ``flattest_sharpness``
@@ -95,7 +82,8 @@ class NonlinearSweepResult(ResultMixin):
     lists converged runs with sharpness above :math:`2/\eta` (C8).
 
     Sentinels: a per-lr statistic is NaN when every run at that learning rate diverged (there
-    is no run to take it over), and a per-run ``g_runs`` / ``sharpness_runs`` entry is NaN for a
+    is no run to take it over; ``g_inf`` also when every non-diverged run is undecided or
+    frozen), and a per-run ``g_runs`` / ``sharpness_runs`` entry is NaN for a
     diverged run; :meth:`summary` says so in a sentence and :meth:`to_dict` writes them as
     ``null``.  ``seed`` is the seed actually used (drawn from the OS when ``seed=None`` was
     given), so every run can be repeated.
@@ -125,7 +113,10 @@ class NonlinearSweepResult(ResultMixin):
     predicted_lr: float | None
     violations: tuple[tuple[float, float], ...]
     elapsed: float
-    n_extended: int = 0
+    g_inf_n: NDArray[np.int64]
+    steps_runs: NDArray[np.int64]
+    config: dict[str, Any]
+    n_to_saddles: int = 0
 
     def __repr__(self) -> str:
         t = (
@@ -152,6 +143,7 @@ class NonlinearSweepResult(ResultMixin):
             f"{'lr':>9} {'g_inf':>9} {'95% CI':>21} {'loss':>9} {'S_med':>8} {'S_min':>8} "
             f"{'2/lr':>8}  " + " ".join(f"{k[:4]:>4}" for k in OUTCOME_NAMES)
         )
+        n_und = [int(c["undecided"]) + int(c.get("frozen", 0)) for c in self.counts]
         lines = [head, "-" * len(head)]
         for i, lr in enumerate(self.lrs):
 
@@ -164,6 +156,8 @@ class NonlinearSweepResult(ResultMixin):
                 else f"[{self.g_inf_low[i]:.2e}, {self.g_inf_high[i]:.2e}]"
             )
             mark = " <- transition" if self.transition is not None and lr == self.transition else ""
+            if n_und[i]:
+                mark += f" (g_inf over {int(self.g_inf_n[i])} decided runs)"
             lines.append(
                 f"{lr:>9.4g} {f(self.g_inf[i], 9, '.2e')} {ci:>21} {f(self.final_loss[i])} "
                 f"{f(self.sharpness_median[i], 8, '.4g')} {f(self.sharpness_min[i], 8, '.4g')} "
@@ -177,9 +171,10 @@ class NonlinearSweepResult(ResultMixin):
         """Human-readable summary: setting, table, transition, prediction, C8 check."""
         out = [
             f"Non-linear network sweep (MATH.md §5, C7, C8): {self.model}",
-            f"full-batch GD, {self.steps} steps, g_inf = median over non-diverged runs of the "
-            f"mean |grad L| over the last {self.last_k} steps; n_init = {self.n_init}, "
-            f"seed = {self.seed}, {self.elapsed:.1f} s",
+            f"full-batch GD (the engine of every analysis; budget {self.steps} steps per run "
+            f"before its adaptive extension), g_inf = median over decided non-diverged runs of "
+            f"the mean |grad L| over the last {self.last_k} steps (converged runs: 0); "
+            f"n_init = {self.n_init}, seed = {self.seed}, {self.elapsed:.1f} s",
             "",
             self.table(),
             "",
@@ -203,6 +198,18 @@ class NonlinearSweepResult(ResultMixin):
                 f"{self.predicted_lr:.4g} (S_flat: flattest final point of "
                 f"{self.flattest_source} runs below the transition): {verdict}"
             )
+        n_und = int(np.sum(self.outcome_codes == Outcome.UNDECIDED.code))
+        n_fz = sum(int(c.get("frozen", 0)) for c in self.counts)
+        if n_und:
+            out.append(
+                f"undecided: {n_und} runs reached the step budget without a decision (not "
+                "counted as non-convergent); g_inf leaves them out"
+            )
+        if n_fz:
+            out.append(
+                f"frozen: {n_fz} runs barely moved (tiny gradient, no approach to a critical "
+                "point; not converged); g_inf leaves them out"
+            )
         gone = [
             f"{lr:.4g}"
             for i, lr in enumerate(self.lrs)
@@ -214,11 +221,11 @@ class NonlinearSweepResult(ResultMixin):
                 "sharpness there (shown as -, null in JSON)"
             )
         n_conv = int(np.sum(self.outcome_codes == Outcome.CONVERGED.code))
+        n_min = int(np.sum(self.outcome_codes == Outcome.CONVERGED.code)) - self.n_to_saddles
+        out.append(f"converged: {n_conv} runs, to minima {n_min}, to saddles {self.n_to_saddles}")
         out.append(
             f"C8 check: {len(self.violations)} of {n_conv} converged runs end with "
-            f"sharpness > 2/lr ({self.n_extended} runs that looked converged at "
-            f"sharpness > 2/lr were run longer and re-classified)"
-            + ("" if not self.violations else f": {list(self.violations)[:5]}")
+            f"sharpness > 2/lr" + ("" if not self.violations else f": {list(self.violations)[:5]}")
         )
         return "\n".join(out)
 
@@ -249,77 +256,6 @@ class NonlinearSweepResult(ResultMixin):
 # ---------------------------------------------------------------------------------------------
 # experiment
 # ---------------------------------------------------------------------------------------------
-def _classify(
-    th: Array,
-    gn_window: Array,
-    hist: Array,
-    grad_tol: float,
-    period_tol: float,
-    diverge_norm: float,
-) -> NDArray[np.int64]:
-    """Outcome codes of final states; ``hist`` holds θ_{T-4..T} (5, B, P)."""
-    codes = np.full(th.shape[0], Outcome.UNDECIDED.code, dtype=np.int64)
-    with np.errstate(all="ignore"):
-        norm = np.linalg.norm(th, axis=1)
-        finite = np.isfinite(norm) & np.all(np.isfinite(gn_window), axis=1)
-        diverged = ~finite | (norm > diverge_norm)
-        gmean = gn_window.mean(axis=1)
-        converged = ~diverged & (gmean < grad_tol) & (gn_window[:, -1] <= gn_window[:, 0])
-        scale = period_tol * (1.0 + norm)
-        step1 = np.linalg.norm(hist[-1] - hist[-2], axis=1)
-        per2 = np.linalg.norm(hist[-1] - hist[-3], axis=1) <= scale
-        per4 = np.linalg.norm(hist[-1] - hist[-5], axis=1) <= scale
-        periodic = ~diverged & ~converged & (step1 > scale) & (per2 | per4)
-        half = gn_window.shape[1] // 2
-        decreasing = gn_window[:, half:].mean(axis=1) < 0.99 * gn_window[:, : max(half, 1)].mean(
-            axis=1
-        )
-        bounded = ~diverged & ~converged & ~periodic & (gmean >= grad_tol) & ~decreasing
-    codes[bounded] = Outcome.BOUNDED.code
-    codes[periodic] = Outcome.PERIODIC.code
-    codes[converged] = Outcome.CONVERGED.code
-    codes[diverged] = Outcome.DIVERGED.code
-    return codes
-
-
-def _gd_block(
-    model: Any, theta0: Array, lr_col: Array, steps: int, last_k: int, diverge_norm: float
-) -> tuple[Array, Array, Array]:
-    """Batched GD; returns final θ (NaN rows for diverged runs), the gradient norms of the last
-    ``last_k`` steps (B, last_k) and θ_{T-4..T} (5, B, P).  Diverged runs leave the batch."""
-    B, P = theta0.shape
-    theta = np.array(theta0, dtype=np.float64, copy=True)
-    gn_window = np.full((B, last_k), np.nan)
-    hist = np.full((5, B, P), np.nan)
-    alive = np.arange(B)
-    th = theta.copy()
-    with np.errstate(all="ignore"):
-        for t in range(steps):
-            g = model.gradient(th)
-            gn = np.linalg.norm(g, axis=1)
-            w = t - (steps - last_k)
-            if w >= 0:
-                gn_window[alive, w] = gn
-            if t >= steps - 4:
-                hist[t - (steps - 4)][alive] = th
-            th = th - lr_col[alive] * g
-            bad = (
-                ~np.isfinite(gn)
-                | ~np.all(np.isfinite(th), axis=1)
-                | (np.linalg.norm(th, axis=1) > diverge_norm)
-            )
-            if np.any(bad):
-                theta[alive[bad]] = np.nan
-                gn_window[alive[bad]] = np.nan
-                keep = ~bad
-                alive, th = alive[keep], th[keep]
-            if alive.size == 0:
-                break
-        theta[alive] = th
-    hist[4] = theta  # hist[-1] = θ_T
-    return theta, gn_window, hist
-
-
 def _check_lrs(lrs: Any) -> Array:
     if isinstance(lrs, str | bytes) or np.ndim(lrs) != 1:
         raise InvalidParameterError(
@@ -342,23 +278,21 @@ def nonlinear_sweep(
     *,
     n_init: int = 16,
     seed: int | None = 0,
-    steps: int = 3000,
-    last_k: int = 200,
+    steps: int | None = None,
+    last_k: int | None = None,
     init: str = "glorot",
     init_scale: float = 1.0,
     theta0: Any = None,
-    grad_tol: float = 1e-3,
-    period_tol: float = 1e-6,
-    diverge_norm: float = 1e6,
+    config: EngineConfig | None = None,
     min_jump: float = 10.0,
     g_threshold: float | None = None,
     lanczos_iter: int = 40,
-    extend_steps: int | None = None,
 ) -> NonlinearSweepResult:
     r"""Learning-rate sweep of full-batch GD on a non-linear network (MATH.md §5, C7, C8).
 
-    Every (learning rate, initialisation) pair is one row of a single batch; the same
-    ``n_init`` initialisations are used at every learning rate; diverged runs leave the batch.
+    Every (learning rate, initialisation) pair is one row of a single engine call
+    (:func:`~dynsys_gd.numeric.engine.run_gd` with one step size per row); the same ``n_init``
+    initialisations are used at every learning rate.  Outcomes are the engine's (MATH.md §6).
 
     Parameters
     ----------
@@ -369,24 +303,26 @@ def nonlinear_sweep(
     n_init : int
         Initialisations per learning rate.
     seed : int or None
-        Seed (``SeedSequence(seed)``) of the initialisations.
-    steps, last_k : int
-        GD steps; window (last ``last_k`` steps) for :math:`g_\infty` and the outcome.
+        Seed of the initialisations (stream ``(seed, "nonlinear_init")`` of
+        :mod:`dynsys_gd._streams`).
+    steps : int, optional
+        Engine step budget per run before its adaptive extension (``config.max_steps``;
+        default 3000, or the budget of ``config`` when one is given).
+    last_k : int, optional
+        Window of the tail gradient norm (``config.tail``; default: the engine's, or that of
+        ``config``); the engine then checks at least every ``last_k`` steps.
     init, init_scale
         Initialisation scheme and scale passed to ``model.init``.
     theta0 : array_like (n_init, P), optional
         Explicit initialisations (then ``init``/``seed`` are not used for θ₀).
-    grad_tol, period_tol, diverge_norm
-        Outcome thresholds (module docstring).
+    config : EngineConfig, optional
+        Every other engine setting.
     min_jump : float
         Without ``g_threshold``: the transition is the largest ratio
-        :math:`g_\infty(\eta_{i+1})/g_\infty(\eta_i)` between neighbouring learning rates,
-        accepted when ≥ ``min_jump``.
+        :math:`g_\infty(\eta_{i+1})/g_\infty(\eta_i)` between neighbouring learning rates
+        (infinite from :math:`g_\infty = 0`), accepted when ≥ ``min_jump``.
     g_threshold : float, optional
         Instead: the smallest lr with :math:`g_\infty \ge` ``g_threshold``.
-    extend_steps : int, optional
-        Extra steps (default ``steps``) for runs that look converged at a point with
-        :math:`\lambda_{\max} > 2/\eta` (adaptive budget, MATH.md §6); 0 disables.
     lanczos_iter : int
         Lanczos steps for the final sharpness
         (:func:`~dynsys_gd.numeric.lanczos.batched_sharpness`).
@@ -394,7 +330,16 @@ def nonlinear_sweep(
     Returns
     -------
     NonlinearSweepResult
+
+    Raises
+    ------
+    InvalidParameterError
+        For a bad argument (checked before any run).
     """
+    import dataclasses
+
+    from .convergence import g_inf_stats, run_rows
+
     P = getattr(model, "n_params", None)
     if not isinstance(P, int) or not all(hasattr(model, a) for a in ("gradient", "hvp")):
         raise InvalidParameterError(
@@ -405,27 +350,36 @@ def nonlinear_sweep(
     seed = check_seed("seed", seed)
     if seed is None:  # record the seed actually drawn, so the run can be repeated
         seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+    if config is not None and not isinstance(config, EngineConfig):
+        raise InvalidParameterError(
+            f"config must be an EngineConfig or None; got {describe(config)}"
+        )
+    base = config if config is not None else EngineConfig()
+    if steps is None:
+        steps = base.max_steps if config is not None else 3000
     steps = check_int("steps", steps, minimum=2)
+    if last_k is None:
+        last_k = min(base.tail, steps)
     last_k = check_int("last_k", last_k, minimum=1, maximum=steps)
     init_scale = check_positive_float("init_scale", init_scale)
-    grad_tol = check_positive_float("grad_tol", grad_tol)
-    period_tol = check_positive_float("period_tol", period_tol)
-    diverge_norm = check_positive_float("diverge_norm", diverge_norm)
     min_jump = check_positive_float("min_jump", min_jump)
     if g_threshold is not None:
         g_threshold = check_positive_float("g_threshold", g_threshold)
     lanczos_iter = check_int("lanczos_iter", lanczos_iter, minimum=1)
-    extend_steps = (
-        steps if extend_steps is None else check_int("extend_steps", extend_steps, minimum=0)
+    # the tail window is measured between checks: checks at least every last_k steps
+    cfg = dataclasses.replace(
+        base, max_steps=steps, tail=last_k, check_every=max(base.check_every, last_k)
     )
-    B_all = lr_arr.size * n_init  # size model: (8 P + last_k) floats per run, 2 budgets
+    # size model: (8 P + last_k) floats per run; the engine's budget with its extension
+    budget = int(cfg.budgets(False)[1])  # hard cap of a run on the reference path
+    B_all = lr_arr.size * n_init
     ctx = f"for {B_all} runs of {P} parameters"
     check_iteration("n_init", n_init, steps=0, arrays=B_all * (8 * P + last_k), context=ctx)
-    check_iteration("steps", steps, steps=steps + extend_steps, runs=B_all, n_params=P, context=ctx)
+    check_iteration("steps", steps, steps=budget, runs=B_all, n_params=P, context=ctx)
     if theta0 is None:
         if not hasattr(model, "init"):
             raise InvalidParameterError("theta0 is required for a model without an init method")
-        rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+        rng = generator(seed, "nonlinear_init")
         th0 = np.asarray(model.init(rng, n_init, init, init_scale), dtype=np.float64)
     else:
         th0 = check_real_array("theta0", theta0, finite=False)  # complex refused
@@ -436,47 +390,24 @@ def nonlinear_sweep(
     n_lr = lr_arr.size
     t_start = time.perf_counter()
     B = n_lr * n_init
-    lr_col = np.repeat(lr_arr, n_init)[:, None]
-    theta, gn_window, hist = _gd_block(
-        model, np.tile(th0, (n_lr, 1)), lr_col, steps, last_k, diverge_norm
+    lr_rows = np.repeat(lr_arr, n_init)
+    runs = run_rows(
+        model,
+        np.tile(th0, (n_lr, 1)),
+        lr_rows,
+        cfg,
+        fields=("outcome", "steps", "g_tail", "theta", "loss", "at_minimum"),
     )
-    codes = _classify(theta, gn_window, hist, grad_tol, period_tol, diverge_norm)
+    codes = runs["outcome"].astype(np.int64)
+    theta = runs["theta"]
     ok = codes != Outcome.DIVERGED.code
     sharp = np.full(B, np.nan)
-    loss = np.full(B, np.nan)
+    loss = np.where(ok & np.isfinite(runs["loss"]), runs["loss"], np.nan)
     n_iter = min(lanczos_iter, P)
     if np.any(ok):
         with np.errstate(all="ignore"):
             sharp[ok] = np.asarray(batched_sharpness(model, theta[ok], n_iter=n_iter))[:, 0]
-    # adaptive budget (MATH.md §6): a run that looks converged (small, decreasing gradient) at a
-    # point with λ_max > 2/η is not at a stable minimum (C8) -- run it longer and decide again.
-    suspects = np.flatnonzero(
-        (codes == Outcome.CONVERGED.code) & (sharp > 2.0 / lr_col[:, 0] * (1 + 1e-6))
-    )
-    n_extended = int(suspects.size)
-    if n_extended and extend_steps > 0:
-        th_s, gw_s, hist_s = _gd_block(
-            model,
-            theta[suspects],
-            lr_col[suspects],
-            max(extend_steps, last_k),
-            last_k,
-            diverge_norm,
-        )
-        theta[suspects], gn_window[suspects], hist[:, suspects] = th_s, gw_s, hist_s
-        codes[suspects] = _classify(th_s, gw_s, hist_s, grad_tol, period_tol, diverge_norm)
-        ok = codes != Outcome.DIVERGED.code
-        sharp[suspects] = np.nan
-        fin_s = suspects[ok[suspects]]
-        if fin_s.size:
-            with np.errstate(all="ignore"):
-                sharp[fin_s] = np.asarray(batched_sharpness(model, theta[fin_s], n_iter=n_iter))[
-                    :, 0
-                ]
-    if np.any(ok):
-        with np.errstate(all="ignore"):
-            loss[ok] = model.loss(theta[ok])
-    g_runs = np.where(ok, np.nanmean(np.where(ok[:, None], gn_window, 0.0), axis=1), np.nan)
+    g_runs = np.where(ok, runs["g_tail"], np.nan)
     shape = (n_lr, n_init)
     g_runs, sharp, loss, codes2 = (
         g_runs.reshape(shape),
@@ -484,8 +415,17 @@ def nonlinear_sweep(
         loss.reshape(shape),
         codes.reshape(shape),
     )
-    stats = np.array([_median_ci(g_runs[i]) for i in range(n_lr)])
-    g_inf, g_lo, g_hi = stats[:, 0], stats[:, 1], stats[:, 2]
+    stats = [
+        g_inf_stats(codes2[i], np.where(np.isfinite(g_runs[i]), g_runs[i], np.inf))
+        for i in range(n_lr)
+    ]
+    g_inf = np.array([t[0] for t in stats])
+    g_lo = np.array([t[1] for t in stats])
+    g_hi = np.array([t[2] for t in stats])
+    g_n = np.array([t[3] for t in stats], dtype=np.int64)
+    g_inf = np.where(np.isinf(g_inf), np.nan, g_inf)  # all diverged: no value (figure, table)
+    g_lo = np.where(np.isnan(g_inf), np.nan, g_lo)
+    g_hi = np.where(np.isnan(g_inf), np.nan, g_hi)
     with np.errstate(all="ignore"):
         final_loss = np.array(
             [np.median(r[np.isfinite(r)]) if np.isfinite(r).any() else np.nan for r in loss]
@@ -502,7 +442,7 @@ def nonlinear_sweep(
     )
     # transition
     transition = transition_low = None
-    fin = np.flatnonzero(np.isfinite(g_inf) & (g_inf > 0))
+    fin = np.flatnonzero(np.isfinite(g_inf) & (g_inf >= 0))
     if g_threshold is not None:
         rule = f"smallest lr with g_inf >= {g_threshold:g}"
         above = [i for i in fin if g_inf[i] >= g_threshold]
@@ -513,14 +453,14 @@ def nonlinear_sweep(
         rule = f"largest jump of g_inf between neighbouring lrs, at least x{min_jump:g}"
         best, best_i = 0.0, -1
         for a, b in itertools.pairwise(fin):
-            if b != a + 1:
+            if b != a + 1 or not g_inf[b] > 0:
                 continue
-            r = g_inf[b] / g_inf[a]
+            r = math.inf if g_inf[a] == 0 else float(g_inf[b] / g_inf[a])
             if r > best:
-                best, best_i = float(r), int(b)
+                best, best_i = r, int(b)
         if best_i > 0 and best >= min_jump:
             transition, transition_low = float(lr_arr[best_i]), float(lr_arr[best_i - 1])
-            rule += f" (here x{best:.3g})"
+            rule += " (here from 0)" if math.isinf(best) else f" (here x{best:.3g})"
     # prediction from the flattest minimum reached below the transition
     flattest = predicted = None
     source = "none"
@@ -533,7 +473,7 @@ def nonlinear_sweep(
         source = (
             "converged"
             if np.any(conv)
-            else f"non-diverged (not certified converged) lr = {transition_low:.4g}"
+            else f"non-diverged (none converged) lr = {transition_low:.4g}"
         )
         if np.any(pool):
             flattest = float(np.min(sharp[pool]))
@@ -543,6 +483,7 @@ def nonlinear_sweep(
     violations = tuple(
         (float(lr_arr[i]), float(sharp[i, j])) for i, j in zip(*np.nonzero(viol), strict=True)
     )
+    to_saddles = int(np.sum(conv_all & ~runs["at_minimum"].reshape(shape)))
     return NonlinearSweepResult(
         lrs=lr_arr,
         n_init=n_init,
@@ -568,5 +509,8 @@ def nonlinear_sweep(
         predicted_lr=predicted,
         violations=violations,
         elapsed=time.perf_counter() - t_start,
-        n_extended=n_extended,
+        g_inf_n=g_n,
+        steps_runs=runs["steps"].astype(np.int64).reshape(shape),
+        config=cfg.to_dict(),
+        n_to_saddles=to_saddles,
     )

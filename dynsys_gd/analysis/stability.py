@@ -1,22 +1,30 @@
-r"""``stability_analysis``: where a learning rate stands relative to the critical one (C2–C6).
+r"""``stability_analysis``: where a learning rate stands relative to the critical one (C2–C6, C9).
 
-For a linear network and a learning rate :math:`\eta` the report gives
+One signature for every model: ``stability_analysis(model_or_depth, lr, ...)`` with a depth (the
+scalar network :math:`\tfrac12(w_1\cdots w_N - y)^2`, ``target=``), a
+:class:`~dynsys_gd.models.LinearNetwork` or a :class:`~dynsys_gd.models.LossModel`.  The report
+gives
 
-* :math:`\eta^* = 2/S_{\min}` (C5) and the verdict below / at / above it;
+* :math:`\eta^* = 2/S_{\min}` (C5) and the verdict below / at / above it (one tolerance,
+  :data:`~dynsys_gd.numeric.spectra.MARGINAL_RTOL`, for "at" and for a marginal minimum);
 * the flattest minimum and the spectrum of :math:`DG_\eta` there (C3);
-* a sample of minima along M (balanced point moved by the parametrisation symmetry, C2) with
-  their sharpness and linear stability: the fraction with :math:`\lambda_{\max}(H) < 2/\eta`;
+* minima with their sharpness and linear stability, and the distribution they come from: for
+  linear networks points of M around the flattest minimum (:func:`~dynsys_gd.numeric.
+  fixed_points.sample_minima`), for a loss model the local minima found in the box
+  (:func:`~dynsys_gd.numeric.critical_points.critical_points`);
 * the saddles and their type (strict / non-strict, C6);
-* the C6 prediction: for :math:`\eta > \eta^*` the convergent set is Lebesgue-null, for
-  :math:`\eta < \eta^*` it has positive measure;
-* a Monte-Carlo estimate of the convergent fraction with its Clopper–Pearson interval
-  (:func:`dynsys_gd.analysis.convergence.estimate_convergent_fraction`; ``n_samples=0`` skips it).
+* depth 1: the singular step sizes :math:`1/\lambda_i(\Sigma_{xx})` (C1);
+* the C6 (C9 for a loss model) prediction;
+* a Monte-Carlo estimate of the convergent fraction with its Clopper–Pearson interval and the
+  initialisation distribution (:func:`dynsys_gd.analysis.convergence.estimate_convergent_fraction`;
+  ``n_samples=0`` skips it).
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+import inspect
+import warnings
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -24,18 +32,31 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._results import ResultMixin, jsonable
-from .._validation import check_int, check_positive_float, check_real, check_seed
+from .._validation import check_int, check_positive_float, check_real, check_seed, describe
 from ..errors import InvalidParameterError
-from ..models import LinearNetwork
-from ..numeric.fixed_points import random_minima, saddle_points
-from ..numeric.sharpness import FlattestMinimum, flattest_minimum, sharpness
-from ..numeric.spectra import FixedPointClass, FixedPointSpectrum, fixed_point_spectrum
-from .convergence import MAX_SAMPLES
+from ..models import LinearNetwork, LossModel
+from ..numeric.fixed_points import saddle_points, sample_minima
+from ..numeric.sharpness import flattest_minimum, sharpness
+from ..numeric.spectra import (
+    MARGINAL_RTOL,
+    FixedPointClass,
+    FixedPointSpectrum,
+    fixed_point_spectrum,
+)
+from .convergence import MAX_SAMPLES, describe_init
 
-__all__ = ["LRVerdict", "SaddleInfo", "StabilityReport", "stability_analysis"]
+__all__ = [
+    "DEFAULT_N_SAMPLES",
+    "LRVerdict",
+    "SaddleInfo",
+    "StabilityReport",
+    "stability_analysis",
+]
 
-#: relative tolerance for "at the critical learning rate"
-AT_CRITICAL_RTOL = 1e-12
+#: relative tolerance for "at the critical learning rate": the same as for a marginal minimum
+AT_CRITICAL_RTOL = MARGINAL_RTOL
+#: default Monte-Carlo sample count (the command line ``analyze --samples`` uses the same)
+DEFAULT_N_SAMPLES = 1000
 
 
 class LRVerdict(Enum):
@@ -94,28 +115,43 @@ class StabilityReport(ResultMixin):
 
     Attributes
     ----------
-    widths, depth, target : the network (``target`` is None for matrix networks)
+    widths, depth, target : the network (``target`` is None for matrix networks; ``widths`` is
+        ``()`` and ``depth`` 0 for a loss model)
     lr : float
     critical_lr : float
         :math:`\eta^* = 2/S_{\min}` (C5); ``eta_star`` is a deprecated alias.
     ratio : float
         :math:`\eta/\eta^*`.
     verdict : LRVerdict
-    flattest : FlattestMinimum
+        Decided with the one tolerance :data:`AT_CRITICAL_RTOL` (= ``MARGINAL_RTOL``); the class
+        of the flattest minimum agrees with it (AT ⇔ MARGINAL).
+    flattest : FlattestMinimum or LossFlattestMinimum
     flattest_spectrum : FixedPointSpectrum
         :math:`DG_\eta` at the flattest minimum (C3).
     minima_sharpness : ndarray (n_minima,)
-        :math:`\lambda_{\max}(H)` at the sampled points of M (all :math:`\ge S_{\min}`, C5).
+        :math:`\lambda_{\max}(H)` at the minima of ``minima_distribution``.
     minima_stable : ndarray of bool (n_minima,)
-        :math:`\lambda_{\max}(H) < 2/\eta` at each sampled minimum.
+        :math:`\lambda_{\max}(H) < 2/\eta` at each of them.
     stable_fraction : float
-        Fraction of the sampled minima that are linearly stable at lr.
+        Fraction of them that are linearly stable at lr (a fraction over
+        ``minima_distribution``, not a measure of the convergent set).
     saddles : tuple of SaddleInfo
     prediction : str
-        The C6 prediction as a sentence.
+        The C6 (C9) prediction as a sentence.
     convergence : ConvergenceEstimate or None
         Monte-Carlo estimate (None when ``n_samples=0``).
     n_samples, seed : the Monte-Carlo settings.
+    model : str
+        The model in words.
+    init : str
+        The initialisation distribution of the Monte-Carlo estimate.
+    minima_distribution : str
+        Where the minima of ``minima_sharpness`` come from.
+    singular_lrs : tuple of float
+        Depth 1: the step sizes :math:`1/\lambda_i(\Sigma_{xx})` at which :math:`G_\eta` is
+        singular everywhere (C1); empty otherwise.
+    critical_points : CriticalPointsResult or None
+        For a loss model: every critical point found, classified at lr.
     """
 
     widths: tuple[int, ...]
@@ -125,7 +161,7 @@ class StabilityReport(ResultMixin):
     critical_lr: float
     ratio: float
     verdict: LRVerdict
-    flattest: FlattestMinimum
+    flattest: Any
     flattest_spectrum: FixedPointSpectrum
     minima_sharpness: NDArray[np.float64]
     minima_stable: NDArray[np.bool_]
@@ -135,33 +171,38 @@ class StabilityReport(ResultMixin):
     convergence: Any
     n_samples: int
     seed: int
+    model: str = ""
+    init: str = ""
+    minima_distribution: str = ""
+    singular_lrs: tuple[float, ...] = field(default=())
+    critical_points: Any = None
 
     @property
     def eta_star(self) -> float:
         """Deprecated alias of :attr:`critical_lr` (kept for one release)."""
-        import warnings
-
         warnings.warn("eta_star is deprecated; use critical_lr", DeprecationWarning, stacklevel=2)
         return self.critical_lr
 
     @property
     def min_sharpness(self) -> float:
-        return self.flattest.sharpness
+        return float(self.flattest.sharpness)
 
     def __repr__(self) -> str:
+        what = f"widths={self.widths}" if self.widths else f"model={self.model!r}"
         return (
-            f"StabilityReport(widths={self.widths}, lr={self.lr:.6g}, "
+            f"StabilityReport({what}, lr={self.lr:.6g}, "
             f"eta*={self.critical_lr:.6g}, {self.verdict.name})"
         )
 
     def summary(self) -> str:
-        net = (
-            f"scalar, depth {self.depth}, target {self.target:g}"
-            if self.target is not None
-            else f"widths {self.widths}"
-        )
+        if self.model:
+            net = self.model
+        elif self.target is not None:
+            net = f"scalar, depth {self.depth}, target {self.target:g}"
+        else:
+            net = f"widths {self.widths}"
         rows = [
-            ("network", net),
+            ("model", net),
             ("learning rate", f"{self.lr:.6g}"),
             (
                 "critical lr eta*",
@@ -169,26 +210,55 @@ class StabilityReport(ResultMixin):
                 f"{self.flattest.sharpness:.6g} ({self.flattest.method})",
             ),
             ("lr / eta*", f"{self.ratio:.6g}"),
-            ("verdict", self.verdict.value),
-            ("flattest minimum", self.flattest_spectrum.classification.value),
             (
-                "sampled minima",
-                f"{self.minima_sharpness.size} points of M, "
-                f"{self.stable_fraction:.0%} stable at this lr, sharpness "
-                f"{_range(self.minima_sharpness)}",
+                "verdict",
+                self.verdict.value
+                + (
+                    f" (|lr - eta*| <= {AT_CRITICAL_RTOL:g} eta*)"
+                    if self.verdict is LRVerdict.AT
+                    else ""
+                )
+                + ("; minima: those found in the box" if self.critical_points is not None else ""),
             ),
+            ("flattest minimum", self.flattest_spectrum.classification.value),
         ]
+        if self.singular_lrs:
+            hit = any(abs(self.lr - x) <= AT_CRITICAL_RTOL * x for x in self.singular_lrs)
+            rows.append(
+                (
+                    "singular step sizes",
+                    "C1, depth 1: G_eta is singular everywhere exactly at lr = 1/lambda_i(Sxx) = "
+                    + ", ".join(f"{x:.6g}" for x in self.singular_lrs)
+                    + ("; this lr is one of them" if hit else "; this lr is none of them"),
+                )
+            )
+        rows.append(
+            (
+                "minima",
+                f"{self.minima_sharpness.size} points, {self.stable_fraction:.0%} linearly stable "
+                f"at this lr, sharpness {_range(self.minima_sharpness)}",
+            )
+        )
+        rows.append(("minima drawn as", self.minima_distribution))
         for s in self.saddles:
             rows.append(("saddle", f"{s.label}: {s.classification.value}"))
         rows.append(("prediction", self.prediction))
         c = self.convergence
+        rows.append(("initialisation", self.init))
         if c is None:
             rows.append(("Monte-Carlo", "skipped (n_samples = 0)"))
         else:
+            split = undecided = ""
+            if getattr(c, "n_open", 0):  # undecided / frozen runs: the fraction is a range
+                undecided = (
+                    f" to {c.fraction_high:.4f} (a range: {c._open_words()} runs not decided)"
+                )
+            if hasattr(c, "n_to_minima"):
+                split = f" ({c.n_to_minima} runs to minima, {c.n_to_saddles} to saddles)"
             rows.append(
                 (
                     "Monte-Carlo",
-                    f"converged fraction {c.fraction:.4f}, "
+                    f"converged fraction {c.fraction:.4f}{undecided}{split}, "
                     f"{c.confidence:.0%} CI [{c.ci_low:.4f}, {c.ci_high:.4f}]"
                     f" (Clopper-Pearson), n = {c.n_samples}, "
                     f"seed = {self.seed}",
@@ -213,6 +283,7 @@ class StabilityReport(ResultMixin):
                 }
             )
         return {
+            "model": self.model,
             "widths": list(self.widths),
             "depth": self.depth,
             "target": jsonable(self.target),
@@ -222,16 +293,23 @@ class StabilityReport(ResultMixin):
             "ratio": jsonable(self.ratio),
             "verdict": self.verdict.name.lower(),
             "verdict_text": self.verdict.value,
+            "at_tolerance": AT_CRITICAL_RTOL,
             "flattest": self.flattest.to_dict(),
             "flattest_spectrum": self.flattest_spectrum.to_dict(),
             "minima_sharpness": jsonable(self.minima_sharpness),
             "minima_stable": jsonable(self.minima_stable),
             "stable_fraction": jsonable(self.stable_fraction),
+            "minima_distribution": self.minima_distribution,
+            "singular_lrs": jsonable(self.singular_lrs),
             "saddles": [s.to_dict() for s in self.saddles],
             "prediction": self.prediction,
+            "init": self.init,
             "convergence": conv,
             "n_samples": self.n_samples,
             "seed": self.seed,
+            "critical_points": (
+                None if self.critical_points is None else self.critical_points.to_dict()
+            ),
         }
 
 
@@ -242,95 +320,146 @@ def _range(x: NDArray[np.float64]) -> str:
 
 
 def _verdict(lr: float, eta_star: float) -> LRVerdict:
-    if math.isclose(lr, eta_star, rel_tol=AT_CRITICAL_RTOL, abs_tol=0.0):
+    if abs(lr - eta_star) <= AT_CRITICAL_RTOL * eta_star:
         return LRVerdict.AT
     return LRVerdict.BELOW if lr < eta_star else LRVerdict.ABOVE
 
 
+_VERDICT_CLASS = {
+    LRVerdict.BELOW: FixedPointClass.STABLE,
+    LRVerdict.AT: FixedPointClass.MARGINAL,
+    LRVerdict.ABOVE: FixedPointClass.UNSTABLE,
+}
+
+
+def _convergence_keywords() -> frozenset[str]:
+    from .convergence import estimate_convergent_fraction
+
+    sig = inspect.signature(estimate_convergent_fraction)
+    return frozenset(sig.parameters) - {"net", "lr", "n_samples", "seed"}
+
+
+_UNSET: Any = object()
+
+
 def stability_analysis(
-    depth: int | None,
-    lr: Any,
+    model_or_depth: Any = None,
+    lr: Any = None,
     *,
-    target: Any = 1.0,
+    target: Any = _UNSET,
     network: LinearNetwork | None = None,
+    box: Any = None,
     n_minima: int = 32,
     seed: int | None = 0,
-    n_samples: int = 500,
+    n_samples: int = DEFAULT_N_SAMPLES,
     spread: float = 0.25,
     log_scale: float = 0.5,
     **convergence_kwargs: Any,
 ) -> StabilityReport:
-    r"""Stability analysis of GD on a linear network at learning rate ``lr`` (C2–C6).
+    r"""Stability analysis of GD at learning rate ``lr`` for any model (C2–C6, C9).
 
     Parameters
     ----------
-    depth : int or None
-        Depth N ≥ 1 of the scalar network :math:`\tfrac12(w_1\cdots w_N - y)^2`; None (or equal
-        to ``network.depth``) when ``network`` is given.
+    model_or_depth : int, LinearNetwork or LossModel
+        A depth N ≥ 1 (the scalar network :math:`\tfrac12(w_1\cdots w_N - y)^2` with
+        ``target``), any linear network, or any sympy loss.
     lr : float
         Learning rate :math:`\eta > 0`.
     target : float
-        Target :math:`y \ne 0` of the scalar network (ignored when ``network`` is given).  With
+        Target :math:`y \ne 0` of the scalar network (default 1; only with a depth).  With
         :math:`y = 0` the minima set is not a manifold and the analysis refuses it.
     network : LinearNetwork, optional
-        Any linear network; overrides ``depth``/``target``.
+        Deprecated alias: ``stability_analysis(net, lr)`` is the same as
+        ``stability_analysis(None, lr, network=net)`` (a depth given with it must equal
+        ``network.depth``).
+    box : float, (lo, hi) or P pairs, optional
+        Loss models only: the box searched for critical points (default :math:`[-4, 4]^P`).
     n_minima : int
-        Number of sampled points of M (through the symmetry of the parametrisation, C2).
+        Linear networks: number of sampled points of M (:func:`~dynsys_gd.numeric.fixed_points.
+        sample_minima` around the flattest minimum; the distribution is stated in the report).
     seed : int or None
-        Seed of the sampled minima and of the Monte-Carlo estimate (None: a fresh seed is drawn
-        and recorded in the report).
+        Seed of the sampled minima, of the critical-point search and of the Monte-Carlo estimate
+        (None: a fresh seed is drawn and recorded in the report).
     n_samples : int
-        Monte-Carlo initialisations for the convergent fraction (default 500, uniform box
+        Monte-Carlo initialisations for the convergent fraction (default
+        :data:`DEFAULT_N_SAMPLES` = 1000, the same as ``dynsys-gd analyze``; uniform box
         [-2, 2]^P unless ``init``/``init_scale`` say otherwise); 0 skips the estimate.
     spread, log_scale : float
         Spread of the random symmetry and rescaling range used to sample M.
     **convergence_kwargs
         Passed to :func:`~dynsys_gd.analysis.convergence.estimate_convergent_fraction`
-        (e.g. ``init``, ``init_scale``, ``executor``).
+        (e.g. ``init``, ``init_scale``, ``executor``); unknown names are refused before any work.
 
     Returns
     -------
     StabilityReport
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x, y = sp.symbols("x y")
+    >>> m = LossModel((x*y - 1)**2/2 + (x**2 - y**2)**2/8, (x, y))
+    >>> stability_analysis(m, 0.5, n_samples=0).verdict.name
+    'BELOW'
     """
+    if "depth" in convergence_kwargs:  # keyword form stability_analysis(depth=3, lr=...)
+        depth_kw = convergence_kwargs.pop("depth")
+        if model_or_depth is not None:
+            raise InvalidParameterError(
+                "depth must not be given together with model_or_depth; got both "
+                f"{describe(model_or_depth)} and depth={describe(depth_kw)}"
+            )
+        model_or_depth = depth_kw
     lr = check_positive_float("lr", lr)
+    allowed = _convergence_keywords()
+    unknown = sorted(set(convergence_kwargs) - allowed)
+    if unknown:
+        raise InvalidParameterError(
+            f"{unknown[0]} is not a keyword of stability_analysis or of "
+            f"estimate_convergent_fraction (allowed: {', '.join(sorted(allowed))}); got "
+            f"{unknown[0]}={convergence_kwargs[unknown[0]]!r}"
+        )
     n_minima = check_int("n_minima", n_minima, minimum=1, maximum=100_000)
     n_samples = check_int("n_samples", n_samples, minimum=0, maximum=MAX_SAMPLES)
     seed = check_seed("seed", seed)
     if seed is None:  # draw one and record it, so the report can be reproduced
         seed = int(np.random.SeedSequence().generate_state(1)[0])
-    if network is not None:
-        if not isinstance(network, LinearNetwork):
-            raise InvalidParameterError(
-                f"network must be a LinearNetwork or None; got {type(network).__name__}"
-            )
-        if depth is not None:
-            depth = check_int("depth", depth, minimum=1)
-            if depth != network.depth:
-                raise InvalidParameterError(
-                    f"depth must be None or equal to network.depth = {network.depth}; got {depth}"
-                )
-        net = network
-    else:
-        depth = check_int("depth", depth, minimum=1)
-        y = check_real("target", target)
-        if y == 0.0:
-            raise InvalidParameterError(
-                "target must be non-zero: with target 0 the minima set {w_1...w_N = 0} is a "
-                "union of coordinate hyperplanes, not a manifold; got target 0"
-            )
-        net = LinearNetwork.scalar(depth, target)
+    model = _resolve_model(model_or_depth, network, target)
+    init_text = describe_init(
+        convergence_kwargs.get("init", "uniform"), float(convergence_kwargs.get("init_scale", 2.0))
+    )
+    if isinstance(model, LossModel):
+        return _loss_model_analysis(model, lr, box, seed, n_samples, init_text, convergence_kwargs)
+    if box is not None:
+        raise InvalidParameterError(
+            f"box applies to a LossModel only; got box={box!r} with a LinearNetwork"
+        )
+    net = model
     net.require_manifold()
 
     flat = flattest_minimum(net)
     eta_star = 2.0 / flat.sharpness
     verdict = _verdict(lr, eta_star)
-    flat_spec = fixed_point_spectrum(net, flat.point, lr, on_manifold=True)
-    if verdict is LRVerdict.AT:
-        flat_spec = _with_class(flat_spec, FixedPointClass.MARGINAL)
+    flat_spec = _with_class(
+        fixed_point_spectrum(net, flat.point, lr, on_manifold=True), _VERDICT_CLASS[verdict]
+    )
 
-    pts = random_minima(net, n_minima, seed=seed, spread=spread, log_scale=log_scale)
+    if net.depth == 1:  # M is the single point W*
+        pts = np.asarray(flat.point, dtype=np.float64)[None, :]
+    else:
+        pts = sample_minima(
+            net, n_minima, seed=seed, center=flat.point, spread=spread, log_scale=log_scale
+        )
     sharp = np.atleast_1d(sharpness(net, pts)).astype(np.float64)
     stable = sharp < 2.0 / lr
+    if net.depth == 1:
+        dist = "the single point W* (depth 1: M = {W*})"
+    else:
+        dist = (
+            "points of M sampled around the flattest minimum: the layer symmetry "
+            "G_i = exp(s (c_i I + A_i) / sqrt(N - 1)) applied to it, s ~ U[0, 1], "
+            f"c_i ~ U[-{log_scale:g}, {log_scale:g}], A_i entries N(0, {spread:g}^2), seed {seed}"
+        )
     saddles = []
     for c in saddle_points(net):
         sp = fixed_point_spectrum(net, c.point, lr, on_manifold=False)
@@ -344,6 +473,10 @@ def stability_analysis(
                 c.point,
             )
         )
+    singular: tuple[float, ...] = ()
+    if net.depth == 1:
+        ev = np.linalg.eigvalsh(net.Sxx)
+        singular = tuple(sorted({float(1.0 / x) for x in ev if x > 0}))
 
     conv = None
     if n_samples > 0:
@@ -352,6 +485,11 @@ def stability_analysis(
         conv = estimate_convergent_fraction(
             net, lr, n_samples=n_samples, seed=seed, **convergence_kwargs
         )
+    desc = (
+        f"scalar linear network, depth {net.depth}, target {float(net.target):g}"
+        if net.is_scalar
+        else f"linear network, widths {tuple(net.widths)}"
+    )
     return StabilityReport(
         widths=tuple(net.widths),
         depth=net.depth,
@@ -370,6 +508,185 @@ def stability_analysis(
         convergence=conv,
         n_samples=n_samples,
         seed=seed,
+        model=desc,
+        init=getattr(conv, "init", init_text) if conv is not None else init_text,
+        minima_distribution=dist,
+        singular_lrs=singular,
+    )
+
+
+def _resolve_model(model_or_depth: Any, network: Any, target: Any) -> LinearNetwork | LossModel:
+    """The model of a call: a depth (scalar network), a LinearNetwork or a LossModel."""
+    if network is not None:
+        warnings.warn(
+            "stability_analysis(depth, lr, network=net) is deprecated; pass the network first: "
+            "stability_analysis(net, lr)",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        if not isinstance(network, LinearNetwork):
+            raise InvalidParameterError(
+                f"network must be a LinearNetwork or None; got {type(network).__name__}"
+            )
+        if model_or_depth is not None:
+            if isinstance(model_or_depth, LinearNetwork | LossModel):
+                raise InvalidParameterError(
+                    "network must not be given together with a model as first argument; got "
+                    f"both {model_or_depth!r} and network={network!r}"
+                )
+            depth = check_int("depth", model_or_depth, minimum=1)
+            if depth != network.depth:
+                raise InvalidParameterError(
+                    f"depth must be None or equal to network.depth = {network.depth}; got {depth}"
+                )
+        return network  # the deprecated alias keeps its old meaning: target is ignored
+    if isinstance(model_or_depth, LinearNetwork | LossModel):
+        if target is not _UNSET:
+            raise InvalidParameterError(
+                "target applies to a depth (scalar network) only; got target="
+                f"{target!r} with a {type(model_or_depth).__name__}"
+            )
+        return model_or_depth
+    if (
+        model_or_depth is None
+        or isinstance(model_or_depth, bool | np.bool_)
+        or not isinstance(model_or_depth, int | np.integer)
+    ):
+        raise InvalidParameterError(
+            "model_or_depth must be a depth (an int >= 1), a LinearNetwork or a LossModel; got "
+            f"{describe(model_or_depth)}"
+        )
+    depth = check_int("depth", model_or_depth, minimum=1)
+    y = check_real("target", 1.0 if target is _UNSET else target)
+    if y == 0.0:
+        raise InvalidParameterError(
+            "target must be non-zero: with target 0 the minima set {w_1...w_N = 0} is a "
+            "union of coordinate hyperplanes, not a manifold; got target 0"
+        )
+    return LinearNetwork.scalar(depth, y)
+
+
+def _loss_model_analysis(
+    model: LossModel,
+    lr: float,
+    box: Any,
+    seed: int,
+    n_samples: int,
+    init_text: str,
+    convergence_kwargs: dict[str, Any],
+) -> StabilityReport:
+    r"""The report for a sympy loss: critical points in a box, classified at lr (C6, C9)."""
+    from ..numeric.critical_points import CriticalKind, loss_flattest_minimum
+
+    flat = loss_flattest_minimum(model, box, seed=seed)
+    cps = flat.critical_points.at(lr)
+    eta_star = flat.critical_lr
+    verdict = _verdict(lr, eta_star)
+    flat_spec = _with_class(
+        fixed_point_spectrum(model, flat.point, lr, on_manifold=True), _VERDICT_CLASS[verdict]
+    )
+    minima = cps.minima
+    sharp = np.array([p.sharpness for p in minima], dtype=np.float64)
+    stable = sharp < 2.0 / lr
+    box_text = " x ".join(f"[{a:g}, {b:g}]" for a, b in cps.box)
+    dist = (
+        f"the {len(minima)} local minima found in the box {box_text} "
+        f"({'a proved-complete list' if cps.complete else 'a seeded search, not proved complete'}"
+        + (
+            "; points on a non-isolated minima set are those the search landed on"
+            if any(p.isolated is False for p in minima)
+            else ""
+        )
+        + ")"
+    )
+    saddles = []
+    undecided = 0
+    for p in cps.saddles:
+        sp = p.spectrum
+        assert sp is not None
+        if sp.classification is not FixedPointClass.STRICT_SADDLE:
+            undecided += 1
+        pt = ", ".join(f"{x:.6g}" for x in p.point)
+        saddles.append(
+            SaddleInfo(
+                f"{p.kind.name.lower()} at ({pt}), loss {p.loss:.6g}",
+                sp.classification,
+                float(p.hessian_eigenvalues.min()),
+                float(p.hessian_eigenvalues.max()),
+                p.gradient_norm,
+                p.point,
+            )
+        )
+    scope = (
+        "the list is proved complete in the box"
+        if cps.complete
+        else "a search: critical points it did not find are not covered"
+    )
+    if verdict is LRVerdict.ABOVE:
+        from ..numeric.critical_points import det_dg_certificate
+
+        nonsingular, det_text = det_dg_certificate(model, lr)
+        all_unstable = undecided == 0  # minima unstable above eta*, saddles strict
+        if nonsingular and all_unstable:
+            pred = (
+                "C9: lr > eta*, every critical point found has an eigenvalue of DG_eta of "
+                f"modulus > 1 ({scope}) and {det_text}, so GD converges from a Lebesgue-null "
+                "set of initialisations"
+                + (
+                    " (critical points outside the box are not covered)."
+                    if cps.complete
+                    else " (as far as the critical points found go)."
+                )
+            )
+        else:
+            missing = []
+            if not nonsingular:
+                missing.append(det_text)
+            if not all_unstable:
+                missing.append(
+                    f"{undecided} critical point(s) are not decided by linearisation (degenerate)"
+                )
+            pred = (
+                f"C9: lr > eta*, so every minimum found is linearly unstable ({scope}); the "
+                f"measure-zero conclusion is not certified: {'; '.join(missing)}."
+            )
+    elif verdict is LRVerdict.BELOW:
+        pred = (
+            "C6/C9: lr < eta*, so the flattest minimum found is linearly stable and attracts "
+            "a set of initialisations of positive measure."
+        )
+    else:
+        pred = _PREDICTION[LRVerdict.AT]
+    conv = None
+    if n_samples > 0:
+        from .convergence import estimate_convergent_fraction
+
+        conv = estimate_convergent_fraction(
+            model, lr, n_samples=n_samples, seed=seed, **convergence_kwargs
+        )
+    n_min = sum(p.kind is CriticalKind.MINIMUM for p in cps.points)
+    return StabilityReport(
+        widths=(),
+        depth=0,
+        target=None,
+        lr=lr,
+        critical_lr=eta_star,
+        ratio=lr / eta_star,
+        verdict=verdict,
+        flattest=flat,
+        flattest_spectrum=flat_spec,
+        minima_sharpness=sharp,
+        minima_stable=stable,
+        stable_fraction=float(np.mean(stable)) if n_min else 0.0,
+        saddles=tuple(saddles),
+        prediction=pred,
+        convergence=conv,
+        n_samples=n_samples,
+        seed=seed,
+        model=f"loss model {model.name}, P = {model.n_params}",
+        init=getattr(conv, "init", init_text) if conv is not None else init_text,
+        minima_distribution=dist,
+        critical_points=cps,
     )
 
 

@@ -1,14 +1,19 @@
 r"""Learning-rate sweeps: the convergent fraction and :math:`g_\infty(\eta)` across η* (C6, C7).
 
-:func:`lr_sweep` estimates, for every step size of a grid, the converged fraction (with its
-Clopper–Pearson interval) and the asymptotic gradient norm :math:`g_\infty` (median of the tail
-gradient norm over non-divergent runs, converged runs counting 0, with a distribution-free
-interval), locates the empirical transition and compares it with
-:math:`\eta^* = 2/S_{\min}` (C5).
+:func:`lr_sweep` estimates, for every step size of a grid, the converged fraction (a range with
+the honest interval of :mod:`~dynsys_gd.analysis.convergence` when runs are undecided) and the
+asymptotic gradient norm :math:`g_\infty` (median of the tail gradient norm over the decided
+non-divergent runs, converged runs counting 0, with a distribution-free interval), locates the
+empirical transition and compares it with :math:`\eta^* = 2/S_{\min}` (C5).
 
-Work is cut into ``(lr, sampling block, chunk)`` tasks.  Each lr has its own seed, derived from
-``(seed, lr)`` by ``SeedSequence`` (so adding a step size to the grid does not change the others,
-and ``estimate_convergent_fraction(net, lr, seed=result.lr_seeds[i], ...)`` reproduces point
+Results are kept per ``(lr, sampling block, chunk)``.  Run serially, each ``(block, chunk)``
+runs its initialisations at *every* step size of the grid in one engine call, with one step
+size per row (every run is independent of the others in its batch, so this is bit-identical to
+one call per step size); on an executor every ``(lr, block, chunk)`` is its own work unit, so
+all workers have work.
+Each lr has its own seed, drawn from the stream ``(seed, "lr_grid", bits of lr)`` of
+:mod:`dynsys_gd._streams` (so adding a step size to the grid does not change the others, and
+``estimate_convergent_fraction(net, lr, seed=result.lr_seeds[i], ...)`` reproduces point
 ``i``).  With ``store=`` (a path) every finished task is committed at once to a
 :class:`~dynsys_gd.runtime.store.ResultsStore` and tasks already there are skipped, so an
 interrupted sweep resumes with bit-identical results.
@@ -25,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._results import ResultMixin, jsonable
+from .._streams import float_key, stream
 from .._validation import check_positive_float, describe
 from ..errors import InvalidParameterError
 from ..models import model_fingerprint
@@ -35,11 +41,13 @@ from .convergence import (
     SAMPLING_BLOCK,
     ConvergenceEstimate,
     _portable,
+    _task_dict,
     check_common,
     describe_init,
     merge_task_results,
-    run_task,
+    run_rows,
     run_tasks,
+    sample_block,
     summarize_runs,
     task_ranges,
 )
@@ -50,10 +58,43 @@ Array = NDArray[Any]
 
 
 def lr_seed(seed: int, lr: float) -> int:
-    """The seed used for step size ``lr`` in a sweep with master seed ``seed`` (128-bit int)."""
-    bits = int(np.array(float(lr), dtype=np.float64).view(np.uint64))
-    state = np.random.SeedSequence([int(seed), bits]).generate_state(4, np.uint32)
+    """The seed used for step size ``lr`` in a sweep with master seed ``seed`` (128-bit int from
+    the stream ``(seed, "lr_grid", IEEE bits of lr)``)."""
+    state = stream(seed, "lr_grid", float_key(lr)).generate_state(4, np.uint32)
     return int.from_bytes(state.tobytes(), "little")
+
+
+def run_sweep_task(
+    model: Any,
+    lrs: tuple[float, ...],
+    init: Any,
+    scale: float,
+    seeds: tuple[int, ...],
+    block: int,
+    start: int,
+    stop: int,
+    n_samples: int,
+    config: EngineConfig | None,
+) -> dict[str, Any]:
+    """One work unit of a sweep: runs ``start:stop`` of sampling block ``block`` at every step
+    size, in one engine call with a per-row step size; a JSON-safe dict with one entry per lr.
+
+    Top-level (picklable) so it can be shipped to any ``concurrent.futures.Executor``.
+    """
+    from ..numeric.kernels import numeric_model
+
+    P = int(numeric_model(model).n_params)
+    size = min(SAMPLING_BLOCK, n_samples - block * SAMPLING_BLOCK)
+    m = stop - start
+    theta0 = np.concatenate(
+        [sample_block(init, scale, sd, block, size, P)[start:stop] for sd in seeds]
+    )
+    arrays = run_rows(model, theta0, np.repeat(np.asarray(lrs, dtype=np.float64), m), config)
+    per_lr = [
+        _task_dict(block, start, stop, {f: v[i * m : (i + 1) * m] for f, v in arrays.items()})
+        for i in range(len(lrs))
+    ]
+    return {"block": block, "start": start, "stop": stop, "per_lr": per_lr}
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,15 +105,23 @@ class SweepResult(ResultMixin):
     ----------
     lrs : ndarray
         Step sizes (sorted increasing).
-    fraction, ci_low, ci_high : ndarray
-        Converged fraction and Clopper–Pearson interval per lr.
+    fraction, fraction_high : ndarray
+        :math:`k/n` and :math:`(k+u)/n` per lr (equal where nothing is undecided).
+    ci_low, ci_high : ndarray
+        Honest interval per lr: lower Clopper–Pearson bound of the converged count, upper
+        bound of converged + undecided.
     counts : dict
         Outcome key -> int array over lr.
+    n_undecided, n_frozen, n_to_minima, n_to_saddles : ndarray of int
+        Undecided runs; frozen runs (they widen the range like undecided ones); converged runs
+        ending at minima / at saddles, per lr.
     g_inf, g_inf_low, g_inf_high : ndarray
-        :math:`g_\infty` and its distribution-free interval per lr (``inf`` if all diverged).
+        :math:`g_\infty` (decided non-divergent runs) and its distribution-free interval per lr
+        (``inf`` if all diverged, ``nan`` if every non-divergent run is undecided).
     transition : tuple of float or None
-        ``(largest lr whose fraction is significantly > 0, smallest larger lr with fraction 0)``,
-        or None when the grid does not bracket a transition.
+        ``(largest lr whose fraction is significantly > 0, smallest larger lr where no run
+        converged and none is undecided)``, or None when the grid does not bracket a
+        transition.
     critical_lr : float or None
         :math:`\eta^*` (from :func:`~dynsys_gd.numeric.sharpness.critical_lr` for linear
         networks, or as given).
@@ -89,6 +138,11 @@ class SweepResult(ResultMixin):
     ci_low: Array
     ci_high: Array
     counts: dict[str, Array]
+    fraction_high: Array
+    n_undecided: Array
+    n_frozen: Array
+    n_to_minima: Array
+    n_to_saddles: Array
     g_inf: Array
     g_inf_low: Array
     g_inf_high: Array
@@ -121,15 +175,37 @@ class SweepResult(ResultMixin):
         lines = [
             f"Learning-rate sweep for {self.model}",
             f"  init: {self.init}; n = {self.n_samples} per lr; seed = {self.seed}",
-            f"  {'lr':>10s} {'lr/eta*':>8s} {'fraction':>9s} {'CI':>19s} {'g_inf':>10s}  "
-            + " ".join(f"{k[:4]:>6s}" for k in OUTCOME_NAMES),
+            f"  {'lr':>10s} {'lr/eta*':>8s} {'fraction':>15s} {'CI':>18s} {'g_inf':>9s}  "
+            + " ".join(f"{k[:4]:>6s}" for k in OUTCOME_NAMES)
+            + f" {'min':>6s} {'saddle':>6s}",
         ]
         for i, lr in enumerate(self.lrs):
             rel = f"{lr / self.critical_lr:8.4f}" if self.critical_lr else f"{'-':>8s}"
+            frac = (
+                f"{self.fraction[i]:.4f}-{self.fraction_high[i]:.4f}"
+                if self.n_undecided[i] + self.n_frozen[i]
+                else f"{self.fraction[i]:.4f}"
+            )
             lines.append(
-                f"  {lr:10.6g} {rel} {self.fraction[i]:9.4f} [{self.ci_low[i]:.4f}, "
-                f"{self.ci_high[i]:.4f}] {self.g_inf[i]:10.3g}  "
+                f"  {lr:10.6g} {rel} {frac:>15s} [{self.ci_low[i]:.4f}, "
+                f"{self.ci_high[i]:.4f}] {self.g_inf[i]:9.3g}  "
                 + " ".join(f"{int(self.counts[k][i]):6d}" for k in OUTCOME_NAMES)
+                + f" {int(self.n_to_minima[i]):6d} {int(self.n_to_saddles[i]):6d}"
+            )
+        lines.append(
+            "  (min / saddle: converged runs ending at minima / at saddles; CI: 95% "
+            "Clopper-Pearson)".replace("95%", f"{100 * self.confidence:g}%")
+        )
+        und = np.flatnonzero(self.n_undecided + self.n_frozen)
+        if und.size:
+            what = f"{int(self.n_undecided.sum())} undecided"
+            if self.n_frozen.sum():
+                what += f", {int(self.n_frozen.sum())} frozen"
+            lines.append(
+                f"  undecided runs at {und.size} of {len(self.lrs)} step sizes "
+                f"({what}): there the fraction is a range "
+                "(converged to converged + undecided), the CI runs from the lower bound of the "
+                "converged to the upper bound of converged + undecided, and g_inf leaves them out"
             )
         if self.transition is None:
             lines.append("  transition: not bracketed by the grid")
@@ -154,12 +230,14 @@ class SweepResult(ResultMixin):
         return d
 
 
-def _transition(lrs: Array, frac: Array, lo: Array) -> tuple[float, float] | None:
+def _transition(lrs: Array, frac_high: Array, lo: Array) -> tuple[float, float] | None:
+    """Bracket ``(last lr with ci_low > 0, first larger lr with no converged and no undecided
+    run)``: an lr with undecided runs is never taken as "fraction 0"."""
     pos = np.flatnonzero(lo > 0)
     if pos.size == 0:
         return None
     i = int(pos[-1])
-    zero = np.flatnonzero((frac == 0) & (np.arange(lrs.size) > i))
+    zero = np.flatnonzero((frac_high == 0) & (np.arange(lrs.size) > i))
     if zero.size == 0:
         return None
     return float(lrs[i]), float(lrs[int(zero[0])])
@@ -174,7 +252,7 @@ def lr_sweep(
     init: Any = "uniform",
     init_scale: float = 2.0,
     executor: Any = None,
-    chunk_size: int = SAMPLING_BLOCK,
+    chunk_size: int | None = None,
     config: EngineConfig | None = None,
     store: Any = None,
     progress: bool = False,
@@ -246,12 +324,16 @@ def lr_sweep(
     seeds = [lr_seed(s, lr) for lr in grid]
     init_text = describe_init(init, scale)
     model = _portable(net) if executor is not None else net
+    chunk = SAMPLING_BLOCK if chunk_size is None else int(chunk_size)
 
-    keyed: list[tuple[str, int, tuple[Any, ...]]] = []
-    for i, lr in enumerate(grid):
-        for b, a, z in task_ranges(n, chunk_size):
-            key = f"lr={lr!r}|block={b}|{a}-{z}"
-            keyed.append((key, i, (model, lr, init, scale, seeds[i], b, a, z, n, cfg)))
+    # stored entries: one per (lr, sampling block, chunk); work units: serially one per
+    # (block, chunk) with every lr still missing there (one engine call, one lr per row), on an
+    # executor one per entry so every worker has work (results are the same either way)
+    keys = {
+        (i, b, a, z): f"lr={lr!r}|block={b}|{a}-{z}"
+        for i, lr in enumerate(grid)
+        for b, a, z in task_ranges(n, chunk)
+    }
 
     st = None
     done: dict[str, dict[str, Any]] = {}
@@ -270,9 +352,10 @@ def lr_sweep(
                 "seed": s,
                 "init": init_text,
                 "init_id": init_id,
-                "chunk_size": int(chunk_size),
+                "chunk_size": int(chunk),
                 "engine": cfg.to_dict(),
                 "confidence": conf,
+                "streams": "dynsys_gd._streams v1",
             },
             kind="lr_sweep",
             validate=check_task_result,
@@ -280,28 +363,53 @@ def lr_sweep(
     try:
         if st is not None:
             have = st.done_keys()
-            for key, _, _ in keyed:
+            for key in keys.values():
                 if key in have:
                     got = st.get(key)
                     if got is not None:
                         done[key] = got
-        todo = [(key, i, t) for key, i, t in keyed if key not in done]
-        key_of = {id(t): key for key, _, t in todo}
+        units: list[tuple[tuple[str, ...], tuple[Any, ...]]] = []
+        for b, a, z in task_ranges(n, chunk):
+            missing = [i for i in range(len(grid)) if keys[(i, b, a, z)] not in done]
+            groups = [missing] if executor is None else [[i] for i in missing]
+            for g in groups:
+                if g:
+                    unit = (
+                        model,
+                        tuple(grid[i] for i in g),
+                        init,
+                        scale,
+                        tuple(seeds[i] for i in g),
+                        b,
+                        a,
+                        z,
+                        n,
+                        cfg,
+                    )
+                    units.append((tuple(keys[(i, b, a, z)] for i in g), unit))
+        keys_of = {id(t): ks for ks, t in units}
 
         def on_result(task: tuple[Any, ...], res: dict[str, Any]) -> None:
             if st is not None:
-                st.put(key_of[id(task)], res)
+                for key, r in zip(keys_of[id(task)], res["per_lr"], strict=True):
+                    st.put(key, r)
 
         results = run_tasks(
-            run_task, [t for _, _, t in todo], executor, progress, "lr sweep", on_result=on_result
+            run_sweep_task,
+            [t for _, t in units],
+            executor,
+            progress,
+            "lr sweep",
+            on_result=on_result,
         )
-        for (key, _, _), res in zip(todo, results, strict=True):
-            done[key] = res
+        for (ks, _), res in zip(units, results, strict=True):
+            for key, r in zip(ks, res["per_lr"], strict=True):
+                done[key] = r
     except WorkerDiedError as exc:
         if st is None:
             raise
         raise WorkerDiedError(
-            f"a worker died; {len(st)} of {len(keyed)} tasks are stored in {store}; run the "
+            f"a worker died; {len(st)} of {len(keys)} tasks are stored in {store}; run the "
             "same command to resume",
             done=exc.done,
             total=exc.total,
@@ -312,7 +420,7 @@ def lr_sweep(
 
     estimates = []
     for i, lr in enumerate(grid):
-        per = [done[key] for key, j, _ in keyed if j == i]
+        per = [done[keys[(i, b, a, z)]] for b, a, z in task_ranges(n, chunk)]
         arrays = merge_task_results(per)
         estimates.append(
             summarize_runs(
@@ -331,7 +439,8 @@ def lr_sweep(
     lo = np.array([e.ci_low for e in estimates])
     hi = np.array([e.ci_high for e in estimates])
     counts = {k: np.array([e.counts[k] for e in estimates], dtype=np.int64) for k in OUTCOME_NAMES}
-    trans = _transition(lr_arr, frac, lo)
+    frac_high = np.array([e.fraction_high for e in estimates])
+    trans = _transition(lr_arr, frac_high, lo)
     inside: bool | None = None
     if trans is not None and critical_lr is not None and math.isfinite(critical_lr):
         inside = bool(trans[0] <= critical_lr <= trans[1])
@@ -341,6 +450,11 @@ def lr_sweep(
         ci_low=lo,
         ci_high=hi,
         counts=counts,
+        fraction_high=frac_high,
+        n_undecided=np.array([e.n_undecided for e in estimates], dtype=np.int64),
+        n_frozen=np.array([e.n_frozen for e in estimates], dtype=np.int64),
+        n_to_minima=np.array([e.n_to_minima for e in estimates], dtype=np.int64),
+        n_to_saddles=np.array([e.n_to_saddles for e in estimates], dtype=np.int64),
         g_inf=np.array([e.g_inf for e in estimates]),
         g_inf_low=np.array([e.g_inf_low for e in estimates]),
         g_inf_high=np.array([e.g_inf_high for e in estimates]),

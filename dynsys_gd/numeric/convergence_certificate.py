@@ -1,9 +1,10 @@
-r"""Convergence certificate for GD runs near a manifold of minima (MATH.md §6, C3, C8).
+r"""Certificate of the limit of a converged GD run (MATH.md §6, C3, C8).
 
-Near :math:`\eta^*` GD converges slowly: the normal contraction factor
-:math:`|1 - \eta\lambda|` is close to 1 and the iterate drifts along M.  A fixed step budget with a
-gradient-norm rule then misclassifies most convergent runs (MATH.md §6: 19 % instead of 97 % for
-N = 3, y = 2 at 0.99 η*).  :func:`certify` recognises such runs early.
+The engine (:func:`~dynsys_gd.numeric.engine.run_gd`) decides convergence inside its compiled
+kernel from the measured contraction factor of the run itself
+(:mod:`~dynsys_gd.numeric.outcomes`); this module then *certifies the limit* of every converged
+run (``RunBatch.certified``): it never decides an outcome (it uses LAPACK, whose results may
+differ between machines).  :func:`certify` is the functional form for any batch of iterates.
 
 For a run at :math:`\theta` the certificate
 
@@ -18,9 +19,10 @@ For a run at :math:`\theta` the certificate
 3. estimates the local variation :math:`\delta = \lVert H(\theta) - H(\theta^*)\rVert_2` and
    requires :math:`q + \eta\delta \le 1 - \text{margin}` (the contraction still holds at the
    current distance);
-4. requires the distance :math:`d = \lVert\theta - \theta^*\rVert` to have shrunk geometrically:
-   :math:`d \le \rho\, d_{\text{prev}}` with :math:`d_{\text{prev}}` the distance at the previous
-   attempt (``cert_shrink``).
+4. optionally (:func:`certify` with ``prev_theta``) requires the distance
+   :math:`d = \lVert\theta - \theta^*\rVert` to have shrunk since an earlier iterate by the factor
+   ``shrink``; the engine certifies final iterates without this test (the approach was already
+   measured by the kernel).
 
 What is guaranteed and what is heuristic
 -----------------------------------------

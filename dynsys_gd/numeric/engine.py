@@ -1,144 +1,149 @@
-r"""Batched gradient-descent engine with outcome classification (MATH.md §6, C6–C8).
+r"""The GD engine: every run of :math:`\theta_{t+1} = \theta_t - \eta\nabla L(\theta_t)` to an
+outcome (MATH.md §6, C6–C8).
 
-:func:`run_gd` iterates the GD map :math:`G_\eta(\theta) = \theta - \eta\nabla L(\theta)` on a
-batch of initialisations at once (``theta0`` of shape ``(n, P)``) and classifies every run into
-exactly one :class:`~dynsys_gd.numeric.outcomes.Outcome`:
+:func:`run_gd` is the one GD loop of the toolkit with outcome classification.  It takes a batch of
+initialisations (``theta0`` of shape ``(n, P)``) and one step size or one per run (a whole
+learning-rate grid in one call), and classifies every run into exactly one
+:class:`~dynsys_gd.numeric.outcomes.Outcome` by the tests documented in
+:mod:`~dynsys_gd.numeric.outcomes` (geometric decay with the measured contraction factor, the
+float64 floor, orbit-scaled period tests, frozen runs).
 
-``CONVERGED``
-    :math:`\lVert\nabla L(\theta_t)\rVert \le` ``grad_tol`` at a check, or a convergence
-    certificate (:mod:`dynsys_gd.numeric.convergence_certificate`) was issued.  The fixed point
-    reached, its
-    loss and :math:`\lambda_{\max}(H), \lambda_{\min}(H)` there are recorded, so a convergence to
-    a saddle (e.g. :math:`\theta = 0` for :math:`N \ge 3`, where :math:`H = 0`) is visible.
-``DIVERGED``
-    :math:`\lVert\theta_t\rVert_\infty >` ``div_threshold`` or a non-finite gradient.  Overflow
-    is handled under :func:`numpy.errstate`; the last finite iterate is reported.
-``PERIODIC``
-    :math:`\lVert\theta_{t-j} - \theta_{t-j-k}\rVert \le` ``period_tol`` :math:`(1 +
-    \lVert\theta_t\rVert)` for :math:`j = 0..k-1` (one whole orbit) with :math:`2 \le k \le`
-    ``max_period`` and an orbit diameter above ``min_orbit`` (so a decaying oscillation is not
-    mistaken for a cycle); the smallest such :math:`k` is recorded.
-``BOUNDED``
-    Budget exhausted, bounded, no period, and no sign of progress: the gradient norm is not
-    decreasing (mean over the last ``tail`` steps at least ``progress_ratio`` times the mean over
-    the ``tail`` steps before) and the distance to the nearby critical point located by the
-    certificate did not shrink at 5 consecutive attempts, nor was the run within 1 % (relative)
-    of a minimum at the edge of stability (:math:`\max|1-\eta\lambda_{\text{normal}}| \le
-    1.01`) at the last 2 attempts, nor did its gradient norm (sampled every ``cert_every`` steps)
-    decrease 8 times in a row.
-``UNDECIDED``
-    Budget exhausted while still making progress (either test above) and no certificate was
-    issued.  Never counted as non-convergent.  With ``adaptive`` such runs are first extended,
-    up to ``max_extension * max_steps`` steps.
+Two paths compute the same thing:
 
-Finished runs are removed from the active batch (arrays are compacted), so the cost per step is
-proportional to the number of runs still undecided.  ``g_tail`` is the mean gradient norm over
-the last ``tail`` steps of a run (the asymptotic gradient norm of C7).
+* ``backend="compiled"`` (the default when available): the numba lane kernels of
+  :mod:`~dynsys_gd.numeric.lanes` for linear networks (any widths, any :math:`\Sigma_{xx}`),
+  polynomial :class:`~dynsys_gd.models.LossModel` s, and non-polynomial ones of at most 64
+  parameters whose gradient uses functions of :mod:`math`; no Python work per step.
+* ``backend="numpy"``: the plain numpy reference path (:mod:`~dynsys_gd.numeric.gd_numpy`),
+  bit-identical to the compiled path for those models, and the path of every other model (MLPs,
+  user models) with the model's own batched gradient.  MLP gradients are dense products over
+  the data set, which numpy hands to BLAS; they stay on this path.
+
+Every run is independent of the others: results are bit-identical for every chunking of
+``theta0``, every ``workers`` value and every executor, for one seed on one machine.
+
+After the runs, converged limits are annotated (loss, :math:`\lambda_{\max}, \lambda_{\min}` of
+:math:`H`, minimum or saddle, and the convergence certificate of
+:mod:`~dynsys_gd.numeric.convergence_certificate` at the limit); these use LAPACK but never
+change an outcome.
 
 Sentinels (no NaN is ever reported): for diverged runs ``loss`` and ``g_tail`` are ``inf``;
-``sharpness`` / ``lam_min`` are ``0.0`` where ``has_limit`` is False (only converged runs have a
-limit); ``period`` is 0 unless the outcome is PERIODIC.
+``sharpness`` / ``lam_min`` are ``0.0`` where ``has_limit`` is False; ``period`` is 0 unless the
+outcome is PERIODIC; ``contraction`` is 0.0 where nothing was measured.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .._results import ResultMixin, jsonable
-from .._validation import check_int, check_positive_float, describe
+from .._validation import check_choice, check_int, check_positive_float, check_real_array, describe
 from ..errors import InvalidParameterError
-from .kernels import NumericModel, fast_gradient, hessian_eigvalsh, numeric_model
+from .kernels import NumericModel, hessian_eigvalsh, numeric_model
 from .outcomes import OUTCOME_NAMES, Outcome
 
-__all__ = ["EngineConfig", "RunBatch", "run_gd"]
+__all__ = ["EngineConfig", "RecordSpec", "RunBatch", "Trajectory", "run_gd"]
 
 Array = NDArray[Any]
 
 _CONV = Outcome.CONVERGED.code
 _DIV = Outcome.DIVERGED.code
 _PER = Outcome.PERIODIC.code
-_BND = Outcome.BOUNDED.code
-_UND = Outcome.UNDECIDED.code
-#: a run counts as still approaching a critical point when the certificate's distance shrank by
-#: this factor between two attempts (slow convergence at contraction factors close to 1)
-_APPROACH = 0.999
-#: ... or when it is this close (relative) to a minimum the certificate located
-_NEAR = 1e-2
-#: consecutive shrinking attempts needed (a chaotic orbit shrinks by chance about half the time)
-_STREAK = 5
-#: ... or when its gradient norm decreased at this many consecutive cadences of ``cert_every``
-#: steps (slow linear convergence along flat directions, e.g. MLPs at small step sizes)
-_G_STREAK = 8
-#: a gradient norm above this (or non-finite) ends a run as DIVERGED at once
-_BLOWUP = 1e100
+
+#: budgets used when ``max_steps`` / ``max_extension`` are None: (compiled path, numpy path)
+_AUTO_STEPS = (20_000, 4_000)
+_AUTO_EXTENSION = (50.0, 4.0)
+
+BACKENDS: tuple[str, ...] = ("auto", "compiled", "numpy")
 
 
 @dataclass(frozen=True)
 class EngineConfig:
-    r"""Settings of :func:`run_gd` (all have documented defaults).
+    r"""Settings of :func:`run_gd` (all have documented defaults; see
+    :mod:`~dynsys_gd.numeric.outcomes` for the tests they parametrise).
 
     Attributes
     ----------
-    max_steps : int, default 4000
-        Step budget per run (before adaptive extension).
-    check_every : int, default 50
-        Convergence / period / divergence-of-state checks every this many steps.
-    tail : int, default 100
-        :math:`K`: ``g_tail`` is the mean :math:`\lVert\nabla L\rVert` over the last K steps (C7).
+    max_steps : int or None, default None
+        Step budget per run before adaptive extension.  None: 20,000 on the compiled path,
+        4,000 on the numpy path (MLPs and other models without a compiled kernel, whose steps
+        cost far more).  Budgets are rounded up to a multiple of ``check_every``.
+    check_every : int, default 128
+        The outcome tests run every this many steps (at least ``2 max_period``).
+    tail : int, default 64
+        :math:`K`: ``g_tail`` is the mean :math:`\lVert\nabla L\rVert` over the last K steps
+        (C7); at most ``check_every``.
     grad_tol : float, default 1e-10
-        Converged when :math:`\lVert\nabla L\rVert \le` grad_tol at a check.
+        FROZEN threshold: a run with no sign of approach whose gradient norm stayed below it is
+        frozen.  A small gradient alone never makes a run converged.
     div_threshold : float, default 1e6
-        Diverged when :math:`\lVert\theta\rVert_\infty` exceeds it (or the gradient is not finite).
+        Diverged when :math:`\lVert\theta\rVert_\infty` exceeds it (or θ is not finite).
     max_period : int, default 8
-        Largest period looked for.
-    period_tol : float, default 1e-12
-        Relative tolerance of the period test.
+        Largest period looked for (at least 2).
+    period_tol : float, default 1e-8
+        Periodic when the remaining distance to the cycle is below ``period_tol`` times the orbit
+        size (the test scales with the orbit).
     min_orbit : float, default 1e-6
-        Smallest orbit diameter accepted as a genuine cycle.
+        Smallest orbit size (relative to :math:`\max(1, \lVert\theta\rVert_\infty)`) accepted as a
+        cycle; float64 noise orbits below it next to a minimum are the float64 floor.
+    conv_tol : float, default 1e-9
+        Converged when the remaining distance bound :math:`c\,e_1/(1 - \bar\rho_1)` is below
+        ``conv_tol`` :math:`\max(1, \lVert\theta\rVert_\infty)`.
+    streak : int, default 3
+        Consecutive consistent decaying checks that make a geometric streak.
+    floor_ulps : float, default 64.0
+        The float64 floor: contraction per step below this many units in the last place.
     certificate : bool, default True
-        Try the convergence certificate
-        (:func:`~dynsys_gd.numeric.convergence_certificate.certify`) on runs
-        that are close to a critical set.
+        Certify the limit of converged runs
+        (:class:`~dynsys_gd.numeric.convergence_certificate.Certifier`: a nearby critical point,
+        a minimum whose linearisation contracts with margin ``cert_margin``); fills
+        ``RunBatch.certified``.  Never changes an outcome.
     cert_every : int, default 200
-        Certificate attempts every this many steps (a multiple of ``check_every`` is used).
+        Not used any more (the tests run every ``check_every`` steps); kept so existing
+        configurations still construct.
     cert_grad : float, default 1e-1
-        Only runs with :math:`\lVert\nabla L\rVert \le` cert_grad are candidates.
+        Not used any more; kept for compatibility.
     cert_margin : float, default 1e-6
-        Required contraction margin: :math:`\max|1-\eta\lambda_{\text{normal}}| + \eta\delta
-        \le 1 - \text{margin}` (see the certificate module).
+        Margin of the limit certificate: :math:`q + \eta\delta \le 1 - \text{margin}`.
     cert_shrink : float, default 0.9
-        The distance to the critical set must have shrunk by this factor since the previous
-        attempt (geometric decrease).
+        Not used any more: the shrink test uses the measured contraction factor; kept for
+        compatibility.
     cert_max_params : int, default 64
-        For models other than linear networks the certificate locates critical points by
-        minimum-norm Newton steps on dense Hessians (P Hessian-vector products each); above
-        this many parameters it is not attempted (e.g. MLPs), and runs are classified by the
-        gradient rule and the adaptive budget alone.  Linear networks always use the cheap
-        Gauss–Newton projection.
+        The limit certificate for models other than linear networks needs dense Hessians; above
+        this many parameters it is skipped.
     adaptive : bool, default True
-        At the budget, runs whose gradient norm is still decreasing are extended.
-    max_extension : float, default 4.0
-        Total budget of an extended run is at most ``max_extension * max_steps``.
+        Runs still approaching something at the budget are extended by ``max_steps`` at a time.
+    max_extension : float or None, default None
+        Hard cap = ``max_extension * max_steps``.  None: 50 on the compiled path (hard cap
+        1,000,000 steps), 4 on the numpy path.
     progress_ratio : float, default 0.9
-        "Still decreasing" means mean gradient norm over the last ``tail`` steps below
-        ``progress_ratio`` times that over the ``tail`` steps before.
+        Not used any more (progress is a geometric streak); kept for compatibility.
     saddle_tol : float, default 1e-8
         A converged limit is a minimum when :math:`\lambda_{\min}(H) \ge -` saddle_tol and, for
         linear networks, its loss is within ``saddle_tol`` (relative) of the minimum loss.
+    lanes : int or None, default None
+        Runs stepped side by side by the compiled kernel (None: chosen from the model size).
+        Results do not depend on it.
+    limits : bool, default True
+        Annotate converged runs with the Hessian spectrum at the limit (``sharpness``,
+        ``lam_min``, ``at_minimum``; LAPACK, after the runs).  False leaves them 0 / False; the
+        outcomes are the same.
     """
 
-    max_steps: int = 4000
-    check_every: int = 50
-    tail: int = 100
+    max_steps: int | None = None
+    check_every: int = 128
+    tail: int = 64
     grad_tol: float = 1e-10
     div_threshold: float = 1e6
     max_period: int = 8
-    period_tol: float = 1e-12
+    period_tol: float = 1e-8
     min_orbit: float = 1e-6
     certificate: bool = True
     cert_every: int = 200
@@ -147,14 +152,21 @@ class EngineConfig:
     cert_shrink: float = 0.9
     cert_max_params: int = 64
     adaptive: bool = True
-    max_extension: float = 4.0
+    max_extension: float | None = None
     progress_ratio: float = 0.9
     saddle_tol: float = 1e-8
+    conv_tol: float = 1e-9
+    streak: int = 3
+    floor_ulps: float = 64.0
+    lanes: int | None = None
+    limits: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("max_steps", "check_every", "tail", "cert_every", "cert_max_params"):
+        if self.max_steps is not None:
+            check_int("max_steps", self.max_steps, minimum=1)
+        for name in ("check_every", "tail", "cert_every", "cert_max_params", "streak"):
             check_int(name, getattr(self, name), minimum=1)
-        check_int("max_period", self.max_period, minimum=1)
+        check_int("max_period", self.max_period, minimum=2)
         for name in (
             "grad_tol",
             "div_threshold",
@@ -165,9 +177,14 @@ class EngineConfig:
             "cert_shrink",
             "progress_ratio",
             "saddle_tol",
+            "conv_tol",
+            "floor_ulps",
         ):
             check_positive_float(name, getattr(self, name))
-        if check_positive_float("max_extension", self.max_extension) < 1.0:
+        if (
+            self.max_extension is not None
+            and check_positive_float("max_extension", self.max_extension) < 1.0
+        ):
             raise InvalidParameterError(
                 f"max_extension must be a finite float >= 1; got {self.max_extension!r}"
             )
@@ -176,17 +193,100 @@ class EngineConfig:
                 raise InvalidParameterError(
                     f"{name} must be a float in (0, 1); got {getattr(self, name)!r}"
                 )
-        for name in ("certificate", "adaptive"):
+        for name in ("certificate", "adaptive", "limits"):
             if not isinstance(getattr(self, name), bool):
                 raise InvalidParameterError(
                     f"{name} must be a bool; got {describe(getattr(self, name))}"
                 )
+        if self.lanes is not None:
+            check_int("lanes", self.lanes, minimum=1)
         from .._limits import check_engine_memory
 
         check_engine_memory(self)  # size caps: tail / max_period memory, max_steps time
+        if self.check_every < 2 * self.max_period:
+            raise InvalidParameterError(
+                f"check_every must be an int >= 2 * max_period = {2 * self.max_period}; got "
+                f"{self.check_every!r}"
+            )
+        if self.tail > self.check_every:
+            raise InvalidParameterError(
+                f"tail must be an int <= check_every = {self.check_every}; got {self.tail!r}"
+            )
+
+    def budgets(self, compiled: bool) -> tuple[int, int]:
+        """(max_steps, hard cap), both multiples of ``check_every``, for a path."""
+        c = self.check_every
+        ms = self.max_steps if self.max_steps is not None else _AUTO_STEPS[0 if compiled else 1]
+        ext = (
+            self.max_extension
+            if self.max_extension is not None
+            else _AUTO_EXTENSION[0 if compiled else 1]
+        )
+        ms = -(-int(ms) // c) * c
+        hard = int(np.ceil(ms * ext)) if self.adaptive else ms
+        hard = max(ms, -(-hard // c) * c)
+        return ms, hard
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary of the settings."""
+        return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+
+@dataclass(frozen=True)
+class RecordSpec:
+    r"""What :func:`run_gd` keeps of the trajectories of a few runs.
+
+    Attributes
+    ----------
+    runs : sequence of int
+        Indices (rows of ``theta0``) of the runs to record.
+    every : int, default 1
+        Keep iterate :math:`\theta_t` for every ``t`` divisible by ``every`` (and the last one).
+    loss, grad_norm : bool, default True
+        Also keep :math:`L(\theta_t)` and :math:`\lVert\nabla L(\theta_t)\rVert`.
+    sharpness : bool, default False
+        Also keep :math:`\lambda_{\max}(H(\theta_t))` by Lanczos on Hessian-vector products
+        (:func:`~dynsys_gd.numeric.lanczos.lanczos_sharpness`; one Lanczos run per kept iterate).
+    max_bytes : int, default 256 MiB
+        Memory bound: :func:`run_gd` refuses (``InvalidParameterError`` naming ``record``) when
+        the worst case (every recorded run reaching the hard cap) would need more.
+    """
+
+    runs: Sequence[int] = ()
+    every: int = 1
+    loss: bool = True
+    grad_norm: bool = True
+    sharpness: bool = False
+    max_bytes: int = 256 * 2**20
+
+
+@dataclass(frozen=True, eq=False)
+class Trajectory(ResultMixin):
+    r"""The recorded trajectory of one run (see :class:`RecordSpec`).
+
+    Attributes
+    ----------
+    run : int
+        Row of ``theta0``.
+    steps : ndarray of int64
+        The ``t`` of every kept iterate (0, every, 2 every, ..., and the final step).
+    theta : ndarray (m, P)
+        The kept iterates; the last row equals ``RunBatch.theta[run]`` unless the run
+        diverged (then it is the first iterate beyond the threshold) or was certified at a
+        projected limit.
+    loss, grad_norm, sharpness : ndarray (m,) or None
+        Loss, gradient norm and :math:`\lambda_{\max}(H)` at the kept iterates (None when not
+        asked for).
+    """
+
+    run: int
+    steps: Array
+    theta: Array
+    loss: Array | None = None
+    grad_norm: Array | None = None
+    sharpness: Array | None = None
+
+    def to_dict(self) -> dict[str, Any]:
         return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
 
@@ -203,8 +303,7 @@ class RunBatch(ResultMixin):
     period : ndarray of int64
         Period k of PERIODIC runs, else 0.
     theta : ndarray (n, P)
-        Final iterate (the certified fixed point for certified runs; last finite iterate for
-        diverged runs).
+        Final iterate (last iterate within the threshold for diverged runs).
     loss : ndarray
         Loss at ``theta`` (``inf`` for diverged runs).
     g_tail : ndarray
@@ -217,9 +316,20 @@ class RunBatch(ResultMixin):
     at_minimum : ndarray of bool
         Converged runs whose limit is a minimum (False for saddles and non-converged runs).
     certified : ndarray of bool
-        Converged runs decided by the certificate rather than by ``grad_tol``.
-    lr : float
-        Step size.
+        Converged runs whose limit the certificate confirmed (a nearby critical point that is a
+        minimum whose linearisation contracts with margin); False where it was not attempted.
+    lr : float or ndarray
+        Step size (an array of n values when ``run_gd`` was given one per run).
+    contraction : ndarray
+        Measured per-step contraction factor of the approach: of the distance to the limit for
+        converged runs (compare with :math:`\max|1 - \eta\lambda_{\text{normal}}|` of the limit),
+        of the distance to the cycle for periodic ones; 0.0 where not measured (e.g. an exact
+        stop within one check interval).
+    at_float_floor : ndarray of bool
+        Decided at the float64 floor: the run stopped contracting within rounding (converged:
+        of a linearly attracting limit; periodic: of a cycle).
+    trajectories : tuple of Trajectory or None
+        Recorded runs (``run_gd(..., record=...)``).
     """
 
     outcome: Array
@@ -233,15 +343,23 @@ class RunBatch(ResultMixin):
     has_limit: Array
     at_minimum: Array
     certified: Array
-    lr: float
+    lr: float | Array
+    contraction: Array = field(default_factory=lambda: np.zeros(0))
+    at_float_floor: Array = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    trajectories: tuple[Trajectory, ...] | None = None
 
     @property
     def n(self) -> int:
         """Number of runs."""
         return int(self.outcome.shape[0])
 
+    @property
+    def lrs(self) -> Array:
+        """Step size of every run (shape (n,))."""
+        return np.broadcast_to(np.asarray(self.lr, dtype=np.float64), (self.n,))
+
     def counts(self) -> dict[str, int]:
-        """Number of runs per outcome key (all five keys present)."""
+        """Number of runs per outcome key (every key present)."""
         c = np.bincount(self.outcome.astype(np.int64), minlength=len(OUTCOME_NAMES))
         return {k: int(c[i]) for i, k in enumerate(OUTCOME_NAMES)}
 
@@ -249,23 +367,31 @@ class RunBatch(ResultMixin):
         """Outcomes as enum members."""
         return [Outcome.from_code(int(c)) for c in self.outcome]
 
+    def _lr_text(self) -> str:
+        if np.ndim(self.lr) == 0:
+            return f"{float(self.lr):.6g}"
+        lr = np.asarray(self.lr)
+        return f"{lr.min():.6g}..{lr.max():.6g} ({np.unique(lr).size} values)"
+
     def __repr__(self) -> str:
-        return f"RunBatch(n={self.n}, lr={self.lr:g}, counts={self.counts()})"
+        return f"RunBatch(n={self.n}, lr={self._lr_text()}, counts={self.counts()})"
 
     def summary(self) -> str:
         c = self.counts()
-        lines = [f"GD runs: n = {self.n}, lr = {self.lr:.6g}"]
+        lines = [f"GD runs: n = {self.n}, lr = {self._lr_text()}"]
         lines += [f"  {k:9s}: {v}" for k, v in c.items()]
         conv = self.has_limit
         if conv.any():
             lines.append(
                 f"  converged to minima: {int(self.at_minimum.sum())}, to saddles: "
-                f"{int((conv & ~self.at_minimum).sum())}, certified: "
-                f"{int(self.certified.sum())}"
+                f"{int((conv & ~self.at_minimum).sum())}, limit certified: "
+                f"{int(self.certified.sum())}, at the float64 floor: "
+                f"{int((self.at_float_floor & conv).sum())}"
             )
+            ratio = self.sharpness[conv] * self.lrs[conv] / 2.0
             lines.append(
-                f"  limit sharpness: min {self.sharpness[conv].min():.6g}, max "
-                f"{self.sharpness[conv].max():.6g} (2/lr = {2 / self.lr:.6g})"
+                f"  limit sharpness x lr / 2: min {ratio.min():.6g}, max "
+                f"{ratio.max():.6g} (C8: at most 1)"
             )
         return "\n".join(lines)
 
@@ -274,12 +400,8 @@ class RunBatch(ResultMixin):
 
 
 def _validate_theta0(theta0: Any, P: int) -> Array:
-    try:
-        th = np.array(theta0, dtype=np.float64, copy=True)
-    except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(
-            f"theta0 must be a real array of shape (n, {P}); got {describe(theta0)}"
-        ) from exc
+    # real input only: complex values are refused (never truncated), strings and objects too
+    th = check_real_array("theta0", theta0, finite=False)
     if th.ndim == 1:
         th = th[None, :]
     if th.ndim != 2 or th.shape[1] != P or th.shape[0] < 1:
@@ -288,25 +410,47 @@ def _validate_theta0(theta0: Any, P: int) -> Array:
         )
     if not np.all(np.isfinite(th)):
         raise InvalidParameterError("theta0 must be finite (no NaN or inf); got non-finite values")
-    return th
+    return np.ascontiguousarray(th)
+
+
+def _validate_lr(lr: Any, n: int) -> tuple[float | Array, Array]:
+    if np.ndim(lr) == 0:
+        eta = check_positive_float("lr", lr)
+        return eta, np.full(n, eta)
+    try:
+        arr = np.array(lr, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(
+            f"lr must be a finite float > 0 or a 1-D array of {n} such floats; got {describe(lr)}"
+        ) from exc
+    if arr.shape != (n,):
+        raise InvalidParameterError(
+            f"lr must be a finite float > 0 or a 1-D array of {n} such floats (one per row of "
+            f"theta0); got shape {np.shape(lr)}"
+        )
+    if not np.all(np.isfinite(arr) & (arr > 0)):
+        bad = arr[~(np.isfinite(arr) & (arr > 0))][0]
+        raise InvalidParameterError(
+            f"lr must be a finite float > 0 or a 1-D array of {n} such floats; got an entry {bad!r}"
+        )
+    return arr, arr
 
 
 class _Limits:
-    """Helper computing loss / spectrum / minimum-or-saddle at converged points."""
+    """Loss / spectrum / minimum-or-saddle at converged points (annotation only)."""
 
     def __init__(self, model: Any, m: NumericModel, config: EngineConfig) -> None:
-        self.model = model
+        from ..models import LinearNetwork
+
         self.m = m
         self.cfg = config
         self.lstar: float | None = None
-        from ..models import LinearNetwork
-
         if isinstance(model, LinearNetwork) and model.Sxx_is_definite:
             Ws = model.W_star
             self.lstar = float(model.loss_offset) - 0.5 * float(np.sum((Ws @ model.Sxx) * Ws))
 
-    def evaluate(self, th: Array) -> tuple[Array, Array, Array, Array]:
-        """Loss, lam_max, lam_min, at_minimum for a batch of fixed points."""
+    def evaluate(self, th: Array) -> tuple[Array, Array, Array]:
+        """lam_max, lam_min, at_minimum for a batch of limits."""
         with np.errstate(all="ignore"):
             loss = np.asarray(self.m.loss(th), dtype=np.float64)
             lam = hessian_eigvalsh(self.m, th)
@@ -315,14 +459,91 @@ class _Limits:
         at_min = lmin >= -tol * np.maximum(1.0, np.abs(lmax))
         if self.lstar is not None:
             at_min &= np.abs(loss - self.lstar) <= tol * max(1.0, abs(self.lstar))
-        return loss, lmax, lmin, at_min
+        return lmax, lmin, at_min
+
+
+def _engine_arrays(cfg: EngineConfig, compiled: bool, lanes: int) -> tuple[Array, Array]:
+    ms, hard = cfg.budgets(compiled)
+    ci = np.array(
+        [lanes, cfg.check_every, cfg.tail, cfg.max_period, ms, hard, cfg.streak], dtype=np.int64
+    )
+    cf = np.array(
+        [
+            cfg.div_threshold,
+            cfg.conv_tol,
+            cfg.period_tol,
+            cfg.min_orbit,
+            cfg.grad_tol,
+            cfg.floor_ulps,
+        ],
+        dtype=np.float64,
+    )
+    return ci, cf
+
+
+def _run_compiled(
+    lm: Any, th: Array, lrs: Array, ci: Array, cf: Array, workers: int
+) -> dict[str, Array]:
+    from .lanes import run_lanes
+
+    n, P = th.shape
+    out: dict[str, Array] = {
+        "code": np.full(n, -1, dtype=np.int8),
+        "steps": np.zeros(n, dtype=np.int64),
+        "period": np.zeros(n, dtype=np.int64),
+        "theta": np.zeros((n, P)),
+        "gtail": np.zeros(n),
+        "q": np.zeros(n),
+        "floor": np.zeros(n, dtype=np.bool_),
+    }
+
+    def part(a: int, b: int) -> None:
+        run_lanes(
+            lm.block,
+            lm.kind,
+            lm.ip,
+            lm.fp,
+            lm.nwork,
+            th[a:b],
+            lrs[a:b],
+            ci,
+            cf,
+            out["code"][a:b],
+            out["steps"][a:b],
+            out["period"][a:b],
+            out["theta"][a:b],
+            out["gtail"][a:b],
+            out["q"][a:b],
+            out["floor"][a:b],
+        )
+
+    w = max(1, min(int(workers), n))
+    if w == 1:
+        part(0, n)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        # interleaved blocks balance slow and fast runs; every run is independent of the rest
+        bounds = np.linspace(0, n, 4 * w + 1).astype(int)
+        with ThreadPoolExecutor(max_workers=w) as ex:
+            list(ex.map(lambda ab: part(*ab), itertools.pairwise(bounds)))
+    return out
 
 
 def run_gd(
-    model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = None, rng: Any = None
+    model: Any,
+    theta0: Any,
+    lr: Any,
+    *,
+    config: EngineConfig | None = None,
+    backend: str = "auto",
+    workers: int | None = None,
+    record: RecordSpec | dict[str, Any] | None = None,
+    rng: Any = None,
 ) -> RunBatch:
     r"""Run GD :math:`\theta_{t+1} = \theta_t - \eta\nabla L(\theta_t)` from every row of
-    ``theta0`` and classify each run (see the module docstring; MATH.md §6, C6–C8).
+    ``theta0`` and classify each run (MATH.md §6, C6–C8; the tests are documented in
+    :mod:`~dynsys_gd.numeric.outcomes`).
 
     Parameters
     ----------
@@ -330,256 +551,240 @@ def run_gd(
         Anything :func:`~dynsys_gd.numeric.kernels.numeric_model` accepts.
     theta0 : array_like, shape (n, P) or (P,)
         Initialisations (finite).
-    lr : float
-        Step size :math:`\eta > 0`.
+    lr : float or array_like of shape (n,)
+        Step size :math:`\eta > 0`, or one per row of ``theta0`` (a learning-rate grid in one
+        call; each run is exactly the run a separate call would make).
     config : EngineConfig, optional
         Budgets and tolerances (defaults: :class:`EngineConfig()`).
+    backend : {"auto", "compiled", "numpy"}
+        "auto": compiled when a kernel covers the model, else numpy.  "compiled" refuses a
+        model without a kernel; "numpy" forces the reference path (same results, slower).
+    workers : int or None
+        Threads for the compiled path (None or 1: one).  Results do not depend on it.
+    record : RecordSpec or dict, optional
+        Keep trajectories of a few runs (see :class:`RecordSpec`); the recorded runs are
+        replayed with the bit-identical reference path, so their final states equal the
+        unrecorded ones.
     rng : ignored
         Accepted for API symmetry; the engine is deterministic given ``theta0``.
 
     Returns
     -------
     RunBatch
-        Outcome code, steps, period, final θ, loss, g_tail and limit spectrum per run.
+        Outcome code, steps, period, final θ, loss, g_tail, limit spectrum, measured
+        contraction per run (and trajectories when recorded).
     """
-    eta = check_positive_float("lr", lr)
     if config is None:
         config = EngineConfig()
     elif not isinstance(config, EngineConfig):
         raise InvalidParameterError(
             f"config must be an EngineConfig or None; got {describe(config)}"
         )
+    backend = check_choice("backend", backend, BACKENDS)
+    if workers is not None:
+        check_int("workers", workers, minimum=1)
     m = numeric_model(model)
-    grad = fast_gradient(model, m)
     P = int(m.n_params)
     th = _validate_theta0(theta0, P)
-    cfg = config
     n = th.shape[0]
+    lr_out, lrs = _validate_lr(lr, n)
+    from .lanes import lane_model
 
-    # outputs
-    outcome = np.full(n, _UND, dtype=np.int8)
-    steps_out = np.zeros(n, dtype=np.int64)
-    period_out = np.zeros(n, dtype=np.int64)
-    theta_out = th.copy()
-    g_tail_out = np.zeros(n)
-    certified = np.zeros(n, dtype=bool)
-    prog_ratio_out = np.ones(n)
+    kernel = lane_model(model)  # None: no compiled kernel covers the model
+    if backend == "compiled" and kernel is None:
+        raise InvalidParameterError(
+            f"backend must be 'auto' or 'numpy' for this model (no compiled kernel covers "
+            f"{type(model).__name__}); got 'compiled'"
+        )
+    # budgets depend on the model (compiled kernel or not), never on the backend chosen
+    has_kernel = kernel is not None
+    spec = _validate_record(record, n, P, config, has_kernel)
+    lanes = config.lanes if config.lanes is not None else (kernel.lanes if kernel else 1)
+    ci, cf = _engine_arrays(config, has_kernel, lanes)
+    if kernel is not None and backend != "numpy":
+        out = _run_compiled(kernel, th, lrs, ci, cf, workers or 1)
+    else:
+        from .gd_numpy import column_gradient, run_numpy
 
-    K = cfg.tail
-    maxp = cfg.max_period
-    hist_len = 2 * maxp
-    check_every = cfg.check_every
-    cert_every = max(check_every, (cfg.cert_every // check_every) * check_every)
-    budget = np.full(n, cfg.max_steps, dtype=np.int64)
-    hard_cap = int(np.ceil(cfg.max_steps * cfg.max_extension)) if cfg.adaptive else cfg.max_steps
+        out = run_numpy(column_gradient(model, kernel), th, lrs, ci, cf, exact=has_kernel)
+    rb = _finish(model, m, config, th, lr_out, lrs, out)
+    if spec is not None:
+        rb = dataclasses.replace(rb, trajectories=_record(model, m, spec, th, lrs, ci, cf, rb))
+    return rb
 
-    idx = np.arange(n)  # original index of each active run
-    gring = np.zeros((2 * K, n))  # gradient norms ring buffer (last 2K steps)
-    hist = np.zeros((hist_len, n, P))  # recent iterates before a check
-    prev_dist = np.full(n, np.inf)  # certificate: distance at the previous attempt
-    dead = np.zeros(n, dtype=bool)  # diverged since the last compaction
-    streak = np.zeros(n, dtype=np.int64)  # consecutive attempts with a shrinking distance
-    near = np.zeros(n, dtype=np.int64)  # consecutive attempts within _NEAR of a critical pt
-    g_prev = np.full(n, np.inf)  # gradient norm at the previous certificate cadence
-    g_streak = np.zeros(n, dtype=np.int64)  # consecutive cadences with a decreasing gradient
 
-    certifier = None
-    if cfg.certificate:
-        from .convergence_certificate import Certifier
-
-        certifier = Certifier(model, m, eta, cfg)
-        if certifier.net is None and P > cfg.cert_max_params:
-            certifier = None
-
-    def finish(sel: Array, code: int, t: int) -> None:
-        """Record runs ``sel`` (mask over active) as finished with outcome ``code``."""
-        o = idx[sel]
-        outcome[o] = code
-        steps_out[o] = t
-        theta_out[o] = th[sel]
-        cnt = min(t, K)
-        if cnt > 0:
-            rows = [(t - 1 - j) % (2 * K) for j in range(cnt)]
-            g_tail_out[o] = gring[rows][:, sel].mean(axis=0)
-
-    def compact(keep: Array) -> None:
-        nonlocal th, idx, gring, hist, prev_dist, dead, budget, streak, near, g_prev, g_streak
-        th = th[keep]
-        idx = idx[keep]
-        gring = gring[:, keep]
-        hist = hist[:, keep]
-        prev_dist = prev_dist[keep]
-        dead = dead[keep]
-        streak = streak[keep]
-        near = near[keep]
-        g_prev = g_prev[keep]
-        g_streak = g_streak[keep]
-        budget = budget[keep]
-
-    t = 0
-    with np.errstate(all="ignore"):
-        while idx.size > 0 and t < hard_cap:
-            g = grad(th)
-            gn = np.sqrt(np.einsum("ij,ij->i", g, g))
-            new = th - eta * g
-            # per step only the cheap test (gradient blow-up / non-finite, before any overflow
-            # reaches theta); the threshold on |theta| is applied at the checks
-            bad = ~(gn <= _BLOWUP) & ~dead
-            if bad.any():
-                o = idx[bad]
-                outcome[o] = _DIV
-                steps_out[o] = t + 1
-                theta_out[o] = th[bad]  # last finite iterate
-                g_tail_out[o] = np.inf
-                dead |= bad
-                new[dead] = 0.0
-                gn[dead] = 0.0
-            th = new
-            gring[t % (2 * K)] = gn
-            t += 1
-            pos = t % check_every
-            if hist_len >= check_every or pos == 0 or pos > check_every - hist_len:
-                hist[(t - 1) % hist_len] = th
-            if pos != 0:
-                continue
-            # ---- check ----------------------------------------------------------------------
-            keep = ~dead
-            far = keep & ~(np.max(np.abs(th), axis=1) <= cfg.div_threshold)
-            if far.any():
-                finish(far, _DIV, t)
-                g_tail_out[idx[far]] = np.inf
-                keep &= ~far
-            g = grad(th)
-            gn = np.sqrt(np.einsum("ij,ij->i", g, g))
-            conv = keep & (gn <= cfg.grad_tol)
-            if conv.any():
-                finish(conv, _CONV, t)
-                keep &= ~conv
-            if t >= hist_len:
-                per = keep & _detect_period(
-                    hist, t, hist_len, maxp, cfg.period_tol, cfg.min_orbit, period_out, idx
-                )
-                if per.any():
-                    finish(per, _PER, t)
-                    keep &= ~per
-            if t % cert_every == 0:
-                down = gn < g_prev
-                g_streak = np.where(down, g_streak + 1, 0)
-                g_prev = gn.copy()
-            if certifier is not None and t % cert_every == 0:
-                cand = keep & (gn <= cfg.cert_grad)
-                if cand.any():
-                    ci = np.flatnonzero(cand)
-                    ok, fixed, dist, q = certifier.attempt(th[ci], prev_dist[ci])
-                    tnorm = np.sqrt(np.einsum("ij,ij->i", th[ci], th[ci]))
-                    shrank = np.isfinite(dist) & (dist <= _APPROACH * prev_dist[ci])
-                    streak[ci] = np.where(shrank, streak[ci] + 1, 0)
-                    close = np.isfinite(dist) & (dist <= _NEAR * (1.0 + tnorm)) & (q <= 1.0 + _NEAR)
-                    near[ci] = np.where(close, near[ci] + 1, 0)
-                    prev_dist[ci] = dist
-                    if ok.any():
-                        sel = np.zeros_like(keep)
-                        sel[ci[ok]] = True
-                        finish(sel, _CONV, t)
-                        theta_out[idx[ci[ok]]] = fixed[ok]
-                        certified[idx[ci[ok]]] = True
-                        keep &= ~sel
-            # budget
-            at_budget = keep & (t >= budget)
-            if at_budget.any():
-                last = [(t - 1 - j) % (2 * K) for j in range(min(K, t))]
-                before = [(t - 1 - K - j) % (2 * K) for j in range(min(K, max(t - K, 0)))]
-                m_last = gring[last].mean(axis=0)
-                m_before = gring[before].mean(axis=0) if before else np.full(idx.size, np.inf)
-                ratio = np.where(m_before > 0, m_last / np.where(m_before > 0, m_before, 1.0), 1.0)
-                approaching = (streak >= _STREAK) | (near >= 2) | (g_streak >= _G_STREAK)
-                progressing = (ratio < cfg.progress_ratio) | approaching
-                extend = at_budget & progressing & (budget < hard_cap)
-                budget[extend] = np.minimum(budget[extend] + cfg.max_steps, hard_cap)
-                stop = at_budget & ~extend
-                if stop.any():
-                    und = stop & progressing
-                    bnd = stop & ~progressing
-                    prog_ratio_out[idx[stop]] = ratio[stop]
-                    if und.any():
-                        finish(und, _UND, t)
-                    if bnd.any():
-                        finish(bnd, _BND, t)
-                    keep &= ~stop
-            if not keep.all():
-                compact(keep)
-        if idx.size:  # hard cap reached without a check (cannot happen with aligned budgets)
-            finish(np.ones(idx.size, dtype=bool), _UND, t)
-
-    # limits of converged runs
-    loss_out = np.full(n, np.inf)
-    sharp = np.zeros(n)
-    lmin_out = np.zeros(n)
-    at_min = np.zeros(n, dtype=bool)
-    has_limit = outcome == _CONV
-    ok_theta = outcome != _DIV
-    if ok_theta.any():
+def _finish(
+    model: Any,
+    m: NumericModel,
+    cfg: EngineConfig,
+    th0: Array,
+    lr_out: Any,
+    lrs: Array,
+    out: dict[str, Array],
+) -> RunBatch:
+    outcome = out["code"].astype(np.int8)
+    n, _P = th0.shape
+    theta = out["theta"]
+    c = cfg.check_every
+    loss = np.full(n, np.inf)
+    ok = outcome != _DIV
+    if ok.any():
         with np.errstate(all="ignore"):
-            lv = np.asarray(m.loss(theta_out[ok_theta]), dtype=np.float64)
-        loss_out[ok_theta] = np.where(np.isfinite(lv), lv, np.inf)
-    if has_limit.any():
+            lv = np.asarray(m.loss(theta[ok]), dtype=np.float64)
+        loss[ok] = np.where(np.isfinite(lv), lv, np.inf)
+    g_tail = np.where(ok & np.isfinite(out["gtail"]), out["gtail"], np.inf)
+    has_limit = outcome == _CONV
+    sharp = np.zeros(n)
+    lmin = np.zeros(n)
+    at_min = np.zeros(n, dtype=bool)
+    certified = np.zeros(n, dtype=bool)
+    if has_limit.any() and cfg.limits:
         lim = _Limits(model, m, cfg)
-        lv, lmax, lmin, amin = lim.evaluate(theta_out[has_limit])
+        lmax, lmn, amin = lim.evaluate(theta[has_limit])
         sharp[has_limit] = np.where(np.isfinite(lmax), lmax, 0.0)
-        lmin_out[has_limit] = np.where(np.isfinite(lmin), lmin, 0.0)
+        lmin[has_limit] = np.where(np.isfinite(lmn), lmn, 0.0)
         at_min[has_limit] = amin
-    g_tail_out[~np.isfinite(g_tail_out) & (outcome != _DIV)] = np.inf
+        if cfg.certificate:
+            certified = _certify_limits(model, m, cfg, theta, lrs, has_limit)
+    q = out["q"]
+    with np.errstate(all="ignore"):
+        contraction = np.where((q > 0) & (q < 1), q ** (1.0 / c), 0.0)
+    contraction = np.where(np.isfinite(contraction), contraction, 0.0)
     return RunBatch(
         outcome=outcome,
-        steps=steps_out,
-        period=period_out,
-        theta=theta_out,
-        loss=loss_out,
-        g_tail=g_tail_out,
+        steps=out["steps"].astype(np.int64),
+        period=out["period"].astype(np.int64),
+        theta=theta,
+        loss=loss,
+        g_tail=g_tail,
         sharpness=sharp,
-        lam_min=lmin_out,
+        lam_min=lmin,
         has_limit=has_limit,
         at_minimum=at_min,
         certified=certified,
-        lr=eta,
+        lr=lr_out,
+        contraction=contraction,
+        at_float_floor=out["floor"].astype(bool) & (outcome != _DIV),
     )
 
 
-def _detect_period(
-    hist: Array,
-    t: int,
-    hist_len: int,
-    maxp: int,
-    tol: float,
-    min_orbit: float,
-    period_out: Array,
-    idx: Array,
+def _certify_limits(
+    model: Any, m: NumericModel, cfg: EngineConfig, theta: Array, lrs: Array, has_limit: Array
 ) -> Array:
-    r"""Smallest period :math:`2 \le k \le` maxp of the recent iterates (mask over active runs).
+    from ..models import LinearNetwork
+    from .convergence_certificate import Certifier
 
-    Uses the ``hist_len = 2 maxp`` iterates :math:`\theta_{t-1-j}`, ``j < hist_len``, stored at
-    ring positions ``(t - 1 - j) % hist_len``; writes the period into ``period_out``.
-    """
-    nact = hist.shape[1]
-    found = np.zeros(nact, dtype=bool)
+    n = theta.shape[0]
+    out = np.zeros(n, dtype=bool)
+    if not isinstance(model, LinearNetwork) and m.n_params > cfg.cert_max_params:
+        return out
+    idx = np.flatnonzero(has_limit)
+    for eta in np.unique(lrs[idx]):
+        sel = idx[lrs[idx] == eta]
+        cert = Certifier(model, m, float(eta), cfg)
+        cert.require_history = False
+        ok, _fixed, _dist, _q = cert.attempt(theta[sel], np.full(sel.size, np.inf))
+        out[sel] = ok
+    return out
 
-    def it(j: int) -> Array:
-        return hist[(t - 1 - j) % hist_len]
 
-    cur = it(0)
-    scale = tol * (1.0 + np.sqrt(np.einsum("ij,ij->i", cur, cur)))
-    diam = np.zeros(nact)
-    for k in range(2, maxp + 1):
-        d = it(k - 1) - cur
-        diam = np.maximum(diam, np.sqrt(np.einsum("ij,ij->i", d, d)))
-        match = ~found
-        for j in range(k):
-            if not match.any():
-                break
-            e = it(j) - it(j + k)
-            match &= np.sqrt(np.einsum("ij,ij->i", e, e)) <= scale
-        match &= diam >= min_orbit
-        if match.any():
-            period_out[idx[match]] = k
-            found |= match
-    return found
+def _validate_record(
+    record: Any, n: int, P: int, cfg: EngineConfig, compiled: bool
+) -> RecordSpec | None:
+    if record is None:
+        return None
+    if isinstance(record, dict):
+        try:
+            record = RecordSpec(**record)
+        except TypeError as exc:
+            raise InvalidParameterError(
+                f"record must be a RecordSpec or a dict of its fields (runs, every, loss, "
+                f"grad_norm, sharpness, max_bytes); got {record!r}"
+            ) from exc
+    if not isinstance(record, RecordSpec):
+        raise InvalidParameterError(
+            f"record must be a RecordSpec, a dict or None; got {describe(record)}"
+        )
+    runs = np.asarray(list(record.runs), dtype=object)
+    if runs.size == 0 or not all(
+        isinstance(r, int | np.integer) and not isinstance(r, bool) and 0 <= int(r) < n
+        for r in runs
+    ):
+        raise InvalidParameterError(
+            f"record.runs must be a non-empty sequence of row indices in [0, {n}); got "
+            f"{list(record.runs)!r}"
+        )
+    check_int("record.every", record.every, minimum=1)
+    check_int("record.max_bytes", record.max_bytes, minimum=1)
+    _ms, hard = cfg.budgets(compiled)
+    points = hard // record.every + 2
+    per_point = 8 * (P + 3) + 8
+    need = len(set(int(r) for r in runs)) * points * per_point
+    if need > record.max_bytes:
+        raise InvalidParameterError(
+            f"record would need up to {need / 2**20:.1f} MiB ({len(runs)} runs x {points} kept "
+            f"iterates x {P} parameters at the hard cap of {hard} steps), above record.max_bytes "
+            f"= {record.max_bytes / 2**20:.1f} MiB; record fewer runs, raise record.every or "
+            f"max_bytes"
+        )
+    return record
+
+
+def _record(
+    model: Any,
+    m: NumericModel,
+    spec: RecordSpec,
+    th0: Array,
+    lrs: Array,
+    ci: Array,
+    cf: Array,
+    rb: RunBatch,
+) -> tuple[Trajectory, ...]:
+    from .gd_numpy import column_gradient, run_numpy
+    from .lanes import lane_model
+
+    runs = sorted(set(int(r) for r in spec.runs))
+    every = int(spec.every)
+    kept: dict[int, list[tuple[int, Array]]] = {r: [(0, th0[r].copy())] for r in runs}
+    final_steps = {r: int(rb.steps[r]) for r in runs}
+    runs_arr = np.asarray(runs)
+
+    def hook(idx: Array, th_cols: Array, t: int) -> None:
+        for j, local in enumerate(idx):
+            r = int(runs_arr[local])
+            if t <= final_steps[r] and (t % every == 0 or t == final_steps[r]):
+                kept[r].append((t, th_cols[:, j].copy()))
+
+    ref_lm = lane_model(model)
+    run_numpy(
+        column_gradient(model, ref_lm),
+        th0[runs_arr],
+        lrs[runs_arr],
+        ci,
+        cf,
+        hook=hook,
+        exact=ref_lm is not None,
+    )
+    out = []
+    for r in runs:
+        steps = np.array([t for t, _ in kept[r]], dtype=np.int64)
+        theta = np.array([x for _, x in kept[r]], dtype=np.float64).reshape(len(steps), -1)
+        loss = gn = sh = None
+        with np.errstate(all="ignore"):
+            if spec.loss:
+                loss = np.asarray(m.loss(theta), dtype=np.float64)
+            if spec.grad_norm:
+                gn = np.linalg.norm(np.asarray(m.gradient(theta), dtype=np.float64), axis=1)
+        if spec.sharpness:
+            from .lanczos import lanczos_sharpness
+
+            sh = np.array(
+                [
+                    float(np.max(lanczos_sharpness(m, x))) if np.all(np.isfinite(x)) else np.inf
+                    for x in theta
+                ]
+            )
+        out.append(
+            Trajectory(run=r, steps=steps, theta=theta, loss=loss, grad_norm=gn, sharpness=sh)
+        )
+    return tuple(out)

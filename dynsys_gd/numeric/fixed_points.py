@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._streams import generator
 from .._validation import check_int, check_real, check_seed
 from ..errors import InvalidParameterError
 from ..models import LinearNetwork
@@ -46,6 +47,7 @@ __all__ = [
     "random_minima",
     "refine_mp",
     "saddle_points",
+    "sample_minima",
 ]
 
 
@@ -133,13 +135,81 @@ def random_minima(
     N, d = net.depth, net.widths
     if N == 1:
         return np.repeat(theta0[None, :], n, axis=0)
-    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    rng = generator(seed, "minima")  # its own stream (dynsys_gd._streams), not Monte-Carlo block 0
     layers = [np.repeat(L[None], n, axis=0) for L in net.unflatten(theta0)]
     for i in range(1, N):  # hidden layer i: between W_i (layers[i-1]) and W_{i+1} (layers[i])
         h = d[i]
         A = rng.normal(scale=spread, size=(n, h, h))
         c = rng.uniform(-log_scale, log_scale, size=n)
         G = np.stack([expm(a) for a in A]) * np.exp(c)[:, None, None]
+        Ginv = np.linalg.inv(G)
+        layers[i - 1] = G @ layers[i - 1]
+        layers[i] = layers[i] @ Ginv
+    theta = np.asarray(net.flatten(layers), dtype=np.float64)
+    pts, _ = project_to_minima(net, theta)
+    return np.asarray(pts, dtype=np.float64)
+
+
+def sample_minima(
+    net: LinearNetwork,
+    n: int,
+    *,
+    seed: int | None = 0,
+    center: Any = None,
+    spread: float = 0.25,
+    log_scale: float = 0.5,
+) -> NDArray[np.float64]:
+    r"""``n`` points of M around ``center`` (default the balanced minimum), covering its
+    neighbourhood for any depth (C2).
+
+    Each sample gets a strength :math:`s \sim U[0, 1]` and, for every hidden layer i, the
+    symmetry :math:`W_i 	o G_i W_i`, :math:`W_{i+1} 	o W_{i+1} G_i^{-1}` with
+
+    .. math::
+       G_i = \exp\!ig(s\,(c_i I + A_i)/\sqrt{N-1}ig), \qquad
+       c_i \sim U[-	ext{log\_scale}, 	ext{log\_scale}], \quad
+       (A_i)_{ab} \sim N(0, 	ext{spread}^2),
+
+    followed by a Gauss–Newton projection onto M (round-off).  The :math:`1/\sqrt{N-1}` keeps the
+    total displacement independent of the depth, and the strength puts samples at every distance
+    from the centre, so the linearly stable neighbourhood of a flattest minimum is sampled for
+    every depth (unlike :func:`random_minima`, whose displacement grows with N).
+
+    Returns
+    -------
+    ndarray, shape (n, P)
+    """
+    from scipy.linalg import expm
+
+    net = _check_net(net)
+    n = check_int("n", n, minimum=1)
+    seed = check_seed("seed", seed)
+    spread = check_real("spread", spread)
+    log_scale = check_real("log_scale", log_scale)
+    if spread < 0 or log_scale < 0:
+        raise InvalidParameterError(
+            f"spread and log_scale must be >= 0; got spread={spread}, log_scale={log_scale}"
+        )
+    if center is None:
+        theta0 = balanced_minimum(net)
+    else:
+        theta0 = np.asarray(center, dtype=np.float64).reshape(-1)
+        if theta0.shape != (net.n_params,) or not np.all(np.isfinite(theta0)):
+            raise InvalidParameterError(
+                f"center must be a finite point of shape ({net.n_params},); got {theta0.shape}"
+            )
+    N, d = net.depth, net.widths
+    if N == 1:
+        return np.repeat(theta0[None, :], n, axis=0)
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    strength = rng.uniform(0.0, 1.0, size=n) / np.sqrt(N - 1)
+    layers = [np.repeat(L[None], n, axis=0) for L in net.unflatten(theta0)]
+    for i in range(1, N):
+        h = d[i]
+        A = rng.normal(scale=spread, size=(n, h, h))
+        c = rng.uniform(-log_scale, log_scale, size=n)
+        X = (A + c[:, None, None] * np.eye(h)[None]) * strength[:, None, None]
+        G = np.stack([expm(x) for x in X])
         Ginv = np.linalg.inv(G)
         layers[i - 1] = G @ layers[i - 1]
         layers[i] = layers[i] @ Ginv

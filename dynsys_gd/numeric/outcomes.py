@@ -1,25 +1,99 @@
-"""Outcomes of a GD run (MATH.md §6).
+r"""Outcomes of a GD run and the tests that decide them (MATH.md §6, C6–C8).
 
-Every run ends in exactly one outcome.  ``UNDECIDED`` (budget exhausted without a certificate)
-is never counted as non-convergent.
+Every run ends in exactly one :class:`Outcome`.  ``UNDECIDED`` (budget exhausted while the run
+was still approaching something) is never counted as non-convergent; ``FROZEN`` is never
+counted as converged.
+
+The tests
+---------
+Every ``c = check_every`` steps the engine looks at the last :math:`H = 2 k_{\max}` iterates of
+a run and measures, for :math:`k = 1..k_{\max}` (``max_period``), the *k-step displacement*
+
+.. math::
+   e_k = \max_{j < \max(k, 2)} \lVert\theta_{t-j} - \theta_{t-j-k}\rVert
+   \quad (e_1 \text{ is the step length}), \qquad
+   D_k = \max_{j < \max(k, 2)} \lVert\theta_{t-j} - \theta_{t-j-1}\rVert
+
+(:math:`D_k` is the size of the last k steps: the orbit size for period k).  Between two checks
+the ratio :math:`\rho_k = e_k(t) / e_k(t - c)` is recorded.  A *geometric streak* is a run of at
+least ``S`` (``streak``) consecutive checks with :math:`\rho_k < 1` whose successive ratios agree,
+:math:`|\rho - \rho_{\text{prev}}| \le \tfrac12 (1 - \max(\rho, \rho_{\text{prev}}))`; its
+largest ratio :math:`\bar\rho_k` is the *measured contraction* per check.  If a displacement
+decays geometrically with per-step factor :math:`q` then :math:`\bar\rho = q^c` and, since
+:math:`1 - q^c \le c (1 - q)`, the distance still to travel is at most
+
+.. math::
+   \sum_{s > t} e_1(s) \le \frac{e_1}{1 - q} \le \frac{c\, e_1}{1 - \bar\rho_1}
+
+(for a k-cycle the same bound with :math:`c/k`).  The certificate is therefore tied to the
+measured contraction factor of the limit, whatever it is (0.5 or 0.9997 per step), not to a
+fixed shrink factor.  Decisions use only :math:`+ - \times \div \sqrt{}` and comparisons.
+
+``CONVERGED``
+    (a) the iterate is exactly stationary in float64 and the gradient is exactly zero (an
+    exact critical point), or stationary after an observed approach (below); (b) a geometric
+    streak of :math:`e_1` with remaining distance :math:`c e_1 / (1 - \bar\rho_1) \le`
+    ``conv_tol`` :math:`\cdot \max(1, \lVert\theta\rVert_\infty)`; or (c) the *float64 floor*:
+    after an observed approach (a geometric streak whose contraction would shrink the step by a
+    factor e within the hard cap, or a single drop of :math:`e_1` by 4× from above the floor),
+    the contraction per step :math:`e_1 (1 - \bar\rho_1)/c` is below ``floor_ulps`` units in
+    the last place of :math:`\max(1, \lVert\theta\rVert_\infty)` and :math:`e_1` is below
+    ``min_orbit``: the run is within rounding of a linearly attracting limit and float64 cannot
+    bring it closer (MATH.md §6: runs at the edge of stability stall on a ~1e−12 two-cycle).
+    A small gradient alone never makes a run converged.
+``PERIODIC`` (period k, the smallest found, :math:`2 \le k \le k_{\max}`)
+    The orbit size :math:`D_k` is at least ``min_orbit`` (relative) and no longer changes
+    (:math:`|D_k - D_k^{\text{prev}}| \le 4\,` ``period_tol`` :math:`D_k` + floor), and either
+    :math:`e_k = 0` (an exact float64 cycle), or a geometric streak of :math:`e_k` with remaining
+    distance :math:`(c/k)\, e_k / (1 - \bar\rho_k) \le` ``period_tol`` :math:`D_k` (the test
+    scales with the orbit, so slowly attracting cycles with Floquet multipliers 0.97–0.99 are
+    found), or the float64 floor of the cycle.
+``DIVERGED``
+    :math:`\lVert\theta\rVert_\infty >` ``div_threshold`` or not finite at a check; the step
+    count is the first step beyond the threshold, the reported iterate the last one within it.
+``FROZEN``
+    At the budget the run showed no approach to anything and its gradient norm stayed below
+    ``grad_tol`` over the last ``tail`` steps: it barely moves (e.g. near the non-strict saddle
+    :math:`\theta = 0` of a deep scalar network, where :math:`\lVert\nabla L\rVert \approx
+    10^{-14}`; MATH.md C6) and is *not* converging within any practical budget.  Escaping such
+    a region takes of the order of :math:`1/\lVert\nabla L\rVert` steps, so whether it would
+    converge much later is not decided.
+``UNDECIDED``
+    At the hard cap the run was still approaching something (a geometric streak fast enough to
+    matter), still moving slowly (every step below ``SLOW`` relative) or still growing
+    monotonically (a transient such as a slow escape from a saddle).  Such runs are first
+    extended by ``max_steps`` at a time up to the hard cap.
+``BOUNDED``
+    At the budget none of the above: bounded, moving, not periodic, not approaching.
+
+The rules exist twice, with the same operations in the same order: per lane, compiled
+(``lane_*``, used by :mod:`~dynsys_gd.numeric.lanes`), and per batch in numpy (``batch_*``,
+used by the reference path :mod:`~dynsys_gd.numeric.gd_numpy`).  Both give the same decisions
+bit for bit; the tests check it run by run.
 """
 
 from __future__ import annotations
 
+import math as _math
 from enum import Enum
+from typing import Any
+
+import numba as _numba
+import numpy as _np
 
 __all__ = ["OUTCOME_NAMES", "Outcome"]
 
 
 class Outcome(Enum):
     """The outcome of one GD run; ``.value`` reads as a sentence, ``.name.lower()`` is the key
-    used in counts ("converged", "diverged", "periodic", "bounded", "undecided")."""
+    used in counts ("converged", "diverged", "periodic", "bounded", "undecided", "frozen")."""
 
-    CONVERGED = "converged to a minimum"
+    CONVERGED = "converged to a critical point"
     DIVERGED = "diverged to infinity"
     PERIODIC = "settled on a periodic orbit"
     BOUNDED = "stayed bounded without converging"
     UNDECIDED = "undecided within the budget"
+    FROZEN = "frozen: a tiny gradient and no approach to a critical point"
 
     @property
     def key(self) -> str:
@@ -47,3 +121,446 @@ _BY_CODE = dict(enumerate(Outcome))
 
 #: Outcome keys in canonical order.
 OUTCOME_NAMES: tuple[str, ...] = tuple(o.key for o in Outcome)
+
+_JIT: dict[str, Any] = {"cache": True, "error_model": "numpy", "nogil": True, "fastmath": False}
+
+#: codes (the order of :class:`Outcome`)
+C_CONV, C_DIV, C_PER, C_BND, C_UND, C_FRZ = 0, 1, 2, 3, 4, 5
+#: one unit in the last place of 1.0 (float64 machine epsilon)
+ULP = 2.0**-52
+#: a single drop of a displacement by this factor in one check interval is evidence of approach
+STRONG_DROP = 0.25
+#: ... and a rise by this factor forgets earlier evidence (the run moves away)
+FORGET_RISE = 16.0
+#: consecutive growing checks of the step length that mark an unsettled transient
+RISE = 8
+#: the halves of a budget segment must agree within this factor for a run to count as settled
+TREND = 1.25
+#: steps all below this (relative to max(1, |theta|_inf)) mark a slow, unsettled run
+SLOW = 1e-4
+#: "no measured contraction" (any value >= 1)
+NO_Q = 2.0
+
+
+@_numba.njit(**_JIT)
+def displacements(hist: Any, maxp: int, E: Any, D: Any) -> None:  # pragma: no cover
+    r"""From the last ``H = 2 maxp`` iterates ``hist[H, P, L]``: the k-step displacements
+    ``E[k-1] = max_{j<k} |theta_{t-j} - theta_{t-j-k}|`` (k >= 2) and the orbit sizes
+    ``D[k-1] = max_{j<max(k,2)} |theta_{t-j} - theta_{t-j-1}|``; ``E[0] = D[0]``."""
+    H = hist.shape[0]
+    P = hist.shape[1]
+    L = hist.shape[2]
+    acc = _np.empty(L)
+    for k in range(1, maxp + 1):
+        jn = k if k >= 2 else 2
+        for l in range(L):
+            E[k - 1, l] = 0.0
+        for j in range(jn):
+            a = H - 1 - j
+            b = a - k
+            for l in range(L):
+                dd = hist[a, 0, l] - hist[b, 0, l]
+                acc[l] = dd * dd
+            for i in range(1, P):
+                for l in range(L):
+                    dd = hist[a, i, l] - hist[b, i, l]
+                    acc[l] = acc[l] + dd * dd
+            for l in range(L):
+                v = _math.sqrt(acc[l])
+                if v > E[k - 1, l]:
+                    E[k - 1, l] = v
+        if k == 1:
+            for l in range(L):
+                D[0, l] = E[0, l]
+                D[1, l] = E[0, l]
+    for k in range(3, maxp + 1):
+        # step length theta_{t-k+1} - theta_{t-k}, j = k - 1
+        a = H - k
+        b = a - 1
+        for l in range(L):
+            dd = hist[a, 0, l] - hist[b, 0, l]
+            acc[l] = dd * dd
+        for i in range(1, P):
+            for l in range(L):
+                dd = hist[a, i, l] - hist[b, i, l]
+                acc[l] = acc[l] + dd * dd
+        for l in range(L):
+            v = _math.sqrt(acc[l])
+            D[k - 1, l] = v if v > D[k - 2, l] else D[k - 2, l]
+
+
+@_numba.njit(**_JIT)
+def lane_update(
+    E: Any,
+    l: int,
+    maxp: int,
+    floor_lvl: float,
+    S: int,
+    c: int,
+    hard: int,
+    eprev: Any,
+    streak: Any,
+    rmax: Any,
+    rprev: Any,
+    qmeas: Any,
+    rise: Any,
+) -> None:  # pragma: no cover
+    """Update the decay statistics of lane ``l`` for every k (see :func:`batch_update`)."""
+    for kk in range(maxp):
+        e = E[kk, l]
+        ep = eprev[kk, l]
+        if ep < 0.0:
+            r = _np.inf
+        elif ep > 0.0:
+            r = e / ep
+        elif e == 0.0:
+            r = 0.0
+        else:
+            r = _np.inf
+        rp = rprev[kk, l]
+        if r < 1.0:
+            hi = r if r > rp else rp
+            if streak[kk, l] > 0 and abs(r - rp) <= 0.5 * (1.0 - hi):
+                streak[kk, l] += 1
+                if r > rmax[kk, l]:
+                    rmax[kk, l] = r
+            else:
+                streak[kk, l] = 1
+                rmax[kk, l] = r
+        else:
+            streak[kk, l] = 0
+            rmax[kk, l] = 0.0
+        if streak[kk, l] >= S and (1.0 - rmax[kk, l]) * hard >= c:
+            # a geometric decay that would shrink the displacement by e within the hard cap
+            qmeas[kk, l] = rmax[kk, l]
+        elif r <= STRONG_DROP and ep > floor_lvl and qmeas[kk, l] >= 1.0:
+            qmeas[kk, l] = r
+        elif r > FORGET_RISE:
+            qmeas[kk, l] = NO_Q
+        if kk == 0:
+            if r > 1.0 and r < _np.inf:
+                rise[l] += 1
+            else:
+                rise[l] = 0
+        rprev[kk, l] = r
+        eprev[kk, l] = e
+
+
+@_numba.njit(**_JIT)
+def lane_classify(
+    E: Any,
+    D: Any,
+    Dprev: Any,
+    l: int,
+    maxp: int,
+    scale: float,
+    c: int,
+    S: int,
+    conv_tol: float,
+    period_tol: float,
+    min_orbit: float,
+    floor_lvl: float,
+    streak: Any,
+    rmax: Any,
+    qmeas: Any,
+) -> Any:  # pragma: no cover
+    """(code, period, floor) of lane ``l`` after :func:`lane_update`; code -1 = undecided yet,
+    -2 = exactly stationary (the caller decides with the gradient, see :func:`stationary`)."""
+    e1 = E[0, l]
+    if e1 == 0.0:
+        return -2, 0, False
+    if streak[0, l] >= S and e1 * c <= conv_tol * scale * (1.0 - rmax[0, l]):
+        return C_CONV, 0, False
+    q = qmeas[0, l]
+    if q < 1.0 and e1 * (1.0 - q) <= floor_lvl and e1 < min_orbit * scale:
+        return C_CONV, 0, True
+    for k in range(2, maxp + 1):
+        kk = k - 1
+        dk = D[kk, l]
+        dp = Dprev[kk, l]
+        # a cycle: an orbit of size above min_orbit whose size no longer changes
+        if (
+            dk >= min_orbit * scale
+            and dp >= 0.0
+            and abs(dk - dp) <= 4.0 * period_tol * dk + floor_lvl
+        ):
+            ek = E[kk, l]
+            if ek == 0.0:
+                return C_PER, k, False
+            if streak[kk, l] >= S and ek * c <= period_tol * dk * k * (1.0 - rmax[kk, l]):
+                return C_PER, k, False
+            qk = qmeas[kk, l]
+            if qk < 1.0 and ek * (1.0 - qk) * k <= floor_lvl:
+                return C_PER, k, True
+    return -1, 0, False
+
+
+@_numba.njit(**_JIT)
+def stationary(gmax: float, q1: float) -> Any:  # pragma: no cover
+    """Outcome of an exactly stationary float64 iterate: an exact critical point (zero
+    gradient), the float64 floor after an observed approach, else frozen."""
+    if gmax == 0.0:
+        return C_CONV, False
+    if q1 < 1.0:
+        return C_CONV, True
+    return C_FRZ, False
+
+
+@_numba.njit(**_JIT)
+def lane_progressing(
+    l: int, maxp: int, S: int, c: int, hard: int, streak: Any, rmax: Any
+) -> bool:  # pragma: no cover
+    """Some displacement decays geometrically fast enough to matter within the hard cap."""
+    for kk in range(maxp):
+        if streak[kk, l] >= S and (1.0 - rmax[kk, l]) * hard >= c:
+            return True
+    return False
+
+
+@_numba.njit(**_JIT)
+def lane_segment(
+    E: Any, D: Any, l: int, maxp: int, second_half: bool, seg: Any
+) -> None:  # pragma: no cover
+    """Segment maxima of the largest step D_kmax and of min_{k>=2} e_k: ``seg[0:2, l]`` over
+    the first half of the current budget segment, ``seg[2:4, l]`` over the second half."""
+    emin = E[1, l]
+    for kk in range(2, maxp):
+        if E[kk, l] < emin:
+            emin = E[kk, l]
+    o = 2 if second_half else 0
+    if D[maxp - 1, l] > seg[o, l]:
+        seg[o, l] = D[maxp - 1, l]
+    if emin > seg[o + 1, l]:
+        seg[o + 1, l] = emin
+
+
+@_numba.njit(**_JIT)
+def lane_trend(l: int, seg: Any) -> bool:  # pragma: no cover
+    """The two halves of the budget segment differ (a slow transient, not a settled orbit):
+    the largest step, or the largest closest-return distance, changed by more than TREND."""
+    for j in range(2):
+        a = seg[j, l]
+        b = seg[2 + j, l]
+        if b < a / TREND or b > a * TREND:
+            return True
+    return False
+
+
+@_numba.njit(**_JIT)
+def at_budget(
+    progressing: bool,
+    unsettled: bool,
+    budget: int,
+    hard: int,
+    max_steps: int,
+    gmax: float,
+    grad_tol: float,
+) -> Any:  # pragma: no cover
+    """(code, new budget) at the budget: extend, undecided, frozen or bounded.
+
+    A run still approaching (``progressing``) is extended, then undecided; otherwise one whose
+    gradient stayed below ``grad_tol`` is frozen; otherwise an ``unsettled`` one (steps growing
+    monotonically, or every step below ``SLOW``) is extended, then undecided; otherwise it is
+    bounded.
+    """
+    if progressing or (unsettled and not gmax <= grad_tol):
+        if budget < hard:
+            nb = budget + max_steps
+            return -1, (nb if nb < hard else hard)
+        return C_UND, budget
+    if gmax <= grad_tol:
+        return C_FRZ, budget
+    return C_BND, budget
+
+
+# ------------------------------------------------------------------------------------------------
+# the same rules on whole batches (numpy reference path); arrays have the runs on the last axis
+# ------------------------------------------------------------------------------------------------
+def batch_displacements(hist: Any, maxp: int) -> tuple[Any, Any]:
+    """(E, D) of :func:`displacements` for ``hist[H, P, B]``."""
+    H, P, B = hist.shape
+    E = _np.zeros((maxp, B))
+    D = _np.zeros((maxp, B))
+    for k in range(1, maxp + 1):
+        jn = k if k >= 2 else 2
+        for j in range(jn):
+            a = H - 1 - j
+            b = a - k
+            dd = hist[a, 0] - hist[b, 0]
+            acc = dd * dd
+            for i in range(1, P):
+                dd = hist[a, i] - hist[b, i]
+                acc = acc + dd * dd
+            v = _np.sqrt(acc)
+            E[k - 1] = _np.where(v > E[k - 1], v, E[k - 1])
+        if k == 1:
+            D[0] = E[0]
+            D[1] = E[0]
+    for k in range(3, maxp + 1):
+        a = H - k
+        b = a - 1
+        dd = hist[a, 0] - hist[b, 0]
+        acc = dd * dd
+        for i in range(1, P):
+            dd = hist[a, i] - hist[b, i]
+            acc = acc + dd * dd
+        v = _np.sqrt(acc)
+        D[k - 1] = _np.where(v > D[k - 2], v, D[k - 2])
+    return E, D
+
+
+class BatchState:
+    """Decay statistics of a batch of runs (the per-lane arrays of the compiled path)."""
+
+    def __init__(self, maxp: int, B: int) -> None:
+        self.eprev = _np.full((maxp, B), -1.0)
+        self.streak = _np.zeros((maxp, B), dtype=_np.int64)
+        self.rmax = _np.zeros((maxp, B))
+        self.rprev = _np.full((maxp, B), _np.inf)
+        self.qmeas = _np.full((maxp, B), NO_Q)
+        self.rise = _np.zeros(B, dtype=_np.int64)
+        self.Dprev = _np.full((maxp, B), -1.0)
+
+    def take(self, keep: Any) -> None:
+        """Keep only the runs ``keep`` (a boolean mask)."""
+        for name in ("eprev", "streak", "rmax", "rprev", "qmeas", "Dprev"):
+            setattr(self, name, getattr(self, name)[:, keep])
+        self.rise = self.rise[keep]
+
+
+def batch_update(E: Any, st: BatchState, floor_lvl: Any, S: int, c: int, hard: int) -> None:
+    """:func:`lane_update` on a batch."""
+    inf = _np.inf
+    for kk in range(E.shape[0]):
+        e = E[kk]
+        ep = st.eprev[kk]
+        with _np.errstate(all="ignore"):
+            r = _np.where(
+                ep < 0.0,
+                inf,
+                _np.where(
+                    ep > 0.0, e / _np.where(ep > 0.0, ep, 1.0), _np.where(e == 0.0, 0.0, inf)
+                ),
+            )
+            rp = st.rprev[kk]
+            hi = _np.where(r > rp, r, rp)
+            cons = (st.streak[kk] > 0) & (_np.abs(r - rp) <= 0.5 * (1.0 - hi))
+        dec = r < 1.0
+        streak = _np.where(dec, _np.where(cons, st.streak[kk] + 1, 1), 0)
+        rmax = _np.where(dec, _np.where(cons, _np.where(r > st.rmax[kk], r, st.rmax[kk]), r), 0.0)
+        meaningful = (streak >= S) & ((1.0 - rmax) * hard >= c)
+        strong = (r <= STRONG_DROP) & (ep > floor_lvl) & (st.qmeas[kk] >= 1.0)
+        st.qmeas[kk] = _np.where(
+            meaningful, rmax, _np.where(strong, r, _np.where(r > FORGET_RISE, NO_Q, st.qmeas[kk]))
+        )
+        st.streak[kk] = streak
+        st.rmax[kk] = rmax
+        if kk == 0:
+            st.rise = _np.where((r > 1.0) & (r < inf), st.rise + 1, 0)
+        st.rprev[kk] = r
+        st.eprev[kk] = e
+
+
+def batch_classify(
+    E: Any,
+    D: Any,
+    st: BatchState,
+    scale: Any,
+    c: int,
+    S: int,
+    conv_tol: float,
+    period_tol: float,
+    min_orbit: float,
+    floor_lvl: Any,
+) -> tuple[Any, Any, Any]:
+    """:func:`lane_classify` on a batch: (code, period, floor) with code -1 / -2 as there."""
+    B = E.shape[1]
+    code = _np.full(B, -1, dtype=_np.int64)
+    period = _np.zeros(B, dtype=_np.int64)
+    floor = _np.zeros(B, dtype=bool)
+    e1 = E[0]
+    und = _np.ones(B, dtype=bool)
+    m = e1 == 0.0
+    code[m] = -2
+    und &= ~m
+    m = und & (st.streak[0] >= S) & (e1 * c <= conv_tol * scale * (1.0 - st.rmax[0]))
+    code[m] = C_CONV
+    und &= ~m
+    q = st.qmeas[0]
+    m = und & (q < 1.0) & (e1 * (1.0 - q) <= floor_lvl) & (e1 < min_orbit * scale)
+    code[m] = C_CONV
+    floor[m] = True
+    und &= ~m
+    for k in range(2, E.shape[0] + 1):
+        kk = k - 1
+        dk = D[kk]
+        dp = st.Dprev[kk]
+        ok = (
+            und
+            & (dk >= min_orbit * scale)
+            & (dp >= 0.0)
+            & (_np.abs(dk - dp) <= 4.0 * period_tol * dk + floor_lvl)
+        )
+        ek = E[kk]
+        m1 = ok & (ek == 0.0)
+        m2 = ok & ~m1 & (st.streak[kk] >= S) & (ek * c <= period_tol * dk * k * (1.0 - st.rmax[kk]))
+        qk = st.qmeas[kk]
+        m3 = ok & ~m1 & ~m2 & (qk < 1.0) & (ek * (1.0 - qk) * k <= floor_lvl)
+        m = m1 | m2 | m3
+        code[m] = C_PER
+        period[m] = k
+        floor[m3] = True
+        und &= ~m
+    return code, period, floor
+
+
+def batch_stationary(gmax: Any, q1: Any) -> tuple[Any, Any]:
+    """:func:`stationary` on a batch."""
+    code = _np.where(gmax == 0.0, C_CONV, _np.where(q1 < 1.0, C_CONV, C_FRZ))
+    floor = (gmax != 0.0) & (q1 < 1.0)
+    return code, floor
+
+
+def batch_progressing(st: BatchState, S: int, c: int, hard: int) -> Any:
+    """:func:`lane_progressing` on a batch."""
+    return _np.any((st.streak >= S) & ((1.0 - st.rmax) * hard >= c), axis=0)
+
+
+def batch_at_budget(
+    progressing: Any,
+    unsettled: Any,
+    budget: Any,
+    hard: int,
+    max_steps: int,
+    gmax: Any,
+    grad_tol: float,
+) -> tuple[Any, Any]:
+    """:func:`at_budget` on a batch: (code, new budget)."""
+    small = gmax <= grad_tol
+    go_on = progressing | (unsettled & ~small)
+    extend = go_on & (budget < hard)
+    code = _np.where(go_on, _np.where(extend, -1, C_UND), _np.where(small, C_FRZ, C_BND))
+    nb = budget + max_steps
+    budget = _np.where(extend, _np.where(nb < hard, nb, hard), budget)
+    return code, budget
+
+
+def batch_segment(E: Any, D: Any, second_half: Any, seg: Any) -> None:
+    """:func:`lane_segment` on a batch (``seg[4, B]``, ``second_half[B]``)."""
+    emin = E[1]
+    for kk in range(2, E.shape[0]):
+        emin = _np.where(E[kk] < emin, E[kk], emin)
+    for j, v in ((0, D[-1]), (1, emin)):
+        a = _np.where(second_half, seg[2 + j], seg[j])
+        new = _np.where(v > a, v, a)
+        seg[j] = _np.where(second_half, seg[j], new)
+        seg[2 + j] = _np.where(second_half, new, seg[2 + j])
+
+
+def batch_trend(seg: Any) -> Any:
+    """:func:`lane_trend` on a batch."""
+    out = _np.zeros(seg.shape[1], dtype=bool)
+    for j in range(2):
+        a, b = seg[j], seg[2 + j]
+        out |= (b < a / TREND) | (b > a * TREND)
+    return out

@@ -45,8 +45,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._results import ResultMixin, jsonable
+from .._validation import describe
 from ..errors import InvalidParameterError
-from ..models import LinearNetwork
+from ..models import LinearNetwork, LossModel
 from .fixed_points import balanced_minimum
 from .kernels import numeric_model
 
@@ -343,7 +344,7 @@ def _numerical_flattest(
     return par(best_z), best_val, spread
 
 
-def flattest_minimum(net: LinearNetwork) -> FlattestMinimum:
+def flattest_minimum(net: LinearNetwork, **kwargs: Any) -> FlattestMinimum:
     r"""A flattest global minimum of a linear network and :math:`S_{\min}` (C4, C5).
 
     Parameters
@@ -359,10 +360,21 @@ def flattest_minimum(net: LinearNetwork) -> FlattestMinimum:
         certified SDP for depth 2 (``bounds`` set), otherwise numerical minimisation of
         :math:`\lambda_{\max}(H)` over M (see module docstring).  Cached on ``net``.
     """
-    net = _check_net(net)
-    from .._limits import check_dense  # size model: the P x P Hessian of the check below
+    if isinstance(net, LossModel):  # any sympy loss: critical points in a box (searched/exact)
+        from .critical_points import loss_flattest_minimum
 
-    check_dense(f"net ({net.n_params} parameters)", None, net.n_params, what="the dense Hessian")
+        return loss_flattest_minimum(net, **kwargs)  # type: ignore[return-value]
+    if kwargs:
+        raise InvalidParameterError(
+            f"{', '.join(sorted(kwargs))}: keywords for a LossModel only; got a {describe(net)}"
+        )
+    from .._limits import check_dense  # size model first: the P x P Hessian of the check below
+
+    if isinstance(net, LinearNetwork):
+        check_dense(
+            f"net ({net.n_params} parameters)", None, net.n_params, what="the dense Hessian"
+        )
+    net = _check_net(net)
     cache = net._cache  # type: ignore[attr-defined]
     if _CACHE_KEY in cache:
         return cache[_CACHE_KEY]  # type: ignore[no-any-return]
@@ -421,18 +433,22 @@ def flattest_minimum(net: LinearNetwork) -> FlattestMinimum:
     return result
 
 
-def min_sharpness(net: LinearNetwork) -> float:
+def min_sharpness(net: LinearNetwork, **kwargs: Any) -> float:
     r""":math:`S_{\min} = \min_{\theta\in M}\lambda_{\max}(H(\theta))` (C4, C5); see
-    :func:`flattest_minimum`."""
-    return flattest_minimum(net).sharpness
+    :func:`flattest_minimum`.  For a LossModel: the flattest minimum found in a box
+    (:func:`~dynsys_gd.numeric.critical_points.loss_flattest_minimum`, keywords passed on)."""
+    return flattest_minimum(net, **kwargs).sharpness
 
 
-def critical_lr(net: LinearNetwork) -> float:
+def critical_lr(net: LinearNetwork, **kwargs: Any) -> float:
     r"""Critical learning rate :math:`\eta^* = 2/S_{\min}` (C5): above it every global minimum
     is linearly unstable and GD converges from a null set of initialisations only (C6).
 
     How :math:`S_{\min}` was obtained is ``flattest_minimum(net).method``: a closed form, the
     certified SDP for depth 2 (then ``flattest_minimum(net).bounds`` is a rigorous enclosure,
     typically 1e-13 wide) or the numerical minimum over M for depth ≥ 3 with a general
-    :math:`\Sigma_{xx}` (bracketed by ``flattest_minimum(net).bracket``)."""
-    return 2.0 / min_sharpness(net)
+    :math:`\Sigma_{xx}` (bracketed by ``flattest_minimum(net).bracket``).  For a LossModel, from
+    the flattest minimum found in a box (see
+    :func:`~dynsys_gd.numeric.critical_points.loss_flattest_minimum`: what is exact and what is
+    searched is stated in its result)."""
+    return 2.0 / min_sharpness(net, **kwargs)

@@ -19,7 +19,6 @@ an eigenvalue :math:`> 1`, linearly unstable, C6) and a non-strict saddle otherw
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -33,7 +32,15 @@ from ..errors import InvalidParameterError
 from ..models import LinearNetwork
 from .kernels import numeric_model
 
+#: The one relative tolerance for "marginal": a minimum is marginal when
+#: :math:`|\lambda_{\max}(H) - 2/\eta| \le` MARGINAL_RTOL :math:`\cdot 2/\eta`, and
+#: ``stability_analysis`` calls a learning rate "at" :math:`\eta^*` when
+#: :math:`|\eta - \eta^*| \le` MARGINAL_RTOL :math:`\cdot\eta^*` (the same condition at the
+#: flattest minimum).  It is also the relative cut below which Hessian eigenvalues count as zero.
+MARGINAL_RTOL = 1e-9
+
 __all__ = [
+    "MARGINAL_RTOL",
     "FixedPointClass",
     "FixedPointSpectrum",
     "classify_eigenvalues",
@@ -61,7 +68,7 @@ class FixedPointClass(Enum):
 
 
 def classify_eigenvalues(
-    hessian_eigenvalues: Any, lr: float, *, is_minimum: bool, rtol: float = 1e-9
+    hessian_eigenvalues: Any, lr: float, *, is_minimum: bool, rtol: float = MARGINAL_RTOL
 ) -> FixedPointClass:
     r"""Classify a fixed point from its Hessian eigenvalues (C3, C6).
 
@@ -172,7 +179,7 @@ class FixedPointSpectrum(ResultMixin):
 
 
 def tangent_normal_bases(
-    net: LinearNetwork, theta: Any, *, rtol: float = 1e-9
+    net: LinearNetwork, theta: Any, *, rtol: float = MARGINAL_RTOL
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     r"""Orthonormal bases of the tangent space :math:`T_\theta M = \ker J` and of its orthogonal
     complement (the normal space) at a point of M (C2, C3).
@@ -202,7 +209,7 @@ def _is_on_manifold(model: Any, theta: NDArray[np.float64], gnorm: float) -> boo
 
 
 def fixed_point_spectrum(
-    model: Any, theta: Any, lr: Any, *, on_manifold: bool | None = None, rtol: float = 1e-9
+    model: Any, theta: Any, lr: Any, *, on_manifold: bool | None = None, rtol: float = MARGINAL_RTOL
 ) -> FixedPointSpectrum:
     r"""Spectrum of :math:`DG_\eta` at a fixed point, float64 (C3).
 
@@ -326,7 +333,7 @@ def fixed_point_spectrum_mp(
     if on_manifold:
         s = float(lam.max())
         crit = 2.0 / lr
-        if n_zero == lam.size or math.isclose(s, crit, rel_tol=1e-12):
+        if n_zero == lam.size or abs(s - crit) <= MARGINAL_RTOL * crit:
             cls = FixedPointClass.MARGINAL
         else:
             cls = FixedPointClass.STABLE if s < crit else FixedPointClass.UNSTABLE

@@ -76,6 +76,7 @@ OUTCOME_COLORS: dict[str, str] = {
     "periodic": "#E69F00",  # orange
     "bounded": "#009E73",  # green
     "undecided": "#BBBBBB",  # light grey
+    "frozen": "#CC79A7",  # reddish purple
 }
 
 #: Outcome key -> short legend label.
@@ -85,6 +86,7 @@ OUTCOME_LABELS: dict[str, str] = {
     "periodic": "periodic orbit",
     "bounded": "bounded, not convergent",
     "undecided": "undecided (budget)",
+    "frozen": "frozen (tiny gradient)",
 }
 
 #: rcParams applied by :func:`apply_style` / :func:`style_context`.

@@ -3,7 +3,9 @@ r"""Aligned plain-text tables and small markdown helpers for reports and the com
 Numbers are formatted the same way everywhere (:func:`format_number`): 4 significant digits by
 default, integers without a decimal point, non-finite values as ``inf`` / ``nan``, ``None`` as
 ``—``.  Fractions with a Clopper–Pearson interval (MATH.md §6) are written by
-:func:`format_fraction_ci` as ``0.370 [0.331, 0.410]``.
+:func:`format_fraction_ci` as ``0.370 [0.331, 0.410]``; with undecided runs the fraction is a
+range, written ``0.023-0.977 [0.017, 0.985] (a range: 1954 undecided)``
+(:func:`format_estimate_fraction` takes a ``ConvergenceEstimate``).
 
 Examples
 --------
@@ -27,6 +29,7 @@ from ..errors import InvalidParameterError
 
 __all__ = [
     "counts_table",
+    "format_estimate_fraction",
     "format_fraction_ci",
     "format_number",
     "format_table",
@@ -66,9 +69,58 @@ def format_number(value: Any, *, digits: int = 4) -> str:
     return str(value)
 
 
-def format_fraction_ci(fraction: float, ci_low: float, ci_high: float, *, digits: int = 3) -> str:
-    """``0.370 [0.331, 0.410]``: a proportion with its (Clopper–Pearson) interval."""
-    return f"{float(fraction):.{digits}f} [{float(ci_low):.{digits}f}, {float(ci_high):.{digits}f}]"
+def format_fraction_ci(
+    fraction: float,
+    ci_low: float,
+    ci_high: float,
+    *,
+    digits: int = 3,
+    n_undecided: int = 0,
+    fraction_high: float | None = None,
+) -> str:
+    """``0.370 [0.331, 0.410]``: a proportion with its (Clopper–Pearson) interval.
+
+    With ``n_undecided > 0`` the proportion is a range from ``fraction`` to ``fraction_high``
+    (required then) and the text says so: ``0.023-0.977 [0.017, 0.985] (a range: 1954
+    undecided)``.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``n_undecided`` is not an int >= 0, or ``fraction_high`` is missing when it is > 0.
+
+    Examples
+    --------
+    >>> format_fraction_ci(0.37, 0.331, 0.41)
+    '0.370 [0.331, 0.410]'
+    >>> format_fraction_ci(0.023, 0.017, 0.985, n_undecided=1954, fraction_high=0.977)
+    '0.023-0.977 [0.017, 0.985] (a range: 1954 undecided)'
+    """
+    digits = check_int("digits", digits, minimum=0, maximum=17)
+    u = check_int("n_undecided", n_undecided, minimum=0)
+    ci = f"[{float(ci_low):.{digits}f}, {float(ci_high):.{digits}f}]"
+    if u == 0:
+        return f"{float(fraction):.{digits}f} {ci}"
+    if fraction_high is None:
+        raise InvalidParameterError(
+            f"fraction_high must be given when n_undecided > 0; got None (n_undecided = {u})"
+        )
+    return (
+        f"{float(fraction):.{digits}f}-{float(fraction_high):.{digits}f} {ci} "
+        f"(a range: {u} undecided)"
+    )
+
+
+def format_estimate_fraction(estimate: Any, *, digits: int = 3) -> str:
+    """:func:`format_fraction_ci` of a ``ConvergenceEstimate`` (undecided runs included)."""
+    return format_fraction_ci(
+        estimate.fraction,
+        estimate.ci_low,
+        estimate.ci_high,
+        digits=digits,
+        n_undecided=int(getattr(estimate, "n_undecided", 0)),
+        fraction_high=getattr(estimate, "fraction_high", None),
+    )
 
 
 def _cells(

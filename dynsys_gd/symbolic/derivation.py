@@ -27,7 +27,126 @@ from .._validation import check_int, describe
 from ..errors import InvalidParameterError
 from ..models import LinearNetwork, LossModel
 
-__all__ = ["Derivation", "derive", "linear_network_symbols"]
+__all__ = [
+    "BYTES_PER_TERM",
+    "EXPR_BYTES_PER_TERM",
+    "EXPR_SECONDS_PER_TERM",
+    "SECONDS_PER_TERM",
+    "Derivation",
+    "check_derivation_size",
+    "check_lr_exact",
+    "derive",
+    "estimate_terms",
+    "linear_network_symbols",
+]
+
+#: Cost model of the symbolic derivation, per polynomial term (lower bounds, from measurements
+#: on the 2-core reference machine: 240 B and 1.6 us per term of the sparse polynomials of
+#: widths (3, 3, 3, 3, 3); 320 B and 120 us per term of a sympy expression).  The limits are the
+#: package's one size model (:mod:`dynsys_gd._limits`: DYNSYS_GD_MEMORY_LIMIT, ..._TIME_LIMIT).
+BYTES_PER_TERM = 200
+SECONDS_PER_TERM = 1e-6
+EXPR_BYTES_PER_TERM = 300
+EXPR_SECONDS_PER_TERM = 1e-4
+
+
+def estimate_terms(model: Any) -> dict[str, int]:
+    r"""Estimated number of polynomial terms of the loss, gradient and Hessian of a linear network.
+
+    With :math:`p = \prod_{i=1}^{N-1} d_i` paths through the hidden layers, every entry of W has
+    p monomials; the quadratic part of the loss has about :math:`d_N\,m(m+1)/2` distinct monomials
+    with :math:`m = d_0 p` (general :math:`\Sigma_{xx}`) or :math:`m = p` per entry (diagonal
+    :math:`\Sigma_{xx}`).  Each monomial has degree 2N, so the gradient has about
+    :math:`(2N-1)` times and the Hessian :math:`(2N-1)^2` times as many terms (within a factor of
+    about 1.1 of the measured counts for whitened widths (4, 4, 4, 4, 4), 31,233 / 226,304 /
+    1,466,368).  Loss models: the number of terms of the expanded loss (not estimated further).
+    """
+    if isinstance(model, LinearNetwork):
+        import math
+
+        N = model.depth
+        d0, dN = model.widths[0], model.widths[-1]
+        paths = math.prod(model.widths[1:-1]) if N > 1 else 1
+        diagonal = all(model.Sxx_exact[i][j] == 0 for i in range(d0) for j in range(d0) if i != j)
+        if diagonal:
+            quad = dN * d0 * paths * (paths + 1) // 2
+        else:
+            m = d0 * paths
+            quad = dN * m * (m + 1) // 2
+        loss = quad + dN * d0 * paths + 1
+        grad = loss * max(1, 2 * N - 1)
+        hess = loss * max(1, 2 * N - 1) ** 2
+        return {"loss": int(loss), "gradient": int(grad), "hessian": int(hess)}
+    n = len(sympy.Add.make_args(model.loss))
+    return {"loss": n, "gradient": n * model.n_params, "hessian": n * model.n_params**2}
+
+
+def _size_name(model: Any) -> tuple[str, Any]:
+    if isinstance(model, LinearNetwork):
+        return "widths", tuple(model.widths)
+    return "loss", f"<{len(sympy.Add.make_args(model.loss))} terms>"
+
+
+def check_derivation_size(model: Any, part: str, *, expression: bool = False) -> None:
+    """Refuse a symbolic derivation whose estimated memory or time exceeds the package limits
+    (:mod:`dynsys_gd._limits`), before any work; the message carries the estimate.
+
+    ``part`` is "loss", "gradient" or "hessian" (each includes the parts before it);
+    ``expression`` prices the sympy expression view instead of the sparse polynomials.
+    """
+    from .._limits import check_memory, check_time
+
+    est = estimate_terms(model)
+    order = ("loss", "gradient", "hessian")
+    name, value = _size_name(model)
+    b, t = (
+        (EXPR_BYTES_PER_TERM, EXPR_SECONDS_PER_TERM)
+        if expression
+        else (BYTES_PER_TERM, SECONDS_PER_TERM)
+    )
+    what = "sympy expression of the" if expression else "symbolic"
+    parts = [part] if expression else list(order[: order.index(part) + 1])
+    total = sum(est[k] for k in parts)
+    ctx = f"for the {what} {part} (an estimated {total:.3g} polynomial terms)"
+    check_memory(name, value, total * b, ctx)
+    check_time(name, value, total * t, ctx)
+
+
+def check_lr_exact(lr: Any) -> sympy.Expr:
+    """A step size as an exact sympy number (floats at their exact binary value) or a symbolic
+    expression; numbers must be finite and > 0 (``sympy.Rational(nan)`` is 0, so NaN and inf
+    are refused here, before any work).  numpy scalars are accepted."""
+    import math
+
+    import numpy as np
+
+    if isinstance(lr, sympy.Basic):
+        if lr.free_symbols:
+            return lr  # type: ignore[return-value]
+        if lr.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo) or not lr.is_real:
+            raise InvalidParameterError(f"lr must be a finite float > 0; got {lr}")
+        if not bool(lr > 0):
+            raise InvalidParameterError(f"lr must be a finite float > 0; got {lr}")
+        return lr  # type: ignore[return-value]
+    if isinstance(lr, bool | np.bool_):
+        raise InvalidParameterError(f"lr must be a finite float > 0; got {lr!r}")
+    if isinstance(lr, int | np.integer | Fraction):
+        q = (
+            sympy.Rational(int(lr))
+            if not isinstance(lr, Fraction)
+            else sympy.Rational(lr.numerator, lr.denominator)
+        )
+        if not q > 0:
+            raise InvalidParameterError(f"lr must be a finite float > 0; got {lr!r}")
+        return q
+    if isinstance(lr, float | np.floating):
+        f = float(lr)  # exact for float16/32/64
+        if not (math.isfinite(f) and f > 0):
+            raise InvalidParameterError(f"lr must be a finite float > 0; got {f!r}")
+        return sympy.Rational(f)  # exact binary value of the float
+    raise InvalidParameterError(
+        f"lr must be None, a finite float > 0 or a sympy expression; got {describe(lr)}"
+    )
 
 
 def _q(x: Fraction) -> sympy.Rational:
@@ -125,6 +244,7 @@ class Derivation:
         from sympy.polys.domains import QQ
         from sympy.polys.rings import ring
 
+        check_derivation_size(self.model, "loss")
         R, *gens = ring([str(p) for p in self.params], QQ)
         if isinstance(self.model, LinearNetwork):
             poly = _linear_network_loss_poly(self.model, gens, QQ)
@@ -135,6 +255,7 @@ class Derivation:
     @cached_property
     def loss(self) -> sympy.Expr:
         r""":math:`L(\theta)` as a sympy expression."""
+        self._check_expr_size("loss")
         return self._to_expr(self._ring[2])
 
     @property
@@ -147,6 +268,7 @@ class Derivation:
     def gradient_polys(self) -> tuple[Any, ...]:
         """Gradient entries as sparse polynomials over Q (polynomial models only)."""
         self._require_polynomial("gradient_polys")
+        check_derivation_size(self.model, "gradient")
         _, gens, L = self._ring
         return tuple(L.diff(g) for g in gens)
 
@@ -154,6 +276,7 @@ class Derivation:
     def hessian_polys(self) -> tuple[tuple[Any, ...], ...]:
         """Hessian entries as sparse polynomials over Q (polynomial models only)."""
         self._require_polynomial("hessian_polys")
+        check_derivation_size(self.model, "hessian")
         _, gens, _ = self._ring
         g = self.gradient_polys
         P = self.n_params
@@ -162,6 +285,12 @@ class Derivation:
             for j in range(i, P):
                 rows[i][j] = rows[j][i] = g[i].diff(gens[j])
         return tuple(tuple(r) for r in rows)
+
+    def _check_expr_size(self, part: str) -> None:
+        """The sympy expression views cost about 100x the sparse polynomials per term: priced
+        separately by the size model (linear networks; loss models are given as expressions)."""
+        if isinstance(self.model, LinearNetwork):
+            check_derivation_size(self.model, part, expression=True)
 
     def _require_polynomial(self, what: str) -> None:
         if not self.polynomial:
@@ -175,6 +304,7 @@ class Derivation:
     @cached_property
     def gradient(self) -> sympy.Matrix:
         r""":math:`\nabla L` as a P × 1 matrix."""
+        self._check_expr_size("gradient")
         if self.polynomial:
             return sympy.Matrix([self._to_expr(g) for g in self.gradient_polys])
         return sympy.Matrix([sympy.diff(self.loss, p) for p in self.params])
@@ -182,6 +312,7 @@ class Derivation:
     @cached_property
     def hessian(self) -> sympy.Matrix:
         r""":math:`\nabla^2 L` as a P × P matrix."""
+        self._check_expr_size("hessian")
         P = self.n_params
         if self.polynomial:
             Hp = self.hessian_polys
@@ -198,17 +329,10 @@ class Derivation:
         return sympy.Matrix(P, P, lambda i, j: cache2[(min(i, j), max(i, j))])
 
     def _lr(self, lr: Any) -> sympy.Expr:
+        """η as a sympy value: None keeps the symbol; numbers must be finite and > 0."""
         if lr is None:
             return self.eta
-        if isinstance(lr, sympy.Basic):
-            return lr  # type: ignore[return-value]
-        if isinstance(lr, int | Fraction):
-            return sympy.Rational(lr)
-        if isinstance(lr, float):
-            return sympy.Rational(lr)  # exact binary value of the float
-        raise InvalidParameterError(
-            f"lr must be None, a number or a sympy expression; got {describe(lr)}"
-        )
+        return check_lr_exact(lr)
 
     def gd_map(self, lr: Any = None) -> sympy.Matrix:
         r""":math:`G_\eta(\theta) = \theta - \eta\nabla L(\theta)`; ``lr=None`` keeps η symbolic."""
@@ -303,8 +427,13 @@ class Derivation:
         """
         import flint
 
+        lr_q = check_lr_exact(lr)
+        if not lr_q.is_Rational:
+            raise InvalidParameterError(
+                f"lr must be a finite rational or float > 0 for an exact value; got {describe(lr)}"
+            )
         H = self.hessian_at_rational(point)
-        eta = _exact_point([lr], 1)[0]
+        eta = Fraction(int(lr_q.p), int(lr_q.q))
         P = self.n_params
         I = flint.fmpq_mat(P, P, [1 if i == j else 0 for i in range(P) for j in range(P)])
         D = I - flint.fmpq(eta.numerator, eta.denominator) * H

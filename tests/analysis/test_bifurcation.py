@@ -106,3 +106,28 @@ def test_figures_and_cli(tmp_path, capsys) -> None:  # type: ignore[no-untyped-d
     assert out["critical_lr"] == 1.0
     assert {o["period"] for o in out["orbits"]} == {2}
     assert main(["orbits", "--xy", "--lr", "-1"]) == 2
+
+
+def test_periods_of_a_loss_come_from_the_engine() -> None:
+    """One classifier: the diagram's period of every run is the engine's outcome (converged ->
+    1, periodic -> its period, diverged -> -1), all step sizes in one call."""
+    from dynsys_gd.numeric.engine import EngineConfig, run_gd
+    from dynsys_gd.numeric.outcomes import Outcome
+
+    th0 = np.random.default_rng(1).uniform(-1.5, 1.5, size=(10, 2))
+    lrs = [0.9, 1.1]
+    d = bifurcation_diagram(XY, lrs, theta0=th0, transient=300, n_record=32, max_period=8)
+    assert d.outcomes is not None and d.outcomes.shape == (2, 10)
+    for i, lr in enumerate(lrs):
+        rb = run_gd(XY, th0, lr, config=EngineConfig(max_period=8))
+        np.testing.assert_array_equal(d.outcomes[i], rb.outcome)
+        want = np.where(rb.outcome == Outcome.CONVERGED.code, 1, 0)
+        want = np.where(rb.outcome == Outcome.PERIODIC.code, rb.period, want)
+        want = np.where(rb.outcome == Outcome.DIVERGED.code, -1, want)
+        np.testing.assert_array_equal(d.periods[i], want)
+    assert d.undecided_counts().tolist() == [
+        int(np.sum(d.outcomes[i] == Outcome.UNDECIDED.code)) for i in range(2)
+    ]
+    # a family of maps has no engine: periods from the iterates
+    m = bifurcation_diagram(LogisticMap, [2.8, 3.2], theta0=[[0.3]], transient=500, n_record=32)
+    assert m.outcomes is None and m.periods[:, 0].tolist() == [1, 2]

@@ -208,3 +208,42 @@ def test_cli_bad_input_is_one_line(argv: list[str], regex: str, capsys) -> None:
     import re
 
     assert re.search(regex, err)
+
+
+def test_outcomes_are_the_engines() -> None:
+    """One meaning of "converged": every run's outcome and step count are those of run_gd with
+    the same settings (the sweep runs all (lr, init) rows in one call, one lr per row)."""
+    import dataclasses
+
+    from dynsys_gd.numeric.engine import EngineConfig, run_gd
+
+    th0 = np.random.default_rng(4).uniform(-1.5, 1.5, size=(6, 2))
+    r = nonlinear_sweep(XY, [0.8, 1.1], n_init=6, theta0=th0, steps=800, last_k=40)
+    cfg = dataclasses.replace(EngineConfig(), max_steps=800, tail=40)
+    for i, lr in enumerate(r.lrs):
+        rb = run_gd(XY, th0, float(lr), config=cfg)
+        np.testing.assert_array_equal(r.outcome_codes[i], rb.outcome)
+        np.testing.assert_array_equal(r.steps_runs[i], rb.steps)
+    assert r.config["max_steps"] == 800 and r.config["tail"] == 40
+
+
+def test_undecided_runs_are_left_out_of_g_inf_and_reported() -> None:
+    from dynsys_gd.numeric.engine import EngineConfig
+
+    tiny = EngineConfig(adaptive=False, certificate=False)
+    r = nonlinear_sweep(
+        XY,
+        [0.5, 0.99],
+        n_init=16,
+        seed=2,
+        steps=60,
+        last_k=20,
+        init="uniform",
+        init_scale=1.5,
+        config=tiny,
+    )
+    und = np.array([c["undecided"] for c in r.counts])
+    assert und.sum() > 0
+    np.testing.assert_array_equal(r.g_inf_n, 16 - und - [c["diverged"] for c in r.counts])
+    text = r.summary()
+    assert "undecided:" in text and "g_inf leaves them out" in text

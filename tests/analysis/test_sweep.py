@@ -52,30 +52,68 @@ def test_store_resumes_interrupted_sweep(tmp_path: Path, monkeypatch: pytest.Mon
     kw: dict[str, Any] = {"n_samples": 200, "seed": 1, "chunk_size": 50, "config": FAST}
     ref = lr_sweep(net, LRS, **kw)
     path = tmp_path / "sweep.sqlite"
-    real = sweep_mod.run_task
+    real = sweep_mod.run_sweep_task
     calls = {"n": 0}
 
     def flaky(*args: Any) -> dict[str, Any]:
         calls["n"] += 1
-        if calls["n"] > 5:
+        if calls["n"] > 3:
             raise KeyboardInterrupt
         return real(*args)
 
-    monkeypatch.setattr(sweep_mod, "run_task", flaky)
+    # 200 samples in chunks of 50: 4 work units, each running its chunk at all 4 step sizes
+    # in one engine call; the store keeps one entry per (lr, chunk): 16
+    monkeypatch.setattr(sweep_mod, "run_sweep_task", flaky)
     with pytest.raises(KeyboardInterrupt):
         lr_sweep(net, LRS, store=path, **kw)
-    assert _n_tasks(path) == 5
-    monkeypatch.setattr(sweep_mod, "run_task", real)
+    assert _n_tasks(path) == 3 * 4
     counted = {"n": 0}
 
     def counting(*args: Any) -> dict[str, Any]:
         counted["n"] += 1
         return real(*args)
 
-    monkeypatch.setattr(sweep_mod, "run_task", counting)
+    monkeypatch.setattr(sweep_mod, "run_sweep_task", counting)
     got = lr_sweep(net, LRS, store=path, **kw)
-    assert counted["n"] == 4 * 4 - 5
+    assert counted["n"] == 4 - 3
     assert got.to_dict() == ref.to_dict()
+
+
+def test_per_row_sweep_equals_separate_calls_chunkings_and_executors() -> None:
+    """The sweep runs all step sizes in one engine call per chunk (one lr per row); every point
+    equals estimate_convergent_fraction at that lr with its seed, for every chunk size and on a
+    process pool (bit-identical: the dicts hold every count, CI, g_inf and sharpness)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    net = dg.LinearNetwork.scalar(depth=3, target=2.0)
+    eta = 2 / (3 * 2 ** (4 / 3))
+    lrs = [0.7 * eta, 0.95 * eta, 1.05 * eta]
+    kw: dict[str, Any] = {"n_samples": 240, "seed": 9, "config": FAST}
+    ref = lr_sweep(net, lrs, **kw)
+    for i, lr in enumerate(lrs):
+        e = estimate_convergent_fraction(net, lr, n_samples=240, seed=ref.lr_seeds[i], config=FAST)
+        assert e.to_dict() == ref.estimates[i].to_dict()
+    assert lr_sweep(net, lrs, chunk_size=70, **kw).to_dict() == ref.to_dict()
+    with ProcessPoolExecutor(2) as ex:
+        got = lr_sweep(net, lrs, executor=ex, chunk_size=100, **kw)
+    assert got.to_dict() == ref.to_dict()
+
+
+def test_undecided_runs_make_a_range_in_the_sweep() -> None:
+    """A budget far too small leaves runs undecided: the sweep shows them, the fraction is a
+    range, and an lr with undecided runs never closes the transition as 'fraction 0'."""
+    net = dg.LinearNetwork.scalar(depth=3, target=2.0)
+    eta = 2 / (3 * 2 ** (4 / 3))
+    tiny = EngineConfig(max_steps=50, adaptive=False, certificate=False)
+    r = lr_sweep(net, [0.5 * eta, 0.99 * eta], n_samples=200, seed=1, config=tiny)
+    assert r.n_undecided[1] > 0
+    assert r.fraction_high[1] == pytest.approx((r.counts["converged"][1] + r.n_undecided[1]) / 200)
+    assert r.fraction_high[1] > r.fraction[1]
+    text = r.summary()
+    assert "undecided runs at" in text and "the fraction is a range" in text
+    assert f"{r.fraction[1]:.4f}-{r.fraction_high[1]:.4f}" in text
+    assert "min" in text.splitlines()[2] and "saddle" in text.splitlines()[2]
+    assert r.transition is None or r.fraction_high[r.lrs.tolist().index(r.transition[1])] == 0
 
 
 def _n_tasks(path: Path) -> int:

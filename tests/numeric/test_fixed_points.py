@@ -177,3 +177,24 @@ def test_whitened_matrix_saddle_types(depth, expected):
     np.testing.assert_allclose(
         numeric_model(net).product(saddles[1].point), s[0] * np.outer(U[:, 0], Vt[0]), atol=1e-12
     )
+
+
+def test_sample_minima_are_on_m_and_reach_the_centre_for_any_depth():
+    """Samples of M around a centre: on M, at every distance from the centre (strength U[0, 1]),
+    with a displacement that does not grow with the depth."""
+    from dynsys_gd.numeric.fixed_points import balanced_minimum, sample_minima
+    from dynsys_gd.numeric.kernels import numeric_model
+
+    med = []
+    for depth in (3, 6, 12):
+        net = dg.LinearNetwork.scalar(depth, 1.5)
+        c = balanced_minimum(net)
+        pts = sample_minima(net, 64, seed=2, center=c)
+        W = numeric_model(net).product(pts)
+        np.testing.assert_allclose(W.reshape(-1), 1.5, rtol=1e-12)
+        dist = np.linalg.norm(pts - c, axis=1)
+        assert dist.min() < 0.05 * dist.max()
+        med.append(float(np.median(dist)))
+    assert max(med) < 2.0 * min(med)
+    net = dg.LinearNetwork.from_covariances((2, 3, 2), Sxx=np.eye(2), Syx=np.eye(2))
+    np.testing.assert_array_equal(sample_minima(net, 5, seed=1), sample_minima(net, 5, seed=1))

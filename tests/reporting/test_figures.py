@@ -293,7 +293,7 @@ def test_basin_slice_accepts_object_of_outcome_enums() -> None:
     ("basin", "kwargs", "match"),
     [
         (np.zeros(5, dtype=int), {}, r"non-empty 2-D array; got shape \(5,\)"),
-        (np.full((2, 2), 7), {}, r"codes must be in 0\.\.4; got values in \[7, 7\]"),
+        (np.full((2, 2), 7), {}, r"codes must be in 0\.\.5; got values in \[7, 7\]"),
         (np.zeros((2, 2), dtype=int), {"extent": (1, 0, 0, 1)}, r"extent must be"),
         (object(), {}, r"basin must be a 2-D array of outcome codes"),
     ],

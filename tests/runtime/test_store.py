@@ -427,16 +427,17 @@ _SWEEP_DRIVER = textwrap.dedent("""
     from dynsys_gd.analysis import sweep as sweep_mod
 
     path, log, delay, out = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
-    real = sweep_mod.run_task
+    real = sweep_mod.run_sweep_task
 
-    def logged(*task):
+    def logged(*task):  # one unit: a chunk at every lr still missing (per-row step sizes)
         res = real(*task)
         with open(log, "a") as f:
-            f.write(f"{task[1]!r}:{task[5]}:{task[6]}\\n")
+            for lr in task[1]:
+                f.write(f"{lr!r}:{task[5]}:{task[6]}\\n")
         time.sleep(delay)
         return res
 
-    sweep_mod.run_task = logged
+    sweep_mod.run_sweep_task = logged
     net = dg.LinearNetwork.scalar(2, 1.0)
     result = sweep_mod.lr_sweep(net, [0.6, 0.95, 1.02], n_samples=64, seed=21, chunk_size=8,
                                 store=path)

@@ -11,6 +11,7 @@ import sympy as sp
 
 import dynsys_gd as dg
 from dynsys_gd.symbolic.codegen import compile_model
+from dynsys_gd.symbolic.derivation import Derivation, derive
 
 
 def _models():
@@ -109,3 +110,74 @@ def test_derivation_is_cached():
     net = dg.LinearNetwork.scalar(3)
     assert dg.derive(net) is dg.derive(net)
     assert dg.derive(net).hessian is dg.derive(net).hessian
+
+
+# -- step sizes and sizes (issue 17) -------------------------------------------------------------
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf"), -0.5, 0, 0.0])
+@pytest.mark.parametrize("method", ["gd_map", "jacobian", "det_dg"])
+def test_lr_nan_inf_and_non_positive_are_refused(bad, method):
+    """sympy.Rational(nan) == 0: a NaN step size used to give the identity map."""
+    from dynsys_gd.errors import InvalidParameterError
+
+    d = derive(dg.LinearNetwork.scalar(2, 1.0))
+    with pytest.raises(InvalidParameterError, match=r"lr must be a finite float > 0; got "):
+        getattr(d, method)(bad)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -1.0])
+def test_det_dg_at_refuses_bad_lr(bad):
+    from dynsys_gd.errors import InvalidParameterError
+
+    d = derive(dg.LinearNetwork.scalar(2, 1.0))
+    with pytest.raises(InvalidParameterError, match=r"lr must be a finite float > 0; got "):
+        d.det_dg_at([1, 2], bad)
+
+
+def test_numpy_scalar_lr_is_taken_exactly():
+    d = derive(dg.LinearNetwork.scalar(2, 1.0))
+    half = sp.Rational(1, 2)
+    for lr in (np.float32(0.5), np.float64(0.5), np.float16(0.5)):
+        assert d.gd_map(lr) == d.gd_map(half)
+    assert d.jacobian(np.int64(2)) == d.jacobian(sp.Integer(2))
+    # det DG at (1, 2), eta = 1/4, by hand: H = [[4, 3], [3, 1]], det(I - H/4) = -9/16
+    assert d.det_dg_at([1, 2], np.float32(0.25)) == Fraction(-9, 16)
+    assert d.gd_map(sp.Symbol("h", positive=True))[0].has(sp.Symbol("h", positive=True))
+
+
+def test_size_model_estimates_and_refuses_up_front():
+    from dynsys_gd.errors import InvalidParameterError
+    from dynsys_gd.symbolic.derivation import BYTES_PER_TERM, estimate_terms
+
+    for w in [(2, 2, 2), (3, 3, 3, 3), (2, 3, 4, 2)]:
+        net = dg.LinearNetwork.from_covariances(w, Sxx=np.eye(w[0]), Syx=np.ones((w[-1], w[0])))
+        d = Derivation(net)
+        est = estimate_terms(net)
+        actual_loss = len(d.loss_poly)
+        actual_grad = sum(len(g) for g in d.gradient_polys)
+        assert actual_loss <= est["loss"] <= 1.3 * actual_loss
+        assert actual_grad <= est["gradient"] * 1.1 and est["gradient"] <= 2.0 * actual_grad
+    big = dg.LinearNetwork.from_covariances((8, 8, 8, 8, 8), Sxx=np.eye(8), Syx=np.eye(8))
+    assert estimate_terms(big)["gradient"] * BYTES_PER_TERM > 8 * 2**30
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"widths=\(8, 8, 8, 8, 8\) needs about .* of memory for the symbolic gradient "
+        r"\(an estimated .* polynomial terms\); the limit is",
+    ):
+        _ = Derivation(big).gradient_polys
+    # depth 50 scalar: tiny polynomials, accepted
+    assert len(derive(dg.LinearNetwork.scalar(50, 1.0)).gradient_polys) == 50
+
+
+def test_expression_views_of_big_networks_are_priced_separately(monkeypatch):
+    """sympy expressions cost ~100x the sparse polynomials per term: with a 10 s time limit the
+    expression view of the (4, 4, 4, 4, 4) gradient is refused up front, its polynomials not."""
+    from dynsys_gd.errors import InvalidParameterError
+
+    monkeypatch.setenv("DYNSYS_GD_TIME_LIMIT", "10s")
+    net = dg.LinearNetwork.from_covariances((4, 4, 4, 4, 4), Sxx=np.eye(4), Syx=np.eye(4))
+    d = Derivation(net)
+    with pytest.raises(
+        InvalidParameterError, match=r"computing for the sympy expression of the gradient"
+    ):
+        _ = d.gradient
+    assert len(d.loss_poly) == 31233  # the sparse polynomial is still there
