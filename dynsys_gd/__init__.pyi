@@ -36,6 +36,7 @@ from .errors import ConvergenceError as ConvergenceError
 from .errors import DynsysGDError as DynsysGDError
 from .errors import InvalidParameterError as InvalidParameterError
 from .errors import MissingDependencyError as MissingDependencyError
+from .errors import NonRealLossError as NonRealLossError
 
 # -- models: what is studied --------------------------------------------------------------------
 from .models.conventions import CONVENTIONS as CONVENTIONS
@@ -47,9 +48,11 @@ from .models.datasets import teacher_student_dataset as teacher_student_dataset
 from .models.linear import LinearNetwork as LinearNetwork
 from .models.loss import LossModel as LossModel
 from .models.mlp import MLP as MLP
-from .numeric.enclosures import certified_spectrum as certified_spectrum
 from .numeric.critical_points import CriticalPointsResult as CriticalPointsResult
 from .numeric.critical_points import critical_points as critical_points
+from .numeric.depth2_sdp import SminCertificate as SminCertificate
+from .numeric.depth2_sdp import certified_min_sharpness_depth2 as certified_min_sharpness_depth2
+from .numeric.enclosures import certified_spectrum as certified_spectrum
 from .numeric.engine import EngineConfig as EngineConfig
 from .numeric.engine import RecordSpec as RecordSpec
 from .numeric.engine import RunBatch as RunBatch
@@ -59,8 +62,6 @@ from .numeric.engine import run_gd as run_gd
 # -- minima, sharpness and the critical step size -----------------------------------------------
 from .numeric.kernels import numeric_model as numeric_model
 from .numeric.lanczos import lanczos_sharpness as lanczos_sharpness
-from .numeric.depth2_sdp import SminCertificate as SminCertificate
-from .numeric.depth2_sdp import certified_min_sharpness_depth2 as certified_min_sharpness_depth2
 from .numeric.lyapunov import LyapunovResult as LyapunovResult
 from .numeric.lyapunov import lyapunov_exponent as lyapunov_exponent
 

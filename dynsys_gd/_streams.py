@@ -21,6 +21,13 @@ purpose                draws                                                    
 ``"minima"``           random points of the manifold of minima                      0
 ``"nonlinear_init"``   initialisations of the non-linear sweep                      0
 ``"bifurcation_init"`` initialisations of a bifurcation diagram                     0
+``"minima_around_flattest"`` minima sampled around the flattest one (stability report)  0
+``"sharpness_starts"``  restarts of the numerical minimisation of the sharpness on M   0
+``"critical_point_starts"`` Newton starts of the critical-point search                 0
+``"certificate_points"`` random rational points tried by the C1 certificate            0
+``"manifold_points"``   random rational points of M (C2, C3 certificates)               0
+``"claim_runs"``        initialisations of the Monte-Carlo claim checks                 0
+``"digits_subsample"``  the images drawn from scikit-learn's digits                     0
 =====================  ==========================================================  =========
 
 Examples

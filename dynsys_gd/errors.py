@@ -7,7 +7,13 @@ e.g. ``lr must be a finite float > 0; got -0.1``.
 
 from __future__ import annotations
 
-__all__ = ["ConvergenceError", "DynsysGDError", "InvalidParameterError", "MissingDependencyError"]
+__all__ = [
+    "ConvergenceError",
+    "DynsysGDError",
+    "InvalidParameterError",
+    "MissingDependencyError",
+    "NonRealLossError",
+]
 
 
 class DynsysGDError(Exception):
@@ -24,3 +30,9 @@ class ConvergenceError(DynsysGDError, RuntimeError):
 
 class MissingDependencyError(DynsysGDError, ImportError):
     """An optional dependency is not installed; the message names the extra that brings it."""
+
+
+class NonRealLossError(DynsysGDError, ArithmeticError):
+    """A GD run reached a finite point where the loss (or its gradient) is not a real number:
+    the loss left its real domain (e.g. ``sqrt(10 - x**2)`` beyond ``|x| = sqrt(10)``).  Such a
+    run is neither converged nor diverged, so the toolkit refuses to classify it."""

@@ -106,7 +106,10 @@ plot_nonlinear_sweep(res, title="tanh MLP (8, 32, 1) on 64 bundled digits")
 # %%
 assert res.transition is not None, "no transition located"
 i = int(np.flatnonzero(res.lrs == res.transition)[0])
-assert res.g_inf[i] > 10 * res.g_inf[i - 1]
+# where every run is still descending (undecided) g_inf has no value; its last-window gradient
+# bounds it from above, and the sweep locates the transition on that bound there
+g_loc = np.where(np.isnan(res.g_inf), res.g_inf_tail, res.g_inf)
+assert g_loc[i] > 10 * g_loc[i - 1]
 above = (res.lrs > res.transition) & np.isfinite(res.sharpness_median)
 # edge of stability: above the transition, the median sharpness is close to 2/eta
 assert np.all(np.abs(res.sharpness_median[above] * res.lrs[above] / 2 - 1) < 0.1)

@@ -505,3 +505,16 @@ def test_numpy_scalars_and_float32_arrays_are_accepted() -> None:
         transient=np.int64(50),
         tol=np.float32(1e-6),
     )
+
+
+def test_a_run_that_leaves_the_real_domain_is_not_called_diverged() -> None:
+    """The loss is real on the trial box, and GD at lr 0.1 converges inside the domain; at lr 2.1
+    the oscillation about x = 1 grows until x passes sqrt(10): the engine refuses to classify
+    that run (it is neither converged nor diverged) instead of calling it diverged."""
+    import sympy as sp
+
+    x, y = sp.symbols("x y")
+    m = dg.LossModel((x - 1) ** 2 / 2 + y**2 / 2 + sp.sqrt(10 - x**2) / 100, (x, y))
+    assert dg.run_gd(m, np.array([[0.5, 0.5]]), 0.1).counts()["converged"] == 1
+    with pytest.raises(dg.NonRealLossError, match=r"loss .* is not real at theta = \(3\.2"):
+        dg.run_gd(m, np.array([[0.5, 0.5]]), 2.1)

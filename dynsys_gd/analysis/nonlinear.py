@@ -68,7 +68,10 @@ class NonlinearSweepResult(ResultMixin):
     non-diverged runs of the asymptotic gradient norm: 0 for converged runs, the mean
     :math:`\lVert\nabla L\rVert` over the last ``last_k`` steps otherwise; undecided runs left
     out, ``g_inf_n`` runs used; ``nan`` where none is left) with the 95 % order-statistic
-    interval ``g_inf_low``/``g_inf_high``, ``final_loss`` (median),
+    interval ``g_inf_low``/``g_inf_high``, ``g_inf_tail`` (the median of the measured last-window
+    gradient with undecided runs included: an upper bound on g_inf while they still descend;
+    used to locate the transition where every non-divergent run is undecided),
+    ``final_loss`` (median),
     ``sharpness_median``/``sharpness_min`` of the final points, ``counts`` of outcomes (engine
     outcomes, MATH.md §6).  Per run (shape (len(lrs), n_init)): ``g_runs`` (the raw tail mean
     gradient norm, ``nan`` for diverged runs), ``sharpness_runs``, ``outcome_codes``,
@@ -98,6 +101,7 @@ class NonlinearSweepResult(ResultMixin):
     g_inf: Array
     g_inf_low: Array
     g_inf_high: Array
+    g_inf_tail: Array
     final_loss: Array
     sharpness_median: Array
     sharpness_min: Array
@@ -157,7 +161,10 @@ class NonlinearSweepResult(ResultMixin):
             )
             mark = " <- transition" if self.transition is not None and lr == self.transition else ""
             if n_und[i]:
-                mark += f" (g_inf over {int(self.g_inf_n[i])} decided runs)"
+                mark += f" (g_inf over {int(self.g_inf_n[i])} decided runs"
+                if not np.isfinite(self.g_inf[i]) and np.isfinite(self.g_inf_tail[i]):
+                    mark += f"; last-window gradient of the undecided: {self.g_inf_tail[i]:.2e}"
+                mark += ")"
             lines.append(
                 f"{lr:>9.4g} {f(self.g_inf[i], 9, '.2e')} {ci:>21} {f(self.final_loss[i])} "
                 f"{f(self.sharpness_median[i], 8, '.4g')} {f(self.sharpness_min[i], 8, '.4g')} "
@@ -241,6 +248,7 @@ class NonlinearSweepResult(ResultMixin):
             "g_inf",
             "g_inf_low",
             "g_inf_high",
+            "g_inf_tail",
             "final_loss",
             "sharpness_median",
             "sharpness_min",
@@ -422,10 +430,14 @@ def nonlinear_sweep(
     g_inf = np.array([t[0] for t in stats])
     g_lo = np.array([t[1] for t in stats])
     g_hi = np.array([t[2] for t in stats])
+    # the measured last-window gradient with undecided runs included at their measured value
+    # (converged runs 0): an upper bound on g_inf of runs that are still descending
+    g_tail_med = np.array([t[0] if t[4] is None else t[4][1] for t in stats])
     g_n = np.array([t[3] for t in stats], dtype=np.int64)
     g_inf = np.where(np.isinf(g_inf), np.nan, g_inf)  # all diverged: no value (figure, table)
     g_lo = np.where(np.isnan(g_inf), np.nan, g_lo)
     g_hi = np.where(np.isnan(g_inf), np.nan, g_hi)
+    g_tail_med = np.where(np.isinf(g_tail_med), np.nan, g_tail_med)
     with np.errstate(all="ignore"):
         final_loss = np.array(
             [np.median(r[np.isfinite(r)]) if np.isfinite(r).any() else np.nan for r in loss]
@@ -442,10 +454,14 @@ def nonlinear_sweep(
     )
     # transition
     transition = transition_low = None
-    fin = np.flatnonzero(np.isfinite(g_inf) & (g_inf >= 0))
+    # where every non-divergent run is undecided g_inf has no value: locate the transition on the
+    # measured last-window gradient there (an upper bound while the runs still descend)
+    g_loc = np.where(np.isnan(g_inf), g_tail_med, g_inf)
+    used_tail = bool(np.any(np.isnan(g_inf) & np.isfinite(g_tail_med)))
+    fin = np.flatnonzero(np.isfinite(g_loc) & (g_loc >= 0))
     if g_threshold is not None:
         rule = f"smallest lr with g_inf >= {g_threshold:g}"
-        above = [i for i in fin if g_inf[i] >= g_threshold]
+        above = [i for i in fin if g_loc[i] >= g_threshold]
         if above and above[0] > 0:
             i = above[0]
             transition, transition_low = float(lr_arr[i]), float(lr_arr[i - 1])
@@ -453,14 +469,19 @@ def nonlinear_sweep(
         rule = f"largest jump of g_inf between neighbouring lrs, at least x{min_jump:g}"
         best, best_i = 0.0, -1
         for a, b in itertools.pairwise(fin):
-            if b != a + 1 or not g_inf[b] > 0:
+            if b != a + 1 or not g_loc[b] > 0:
                 continue
-            r = math.inf if g_inf[a] == 0 else float(g_inf[b] / g_inf[a])
+            r = math.inf if g_loc[a] == 0 else float(g_loc[b] / g_loc[a])
             if r > best:
                 best, best_i = r, int(b)
         if best_i > 0 and best >= min_jump:
             transition, transition_low = float(lr_arr[best_i]), float(lr_arr[best_i - 1])
             rule += " (here from 0)" if math.isinf(best) else f" (here x{best:.3g})"
+    if used_tail:
+        rule += (
+            "; at lrs where every non-divergent run was undecided, on their measured "
+            "last-window gradient (an upper bound on g_inf while they still descend)"
+        )
     # prediction from the flattest minimum reached below the transition
     flattest = predicted = None
     source = "none"
@@ -494,6 +515,7 @@ def nonlinear_sweep(
         g_inf=g_inf,
         g_inf_low=g_lo,
         g_inf_high=g_hi,
+        g_inf_tail=g_tail_med,
         final_loss=final_loss,
         sharpness_median=s_med,
         sharpness_min=s_min,

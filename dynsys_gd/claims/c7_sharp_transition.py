@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .._streams import generator
 from ..models import LinearNetwork
 from .report import (
     MONTE_CARLO,
@@ -27,7 +28,7 @@ SPEC = ClaimStatement(
 def _runs(net: LinearNetwork, lr: float, n: int, seed: int, steps: int) -> Any:
     from ..numeric.engine import EngineConfig, run_gd
 
-    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    rng = generator(seed, "claim_runs")
     theta0 = rng.uniform(-2.0, 2.0, size=(n, net.n_params))
     return run_gd(net, theta0, lr, config=EngineConfig(max_steps=steps))
 

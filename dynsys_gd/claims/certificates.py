@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from .._results import ResultMixin, jsonable
+from .._streams import generator
 from .._validation import _to_exact, check_choice, check_int, describe
 from ..errors import InvalidParameterError
 from ..models import LinearNetwork, LossModel
@@ -155,7 +156,7 @@ def _candidate_points(net: LinearNetwork, n_random: int, seed: int) -> list[list
     pts: list[list[Fraction]] = []
     if net.depth >= 3:
         pts.append([Fraction(0)] * P)  # H(0) = 0: det DG = 1 for every eta
-    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    rng = generator(seed, "certificate_points")
     for _ in range(n_random):
         num = rng.integers(-3, 4, size=P)
         pts.append([Fraction(int(a)) for a in num])
@@ -309,7 +310,7 @@ def rational_point_on_manifold(net: LinearNetwork, *, seed: int = 0) -> list[Fra
     Wst = exact_w_star(net)
     N = net.depth
     shapes = net.layer_shapes
-    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    rng = generator(seed, "manifold_points")
     if N == 1:
         layers = [Wst]
     else:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._streams import generator
 from .._validation import (
     check_choice,
     check_int,
@@ -82,7 +83,7 @@ def digits_dataset(
             "(pip install 'dynsys_gd[data]')"
         ) from exc
     digits = load_digits()
-    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    rng = generator(seed, "digits_subsample")
     idx = np.sort(rng.choice(len(digits.target), size=n_samples, replace=False))
     raw = np.asarray(digits.data[idx], dtype=np.float64)
     raw = raw - raw.mean(axis=0)

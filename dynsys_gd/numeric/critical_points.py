@@ -68,6 +68,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._results import ResultMixin, jsonable
+from .._streams import generator
 from .._validation import check_int, check_positive_float, check_real, check_seed, describe
 from ..errors import InvalidParameterError
 from ..models import LossModel
@@ -858,7 +859,7 @@ def _search(
     lo = np.array([a for a, _ in box])
     hi = np.array([b for _, b in box])
     width = float(np.max(hi - lo))
-    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    rng = generator(seed, "critical_point_starts")
     starts = lo + (hi - lo) * rng.random((n_starts, P))
     tol = 1e-11
     pts, gn = _newton_batch(m, starts, tol=tol, max_iter=60, step_cap=0.5 * width)

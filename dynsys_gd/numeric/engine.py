@@ -626,6 +626,7 @@ def run_gd(
 
         out = run_numpy(column_gradient(model, kernel), th, lrs, ci, cf, exact=has_kernel)
     rb = _finish(model, m, config, th, lr_out, lrs, out)
+    _refuse_non_real(model, rb, config)
     if spec is not None:
         rb = dataclasses.replace(rb, trajectories=_record(model, m, spec, th, lrs, ci, cf, rb))
     return rb
@@ -806,3 +807,36 @@ def _record(
             Trajectory(run=r, steps=steps, theta=theta, loss=loss, grad_norm=gn, sharpness=sh)
         )
     return tuple(out)
+
+
+def _refuse_non_real(model: Any, rb: RunBatch, config: EngineConfig) -> None:
+    """Raise :class:`~dynsys_gd.errors.NonRealLossError` when a run reported as diverged ended at
+    a finite, moderate point where a sympy loss is not real (it left the loss's real domain:
+    a NaN, not an overflow).  Polynomial losses, linear networks and MLPs are real everywhere."""
+    from ..models.loss import LossModel
+
+    if not isinstance(model, LossModel) or model.is_polynomial:
+        return
+    div = rb.outcome == Outcome.DIVERGED.code
+    th = rb.theta
+    with np.errstate(all="ignore"):
+        moderate = np.all(np.isfinite(th), axis=1) & (
+            np.max(np.abs(th), axis=1) <= config.div_threshold
+        )
+    import sympy
+
+    from ..errors import NonRealLossError
+
+    for i in np.flatnonzero(div & moderate)[:16]:
+        env = {p: sympy.Float(float(v), 30) for p, v in zip(model.params, th[i], strict=True)}
+        values = [model.loss, *(sympy.diff(model.loss, p) for p in model.params)]
+        for expr in values:
+            v = complex(sympy.N(expr.subs(env), 30))
+            if not (np.isfinite(v.real) and abs(v.imag) <= 1e-20 * max(1.0, abs(v.real))):
+                point = ", ".join(f"{float(t):.6g}" for t in th[i])
+                lr = float(rb.lrs[i])
+                raise NonRealLossError(
+                    f"loss {model.loss} is not real at theta = ({point}), reached by run {i} "
+                    f"after {int(rb.steps[i])} steps at lr = {lr:g}; restrict the loss to its "
+                    f"real domain"
+                )

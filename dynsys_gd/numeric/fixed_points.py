@@ -201,7 +201,7 @@ def sample_minima(
     N, d = net.depth, net.widths
     if N == 1:
         return np.repeat(theta0[None, :], n, axis=0)
-    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    rng = generator(seed, "minima_around_flattest")
     strength = rng.uniform(0.0, 1.0, size=n) / np.sqrt(N - 1)
     layers = [np.repeat(L[None], n, axis=0) for L in net.unflatten(theta0)]
     for i in range(1, N):

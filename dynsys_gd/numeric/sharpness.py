@@ -45,6 +45,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._results import ResultMixin, jsonable
+from .._streams import generator
 from .._validation import describe
 from ..errors import InvalidParameterError
 from ..models import LinearNetwork, LossModel
@@ -310,7 +311,7 @@ def _numerical_flattest(
         out[:, -1] = 1.0
         return out
 
-    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    rng = generator(seed, "sharpness_starts")
     starts = [np.zeros(D)] + [rng.normal(scale=0.3, size=D) for _ in range(restarts - 1)]
     results: list[tuple[float, NDArray[np.float64]]] = []
     e_t = np.zeros(D + 1)
