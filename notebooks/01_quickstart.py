@@ -18,7 +18,7 @@
 # L(\theta)$ as a discrete dynamical system and checks what the theory of large learning rates
 # claims (Crăciun & Ghoshdastidar, arXiv:2402.13108): for a deep linear network, above the
 # critical step size $\eta^* = 2/S_{\min}$ ($S_{\min}$: the sharpness of the flattest global
-# minimum, MATH.md **C5**) GD converges from a set of initialisations of measure zero (**C6**).
+# minimum, **C5** in docs/math/claims.md#c5) GD converges from a set of initialisations of measure zero (**C6**).
 #
 # Loss convention: $L(\theta) = \frac{1}{2n}\sum_k \lVert W_N\cdots W_1 x_k - y_k\rVert^2$; the
 # scalar network is $L(w) = \frac12(w_1\cdots w_N - y)^2$.
@@ -31,11 +31,9 @@ import numpy as np
 
 import dynsys_gd as dg
 import dynsys_gd.reporting as F
-from dynsys_gd.reporting import apply_style
 
 FAST = os.environ.get("DYNSYS_GD_FAST") == "1"
 N_SAMPLES = 200 if FAST else 2000
-apply_style()
 
 # %% [markdown]
 # ## One call: `stability_analysis`

@@ -15,7 +15,7 @@
 # # 02 — The manifold of minima and its sharpness
 #
 # For a deep linear network the global minima form a smooth manifold
-# $M = \{\theta : W_N \cdots W_1 = W^*\}$ (MATH.md **C2**).  On $M$ the Jacobian of the GD map
+# $M = \{\theta : W_N \cdots W_1 = W^*\}$ (**C2**, docs/math/claims.md#c2).  On $M$ the Jacobian of the GD map
 # $DG_\eta = I - \eta H$ has eigenvalue $1$ on the tangent space and $1 - \eta\lambda_i$ on the
 # normal directions (**C3**).  A minimum is linearly stable iff its sharpness
 # $\lambda_{\max}(H) < 2/\eta$.  The sharpness is proper on $M$ (**C4**), so its minimum
@@ -31,11 +31,10 @@ import numpy as np
 
 import dynsys_gd as dg
 import dynsys_gd.reporting as F
-from dynsys_gd.reporting import COLORS, apply_style, new_figure
+from dynsys_gd.reporting import COLORS, new_figure
 
 FAST = os.environ.get("DYNSYS_GD_FAST") == "1"
 GRID = 121 if FAST else 301
-apply_style()
 
 # %% [markdown]
 # ## Scalar network: $L(w) = \frac12 (w_1 w_2 w_3 - y)^2$, $y = 2$
@@ -160,7 +159,7 @@ F.plot_dg_spectrum(
 )
 
 # %% [markdown]
-# ## Whitened 2×2 networks (MATH.md §8)
+# ## Whitened 2×2 networks (docs/math/reference-values.md)
 #
 # With $\Sigma_{xx} = I$ and $W^* = \begin{pmatrix}1.5 & 0.3\\ -0.2 & 0.7\end{pmatrix}$ the
 # flattest minima are balanced and $S_{\min} = N\,\sigma_1(W^*)^{2-2/N}$: 3.062329 for $N=2$

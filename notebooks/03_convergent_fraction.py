@@ -14,16 +14,16 @@
 # %% [markdown]
 # # 03 — The convergent fraction against the learning rate (C6)
 #
-# MATH.md **C6**: for $\eta > \eta^*$ the set of initialisations from which GD converges has
-# Lebesgue measure zero; for $\eta < \eta^*$ it has positive measure.  A Monte-Carlo estimate
+# **C6** (docs/math/claims.md#c6): for $\eta > \eta^*$ the set of initialisations from which
+# GD converges has Lebesgue measure zero; for $\eta < \eta^*$ it has positive measure.  A Monte-Carlo estimate
 # cannot see a null set, so above $\eta^*$ it must read exactly 0, and the exact binomial
 # (Clopper–Pearson, two-sided 95 %) upper bound with $n$ samples is $1 - 0.025^{1/n} \approx
 # 3.7/n$.
 #
 # Near $\eta^*$ convergence is slow (the contraction factor $|1-\eta\lambda|$ tends to 1), so
 # the engine certifies convergence early instead of waiting for $\lVert\nabla L\rVert < 10^{-10}$
-# (MATH.md §6); runs without a certificate at the end of the budget are *undecided*, never
-# counted as non-convergent.
+# (docs/math/convergent-set.md); runs without a certificate at the end of the budget are
+# *undecided*, never counted as non-convergent.
 
 # %%
 import os
@@ -32,17 +32,16 @@ import numpy as np
 
 import dynsys_gd as dg
 import dynsys_gd.reporting as F
-from dynsys_gd.reporting import apply_style, counts_table
+from dynsys_gd.reporting import counts_table
 
 FAST = os.environ.get("DYNSYS_GD_FAST") == "1"
 N_SAMPLES = 150 if FAST else 2000
 N_LR = 7 if FAST else 21
-apply_style()
 
 # %% [markdown]
 # ## $\frac12(xy-1)^2$: the scalar network of depth 2 with $y = 1$, $\eta^* = 1$
 #
-# MATH.md §8: from uniform $[-2, 2]^2$ about 69 % converge at $\eta = 0.99$, none at
+# Reference values (docs/math/reference-values.md): from uniform $[-2, 2]^2$ about 69 % converge at $\eta = 0.99$, none at
 # $\eta = 1.01$, where about 67 % of the runs stay bounded without converging.
 
 # %%
@@ -75,8 +74,9 @@ F.plot_convergent_fraction(sweep, eta_star=1.0, title=r"$\frac{1}{2}(xy-1)^2$")
 # %% [markdown]
 # ## Depth 3, $y = 2$, against $\eta/\eta^*$
 #
-# MATH.md §6: at $\eta = 0.99\,\eta^*$ the true convergent fraction of uniform $[-2, 2]^3$ is
-# about 97 %; a naive 4,000-step rule would report 19 %.
+# At $\eta = 0.99\,\eta^*$ the true convergent fraction of uniform $[-2, 2]^3$ is about 96 %
+# (0.959 from 2,000 long runs); a naive 4,000-step rule would report 19 %
+# (docs/math/convergent-set.md#slow-convergence).
 
 # %%
 net3 = dg.LinearNetwork.scalar(depth=3, target=2.0)
@@ -94,7 +94,7 @@ print("C6 observed: positive fraction below eta*, exactly 0 above")
 # %% [markdown]
 # ## A matrix network: whitened 2×2, $W^* = \begin{pmatrix}1.5 & 0.3\\-0.2 & 0.7\end{pmatrix}$
 #
-# MATH.md §8 quotes a converged fraction of about 0.37 at $0.98\,\eta^*$ and 0 at
+# docs/math/reference-values.md quotes a converged fraction of about 0.37 at $0.98\,\eta^*$ and 0 at
 # $1.02\,\eta^*$, without stating the initialisation.  The value depends strongly on it: from
 # the default uniform box $[-2, 2]^8$ most runs diverge (we measured 0.13 [0.10, 0.17] with
 # $n = 400$), from $[-1.5, 1.5]^8$ about 0.53, from $[-1, 1]^8$ almost all converge.  What does

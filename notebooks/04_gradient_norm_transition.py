@@ -16,7 +16,7 @@
 #
 # Let $g_\infty(\eta)$ be the asymptotic gradient norm: the median over initialisations of the
 # mean $\lVert\nabla L\rVert$ over the last $K$ steps of the runs that do not diverge.
-# MATH.md **C7**: $g_\infty(\eta) = 0$ below $\eta^* = 2/S_{\min}$ and it becomes positive above
+# **C7** (docs/math/claims.md#c7): $g_\infty(\eta) = 0$ below $\eta^* = 2/S_{\min}$ and it becomes positive above
 # $\eta^*$.  Below $\eta^*$ runs converge to stable minima; above it no minimum is stable, and
 # bounded runs settle on period-2 orbits around the flattest minima (**C8**: a flip bifurcation
 # at $\eta^*$, where $1 - \eta S_{\min} = -1$) and later on chaotic attractors.
@@ -31,14 +31,13 @@ import numpy as np
 
 import dynsys_gd as dg
 import dynsys_gd.reporting as F
-from dynsys_gd.reporting import apply_style, mark_critical_lr, new_figure
+from dynsys_gd.reporting import mark_critical_lr, new_figure
 
 FAST = os.environ.get("DYNSYS_GD_FAST") == "1"
 N_INIT = 150 if FAST else 1000
 N_LR = 11 if FAST else 41
 STEPS = 3000 if FAST else 20000
 LAST_K = 200
-apply_style()
 
 
 # %%

@@ -28,11 +28,10 @@ import numpy as np
 
 import dynsys_gd as dg
 import dynsys_gd.reporting as F
-from dynsys_gd.reporting import apply_style, new_figure
+from dynsys_gd.reporting import new_figure
 
 FAST = os.environ.get("DYNSYS_GD_FAST") == "1"
 RES = 41 if FAST else 201
-apply_style()
 
 # %% [markdown]
 # ## $\frac12(xy-1)^2$ in its own coordinates, $\eta^* = 1$

@@ -14,8 +14,8 @@
 # %% [markdown]
 # # 07 — Beyond the paper: periodic orbits, period doubling, chaos and the null convergent set
 #
-# Above the critical step size $\eta^* = 2/S_{\min}$ (MATH.md **C5**) GD converges from a null set
-# of initialisations (**C6**).  What does it do instead?  MATH.md **C8** says bounded runs settle
+# Above the critical step size $\eta^* = 2/S_{\min}$ (**C5**, docs/math/claims.md#c5) GD converges from a null set
+# of initialisations (**C6**).  What does it do instead?  **C8** (docs/math/claims.md#c8) says bounded runs settle
 # on period-2 orbits near the flattest minima (a flip bifurcation at $\eta^*$, where
 # $1 - \eta S_{\min} = -1$), then period doubling and chaos, then divergence.  This notebook
 # measures all of it for $L(x, y) = \frac12(xy - 1)^2$ ($S_{\min} = 2$, $\eta^* = 1$) and the
@@ -86,7 +86,7 @@ casc = period_doubling_cascade(
 )
 print(casc.summary())
 assert abs(casc.points[0] - 1.0) < 1e-8 and abs(casc.points[1] - (np.sqrt(5) - 1)) < 1e-7
-plot_bifurcation(diag, cascade=casc, title=r"GD on $\frac12(xy-1)^2$")
+plot_bifurcation(diag, cascade=casc, title=r"GD on $\frac{1}{2}(xy-1)^2$")
 
 # %%
 logi = period_doubling_cascade(
@@ -136,7 +136,7 @@ plot_lyapunov(
     means,
     eta_star=1.0,
     spread=(lows, highs),
-    title=r"largest Lyapunov exponent, $\frac12(xy-1)^2$",
+    title=r"largest Lyapunov exponent, $\frac{1}{2}(xy-1)^2$",
 )
 
 # %% [markdown]

@@ -14,7 +14,7 @@
 # %% [markdown]
 # # 08 — Beyond linear models: the sharp transition on non-linear networks (§5, C7, C8)
 #
-# The theorems of the paper are proved for deep linear networks; MATH.md §5 asks whether the
+# The theorems of the paper are proved for deep linear networks; docs/math/nonlinear.md asks whether the
 # same picture holds for small **non-linear** multilayer perceptrons
 # $f(x) = W_L\,\sigma(\cdots\sigma(W_1 x)\cdots)$ with squared loss
 # $L = \frac{1}{2n}\sum_k \lVert f(x_k) - y_k\rVert^2$, trained by full-batch GD:
@@ -40,13 +40,12 @@ import dynsys_gd as dg
 from dynsys_gd.analysis.nonlinear import nonlinear_sweep
 from dynsys_gd.models.datasets import digits_dataset, teacher_student_dataset
 from dynsys_gd.numeric.lanczos import batched_sharpness, lanczos_sharpness
-from dynsys_gd.reporting import apply_style, plot_nonlinear_sweep
+from dynsys_gd.reporting import plot_nonlinear_sweep
 
 FAST = os.environ.get("DYNSYS_GD_FAST") == "1"
 N_INIT = 6 if FAST else 16
 STEPS = 1500 if FAST else 4000
 LRS = np.geomspace(0.1, 2.5, 9 if FAST else 15)
-apply_style()
 
 # %% [markdown]
 # ## The kernels are exact

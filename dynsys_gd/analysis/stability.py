@@ -396,8 +396,18 @@ def stability_analysis(
     -------
     StabilityReport
 
+    Raises
+    ------
+    InvalidParameterError
+        Before any work, for a bad argument: ``lr`` not a finite float > 0, a depth < 1, a
+        target 0 (no manifold of minima), a model together with ``depth``, or an unknown keyword.
+
     Examples
     --------
+    >>> import dynsys_gd as dg
+    >>> report = dg.stability_analysis(3, 0.25, target=2.0, n_samples=100, seed=0)
+    >>> report.verdict.name, round(report.critical_lr, 6)
+    ('BELOW', 0.264567)
     >>> import sympy as sp
     >>> x, y = sp.symbols("x y")
     >>> m = LossModel((x*y - 1)**2/2 + (x**2 - y**2)**2/8, (x, y))

@@ -286,6 +286,27 @@ def lr_sweep(
     Returns
     -------
     SweepResult
+
+    Raises
+    ------
+    InvalidParameterError
+        Before any run, for a bad argument (e.g. ``lrs`` empty, not finite and > 0, or not
+        distinct), or a store made for a different configuration.
+    ~dynsys_gd.runtime.store.StoreError
+        When the results store cannot be read or written.
+    ~dynsys_gd.runtime.executors.WorkerDiedError
+        When a worker process of ``executor`` dies (finished tasks are kept in the store).
+
+    Examples
+    --------
+    >>> import dynsys_gd as dg
+    >>> net = dg.LinearNetwork.scalar(depth=3, target=2.0)
+    >>> eta = dg.critical_lr(net)
+    >>> sweep = dg.lr_sweep(net, [0.9 * eta, 1.1 * eta], n_samples=100, seed=0)
+    >>> [float(f) for f in sweep.fraction]  # converged fractions below and above eta*
+    [0.98, 0.0]
+    >>> [int(k) for k in sweep.counts["periodic"]]
+    [0, 95]
     """
     if eta_star is not None:
         import warnings

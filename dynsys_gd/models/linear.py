@@ -120,6 +120,27 @@ class LinearNetwork:
     The model stores :math:`\Sigma_{xx}`, :math:`\Sigma_{yx}` (and :math:`\operatorname{tr}
     \Sigma_{yy}` when known) both as float64 arrays and as exact rationals (floats are taken at
     their exact binary value), so exact certificates (C1, C2) use exactly the user's numbers.
+
+    Raises
+    ------
+    InvalidParameterError
+        Before any work, for bad widths, non-finite data, ``X`` and ``Y`` with different
+        numbers of rows or columns that do not match the widths, a singular
+        :math:`\Sigma_{xx}`, or an unknown convention.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dynsys_gd as dg
+    >>> dg.LinearNetwork.scalar(depth=3, target=2.0).n_params  # 1/2 (w1 w2 w3 - 2)^2
+    3
+    >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])  # three samples as rows
+    >>> Y = X @ np.array([[1.5, 0.3], [-0.2, 0.7]]).T
+    >>> net = dg.LinearNetwork(widths=(2, 3, 2), X=X, Y=Y)
+    >>> net.depth, net.n_params
+    (2, 12)
+    >>> np.round(net.W_star, 6).tolist()  # W* = Syx Sxx^-1
+    [[1.5, 0.3], [-0.2, 0.7]]
     """
 
     if TYPE_CHECKING:  # set in __post_init__ / __init__ with object.__setattr__ (frozen)

@@ -575,6 +575,24 @@ def run_gd(
     RunBatch
         Outcome code, steps, period, final θ, loss, g_tail, limit spectrum, measured
         contraction per run (and trajectories when recorded).
+
+    Raises
+    ------
+    InvalidParameterError
+        Before any step, for a bad argument: ``theta0`` not finite or not of shape (n, P) or
+        (P,), ``lr`` not finite and > 0 (or of the wrong length), an unknown backend, or
+        ``backend="compiled"`` for a model without a compiled kernel.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dynsys_gd as dg
+    >>> net = dg.LinearNetwork.scalar(depth=3, target=2.0)
+    >>> batch = dg.run_gd(net, np.array([[1.0, 1.2, 1.5], [3.0, 3.0, 3.0]]), 0.1)
+    >>> [o.key for o in batch.outcomes()]
+    ['converged', 'diverged']
+    >>> round(float(np.prod(batch.theta[0])), 8)  # the limit lies on M: w1 w2 w3 = 2
+    2.0
     """
     if config is None:
         config = EngineConfig()

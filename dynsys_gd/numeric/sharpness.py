@@ -437,7 +437,26 @@ def flattest_minimum(net: LinearNetwork, **kwargs: Any) -> FlattestMinimum:
 def min_sharpness(net: LinearNetwork, **kwargs: Any) -> float:
     r""":math:`S_{\min} = \min_{\theta\in M}\lambda_{\max}(H(\theta))` (C4, C5); see
     :func:`flattest_minimum`.  For a LossModel: the flattest minimum found in a box
-    (:func:`~dynsys_gd.numeric.critical_points.loss_flattest_minimum`, keywords passed on)."""
+    (:func:`~dynsys_gd.numeric.critical_points.loss_flattest_minimum`, keywords passed on).
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``net`` is not a model with minima: a linear network without a manifold of minima
+        (target 0, a rank-deficient :math:`W^*`, too narrow hidden layers), or a loss model for
+        which no minimum is found.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dynsys_gd as dg
+    >>> round(dg.min_sharpness(dg.LinearNetwork.scalar(depth=3, target=2.0)), 5)  # 3 * 2^(4/3)
+    7.55953
+    >>> W = np.array([[1.5, 0.3], [-0.2, 0.7]])  # whitened: N sigma_1(W*)^(2 - 2/N)
+    >>> net = dg.LinearNetwork.from_covariances((2, 2, 2), Sxx=np.eye(2), Syx=W)
+    >>> round(dg.min_sharpness(net), 6)
+    3.062329
+    """
     return flattest_minimum(net, **kwargs).sharpness
 
 
@@ -451,5 +470,22 @@ def critical_lr(net: LinearNetwork, **kwargs: Any) -> float:
     :math:`\Sigma_{xx}` (bracketed by ``flattest_minimum(net).bracket``).  For a LossModel, from
     the flattest minimum found in a box (see
     :func:`~dynsys_gd.numeric.critical_points.loss_flattest_minimum`: what is exact and what is
-    searched is stated in its result)."""
+    searched is stated in its result).
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``net`` is not a model with minima: a linear network without a manifold of minima
+        (target 0, a rank-deficient :math:`W^*`, too narrow hidden layers), or a loss model for
+        which no minimum is found.
+
+    Examples
+    --------
+    >>> import dynsys_gd as dg
+    >>> net = dg.LinearNetwork.scalar(depth=3, target=2.0)
+    >>> round(dg.critical_lr(net), 6)  # 2 / (3 * 2^(4/3))
+    0.264567
+    >>> dg.flattest_minimum(net).method
+    'closed form (AM–GM)'
+    """
     return 2.0 / min_sharpness(net, **kwargs)

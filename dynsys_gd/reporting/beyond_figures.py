@@ -16,11 +16,12 @@ from matplotlib.figure import Figure
 from ..analysis.bifurcation import FEIGENBAUM_DELTA, BifurcationDiagram, CascadeResult
 from ..analysis.nullset import NullSetPoint
 from ..errors import InvalidParameterError
-from .style import COLORS, mark_critical_lr, new_figure
+from .style import COLORS, mark_critical_lr, new_figure, styled
 
 __all__ = ["plot_bifurcation", "plot_lyapunov", "plot_null_point_run", "plot_null_set"]
 
 
+@styled
 def plot_bifurcation(
     diagram: BifurcationDiagram, *, cascade: CascadeResult | None = None, title: str | None = None
 ) -> Figure:
@@ -72,6 +73,7 @@ def plot_bifurcation(
     return fig
 
 
+@styled
 def plot_lyapunov(
     lrs: Sequence[float],
     exponents: Sequence[float],
@@ -107,6 +109,7 @@ def plot_lyapunov(
     return fig
 
 
+@styled
 def plot_null_set(
     points: Any,
     *,
@@ -146,6 +149,7 @@ def plot_null_set(
     return fig
 
 
+@styled
 def plot_null_point_run(result: NullSetPoint, *, title: str | None = None) -> Figure:
     r""":math:`\log_{10}|h(\theta_t)|` (distance-to-M proxy) along the high-precision and the
     float64 run from a constructed null-set point."""

@@ -63,6 +63,7 @@ from .style import (
     outcome_legend_handles,
     save_figure,
     style_context,
+    styled,
 )
 
 __all__ = [
@@ -157,6 +158,7 @@ def _sweep_arrays(sweep: SweepResult) -> dict[str, Any]:
     }
 
 
+@styled
 def plot_convergent_fraction(
     lrs: Any,
     fractions: ArrayLike | None = None,
@@ -362,6 +364,7 @@ def plot_convergent_fraction(
 # ----------------------------------------------------------------------------------------------
 # asymptotic gradient norm (C7)
 # ----------------------------------------------------------------------------------------------
+@styled
 def plot_gradient_norm_transition(
     lrs: Any,
     g_inf: ArrayLike | None = None,
@@ -537,6 +540,7 @@ def _attractor_groups(attractors: Sequence[Attractor]) -> tuple[list[str], list[
     return names, colors, [group[t.label] for t in attractors]
 
 
+@styled
 def plot_basin_slice(
     basin: BasinSlice | ArrayLike,
     *,
@@ -741,6 +745,7 @@ def _extent_box(extent: Any) -> tuple[float, float, float, float]:
 # ----------------------------------------------------------------------------------------------
 # sharpness along the minima manifold (C3-C5)
 # ----------------------------------------------------------------------------------------------
+@styled
 def plot_sharpness_along_manifold(
     coord: ManifoldSharpness | ArrayLike,
     eigenvalues: ArrayLike | None = None,
@@ -877,6 +882,7 @@ def _multiplicities(z: NDArray[np.complex128]) -> list[tuple[complex, int]]:
     return [(complex(v), int(c)) for v, c in zip(vals, counts, strict=True) if c > 1]
 
 
+@styled
 def plot_dg_spectrum(
     spectra: ArrayLike | Mapping[str, ArrayLike],
     *,
@@ -998,6 +1004,7 @@ def plot_dg_spectrum(
 # ----------------------------------------------------------------------------------------------
 # one estimate: outcome bars (C6)
 # ----------------------------------------------------------------------------------------------
+@styled
 def plot_outcomes(
     estimate: ConvergenceEstimate,
     *,
@@ -1056,6 +1063,7 @@ def plot_outcomes(
 # ----------------------------------------------------------------------------------------------
 # a sweep: fraction and g_inf against the learning rate (C6, C7)
 # ----------------------------------------------------------------------------------------------
+@styled
 def plot_sweep(
     sweep: SweepResult,
     *,
@@ -1082,6 +1090,7 @@ def plot_sweep(
     return fig
 
 
+@styled
 def plot_fixed_point_spectrum(
     spectrum: FixedPointSpectrum,
     *,
@@ -1098,6 +1107,7 @@ def plot_fixed_point_spectrum(
     return plot_dg_spectrum({name: spectrum.dg_eigenvalues}, lr=spectrum.lr, ax=ax, title=title)
 
 
+@styled
 def plot_stability_report(report: StabilityReport, *, title: str | None = None) -> Figure:
     r"""The figure of a :class:`~dynsys_gd.analysis.stability.StabilityReport`: the spectrum of
     :math:`DG_\eta` at the flattest minimum with the unit circle (C3, left) and the sharpness of

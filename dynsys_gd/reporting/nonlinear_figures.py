@@ -13,6 +13,7 @@ import numpy as np
 from ..analysis.nonlinear import NonlinearSweepResult
 from ..errors import InvalidParameterError
 from ..numeric.outcomes import Outcome
+from .style import styled
 
 __all__ = ["plot_nonlinear_sweep"]
 
@@ -78,6 +79,7 @@ def _plot_g_inf(res: NonlinearSweepResult, ax: Any) -> None:
     ax.legend(loc="upper left", fontsize=8)
 
 
+@styled
 def plot_nonlinear_sweep(result: NonlinearSweepResult, *, title: str | None = None) -> Any:
     r"""Two-panel figure: :math:`g_\infty` vs η (C7) and final sharpness vs η with :math:`2/\eta`
     (C8), the transition interval shaded and the prediction :math:`2/S_{\mathrm{flat}}` marked.

@@ -1,9 +1,13 @@
 r"""One matplotlib style for every figure of dynsys_gd, and the outcome colour map.
 
-Every figure function of the toolkit (and of notebooks) should draw inside :func:`style_context`
-(or call :func:`apply_style` once), take colours for run outcomes from :data:`OUTCOME_COLORS` /
-:func:`outcome_cmap`, mark the critical step size :math:`\eta^* = 2/S_{\min}` (MATH.md C5) with
-:func:`mark_critical_lr`, and write files with :func:`save_figure`.
+Every drawing function of the toolkit is decorated with :func:`styled`: it draws inside
+:func:`style_context` (a :func:`matplotlib.rc_context`), so the style never changes matplotlib's
+global state, and the figure it returns displays inline in Jupyter without any set-up call.
+Colours for run outcomes come from :data:`OUTCOME_COLORS` / :func:`outcome_cmap`; the critical
+step size :math:`\eta^* = 2/S_{\min}` (C5, ``docs/math/claims.md#c5``) is marked with
+:func:`mark_critical_lr`, and files are written with :func:`save_figure`. Your own figures get the
+same look inside ``with style_context():``; :func:`apply_style` is an explicit opt-in that
+changes the global rcParams, and the toolkit never calls it.
 
 Nothing here selects a backend: importing this module never opens a window, and all functions
 work under the non-interactive ``Agg`` backend.
@@ -19,9 +23,10 @@ Examples
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import matplotlib as mpl
 from cycler import cycler
@@ -47,7 +52,11 @@ __all__ = [
     "outcome_legend_handles",
     "save_figure",
     "style_context",
+    "styled",
 ]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 #: Named colours used across figures (colour-blind friendly, after Okabe & Ito).
 COLORS: dict[str, str] = {
@@ -121,11 +130,16 @@ _FORMATS = ("png", "pdf", "svg")
 
 
 def apply_style(*, notebook_display: bool = True) -> None:
-    """Apply :data:`STYLE` to the global matplotlib rcParams (for notebooks).
+    """Apply :data:`STYLE` to the global matplotlib rcParams (explicit opt-in).
 
-    Inside IPython / Jupyter (and with ``notebook_display``) it also registers a PNG display
-    formatter for :class:`~matplotlib.figure.Figure`, so the figures returned by the plotting
-    functions (created without ``pyplot``) show as images when they are a cell's value.
+    The toolkit never calls this: its drawing functions use :func:`style_context` through
+    :func:`styled`. Call it only to give figures of your own the house style globally.
+
+    Parameters
+    ----------
+    notebook_display : bool
+        Also make figures created without ``pyplot`` display as images in IPython / Jupyter
+        (the drawing functions of the toolkit do this by themselves).
     """
     params: Any = STYLE
     mpl.rcParams.update(params)
@@ -133,7 +147,22 @@ def apply_style(*, notebook_display: bool = True) -> None:
         _register_ipython_display()
 
 
+def _png(fig: Figure) -> bytes:
+    from IPython.core.pylabtools import print_figure
+
+    with style_context():
+        data: bytes = print_figure(fig, "png", bbox_inches="tight")
+    return data
+
+
 def _register_ipython_display() -> None:
+    """In an IPython shell, display :class:`~matplotlib.figure.Figure` values as PNG images.
+
+    Figures of the toolkit are created without ``pyplot`` (no GUI backend, no ``plt.close``), so
+    IPython's matplotlib integration does not know them. This registers a PNG formatter for the
+    type in the running shell only, rendered inside :func:`style_context`; it is called when a
+    figure is made (never on import) and does nothing outside IPython.
+    """
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover - IPython not installed
@@ -141,20 +170,74 @@ def _register_ipython_display() -> None:
     shell = get_ipython()
     if shell is None or not hasattr(shell, "display_formatter"):
         return
-    from IPython.core.pylabtools import print_figure
-
     fmt = shell.display_formatter.formatters["image/png"]
-    fmt.for_type(Figure, lambda fig: print_figure(fig, "png", bbox_inches="tight"))
+    fmt.for_type(Figure, _png)
 
 
 @contextlib.contextmanager
 def style_context(extra: Mapping[str, Any] | None = None) -> Iterator[None]:
-    """Context in which :data:`STYLE` (updated with ``extra``) is active; restores rcParams."""
+    """Context in which :data:`STYLE` (updated with ``extra``) is active; restores rcParams.
+
+    Examples
+    --------
+    >>> import matplotlib as mpl
+    >>> before = mpl.rcParams["axes.grid"]
+    >>> with style_context():
+    ...     inside = mpl.rcParams["axes.grid"]
+    >>> inside, mpl.rcParams["axes.grid"] == before
+    (True, True)
+    """
     params: Any = dict(STYLE)
     if extra:
         params.update(extra)
     with mpl.rc_context(params):
         yield
+
+
+def _fix_ticks(fig: Any) -> None:
+    # Ticks (and their grid lines) are created lazily, often only when the figure is drawn:
+    # create the first ones while the style is active, later ones copy their properties.
+    for ax in getattr(fig, "axes", ()):
+        for axis in (getattr(ax, "xaxis", None), getattr(ax, "yaxis", None)):
+            if axis is not None:
+                axis.get_major_ticks(1)
+                axis.get_minor_ticks(1)
+
+
+def styled(func: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Decorator for drawing functions: draw inside :func:`style_context`.
+
+    The decorated function runs with :data:`STYLE` active and matplotlib's rcParams are restored
+    afterwards. When it returns a :class:`~matplotlib.figure.Figure` (or a tuple starting with
+    one), the figure's ticks are styled now and, in IPython / Jupyter, the figure displays as an
+    image when it is a cell's value.
+
+    Examples
+    --------
+    >>> import matplotlib as mpl
+    >>> @styled
+    ... def draw():
+    ...     fig, ax = new_figure()
+    ...     _ = ax.plot([0, 1], [0, 1])
+    ...     return fig, mpl.rcParams["axes.spines.top"]
+    >>> before = mpl.rcParams["axes.spines.top"]
+    >>> fig, spines_inside = draw()
+    >>> spines_inside, mpl.rcParams["axes.spines.top"] == before
+    (False, True)
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with style_context():
+            result = func(*args, **kwargs)
+            fig = result[0] if isinstance(result, tuple) and result else result
+            if isinstance(fig, Figure):
+                _fix_ticks(fig)
+        if isinstance(fig, Figure):
+            _register_ipython_display()
+        return result
+
+    return wrapper
 
 
 def new_figure(
@@ -204,11 +287,12 @@ def new_figure(
             height_ratios=height_ratios,
             subplot_kw=subplot_kw or None,
         )
+    _register_ipython_display()
     return fig, axes
 
 
 def eta_star_label(eta_star: float, *, digits: int = 4) -> str:
-    r"""Legend label ``η* = 2/S_min = 0.2646`` (MATH.md C5)."""
+    r"""Legend label ``η* = 2/S_min = 0.2646`` (C5, ``docs/math/claims.md#c5``)."""
     return rf"$\eta^* = 2/S_{{\min}} = {eta_star:.{digits}g}$"
 
 
@@ -220,7 +304,7 @@ def mark_critical_lr(
     orientation: str = "vertical",
     annotate: bool = True,
 ) -> Any:
-    r"""Draw the critical step size :math:`\eta^*` (MATH.md C5) as a dashed line.
+    r"""Draw the critical step size :math:`\eta^*` (C5) as a dashed line.
 
     Parameters
     ----------

@@ -451,7 +451,32 @@ def _exact_point(point: Any, n: int) -> list[Fraction]:
 
 
 def derive(model: LinearNetwork | LossModel) -> Derivation:
-    """The (cached) :class:`Derivation` of a model."""
+    r"""The (cached) :class:`Derivation` of a model: loss, gradient, Hessian, GD map, DG, det DG.
+
+    Parameters
+    ----------
+    model : LinearNetwork or LossModel
+        The model; the derivation is cached on it.
+
+    Returns
+    -------
+    Derivation
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``model`` is neither a :class:`~dynsys_gd.LinearNetwork` nor a
+        :class:`~dynsys_gd.LossModel`.
+
+    Examples
+    --------
+    >>> import dynsys_gd as dg
+    >>> d = dg.derive(dg.LinearNetwork.scalar(depth=2, target=1.0))  # 1/2 (w1 w2 - 1)^2
+    >>> d.loss
+    w1**2*w2**2/2 - w1*w2 + 1/2
+    >>> d.det_dg_at((1, 2), 1)  # exact: det DG_eta at theta = (1, 2), eta = 1 (C1)
+    Fraction(-9, 1)
+    """
     if not isinstance(model, LinearNetwork | LossModel):
         raise InvalidParameterError(
             f"model must be a LinearNetwork or a LossModel; got {describe(model)}"
