@@ -14,7 +14,8 @@ Both classify every run identically and take the same steps (checked and printed
 ratio of CPU times is the ratio of throughputs.  The engine's annotations of converged limits
 (Hessian spectra and certificate, LAPACK after the runs; ``EngineConfig(limits=False,
 certificate=False)``) are not part of that task and are switched off; with them on, the
-(4,4,4,4) row spends more time in the 48 x 48 Hessian spectra than in the steps.  The MLP row compares ``run_gd`` (numpy path,
+(4,4,4,4) row spends more time in the 48 x 48 Hessian spectra than in the steps.  The MLP row
+compares ``run_gd`` (numpy path,
 the MLP's own batched gradient) with the engine as it was before the compiled lanes
 (``benchmarks/legacy_engine.py``), in trajectory-steps per CPU-second (different
 classifications: a rate, not a like-for-like task).

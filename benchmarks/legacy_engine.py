@@ -1,6 +1,7 @@
 r"""The engine as it was before the compiled lanes (kept for benchmarks/bench_engine.py only).
 
-Batched gradient-descent engine with outcome classification (MATH.md §6, C6–C8).
+Batched gradient-descent engine with outcome classification (docs/math/convergent-set.md,
+docs/math/claims.md#c6–C8).
 
 :func:`run_gd` iterates the GD map :math:`G_\eta(\theta) = \theta - \eta\nabla L(\theta)` on a
 batch of initialisations at once (``theta0`` of shape ``(n, P)``) and classifies every run into
@@ -321,7 +322,8 @@ def run_gd(
     model: Any, theta0: Any, lr: float, *, config: EngineConfig | None = None, rng: Any = None
 ) -> RunBatch:
     r"""Run GD :math:`\theta_{t+1} = \theta_t - \eta\nabla L(\theta_t)` from every row of
-    ``theta0`` and classify each run (see the module docstring; MATH.md §6, C6–C8).
+    ``theta0`` and classify each run (see the module docstring; docs/math/convergent-set.md,
+    docs/math/claims.md#c6–C8).
 
     Parameters
     ----------

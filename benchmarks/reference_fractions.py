@@ -1,4 +1,4 @@
-r"""Long-run reference fractions of convergent initialisations (MATH.md §6, §8).
+r"""Long-run reference fractions of convergent initialisations (docs/math/convergent-set.md, §8).
 
 An independent float64 computation, sharing no code with :mod:`dynsys_gd`: a plain numba loop
 per trajectory (no fastmath, no FMA contraction requested) that runs plain GD for a long fixed
@@ -11,7 +11,8 @@ Rules (per run, after ``T`` steps):
 * **converged** — the residual :math:`\lVert W(\theta_T) - W^*\rVert` is at most ``1e-8`` and
   the limit is linearly stable (:math:`\lambda_{\max}(H(\theta_T)) \le 2/\eta\,(1 + 10^{-6})`,
   checked afterwards with a finite-difference Hessian); at the float64 floor a run may stall on
-  a ~1e-12 two-cycle next to such a minimum, which this rule counts as converged (MATH.md §6);
+  a ~1e-12 two-cycle next to such a minimum, which this rule counts as converged
+  (docs/math/convergent-set.md);
 * **converged (sub-geometric)** — only for :math:`\tfrac12(xy-1)^2` at :math:`\eta = \eta^* = 1`:
   the distance to :math:`\pm(1, 1)` is below ``0.05`` at ``T`` and has shrunk between ``T/4``
   and ``T`` by a factor of at least 1.5 (:math:`t^{-1/2}` gives 2);

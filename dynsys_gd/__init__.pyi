@@ -1,44 +1,15 @@
 # The public face of dynsys_gd, grouped by task.  Type checkers read this stub; at run time
 # dynsys_gd/__init__.py loads each name lazily from the module named here (lazy_loader).
-from .analysis.basins import BasinSlice as BasinSlice
-from .analysis.basins import basin_slice as basin_slice
-from .analysis.bifurcation import BifurcationDiagram as BifurcationDiagram
-from .analysis.bifurcation import CascadeResult as CascadeResult
-from .analysis.bifurcation import bifurcation_diagram as bifurcation_diagram
-from .analysis.bifurcation import period_doubling_cascade as period_doubling_cascade
+# Import order is by task, not alphabetical (ruff's I001 is off for this file).
 
-# -- the convergent set -------------------------------------------------------------------------
-from .analysis.convergence import ConvergenceEstimate as ConvergenceEstimate
-from .analysis.convergence import estimate_convergent_fraction as estimate_convergent_fraction
-from .analysis.intervals import clopper_pearson as clopper_pearson
-
-# -- non-linear networks ------------------------------------------------------------------------
-from .analysis.nonlinear import NonlinearSweepResult as NonlinearSweepResult
-from .analysis.nonlinear import nonlinear_sweep as nonlinear_sweep
-from .analysis.nullset import NullSetPoint as NullSetPoint
-from .analysis.nullset import follow_null_point as follow_null_point
-from .analysis.nullset import null_points_on_line as null_points_on_line
-from .analysis.stability import LRVerdict as LRVerdict
-from .analysis.stability import StabilityReport as StabilityReport
-from .analysis.stability import stability_analysis as stability_analysis
-from .analysis.sweep import SweepResult as SweepResult
-from .analysis.sweep import lr_sweep as lr_sweep
-from .claims.certificates import ManifoldCertificate as ManifoldCertificate
-
-# -- claims C1-C9 -------------------------------------------------------------------------------
-from .claims.certificates import NonsingularityCertificate as NonsingularityCertificate
-from .claims.certificates import nonsingularity_certificate as nonsingularity_certificate
-from .claims.registry import run_claims as run_claims
-from .claims.report import ClaimResult as ClaimResult
-from .claims.report import ClaimsReport as ClaimsReport
-from .claims.report import Status as Status
+# -- errors -----------------------------------------------------------------------------------
 from .errors import ConvergenceError as ConvergenceError
 from .errors import DynsysGDError as DynsysGDError
 from .errors import InvalidParameterError as InvalidParameterError
 from .errors import MissingDependencyError as MissingDependencyError
 from .errors import NonRealLossError as NonRealLossError
 
-# -- models: what is studied --------------------------------------------------------------------
+# -- models: what is studied ------------------------------------------------------------------
 from .models.conventions import CONVENTIONS as CONVENTIONS
 from .models.conventions import convention_factor as convention_factor
 from .models.conventions import convert_lr as convert_lr
@@ -48,52 +19,84 @@ from .models.datasets import teacher_student_dataset as teacher_student_dataset
 from .models.linear import LinearNetwork as LinearNetwork
 from .models.loss import LossModel as LossModel
 from .models.mlp import MLP as MLP
-from .numeric.critical_points import CriticalPointsResult as CriticalPointsResult
-from .numeric.critical_points import critical_points as critical_points
+
+# -- symbolic derivations ---------------------------------------------------------------------
+from .symbolic.derivation import Derivation as Derivation
+from .symbolic.derivation import derive as derive
+
+# -- minima, sharpness and the critical step size ---------------------------------------------
 from .numeric.curves import ManifoldSharpness as ManifoldSharpness
 from .numeric.curves import normal_spectrum as normal_spectrum
 from .numeric.curves import rebalancing_curve as rebalancing_curve
 from .numeric.curves import sharpness_along_manifold as sharpness_along_manifold
 from .numeric.depth2_sdp import SminCertificate as SminCertificate
 from .numeric.depth2_sdp import certified_min_sharpness_depth2 as certified_min_sharpness_depth2
-from .numeric.enclosures import certified_spectrum as certified_spectrum
-from .numeric.engine import EngineConfig as EngineConfig
-from .numeric.engine import RecordSpec as RecordSpec
-from .numeric.engine import RunBatch as RunBatch
-from .numeric.engine import Trajectory as Trajectory
-from .numeric.engine import run_gd as run_gd
-
-# -- minima, sharpness and the critical step size -----------------------------------------------
 from .numeric.kernels import numeric_model as numeric_model
 from .numeric.lanczos import lanczos_sharpness as lanczos_sharpness
-from .numeric.lyapunov import LyapunovResult as LyapunovResult
-from .numeric.lyapunov import lyapunov_exponent as lyapunov_exponent
-
-# -- running gradient descent -------------------------------------------------------------------
-from .numeric.outcomes import Outcome as Outcome
-
-# -- beyond the paper ---------------------------------------------------------------------------
-from .numeric.periodic import PeriodicOrbit as PeriodicOrbit
-from .numeric.periodic import find_periodic_orbits as find_periodic_orbits
-from .numeric.periodic import period_two_orbit as period_two_orbit
 from .numeric.sharpness import FlattestMinimum as FlattestMinimum
 from .numeric.sharpness import critical_lr as critical_lr
 from .numeric.sharpness import flattest_minimum as flattest_minimum
 from .numeric.sharpness import min_sharpness as min_sharpness
 
-# -- fixed points and their stability -----------------------------------------------------------
+# -- fixed points, critical points and their stability ----------------------------------------
+from .analysis.stability import LRVerdict as LRVerdict
+from .analysis.stability import StabilityReport as StabilityReport
+from .analysis.stability import stability_analysis as stability_analysis
+from .numeric.critical_points import CriticalPointsResult as CriticalPointsResult
+from .numeric.critical_points import critical_points as critical_points
+from .numeric.enclosures import certified_spectrum as certified_spectrum
 from .numeric.spectra import FixedPointClass as FixedPointClass
 from .numeric.spectra import FixedPointSpectrum as FixedPointSpectrum
 from .numeric.spectra import fixed_point_spectrum as fixed_point_spectrum
 
-# -- running many tasks -------------------------------------------------------------------------
+# -- running gradient descent -----------------------------------------------------------------
+from .numeric.engine import EngineConfig as EngineConfig
+from .numeric.engine import RecordSpec as RecordSpec
+from .numeric.engine import RunBatch as RunBatch
+from .numeric.engine import Trajectory as Trajectory
+from .numeric.engine import run_gd as run_gd
+from .numeric.outcomes import Outcome as Outcome
+
+# -- the convergent set -----------------------------------------------------------------------
+from .analysis.basins import BasinSlice as BasinSlice
+from .analysis.basins import basin_slice as basin_slice
+from .analysis.convergence import ConvergenceEstimate as ConvergenceEstimate
+from .analysis.convergence import estimate_convergent_fraction as estimate_convergent_fraction
+from .analysis.intervals import clopper_pearson as clopper_pearson
+from .analysis.sweep import SweepResult as SweepResult
+from .analysis.sweep import lr_sweep as lr_sweep
+
+# -- non-linear networks ----------------------------------------------------------------------
+from .analysis.nonlinear import NonlinearSweepResult as NonlinearSweepResult
+from .analysis.nonlinear import nonlinear_sweep as nonlinear_sweep
+
+# -- beyond the paper -------------------------------------------------------------------------
+from .analysis.bifurcation import BifurcationDiagram as BifurcationDiagram
+from .analysis.bifurcation import CascadeResult as CascadeResult
+from .analysis.bifurcation import bifurcation_diagram as bifurcation_diagram
+from .analysis.bifurcation import period_doubling_cascade as period_doubling_cascade
+from .analysis.nullset import NullSetPoint as NullSetPoint
+from .analysis.nullset import follow_null_point as follow_null_point
+from .analysis.nullset import null_points_on_line as null_points_on_line
+from .numeric.lyapunov import LyapunovResult as LyapunovResult
+from .numeric.lyapunov import lyapunov_exponent as lyapunov_exponent
+from .numeric.periodic import PeriodicOrbit as PeriodicOrbit
+from .numeric.periodic import find_periodic_orbits as find_periodic_orbits
+from .numeric.periodic import period_two_orbit as period_two_orbit
+
+# -- claims C1-C9 -----------------------------------------------------------------------------
+from .claims.certificates import ManifoldCertificate as ManifoldCertificate
+from .claims.certificates import NonsingularityCertificate as NonsingularityCertificate
+from .claims.certificates import nonsingularity_certificate as nonsingularity_certificate
+from .claims.registry import run_claims as run_claims
+from .claims.report import ClaimResult as ClaimResult
+from .claims.report import ClaimsReport as ClaimsReport
+from .claims.report import Status as Status
+
+# -- running many tasks -----------------------------------------------------------------------
 from .runtime.executors import make_executor as make_executor
 from .runtime.executors import map_tasks as map_tasks
 from .runtime.store import ResultsStore as ResultsStore
-
-# -- symbolic derivations -----------------------------------------------------------------------
-from .symbolic.derivation import Derivation as Derivation
-from .symbolic.derivation import derive as derive
 
 __version__: str
 __all__: list[str]

@@ -1,4 +1,5 @@
-r"""Two-dimensional slices of the basins of GD outcomes (MATH.md C6, C8).
+r"""Two-dimensional slices of the basins of GD outcomes (docs/math/claims.md#c6,
+docs/math/claims.md#c8).
 
 :func:`basin_slice` runs the engine from every point of a grid in the plane
 :math:`\{c + a u + b v\}` and records the outcome, the period and the limit sharpness of each run.

@@ -1,4 +1,5 @@
-r"""Bifurcation diagrams of GD in the step size and period-doubling cascades (MATH.md C8, §7).
+r"""Bifurcation diagrams of GD in the step size and period-doubling cascades
+(docs/math/claims.md#c8, §7).
 
 :func:`bifurcation_diagram` samples the attractor reached from many initialisations at each
 step size (after a transient, a scalar observable such as the product :math:`w_1\cdots w_N`, the
@@ -233,7 +234,7 @@ def bifurcation_diagram(
     eta_star: float | None = None,
     config: Any = None,
 ) -> BifurcationDiagram:
-    r"""Attractor of GD against the step size (MATH.md C8).
+    r"""Attractor of GD against the step size (docs/math/claims.md#c8).
 
     Parameters
     ----------

@@ -1,4 +1,5 @@
-r"""Monte-Carlo estimate of the measure of the convergent set (MATH.md §6, C6, C7).
+r"""Monte-Carlo estimate of the measure of the convergent set (docs/math/convergent-set.md,
+docs/math/claims.md#c6, docs/math/claims.md#c7).
 
 :func:`estimate_convergent_fraction` draws initialisations from a stated distribution, runs the
 one GD engine (:func:`~dynsys_gd.numeric.engine.run_gd`, whose outcome is the only meaning of
@@ -7,7 +8,8 @@ outcome counts, the split of converged runs into minima and saddles, the sharpne
 (C8: every limit has :math:`\lambda_{\max} \le 2/\eta`) and the asymptotic gradient norm
 :math:`g_\infty` (C7).
 
-Undecided runs make the fraction a range (MATH.md §6).  With :math:`k` converged and :math:`u`
+Undecided runs make the fraction a range (docs/math/convergent-set.md).  With :math:`k` converged
+and :math:`u`
 undecided runs out of :math:`n`, the truth lies between :math:`k/n` (``fraction``) and
 :math:`(k+u)/n` (``fraction_high``); the reported interval runs from the lower
 Clopper–Pearson bound of :math:`k` to the upper Clopper–Pearson bound of :math:`k + u`, so it
@@ -212,7 +214,8 @@ def merge_task_results(results: list[dict[str, Any]]) -> dict[str, Array]:
 
 @dataclass(frozen=True, eq=False)
 class ConvergenceEstimate(ResultMixin):
-    r"""Monte-Carlo estimate of the convergent fraction at one step size (MATH.md §6, C6–C8).
+    r"""Monte-Carlo estimate of the convergent fraction at one step size
+    (docs/math/convergent-set.md, docs/math/claims.md#c6–C8).
 
     Attributes
     ----------
@@ -472,7 +475,8 @@ def summarize_runs(
     k = int(conv.sum())
     u = int(np.sum(out == Outcome.UNDECIDED.code))
     fz = int(np.isin(out, _OPEN_CODES).sum()) - u
-    # honest interval (MATH.md §6): lower CP bound of k, upper CP bound of k + u (+ frozen)
+    # honest interval (docs/math/convergent-set.md): lower CP bound of k, upper CP bound of k + u (+
+    # frozen)
     lo, hi = fraction_interval(k, u + fz, n_samples, confidence)
     sh = arrays["sharpness"][conv]
     g, gl, gh, g_n, g_if = g_inf_stats(out, arrays["g_tail"], confidence)
@@ -610,7 +614,8 @@ def estimate_convergent_fraction(
     progress: bool | None = None,
     confidence: float = 0.95,
 ) -> ConvergenceEstimate:
-    r"""Estimate the Lebesgue measure (probability) of the convergent set of GD (MATH.md §6, C6).
+    r"""Estimate the Lebesgue measure (probability) of the convergent set of GD
+    (docs/math/convergent-set.md, docs/math/claims.md#c6).
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-r"""Exact confidence intervals used by the Monte-Carlo estimates (MATH.md §6).
+r"""Exact confidence intervals used by the Monte-Carlo estimates (docs/math/convergent-set.md).
 
 * :func:`clopper_pearson` — exact binomial interval for a proportion: with :math:`k` successes
   in :math:`n` trials at level :math:`1-\alpha`,
@@ -7,7 +7,8 @@ r"""Exact confidence intervals used by the Monte-Carlo estimates (MATH.md §6).
   upper bound is :math:`1 - (\alpha/2)^{1/n} \approx 3.7/n` at 95 % (the "≈ 3/n" rule of thumb
   is the one-sided :math:`-\ln\alpha / n`).
 * :func:`fraction_interval` — the interval of a proportion when some trials are undecided
-  (MATH.md §6): with :math:`k` successes and :math:`u` undecided of :math:`n`, the truth lies in
+  (docs/math/convergent-set.md): with :math:`k` successes and :math:`u` undecided of :math:`n`, the
+  truth lies in
   :math:`[k/n, (k+u)/n]` and :math:`[\mathrm{CP}_{\text{low}}(k), \mathrm{CP}_{\text{high}}(k+u)]`
   covers it at level :math:`1-\alpha` whatever the undecided trials would have given (each end
   is a one-sided bound at :math:`\alpha/2` for a count that is at least :math:`k`, at most
@@ -58,7 +59,8 @@ def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
 
 
 def fraction_interval(k: int, u: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    r"""Honest interval of a proportion with :math:`u` undecided trials (MATH.md §6).
+    r"""Honest interval of a proportion with :math:`u` undecided trials
+    (docs/math/convergent-set.md).
 
     Parameters
     ----------

@@ -1,10 +1,11 @@
-r"""The sharp transition of the asymptotic gradient norm on non-linear networks (MATH.md §5).
+r"""The sharp transition of the asymptotic gradient norm on non-linear networks
+(docs/math/nonlinear.md).
 
-MATH.md C7: the asymptotic gradient norm :math:`g_\infty(\eta)` — the median over
+docs/math/claims.md#c7: the asymptotic gradient norm :math:`g_\infty(\eta)` — the median over
 initialisations of the mean :math:`\lVert\nabla L\rVert` over the last :math:`K` steps of the
 runs that do not diverge — is (close to) zero below a critical learning rate and jumps to a
 positive value above it.  For non-linear networks there is no closed form for the critical
-value; MATH.md §5 compares the empirical transition with the prediction
+value; docs/math/nonlinear.md compares the empirical transition with the prediction
 :math:`\hat\eta = 2 / S_{\mathrm{flat}}`, where :math:`S_{\mathrm{flat}}` is the sharpness
 :math:`\lambda_{\max}(H)` of the flattest minimum GD reaches at smaller learning rates.  C8:
 every run that converges ends at a minimum with :math:`\lambda_{\max}(H) \le 2/\eta`; above the
@@ -14,7 +15,8 @@ This module provides the batched experiment :func:`nonlinear_sweep` and its resu
 :class:`NonlinearSweepResult` with a table and a figure (the data sets live in
 :mod:`dynsys_gd.models.datasets`).
 
-Every run is classified by the one GD engine (:func:`~dynsys_gd.numeric.engine.run_gd`, MATH.md
+Every run is classified by the one GD engine (:func:`~dynsys_gd.numeric.engine.run_gd`,
+docs/math/index.md
 §6), so "converged", "periodic", "bounded", "diverged" and "undecided" mean here what they mean
 in every other analysis; all (learning rate, initialisation) pairs run in one engine call with
 one step size per row.  :math:`g_\infty` follows the one rule of
@@ -62,7 +64,8 @@ Array = NDArray[np.float64]
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
 class NonlinearSweepResult(ResultMixin):
-    r"""Result of :func:`nonlinear_sweep` (MATH.md §5, C7, C8).
+    r"""Result of :func:`nonlinear_sweep` (docs/math/nonlinear.md, docs/math/claims.md#c7,
+    docs/math/claims.md#c8).
 
     Per learning rate (arrays of length ``len(lrs)``): ``g_inf`` (median over the decided
     non-diverged runs of the asymptotic gradient norm: 0 for converged runs, the mean
@@ -73,7 +76,8 @@ class NonlinearSweepResult(ResultMixin):
     used to locate the transition where every non-divergent run is undecided),
     ``final_loss`` (median),
     ``sharpness_median``/``sharpness_min`` of the final points, ``counts`` of outcomes (engine
-    outcomes, MATH.md §6).  Per run (shape (len(lrs), n_init)): ``g_runs`` (the raw tail mean
+    outcomes, docs/math/convergent-set.md).  Per run (shape (len(lrs), n_init)): ``g_runs`` (the raw
+    tail mean
     gradient norm, ``nan`` for diverged runs), ``sharpness_runs``, ``outcome_codes``,
     ``steps_runs`` (GD steps the engine took).  ``steps`` is the engine's step budget per run
     before its adaptive extension; ``config`` the engine settings.
@@ -177,7 +181,7 @@ class NonlinearSweepResult(ResultMixin):
     def summary(self) -> str:
         """Human-readable summary: setting, table, transition, prediction, C8 check."""
         out = [
-            f"Non-linear network sweep (MATH.md §5, C7, C8): {self.model}",
+            f"Non-linear network sweep (claims C7, C8): {self.model}",
             f"full-batch GD (the engine of every analysis; budget {self.steps} steps per run "
             f"before its adaptive extension), g_inf = median over decided non-diverged runs of "
             f"the mean |grad L| over the last {self.last_k} steps (converged runs: 0); "
@@ -300,11 +304,13 @@ def nonlinear_sweep(
     lanczos_iter: int = 40,
     progress: bool | None = None,
 ) -> NonlinearSweepResult:
-    r"""Learning-rate sweep of full-batch GD on a non-linear network (MATH.md §5, C7, C8).
+    r"""Learning-rate sweep of full-batch GD on a non-linear network (docs/math/nonlinear.md,
+    docs/math/claims.md#c7, docs/math/claims.md#c8).
 
     Every (learning rate, initialisation) pair is one row of a single engine call
     (:func:`~dynsys_gd.numeric.engine.run_gd` with one step size per row); the same ``n_init``
-    initialisations are used at every learning rate.  Outcomes are the engine's (MATH.md §6).
+    initialisations are used at every learning rate.  Outcomes are the engine's
+    (docs/math/convergent-set.md).
 
     Parameters
     ----------

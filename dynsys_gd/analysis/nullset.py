@@ -1,4 +1,4 @@
-r"""The null convergent set above :math:`\eta^*` made visible (MATH.md C6, §7).
+r"""The null convergent set above :math:`\eta^*` made visible (docs/math/claims.md#c6, §7).
 
 For :math:`\eta > \eta^*` the set of initialisations from which GD converges has measure zero
 (C6), but it is not empty: every :math:`\theta_0` with :math:`G_\eta^k(\theta_0) \in M` converges

@@ -264,7 +264,8 @@ def lr_sweep(
     critical_lr: float | None = None,
     eta_star: float | None = None,
 ) -> SweepResult:
-    r"""Convergent fraction and :math:`g_\infty` over a grid of step sizes (MATH.md C6, C7).
+    r"""Convergent fraction and :math:`g_\infty` over a grid of step sizes (docs/math/claims.md#c6,
+    docs/math/claims.md#c7).
 
     Parameters
     ----------

@@ -32,7 +32,7 @@ def check_c2(*, quick: bool = False) -> ClaimResult:
     cases: list[tuple[str, LinearNetwork, Any]] = [
         ("scalar N = 3, y = 8 at w = (2, 2, 2)", LinearNetwork.scalar(3, 8), [2, 2, 2]),
         ("scalar N = 4, y = -3", LinearNetwork.scalar(4, -3), None),
-        ("whitened (2, 2, 2), MATH.md §8 W*", _whitened(2), None),
+        ("whitened (2, 2, 2), docs/math/reference-values.md W*", _whitened(2), None),
         (
             "non-whitened (3, 4, 3)",
             LinearNetwork.from_covariances(

@@ -82,9 +82,8 @@ def check_c4(*, quick: bool = False) -> ClaimResult:
             ratios[i + 1] >= Fraction(9, 10) * ratios[i] for i in range(1, len(ratios) - 1)
         )
         text = (
-            "Along W_1 = diag(t, 1), W_2 = W* diag(1/t, 1) (MATH.md §8 W*, Sxx = I), certified: "
-            + "; ".join(rows)
-            + ". "
+            "Along W_1 = diag(t, 1), W_2 = W* diag(1/t, 1) (docs/math/reference-values.md W*, "
+            "Sxx = I), certified: " + "; ".join(rows) + ". "
         )
         if not (growth and ok_bound):
             return False, text + "The certified lower bounds do not grow like t^2."
@@ -114,7 +113,8 @@ def check_c4(*, quick: bool = False) -> ClaimResult:
 
 def curve_point(t: int | Fraction) -> list[Fraction]:
     r"""The exact point :math:`W_1 = \operatorname{diag}(t, 1)`, :math:`W_2 = W^*
-    \operatorname{diag}(1/t, 1)` of M for the whitened 2×2 network of MATH.md §8."""
+    \operatorname{diag}(1/t, 1)` of M for the whitened 2×2 network of
+    docs/math/reference-values.md."""
     t = Fraction(t)
     (a, b), (c, d) = W_STAR_8
     return [t, Fraction(0), Fraction(0), Fraction(1), a / t, b, c / t, d]

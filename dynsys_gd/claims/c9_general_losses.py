@@ -96,7 +96,7 @@ def check_c9(lr: Any = None, *, quick: bool = False) -> ClaimResult:
     eigenvalue on the curve of minima has an exact infimum that is certified > 2/η, and the
     isolated critical points have certified negative Hessian eigenvalues.  With ``lr`` below 1
     the instability checks FAIL, as they must.  The default battery (``lr=None``) adds the
-    Monte-Carlo measure of MATH.md §8 for ½(xy−1)² at η = 0.99 and 1.01.
+    Monte-Carlo measure of docs/math/reference-values.md for ½(xy−1)² at η = 0.99 and 1.01.
 
     (For log cosh(xy) the critical set is the union of the axes, where the normal eigenvalue
     x² + y² tends to 0: the hypothesis of C9 fails there, which is why it is not in the list.)
@@ -271,7 +271,7 @@ def check_c9(lr: Any = None, *, quick: bool = False) -> ClaimResult:
         text = (
             f"1/2 (xy - 1)^2, uniform [-2, 2]^2, seed 0, {MC_CONFIDENCE:.0%} Clopper-Pearson: "
             + _mc_text("eta = 0.99", blo, bhi, bk, bu, n)
-            + " (MATH.md §8: about 0.69); "
+            + " (docs/math/reference-values.md: about 0.69); "
             + _mc_text("eta = 1.01", alo, ahi, ak, au, n)
             + " (§8: exactly 0); "
             f"bounded or periodic at 1.01: {nb}/{n}, fraction in [{klo:.3f}, {khi:.3f}] "

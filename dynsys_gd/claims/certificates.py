@@ -1,4 +1,4 @@
-r"""Exact and certified certificates for claims C1, C2 and C9 of MATH.md.
+r"""Exact and certified certificates for claims C1, C2 and C9 of docs/math/index.md.
 
 * C1 (:func:`nonsingularity_certificate`): a point θ where :math:`\det DG_\eta(\theta) \ne 0`
   exactly, so the polynomial :math:`\det DG_\eta` is not identically zero and :math:`G_\eta` is
@@ -174,7 +174,8 @@ def nonsingularity_certificate(
     max_tries: int = 8,
     seed: int = 0,
 ) -> NonsingularityCertificate:
-    r"""Certify :math:`\det DG_\eta \not\equiv 0` (MATH.md C1) by one exact non-zero value.
+    r"""Certify :math:`\det DG_\eta \not\equiv 0` (docs/math/claims.md#c1) by one exact non-zero
+    value.
 
     Parameters
     ----------

@@ -107,7 +107,7 @@ def proof_main(claim: str, argv: list[str] | None = None) -> int:
 
     (key,) = _claim_ids([claim])
     parser = argparse.ArgumentParser(
-        description=f"Proof checks of claim {key} (MATH.md): {CLAIMS[key].statement}"
+        description=f"Proof checks of claim {key} (docs/math/index.md): {CLAIMS[key].statement}"
     )
     parser.add_argument("--quick", action="store_true", help="small cases (seconds)")
     parser.add_argument("--json", action="store_true", help="print JSON")

@@ -51,7 +51,7 @@ __all__ = [
 #: Network presets of the command line.
 NETWORKS = ("scalar", "whitened", "identity")
 
-#: W* of the whitened 2x2 example of MATH.md §8.
+#: W* of the whitened 2x2 example of docs/math/reference-values.md.
 WHITENED_W_STAR = ((1.5, 0.3), (-0.2, 0.7))
 
 

@@ -4,7 +4,8 @@ Full-batch GD on a tanh/ReLU multilayer perceptron (squared loss
 :math:`L = \frac{1}{2n}\sum_k\lVert f(x_k) - y_k\rVert^2`) trained on scikit-learn's bundled
 digits (or a teacher–student set), over a grid of learning rates with several initialisations
 each: the asymptotic gradient norm :math:`g_\infty(\eta)` jumps at a critical learning rate
-(MATH.md §5, C7), which is compared with :math:`2/S_{\mathrm{flat}}`, the sharpness-based
+(docs/math/nonlinear.md, docs/math/claims.md#c7), which is compared with
+:math:`2/S_{\mathrm{flat}}`, the sharpness-based
 prediction; converged runs are checked to end at minima with :math:`\lambda_{\max} \le 2/\eta`
 (C8).  See :func:`dynsys_gd.analysis.nonlinear.nonlinear_sweep`.
 """

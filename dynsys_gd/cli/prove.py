@@ -1,4 +1,4 @@
-"""``dynsys-gd prove``: run the proof checks of claims C1–C9 (MATH.md) and print a table.
+"""``dynsys-gd prove``: run the proof checks of claims C1–C9 (docs/math/index.md) and print a table.
 
 Every row names the claim, the check, its method (exact symbolic, exact rational, modular,
 certified ball arithmetic, certified SDP, numerical (float64), Monte Carlo) and its verdict:
@@ -18,7 +18,8 @@ NAME = "prove"
 HELP = "verify claims C1-C9 (exact, certified, numerical, Monte-Carlo checks)"
 DESCRIPTION = (
     "Run the proof checks of the claims of arXiv:2402.13108 as reconstructed in "
-    "MATH.md and print claim | check | method | verdict (passed, failed, not certified), why "
+    "docs/math/index.md and print claim | check | method | verdict (passed, failed, not "
+    "certified), why "
     "each undecided check is not certified, and one row per claim.  Exit status 1 only when a "
     "check failed."
 )

@@ -1,7 +1,8 @@
 r"""``dynsys-gd sweep``: converged fraction over a range of learning rates, stored resumably.
 
 For every learning rate :math:`\eta` of the grid, :func:`dynsys_gd.lr_sweep` estimates the
-fraction of initialisations from which GD converges (Clopper–Pearson interval, MATH.md §6) and
+fraction of initialisations from which GD converges (Clopper–Pearson interval,
+docs/math/convergent-set.md) and
 writes it to a results file (SQLite); re-running the same command resumes from the stored
 points.  With ``--figures DIR`` it draws the fraction against :math:`\eta` with :math:`\eta^*`
 marked (C6) and, when the sweep measured it, the asymptotic gradient norm (C7).  Work can run in

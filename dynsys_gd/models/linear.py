@@ -1,7 +1,7 @@
 r"""Deep linear networks with the squared loss.
 
 A deep linear network :math:`W(\theta) = W_N \cdots W_1` with
-:math:`W_i \in \mathbb{R}^{d_i \times d_{i-1}}` and the squared loss of MATH.md §1,
+:math:`W_i \in \mathbb{R}^{d_i \times d_{i-1}}` and the squared loss of docs/math/setting.md,
 
   .. math::
      L(\theta) = \frac{1}{2n} \sum_k \lVert W(\theta) x_k - y_k \rVert^2
@@ -97,7 +97,7 @@ def _exact_positive_definite(M: Sequence[Sequence[Fraction]]) -> bool:
 
 @dataclass(frozen=True, eq=False)
 class LinearNetwork:
-    r"""A deep linear network with squared loss (MATH.md §1).
+    r"""A deep linear network with squared loss (docs/math/setting.md).
 
     Build one with :meth:`scalar`, from data with ``LinearNetwork(widths, X=X, Y=Y)``, or from
     second moments with :meth:`from_covariances`.
@@ -410,7 +410,8 @@ class LinearNetwork:
         return 0.0
 
     def require_manifold(self) -> None:
-        r"""Raise unless the minima set M = {W(θ) = W*} is a smooth manifold (MATH.md C2).
+        r"""Raise unless the minima set M = {W(θ) = W*} is a smooth manifold
+        (docs/math/claims.md#c2).
 
         Needs :math:`\Sigma_{xx} \succ 0`, :math:`W^*` of full rank and every hidden width
         :math:`\ge \min(d_0, d_N)`.

@@ -115,7 +115,8 @@ def _trial_compile(loss: Any, params: tuple[Any, ...]) -> None:
 
 
 class LossModel:
-    r"""A model defined by an arbitrary sympy loss :math:`L(\theta)` (MATH.md §4, C9).
+    r"""A model defined by an arbitrary sympy loss :math:`L(\theta)` (docs/math/general-losses.md,
+    docs/math/claims.md#c9).
 
     Parameters
     ----------

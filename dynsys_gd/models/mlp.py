@@ -5,7 +5,7 @@ The network with widths :math:`(d_0, \dots, d_L)` and activation :math:`\sigma` 
 .. math::
    f_\theta(x) = W_L\,\sigma(\cdots \sigma(W_1 x + b_1) \cdots) + b_L,
 
-with squared loss in the project's convention (MATH.md §1, §5)
+with squared loss in the project's convention (docs/math/setting.md, §5)
 
 .. math::
    L(\theta) = \frac{1}{2n} \sum_{k=1}^n \lVert f_\theta(x_k) - y_k \rVert^2 .
@@ -33,7 +33,8 @@ through the forward pass and the backward pass,
    + \delta_i^\top \mathcal R\{a_{i-1}\}.
 
 The dense Hessian is assembled from HVPs on the basis vectors (small P only).  These kernels
-feed the GD experiments on non-linear networks (MATH.md §5, C7, C8) and the Lanczos sharpness of
+feed the GD experiments on non-linear networks (docs/math/nonlinear.md, docs/math/claims.md#c7,
+docs/math/claims.md#c8) and the Lanczos sharpness of
 :mod:`dynsys_gd.numeric.lanczos`.  For ReLU, :math:`\sigma'' = 0` and the kernels are the exact
 derivatives away from the kinks :math:`z = 0`.
 """
@@ -106,7 +107,8 @@ class MLP:
 
     Notes
     -----
-    Loss :math:`L = \frac{1}{2n}\sum_k \lVert f(x_k) - y_k\rVert^2` (MATH.md §1 convention).
+    Loss :math:`L = \frac{1}{2n}\sum_k \lVert f(x_k) - y_k\rVert^2` (docs/math/setting.md
+    convention).
     """
 
     max_hessian_params: int = 600

@@ -1,4 +1,5 @@
-r"""Certificate of the limit of a converged GD run (MATH.md §6, C3, C8).
+r"""Certificate of the limit of a converged GD run (docs/math/convergent-set.md,
+docs/math/claims.md#c3, docs/math/claims.md#c8).
 
 The engine (:func:`~dynsys_gd.numeric.engine.run_gd`) decides convergence inside its compiled
 kernel from the measured contraction factor of the run itself

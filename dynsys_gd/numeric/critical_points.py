@@ -1,4 +1,5 @@
-r"""Critical points of any sympy loss in a box: the fixed points of the GD map (MATH.md §2, C6, C9).
+r"""Critical points of any sympy loss in a box: the fixed points of the GD map (docs/math/gd-map.md,
+docs/math/claims.md#c6, docs/math/claims.md#c9).
 
 Fixed points of :math:`G_\eta(\theta) = \theta - \eta\nabla L(\theta)` are the critical points of
 L, for every :math:`\eta`.  :func:`critical_points` finds those of a

@@ -128,7 +128,8 @@ def normal_spectrum(net: LinearNetwork, thetas: ArrayLike) -> Array:
 
 
 def dg_eigenvalues(hessian_eigenvalues: ArrayLike, lr: float) -> Array:
-    r"""Eigenvalues :math:`1 - \eta\lambda` of :math:`DG_\eta = I - \eta H` (MATH.md §2)."""
+    r"""Eigenvalues :math:`1 - \eta\lambda` of :math:`DG_\eta = I - \eta H`
+    (docs/math/gd-map.md)."""
     lr = check_positive_float("lr", lr)
     return 1.0 - lr * np.asarray(hessian_eigenvalues, dtype=np.float64)
 

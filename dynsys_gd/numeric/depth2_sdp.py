@@ -1,4 +1,5 @@
-r"""Certified minimal sharpness of depth-2 linear networks for any :math:`\Sigma_{xx}` (MATH.md C5).
+r"""Certified minimal sharpness of depth-2 linear networks for any :math:`\Sigma_{xx}`
+(docs/math/claims.md#c5).
 
 The convex formulation
 ----------------------

@@ -1,5 +1,6 @@
-r"""Certified eigenvalue enclosures of :math:`H` and :math:`DG_\eta = I - \eta H` (MATH.md C3, C5,
-C6, C9).
+r"""Certified eigenvalue enclosures of :math:`H` and :math:`DG_\eta = I - \eta H`
+(docs/math/claims.md#c3, docs/math/claims.md#c5, docs/math/claims.md#c6,
+docs/math/claims.md#c9).
 
 Method (rigorous, python-flint ball arithmetic)
 ------------------------------------------------

@@ -1,5 +1,5 @@
 r"""The GD engine: every run of :math:`\theta_{t+1} = \theta_t - \eta\nabla L(\theta_t)` to an
-outcome (MATH.md §6, C6–C8).
+outcome (docs/math/convergent-set.md, docs/math/claims.md#c6–C8).
 
 :func:`run_gd` is the one GD loop of the toolkit with outcome classification.  It takes a batch of
 initialisations (``theta0`` of shape ``(n, P)``) and one step size or one per run (a whole
@@ -544,7 +544,8 @@ def run_gd(
     rng: Any = None,
 ) -> RunBatch:
     r"""Run GD :math:`\theta_{t+1} = \theta_t - \eta\nabla L(\theta_t)` from every row of
-    ``theta0`` and classify each run (MATH.md §6, C6–C8; the tests are documented in
+    ``theta0`` and classify each run (docs/math/convergent-set.md, docs/math/claims.md#c6–C8; the
+    tests are documented in
     :mod:`~dynsys_gd.numeric.outcomes`).
 
     Parameters

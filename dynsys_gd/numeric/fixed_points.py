@@ -1,6 +1,6 @@
 r"""Critical points of deep linear networks: points of the minima manifold M and saddles.
 
-Fixed points of the GD map :math:`G_\eta` are the critical points of L (MATH.md §2).  For a
+Fixed points of the GD map :math:`G_\eta` are the critical points of L (docs/math/gd-map.md).  For a
 linear network :math:`W(\theta) = W_N \cdots W_1` with :math:`\Sigma_{xx} \succ 0`:
 
 * **Minima** (C2): :math:`M = \{\theta : W(\theta) = W^*\}`.  With the SVD

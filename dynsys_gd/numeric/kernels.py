@@ -16,7 +16,7 @@ where :math:`J_i = A_i \otimes B_i^\top` is the Jacobian of row-major :math:`\op
 with respect to :math:`\operatorname{vec} W_i` and the residual part has, for :math:`j > i`, the
 blocks :math:`(H_R)_{(j,ab),(i,cd)} = M_{bc}\,(A_j^\top R B_i^\top)_{ad}` with
 :math:`M = W_{j-1}\cdots W_{i+1}`.  On the minima manifold :math:`R = 0` and
-:math:`H = J^\top (I \otimes \Sigma_{xx}) J` (MATH.md C3).
+:math:`H = J^\top (I \otimes \Sigma_{xx}) J` (docs/math/claims.md#c3).
 
 The same code runs on float64 arrays and on object arrays of ``mpmath.mpf`` (``precision=``),
 so high-precision evaluation uses exactly the formulas that were tested in float64.  Models given
@@ -173,7 +173,7 @@ class LinearNetworkKernels:
             return W[0] if single else W
 
     def loss(self, theta: Any) -> Array:
-        r"""Loss :math:`L(\theta)` (MATH.md §1 convention), shape (batch,).
+        r"""Loss :math:`L(\theta)` (docs/math/setting.md convention), shape (batch,).
 
         Uses the residual form :math:`\tfrac12\operatorname{tr}((W-W^*)\Sigma_{xx}(W-W^*)^\top)
         + L^*` when :math:`\Sigma_{xx} \succ 0`, which keeps full relative accuracy near M.

@@ -2,7 +2,8 @@ r"""Sharpness (top Hessian eigenvalues) from Hessian-vector products by Lanczos.
 
 The sharpness :math:`\lambda_{\max}(H(\theta))` decides linear stability of a minimum under GD:
 :math:`DG_\eta = I - \eta H` has an eigenvalue :math:`1 - \eta\lambda` of modulus > 1 exactly when
-:math:`\lambda > 2/\eta` (MATH.md §2).  MATH.md C8: every run that converges ends at a minimum
+:math:`\lambda > 2/\eta` (docs/math/gd-map.md).  docs/math/claims.md#c8: every run that converges
+ends at a minimum
 with :math:`\lambda_{\max}(H) \le 2/\eta`; §5: the transition of non-linear networks is compared
 with :math:`2/\lambda_{\max}` of the flattest minimum found.
 

@@ -1,4 +1,4 @@
-r"""Largest Lyapunov exponent of GD runs (MATH.md §7, beyond the paper).
+r"""Largest Lyapunov exponent of GD runs (docs/math/beyond.md, beyond the paper).
 
 For a map :math:`f` and a run :math:`\theta_{t+1} = f(\theta_t)`, the largest Lyapunov exponent
 

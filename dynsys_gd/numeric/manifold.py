@@ -1,6 +1,7 @@
 r"""Getting onto the set of critical points: minimum-norm Newton and Gauss–Newton projections.
 
-The minima of a linear network form a manifold M (MATH.md C2), not isolated points, so plain
+The minima of a linear network form a manifold M (docs/math/claims.md#c2), not isolated points, so
+plain
 Newton is ill-posed (the Hessian is singular along M).  Two batched methods converge to the
 manifold instead:
 

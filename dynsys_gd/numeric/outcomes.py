@@ -1,4 +1,5 @@
-r"""Outcomes of a GD run and the tests that decide them (MATH.md §6, C6–C8).
+r"""Outcomes of a GD run and the tests that decide them (docs/math/convergent-set.md,
+docs/math/claims.md#c6–C8).
 
 Every run ends in exactly one :class:`Outcome`.  ``UNDECIDED`` (budget exhausted while the run
 was still approaching something) is never counted as non-convergent; ``FROZEN`` is never
@@ -39,7 +40,8 @@ fixed shrink factor.  Decisions use only :math:`+ - \times \div \sqrt{}` and com
     the contraction per step :math:`e_1 (1 - \bar\rho_1)/c` is below ``floor_ulps`` units in
     the last place of :math:`\max(1, \lVert\theta\rVert_\infty)` and :math:`e_1` is below
     ``min_orbit``: the run is within rounding of a linearly attracting limit and float64 cannot
-    bring it closer (MATH.md §6: runs at the edge of stability stall on a ~1e−12 two-cycle).
+    bring it closer (docs/math/convergent-set.md: runs at the edge of stability stall on a ~1e−12
+    two-cycle).
     A small gradient alone never makes a run converged.
 ``PERIODIC`` (period k, the smallest found, :math:`2 \le k \le k_{\max}`)
     The orbit size :math:`D_k` is at least ``min_orbit`` (relative) and no longer changes
@@ -55,7 +57,8 @@ fixed shrink factor.  Decisions use only :math:`+ - \times \div \sqrt{}` and com
     At the budget the run showed no approach to anything and its gradient norm stayed below
     ``grad_tol`` over the last ``tail`` steps: it barely moves (e.g. near the non-strict saddle
     :math:`\theta = 0` of a deep scalar network, where :math:`\lVert\nabla L\rVert \approx
-    10^{-14}`; MATH.md C6) and is *not* converging within any practical budget.  Escaping such
+    10^{-14}`; docs/math/claims.md#c6) and is *not* converging within any practical budget.
+    Escaping such
     a region takes of the order of :math:`1/\lVert\nabla L\rVert` steps, so whether it would
     converge much later is not decided.
 ``UNDECIDED``

@@ -1,4 +1,4 @@
-r"""Periodic orbits of the GD map and their Floquet multipliers (MATH.md C8, §7).
+r"""Periodic orbits of the GD map and their Floquet multipliers (docs/math/claims.md#c8, §7).
 
 A period-:math:`k` orbit of :math:`G_\eta(\theta) = \theta - \eta\nabla L(\theta)` is a fixed
 point of :math:`G_\eta^k` that is not a fixed point of :math:`G_\eta^j`, :math:`j < k`, dividing
@@ -72,7 +72,7 @@ class MapSystem(Protocol):
 
 
 class GDMap:
-    r"""The GD map :math:`G_\eta` of a model, :math:`DG_\eta = I - \eta H` (MATH.md §2).
+    r"""The GD map :math:`G_\eta` of a model, :math:`DG_\eta = I - \eta H` (docs/math/gd-map.md).
 
     Parameters
     ----------
@@ -312,7 +312,7 @@ def floquet_multipliers(system: MapSystem, theta: Any, period: int) -> NDArray[n
 
 @dataclass(frozen=True)
 class PeriodicOrbit(ResultMixin):
-    r"""A periodic orbit of a map with its Floquet multipliers (MATH.md C8).
+    r"""A periodic orbit of a map with its Floquet multipliers (docs/math/claims.md#c8).
 
     Attributes
     ----------
@@ -493,7 +493,7 @@ def find_periodic_orbits(
     unstable: bool = False,
     max_orbits: int = 64,
 ) -> list[PeriodicOrbit]:
-    r"""Periodic orbits of the GD map from a batch of initialisations (MATH.md C8, §7).
+    r"""Periodic orbits of the GD map from a batch of initialisations (docs/math/claims.md#c8, §7).
 
     Attracting orbits: every run is iterated ``transient`` steps (float64, batched); runs whose
     last ``4 max_period`` states repeat with a period :math:`k \le` ``max_period`` (within

@@ -1,4 +1,5 @@
-r"""Minimal sharpness over the minima manifold and the critical learning rate (MATH.md C4, C5).
+r"""Minimal sharpness over the minima manifold and the critical learning rate
+(docs/math/claims.md#c4, docs/math/claims.md#c5).
 
 :math:`S_{\min} = \min_{\theta\in M}\lambda_{\max}(H(\theta))` is attained (C4, properness) and
 the critical learning rate is :math:`\eta^* = 2/S_{\min}` (C5).  On M,

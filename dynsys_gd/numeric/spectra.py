@@ -1,4 +1,5 @@
-r"""Spectra of the GD Jacobian :math:`DG_\eta = I - \eta H` at fixed points (MATH.md C3, C6).
+r"""Spectra of the GD Jacobian :math:`DG_\eta = I - \eta H` at fixed points (docs/math/claims.md#c3,
+docs/math/claims.md#c6).
 
 A Hessian eigenvalue :math:`\lambda` gives the DG eigenvalue :math:`1 - \eta\lambda`.  At a point
 of the minima manifold M (C2, C3), :math:`H = J^\top(I \otimes \Sigma_{xx})J` with J the Jacobian

@@ -24,7 +24,8 @@ function                               shows
                                        sampled minima against 2/η (C3, C5)
 =====================================  ===========================================================
 
-Theory recap (MATH.md): on M the Jacobian of the GD map has eigenvalue 1 on the tangent space
+Theory recap (docs/math/index.md): on M the Jacobian of the GD map has eigenvalue 1 on the tangent
+space
 and :math:`1 - \eta\lambda_i` on the normal directions (C3).  A minimum is linearly stable iff
 :math:`\lambda_{\max}(H) < 2/\eta`; the flattest minimum has :math:`S_{\min}` and
 :math:`\eta^* = 2/S_{\min}` (C5).  Above :math:`\eta^*` the convergent set is null (C6) and the
@@ -172,7 +173,7 @@ def plot_convergent_fraction(
     ax: Axes | None = None,
     title: str | None = None,
 ) -> Figure:
-    r"""Converged fraction of initialisations against the learning rate (MATH.md C6).
+    r"""Converged fraction of initialisations against the learning rate (docs/math/claims.md#c6).
 
     Below :math:`\eta^*` a positive fraction of initialisations converges; above it the
     convergent set has measure zero, so every Monte-Carlo estimate is 0 and only its
@@ -379,7 +380,7 @@ def plot_gradient_norm_transition(
     band_label: str | None = None,
     eta_star_label: str | None = None,
 ) -> Figure:
-    r"""Asymptotic gradient norm :math:`g_\infty(\eta)` on a log scale (MATH.md C7).
+    r"""Asymptotic gradient norm :math:`g_\infty(\eta)` on a log scale (docs/math/claims.md#c7).
 
     :math:`g_\infty(\eta)` is 0 below :math:`\eta^*` and jumps to a positive value above it.
     Values :math:`\le` ``floor`` (exact zeros of converged runs) cannot be drawn on a log axis:
@@ -757,7 +758,8 @@ def plot_sharpness_along_manifold(
     title: str | None = None,
     logy: bool = False,
 ) -> Figure:
-    r"""Normal Hessian eigenvalues along a curve in the minima manifold M (MATH.md C3–C5).
+    r"""Normal Hessian eigenvalues along a curve in the minima manifold M (docs/math/claims.md#c3 to
+    docs/math/claims.md#c5).
 
     A minimum is linearly stable for step size :math:`\eta` iff
     :math:`\lambda_{\max}(H) < 2/\eta`.  The horizontal line :math:`2/\eta` splits M into the
@@ -894,7 +896,8 @@ def plot_dg_spectrum(
     r"""Eigenvalues of the GD Jacobian :math:`DG_\eta` in the complex plane with the unit circle.
 
     A fixed point is linearly stable when all eigenvalues lie in the closed unit disc and
-    unstable when one lies outside (MATH.md §2).  On M the tangent directions give eigenvalue 1
+    unstable when one lies outside (docs/math/gd-map.md).  On M the tangent directions give
+    eigenvalue 1
     (C3); an eigenvalue below −1 (a Hessian eigenvalue above :math:`2/\eta`) makes the
     minimum unstable — the flip at :math:`\eta^*` (C8).
 

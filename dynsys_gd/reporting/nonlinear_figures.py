@@ -1,4 +1,5 @@
-r"""Figure of the non-linear learning-rate sweep (MATH.md §5, C7, C8).
+r"""Figure of the non-linear learning-rate sweep (docs/math/nonlinear.md, docs/math/claims.md#c7,
+docs/math/claims.md#c8).
 
 :func:`plot_nonlinear_sweep` draws :math:`g_\infty(\eta)` and the final sharpness against
 :math:`2/\eta` for a :class:`~dynsys_gd.analysis.nonlinear.NonlinearSweepResult`.
@@ -137,7 +138,5 @@ def plot_nonlinear_sweep(result: NonlinearSweepResult, *, title: str | None = No
     ax2.set_xlabel(r"learning rate $\eta$")
     ax2.set_ylabel(r"$\lambda_{\max}(H)$ at the final point")
     ax2.legend(loc="lower left", fontsize=8)
-    fig.suptitle(
-        title or "Sharp transition of GD on a non-linear network (MATH.md C7, C8)", fontsize=11
-    )
+    fig.suptitle(title or "Sharp transition of GD on a non-linear network (C7, C8)", fontsize=11)
     return fig

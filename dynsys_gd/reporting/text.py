@@ -2,7 +2,7 @@ r"""Aligned plain-text tables and small markdown helpers for reports and the com
 
 Numbers are formatted the same way everywhere (:func:`format_number`): 4 significant digits by
 default, integers without a decimal point, non-finite values as ``inf`` / ``nan``, ``None`` as
-``—``.  Fractions with a Clopper–Pearson interval (MATH.md §6) are written by
+``—``.  Fractions with a Clopper–Pearson interval (docs/math/convergent-set.md) are written by
 :func:`format_fraction_ci` as ``0.370 [0.331, 0.410]``; with undecided runs the fraction is a
 range, written ``0.023-0.977 [0.017, 0.985] (a range: 1954 undecided)``
 (:func:`format_estimate_fraction` takes a ``ConvergenceEstimate``).

@@ -11,7 +11,8 @@ Every finished task is committed in its own transaction at once (WAL journal,
 ``synchronous=FULL``), so a run killed at any moment (even by ``SIGKILL``) loses at most the
 tasks that were still being computed; re-opening the store with the *same* configuration and
 skipping :meth:`ResultsStore.done_keys` resumes the computation.  Because every task draws its
-randomness from ``SeedSequence(seed).spawn(...)`` (DESIGN.md), a resumed run ends with exactly the
+randomness from ``SeedSequence(seed).spawn(...)``
+(docs/math/convergent-set.md#randomness-and-reproducibility), a resumed run ends with exactly the
 results of an uninterrupted one, e.g. the converged fractions of claim C6 over a learning-rate
 grid.
 

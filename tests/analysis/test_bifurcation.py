@@ -1,4 +1,4 @@
-"""Bifurcation diagrams and period-doubling cascades (MATH.md C8, §7)."""
+"""Bifurcation diagrams and period-doubling cascades (docs/math/claims.md#c8, §7)."""
 
 from __future__ import annotations
 

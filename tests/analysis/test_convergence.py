@@ -1,4 +1,4 @@
-"""Tests of estimate_convergent_fraction and the confidence intervals (MATH.md §6, §8)."""
+"""Tests of estimate_convergent_fraction and the confidence intervals (docs/math/convergent-set.md, §8)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from dynsys_gd.numeric.engine import EngineConfig
 from dynsys_gd.numeric.outcomes import OUTCOME_NAMES, Outcome
 
 W_STAR = [[1.5, 0.3], [-0.2, 0.7]]
-ETA3 = 2 / (3 * 2 ** (4 / 3))  # scalar N = 3, y = 2 (MATH.md §8)
+ETA3 = 2 / (3 * 2 ** (4 / 3))  # scalar N = 3, y = 2 (docs/math/reference-values.md)
 
 
 def _xy() -> dg.LossModel:
@@ -66,7 +66,7 @@ def test_default_budget_recovers_long_run_truth_a_naive_rule_does_not() -> None:
     """N = 3, y = 2, uniform [-2, 2]^3, eta = 0.99 eta*: long runs give 0.967 [0.963, 0.970]
     (n = 10,000, tests/analysis/test_fraction_references.py); the default estimate decides every
     run and agrees, while a naive 4,000-step rule "converged when |grad L| < 1e-10" (written
-    here, not the engine) sees a small share (MATH.md §6: about 19 %)."""
+    here, not the engine) sees a small share (docs/math/convergent-set.md: about 19 %)."""
     net = dg.LinearNetwork.scalar(depth=3, target=2.0)
     e = estimate_convergent_fraction(net, 0.99 * ETA3, n_samples=300, seed=2)
     assert e.counts["undecided"] == 0
@@ -231,7 +231,7 @@ def _summ(arrays: dict) -> ConvergenceEstimate:
 
 def test_undecided_runs_make_the_fraction_an_honest_range() -> None:
     """k converged, u undecided of n: fraction k/n, fraction_high (k+u)/n, interval from the
-    lower CP bound of k to the upper CP bound of k + u (MATH.md §6)."""
+    lower CP bound of k to the upper CP bound of k + u (docs/math/convergent-set.md)."""
     codes = ["converged"] * 50 + ["undecided"] * 30 + ["diverged"] * 20
     e = _summ(_arrays(codes, [0.0] * 50 + [1e-3] * 30 + [float("inf")] * 20))
     assert e.n_undecided == 30 and e.counts["undecided"] == 30
@@ -323,7 +323,7 @@ def test_fraction_interval_covers_every_completion_of_the_undecided_runs() -> No
 
 
 def test_frozen_runs_are_never_converged_and_widen_the_range() -> None:
-    """N = 10, y = 1, uniform [-0.05, 0.05]^10 at 1.1 eta* (MATH.md C6): the runs are frozen
+    """N = 10, y = 1, uniform [-0.05, 0.05]^10 at 1.1 eta* (docs/math/claims.md#c6): the runs are frozen
     (|grad L| ~ 1e-14); none is converged, the summary says so, and since a frozen run is not
     shown non-convergent either, the range runs up to (k + frozen) / n; g_inf leaves them out."""
     from dynsys_gd.analysis.intervals import fraction_interval

@@ -1,4 +1,4 @@
-"""The convergent fraction with default settings against long-run references (MATH.md §6, §8).
+"""The convergent fraction with default settings against long-run references (docs/math/convergent-set.md, §8).
 
 The references below were computed for this test by ``benchmarks/reference_fractions.py``, an
 independent float64 GD loop (numba, one trajectory at a time, no code shared with dynsys_gd) run
@@ -220,7 +220,7 @@ def test_xy_at_eta_star_exactly_is_not_called_non_convergent() -> None:
     ],
 )
 def test_whitened_networks_at_098_eta_star(key: str) -> None:
-    """Whitened 2x2 networks of MATH.md §8 at 0.98 eta*: decided, and the estimate's interval
+    """Whitened 2x2 networks of docs/math/reference-values.md at 0.98 eta*: decided, and the estimate's interval
     overlaps the long-run reference interval."""
     ref, est = _estimate(key)
     assert est.n_open <= 0.01 * N_TEST, est.summary()

@@ -1,4 +1,4 @@
-"""Non-linear sweep (MATH.md §5, C7, C8): data, the experiment, its result, figure and CLI."""
+"""Non-linear sweep (docs/math/nonlinear.md, docs/math/claims.md#c7, docs/math/claims.md#c8): data, the experiment, its result, figure and CLI."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from dynsys_gd.models.mlp import MLP
 from dynsys_gd.numeric.outcomes import OUTCOME_NAMES
 from dynsys_gd.reporting.nonlinear_figures import plot_nonlinear_sweep
 
-# ½(w1 w2 − 1)² as an MLP with identity activation: η* = 2/N = 1 (MATH.md §8)
+# ½(w1 w2 − 1)² as an MLP with identity activation: η* = 2/N = 1 (docs/math/reference-values.md)
 XY = MLP((1, 1, 1), "identity", X=np.ones((1, 1)), Y=np.ones((1, 1)))
 XY_LRS = [0.8, 0.9, 0.95, 1.05, 1.1, 1.2]
 

@@ -1,4 +1,4 @@
-"""The null convergent set above eta* (MATH.md C6, §7)."""
+"""The null convergent set above eta* (docs/math/claims.md#c6, §7)."""
 
 from __future__ import annotations
 

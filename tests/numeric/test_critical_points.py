@@ -95,7 +95,7 @@ def test_critical_lr_agrees_with_an_independent_computation():
 
 def test_non_isolated_minima_set_minimises_lambda_max_over_the_set():
     """1/2 (xy - 1)^2: minima form the curve xy = 1 with lambda_max = x^2 + y^2 >= 2xy = 2 (AM-GM),
-    so S_min = 2 and eta* = 1 (MATH.md §8)."""
+    so S_min = 2 and eta* = 1 (docs/math/reference-values.md)."""
     m = dg.LossModel((x * y - 1) ** 2 / 2, (x, y))
     res = critical_points(m, 3.0, lr=0.5)
     assert not res.exact and any("not finite" in n for n in res.notes)

@@ -47,7 +47,7 @@ def test_sharpness_along_manifold_starts_at_the_flattest_minimum() -> None:
 )
 @settings(max_examples=examples(25))
 def test_dg_eigenvalues_are_one_minus_lr_lambda(lam, lr) -> None:
-    """MATH.md §2: an eigenvalue lambda of H maps to 1 - eta lambda of DG_eta."""
+    """docs/math/gd-map.md: an eigenvalue lambda of H maps to 1 - eta lambda of DG_eta."""
     np.testing.assert_allclose(dg_eigenvalues(lam, lr), 1.0 - lr * np.asarray(lam))
 
 

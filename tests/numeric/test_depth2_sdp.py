@@ -1,4 +1,4 @@
-"""Certified S_min of depth-2 linear networks with a general Σxx (MATH.md C5, convex form)."""
+"""Certified S_min of depth-2 linear networks with a general Σxx (docs/math/claims.md#c5, convex form)."""
 
 from __future__ import annotations
 

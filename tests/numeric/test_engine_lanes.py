@@ -1,5 +1,5 @@
 """The compiled lanes against the numpy reference path, determinism, per-run step sizes,
-recording, and the outcome tests near eta* (MATH.md §6, C6, C8)."""
+recording, and the outcome tests near eta* (docs/math/convergent-set.md, docs/math/claims.md#c6, docs/math/claims.md#c8)."""
 
 from __future__ import annotations
 
@@ -127,8 +127,14 @@ def test_slow_two_cycles_above_eta_star_are_periodic() -> None:
 @pytest.mark.parametrize(
     ("N", "y", "box", "factor", "truth"),
     [
-        (5, 0.7, 1.2, 0.995, 1.000),  # long-run reference: every run converges (MATH.md §6)
-        (3, 2.0, 2.0, 0.999, 0.958),  # long-run reference 0.958 (MATH.md §6)
+        (
+            5,
+            0.7,
+            1.2,
+            0.995,
+            1.000,
+        ),  # long-run reference: every run converges (docs/math/convergent-set.md)
+        (3, 2.0, 2.0, 0.999, 0.958),  # long-run reference 0.958 (docs/math/convergent-set.md)
     ],
 )
 def test_decisive_near_eta_star(N, y, box, factor, truth) -> None:

@@ -58,7 +58,7 @@ def test_sharpness_on_scalar_minimum_is_am_gm_value() -> None:
 @settings(max_examples=examples(20))
 @given(x=st.floats(0.25, 4.0))
 def test_c3_xy_minimum_sharpness_is_x2_plus_y2(x: float) -> None:
-    """C3 / MATH.md §8: for ½(xy − 1)², on M = {xy = 1} the Hessian has eigenvalues {0, x²+y²}."""
+    """C3 / docs/math/reference-values.md: for ½(xy − 1)², on M = {xy = 1} the Hessian has eigenvalues {0, x²+y²}."""
     net = dg.LinearNetwork.scalar(depth=2, target=1.0)
     model = dg.numeric_model(net)
     th = np.array([x, 1.0 / x])

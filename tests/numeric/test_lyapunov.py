@@ -1,4 +1,4 @@
-"""Largest Lyapunov exponents by tangent-map iteration (MATH.md §7)."""
+"""Largest Lyapunov exponents by tangent-map iteration (docs/math/beyond.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Periodic orbits of G_eta and their Floquet multipliers (MATH.md C8, §7)."""
+"""Periodic orbits of G_eta and their Floquet multipliers (docs/math/claims.md#c8, §7)."""
 
 from __future__ import annotations
 

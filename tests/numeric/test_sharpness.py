@@ -1,4 +1,4 @@
-"""Minimal sharpness over M and the critical learning rate (MATH.md C4, C5, §8 numbers)."""
+"""Minimal sharpness over M and the critical learning rate (docs/math/claims.md#c4, docs/math/claims.md#c5, §8 numbers)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ W_STAR = np.array([[1.5, 0.3], [-0.2, 0.7]])
 
 
 def test_xy_minus_one_is_the_depth_two_scalar_network():
-    """MATH.md §8: ½(xy − 1)² = scalar depth-2 network with y = 1: S_min = 2, η* = 1."""
+    """docs/math/reference-values.md: ½(xy − 1)² = scalar depth-2 network with y = 1: S_min = 2, η* = 1."""
     net = dg.LinearNetwork.scalar(2, 1.0)
     assert min_sharpness(net) == 2.0
     assert critical_lr(net) == 1.0
@@ -41,7 +41,7 @@ def test_scalar_unit_target_eta_star_is_two_over_n(depth):
 
 
 def test_depth_three_target_two():
-    """MATH.md §8: N = 3, y = 2: η* = 2/(3·2^{4/3}) ≈ 0.264567."""
+    """docs/math/reference-values.md: N = 3, y = 2: η* = 2/(3·2^{4/3}) ≈ 0.264567."""
     net = dg.LinearNetwork.scalar(3, 2.0)
     eta = critical_lr(net)
     assert eta == pytest.approx(2.0 / (3.0 * 2.0 ** (4.0 / 3.0)), rel=1e-12)
@@ -67,7 +67,7 @@ def test_scalar_with_data_sigma_xx():
 
 @pytest.mark.parametrize("depth, expected", [(2, 3.062329), (3, 5.294403)])
 def test_whitened_two_by_two(depth, expected):
-    """MATH.md §8: whitened 2×2 nets, W* = [[1.5, 0.3], [−0.2, 0.7]]."""
+    """docs/math/reference-values.md: whitened 2×2 nets, W* = [[1.5, 0.3], [−0.2, 0.7]]."""
     net = dg.LinearNetwork.from_covariances((2,) * (depth + 1), Sxx=np.eye(2), Syx=W_STAR)
     f = flattest_minimum(net)
     assert f.method == "closed form (whitened)"

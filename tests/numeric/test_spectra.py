@@ -22,7 +22,7 @@ W_STAR = np.array([[1.5, 0.3], [-0.2, 0.7]])
 
 
 def test_xy_minus_one_spectrum_on_m():
-    """MATH.md §8: for ½(xy − 1)² the Hessian on M has eigenvalues {0, x² + y²}."""
+    """docs/math/reference-values.md: for ½(xy − 1)² the Hessian on M has eigenvalues {0, x² + y²}."""
     net = dg.LinearNetwork.scalar(2, 1.0)
     s = fixed_point_spectrum(net, [2.0, 0.5], 0.1)
     np.testing.assert_allclose(s.hessian_eigenvalues, [0.0, 4.25], atol=1e-14)

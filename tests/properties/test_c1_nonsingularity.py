@@ -1,4 +1,4 @@
-"""Property tests of claim C1 (MATH.md): det DG_eta is not identically zero for N >= 2; for
+"""Property tests of claim C1 (docs/math/index.md): det DG_eta is not identically zero for N >= 2; for
 N = 1 it is singular everywhere exactly when eta = 1/lambda_i(Sxx)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Hypothesis tests of the claims on the minima manifold (MATH.md C2, C3, C5, C6)."""
+"""Hypothesis tests of the claims on the minima manifold (docs/math/claims.md#c2, docs/math/claims.md#c3, docs/math/claims.md#c5, docs/math/claims.md#c6)."""
 
 from __future__ import annotations
 

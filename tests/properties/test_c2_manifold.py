@@ -1,4 +1,4 @@
-r"""Hypothesis test of C2 (MATH.md C2): M = {W(θ) = W*} is a smooth embedded submanifold of
+r"""Hypothesis test of C2 (docs/math/claims.md#c2): M = {W(θ) = W*} is a smooth embedded submanifold of
 dimension P − d_N d_0 (W* of full rank, hidden widths ≥ min(d_0, d_N)).
 
 At random points of M the Jacobian J = ∂vec W/∂θ has full row rank d_N d_0 (a regular value:

@@ -1,4 +1,4 @@
-r"""Hypothesis test of the certified depth-2 S_min (MATH.md C5, convex formulation).
+r"""Hypothesis test of the certified depth-2 S_min (docs/math/claims.md#c5, convex formulation).
 
 For depth 2 and any Σxx ≻ 0, S_min = min_P λ_max(Σxx^{1/2} P Σxx^{1/2} ⊗ I + Σxx ⊗ W* P⁻¹ W*ᵀ)
 is a semidefinite programme; its dual point gives a rigorous lower bound valid on all of M and

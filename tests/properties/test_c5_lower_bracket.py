@@ -1,4 +1,4 @@
-r"""Hypothesis test of the lower-bracket lemma of C5 (MATH.md C5, C6).
+r"""Hypothesis test of the lower-bracket lemma of C5 (docs/math/claims.md#c5, docs/math/claims.md#c6).
 
 On M, :math:`H = J^\top(I\otimes\Sigma_{xx})J \succeq \lambda_{\min}(\Sigma_{xx})J^\top J`, and the
 whitened result for :math:`J^\top J` gives :math:`\lambda_{\max}(J^\top J) \ge N\sigma_1^{2-2/N}`,

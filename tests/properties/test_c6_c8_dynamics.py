@@ -1,4 +1,4 @@
-"""Hypothesis tests of the dynamical claims C6 and C8 (MATH.md §3) on scalar linear networks."""
+"""Hypothesis tests of the dynamical claims C6 and C8 (docs/math/claims.md) on scalar linear networks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-r"""Hypothesis test of C7 (MATH.md C7): the asymptotic gradient norm g∞(η) is 0 below η* and
+r"""Hypothesis test of C7 (docs/math/claims.md#c7): the asymptotic gradient norm g∞(η) is 0 below η* and
 positive above it.
 
 g∞ is the median over non-divergent runs of the mean ‖∇L‖ over the last steps, with 0 for a run

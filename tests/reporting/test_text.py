@@ -1,4 +1,4 @@
-"""Text helpers: a fraction with undecided runs is written as a range (MATH.md §6)."""
+"""Text helpers: a fraction with undecided runs is written as a range (docs/math/convergent-set.md)."""
 
 from __future__ import annotations
 
