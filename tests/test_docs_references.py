@@ -55,6 +55,8 @@ def references(text: str) -> list[tuple[str, str | None]]:
 def unresolved(path: str, anchor: str | None, root: Path = ROOT) -> str | None:
     """Why the reference ``docs/<path>#<anchor>`` does not resolve (None when it does)."""
     target = root / "docs" / path
+    if path.startswith("_build/"):  # written by the README's docs command, not part of the tree
+        return None
     if not target.is_file():
         return f"docs/{path} does not exist"
     if anchor is not None:
