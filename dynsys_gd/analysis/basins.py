@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._results import ResultMixin, jsonable, plotted_by
+from .._types import Model
 from .._validation import check_int, check_positive_float, describe
 from ..errors import InvalidParameterError
 from ..numeric.cost import warn_if_long
@@ -399,7 +400,7 @@ def _vec(name: str, x: Any, P: int) -> Array:
 
 
 def basin_slice(
-    model: Any,
+    model: Model,
     lr: float,
     *,
     center: Any = None,

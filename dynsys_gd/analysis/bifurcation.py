@@ -34,6 +34,7 @@ from numpy.typing import NDArray
 
 from .._results import ResultMixin, jsonable, plotted_by
 from .._streams import generator
+from .._types import MapFamily, Theta
 from .._validation import check_int, check_positive_float, check_seed
 from ..errors import ConvergenceError, InvalidParameterError
 from ..numeric.periodic import (
@@ -218,12 +219,12 @@ class BifurcationDiagram(ResultMixin):
 
 
 def bifurcation_diagram(
-    model: Any,
+    model: MapFamily,
     lrs: Any,
     *,
     n_init: int = 32,
     init_scale: float = 2.0,
-    theta0: Any | None = None,
+    theta0: Theta | None = None,
     transient: int = 2000,
     n_record: int = 64,
     observable: Any = "product",

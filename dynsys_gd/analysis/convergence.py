@@ -40,6 +40,7 @@ from numpy.typing import NDArray
 from .._limits import check_engine_memory, check_iteration
 from .._results import ResultMixin, jsonable, plotted_by
 from .._streams import generator
+from .._types import Model
 from .._validation import (
     check_int,
     check_positive_float,
@@ -601,7 +602,7 @@ def run_tasks(
 
 
 def estimate_convergent_fraction(
-    net: Any,
+    net: Model,
     lr: float,
     *,
     n_samples: int,

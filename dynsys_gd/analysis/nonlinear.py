@@ -39,6 +39,7 @@ from numpy.typing import NDArray
 from .._limits import check_iteration
 from .._results import ResultMixin, jsonable, plotted_by
 from .._streams import generator
+from .._types import Model
 from .._validation import (
     check_int,
     check_positive_float,
@@ -288,7 +289,7 @@ def _check_lrs(lrs: Any) -> Array:
 
 
 def nonlinear_sweep(
-    model: Any,
+    model: Model,
     lrs: Any,
     *,
     n_init: int = 16,

@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._results import ResultMixin, jsonable, plotted_by
+from .._types import Model, Theta
 from .._validation import check_int, check_positive_float
 from ..errors import ConvergenceError, InvalidParameterError
 from ..numeric.kernels import numeric_model
@@ -168,7 +169,7 @@ class NullSetPoint(ResultMixin):
 
 
 def null_points_on_line(
-    model: Any,
+    model: Model,
     lr: float,
     base: Any,
     direction: Any,
@@ -260,9 +261,9 @@ def null_points_on_line(
 
 
 def follow_null_point(
-    model: Any,
+    model: Model,
     lr: float,
-    theta0: Any,
+    theta0: Theta,
     *,
     k: int = 1,
     n_steps: int = 200,

@@ -32,6 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._results import ResultMixin, jsonable, plotted_by
+from .._types import LearningRate, Model
 from .._validation import check_int, check_positive_float, check_real, check_seed, describe
 from ..errors import InvalidParameterError
 from ..models import LinearNetwork, LossModel
@@ -345,8 +346,8 @@ _UNSET: Any = object()
 
 
 def stability_analysis(
-    model_or_depth: Any = None,
-    lr: Any = None,
+    model_or_depth: Model | int | None = None,
+    lr: LearningRate | None = None,
     *,
     target: Any = _UNSET,
     network: LinearNetwork | None = None,

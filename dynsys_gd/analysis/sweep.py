@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 
 from .._results import ResultMixin, jsonable, plotted_by
 from .._streams import float_key, stream
+from .._types import Model
 from .._validation import check_positive_float, describe
 from ..errors import InvalidParameterError
 from ..models import model_fingerprint
@@ -248,7 +249,7 @@ def _transition(lrs: Array, frac_high: Array, lo: Array) -> tuple[float, float] 
 
 
 def lr_sweep(
-    net: Any,
+    net: Model,
     lrs: Any,
     *,
     n_samples: int,

@@ -70,6 +70,7 @@ from numpy.typing import NDArray
 
 from .._results import ResultMixin, jsonable
 from .._streams import generator
+from .._types import LearningRate
 from .._validation import check_int, check_positive_float, check_real, check_seed, describe
 from ..errors import InvalidParameterError
 from ..models import LossModel
@@ -1041,7 +1042,7 @@ def critical_points(
     model: LossModel,
     box: Any,
     *,
-    lr: Any = None,
+    lr: LearningRate | None = None,
     method: str = "auto",
     n_starts: int = 64,
     seed: int | None = 0,

@@ -44,6 +44,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._results import ResultMixin, jsonable
+from .._types import ArrayLike, LearningRate, Model, Theta
 from .._validation import check_choice, check_int, check_positive_float, check_real_array, describe
 from ..errors import InvalidParameterError
 from .kernels import NumericModel, hessian_eigvalsh, numeric_model
@@ -533,9 +534,9 @@ def _run_compiled(
 
 
 def run_gd(
-    model: Any,
-    theta0: Any,
-    lr: Any,
+    model: Model,
+    theta0: Theta,
+    lr: LearningRate | ArrayLike,
     *,
     config: EngineConfig | None = None,
     backend: str = "auto",

@@ -31,6 +31,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
+from .._types import Model
 from ..errors import InvalidParameterError
 from ..models import LinearNetwork, LossModel
 
@@ -404,7 +405,7 @@ class _LambdifiedKernels:
         return np.einsum("bij,bj->bi", H, np.broadcast_to(vv, H.shape[:2]))
 
 
-def numeric_model(model: Any, *, precision: int | None = None) -> NumericModel:
+def numeric_model(model: Model, *, precision: int | None = None) -> NumericModel:
     """Batched numeric kernels for a model.
 
     Parameters

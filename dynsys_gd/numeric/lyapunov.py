@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 
 from .._limits import check_iteration
 from .._results import ResultMixin, jsonable
+from .._types import MapLike, Theta
 from .._validation import check_batch, check_int, check_positive_float, check_seed
 from .periodic import as_map
 
@@ -117,8 +118,8 @@ class LyapunovResult(ResultMixin):
 
 
 def lyapunov_exponent(
-    model: Any,
-    theta0: Any,
+    model: MapLike,
+    theta0: Theta,
     lr: float | None = None,
     *,
     n_steps: int = 5000,

@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 
 from .._limits import check_iteration
 from .._results import ResultMixin, jsonable
+from .._types import MapLike, Theta
 from .._validation import check_batch, check_int, check_positive_float
 from ..errors import ConvergenceError, InvalidParameterError
 from .kernels import numeric_model
@@ -482,9 +483,9 @@ def _deflated_newton(
 
 
 def find_periodic_orbits(
-    model: Any,
+    model: MapLike,
     lr: float | None,
-    theta0: Any,
+    theta0: Theta,
     *,
     max_period: int = 8,
     transient: int = 2000,
@@ -603,7 +604,7 @@ def _same_orbit(a: PeriodicOrbit, b: PeriodicOrbit, tol: float = 1e-6) -> bool:
 
 
 def period_two_orbit(
-    model: Any,
+    model: MapLike,
     lr: float,
     *,
     theta_min: Any | None = None,

@@ -47,6 +47,7 @@ from numpy.typing import NDArray
 
 from .._results import ResultMixin, jsonable
 from .._streams import generator
+from .._types import SymbolicModel
 from .._validation import describe
 from ..errors import InvalidParameterError
 from ..models import LinearNetwork, LossModel
@@ -346,7 +347,7 @@ def _numerical_flattest(
     return par(best_z), best_val, spread
 
 
-def flattest_minimum(net: LinearNetwork, **kwargs: Any) -> FlattestMinimum:
+def flattest_minimum(net: SymbolicModel, **kwargs: Any) -> FlattestMinimum:
     r"""A flattest global minimum of a linear network and :math:`S_{\min}` (C4, C5).
 
     Parameters
@@ -435,7 +436,7 @@ def flattest_minimum(net: LinearNetwork, **kwargs: Any) -> FlattestMinimum:
     return result
 
 
-def min_sharpness(net: LinearNetwork, **kwargs: Any) -> float:
+def min_sharpness(net: SymbolicModel, **kwargs: Any) -> float:
     r""":math:`S_{\min} = \min_{\theta\in M}\lambda_{\max}(H(\theta))` (C4, C5); see
     :func:`flattest_minimum`.  For a LossModel: the flattest minimum found in a box
     (:func:`~dynsys_gd.numeric.critical_points.loss_flattest_minimum`, keywords passed on).
@@ -461,7 +462,7 @@ def min_sharpness(net: LinearNetwork, **kwargs: Any) -> float:
     return flattest_minimum(net, **kwargs).sharpness
 
 
-def critical_lr(net: LinearNetwork, **kwargs: Any) -> float:
+def critical_lr(net: SymbolicModel, **kwargs: Any) -> float:
     r"""Critical learning rate :math:`\eta^* = 2/S_{\min}` (C5): above it every global minimum
     is linearly unstable and GD converges from a null set of initialisations only (C6).
 
