@@ -350,3 +350,22 @@ def check_batch(name: str, value: Any, n_params: int) -> NDArray[np.float64]:
             f"{name} must have shape (B, {n_params}) with B >= 1; got shape {arr.shape}"
         )
     return check_real_array(name, arr, copy=False)
+
+
+def check_lr_grid(
+    name: str, value: Any, *, min_len: int = 1, distinct: bool = True, sort: bool = True
+) -> NDArray[np.float64]:
+    """A grid of step sizes: a 1-D sequence of at least ``min_len`` finite floats > 0 (numpy
+    scalars accepted), distinct unless ``distinct=False``, returned as float64 (sorted unless
+    ``sort=False``).  The one validator of every learning-rate grid of the toolkit."""
+    rule = (
+        "a non-empty 1-D sequence of finite floats > 0"
+        if min_len <= 1
+        else f"a 1-D sequence of at least {min_len} finite floats > 0"
+    )
+    if isinstance(value, str | bytes) or np.ndim(value) != 1 or len(value) < min_len:
+        raise InvalidParameterError(f"{name} must be {rule}; got {describe(value)}")
+    vals = [check_positive_float(f"{name}[{i}]", v) for i, v in enumerate(value)]
+    if distinct and len(set(vals)) != len(vals):
+        raise InvalidParameterError(f"{name} must be distinct; got {vals!r}")
+    return np.array(sorted(vals) if sort else vals, dtype=np.float64)

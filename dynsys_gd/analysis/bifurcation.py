@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 from .._results import ResultMixin, jsonable, plotted_by
 from .._streams import generator
 from .._types import MapFamily, Theta
-from .._validation import check_int, check_positive_float, check_seed
+from .._validation import check_int, check_lr_grid, check_positive_float, check_seed
 from ..errors import ConvergenceError, InvalidParameterError
 from ..numeric.periodic import (
     GDMap,
@@ -270,11 +270,7 @@ def bifurcation_diagram(
         warnings.warn("eta_star= is deprecated; use critical_lr=", DeprecationWarning, stacklevel=2)
         if critical_lr is None:
             critical_lr = eta_star
-    lr_arr = np.asarray(lrs, dtype=np.float64).ravel()
-    if lr_arr.size == 0 or not np.all(np.isfinite(lr_arr)) or np.any(lr_arr <= 0):
-        raise InvalidParameterError(
-            f"lrs must be a non-empty sequence of finite floats > 0; got {lrs!r}"
-        )
+    lr_arr = check_lr_grid("lrs", lrs, distinct=False, sort=False)  # the order is the user's
     n_init = check_int("n_init", n_init, minimum=1)
     transient = check_int("transient", transient, minimum=0)
     max_period = check_int("max_period", max_period, minimum=1, maximum=64)

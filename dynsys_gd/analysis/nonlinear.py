@@ -42,6 +42,7 @@ from .._streams import generator
 from .._types import Model
 from .._validation import (
     check_int,
+    check_lr_grid,
     check_positive_float,
     check_real_array,
     check_seed,
@@ -273,19 +274,7 @@ class NonlinearSweepResult(ResultMixin):
 # experiment
 # ---------------------------------------------------------------------------------------------
 def _check_lrs(lrs: Any) -> Array:
-    if isinstance(lrs, str | bytes) or np.ndim(lrs) != 1:
-        raise InvalidParameterError(
-            f"lrs must be a 1-D sequence of at least 2 finite floats > 0; got {describe(lrs)}"
-        )
-    vals = [check_positive_float("lrs entry", x) for x in lrs]
-    if len(vals) < 2:
-        raise InvalidParameterError(
-            f"lrs must be a 1-D sequence of at least 2 finite floats > 0; got {describe(lrs)}"
-        )
-    arr = np.array(sorted(vals))
-    if np.any(np.diff(arr) <= 0):
-        raise InvalidParameterError("lrs must not contain duplicates")
-    return arr
+    return check_lr_grid("lrs", lrs, min_len=2)
 
 
 def nonlinear_sweep(

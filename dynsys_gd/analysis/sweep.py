@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 from .._results import ResultMixin, jsonable, plotted_by
 from .._streams import float_key, stream
 from .._types import Model
-from .._validation import check_positive_float, describe
+from .._validation import check_lr_grid, check_positive_float
 from ..errors import InvalidParameterError
 from ..models import model_fingerprint
 from ..numeric.cost import warn_if_long
@@ -316,13 +316,7 @@ def lr_sweep(
         warnings.warn("eta_star= is deprecated; use critical_lr=", DeprecationWarning, stacklevel=2)
         if critical_lr is None:
             critical_lr = eta_star
-    if isinstance(lrs, str | bytes) or np.ndim(lrs) != 1 or len(lrs) == 0:
-        raise InvalidParameterError(
-            f"lrs must be a non-empty 1-D sequence of floats > 0; got {describe(lrs)}"
-        )
-    grid = sorted(check_positive_float(f"lrs[{i}]", v) for i, v in enumerate(lrs))
-    if len(set(grid)) != len(grid):
-        raise InvalidParameterError(f"lrs must be distinct; got {list(lrs)!r}")
+    grid = [float(v) for v in check_lr_grid("lrs", lrs)]
     net, n, s, scale, conf, cfg = check_common(
         net,
         grid[0],

@@ -68,7 +68,7 @@ def test_xy_cascade_starts_at_eta_star() -> None:
     ("kwargs", "exc", "match"),
     [
         ({"lrs": []}, InvalidParameterError, "lrs must be a non-empty"),
-        ({"lrs": [1.0, -1.0]}, InvalidParameterError, "lrs must be"),
+        ({"lrs": [1.0, -1.0]}, InvalidParameterError, r"lrs\[1\] must be a finite float > 0"),
         ({"lrs": [1.0], "n_init": 0}, InvalidParameterError, "n_init"),
         ({"lrs": [1.0], "observable": "bogus"}, InvalidParameterError, "observable must be"),
         ({"lrs": [1.0], "n_record": 3}, InvalidParameterError, "n_record"),

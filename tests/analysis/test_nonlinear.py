@@ -114,8 +114,8 @@ def test_tanh_network_on_digits_runs_and_is_consistent() -> None:
     [
         ({"model": object()}, InvalidParameterError, "model must be an MLP or a NumericModel"),
         ({"lrs": [0.1]}, InvalidParameterError, "lrs must be a 1-D sequence of at least 2"),
-        ({"lrs": [0.1, -1.0]}, InvalidParameterError, "lrs entry must be a finite float > 0"),
-        ({"lrs": [0.1, 0.1]}, InvalidParameterError, "duplicates"),
+        ({"lrs": [0.1, -1.0]}, InvalidParameterError, r"lrs\[\d+\] must be a finite float > 0"),
+        ({"lrs": [0.1, 0.1]}, InvalidParameterError, "lrs must be distinct"),
         ({"lrs": "0.1"}, InvalidParameterError, "lrs must be a 1-D sequence"),
         ({"n_init": 0}, InvalidParameterError, "n_init must be"),
         ({"steps": 1}, InvalidParameterError, "steps must be"),
