@@ -442,7 +442,12 @@ if estimate is not None:
 if lr_sweep is not None:
     _S = {"net": NET, "lrs": [0.5, 0.9], "n_samples": 8, "seed": 0}
     ROWS += [
-        (lr_sweep, {**_S, "lrs": []}, IPE, r"lrs must be a non-empty 1-D sequence of finite floats > 0"),
+        (
+            lr_sweep,
+            {**_S, "lrs": []},
+            IPE,
+            r"lrs must be a non-empty 1-D sequence of finite floats > 0",
+        ),
         (lr_sweep, {**_S, "lrs": "0.1"}, IPE, r"lrs must be a non-empty 1-D sequence.*got '0\.1'"),
         (lr_sweep, {**_S, "lrs": [[0.1]]}, IPE, r"lrs must be a non-empty 1-D sequence"),
         (
