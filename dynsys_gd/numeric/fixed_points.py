@@ -27,6 +27,7 @@ Refinement: float64 through :func:`~dynsys_gd.numeric.manifold.project_to_minima
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,32 +123,19 @@ def random_minima(
     """
     from scipy.linalg import expm
 
-    net = _check_net(net)
-    n = check_int("n", n, minimum=1)
-    seed = check_seed("seed", seed)
-    spread = check_real("spread", spread)
-    log_scale = check_real("log_scale", log_scale)
-    if spread < 0 or log_scale < 0:
-        raise InvalidParameterError(
-            f"spread and log_scale must be >= 0; got spread={spread}, log_scale={log_scale}"
-        )
+    net, n, seed, spread, log_scale = _check_sampling(net, n, seed, spread, log_scale)
     theta0 = balanced_minimum(net)
-    N, d = net.depth, net.widths
+    N = net.depth
     if N == 1:
         return np.repeat(theta0[None, :], n, axis=0)
     rng = generator(seed, "minima")  # its own stream (dynsys_gd._streams), not Monte-Carlo block 0
-    layers = [np.repeat(L[None], n, axis=0) for L in net.unflatten(theta0)]
-    for i in range(1, N):  # hidden layer i: between W_i (layers[i-1]) and W_{i+1} (layers[i])
-        h = d[i]
+
+    def layer_map(h: int) -> NDArray[np.float64]:
         A = rng.normal(scale=spread, size=(n, h, h))
         c = rng.uniform(-log_scale, log_scale, size=n)
-        G = np.stack([expm(a) for a in A]) * np.exp(c)[:, None, None]
-        Ginv = np.linalg.inv(G)
-        layers[i - 1] = G @ layers[i - 1]
-        layers[i] = layers[i] @ Ginv
-    theta = np.asarray(net.flatten(layers), dtype=np.float64)
-    pts, _ = project_to_minima(net, theta)
-    return np.asarray(pts, dtype=np.float64)
+        return np.stack([expm(a) for a in A]) * np.exp(c)[:, None, None]
+
+    return _move_along_minima(net, theta0, n, layer_map)
 
 
 def sample_minima(
@@ -181,6 +169,34 @@ def sample_minima(
     """
     from scipy.linalg import expm
 
+    net, n, seed, spread, log_scale = _check_sampling(net, n, seed, spread, log_scale)
+    if center is None:
+        theta0 = balanced_minimum(net)
+    else:
+        theta0 = np.asarray(center, dtype=np.float64).reshape(-1)
+        if theta0.shape != (net.n_params,) or not np.all(np.isfinite(theta0)):
+            raise InvalidParameterError(
+                f"center must be a finite point of shape ({net.n_params},); got {theta0.shape}"
+            )
+    N = net.depth
+    if N == 1:
+        return np.repeat(theta0[None, :], n, axis=0)
+    rng = generator(seed, "minima_around_flattest")
+    strength = rng.uniform(0.0, 1.0, size=n) / np.sqrt(N - 1)
+
+    def layer_map(h: int) -> NDArray[np.float64]:
+        A = rng.normal(scale=spread, size=(n, h, h))
+        c = rng.uniform(-log_scale, log_scale, size=n)
+        X = (A + c[:, None, None] * np.eye(h)[None]) * strength[:, None, None]
+        return np.stack([expm(x) for x in X])
+
+    return _move_along_minima(net, theta0, n, layer_map)
+
+
+def _check_sampling(
+    net: Any, n: Any, seed: Any, spread: Any, log_scale: Any
+) -> tuple[LinearNetwork, int, int | None, float, float]:
+    """Validate the arguments shared by :func:`random_minima` and :func:`sample_minima`."""
     net = _check_net(net)
     n = check_int("n", n, minimum=1)
     seed = check_seed("seed", seed)
@@ -190,29 +206,24 @@ def sample_minima(
         raise InvalidParameterError(
             f"spread and log_scale must be >= 0; got spread={spread}, log_scale={log_scale}"
         )
-    if center is None:
-        theta0 = balanced_minimum(net)
-    else:
-        theta0 = np.asarray(center, dtype=np.float64).reshape(-1)
-        if theta0.shape != (net.n_params,) or not np.all(np.isfinite(theta0)):
-            raise InvalidParameterError(
-                f"center must be a finite point of shape ({net.n_params},); got {theta0.shape}"
-            )
-    N, d = net.depth, net.widths
-    if N == 1:
-        return np.repeat(theta0[None, :], n, axis=0)
-    rng = generator(seed, "minima_around_flattest")
-    strength = rng.uniform(0.0, 1.0, size=n) / np.sqrt(N - 1)
+    return net, n, seed, spread, log_scale
+
+
+def _move_along_minima(
+    net: LinearNetwork,
+    theta0: NDArray[np.float64],
+    n: int,
+    layer_map: Callable[[int], NDArray[np.float64]],
+) -> NDArray[np.float64]:
+    r"""``n`` copies of the minimum ``theta0`` moved along M by the layer symmetry
+    :math:`W_i \to G_i W_i`, :math:`W_{i+1} \to W_{i+1} G_i^{-1}` of each hidden layer i, with
+    ``G_i = layer_map(d_i)`` of shape (n, d_i, d_i) drawn layer by layer in order, then projected
+    back onto M (Gauss–Newton) to remove round-off."""
     layers = [np.repeat(L[None], n, axis=0) for L in net.unflatten(theta0)]
-    for i in range(1, N):
-        h = d[i]
-        A = rng.normal(scale=spread, size=(n, h, h))
-        c = rng.uniform(-log_scale, log_scale, size=n)
-        X = (A + c[:, None, None] * np.eye(h)[None]) * strength[:, None, None]
-        G = np.stack([expm(x) for x in X])
-        Ginv = np.linalg.inv(G)
+    for i in range(1, net.depth):  # hidden layer i: between W_i (layers[i-1]) and W_{i+1}
+        G = layer_map(net.widths[i])
         layers[i - 1] = G @ layers[i - 1]
-        layers[i] = layers[i] @ Ginv
+        layers[i] = layers[i] @ np.linalg.inv(G)
     theta = np.asarray(net.flatten(layers), dtype=np.float64)
     pts, _ = project_to_minima(net, theta)
     return np.asarray(pts, dtype=np.float64)
