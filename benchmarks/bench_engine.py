@@ -14,11 +14,11 @@ Both classify every run identically and take the same steps (checked and printed
 ratio of CPU times is the ratio of throughputs.  The engine's annotations of converged limits
 (Hessian spectra and certificate, LAPACK after the runs; ``EngineConfig(limits=False,
 certificate=False)``) are not part of that task and are switched off; with them on, the
-(4,4,4,4) row spends more time in the 48 x 48 Hessian spectra than in the steps.  The MLP row
-compares ``run_gd`` (numpy path,
-the MLP's own batched gradient) with the engine as it was before the compiled lanes
-(``benchmarks/legacy_engine.py``), in trajectory-steps per CPU-second (different
-classifications: a rate, not a like-for-like task).
+(4,4,4,4) row spends more time in the 48 x 48 Hessian spectra than in the steps.  The MLP rows
+compare ``run_gd`` (the compiled MLP kernel) with the engine as it was before the compiled
+lanes (``benchmarks/legacy_engine.py``: numpy, the MLP's own batched gradient through BLAS), on
+the same initialisations with a fixed number of steps, in trajectory-steps per CPU-second
+(the two classify differently, so this is a rate, not a like-for-like task).
 """
 
 from __future__ import annotations
@@ -275,43 +275,44 @@ def main() -> None:
         print(f"{name:30s} {eng:10.3g} {ref:10.3g} {eng / ref:7.2f}  {same}")
     for name, *_, counts in rows:
         print(f"  engine outcomes, {name}: {counts}")
-    mlp_row(args.quick)
+    mlp_rows(args.quick)
 
 
-def mlp_row(quick: bool) -> None:
-    """MLP: steps per CPU-second of run_gd against the engine before the compiled lanes."""
+def mlp_rows(quick: bool) -> None:
+    """MLPs: trajectory-steps per CPU-second of run_gd (compiled MLP kernel) against the engine
+    as it was before the compiled lanes (``legacy_engine.py``: numpy, the MLP's own batched
+    gradient through BLAS), on the same initialisations with a fixed step budget."""
     import sys
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import legacy_engine
 
-    ds = dg.digits_dataset() if hasattr(dg, "digits_dataset") else None
-    if ds is None:
-        from dynsys_gd.models.datasets import digits_dataset
+    from dynsys_gd.models.datasets import digits_dataset
 
-        ds = digits_dataset()
-    mlp = dg.MLP((8, 16, 1), "tanh", X=ds.X, Y=ds.Y)
-    n = 4 if quick else 16
-    th = mlp.init(np.random.default_rng(0), n)
-    steps = 512 if quick else 2048
-    cfg = EngineConfig(max_steps=steps, adaptive=False, certificate=False, limits=False)
-    old_cfg = legacy_engine.EngineConfig(max_steps=steps, adaptive=False, certificate=False)
-    run_gd(mlp, th[:2], 0.3, config=EngineConfig(max_steps=128, adaptive=False))  # warm-up
-    legacy_engine.run_gd(mlp, th[:2], 0.3, config=legacy_engine.EngineConfig(max_steps=100))
-    t0 = time.process_time()
-    rb = run_gd(mlp, th, 0.3, config=cfg)
-    t_new = time.process_time() - t0
-    t0 = time.process_time()
-    ro = legacy_engine.run_gd(mlp, th, 0.3, config=old_cfg)
-    t_old = time.process_time() - t0
-    r_new = rb.steps.sum() / t_new
-    r_old = ro.steps.sum() / t_old
-    print(
-        f"MLP (8,16,1) tanh on digits, n={n}: run_gd {r_new:.3g} steps/s, engine before the "
-        f"compiled lanes {r_old:.3g} steps/s, ratio {r_new / r_old:.2f}"
-    )
-    print(f"  engine outcomes, MLP: {rb.counts()}")
+    ds = digits_dataset()
+    cases = [((8, 16, 1), 8)] if quick else [((8, 16, 1), 16), ((8, 16, 1), 256), ((8, 32, 1), 128)]
+    steps = 128 if quick else 1024
+    print(f"MLPs (tanh, digits, {ds.X.shape[0]} points), {steps} steps per run, lr 0.3")
+    print(f"{'workload':30s} {'run_gd':>10s} {'before':>10s} {'ratio':>7s}")
+    for widths, n in cases:
+        mlp = dg.MLP(widths, "tanh", X=ds.X, Y=ds.Y)
+        th = mlp.init(np.random.default_rng(0), n)
+        cfg = EngineConfig(max_steps=steps, adaptive=False, certificate=False, limits=False)
+        old_cfg = legacy_engine.EngineConfig(max_steps=steps, adaptive=False, certificate=False)
+        run_gd(mlp, th[:2], 0.3, config=EngineConfig(max_steps=128, adaptive=False))  # warm-up
+        legacy_engine.run_gd(mlp, th[:2], 0.3, config=legacy_engine.EngineConfig(max_steps=100))
+        t0 = time.process_time()
+        rb = run_gd(mlp, th, 0.3, config=cfg)
+        t_new = time.process_time() - t0
+        t0 = time.process_time()
+        ro = legacy_engine.run_gd(mlp, th, 0.3, config=old_cfg)
+        t_old = time.process_time() - t0
+        r_new = rb.steps.sum() / t_new
+        r_old = ro.steps.sum() / t_old
+        name = f"MLP {widths}, n={n}"
+        print(f"{name:30s} {r_new:10.3g} {r_old:10.3g} {r_new / r_old:7.2f}")
+        print(f"  engine outcomes, {name}: {rb.counts()}")
 
 
 if __name__ == "__main__":

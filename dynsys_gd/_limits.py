@@ -265,7 +265,7 @@ def check_engine_memory(cfg: Any, *, runs: int = ENGINE_BLOCK, n_params: int = 1
     check_memory("max_period", maxp, BYTES_PER_FLOAT * 2.0 * maxp * runs * max(n_params, 1), block)
     max_steps, max_ext = cfg.max_steps, cfg.max_extension
     if (max_steps is None or max_ext is None) and hasattr(cfg, "budgets"):
-        # None means the engine's automatic budget: the larger (compiled-path) one is checked
+        # None means the engine's automatic budget: the long one is checked
         ms, hard = cfg.budgets(True)
         max_steps = ms if max_steps is None else max_steps
         max_ext = hard / ms if max_ext is None else max_ext

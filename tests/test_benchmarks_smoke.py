@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
         ("bench_engine.py", ["--quick"], "engine outcomes"),
         ("bench_scaling.py", ["--quick", "--no-dask"], "processes x2"),
         ("bench_critical_lr.py", ["--quick"], "critical_lr, general Sxx"),
+        ("tanh_accuracy.py", ["--quick"], "engine tanh (dynsys_gd)"),
     ],
 )
 def test_benchmark_script_runs(script, args, expect):

@@ -157,6 +157,8 @@ class MLP:
             else:
                 self._b_slices.append(None)
         self.n_params = pos
+        #: derived objects (the compiled engine's description of the model)
+        self._cache: dict[str, Any] = {}
 
     @staticmethod
     def _check_data(name: str, value: Any, width: int) -> Array:

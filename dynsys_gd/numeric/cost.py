@@ -53,10 +53,11 @@ def estimate_gd_seconds(
     from .lanes import lane_model
 
     P = int(numeric_model(model).n_params)
-    compiled = lane_model(model) is not None
+    kernel = lane_model(model)
+    compiled = kernel is not None
     if steps is None:
         cfg = EngineConfig() if config is None else config
-        steps = cfg.budgets(compiled)[1]
+        steps = cfg.budgets(kernel is not None and kernel.long_budget)[1]
     if isinstance(model, MLP):
         c, rate = int(model.X.shape[0]), MLP_THROUGHPUT
     else:

@@ -12,12 +12,12 @@ Two paths compute the same thing:
 
 * ``backend="compiled"`` (the default when available): the numba lane kernels of
   :mod:`~dynsys_gd.numeric.lanes` for linear networks (any widths, any :math:`\Sigma_{xx}`),
-  polynomial :class:`~dynsys_gd.models.LossModel` s, and non-polynomial ones of at most 64
-  parameters whose gradient uses functions of :mod:`math`; no Python work per step.
+  polynomial :class:`~dynsys_gd.models.LossModel` s, non-polynomial ones of at most 64
+  parameters whose gradient uses functions of :mod:`math`, and :class:`~dynsys_gd.models.MLP` s
+  (:mod:`~dynsys_gd.numeric.mlp_kernel`); no Python work per step.
 * ``backend="numpy"``: the plain numpy reference path (:mod:`~dynsys_gd.numeric.gd_numpy`),
-  bit-identical to the compiled path for those models, and the path of every other model (MLPs,
-  user models) with the model's own batched gradient.  MLP gradients are dense products over
-  the data set, which numpy hands to BLAS; they stay on this path.
+  bit-identical to the compiled path for those models, and the path of every other model (user
+  models) with the model's own batched gradient.
 
 Every run is independent of the others: results are bit-identical for every chunking of
 ``theta0``, every ``workers`` value and every executor, for one seed on one machine.
@@ -58,7 +58,9 @@ _CONV = Outcome.CONVERGED.code
 _DIV = Outcome.DIVERGED.code
 _PER = Outcome.PERIODIC.code
 
-#: budgets used when ``max_steps`` / ``max_extension`` are None: (compiled path, numpy path)
+#: budgets used when ``max_steps`` / ``max_extension`` are None: (long, short); the long one
+#: for models with a compiled kernel of cheap steps, the short one for MLPs (a step is a pass
+#: over the data) and for models without a compiled kernel
 _AUTO_STEPS = (20_000, 4_000)
 _AUTO_EXTENSION = (50.0, 4.0)
 
@@ -73,9 +75,10 @@ class EngineConfig:
     Attributes
     ----------
     max_steps : int or None, default None
-        Step budget per run before adaptive extension.  None: 20,000 on the compiled path,
-        4,000 on the numpy path (MLPs and other models without a compiled kernel, whose steps
-        cost far more).  Budgets are rounded up to a multiple of ``check_every``.
+        Step budget per run before adaptive extension.  None: 20,000 for linear networks and
+        :class:`~dynsys_gd.models.LossModel` s with a compiled kernel, 4,000 for MLPs and models
+        without a compiled kernel, whose steps cost far more.  The budget depends on the model,
+        never on the backend.  Budgets are rounded up to a multiple of ``check_every``.
     check_every : int, default 128
         The outcome tests run every this many steps (at least ``2 max_period``).
     tail : int, default 64
@@ -122,8 +125,8 @@ class EngineConfig:
     adaptive : bool, default True
         Runs still approaching something at the budget are extended by ``max_steps`` at a time.
     max_extension : float or None, default None
-        Hard cap = ``max_extension * max_steps``.  None: 50 on the compiled path (hard cap
-        1,000,000 steps), 4 on the numpy path.
+        Hard cap = ``max_extension * max_steps``.  None: 50 with the long budget (hard cap
+        1,000,000 steps), 4 with the short one (MLPs, models without a compiled kernel).
     progress_ratio : float, default 0.9
         Not used any more (progress is a geometric streak); kept for compatibility.
     saddle_tol : float, default 1e-8
@@ -214,15 +217,13 @@ class EngineConfig:
                 f"tail must be an int <= check_every = {self.check_every}; got {self.tail!r}"
             )
 
-    def budgets(self, compiled: bool) -> tuple[int, int]:
-        """(max_steps, hard cap), both multiples of ``check_every``, for a path."""
+    def budgets(self, long_budget: bool) -> tuple[int, int]:
+        """(max_steps, hard cap), both multiples of ``check_every``: the long automatic budget
+        (cheap compiled steps) or the short one (MLPs, models without a compiled kernel)."""
         c = self.check_every
-        ms = self.max_steps if self.max_steps is not None else _AUTO_STEPS[0 if compiled else 1]
-        ext = (
-            self.max_extension
-            if self.max_extension is not None
-            else _AUTO_EXTENSION[0 if compiled else 1]
-        )
+        k = 0 if long_budget else 1
+        ms = self.max_steps if self.max_steps is not None else _AUTO_STEPS[k]
+        ext = self.max_extension if self.max_extension is not None else _AUTO_EXTENSION[k]
         ms = -(-int(ms) // c) * c
         hard = int(np.ceil(ms * ext)) if self.adaptive else ms
         hard = max(ms, -(-hard // c) * c)
@@ -465,8 +466,8 @@ class _Limits:
         return lmax, lmin, at_min
 
 
-def _engine_arrays(cfg: EngineConfig, compiled: bool, lanes: int) -> tuple[Array, Array]:
-    ms, hard = cfg.budgets(compiled)
+def _engine_arrays(cfg: EngineConfig, long_budget: bool, lanes: int) -> tuple[Array, Array]:
+    ms, hard = cfg.budgets(long_budget)
     ci = np.array(
         [lanes, cfg.check_every, cfg.tail, cfg.max_period, ms, hard, cfg.streak], dtype=np.int64
     )
@@ -618,11 +619,12 @@ def run_gd(
             f"backend must be 'auto' or 'numpy' for this model (no compiled kernel covers "
             f"{type(model).__name__}); got 'compiled'"
         )
-    # budgets depend on the model (compiled kernel or not), never on the backend chosen
+    # budgets depend on the model (its kernel's cost class), never on the backend chosen
     has_kernel = kernel is not None
-    spec = _validate_record(record, n, P, config, has_kernel)
+    long_budget = kernel is not None and kernel.long_budget
+    spec = _validate_record(record, n, P, config, long_budget)
     lanes = config.lanes if config.lanes is not None else (kernel.lanes if kernel else 1)
-    ci, cf = _engine_arrays(config, has_kernel, lanes)
+    ci, cf = _engine_arrays(config, long_budget, lanes)
     if kernel is not None and backend != "numpy":
         out = _run_compiled(kernel, th, lrs, ci, cf, workers or 1)
     else:
@@ -712,7 +714,7 @@ def _certify_limits(
 
 
 def _validate_record(
-    record: Any, n: int, P: int, cfg: EngineConfig, compiled: bool
+    record: Any, n: int, P: int, cfg: EngineConfig, long_budget: bool
 ) -> RecordSpec | None:
     if record is None:
         return None
@@ -739,7 +741,7 @@ def _validate_record(
         )
     check_int("record.every", record.every, minimum=1)
     check_int("record.max_bytes", record.max_bytes, minimum=1)
-    _ms, hard = cfg.budgets(compiled)
+    _ms, hard = cfg.budgets(long_budget)
     points = hard // record.every + 2
     per_point = 8 * (P + 3) + 8
     need = len(set(int(r) for r in runs)) * points * per_point

@@ -6,8 +6,8 @@ The same algorithm as the compiled lanes (:mod:`~dynsys_gd.numeric.lanes`): bloc
 run, then compaction.  For the models the compiled path covers, the gradients here perform the
 same IEEE operations in the same order as the kernels (elementwise numpy operations never fuse
 a multiply and an add), so both paths give bit-identical iterates, outcomes and step counts;
-the tests check it run by run.  Any other :class:`~dynsys_gd.numeric.kernels.NumericModel` (an
-MLP, a non-polynomial loss, a user's model) runs here with its own batched ``gradient``.
+the tests check it run by run.  Any other :class:`~dynsys_gd.numeric.kernels.NumericModel` (a
+user's model, a loss no compiled kernel covers) runs here with its own batched ``gradient``.
 
 This path also serves recording (:class:`~dynsys_gd.numeric.engine.RecordSpec`): a recorded run
 is replayed here with a hook that keeps every k-th iterate.
@@ -224,7 +224,8 @@ def _poly_cols(ip: Array, fp: Array) -> ColGrad:
 def column_gradient(model: Any, lane_model: Any = None) -> ColGrad:
     """Gradient of parameter-major columns ``(P, B)`` for ``model``: the reference twin of the
     compiled kernel when there is one (``lane_model``), else the model's own batched gradient."""
-    from .lanes import KIND_EXPR, KIND_LINEAR, KIND_SCALAR, expr_gradient
+    from .lanes import KIND_EXPR, KIND_LINEAR, KIND_MLP, KIND_SCALAR, expr_gradient
+    from .mlp_kernel import mlp_columns
 
     if lane_model is not None and lane_model.kind == KIND_EXPR:
         f = expr_gradient(lane_model.lines, lane_model.n_params)
@@ -244,6 +245,8 @@ def column_gradient(model: Any, lane_model: Any = None) -> ColGrad:
             return _scalar_cols(lane_model.ip, lane_model.fp)
         if lane_model.kind == KIND_LINEAR:
             return _linear_cols(lane_model.ip, lane_model.fp, lane_model.nwork)
+        if lane_model.kind == KIND_MLP:
+            return mlp_columns(lane_model.ip, lane_model.fp)
         return _poly_cols(lane_model.ip, lane_model.fp)
     from .kernels import numeric_model
 

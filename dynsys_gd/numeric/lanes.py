@@ -42,6 +42,11 @@ itself is compiled once.  Generic kernels (``kind``) cover everything else:
     Polynomial :class:`~dynsys_gd.models.LossModel` s: the exact gradient polynomials of the
     symbolic derivation as a monomial table (exponents, CSR coefficients), evaluated by
     repeated multiplication.
+``KIND_MLP``
+    :class:`~dynsys_gd.models.MLP` s of any widths (tanh, ReLU, identity; with or without
+    biases): forward pass and backpropagation per data point, accumulated in order
+    (:mod:`~dynsys_gd.numeric.mlp_kernel`), with the engine's own vectorisable tanh
+    (:mod:`~dynsys_gd.numeric.activations`).
 
 Non-polynomial :class:`~dynsys_gd.models.LossModel` s (``KIND_EXPR``, at most
 :data:`MAX_STRAIGHT_PARAMS` parameters) get only the straight-line form, from the sympy gradient
@@ -64,6 +69,7 @@ from typing import Any
 import numba
 import numpy as np
 
+from .mlp_kernel import grad_mlp, mlp_layout
 from .outcomes import (
     C_CONV,
     C_DIV,
@@ -84,6 +90,7 @@ from .outcomes import (
 
 __all__ = [
     "KIND_LINEAR",
+    "KIND_MLP",
     "KIND_POLY",
     "KIND_SCALAR",
     "run_lanes",
@@ -95,6 +102,8 @@ KIND_POLY = 2
 #: non-polynomial LossModels: only straight-line code generated from the sympy gradient (the
 #: block is generated; single-lane replays use the same generated code, see ``expr_gradient``)
 KIND_EXPR = 3
+#: MLPs: per-data-point forward pass and backpropagation on lanes (:mod:`.mlp_kernel`)
+KIND_MLP = 4
 
 _JIT: dict[str, Any] = {"cache": True, "error_model": "numpy", "nogil": True, "fastmath": False}
 
@@ -319,6 +328,8 @@ def _grad(kind: int, ip: Any, fp: Any, th: Any, g: Any, wk: Any) -> None:  # pra
         _grad_scalar(ip, fp, th, g, wk)
     elif kind == KIND_LINEAR:
         _grad_linear(ip, fp, th, g, wk)
+    elif kind == KIND_MLP:
+        grad_mlp(ip, fp, th, g, wk)
     else:
         _grad_poly(ip, fp, th, g, wk)
 
@@ -819,6 +830,9 @@ class LaneModel:
         self.block: Any = block_generic
         self.straight_line = False
         self.lines: list[str] | None = None
+        #: the long default budget (cheap steps); MLPs, whose steps cost a pass over the data,
+        #: keep the short one (see :meth:`~dynsys_gd.numeric.engine.EngineConfig.budgets`)
+        self.long_budget = True
 
     def gradient_cols(self, th_cols: Any) -> Any:
         """Compiled gradient of columns ``(P, n)``."""
@@ -860,9 +874,33 @@ def linear_layout(widths: tuple[int, ...]) -> tuple[list[int], int]:
     return [N, *d, *off, *pre, *suf, Wo, Ro, To], pos
 
 
+def _lanes_mlp(rows: int) -> int:
+    """Lanes per block for an MLP: the lane loops are vectorised, so longer ones pay; keep the
+    per-step state (parameters, gradient, work rows) within about 1 MiB (L2 resident)."""
+    L = 64
+    while L > 8 and rows * L * 8 > 1024 * 1024:
+        L //= 2
+    return L
+
+
+def mlp_lane_model(model: Any) -> LaneModel:
+    """The compiled description of an :class:`~dynsys_gd.models.MLP`."""
+    ip, nwork = mlp_layout(tuple(model.widths), model.bias, model.n_samples, model.activation)
+    fp = np.concatenate([model.X.ravel(), model.Y.ravel()])
+    P = model.n_params
+    lm = LaneModel(KIND_MLP, ip, fp, nwork, P, _lanes_mlp(2 * P + nwork))
+    lm.long_budget = False
+    return lm
+
+
 def lane_model(model: Any) -> LaneModel | None:
     """The compiled description of ``model``, or None when no compiled kernel covers it."""
-    from ..models import LinearNetwork, LossModel
+    from ..models import MLP, LinearNetwork, LossModel
+
+    if isinstance(model, MLP):
+        if "lanes:model" not in model._cache:
+            model._cache["lanes:model"] = mlp_lane_model(model)
+        return model._cache["lanes:model"]  # type: ignore[no-any-return]
 
     if isinstance(model, LinearNetwork):
         key = "lanes:model"
