@@ -382,7 +382,7 @@ def nonlinear_sweep(
         base, max_steps=steps, tail=last_k, check_every=max(base.check_every, last_k)
     )
     # size model: (8 P + last_k) floats per run; the engine's budget with its extension
-    budget = int(cfg.budgets(False)[1])  # hard cap of a run on the reference path
+    budget = int(cfg.budgets(False)[1])  # hard cap of a run: the short budget of MLPs
     B_all = lr_arr.size * n_init
     ctx = f"for {B_all} runs of {P} parameters"
     check_iteration("n_init", n_init, steps=0, arrays=B_all * (8 * P + last_k), context=ctx)

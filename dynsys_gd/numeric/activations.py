@@ -54,11 +54,10 @@ LN2_LO = 1.90821492927058770002e-10
 INV_LN2 = 1.44269504088896338700e00
 #: beyond 2|x| = 44, tanh rounds to +-1 in float64
 CLAMP = 44.0
-#: 1/(j+2)! for j = 12 .. 0: the Horner coefficients of (e^r - 1 - r) / r^2
-_C = tuple(1.0 / math.factorial(j + 2) for j in range(12, -1, -1))
-C12, C11, C10, C9, C8, C7, C6, C5, C4, C3, C2, C1, C0 = _C
-#: 2^k for k = 32, 16, 8, 4, 2, 1 (exact)
-_P32, _P16, _P8, _P4, _P2, _P1 = 4294967296.0, 65536.0, 256.0, 16.0, 4.0, 2.0
+#: 1/(j+2)! for j = 12 .. 0: the Horner coefficients of (e^r - 1 - r) / r^2, highest first
+HORNER = tuple(1.0 / math.factorial(j + 2) for j in range(12, -1, -1))
+#: (k, 2^k) for k = 32, 16, 8, 4, 2, 1: 2^k for k <= 63 as a product of exact powers of two
+POWERS = ((32.0, 4294967296.0), (16.0, 65536.0), (8.0, 256.0), (4.0, 16.0), (2.0, 4.0), (1.0, 2.0))
 
 
 @numba.njit(cache=True, error_model="numpy", nogil=True, fastmath=False, inline="always")
@@ -69,38 +68,15 @@ def tanh_scalar(x: float) -> float:  # pragma: no cover  (compiled; tested throu
         y = CLAMP
     k = np.floor(y * INV_LN2 + 0.5)
     r = (y - k * LN2_HI) - k * LN2_LO
-    p = C12
-    p = p * r + C11
-    p = p * r + C10
-    p = p * r + C9
-    p = p * r + C8
-    p = p * r + C7
-    p = p * r + C6
-    p = p * r + C5
-    p = p * r + C4
-    p = p * r + C3
-    p = p * r + C2
-    p = p * r + C1
-    p = p * r + C0
+    p = HORNER[0]
+    for c in HORNER[1:]:
+        p = p * r + c
     e = r + (r * r) * p
     s = 1.0
-    if k >= 32.0:
-        s = s * _P32
-        k = k - 32.0
-    if k >= 16.0:
-        s = s * _P16
-        k = k - 16.0
-    if k >= 8.0:
-        s = s * _P8
-        k = k - 8.0
-    if k >= 4.0:
-        s = s * _P4
-        k = k - 4.0
-    if k >= 2.0:
-        s = s * _P2
-        k = k - 2.0
-    if k >= 1.0:
-        s = s * _P1
+    for step, mult in POWERS:
+        if k >= step:
+            s = s * mult
+            k = k - step
     big = s * e + (s - 1.0)
     return math.copysign(big / (big + 2.0), x)
 
@@ -112,16 +88,15 @@ def tanh_array(x: NDArray[np.float64]) -> NDArray[np.float64]:
     y = np.where(y > CLAMP, CLAMP, y)
     k = np.floor(y * INV_LN2 + 0.5)
     r = (y - k * LN2_HI) - k * LN2_LO
-    p = np.full_like(r, C12)
-    for c in (C11, C10, C9, C8, C7, C6, C5, C4, C3, C2, C1, C0):
+    p = np.full_like(r, HORNER[0])
+    for c in HORNER[1:]:
         p = p * r + c
     e = r + (r * r) * p
     s = np.ones_like(r)
-    for step, mult in ((32.0, _P32), (16.0, _P16), (8.0, _P8), (4.0, _P4), (2.0, _P2)):
+    for step, mult in POWERS:
         m = k >= step
         s = np.where(m, s * mult, s)
         k = np.where(m, k - step, k)
-    s = np.where(k >= 1.0, s * _P1, s)
     big = s * e + (s - 1.0)
     out: NDArray[np.float64] = np.copysign(big / (big + 2.0), x)
     return out

@@ -373,6 +373,44 @@ _RUN_SIG = numba.types.void(
 )
 
 
+@numba.njit(**_JIT)
+def _after_gradient(
+    s: int,
+    th: Any,
+    g: Any,
+    lr: Any,
+    hist: Any,
+    gsum: Any,
+    gmax: Any,
+    gg: Any,
+    c: int,
+    tail: int,
+    H: int,
+) -> None:  # pragma: no cover
+    """The rest of step ``s`` of a block once ``g`` holds the gradient: the gradient norm (in
+    the last ``tail`` steps), the GD update, the iterate into ``hist`` (last ``H`` steps)."""
+    P, L = th.shape
+    if s >= c - tail:
+        for l in range(L):
+            gg[l] = g[0, l] * g[0, l]
+        for i in range(1, P):
+            for l in range(L):
+                gg[l] = gg[l] + g[i, l] * g[i, l]
+        for l in range(L):
+            gn = math.sqrt(gg[l])
+            gsum[l] = gsum[l] + gn
+            if gn > gmax[l]:
+                gmax[l] = gn
+    for i in range(P):
+        for l in range(L):
+            th[i, l] = th[i, l] - lr[l] * g[i, l]
+    if s >= c - H:
+        h = s - (c - H)
+        for i in range(P):
+            for l in range(L):
+                hist[h, i, l] = th[i, l]
+
+
 @numba.njit(BLOCK_SIG, **_JIT)
 def block_generic(
     kind: int,
@@ -391,32 +429,39 @@ def block_generic(
 ) -> None:  # pragma: no cover
     """``c`` GD steps of every lane; gradient norms summed over the last ``tail`` steps, the
     last ``H`` iterates kept in ``hist``."""
-    P, L = th.shape
-    gg = np.empty(L)
-    for l in range(L):
-        gsum[l] = 0.0
-        gmax[l] = 0.0
+    gg = np.empty(th.shape[1])
+    gsum[:] = 0.0
+    gmax[:] = 0.0
     for s in range(c):
         _grad(kind, ip, fp, th, g, wk)
-        if s >= c - tail:
-            for l in range(L):
-                gg[l] = g[0, l] * g[0, l]
-            for i in range(1, P):
-                for l in range(L):
-                    gg[l] = gg[l] + g[i, l] * g[i, l]
-            for l in range(L):
-                gn = math.sqrt(gg[l])
-                gsum[l] = gsum[l] + gn
-                if gn > gmax[l]:
-                    gmax[l] = gn
-        for i in range(P):
-            for l in range(L):
-                th[i, l] = th[i, l] - lr[l] * g[i, l]
-        if s >= c - H:
-            h = s - (c - H)
-            for i in range(P):
-                for l in range(L):
-                    hist[h, i, l] = th[i, l]
+        _after_gradient(s, th, g, lr, hist, gsum, gmax, gg, c, tail, H)
+
+
+@numba.njit(BLOCK_SIG, **_JIT)
+def block_mlp(
+    kind: int,
+    ip: Any,
+    fp: Any,
+    th: Any,
+    g: Any,
+    wk: Any,
+    lr: Any,
+    hist: Any,
+    gsum: Any,
+    gmax: Any,
+    c: int,
+    tail: int,
+    H: int,
+) -> None:  # pragma: no cover
+    """:func:`block_generic` for MLPs, calling the MLP gradient directly: compiled inside the
+    dispatch over all kinds, LLVM optimises the MLP kernel's loops less well (measured: twice
+    the time per step at 16 lanes)."""
+    gg = np.empty(th.shape[1])
+    gsum[:] = 0.0
+    gmax[:] = 0.0
+    for s in range(c):
+        grad_mlp(ip, fp, th, g, wk)
+        _after_gradient(s, th, g, lr, hist, gsum, gmax, gg, c, tail, H)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -889,6 +934,7 @@ def mlp_lane_model(model: Any) -> LaneModel:
     fp = np.concatenate([model.X.ravel(), model.Y.ravel()])
     P = model.n_params
     lm = LaneModel(KIND_MLP, ip, fp, nwork, P, _lanes_mlp(2 * P + nwork))
+    lm.block = block_mlp
     lm.long_budget = False
     return lm
 

@@ -47,6 +47,27 @@ def test_kernel_is_the_gradient_and_equals_its_twin(widths, activation, bias) ->
     np.testing.assert_allclose(g, ref, rtol=0, atol=1e-13 * max(1.0, np.abs(ref).max()))
 
 
+@pytest.mark.parametrize(
+    ("widths", "n", "lanes"),
+    [((3, 5, 2), 9, 1), ((3, 5, 2), 9, 13), ((4, 6, 3, 2), 70, 3), ((4, 6, 3, 2), 70, 64),
+     ((2, 64, 3), 11, 16), ((5, 1), 6, 8)],
+)  # fmt: skip
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_both_loop_orders_equal_the_twin(widths, n, lanes, activation) -> None:
+    """The kernel picks lanes-innermost or lanes-outermost loops by the lane count and the
+    widths; both orders perform the twin's operations in its order."""
+    from dynsys_gd.numeric import mlp_kernel
+
+    m = _mlp(widths, activation, True, n=n, seed=lanes)
+    lm = lane_model(m)
+    cols = np.ascontiguousarray(m.init(np.random.default_rng(n), lanes).T)
+    twin = mlp_columns(lm.ip, lm.fp)(cols)
+    for order in (mlp_kernel._grad_lanes_inner, mlp_kernel._grad_lanes_outer):
+        g = np.full_like(cols, np.nan)
+        order(lm.ip, lm.fp, cols, g, np.full((lm.nwork, lanes), np.nan))
+        np.testing.assert_array_equal(g, twin, err_msg=order.__name__)
+
+
 def test_identity_mlp_kernel_matches_the_linear_network() -> None:
     """Without biases and with the identity, an MLP is a LinearNetwork (same layout)."""
     m = _mlp((3, 4, 2), "identity", False)
