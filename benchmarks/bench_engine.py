@@ -23,6 +23,14 @@ the same initialisations with a fixed number of steps, in trajectory-steps per C
 
 from __future__ import annotations
 
+import os
+
+# CPU time of the process counts BLAS worker threads that spin after a call (numpy's OpenBLAS,
+# scikit-learn's OpenMP when the digits data are loaded): the tasks timed here are
+# single-threaded, so the thread pools are held to one thread before numpy is imported.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 import argparse
 import time
 from typing import Any

@@ -69,7 +69,14 @@ from typing import Any
 import numba
 import numpy as np
 
-from .mlp_kernel import grad_mlp, mlp_layout
+from .mlp_kernel import (
+    grad_lanes_inner,
+    grad_mlp,
+    lanes_innermost,
+    mlp_layout,
+    outer_lanes,
+    outer_prepare,
+)
 from .outcomes import (
     C_CONV,
     C_DIV,
@@ -453,15 +460,22 @@ def block_mlp(
     tail: int,
     H: int,
 ) -> None:  # pragma: no cover
-    """:func:`block_generic` for MLPs, calling the MLP gradient directly: compiled inside the
-    dispatch over all kinds, LLVM optimises the MLP kernel's loops less well (measured: twice
-    the time per step at 16 lanes)."""
+    """:func:`block_generic` for MLPs: the loop order is chosen once per block (the lanes do
+    not change within it), the scratch of the lanes-outermost order is made once, and the MLP
+    gradient is called directly (compiled inside the dispatch over all kinds, LLVM optimised
+    the MLP kernel's loops less well)."""
     gg = np.empty(th.shape[1])
     gsum[:] = 0.0
     gmax[:] = 0.0
-    for s in range(c):
-        grad_mlp(ip, fp, th, g, wk)
-        _after_gradient(s, th, g, lr, hist, gsum, gmax, gg, c, tail, H)
+    if lanes_innermost(ip, th.shape[1]):
+        for s in range(c):
+            grad_lanes_inner(ip, fp, th, g, wk)
+            _after_gradient(s, th, g, lr, hist, gsum, gmax, gg, c, tail, H)
+    else:
+        buf, sc, o_a, o_s, o_d = outer_prepare(ip, fp, th.shape[0])
+        for s in range(c):
+            outer_lanes(ip, th, g, buf, sc, o_a, o_s, o_d)
+            _after_gradient(s, th, g, lr, hist, gsum, gmax, gg, c, tail, H)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -628,7 +642,7 @@ def run_lanes(
     are multiples of ``check_every``.  Outputs are written per run.
     """
     n, P = theta0.shape
-    L = ci[0]
+    L = max(1, min(ci[0], n))  # never more lanes than runs (results do not depend on L)
     c = ci[1]
     tail = ci[2]
     maxp = ci[3]

@@ -30,7 +30,7 @@ adds its terms in the order ``k = 0, 1, ...``.  Two loop orders are used (same r
   over the data points with the innermost loop over the longer of the two unit indices.
   Its scratch (``O(P + n * sum(widths))`` floats, independent of ``L``) is allocated per
   call; ``wk`` is not used.
-* **lanes innermost** (:func:`_grad_lanes_inner`, the original order, used for many lanes
+* **lanes innermost** (:func:`grad_lanes_inner`, the original order, used for many lanes
   and narrow layers): innermost loops over the lanes, ``CHUNK`` data points per pass so that
   a gradient row is loaded once per ``CHUNK`` points (``((g + d0 a0) + d1 a1) + ...``).
 
@@ -190,7 +190,7 @@ def _header(ip: Any) -> Any:  # pragma: no cover  (compiled)
 
 
 @numba.njit(**_JIT)
-def _grad_lanes_inner(ip: Any, fp: Any, th: Any, g: Any, wk: Any) -> None:  # pragma: no cover
+def grad_lanes_inner(ip: Any, fp: Any, th: Any, g: Any, wk: Any) -> None:  # pragma: no cover
     """Lanes innermost: every innermost loop runs over the lanes ``l`` (2D indexing, no row
     views).  The data points go in passes of ``CHUNK``: forward point by point (the dot
     products unrolled by four inputs, ``((z + w_q a_q) + w_{q+1} a_{q+1}) + ...``), then each
@@ -411,18 +411,11 @@ def _transpose(buf, dst, src, R, C):
 
 
 @numba.njit(**_JIT)
-def _grad_lanes_outer(ip: Any, fp: Any, th: Any, g: Any, wk: Any) -> None:  # pragma: no cover
-    """Lanes outermost: for each lane, its parameters are copied into a contiguous scratch,
-    the forward pass runs on all data points at once (unit-major rows ``[d_i, n]``, the
-    innermost loops over the data points ``k``), the weight gradient is an outer-product sum
-    over ``k`` in order (:func:`_outer_sum`, innermost over the longer unit index), the bias
-    gradient the same sum with a row of ones (``1.0 * delta`` is exact) or, for one output,
-    a plain sequential sum; the back-propagated deltas are again loops over ``k``.
-    ``wk`` is not used (the scratch, independent of the lane count, is allocated here)."""
-    D, nb, n, act, d, wo, bo, _ao, _so, _do = _header(ip)
-    nf = float(n)
-    P = th.shape[0]
-    L = th.shape[1]
+def outer_prepare(ip: Any, fp: Any, P: int) -> Any:  # pragma: no cover  (compiled)
+    """The scratch of the lanes-outermost order, independent of the lanes: ``(buf, sc, o_a,
+    o_s, o_d)`` with the data already in place (``X^T``, ``X``, ``Y^T``, a row of ones) and
+    the offsets of every block; made once per block of steps, reused by every step."""
+    D, _nb, n, _act, d, _wo, _bo, _ao, _so, _do = _header(ip)
     d0 = d[0]
     dD = d[D]
     mx = 0
@@ -431,7 +424,6 @@ def _grad_lanes_outer(ip: Any, fp: Any, th: Any, g: Any, wk: Any) -> None:  # pr
     mxo = 0
     for i in range(D):
         mxo = max(mxo, d[i] * d[i + 1])
-    # scratch layout (offsets into buf)
     o_x = 0  # X^T  [d0, n]   (input of layer 0, unit-major)
     o_xr = o_x + d0 * n  # X    [n, d0]
     o_y = o_xr + d0 * n  # Y^T  [dD, n]
@@ -467,6 +459,28 @@ def _grad_lanes_outer(ip: Any, fp: Any, th: Any, g: Any, wk: Any) -> None:  # pr
             buf[o_xr + k * d0 + q] = fp[k * d0 + q]
         for j in range(dD):
             buf[o_y + j * n + k] = fp[n * d0 + k * dD + j]
+    sc = np.array([o_x, o_xr, o_y, o_p, o_g, o_t, o_o, o_1, o_dt], dtype=np.int64)
+    return buf, sc, o_a, o_s, o_d
+
+
+@numba.njit(**_JIT)
+def outer_lanes(
+    ip: Any, th: Any, g: Any, buf: Any, sc: Any, o_a: Any, o_s: Any, o_d: Any
+) -> None:  # pragma: no cover  (compiled; tested against the numpy twin)
+    """Lanes outermost: for each lane, its parameters are copied into the scratch ``buf``
+    (:func:`outer_prepare`), the forward pass runs on all data points at once (unit-major
+    rows ``[d_i, n]``, the innermost loops over the data points ``k``), the weight gradient
+    is an outer-product sum over ``k`` in order (:func:`_outer_sum`, innermost over the longer
+    unit index), the bias gradient the same sum with a row of ones (``1.0 * delta`` is exact)
+    or, for one output, a plain sequential sum; the back-propagated deltas are again loops
+    over ``k``."""
+    D, nb, n, act, d, wo, bo, _ao, _so, _do = _header(ip)
+    nf = float(n)
+    P = th.shape[0]
+    L = th.shape[1]
+    _o_x, o_xr, o_y, o_p, o_g, o_t, o_o, o_1, o_dt = (
+        sc[0], sc[1], sc[2], sc[3], sc[4], sc[5], sc[6], sc[7], sc[8],
+    )  # fmt: skip
     for l in range(L):
         for p in range(P):
             buf[o_p + p] = th[p, l]
@@ -550,17 +564,28 @@ def _grad_lanes_outer(ip: Any, fp: Any, th: Any, g: Any, wk: Any) -> None:  # pr
 
 
 @numba.njit(**_JIT)
-def grad_mlp(ip: Any, fp: Any, th: Any, g: Any, wk: Any) -> None:  # pragma: no cover
-    """Gradient of every lane: ``fp = [X (n d_0, row-major), Y (n d_D)]``."""
+def _grad_lanes_outer(ip: Any, fp: Any, th: Any, g: Any, wk: Any) -> None:  # pragma: no cover
+    """The lanes-outermost order with its own scratch (``wk`` is not used)."""
+    buf, sc, o_a, o_s, o_d = outer_prepare(ip, fp, th.shape[0])
+    outer_lanes(ip, th, g, buf, sc, o_a, o_s, o_d)
+
+
+@numba.njit(**_JIT)
+def lanes_innermost(ip: Any, L: int) -> bool:  # pragma: no cover  (compiled)
+    """Which loop order serves ``L`` lanes: innermost when the lane loops are at least as long
+    as the data-point loops (up to :data:`INNER_MIN_LANES`) and no hidden layer is wide."""
     D = ip[0]
-    n = ip[2]
-    L = th.shape[1]
     wmax = 0
     for i in range(1, D):
         wmax = max(wmax, ip[_H + i])
-    # lanes innermost when the lane loops are at least as long as the data-point loops
-    if L >= min(n, INNER_MIN_LANES) and wmax < INNER_MAX_WIDTH:
-        _grad_lanes_inner(ip, fp, th, g, wk)
+    return L >= min(ip[2], INNER_MIN_LANES) and wmax < INNER_MAX_WIDTH
+
+
+@numba.njit(**_JIT)
+def grad_mlp(ip: Any, fp: Any, th: Any, g: Any, wk: Any) -> None:  # pragma: no cover
+    """Gradient of every lane: ``fp = [X (n d_0, row-major), Y (n d_D)]``."""
+    if lanes_innermost(ip, th.shape[1]):
+        grad_lanes_inner(ip, fp, th, g, wk)
     else:
         _grad_lanes_outer(ip, fp, th, g, wk)
 

@@ -62,7 +62,7 @@ def test_both_loop_orders_equal_the_twin(widths, n, lanes, activation) -> None:
     lm = lane_model(m)
     cols = np.ascontiguousarray(m.init(np.random.default_rng(n), lanes).T)
     twin = mlp_columns(lm.ip, lm.fp)(cols)
-    for order in (mlp_kernel._grad_lanes_inner, mlp_kernel._grad_lanes_outer):
+    for order in (mlp_kernel.grad_lanes_inner, mlp_kernel._grad_lanes_outer):
         g = np.full_like(cols, np.nan)
         order(lm.ip, lm.fp, cols, g, np.full((lm.nwork, lanes), np.nan))
         np.testing.assert_array_equal(g, twin, err_msg=order.__name__)
