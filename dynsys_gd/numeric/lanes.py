@@ -63,20 +63,12 @@ and for many runs at once, not from vector instructions.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numba
 import numpy as np
 
-from .mlp_kernel import (
-    grad_lanes_inner,
-    grad_mlp,
-    lanes_innermost,
-    mlp_layout,
-    outer_lanes,
-    outer_prepare,
-)
+from .lane_block import _JIT, BLOCK_SIG, _f1, _f2, _i1, _i8, after_gradient
 from .outcomes import (
     C_CONV,
     C_DIV,
@@ -111,8 +103,6 @@ KIND_POLY = 2
 KIND_EXPR = 3
 #: MLPs: per-data-point forward pass and backpropagation on lanes (:mod:`.mlp_kernel`)
 KIND_MLP = 4
-
-_JIT: dict[str, Any] = {"cache": True, "error_model": "numpy", "nogil": True, "fastmath": False}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -335,8 +325,6 @@ def _grad(kind: int, ip: Any, fp: Any, th: Any, g: Any, wk: Any) -> None:  # pra
         _grad_scalar(ip, fp, th, g, wk)
     elif kind == KIND_LINEAR:
         _grad_linear(ip, fp, th, g, wk)
-    elif kind == KIND_MLP:
-        grad_mlp(ip, fp, th, g, wk)
     else:
         _grad_poly(ip, fp, th, g, wk)
 
@@ -353,13 +341,6 @@ def lane_gradient(kind: int, ip: Any, fp: Any, nwork: int, th: Any) -> Any:  # p
 # ------------------------------------------------------------------------------------------------
 # a block of check_every steps on all lanes (generic; straight-line versions are generated)
 # ------------------------------------------------------------------------------------------------
-_f2 = numba.types.float64[:, ::1]
-_f1 = numba.types.float64[::1]
-_i1 = numba.types.int64[::1]
-_i8 = numba.types.int64
-BLOCK_SIG = numba.types.void(
-    _i8, _i1, _f1, _f2, _f2, _f2, _f1, numba.types.float64[:, :, ::1], _f1, _f1, _i8, _i8, _i8
-)
 _RUN_SIG = numba.types.void(
     numba.types.FunctionType(BLOCK_SIG),
     _i8,
@@ -378,44 +359,6 @@ _RUN_SIG = numba.types.void(
     _f1,
     numba.types.boolean[::1],
 )
-
-
-@numba.njit(**_JIT)
-def _after_gradient(
-    s: int,
-    th: Any,
-    g: Any,
-    lr: Any,
-    hist: Any,
-    gsum: Any,
-    gmax: Any,
-    gg: Any,
-    c: int,
-    tail: int,
-    H: int,
-) -> None:  # pragma: no cover
-    """The rest of step ``s`` of a block once ``g`` holds the gradient: the gradient norm (in
-    the last ``tail`` steps), the GD update, the iterate into ``hist`` (last ``H`` steps)."""
-    P, L = th.shape
-    if s >= c - tail:
-        for l in range(L):
-            gg[l] = g[0, l] * g[0, l]
-        for i in range(1, P):
-            for l in range(L):
-                gg[l] = gg[l] + g[i, l] * g[i, l]
-        for l in range(L):
-            gn = math.sqrt(gg[l])
-            gsum[l] = gsum[l] + gn
-            if gn > gmax[l]:
-                gmax[l] = gn
-    for i in range(P):
-        for l in range(L):
-            th[i, l] = th[i, l] - lr[l] * g[i, l]
-    if s >= c - H:
-        h = s - (c - H)
-        for i in range(P):
-            for l in range(L):
-                hist[h, i, l] = th[i, l]
 
 
 @numba.njit(BLOCK_SIG, **_JIT)
@@ -441,41 +384,7 @@ def block_generic(
     gmax[:] = 0.0
     for s in range(c):
         _grad(kind, ip, fp, th, g, wk)
-        _after_gradient(s, th, g, lr, hist, gsum, gmax, gg, c, tail, H)
-
-
-@numba.njit(BLOCK_SIG, **_JIT)
-def block_mlp(
-    kind: int,
-    ip: Any,
-    fp: Any,
-    th: Any,
-    g: Any,
-    wk: Any,
-    lr: Any,
-    hist: Any,
-    gsum: Any,
-    gmax: Any,
-    c: int,
-    tail: int,
-    H: int,
-) -> None:  # pragma: no cover
-    """:func:`block_generic` for MLPs: the loop order is chosen once per block (the lanes do
-    not change within it), the scratch of the lanes-outermost order is made once, and the MLP
-    gradient is called directly (compiled inside the dispatch over all kinds, LLVM optimised
-    the MLP kernel's loops less well)."""
-    gg = np.empty(th.shape[1])
-    gsum[:] = 0.0
-    gmax[:] = 0.0
-    if lanes_innermost(ip, th.shape[1]):
-        for s in range(c):
-            grad_lanes_inner(ip, fp, th, g, wk)
-            _after_gradient(s, th, g, lr, hist, gsum, gmax, gg, c, tail, H)
-    else:
-        buf, sc, o_a, o_s, o_d = outer_prepare(ip, fp, th.shape[0])
-        for s in range(c):
-            outer_lanes(ip, th, g, buf, sc, o_a, o_s, o_d)
-            _after_gradient(s, th, g, lr, hist, gsum, gmax, gg, c, tail, H)
+        after_gradient(s, th, g, lr, hist, gsum, gmax, gg, c, tail, H)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -895,9 +804,12 @@ class LaneModel:
 
     def gradient_cols(self, th_cols: Any) -> Any:
         """Compiled gradient of columns ``(P, n)``."""
-        return lane_gradient(
-            self.kind, self.ip, self.fp, self.nwork, np.ascontiguousarray(th_cols, dtype=np.float64)
-        )
+        cols = np.ascontiguousarray(th_cols, dtype=np.float64)
+        if self.kind == KIND_MLP:
+            from .mlp_kernel import mlp_gradient_cols
+
+            return mlp_gradient_cols(self.ip, self.fp, self.nwork, cols)
+        return lane_gradient(self.kind, self.ip, self.fp, self.nwork, cols)
 
 
 def _lanes_for(rows: int) -> int:
@@ -943,7 +855,10 @@ def _lanes_mlp(rows: int) -> int:
 
 
 def mlp_lane_model(model: Any) -> LaneModel:
-    """The compiled description of an :class:`~dynsys_gd.models.MLP`."""
+    """The compiled description of an :class:`~dynsys_gd.models.MLP` (the MLP kernel is
+    imported, and compiled on a cold cache, only when an MLP is first run)."""
+    from .mlp_kernel import block_mlp, mlp_layout
+
     ip, nwork = mlp_layout(tuple(model.widths), model.bias, model.n_samples, model.activation)
     fp = np.concatenate([model.X.ravel(), model.Y.ravel()])
     P = model.n_params

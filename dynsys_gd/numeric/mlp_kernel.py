@@ -59,12 +59,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .activations import ACT_CODES, relu_array, tanh_array, tanh_scalar
+from .lane_block import _JIT, BLOCK_SIG, after_gradient
 
-__all__ = ["grad_mlp", "mlp_columns", "mlp_layout"]
+__all__ = ["block_mlp", "grad_mlp", "mlp_columns", "mlp_gradient_cols", "mlp_layout"]
 
 Array = NDArray[Any]
-
-_JIT: dict[str, Any] = {"cache": True, "error_model": "numpy", "nogil": True, "fastmath": False}
 
 ACT_IDENTITY = ACT_CODES["identity"]
 ACT_TANH = ACT_CODES["tanh"]
@@ -588,6 +587,50 @@ def grad_mlp(ip: Any, fp: Any, th: Any, g: Any, wk: Any) -> None:  # pragma: no 
         grad_lanes_inner(ip, fp, th, g, wk)
     else:
         _grad_lanes_outer(ip, fp, th, g, wk)
+
+
+@numba.njit(BLOCK_SIG, **_JIT)
+def block_mlp(
+    kind: int,
+    ip: Any,
+    fp: Any,
+    th: Any,
+    g: Any,
+    wk: Any,
+    lr: Any,
+    hist: Any,
+    gsum: Any,
+    gmax: Any,
+    c: int,
+    tail: int,
+    H: int,
+) -> None:  # pragma: no cover
+    """The lane block of MLPs (signature :data:`~dynsys_gd.numeric.lane_block.BLOCK_SIG`):
+    the loop order is chosen once per block (the lanes do not change within it), the scratch
+    of the lanes-outermost order is made once, and the MLP gradient is called directly (inside
+    a dispatch over all kernels LLVM optimised its loops less well, and every user of the
+    dispatch would compile it)."""
+    gg = np.empty(th.shape[1])
+    gsum[:] = 0.0
+    gmax[:] = 0.0
+    if lanes_innermost(ip, th.shape[1]):
+        for s in range(c):
+            grad_lanes_inner(ip, fp, th, g, wk)
+            after_gradient(s, th, g, lr, hist, gsum, gmax, gg, c, tail, H)
+    else:
+        buf, sc, o_a, o_s, o_d = outer_prepare(ip, fp, th.shape[0])
+        for s in range(c):
+            outer_lanes(ip, th, g, buf, sc, o_a, o_s, o_d)
+            after_gradient(s, th, g, lr, hist, gsum, gmax, gg, c, tail, H)
+
+
+@numba.njit(**_JIT)
+def mlp_gradient_cols(ip: Any, fp: Any, nwork: int, th: Any) -> Any:  # pragma: no cover
+    """Gradient of a ``(P, n)`` array of columns (for tests and the engine's description)."""
+    g = np.zeros_like(th)
+    wk = np.zeros((max(nwork, 2), th.shape[1]))
+    grad_mlp(ip, fp, th, g, wk)
+    return g
 
 
 def mlp_columns(ip: Any, fp: Any) -> Callable[[Array], Array]:

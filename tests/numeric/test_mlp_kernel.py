@@ -8,7 +8,7 @@ import pytest
 
 import dynsys_gd as dg
 from dynsys_gd.numeric.engine import EngineConfig, RecordSpec, run_gd
-from dynsys_gd.numeric.lanes import KIND_MLP, lane_gradient, lane_model
+from dynsys_gd.numeric.lanes import KIND_MLP, lane_model
 from dynsys_gd.numeric.mlp_kernel import mlp_columns
 
 FIELDS = ("outcome", "steps", "period", "theta", "g_tail", "contraction", "at_float_floor")
@@ -40,7 +40,7 @@ def test_kernel_is_the_gradient_and_equals_its_twin(widths, activation, bias) ->
     assert lm is not None and lm.kind == KIND_MLP and not lm.long_budget
     th = 1.5 * m.init(np.random.default_rng(1), 13)
     cols = np.ascontiguousarray(th.T)
-    g = lane_gradient(lm.kind, lm.ip, lm.fp, lm.nwork, cols)
+    g = lm.gradient_cols(cols)
     twin = mlp_columns(lm.ip, lm.fp)(cols)
     np.testing.assert_array_equal(g, twin)  # same operations, same order
     ref = m.gradient(th).T  # BLAS products and numpy's tanh: equal up to rounding
@@ -74,7 +74,7 @@ def test_identity_mlp_kernel_matches_the_linear_network() -> None:
     net = dg.LinearNetwork((3, 4, 2), X=m.X, Y=m.Y)
     th = np.random.default_rng(2).normal(size=(9, m.n_params))
     lm = lane_model(m)
-    g = lane_gradient(lm.kind, lm.ip, lm.fp, lm.nwork, np.ascontiguousarray(th.T)).T
+    g = lm.gradient_cols(th.T).T
     ref = dg.numeric_model(net).gradient(th)
     np.testing.assert_allclose(g, ref, rtol=1e-12, atol=1e-14)
 

@@ -1,0 +1,68 @@
+"""What every compiled lane block shares: the compiler options, the block signature, and the
+part of a GD step that follows the gradient.
+
+A *block function* (signature :data:`BLOCK_SIG`) does ``c`` GD steps of every lane of
+``th[P, L]`` (see :mod:`~dynsys_gd.numeric.lanes`); the generic block, the MLP block
+(:mod:`~dynsys_gd.numeric.mlp_kernel`) and the generated straight-line blocks differ only in how
+they compute the gradient.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numba
+
+__all__ = ["BLOCK_SIG", "after_gradient"]
+
+#: numba options of every kernel: no fastmath (no FMA contraction, no reassociation), numpy's
+#: error model (division by zero gives inf / nan), cached on disk, the GIL released
+_JIT: dict[str, Any] = {"cache": True, "error_model": "numpy", "nogil": True, "fastmath": False}
+
+_f2 = numba.types.float64[:, ::1]
+_f1 = numba.types.float64[::1]
+_i1 = numba.types.int64[::1]
+_i8 = numba.types.int64
+#: ``block(kind, ip, fp, th, g, wk, lr, hist, gsum, gmax, c, tail, H)``
+BLOCK_SIG = numba.types.void(
+    _i8, _i1, _f1, _f2, _f2, _f2, _f1, numba.types.float64[:, :, ::1], _f1, _f1, _i8, _i8, _i8
+)
+
+
+@numba.njit(**_JIT)
+def after_gradient(
+    s: int,
+    th: Any,
+    g: Any,
+    lr: Any,
+    hist: Any,
+    gsum: Any,
+    gmax: Any,
+    gg: Any,
+    c: int,
+    tail: int,
+    H: int,
+) -> None:  # pragma: no cover
+    """The rest of step ``s`` of a block once ``g`` holds the gradient: the gradient norm (in
+    the last ``tail`` steps), the GD update, the iterate into ``hist`` (last ``H`` steps)."""
+    P, L = th.shape
+    if s >= c - tail:
+        for l in range(L):
+            gg[l] = g[0, l] * g[0, l]
+        for i in range(1, P):
+            for l in range(L):
+                gg[l] = gg[l] + g[i, l] * g[i, l]
+        for l in range(L):
+            gn = math.sqrt(gg[l])
+            gsum[l] = gsum[l] + gn
+            if gn > gmax[l]:
+                gmax[l] = gn
+    for i in range(P):
+        for l in range(L):
+            th[i, l] = th[i, l] - lr[l] * g[i, l]
+    if s >= c - H:
+        h = s - (c - H)
+        for i in range(P):
+            for l in range(L):
+                hist[h, i, l] = th[i, l]
