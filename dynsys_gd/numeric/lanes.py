@@ -363,20 +363,9 @@ _RUN_SIG = numba.types.void(
 
 @numba.njit(BLOCK_SIG, **_JIT)
 def block_generic(
-    kind: int,
-    ip: Any,
-    fp: Any,
-    th: Any,
-    g: Any,
-    wk: Any,
-    lr: Any,
-    hist: Any,
-    gsum: Any,
-    gmax: Any,
-    c: int,
-    tail: int,
-    H: int,
-) -> None:  # pragma: no cover
+    kind: int, ip: Any, fp: Any, th: Any, g: Any, wk: Any, lr: Any, hist: Any, gsum: Any,
+    gmax: Any, c: int, tail: int, H: int,
+) -> None:  # pragma: no cover  # fmt: skip
     """``c`` GD steps of every lane; gradient norms summed over the last ``tail`` steps, the
     last ``H`` iterates kept in ``hist``."""
     gg = np.empty(th.shape[1])

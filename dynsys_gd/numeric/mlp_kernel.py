@@ -591,20 +591,9 @@ def grad_mlp(ip: Any, fp: Any, th: Any, g: Any, wk: Any) -> None:  # pragma: no 
 
 @numba.njit(BLOCK_SIG, **_JIT)
 def block_mlp(
-    kind: int,
-    ip: Any,
-    fp: Any,
-    th: Any,
-    g: Any,
-    wk: Any,
-    lr: Any,
-    hist: Any,
-    gsum: Any,
-    gmax: Any,
-    c: int,
-    tail: int,
-    H: int,
-) -> None:  # pragma: no cover
+    kind: int, ip: Any, fp: Any, th: Any, g: Any, wk: Any, lr: Any, hist: Any, gsum: Any,
+    gmax: Any, c: int, tail: int, H: int,
+) -> None:  # pragma: no cover  # fmt: skip
     """The lane block of MLPs (signature :data:`~dynsys_gd.numeric.lane_block.BLOCK_SIG`):
     the loop order is chosen once per block (the lanes do not change within it), the scratch
     of the lanes-outermost order is made once, and the MLP gradient is called directly (inside
