@@ -66,6 +66,22 @@ def check_real(name: str, value: Any, *, allow_zero: bool = True) -> float:
     return out
 
 
+def check_target(value: Any) -> float:
+    r"""Return the target of a network with a minima manifold as a finite non-zero float.
+
+    With target 0 the minima set :math:`\{W(\theta) = 0\}` is not a manifold (for a scalar
+    network it is the union of the coordinate hyperplanes :math:`w_i = 0`;
+    docs/math/claims.md#c2).
+    """
+    out = check_real("target", value)
+    if out == 0.0:
+        raise InvalidParameterError(
+            "target must be non-zero: with target 0 the minima set {W(theta) = 0} is not a "
+            "manifold (for a scalar network, the union of the hyperplanes w_i = 0); got target 0"
+        )
+    return out
+
+
 def check_positive_float(name: str, value: Any) -> float:
     """Return ``value`` as a float after checking it is finite and > 0."""
     if not _is_real_number(value):

@@ -33,7 +33,13 @@ from numpy.typing import NDArray
 
 from .._results import ResultMixin, jsonable, plotted_by
 from .._types import LearningRate, Model
-from .._validation import check_int, check_positive_float, check_real, check_seed, describe
+from .._validation import (
+    check_int,
+    check_positive_float,
+    check_seed,
+    check_target,
+    describe,
+)
 from ..errors import InvalidParameterError
 from ..models import LinearNetwork, LossModel
 from ..numeric.fixed_points import saddle_points, sample_minima
@@ -570,12 +576,7 @@ def _resolve_model(model_or_depth: Any, network: Any, target: Any) -> LinearNetw
             f"{describe(model_or_depth)}"
         )
     depth = check_int("depth", model_or_depth, minimum=1)
-    y = check_real("target", 1.0 if target is _UNSET else target)
-    if y == 0.0:
-        raise InvalidParameterError(
-            "target must be non-zero: with target 0 the minima set {w_1...w_N = 0} is a "
-            "union of coordinate hyperplanes, not a manifold; got target 0"
-        )
+    y = check_target(1.0 if target is _UNSET else target)
     return LinearNetwork.scalar(depth, y)
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_int, check_real
+from .._validation import check_int, check_real, check_target
 from ..analysis.stability import DEFAULT_N_SAMPLES
 from ..errors import InvalidParameterError
 from ..models import LinearNetwork
@@ -111,7 +111,10 @@ def build_network(args: argparse.Namespace) -> LinearNetwork:
         raise InvalidParameterError(
             f"network must be one of {', '.join(map(repr, NETWORKS))}; got {name!r}"
         )
-    target = 1.0 if args.target is None else check_real("target", args.target)
+    if name == "whitened":
+        target = 1.0 if args.target is None else check_real("target", args.target)
+    else:
+        target = 1.0 if args.target is None else check_target(args.target)
     if name == "scalar":
         if args.widths is not None:
             raise InvalidParameterError(
@@ -119,11 +122,6 @@ def build_network(args: argparse.Namespace) -> LinearNetwork:
                 f"(use --depth); got widths {args.widths}"
             )
         depth = check_int("depth", 3 if args.depth is None else args.depth, minimum=1)
-        if target == 0.0:
-            raise InvalidParameterError(
-                "target must be non-zero: with target 0 the minima {w_1...w_N = 0} do not form "
-                "a manifold; got 0"
-            )
         return LinearNetwork.scalar(depth, target)
     if name == "whitened":
         depth = check_int("depth", 2 if args.depth is None else args.depth, minimum=1)
@@ -141,8 +139,6 @@ def build_network(args: argparse.Namespace) -> LinearNetwork:
         raise InvalidParameterError(
             f"depth must equal len(widths) - 1 = {len(widths) - 1}; got {args.depth}"
         )
-    if target == 0.0:
-        raise InvalidParameterError("target must be non-zero (W* = target * I); got 0")
     Syx = np.zeros((widths[-1], widths[0]))
     for k in range(min(widths[0], widths[-1])):
         Syx[k, k] = target

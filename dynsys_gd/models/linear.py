@@ -34,6 +34,7 @@ from .._validation import (
     check_int,
     check_magnitude,
     check_nonnegative_float,
+    check_target,
     describe,
 )
 from ..errors import InvalidParameterError
@@ -422,10 +423,7 @@ class LinearNetwork:
         k = min(self.widths[0], self.widths[-1])
         if r < k:
             if self.is_scalar:
-                raise InvalidParameterError(
-                    "target must be non-zero: with target 0 the minima set {w_1...w_N = 0} is a "
-                    "union of coordinate hyperplanes, not a manifold; got target 0"
-                )
+                check_target(float(Ws[0, 0]))  # raises: rank 0 means target 0
             raise InvalidParameterError(
                 f"W* must have full rank {k} for the minima set to be a manifold; got rank {r}"
             )
