@@ -76,8 +76,8 @@ def check_target(value: Any) -> float:
     out = check_real("target", value)
     if out == 0.0:
         raise InvalidParameterError(
-            "target must be non-zero: with target 0 the minima set {W(theta) = 0} is not a "
-            "manifold (for a scalar network, the union of the hyperplanes w_i = 0); got target 0"
+            "target must be non-zero: with target 0 the minima set {W(theta) = 0} (for a scalar "
+            "network the union of the hyperplanes w_i = 0) is not a manifold; got target 0"
         )
     return out
 

@@ -74,6 +74,7 @@ from .._types import LearningRate
 from .._validation import check_int, check_positive_float, check_real, check_seed, describe
 from ..errors import InvalidParameterError
 from ..models import LossModel
+from ._flattest import FlattestResult
 from .kernels import numeric_model
 from .spectra import MARGINAL_RTOL, FixedPointClass, FixedPointSpectrum, fixed_point_spectrum
 
@@ -1288,7 +1289,7 @@ def det_dg_certificate(model: LossModel, lr: Any) -> tuple[bool, str]:
 
 # -- flattest minimum for any loss --------------------------------------------------------------
 @dataclass(frozen=True, repr=False)
-class LossFlattestMinimum(ResultMixin):
+class LossFlattestMinimum(FlattestResult):
     r"""The flattest local minimum of a sympy loss found in a box (C5 for any model).
 
     Same attribute names as :class:`~dynsys_gd.numeric.sharpness.FlattestMinimum`.
@@ -1326,11 +1327,6 @@ class LossFlattestMinimum(ResultMixin):
     critical_points: CriticalPointsResult
     bounds: tuple[Fraction, Fraction] | None = None
 
-    @property
-    def critical_lr(self) -> float:
-        r""":math:`\eta^* = 2/S_{\min}`."""
-        return 2.0 / self.sharpness
-
     def __repr__(self) -> str:
         return (
             f"LossFlattestMinimum(sharpness={self.sharpness:.10g}, "
@@ -1340,9 +1336,7 @@ class LossFlattestMinimum(ResultMixin):
     def summary(self) -> str:
         return "\n".join(
             [
-                f"S_min (flattest minimum) : {self.sharpness:.10g}",
-                f"eta* = 2 / S_min         : {self.critical_lr:.10g}",
-                f"method                   : {self.method}",
+                *self._summary_head(),
                 f"enclosure of lambda_max  : [{self.bracket[0]:.12g}, {self.bracket[1]:.12g}]",
                 f"point                    : ({', '.join(f'{x:.8g}' for x in self.point)})",
             ]
@@ -1350,12 +1344,7 @@ class LossFlattestMinimum(ResultMixin):
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "point": jsonable(self.point),
-            "sharpness": jsonable(self.sharpness),
-            "critical_lr": jsonable(self.critical_lr),
-            "method": self.method,
-            "bracket": jsonable(self.bracket),
-            "relative_gap": jsonable(self.relative_gap),
+            **self._dict_head(),
             "exact": self.exact,
             "bounds": jsonable(self.bounds),
             "box": jsonable(self.box),

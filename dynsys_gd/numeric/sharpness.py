@@ -45,12 +45,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._results import ResultMixin, jsonable
 from .._streams import generator
 from .._types import SymbolicModel
 from .._validation import describe
 from ..errors import InvalidParameterError
 from ..models import LinearNetwork, LossModel
+from ._flattest import FlattestResult
 from .fixed_points import balanced_minimum
 from .kernels import numeric_model
 
@@ -67,7 +67,7 @@ _CACHE_KEY = "flattest_minimum"
 
 
 @dataclass(frozen=True, repr=False)
-class FlattestMinimum(ResultMixin):
+class FlattestMinimum(FlattestResult):
     r"""A flattest global minimum of a linear network (C5).
 
     Attributes
@@ -106,10 +106,6 @@ class FlattestMinimum(ResultMixin):
         return self.bounds is not None
 
     @property
-    def critical_lr(self) -> float:
-        return 2.0 / self.sharpness
-
-    @property
     def eta_star(self) -> float:
         """Deprecated alias of :attr:`critical_lr` (kept for one release)."""
         import warnings
@@ -126,9 +122,7 @@ class FlattestMinimum(ResultMixin):
     def summary(self) -> str:
         return "\n".join(
             [
-                f"S_min (flattest minimum) : {self.sharpness:.10g}",
-                f"eta* = 2 / S_min         : {self.critical_lr:.10g}",
-                f"method                   : {self.method}",
+                *self._summary_head(),
                 f"C5 bracket               : [{self.bracket[0]:.10g}, {self.bracket[1]:.10g}]",
                 f"relative gap             : {self.relative_gap:.2e}",
             ]
@@ -136,12 +130,7 @@ class FlattestMinimum(ResultMixin):
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "point": jsonable(self.point),
-            "sharpness": jsonable(self.sharpness),
-            "critical_lr": jsonable(self.critical_lr),
-            "method": self.method,
-            "bracket": jsonable(self.bracket),
-            "relative_gap": jsonable(self.relative_gap),
+            **self._dict_head(),
             "bounds": None if self.bounds is None else [float(b) for b in self.bounds],
         }
 
