@@ -76,6 +76,7 @@ from ..errors import InvalidParameterError
 from ..models import LossModel
 from ._flattest import FlattestResult
 from .kernels import numeric_model
+from .manifold import pinv_newton
 from .spectra import MARGINAL_RTOL, FixedPointClass, FixedPointSpectrum, fixed_point_spectrum
 
 __all__ = [
@@ -761,40 +762,9 @@ def _newton_batch(
     m: Any, th: NDArray[np.float64], *, tol: float, max_iter: int, step_cap: float
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Batched minimum-norm Newton with a step cap (keeps wild first steps bounded)."""
-    th = th.copy()
-    gn = np.full(th.shape[0], np.inf)
-    active = np.ones(th.shape[0], dtype=bool)
-    with np.errstate(all="ignore"):
-        for _ in range(max_iter + 1):
-            idx = np.flatnonzero(active)
-            if idx.size == 0:
-                break
-            g = m.gradient(th[idx])
-            n = np.linalg.norm(g, axis=1)
-            gn[idx] = n
-            done = (n <= tol) | ~np.isfinite(n)
-            active[idx[done]] = False
-            idx, g = idx[~done], g[~done]
-            if idx.size == 0:
-                break
-            H = m.hessian(th[idx])
-            H = 0.5 * (H + np.swapaxes(H, 1, 2))
-            if not np.all(np.isfinite(H)):
-                bad = ~np.all(np.isfinite(H), axis=(1, 2))
-                active[idx[bad]] = False
-                gn[idx[bad]] = np.inf
-                idx, g, H = idx[~bad], g[~bad], H[~bad]
-                if idx.size == 0:
-                    break
-            lam, V = np.linalg.eigh(H)
-            cut = 1e-10 * np.max(np.abs(lam), axis=1, keepdims=True)
-            inv = np.where(np.abs(lam) > cut, 1.0 / np.where(lam == 0, 1.0, lam), 0.0)
-            step = np.einsum("bij,bj->bi", V, np.einsum("bji,bj->bi", V, g) * inv)
-            sn = np.linalg.norm(step, axis=1, keepdims=True)
-            step = step * np.minimum(1.0, step_cap / np.maximum(sn, 1e-300))
-            th[idx] -= step
-    gn[~np.isfinite(gn)] = np.inf
-    return th, gn
+    return pinv_newton(
+        m, th, tol=tol, max_iter=max_iter, rank_rtol=1e-10, step_cap=step_cap, symmetrize=True
+    )
 
 
 def _deflated_newton(

@@ -155,6 +155,26 @@ def minimum_norm_newton(
     single = th.ndim == 1
     if single:
         th = th[None, :]
+    th, gn = pinv_newton(m, th, tol=tol, max_iter=max_iter, rank_rtol=rank_rtol)
+    return (th[0], gn[0]) if single else (th, gn)
+
+
+def pinv_newton(
+    m: NumericModel,
+    th: NDArray[np.float64],
+    *,
+    tol: float,
+    max_iter: int,
+    rank_rtol: float,
+    step_cap: float | None = None,
+    symmetrize: bool = False,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    r"""The batched iteration :math:`\theta \leftarrow \theta - H^+ \nabla L` on ``th`` (B, P),
+    in place on a copy: a run stops when :math:`\lVert\nabla L\rVert \le` ``tol`` or its
+    gradient or Hessian is not finite (gradient norm inf); eigenvalues below ``rank_rtol``
+    times the largest modulus count as zero.  ``step_cap`` bounds the length of every step
+    (wild first steps from far away); ``symmetrize`` averages H with its transpose first."""
+    th = th.copy()
     gn = np.full(th.shape[0], np.inf)
     active = np.ones(th.shape[0], dtype=bool)
     with np.errstate(all="ignore"):
@@ -171,10 +191,22 @@ def minimum_norm_newton(
             if idx.size == 0:
                 break
             H = m.hessian(th[idx])
+            if symmetrize:
+                H = 0.5 * (H + np.swapaxes(H, 1, 2))
+            bad = ~np.all(np.isfinite(H), axis=(1, 2))
+            if bad.any():
+                active[idx[bad]] = False
+                gn[idx[bad]] = np.inf
+                idx, g, H = idx[~bad], g[~bad], H[~bad]
+                if idx.size == 0:
+                    break
             lam, V = np.linalg.eigh(H)
             cut = rank_rtol * np.max(np.abs(lam), axis=1, keepdims=True)
             inv = np.where(np.abs(lam) > cut, 1.0 / np.where(lam == 0, 1.0, lam), 0.0)
-            coef = np.einsum("bji,bj->bi", V, g) * inv
-            th[idx] -= np.einsum("bij,bj->bi", V, coef)
+            step = np.einsum("bij,bj->bi", V, np.einsum("bji,bj->bi", V, g) * inv)
+            if step_cap is not None:
+                sn = np.linalg.norm(step, axis=1, keepdims=True)
+                step = step * np.minimum(1.0, step_cap / np.maximum(sn, 1e-300))
+            th[idx] -= step
     gn[~np.isfinite(gn)] = np.inf
-    return (th[0], gn[0]) if single else (th, gn)
+    return th, gn
