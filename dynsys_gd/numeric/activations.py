@@ -10,19 +10,24 @@ computes :math:`\tanh` by one formula of its own, using only :math:`+ - \times \
 comparisons and copysign, which both evaluators perform in the same order:
 
 .. math::
-   y &= \min(2|x|, 44), \qquad k = \lfloor y/\ln 2 + \tfrac12 \rfloor, \qquad
+   y &= 2\min(|x|, 22), \qquad k = \lfloor y/\ln 2 + \tfrac12 \rfloor, \qquad
    r = (y - k\,\ell_{hi}) - k\,\ell_{lo} \quad (|r| \le \tfrac12\ln 2),\\
    e &= r + r^2 \sum_{j=0}^{12} \frac{r^j}{(j+2)!} \approx e^r - 1 \quad
    \text{(Horner)}, \qquad
    E = 2^k e + (2^k - 1) = e^y - 1,\\
-   \tanh x &= \operatorname{sign}(x)\, \frac{E}{E + 2}.
+   \tanh x &= \operatorname{sign}(x)\, \frac{E}{E + 2} \quad (E \le 2^{53}), \qquad
+   \operatorname{sign}(x)\Big(1 - \frac{2}{E + 2}\Big) \quad (E > 2^{53}).
 
 :math:`\ell_{hi} + \ell_{lo} = \ln 2` is the Cody–Waite split (``ell_hi`` has 21 trailing zero
 bits, so :math:`k\,\ell_{hi}` is exact for :math:`k \le 64`); :math:`2^k` is built from exact
 multiplications by :math:`2^{32}, 2^{16}, \dots, 2` (no table, no ``ldexp``), so the loop
-vectorises.  The clamp at 44 is harmless: for :math:`|x| \ge 22`, :math:`\tanh x` rounds to
-:math:`\pm 1`, and :math:`E/(E+2)` does too.  NaN propagates (the clamp compares with ``>``), and
-:math:`\pm\infty \mapsto \pm 1`, :math:`\pm 0 \mapsto \pm 0`, subnormals map to themselves.
+vectorises.  The clamp at 22 is harmless (for :math:`|x| \ge 22`, :math:`\tanh x` rounds to
+:math:`\pm 1`, and so does the formula) and keeps :math:`2|x|` from overflowing.  Above
+:math:`E = 2^{53}` the floats near :math:`E` are more than 2 apart, so :math:`E + 2` rounds up or
+down with the last bit of :math:`E` and :math:`E/(E+2)` would not be monotone in :math:`x`;
+:math:`1 - 2/(E+2)` is (every rounding is monotone) and there exact to rounding.  NaN propagates
+(the clamp compares with ``>``), and :math:`\pm\infty \mapsto \pm 1`,
+:math:`\pm 0 \mapsto \pm 0`, subnormals map to themselves.
 
 Accuracy against mpmath at 120 bits (``benchmarks/tanh_accuracy.py``; the tests check a bound
 of 3 ulp): at most 2.25 units in the last place on 95,000 arguments spread over
@@ -43,6 +48,8 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from ._jit import JIT
+
 __all__ = ["ACT_CODES", "relu_array", "tanh_array", "tanh_scalar"]
 
 #: activation name -> code used by the compiled kernel
@@ -53,19 +60,23 @@ LN2_HI = 6.93147180369123816490e-01
 LN2_LO = 1.90821492927058770002e-10
 INV_LN2 = 1.44269504088896338700e00
 #: beyond 2|x| = 44, tanh rounds to +-1 in float64
-CLAMP = 44.0
+CLAMP = 22.0
+#: above this, E / (E + 2) is not monotone in E (the spacing of floats near E exceeds 2), and
+#: 1 - 2 / (E + 2) is used; below it, E / (E + 2) keeps the accuracy for small |x|
+BIG = 2.0**53
 #: 1/(j+2)! for j = 12 .. 0: the Horner coefficients of (e^r - 1 - r) / r^2, highest first
 HORNER = tuple(1.0 / math.factorial(j + 2) for j in range(12, -1, -1))
 #: (k, 2^k) for k = 32, 16, 8, 4, 2, 1: 2^k for k <= 63 as a product of exact powers of two
 POWERS = ((32.0, 4294967296.0), (16.0, 65536.0), (8.0, 256.0), (4.0, 16.0), (2.0, 4.0), (1.0, 2.0))
 
 
-@numba.njit(cache=True, error_model="numpy", nogil=True, fastmath=False, inline="always")
+@numba.njit(**JIT, inline="always")
 def tanh_scalar(x: float) -> float:  # pragma: no cover  (compiled; tested through the twin)
     """The engine's tanh of one float64 (see the module docstring); compiled, vectorisable."""
-    y = 2.0 * abs(x)
-    if y > CLAMP:
-        y = CLAMP
+    a = abs(x)
+    if a > CLAMP:
+        a = CLAMP
+    y = 2.0 * a
     k = np.floor(y * INV_LN2 + 0.5)
     r = (y - k * LN2_HI) - k * LN2_LO
     p = HORNER[0]
@@ -78,14 +89,18 @@ def tanh_scalar(x: float) -> float:  # pragma: no cover  (compiled; tested throu
             s = s * mult
             k = k - step
     big = s * e + (s - 1.0)
-    return math.copysign(big / (big + 2.0), x)
+    q = big + 2.0
+    t = big / q
+    if big > BIG:
+        t = 1.0 - 2.0 / q
+    return math.copysign(t, x)
 
 
 def tanh_array(x: NDArray[np.float64]) -> NDArray[np.float64]:
     """The same tanh on a numpy array: the operations of :func:`tanh_scalar`, in its order."""
     x = np.asarray(x, dtype=np.float64)
-    y = 2.0 * np.abs(x)
-    y = np.where(y > CLAMP, CLAMP, y)
+    a = np.abs(x)
+    y = 2.0 * np.where(a > CLAMP, CLAMP, a)
     k = np.floor(y * INV_LN2 + 0.5)
     r = (y - k * LN2_HI) - k * LN2_LO
     p = np.full_like(r, HORNER[0])
@@ -98,7 +113,9 @@ def tanh_array(x: NDArray[np.float64]) -> NDArray[np.float64]:
         s = np.where(m, s * mult, s)
         k = np.where(m, k - step, k)
     big = s * e + (s - 1.0)
-    out: NDArray[np.float64] = np.copysign(big / (big + 2.0), x)
+    q = big + 2.0
+    t = np.where(big > BIG, 1.0 - 2.0 / q, big / q)
+    out: NDArray[np.float64] = np.copysign(t, x)
     return out
 
 

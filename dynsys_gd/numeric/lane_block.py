@@ -14,11 +14,11 @@ from typing import Any
 
 import numba
 
+from ._jit import JIT
+
 __all__ = ["BLOCK_SIG", "after_gradient"]
 
-#: numba options of every kernel: no fastmath (no FMA contraction, no reassociation), numpy's
-#: error model (division by zero gives inf / nan), cached on disk, the GIL released
-_JIT: dict[str, Any] = {"cache": True, "error_model": "numpy", "nogil": True, "fastmath": False}
+_JIT = JIT
 
 _f2 = numba.types.float64[:, ::1]
 _f1 = numba.types.float64[::1]

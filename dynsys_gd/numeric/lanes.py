@@ -28,8 +28,10 @@ for the widths (:func:`scalar_lines`, :func:`matrix_lines`: prefix and suffix pr
 once and shared by every layer, the common subexpressions of the symbolic gradient; zero entries
 of :math:`\Sigma_{xx}` skipped, unit entries not multiplied), compiled once per shape into a
 module in the kernel directory (``DYNSYS_GD_KERNEL_DIR``, default ``~/.cache/dynsys_gd/kernels``)
-and cached there by numba; the driver receives it as a first-class function, so the driver
-itself is compiled once.  Generic kernels (``kind``) cover everything else:
+and cached by numba, like every kernel, in a directory named by a digest of the kernel sources
+(:mod:`~dynsys_gd.numeric._jit`: numba alone would not notice a change to a called function in
+another file); the driver receives it as a first-class function, so the driver itself is
+compiled once.  Generic kernels (``kind``) cover everything else:
 
 ``KIND_SCALAR``
     Scalar linear networks with data, :math:`\partial_i L = (\sigma_{xx} p - \sigma_{yx})
@@ -68,6 +70,7 @@ from typing import Any
 import numba
 import numpy as np
 
+from ._jit import kernel_dir
 from .lane_block import _JIT, BLOCK_SIG, _f1, _f2, _i1, _i8, after_gradient
 from .outcomes import (
     C_CONV,
@@ -1177,27 +1180,6 @@ PER_RUN_ABOVE = 16
 _GENERATED: dict[str, Any] = {}
 
 
-def _kernel_dir() -> str:
-    import os
-    import tempfile
-
-    base = os.environ.get("DYNSYS_GD_KERNEL_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
-        "dynsys_gd",
-        "kernels",
-    )
-    try:
-        os.makedirs(base, exist_ok=True)
-        probe = os.path.join(base, ".probe")
-        with open(probe, "w") as fh:
-            fh.write("")
-        return base
-    except OSError:
-        alt = os.path.join(tempfile.gettempdir(), f"dynsys_gd_kernels_{os.getuid()}")
-        os.makedirs(alt, exist_ok=True)
-        return alt
-
-
 def generated_block(lines: list[str], P: int) -> Any:
     """Compile (once per shape; cached on disk) a lane block around straight-line gradient
     code; returns the compiled block (signature BLOCK_SIG)."""
@@ -1227,7 +1209,7 @@ def _load_block(src: str) -> Any:
     key = hashlib.sha1(src.encode()).hexdigest()[:20]
     if key in _GENERATED:
         return _GENERATED[key]
-    d = _kernel_dir()
+    d = kernel_dir()
     path = os.path.join(d, f"lane_block_{key}.py")
     if not os.path.exists(path):
         tmp = f"{path}.{os.getpid()}.tmp"

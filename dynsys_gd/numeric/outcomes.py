@@ -84,6 +84,8 @@ from typing import Any
 import numba as _numba
 import numpy as _np
 
+from ._jit import JIT
+
 __all__ = ["OUTCOME_NAMES", "Outcome"]
 
 
@@ -125,7 +127,7 @@ _BY_CODE = dict(enumerate(Outcome))
 #: Outcome keys in canonical order.
 OUTCOME_NAMES: tuple[str, ...] = tuple(o.key for o in Outcome)
 
-_JIT: dict[str, Any] = {"cache": True, "error_model": "numpy", "nogil": True, "fastmath": False}
+_JIT = JIT
 
 #: codes (the order of :class:`Outcome`)
 C_CONV, C_DIV, C_PER, C_BND, C_UND, C_FRZ = 0, 1, 2, 3, 4, 5
