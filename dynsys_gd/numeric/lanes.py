@@ -586,30 +586,10 @@ def run_lanes(
     active = 0
     for l in range(L):
         if nxt < n:
-            _load(
-                l,
-                nxt,
-                theta0,
-                lrs,
-                th,
-                lr,
-                run,
-                t,
-                budget,
-                max_steps,
-                eprev,
-                streak,
-                rmax,
-                rprev,
-                qmeas,
-                kind,
-                ip,
-                fp,
-                rth,
-                rg,
-                rwk,
-                blockfn,
-            )
+            _load(  # the next pending run into lane l
+                l, nxt, theta0, lrs, th, lr, run, t, budget, max_steps, eprev, streak, rmax,
+                rprev, qmeas, kind, ip, fp, rth, rg, rwk, blockfn,
+            )  # fmt: skip
             nxt += 1
             active += 1
     while active > 0:
@@ -735,30 +715,10 @@ def run_lanes(
                 o_floor[r] = floor
                 o_q[r] = q_out
                 if nxt < n:
-                    _load(
-                        l,
-                        nxt,
-                        theta0,
-                        lrs,
-                        th,
-                        lr,
-                        run,
-                        t,
-                        budget,
-                        max_steps,
-                        eprev,
-                        streak,
-                        rmax,
-                        rprev,
-                        qmeas,
-                        kind,
-                        ip,
-                        fp,
-                        rth,
-                        rg,
-                        rwk,
-                        blockfn,
-                    )
+                    _load(  # the next pending run into lane l
+                        l, nxt, theta0, lrs, th, lr, run, t, budget, max_steps, eprev, streak, rmax,
+                        rprev, qmeas, kind, ip, fp, rth, rg, rwk, blockfn,
+                    )  # fmt: skip
                     for kk in range(maxp):
                         Dprev[kk, l] = -1.0
                     rise[l] = 0
