@@ -73,7 +73,6 @@ ACT_RELU = ACT_CODES["relu"]
 _H = 4
 #: data points per pass of the lanes-innermost kernel (the work rows hold CHUNK data points)
 CHUNK = 4
-S = CHUNK  # short alias used in the lanes-innermost kernel
 #: the lanes-innermost order is used from min(n, INNER_MIN_LANES) lanes on, for hidden widths
 #: below INNER_MAX_WIDTH (crossovers measured on the digits data and on n = 7, 9 toy data)
 INNER_MIN_LANES = 64
@@ -110,12 +109,12 @@ def mlp_layout(
     do = [0] * D
     for i in range(1, D):
         ao[i] = rows
-        rows += S * widths[i]
+        rows += CHUNK * widths[i]
         so[i] = rows
-        rows += S * widths[i]
+        rows += CHUNK * widths[i]
     for i in range(D):
         do[i] = rows
-        rows += S * widths[i + 1]
+        rows += CHUNK * widths[i + 1]
     ip = [D, int(bias), int(n_samples), ACT_CODES[activation], *widths, *wo, *bo, *ao, *so, *do]
     return ip, rows
 
@@ -200,8 +199,8 @@ def grad_lanes_inner(ip: Any, fp: Any, th: Any, g: Any, wk: Any) -> None:  # pra
     X = fp[: n * d0]
     Y = fp[n * d0 : n * d0 + n * d[D]]
     L = th.shape[1]
-    for k0 in range(0, n, S):
-        ns = min(S, n - k0)
+    for k0 in range(0, n, CHUNK):
+        ns = min(CHUNK, n - k0)
         # ---------------- forward, sample by sample within the chunk
         for i in range(D):
             din = d[i]
@@ -256,7 +255,7 @@ def grad_lanes_inner(ip: Any, fp: Any, th: Any, g: Any, wk: Any) -> None:  # pra
                             for l in range(L):
                                 g[gr, l] = wk[dr, l] * wk[ar, l]
                         s0 = 1
-                    if ns == S and s0 == 0:
+                    if ns == CHUNK and s0 == 0:
                         # four data points in one pass: ((g + d0 a0) + d1 a1) + ...
                         r0 = do[i] + j
                         if i == 0:

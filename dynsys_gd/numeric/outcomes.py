@@ -148,12 +148,28 @@ NO_Q = 2.0
 
 
 @_numba.njit(**_JIT)
+def _row_distance(hist: Any, a: int, b: int, out: Any) -> None:  # pragma: no cover
+    """``out[l] = |hist[a, :, l] - hist[b, :, l]|`` for every lane: squares summed over the
+    parameters in order, then the square root."""
+    P = hist.shape[1]
+    L = hist.shape[2]
+    for l in range(L):
+        dd = hist[a, 0, l] - hist[b, 0, l]
+        out[l] = dd * dd
+    for i in range(1, P):
+        for l in range(L):
+            dd = hist[a, i, l] - hist[b, i, l]
+            out[l] = out[l] + dd * dd
+    for l in range(L):
+        out[l] = _math.sqrt(out[l])
+
+
+@_numba.njit(**_JIT)
 def displacements(hist: Any, maxp: int, E: Any, D: Any) -> None:  # pragma: no cover
     r"""From the last ``H = 2 maxp`` iterates ``hist[H, P, L]``: the k-step displacements
     ``E[k-1] = max_{j<k} |theta_{t-j} - theta_{t-j-k}|`` (k >= 2) and the orbit sizes
     ``D[k-1] = max_{j<max(k,2)} |theta_{t-j} - theta_{t-j-1}|``; ``E[0] = D[0]``."""
     H = hist.shape[0]
-    P = hist.shape[1]
     L = hist.shape[2]
     acc = _np.empty(L)
     for k in range(1, maxp + 1):
@@ -162,16 +178,9 @@ def displacements(hist: Any, maxp: int, E: Any, D: Any) -> None:  # pragma: no c
             E[k - 1, l] = 0.0
         for j in range(jn):
             a = H - 1 - j
-            b = a - k
+            _row_distance(hist, a, a - k, acc)
             for l in range(L):
-                dd = hist[a, 0, l] - hist[b, 0, l]
-                acc[l] = dd * dd
-            for i in range(1, P):
-                for l in range(L):
-                    dd = hist[a, i, l] - hist[b, i, l]
-                    acc[l] = acc[l] + dd * dd
-            for l in range(L):
-                v = _math.sqrt(acc[l])
+                v = acc[l]
                 if v > E[k - 1, l]:
                     E[k - 1, l] = v
         if k == 1:
@@ -181,16 +190,9 @@ def displacements(hist: Any, maxp: int, E: Any, D: Any) -> None:  # pragma: no c
     for k in range(3, maxp + 1):
         # step length theta_{t-k+1} - theta_{t-k}, j = k - 1
         a = H - k
-        b = a - 1
+        _row_distance(hist, a, a - 1, acc)
         for l in range(L):
-            dd = hist[a, 0, l] - hist[b, 0, l]
-            acc[l] = dd * dd
-        for i in range(1, P):
-            for l in range(L):
-                dd = hist[a, i, l] - hist[b, i, l]
-                acc[l] = acc[l] + dd * dd
-        for l in range(L):
-            v = _math.sqrt(acc[l])
+            v = acc[l]
             D[k - 1, l] = v if v > D[k - 2, l] else D[k - 2, l]
 
 

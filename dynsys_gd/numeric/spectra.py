@@ -132,6 +132,37 @@ class FixedPointSpectrum(ResultMixin):
     gradient_norm: float
     precision: int | None = None
 
+    @classmethod
+    def from_hessian(
+        cls,
+        point: NDArray[np.float64],
+        lr: float,
+        hessian_eigenvalues: NDArray[np.float64],
+        *,
+        on_manifold: bool,
+        tangent_dim: int,
+        normal_eigenvalues: NDArray[np.float64],
+        classification: FixedPointClass,
+        gradient_norm: float,
+        precision: int | None = None,
+    ) -> FixedPointSpectrum:
+        r"""The spectrum with the fields that follow from the Hessian eigenvalues filled in:
+        :math:`1 - \eta\lambda` and the sharpness :math:`\lambda_{\max}`."""
+        lam = hessian_eigenvalues
+        return cls(
+            point=point,
+            lr=lr,
+            hessian_eigenvalues=lam,
+            dg_eigenvalues=1.0 - lr * lam,
+            on_manifold=bool(on_manifold),
+            tangent_dim=tangent_dim,
+            normal_eigenvalues=normal_eigenvalues,
+            classification=classification,
+            sharpness=float(lam.max()),
+            gradient_norm=gradient_norm,
+            precision=precision,
+        )
+
     @property
     def is_stable(self) -> bool:
         return self.classification is FixedPointClass.STABLE
@@ -255,18 +286,15 @@ def fixed_point_spectrum(
     else:
         normal = np.sort(lam)
     cls = classify_eigenvalues(lam, lr, is_minimum=bool(on_manifold), rtol=rtol)
-    return FixedPointSpectrum(
-        point=th.copy(),
-        lr=lr,
-        hessian_eigenvalues=lam,
-        dg_eigenvalues=1.0 - lr * lam,
+    return FixedPointSpectrum.from_hessian(
+        th.copy(),
+        lr,
+        lam,
         on_manifold=bool(on_manifold),
         tangent_dim=tangent_dim,
         normal_eigenvalues=normal,
         classification=cls,
-        sharpness=float(lam.max()),
         gradient_norm=g,
-        precision=None,
     )
 
 
@@ -342,16 +370,14 @@ def fixed_point_spectrum_mp(
             cls = FixedPointClass.STABLE if s < crit else FixedPointClass.UNSTABLE
     else:
         cls = FixedPointClass.STRICT_SADDLE if n_neg > 0 else FixedPointClass.NON_STRICT_SADDLE
-    return FixedPointSpectrum(
-        point=np.array([float(x) for x in th]),
-        lr=lr,
-        hessian_eigenvalues=lam,
-        dg_eigenvalues=1.0 - lr * lam,
+    return FixedPointSpectrum.from_hessian(
+        np.array([float(x) for x in th]),
+        lr,
+        lam,
         on_manifold=bool(on_manifold),
         tangent_dim=tangent_dim,
         normal_eigenvalues=normal,
         classification=cls,
-        sharpness=float(lam.max()),
         gradient_norm=gnorm,
         precision=dps,
     )
