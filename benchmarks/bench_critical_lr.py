@@ -17,10 +17,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 import dynsys_gd as dg
-from dynsys_gd.numeric.fixed_points import balanced_minimum
+from dynsys_gd.numeric.landscape.fixed_points import balanced_minimum
 
 
-# -- baseline (6a52125, numeric/sharpness.py), unchanged ----------------------------------------
+# -- baseline (6a52125, numeric/landscape/sharpness.py), unchanged
+# ----------------------------------------
 def _symmetric_from_vector(z: NDArray[np.float64], h: int) -> NDArray[np.float64]:
     S = np.zeros((h, h))
     iu = np.triu_indices(h)

@@ -47,7 +47,7 @@ from dynsys_gd.numeric.engine import EngineConfig, run_gd
 
 def _scalar_source(N: int, sxx: float, syx: float) -> list[str]:
     """Straight-line gradient code of a scalar network (the engine's generator)."""
-    from dynsys_gd.numeric.lanes import scalar_lines
+    from dynsys_gd.numeric.engine.lanes import scalar_lines
 
     return scalar_lines(N, sxx, syx)
 
@@ -55,7 +55,7 @@ def _scalar_source(N: int, sxx: float, syx: float) -> list[str]:
 def _matrix_source(widths: tuple[int, ...], Sxx: Any, Syx: Any) -> list[str]:
     """Straight-line gradient code for the widths of a linear network (the engine's generator:
     products unrolled into scalar locals)."""
-    from dynsys_gd.numeric.lanes import matrix_lines
+    from dynsys_gd.numeric.engine.lanes import matrix_lines
 
     return matrix_lines(widths, Sxx, Syx)
 
@@ -64,7 +64,8 @@ _DRIVER = """
 import math
 import numpy as np
 import numba
-from dynsys_gd.numeric.outcomes import (displacements, lane_update, lane_classify, stationary,
+from dynsys_gd.numeric.engine.outcomes import (displacements, lane_update, lane_classify,
+stationary,
     lane_progressing, at_budget, lane_segment, lane_trend, ULP, RISE, SLOW, NO_Q, C_DIV,
     C_CONV, C_PER)
 
@@ -183,7 +184,7 @@ def make_reference(source: list[str], P: int) -> Any:
 
 
 def reference_run(ref: Any, th: np.ndarray, lr: float, cfg: EngineConfig) -> dict[str, Any]:
-    from dynsys_gd.numeric.engine import _engine_arrays
+    from dynsys_gd.numeric.engine.run import _engine_arrays
 
     n = th.shape[0]
     ci, cf = _engine_arrays(cfg, True, 1)

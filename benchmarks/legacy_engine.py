@@ -5,11 +5,12 @@ docs/math/claims.md#c6–C8).
 
 :func:`run_gd` iterates the GD map :math:`G_\eta(\theta) = \theta - \eta\nabla L(\theta)` on a
 batch of initialisations at once (``theta0`` of shape ``(n, P)``) and classifies every run into
-exactly one :class:`~dynsys_gd.numeric.outcomes.Outcome`:
+exactly one :class:`~dynsys_gd.numeric.engine.outcomes.Outcome`:
 
 ``CONVERGED``
     :math:`\lVert\nabla L(\theta_t)\rVert \le` ``grad_tol`` at a check, or a convergence
-    certificate (:mod:`dynsys_gd.numeric.convergence_certificate`) was issued.  The fixed point
+    certificate (:mod:`dynsys_gd.numeric.engine.convergence_certificate`) was issued.  The fixed
+    point
     reached, its
     loss and :math:`\lambda_{\max}(H), \lambda_{\min}(H)` there are recorded, so a convergence to
     a saddle (e.g. :math:`\theta = 0` for :math:`N \ge 3`, where :math:`H = 0`) is visible.
@@ -55,8 +56,8 @@ from numpy.typing import NDArray
 from dynsys_gd._results import ResultMixin, jsonable
 from dynsys_gd._validation import check_int, check_positive_float, describe
 from dynsys_gd.errors import InvalidParameterError
+from dynsys_gd.numeric.engine.outcomes import OUTCOME_NAMES, Outcome
 from dynsys_gd.numeric.kernels import NumericModel, fast_gradient, hessian_eigvalsh, numeric_model
-from dynsys_gd.numeric.outcomes import OUTCOME_NAMES, Outcome
 
 __all__ = ["EngineConfig", "RunBatch", "run_gd"]
 
@@ -105,7 +106,7 @@ class EngineConfig:
         Smallest orbit diameter accepted as a genuine cycle.
     certificate : bool, default True
         Try the convergence certificate
-        (:func:`~dynsys_gd.numeric.convergence_certificate.certify`) on runs
+        (:func:`~dynsys_gd.numeric.engine.convergence_certificate.certify`) on runs
         that are close to a critical set.
     cert_every : int, default 200
         Certificate attempts every this many steps (a multiple of ``check_every`` is used).
@@ -386,7 +387,7 @@ def run_gd(
 
     certifier = None
     if cfg.certificate:
-        from dynsys_gd.numeric.convergence_certificate import Certifier
+        from dynsys_gd.numeric.engine.convergence_certificate import Certifier
 
         certifier = Certifier(model, m, eta, cfg)
         if certifier.net is None and P > cfg.cert_max_params:

@@ -14,7 +14,7 @@ import math
 import mpmath
 import numpy as np
 
-from dynsys_gd.numeric.activations import tanh_array
+from dynsys_gd.numeric.engine.activations import tanh_array
 
 
 def arguments(scale: int) -> np.ndarray:

@@ -25,37 +25,39 @@ from .symbolic.derivation import Derivation as Derivation
 from .symbolic.derivation import derive as derive
 
 # -- minima, sharpness and the critical step size ---------------------------------------------
-from .numeric.curves import ManifoldSharpness as ManifoldSharpness
-from .numeric.curves import normal_spectrum as normal_spectrum
-from .numeric.curves import rebalancing_curve as rebalancing_curve
-from .numeric.curves import sharpness_along_manifold as sharpness_along_manifold
-from .numeric.depth2_sdp import SminCertificate as SminCertificate
-from .numeric.depth2_sdp import certified_min_sharpness_depth2 as certified_min_sharpness_depth2
+from .numeric.landscape.curves import ManifoldSharpness as ManifoldSharpness
+from .numeric.landscape.curves import normal_spectrum as normal_spectrum
+from .numeric.landscape.curves import rebalancing_curve as rebalancing_curve
+from .numeric.landscape.curves import sharpness_along_manifold as sharpness_along_manifold
+from .numeric.landscape.depth2_sdp import SminCertificate as SminCertificate
+from .numeric.landscape.depth2_sdp import (
+    certified_min_sharpness_depth2 as certified_min_sharpness_depth2,
+)
 from .numeric.kernels import numeric_model as numeric_model
-from .numeric.lanczos import lanczos_sharpness as lanczos_sharpness
-from .numeric.sharpness import FlattestMinimum as FlattestMinimum
-from .numeric.sharpness import critical_lr as critical_lr
-from .numeric.sharpness import flattest_minimum as flattest_minimum
-from .numeric.sharpness import min_sharpness as min_sharpness
+from .numeric.landscape.lanczos import lanczos_sharpness as lanczos_sharpness
+from .numeric.landscape.sharpness import FlattestMinimum as FlattestMinimum
+from .numeric.landscape.sharpness import critical_lr as critical_lr
+from .numeric.landscape.sharpness import flattest_minimum as flattest_minimum
+from .numeric.landscape.sharpness import min_sharpness as min_sharpness
 
 # -- fixed points, critical points and their stability ----------------------------------------
 from .analysis.stability import LRVerdict as LRVerdict
 from .analysis.stability import StabilityReport as StabilityReport
 from .analysis.stability import stability_analysis as stability_analysis
-from .numeric.critical_points import CriticalPointsResult as CriticalPointsResult
-from .numeric.critical_points import critical_points as critical_points
-from .numeric.enclosures import certified_spectrum as certified_spectrum
-from .numeric.spectra import FixedPointClass as FixedPointClass
-from .numeric.spectra import FixedPointSpectrum as FixedPointSpectrum
-from .numeric.spectra import fixed_point_spectrum as fixed_point_spectrum
+from .numeric.landscape.critical_points import CriticalPointsResult as CriticalPointsResult
+from .numeric.landscape.critical_points import critical_points as critical_points
+from .numeric.landscape.enclosures import certified_spectrum as certified_spectrum
+from .numeric.landscape.spectra import FixedPointClass as FixedPointClass
+from .numeric.landscape.spectra import FixedPointSpectrum as FixedPointSpectrum
+from .numeric.landscape.spectra import fixed_point_spectrum as fixed_point_spectrum
 
 # -- running gradient descent -----------------------------------------------------------------
-from .numeric.engine import EngineConfig as EngineConfig
-from .numeric.engine import RecordSpec as RecordSpec
-from .numeric.engine import RunBatch as RunBatch
-from .numeric.engine import Trajectory as Trajectory
-from .numeric.engine import run_gd as run_gd
-from .numeric.outcomes import Outcome as Outcome
+from .numeric.engine.run import EngineConfig as EngineConfig
+from .numeric.engine.run import RecordSpec as RecordSpec
+from .numeric.engine.run import RunBatch as RunBatch
+from .numeric.engine.run import Trajectory as Trajectory
+from .numeric.engine.run import run_gd as run_gd
+from .numeric.engine.outcomes import Outcome as Outcome
 
 # -- the convergent set -----------------------------------------------------------------------
 from .analysis.basins import BasinSlice as BasinSlice
@@ -78,11 +80,11 @@ from .analysis.bifurcation import period_doubling_cascade as period_doubling_cas
 from .analysis.nullset import NullSetPoint as NullSetPoint
 from .analysis.nullset import follow_null_point as follow_null_point
 from .analysis.nullset import null_points_on_line as null_points_on_line
-from .numeric.lyapunov import LyapunovResult as LyapunovResult
-from .numeric.lyapunov import lyapunov_exponent as lyapunov_exponent
-from .numeric.periodic import PeriodicOrbit as PeriodicOrbit
-from .numeric.periodic import find_periodic_orbits as find_periodic_orbits
-from .numeric.periodic import period_two_orbit as period_two_orbit
+from .numeric.orbits.lyapunov import LyapunovResult as LyapunovResult
+from .numeric.orbits.lyapunov import lyapunov_exponent as lyapunov_exponent
+from .numeric.orbits.periodic import PeriodicOrbit as PeriodicOrbit
+from .numeric.orbits.periodic import find_periodic_orbits as find_periodic_orbits
+from .numeric.orbits.periodic import period_two_orbit as period_two_orbit
 
 # -- claims C1-C9 -----------------------------------------------------------------------------
 from .claims.certificates import ManifoldCertificate as ManifoldCertificate

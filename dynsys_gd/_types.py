@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .models.loss import LossModel
     from .models.mlp import MLP
     from .numeric.kernels import NumericModel
-    from .numeric.periodic import MapSystem
+    from .numeric.orbits.periodic import MapSystem
 
 #: Any model the toolkit analyses: a deep linear network, a sympy loss, or an MLP.
 Model: TypeAlias = "LinearNetwork | LossModel | MLP"

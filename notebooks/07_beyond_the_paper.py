@@ -34,8 +34,8 @@ from dynsys_gd.analysis.bifurcation import (
     period_doubling_cascade,
 )
 from dynsys_gd.analysis.nullset import follow_null_point, null_points_on_line, null_set_slice
-from dynsys_gd.numeric.lyapunov import lyapunov_exponent
-from dynsys_gd.numeric.periodic import LogisticMap, find_periodic_orbits, period_two_orbit
+from dynsys_gd.numeric.orbits.lyapunov import lyapunov_exponent
+from dynsys_gd.numeric.orbits.periodic import LogisticMap, find_periodic_orbits, period_two_orbit
 from dynsys_gd.reporting import (
     plot_bifurcation,
     plot_lyapunov,

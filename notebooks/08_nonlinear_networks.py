@@ -39,7 +39,7 @@ import numpy as np
 import dynsys_gd as dg
 from dynsys_gd.analysis.nonlinear import nonlinear_sweep
 from dynsys_gd.models.datasets import digits_dataset, teacher_student_dataset
-from dynsys_gd.numeric.lanczos import batched_sharpness, lanczos_sharpness
+from dynsys_gd.numeric.landscape.lanczos import batched_sharpness, lanczos_sharpness
 from dynsys_gd.reporting import plot_nonlinear_sweep
 
 FAST = os.environ.get("DYNSYS_GD_FAST") == "1"

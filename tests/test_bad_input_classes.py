@@ -178,14 +178,14 @@ def _engine(**kw: Any) -> Any:
 
 
 def _periodic(**kw: Any) -> Any:
-    from dynsys_gd.numeric.periodic import find_periodic_orbits
+    from dynsys_gd.numeric.orbits.periodic import find_periodic_orbits
 
     theta0 = kw.pop("theta0", np.ones((4, 2)))
     return find_periodic_orbits(XY, 0.5, theta0, **kw)
 
 
 def _lyapunov(**kw: Any) -> Any:
-    from dynsys_gd.numeric.lyapunov import lyapunov_exponent
+    from dynsys_gd.numeric.orbits.lyapunov import lyapunov_exponent
 
     theta0 = kw.pop("theta0", np.ones((4, 2)))
     return lyapunov_exponent(XY, theta0, 0.5, **kw)
@@ -397,7 +397,7 @@ def test_beyond_the_paper_arguments_are_validated(
 
 
 def test_periodic_orbits_refuse_nan_theta0() -> None:
-    from dynsys_gd.numeric.periodic import find_periodic_orbits
+    from dynsys_gd.numeric.orbits.periodic import find_periodic_orbits
 
     with pytest.raises(
         IPE,
@@ -470,7 +470,7 @@ def test_nonlinear_sweep_states_what_it_cannot_measure_and_the_seed_it_drew() ->
 
 
 def test_lyapunov_mean_is_none_with_a_sentence_when_every_run_diverges() -> None:
-    from dynsys_gd.numeric.lyapunov import lyapunov_exponent
+    from dynsys_gd.numeric.orbits.lyapunov import lyapunov_exponent
 
     res = lyapunov_exponent(XY, np.full((3, 2), 3.0), 1.5, n_steps=50, transient=10)
     assert res.diverged.all()
@@ -481,8 +481,8 @@ def test_lyapunov_mean_is_none_with_a_sentence_when_every_run_diverges() -> None
 
 def test_numpy_scalars_and_float32_arrays_are_accepted() -> None:
     from dynsys_gd.numeric.engine import EngineConfig
-    from dynsys_gd.numeric.lyapunov import lyapunov_exponent
-    from dynsys_gd.numeric.periodic import find_periodic_orbits
+    from dynsys_gd.numeric.orbits.lyapunov import lyapunov_exponent
+    from dynsys_gd.numeric.orbits.periodic import find_periodic_orbits
 
     net = dg.LinearNetwork.scalar(np.int64(2), np.float32(0.5))
     assert net.depth == 2

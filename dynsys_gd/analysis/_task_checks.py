@@ -63,7 +63,7 @@ def check_task_result(key: str, result: dict[str, Any]) -> None:
 
     Raises ``ValueError`` / ``TypeError`` / ``KeyError`` describing the first mismatch.
     """
-    from ..numeric.outcomes import Outcome
+    from ..numeric.engine.outcomes import Outcome
 
     m = _KEY.match(key)
     if m is None:

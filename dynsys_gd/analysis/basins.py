@@ -30,10 +30,10 @@ from .._results import ResultMixin, jsonable, plotted_by
 from .._types import Model
 from .._validation import check_int, check_positive_float, describe
 from ..errors import InvalidParameterError
-from ..numeric.cost import warn_if_long
-from ..numeric.engine import EngineConfig, run_gd
+from ..numeric.engine.cost import warn_if_long
+from ..numeric.engine.outcomes import OUTCOME_NAMES, Outcome
+from ..numeric.engine.run import EngineConfig, run_gd
 from ..numeric.kernels import numeric_model
-from ..numeric.outcomes import OUTCOME_NAMES, Outcome
 
 __all__ = ["Attractor", "BasinSlice", "basin_slice", "default_plane", "label_attractors"]
 
@@ -360,11 +360,11 @@ def default_plane(model: Any) -> tuple[Array, Array, Array]:
     if isinstance(model, LinearNetwork):
         model.require_manifold()
         try:
-            from ..numeric.sharpness import flattest_minimum
+            from ..numeric.landscape.sharpness import flattest_minimum
 
             c = np.asarray(flattest_minimum(model).point, dtype=np.float64).ravel()
         except ImportError:  # pragma: no cover - sharpness module missing
-            from ..numeric.manifold import project_to_minima
+            from ..numeric.landscape.manifold import project_to_minima
 
             c, _ = project_to_minima(model, np.ones(P))
         J = np.asarray(m.jacobian_of_product(c[None, :])[0])  # type: ignore[attr-defined]

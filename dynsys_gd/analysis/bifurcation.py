@@ -8,15 +8,15 @@ classified by the one GD engine (:func:`~dynsys_gd.numeric.engine.run_gd`, all s
 call with one step size per row): converged runs have period 1, periodic runs the engine's
 period, undecided and bounded runs none.  The recorded values need every iterate after the
 transient, which the engine does not keep, so they come from a plain iteration of the map
-(:func:`~dynsys_gd.numeric.periodic.iterate_map`); for a family of maps that is not a GD map
+(:func:`~dynsys_gd.numeric.orbits.periodic.iterate_map`); for a family of maps that is not a GD map
 (e.g. the logistic map) there is no loss for the engine and the period is read from those
-iterates (:func:`~dynsys_gd.numeric.periodic.detect_period`).  Below :math:`\eta^*`
+iterates (:func:`~dynsys_gd.numeric.orbits.periodic.detect_period`).  Below :math:`\eta^*`
 bounded runs converge (period 1); at :math:`\eta^*` a flip bifurcation (:math:`1 - \eta S_{\min}
 = -1`) creates period-2 orbits near the flattest minima (C8).
 
 :func:`period_doubling_cascade` locates successive period-doubling points
 :math:`\eta_1 < \eta_2 < \dots` by following the period-:math:`2^j` orbit with Newton steps
-(:mod:`dynsys_gd.numeric.periodic`) and bisecting on its stability (the period the attractor
+(:mod:`dynsys_gd.numeric.orbits.periodic`) and bisecting on its stability (the period the attractor
 has: :math:`2^j` while the leading non-neutral Floquet multiplier has modulus < 1, else
 :math:`2^{j+1}`), and reports the ratios :math:`(\eta_{j+1} - \eta_j)/(\eta_{j+2} - \eta_{j+1})`
 against Feigenbaum's :math:`\delta = 4.6692\dots`.  Checked on the logistic map
@@ -37,7 +37,7 @@ from .._streams import generator
 from .._types import MapFamily, Theta
 from .._validation import check_int, check_lr_grid, check_positive_float, check_seed
 from ..errors import ConvergenceError, InvalidParameterError
-from ..numeric.periodic import (
+from ..numeric.orbits.periodic import (
     GDMap,
     MapSystem,
     detect_period,
@@ -119,7 +119,8 @@ class BifurcationDiagram(ResultMixin):
         :math:`\eta^*` if known (marked in figures).
     observable : str
     outcomes : ndarray (L, B) of int or None
-        Engine outcome codes (:class:`~dynsys_gd.numeric.outcomes.Outcome`) of every run; None
+        Engine outcome codes (:class:`~dynsys_gd.numeric.engine.outcomes.Outcome`) of every run;
+        None
         for a family of maps (no GD engine).
     """
 
@@ -135,7 +136,7 @@ class BifurcationDiagram(ResultMixin):
         """Runs per step size the engine left undecided (zeros for a family of maps)."""
         if self.outcomes is None:
             return np.zeros(len(self.lrs), dtype=np.int64)
-        from ..numeric.outcomes import Outcome
+        from ..numeric.engine.outcomes import Outcome
 
         return np.asarray((self.outcomes == Outcome.UNDECIDED.code).sum(axis=1), dtype=np.int64)
 
@@ -254,12 +255,13 @@ def bifurcation_diagram(
         network; ``xy`` for :math:`\frac12(xy-1)^2`), the loss, a coordinate, or ``f(th)``.
     max_period, tol
         Largest period looked for; ``tol`` is the tolerance of
-        :func:`~dynsys_gd.numeric.periodic.detect_period`, used only for a family of maps (a
+        :func:`~dynsys_gd.numeric.orbits.periodic.detect_period`, used only for a family of maps (a
         loss is classified by the engine with its own period test).
     config : EngineConfig, optional
         Engine settings for a loss (default ``EngineConfig(max_period=max_period)``).
     critical_lr : float, optional
-        :math:`\eta^*`; computed with :func:`~dynsys_gd.numeric.sharpness.critical_lr` for a
+        :math:`\eta^*`; computed with :func:`~dynsys_gd.numeric.landscape.sharpness.critical_lr`
+        for a
         linear network when omitted.
     eta_star : float, optional
         Deprecated alias of ``critical_lr`` (kept for one release).
@@ -283,7 +285,7 @@ def bifurcation_diagram(
             from ..models import LinearNetwork
 
             if isinstance(model, LinearNetwork):
-                from ..numeric.sharpness import critical_lr as _critical_lr_of
+                from ..numeric.landscape.sharpness import critical_lr as _critical_lr_of
 
                 critical_lr = _critical_lr_of(model)
     sys0 = factory(float(lr_arr[0]))
@@ -339,8 +341,8 @@ def _engine_periods(
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Engine outcomes and periods (1 converged, k periodic, 0 none, -1 diverged) of every run
     from ``th0`` at every step size, in one engine call with one step size per row."""
-    from ..numeric.engine import EngineConfig
-    from ..numeric.outcomes import Outcome
+    from ..numeric.engine.outcomes import Outcome
+    from ..numeric.engine.run import EngineConfig
     from .convergence import run_rows
 
     if config is None:
@@ -381,7 +383,7 @@ def _follow(system: MapSystem, th: Array, period: int) -> Array | None:
     except ConvergenceError:
         return None
     if period > 1:
-        from ..numeric.periodic import _orbit_points
+        from ..numeric.orbits.periodic import _orbit_points
 
         pts = _orbit_points(system, t2, period)
         scale = 1.0 + float(np.abs(t2).max())
@@ -553,7 +555,7 @@ def period_doubling_cascade(
         s = factory(pt + eps)
         t1, _ = refine_orbit(s, th, k)
         # displace along the flip eigenvector of the monodromy matrix and iterate
-        from ..numeric.periodic import _monodromy, _orbit_points
+        from ..numeric.orbits.periodic import _monodromy, _orbit_points
 
         M = _monodromy(s, _orbit_points(s, t1, k))
         w, V = np.linalg.eig(M)

@@ -50,9 +50,9 @@ from .._validation import (
     describe,
 )
 from ..errors import InvalidParameterError
-from ..numeric.cost import warn_if_long
-from ..numeric.engine import EngineConfig, run_gd
-from ..numeric.outcomes import OUTCOME_NAMES, Outcome
+from ..numeric.engine.cost import warn_if_long
+from ..numeric.engine.outcomes import OUTCOME_NAMES, Outcome
+from ..numeric.engine.run import EngineConfig, run_gd
 from .intervals import fraction_interval, median_ci
 
 __all__ = [

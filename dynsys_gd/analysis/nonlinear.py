@@ -49,9 +49,9 @@ from .._validation import (
     describe,
 )
 from ..errors import InvalidParameterError
-from ..numeric.engine import EngineConfig
-from ..numeric.lanczos import batched_sharpness
-from ..numeric.outcomes import OUTCOME_NAMES, Outcome
+from ..numeric.engine.outcomes import OUTCOME_NAMES, Outcome
+from ..numeric.engine.run import EngineConfig
+from ..numeric.landscape.lanczos import batched_sharpness
 
 __all__ = [
     "NonlinearSweepResult",
@@ -333,7 +333,7 @@ def nonlinear_sweep(
         Instead: the smallest lr with :math:`g_\infty \ge` ``g_threshold``.
     lanczos_iter : int
         Lanczos steps for the final sharpness
-        (:func:`~dynsys_gd.numeric.lanczos.batched_sharpness`).
+        (:func:`~dynsys_gd.numeric.landscape.lanczos.batched_sharpness`).
     progress : bool or None
         Bar over the learning rates on stderr (None: on in a terminal or notebook, off in
         tests/CI).  A sweep that may take minutes first issues a ``LongJobWarning``.
@@ -402,7 +402,7 @@ def nonlinear_sweep(
     t_start = time.perf_counter()
     B = n_lr * n_init
     lr_rows = np.repeat(lr_arr, n_init)
-    from ..numeric.cost import warn_if_long
+    from ..numeric.engine.cost import warn_if_long
     from ..runtime.progress import progress_bar
 
     warn_if_long(model, B, f"the sweep over {n_lr} learning rates", config=cfg)

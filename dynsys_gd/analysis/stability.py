@@ -6,12 +6,12 @@ scalar network :math:`\tfrac12(w_1\cdots w_N - y)^2`, ``target=``), a
 gives
 
 * :math:`\eta^* = 2/S_{\min}` (C5) and the verdict below / at / above it (one tolerance,
-  :data:`~dynsys_gd.numeric.spectra.MARGINAL_RTOL`, for "at" and for a marginal minimum);
+  :data:`~dynsys_gd.numeric.landscape.spectra.MARGINAL_RTOL`, for "at" and for a marginal minimum);
 * the flattest minimum and the spectrum of :math:`DG_\eta` there (C3);
 * minima with their sharpness and linear stability, and the distribution they come from: for
   linear networks points of M around the flattest minimum (:func:`~dynsys_gd.numeric.
   fixed_points.sample_minima`), for a loss model the local minima found in the box
-  (:func:`~dynsys_gd.numeric.critical_points.critical_points`);
+  (:func:`~dynsys_gd.numeric.landscape.critical_points.critical_points`);
 * the saddles and their type (strict / non-strict, C6);
 * depth 1: the singular step sizes :math:`1/\lambda_i(\Sigma_{xx})` (C1);
 * the C6 (C9 for a loss model) prediction;
@@ -42,9 +42,9 @@ from .._validation import (
 )
 from ..errors import InvalidParameterError
 from ..models import LinearNetwork, LossModel
-from ..numeric.fixed_points import saddle_points, sample_minima
-from ..numeric.sharpness import flattest_minimum, sharpness
-from ..numeric.spectra import (
+from ..numeric.landscape.fixed_points import saddle_points, sample_minima
+from ..numeric.landscape.sharpness import flattest_minimum, sharpness
+from ..numeric.landscape.spectra import (
     MARGINAL_RTOL,
     FixedPointClass,
     FixedPointSpectrum,
@@ -384,7 +384,8 @@ def stability_analysis(
     box : float, (lo, hi) or P pairs, optional
         Loss models only: the box searched for critical points (default :math:`[-4, 4]^P`).
     n_minima : int
-        Linear networks: number of sampled points of M (:func:`~dynsys_gd.numeric.fixed_points.
+        Linear networks: number of sampled points of M
+        (:func:`~dynsys_gd.numeric.landscape.fixed_points.
         sample_minima` around the flattest minimum; the distribution is stated in the report).
     seed : int or None
         Seed of the sampled minima, of the critical-point search and of the Monte-Carlo estimate
@@ -590,7 +591,7 @@ def _loss_model_analysis(
     convergence_kwargs: dict[str, Any],
 ) -> StabilityReport:
     r"""The report for a sympy loss: critical points in a box, classified at lr (C6, C9)."""
-    from ..numeric.critical_points import CriticalKind, loss_flattest_minimum
+    from ..numeric.landscape.critical_points import CriticalKind, loss_flattest_minimum
 
     flat = loss_flattest_minimum(model, box, seed=seed)
     cps = flat.critical_points.at(lr)
@@ -637,7 +638,7 @@ def _loss_model_analysis(
         else "a search: critical points it did not find are not covered"
     )
     if verdict is LRVerdict.ABOVE:
-        from ..numeric.critical_points import det_dg_certificate
+        from ..numeric.landscape.critical_points import det_dg_certificate
 
         nonsingular, det_text = det_dg_certificate(model, lr)
         all_unstable = undecided == 0  # minima unstable above eta*, saddles strict

@@ -35,9 +35,9 @@ from .._types import Model
 from .._validation import check_lr_grid, check_positive_float
 from ..errors import InvalidParameterError
 from ..models import model_fingerprint
-from ..numeric.cost import warn_if_long
-from ..numeric.engine import EngineConfig
-from ..numeric.outcomes import OUTCOME_NAMES
+from ..numeric.engine.cost import warn_if_long
+from ..numeric.engine.outcomes import OUTCOME_NAMES
+from ..numeric.engine.run import EngineConfig
 from ..runtime.executors import WorkerDiedError
 from .convergence import (
     SAMPLING_BLOCK,
@@ -125,7 +125,7 @@ class SweepResult(ResultMixin):
         converged and none is undecided)``, or None when the grid does not bracket a
         transition.
     critical_lr : float or None
-        :math:`\eta^*` (from :func:`~dynsys_gd.numeric.sharpness.critical_lr` for linear
+        :math:`\eta^*` (from :func:`~dynsys_gd.numeric.landscape.sharpness.critical_lr` for linear
         networks, or as given).
     critical_lr_in_transition : bool or None
         Whether :math:`\eta^*` lies in the transition interval.
@@ -281,7 +281,7 @@ def lr_sweep(
         they complete and skipped on a re-run with the same configuration.
     critical_lr : float, optional
         :math:`\eta^*` to compare with; by default computed for linear networks with
-        :func:`~dynsys_gd.numeric.sharpness.critical_lr`, None for other models.
+        :func:`~dynsys_gd.numeric.landscape.sharpness.critical_lr`, None for other models.
     eta_star : float, optional
         Deprecated alias of ``critical_lr`` (kept for one release).
 
@@ -336,7 +336,7 @@ def lr_sweep(
         from ..models import LinearNetwork
 
         if isinstance(net, LinearNetwork):
-            from ..numeric.sharpness import critical_lr as _critical_lr_of
+            from ..numeric.landscape.sharpness import critical_lr as _critical_lr_of
 
             try:
                 critical_lr = float(_critical_lr_of(net))

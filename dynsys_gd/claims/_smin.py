@@ -2,7 +2,7 @@ r"""Certified bounds of :math:`S_{\min}` used by the checks of C5 and C6 (privat
 
 * lower bound: the closed forms of C5 in ball arithmetic (depth 1, scalar AM–GM, whitened
   :math:`\Sigma_{xx} = cI`), the certified SDP for depth 2 and any :math:`\Sigma_{xx}`
-  (:mod:`dynsys_gd.numeric.depth2_sdp`), otherwise the lower end of the C5 bracket
+  (:mod:`dynsys_gd.numeric.landscape.depth2_sdp`), otherwise the lower end of the C5 bracket
   :math:`\lambda_{\min}(\Sigma_{xx})N\sigma_1^{2-2/N}` (the lemma
   :math:`H \succeq \lambda_{\min}(\Sigma_{xx})J^\top J`; often loose by a factor near 3);
 * upper bound: the certified :math:`\lambda_{\max}(H)` at an exact rational point of M next to
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..models import LinearNetwork
-from ..numeric.enclosures import arb_to_interval, certified_spectrum, exact_hessian
+from ..numeric.landscape.enclosures import arb_to_interval, certified_spectrum, exact_hessian
 from .certificates import exact_w_star
 
 
@@ -109,7 +109,7 @@ def _is_scaled_identity(net: LinearNetwork) -> bool:
 
 def certified_smin_bounds(net: LinearNetwork) -> SminBounds:
     """Certified lower and upper bounds of :math:`S_{\\min}` (see the module docstring)."""
-    from ..numeric.sharpness import flattest_minimum
+    from ..numeric.landscape.sharpness import flattest_minimum
 
     net.require_manifold()
     key = "claims:smin_bounds"
@@ -131,7 +131,7 @@ def certified_smin_bounds(net: LinearNetwork) -> SminBounds:
         cache[key] = out
         return out
     if net.depth == 2 and not (net.is_scalar or _is_scaled_identity(net)):
-        from ..numeric.depth2_sdp import exact_point_on_manifold
+        from ..numeric.landscape.depth2_sdp import exact_point_on_manifold
 
         fm = flattest_minimum(net)  # the certified SDP: fm.bounds
         assert fm.bounds is not None

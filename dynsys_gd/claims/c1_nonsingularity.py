@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..models import LinearNetwork
-from ..numeric.enclosures import exact_hessian
+from ..numeric.landscape.enclosures import exact_hessian
 from ._common import _check_net, _lr
 from .certificates import (
     nonsingularity_certificate,

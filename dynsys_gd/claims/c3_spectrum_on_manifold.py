@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..models import LinearNetwork
-from ..numeric.enclosures import certified_spectrum, exact_hessian
+from ..numeric.landscape.enclosures import certified_spectrum, exact_hessian
 from ._common import _ball_interval_text, _scalar_symbols, _whitened
 from .certificates import (
     manifold_certificate,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..numeric.enclosures import certified_spectrum, exact_hessian
+from ..numeric.landscape.enclosures import certified_spectrum, exact_hessian
 from ._common import W_STAR_8, _scalar_symbols, _whitened
 from .report import (
     BALL,

@@ -33,7 +33,7 @@ SPEC = ClaimStatement(
 
 def check_c5(*, quick: bool = False) -> ClaimResult:
     r"""C5: :math:`S_{\min} = N|y|^{2-2/N}` (scalar, AM–GM), :math:`N\sigma_1^{2-2/N}`
-    (whitened), the SDP of :mod:`dynsys_gd.numeric.depth2_sdp` (depth 2, any
+    (whitened), the SDP of :mod:`dynsys_gd.numeric.landscape.depth2_sdp` (depth 2, any
     :math:`\Sigma_{xx}`), :math:`\eta^* = 2/S_{\min}`.
 
     Every check can fail: the toolkit's value against certified bounds at full precision (no
@@ -73,7 +73,7 @@ def check_c5(*, quick: bool = False) -> ClaimResult:
     def enclosure_check(net: LinearNetwork, label: str) -> Verdict:
         """The toolkit's S_min against certified bounds (closed form in ball arithmetic or
         the depth-2 SDP below, certified lambda_max at an exact point of M above)."""
-        from ..numeric.sharpness import flattest_minimum
+        from ..numeric.landscape.sharpness import flattest_minimum
 
         fm = flattest_minimum(net)
         b = certified_smin_bounds(net)
@@ -119,8 +119,8 @@ def check_c5(*, quick: bool = False) -> ClaimResult:
     for widths, seed in general2:
 
         def sdp(widths: tuple[int, ...] = widths, seed: int = seed) -> Verdict:
-            from ..numeric.depth2_sdp import certified_min_sharpness_depth2
-            from ..numeric.sharpness import _numerical_flattest
+            from ..numeric.landscape.depth2_sdp import certified_min_sharpness_depth2
+            from ..numeric.landscape.sharpness import _numerical_flattest
 
             net = _general(widths, seed)
             cert = certified_min_sharpness_depth2(net)
@@ -154,8 +154,8 @@ def check_c5(*, quick: bool = False) -> ClaimResult:
         )
 
     def lemma() -> Verdict:
-        from ..numeric.fixed_points import random_minima
         from ..numeric.kernels import numeric_model
+        from ..numeric.landscape.fixed_points import random_minima
 
         worst = np.inf
         n_pts = 0
@@ -189,7 +189,7 @@ def check_c5(*, quick: bool = False) -> ClaimResult:
     for widths, seed in general3:
 
         def multistart(widths: tuple[int, ...] = widths, seed: int = seed) -> Verdict:
-            from ..numeric.sharpness import _numerical_flattest, flattest_minimum
+            from ..numeric.landscape.sharpness import _numerical_flattest, flattest_minimum
 
             net = _general(widths, seed)
             fm = flattest_minimum(net)

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._validation import _to_exact, check_int
 from ..models import LinearNetwork
-from ..numeric.enclosures import certified_spectrum, exact_hessian
+from ..numeric.landscape.enclosures import certified_spectrum, exact_hessian
 from ._common import _check_net, _lr, _whitened
 from ._smin import _is_scaled_identity, certified_smin_bounds
 from .report import (
@@ -166,7 +166,7 @@ def check_c6(
         )
         return col.result(SPEC)
 
-    from ..numeric.sharpness import critical_lr
+    from ..numeric.landscape.sharpness import critical_lr
 
     scalar = LinearNetwork.scalar(3, 2.0)
     cases: list[tuple[str, Callable[[], LinearNetwork]]] = [

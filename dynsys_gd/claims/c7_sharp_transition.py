@@ -26,7 +26,7 @@ SPEC = ClaimStatement(
 
 
 def _runs(net: LinearNetwork, lr: float, n: int, seed: int, steps: int) -> Any:
-    from ..numeric.engine import EngineConfig, run_gd
+    from ..numeric.engine.run import EngineConfig, run_gd
 
     rng = generator(seed, "claim_runs")
     theta0 = rng.uniform(-2.0, 2.0, size=(n, net.n_params))
@@ -36,7 +36,7 @@ def _runs(net: LinearNetwork, lr: float, n: int, seed: int, steps: int) -> Any:
 def check_c7(*, quick: bool = False, seed: int = 0) -> ClaimResult:
     r"""C7: :math:`g_\infty(\eta) = 0` below :math:`\eta^*` and :math:`> 0` above (scalar N = 3,
     y = 2, uniform [−2, 2]³ initialisations)."""
-    from ..numeric.outcomes import Outcome
+    from ..numeric.engine.outcomes import Outcome
 
     col = _Collector()
     n = 60 if quick else 300

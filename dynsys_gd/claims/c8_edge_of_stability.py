@@ -26,7 +26,7 @@ SPEC = ClaimStatement(
 def check_c8(*, quick: bool = False, seed: int = 0) -> ClaimResult:
     r"""C8: every converged run ends at a minimum with :math:`\lambda_{\max}(H) \le 2/\eta`;
     above :math:`\eta^*` bounded runs settle on period-2 orbits."""
-    from ..numeric.outcomes import Outcome
+    from ..numeric.engine.outcomes import Outcome
 
     col = _Collector()
     n = 60 if quick else 300

@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..models import LossModel
-from ..numeric.enclosures import arb_to_interval, certified_spectrum
+from ..numeric.landscape.enclosures import arb_to_interval, certified_spectrum
 from ._common import _ball_interval_text, _lr
 from .certificates import (
     arb_eval,

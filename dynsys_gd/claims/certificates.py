@@ -3,7 +3,7 @@ r"""Exact and certified certificates for claims C1, C2 and C9 of docs/math/index
 * C1 (:func:`nonsingularity_certificate`): a point θ where :math:`\det DG_\eta(\theta) \ne 0`
   exactly, so the polynomial :math:`\det DG_\eta` is not identically zero and :math:`G_\eta` is
   non-singular.  The Hessian is built exactly from its closed form
-  (:func:`dynsys_gd.numeric.enclosures.exact_hessian`); the determinant is computed over
+  (:func:`dynsys_gd.numeric.landscape.enclosures.exact_hessian`); the determinant is computed over
   :math:`\mathbb{Q}` (python-flint ``fmpq_mat``) or modulo a large prime (``nmod_mat``:
   non-zero mod p implies non-zero).  Depth 1 is reported honestly: :math:`H = I\otimes\Sigma_{xx}`
   is constant and :math:`G_\eta` is singular everywhere iff :math:`\eta = 1/\lambda_i(\Sigma_{xx})`.
@@ -29,7 +29,7 @@ from .._streams import generator
 from .._validation import _to_exact, check_choice, check_int, describe
 from ..errors import InvalidParameterError
 from ..models import LinearNetwork, LossModel
-from ..numeric.enclosures import arb_to_interval, exact_hessian
+from ..numeric.landscape.enclosures import arb_to_interval, exact_hessian
 
 __all__ = [
     "DEFAULT_PRIME",
@@ -411,7 +411,7 @@ class ManifoldCertificate(ResultMixin):
 
 
 def _exact_jacobian(net: LinearNetwork, pt: list[Fraction]) -> tuple[Any, Any]:
-    from ..numeric.enclosures import exact_product_and_jacobian
+    from ..numeric.landscape.enclosures import exact_product_and_jacobian
 
     _, _, _, W, J = exact_product_and_jacobian(net, [_fq(x) for x in pt])
     return W, J

@@ -28,8 +28,8 @@ import numpy as np
 
 from .._validation import check_int, check_positive_float
 from ..models import LinearNetwork
-from ..numeric.curves import rebalancing_curve, sharpness_along_manifold
-from ..numeric.outcomes import OUTCOME_NAMES
+from ..numeric.engine.outcomes import OUTCOME_NAMES
+from ..numeric.landscape.curves import rebalancing_curve, sharpness_along_manifold
 from ._options import (
     Stages,
     add_network_arguments,
@@ -93,7 +93,7 @@ def figure_sharpness(net: LinearNetwork, lr: float, report: StabilityReport) -> 
 
 def figure_spectrum(net: LinearNetwork, lr: float, report: StabilityReport) -> Figure:
     """DG spectra at the flattest minimum and at two sharper minima on the same curve (C3)."""
-    from ..numeric.spectra import fixed_point_spectrum
+    from ..numeric.landscape.spectra import fixed_point_spectrum
     from ..reporting import plot_dg_spectrum
 
     pts = rebalancing_curve(net, report.flattest.point, [0.5, 1.0])

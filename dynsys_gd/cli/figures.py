@@ -96,7 +96,7 @@ def _basins(fast: bool) -> Any:
 def _spectrum() -> Any:
     import dynsys_gd as dg
 
-    from ..numeric.curves import rebalancing_curve
+    from ..numeric.landscape.curves import rebalancing_curve
     from ..reporting import plot_dg_spectrum
 
     net = dg.LinearNetwork.scalar(3, 2.0)
@@ -118,7 +118,7 @@ def _spectrum() -> Any:
 def run(args: argparse.Namespace) -> int:
     import dynsys_gd as dg
 
-    from ..numeric.curves import sharpness_along_manifold
+    from ..numeric.landscape.curves import sharpness_along_manifold
     from ..reporting import plot_convergent_fraction, plot_gradient_norm_transition
 
     seed: int = args.seed  # validated by the API call it is passed to

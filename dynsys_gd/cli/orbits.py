@@ -56,8 +56,8 @@ def run(args: argparse.Namespace) -> int:
     from .._validation import check_int, check_positive_float
     from ..analysis.bifurcation import bifurcation_diagram, period_doubling_cascade
     from ..models import LinearNetwork, LossModel
-    from ..numeric.lyapunov import lyapunov_exponent
-    from ..numeric.periodic import find_periodic_orbits
+    from ..numeric.orbits.lyapunov import lyapunov_exponent
+    from ..numeric.orbits.periodic import find_periodic_orbits
     from ._options import progress_flag
 
     lr = check_positive_float("lr", args.lr)
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         depth = check_int("depth", args.depth if args.depth is not None else 2, minimum=1)
         model = LinearNetwork.scalar(depth, args.target)
-        from ..numeric.sharpness import flattest_minimum
+        from ..numeric.landscape.sharpness import flattest_minimum
 
         fm = flattest_minimum(model)
         eta_star, flat = fm.critical_lr, np.asarray(fm.point)

@@ -164,7 +164,7 @@ def _make_executor(args: argparse.Namespace) -> ManagedExecutor | None:
 
 def sweep_table(sweep: SweepResult) -> str:
     """The sweep as an aligned table with full column names (one row per learning rate)."""
-    from ..numeric.outcomes import OUTCOME_NAMES
+    from ..numeric.engine.outcomes import OUTCOME_NAMES
     from ..reporting.text import format_fraction_ci, format_table
 
     eta = sweep.critical_lr

@@ -35,7 +35,8 @@ through the forward pass and the backward pass,
 The dense Hessian is assembled from HVPs on the basis vectors (small P only).  These kernels
 feed the GD experiments on non-linear networks (docs/math/nonlinear.md, docs/math/claims.md#c7,
 docs/math/claims.md#c8) and the Lanczos sharpness of
-:mod:`dynsys_gd.numeric.lanczos`.  For ReLU, :math:`\sigma'' = 0` and the kernels are the exact
+:mod:`dynsys_gd.numeric.landscape.lanczos`.  For ReLU, :math:`\sigma'' = 0` and the kernels are the
+exact
 derivatives away from the kinks :math:`z = 0`.
 """
 

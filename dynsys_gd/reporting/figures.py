@@ -51,9 +51,9 @@ from ..analysis.convergence import ConvergenceEstimate
 from ..analysis.stability import StabilityReport
 from ..analysis.sweep import SweepResult
 from ..errors import InvalidParameterError
-from ..numeric.curves import ManifoldSharpness
-from ..numeric.outcomes import OUTCOME_NAMES, Outcome
-from ..numeric.spectra import FixedPointSpectrum
+from ..numeric.engine.outcomes import OUTCOME_NAMES, Outcome
+from ..numeric.landscape.curves import ManifoldSharpness
+from ..numeric.landscape.spectra import FixedPointSpectrum
 from .style import (
     COLORS,
     OUTCOME_COLORS,
@@ -771,8 +771,8 @@ def plot_sharpness_along_manifold(
     ----------
     coord
         Coordinate along the curve (shape ``(n,)``), or a
-        :class:`~dynsys_gd.numeric.curves.ManifoldSharpness` (from
-        :func:`~dynsys_gd.numeric.curves.sharpness_along_manifold`; its :math:`\eta^*` is
+        :class:`~dynsys_gd.numeric.landscape.curves.ManifoldSharpness` (from
+        :func:`~dynsys_gd.numeric.landscape.curves.sharpness_along_manifold`; its :math:`\eta^*` is
         drawn unless ``eta_star`` is given).
     eigenvalues
         ``(n,)`` sharpness :math:`\lambda_{\max}(H)` or ``(n, k)`` non-zero (normal) eigenvalues;

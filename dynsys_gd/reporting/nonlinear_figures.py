@@ -13,7 +13,7 @@ import numpy as np
 
 from ..analysis.nonlinear import NonlinearSweepResult
 from ..errors import InvalidParameterError
-from ..numeric.outcomes import Outcome
+from ..numeric.engine.outcomes import Outcome
 from .style import styled
 
 __all__ = ["plot_nonlinear_sweep"]

@@ -37,7 +37,7 @@ from matplotlib.patches import Patch
 
 from .._validation import check_positive_float
 from ..errors import InvalidParameterError
-from ..numeric.outcomes import OUTCOME_NAMES, Outcome
+from ..numeric.engine.outcomes import OUTCOME_NAMES, Outcome
 
 __all__ = [
     "COLORS",

@@ -240,7 +240,7 @@ def counts_table(
     style
         ``"text"`` (aligned) or ``"markdown"``.
     """
-    from ..numeric.outcomes import OUTCOME_NAMES
+    from ..numeric.engine.outcomes import OUTCOME_NAMES
 
     style = check_choice("style", style, ("text", "markdown"))
     total = sum(int(v) for v in counts.values()) if n_samples is None else int(n_samples)

@@ -11,7 +11,7 @@ import sympy as sp
 import dynsys_gd as dg
 from dynsys_gd.analysis.basins import BasinSlice, basin_slice, default_plane
 from dynsys_gd.errors import InvalidParameterError
-from dynsys_gd.numeric.outcomes import Outcome
+from dynsys_gd.numeric.engine.outcomes import Outcome
 
 CONV = Outcome.CONVERGED.code
 

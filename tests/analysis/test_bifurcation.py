@@ -13,7 +13,7 @@ from dynsys_gd.analysis.bifurcation import (
     period_doubling_cascade,
 )
 from dynsys_gd.errors import InvalidParameterError
-from dynsys_gd.numeric.periodic import LogisticMap
+from dynsys_gd.numeric.orbits.periodic import LogisticMap
 
 x, y = sp.symbols("x y")
 XY = dg.LossModel(sp.Rational(1, 2) * (x * y - 1) ** 2, (x, y), name="xy")
@@ -112,7 +112,7 @@ def test_periods_of_a_loss_come_from_the_engine() -> None:
     """One classifier: the diagram's period of every run is the engine's outcome (converged ->
     1, periodic -> its period, diverged -> -1), all step sizes in one call."""
     from dynsys_gd.numeric.engine import EngineConfig, run_gd
-    from dynsys_gd.numeric.outcomes import Outcome
+    from dynsys_gd.numeric.engine.outcomes import Outcome
 
     th0 = np.random.default_rng(1).uniform(-1.5, 1.5, size=(10, 2))
     lrs = [0.9, 1.1]

@@ -15,7 +15,7 @@ from dynsys_gd.analysis.convergence import ConvergenceEstimate, estimate_converg
 from dynsys_gd.analysis.intervals import clopper_pearson, median_ci
 from dynsys_gd.errors import InvalidParameterError
 from dynsys_gd.numeric.engine import EngineConfig
-from dynsys_gd.numeric.outcomes import OUTCOME_NAMES, Outcome
+from dynsys_gd.numeric.engine.outcomes import OUTCOME_NAMES, Outcome
 
 W_STAR = [[1.5, 0.3], [-0.2, 0.7]]
 ETA3 = 2 / (3 * 2 ** (4 / 3))  # scalar N = 3, y = 2 (docs/math/reference-values.md)

@@ -248,7 +248,7 @@ def test_engine_verdicts_equal_the_long_run_loop_run_by_run(
     of the independent 200,000-step float64 loop for every run (nothing undecided there)."""
     from dynsys_gd.analysis.convergence import sample_block
     from dynsys_gd.numeric.engine import run_gd
-    from dynsys_gd.numeric.outcomes import Outcome
+    from dynsys_gd.numeric.engine.outcomes import Outcome
 
     R = _reference_loop()
     lr = factor * 2.0 / (depth * abs(y) ** (2 - 2 / depth))

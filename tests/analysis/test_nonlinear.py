@@ -12,7 +12,7 @@ from dynsys_gd.cli import main
 from dynsys_gd.errors import InvalidParameterError
 from dynsys_gd.models.datasets import Dataset, digits_dataset, teacher_student_dataset
 from dynsys_gd.models.mlp import MLP
-from dynsys_gd.numeric.outcomes import OUTCOME_NAMES
+from dynsys_gd.numeric.engine.outcomes import OUTCOME_NAMES
 from dynsys_gd.reporting.nonlinear_figures import plot_nonlinear_sweep
 
 # ½(w1 w2 − 1)² as an MLP with identity activation: η* = 2/N = 1 (docs/math/reference-values.md)

@@ -17,8 +17,8 @@ from dynsys_gd.analysis.stability import (
     stability_analysis,
 )
 from dynsys_gd.errors import InvalidParameterError
-from dynsys_gd.numeric.outcomes import OUTCOME_NAMES
-from dynsys_gd.numeric.spectra import MARGINAL_RTOL, FixedPointClass
+from dynsys_gd.numeric.engine.outcomes import OUTCOME_NAMES
+from dynsys_gd.numeric.landscape.spectra import MARGINAL_RTOL, FixedPointClass
 
 ETA_3_2 = 2.0 / (3.0 * 2.0 ** (4.0 / 3.0))  # docs/math/reference-values.md, N = 3, y = 2
 W_STAR = np.array([[1.5, 0.3], [-0.2, 0.7]])

@@ -16,7 +16,7 @@ from dynsys_gd.analysis.stability import stability_analysis
 from dynsys_gd.cli import build_parser, main
 from dynsys_gd.cli import sweep as sweep_cmd
 from dynsys_gd.cli._options import DEFAULT_SAMPLES, build_network
-from dynsys_gd.numeric.outcomes import OUTCOME_NAMES
+from dynsys_gd.numeric.engine.outcomes import OUTCOME_NAMES
 from dynsys_gd.runtime.progress import LongJobWarning, progress_enabled, warn_long_job
 
 
@@ -118,7 +118,7 @@ def test_long_job_warns_with_its_estimate() -> None:
 
 
 def test_huge_estimate_warns_before_running() -> None:
-    from dynsys_gd.numeric.cost import estimate_gd_seconds
+    from dynsys_gd.numeric.engine.cost import estimate_gd_seconds
 
     net = dg.LinearNetwork.scalar(3, 2.0)
     small = estimate_gd_seconds(net, 500)

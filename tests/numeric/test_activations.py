@@ -8,7 +8,7 @@ import mpmath
 import numba
 import numpy as np
 
-from dynsys_gd.numeric.activations import relu_array, tanh_array, tanh_scalar
+from dynsys_gd.numeric.engine.activations import relu_array, tanh_array, tanh_scalar
 
 
 @numba.njit(cache=False)

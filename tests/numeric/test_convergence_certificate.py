@@ -1,4 +1,4 @@
-"""Tests of the convergence certificate (numeric/convergence_certificate.py)."""
+"""Tests of the convergence certificate (numeric/engine/convergence_certificate.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sympy as sp
 
 import dynsys_gd as dg
 from dynsys_gd.errors import InvalidParameterError
-from dynsys_gd.numeric.convergence_certificate import certify
+from dynsys_gd.numeric.engine.convergence_certificate import certify
 
 
 def _xy() -> dg.LossModel:

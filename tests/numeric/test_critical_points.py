@@ -10,12 +10,12 @@ import sympy as sp
 
 import dynsys_gd as dg
 from dynsys_gd.errors import InvalidParameterError
-from dynsys_gd.numeric.critical_points import (
+from dynsys_gd.numeric.landscape.critical_points import (
     CriticalKind,
     critical_points,
     loss_flattest_minimum,
 )
-from dynsys_gd.numeric.spectra import FixedPointClass
+from dynsys_gd.numeric.landscape.spectra import FixedPointClass
 
 x, y = sp.symbols("x y")
 LOSS = (x * y - 1) ** 2 / 2 + (x**2 - y**2) ** 2 / 8
@@ -226,7 +226,7 @@ def test_det_dg_certificate_encloses_the_exact_determinant():
     import re
     from fractions import Fraction
 
-    from dynsys_gd.numeric.critical_points import det_dg_certificate
+    from dynsys_gd.numeric.landscape.critical_points import det_dg_certificate
 
     ok, text = det_dg_certificate(_model(), 1.2)
     assert ok, text

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import dynsys_gd as dg
 from dynsys_gd.errors import InvalidParameterError
-from dynsys_gd.numeric.curves import (
+from dynsys_gd.numeric.landscape.curves import (
     dg_eigenvalues,
     normal_spectrum,
     rebalancing_curve,

@@ -9,13 +9,13 @@ import pytest
 
 import dynsys_gd as dg
 from dynsys_gd.errors import InvalidParameterError
-from dynsys_gd.numeric.depth2_sdp import (
+from dynsys_gd.numeric.landscape.depth2_sdp import (
     certified_min_sharpness_depth2,
     dual_lower_bound,
     exact_point_on_manifold,
 )
-from dynsys_gd.numeric.fixed_points import random_minima
-from dynsys_gd.numeric.sharpness import _numerical_flattest, sharpness, sharpness_bracket
+from dynsys_gd.numeric.landscape.fixed_points import random_minima
+from dynsys_gd.numeric.landscape.sharpness import _numerical_flattest, sharpness, sharpness_bracket
 
 
 def _general(widths, seed):

@@ -1,4 +1,4 @@
-"""Certified eigenvalue enclosures and the exact closed-form Hessian (numeric/enclosures.py)."""
+"""Certified eigenvalue enclosures and the exact closed-form Hessian (numeric/landscape/enclosures.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 import dynsys_gd as dg
 from dynsys_gd.errors import InvalidParameterError
-from dynsys_gd.numeric.enclosures import (
+from dynsys_gd.numeric.landscape.enclosures import (
     arb_to_interval,
     certified_dg_spectrum,
     certified_spectrum,

@@ -1,4 +1,4 @@
-"""Tests of the batched GD engine (numeric/engine.py): outcomes against closed forms."""
+"""Tests of the batched GD engine (numeric/engine/run.py): outcomes against closed forms."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sympy as sp
 import dynsys_gd as dg
 from dynsys_gd.errors import InvalidParameterError
 from dynsys_gd.numeric.engine import EngineConfig, RunBatch, run_gd
-from dynsys_gd.numeric.outcomes import OUTCOME_NAMES, Outcome
+from dynsys_gd.numeric.engine.outcomes import OUTCOME_NAMES, Outcome
 
 CONV, DIV, PER, BND, UND, FRZ = (o.code for o in Outcome)
 

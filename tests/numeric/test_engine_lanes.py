@@ -10,7 +10,7 @@ import sympy as sp
 import dynsys_gd as dg
 from dynsys_gd.errors import InvalidParameterError
 from dynsys_gd.numeric.engine import EngineConfig, RecordSpec, run_gd
-from dynsys_gd.numeric.outcomes import Outcome
+from dynsys_gd.numeric.engine.outcomes import Outcome
 
 CONV, DIV, PER, BND, UND, FRZ = (o.code for o in Outcome)
 FIELDS = ("outcome", "steps", "period", "theta", "g_tail", "contraction", "at_float_floor")
@@ -250,7 +250,7 @@ def test_compiled_backend_refuses_uncovered_model() -> None:
 def test_non_polynomial_loss_compiled_equals_reference() -> None:
     """log cosh(xy - 1) (gradient not globally Lipschitz, C9): generated straight-line code with
     math functions, the same code evaluated in Python by the reference."""
-    from dynsys_gd.numeric.lanes import KIND_EXPR, lane_model
+    from dynsys_gd.numeric.engine.lanes import KIND_EXPR, lane_model
 
     x, y = sp.symbols("x y")
     m = dg.LossModel(sp.log(sp.cosh(x * y - 1)), (x, y))

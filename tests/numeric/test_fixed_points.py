@@ -10,14 +10,14 @@ import pytest
 
 import dynsys_gd as dg
 from dynsys_gd.errors import InvalidParameterError
-from dynsys_gd.numeric.fixed_points import (
+from dynsys_gd.numeric.kernels import numeric_model
+from dynsys_gd.numeric.landscape.fixed_points import (
     balanced_minimum,
     random_minima,
     refine_mp,
     saddle_points,
 )
-from dynsys_gd.numeric.kernels import numeric_model
-from dynsys_gd.numeric.spectra import FixedPointClass, fixed_point_spectrum
+from dynsys_gd.numeric.landscape.spectra import FixedPointClass, fixed_point_spectrum
 
 W_STAR = np.array([[1.5, 0.3], [-0.2, 0.7]])
 SXX = np.array([[2.0, 0.5], [0.5, 1.0]])
@@ -182,8 +182,8 @@ def test_whitened_matrix_saddle_types(depth, expected):
 def test_sample_minima_are_on_m_and_reach_the_centre_for_any_depth():
     """Samples of M around a centre: on M, at every distance from the centre (strength U[0, 1]),
     with a displacement that does not grow with the depth."""
-    from dynsys_gd.numeric.fixed_points import balanced_minimum, sample_minima
     from dynsys_gd.numeric.kernels import numeric_model
+    from dynsys_gd.numeric.landscape.fixed_points import balanced_minimum, sample_minima
 
     med = []
     for depth in (3, 6, 12):

@@ -8,7 +8,7 @@ import pytest
 
 import dynsys_gd as dg
 from dynsys_gd.numeric.kernels import LinearNetworkKernels, gd_map, numeric_model
-from dynsys_gd.numeric.manifold import project_to_minima
+from dynsys_gd.numeric.landscape.manifold import project_to_minima
 from dynsys_gd.symbolic.codegen import compile_model
 
 

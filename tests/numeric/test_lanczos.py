@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import dynsys_gd as dg
 from dynsys_gd.errors import InvalidParameterError
 from dynsys_gd.models.mlp import MLP
-from dynsys_gd.numeric.lanczos import batched_sharpness, lanczos_sharpness
+from dynsys_gd.numeric.landscape.lanczos import batched_sharpness, lanczos_sharpness
 
 RNG = np.random.default_rng(7)
 X = RNG.standard_normal((20, 4))

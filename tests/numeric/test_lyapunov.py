@@ -8,8 +8,8 @@ import sympy as sp
 
 import dynsys_gd as dg
 from dynsys_gd.errors import InvalidParameterError
-from dynsys_gd.numeric.lyapunov import lyapunov_exponent
-from dynsys_gd.numeric.periodic import LogisticMap, period_two_orbit
+from dynsys_gd.numeric.orbits.lyapunov import lyapunov_exponent
+from dynsys_gd.numeric.orbits.periodic import LogisticMap, period_two_orbit
 
 x, y = sp.symbols("x y")
 XY = dg.LossModel(sp.Rational(1, 2) * (x * y - 1) ** 2, (x, y), name="xy")

@@ -7,7 +7,7 @@ import numpy as np
 
 import dynsys_gd as dg
 from dynsys_gd.numeric.kernels import numeric_model
-from dynsys_gd.numeric.manifold import (
+from dynsys_gd.numeric.landscape.manifold import (
     minimum_norm_newton,
     project_to_minima,
     project_to_minima_mp,

@@ -8,8 +8,8 @@ import pytest
 
 import dynsys_gd as dg
 from dynsys_gd.numeric.engine import EngineConfig, RecordSpec, run_gd
-from dynsys_gd.numeric.lanes import KIND_MLP, lane_model
-from dynsys_gd.numeric.mlp_kernel import mlp_columns
+from dynsys_gd.numeric.engine.lanes import KIND_MLP, lane_model
+from dynsys_gd.numeric.engine.mlp_kernel import mlp_columns
 
 FIELDS = ("outcome", "steps", "period", "theta", "g_tail", "contraction", "at_float_floor")
 
@@ -56,7 +56,7 @@ def test_kernel_is_the_gradient_and_equals_its_twin(widths, activation, bias) ->
 def test_both_loop_orders_equal_the_twin(widths, n, lanes, activation) -> None:
     """The kernel picks lanes-innermost or lanes-outermost loops by the lane count and the
     widths; both orders perform the twin's operations in its order."""
-    from dynsys_gd.numeric import mlp_kernel
+    from dynsys_gd.numeric.engine import mlp_kernel
 
     m = _mlp(widths, activation, True, n=n, seed=lanes)
     lm = lane_model(m)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import dynsys_gd as dg
 from dynsys_gd.errors import ConvergenceError, InvalidParameterError
-from dynsys_gd.numeric.periodic import (
+from dynsys_gd.numeric.orbits.periodic import (
     GDMap,
     LogisticMap,
     detect_period,

@@ -10,9 +10,9 @@ from scipy.optimize import minimize
 
 import dynsys_gd as dg
 from dynsys_gd.errors import InvalidParameterError
-from dynsys_gd.numeric.fixed_points import random_minima
-from dynsys_gd.numeric.manifold import project_to_minima
-from dynsys_gd.numeric.sharpness import (
+from dynsys_gd.numeric.landscape.fixed_points import random_minima
+from dynsys_gd.numeric.landscape.manifold import project_to_minima
+from dynsys_gd.numeric.landscape.sharpness import (
     FlattestMinimum,
     critical_lr,
     flattest_minimum,
@@ -89,7 +89,7 @@ def test_scaled_identity_and_wide_hidden_layers():
 
 def test_whitened_closed_form_matches_numerical_minimisation():
     """The numerical method (forced) recovers the whitened closed form to 1e-9."""
-    from dynsys_gd.numeric.sharpness import _numerical_flattest
+    from dynsys_gd.numeric.landscape.sharpness import _numerical_flattest
 
     for depth, expected in [(2, 3.062328609), (3, 5.294402840)]:
         net = dg.LinearNetwork.from_covariances((2,) * (depth + 1), Sxx=np.eye(2), Syx=W_STAR)

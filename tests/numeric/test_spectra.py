@@ -10,8 +10,8 @@ import sympy as sp
 
 import dynsys_gd as dg
 from dynsys_gd.errors import InvalidParameterError
-from dynsys_gd.numeric.fixed_points import balanced_minimum, random_minima, saddle_points
-from dynsys_gd.numeric.spectra import (
+from dynsys_gd.numeric.landscape.fixed_points import balanced_minimum, random_minima, saddle_points
+from dynsys_gd.numeric.landscape.spectra import (
     FixedPointClass,
     classify_eigenvalues,
     fixed_point_spectrum,
@@ -130,7 +130,7 @@ def test_bad_lr(lr, match):
 
 def test_tangent_space_is_kernel_of_j_and_of_h():
     """C3: on M the tangent space ker J is the kernel of H, where DG_η acts as the identity."""
-    from dynsys_gd.numeric.spectra import tangent_normal_bases
+    from dynsys_gd.numeric.landscape.spectra import tangent_normal_bases
 
     net = dg.LinearNetwork.from_covariances(
         (2, 3, 2, 2), Sxx=[[2.0, 0.5], [0.5, 1.0]], Syx=[[1.0, 0.2], [0.3, -0.8]]

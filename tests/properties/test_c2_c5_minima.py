@@ -8,9 +8,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import dynsys_gd as dg
-from dynsys_gd.numeric.fixed_points import balanced_minimum, random_minima
-from dynsys_gd.numeric.sharpness import min_sharpness, sharpness
-from dynsys_gd.numeric.spectra import FixedPointClass, fixed_point_spectrum
+from dynsys_gd.numeric.landscape.fixed_points import balanced_minimum, random_minima
+from dynsys_gd.numeric.landscape.sharpness import min_sharpness, sharpness
+from dynsys_gd.numeric.landscape.spectra import FixedPointClass, fixed_point_spectrum
 
 # targets a margin away from 0 (where M stops being a manifold) and from huge values
 magnitudes = st.floats(min_value=0.25, max_value=4.0)

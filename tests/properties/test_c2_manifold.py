@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import dynsys_gd as dg
-from dynsys_gd.numeric.fixed_points import random_minima
 from dynsys_gd.numeric.kernels import numeric_model
+from dynsys_gd.numeric.landscape.fixed_points import random_minima
 
 
 def _network(widths: tuple[int, ...], seed: int) -> dg.LinearNetwork:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import dynsys_gd as dg
 from dynsys_gd.claims.certificates import manifold_certificate
-from dynsys_gd.numeric.enclosures import certified_spectrum, exact_hessian
+from dynsys_gd.numeric.landscape.enclosures import certified_spectrum, exact_hessian
 
 nonzero = st.fractions(min_value=Fraction(1, 8), max_value=Fraction(8), max_denominator=9)
 signs = st.lists(st.sampled_from([-1, 1]), min_size=5, max_size=5)

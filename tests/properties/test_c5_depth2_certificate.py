@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import dynsys_gd as dg
-from dynsys_gd.numeric.depth2_sdp import certified_min_sharpness_depth2
-from dynsys_gd.numeric.fixed_points import random_minima
-from dynsys_gd.numeric.sharpness import sharpness
+from dynsys_gd.numeric.landscape.depth2_sdp import certified_min_sharpness_depth2
+from dynsys_gd.numeric.landscape.fixed_points import random_minima
+from dynsys_gd.numeric.landscape.sharpness import sharpness
 
 
 @given(

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import dynsys_gd as dg
 from dynsys_gd.numeric.engine import EngineConfig, run_gd
-from dynsys_gd.numeric.outcomes import Outcome
+from dynsys_gd.numeric.engine.outcomes import Outcome
 
 CONV = Outcome.CONVERGED.code
 

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 import dynsys_gd as dg
 from dynsys_gd.numeric.engine import EngineConfig, run_gd
-from dynsys_gd.numeric.fixed_points import balanced_minimum
-from dynsys_gd.numeric.outcomes import Outcome
+from dynsys_gd.numeric.engine.outcomes import Outcome
+from dynsys_gd.numeric.landscape.fixed_points import balanced_minimum
 
 
 def _g_inf(net: dg.LinearNetwork, lr: float, theta0: np.ndarray) -> tuple[float, int]:

@@ -12,7 +12,7 @@ from hypothesis import Phase, example, given, settings
 from hypothesis import strategies as st
 
 import dynsys_gd as dg
-from dynsys_gd.numeric.critical_points import critical_points
+from dynsys_gd.numeric.landscape.critical_points import critical_points
 
 x, y = sp.symbols("x y")
 pos = st.fractions(min_value=Fraction(1, 4), max_value=Fraction(2), max_denominator=4)

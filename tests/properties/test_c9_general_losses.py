@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import dynsys_gd as dg
 from dynsys_gd.claims import Status, check_c9
 from dynsys_gd.claims.certificates import ball_det_certificate
-from dynsys_gd.numeric.enclosures import certified_spectrum
+from dynsys_gd.numeric.landscape.enclosures import certified_spectrum
 
 x, y = sp.symbols("x y", real=True)
 LOSSES = {

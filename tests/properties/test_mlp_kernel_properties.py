@@ -1,5 +1,5 @@
-"""Hypothesis properties of the compiled MLP kernel (:mod:`dynsys_gd.numeric.mlp_kernel`) and of
-the engine's tanh (:mod:`dynsys_gd.numeric.activations`).
+"""Hypothesis properties of the compiled MLP kernel (:mod:`dynsys_gd.numeric.engine.mlp_kernel`) and of
+the engine's tanh (:mod:`dynsys_gd.numeric.engine.activations`).
 
 * Both loop orders of the kernel, and :meth:`LaneModel.gradient_cols`, are *bit-identical* to the
   numpy twin :func:`mlp_columns` (compared bit pattern by bit pattern, so ``-0.0`` vs ``+0.0``
@@ -24,10 +24,10 @@ from hypothesis import event, example, given, note, settings
 from hypothesis import strategies as st
 
 import dynsys_gd as dg
-from dynsys_gd.numeric import mlp_kernel
-from dynsys_gd.numeric.activations import tanh_array, tanh_scalar
-from dynsys_gd.numeric.lanes import KIND_MLP, lane_model
-from dynsys_gd.numeric.mlp_kernel import mlp_columns
+from dynsys_gd.numeric.engine import mlp_kernel
+from dynsys_gd.numeric.engine.activations import tanh_array, tanh_scalar
+from dynsys_gd.numeric.engine.lanes import KIND_MLP, lane_model
+from dynsys_gd.numeric.engine.mlp_kernel import mlp_columns
 
 ACTS = ("tanh", "relu", "identity")
 EPS = np.finfo(np.float64).eps

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 import dynsys_gd as dg
 from dynsys_gd.errors import InvalidParameterError
-from dynsys_gd.numeric.outcomes import OUTCOME_NAMES, Outcome
+from dynsys_gd.numeric.engine.outcomes import OUTCOME_NAMES, Outcome
 from dynsys_gd.reporting import figures as F
 from dynsys_gd.reporting import style as S
 from dynsys_gd.reporting import text as T

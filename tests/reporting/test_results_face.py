@@ -13,9 +13,9 @@ from matplotlib.figure import Figure
 import dynsys_gd as dg
 from dynsys_gd._results import scalar_items
 from dynsys_gd.analysis.basins import basin_slice
-from dynsys_gd.numeric.curves import sharpness_along_manifold
 from dynsys_gd.numeric.engine import run_gd
-from dynsys_gd.numeric.spectra import fixed_point_spectrum
+from dynsys_gd.numeric.landscape.curves import sharpness_along_manifold
+from dynsys_gd.numeric.landscape.spectra import fixed_point_spectrum
 
 pd = pytest.importorskip("pandas")
 

@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validation import check_int, check_positive_float, check_seed
-from ..errors import ConvergenceError, InvalidParameterError
+from ..._validation import check_int, check_positive_float, check_seed
+from ...errors import ConvergenceError, InvalidParameterError
 
 __all__ = ["batched_sharpness", "lanczos_sharpness"]
 

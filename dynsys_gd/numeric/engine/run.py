@@ -4,18 +4,18 @@ outcome (docs/math/convergent-set.md, docs/math/claims.md#c6–C8).
 :func:`run_gd` is the one GD loop of the toolkit with outcome classification.  It takes a batch of
 initialisations (``theta0`` of shape ``(n, P)``) and one step size or one per run (a whole
 learning-rate grid in one call), and classifies every run into exactly one
-:class:`~dynsys_gd.numeric.outcomes.Outcome` by the tests documented in
-:mod:`~dynsys_gd.numeric.outcomes` (geometric decay with the measured contraction factor, the
+:class:`~dynsys_gd.numeric.engine.outcomes.Outcome` by the tests documented in
+:mod:`~dynsys_gd.numeric.engine.outcomes` (geometric decay with the measured contraction factor, the
 float64 floor, orbit-scaled period tests, frozen runs).
 
 Two paths compute the same thing:
 
 * ``backend="compiled"`` (the default when available): the numba lane kernels of
-  :mod:`~dynsys_gd.numeric.lanes` for linear networks (any widths, any :math:`\Sigma_{xx}`),
+  :mod:`~dynsys_gd.numeric.engine.lanes` for linear networks (any widths, any :math:`\Sigma_{xx}`),
   polynomial :class:`~dynsys_gd.models.LossModel` s, non-polynomial ones of at most 64
   parameters whose gradient uses functions of :mod:`math`, and :class:`~dynsys_gd.models.MLP` s
-  (:mod:`~dynsys_gd.numeric.mlp_kernel`); no Python work per step.
-* ``backend="numpy"``: the plain numpy reference path (:mod:`~dynsys_gd.numeric.gd_numpy`),
+  (:mod:`~dynsys_gd.numeric.engine.mlp_kernel`); no Python work per step.
+* ``backend="numpy"``: the plain numpy reference path (:mod:`~dynsys_gd.numeric.engine.gd_numpy`),
   bit-identical to the compiled path for those models, and the path of every other model (user
   models) with the model's own batched gradient.
 
@@ -24,7 +24,7 @@ Every run is independent of the others: results are bit-identical for every chun
 
 After the runs, converged limits are annotated (loss, :math:`\lambda_{\max}, \lambda_{\min}` of
 :math:`H`, minimum or saddle, and the convergence certificate of
-:mod:`~dynsys_gd.numeric.convergence_certificate` at the limit); these use LAPACK but never
+:mod:`~dynsys_gd.numeric.engine.convergence_certificate` at the limit); these use LAPACK but never
 change an outcome.
 
 Sentinels (no NaN is ever reported): for diverged runs ``loss`` and ``g_tail`` are ``inf``;
@@ -43,11 +43,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._results import ResultMixin, jsonable
-from .._types import ArrayLike, LearningRate, Model, Theta
-from .._validation import check_choice, check_int, check_positive_float, check_real_array, describe
-from ..errors import InvalidParameterError
-from .kernels import NumericModel, hessian_eigvalsh, numeric_model
+from ..._results import ResultMixin, jsonable
+from ..._types import ArrayLike, LearningRate, Model, Theta
+from ..._validation import check_choice, check_int, check_positive_float, check_real_array, describe
+from ...errors import InvalidParameterError
+from ..kernels import NumericModel, hessian_eigvalsh, numeric_model
 from .outcomes import OUTCOME_NAMES, Outcome
 
 __all__ = ["EngineConfig", "RecordSpec", "RunBatch", "Trajectory", "run_gd"]
@@ -70,7 +70,7 @@ BACKENDS: tuple[str, ...] = ("auto", "compiled", "numpy")
 @dataclass(frozen=True)
 class EngineConfig:
     r"""Settings of :func:`run_gd` (all have documented defaults; see
-    :mod:`~dynsys_gd.numeric.outcomes` for the tests they parametrise).
+    :mod:`~dynsys_gd.numeric.engine.outcomes` for the tests they parametrise).
 
     Attributes
     ----------
@@ -106,7 +106,8 @@ class EngineConfig:
         The float64 floor: contraction per step below this many units in the last place.
     certificate : bool, default True
         Certify the limit of converged runs
-        (:class:`~dynsys_gd.numeric.convergence_certificate.Certifier`: a nearby critical point,
+        (:class:`~dynsys_gd.numeric.engine.convergence_certificate.Certifier`: a nearby critical
+        point,
         a minimum whose linearisation contracts with margin ``cert_margin``); fills
         ``RunBatch.certified``.  Never changes an outcome.
     cert_every : int, default 200
@@ -204,7 +205,7 @@ class EngineConfig:
                 )
         if self.lanes is not None:
             check_int("lanes", self.lanes, minimum=1)
-        from .._limits import check_engine_memory
+        from ..._limits import check_engine_memory
 
         check_engine_memory(self)  # size caps: tail / max_period memory, max_steps time
         if self.check_every < 2 * self.max_period:
@@ -248,7 +249,8 @@ class RecordSpec:
         Also keep :math:`L(\theta_t)` and :math:`\lVert\nabla L(\theta_t)\rVert`.
     sharpness : bool, default False
         Also keep :math:`\lambda_{\max}(H(\theta_t))` by Lanczos on Hessian-vector products
-        (:func:`~dynsys_gd.numeric.lanczos.lanczos_sharpness`; one Lanczos run per kept iterate).
+        (:func:`~dynsys_gd.numeric.landscape.lanczos.lanczos_sharpness`; one Lanczos run per kept
+        iterate).
     max_bytes : int, default 256 MiB
         Memory bound: :func:`run_gd` refuses (``InvalidParameterError`` naming ``record``) when
         the worst case (every recorded run reaching the hard cap) would need more.
@@ -444,7 +446,7 @@ class _Limits:
     """Loss / spectrum / minimum-or-saddle at converged points (annotation only)."""
 
     def __init__(self, model: Any, m: NumericModel, config: EngineConfig) -> None:
-        from ..models import LinearNetwork
+        from ...models import LinearNetwork
 
         self.m = m
         self.cfg = config
@@ -548,7 +550,7 @@ def run_gd(
     r"""Run GD :math:`\theta_{t+1} = \theta_t - \eta\nabla L(\theta_t)` from every row of
     ``theta0`` and classify each run (docs/math/convergent-set.md, docs/math/claims.md#c6–C8; the
     tests are documented in
-    :mod:`~dynsys_gd.numeric.outcomes`).
+    :mod:`~dynsys_gd.numeric.engine.outcomes`).
 
     Parameters
     ----------
@@ -696,7 +698,7 @@ def _finish(
 def _certify_limits(
     model: Any, m: NumericModel, cfg: EngineConfig, theta: Array, lrs: Array, has_limit: Array
 ) -> Array:
-    from ..models import LinearNetwork
+    from ...models import LinearNetwork
     from .convergence_certificate import Certifier
 
     n = theta.shape[0]
@@ -801,7 +803,7 @@ def _record(
             if spec.grad_norm:
                 gn = np.linalg.norm(np.asarray(m.gradient(theta), dtype=np.float64), axis=1)
         if spec.sharpness:
-            from .lanczos import lanczos_sharpness
+            from ..landscape.lanczos import lanczos_sharpness
 
             sh = np.array(
                 [
@@ -819,7 +821,7 @@ def _refuse_non_real(model: Any, rb: RunBatch, config: EngineConfig) -> None:
     """Raise :class:`~dynsys_gd.errors.NonRealLossError` when a run reported as diverged ended at
     a finite, moderate point where a sympy loss is not real (it left the loss's real domain:
     a NaN, not an overflow).  Polynomial losses, linear networks and MLPs are real everywhere."""
-    from ..models.loss import LossModel
+    from ...models.loss import LossModel
 
     if not isinstance(model, LossModel) or model.is_polynomial:
         return
@@ -831,7 +833,7 @@ def _refuse_non_real(model: Any, rb: RunBatch, config: EngineConfig) -> None:
         )
     import sympy
 
-    from ..errors import NonRealLossError
+    from ...errors import NonRealLossError
 
     for i in np.flatnonzero(div & moderate)[:16]:
         env = {p: sympy.Float(float(v), 30) for p, v in zip(model.params, th[i], strict=True)}

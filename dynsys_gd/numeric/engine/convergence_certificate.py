@@ -3,7 +3,8 @@ docs/math/claims.md#c3, docs/math/claims.md#c8).
 
 The engine (:func:`~dynsys_gd.numeric.engine.run_gd`) decides convergence inside its compiled
 kernel from the measured contraction factor of the run itself
-(:mod:`~dynsys_gd.numeric.outcomes`); this module then *certifies the limit* of every converged
+(:mod:`~dynsys_gd.numeric.engine.outcomes`); this module then *certifies the limit* of every
+converged
 run (``RunBatch.certified``): it never decides an outcome (it uses LAPACK, whose results may
 differ between machines).  :func:`certify` is the functional form for any batch of iterates.
 
@@ -11,8 +12,9 @@ For a run at :math:`\theta` the certificate
 
 1. locates a nearby critical point :math:`\theta^*`: for linear networks the Gauss–Newton
    projection onto :math:`M = \{W(\theta) = W^*\}`
-   (:func:`~dynsys_gd.numeric.manifold.project_to_minima`), otherwise the minimum-norm Newton
-   iteration (:func:`~dynsys_gd.numeric.manifold.minimum_norm_newton`);
+   (:func:`~dynsys_gd.numeric.landscape.manifold.project_to_minima`), otherwise the minimum-norm
+   Newton
+   iteration (:func:`~dynsys_gd.numeric.landscape.manifold.minimum_norm_newton`);
 2. computes the spectrum of :math:`H(\theta^*)`.  The *normal* eigenvalues are the non-zero ones
    (for linear networks the top :math:`d_N d_0` = codimension of M, C3); tangent directions have
    :math:`DG` eigenvalue 1.  It requires every normal eigenvalue to be > 0 (a minimum, not a
@@ -44,9 +46,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validation import check_positive_float
-from .kernels import NumericModel, hessian_eigvalsh, numeric_model
-from .manifold import minimum_norm_newton, project_to_minima
+from ..._validation import check_positive_float
+from ..kernels import NumericModel, hessian_eigvalsh, numeric_model
+from ..landscape.manifold import minimum_norm_newton, project_to_minima
 
 __all__ = ["Certifier", "certify"]
 
@@ -69,8 +71,8 @@ class Certifier:
     """
 
     def __init__(self, model: Any, m: NumericModel, lr: float, config: Any) -> None:
-        from ..errors import InvalidParameterError
-        from ..models import LinearNetwork
+        from ...errors import InvalidParameterError
+        from ...models import LinearNetwork
 
         self.model = model
         self.m = m

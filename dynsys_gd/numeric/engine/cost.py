@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..runtime.progress import warn_long_job
+from ...runtime.progress import warn_long_job
 
 __all__ = [
     "COMPILED_THROUGHPUT",
@@ -48,10 +48,10 @@ def estimate_gd_seconds(
     ``steps`` overrides the hard step cap of ``config`` (an
     :class:`~dynsys_gd.numeric.engine.EngineConfig`, default settings when None).
     """
-    from ..models.mlp import MLP
-    from .engine import EngineConfig
-    from .kernels import numeric_model
+    from ...models.mlp import MLP
+    from ..kernels import numeric_model
     from .lanes import lane_model
+    from .run import EngineConfig
 
     P = int(numeric_model(model).n_params)
     kernel = lane_model(model)

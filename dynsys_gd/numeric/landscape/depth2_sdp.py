@@ -38,7 +38,8 @@ not), with :math:`A = \sum_k Z_kZ_k^\top`, :math:`\tilde B = \sum_k Z_k^\top Z_k
 singular values of :math:`\tilde B^{1/2}W^*A^{1/2}` are those of :math:`F_BW^*F_A` with
 :math:`F_A = [Z_1,\dots,Z_K]`, :math:`F_B = [Z_1;\dots;Z_K]`, i.e. the square roots of the
 eigenvalues of the exact rational PSD matrix :math:`G = F_A^\top W^{*\top}\tilde BW^*F_A`.
-Those are enclosed by :func:`~dynsys_gd.numeric.enclosures.certified_spectrum` and the bound
+Those are enclosed by :func:`~dynsys_gd.numeric.landscape.enclosures.certified_spectrum` and the
+bound
 :math:`S_{\min} \ge (2/s)\sum_i\sqrt{\mu_i}` is summed in ball arithmetic (negative lower ends
 clipped to 0).  Nothing about the solver needs to be trusted: any :math:`Z` gives a valid bound,
 a good one gives a tight bound.
@@ -75,9 +76,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._results import ResultMixin, jsonable
-from ..errors import InvalidParameterError
-from ..models import LinearNetwork
+from ..._results import ResultMixin, jsonable
+from ...errors import InvalidParameterError
+from ...models import LinearNetwork
 
 __all__ = [
     "SminCertificate",
@@ -454,7 +455,8 @@ def certified_min_sharpness_depth2(
         wins).  Needed when the hidden width is below :math:`d_0` (then
         :math:`W_1^\top W_1` is singular on all of M and the SDP's primal point is not
         realisable) and useful when the solver's primal point is poor (very ill-conditioned
-        :math:`\Sigma_{xx}`); :func:`~dynsys_gd.numeric.sharpness.flattest_minimum` passes its
+        :math:`\Sigma_{xx}`); :func:`~dynsys_gd.numeric.landscape.sharpness.flattest_minimum`
+        passes its
         numerical minimum then.
 
     Returns
@@ -511,7 +513,7 @@ def certified_min_sharpness_depth2(
         )
     upper, exact = best
     pt = np.array([float(x) for x in exact])
-    from .kernels import numeric_model
+    from ..kernels import numeric_model
 
     H = numeric_model(net).hessian(pt[None])[0]
     value = float(np.linalg.eigvalsh(0.5 * (H + H.T))[-1])

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._results import ResultMixin, jsonable
+from ..._results import ResultMixin, jsonable
 
 __all__ = ["FlattestResult"]
 
 
 class FlattestResult(ResultMixin):
-    r"""Base of :class:`~dynsys_gd.numeric.sharpness.FlattestMinimum` and
-    :class:`~dynsys_gd.numeric.critical_points.LossFlattestMinimum`: the critical step size
+    r"""Base of :class:`~dynsys_gd.numeric.landscape.sharpness.FlattestMinimum` and
+    :class:`~dynsys_gd.numeric.landscape.critical_points.LossFlattestMinimum`: the critical step
+    size
     :math:`\eta^* = 2/S_{\min}` and the first lines of the summary and of the dictionary.
 
     Subclasses are dataclasses with the fields ``point``, ``sharpness``, ``method``,

@@ -27,11 +27,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._results import ResultMixin, jsonable, plotted_by
-from .._validation import check_int, check_positive_float
-from ..errors import InvalidParameterError
-from ..models import LinearNetwork
-from .kernels import numeric_model
+from ..._results import ResultMixin, jsonable, plotted_by
+from ..._validation import check_int, check_positive_float
+from ...errors import InvalidParameterError
+from ...models import LinearNetwork
+from ..kernels import numeric_model
 
 #: The one relative tolerance for "marginal": a minimum is marginal when
 #: :math:`|\lambda_{\max}(H) - 2/\eta| \le` MARGINAL_RTOL :math:`\cdot 2/\eta`, and
@@ -251,7 +251,7 @@ def fixed_point_spectrum(
     ----------
     model : LinearNetwork or NumericModel-compatible model
     theta : array_like (P,)
-        A critical point (refine it first: see :mod:`dynsys_gd.numeric.fixed_points`).
+        A critical point (refine it first: see :mod:`dynsys_gd.numeric.landscape.fixed_points`).
     lr : float
         Learning rate :math:`\eta > 0`.
     on_manifold : bool, optional
@@ -310,7 +310,8 @@ def fixed_point_spectrum_mp(
     r"""Spectrum of :math:`DG_\eta` at a fixed point in mpmath at ``dps`` digits (``eigsy``).
 
     With ``refine`` (default) the point is first refined at ``dps`` digits
-    (:func:`~dynsys_gd.numeric.fixed_points.refine_mp`: Gauss–Newton onto M for minima of linear
+    (:func:`~dynsys_gd.numeric.landscape.fixed_points.refine_mp`: Gauss–Newton onto M for minima of
+    linear
     networks, minimum-norm Newton otherwise), so that tangent eigenvalues are
     :math:`O(10^{-dps})` rather than the :math:`10^{-16}` of a float64 point.
 

@@ -1,7 +1,7 @@
 r"""The MLP activations of the GD engine, written once and evaluated twice, bit for bit.
 
-The compiled MLP kernel (:mod:`~dynsys_gd.numeric.lanes`, ``KIND_MLP``) and its numpy twin
-(:mod:`~dynsys_gd.numeric.gd_numpy`) must round every operation identically, so that the two
+The compiled MLP kernel (:mod:`~dynsys_gd.numeric.engine.lanes`, ``KIND_MLP``) and its numpy twin
+(:mod:`~dynsys_gd.numeric.engine.gd_numpy`) must round every operation identically, so that the two
 paths give the same iterates.  ``math.tanh`` (the C library, called by numba) and
 ``numpy.tanh`` (numpy's own SIMD loops) are both accurate but differ in the last bit for about
 a quarter of all arguments, and the C library's tanh is a function call per element that the

@@ -1,6 +1,6 @@
 r"""Compiled gradient of an :class:`~dynsys_gd.models.MLP` on lanes, and its numpy twin.
 
-The compiled engine (:mod:`~dynsys_gd.numeric.lanes`, ``KIND_MLP``) steps ``L`` runs side by
+The compiled engine (:mod:`~dynsys_gd.numeric.engine.lanes`, ``KIND_MLP``) steps ``L`` runs side by
 side, parameters in rows (``th[P, L]``).  The kernel computes, for every lane, the gradient of
 :math:`L = \frac1{2n}\sum_k \lVert f_\theta(x_k) - y_k\rVert^2` for the network
 :math:`f_\theta(x) = W_D\,\sigma(\cdots\sigma(W_1 x + b_1)\cdots) + b_D`:
@@ -18,7 +18,7 @@ numpy twin :func:`mlp_columns`: :math:`(W a)_j = W_{j1}a_1 + W_{j2}a_2 + \cdots`
 :math:`\times\sigma'`; the gradient accumulates over the data points :math:`k = 1, 2, \dots, n`
 in order (the first assigned, then ``g = g + delta * a``).  No fused multiply-add, no
 reassociation (``fastmath`` off); products may swap their operands (exact).  The activation
-is the engine's own :func:`~dynsys_gd.numeric.activations.tanh_scalar` (or ReLU / identity).
+is the engine's own :func:`~dynsys_gd.numeric.engine.activations.tanh_scalar` (or ReLU / identity).
 
 Since the forward pass of data point ``k`` does not depend on the gradient of the earlier
 points, the data points may be processed in any grouping as long as each gradient element
@@ -43,7 +43,8 @@ Generated straight-line code, as for small linear networks, does not help here: 
 gradient is a loop over the data points.
 
 :func:`mlp_columns` is the plain numpy twin used by the reference path
-(:mod:`~dynsys_gd.numeric.gd_numpy`) and by recording: the same operations in the same order on
+(:mod:`~dynsys_gd.numeric.engine.gd_numpy`) and by recording: the same operations in the same order
+on
 arrays of shape ``(n, B)`` (one row per data point), with the sums over data points done by
 ``np.cumsum`` (a sequential accumulation, unlike ``np.sum``'s pairwise one).  The two agree bit
 for bit (``tests/numeric/test_mlp_kernel.py``).
@@ -593,7 +594,7 @@ def block_mlp(
     kind: int, ip: Any, fp: Any, th: Any, g: Any, wk: Any, lr: Any, hist: Any, gsum: Any,
     gmax: Any, c: int, tail: int, H: int,
 ) -> None:  # pragma: no cover  # fmt: skip
-    """The lane block of MLPs (signature :data:`~dynsys_gd.numeric.lane_block.BLOCK_SIG`):
+    """The lane block of MLPs (signature :data:`~dynsys_gd.numeric.engine.lane_block.BLOCK_SIG`):
     the loop order is chosen once per block (the lanes do not change within it), the scratch
     of the lanes-outermost order is made once, and the MLP gradient is called directly (inside
     a dispatch over all kernels LLVM optimised its loops less well, and every user of the

@@ -1,8 +1,9 @@
 r"""Plain numpy reference path of the GD engine (``run_gd(..., backend="numpy")``).
 
-The same algorithm as the compiled lanes (:mod:`~dynsys_gd.numeric.lanes`): blocks of
+The same algorithm as the compiled lanes (:mod:`~dynsys_gd.numeric.engine.lanes`): blocks of
 ``check_every`` steps on the whole batch of still-running runs (parameter-major columns
-``th[P, B]``), then the outcome tests of :mod:`~dynsys_gd.numeric.outcomes` (``batch_*``) on every
+``th[P, B]``), then the outcome tests of :mod:`~dynsys_gd.numeric.engine.outcomes` (``batch_*``) on
+every
 run, then compaction.  For the models the compiled path covers, the gradients here perform the
 same IEEE operations in the same order as the kernels (elementwise numpy operations never fuse
 a multiply and an add), so both paths give bit-identical iterates, outcomes and step counts;
@@ -248,7 +249,7 @@ def column_gradient(model: Any, lane_model: Any = None) -> ColGrad:
         if lane_model.kind == KIND_MLP:
             return mlp_columns(lane_model.ip, lane_model.fp)
         return _poly_cols(lane_model.ip, lane_model.fp)
-    from .kernels import numeric_model
+    from ..kernels import numeric_model
 
     m = numeric_model(model)
 
@@ -272,7 +273,8 @@ def _norms_fast(g: Array) -> Array:
 
 
 def _displacements_fast(hist: Array, maxp: int) -> tuple[Array, Array]:
-    """(E, D) of :func:`~dynsys_gd.numeric.outcomes.batch_displacements` with vectorised norms
+    """(E, D) of
+    :func:`~dynsys_gd.numeric.engine.outcomes.batch_displacements` with vectorised norms
     (for models without a compiled twin, where no bit-identity with the kernels is needed)."""
     H = hist.shape[0]
     steps = [_norms_fast(hist[H - 1 - j] - hist[H - 2 - j]) for j in range(maxp)]
@@ -319,7 +321,8 @@ def run_numpy(
     hook: Callable[[Array, Array, int], None] | None = None,
     exact: bool = True,
 ) -> dict[str, Array]:
-    """The reference engine: same inputs and outputs as :func:`~dynsys_gd.numeric.lanes.run_lanes`
+    """The reference engine: same inputs and outputs as
+    :func:`~dynsys_gd.numeric.engine.lanes.run_lanes`
     (``hook(idx, th_cols, t)`` is called after every step with the run indices and iterates).
 
     ``exact=False`` (models without a compiled twin) computes norms with vectorised sums instead

@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._limits import check_iteration
-from .._results import ResultMixin, jsonable
-from .._types import MapLike, Theta
-from .._validation import check_batch, check_int, check_positive_float, check_seed
+from ..._limits import check_iteration
+from ..._results import ResultMixin, jsonable
+from ..._types import MapLike, Theta
+from ..._validation import check_batch, check_int, check_positive_float, check_seed
 from .periodic import as_map
 
 __all__ = ["LyapunovResult", "lyapunov_exponent"]
@@ -133,7 +133,7 @@ def lyapunov_exponent(
     ----------
     model : LinearNetwork, LossModel, NumericModel or MapSystem
         A model (with ``lr``: the GD map, :math:`DG v = v - \eta H v` via ``hvp``) or any map with
-        ``step`` and ``jvp`` (e.g. :class:`~dynsys_gd.numeric.periodic.LogisticMap`).
+        ``step`` and ``jvp`` (e.g. :class:`~dynsys_gd.numeric.orbits.periodic.LogisticMap`).
     theta0 : array (B, P)
         Initialisations.
     lr : float, optional

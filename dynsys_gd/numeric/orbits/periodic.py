@@ -31,12 +31,12 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
-from .._limits import check_iteration
-from .._results import ResultMixin, jsonable
-from .._types import MapLike, Theta
-from .._validation import check_batch, check_int, check_positive_float
-from ..errors import ConvergenceError, InvalidParameterError
-from .kernels import numeric_model
+from ..._limits import check_iteration
+from ..._results import ResultMixin, jsonable
+from ..._types import MapLike, Theta
+from ..._validation import check_batch, check_int, check_positive_float
+from ...errors import ConvergenceError, InvalidParameterError
+from ..kernels import numeric_model
 
 __all__ = [
     "GDMap",
@@ -614,7 +614,8 @@ def period_two_orbit(
     r"""The period-2 orbit born at the flip bifurcation at :math:`\eta^*` (edge of stability, C8).
 
     Starts at a flattest minimum ``theta_min`` (default:
-    :func:`~dynsys_gd.numeric.sharpness.flattest_minimum` for a linear network), displaced by
+    :func:`~dynsys_gd.numeric.landscape.sharpness.flattest_minimum` for a linear network),
+    displaced by
     ``offset`` along the top Hessian eigenvector, iterates ``transient`` steps and refines the
     period-2 orbit by Newton.  Raises :class:`ConvergenceError` when no period-2 orbit is reached
     (e.g. ``lr`` below :math:`\eta^*`, where the run converges instead).
@@ -622,13 +623,13 @@ def period_two_orbit(
     lr = check_positive_float("lr", lr)
     system = GDMap(model, lr)
     if theta_min is None:
-        from ..models import LinearNetwork
+        from ...models import LinearNetwork
 
         if not isinstance(model, LinearNetwork):
             raise InvalidParameterError(
                 "theta_min must be given for a model that is not a LinearNetwork; got None"
             )
-        from .sharpness import flattest_minimum
+        from ..landscape.sharpness import flattest_minimum
 
         theta_min = flattest_minimum(model).point
     th = np.asarray(theta_min, dtype=np.float64).reshape(1, -1)

@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import InvalidParameterError
-from ..models import LinearNetwork
-from .kernels import NumericModel, numeric_model
+from ...errors import InvalidParameterError
+from ...models import LinearNetwork
+from ..kernels import NumericModel, numeric_model
 
 __all__ = [
     "minimum_norm_newton",

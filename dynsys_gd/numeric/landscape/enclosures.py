@@ -32,10 +32,10 @@ from typing import Any
 
 import numpy as np
 
-from .._results import ResultMixin, jsonable
-from .._validation import _to_exact, check_int, describe
-from ..errors import InvalidParameterError
-from ..models import LinearNetwork
+from ..._results import ResultMixin, jsonable
+from ..._validation import _to_exact, check_int, describe
+from ...errors import InvalidParameterError
+from ...models import LinearNetwork
 
 __all__ = [
     "EigenCluster",

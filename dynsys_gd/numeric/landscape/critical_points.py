@@ -37,7 +37,8 @@ How each point is checked
   with :math:`Y \approx H(m)^{-1}`; :math:`K(X) \subset \operatorname{int} X` proves that X holds
   exactly one critical point and that H is non-singular there (an isolated, non-degenerate fixed
   point of :math:`G_\eta` for every η).  The Hessian over X is then enclosed
-  (:func:`~dynsys_gd.numeric.enclosures.certified_spectrum`), which certifies the type (minimum,
+  (:func:`~dynsys_gd.numeric.landscape.enclosures.certified_spectrum`), which certifies the type
+  (minimum,
   saddle, maximum) when no eigenvalue enclosure contains 0.
 * Points where H is singular are not isolated candidates: when moving along each null direction
   of H and projecting back with Newton lands on other critical points, the point lies on a
@@ -68,14 +69,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._results import ResultMixin, jsonable
-from .._streams import generator
-from .._types import LearningRate
-from .._validation import check_int, check_positive_float, check_real, check_seed, describe
-from ..errors import InvalidParameterError
-from ..models import LossModel
+from ..._results import ResultMixin, jsonable
+from ..._streams import generator
+from ..._types import LearningRate
+from ..._validation import check_int, check_positive_float, check_real, check_seed, describe
+from ...errors import InvalidParameterError
+from ...models import LossModel
+from ..kernels import numeric_model
 from ._flattest import FlattestResult
-from .kernels import numeric_model
 from .manifold import pinv_newton
 from .spectra import MARGINAL_RTOL, FixedPointClass, FixedPointSpectrum, fixed_point_spectrum
 
@@ -1030,7 +1031,8 @@ def critical_points(
         Search region: ``s`` means :math:`[-s, s]^P`.
     lr : float, optional
         Learning rate :math:`\eta` for the class of each fixed point of :math:`G_\eta`
-        (:class:`~dynsys_gd.numeric.spectra.FixedPointClass`); the types (minimum, saddle, ...)
+        (:class:`~dynsys_gd.numeric.landscape.spectra.FixedPointClass`); the types (minimum,
+        saddle, ...)
         do not depend on it.  :meth:`CriticalPointsResult.at` reclassifies without a new search.
     method : {"auto", "exact", "search"}
         "auto": the exact route for polynomial losses with at most
@@ -1262,7 +1264,7 @@ def det_dg_certificate(model: LossModel, lr: Any) -> tuple[bool, str]:
 class LossFlattestMinimum(FlattestResult):
     r"""The flattest local minimum of a sympy loss found in a box (C5 for any model).
 
-    Same attribute names as :class:`~dynsys_gd.numeric.sharpness.FlattestMinimum`.
+    Same attribute names as :class:`~dynsys_gd.numeric.landscape.sharpness.FlattestMinimum`.
 
     Attributes
     ----------

@@ -70,8 +70,8 @@ fixed shrink factor.  Decisions use only :math:`+ - \times \div \sqrt{}` and com
     At the budget none of the above: bounded, moving, not periodic, not approaching.
 
 The rules exist twice, with the same operations in the same order: per lane, compiled
-(``lane_*``, used by :mod:`~dynsys_gd.numeric.lanes`), and per batch in numpy (``batch_*``,
-used by the reference path :mod:`~dynsys_gd.numeric.gd_numpy`).  Both give the same decisions
+(``lane_*``, used by :mod:`~dynsys_gd.numeric.engine.lanes`), and per batch in numpy (``batch_*``,
+used by the reference path :mod:`~dynsys_gd.numeric.engine.gd_numpy`).  Both give the same decisions
 bit for bit; the tests check it run by run.
 """
 

@@ -11,7 +11,8 @@ compiles everything afresh, in a new directory.
 The directory is ``<kernel dir>/numba-<digest>``, where the kernel directory is
 ``DYNSYS_GD_KERNEL_DIR`` (default ``~/.cache/dynsys_gd/kernels``, or a temporary directory when
 that is not writable); it also holds the generated straight-line blocks
-(:mod:`~dynsys_gd.numeric.lanes`).  If ``NUMBA_CACHE_DIR`` is set, numba's own setting wins and
+(:mod:`~dynsys_gd.numeric.engine.lanes`).  If ``NUMBA_CACHE_DIR`` is set, numba's own setting wins
+and
 the digest is not used.  Import this module before any module that compiles with
 ``cache=True``.
 """

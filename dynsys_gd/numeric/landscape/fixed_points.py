@@ -19,8 +19,8 @@ linear network :math:`W(\theta) = W_N \cdots W_1` with :math:`\Sigma_{xx} \succ 
   \emptyset` is the origin.  Scalar networks additionally have the saddles with exactly two zero
   weights (strict, Hessian eigenvalues :math:`\pm y \prod_{\text{others}} w`).
 
-Refinement: float64 through :func:`~dynsys_gd.numeric.manifold.project_to_minima` /
-:func:`~dynsys_gd.numeric.manifold.minimum_norm_newton`, high precision through
+Refinement: float64 through :func:`~dynsys_gd.numeric.landscape.manifold.project_to_minima` /
+:func:`~dynsys_gd.numeric.landscape.manifold.minimum_norm_newton`, high precision through
 :func:`refine_mp` (mpmath at ``dps`` digits, gradient norm :math:`< 10^{-(dps-5)}`).
 """
 
@@ -34,11 +34,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._streams import generator
-from .._validation import check_int, check_real, check_seed
-from ..errors import InvalidParameterError
-from ..models import LinearNetwork
-from .kernels import numeric_model
+from ..._streams import generator
+from ..._validation import check_int, check_real, check_seed
+from ...errors import InvalidParameterError
+from ...models import LinearNetwork
+from ..kernels import numeric_model
 from .manifold import minimum_norm_newton, project_to_minima, project_to_minima_mp
 
 __all__ = [
@@ -297,7 +297,8 @@ def refine_mp(
     r"""Refine one critical point in mpmath at ``dps`` digits.
 
     ``on_manifold=True`` (linear networks): Gauss–Newton onto M
-    (:func:`~dynsys_gd.numeric.manifold.project_to_minima_mp`).  Otherwise minimum-norm Newton
+    (:func:`~dynsys_gd.numeric.landscape.manifold.project_to_minima_mp`).  Otherwise minimum-norm
+    Newton
     :math:`\theta \leftarrow \theta - H^+\nabla L` with the pseudo-inverse from ``mpmath.eigsy``
     (eigenvalues below :math:`10^{-(dps/2)}\lambda_{\max}` treated as zero), which converges to
     nearby saddles too.

@@ -2,8 +2,9 @@
 part of a GD step that follows the gradient.
 
 A *block function* (signature :data:`BLOCK_SIG`) does ``c`` GD steps of every lane of
-``th[P, L]`` (see :mod:`~dynsys_gd.numeric.lanes`); the generic block, the MLP block
-(:mod:`~dynsys_gd.numeric.mlp_kernel`) and the generated straight-line blocks differ only in how
+``th[P, L]`` (see :mod:`~dynsys_gd.numeric.engine.lanes`); the generic block, the MLP block
+(:mod:`~dynsys_gd.numeric.engine.mlp_kernel`) and the generated straight-line blocks differ only in
+how
 they compute the gradient.
 """
 

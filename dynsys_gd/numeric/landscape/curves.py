@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._results import ResultMixin, jsonable, plotted_by
-from .._validation import check_int, check_positive_float
-from ..errors import InvalidParameterError
-from ..models import LinearNetwork
+from ..._results import ResultMixin, jsonable, plotted_by
+from ..._validation import check_int, check_positive_float
+from ...errors import InvalidParameterError
+from ...models import LinearNetwork
 
 __all__ = [
     "ManifoldSharpness",
@@ -113,7 +113,7 @@ def normal_spectrum(net: LinearNetwork, thetas: ArrayLike) -> Array:
     directions) number :math:`d_N d_0` when :math:`J` is onto, the rest are the zeros of the
     tangent space.  Returned in ascending order per row, shape ``(B, d_N d_0)``.
     """
-    from .kernels import numeric_model
+    from ..kernels import numeric_model
 
     net = _check_net(net)
     th = np.atleast_2d(np.asarray(thetas, dtype=np.float64))
@@ -225,7 +225,7 @@ def sharpness_along_manifold(
     Examples
     --------
     >>> import dynsys_gd as dg
-    >>> from dynsys_gd.numeric.curves import sharpness_along_manifold
+    >>> from dynsys_gd.numeric.landscape.curves import sharpness_along_manifold
     >>> curve = sharpness_along_manifold(dg.LinearNetwork.scalar(3, 2.0), ts=[-1, 0, 1])
     >>> bool(curve.sharpness[1] < curve.sharpness[0])
     True

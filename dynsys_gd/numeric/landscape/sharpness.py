@@ -15,7 +15,8 @@ Closed forms (C5):
   :math:`|w_i| = |w^*|^{1/N}` (AM–GM);
 * :math:`\Sigma_{xx} = cI`: :math:`S_{\min} = c N \sigma_1(W^*)^{2-2/N}` at balanced minima;
 * depth 2, general :math:`\Sigma_{xx}`: the convex formulation of C5 solved as a semidefinite
-  programme and *certified* (:mod:`dynsys_gd.numeric.depth2_sdp`): a rigorous lower bound from
+  programme and *certified* (:mod:`dynsys_gd.numeric.landscape.depth2_sdp`): a rigorous lower bound
+  from
   a dual point in ball arithmetic and a rigorous upper bound from an exact point of M, typically
   1e-13 apart; the result carries them as ``bounds``;
 * depth ≥ 3, general :math:`\Sigma_{xx}`: numerical minimisation of :math:`\lambda_{\max}(H)`
@@ -45,14 +46,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._streams import generator
-from .._types import SymbolicModel
-from .._validation import describe
-from ..errors import InvalidParameterError
-from ..models import LinearNetwork, LossModel
+from ..._streams import generator
+from ..._types import SymbolicModel
+from ..._validation import describe
+from ...errors import InvalidParameterError
+from ...models import LinearNetwork, LossModel
+from ..kernels import numeric_model
 from ._flattest import FlattestResult
 from .fixed_points import balanced_minimum
-from .kernels import numeric_model
 
 __all__ = [
     "FlattestMinimum",
@@ -89,7 +90,8 @@ class FlattestMinimum(FlattestResult):
         otherwise.
     bounds : tuple of Fraction or None
         Certified enclosure ``(lower, upper)`` of :math:`S_{\min}` (depth 2, general
-        :math:`\Sigma_{xx}`: :func:`~dynsys_gd.numeric.depth2_sdp.certified_min_sharpness_depth2`);
+        :math:`\Sigma_{xx}`:
+        :func:`~dynsys_gd.numeric.landscape.depth2_sdp.certified_min_sharpness_depth2`);
         ``None`` when no certificate was computed (closed forms, depth ≥ 3).
     """
 
@@ -360,7 +362,7 @@ def flattest_minimum(net: SymbolicModel, **kwargs: Any) -> FlattestMinimum:
         raise InvalidParameterError(
             f"{', '.join(sorted(kwargs))}: keywords for a LossModel only; got a {describe(net)}"
         )
-    from .._limits import check_dense  # size model first: the P x P Hessian of the check below
+    from ..._limits import check_dense  # size model first: the P x P Hessian of the check below
 
     if isinstance(net, LinearNetwork):
         check_dense(
@@ -428,7 +430,8 @@ def flattest_minimum(net: SymbolicModel, **kwargs: Any) -> FlattestMinimum:
 def min_sharpness(net: SymbolicModel, **kwargs: Any) -> float:
     r""":math:`S_{\min} = \min_{\theta\in M}\lambda_{\max}(H(\theta))` (C4, C5); see
     :func:`flattest_minimum`.  For a LossModel: the flattest minimum found in a box
-    (:func:`~dynsys_gd.numeric.critical_points.loss_flattest_minimum`, keywords passed on).
+    (:func:`~dynsys_gd.numeric.landscape.critical_points.loss_flattest_minimum`, keywords passed
+    on).
 
     Raises
     ------
@@ -460,7 +463,8 @@ def critical_lr(net: SymbolicModel, **kwargs: Any) -> float:
     typically 1e-13 wide) or the numerical minimum over M for depth ≥ 3 with a general
     :math:`\Sigma_{xx}` (bracketed by ``flattest_minimum(net).bracket``).  For a LossModel, from
     the flattest minimum found in a box (see
-    :func:`~dynsys_gd.numeric.critical_points.loss_flattest_minimum`: what is exact and what is
+    :func:`~dynsys_gd.numeric.landscape.critical_points.loss_flattest_minimum`: what is exact and
+    what is
     searched is stated in its result).
 
     Raises

@@ -1,0 +1,2 @@
+"""The landscape floor: critical points, the manifold of minima, spectra, minimal sharpness and
+its certificates."""

@@ -1,0 +1,1 @@
+"""The orbits floor: periodic orbits of the GD map and Lyapunov exponents."""
