@@ -19,6 +19,16 @@ from .models.datasets import teacher_student_dataset as teacher_student_dataset
 from .models.linear import LinearNetwork as LinearNetwork
 from .models.loss import LossModel as LossModel
 from .models.mlp import MLP as MLP
+from .models.iterated_map import IteratedMap as IteratedMap
+
+# -- optimisers: the maps that are iterated ---------------------------------------------------
+from .optimizers import GD as GD
+from .optimizers import HeavyBall as HeavyBall
+from .optimizers import Nesterov as Nesterov
+from .optimizers import Preconditioned as Preconditioned
+from .optimizers import LayerwiseGD as LayerwiseGD
+from .optimizers import Adam as Adam
+from .optimizers import Optimizer as Optimizer
 
 # -- symbolic derivations ---------------------------------------------------------------------
 from .symbolic.derivation import Derivation as Derivation
