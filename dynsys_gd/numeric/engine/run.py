@@ -546,6 +546,7 @@ def run_gd(
     workers: int | None = None,
     record: RecordSpec | dict[str, Any] | None = None,
     rng: Any = None,
+    optimizer: Any = None,
 ) -> RunBatch:
     r"""Run GD :math:`\theta_{t+1} = \theta_t - \eta\nabla L(\theta_t)` from every row of
     ``theta0`` and classify each run (docs/math/convergent-set.md, docs/math/claims.md#c6–C8; the
@@ -606,6 +607,10 @@ def run_gd(
             f"config must be an EngineConfig or None; got {describe(config)}"
         )
     backend = check_choice("backend", backend, BACKENDS)
+    from ...optimizers import check_optimizer
+
+    if not check_optimizer(optimizer).is_gd:  # the optimiser kernels land next
+        raise NotImplementedError("run_gd runs plain GD only in this revision")
     if workers is not None:
         check_int("workers", workers, minimum=1)
     m = numeric_model(model)
