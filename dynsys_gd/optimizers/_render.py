@@ -17,7 +17,13 @@ import numpy as np
 if TYPE_CHECKING:
     from .base import Optimizer, UpdateRule
 
-__all__ = ["lane_statements", "numpy_step", "point_expression", "pre_temporaries"]
+__all__ = [
+    "lane_statements",
+    "numpy_point",
+    "numpy_step",
+    "point_expression",
+    "pre_temporaries",
+]
 
 _TOKEN = re.compile(r"\{(T|B0|B1|G|E|Q|S0|S1|p:[A-Za-z_][A-Za-z_0-9]*)\}")
 
@@ -58,6 +64,18 @@ def numpy_step(opt: Optimizer, P: int) -> Callable[..., Any]:
         return fn(grad, np.array(st, dtype=np.float64), np.asarray(e, dtype=np.float64), op, q)
 
     return step
+
+
+def numpy_point(opt: Optimizer, P: int) -> Callable[[Any], Any]:
+    """``point(st) -> y``: the gradient point of columns ``st`` of shape ``(S, n)``."""
+    rule = opt.rule()
+    op = np.ascontiguousarray(opt.constants(P), dtype=np.float64)
+    table = {"T": "st[0:P]", "B0": "st[P:2 * P]", "B1": "st[2 * P:3 * P]"}
+    src = f"def point(st, op):\n    P = {P}\n    return {_sub(rule.point, table)}\n"
+    ns: dict[str, Any] = {}
+    exec(compile(src, "<dynsys_gd optimizer point>", "exec"), ns)
+    fn = ns["point"]
+    return lambda st: fn(st, op)
 
 
 def _build_numpy(rule: UpdateRule, P: int, nb: int) -> Callable[..., Any]:

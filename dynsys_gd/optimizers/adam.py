@@ -35,10 +35,10 @@ from .base import Array, Optimizer, UpdateRule
 __all__ = ["Adam"]
 
 _MOMENTS = (
-    ("m1", "op[0] * {B0} + op[1] * {G}"),
-    ("v1", "op[2] * {B1} + op[3] * ({G} * {G})"),
-    ("B0", "m1"),
-    ("B1", "v1"),
+    ("mt", "op[0] * {B0} + op[1] * {G}"),
+    ("vt", "op[2] * {B1} + op[3] * ({G} * {G})"),
+    ("B0", "mt"),
+    ("B1", "vt"),
 )
 
 
@@ -116,9 +116,9 @@ class Adam(Optimizer):
         if self.frozen is not None:
             return UpdateRule(
                 coord=(
-                    ("m1", "op[0] * {B0} + op[1] * {G}"),
-                    ("B0", "m1"),
-                    ("T", "{T} - {E} * ({Q} * m1)"),
+                    ("mt", "op[0] * {B0} + op[1] * {G}"),
+                    ("B0", "mt"),
+                    ("T", "{T} - {E} * ({Q} * mt)"),
                 ),
                 q_offset=2,
             )
@@ -127,15 +127,15 @@ class Adam(Optimizer):
                 pre=(
                     ("S0", "op[0] * {S0}"),
                     ("S1", "op[2] * {S1}"),
-                    ("c1", "1.0 - {S0}"),
-                    ("c2", "1.0 - {S1}"),
+                    ("bc1", "1.0 - {S0}"),
+                    ("bc2", "1.0 - {S1}"),
                 ),
                 coord=(
                     *_MOMENTS,
-                    ("T", "{T} - {E} * ((m1 / {p:c1}) / (sqrt(v1 / {p:c2}) + op[4]))"),
+                    ("T", "{T} - {E} * ((mt / {p:bc1}) / (sqrt(vt / {p:bc2}) + op[4]))"),
                 ),
             )
-        return UpdateRule(coord=(*_MOMENTS, ("T", "{T} - {E} * (m1 / (sqrt(v1) + op[4]))")))
+        return UpdateRule(coord=(*_MOMENTS, ("T", "{T} - {E} * (mt / (sqrt(vt) + op[4]))")))
 
     def constants(self, P: int) -> Array:
         head = [self.beta1, 1.0 - self.beta1]

@@ -26,9 +26,9 @@ __all__ = ["HeavyBall", "momentum_jacobian"]
 
 #: the velocity update shared by heavy ball and Nesterov (their gradient points differ)
 VELOCITY = (
-    ("m1", "op[0] * {B0} - {E} * {G}"),
-    ("B0", "m1"),
-    ("T", "{T} + m1"),
+    ("mt", "op[0] * {B0} - {E} * {G}"),
+    ("B0", "mt"),
+    ("T", "{T} + mt"),
 )
 
 

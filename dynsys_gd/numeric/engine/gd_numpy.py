@@ -291,18 +291,25 @@ def _displacements_fast(hist: Array, maxp: int) -> tuple[Array, Array]:
     return E, D
 
 
+def gd_step(grad: ColGrad, th: Array, lr: Array) -> Array:
+    r"""One GD step of columns, :math:`\theta - \eta\nabla L(\theta)` (the default ``step`` of
+    :func:`run_numpy`; the rule of :class:`~dynsys_gd.optimizers.GD` on whole arrays)."""
+    return th - lr * grad(th)
+
+
 def _replay_divergence(
-    grad: ColGrad, blk: Array, lr: Array, c: int, div: float
+    grad: ColGrad, blk: Array, lr: Array, c: int, div: float, step: Any, T: int
 ) -> tuple[Array, Array]:
-    """Replay a block of runs that ended beyond the threshold: the first step whose iterate is
-    beyond ``div`` (or not finite) and the last iterate within it (as the compiled replay)."""
+    """Replay a block of runs that ended beyond the threshold: the first step whose state is
+    beyond ``div`` (or not finite) in its first ``T`` rows and the last state within it (as the
+    compiled replay)."""
     th = blk.copy()
     first = np.full(th.shape[1], c, dtype=np.int64)
     last = th.copy()
     live = np.ones(th.shape[1], dtype=bool)
     for s in range(c):
-        new = th - lr * grad(th)
-        bad = live & ~np.all(np.abs(new) <= div, axis=0)
+        new = step(grad, th, lr)
+        bad = live & ~np.all(np.abs(new[:T]) <= div, axis=0)
         first[bad] = s + 1
         live &= ~bad
         last[:, live] = new[:, live]
@@ -320,22 +327,37 @@ def run_numpy(
     cf: Array,
     hook: Callable[[Array, Array, int], None] | None = None,
     exact: bool = True,
+    step: Callable[..., Array] | None = None,
+    point: Callable[[Array], Array] | None = None,
 ) -> dict[str, Array]:
     """The reference engine: same inputs and outputs as
     :func:`~dynsys_gd.numeric.engine.lanes.run_lanes`
     (``hook(idx, th_cols, t)`` is called after every step with the run indices and iterates).
 
     ``exact=False`` (models without a compiled twin) computes norms with vectorised sums instead
-    of the kernels' sequential order: faster for many parameters, same rules."""
+    of the kernels' sequential order: faster for many parameters, same rules.
+
+    Rows of ``theta0`` are optimiser states (parameters first); ``step(grad, st, lr)`` is the
+    optimiser's numpy step on columns (default: GD) and ``point(st)`` its gradient point (default:
+    the parameters)."""
     norms = _norms if exact else _norms_fast
-    n, P = theta0.shape
-    _L, c, tail, maxp, max_steps, hard, S = (int(x) for x in ci)
+    n, SZ = theta0.shape
+    _L, c, tail, maxp, max_steps, hard, S, P, T = (int(x) for x in ci)
+    step = step or gd_step
+    point = point or (lambda st_cols: st_cols[:P])
+    last_g: list[Array] = []
+
+    def grad_kept(y: Array) -> Array:  # the gradient of the step, kept for its norm
+        g = grad(y)
+        last_g[:] = [g]
+        return g
+
     div, conv_tol, period_tol, min_orbit, grad_tol, F = (float(x) for x in cf)
     H = 2 * maxp
     o_code = np.full(n, -1, dtype=np.int8)
     o_steps = np.zeros(n, dtype=np.int64)
     o_period = np.zeros(n, dtype=np.int64)
-    o_theta = np.zeros((n, P))
+    o_theta = np.zeros((n, SZ))
     o_gtail = np.zeros(n)
     o_q = np.zeros(n)
     o_floor = np.zeros(n, dtype=bool)
@@ -347,27 +369,25 @@ def run_numpy(
     seg = np.zeros((4, n))
     t = 0
     with np.errstate(all="ignore"):
-        st.eprev[0] = lr * norms(grad(th))
+        st.eprev[0] = lr * norms(grad(point(th)))
         while idx.size:
             blk = th.copy()
-            hist = np.empty((H, P, idx.size))
+            hist = np.empty((H, T, idx.size))
             gsum = np.zeros(idx.size)
             gmax = np.zeros(idx.size)
             for s in range(c):
-                g = grad(th)
+                th = step(grad_kept, th, lr)
                 if s >= c - tail:
-                    gn = norms(g)
+                    gn = norms(last_g[0])
                     gsum = gsum + gn
                     gmax = np.where(gn > gmax, gn, gmax)
-                new = th - lr * g
-                th = new
                 if hook is not None:
                     hook(idx, th, t + s + 1)
                 if s >= c - H:
-                    hist[s - (c - H)] = th
+                    hist[s - (c - H)] = th[:T]
             t += c
-            finite = np.all(np.abs(th) <= div, axis=0)
-            scale = np.maximum(1.0, np.max(np.where(finite, np.abs(th), 0.0), axis=0))
+            finite = np.all(np.abs(th[:T]) <= div, axis=0)
+            scale = np.maximum(1.0, np.max(np.where(finite, np.abs(th[:T]), 0.0), axis=0))
             code = np.full(idx.size, -1, dtype=np.int64)
             period = np.zeros(idx.size, dtype=np.int64)
             floor = np.zeros(idx.size, dtype=bool)
@@ -375,7 +395,9 @@ def run_numpy(
             bad = ~finite
             if bad.any():
                 o = idx[bad]
-                first_bad, last_ok = _replay_divergence(grad, blk[:, bad], lr[bad], c, div)
+                first_bad, last_ok = _replay_divergence(
+                    grad, blk[:, bad], lr[bad], c, div, step, T
+                )
                 o_steps[o] = t - c + first_bad
                 o_theta[o] = last_ok.T
                 o_gtail[o] = np.inf

@@ -388,7 +388,7 @@ def block_generic(
 def _one_step(
     blockfn: Any, kind: int, ip: Any, fp: Any, rth: Any, rg: Any, rwk: Any, lr: float
 ) -> float:  # pragma: no cover
-    """One GD step of the single-lane ``rth`` by the block function (the same operations as
+    """One step of the single-lane state ``rth`` by the block function (the same operations as
     in the lanes); returns the gradient norm at the starting point."""
     P = rth.shape[0]
     lr1 = np.full(1, lr)
@@ -412,10 +412,11 @@ def _replay(
     rth: Any,
     rg: Any,
     rwk: Any,
+    T: int,
 ) -> int:  # pragma: no cover
-    """Replay ``nsteps`` steps of one run from ``x0`` (single lane): the first step whose
-    iterate is non-finite or beyond ``div`` (-1 if none); ``rth[:, 0]`` ends as the last
-    iterate within the threshold."""
+    """Replay ``nsteps`` steps of one run from ``x0`` (single lane, the whole state): the first
+    step whose iterate is non-finite or beyond ``div`` in one of its first ``T`` rows (-1 if
+    none); ``rth[:, 0]`` ends as the last iterate within the threshold."""
     P = x0.shape[0]
     prev = np.empty(P)
     for i in range(P):
@@ -425,7 +426,7 @@ def _replay(
             prev[i] = rth[i, 0]
         _one_step(blockfn, kind, ip, fp, rth, rg, rwk, lr)
         bad = False
-        for i in range(P):
+        for i in range(T):
             if not (abs(rth[i, 0]) <= div):
                 bad = True
         if bad:
@@ -540,11 +541,15 @@ def run_lanes(
 ) -> None:  # pragma: no cover
     """Run every row of ``theta0`` (step size ``lrs[r]``) to an outcome.
 
-    ``ci = [L, check_every, tail, max_period, max_steps, hard_cap, streak]`` and
+    ``ci = [L, check_every, tail, max_period, max_steps, hard_cap, streak, P, T]`` and
     ``cf = [div_threshold, conv_tol, period_tol, min_orbit, grad_tol, floor_ulps]``; budgets
-    are multiples of ``check_every``.  Outputs are written per run.
+    are multiples of ``check_every``.  Rows of ``theta0`` are optimiser states of ``NS`` entries:
+    the ``P`` parameters first, then the optimiser's buffers; the outcome tests watch the first
+    ``T`` entries.  Outputs are written per run.
     """
-    n, P = theta0.shape
+    n, NS = theta0.shape
+    P = ci[7]
+    T = ci[8]
     L = max(1, min(ci[0], n))  # never more lanes than runs (results do not depend on L)
     c = ci[1]
     tail = ci[2]
@@ -560,15 +565,15 @@ def run_lanes(
     F = cf[5]
     H = 2 * maxp
     nw = max(nwork, 2)
-    th = np.zeros((P, L))
+    th = np.zeros((NS, L))
     g = np.zeros((P, L))
-    blk = np.zeros((P, L))
-    hist = np.zeros((H, P, L))
+    blk = np.zeros((NS, L))
+    hist = np.zeros((H, T, L))
     wk = np.zeros((nw, L))
     E = np.zeros((maxp, L))
     D = np.zeros((maxp, L))
     Dprev = np.full((maxp, L), -1.0)
-    rth = np.zeros((P, 1))
+    rth = np.zeros((NS, 1))
     rg = np.zeros((P, 1))
     rwk = np.zeros((nw, 1))
     run = np.full(L, -1, dtype=np.int64)
@@ -624,13 +629,13 @@ def run_lanes(
             lr = np.ascontiguousarray(lr[:L])
             g = np.zeros((P, L))
             wk = np.zeros((nw, L))
-            blk = np.zeros((P, L))
-            hist = np.zeros((H, P, L))
+            blk = np.zeros((NS, L))
+            hist = np.zeros((H, T, L))
             gsum = np.zeros(L)
             gmax = np.zeros(L)
             E = np.zeros((maxp, L))
             D = np.zeros((maxp, L))
-        for i in range(P):
+        for i in range(NS):
             for l in range(L):
                 blk[i, l] = th[i, l]
         blockfn(kind, ip, fp, th, g, wk, lr, hist, gsum, gmax, c, tail, H)
@@ -643,7 +648,7 @@ def run_lanes(
             tl = t[l]
             scale = 1.0
             finite = True
-            for i in range(P):
+            for i in range(T):
                 v = abs(th[i, l])
                 if not (v <= div):
                     finite = False
@@ -654,10 +659,10 @@ def run_lanes(
             floor = False
             q_out = 0.0
             if not finite:
-                s_bad = _replay(blockfn, kind, ip, fp, blk[:, l], lr[l], c, div, rth, rg, rwk)
+                s_bad = _replay(blockfn, kind, ip, fp, blk[:, l], lr[l], c, div, rth, rg, rwk, T)
                 code = C_DIV
                 o_steps[r] = tl - c + (s_bad if s_bad > 0 else c)
-                for i in range(P):
+                for i in range(NS):
                     o_theta[r, i] = rth[i, 0]
                 o_gtail[r] = np.inf
             else:
@@ -700,7 +705,7 @@ def run_lanes(
                             seg[j, l] = 0.0
                 if code != -1:
                     o_steps[r] = tl
-                    for i in range(P):
+                    for i in range(NS):
                         o_theta[r, i] = th[i, l]
                     o_gtail[r] = gs / tail
                     if code == C_CONV:
@@ -730,7 +735,7 @@ def run_lanes(
                 else:
                     run[l] = -1
                     lr[l] = 0.0
-                    for i in range(P):
+                    for i in range(NS):
                         th[i, l] = 0.0
                     active -= 1
 
@@ -843,6 +848,7 @@ def lane_model(model: Any) -> LaneModel | None:
                 lines = scalar_lines(model.depth, fp[0], fp[1])
                 lm.block = generated_block(lines, P)
                 lm.straight_line = True
+                lm.lines = lines
         else:
             ip, nwork = linear_layout(tuple(model.widths))
             fpa = np.concatenate(
@@ -856,6 +862,7 @@ def lane_model(model: Any) -> LaneModel | None:
                 lines = matrix_lines(tuple(model.widths), model.Sxx, model.Syx)
                 lm.block = generated_block(lines, P)
                 lm.straight_line = True
+                lm.lines = lines
                 lm.lanes = 64
         model._cache[key] = lm
         return lm

@@ -334,6 +334,10 @@ class RunBatch(ResultMixin):
         of a linearly attracting limit; periodic: of a cycle).
     trajectories : tuple of Trajectory or None
         Recorded runs (``run_gd(..., record=...)``).
+    optimizer : Optimizer or None
+        The optimiser that was run (None for plain GD).
+    state : ndarray (n, S) or None
+        Final optimiser state (parameters, then buffers) when the optimiser has buffers.
     """
 
     outcome: Array
@@ -351,6 +355,8 @@ class RunBatch(ResultMixin):
     contraction: Array = field(default_factory=lambda: np.zeros(0))
     at_float_floor: Array = field(default_factory=lambda: np.zeros(0, dtype=bool))
     trajectories: tuple[Trajectory, ...] | None = None
+    optimizer: Any = None
+    state: Array | None = None
 
     @property
     def n(self) -> int:
@@ -378,11 +384,13 @@ class RunBatch(ResultMixin):
         return f"{lr.min():.6g}..{lr.max():.6g} ({np.unique(lr).size} values)"
 
     def __repr__(self) -> str:
-        return f"RunBatch(n={self.n}, lr={self._lr_text()}, counts={self.counts()})"
+        opt = "" if self.optimizer is None else f", optimizer={self.optimizer!r}"
+        return f"RunBatch(n={self.n}, lr={self._lr_text()}{opt}, counts={self.counts()})"
 
     def summary(self) -> str:
         c = self.counts()
-        lines = [f"GD runs: n = {self.n}, lr = {self._lr_text()}"]
+        who = "GD" if self.optimizer is None else repr(self.optimizer)
+        lines = [f"{who} runs: n = {self.n}, lr = {self._lr_text()}"]
         lines += [f"  {k:9s}: {v}" for k, v in c.items()]
         conv = self.has_limit
         if conv.any():
@@ -468,10 +476,15 @@ class _Limits:
         return lmax, lmin, at_min
 
 
-def _engine_arrays(cfg: EngineConfig, long_budget: bool, lanes: int) -> tuple[Array, Array]:
+def _engine_arrays(
+    cfg: EngineConfig, long_budget: bool, lanes: int, P: int = 0, T: int = 0
+) -> tuple[Array, Array]:
+    """The int and float settings of the kernels (``P`` parameters, ``T`` watched state rows;
+    0: taken as the state size by the caller)."""
     ms, hard = cfg.budgets(long_budget)
     ci = np.array(
-        [lanes, cfg.check_every, cfg.tail, cfg.max_period, ms, hard, cfg.streak], dtype=np.int64
+        [lanes, cfg.check_every, cfg.tail, cfg.max_period, ms, hard, cfg.streak, P, T],
+        dtype=np.int64,
     )
     cf = np.array(
         [
@@ -488,11 +501,17 @@ def _engine_arrays(cfg: EngineConfig, long_budget: bool, lanes: int) -> tuple[Ar
 
 
 def _run_compiled(
-    lm: Any, th: Array, lrs: Array, ci: Array, cf: Array, workers: int
+    lm: Any, th: Array, lrs: Array, ci: Array, cf: Array, workers: int, opt: Any = None
 ) -> dict[str, Array]:
     from .lanes import run_lanes
 
-    n, P = th.shape
+    n, P = th.shape  # P: the state size (parameters and the optimiser's buffers)
+    block, fp = lm.block, lm.fp
+    if opt is not None and not opt.is_gd:
+        from .optimizer_blocks import optimizer_block
+
+        block = optimizer_block(opt, lm)
+        fp = np.ascontiguousarray(np.concatenate([lm.fp, opt.constants(lm.n_params)]))
     out: dict[str, Array] = {
         "code": np.full(n, -1, dtype=np.int8),
         "steps": np.zeros(n, dtype=np.int64),
@@ -505,10 +524,10 @@ def _run_compiled(
 
     def part(a: int, b: int) -> None:
         run_lanes(
-            lm.block,
+            block,
             lm.kind,
             lm.ip,
-            lm.fp,
+            fp,
             lm.nwork,
             th[a:b],
             lrs[a:b],
@@ -607,14 +626,13 @@ def run_gd(
             f"config must be an EngineConfig or None; got {describe(config)}"
         )
     backend = check_choice("backend", backend, BACKENDS)
-    from ...optimizers import check_optimizer
-
-    if not check_optimizer(optimizer).is_gd:  # the optimiser kernels land next
-        raise NotImplementedError("run_gd runs plain GD only in this revision")
     if workers is not None:
         check_int("workers", workers, minimum=1)
     m = numeric_model(model)
     P = int(m.n_params)
+    from ..orbits.optimizer_map import bound_optimizer
+
+    opt = bound_optimizer(model, optimizer)
     th = _validate_theta0(theta0, P)
     n = th.shape[0]
     lr_out, lrs = _validate_lr(lr, n)
@@ -629,20 +647,65 @@ def run_gd(
     # budgets depend on the model (its kernel's cost class), never on the backend chosen
     has_kernel = kernel is not None
     long_budget = kernel is not None and kernel.long_budget
-    spec = _validate_record(record, n, P, config, long_budget)
+    S = opt.state_size(P)
+    spec = _validate_record(record, n, S, config, long_budget)
     lanes = config.lanes if config.lanes is not None else (kernel.lanes if kernel else 1)
-    ci, cf = _engine_arrays(config, long_budget, lanes)
+    ci, cf = _engine_arrays(config, long_budget, lanes, P, opt.tested_rows(P))
+    state0 = th if opt.is_gd else np.ascontiguousarray(opt.init_state(th))
     if kernel is not None and backend != "numpy":
-        out = _run_compiled(kernel, th, lrs, ci, cf, workers or 1)
+        out = _run_compiled(kernel, state0, lrs, ci, cf, workers or 1, opt)
     else:
-        from .gd_numpy import column_gradient, run_numpy
-
-        out = run_numpy(column_gradient(model, kernel), th, lrs, ci, cf, exact=has_kernel)
-    rb = _finish(model, m, config, th, lr_out, lrs, out)
+        out = _run_reference(model, kernel, opt, state0, lrs, ci, cf, exact=has_kernel)
+    out = _split_state(out, P, opt)
+    rb = _finish(model, m, config, th, lr_out, lrs, out, opt)
     _refuse_non_real(model, rb, config)
     if spec is not None:
-        rb = dataclasses.replace(rb, trajectories=_record(model, m, spec, th, lrs, ci, cf, rb))
+        trajectories = _record(model, m, spec, state0, lrs, ci, cf, rb, opt)
+        rb = dataclasses.replace(rb, trajectories=trajectories)
     return rb
+
+
+def _run_reference(
+    model: Any,
+    kernel: Any,
+    opt: Any,
+    state0: Array,
+    lrs: Array,
+    ci: Array,
+    cf: Array,
+    *,
+    exact: bool,
+    hook: Any = None,
+) -> dict[str, Array]:
+    """The numpy reference path for any optimiser (bit-identical to the compiled one for models
+    with a kernel)."""
+    from .gd_numpy import column_gradient, run_numpy
+
+    grad = column_gradient(model, kernel)
+    if opt.is_gd:
+        return run_numpy(grad, state0, lrs, ci, cf, hook=hook, exact=exact)
+    from ...optimizers._render import numpy_point, numpy_step
+
+    P = int(ci[7])
+    return run_numpy(
+        grad,
+        state0,
+        lrs,
+        ci,
+        cf,
+        hook=hook,
+        exact=exact,
+        step=numpy_step(opt, P),
+        point=numpy_point(opt, P),
+    )
+
+
+def _split_state(out: dict[str, Array], P: int, opt: Any) -> dict[str, Array]:
+    """``theta`` of the outputs as the parameters; the whole final state as ``state``."""
+    if opt.is_gd:
+        return out
+    state = out["theta"]
+    return {**out, "theta": np.ascontiguousarray(state[:, :P]), "state": state}
 
 
 def _finish(
@@ -653,6 +716,7 @@ def _finish(
     lr_out: Any,
     lrs: Array,
     out: dict[str, Array],
+    opt: Any = None,
 ) -> RunBatch:
     outcome = out["code"].astype(np.int8)
     n, _P = th0.shape
@@ -676,7 +740,7 @@ def _finish(
         sharp[has_limit] = np.where(np.isfinite(lmax), lmax, 0.0)
         lmin[has_limit] = np.where(np.isfinite(lmn), lmn, 0.0)
         at_min[has_limit] = amin
-        if cfg.certificate:
+        if cfg.certificate and (opt is None or opt.is_gd):  # the certificate is GD's
             certified = _certify_limits(model, m, cfg, theta, lrs, has_limit)
     q = out["q"]
     with np.errstate(all="ignore"):
@@ -697,6 +761,8 @@ def _finish(
         lr=lr_out,
         contraction=contraction,
         at_float_floor=out["floor"].astype(bool) & (outcome != _DIV),
+        optimizer=None if opt is None or opt.is_gd else opt,
+        state=out.get("state"),
     )
 
 
@@ -771,13 +837,14 @@ def _record(
     ci: Array,
     cf: Array,
     rb: RunBatch,
+    opt: Any = None,
 ) -> tuple[Trajectory, ...]:
-    from .gd_numpy import column_gradient, run_numpy
     from .lanes import lane_model
 
     runs = sorted(set(int(r) for r in spec.runs))
     every = int(spec.every)
-    kept: dict[int, list[tuple[int, Array]]] = {r: [(0, th0[r].copy())] for r in runs}
+    P = int(m.n_params)  # rows of th0 are optimiser states: the parameters come first
+    kept: dict[int, list[tuple[int, Array]]] = {r: [(0, th0[r, :P].copy())] for r in runs}
     final_steps = {r: int(rb.steps[r]) for r in runs}
     runs_arr = np.asarray(runs)
 
@@ -785,17 +852,21 @@ def _record(
         for j, local in enumerate(idx):
             r = int(runs_arr[local])
             if t <= final_steps[r] and (t % every == 0 or t == final_steps[r]):
-                kept[r].append((t, th_cols[:, j].copy()))
+                kept[r].append((t, th_cols[:P, j].copy()))
 
     ref_lm = lane_model(model)
-    run_numpy(
-        column_gradient(model, ref_lm),
+    from ...optimizers import GD
+
+    _run_reference(
+        model,
+        ref_lm,
+        opt if opt is not None else GD(),
         th0[runs_arr],
         lrs[runs_arr],
         ci,
         cf,
-        hook=hook,
         exact=ref_lm is not None,
+        hook=hook,
     )
     out = []
     for r in runs:
