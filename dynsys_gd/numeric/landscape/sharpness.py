@@ -454,7 +454,7 @@ def min_sharpness(net: SymbolicModel, **kwargs: Any) -> float:
     return flattest_minimum(net, **kwargs).sharpness
 
 
-def critical_lr(net: SymbolicModel, **kwargs: Any) -> float:
+def critical_lr(net: SymbolicModel, optimizer: Any = None, **kwargs: Any) -> float:
     r"""Critical learning rate :math:`\eta^* = 2/S_{\min}` (C5): above it every global minimum
     is linearly unstable and GD converges from a null set of initialisations only (C6).
 
@@ -466,6 +466,11 @@ def critical_lr(net: SymbolicModel, **kwargs: Any) -> float:
     :func:`~dynsys_gd.numeric.landscape.critical_points.loss_flattest_minimum`: what is exact and
     what is
     searched is stated in its result).
+
+    ``optimizer`` (default GD): the critical step size of that optimiser's map, its threshold over
+    the flattest minimum's curvature (:math:`a^*/S_{\min}`, e.g. :math:`(2 + 2\beta)/S_{\min}` for
+    heavy ball; for a preconditioner :math:`Q`, :math:`a^*/\min_M\mu_{\max}(QH)`; see
+    :mod:`~dynsys_gd.numeric.landscape.optimizer_lr`).
 
     Raises
     ------
@@ -483,4 +488,11 @@ def critical_lr(net: SymbolicModel, **kwargs: Any) -> float:
     >>> dg.flattest_minimum(net).method
     'closed form (AM–GM)'
     """
+    if optimizer is not None:
+        from ...optimizers import check_optimizer
+
+        if not check_optimizer(optimizer).is_gd:
+            from .optimizer_lr import optimizer_critical_lr
+
+            return optimizer_critical_lr(net, check_optimizer(optimizer), **kwargs)
     return 2.0 / min_sharpness(net, **kwargs)

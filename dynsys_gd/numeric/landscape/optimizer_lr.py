@@ -1,0 +1,90 @@
+r"""The critical step size of any optimiser map (docs/math/optimizers.md).
+
+At a minimum, an optimiser with threshold :math:`a^*` and curvature matrix :math:`QH`
+(:meth:`~dynsys_gd.optimizers.base.Optimizer.curvature_scale`) is linearly stable iff
+:math:`\eta\,\mu_{\max}(QH) < a^*`.  The critical step size is therefore
+
+.. math:: \eta^*_{\text{opt}} = a^* / \min_{\theta\in M}\mu_{\max}(Q H(\theta)).
+
+With :math:`Q = I` (GD, heavy ball, Nesterov) the minimum is :math:`S_{\min}` and
+:math:`\eta^*_{\text{opt}} = a^* / S_{\min}`.  With a diagonal :math:`Q`, :math:`QH` is similar
+to :math:`Q^{1/2}HQ^{1/2}`, the Hessian of :math:`\phi \mapsto L(Q^{1/2}\phi)`: the minimum is the
+minimal sharpness of the reparametrised loss.  For a linear network whose :math:`Q` is constant
+on each layer (:class:`~dynsys_gd.optimizers.LayerwiseGD`, or layer-constant diagonals), the
+reparametrised loss is again a linear network, with :math:`W = c\,\Phi_N\cdots\Phi_1`,
+:math:`c = \prod_k r_k^{1/2}`: the covariances become :math:`c^2\Sigma_{xx}` and
+:math:`c\,\Sigma_{yx}`, and every closed form and certificate of the network applies.  A sympy loss
+is reparametrised exactly; other models are refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...errors import InvalidParameterError
+from ...models import LinearNetwork, LossModel
+from ...optimizers import Optimizer
+
+__all__ = ["optimizer_critical_lr", "reparametrised_model"]
+
+
+def _layer_constant(q: np.ndarray, sizes: tuple[int, ...]) -> list[float] | None:
+    out, start = [], 0
+    for n in sizes:
+        block = q[start : start + n]
+        if np.any(block != block[0]):
+            return None
+        out.append(float(block[0]))
+        start += n
+    return out
+
+
+def reparametrised_model(model: Any, q: np.ndarray) -> Any:
+    r"""The model of :math:`\phi \mapsto L(Q^{1/2}\phi)`, whose Hessian is
+    :math:`Q^{1/2}HQ^{1/2}` (see the module docstring)."""
+    from ..orbits.optimizer_map import layer_sizes
+
+    if isinstance(model, LinearNetwork):
+        sizes = layer_sizes(model)
+        r = _layer_constant(q, sizes) if sizes is not None else None
+        if r is not None:
+            c = float(np.prod(np.sqrt(r)))
+            return LinearNetwork.from_covariances(
+                tuple(model.widths), Sxx=c * c * np.asarray(model.Sxx), Syx=c * model.Syx
+            )
+        model = model.loss_model() if hasattr(model, "loss_model") else None
+    if isinstance(model, LossModel):
+        import sympy
+
+        sub = {
+            p: sympy.sqrt(sympy.nsimplify(float(qi), rational=True)) * p
+            for p, qi in zip(model.params, q, strict=True)
+        }
+        return LossModel(model.loss.xreplace(sub), model.params, name=f"{model.name} (Q^1/2 phi)")
+    raise InvalidParameterError(
+        "model must be a LinearNetwork with a layer-constant preconditioner or a LossModel for "
+        "the critical step size of a preconditioned optimiser; got "
+        f"{type(model).__name__}"
+    )
+
+
+def optimizer_critical_lr(model: Any, optimizer: Optimizer, **kwargs: Any) -> float:
+    r""":math:`a^*/\min_M \mu_{\max}(QH)` for the optimiser (see the module docstring)."""
+    from ..kernels import numeric_model
+    from ..orbits.optimizer_map import bound_optimizer
+    from .sharpness import min_sharpness
+
+    opt = bound_optimizer(model, optimizer)
+    a = opt.threshold()
+    if a is None:
+        raise InvalidParameterError(
+            f"optimizer must have a linear-stability threshold for a critical step size; got "
+            f"{opt!r} (live Adam has no linearisation at its fixed points: use "
+            f"Adam(frozen=...))"
+        )
+    q = opt.curvature_scale(int(numeric_model(model).n_params))
+    if q is None:
+        return a / min_sharpness(model, **kwargs)
+    return a / min_sharpness(reparametrised_model(model, np.asarray(q)), **kwargs)
