@@ -52,7 +52,7 @@ from .._validation import (
 from ..errors import InvalidParameterError
 from ..numeric.engine.cost import warn_if_long
 from ..numeric.engine.outcomes import OUTCOME_NAMES, Outcome
-from ..numeric.engine.run import EngineConfig, run_gd
+from ..numeric.engine.run import EngineConfig, run_gd, with_optimizer
 from .intervals import fraction_interval, median_ci
 
 __all__ = [
@@ -614,6 +614,7 @@ def estimate_convergent_fraction(
     config: EngineConfig | None = None,
     progress: bool | None = None,
     confidence: float = 0.95,
+    optimizer: Any = None,
 ) -> ConvergenceEstimate:
     r"""Estimate the Lebesgue measure (probability) of the convergent set of GD
     (docs/math/convergent-set.md, docs/math/claims.md#c6).
@@ -650,6 +651,9 @@ def estimate_convergent_fraction(
         A job estimated to take minutes first issues a ``LongJobWarning`` with the estimate.
     confidence : float
         Level of the intervals (default 0.95).
+    optimizer : Optimizer, optional
+        The map that is iterated (default GD; e.g. ``dg.HeavyBall(0.5)``); carried in
+        ``config`` (:attr:`~dynsys_gd.numeric.engine.EngineConfig.optimizer`).
 
     Returns
     -------
@@ -671,6 +675,7 @@ def estimate_convergent_fraction(
     (0, True)
     """
     lr_f = check_positive_float("lr", lr)
+    config = with_optimizer(config, optimizer)
     net, n, s, scale, conf, cfg = check_common(
         net,
         lr,

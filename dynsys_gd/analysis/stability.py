@@ -351,6 +351,20 @@ def _convergence_keywords() -> frozenset[str]:
 _UNSET: Any = object()
 
 
+def _refuse_other_optimizers(kwargs: dict[str, Any]) -> None:
+    """The report is GD's linearisation (spectrum 1 - eta lambda, eta* = 2/S_min): another
+    optimiser would make its verdict and its Monte Carlo disagree, so it is refused."""
+    from ..optimizers import check_optimizer
+
+    opt = kwargs.get("optimizer")
+    if opt is not None and not check_optimizer(opt).is_gd:
+        raise InvalidParameterError(
+            "optimizer must be GD for stability_analysis, whose report is GD's linearisation; "
+            f"got {opt!r} (use critical_lr(model, optimizer=...) and "
+            "estimate_convergent_fraction(..., optimizer=...) for other optimisers)"
+        )
+
+
 def stability_analysis(
     model_or_depth: Model | int | None = None,
     lr: LearningRate | None = None,
@@ -431,6 +445,7 @@ def stability_analysis(
             )
         model_or_depth = depth_kw
     lr = check_positive_float("lr", lr)
+    _refuse_other_optimizers(convergence_kwargs)
     allowed = _convergence_keywords()
     unknown = sorted(set(convergence_kwargs) - allowed)
     if unknown:

@@ -37,7 +37,7 @@ from ..errors import InvalidParameterError
 from ..models import model_fingerprint
 from ..numeric.engine.cost import warn_if_long
 from ..numeric.engine.outcomes import OUTCOME_NAMES
-from ..numeric.engine.run import EngineConfig
+from ..numeric.engine.run import EngineConfig, with_optimizer
 from ..runtime.executors import WorkerDiedError
 from .convergence import (
     SAMPLING_BLOCK,
@@ -264,6 +264,7 @@ def lr_sweep(
     confidence: float = 0.95,
     critical_lr: float | None = None,
     eta_star: float | None = None,
+    optimizer: Any = None,
 ) -> SweepResult:
     r"""Convergent fraction and :math:`g_\infty` over a grid of step sizes (docs/math/claims.md#c6,
     docs/math/claims.md#c7).
@@ -284,6 +285,9 @@ def lr_sweep(
         :func:`~dynsys_gd.numeric.landscape.sharpness.critical_lr`, None for other models.
     eta_star : float, optional
         Deprecated alias of ``critical_lr`` (kept for one release).
+    optimizer : Optimizer, optional
+        The map that is iterated (default GD); it keys stored results, and the default
+        ``critical_lr`` is that optimiser's.
 
     Returns
     -------
@@ -317,6 +321,7 @@ def lr_sweep(
         if critical_lr is None:
             critical_lr = eta_star
     grid = [float(v) for v in check_lr_grid("lrs", lrs)]
+    config = with_optimizer(config, optimizer)
     net, n, s, scale, conf, cfg = check_common(
         net,
         grid[0],
@@ -339,7 +344,7 @@ def lr_sweep(
             from ..numeric.landscape.sharpness import critical_lr as _critical_lr_of
 
             try:
-                critical_lr = float(_critical_lr_of(net))
+                critical_lr = float(_critical_lr_of(net, optimizer=cfg.optimizer))
             except InvalidParameterError:
                 critical_lr = None
     warn_if_long(net, n * len(grid), f"the sweep over {len(grid)} learning rates", config=cfg)

@@ -395,9 +395,7 @@ def run_numpy(
             bad = ~finite
             if bad.any():
                 o = idx[bad]
-                first_bad, last_ok = _replay_divergence(
-                    grad, blk[:, bad], lr[bad], c, div, step, T
-                )
+                first_bad, last_ok = _replay_divergence(grad, blk[:, bad], lr[bad], c, div, step, T)
                 o_steps[o] = t - c + first_bad
                 o_theta[o] = last_ok.T
                 o_gtail[o] = np.inf

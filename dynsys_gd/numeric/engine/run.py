@@ -140,6 +140,9 @@ class EngineConfig:
         Annotate converged runs with the Hessian spectrum at the limit (``sharpness``,
         ``lam_min``, ``at_minimum``; LAPACK, after the runs).  False leaves them 0 / False; the
         outcomes are the same.
+    optimizer : Optimizer or None, default None
+        The map that is iterated (None: plain GD; see :mod:`dynsys_gd.optimizers`).  Analyses
+        that take ``optimizer=`` carry it here, so it reaches every run and keys stored results.
     """
 
     max_steps: int | None = None
@@ -165,8 +168,13 @@ class EngineConfig:
     floor_ulps: float = 64.0
     lanes: int | None = None
     limits: bool = True
+    optimizer: Any = None
 
     def __post_init__(self) -> None:
+        from ...optimizers import check_optimizer
+
+        if self.optimizer is not None and check_optimizer(self.optimizer).is_gd:
+            object.__setattr__(self, "optimizer", None)  # GD is the default: one spelling
         if self.max_steps is not None:
             check_int("max_steps", self.max_steps, minimum=1)
         for name in ("check_every", "tail", "cert_every", "cert_max_params", "streak"):
@@ -231,8 +239,25 @@ class EngineConfig:
         return ms, hard
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dictionary of the settings."""
-        return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        """JSON-safe dictionary of the settings (``optimizer`` only when it is not GD, so the
+        keys of stored GD results are those of earlier releases)."""
+        out = {
+            f.name: jsonable(getattr(self, f.name))
+            for f in dataclasses.fields(self)
+            if f.name != "optimizer"
+        }
+        if self.optimizer is not None:
+            out["optimizer"] = self.optimizer.to_dict()
+        return out
+
+
+def with_optimizer(config: EngineConfig | None, optimizer: Any) -> EngineConfig | None:
+    """``config`` carrying ``optimizer`` (unchanged when ``optimizer`` is None)."""
+    if optimizer is None:
+        return config
+    from ...optimizers import check_optimizer
+
+    return dataclasses.replace(config or EngineConfig(), optimizer=check_optimizer(optimizer))
 
 
 @dataclass(frozen=True)
@@ -594,6 +619,11 @@ def run_gd(
         unrecorded ones.
     rng : ignored
         Accepted for API symmetry; the engine is deterministic given ``theta0``.
+    optimizer : Optimizer, optional
+        The map to iterate (default: ``config.optimizer``, else plain GD): momentum, Nesterov,
+        preconditioned, per-layer or Adam (:mod:`dynsys_gd.optimizers`).  Buffers start at
+        their initial values (zero momentum); the outcome is decided on the optimiser's whole
+        state, and ``RunBatch.state`` holds the final state.
 
     Returns
     -------
@@ -632,7 +662,7 @@ def run_gd(
     P = int(m.n_params)
     from ..orbits.optimizer_map import bound_optimizer
 
-    opt = bound_optimizer(model, optimizer)
+    opt = bound_optimizer(model, optimizer if optimizer is not None else config.optimizer)
     th = _validate_theta0(theta0, P)
     n = th.shape[0]
     lr_out, lrs = _validate_lr(lr, n)
