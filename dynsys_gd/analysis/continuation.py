@@ -183,7 +183,8 @@ def continue_orbits(
     optimizer : Optimizer, optional
         Autonomous optimiser for a model (default GD).
     start : float, optional
-        Parameter of ``x0`` (default: the low end of ``lr_range``).
+        Parameter of ``x0`` (default: the low end of ``lr_range``).  The branch is followed
+        towards increasing parameter, or decreasing when ``start`` is the high end.
     doublings : int
         How many times to switch at the first flip of the newest branch onto the doubled one.
     ds, ds_max : float
@@ -212,7 +213,11 @@ def continue_orbits(
     p0 = lo if start is None else float(start)
     x = _start_state(system, optimizer, x0, fmap.dim)
     opts = {"ds": ds, "ds_max": ds_max, "max_points": max_points}
-    branch = continue_branch(fmap, x, p0, (lo, hi), period=k, **opts)  # type: ignore[arg-type]
+    direction = np.zeros(fmap.dim + 1)
+    direction[-1] = -1.0 if p0 >= hi else 1.0  # towards the inside of the range
+    branch = continue_branch(
+        fmap, x, p0, (lo, hi), period=k, direction=direction, **opts  # type: ignore[arg-type]
+    )
     branches = [branch]
     for _ in range(n_dbl):
         flips = sorted((b for b in branch.bifurcations if b.kind == "flip"), key=lambda b: b.param)
