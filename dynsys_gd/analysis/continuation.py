@@ -216,7 +216,13 @@ def continue_orbits(
     direction = np.zeros(fmap.dim + 1)
     direction[-1] = -1.0 if p0 >= hi else 1.0  # towards the inside of the range
     branch = continue_branch(
-        fmap, x, p0, (lo, hi), period=k, direction=direction, **opts  # type: ignore[arg-type]
+        fmap,
+        x,
+        p0,
+        (lo, hi),
+        period=k,
+        direction=direction,
+        **opts,  # type: ignore[arg-type]
     )
     branches = [branch]
     for _ in range(n_dbl):
@@ -242,7 +248,8 @@ class FlipCurve(ResultMixin):
     _rows_along: ClassVar[str | None] = "qs"
 
     def summary(self) -> str:
-        rows = ", ".join(f"q={q:g}: p*={p:.12g}" for q, p in zip(self.qs, self.params))
+        pairs = zip(self.qs, self.params, strict=True)
+        rows = ", ".join(f"q={q:g}: p*={p:.12g}" for q, p in pairs)
         return f"flip curve of the period-{self.period} orbit: {rows}"
 
     def to_dict(self) -> dict[str, Any]:

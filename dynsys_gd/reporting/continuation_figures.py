@@ -3,6 +3,8 @@ stacked attractor fractions (docs/math/continuation.md)."""
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -31,7 +33,7 @@ def plot_continuation(
         raise InvalidParameterError(
             f"result must be a ContinuationResult; got {type(result).__name__}"
         )
-    fig, ax = new_figure() if ax is None else (ax.figure, ax)
+    fig, ax = new_figure() if ax is None else (cast(Figure, ax.get_figure(root=True)), ax)
     colors = [COLORS["primary"], COLORS["secondary"], COLORS["tertiary"], COLORS["muted"]]
     for i, br in enumerate(result.branches):
         if not br.points:
@@ -41,7 +43,9 @@ def plot_continuation(
         ys = br.states[:, coordinate]
         for style, mask in (("-", st), ("--", ~st)):
             y = np.where(mask, ys, np.nan)
-            ax.plot(ps, y, style, color=c, lw=1.2, label=f"period {br.period}" if style == "-" else None)
+            ax.plot(
+                ps, y, style, color=c, lw=1.2, label=f"period {br.period}" if style == "-" else None
+            )
     for b in result.bifurcations:
         ax.plot(b.param, b.x[coordinate], _MARK.get(b.kind, "x"), color=COLORS["critical"], ms=5)
     ax.set_xlabel("parameter (step size)")
@@ -60,7 +64,7 @@ def plot_attractor_fractions(
         raise InvalidParameterError(
             f"result must be an AttractorFractions; got {type(result).__name__}"
         )
-    fig, ax = new_figure() if ax is None else (ax.figure, ax)
+    fig, ax = new_figure() if ax is None else (cast(Figure, ax.get_figure(root=True)), ax)
     fr = result.fractions.T
     ax.stackplot(result.lrs, fr, labels=result.labels, alpha=0.85)
     ax.set_xlabel("step size")

@@ -43,7 +43,7 @@ def test_fractions_match_convergent_fraction_counts() -> None:
             return X[:n]
 
     af = dg.attractor_fractions(_xy(), [0.99, 1.01], theta0=X)
-    counts = dict(zip(af.labels, af.counts.T))
+    counts = dict(zip(af.labels, af.counts.T, strict=True))
     for i, lr in enumerate((0.99, 1.01)):
         e = dg.estimate_convergent_fraction(_xy(), lr, n_samples=300, seed=0, init=Same())
         assert counts["diverged"][i] == e.counts["diverged"]

@@ -45,7 +45,7 @@ def test_xy_flip_at_one_supercritical_and_period_two_multipliers(sign: float) ->
     assert flip.kind == "flip" and abs(flip.param - 1.0) < 1e-12 and flip.supercritical
     # diagonal reduction a -> a - eta (a^2-1) a: a^2 + b = 9 - 1 = 8 with unit step along
     # (1, 1), i.e. 8 / 2 = 4 for the unit eigenvector (1, 1) / sqrt 2
-    assert abs(flip.coefficient - 4.0) < 1e-4
+    assert flip.coefficient is not None and abs(flip.coefficient - 4.0) < 1e-4
     p1, p2 = res.branches
     assert p1.stable[p1.params < 0.999].all() and not p1.stable[p1.params > 1.001].any()
     assert p2.period == 2 and p2.params[-1] == 1.2

@@ -162,7 +162,7 @@ def _correct(fmap: IteratedMap, u: Array, t: Array, k: int, tol: float = 1e-12) 
         A = np.vstack([_jac(fmap, u, k), t])
         du = np.linalg.lstsq(A, -r, rcond=None)[0]
         u = u + du
-        if np.linalg.norm(du) < tol * max(1.0, np.linalg.norm(u)):
+        if np.linalg.norm(du) < tol * max(1.0, float(np.linalg.norm(u))):
             r = _residual(fmap, u, k)
             return u if np.all(np.isfinite(r)) and np.linalg.norm(r) < 1e-9 else None
     return None
@@ -212,9 +212,7 @@ def _locate(fmap: IteratedMap, u: Array, k: int, kind: str) -> Array:
     N = Vt0[s0 < 1e-8 * max(1.0, s0[0])]
     phase = np.hstack([N, np.zeros((N.shape[0], 1))])
     for _ in range(40):
-        r = np.concatenate(
-            [_residual(fmap, u, k), [_psi(fmap, u, k, kind)], phase @ (u - u_start)]
-        )
+        r = np.concatenate([_residual(fmap, u, k), [_psi(fmap, u, k, kind)], phase @ (u - u_start)])
         J = np.zeros((n + phase.shape[0], n))
         J[: n - 1] = _jac(fmap, u, k)
         J[n:] = phase
@@ -225,7 +223,7 @@ def _locate(fmap: IteratedMap, u: Array, k: int, kind: str) -> Array:
             J[n - 1, j] = (_psi(fmap, u + e, k, kind) - _psi(fmap, u - e, k, kind)) / (2 * h)
         du = np.linalg.lstsq(J, -r, rcond=None)[0]
         u = u + du
-        if np.linalg.norm(du) < 1e-14 * max(1.0, np.linalg.norm(u)):
+        if np.linalg.norm(du) < 1e-14 * max(1.0, float(np.linalg.norm(u))):
             break
     return u
 
@@ -247,7 +245,7 @@ def _locate_fold(fmap: IteratedMap, a: Array, ta: Array, b: Array, tb: Array, k:
             a, ta = uc, tc
         else:
             b, tb = uc, tc
-    return uc
+    return a
 
 
 # ---------------------------------------------------------------- normal form

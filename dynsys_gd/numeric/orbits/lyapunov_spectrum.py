@@ -62,7 +62,7 @@ class LyapunovSpectrum(ResultMixin):
     def summary(self) -> str:
         ex = ", ".join(
             f"{e:.6g} ± {s:.2g}" if np.isfinite(s) else f"{e:.6g} (error not estimable)"
-            for e, s in zip(self.exponents, self.stderr)
+            for e, s in zip(self.exponents, self.stderr, strict=False)
         )
         return (
             f"Lyapunov spectrum over {self.n_steps} steps, "

@@ -62,7 +62,7 @@ def test_subcritical_flip_is_called_subcritical() -> None:
     res = dg.continue_orbits(m, (-0.2, 0.2), [0.0], start=-0.2)
     (b,) = res.bifurcations
     assert b.kind == "flip" and abs(b.param) < 1e-9  # Jacobian by central differences
-    assert abs(b.coefficient + 1) < 1e-4 and b.supercritical is False
+    assert b.coefficient is not None and abs(b.coefficient + 1) < 1e-4 and b.supercritical is False
 
 
 def test_fold_and_neimark_sacker_located() -> None:
