@@ -279,7 +279,7 @@ def flip_curve(
     >>> import dynsys_gd as dg
     >>> fam = lambda b: (dg.LinearNetwork.scalar(2, 1.0), dg.HeavyBall(b))
     >>> curve = dg.flip_curve(fam, [0.0, 0.5], [1.0, 1.0], 1.0)
-    >>> [round(p, 10) for p in curve.params]  # (2 + 2 beta) / S_min with S_min = 2
+    >>> [round(float(p), 10) for p in curve.params]  # (2 + 2 beta) / S_min with S_min = 2
     [1.0, 1.5]
     """
     k = check_int("period", period, minimum=1)

@@ -123,7 +123,7 @@ def lyapunov_spectrum(
     >>> henon = dg.IteratedMap(lambda v: np.stack([1 - 1.4 * v[..., 0]**2 + v[..., 1],
     ...                                             0.3 * v[..., 0]], -1), dim=2)
     >>> spec = dg.lyapunov_spectrum(henon, [[0.1, 0.1]], 20000)
-    >>> abs(spec.exponents.sum() - np.log(0.3)) < 1e-8
+    >>> bool(abs(spec.exponents.sum() - np.log(0.3)) < 1e-8)
     True
     """
     fmap, p = _as_map(system, lr, optimizer)
