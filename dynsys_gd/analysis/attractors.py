@@ -192,7 +192,11 @@ def attractor_fractions(
             idx = np.nonzero(per == k)[0]
             if idx.size == 0:
                 continue
-            for g in _groups(x[idx], link):
+            # one point per cycle (the one with the smallest first coordinate), so that the k
+            # phases of a cycle are one attractor
+            first = np.argmin(orb[idx, :k, 0], axis=1)
+            canon = orb[idx, first]
+            for g in _groups(canon, link):
                 pts = orb[idx[g], :k].reshape(-1, P)
                 lab = _match(pts, k, reps, match, labels, set(new_reps))
                 new_reps[lab] = pts

@@ -26,6 +26,7 @@ def test_identities_matched_and_intervals() -> None:
     j = [af.labels.index(lab) for lab in mins]
     assert np.all(af.counts[:2][:, j] > 0) and np.all(af.counts[2:][:, j] == 0)
     # ... and the period-2 orbits born at the flips keep theirs above it
+    assert len(p2) == 2  # one cycle family per sign, its two phases one attractor
     k = [af.labels.index(lab) for lab in p2]
     assert np.all(af.counts[2:][:, k].sum(axis=1) > 0)
     i, jj = 0, af.labels.index("diverged")
