@@ -103,3 +103,10 @@ def test_invariant_density_of_the_logistic_at_four() -> None:
     # a period-2 orbit (r = 3.2) is not a density: both halves agree, the mass sits in 2 bins
     d2 = dg.invariant_density(_logistic(), x0, 1000, lr=3.2, bins=20, value_range=(0.0, 1.0))
     assert np.count_nonzero(d2.density) == 2
+
+
+def test_period_doubling_cascade_of_an_iterated_map_by_continuation() -> None:
+    casc = dg.period_doubling_cascade(_logistic(), 2.8, 3.57, [0.3], n_doublings=4)
+    assert casc.periods == (1, 2, 4, 8)
+    assert abs(casc.points[0] - 3.0) < 1e-10 and abs(casc.points[2] - THIRD_FLIP) < 1e-9
+    assert abs(casc.ratios[-1] - 4.6562) < 1e-3
