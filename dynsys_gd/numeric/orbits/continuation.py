@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ...errors import InvalidParameterError
 from ...models.iterated_map import IteratedMap
 
 __all__ = [
@@ -57,8 +58,8 @@ class BranchPoint:
 
     @property
     def stable(self) -> bool:
-        """All multipliers strictly inside the unit circle (up to 1e-9; a neutral multiplier 1 of
-        a continuum of fixed points is allowed and flagged by :attr:`neutral`)."""
+        """All multipliers strictly inside the unit circle (up to 1e-9), a neutral multiplier 1
+        (to 1e-7) along a continuum of fixed points excepted."""
         m = np.abs(self.multipliers)
         return bool(np.all((m < 1 - 1e-9) | (np.abs(self.multipliers - 1) < 1e-7)))
 
@@ -435,7 +436,8 @@ def switch_at_flip(
     the multiplier :math:`-1`); the first point solves :math:`f^{2k}(x) = x` with
     :math:`q^\top(x - x_* - s q) = 0`, which excludes the old branch.
     """
-    assert bif.kind == "flip" and bif.eigenvector is not None
+    if bif.kind != "flip" or bif.eigenvector is None:
+        raise InvalidParameterError(f"bif must be a located flip; got {bif.kind!r}")
     k2 = 2 * bif.period
     q = bif.eigenvector
     t = np.append(q, 0.0)
@@ -447,10 +449,8 @@ def switch_at_flip(
         s /= 2
     else:
         return ContinuationBranch(k2)
-    c = bif.coefficient if bif.coefficient is not None else 1.0
     # the new branch leaves on the side where it exists; start with the p-direction it takes
     direction = np.append(q * 0.0, 1.0 if u[-1] >= bif.param else -1.0)
-    del c
     return continue_branch(
         fmap,
         u[:-1],
