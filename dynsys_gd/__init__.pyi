@@ -19,6 +19,8 @@ from .models.datasets import teacher_student_dataset as teacher_student_dataset
 from .models.linear import LinearNetwork as LinearNetwork
 from .models.loss import LossModel as LossModel
 from .models.mlp import MLP as MLP
+from .models.protocol import Model as Model
+from .models.jax_model import JaxModel as JaxModel
 
 # -- symbolic derivations ---------------------------------------------------------------------
 from .symbolic.derivation import Derivation as Derivation

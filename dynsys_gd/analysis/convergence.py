@@ -128,7 +128,7 @@ def _portable(model: Any) -> Any:
     from ..models import LossModel
 
     if isinstance(model, LossModel):
-        return LossModel(model.loss, model.params, name=model.name)
+        return LossModel(model.expr, model.params, name=model.name)
     return model
 
 

@@ -573,8 +573,10 @@ def _resolve_model(model_or_depth: Any, network: Any, target: Any) -> LinearNetw
         or not isinstance(model_or_depth, int | np.integer)
     ):
         raise InvalidParameterError(
-            "model_or_depth must be a depth (an int >= 1), a LinearNetwork or a LossModel; got "
-            f"{describe(model_or_depth)}"
+            "model_or_depth must be a depth (an int >= 1), a LinearNetwork or a LossModel (the "
+            "report needs the exact critical points of a symbolic loss; a model given only "
+            "through the model protocol runs through estimate_convergent_fraction, lr_sweep "
+            f"and fixed_point_spectrum); got {describe(model_or_depth)}"
         )
     depth = check_int("depth", model_or_depth, minimum=1)
     y = check_target(1.0 if target is _UNSET else target)
