@@ -469,7 +469,8 @@ class LinearNetwork:
 
     # -- the model protocol (docs/models.md): batched kernels of the numeric layer ---------------
     def loss(self, theta: Any) -> NDArray[Any]:
-        r"""Loss :math:`L(\\theta)` in the network\'s convention, shape ``(batch,)`` (or a scalar\n        for one point ``(P,)``); closed-form kernels, no sympy."""
+        r"""Loss :math:`L(\theta)` in the network's convention, shape ``(batch,)`` (or a
+        scalar for one point ``(P,)``); closed-form kernels, no sympy."""
         return kernels_of(self).loss(theta)
 
     def gradient(self, theta: Any) -> NDArray[Any]:

@@ -196,7 +196,7 @@ class LossModel:
 
     # -- the model protocol (docs/models.md): batched kernels of the numeric layer ---------------
     def loss(self, theta: Any) -> NDArray[Any]:
-        r"""Loss :math:`L(\\theta)`, shape ``(batch,)``, from code generated from :attr:`expr`."""
+        r"""Loss :math:`L(\theta)`, shape ``(batch,)``, from code generated from :attr:`expr`."""
         return kernels_of(self).loss(theta)
 
     def gradient(self, theta: Any) -> NDArray[Any]:
