@@ -42,7 +42,10 @@ class NumericModel(Protocol):
     high-precision kernels) and return arrays with the batch axis first.
     """
 
-    n_params: int
+    @property
+    def n_params(self) -> int:
+        """Number of parameters P (a plain attribute or a property)."""
+        ...
 
     def loss(self, theta: Array) -> Array:
         """Loss values, shape (batch,)."""
