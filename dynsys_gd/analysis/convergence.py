@@ -50,6 +50,7 @@ from .._validation import (
     describe,
 )
 from ..errors import InvalidParameterError
+from ..models.fingerprint import model_label
 from ..numeric.engine.cost import warn_if_long
 from ..numeric.engine.outcomes import OUTCOME_NAMES, Outcome
 from ..numeric.engine.run import EngineConfig, run_gd
@@ -697,6 +698,6 @@ def estimate_convergent_fraction(
         seed=s,
         init_text=describe_init(init, scale),
         confidence=conf,
-        model_text=repr(net),
+        model_text=model_label(net),
         config=cfg,
     )

@@ -452,7 +452,7 @@ def lr_sweep(
                 seed=seeds[i],
                 init_text=init_text,
                 confidence=conf,
-                model_text=repr(net),
+                model_text=model_label(net),
                 config=cfg,
             )
         )
@@ -489,5 +489,5 @@ def lr_sweep(
         seed=s,
         init=init_text,
         confidence=conf,
-        model=repr(net),
+        model=model_label(net),
     )
