@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._results import ResultMixin, jsonable, plotted_by
-from .._types import LearningRate, Model
+from .._types import LearningRate, SymbolicModel
 from .._validation import (
     check_int,
     check_positive_float,
@@ -352,7 +352,7 @@ _UNSET: Any = object()
 
 
 def stability_analysis(
-    model_or_depth: Model | int | None = None,
+    model_or_depth: SymbolicModel | int | None = None,
     lr: LearningRate | None = None,
     *,
     target: Any = _UNSET,

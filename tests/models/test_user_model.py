@@ -105,7 +105,7 @@ def test_missing_member_is_named() -> None:
 
 def test_symbolic_only_analyses_say_so() -> None:
     with pytest.raises(InvalidParameterError, match="symbolic"):
-        dg.stability_analysis(ProductLoss(), 0.5)
+        dg.stability_analysis(ProductLoss(), 0.5)  # type: ignore[arg-type]
     with pytest.raises(InvalidParameterError, match="model protocol"):
         dg.critical_points(ProductLoss(), 2.0)  # type: ignore[arg-type]
 
