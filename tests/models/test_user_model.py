@@ -36,6 +36,13 @@ def test_builtin_kinds_and_user_class_implement_the_protocol() -> None:
     for m in models:
         assert isinstance(m, dg.Model), type(m).__name__
     assert not isinstance(object(), dg.Model)
+    # the built-in symbolic kinds answer with the numeric layer's kernels
+    net, th = dg.LinearNetwork.scalar(3, 2.0), np.array([[1.0, 2.0, 0.5], [0.3, -1.0, 2.0]])
+    k = dg.numeric_model(net)
+    np.testing.assert_array_equal(net.gradient(th), k.gradient(th))
+    np.testing.assert_array_equal(net.hessian(th), k.hessian(th))
+    # w1 w2 w3 = 1 at the first point: L = (1 - 2)^2 / 2
+    assert net.loss(th)[0] == pytest.approx(0.5, abs=1e-15)
 
 
 def test_user_class_matches_the_sympy_loss() -> None:
