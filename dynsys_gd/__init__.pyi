@@ -20,6 +20,8 @@ from .models.linear import LinearNetwork as LinearNetwork
 from .models.loss import LossModel as LossModel
 from .models.mlp import MLP as MLP
 from .models.iterated_map import IteratedMap as IteratedMap
+from .models.protocol import Model as Model
+from .models.jax_model import JaxModel as JaxModel
 
 # -- optimisers: the maps that are iterated ---------------------------------------------------
 from .optimizers import GD as GD

@@ -256,7 +256,7 @@ ROWS: list[Any] = [
         dg.numeric_model,
         {"model": "net"},
         IPE,
-        r"model must be a LinearNetwork, a LossModel or implement NumericModel",
+        r"model must implement the model protocol dynsys_gd.Model .*; got str without n_params",
     ),
     (
         dg.numeric_model,
@@ -426,7 +426,7 @@ if estimate is not None:
         ),
         (estimate, {**_E, "lr": 0.0}, IPE, r"lr must be a finite float > 0; got 0\.0"),
         (estimate, {**_E, "lr": float("inf")}, IPE, r"lr must be a finite float > 0; got inf"),
-        (estimate, {**_E, "net": "net"}, IPE, r"model must be a LinearNetwork, a LossModel"),
+        (estimate, {**_E, "net": "net"}, IPE, r"model must implement the model protocol"),
         (
             estimate,
             {**_E, "executor": "pool"},

@@ -50,6 +50,7 @@ from .._validation import (
     describe,
 )
 from ..errors import InvalidParameterError
+from ..models.fingerprint import model_label
 from ..numeric.engine.cost import warn_if_long
 from ..numeric.engine.outcomes import OUTCOME_NAMES, Outcome
 from ..numeric.engine.run import EngineConfig, run_gd, with_optimizer
@@ -128,7 +129,7 @@ def _portable(model: Any) -> Any:
     from ..models import LossModel
 
     if isinstance(model, LossModel):
-        return LossModel(model.loss, model.params, name=model.name)
+        return LossModel(model.expr, model.params, name=model.name)
     return model
 
 
@@ -702,6 +703,6 @@ def estimate_convergent_fraction(
         seed=s,
         init_text=describe_init(init, scale),
         confidence=conf,
-        model_text=repr(net),
+        model_text=model_label(net),
         config=cfg,
     )

@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._results import ResultMixin, jsonable, plotted_by
-from .._types import LearningRate, Model
+from .._types import LearningRate, SymbolicModel
 from .._validation import (
     check_int,
     check_positive_float,
@@ -366,7 +366,7 @@ def _refuse_other_optimizers(kwargs: dict[str, Any]) -> None:
 
 
 def stability_analysis(
-    model_or_depth: Model | int | None = None,
+    model_or_depth: SymbolicModel | int | None = None,
     lr: LearningRate | None = None,
     *,
     target: Any = _UNSET,
@@ -588,8 +588,10 @@ def _resolve_model(model_or_depth: Any, network: Any, target: Any) -> LinearNetw
         or not isinstance(model_or_depth, int | np.integer)
     ):
         raise InvalidParameterError(
-            "model_or_depth must be a depth (an int >= 1), a LinearNetwork or a LossModel; got "
-            f"{describe(model_or_depth)}"
+            "model_or_depth must be a depth (an int >= 1), a LinearNetwork or a LossModel (the "
+            "report needs the exact critical points of a symbolic loss; a model given only "
+            "through the model protocol runs through estimate_convergent_fraction, lr_sweep "
+            f"and fixed_point_spectrum); got {describe(model_or_depth)}"
         )
     depth = check_int("depth", model_or_depth, minimum=1)
     y = check_target(1.0 if target is _UNSET else target)

@@ -34,7 +34,7 @@ from .._streams import float_key, stream
 from .._types import Model
 from .._validation import check_lr_grid, check_positive_float
 from ..errors import InvalidParameterError
-from ..models import model_fingerprint
+from ..models import model_fingerprint, model_label
 from ..numeric.engine.cost import warn_if_long
 from ..numeric.engine.outcomes import OUTCOME_NAMES
 from ..numeric.engine.run import EngineConfig, with_optimizer
@@ -372,7 +372,7 @@ def lr_sweep(
         st = ResultsStore(
             store,
             {
-                "model": repr(net),
+                "model": model_label(net),
                 "model_fingerprint": model_fingerprint(net),
                 "lrs": grid,
                 "n_samples": n,
@@ -457,7 +457,7 @@ def lr_sweep(
                 seed=seeds[i],
                 init_text=init_text,
                 confidence=conf,
-                model_text=repr(net),
+                model_text=model_label(net),
                 config=cfg,
             )
         )
@@ -494,5 +494,5 @@ def lr_sweep(
         seed=s,
         init=init_text,
         confidence=conf,
-        model=repr(net),
+        model=model_label(net),
     )

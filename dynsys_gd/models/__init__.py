@@ -4,7 +4,7 @@ Importing this package does no sympy work.
 """
 
 from .conventions import CONVENTIONS, convention_factor, convert_lr
-from .fingerprint import model_fingerprint
+from .fingerprint import model_fingerprint, model_label
 from .linear import LinearNetwork
 from .loss import LossModel
 from .mlp import MLP
@@ -17,4 +17,5 @@ __all__ = [
     "convention_factor",
     "convert_lr",
     "model_fingerprint",
+    "model_label",
 ]

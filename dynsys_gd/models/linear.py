@@ -39,6 +39,7 @@ from .._validation import (
 )
 from ..errors import InvalidParameterError
 from .conventions import CONVENTIONS, convention_factor
+from .protocol import kernels_of
 
 #: largest network accepted: parameters and depth (the closed-form Hessian needs P^2 numbers)
 MAX_PARAMS = 10**6
@@ -465,6 +466,24 @@ class LinearNetwork:
                 )
             parts.append(L.reshape(*L.shape[:-2], shape[0] * shape[1]))
         return np.concatenate(parts, axis=-1)
+
+    # -- the model protocol (docs/models.md): batched kernels of the numeric layer ---------------
+    def loss(self, theta: Any) -> NDArray[Any]:
+        r"""Loss :math:`L(\theta)` in the network's convention, shape ``(batch,)`` (or a
+        scalar for one point ``(P,)``); closed-form kernels, no sympy."""
+        return kernels_of(self).loss(theta)
+
+    def gradient(self, theta: Any) -> NDArray[Any]:
+        r""":math:`\nabla L(\theta)`, shape ``(batch, P)`` (or ``(P,)`` for one point)."""
+        return kernels_of(self).gradient(theta)
+
+    def hessian(self, theta: Any) -> NDArray[Any]:
+        r""":math:`\nabla^2 L(\theta)`, shape ``(batch, P, P)`` (or ``(P, P)``)."""
+        return kernels_of(self).hessian(theta)
+
+    def hvp(self, theta: Any, v: Any) -> NDArray[Any]:
+        r"""Hessian-vector product :math:`\nabla^2 L(\theta)\,v`, shape of ``theta``."""
+        return kernels_of(self).hvp(theta, v)
 
     def fingerprint(self) -> str:
         """SHA-256 of everything that defines the loss (widths, exact moments, convention), so

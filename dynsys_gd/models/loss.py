@@ -7,9 +7,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .._validation import describe
 from ..errors import InvalidParameterError
+from .protocol import kernels_of
 
 #: Heads a loss must not contain: not analytic (no Hessian / Jacobian of the GD map there).
 _NON_ANALYTIC = (
@@ -171,7 +173,8 @@ class LossModel:
             raise InvalidParameterError(f"loss must be a finite real expression; got {loss}")
         _check_loss_heads(loss)
         _trial_compile(loss, ps)
-        self.loss = loss
+        #: the loss as a sympy expression in :attr:`params`
+        self.expr = loss
         self.params = ps
         self.name = name or str(loss)
         self._cache: dict[str, Any] = {}
@@ -182,9 +185,31 @@ class LossModel:
         return len(self.params)
 
     @property
+    def symbolic(self) -> Any:
+        """The loss as a sympy expression (the model protocol's optional symbolic form)."""
+        return self.expr
+
+    @property
     def is_polynomial(self) -> bool:
         """Whether the loss is a polynomial in the parameters."""
-        return bool(self.loss.is_polynomial(*self.params))
+        return bool(self.expr.is_polynomial(*self.params))
+
+    # -- the model protocol (docs/models.md): batched kernels of the numeric layer ---------------
+    def loss(self, theta: Any) -> NDArray[Any]:
+        r"""Loss :math:`L(\theta)`, shape ``(batch,)``, from code generated from :attr:`expr`."""
+        return kernels_of(self).loss(theta)
+
+    def gradient(self, theta: Any) -> NDArray[Any]:
+        r""":math:`\nabla L(\theta)`, shape ``(batch, P)`` (or ``(P,)`` for one point)."""
+        return kernels_of(self).gradient(theta)
+
+    def hessian(self, theta: Any) -> NDArray[Any]:
+        r""":math:`\nabla^2 L(\theta)`, shape ``(batch, P, P)`` (or ``(P, P)``)."""
+        return kernels_of(self).hessian(theta)
+
+    def hvp(self, theta: Any, v: Any) -> NDArray[Any]:
+        r"""Hessian-vector product :math:`\nabla^2 L(\theta)\,v`, shape of ``theta``."""
+        return kernels_of(self).hvp(theta, v)
 
     def fingerprint(self) -> str:
         """SHA-256 of the loss expression and the parameter order (``sympy.srepr``)."""
@@ -192,7 +217,7 @@ class LossModel:
 
         import sympy
 
-        text = repr(("LossModel", sympy.srepr(self.loss), tuple(str(p) for p in self.params)))
+        text = repr(("LossModel", sympy.srepr(self.expr), tuple(str(p) for p in self.params)))
         return hashlib.sha256(text.encode()).hexdigest()
 
     def __repr__(self) -> str:

@@ -51,6 +51,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import sqlite3
 import stat
 import tempfile
@@ -96,10 +97,21 @@ CREATE TABLE tasks (
 """
 
 
+#: the default ``repr`` of an object, ``<... at 0x7f...>``: never part of a stored configuration
+_ADDRESS = re.compile(r"<[^<>]* at 0x[0-9a-fA-F]+>")
+
+
 def _check_plain(obj: Any, where: str = "") -> None:
     """Reject values that :func:`jsonable` would only stringify (e.g. ``object()`` gives a
     memory address, which would make the configuration hash differ between runs)."""
-    if obj is None or isinstance(obj, str | bool | int | float | Fraction | Enum | np.generic):
+    if isinstance(obj, str):
+        if _ADDRESS.search(obj):
+            raise TypeError(
+                f"text {obj!r} at {where or '<top>'} holds a memory address, which changes "
+                "every run (key stored results by a content fingerprint instead)"
+            )
+        return
+    if obj is None or isinstance(obj, bool | int | float | Fraction | Enum | np.generic):
         return
     if isinstance(obj, dict):
         for k, v in obj.items():

@@ -77,14 +77,14 @@ def estimate_terms(model: Any) -> dict[str, int]:
         grad = loss * max(1, 2 * N - 1)
         hess = loss * max(1, 2 * N - 1) ** 2
         return {"loss": int(loss), "gradient": int(grad), "hessian": int(hess)}
-    n = len(sympy.Add.make_args(model.loss))
+    n = len(sympy.Add.make_args(model.expr))
     return {"loss": n, "gradient": n * model.n_params, "hessian": n * model.n_params**2}
 
 
 def _size_name(model: Any) -> tuple[str, Any]:
     if isinstance(model, LinearNetwork):
         return "widths", tuple(model.widths)
-    return "loss", f"<{len(sympy.Add.make_args(model.loss))} terms>"
+    return "loss", f"<{len(sympy.Add.make_args(model.expr))} terms>"
 
 
 def check_derivation_size(model: Any, part: str, *, expression: bool = False) -> None:
@@ -228,7 +228,7 @@ class Derivation:
             self.polynomial = True
         elif isinstance(model, LossModel):
             self.params = model.params
-            self.__dict__["loss"] = model.loss
+            self.__dict__["loss"] = model.expr
             self.polynomial = model.is_polynomial
         else:
             raise InvalidParameterError(

@@ -173,7 +173,7 @@ def test_median_ci_order_statistics() -> None:
         ({"config": 3}, r"config must be an EngineConfig or None"),
         ({"progress": "yes"}, r"progress must be a bool"),
         ({"confidence": 1.5}, r"confidence must be a float in \(0, 1\)"),
-        ({"net": "net"}, r"model must be a LinearNetwork"),
+        ({"net": "net"}, r"model must implement the model protocol"),
     ],
 )
 def test_estimate_bad_input(kwargs: dict, match: str) -> None:

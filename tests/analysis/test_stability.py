@@ -187,7 +187,7 @@ def test_monte_carlo_estimate_is_attached():
         ((2.0, 0.1), {}, r"model_or_depth must be a depth \(an int >= 1\), .*; got 2.0"),
         ((True, 0.1), {}, r"model_or_depth must be a depth .*; got True"),
         ((None, 0.1), {}, r"model_or_depth must be a depth .*; got None"),
-        (("net", 0.1), {}, r"model_or_depth must be a depth .*LossModel; got 'net'"),
+        (("net", 0.1), {}, r"model_or_depth must be a depth .*LossModel .*; got 'net'"),
         (
             (dg.LinearNetwork.scalar(2, 1.0), 0.1),
             {"target": 2.0},

@@ -122,7 +122,7 @@ def test_analytic_loss_search_and_certificates():
     mins = sorted(tuple(np.round(p.point, 9)) for p in res.minima)
     assert mins == [(-1.0, -1.0), (1.0, 1.0)]
     # at (1, 1): H = [[2, 0], [0, 2]] - by hand: d2/dx2 log cosh(u) = y^2 sech^2 u + 1 ...
-    H = sp.hessian(m.loss, (x, y)).subs({x: 1, y: 1})
+    H = sp.hessian(m.expr, (x, y)).subs({x: 1, y: 1})
     ref = sorted(float(e) for e in H.eigenvals(multiple=True))
     np.testing.assert_allclose(res.minima[0].hessian_eigenvalues, ref, atol=1e-12)
 

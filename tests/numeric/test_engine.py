@@ -134,7 +134,7 @@ def test_runbatch_api() -> None:
         ({"theta0": [[np.nan, 1.0]]}, InvalidParameterError, r"theta0 must be finite"),
         ({"theta0": "abc"}, InvalidParameterError, r"theta0 must be an array of real numbers"),
         ({"config": {"max_steps": 3}}, InvalidParameterError, r"config must be an EngineConfig"),
-        ({"model": object()}, InvalidParameterError, r"model must be a LinearNetwork"),
+        ({"model": object()}, InvalidParameterError, r"model must implement the model protocol"),
     ],
 )
 def test_run_gd_bad_input(kwargs: dict, exc: type, match: str) -> None:

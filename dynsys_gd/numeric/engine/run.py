@@ -943,14 +943,14 @@ def _refuse_non_real(model: Any, rb: RunBatch, config: EngineConfig) -> None:
 
     for i in np.flatnonzero(div & moderate)[:16]:
         env = {p: sympy.Float(float(v), 30) for p, v in zip(model.params, th[i], strict=True)}
-        values = [model.loss, *(sympy.diff(model.loss, p) for p in model.params)]
+        values = [model.expr, *(sympy.diff(model.expr, p) for p in model.params)]
         for expr in values:
             v = complex(sympy.N(expr.subs(env), 30))
             if not (np.isfinite(v.real) and abs(v.imag) <= 1e-20 * max(1.0, abs(v.real))):
                 point = ", ".join(f"{float(t):.6g}" for t in th[i])
                 lr = float(rb.lrs[i])
                 raise NonRealLossError(
-                    f"loss {model.loss} is not real at theta = ({point}), reached by run {i} "
+                    f"loss {model.expr} is not real at theta = ({point}), reached by run {i} "
                     f"after {int(rb.steps[i])} steps at lr = {lr:g}; restrict the loss to its "
                     f"real domain"
                 )

@@ -378,7 +378,9 @@ class CriticalPointsResult(ResultMixin):
 def _check_model(model: Any) -> LossModel:
     if not isinstance(model, LossModel):
         raise InvalidParameterError(
-            f"model must be a LossModel (a sympy loss); got {describe(model)}"
+            "model must be a LossModel (a sympy loss: points are refined in mpmath and "
+            "certified in ball arithmetic from its symbolic form, which a model given only "
+            f"through the model protocol does not have); got {describe(model)}"
         )
     return model
 
@@ -542,7 +544,7 @@ class _BallModel:
         import sympy
 
         self.P = model.n_params
-        g = [sympy.diff(model.loss, p) for p in model.params]
+        g = [sympy.diff(model.expr, p) for p in model.params]
         H = [sympy.diff(g[i], model.params[j]) for i in range(self.P) for j in range(i, self.P)]
         self.grad = _arb_evaluator(g, model.params)
         self.hess_upper = _arb_evaluator(H, model.params)
@@ -713,7 +715,7 @@ def _exact_candidates(
     import sympy
 
     names = [f"v{i}" for i in range(model.n_params)]
-    loss = model.loss.xreplace(
+    loss = model.expr.xreplace(
         {p: sympy.Symbol(n) for p, n in zip(model.params, names, strict=True)}
     )
     try:
@@ -1077,7 +1079,7 @@ def critical_points(
     dps = check_int("dps", dps, minimum=20, maximum=2000)
     exact_timeout = check_positive_float("exact_timeout", exact_timeout)
     if method == "exact" and not model.is_polynomial:
-        raise InvalidParameterError(f"method='exact' needs a polynomial loss; got {model.loss}")
+        raise InvalidParameterError(f"method='exact' needs a polynomial loss; got {model.expr}")
 
     notes: list[str] = []
     infos: list[CriticalPointInfo] = []

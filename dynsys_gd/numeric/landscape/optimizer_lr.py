@@ -62,7 +62,7 @@ def reparametrised_model(model: Any, q: np.ndarray) -> Any:
             p: sympy.sqrt(sympy.nsimplify(float(qi), rational=True)) * p
             for p, qi in zip(model.params, q, strict=True)
         }
-        return LossModel(model.loss.xreplace(sub), model.params, name=f"{model.name} (Q^1/2 phi)")
+        return LossModel(model.expr.xreplace(sub), model.params, name=f"{model.name} (Q^1/2 phi)")
     raise InvalidParameterError(
         "model must be a LinearNetwork with a layer-constant preconditioner or a LossModel for "
         "the critical step size of a preconditioned optimiser; got "

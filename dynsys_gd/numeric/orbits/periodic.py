@@ -26,14 +26,14 @@ The maps are given as small objects with ``n_params``, ``step(theta)``, ``jacobi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ..._limits import check_iteration
 from ..._results import ResultMixin, jsonable
-from ..._types import MapLike, Theta
+from ..._types import MapLike, MapSystem, Theta
 from ..._validation import check_batch, check_int, check_positive_float
 from ...errors import ConvergenceError, InvalidParameterError
 from ..kernels import numeric_model
@@ -54,22 +54,6 @@ __all__ = [
 ]
 
 Array = NDArray[Any]
-
-
-@runtime_checkable
-class MapSystem(Protocol):
-    """A batched smooth map :math:`f: R^P \\to R^P` with its Jacobian."""
-
-    n_params: int
-
-    def step(self, theta: Array) -> Array:
-        """:math:`f(\\theta)` for ``theta`` of shape ``(B, P)``."""
-
-    def jacobian(self, theta: Array) -> Array:
-        """:math:`Df(\\theta)` of shape ``(B, P, P)``."""
-
-    def jvp(self, theta: Array, v: Array) -> Array:
-        """:math:`Df(\\theta) v` of shape ``(B, P)``."""
 
 
 class GDMap:
