@@ -79,6 +79,8 @@ from .analysis.sweep import SweepResult as SweepResult
 from .analysis.sweep import lr_sweep as lr_sweep
 
 # -- non-linear networks ----------------------------------------------------------------------
+from .analysis.edge_of_stability import SharpnessTrace as SharpnessTrace
+from .analysis.edge_of_stability import sharpness_trace as sharpness_trace
 from .analysis.nonlinear import NonlinearSweepResult as NonlinearSweepResult
 from .analysis.nonlinear import nonlinear_sweep as nonlinear_sweep
 
