@@ -3,6 +3,7 @@ from .beyond_figures import plot_bifurcation as plot_bifurcation
 from .beyond_figures import plot_lyapunov as plot_lyapunov
 from .beyond_figures import plot_null_point_run as plot_null_point_run
 from .beyond_figures import plot_null_set as plot_null_set
+from .eos_figures import plot_catapult_phase_diagram as plot_catapult_phase_diagram
 from .eos_figures import plot_sharpness_trace as plot_sharpness_trace
 from .figures import plot_basin_slice as plot_basin_slice
 from .figures import plot_convergent_fraction as plot_convergent_fraction

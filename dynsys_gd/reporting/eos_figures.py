@@ -4,7 +4,8 @@ r"""Figure of a sharpness trace: progressive sharpening and the edge of stabilit
 :func:`plot_sharpness_trace` draws, for a
 :class:`~dynsys_gd.analysis.edge_of_stability.SharpnessTrace`, the loss (top) and the recorded
 sharpness with the optimiser's threshold line :math:`a^*/\eta` (bottom), a small version of
-Cohen et al. 2021, Figure 1.
+Cohen et al. 2021, Figure 1; :func:`plot_catapult_phase_diagram` the phases of a
+:class:`~dynsys_gd.analysis.catapult.CatapultPhaseDiagram`.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from typing import Any
 
 import numpy as np
 
+from ..analysis.catapult import CATAPULT_OUTCOMES, CatapultPhaseDiagram
 from ..analysis.edge_of_stability import SharpnessTrace
 from ..errors import InvalidParameterError
 from .style import new_figure, styled
 
-__all__ = ["plot_sharpness_trace"]
+__all__ = ["plot_catapult_phase_diagram", "plot_sharpness_trace"]
 
 
 def _draw_sharpness(trace: SharpnessTrace, ax: Any, label: str | None = None) -> None:
@@ -54,4 +56,44 @@ def plot_sharpness_trace(
     ax1.set_ylabel("train loss")
     _draw_sharpness(trace, ax2)
     ax1.set_title(title or f"{trace.optimizer}, $\\eta$ = {trace.lr:.4g}", fontsize=9)
+    return fig
+
+
+@styled
+def plot_catapult_phase_diagram(
+    diagram: CatapultPhaseDiagram, *, ax: Any = None, title: str | None = None
+) -> Any:
+    r"""Share of runs in each phase (lazy, catapult, divergent, ...) against
+    :math:`\eta\lambda_0`, with the lines :math:`\eta\lambda_0 = 2` and :math:`4` (Lewkowycz et al.
+    2020, uv model) marked.  Returns a :class:`matplotlib.figure.Figure`."""
+    if not isinstance(diagram, CatapultPhaseDiagram):
+        raise InvalidParameterError(
+            f"diagram must be a CatapultPhaseDiagram; got {type(diagram).__name__}"
+        )
+    if ax is None:
+        fig, ax = new_figure()
+    else:
+        fig = ax.figure
+    colors = {
+        "lazy": "#2a9d4b",
+        "catapult": "#3b75c4",
+        "divergent": "#d1362f",
+        "spiked": "#9467bd",
+        "undecided": "0.6",
+    }
+    fr = diagram.fractions
+    bottom = np.zeros(len(diagram.c_values))
+    width = np.min(np.diff(diagram.c_values)) if len(diagram.c_values) > 1 else 0.1
+    for k in CATAPULT_OUTCOMES:
+        if np.any(fr[k] > 0):
+            ax.bar(diagram.c_values, fr[k], width=width, bottom=bottom, color=colors[k], label=k)
+            bottom = bottom + fr[k]
+    for x, lab in ((2.0, r"$\eta\lambda_0 = 2$"), (4.0, r"$\eta\lambda_0 = 4$")):
+        ax.axvline(x, color="k", ls="--" if x == 2.0 else ":", lw=1.1, label=lab)
+    ax.set_xlabel(r"$\eta\lambda_0$")
+    ax.set_ylabel("share of runs")
+    ax.set_ylim(0, 1.0)
+    ax.legend(loc="center left", fontsize=8, bbox_to_anchor=(1.0, 0.5))
+    if title:
+        ax.set_title(title, fontsize=9)
     return fig
