@@ -36,7 +36,12 @@ from ..errors import InvalidParameterError
 from ..numeric.kernels import numeric_model
 from ..numeric.landscape.lanczos import batched_sharpness
 
-__all__ = ["CATAPULT_OUTCOMES", "CatapultPhaseDiagram", "catapult_outcome", "catapult_phase_diagram"]
+__all__ = [
+    "CATAPULT_OUTCOMES",
+    "CatapultPhaseDiagram",
+    "catapult_outcome",
+    "catapult_phase_diagram",
+]
 
 Array = NDArray[np.float64]
 
@@ -247,8 +252,10 @@ def catapult_phase_diagram(
     if spike_factor <= 1.0:
         raise InvalidParameterError(f"spike_factor must be > 1; got {spike_factor}")
     grad_tol = check_positive_float("grad_tol", grad_tol)
-    seed = check_seed("seed", seed)
-    assert seed is not None
+    checked = check_seed("seed", seed)
+    if checked is None:
+        raise InvalidParameterError("seed must be an int >= 0 (the runs are repeatable); got None")
+    seed = checked
     init_scale = check_positive_float("init_scale", init_scale)
     P = int(nm.n_params)
     th0 = np.asarray(model.init(seed, n_init, scale=init_scale), dtype=np.float64)

@@ -28,7 +28,11 @@ def _draw_sharpness(trace: SharpnessTrace, ax: Any, label: str | None = None) ->
     ax.plot(trace.steps[ok], trace.sharpness[ok], color="C0", lw=1.3, label=label or what)
     a = f"{trace.threshold:.4g}"
     ax.axhline(
-        trace.threshold_line, color="k", ls="--", lw=1.1, label=rf"${a}/\eta$ = {trace.threshold_line:.4g}"
+        trace.threshold_line,
+        color="k",
+        ls="--",
+        lw=1.1,
+        label=rf"${a}/\eta$ = {trace.threshold_line:.4g}",
     )
     ax.set_xlabel("step")
     ax.set_ylabel("sharpness")
@@ -36,9 +40,7 @@ def _draw_sharpness(trace: SharpnessTrace, ax: Any, label: str | None = None) ->
 
 
 @styled
-def plot_sharpness_trace(
-    trace: SharpnessTrace, *, ax: Any = None, title: str | None = None
-) -> Any:
+def plot_sharpness_trace(trace: SharpnessTrace, *, ax: Any = None, title: str | None = None) -> Any:
     r"""Loss (log scale, top) and sharpness with the threshold line :math:`a^*/\eta` (bottom)
     against the step; with ``ax`` only the sharpness panel is drawn into it.
 
