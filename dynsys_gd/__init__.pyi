@@ -81,6 +81,11 @@ from .analysis.sweep import SweepResult as SweepResult
 from .analysis.sweep import lr_sweep as lr_sweep
 
 # -- non-linear networks ----------------------------------------------------------------------
+from .analysis.catapult import CatapultPhaseDiagram as CatapultPhaseDiagram
+from .analysis.catapult import catapult_outcome as catapult_outcome
+from .analysis.catapult import catapult_phase_diagram as catapult_phase_diagram
+from .analysis.edge_of_stability import SharpnessTrace as SharpnessTrace
+from .analysis.edge_of_stability import sharpness_trace as sharpness_trace
 from .analysis.nonlinear import NonlinearSweepResult as NonlinearSweepResult
 from .analysis.nonlinear import nonlinear_sweep as nonlinear_sweep
 

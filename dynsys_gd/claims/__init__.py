@@ -1,4 +1,4 @@
-"""Checks of the claims C1–C9, one module per claim, each owning its statement and checks.
+"""Checks of the claims C1–C10, one module per claim, each owning its statement and checks.
 
 :func:`run_claims` runs them (also ``dynsys-gd prove`` and the scripts in ``proofs/``).
 """
@@ -12,6 +12,7 @@ from .c6_main_theorem import check_c6
 from .c7_sharp_transition import check_c7
 from .c8_edge_of_stability import check_c8
 from .c9_general_losses import check_c9
+from .c10_nonsingular_mlp import check_c10
 from .registry import CLAIMS, ClaimSpec, proof_main, run_claim, run_claims
 from .report import METHODS, Check, ClaimResult, ClaimsReport, ClaimStatement, Status
 
@@ -33,6 +34,7 @@ __all__ = [
     "check_c7",
     "check_c8",
     "check_c9",
+    "check_c10",
     "proof_main",
     "run_claim",
     "run_claims",

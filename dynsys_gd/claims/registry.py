@@ -1,4 +1,4 @@
-"""The registry of claims C1–C9 and the runners (``dynsys-gd prove``, the ``proofs/`` scripts)."""
+"""The registry of claims C1–C10 and the runners (``dynsys-gd prove``, the ``proofs/`` scripts)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from . import (
     c7_sharp_transition,
     c8_edge_of_stability,
     c9_general_losses,
+    c10_nonsingular_mlp,
 )
 from .report import ClaimResult, ClaimsReport
 
@@ -43,6 +44,7 @@ _MODULES = (
     c7_sharp_transition,
     c8_edge_of_stability,
     c9_general_losses,
+    c10_nonsingular_mlp,
 )
 
 CLAIMS: dict[str, ClaimSpec] = {

@@ -36,7 +36,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         nargs="+",
         metavar="CLAIM",
         default=None,
-        help="claims to check (C1 ... C9; default: all)",
+        help="claims to check (C1 ... C10; default: all)",
     )
     p.add_argument(
         "--quick",

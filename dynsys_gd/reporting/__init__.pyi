@@ -5,6 +5,8 @@ from .beyond_figures import plot_null_point_run as plot_null_point_run
 from .beyond_figures import plot_null_set as plot_null_set
 from .continuation_figures import plot_attractor_fractions as plot_attractor_fractions
 from .continuation_figures import plot_continuation as plot_continuation
+from .eos_figures import plot_catapult_phase_diagram as plot_catapult_phase_diagram
+from .eos_figures import plot_sharpness_trace as plot_sharpness_trace
 from .figures import plot_basin_slice as plot_basin_slice
 from .figures import plot_convergent_fraction as plot_convergent_fraction
 from .figures import plot_dg_spectrum as plot_dg_spectrum

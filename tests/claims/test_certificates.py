@@ -184,7 +184,7 @@ def test_claims_and_certificates_bad_input(call: Any, match: str) -> None:
 
 
 def test_registry_and_report_objects() -> None:
-    assert list(CLAIMS) == [f"C{i}" for i in range(1, 10)]
+    assert list(CLAIMS) == [f"C{i}" for i in range(1, 11)]
     rep = run_claims(["c2", "C2"], quick=True)
     assert len(rep.results) == 1 and rep.passed
     d = rep.to_dict()
