@@ -32,7 +32,7 @@ from .._validation import check_int, check_positive_float, describe
 from ..errors import InvalidParameterError
 from ..numeric.engine.cost import warn_if_long
 from ..numeric.engine.outcomes import OUTCOME_NAMES, Outcome
-from ..numeric.engine.run import EngineConfig, run_gd
+from ..numeric.engine.run import EngineConfig, run_gd, with_optimizer
 from ..numeric.kernels import numeric_model
 
 __all__ = ["Attractor", "BasinSlice", "basin_slice", "default_plane", "label_attractors"]
@@ -409,6 +409,7 @@ def basin_slice(
     extent: float | tuple[float, float] = 1.0,
     resolution: int = 101,
     config: EngineConfig | None = None,
+    optimizer: Any = None,
 ) -> BasinSlice:
     r"""Outcome of GD from every point of a grid in the plane ``center + a u + b v``.
 
@@ -427,6 +428,8 @@ def basin_slice(
         Grid points per axis (>= 2).
     config : EngineConfig, optional
         Engine settings.
+    optimizer : Optimizer, optional
+        The map that is iterated (default GD); its buffers start at zero at every grid point.
 
     Returns
     -------
@@ -443,6 +446,11 @@ def basin_slice(
         eb = check_positive_float("extent[1]", extent[1])
     else:
         ea = eb = check_positive_float("extent", extent)
+    if config is not None and not isinstance(config, EngineConfig):  # checked before adding
+        raise InvalidParameterError(
+            f"config must be an EngineConfig or None; got {describe(config)}"
+        )
+    config = with_optimizer(config, optimizer)  # the plane is in theta; buffers start at zero
     if config is not None and not isinstance(config, EngineConfig):
         raise InvalidParameterError(
             f"config must be an EngineConfig or None; got {describe(config)}"

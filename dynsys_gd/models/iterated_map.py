@@ -113,6 +113,16 @@ class IteratedMap:
             cols.append((self.step(arr + e, p) - self.step(arr - e, p)) / (2 * h[..., j : j + 1]))
         return np.stack(cols, axis=-1)
 
+    @property
+    def n_params(self) -> int:
+        """The dimension (so a map without parameter is a map system of the orbit tools)."""
+        return self.dim
+
+    def jvp(self, x: Any, v: Any, p: float | None = None) -> Array:
+        r""":math:`Df(x)\,v`, batched."""
+        J = self.jacobian(x, p)
+        return np.einsum("...ij,...j->...i", J, np.asarray(v, dtype=np.float64))
+
     def at(self, p: float) -> IteratedMap:
         """The map with its parameter fixed at ``p``."""
         if not self.has_parameter:

@@ -5,6 +5,8 @@ long-run loop (docs/math/optimizers.md)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -116,11 +118,14 @@ def test_compiled_kernels_equal_the_numpy_reference(model: object, name: str) ->
     opt = OPTIMIZERS[name](P)
     th = np.random.default_rng(1).uniform(-2, 2, (40, P))
     lr = 0.5 * dg.critical_lr(SCALAR3) if P == 3 else 0.3
+    # a short budget keeps the numpy reference quick (runs at the cap are undecided alike)
+    cfg = dg.EngineConfig(max_steps=1024, max_extension=4.0)
     kw = {"optimizer": opt}
-    a = dg.run_gd(model, th, lr, **kw)  # type: ignore[arg-type]
-    b = dg.run_gd(model, th, lr, backend="numpy", **kw)  # type: ignore[arg-type]
-    c = dg.run_gd(model, th, lr, workers=2, config=dg.EngineConfig(lanes=3), **kw)  # type: ignore[arg-type]
-    parts = [dg.run_gd(model, th[i : i + 7], lr, **kw) for i in range(0, 40, 7)]  # type: ignore[arg-type]
+    a = dg.run_gd(model, th, lr, config=cfg, **kw)  # type: ignore[arg-type]
+    b = dg.run_gd(model, th, lr, config=cfg, backend="numpy", **kw)  # type: ignore[arg-type]
+    c3 = dataclasses.replace(cfg, lanes=3)
+    c = dg.run_gd(model, th, lr, workers=2, config=c3, **kw)  # type: ignore[arg-type]
+    parts = [dg.run_gd(model, th[i : i + 7], lr, config=cfg, **kw) for i in range(0, 40, 7)]  # type: ignore[arg-type]
     for f in ("outcome", "steps", "theta", "g_tail", "state"):
         assert np.array_equal(getattr(a, f), getattr(b, f)), f
         assert np.array_equal(getattr(a, f), getattr(c, f)), f

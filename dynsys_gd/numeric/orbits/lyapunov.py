@@ -126,6 +126,7 @@ def lyapunov_exponent(
     transient: int = 1000,
     seed: int | None = 0,
     div_threshold: float = 1e6,
+    optimizer: Any = None,
 ) -> LyapunovResult:
     r"""Largest Lyapunov exponent of the runs from ``theta0`` (batched tangent iteration).
 
@@ -144,7 +145,13 @@ def lyapunov_exponent(
         Seed of the random initial tangent vectors (``SeedSequence(seed)``).
     div_threshold : float
         Runs with :math:`\lVert\theta\rVert_\infty` above it are marked diverged.
+    optimizer : Optimizer, optional
+        Another optimiser's map at ``lr`` instead of GD's, on its whole state (rows of
+        ``theta0`` with P entries start with the optimiser's initial buffers).
     """
+    from .optimizer_map import optimizer_system
+
+    model, lr, theta0 = optimizer_system(model, lr, theta0, optimizer)
     system = as_map(model, lr)
     n_steps = check_int("n_steps", n_steps, minimum=1)
     transient = check_int("transient", transient, minimum=0)

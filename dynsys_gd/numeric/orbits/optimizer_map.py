@@ -15,7 +15,7 @@ from ...models.iterated_map import IteratedMap
 from ...optimizers import Optimizer, check_optimizer
 from ..kernels import numeric_model
 
-__all__ = ["layer_sizes", "optimizer_map"]
+__all__ = ["layer_sizes", "optimizer_map", "optimizer_system"]
 
 
 def layer_sizes(model: Any) -> tuple[int, ...] | None:
@@ -74,3 +74,24 @@ def optimizer_map(model: Any, optimizer: Any = None) -> IteratedMap:
 
     name = f"{type(model).__name__} under {opt!r}"
     return IteratedMap(f, opt.state_size(P), jac, name=name)
+
+
+def optimizer_system(
+    model: Any, lr: float | None, theta0: Any, optimizer: Any
+) -> tuple[Any, float | None, Any]:
+    r"""``(system, lr, start)`` for the orbit tools: the model itself for GD (unchanged), else
+    the optimiser's map at step size ``lr`` as a map system on the optimiser's state, with
+    ``theta0`` (parameters) extended by the optimiser's initial buffers."""
+    if optimizer is None or check_optimizer(optimizer).is_gd:
+        return model, lr, theta0
+    opt = check_optimizer(optimizer)
+    opt.require_autonomous("an orbit analysis")
+    if lr is None:
+        from ...errors import InvalidParameterError
+
+        raise InvalidParameterError("lr must be given with an optimizer; got None")
+    system = optimizer_map(model, opt).at(float(lr))
+    th = np.asarray(theta0, dtype=np.float64)
+    P = int(numeric_model(model).n_params)
+    start = bound_optimizer(model, opt).init_state(th) if th.shape[-1] == P else th
+    return system, None, start

@@ -477,6 +477,7 @@ def find_periodic_orbits(
     neutral_tol: float = 1e-6,
     unstable: bool = False,
     max_orbits: int = 64,
+    optimizer: Any = None,
 ) -> list[PeriodicOrbit]:
     r"""Periodic orbits of the GD map from a batch of initialisations (docs/math/claims.md#c8, §7).
 
@@ -510,7 +511,14 @@ def find_periodic_orbits(
         Also search for unstable orbits by deflated Newton (default False).
     max_orbits : int
         Cap on the number of orbits returned.
+    optimizer : Optimizer, optional
+        Another optimiser's map at ``lr`` instead of GD's (docs/math/optimizers.md): orbits then
+        live on the optimiser's state (parameters, then buffers), and rows of ``theta0`` with P
+        entries start with the optimiser's initial buffers.
     """
+    from .optimizer_map import optimizer_system
+
+    model, lr, theta0 = optimizer_system(model, lr, theta0, optimizer)
     system = as_map(model, lr)
     max_period = check_int("max_period", max_period, minimum=1, maximum=64)
     transient = check_int("transient", transient, minimum=1)
