@@ -48,7 +48,7 @@ from .numeric.landscape.depth2_sdp import (
 from .numeric.kernels import numeric_model as numeric_model
 from .numeric.landscape.lanczos import lanczos_sharpness as lanczos_sharpness
 from .numeric.landscape.sharpness import FlattestMinimum as FlattestMinimum
-from .numeric.landscape.sharpness import critical_lr as critical_lr
+from .numeric.landscape.optimizer_lr import critical_lr as critical_lr
 from .numeric.landscape.sharpness import flattest_minimum as flattest_minimum
 from .numeric.landscape.sharpness import min_sharpness as min_sharpness
 

@@ -12,7 +12,7 @@
 # ---
 
 # %% [markdown]
-# # 06 — Proof checks for claims C1–C9
+# # 06 — Proof checks for claims C1–C10
 #
 # Every claim (docs/math/claims.md) is checked with the strongest method available:
 # **exact** (rational arithmetic, symbolic), **certified** (ball arithmetic, modular),
@@ -152,7 +152,7 @@ for r in report.results:
         methods[r.claim][c.method] += 1
 rows = [[claim, ", ".join(f"{m} ({k})" for m, k in ms.items())] for claim, ms in methods.items()]
 print(format_table(rows, ["claim", "methods (number of checks)"]))
-assert set(methods) == {f"C{i}" for i in range(1, 10)}
+assert set(methods) == {f"C{i}" for i in range(1, 11)}
 
 # %% [markdown]
 # ## Verdict
@@ -170,14 +170,14 @@ def verdict(check):
 checks = [(r.claim, c) for r in report.results for c in r.checks]
 failed = [f"{claim}: {c.name}" for claim, c in checks if verdict(c) in ("failed", "fail")]
 assert not failed, "FAILED checks:\n" + "\n".join(failed)
-assert {claim for claim, _ in checks} == {f"C{i}" for i in range(1, 10)}
+assert {claim for claim, _ in checks} == {f"C{i}" for i in range(1, 11)}
 others = [(claim, c) for claim, c in checks if not c.passed]
 for claim, c in others:
     print(f"{claim}: {c.name}: {verdict(c)}: {getattr(c, 'reason', None) or c.certificate}")
 mode = "QUICK MODE" if QUICK else "FULL CHECKS"
 source = "dynsys-gd prove --quick" if QUICK else "dynsys-gd prove"
 if not others:
-    print(f"{mode}: every claim C1-C9 passed (all {len(checks)} checks of `{source}`)")
+    print(f"{mode}: every claim C1-C10 passed (all {len(checks)} checks of `{source}`)")
 else:
     undecided = sorted({claim for claim, _ in others})
     print(

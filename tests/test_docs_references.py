@@ -86,7 +86,7 @@ def test_reference_parser_and_resolver() -> None:
     ]
     assert unresolved("math/claims.md", "c5") is None
     assert "does not exist" in (unresolved("math/nope.md", None) or "")
-    assert "no label" in (unresolved("math/claims.md", "c10") or "")
+    assert "no label" in (unresolved("math/claims.md", "c99") or "")
     assert FORBIDDEN.search("as in MATH.md §6") is not None
 
 

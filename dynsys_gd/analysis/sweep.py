@@ -341,7 +341,7 @@ def lr_sweep(
         from ..models import LinearNetwork
 
         if isinstance(net, LinearNetwork):
-            from ..numeric.landscape.sharpness import critical_lr as _critical_lr_of
+            from ..numeric.landscape.optimizer_lr import critical_lr as _critical_lr_of
 
             try:
                 critical_lr = float(_critical_lr_of(net, optimizer=cfg.optimizer))

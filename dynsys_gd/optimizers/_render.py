@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from .base import Optimizer, UpdateRule
+# the optimiser and its rule are typed Any here: base.py renders through this module, and a
+# type-only import back would make a cycle
+Optimizer = Any
+UpdateRule = Any
 
 __all__ = [
     "lane_statements",

@@ -27,7 +27,7 @@ from ...errors import InvalidParameterError
 from ...models import LinearNetwork, LossModel
 from ...optimizers import Optimizer
 
-__all__ = ["optimizer_critical_lr", "reparametrised_model"]
+__all__ = ["critical_lr", "optimizer_critical_lr", "reparametrised_model"]
 
 
 def _layer_constant(q: np.ndarray, sizes: tuple[int, ...]) -> list[float] | None:
@@ -68,6 +68,49 @@ def reparametrised_model(model: Any, q: np.ndarray) -> Any:
         "the critical step size of a preconditioned optimiser; got "
         f"{type(model).__name__}"
     )
+
+
+def critical_lr(net: Any, optimizer: Any = None, **kwargs: Any) -> float:
+    r"""Critical learning rate of an optimiser's map: :math:`\eta^* = 2/S_{\min}` for GD (C5;
+    see :func:`dynsys_gd.numeric.landscape.sharpness.critical_lr`), and
+    :math:`a^*/\min_M\mu_{\max}(QH)` for another optimiser (``optimizer=``, e.g.
+    :math:`(2 + 2\beta)/S_{\min}` for heavy ball): above it every global minimum is linearly
+    unstable and the optimiser converges from a null set of initialisations only (C6).
+
+    Parameters
+    ----------
+    net : LinearNetwork or LossModel
+        The model.
+    optimizer : Optimizer, optional
+        Default GD.
+    **kwargs
+        Passed to :func:`~dynsys_gd.numeric.landscape.sharpness.min_sharpness` (LossModel
+        search settings).
+
+    Raises
+    ------
+    InvalidParameterError
+        If the model has no minima to speak of (see ``min_sharpness``), or the optimiser has no
+        threshold (live Adam).
+
+    Examples
+    --------
+    >>> import dynsys_gd as dg
+    >>> net = dg.LinearNetwork.scalar(depth=3, target=2.0)
+    >>> round(dg.critical_lr(net), 6)  # 2 / (3 * 2^(4/3))
+    0.264567
+    >>> round(dg.critical_lr(net, optimizer=dg.HeavyBall(beta=0.5)) / dg.critical_lr(net), 12)
+    1.5
+    >>> dg.flattest_minimum(net).method
+    'closed form (AM–GM)'
+    """
+    from ...optimizers import check_optimizer
+    from .sharpness import critical_lr as gd_critical_lr
+
+    opt = check_optimizer(optimizer)
+    if opt.is_gd:
+        return gd_critical_lr(net, **kwargs)
+    return optimizer_critical_lr(net, opt, **kwargs)
 
 
 def optimizer_critical_lr(model: Any, optimizer: Optimizer, **kwargs: Any) -> float:

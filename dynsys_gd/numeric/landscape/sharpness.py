@@ -454,7 +454,7 @@ def min_sharpness(net: SymbolicModel, **kwargs: Any) -> float:
     return flattest_minimum(net, **kwargs).sharpness
 
 
-def critical_lr(net: SymbolicModel, optimizer: Any = None, **kwargs: Any) -> float:
+def critical_lr(net: SymbolicModel, **kwargs: Any) -> float:
     r"""Critical learning rate :math:`\eta^* = 2/S_{\min}` (C5): above it every global minimum
     is linearly unstable and GD converges from a null set of initialisations only (C6).
 
@@ -467,10 +467,9 @@ def critical_lr(net: SymbolicModel, optimizer: Any = None, **kwargs: Any) -> flo
     what is
     searched is stated in its result).
 
-    ``optimizer`` (default GD): the critical step size of that optimiser's map, its threshold over
-    the flattest minimum's curvature (:math:`a^*/S_{\min}`, e.g. :math:`(2 + 2\beta)/S_{\min}` for
-    heavy ball; for a preconditioner :math:`Q`, :math:`a^*/\min_M\mu_{\max}(QH)`; see
-    :mod:`~dynsys_gd.numeric.landscape.optimizer_lr`).
+    The critical step size of other optimisers is
+    :func:`dynsys_gd.numeric.landscape.optimizer_lr.critical_lr` (``dg.critical_lr`` with
+    ``optimizer=``).
 
     Raises
     ------
@@ -488,11 +487,4 @@ def critical_lr(net: SymbolicModel, optimizer: Any = None, **kwargs: Any) -> flo
     >>> dg.flattest_minimum(net).method
     'closed form (AM–GM)'
     """
-    if optimizer is not None:
-        from ...optimizers import check_optimizer
-
-        if not check_optimizer(optimizer).is_gd:
-            from .optimizer_lr import optimizer_critical_lr
-
-            return optimizer_critical_lr(net, check_optimizer(optimizer), **kwargs)
     return 2.0 / min_sharpness(net, **kwargs)
