@@ -31,6 +31,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DYNSYS_GD_FAST", "1")
 os.environ.pop("MPLBACKEND", None)
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+# No progress bars in the built notebooks: a bar drawn while the site is built is stale when read.
+os.environ["DYNSYS_GD_PROGRESS"] = "0"
 
 import dynsys_gd  # noqa: E402
 
@@ -48,6 +50,15 @@ extensions = [
     "sphinx.ext.mathjax",
     "numpydoc",
 ]
+
+# -- maths, offline ------------------------------------------------------------------------------
+# MathJax 3 (Apache-2.0) is copied into the built site from the ``sphinx-mathjax-offline`` package
+# of the [docs] extra, and every page loads it from ``_static/mathjax/``: the equations render
+# with the network off.  ``_check_offline_pages`` fails the build if any page loads a script (or
+# a stylesheet) from the network.
+MATHJAX_DIR = "mathjax"
+mathjax_path = f"{MATHJAX_DIR}/tex-chtml.js"
+
 
 # -- sources -------------------------------------------------------------------------------------
 exclude_patterns = ["_build", "jupyter_execute", "**.ipynb_checkpoints", "figures"]
@@ -201,5 +212,46 @@ def _check_notebook_images(app: Any, exc: Exception | None) -> None:
         raise ExtensionError("notebook figures missing:\n" + "\n".join(problems))
 
 
+def _copy_mathjax(app: Any, exc: Exception | None) -> None:
+    """Copy the MathJax of the ``sphinx-mathjax-offline`` package into ``_static/mathjax``."""
+    if exc is not None or app.builder.format != "html":
+        return
+    import importlib.util
+
+    from sphinx.util.fileutil import copy_asset
+
+    spec = importlib.util.find_spec("sphinx-mathjax-offline")
+    if spec is None or spec.origin is None:
+        from sphinx.errors import ExtensionError
+
+        raise ExtensionError(
+            "the maths needs MathJax from the sphinx-mathjax-offline package (the [docs] extra)"
+        )
+    src = Path(spec.origin).parent / "static" / "mathjax"
+    copy_asset(str(src), str(Path(app.outdir) / "_static" / MATHJAX_DIR))
+
+
+def _check_offline_pages(app: Any, exc: Exception | None) -> None:
+    """Fail the build if a page loads a script or stylesheet from the network, or if a maths
+    page's MathJax is missing from the built site."""
+    if exc is not None or app.builder.format != "html":
+        return
+    from sphinx.errors import ExtensionError
+
+    sys.path.insert(0, str(DOCS))
+    from _offline import network_loads
+
+    out = Path(app.outdir)
+    problems = []
+    for page in sorted(out.rglob("*.html")):
+        problems += [f"{page.relative_to(out)}: {u}" for u in network_loads(page)]
+    if not (out / "_static" / mathjax_path).is_file():
+        problems.append(f"_static/{mathjax_path} missing")
+    if problems:
+        raise ExtensionError("pages that need the network:\n" + "\n".join(problems[:20]))
+
+
 def setup(app: Any) -> None:
     app.connect("build-finished", _check_notebook_images)
+    app.connect("build-finished", _copy_mathjax)
+    app.connect("build-finished", _check_offline_pages)
