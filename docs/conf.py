@@ -190,6 +190,24 @@ _write_api_page()
 
 
 # -- checks at the end of the build --------------------------------------------------------------
+#: Output that must not reach a built page: a progress bar (stale when read, a widget that stays
+#: at 0 %) or a path of the machine that built the site.
+_STALE = re.compile(
+    r"\d+/\d+ \[[\d:<?]+|it/s\]|application/vnd\.jupyter\.widget|site-packages/|/\.venv/"
+)
+
+
+def _stale_outputs(cells: list[Any]) -> list[str]:
+    """Progress bars, widgets and machine paths in the outputs of executed cells."""
+    found = []
+    for i, cell in enumerate(cells):
+        for out in cell.get("outputs", []):
+            text = out.get("text", "") + " ".join(map(str, out.get("data", {}).keys()))
+            text += " ".join(str(v) for v in out.get("data", {}).values() if isinstance(v, str))
+            if m := _STALE.search(text):
+                found.append(f"cell {i}: stale output {m.group(0)!r}")
+    return found
+
 def _check_notebook_images(app: Any, exc: Exception | None) -> None:
     """Fail the build unless every figure cell of every notebook has an image output and its
     page has an ``<img`` for each image output."""
@@ -204,6 +222,7 @@ def _check_notebook_images(app: Any, exc: Exception | None) -> None:
         executed = Path(app.outdir).parent / "jupyter_execute" / "notebooks" / staged.name
         nb = nbformat.read(executed if executed.is_file() else staged, as_version=4)
         problems += [f"{staged.stem}: {p}" for p in figure_problems(nb.cells)]
+        problems += [f"{staged.stem}: {p}" for p in _stale_outputs(nb.cells)]
         n_images = image_count(nb.cells)
         n_img = page.read_text(encoding="utf-8").count("<img") if page.is_file() else 0
         if n_img < n_images or (n_images == 0 and figure_cells(nb.cells)):
