@@ -80,7 +80,8 @@ def _basins(fast: bool) -> Any:
     from ..reporting import new_figure, plot_basin_slice
 
     net = dg.LinearNetwork.scalar(2, 1.0)  # M = {xy = 1} is drawn from the slice itself
-    fig, axes = new_figure(1, 2, width=12.0, height=4.6)
+    # legends under the panels: beside square panels they left a wide white gap between them
+    fig, axes = new_figure(1, 2, width=10.0, height=6.4)
     for ax, lr in zip(axes, (0.9, 1.01), strict=True):
         bs = dg.basin_slice(
             net,
@@ -98,6 +99,18 @@ def _basins(fast: bool) -> Any:
             ax=ax,
             title=rf"$\frac{{1}}{{2}}(xy-1)^2$, $\eta = {lr}$ ($\eta^* = 1$)",
         )
+        leg = ax.get_legend()
+        if leg is not None:
+            handles, labels = leg.legend_handles, [t.get_text() for t in leg.get_texts()]
+            leg.remove()
+            ax.legend(
+                handles,
+                labels,
+                loc="upper center",
+                bbox_to_anchor=(0.5, -0.14),
+                fontsize=8,
+                frameon=False,
+            )
     return fig
 
 
