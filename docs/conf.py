@@ -208,6 +208,7 @@ def _stale_outputs(cells: list[Any]) -> list[str]:
                 found.append(f"cell {i}: stale output {m.group(0)!r}")
     return found
 
+
 def _check_notebook_images(app: Any, exc: Exception | None) -> None:
     """Fail the build unless every figure cell of every notebook has an image output and its
     page has an ``<img`` for each image output."""

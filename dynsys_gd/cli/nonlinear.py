@@ -1,12 +1,11 @@
 r"""``dynsys-gd nonlinear``: the sharp transition of GD on a small non-linear network.
 
 Full-batch GD on a tanh/ReLU multilayer perceptron (squared loss
-:math:`L = \frac{1}{2n}\sum_k\lVert f(x_k) - y_k\rVert^2`) trained on the 8×8 digits shipped
-with the package (or a teacher–student set), over a grid of learning rates with several initialisations
-each: the asymptotic gradient norm :math:`g_\infty(\eta)` jumps at a critical learning rate
-(docs/math/nonlinear.md, docs/math/claims.md#c7), which is compared with
-:math:`2/S_{\mathrm{flat}}`, the sharpness-based
-prediction; converged runs are checked to end at minima with :math:`\lambda_{\max} \le 2/\eta`
+:math:`L = \frac{1}{2n}\sum_k\lVert f(x_k) - y_k\rVert^2`) trained on the 8×8 digits
+shipped with the package (or a teacher–student set), over a grid of learning rates with several
+initialisations each: the asymptotic gradient norm :math:`g_\infty(\eta)` jumps at a critical
+learning rate (docs/math/nonlinear.md, docs/math/claims.md#c7), which is compared with
+:math:`2/S_{\mathrm{flat}}`, the sharpness-based prediction; converged runs are checked to end at minima with :math:`\lambda_{\max} \le 2/\eta`
 (C8).  See :func:`dynsys_gd.analysis.nonlinear.nonlinear_sweep`.
 """
 
@@ -30,9 +29,9 @@ DESCRIPTION = """\
 Learning-rate sweep of full-batch gradient descent on a small multilayer perceptron with squared
 loss L = 1/(2n) sum |f(x) - y|^2 on the 8x8 digits shipped with the package (PCA features,
 standardised digit label as target) or on a teacher-student data set. For each learning rate,
---samples initialisations run --steps steps; the table shows the asymptotic gradient norm g_inf (median of
-the mean |grad L| over the last --last-k steps, with a 95% CI), the final loss and sharpness
-(Lanczos), and outcome counts. The transition (largest jump of g_inf) is compared with the
+--samples initialisations run --steps steps; the table shows the asymptotic gradient norm g_inf
+(median of the mean |grad L| over the last --last-k steps, with a 95% CI), the final loss and
+sharpness (Lanczos), and outcome counts. The transition (largest jump of g_inf) is compared with the
 prediction 2 / S_flat (flattest minimum reached at smaller learning rates). The default settings
 finish in about a minute or two on 2 cores."""
 EPILOG = """examples:

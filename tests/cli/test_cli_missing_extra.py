@@ -19,8 +19,23 @@ def test_nonlinear_without_scikit_learn_runs(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "sklearn", None)
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
     code = main(
-        ["nonlinear", "--lrs", "0.1", "0.2", "--samples", "1", "--steps", "20", "--last-k", "5",
-         "--widths", "8", "4", "1", "--json"]
+        [
+            "nonlinear",
+            "--lrs",
+            "0.1",
+            "0.2",
+            "--samples",
+            "1",
+            "--steps",
+            "20",
+            "--last-k",
+            "5",
+            "--widths",
+            "8",
+            "4",
+            "1",
+            "--json",
+        ]
     )
     out, err = capsys.readouterr()
     assert code == 0, err

@@ -16,12 +16,7 @@ def _commands() -> dict[str, argparse.ArgumentParser]:
 
 
 def _visible(p: argparse.ArgumentParser) -> dict[str, argparse.Action]:
-    return {
-        o: a
-        for a in p._actions
-        if a.help is not argparse.SUPPRESS
-        for o in a.option_strings
-    }
+    return {o: a for a in p._actions if a.help is not argparse.SUPPRESS for o in a.option_strings}
 
 
 def test_one_spelling_per_meaning() -> None:
@@ -88,7 +83,7 @@ def test_orbits_figures_dir_and_old_stem(flag, expected, tmp_path, monkeypatch, 
     (tmp_path / "figs").mkdir()
     value = str(tmp_path / "figs") if flag == "--figures" else str(tmp_path / "figs" / "b")
     code = main(["orbits", "--xy", "--lr", "1.05", "--samples", "4", flag, value])
-    out, err = capsys.readouterr()
+    err = capsys.readouterr().err
     assert code == 0, err
     assert saved == [(r"$L(x, y) = \frac{1}{2}(xy - 1)^2$", str(tmp_path / expected))]
     assert ("deprecated" in err) == (flag == "--figure")

@@ -1,0 +1,48 @@
+"""Automatic progress bars: drawn after a delay, with an ETA, text bars outside widget notebooks."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from dynsys_gd.runtime import progress as prog
+
+
+class _TTY(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_forced_bar_shows_count_and_eta(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DYNSYS_GD_PROGRESS", raising=False)
+    stream = _TTY()
+    with prog.progress_bar(5, "lr sweep", True, force=True, stream=stream) as bar:
+        for _ in range(5):
+            bar._bar.refresh()
+            bar.update(1)
+        bar._bar.refresh()
+        text = stream.getvalue()
+    assert "lr sweep" in text and "5/5" in text
+    assert "<" in text  # tqdm's "elapsed<remaining" (the ETA)
+    assert bar.n == 5
+
+
+def test_auto_bar_waits_before_drawing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """progress=None draws nothing for a job that ends within AUTO_DELAY seconds."""
+    monkeypatch.delenv("DYNSYS_GD_PROGRESS", raising=False)
+    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    stream = _TTY()
+    with prog.progress_bar(3, "quick", None, stream=stream) as bar:
+        assert bar.shown
+        assert bar._bar.delay == prog.AUTO_DELAY > 0
+        bar.update(3)
+    assert stream.getvalue().strip() == ""
+
+
+def test_text_bar_outside_notebooks() -> None:
+    from tqdm.std import tqdm as text_tqdm
+
+    assert prog._tqdm_class(None) is text_tqdm
+    assert prog._tqdm_class(io.StringIO()) is text_tqdm
