@@ -6,7 +6,8 @@ shipped with the package (or a teacher–student set), over a grid of learning r
 initialisations each: the asymptotic gradient norm :math:`g_\infty(\eta)` jumps at a critical
 learning rate (docs/math/nonlinear.md, docs/math/claims.md#c7), which is compared with
 :math:`2/S_{\mathrm{flat}}`, the sharpness-based prediction; converged runs are checked to end
-at minima with :math:`\lambda_{\max} \le 2/\eta` (C8).  See :func:`dynsys_gd.analysis.nonlinear.nonlinear_sweep`.
+at minima with :math:`\lambda_{\max} \le 2/\eta` (C8).  See
+:func:`dynsys_gd.analysis.nonlinear.nonlinear_sweep`.
 """
 
 from __future__ import annotations
