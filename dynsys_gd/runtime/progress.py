@@ -86,6 +86,18 @@ def progress_enabled(
         return False
 
 
+def _reported_width(stream: Any) -> int | None:
+    """Columns of the terminal behind ``stream``: None when unknown, 0 when it reports none.
+
+    A terminal that reports 0 columns (a pseudo-terminal without a window size) would get an
+    empty bar from tqdm, so such a bar is drawn 80 columns wide instead.
+    """
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
 def _tqdm_class(stream: TextIO | None) -> Any:
     """tqdm's widget bar in a notebook with ipywidgets, else its text bar (never a warning).
 
@@ -128,13 +140,17 @@ class ProgressBar:
         self.n = initial
         self._bar: Any = None
         if shown:
+            file = sys.stderr if stream is None else stream
+            width = _reported_width(file)
             self._bar = _tqdm_class(stream)(
                 total=total,
                 desc=desc,
                 initial=initial,
-                file=sys.stderr if stream is None else stream,
+                file=file,
                 leave=False,
-                dynamic_ncols=True,
+                dynamic_ncols=width != 0,
+                ncols=80 if width == 0 else None,
+                nrows=20 if width == 0 else None,
                 smoothing=0.1,
                 delay=delay,
             )

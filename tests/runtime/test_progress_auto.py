@@ -46,3 +46,24 @@ def test_text_bar_outside_notebooks() -> None:
 
     assert prog._tqdm_class(None) is text_tqdm
     assert prog._tqdm_class(io.StringIO()) is text_tqdm
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "openpty"), reason="needs a pseudo-terminal")
+def test_terminal_without_a_size_still_gets_a_bar(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh pseudo-terminal reports 0 columns; tqdm would draw an empty bar there."""
+    import os
+
+    monkeypatch.delenv("DYNSYS_GD_PROGRESS", raising=False)
+    master, slave = os.openpty()
+    try:
+        with os.fdopen(slave, "w", closefd=False) as stream:
+            assert prog._reported_width(stream) == 0
+            with prog.progress_bar(4, "lr sweep", True, stream=stream) as bar:
+                bar.update(2)
+                bar._bar.refresh()
+                stream.flush()
+                text = os.read(master, 4096).decode("utf-8", "replace")
+        assert "lr sweep" in text and "2/4" in text
+    finally:
+        os.close(master)
+        os.close(slave)
