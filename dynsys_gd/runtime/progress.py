@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from types import TracebackType
 from typing import Any, TextIO
 
@@ -139,6 +140,7 @@ class ProgressBar:
         self.desc = desc
         self.n = initial
         self._bar: Any = None
+        self._timer: threading.Timer | None = None
         if shown:
             file = sys.stderr if stream is None else stream
             width = _reported_width(file)
@@ -154,6 +156,16 @@ class ProgressBar:
                 smoothing=0.1,
                 delay=delay,
             )
+            if delay > 0:  # tqdm itself draws a delayed bar only at the next tick
+                self._timer = threading.Timer(delay, self._draw)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def _draw(self) -> None:
+        """Draw the bar now (the end of an automatic bar's delay)."""
+        bar = self._bar
+        if bar is not None:
+            bar.refresh()
 
     @property
     def shown(self) -> bool:
@@ -173,6 +185,9 @@ class ProgressBar:
 
     def close(self) -> None:
         """Remove the bar (idempotent)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._bar is not None:
             self._bar.close()
             self._bar = None

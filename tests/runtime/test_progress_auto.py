@@ -67,3 +67,20 @@ def test_terminal_without_a_size_still_gets_a_bar(monkeypatch: pytest.MonkeyPatc
     finally:
         os.close(master)
         os.close(slave)
+
+
+def test_auto_bar_appears_after_the_delay_without_a_tick(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A job whose first task is long still shows its bar once the delay has passed."""
+    import time
+
+    monkeypatch.delenv("DYNSYS_GD_PROGRESS", raising=False)
+    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(prog, "AUTO_DELAY", 0.05)
+    stream = _TTY()
+    with prog.progress_bar(5, "lr sweep", None, stream=stream) as bar:
+        deadline = time.monotonic() + 5.0
+        while "0/5" not in stream.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert "lr sweep" in stream.getvalue() and "0/5" in stream.getvalue()
+        bar.update(5)
