@@ -48,6 +48,17 @@ def test_text_bar_outside_notebooks() -> None:
     assert prog._tqdm_class(io.StringIO()) is text_tqdm
 
 
+def _read_until(fd: int, needle: str) -> str:
+    """What the pseudo-terminal ``fd`` has received, read until ``needle`` or nothing is left."""
+    import os
+    import select
+
+    text = ""
+    while needle not in text and select.select([fd], [], [], 1.0)[0]:
+        text += os.read(fd, 4096).decode("utf-8", "replace")
+    return text
+
+
 @pytest.mark.skipif(not hasattr(__import__("os"), "openpty"), reason="needs a pseudo-terminal")
 def test_terminal_without_a_size_still_gets_a_bar(monkeypatch: pytest.MonkeyPatch) -> None:
     """A fresh pseudo-terminal reports 0 columns; tqdm would draw an empty bar there."""
@@ -62,8 +73,8 @@ def test_terminal_without_a_size_still_gets_a_bar(monkeypatch: pytest.MonkeyPatc
                 bar.update(2)
                 bar._bar.refresh()
                 stream.flush()
-                text = os.read(master, 4096).decode("utf-8", "replace")
-        assert "lr sweep" in text and "2/4" in text
+                text = _read_until(master, "2/4")
+        assert "lr sweep" in text and "2/4" in text, text
     finally:
         os.close(master)
         os.close(slave)
