@@ -31,6 +31,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DYNSYS_GD_FAST", "1")
 os.environ.pop("MPLBACKEND", None)
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+# No progress bars in the built notebooks: a bar drawn while the site is built is stale when read.
+os.environ["DYNSYS_GD_PROGRESS"] = "0"
 
 import dynsys_gd  # noqa: E402
 
@@ -48,6 +50,15 @@ extensions = [
     "sphinx.ext.mathjax",
     "numpydoc",
 ]
+
+# -- maths, offline ------------------------------------------------------------------------------
+# MathJax 3 (Apache-2.0) is copied into the built site from the ``sphinx-mathjax-offline`` package
+# of the [docs] extra, and every page loads it from ``_static/mathjax/``: the equations render
+# with the network off.  ``_check_offline_pages`` fails the build if any page loads a script (or
+# a stylesheet) from the network.
+MATHJAX_DIR = "mathjax"
+mathjax_path = f"{MATHJAX_DIR}/tex-chtml.js"
+
 
 # -- sources -------------------------------------------------------------------------------------
 exclude_patterns = ["_build", "jupyter_execute", "**.ipynb_checkpoints", "figures"]
@@ -179,6 +190,25 @@ _write_api_page()
 
 
 # -- checks at the end of the build --------------------------------------------------------------
+#: Output that must not reach a built page: a progress bar (stale when read, a widget that stays
+#: at 0 %) or a path of the machine that built the site.
+_STALE = re.compile(
+    r"\d+/\d+ \[[\d:<?]+|it/s\]|application/vnd\.jupyter\.widget|site-packages/|/\.venv/"
+)
+
+
+def _stale_outputs(cells: list[Any]) -> list[str]:
+    """Progress bars, widgets and machine paths in the outputs of executed cells."""
+    found = []
+    for i, cell in enumerate(cells):
+        for out in cell.get("outputs", []):
+            text = out.get("text", "") + " ".join(map(str, out.get("data", {}).keys()))
+            text += " ".join(str(v) for v in out.get("data", {}).values() if isinstance(v, str))
+            if m := _STALE.search(text):
+                found.append(f"cell {i}: stale output {m.group(0)!r}")
+    return found
+
+
 def _check_notebook_images(app: Any, exc: Exception | None) -> None:
     """Fail the build unless every figure cell of every notebook has an image output and its
     page has an ``<img`` for each image output."""
@@ -193,6 +223,7 @@ def _check_notebook_images(app: Any, exc: Exception | None) -> None:
         executed = Path(app.outdir).parent / "jupyter_execute" / "notebooks" / staged.name
         nb = nbformat.read(executed if executed.is_file() else staged, as_version=4)
         problems += [f"{staged.stem}: {p}" for p in figure_problems(nb.cells)]
+        problems += [f"{staged.stem}: {p}" for p in _stale_outputs(nb.cells)]
         n_images = image_count(nb.cells)
         n_img = page.read_text(encoding="utf-8").count("<img") if page.is_file() else 0
         if n_img < n_images or (n_images == 0 and figure_cells(nb.cells)):
@@ -201,5 +232,46 @@ def _check_notebook_images(app: Any, exc: Exception | None) -> None:
         raise ExtensionError("notebook figures missing:\n" + "\n".join(problems))
 
 
+def _copy_mathjax(app: Any, exc: Exception | None) -> None:
+    """Copy the MathJax of the ``sphinx-mathjax-offline`` package into ``_static/mathjax``."""
+    if exc is not None or app.builder.format != "html":
+        return
+    import importlib.util
+
+    from sphinx.util.fileutil import copy_asset
+
+    spec = importlib.util.find_spec("sphinx-mathjax-offline")
+    if spec is None or spec.origin is None:
+        from sphinx.errors import ExtensionError
+
+        raise ExtensionError(
+            "the maths needs MathJax from the sphinx-mathjax-offline package (the [docs] extra)"
+        )
+    src = Path(spec.origin).parent / "static" / "mathjax"
+    copy_asset(str(src), str(Path(app.outdir) / "_static" / MATHJAX_DIR))
+
+
+def _check_offline_pages(app: Any, exc: Exception | None) -> None:
+    """Fail the build if a page loads a script or stylesheet from the network, or if a maths
+    page's MathJax is missing from the built site."""
+    if exc is not None or app.builder.format != "html":
+        return
+    from sphinx.errors import ExtensionError
+
+    sys.path.insert(0, str(DOCS))
+    from _offline import network_loads
+
+    out = Path(app.outdir)
+    problems = []
+    for page in sorted(out.rglob("*.html")):
+        problems += [f"{page.relative_to(out)}: {u}" for u in network_loads(page)]
+    if not (out / "_static" / mathjax_path).is_file():
+        problems.append(f"_static/{mathjax_path} missing")
+    if problems:
+        raise ExtensionError("pages that need the network:\n" + "\n".join(problems[:20]))
+
+
 def setup(app: Any) -> None:
     app.connect("build-finished", _check_notebook_images)
+    app.connect("build-finished", _copy_mathjax)
+    app.connect("build-finished", _check_offline_pages)

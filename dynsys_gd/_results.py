@@ -148,7 +148,8 @@ def _pandas() -> Any:
         import pandas
     except ImportError as exc:
         raise MissingDependencyError(
-            "to_pandas() needs pandas, which is not installed; install it with `pip install pandas`"
+            "to_pandas() needs pandas, a core dependency of dynsys-gd that is missing from this "
+            "environment; install it with `pip install pandas`"
         ) from exc
     return pandas
 

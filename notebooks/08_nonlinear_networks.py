@@ -83,8 +83,8 @@ print(
 assert err_g < 1e-7 and err_l < 1e-8 and err_b < 1e-8 and err_lin < 1e-12
 
 # %% [markdown]
-# ## Bundled digits: a tanh network, learning-rate sweep
-# 64 digits (scikit-learn's bundled copy, no download), 8 principal components, the digit
+# ## Digits shipped with the package: a tanh network, learning-rate sweep
+# 64 digits (the UCI 8×8 digits shipped with dynsys_gd, no download), 8 principal components, the digit
 # label (standardised) as the target, a tanh network $8 \to 32 \to 1$ (288 parameters, enough to
 # fit the data).  All (learning rate, initialisation) pairs run as one batch.
 

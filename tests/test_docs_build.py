@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "docs"))
 
 
 @pytest.mark.slow
@@ -50,3 +51,11 @@ def test_docs_text_pages_build_without_warnings(tmp_path: Path) -> None:
         assert f'id="dynsys_gd.{name}"' in api, name
     pages = {p.stem for p in (out / "notebooks").glob("*.html")}
     assert {p.stem for p in (ROOT / "notebooks").glob("[0-9]*.py")} <= pages
+    # offline maths: every page loads MathJax from the site itself, nothing from the network
+    from _offline import network_loads
+
+    assert (out / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    gd_map = (out / "math" / "gd-map.html").read_text(encoding="utf-8")
+    assert 'src="../_static/mathjax/tex-chtml.js"' in gd_map
+    remote = {str(p.relative_to(out)): network_loads(p) for p in out.rglob("*.html")}
+    assert not {k: v for k, v in remote.items() if v}

@@ -54,3 +54,16 @@ def test_readme_main_job_output_is_what_the_command_prints(capsys, tmp_path):
     printed = capsys.readouterr().out.splitlines()
     assert shown == printed[: len(shown)]
     assert len(list((tmp_path / "figs").glob("*.png"))) >= 4
+
+
+def test_getting_started_examples_output():
+    """The longer examples moved to docs/getting-started.md run and print what the page says."""
+    import doctest
+
+    result = doctest.testfile(
+        str(ROOT / "docs" / "getting-started.md"),
+        module_relative=False,
+        optionflags=doctest.NORMALIZE_WHITESPACE,
+    )
+    assert result.attempted >= 8
+    assert result.failed == 0

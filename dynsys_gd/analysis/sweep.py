@@ -353,9 +353,9 @@ def lr_sweep(
     model = _portable(net) if executor is not None else net
     chunk = SAMPLING_BLOCK if chunk_size is None else int(chunk_size)
 
-    # stored entries: one per (lr, sampling block, chunk); work units: serially one per
-    # (block, chunk) with every lr still missing there (one engine call, one lr per row), on an
-    # executor one per entry so every worker has work (results are the same either way)
+    # stored entries and work units: one per (lr, sampling block, chunk), so the progress bar
+    # ticks once per learning rate and chunk of runs, and every worker of an executor has work
+    # (the runs do not depend on how they are grouped)
     keys = {
         (i, b, a, z): f"lr={lr!r}|block={b}|{a}-{z}"
         for i, lr in enumerate(grid)
@@ -398,7 +398,7 @@ def lr_sweep(
         units: list[tuple[tuple[str, ...], tuple[Any, ...]]] = []
         for b, a, z in task_ranges(n, chunk):
             missing = [i for i in range(len(grid)) if keys[(i, b, a, z)] not in done]
-            groups = [missing] if executor is None else [[i] for i in missing]
+            groups = [[i] for i in missing]
             for g in groups:
                 if g:
                     unit = (

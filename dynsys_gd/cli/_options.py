@@ -13,7 +13,9 @@ Every command validates all of its options here (or with :mod:`dynsys_gd._valida
 - :class:`Stages`: a bar over named stages of a command, and :func:`progress_flag`: the
   ``progress=`` argument to pass to the API (None: on in a terminal, False with ``--quiet`` or
   ``--json``);
-- :func:`save`: write a figure as PNG and PDF.
+- :func:`save`: write a figure as PNG and PDF;
+- :func:`add_deprecated_alias`: an old spelling of an option, hidden from ``--help``, that still
+  works for one release and prints a one-line deprecation note on stderr.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ __all__ = [
     "NETWORKS",
     "WHITENED_W_STAR",
     "Stages",
+    "add_deprecated_alias",
     "add_network_arguments",
     "add_samples_argument",
     "build_network",
@@ -86,6 +89,61 @@ def add_network_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         metavar="D",
         help="widths d_0 ... d_N of an 'identity' network",
+    )
+
+
+class _DeprecatedAlias(argparse.Action):
+    """Store like the new option, after a one-line note on stderr naming the new spelling."""
+
+    def __init__(self, *args: Any, new: str, convert: Any = None, **kwargs: Any) -> None:
+        self.new = new
+        self.convert = convert
+        super().__init__(*args, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        import sys
+
+        print(
+            f"{parser.prog}: deprecated: {option_string} will be removed in the next release; "
+            f"use {self.new}",
+            file=sys.stderr,
+            flush=True,
+        )
+        if self.convert is not None:
+            values = self.convert(values)
+        setattr(namespace, self.dest, values)
+
+
+def add_deprecated_alias(
+    p: argparse.ArgumentParser,
+    old: str,
+    *,
+    dest: str,
+    new: str,
+    convert: Any = None,
+    **kwargs: Any,
+) -> None:
+    """Accept ``old`` as a hidden, deprecated spelling of the option ``new`` (stored in ``dest``).
+
+    ``kwargs`` are those of the new option (``type``, ``nargs``, ``metavar``); ``convert`` maps
+    the old option's value to the new one's when their meanings differ in form (e.g. a file stem
+    to a directory).
+    """
+    p.add_argument(
+        old,
+        dest=dest,
+        action=_DeprecatedAlias,
+        new=new,
+        convert=convert,
+        default=argparse.SUPPRESS,
+        help=argparse.SUPPRESS,
+        **kwargs,
     )
 
 

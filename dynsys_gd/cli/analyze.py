@@ -65,7 +65,6 @@ EPILOG = """examples:
 networks (--network):
   scalar    L = 1/2 (w_1 ... w_N - y)^2, N = --depth, y = --target (default)
   whitened  2x2 linear network of depth N, Sxx = I, W* = [[1.5, 0.3], [-0.2, 0.7]]
-  (docs/math/index.md 8)
   identity  widths --widths d_0 ... d_N, Sxx = I, W* = target * (identity-like d_N x d_0)
 """
 

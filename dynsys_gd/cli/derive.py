@@ -40,17 +40,9 @@ MAX_COMPONENTS = 32
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--depth", type=int, default=None, help="scalar network depth N (default 3)")
-    g.add_argument(
-        "--widths",
-        type=int,
-        nargs="+",
-        default=None,
-        help="widths d_0 ... d_N of a whitened network (Sxx = I) whose W* has the target on "
-        "its diagonal",
-    )
-    p.add_argument("--target", type=float, default=1.0, help="target y (default 1)")
+    from ._options import add_network_arguments
+
+    add_network_arguments(p)
     p.add_argument("--lr", type=float, default=None, help="numeric step size (default: symbol eta)")
     p.add_argument("--hessian", action="store_true", help="print the Hessian H = grad^2 L")
     p.add_argument(
@@ -168,23 +160,11 @@ def _join_terms(parts: list[str]) -> str:
 
 
 def _network(args: argparse.Namespace) -> Any:
-    import numpy as np
+    """The network of the shared options (``--network``, ``--depth``, ``--target``,
+    ``--widths``): the same model as for ``analyze`` and ``sweep``."""
+    from ._options import build_network
 
-    from ..models import LinearNetwork
-
-    if args.widths is not None:
-        w = args.widths
-        if len(w) < 2:
-            from ..errors import InvalidParameterError
-
-            raise InvalidParameterError(
-                f"widths must hold at least two ints (d_0, ..., d_N); got {w}"
-            )
-        Syx = np.zeros((w[-1], w[0]))
-        for k in range(min(w[0], w[-1])):
-            Syx[k, k] = args.target
-        return LinearNetwork.from_covariances(tuple(w), Sxx=np.eye(w[0]), Syx=Syx)
-    return LinearNetwork.scalar(args.depth if args.depth is not None else 3, args.target)
+    return build_network(args)
 
 
 def _check_options(args: argparse.Namespace, net: Any) -> None:
@@ -242,7 +222,7 @@ def run(args: argparse.Namespace) -> int:
 
     out: dict[str, Any] = {
         "network": (
-            f"scalar linear network, depth {net.depth}, target {args.target:g}"
+            f"scalar linear network, depth {net.depth}, target {net.target:g}"
             if net.is_scalar
             else repr(net)
         ),

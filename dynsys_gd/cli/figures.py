@@ -1,6 +1,6 @@
 r"""``dynsys-gd figures``: regenerate every figure shown in the README.
 
-Writes PNG and PDF files into ``--out`` (default ``docs/figures``):
+Writes PNG and PDF files into ``--figures`` (default ``docs/figures``):
 
 - ``fraction_vs_lr``: converged fraction of uniform :math:`[-2,2]^2` initialisations for
   :math:`\frac12(xy-1)^2` against :math:`\eta`, with Clopper–Pearson bands, :math:`\eta^* = 1`
@@ -26,7 +26,14 @@ from typing import Any
 
 import numpy as np
 
-from ._options import Stages, prepare_output_dir, progress_chunk, progress_flag, save
+from ._options import (
+    Stages,
+    add_deprecated_alias,
+    prepare_output_dir,
+    progress_chunk,
+    progress_flag,
+    save,
+)
 
 NAME = "figures"
 HELP = "regenerate all figures of the README (PNG and PDF)"
@@ -37,17 +44,18 @@ eta = 0.9 and 1.01, the sharpness along the minima manifold and the spectra of D
 network N = 3, y = 2."""
 EPILOG = """examples:
   dynsys-gd figures                      # into docs/figures
-  dynsys-gd figures --out /tmp/figs --fast
+  dynsys-gd figures --figures /tmp/figs --fast
 """
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--out",
+        "--figures",
         default="docs/figures",
         metavar="DIR",
-        help="output directory (default docs/figures)",
+        help="write the figures (PNG and PDF) into DIR (default docs/figures)",
     )
+    add_deprecated_alias(p, "--out", dest="figures", new="--figures", metavar="DIR")
     p.add_argument(
         "--fast", action="store_true", help="small sample sizes and resolutions (a few seconds)"
     )
@@ -72,7 +80,8 @@ def _basins(fast: bool) -> Any:
     from ..reporting import new_figure, plot_basin_slice
 
     net = dg.LinearNetwork.scalar(2, 1.0)  # M = {xy = 1} is drawn from the slice itself
-    fig, axes = new_figure(1, 2, width=12.0, height=4.6)
+    # legends under the panels: beside square panels they left a wide white gap between them
+    fig, axes = new_figure(1, 2, width=10.0, height=6.4)
     for ax, lr in zip(axes, (0.9, 1.01), strict=True):
         bs = dg.basin_slice(
             net,
@@ -90,6 +99,18 @@ def _basins(fast: bool) -> Any:
             ax=ax,
             title=rf"$\frac{{1}}{{2}}(xy-1)^2$, $\eta = {lr}$ ($\eta^* = 1$)",
         )
+        leg = ax.get_legend()
+        if leg is not None:
+            handles, labels = leg.legend_handles, [t.get_text() for t in leg.get_texts()]
+            leg.remove()
+            ax.legend(
+                handles,
+                labels,
+                loc="upper center",
+                bbox_to_anchor=(0.5, -0.14),
+                fontsize=8,
+                frameon=False,
+            )
     return fig
 
 
@@ -122,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
     from ..reporting import plot_convergent_fraction, plot_gradient_norm_transition
 
     seed: int = args.seed  # validated by the API call it is passed to
-    outdir = prepare_output_dir(args.out, "--out")
+    outdir = prepare_output_dir(args.figures, "--figures")
     assert outdir is not None
     written: list[Path] = []
     t0 = time.perf_counter()

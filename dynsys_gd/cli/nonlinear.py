@@ -1,13 +1,13 @@
 r"""``dynsys-gd nonlinear``: the sharp transition of GD on a small non-linear network.
 
 Full-batch GD on a tanh/ReLU multilayer perceptron (squared loss
-:math:`L = \frac{1}{2n}\sum_k\lVert f(x_k) - y_k\rVert^2`) trained on scikit-learn's bundled
-digits (or a teacher–student set), over a grid of learning rates with several initialisations
-each: the asymptotic gradient norm :math:`g_\infty(\eta)` jumps at a critical learning rate
-(docs/math/nonlinear.md, docs/math/claims.md#c7), which is compared with
-:math:`2/S_{\mathrm{flat}}`, the sharpness-based
-prediction; converged runs are checked to end at minima with :math:`\lambda_{\max} \le 2/\eta`
-(C8).  See :func:`dynsys_gd.analysis.nonlinear.nonlinear_sweep`.
+:math:`L = \frac{1}{2n}\sum_k\lVert f(x_k) - y_k\rVert^2`) trained on the 8×8 digits
+shipped with the package (or a teacher–student set), over a grid of learning rates with several
+initialisations each: the asymptotic gradient norm :math:`g_\infty(\eta)` jumps at a critical
+learning rate (docs/math/nonlinear.md, docs/math/claims.md#c7), which is compared with
+:math:`2/S_{\mathrm{flat}}`, the sharpness-based prediction; converged runs are checked to end
+at minima with :math:`\lambda_{\max} \le 2/\eta` (C8).  See
+:func:`dynsys_gd.analysis.nonlinear.nonlinear_sweep`.
 """
 
 from __future__ import annotations
@@ -22,21 +22,22 @@ import numpy as np
 
 from .._validation import check_int, check_positive_float, check_seed
 from ..errors import InvalidParameterError
+from ._options import add_deprecated_alias
 
 NAME = "nonlinear"
-HELP = "sharp transition of g_inf on a small tanh/ReLU network (bundled digits data)"
+HELP = "sharp transition of g_inf on a small tanh/ReLU network (digits data shipped)"
 DESCRIPTION = """\
 Learning-rate sweep of full-batch gradient descent on a small multilayer perceptron with squared
-loss L = 1/(2n) sum |f(x) - y|^2 on scikit-learn's bundled digits (PCA features, standardised
-digit label as target) or on a teacher-student data set. For each learning rate, --n-init
-initialisations run --steps steps; the table shows the asymptotic gradient norm g_inf (median of
-the mean |grad L| over the last --last-k steps, with a 95% CI), the final loss and sharpness
-(Lanczos), and outcome counts. The transition (largest jump of g_inf) is compared with the
+loss L = 1/(2n) sum |f(x) - y|^2 on the 8x8 digits shipped with the package (PCA features,
+standardised digit label as target) or on a teacher-student data set. For each learning rate,
+--samples initialisations run --steps steps; the table shows the asymptotic gradient norm g_inf
+(median of the mean |grad L| over the last --last-k steps, with a 95% CI), the final loss and
+sharpness (Lanczos), and outcome counts. The transition (largest jump of g_inf) is compared with the
 prediction 2 / S_flat (flattest minimum reached at smaller learning rates). The default settings
 finish in about a minute or two on 2 cores."""
 EPILOG = """examples:
   dynsys-gd nonlinear --figures figures
-  dynsys-gd nonlinear --activation relu --widths 8 32 1 --n-init 8 --json
+  dynsys-gd nonlinear --activation relu --widths 8 32 1 --samples 8 --json
   dynsys-gd nonlinear --data teacher --widths 4 16 1 --lrs 0.1 0.3 1 3
 """
 
@@ -48,7 +49,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--data",
         choices=("digits", "teacher"),
         default="digits",
-        help="data set (default: scikit-learn's bundled digits)",
+        help="data set (default: the 8x8 digits shipped with the package)",
     )
     p.add_argument(
         "--activation",
@@ -65,12 +66,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="layer widths d_0 ... d_L (default: 8 32 1; d_0 = number of features)",
     )
     p.add_argument(
-        "--n-samples",
+        "--points",
         type=int,
         default=64,
         metavar="N",
         help="number of data points (default 64: the default network can fit them)",
     )
+    add_deprecated_alias(p, "--n-samples", dest="points", new="--points", type=int, metavar="N")
     p.add_argument(
         "--lrs",
         type=float,
@@ -80,12 +82,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="learning rates (default: 15 points log-spaced in [0.1, 2.5])",
     )
     p.add_argument(
-        "--n-init",
+        "--samples",
         type=int,
         default=16,
         metavar="N",
         help="initialisations per learning rate (default 16)",
     )
+    add_deprecated_alias(p, "--n-init", dest="samples", new="--samples", type=int, metavar="N")
     p.add_argument(
         "--steps", type=int, default=4000, metavar="T", help="GD steps per run (default 4000)"
     )
@@ -112,8 +115,8 @@ def run(args: argparse.Namespace) -> int:
     from ._options import prepare_output_dir, progress_flag
 
     # validate everything before the computation
-    n_samples = check_int("--n-samples", args.n_samples, minimum=2)
-    n_init = check_int("--n-init", args.n_init, minimum=1)
+    n_samples = check_int("--points", args.points, minimum=2)
+    n_init = check_int("--samples", args.samples, minimum=1)
     steps = check_int("--steps", args.steps, minimum=2)
     last_k = check_int("--last-k", args.last_k, minimum=1, maximum=steps)
     seed = check_seed("--seed", args.seed)
@@ -133,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.data == "digits":
         if n_samples > 1797:
-            raise InvalidParameterError(f"--n-samples must be <= 1797 for digits; got {n_samples}")
+            raise InvalidParameterError(f"--points must be <= 1797 for digits; got {n_samples}")
         if widths[0] > 64:
             raise InvalidParameterError(f"--widths: d_0 must be <= 64 for digits; got {widths[0]}")
         data = digits_dataset(

@@ -6,6 +6,8 @@ import argparse
 import json
 from typing import Any
 
+from ._options import add_deprecated_alias
+
 NAME = "orbits"
 HELP = "periodic orbits of GD, the period-doubling cascade and Lyapunov exponents (C8)"
 DESCRIPTION = (
@@ -17,7 +19,7 @@ EPILOG = """examples:
   dynsys-gd orbits --xy --lr 1.05
   dynsys-gd orbits --depth 3 --target 2 --lr 0.27 --cascade 3
   dynsys-gd orbits --xy --lr 1.45 --lyapunov --json
-  dynsys-gd orbits --xy --lr 1.1 --figure out/bifurcation_xy
+  dynsys-gd orbits --xy --lr 1.1 --figures figures
 """
 
 
@@ -40,11 +42,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--lyapunov", action="store_true", help="largest Lyapunov exponent")
     p.add_argument(
-        "--figure",
+        "--figures",
         default=None,
-        metavar="STEM",
-        help="write a bifurcation diagram to STEM.png / STEM.pdf",
+        metavar="DIR",
+        help="write the bifurcation diagram (PNG and PDF) into DIR",
     )
+    add_deprecated_alias(p, "--figure", dest="figure_stem", new="--figures DIR", metavar="STEM")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -58,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from ..models import LinearNetwork, LossModel
     from ..numeric.orbits.lyapunov import lyapunov_exponent
     from ..numeric.orbits.periodic import find_periodic_orbits
-    from ._options import progress_flag
+    from ._options import prepare_output_dir, progress_flag
 
     lr = check_positive_float("lr", args.lr)
     n = check_int("samples", args.samples, minimum=1)
@@ -70,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
         eta_star = 1.0
         flat = np.ones(2)
         label = "1/2 (xy - 1)^2"
+        title = r"$L(x, y) = \frac{1}{2}(xy - 1)^2$"
+        stem = "bifurcation_xy"
     else:
         depth = check_int("depth", args.depth if args.depth is not None else 2, minimum=1)
         model = LinearNetwork.scalar(depth, args.target)
@@ -78,6 +83,10 @@ def run(args: argparse.Namespace) -> int:
         fm = flattest_minimum(model)
         eta_star, flat = fm.critical_lr, np.asarray(fm.point)
         label = f"scalar network N = {depth}, y = {args.target:g}"
+        title = f"scalar network, $N = {depth}$, $y = {args.target:g}$"
+        stem = f"bifurcation_scalar_N{depth}"
+    outdir = prepare_output_dir(args.figures, "--figures")
+    target = outdir / stem if outdir is not None else getattr(args, "figure_stem", None)
     P = flat.size
     rng = np.random.default_rng(np.random.SeedSequence(args.seed).spawn(1)[0])
     theta0 = rng.uniform(-2, 2, size=(n, P))
@@ -103,14 +112,14 @@ def run(args: argparse.Namespace) -> int:
     if args.lyapunov:
         ly = lyapunov_exponent(model, theta0, lr, n_steps=3000, transient=1000, seed=args.seed)
         out["lyapunov"] = ly.to_dict()
-    if args.figure:
+    if target is not None:
         from ..reporting import plot_bifurcation, save_figure
 
         lrs = np.linspace(0.9 * eta_star, max(lr, 1.35 * eta_star), 120)
         d = bifurcation_diagram(
             model, lrs, n_init=16, transient=1000, n_record=32, critical_lr=eta_star, seed=args.seed
         )
-        files = save_figure(plot_bifurcation(d, cascade=cascade, title=label), args.figure)
+        files = save_figure(plot_bifurcation(d, cascade=cascade, title=title), target)
         out["figures"] = [str(f) for f in files]
     if args.json:
         print(json.dumps(out, indent=2))

@@ -1,11 +1,19 @@
-"""Small real and synthetic data sets for the non-linear experiments (scikit-learn digits,
-teacher–student)."""
+"""Small real and synthetic data sets for the non-linear experiments (the 8×8 digits shipped with
+the package, teacher–student).
+
+The digits are the 1797 test images of the UCI "Optical Recognition of Handwritten Digits" data
+set (E. Alpaydin and C. Kaynak, 1998; licence CC BY 4.0), stored as ``data/digits.npz`` (pixel
+counts 0…16 as ``uint8``, labels 0…9) in the same order as scikit-learn's
+``sklearn.datasets.load_digits``; see docs/getting-started.md, "Data".  No extra package and no
+download are needed.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -18,7 +26,7 @@ from .._validation import (
     check_seed,
     describe,
 )
-from ..errors import InvalidParameterError, MissingDependencyError
+from ..errors import InvalidParameterError
 from .mlp import ACTIVATIONS, MLP
 
 __all__ = [
@@ -53,44 +61,48 @@ class Dataset:
         return int(self.Y.shape[1])
 
 
+def digits_arrays() -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
+    r"""The shipped 8×8 digits: ``images`` (1797, 64) pixel counts 0…16 and ``labels`` (1797,).
+
+    Read with numpy from ``dynsys_gd/models/data/digits.npz``; the rows are in the order of
+    scikit-learn's ``load_digits()`` (``images == load_digits().data``,
+    ``labels == load_digits().target``).
+    """
+    ref = resources.files("dynsys_gd.models").joinpath("data", "digits.npz")
+    with ref.open("rb") as fh, np.load(fh) as npz:
+        return np.asarray(npz["images"]), np.asarray(npz["labels"])
+
+
 def digits_dataset(
     n_samples: int = 64, n_features: int = 8, *, targets: str = "label", seed: int | None = 0
 ) -> Dataset:
-    r"""A small regression problem from scikit-learn's bundled 8×8 digits (no download).
+    r"""A small regression problem from the 8×8 digits shipped with the package (no download).
 
     ``n_samples`` images are drawn without replacement (``SeedSequence(seed)``), projected on
     their first ``n_features`` principal components and standardised (each feature mean 0,
     variance 1).  Targets: ``"label"`` — the digit 0…9 standardised, one output; ``"onehot"`` —
-    centred one-hot vectors, ten outputs.
+    centred one-hot vectors, ten outputs.  The images are those of scikit-learn's
+    ``load_digits`` (UCI optical digits, CC BY 4.0), bundled so scikit-learn is not needed.
 
     Raises
     ------
     InvalidParameterError
         For bad arguments.
-    ImportError
-        If scikit-learn (the optional extra ``dynsys_gd[data]``) is missing.
     """
     n_samples = check_int("n_samples", n_samples, minimum=2, maximum=1797)
     n_features = check_int("n_features", n_features, minimum=1, maximum=64)
     targets = check_choice("targets", targets, ("label", "onehot"))
     seed = check_seed("seed", seed)
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise MissingDependencyError(
-            "digits_dataset needs scikit-learn: install the optional extra 'dynsys_gd[data]' "
-            "(pip install 'dynsys_gd[data]')"
-        ) from exc
-    digits = load_digits()
+    images, all_labels = digits_arrays()
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])  # the shipped subsample
-    idx = np.sort(rng.choice(len(digits.target), size=n_samples, replace=False))
-    raw = np.asarray(digits.data[idx], dtype=np.float64)
+    idx = np.sort(rng.choice(len(all_labels), size=n_samples, replace=False))
+    raw = np.asarray(images[idx], dtype=np.float64)
     raw = raw - raw.mean(axis=0)
     _, svals, Vt = np.linalg.svd(raw, full_matrices=False)
     k = min(n_features, Vt.shape[0])
     X = raw @ Vt[:k].T
     X = X / np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0)
-    labels = np.asarray(digits.target[idx])
+    labels = np.asarray(all_labels[idx], dtype=np.int64)
     if targets == "label":
         y = labels.astype(np.float64)
         Y = ((y - y.mean()) / y.std())[:, None]
@@ -108,7 +120,7 @@ def digits_dataset(
             "targets": targets,
             "seed": seed,
             "explained_variance": explained,
-            "source": "sklearn.datasets.load_digits (bundled)",
+            "source": "UCI optical digits, 8x8 (as sklearn load_digits), shipped with dynsys_gd",
         },
     )
 

@@ -2,7 +2,10 @@ r"""Progress bars and long-job warnings: a thin :mod:`tqdm` wrapper with a quiet
 
 ``progress=None`` (the default of every long-running function) means *auto*: a bar is shown
 when ``stderr`` is a terminal or the code runs in a Jupyter kernel, and not in pipes, CI logs
-(``CI`` set) or under pytest (``PYTEST_CURRENT_TEST`` set).  ``progress=True`` shows it on a
+(``CI`` set) or under pytest (``PYTEST_CURRENT_TEST`` set).  An automatic bar appears only once
+the job has run for :data:`AUTO_DELAY` seconds, so quick calls print nothing and every job that
+takes longer than a few seconds shows one, with the count of finished tasks (or chunks of runs),
+the rate and the ETA.  ``progress=True`` shows it on a
 terminal or in a notebook even under pytest or CI, ``force=True`` everywhere, ``progress=False``
 never.  The environment variable ``DYNSYS_GD_PROGRESS=1`` / ``0``
 overrides all of these.  Bars go to ``stderr`` (never ``stdout``, so JSON output stays clean).
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from types import TracebackType
 from typing import Any, TextIO
 
@@ -25,6 +29,7 @@ from .._validation import check_int, describe
 from ..errors import InvalidParameterError
 
 __all__ = [
+    "AUTO_DELAY",
     "LongJobWarning",
     "ProgressBar",
     "in_notebook",
@@ -32,6 +37,10 @@ __all__ = [
     "progress_enabled",
     "warn_long_job",
 ]
+
+
+#: Seconds an automatic bar (``progress=None``) waits before it is drawn.
+AUTO_DELAY = 2.0
 
 
 def in_notebook() -> bool:
@@ -78,6 +87,38 @@ def progress_enabled(
         return False
 
 
+def _reported_width(stream: Any) -> int | None:
+    """Columns of the terminal behind ``stream``: None when unknown, 0 when it reports none.
+
+    A terminal that reports 0 columns (a pseudo-terminal without a window size) would get an
+    empty bar from tqdm, so such a bar is drawn 80 columns wide instead.
+    """
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _tqdm_class(stream: TextIO | None) -> Any:
+    """tqdm's widget bar in a notebook with ipywidgets, else its text bar (never a warning).
+
+    ``tqdm.auto`` falls back to a text bar with a warning that names the install's path when
+    ipywidgets is missing; choosing here keeps that warning out of notebooks and built docs.
+    """
+    if stream is None and in_notebook():
+        try:
+            import ipywidgets  # noqa: F401
+        except ImportError:
+            pass
+        else:
+            from tqdm.notebook import tqdm as notebook_tqdm
+
+            return notebook_tqdm
+    from tqdm.std import tqdm as text_tqdm
+
+    return text_tqdm
+
+
 class ProgressBar:
     r"""A counter that drives a tqdm bar on ``stderr``, or does nothing in quiet mode.
 
@@ -93,23 +134,38 @@ class ProgressBar:
         shown: bool,
         stream: TextIO | None = None,
         initial: int = 0,
+        delay: float = 0.0,
     ) -> None:
         self.total = total
         self.desc = desc
         self.n = initial
         self._bar: Any = None
+        self._timer: threading.Timer | None = None
         if shown:
-            from tqdm.auto import tqdm
-
-            self._bar = tqdm(
+            file = sys.stderr if stream is None else stream
+            width = _reported_width(file)
+            self._bar = _tqdm_class(stream)(
                 total=total,
                 desc=desc,
                 initial=initial,
-                file=sys.stderr if stream is None else stream,
+                file=file,
                 leave=False,
-                dynamic_ncols=True,
+                dynamic_ncols=width != 0,
+                ncols=80 if width == 0 else None,
+                nrows=20 if width == 0 else None,
                 smoothing=0.1,
+                delay=delay,
             )
+            if delay > 0:  # tqdm itself draws a delayed bar only at the next tick
+                self._timer = threading.Timer(delay, self._draw)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def _draw(self) -> None:
+        """Draw the bar now (the end of an automatic bar's delay)."""
+        bar = self._bar
+        if bar is not None:
+            bar.refresh()
 
     @property
     def shown(self) -> bool:
@@ -129,6 +185,9 @@ class ProgressBar:
 
     def close(self) -> None:
         """Remove the bar (idempotent)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._bar is not None:
             self._bar.close()
             self._bar = None
@@ -167,8 +226,9 @@ def progress_bar(
     desc : str
         Label in front of the bar.
     enabled : bool or None, default None
-        None: automatic (see :func:`progress_enabled`); False: quiet mode (nothing is printed);
-        True: shown on a terminal or in a notebook.
+        None: automatic (see :func:`progress_enabled`), drawn once the job has run for
+        :data:`AUTO_DELAY` seconds; False: quiet mode (nothing is printed); True: shown at once
+        on a terminal or in a notebook.
     force : bool, default False
         Show the bar even when the stream is not a terminal.
     stream : text stream, optional
@@ -184,7 +244,9 @@ def progress_bar(
         raise InvalidParameterError(f"enabled must be a bool or None; got {describe(enabled)}")
     initial = check_int("initial", initial, minimum=0)
     shown = progress_enabled(enabled, force=force, stream=stream)
-    return ProgressBar(total, desc, shown=shown, stream=stream, initial=initial)
+    forced = force or os.environ.get("DYNSYS_GD_PROGRESS", "").strip() == "1"
+    delay = AUTO_DELAY if enabled is None and not forced else 0.0
+    return ProgressBar(total, desc, shown=shown, stream=stream, initial=initial, delay=delay)
 
 
 class LongJobWarning(UserWarning):

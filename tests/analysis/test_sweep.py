@@ -61,12 +61,12 @@ def test_store_resumes_interrupted_sweep(tmp_path: Path, monkeypatch: pytest.Mon
             raise KeyboardInterrupt
         return real(*args)
 
-    # 200 samples in chunks of 50: 4 work units, each running its chunk at all 4 step sizes
-    # in one engine call; the store keeps one entry per (lr, chunk): 16
+    # 200 samples in chunks of 50 at 4 step sizes: 16 work units, one per (lr, chunk), so the
+    # bar ticks once per learning rate and chunk; the store keeps one entry per unit
     monkeypatch.setattr(sweep_mod, "run_sweep_task", flaky)
     with pytest.raises(KeyboardInterrupt):
         lr_sweep(net, LRS, store=path, **kw)
-    assert _n_tasks(path) == 3 * 4
+    assert _n_tasks(path) == 3
     counted = {"n": 0}
 
     def counting(*args: Any) -> dict[str, Any]:
@@ -75,8 +75,25 @@ def test_store_resumes_interrupted_sweep(tmp_path: Path, monkeypatch: pytest.Mon
 
     monkeypatch.setattr(sweep_mod, "run_sweep_task", counting)
     got = lr_sweep(net, LRS, store=path, **kw)
-    assert counted["n"] == 4 - 3
+    assert counted["n"] == 16 - 3
     assert got.to_dict() == ref.to_dict()
+
+
+def test_serial_sweep_ticks_once_per_lr_and_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 5-learning-rate sweep in one chunk gives 5 ticks of its bar (not one)."""
+    from dynsys_gd.runtime.progress import ProgressBar
+
+    ticks: list[tuple[str, int | None]] = []
+    real_update = ProgressBar.update
+
+    def spy(self: ProgressBar, n: int = 1) -> None:
+        ticks.append((self.desc, self.total))
+        real_update(self, n)
+
+    monkeypatch.setattr(ProgressBar, "update", spy)
+    net = dg.LinearNetwork.scalar(depth=2, target=1.0)
+    lr_sweep(net, [0.6, 0.8, 0.9, 1.1, 1.2], n_samples=40, seed=0, config=FAST)
+    assert ticks == [("lr sweep", 5)] * 5
 
 
 def test_per_row_sweep_equals_separate_calls_chunkings_and_executors() -> None:

@@ -129,7 +129,7 @@ def test_bad_input_one_line(argv, match, tmp_path, capsys) -> None:
 def test_unwritable_figure_directory(command, tmp_path, capsys) -> None:
     blocker = tmp_path / "a_file"
     blocker.write_text("not a directory")
-    opt = "--figures" if command == "analyze" else "--out"
+    opt = "--figures"
     argv = [command, opt, str(blocker / "figs")]
     if command == "analyze":
         argv += ["--depth", "2", "--lr", "0.5"]
