@@ -81,6 +81,13 @@ class BasinGrid(ResultMixin):
         out["undecided"] = float(np.sum(self.labels == UNDECIDED_LABEL)) / n
         return out
 
+    def divergence_map(self) -> BasinGrid:
+        """The same grid with two labels: 0 (did not diverge) and -1 (diverged): the
+        converging/diverging boundary the fractal measures of a trainability map look at."""
+        lab = np.where(self.labels == DIVERGED_LABEL, DIVERGED_LABEL, 0)
+        keep = Attractor(0, "fixed point", 0, np.zeros(0), int(np.sum(lab == 0)))
+        return dataclasses.replace(self, labels=lab, attractors=(keep,))
+
     def __repr__(self) -> str:
         return (
             f"BasinGrid({self.shape[0]}x{self.shape[1]}, {len(self.attractors)} attractors, "
