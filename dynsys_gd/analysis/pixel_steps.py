@@ -149,9 +149,10 @@ def _chunk(
     for t in range(1, steps + 1):
         with np.errstate(all="ignore"):
             x = np.ascontiguousarray(step(x, aux))
-            if value is not None and vsum is not None:
-                vsum[idx] += value(x, aux)
         to_check = t % check_every == 0 or t == steps
+        if value is not None and vsum is not None and to_check:
+            with np.errstate(all="ignore"):
+                vsum[idx] += value(x, aux)
         if not to_check:
             # only the last K iterates before a test are ever compared
             if (-t) % check_every <= K or steps - t <= K:
@@ -178,7 +179,7 @@ def _chunk(
     score = None
     if vsum is not None:
         with np.errstate(all="ignore"):
-            score = vsum / (nsteps + 1)
+            score = vsum / (nsteps // check_every + 1 + (nsteps % check_every > 0))
         score[outcome == DIVERGED] = np.inf
     return out_x, outcome, period, nsteps, score
 
@@ -213,7 +214,8 @@ def iterate_pixels(
         Budget, test interval, largest period looked for, recurrence tolerance and divergence
         bound (see the module docstring).
     value : callable, optional
-        ``value(x, aux) -> (m,)``; its mean over the run is returned as ``score``.
+        ``value(x, aux) -> (m,)``; its mean over the run, sampled at step 0 and at every test
+        (every ``check_every`` steps and the last), is returned as ``score``.
     chunk : int
         Pixels per chunk; chunks run in ``workers`` threads (the result does not depend on
         either).
