@@ -273,7 +273,7 @@ def basins_of_attraction(
     p: float | None = None,
     attractors: Any = None,
     steps: int = 1000,
-    check_every: int = 10,
+    check_every: int = 20,
     max_period: int = 8,
     tol: float = 1e-10,
     bound: float = 1e8,
