@@ -253,7 +253,8 @@ def _model_step(model: Any, optimizer: Any, lr: float) -> tuple[Any, Array, str]
     q = np.asarray(getattr(opt, "q", np.ones(lm.n_params)), dtype=np.float64)
     if q.size != lm.n_params or type(opt).__name__ not in ("GD", "LayerwiseGD"):
         raise InvalidParameterError(
-            f"optimizer must be None, GD or LayerwiseGD for basins on a grid; got {describe(optimizer)}"
+            "optimizer must be None, GD or LayerwiseGD for basins on a grid; got "
+            f"{describe(optimizer)}"
         )
     scale = (lr * q)[:, None]
 
@@ -308,6 +309,7 @@ def basins_of_attraction(
     from ..models.iterated_map import IteratedMap
 
     a, b = _axes(grid)
+    eta = 0.0
     nsteps = check_int("steps", steps, minimum=1)
     check_int("check_every", check_every, minimum=1)
     check_int("max_period", max_period, minimum=1, maximum=64)
@@ -320,8 +322,8 @@ def basins_of_attraction(
             raise InvalidParameterError(
                 f"lr and optimizer must be None for an IteratedMap; got lr={lr!r}"
             )
-        fmap = system if not system.has_parameter else system.at(
-            float(p) if p is not None else np.nan
+        fmap = (
+            system if not system.has_parameter else system.at(float(p) if p is not None else np.nan)
         )
         if system.has_parameter and p is None:
             raise InvalidParameterError("p must be given for a map f(x, p); got None")
@@ -345,13 +347,21 @@ def basins_of_attraction(
     n = x0.shape[1]
     aux = np.zeros((0, n))
     run = iterate_pixels(
-        step, x0, aux=aux, steps=nsteps, check_every=check_every, max_period=max_period,
-        tol=tol, bound=bound, chunk=chunk, workers=workers,
+        step,
+        x0,
+        aux=aux,
+        steps=nsteps,
+        check_every=check_every,
+        max_period=max_period,
+        tol=tol,
+        bound=bound,
+        chunk=chunk,
+        workers=workers,
     )
     if isinstance(system, IteratedMap):
         labels, found = _label_map(run, step, aux, attractors)
     else:
-        labels, found = _label_model(system, run, float(lr), step, aux)
+        labels, found = _label_model(system, run, eta, step, aux)
     shape = (b.size, a.size)
     return BasinGrid(
         axes=(a, b),

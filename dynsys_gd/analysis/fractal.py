@@ -1,8 +1,8 @@
 r"""How fractal a basin boundary is, from a grid of labels (docs/math/basins.md).
 
 * :func:`boundary_dimension`: box counting.  :math:`N(s)`, the number of ``s x s``-pixel boxes
-  holding a boundary cell (a cell with a differently labelled neighbour), scales as :math:`s^{-D}`; ``D`` is the slope of
-  :math:`\log N` against :math:`\log(1/s)`.
+  holding a boundary cell (a cell with a differently labelled neighbour), scales as
+  :math:`s^{-D}`; ``D`` is the slope of :math:`\log N` against :math:`\log(1/s)`.
 * :func:`uncertainty_exponent`: Grebogi, McDonald, Ott & Yorke (1983).  The fraction
   :math:`f(\varepsilon)` of cells whose label differs from that of a cell ``k`` pixels away
   along either axis (:math:`\varepsilon = k` pixels) scales as :math:`\varepsilon^{\alpha}`;
@@ -133,7 +133,9 @@ class ScalingFit(ResultMixin):
         x = np.log(self.scales)
         sign = -1.0 if self.kind == "box-counting dimension" else 1.0
         ax.plot(x, np.log(self.counts), "o", label="measured")
-        ax.plot(x, self.intercept + sign * self.value * x, "-", label=f"slope {sign * self.value:.3f}")
+        ax.plot(
+            x, self.intercept + sign * self.value * x, "-", label=f"slope {sign * self.value:.3f}"
+        )
         ax.set_xlabel("log scale (pixels)")
         ax.set_ylabel("log N(s)" if sign < 0 else "log f(eps)")
         ax.set_title(self.kind, fontsize=9)
@@ -164,9 +166,7 @@ def _boundary_cells(lab: Array) -> Array:
     return edge
 
 
-def boundary_dimension(
-    basins: Any, *, smallest: int = 2, largest: int | None = None
-) -> ScalingFit:
+def boundary_dimension(basins: Any, *, smallest: int = 2, largest: int | None = None) -> ScalingFit:
     r"""Box-counting dimension of the boundary between labels.
 
     Parameters
@@ -190,8 +190,14 @@ def boundary_dimension(
         raise InvalidParameterError("basins must have a boundary (>= 2 labels); got one label")
     slope, icpt, (lo, hi) = _fit(np.log(sizes[ok].astype(float)), np.log(c[ok]))
     return ScalingFit(
-        "box-counting dimension", -slope, (-hi, -lo), sizes[ok].astype(float), c[ok],
-        (float(sizes[ok][0]), float(sizes[ok][-1])), _pixel(basins), icpt,
+        "box-counting dimension",
+        -slope,
+        (-hi, -lo),
+        sizes[ok].astype(float),
+        c[ok],
+        (float(sizes[ok][0]), float(sizes[ok][-1])),
+        _pixel(basins),
+        icpt,
     )
 
 
@@ -224,8 +230,14 @@ def uncertainty_exponent(
         raise InvalidParameterError("basins must have a boundary (>= 2 labels); got one label")
     slope, icpt, ci = _fit(np.log(ks[ok].astype(float)), np.log(f[ok]))
     return ScalingFit(
-        "uncertainty exponent", slope, ci, ks[ok].astype(float), f[ok],
-        (float(ks[ok][0]), float(ks[ok][-1])), _pixel(basins), icpt,
+        "uncertainty exponent",
+        slope,
+        ci,
+        ks[ok].astype(float),
+        f[ok],
+        (float(ks[ok][0]), float(ks[ok][-1])),
+        _pixel(basins),
+        icpt,
     )
 
 
@@ -346,7 +358,8 @@ class FractalTest(ResultMixin):
 
     def summary(self) -> str:
         return (
-            f"{self.verdict}: mean boundary-disc entropy {self.sbb:.4f} against {self.sbb_smooth:.4f}"
+            f"{self.verdict}: mean boundary-disc entropy {self.sbb:.4f} against "
+            f"{self.sbb_smooth:.4f}"
             f" for a straight boundary, z = {self.statistic:.2f} (threshold {self.threshold:g}; "
             f"{self.n_discs} discs of radius {self.radius} pixels)"
         )
@@ -385,7 +398,9 @@ def _smooth_reference(r: int, n: int, rng: np.random.Generator) -> Array:
     while sum(o.size for o in out) < n:
         th = rng.uniform(0, np.pi, 4 * n)
         off = rng.uniform(-r - 1, r + 1, 4 * n)
-        side = (np.cos(th)[:, None] * di[None, :] + np.sin(th)[:, None] * dj[None, :]) > off[:, None]
+        side = (np.cos(th)[:, None] * di[None, :] + np.sin(th)[:, None] * dj[None, :]) > off[
+            :, None
+        ]
         rows = side.astype(np.int64)
         cut = rows.min(axis=1) != rows.max(axis=1)
         out.append(_entropy_rows(rows[cut], 2))
@@ -427,6 +442,13 @@ def fractal_test(
     se = np.sqrt(e.var(ddof=1) / e.size + ref.var(ddof=1) / ref.size)
     z = float((e.mean() - ref.mean()) / se)
     return FractalTest(
-        "fractal" if z > z0 else "smooth", z, float(e.mean()), float(ref.mean()), z0, r,
-        int(e.size), e, ref,
+        "fractal" if z > z0 else "smooth",
+        z,
+        float(e.mean()),
+        float(ref.mean()),
+        z0,
+        r,
+        int(e.size),
+        e,
+        ref,
     )

@@ -61,9 +61,7 @@ def sohl_dickstein_mlp(
     X = rng.standard_normal((P, d))
     Y = rng.standard_normal((P, 1))
     model = MLP((d, h, 1), activation, X=X, Y=Y)
-    theta0 = np.concatenate(
-        [rng.standard_normal(h * d) / np.sqrt(d), rng.standard_normal(h) / h]
-    )
+    theta0 = np.concatenate([rng.standard_normal(h * d) / np.sqrt(d), rng.standard_normal(h) / h])
     return model, theta0
 
 
@@ -107,7 +105,9 @@ class TrainabilityMap(ResultMixin):
         """The map as a two-label :class:`BasinGrid` (0 trained or bounded, -1 diverged)."""
         lab = np.where(self.diverged, DIVERGED_LABEL, 0).astype(np.int64)
         zeros = np.zeros(lab.shape, dtype=np.int64)
-        return BasinGrid(self.axes, lab, zeros, zeros, (), f"trainability ({self.kind})", self.steps)
+        return BasinGrid(
+            self.axes, lab, zeros, zeros, (), f"trainability ({self.kind})", self.steps
+        )
 
     def dimension(self, **kwargs: Any) -> ScalingFit:
         """Box-counting dimension of the trainability boundary on this map."""
@@ -128,7 +128,9 @@ class TrainabilityMap(ResultMixin):
                 new.append(np.linspace(c - half, c + half, ax.size))
         opts = dict(self._opts)
         opts.pop("log")
-        return trainability_map(self._model, new[0], new[1], theta0=self._theta0, kind=self.kind, **opts)
+        return trainability_map(
+            self._model, new[0], new[1], theta0=self._theta0, kind=self.kind, **opts
+        )
 
     def __repr__(self) -> str:
         return (
@@ -161,10 +163,24 @@ class TrainabilityMap(ResultMixin):
         a, b = self.axes
         with np.errstate(all="ignore"):
             s = np.log10(np.where(self.diverged, np.nan, self.score))
-        ax.imshow(np.where(self.diverged, 1.0, np.nan), origin="lower", cmap="Reds", vmin=0,
-                  vmax=1.5, extent=(0, 1, 0, 1), aspect="auto", interpolation="nearest")
-        ax.imshow(s, origin="lower", cmap="Blues_r", extent=(0, 1, 0, 1), aspect="auto",
-                  interpolation="nearest")
+        ax.imshow(
+            np.where(self.diverged, 1.0, np.nan),
+            origin="lower",
+            cmap="Reds",
+            vmin=0,
+            vmax=1.5,
+            extent=(0, 1, 0, 1),
+            aspect="auto",
+            interpolation="nearest",
+        )
+        ax.imshow(
+            s,
+            origin="lower",
+            cmap="Blues_r",
+            extent=(0, 1, 0, 1),
+            aspect="auto",
+            interpolation="nearest",
+        )
         ax.set_xticks([0, 1], [f"{a[0]:.6g}", f"{a[-1]:.6g}"])
         ax.set_yticks([0, 1], [f"{b[0]:.6g}", f"{b[-1]:.6g}"])
         names = ("eta_1", "eta_2") if self.kind == "lr-lr" else ("offset", "eta")
@@ -219,13 +235,15 @@ def trainability_map(
     b = np.asarray(lr2, dtype=np.float64).ravel()
     if a.size < 2 or b.size < 2 or not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
         raise InvalidParameterError(
-            f"lr1 and lr2 must be finite 1-D arrays of >= 2 values; got {describe(lr1)}, {describe(lr2)}"
+            "lr1 and lr2 must be finite 1-D arrays of >= 2 values; got "
+            f"{describe(lr1)}, {describe(lr2)}"
         )
     sizes = layer_sizes(model)
     lm = lane_model(model)
     if sizes is None or len(sizes) < 2 or lm is None:
         raise InvalidParameterError(
-            f"model must be a network with at least two layers (MLP or LinearNetwork); got {describe(model)}"
+            "model must be a network with at least two layers (MLP or LinearNetwork); got "
+            f"{describe(model)}"
         )
     if theta0 is None:
         raise InvalidParameterError("theta0 must be given (the initialisation); got None")
@@ -234,14 +252,16 @@ def trainability_map(
     if th0.size != P:
         raise InvalidParameterError(f"theta0 must have length {P}; got length {th0.size}")
     nsteps = check_int("steps", steps, minimum=1)
-    A, B = np.meshgrid(a, b)
-    A, B = A.ravel(), B.ravel()
+    Ag, Bg = np.meshgrid(a, b)
+    A, B = Ag.ravel(), Bg.ravel()
     n = A.size
     first = np.zeros(P, dtype=bool)
     first[: sizes[0]] = True
     if k == "lr-lr":
         if np.any(a <= 0) or np.any(b <= 0):
-            raise InvalidParameterError("lr1 and lr2 must be > 0 for an lr-lr map; got a value <= 0")
+            raise InvalidParameterError(
+                "lr1 and lr2 must be > 0 for an lr-lr map; got a value <= 0"
+            )
         x0 = np.repeat(th0[:, None], n, axis=1)
         aux = np.where(first[:, None], A[None, :], B[None, :])
     else:
@@ -258,14 +278,29 @@ def trainability_map(
         return np.asarray(m.loss(np.ascontiguousarray(x.T)), dtype=np.float64)
 
     run = iterate_pixels(
-        step, x0, aux=aux, steps=nsteps, check_every=10, max_period=8, tol=1e-10,
-        bound=float(bound), value=value, chunk=chunk, workers=workers,
+        step,
+        x0,
+        aux=aux,
+        steps=nsteps,
+        check_every=10,
+        max_period=8,
+        tol=1e-10,
+        bound=float(bound),
+        value=value,
+        chunk=chunk,
+        workers=workers,
     )
     shape = (b.size, a.size)
     score = run.score if run.score is not None else np.zeros(n)
     logs = (k == "lr-lr", k == "lr-lr")
     return TrainabilityMap(
-        k, (a, b), (run.outcome == DIVERGED).reshape(shape), score.reshape(shape), nsteps,
-        min(_ulps(a), _ulps(b)), model, th0,
+        k,
+        (a, b),
+        (run.outcome == DIVERGED).reshape(shape),
+        score.reshape(shape),
+        nsteps,
+        min(_ulps(a), _ulps(b)),
+        model,
+        th0,
         {"steps": nsteps, "bound": bound, "chunk": chunk, "workers": workers, "log": logs},
     )

@@ -62,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
         lr = check_positive_float("lr", args.lr)
         e = check_positive_float("extent", args.extent)
         g = np.linspace(-e, e, n)
-        bg = basins_of_attraction(LinearNetwork.scalar(depth=2, target=1.0), (g, g), lr=lr, steps=steps)
+        bg = basins_of_attraction(
+            LinearNetwork.scalar(depth=2, target=1.0), (g, g), lr=lr, steps=steps
+        )
         target = bg.divergence_map()  # the converging / diverging boundary
     measures = {
         "dimension": boundary_dimension(target),
@@ -78,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
 
         os.makedirs(args.figures, exist_ok=True)
         files = []
-        for name, obj in [("basins", bg), *measures.items()]:
+        plots: list[tuple[str, Any]] = [("basins", bg), *measures.items()]
+        for name, obj in plots:
             fig = obj.plot()
             path = os.path.join(args.figures, f"basins_{name}.png")
             fig.savefig(path, dpi=120)

@@ -28,7 +28,7 @@ def test_newton_finds_the_three_roots_and_labels_the_real_axis():
     assert np.allclose(np.sort(pts, axis=0), np.sort(ROOTS, axis=0), atol=1e-8)
     # x > 0 on the real axis goes to the root 1 (Newton on z^3 - 1 is monotone there)
     row = bg.labels[30]  # b = +0.017: just above the real axis
-    one = [t.label for t in bg.attractors if abs(t.point[0] - 1) < 1e-6][0]
+    one = next(t.label for t in bg.attractors if abs(t.point[0] - 1) < 1e-6)
     assert np.all(row[40:] == one)
     # user-given attractors give the same partition
     bu = dg.basins_of_attraction(NEWTON, (g, g), steps=100, attractors=ROOTS)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -20,7 +22,7 @@ def _koch_points(depth: int = 6) -> np.ndarray:
     rot = np.array([[0.5, -np.sqrt(3) / 2], [np.sqrt(3) / 2, 0.5]])
     for _ in range(depth):
         new = [pts[0]]
-        for p, q in zip(pts[:-1], pts[1:], strict=True):
+        for p, q in itertools.pairwise(pts):
             d = (q - p) / 3
             a, b = p + d, p + 2 * d
             new += [a, a + rot @ d, b, q]
