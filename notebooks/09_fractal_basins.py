@@ -23,7 +23,6 @@
 # %%
 import os
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 import dynsys_gd as dg
@@ -43,6 +42,8 @@ def newton(x):
     z = z - (z**3 - 1) / (3 * z**2)
     return np.stack([z.real, z.imag], axis=-1)
 
+
+import matplotlib.pyplot as plt
 
 g = np.linspace(-1, 1, N)
 nb = dg.basins_of_attraction(dg.IteratedMap(newton, 2, name="Newton z^3-1"), (g, g), steps=100)
