@@ -57,7 +57,7 @@ def test_koch_curve_box_count_matches_its_dimension():
     lab = _koch_labels()
     d = dg.boundary_dimension(lab, smallest=2, largest=27)
     # independent check: boxes of side 3^-k hit by the curve itself (its dense vertices)
-    pts = _koch_points(8)
+    pts = _koch_points(7)
 
     def hit(k: int) -> int:
         return len({tuple(c) for c in np.floor(pts * 3**k + 1e-9).astype(int)})
