@@ -74,7 +74,7 @@ class Attractor:
         """Legend text, e.g. ``minimum near (1, 1)`` or ``period-2 cycle near (...)``."""
         if self.component:
             return f"minima: {self.component}"
-        what = {"minimum": "minimum", "saddle": "saddle"}.get(
+        what = {"minimum": "minimum", "saddle": "saddle", "fixed point": "fixed point"}.get(
             self.kind, f"period-{self.period} cycle"
         )
         if self.point.size <= 3:

@@ -1,0 +1,98 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 09 — Fractal basin boundaries and trainability maps
+#
+# Basins of attraction on a grid (`basins_of_attraction`), for any map and for GD on a model,
+# and four measures of how fractal their boundary is: the box-counting dimension, the
+# uncertainty exponent, the basin entropy and the fractal test.  Every measure is a fit or a
+# statistic at the scales of the grid: its `.plot()` shows the fit, and the maths page
+# (docs/math/basins.md) lists what was reproduced and what was not.
+
+# %%
+import os
+
+import numpy as np
+
+import dynsys_gd as dg
+
+FAST = os.environ.get("DYNSYS_GD_FAST") == "1"
+N = 200 if FAST else 800
+
+# %% [markdown]
+# ## The Newton map of $z^3 - 1$
+#
+# Three roots, three basins, a boundary published with box-counting dimension 1.42.
+
+
+# %%
+def newton(x):
+    z = x[..., 0] + 1j * x[..., 1]
+    z = z - (z**3 - 1) / (3 * z**2)
+    return np.stack([z.real, z.imag], axis=-1)
+
+
+import matplotlib.pyplot as plt
+
+g = np.linspace(-1, 1, N)
+nb = dg.basins_of_attraction(dg.IteratedMap(newton, 2, name="Newton z^3-1"), (g, g), steps=100)
+print(nb.summary())
+nb.plot()
+plt.show()
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+d = dg.boundary_dimension(nb)
+u = dg.uncertainty_exponent(nb)
+t = dg.fractal_test(nb, 10)
+for obj, ax in zip((d, u, t), axes, strict=True):
+    obj.plot(ax=ax)
+    print(obj.summary())
+print(dg.basin_entropy(nb, 5).summary())
+plt.show()
+
+# %% [markdown]
+# ## GD on $\tfrac12(xy-1)^2$ at $\eta = 1.01\,\eta^*$
+#
+# No minimum is stable here ($x^2 + y^2 \ge 2 > 2/\eta$ on $xy = 1$); the runs that do not
+# diverge settle on period-2 orbits or stay undecided within the budget (slow drift along the
+# neutral direction, or chaos).  The boundary between diverging and the rest is smooth.
+
+# %%
+xy = dg.LinearNetwork.scalar(depth=2, target=1.0)
+g = np.linspace(-2, 2, 128 if FAST else 512)
+xb = dg.basins_of_attraction(xy, (g, g), lr=1.01, steps=1000)
+print(xb.summary())
+fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+xb.plot(ax=axes[0])
+test = dg.fractal_test(xb.divergence_map(), 8)
+test.plot(ax=axes[1])
+print(test.summary())
+plt.show()
+
+# %% [markdown]
+# ## A trainability map
+#
+# A tanh network of width 16 and depth 2 with as many data points as parameters; layer 1 is
+# trained at $\eta_1$, layer 2 at $\eta_2$.  Red: diverged; blue: log of the mean loss over the
+# run (Sohl-Dickstein's convergence score).
+
+# %%
+model, theta0 = dg.sohl_dickstein_mlp("tanh", width=16, n_in=2, seed=0)
+M = 40 if FAST else 160
+lrs = np.logspace(-1, 1.5, M)
+tm = dg.trainability_map(model, lrs, lrs, theta0=theta0, steps=200 if FAST else 500)
+print(tm.summary())
+tm.plot()
+plt.show()

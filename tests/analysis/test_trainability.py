@@ -1,0 +1,51 @@
+"""Trainability maps: per-layer step sizes, the score, zoom and float64 resolution."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dynsys_gd as dg
+from dynsys_gd.errors import InvalidParameterError
+
+
+def test_equal_step_sizes_agree_with_run_gd_and_chunks_do_not_matter():
+    model, th0 = dg.sohl_dickstein_mlp("tanh", width=4, n_in=2, seed=1)
+    lrs = np.logspace(-1, 1.3, 9)
+    tm = dg.trainability_map(model, lrs, lrs, theta0=th0, steps=150)
+    other = dg.trainability_map(model, lrs, lrs, theta0=th0, steps=150, chunk=7, workers=2)
+    assert np.array_equal(tm.diverged, other.diverged)
+    assert np.array_equal(tm.score, other.score)
+    assert tm.diverged[-1, -1] and not tm.diverged[0, 0]
+    # the diagonal is plain GD: replay it with the model's numpy gradient
+    for k in (0, 4, 8):
+        th = th0.copy()
+        div = False
+        with np.errstate(all="ignore"):
+            for _ in range(150):
+                th = th - lrs[k] * model.gradient(th[None])[0]
+                if not np.all(np.abs(th) <= 1e6):
+                    div = True
+                    break
+        assert div == bool(tm.diverged[k, k])
+    # score: mean loss over the run, below the initial loss at a small step size
+    assert np.isfinite(tm.score[0, 0]) and tm.score[0, 0] <= float(model.loss(th0[None])[0])
+    assert np.all(np.isinf(tm.score[tm.diverged]))
+
+
+def test_zoom_reports_float64_resolution():
+    model, th0 = dg.sohl_dickstein_mlp("identity", width=2, n_in=1, seed=0)
+    lrs = np.logspace(-1, 0, 8)
+    tm = dg.trainability_map(model, lrs, lrs, theta0=th0, steps=20)
+    assert tm.resolved
+    deep = tm.zoom((0.3, 0.3), 1e15)
+    assert deep.ulps_per_pixel < 10 and not deep.resolved
+    assert "NOT resolved" in deep.summary()
+
+
+def test_bad_input():
+    model, th0 = dg.sohl_dickstein_mlp("relu", width=2, n_in=1)
+    with pytest.raises(InvalidParameterError, match="theta0 must"):
+        dg.trainability_map(model, [0.1, 0.2], [0.1, 0.2])
+    with pytest.raises(InvalidParameterError, match="lr1 and lr2 must be > 0"):
+        dg.trainability_map(model, [-0.1, 0.2], [0.1, 0.2], theta0=th0)
