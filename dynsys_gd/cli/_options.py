@@ -160,6 +160,50 @@ def add_samples_argument(p: argparse.ArgumentParser, *, what: str, allow_zero: b
     )
 
 
+def add_optimizer_arguments(p: argparse.ArgumentParser) -> None:
+    """``--optimizer NAME`` and its settings (docs/math/optimizers.md)."""
+    g = p.add_argument_group("optimizer (default: plain gradient descent)")
+    g.add_argument(
+        "--optimizer",
+        choices=("gd", "heavy-ball", "nesterov", "layerwise-gd", "adam"),
+        default="gd",
+        help="the map that is iterated (default gd); its critical learning rate replaces eta*",
+    )
+    g.add_argument("--beta", type=float, default=0.9, metavar="B",
+                   help="momentum of heavy-ball and nesterov (default 0.9)")  # fmt: skip
+    g.add_argument("--layer-lrs", type=float, nargs="+", default=None, metavar="R",
+                   help="layerwise-gd: relative step size of each layer")  # fmt: skip
+    g.add_argument("--beta1", type=float, default=0.9, metavar="B1",
+                   help="adam: first-moment coefficient (default 0.9)")  # fmt: skip
+    g.add_argument("--beta2", type=float, default=0.999, metavar="B2",
+                   help="adam: second-moment coefficient (default 0.999)")  # fmt: skip
+    g.add_argument("--eps", type=float, default=1e-8, metavar="E",
+                   help="adam: epsilon (default 1e-8)")  # fmt: skip
+    g.add_argument("--frozen", type=float, nargs="+", default=None, metavar="P",
+                   help="adam: a frozen diagonal preconditioner, one per parameter")  # fmt: skip
+
+
+def build_optimizer(args: argparse.Namespace) -> Any:
+    """The optimiser chosen by ``--optimizer`` (None for plain GD), validated by its class."""
+    import dynsys_gd as dg
+
+    name = args.optimizer
+    if name == "heavy-ball":
+        return dg.HeavyBall(args.beta)
+    if name == "nesterov":
+        return dg.Nesterov(args.beta)
+    if name == "layerwise-gd":
+        if args.layer_lrs is None:
+            raise InvalidParameterError(
+                "--layer-lrs must be given with --optimizer layerwise-gd (one value per layer); "
+                "got none"
+            )
+        return dg.LayerwiseGD(args.layer_lrs)
+    if name == "adam":
+        return dg.Adam(args.beta1, args.beta2, args.eps, frozen=args.frozen)
+    return None
+
+
 def build_network(args: argparse.Namespace) -> LinearNetwork:
     """The :class:`~dynsys_gd.LinearNetwork` chosen by the network options (validated)."""
     name = args.network

@@ -25,7 +25,9 @@ from ..errors import InvalidParameterError
 from ._options import (
     Stages,
     add_network_arguments,
+    add_optimizer_arguments,
     build_network,
+    build_optimizer,
     prepare_output_dir,
     prepare_output_file,
     progress_flag,
@@ -42,13 +44,16 @@ DESCRIPTION = """\
 Learning-rate sweep: for every learning rate, the fraction of random initialisations from which
 gradient descent converges, with a 95% Clopper-Pearson interval, stored in a resumable SQLite
 file. The default grid is 9 points in [0.8, 1.2] * eta* (eta* = 2 / S_min, the critical
-learning rate of the network). Above eta* the fraction is 0 (the convergent set has measure 0)."""
+learning rate of the network). Above eta* the fraction is 0 (the convergent set has measure 0).
+With --optimizer the iterated map is momentum, Nesterov, per-layer GD or Adam, and eta* is that
+optimiser's critical learning rate (its threshold over the flattest minimum's curvature)."""
 EPILOG = """examples:
   dynsys-gd sweep --depth 3 --target 2 --out sweep.sqlite --figures figures
   dynsys-gd sweep --depth 2 --lrs 0.9 0.99 1.01 1.1 --samples 2000 --out xy.sqlite
   dynsys-gd sweep --depth 3 --target 2 --lr-min 0.2 --lr-max 0.32 --num 13 --workers 2 \\
       --out s.sqlite
   dynsys-gd sweep --depth 3 --out s.sqlite --scheduler local --json
+  dynsys-gd sweep --depth 2 --optimizer heavy-ball --beta 0.5 --out hb.sqlite
   dynsys-gd sweep --network whitened --depth 3 --relative --lr-min 0.9 --lr-max 1.1 \\
       --out w.sqlite
 """
@@ -56,6 +61,7 @@ EPILOG = """examples:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_network_arguments(p)
+    add_optimizer_arguments(p)
     g = p.add_argument_group("learning rates")
     g.add_argument(
         "--lrs",
@@ -226,12 +232,13 @@ def run(args: argparse.Namespace) -> int:
     if args.workers is not None:
         check_int("workers", args.workers, minimum=1, maximum=1024)
     net = build_network(args)
+    optimizer = build_optimizer(args)
     out = prepare_output_file(args.out, "--out")
     cache: dict[str, float] = {}
 
     def eta() -> float:
         if "eta" not in cache:
-            cache["eta"] = dg.critical_lr(net)
+            cache["eta"] = dg.critical_lr(net, optimizer=optimizer)
         return cache["eta"]
 
     lrs = learning_rates(args, eta)
@@ -250,6 +257,7 @@ def run(args: argparse.Namespace) -> int:
             store=str(out),
             progress=progress,
             critical_lr=eta_star,
+            optimizer=optimizer,
         )
     finally:
         if executor is not None:
