@@ -97,20 +97,29 @@ CREATE TABLE tasks (
 """
 
 
-def _check_plain(obj: Any, where: str = "") -> None:
+#: deepest nesting of dicts and lists in a configuration or result (a cycle is refused too)
+MAX_NESTING = 64
+
+
+def _check_plain(obj: Any, where: str = "", depth: int = 0) -> None:
     """Reject values that :func:`jsonable` would only stringify (e.g. ``object()`` gives a
-    memory address, which would make the configuration hash differ between runs)."""
+    memory address, which would make the configuration hash differ between runs), and
+    nesting deeper than :data:`MAX_NESTING` (or a cycle)."""
+    if depth > MAX_NESTING:
+        raise ValueError(
+            f"nesting deeper than {MAX_NESTING} levels (or a cycle) at {where[:80] or '<top>'}"
+        )
     if obj is None or isinstance(obj, str | bool | int | float | Fraction | Enum | np.generic):
         return
     if isinstance(obj, dict):
         for k, v in obj.items():
             if not isinstance(k, str | int | float | bool | Enum) and k is not None:
                 raise TypeError(f"key {k!r} at {where or '<top>'} is not a str")
-            _check_plain(v, f"{where}.{k}" if where else str(k))
+            _check_plain(v, f"{where}.{k}" if where else str(k), depth + 1)
         return
     if isinstance(obj, list | tuple):
         for i, v in enumerate(obj):
-            _check_plain(v, f"{where}[{i}]")
+            _check_plain(v, f"{where}[{i}]", depth + 1)
         return
     if isinstance(obj, np.ndarray):
         if obj.dtype.kind not in "biufU":
