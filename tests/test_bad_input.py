@@ -564,7 +564,7 @@ def test_cli_bad_input_is_one_line(
         code = main(argv)
     except SystemExit as exc:
         code = exc.code
-    out, err = capsys.readouterr()
+    _out, err = capsys.readouterr()
     assert code == 2
     assert "Traceback" not in err
     lines = err.strip().splitlines()
