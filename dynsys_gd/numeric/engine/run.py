@@ -619,6 +619,15 @@ def run_gd(
             f"config.limits must be False for a model with n_params = {P} > max_hessian_params "
             f"= {cap} (the spectrum at each limit needs the dense Hessian); got True"
         )
+    if config.limits:
+        from ..._limits import check_dense
+
+        check_dense(
+            "config.limits",
+            True,
+            P,
+            what="the Hessian at each limit (pass EngineConfig(limits=False) to skip it)",
+        )
     from .lanes import lane_model
 
     kernel = lane_model(model)  # None: no compiled kernel covers the model
