@@ -139,3 +139,16 @@ def test_corrupt_numba_index_is_a_miss(tmp_path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", kc.KernelCacheWarning)
         assert f.load("key") is None
+
+
+def test_shared_numba_cache_dir_bypassed(fresh, tmp_path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)
+    with pytest.warns(kc.KernelCacheWarning, match="NUMBA_CACHE_DIR"):
+        d = kc.numba_dir_checked(str(shared))
+    assert d != str(shared)
+    assert stat.S_IMODE(os.stat(d).st_mode) == 0o700
+    private = tmp_path / "private"
+    assert kc.numba_dir_checked(str(private)) == str(private)
+    assert stat.S_IMODE(os.stat(private).st_mode) == 0o700

@@ -28,7 +28,7 @@ from typing import Any
 import numba
 from numba.core import config
 
-from .kernel_cache import install_corrupt_cache_guard, kernel_dir
+from .kernel_cache import install_corrupt_cache_guard, kernel_dir, numba_dir_checked
 
 __all__ = ["JIT", "KERNEL_SOURCES", "kernel_dir", "sources_digest"]
 
@@ -60,3 +60,5 @@ def sources_digest() -> str:
 install_corrupt_cache_guard()
 if not os.environ.get("NUMBA_CACHE_DIR"):
     config.CACHE_DIR = os.path.join(kernel_dir(), f"numba-{sources_digest()}")  # type: ignore[attr-defined]
+else:
+    config.CACHE_DIR = numba_dir_checked(os.environ["NUMBA_CACHE_DIR"])  # type: ignore[attr-defined]

@@ -46,6 +46,7 @@ __all__ = [
     "install_corrupt_cache_guard",
     "kernel_dir",
     "load_generated",
+    "numba_dir_checked",
     "write_private_file",
 ]
 
@@ -138,6 +139,25 @@ def kernel_dir() -> str:
             "DYNSYS_GD_KERNEL_DIR to a private directory to keep them)",
         )
     _RESOLVED[configured] = chosen
+    return chosen
+
+
+def numba_dir_checked(path: str) -> str:
+    """``NUMBA_CACHE_DIR`` when it is a private directory of the user's (created 0700 if
+    missing), else a private temporary directory, with one :class:`KernelCacheWarning`."""
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+    except OSError:
+        pass  # reported by the check
+    reason = check_private_dir(path)
+    if reason is None:
+        return path
+    chosen = _RESOLVED.setdefault("<numba>", _private_tempdir())
+    _warn_once(
+        f"numba:{path}",
+        f"NUMBA_CACHE_DIR {path!r} {reason}; numba's cache (pickled machine code) is kept in "
+        f"the private temporary directory {chosen!r} for this process only",
+    )
     return chosen
 
 
