@@ -113,7 +113,7 @@ def _parse(text: str, units: dict[str, Any], var: str) -> float:
             f"{var} must be a number with an optional unit; got {text!r}"
         ) from None
     if not (math.isfinite(value) and value > 0):
-        raise InvalidParameterError(f"{var} must be > 0; got {text!r}")
+        raise InvalidParameterError(f"{var} must be a finite number > 0; got {text!r}")
     return value
 
 

@@ -545,6 +545,53 @@ if estimate is not None:
         ),
     ]
 
+# ---- user-style junk on the remaining public surfaces
+ROWS += [
+    (
+        dg.fixed_point_spectrum,
+        {"model": NET, "theta": "é", "lr": 0.5},
+        IPE,
+        r"theta must be an array of real numbers",
+    ),
+    (
+        dg.lanczos_sharpness,
+        {"model": dg.numeric_model(NET), "theta": "é"},
+        IPE,
+        r"theta must be an array of real numbers",
+    ),
+    (dg.clopper_pearson, {"k": 3, "n": 10**20}, IPE, r"n must be an int <= 9007199254740992"),
+    (
+        dg.teacher_student_dataset,
+        {"widths": [], "n_samples": 10, "seed": 0},
+        IPE,
+        r"widths must be a sequence of at least 2 ints >= 1",
+    ),
+    (
+        dg.teacher_student_dataset,
+        {"widths": (2, 3, 1), "n_samples": 10**20, "seed": 0},
+        IPE,
+        r"n_samples=10+ needs about .* of memory for the inputs and targets",
+    ),
+    (
+        dg.follow_null_point,
+        {"model": NET, "lr": 0.9, "theta0": None},
+        IPE,
+        r"theta0 must be a 1-D array of finite real numbers; got None",
+    ),
+    (
+        dg.bifurcation_diagram,
+        {"model": NET, "lrs": [0.5, 0.9], "n_init": 10**20, "seed": 0},
+        IPE,
+        r"n_init=10+ needs about .* of memory",
+    ),
+    (
+        dg.bifurcation_diagram,
+        {"model": NET, "lrs": [0.5, 0.9], "transient": 10**20, "seed": 0},
+        IPE,
+        r"transient=10+ needs at least about .* of computing",
+    ),
+]
+
 CLI_ROWS = [
     (["derive", "--widths", "2", "-1"], r"widths entry must be an int >= 1; got -1"),
     (["derive", "--widths", "2", "0"], r"widths entry must be an int >= 1; got 0"),
