@@ -119,7 +119,7 @@ def test_edited_compiled_block_never_changes_a_result(tmp_path) -> None:
     np.testing.assert_array_equal(before.theta, after.theta)
 
 
-def test_corrupt_numba_index_is_a_miss(tmp_path) -> None:
+def test_corrupt_numba_index_is_a_miss(fresh, tmp_path) -> None:
     from numba.core.caching import IndexDataCacheFile
 
     kc.install_corrupt_cache_guard()

@@ -253,9 +253,10 @@ def _cache_miss_on_error(where: str) -> Iterator[None]:
         raise
     except Exception as exc:  # any unreadable entry is a cache miss
         _warn_once(
-            f"corrupt:{where}",
+            "corrupt",
             f"numba cache entry {where!r} is unreadable ({type(exc).__name__}: {exc}); "
-            "the kernel is recompiled and the entry rewritten",
+            "the kernel is recompiled and the entry rewritten (further unreadable entries "
+            "are treated the same way without another warning)",
         )
         raise _Miss from exc
 
