@@ -344,3 +344,25 @@ def test_unreadable_is_not_called_corrupt() -> None:
     assert _is_corruption(sqlite3.DatabaseError("database disk image is malformed"))
     assert not _is_corruption(sqlite3.OperationalError("unable to open database file"))
     assert not _is_corruption(sqlite3.OperationalError("attempt to write a readonly database"))
+
+
+def test_sweep_on_a_read_only_complete_store_serves_its_results(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    reference_json: dict[str, Any],
+) -> None:
+    """A finished store on a read-only file (simulated: root can write anything) answers the
+    same sweep from its results, says it is read-only and never calls it corrupt."""
+    import dynsys_gd.runtime.store as store_mod
+
+    path = tmp_path / "s.sqlite"
+    code, _out, _err = _sweep(path, capsys)
+    assert code == 0
+    before = path.read_bytes()
+    monkeypatch.setattr(store_mod.os, "access", lambda p, mode: not mode & os.W_OK)
+    code, out, err = _sweep(path, capsys)
+    assert code == 0, err
+    assert _json(out) == reference_json
+    assert "read-only" in err and "corrupt" not in err
+    assert path.read_bytes() == before
