@@ -97,29 +97,20 @@ CREATE TABLE tasks (
 """
 
 
-#: deepest nesting of dicts and lists in a configuration or result (a cycle is refused too)
-MAX_NESTING = 64
-
-
-def _check_plain(obj: Any, where: str = "", depth: int = 0) -> None:
+def _check_plain(obj: Any, where: str = "") -> None:
     """Reject values that :func:`jsonable` would only stringify (e.g. ``object()`` gives a
-    memory address, which would make the configuration hash differ between runs), and
-    nesting deeper than :data:`MAX_NESTING` (or a cycle)."""
-    if depth > MAX_NESTING:
-        raise ValueError(
-            f"nesting deeper than {MAX_NESTING} levels (or a cycle) at {where[:80] or '<top>'}"
-        )
+    memory address, which would make the configuration hash differ between runs)."""
     if obj is None or isinstance(obj, str | bool | int | float | Fraction | Enum | np.generic):
         return
     if isinstance(obj, dict):
         for k, v in obj.items():
             if not isinstance(k, str | int | float | bool | Enum) and k is not None:
                 raise TypeError(f"key {k!r} at {where or '<top>'} is not a str")
-            _check_plain(v, f"{where}.{k}" if where else str(k), depth + 1)
+            _check_plain(v, f"{where}.{k}" if where else str(k))
         return
     if isinstance(obj, list | tuple):
         for i, v in enumerate(obj):
-            _check_plain(v, f"{where}[{i}]", depth + 1)
+            _check_plain(v, f"{where}[{i}]")
         return
     if isinstance(obj, np.ndarray):
         if obj.dtype.kind not in "biufU":
@@ -132,11 +123,35 @@ def _check_plain(obj: Any, where: str = "", depth: int = 0) -> None:
     raise TypeError(f"value of type {type(obj).__name__} at {where or '<top>'} has no JSON form")
 
 
+#: deepest nesting of dicts and lists in a configuration or result (a cycle is refused too)
+MAX_NESTING = 64
+
+
+def _check_nesting(obj: Any) -> None:
+    """Refuse dicts and lists nested deeper than :data:`MAX_NESTING` levels, or a cycle
+    (iteratively: no recursion limit is reached on the way)."""
+    stack: list[tuple[Any, str, int]] = [(obj, "", 0)]
+    while stack:
+        item, where, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise ValueError(
+                f"nesting deeper than {MAX_NESTING} levels (or a cycle) at {where[:80] or '<top>'}"
+            )
+        if isinstance(item, dict):
+            stack.extend(
+                (v, f"{where}.{k}" if where else str(k), depth + 1) for k, v in item.items()
+            )
+        elif isinstance(item, list | tuple):
+            stack.extend((v, f"{where}[{i}]", depth + 1) for i, v in enumerate(item))
+
+
 def canonical_json(obj: Any) -> str:
     r"""Canonical JSON text of ``obj``: :func:`~dynsys_gd._results.jsonable`, sorted keys,
     no whitespace, no NaN literals.  Equal configurations give equal text (and SHA-256).
 
-    Raises ``TypeError`` for values without a faithful JSON form (arbitrary objects)."""
+    Raises ``TypeError`` for values without a faithful JSON form (arbitrary objects), and
+    ``ValueError`` for nesting deeper than :data:`MAX_NESTING` levels."""
+    _check_nesting(obj)
     _check_plain(obj)
     return json.dumps(
         jsonable(obj), sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=True
@@ -740,6 +755,7 @@ class ResultsStore:
                 f"result must not use the reserved keys {_RESERVED}; got {bad}"
             )
         try:
+            _check_nesting(dict(result))
             _check_plain(dict(result))
             # keep the field order of the result (for exports); compare parsed values
             text = json.dumps(jsonable(dict(result)), separators=(",", ":"), allow_nan=False)
