@@ -173,9 +173,7 @@ def _network(args: argparse.Namespace) -> Any:
     from ..models import LinearNetwork
 
     if args.widths is not None:
-        from .._validation import check_int
-
-        w = [check_int("widths entry", v, minimum=1) for v in args.widths]
+        w = args.widths
         if len(w) < 2:
             from ..errors import InvalidParameterError
 
