@@ -37,7 +37,14 @@ def describe(value: Any) -> str:
     """Short representation of a bad value for error messages."""
     if isinstance(value, np.ndarray):
         return f"array of shape {value.shape} and dtype {value.dtype}"
-    text = repr(value)
+    try:
+        text = repr(value)
+    except RecursionError:  # deeply nested containers
+        import reprlib
+
+        text = reprlib.repr(value)
+    except Exception:  # a broken __repr__ of the user's object
+        text = f"<{type(value).__name__} object>"
     return text if len(text) <= 80 else text[:77] + "..."
 
 

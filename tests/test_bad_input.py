@@ -8,6 +8,7 @@ under pytest's ``tmp_path``, which must be empty after the call.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -477,6 +478,158 @@ if lr_sweep is not None:
         (lr_sweep, {**_S, "store": "{tmp}"}, IPE, r"must be a file path; got the directory"),
         (lr_sweep, {**_S, "store": 3}, IPE, r"must be a non-empty str or os.PathLike"),
     ]
+
+
+def _nested(levels: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    cur = out
+    for _ in range(levels):
+        cur["a"] = {}
+        cur = cur["a"]
+    return out
+
+
+def _raises(rng: Any, n: int, P: int) -> Any:
+    raise ZeroDivisionError("division by zero")
+
+
+def _nan_sampler(rng: Any, n: int, P: int) -> Any:
+    return np.full((n, P), np.nan)
+
+
+# ---- trust: the inputs of the audit (overflow, negative minimum loss, depth, scale, samplers,
+# nesting); a ProcessPoolExecutor starts no process before its first submit
+_POOL = __import__("concurrent.futures").futures.ProcessPoolExecutor(max_workers=1)
+ROWS += [
+    (
+        dg.LinearNetwork.from_covariances,
+        {"widths": (2, 1, 2), "Sxx": np.eye(2), "Syx": [[1.0, 0.0], [0.0, 2.0]], "trace_Syy": 0},
+        IPE,
+        r"trace_Syy must be >= tr\(Syx Sxx\^\+ Syx\^T\) = 5 \(else the minimum loss is negative",
+    ),
+    (
+        dg.MLP,
+        {"widths": (1,) * 100001, "X": np.ones((3, 1)), "Y": np.ones((3, 1))},
+        IPE,
+        r"widths must have at most 1001 entries \(depth <= 1000\); got 100001 entries",
+    ),
+    (
+        dg.run_gd,
+        {
+            "model": dg.MLP((1,) * 701, X=np.ones((3, 1)), Y=np.ones((3, 1))),
+            "theta0": np.ones((1, 700)),
+            "lr": 0.1,
+        },
+        IPE,
+        r"config.limits must be False for a model with n_params = 700 > max_hessian_params",
+    ),
+    (
+        ResultsStore,
+        {"path": "{tmp}/s.sqlite", "config": _nested(5000)},
+        IPE,
+        r"config must be JSON-serialisable; .*nesting deeper than 64 levels",
+    ),
+]
+if estimate is not None:
+    _E = {"net": NET, "lr": 0.5, "n_samples": 8, "seed": 0}
+    ROWS += [
+        (estimate, {**_E, "init_scale": 1e308}, IPE, r"init_scale must be a finite float in \(0, "),
+        (estimate, {**_E, "init": _raises}, IPE, r"init sampler .* raised ZeroDivisionError"),
+        (estimate, {**_E, "init": lambda: 0}, IPE, r"init sampler .* raised TypeError"),
+        (estimate, {**_E, "init": _nan_sampler}, IPE, r"with 16 non-finite entries"),
+        (
+            estimate,
+            {**_E, "init": lambda r, n, P: r.uniform(-1, 1, (n, P)), "executor": _POOL},
+            IPE,
+            r"init must be a picklable sampler .* to run on a process pool",
+        ),
+    ]
+
+# ---- user-style junk on the remaining public surfaces
+ROWS += [
+    (
+        dg.fixed_point_spectrum,
+        {"model": NET, "theta": "é", "lr": 0.5},
+        IPE,
+        r"theta must be an array of real numbers",
+    ),
+    (
+        dg.lanczos_sharpness,
+        {"model": dg.numeric_model(NET), "theta": "é"},
+        IPE,
+        r"theta must be an array of real numbers",
+    ),
+    (dg.clopper_pearson, {"k": 3, "n": 10**20}, IPE, r"n must be an int <= 9007199254740992"),
+    (
+        dg.teacher_student_dataset,
+        {"widths": [], "n_samples": 10, "seed": 0},
+        IPE,
+        r"widths must be a sequence of at least 2 ints >= 1",
+    ),
+    (
+        dg.teacher_student_dataset,
+        {"widths": (2, 3, 1), "n_samples": 10**20, "seed": 0},
+        IPE,
+        r"n_samples=10+ needs about .* of memory for the inputs and targets",
+    ),
+    (
+        dg.follow_null_point,
+        {"model": NET, "lr": 0.9, "theta0": None},
+        IPE,
+        r"theta0 must be a 1-D array of finite real numbers; got None",
+    ),
+    (
+        dg.bifurcation_diagram,
+        {"model": NET, "lrs": [0.5, 0.9], "n_init": 10**20, "seed": 0},
+        IPE,
+        r"n_init=10+ needs about .* of memory",
+    ),
+    (
+        dg.bifurcation_diagram,
+        {"model": NET, "lrs": [0.5, 0.9], "transient": 10**20, "seed": 0},
+        IPE,
+        r"transient=10+ needs at least about .* of computing",
+    ),
+]
+
+CLI_ROWS = [
+    (["orbits", "--lr", "0.5", "--samples", str(10**12)], r"samples=10+ needs about .* TiB"),
+    (["orbits", "--lr", "0.5", "--seed", "-1"], r"seed must be an int >= 0; got -1"),
+    (["orbits", "--lr", "nan"], r"lr must be a finite float > 0; got nan"),
+]
+
+
+@pytest.mark.parametrize(("argv", "regex"), CLI_ROWS, ids=[" ".join(r[0]) for r in CLI_ROWS])
+def test_cli_bad_input_is_one_line(
+    argv: list[str], regex: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dynsys_gd.cli import main
+
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    _out, err = capsys.readouterr()
+    assert code == 2
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert re.search(regex, lines[0]), lines[0]
+
+
+def test_exp_overflow_is_a_divergence_not_a_non_real_loss() -> None:
+    """exp(1000 x) is real everywhere; its gradient overflows float64: diverged, no error."""
+    m = dg.LossModel(sp.exp(1000 * x), [x])
+    rb = dg.run_gd(m, np.array([[1.0], [0.5]]), 0.1)
+    assert [o.key for o in rb.outcomes()] == ["diverged", "diverged"]
+
+
+def test_overflowing_terms_are_not_called_not_real() -> None:
+    """cosh(300 x) - sinh(300 x) = exp(-300 x) gives inf - inf = NaN in float64 at the probe
+    points: an overflow, accepted; sqrt(x) is refused."""
+    dg.LossModel(sp.cosh(300 * x) - sp.sinh(300 * x) + x**2, [x])
+    with pytest.raises(IPE, match=r"loss must be real at every real theta"):
+        dg.LossModel(sp.sqrt(x), [x])
 
 
 def _ids(row: Any) -> str:

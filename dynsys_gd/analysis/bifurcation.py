@@ -220,6 +220,28 @@ class BifurcationDiagram(ResultMixin):
     _rows_along = "lrs"  # to_pandas(): one row per step size
 
 
+def _check_diagram_size(
+    n_init: int, transient: int, n_record: int, runs: int, n_lrs: int, P: int
+) -> None:
+    """The size model's check (memory of the recorded tails, time of the iteration), before
+    any work: every step size iterates ``runs`` runs ``transient + n_record`` steps."""
+    from .._limits import check_iteration
+
+    ctx = f"for {runs} runs at {n_lrs} step sizes"
+    check_iteration("n_init", n_init, steps=0, arrays=2.0 * runs * P, context=ctx)
+    check_iteration(
+        "n_record", n_record, steps=0, arrays=float(n_record) * runs * P * n_lrs, context=ctx
+    )
+    check_iteration(
+        "transient",
+        transient,
+        steps=float(n_lrs) * (transient + n_record),
+        runs=runs,
+        n_params=P,
+        context=ctx,
+    )
+
+
 def bifurcation_diagram(
     model: MapFamily,
     lrs: Any,
@@ -291,6 +313,8 @@ def bifurcation_diagram(
                 critical_lr = _critical_lr_of(model)
     sys0 = factory(float(lr_arr[0]))
     P = sys0.n_params
+    runs = n_init if theta0 is None else int(np.size(theta0)) // max(1, int(P))
+    _check_diagram_size(n_init, transient, n_record, runs, len(lr_arr), int(P))
     if theta0 is None:
         rng = generator(seed, "bifurcation_init")
         th0 = rng.uniform(-init_scale, init_scale, size=(n_init, P))

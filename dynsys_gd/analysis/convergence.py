@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._limits import check_engine_memory, check_iteration
+from .._limits import MAX_MAGNITUDE, check_engine_memory, check_iteration
 from .._results import ResultMixin, jsonable, plotted_by
 from .._streams import generator
 from .._types import Model
@@ -96,10 +96,25 @@ def sample_block(init: Any, scale: float, seed: int, block: int, size: int, P: i
         return rng.uniform(-scale, scale, size=(size, P))
     if init == "gaussian":
         return rng.normal(0.0, scale, size=(size, P))
-    out = check_real_array("init sampler output", init(rng, size, P), finite=False)
-    if out.shape != (size, P) or not np.all(np.isfinite(out)):
+    try:
+        raw = init(rng, size, P)
+    except (KeyboardInterrupt, MemoryError):
+        raise
+    except Exception as exc:  # the user's sampler: one clear error, whatever it raised
         raise InvalidParameterError(
-            f"init sampler must return a finite array of shape ({size}, {P}); got {describe(out)}"
+            f"init sampler must return an array of shape ({size}, {P}) when called as "
+            f"init(rng, {size}, {P}); it raised {type(exc).__name__}: {exc}"
+        ) from exc
+    out = check_real_array("init sampler output", raw, finite=False)
+    if out.shape != (size, P) or not np.all(np.isfinite(out)):
+        bad = (
+            ""
+            if out.shape != (size, P)
+            else f" with {int(np.sum(~np.isfinite(out)))} non-finite entries"
+        )
+        raise InvalidParameterError(
+            f"init sampler must return a finite array of shape ({size}, {P}); got "
+            f"{describe(out)}{bad}"
         )
     return out
 
@@ -519,6 +534,24 @@ def summarize_runs(
 MAX_SAMPLES = 10**9
 
 
+def _check_sampler_picklable(init: Any, executor: Any) -> None:
+    """A process pool ships the sampler to its workers by pickling: refuse a lambda or a local
+    function there up front, not with a pickling traceback from a worker."""
+    import concurrent.futures as cf
+    import pickle
+
+    inner = getattr(executor, "inner", executor)
+    if not callable(init) or not isinstance(inner, cf.ProcessPoolExecutor):
+        return
+    try:
+        pickle.dumps(init)
+    except Exception as exc:
+        raise InvalidParameterError(
+            f"init must be a picklable sampler (a module-level function or functools.partial "
+            f"of one) to run on a process pool; got {describe(init)} ({exc})"
+        ) from None
+
+
 def check_common(
     net: Any,
     lr: Any,
@@ -549,6 +582,12 @@ def check_common(
             f"{describe(init)}"
         )
     scale = check_positive_float("init_scale", init_scale)
+    if scale > MAX_MAGNITUDE:
+        raise InvalidParameterError(
+            f"init_scale must be a finite float in (0, {MAX_MAGNITUDE:g}] (a wider box or "
+            f"normal overflows float64); got {scale:g}"
+        )
+    _check_sampler_picklable(init, executor)
     if executor is not None and not callable(getattr(executor, "submit", None)):
         raise InvalidParameterError(
             f"executor must be None or a concurrent.futures.Executor; got {describe(executor)}"

@@ -49,7 +49,7 @@ def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
     """
     from scipy.stats import beta
 
-    n = check_int("n", n, minimum=1)
+    n = check_int("n", n, minimum=1, maximum=2**53)  # exact in float64 (scipy)
     k = check_int("k", k, minimum=0, maximum=n)
     conf = check_probability("confidence", confidence)
     a = 1.0 - conf
@@ -90,7 +90,7 @@ def fraction_interval(k: int, u: int, n: int, confidence: float = 0.95) -> tuple
     >>> round(lo, 4), hi
     (0.0169, 1.0)
     """
-    n = check_int("n", n, minimum=1)
+    n = check_int("n", n, minimum=1, maximum=2**53)  # exact in float64 (scipy)
     k = check_int("k", k, minimum=0, maximum=n)
     u = check_int("u", u, minimum=0, maximum=n - k)
     return clopper_pearson(k, n, confidence)[0], clopper_pearson(k + u, n, confidence)[1]

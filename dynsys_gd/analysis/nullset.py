@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 
 from .._results import ResultMixin, jsonable, plotted_by
 from .._types import Model, Theta
-from .._validation import check_int, check_positive_float
+from .._validation import check_int, check_positive_float, describe
 from ..errors import ConvergenceError, InvalidParameterError
 from ..numeric.kernels import numeric_model
 
@@ -296,7 +296,16 @@ def follow_null_point(
     km = numeric_model(model, precision=dps)
     kf = numeric_model(model)
     with mpmath.workdps(dps):
-        th = np.array([mpmath.mpf(v) for v in np.asarray(theta0).ravel()], dtype=object)
+        try:
+            th = np.array([mpmath.mpf(v) for v in np.asarray(theta0).ravel()], dtype=object)
+        except (TypeError, ValueError):
+            raise InvalidParameterError(
+                f"theta0 must be a 1-D array of finite real numbers; got {describe(theta0)}"
+            ) from None
+        if np.ndim(theta0) != 1 or not all(mpmath.isfinite(v) for v in th):
+            raise InvalidParameterError(
+                f"theta0 must be a 1-D array of finite real numbers; got {describe(theta0)}"
+            )
         if th.size != kf.n_params:
             raise InvalidParameterError(f"theta0 must have {kf.n_params} entries; got {th.size}")
         theta_str = tuple(

@@ -287,7 +287,8 @@ def prepare_output_file(path: str | os.PathLike[str], option: str) -> Path:
     Raises
     ------
     InvalidParameterError
-        If the path is a directory, its directory does not exist, or it is not writable.
+        If the path is a directory, its directory does not exist, an existing file is not
+        readable, or a new file cannot be created there.
     """
     p = Path(path)
     if p.exists() and p.is_dir():
@@ -297,9 +298,13 @@ def prepare_output_file(path: str | os.PathLike[str], option: str) -> Path:
         raise InvalidParameterError(
             f"{option} must be in an existing directory; {str(parent)!r} does not exist"
         )
-    ok = os.access(p, os.W_OK) if p.exists() else os.access(parent, os.W_OK | os.X_OK)
+    # an existing results store may be read-only: it then opens read-only and serves its
+    # results (a task it lacks fails with one line when it would be stored)
+    ok = os.access(p, os.R_OK) if p.exists() else os.access(parent, os.W_OK | os.X_OK)
     if not ok:
-        raise InvalidParameterError(f"{option} must be writable; got {str(p)!r}")
+        raise InvalidParameterError(
+            f"{option} must be readable (an existing store) or creatable; got {str(p)!r}"
+        )
     return p
 
 

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     import sympy as sp
 
-    from .._validation import check_int, check_positive_float
+    from .._validation import check_int, check_positive_float, check_seed
     from ..analysis.bifurcation import bifurcation_diagram, period_doubling_cascade
     from ..models import LinearNetwork, LossModel
     from ..numeric.orbits.lyapunov import lyapunov_exponent
@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
     lr = check_positive_float("lr", args.lr)
     n = check_int("samples", args.samples, minimum=1)
+    seed = check_seed("seed", args.seed)
     k_casc = check_int("cascade", args.cascade, minimum=0, maximum=8)
     model: Any
     if args.xy:
@@ -88,7 +89,20 @@ def run(args: argparse.Namespace) -> int:
     outdir = prepare_output_dir(args.figures, "--figures")
     target = outdir / stem if outdir is not None else getattr(args, "figure_stem", None)
     P = flat.size
-    rng = np.random.default_rng(np.random.SeedSequence(args.seed).spawn(1)[0])
+    # the check find_periodic_orbits makes, before the initialisations are allocated
+    from .._limits import check_iteration
+
+    rec = 4 * 8  # 4 * max_period (its default, 8)
+    check_iteration(
+        "samples",
+        n,
+        steps=2000 + rec,
+        runs=n,
+        n_params=P,
+        arrays=(rec + 3) * n * P,
+        context=f"for {n} runs",
+    )
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
     theta0 = rng.uniform(-2, 2, size=(n, P))
     orbits = find_periodic_orbits(model, lr, theta0)
     out: dict[str, Any] = {

@@ -154,7 +154,16 @@ def teacher_student_dataset(
         or not (math.isfinite(noise) and noise >= 0)
     ):
         raise InvalidParameterError(f"noise must be a finite float >= 0; got {describe(noise)}")
-    ws = tuple(widths)
+    ws = tuple(check_int("widths entry", w, minimum=1) for w in widths)
+    if len(ws) < 2:
+        raise InvalidParameterError(
+            f"widths must be a sequence of at least 2 ints >= 1; got {describe(widths)}"
+        )
+    from .._limits import check_memory
+
+    check_memory(
+        "n_samples", n_samples, 8.0 * n_samples * (ws[0] + 2 * ws[-1]), "for the inputs and targets"
+    )
     s_x, s_t, s_n = np.random.SeedSequence(seed).spawn(3)
     X = np.random.default_rng(s_x).standard_normal((n_samples, int(ws[0])))
     teacher = MLP(ws, activation, X=X, Y=np.zeros((n_samples, int(ws[-1]))))

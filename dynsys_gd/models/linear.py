@@ -97,6 +97,19 @@ def _exact_positive_definite(M: Sequence[Sequence[Fraction]]) -> bool:
     return True
 
 
+def _check_trace_Syy(tr: float, Sxx: NDArray[np.float64], Syx: NDArray[np.float64]) -> None:
+    r"""Refuse a ``trace_Syy`` below :math:`\operatorname{tr}(\Sigma_{yx}\Sigma_{xx}^{+}
+    \Sigma_{yx}^\top)`: the least-squares residual, hence every loss value, would be negative,
+    which no data set gives (the Schur complement of a covariance matrix is PSD)."""
+    with np.errstate(all="ignore"):
+        fit = float(np.trace(Syx @ np.linalg.pinv(Sxx, hermitian=True) @ Syx.T))
+    if np.isfinite(fit) and tr < fit - 1e-9 * max(1.0, abs(fit)):
+        raise InvalidParameterError(
+            f"trace_Syy must be >= tr(Syx Sxx^+ Syx^T) = {fit:.6g} (else the minimum loss is "
+            f"negative, which no data set gives); got {tr:g}"
+        )
+
+
 @dataclass(frozen=True, eq=False)
 class LinearNetwork:
     r"""A deep linear network with squared loss (docs/math/setting.md).
@@ -294,6 +307,7 @@ class LinearNetwork:
         if trace_Syy is not None:
             check_nonnegative_float("trace_Syy", trace_Syy)  # a sum of squares
             tr = check_finite_matrix("trace_Syy", [[trace_Syy]])[1][0][0]
+            _check_trace_Syy(float(tr), Sf, np.array([[float(x) for x in r] for r in Ye]))
         c = convention_factor(convention, 1) if convention in ("mean_half", "mean") else None
         if c is None:
             raise InvalidParameterError(

@@ -71,6 +71,20 @@ def _check_loss_heads(loss: Any) -> None:
             )
 
 
+def _is_real_value(v: Any) -> bool:
+    """True when the sympy number ``v`` is real (imaginary part negligible), however large: a
+    value beyond the float range (``exp(1000 x)``) is an overflow, not a non-real value."""
+    import sympy
+
+    if not v.is_number or v.has(sympy.nan, sympy.zoo):
+        return False
+    re, im = v.as_real_imag()
+    try:
+        return bool(abs(im) <= sympy.Float(1e-20) * sympy.Max(1, abs(re)))
+    except TypeError:  # an undecidable comparison (nan inside)
+        return False
+
+
 def _trial_compile(loss: Any, params: tuple[Any, ...]) -> None:
     r"""Compile the loss and its gradient to numpy code once and evaluate them at probe points.
 
@@ -104,6 +118,13 @@ def _trial_compile(loss: Any, params: tuple[Any, ...]) -> None:
             f"{describe(loss)}"
         ) from None
     nonreal = np.isnan(arr.real) | (arr.imag != 0)
+    for k, j in (tuple(int(i) for i in ij) for ij in np.argwhere(nonreal)):
+        # a NaN may come from overflow (inf - inf): ask sympy at 30 digits, unbounded exponent
+        env = dict(zip(params, (sympy.Float(float(t), 30) for t in pts[j]), strict=True))
+        if _is_real_value(sympy.N(exprs[k].subs(env), 30)):
+            nonreal[k, j] = False
+        else:
+            break
     if nonreal.any():
         k, j = (int(i) for i in np.argwhere(nonreal)[0])
         what = "its value" if k == 0 else f"its derivative in {params[k - 1]}"

@@ -105,6 +105,10 @@ class MLP:
         Shapes :math:`(d_i, d_{i-1})` of the weight matrices.
     max_hessian_params : int
         Largest P for which :meth:`hessian` builds a dense Hessian.
+    max_depth : int
+        Largest number of layers accepted (1000): every step of every run walks all layers
+        forward and back, so far deeper nets cannot finish an iteration budget; refused up
+        front instead of running for hours.
 
     Notes
     -----
@@ -113,6 +117,7 @@ class MLP:
     """
 
     max_hessian_params: int = 600
+    max_depth: int = 1000
 
     def __init__(
         self, widths: Sequence[int], activation: str = "tanh", *, X: Any, Y: Any, bias: bool = False
@@ -120,6 +125,11 @@ class MLP:
         if isinstance(widths, str | bytes) or not isinstance(widths, Sequence | np.ndarray):
             raise InvalidParameterError(
                 f"widths must be a sequence of at least 2 ints >= 1; got {describe(widths)}"
+            )
+        if len(widths) > self.max_depth + 1:
+            raise InvalidParameterError(
+                f"widths must have at most {self.max_depth + 1} entries (depth <= "
+                f"{self.max_depth}); got {len(widths)} entries"
             )
         ws = tuple(check_int("widths entry", w, minimum=1) for w in widths)
         if len(ws) < 2:

@@ -19,11 +19,12 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import pickle
-from collections.abc import Callable, Generator, Iterable, Sequence
+import time
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
-from .._validation import check_int, describe
+from .._validation import check_int, check_positive_float, describe
 from ..errors import DynsysGDError, InvalidParameterError
 from .progress import progress_bar
 from .store import MissingDependencyError
@@ -55,6 +56,10 @@ class WorkerDiedError(DynsysGDError):
         super().__init__(message)
         self.done = done
         self.total = total
+
+
+#: seconds a Dask computation may wait with no worker at all before it fails
+NO_WORKER_TIMEOUT = 60.0
 
 
 def _is_worker_death(exc: BaseException) -> bool:
@@ -96,6 +101,11 @@ class ManagedExecutor(cf.Executor):
     inner : concurrent.futures.Executor or None
         The wrapped executor; None for serial, meaning "run in this process".
     client : dask.distributed.Client or None
+    no_worker_timeout : float
+        Dask only: seconds the computation waits while the scheduler has no worker at all (all
+        killed, none started) before it ends with :class:`WorkerDiedError`.  A worker that dies
+        while others live is handled by Dask itself (its nanny restarts it, the scheduler
+        resubmits its tasks).
     """
 
     def __init__(
@@ -106,7 +116,9 @@ class ManagedExecutor(cf.Executor):
         *,
         client: Any = None,
         cluster: Any = None,
+        no_worker_timeout: float = NO_WORKER_TIMEOUT,
     ) -> None:
+        self.no_worker_timeout = no_worker_timeout
         self.kind = kind
         self.workers = workers
         self.inner = inner
@@ -182,6 +194,7 @@ def make_executor(
     scheduler: str | None = None,
     processes: bool = True,
     threads_per_worker: int = 1,
+    no_worker_timeout: float = NO_WORKER_TIMEOUT,
 ) -> ManagedExecutor:
     r"""Build an executor for :func:`map_tasks` and the ``executor=`` argument of the analyses.
 
@@ -202,6 +215,9 @@ def make_executor(
         quick to start, used by the tests).
     threads_per_worker : int, default 1
         ``scheduler="local"`` only.
+    no_worker_timeout : float, default 60
+        Dask only: a computation that finds no live worker for this many seconds ends with
+        :class:`WorkerDiedError` (never hangs).
 
     Returns
     -------
@@ -228,6 +244,7 @@ def make_executor(
     threads_per_worker = check_int(
         "threads_per_worker", threads_per_worker, minimum=1, maximum=1024
     )
+    no_worker_timeout = check_positive_float("no_worker_timeout", no_worker_timeout)
     if scheduler is None:
         if workers is None or workers == 1:
             return ManagedExecutor("serial", 1, None)
@@ -256,7 +273,12 @@ def make_executor(
             cluster.close()
             raise
         return ManagedExecutor(
-            "dask", n, client.get_executor(pure=False), client=client, cluster=cluster
+            "dask",
+            n,
+            client.get_executor(pure=False),
+            client=client,
+            cluster=cluster,
+            no_worker_timeout=no_worker_timeout,
         )
     if "://" not in scheduler:
         raise InvalidParameterError(
@@ -274,7 +296,13 @@ def make_executor(
     except (OSError, TimeoutError) as exc:
         raise InvalidParameterError(f"scheduler {scheduler!r} cannot be reached ({exc})") from None
     n = max(1, len(client.scheduler_info().get("workers", {})))
-    return ManagedExecutor("dask", n, client.get_executor(pure=False), client=client)
+    return ManagedExecutor(
+        "dask",
+        n,
+        client.get_executor(pure=False),
+        client=client,
+        no_worker_timeout=no_worker_timeout,
+    )
 
 
 def _check_picklable(fn: Any, executor: Any) -> None:
@@ -337,7 +365,7 @@ def _iter_tasks(
             futures[fut] = i
         done = 0
         died: BaseException | None = None
-        for fut in cf.as_completed(futures):
+        for fut in _completed(futures, executor):
             if died is not None:  # after a worker died: still hand over what finished
                 if not fut.cancelled() and fut.exception() is None:
                     done += 1
@@ -362,6 +390,48 @@ def _iter_tasks(
         for fut in futures:
             if not fut.done():
                 fut.cancel()
+
+
+def _dask_client(executor: Any) -> Any:
+    """The Dask client behind ``executor`` (a :class:`ManagedExecutor` or Dask's own
+    ``ClientExecutor``), or None."""
+    client = getattr(executor, "client", None) or getattr(executor, "_client", None)
+    return client if type(client).__name__ == "Client" else None
+
+
+def _n_workers(client: Any) -> int:
+    try:
+        return len(client.scheduler_info().get("workers", {}))
+    except Exception:  # the scheduler itself is gone: no worker either
+        return 0
+
+
+def _completed(futures: Mapping[cf.Future[Any], int], executor: Any) -> Iterator[cf.Future[Any]]:
+    """The futures as they complete; on Dask, a :class:`WorkerDiedError` once no worker has
+    been alive for ``no_worker_timeout`` seconds (instead of waiting for ever)."""
+    client = _dask_client(executor)
+    if client is None:
+        yield from cf.as_completed(futures)
+        return
+    limit = float(getattr(executor, "no_worker_timeout", NO_WORKER_TIMEOUT))
+    pending = set(futures)
+    alone_since: float | None = None
+    while pending:
+        done, pending = cf.wait(pending, timeout=min(1.0, limit), return_when=cf.FIRST_COMPLETED)
+        yield from done
+        if done or _n_workers(client) > 0:
+            alone_since = None
+            continue
+        now = time.monotonic()
+        alone_since = now if alone_since is None else alone_since
+        if now - alone_since >= limit:
+            raise WorkerDiedError(
+                f"no Dask worker has been alive for {limit:g} s (all were lost); "
+                f"{len(futures) - len(pending)} of {len(futures)} tasks finished. Start workers "
+                "and rerun (a results store resumes)",
+                done=len(futures) - len(pending),
+                total=len(futures),
+            )
 
 
 def map_tasks(

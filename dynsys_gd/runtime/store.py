@@ -56,6 +56,7 @@ import sqlite3
 import stat
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from enum import Enum
@@ -134,11 +135,35 @@ def _check_plain(obj: Any, where: str = "") -> None:
     raise TypeError(f"value of type {type(obj).__name__} at {where or '<top>'} has no JSON form")
 
 
+#: deepest nesting of dicts and lists in a configuration or result (a cycle is refused too)
+MAX_NESTING = 64
+
+
+def _check_nesting(obj: Any) -> None:
+    """Refuse dicts and lists nested deeper than :data:`MAX_NESTING` levels, or a cycle
+    (iteratively: no recursion limit is reached on the way)."""
+    stack: list[tuple[Any, str, int]] = [(obj, "", 0)]
+    while stack:
+        item, where, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise ValueError(
+                f"nesting deeper than {MAX_NESTING} levels (or a cycle) at {where[:80] or '<top>'}"
+            )
+        if isinstance(item, dict):
+            stack.extend(
+                (v, f"{where}.{k}" if where else str(k), depth + 1) for k, v in item.items()
+            )
+        elif isinstance(item, list | tuple):
+            stack.extend((v, f"{where}[{i}]", depth + 1) for i, v in enumerate(item))
+
+
 def canonical_json(obj: Any) -> str:
     r"""Canonical JSON text of ``obj``: :func:`~dynsys_gd._results.jsonable`, sorted keys,
     no whitespace, no NaN literals.  Equal configurations give equal text (and SHA-256).
 
-    Raises ``TypeError`` for values without a faithful JSON form (arbitrary objects)."""
+    Raises ``TypeError`` for values without a faithful JSON form (arbitrary objects), and
+    ``ValueError`` for nesting deeper than :data:`MAX_NESTING` levels."""
+    _check_nesting(obj)
     _check_plain(obj)
     return json.dumps(
         jsonable(obj), sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=True
@@ -163,6 +188,11 @@ class CorruptStoreError(StoreError, InvalidParameterError):
     file is left untouched."""
 
     exit_status = 2
+
+
+class ReadOnlyStoreWarning(UserWarning):
+    """A results store was opened read-only: its results are served, new ones cannot be
+    stored."""
 
 
 class StoreWriteError(StoreError):
@@ -264,6 +294,15 @@ def _is_full(exc: BaseException) -> bool:
     )
 
 
+def _is_corruption(exc: BaseException) -> bool:
+    """True for SQLite's own corruption codes (a damaged file), not for access problems."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+    text = str(exc)
+    return "malformed" in text or "not a database" in text
+
+
 def _is_readonly(exc: BaseException) -> bool:
     if isinstance(exc, OSError):
         return exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
@@ -342,6 +381,7 @@ class ResultsStore:
         self._config: dict[str, Any] = json.loads(text)
         self._sha = _sha256(text)
         self._conn: sqlite3.Connection | None = None
+        self._read_only = False
         if not os.path.lexists(p):
             self._create()
         self._conn = self._open_verified()
@@ -455,17 +495,9 @@ class ResultsStore:
             )
         if head != _SQLITE_MAGIC:
             raise self._refuse("it is not an SQLite file (corrupt or a different kind of file)")
-        writable = os.access(p, os.W_OK)
-        uri = p.resolve().as_uri() + ("?mode=rw" if writable else "?mode=ro")
+        writable = os.access(p, os.W_OK) and os.access(p.parent, os.W_OK)
+        conn, check = self._connect(writable)
         try:
-            conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30.0)
-        except sqlite3.Error as exc:
-            raise self._refuse(f"SQLite cannot open it ({exc})") from None
-        try:
-            try:
-                check = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
-            except sqlite3.DatabaseError as exc:
-                raise self._corrupt(f"it is corrupt ({exc})") from None
             if check != ["ok"]:
                 raise self._corrupt(
                     f"it is corrupt (SQLite quick_check: {'; '.join(map(str, check))[:200]})"
@@ -475,7 +507,7 @@ class ResultsStore:
                     r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
                 }
             except sqlite3.DatabaseError as exc:
-                raise self._corrupt(f"it is corrupt ({exc})") from None
+                raise self._unreadable(exc) from None
             if "meta" not in names or "tasks" not in names:
                 raise self._refuse(
                     "it is an SQLite database without the dynsys_gd format "
@@ -522,10 +554,15 @@ class ResultsStore:
                     "same configuration"
                 )
             if not writable:
-                raise InvalidParameterError(
-                    f"path {str(p)!r} is a results store without write permission (it is not "
-                    "corrupt); make it writable, or copy it to resume there"
+                self._read_only = True
+                warnings.warn(
+                    f"results store {str(p)!r} is read-only (no write permission or a read-only "
+                    "file system); it is opened read-only: its results are served, new ones "
+                    "cannot be stored",
+                    ReadOnlyStoreWarning,
+                    stacklevel=3,
                 )
+                return conn
             try:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=FULL")
@@ -536,7 +573,42 @@ class ResultsStore:
             raise
         return conn
 
+    def _connect(self, writable: bool) -> tuple[sqlite3.Connection, list[Any]]:
+        """A connection and SQLite's quick check; read-only files are opened with
+        ``mode=ro`` and, when SQLite cannot even create its shared-memory file there (a
+        read-only file system), as ``immutable``."""
+        base = self._path.resolve().as_uri()
+        modes = ["?mode=rw"] if writable else ["?mode=ro", "?mode=ro&immutable=1"]
+        last: sqlite3.Error | None = None
+        for mode in modes:
+            try:
+                conn = sqlite3.connect(base + mode, uri=True, isolation_level=None, timeout=30.0)
+            except sqlite3.Error as exc:
+                last = exc
+                continue
+            try:
+                return conn, [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
+            except sqlite3.DatabaseError as exc:
+                conn.close()
+                if _is_corruption(exc):
+                    raise self._corrupt(f"it is corrupt ({exc})") from None
+                last = exc
+        raise self._refuse(f"SQLite cannot read it ({last}); it is not known to be corrupt")
+
+    def _unreadable(self, exc: sqlite3.Error) -> StoreError:
+        if _is_corruption(exc):
+            return self._corrupt(f"it is corrupt ({exc})")
+        return StoreError(
+            f"store {str(self._path)!r} cannot be read ({exc}); it is not known to be corrupt "
+            "and the file was not modified"
+        )
+
     # ------------------------------------------------------------------ basics
+    @property
+    def read_only(self) -> bool:
+        """True when the store was opened read-only (its results served, no new ones stored)."""
+        return self._read_only
+
     @property
     def path(self) -> Path:
         """The SQLite file."""
@@ -570,8 +642,9 @@ class ResultsStore:
     def close(self) -> None:
         """Close the connection (idempotent)."""
         if self._conn is not None:
-            with contextlib.suppress(sqlite3.Error):
-                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if not self._read_only:
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             with contextlib.suppress(sqlite3.Error):
                 self._conn.close()
             self._conn = None
@@ -589,6 +662,8 @@ class ResultsStore:
 
     def __repr__(self) -> str:
         n = "closed" if self._conn is None else f"{len(self)} results"
+        if self._read_only:
+            n += ", read-only"
         return (
             f"ResultsStore({str(self._path)!r}, kind={self._kind!r}, config={self._sha[:12]}, {n})"
         )
@@ -601,6 +676,8 @@ class ResultsStore:
         try:
             return db.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
+            if not _is_corruption(exc):
+                raise self._unreadable(exc) from None
             raise CorruptStoreError(
                 f"store {str(self._path)!r} cannot be read ({exc}); the file was not "
                 "modified: move it away and rerun to recompute"
@@ -690,6 +767,7 @@ class ResultsStore:
                 f"result must not use the reserved keys {_RESERVED}; got {bad}"
             )
         try:
+            _check_nesting(dict(result))
             _check_plain(dict(result))
             # keep the field order of the result (for exports); compare parsed values
             text = json.dumps(jsonable(dict(result)), separators=(",", ":"), allow_nan=False)
@@ -698,6 +776,12 @@ class ResultsStore:
                 f"result must be JSON-serialisable; got {describe(result)} ({exc})"
             ) from None
         db = self._db()
+        if self._read_only:
+            raise StoreWriteError(
+                f"results store {str(self._path)!r} was opened read-only; task {key!r} cannot "
+                f"be stored (its {len(self)} stored results can be read): make it writable or "
+                "copy it to resume there"
+            )
         try:
             db.execute("BEGIN IMMEDIATE")
             row = db.execute("SELECT result, digest FROM tasks WHERE key=?", (key,)).fetchone()

@@ -391,3 +391,46 @@ def test_a_real_process_pool_worker_that_dies_is_a_worker_died_error() -> None:
     with make_executor(workers=2) as ex:
         with pytest.raises(WorkerDiedError, match=r"^a worker died; [0-2] of 3 tasks finished"):
             map_tasks(operator.call, tasks, ex, unpack=True)
+
+
+def test_dask_with_every_worker_killed_ends_with_an_error_not_a_hang() -> None:
+    """A scheduler whose only worker (no nanny, so nothing restarts it) is SIGKILLed mid-run:
+    the job ends with WorkerDiedError within the stated no-worker timeout."""
+    import os
+    import signal
+    import subprocess
+
+    dd = pytest.importorskip("dask.distributed")
+    from dynsys_gd.runtime.executors import WorkerDiedError
+
+    dask_cli = Path(sys.executable).with_name("dask")
+    if not dask_cli.exists():
+        pytest.skip("the dask command is not installed")
+    with dd.LocalCluster(
+        n_workers=0, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address=":0"
+    ) as cluster:
+        worker = subprocess.Popen(
+            [str(dask_cli), "worker", cluster.scheduler_address, "--no-nanny", "--nthreads", "1"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            with make_executor(scheduler=cluster.scheduler_address, no_worker_timeout=2.0) as ex:
+                ex.client.wait_for_workers(1, timeout=30)
+                got: list[float] = []
+
+                def kill_after_two(task: float, res: None) -> None:
+                    got.append(task)
+                    if len(got) == 2:
+                        os.kill(worker.pid, signal.SIGKILL)
+
+                t0 = time.monotonic()
+                with pytest.raises(WorkerDiedError, match=r"no Dask worker has been alive for 2 s"):
+                    # time.sleep: importable by the worker, which has not got the tests
+                    map_tasks(time.sleep, [0.1, 0.1, 60.0, 60.0], ex, on_result=kill_after_two)
+                waited = time.monotonic() - t0
+        finally:
+            worker.kill()
+            worker.wait()
+    assert got == [0.1, 0.1]
+    assert waited < 30  # not the 60 s task, not for ever

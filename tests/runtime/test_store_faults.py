@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 
 from dynsys_gd.cli import main
-from dynsys_gd.errors import InvalidParameterError
 from dynsys_gd.runtime.store import ResultsStore, StoreWriteError
 
 ARGS = [
@@ -312,7 +311,7 @@ def test_a_page_damaged_past_the_first_is_refused_at_open(tmp_path: Path) -> Non
     assert path.read_bytes() == bytes(data)
 
 
-def test_a_read_only_store_is_called_read_only_not_corrupt(
+def test_a_read_only_store_opens_read_only_and_serves_its_results(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import dynsys_gd.runtime.store as store_mod
@@ -320,14 +319,50 @@ def test_a_read_only_store_is_called_read_only_not_corrupt(
     path = tmp_path / "s.sqlite"
     with ResultsStore(path, {"a": 1}) as st:
         st.put("k", {"x": 1})
+        st.put("j", {"x": 2})
     before = path.read_bytes()
     # as root every file is writable: simulate a file without write permission
     monkeypatch.setattr(store_mod.os, "access", lambda p, mode: not mode & os.W_OK)
-    with pytest.raises(
-        InvalidParameterError,
-        match=r"without write permission \(it is not "
-        r"corrupt\)",
-    ) as err:
-        ResultsStore(path, {"a": 1})
-    assert "corrupt" not in str(err.value).replace("not corrupt", "")
+    with pytest.warns(store_mod.ReadOnlyStoreWarning, match="opened read-only") as rec:
+        st = ResultsStore(path, {"a": 1})
+    assert "corrupt" not in str(rec[0].message)
+    with st:
+        assert st.read_only
+        assert "read-only" in repr(st)
+        assert st.get("k") == {"x": 1}
+        assert st.done_keys() == {"k", "j"}
+        assert len(st.to_records()) == 2
+        with pytest.raises(StoreWriteError, match=r"opened read-only.*2 stored results") as err:
+            st.put("new", {"x": 3})
+        assert "corrupt" not in str(err.value)
+    assert path.read_bytes() == before
+
+
+def test_unreadable_is_not_called_corrupt() -> None:
+    from dynsys_gd.runtime.store import _is_corruption
+
+    assert _is_corruption(sqlite3.DatabaseError("database disk image is malformed"))
+    assert not _is_corruption(sqlite3.OperationalError("unable to open database file"))
+    assert not _is_corruption(sqlite3.OperationalError("attempt to write a readonly database"))
+
+
+def test_sweep_on_a_read_only_complete_store_serves_its_results(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    reference_json: dict[str, Any],
+) -> None:
+    """A finished store on a read-only file (simulated: root can write anything) answers the
+    same sweep from its results, says it is read-only and never calls it corrupt."""
+    import dynsys_gd.runtime.store as store_mod
+
+    path = tmp_path / "s.sqlite"
+    code, _out, _err = _sweep(path, capsys)
+    assert code == 0
+    before = path.read_bytes()
+    monkeypatch.setattr(store_mod.os, "access", lambda p, mode: not mode & os.W_OK)
+    code, out, err = _sweep(path, capsys)
+    assert code == 0, err
+    assert _json(out) == reference_json
+    assert "read-only" in err and "corrupt" not in err
     assert path.read_bytes() == before

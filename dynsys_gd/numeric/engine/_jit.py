@@ -9,24 +9,26 @@ named by a digest of every kernel source (and the numba version): any change to 
 compiles everything afresh, in a new directory.
 
 The directory is ``<kernel dir>/numba-<digest>``, where the kernel directory is
-``DYNSYS_GD_KERNEL_DIR`` (default ``~/.cache/dynsys_gd/kernels``, or a temporary directory when
-that is not writable); it also holds the generated straight-line blocks
-(:mod:`~dynsys_gd.numeric.engine.lanes`).  If ``NUMBA_CACHE_DIR`` is set, numba's own setting wins
-and
-the digest is not used.  Import this module before any module that compiles with
-``cache=True``.
+``DYNSYS_GD_KERNEL_DIR`` (default ``~/.cache/dynsys_gd/kernels``), checked and created private by
+:func:`~dynsys_gd.numeric.engine.kernel_cache.kernel_dir` (a private temporary directory, with one
+warning, when it cannot be trusted); it also holds the generated straight-line blocks
+(:mod:`~dynsys_gd.numeric.engine.lanes`).  If ``NUMBA_CACHE_DIR`` is set, numba's own setting
+wins and the digest is not used; that directory must then be as private as the package source.
+An unreadable numba cache entry is recompiled, never fatal.  Import this module before any
+module that compiles with ``cache=True``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numba
 from numba.core import config
+
+from .kernel_cache import install_corrupt_cache_guard, kernel_dir, numba_dir_checked
 
 __all__ = ["JIT", "KERNEL_SOURCES", "kernel_dir", "sources_digest"]
 
@@ -45,25 +47,6 @@ KERNEL_SOURCES: tuple[str, ...] = (
 )
 
 
-def kernel_dir() -> str:
-    """The writable directory of compiled and generated kernels (created if missing)."""
-    base = os.environ.get("DYNSYS_GD_KERNEL_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
-        "dynsys_gd",
-        "kernels",
-    )
-    try:
-        os.makedirs(base, exist_ok=True)
-        probe = os.path.join(base, ".probe")
-        with open(probe, "w") as fh:
-            fh.write("")
-        return base
-    except OSError:
-        alt = os.path.join(tempfile.gettempdir(), f"dynsys_gd_kernels_{os.getuid()}")
-        os.makedirs(alt, exist_ok=True)
-        return alt
-
-
 def sources_digest() -> str:
     """SHA-1 of the kernel sources and the numba version (16 hex digits)."""
     here = Path(__file__).resolve().parent
@@ -74,5 +57,8 @@ def sources_digest() -> str:
     return h.hexdigest()[:16]
 
 
+install_corrupt_cache_guard()
 if not os.environ.get("NUMBA_CACHE_DIR"):
     config.CACHE_DIR = os.path.join(kernel_dir(), f"numba-{sources_digest()}")  # type: ignore[attr-defined]
+else:
+    config.CACHE_DIR = numba_dir_checked(os.environ["NUMBA_CACHE_DIR"])  # type: ignore[attr-defined]

@@ -72,7 +72,6 @@ from typing import Any
 import numba
 import numpy as np
 
-from ._jit import kernel_dir
 from .lane_block import _JIT, BLOCK_SIG, _f1, _f2, _i1, _i8, after_gradient
 from .outcomes import (
     C_CONV,
@@ -1170,31 +1169,10 @@ def generated_block(lines: list[str], P: int) -> Any:
 
 
 def _load_block(src: str) -> Any:
-    """Write ``src`` to the kernel directory (once) and import its compiled ``block``."""
-    import hashlib
-    import importlib.util
-    import os
+    """Compile the generated ``src`` from memory (its cache file verified) and return ``block``."""
+    from .kernel_cache import load_generated
 
-    key = hashlib.sha1(src.encode()).hexdigest()[:20]
-    if key in _GENERATED:
-        return _GENERATED[key]
-    d = kernel_dir()
-    path = os.path.join(d, f"lane_block_{key}.py")
-    if not os.path.exists(path):
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w") as fh:
-            fh.write(src)
-        os.replace(tmp, path)
-    name = f"dynsys_gd_lane_block_{key}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    import sys
-
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod  # numba's on-disk cache finds the module by name
-    spec.loader.exec_module(mod)
-    _GENERATED[key] = mod.block
-    return mod.block
+    return load_generated(src, "lane_block", "block")
 
 
 # ------------------------------------------------------------------------------------------------

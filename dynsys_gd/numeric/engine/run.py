@@ -666,6 +666,21 @@ def run_gd(
     th = _validate_theta0(theta0, P)
     n = th.shape[0]
     lr_out, lrs = _validate_lr(lr, n)
+    cap = getattr(model, "max_hessian_params", None)
+    if config.limits and isinstance(cap, int) and cap < P:
+        raise InvalidParameterError(
+            f"config.limits must be False for a model with n_params = {P} > max_hessian_params "
+            f"= {cap} (the spectrum at each limit needs the dense Hessian); got True"
+        )
+    if config.limits:
+        from ..._limits import check_dense
+
+        check_dense(
+            "config.limits",
+            True,
+            P,
+            what="the Hessian at each limit (pass EngineConfig(limits=False) to skip it)",
+        )
     from .lanes import lane_model
 
     kernel = lane_model(model)  # None: no compiled kernel covers the model
@@ -927,7 +942,7 @@ def _refuse_non_real(model: Any, rb: RunBatch, config: EngineConfig) -> None:
     """Raise :class:`~dynsys_gd.errors.NonRealLossError` when a run reported as diverged ended at
     a finite, moderate point where a sympy loss is not real (it left the loss's real domain:
     a NaN, not an overflow).  Polynomial losses, linear networks and MLPs are real everywhere."""
-    from ...models.loss import LossModel
+    from ...models.loss import LossModel, _is_real_value
 
     if not isinstance(model, LossModel) or model.is_polynomial:
         return
@@ -945,8 +960,9 @@ def _refuse_non_real(model: Any, rb: RunBatch, config: EngineConfig) -> None:
         env = {p: sympy.Float(float(v), 30) for p, v in zip(model.params, th[i], strict=True)}
         values = [model.expr, *(sympy.diff(model.expr, p) for p in model.params)]
         for expr in values:
-            v = complex(sympy.N(expr.subs(env), 30))
-            if not (np.isfinite(v.real) and abs(v.imag) <= 1e-20 * max(1.0, abs(v.real))):
+            # in sympy's arbitrary exponent range: a real value too large for a float (exp(1000x))
+            # is an overflow, a genuine divergence, not a value outside the real domain
+            if not _is_real_value(sympy.N(expr.subs(env), 30)):
                 point = ", ".join(f"{float(t):.6g}" for t in th[i])
                 lr = float(rb.lrs[i])
                 raise NonRealLossError(

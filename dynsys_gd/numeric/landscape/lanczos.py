@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..._validation import check_int, check_positive_float, check_seed
+from ..._validation import check_int, check_positive_float, check_real_array, check_seed
 from ...errors import ConvergenceError, InvalidParameterError
 
 __all__ = ["batched_sharpness", "lanczos_sharpness"]
@@ -40,7 +40,7 @@ def _point(model: Any, theta: Any) -> Array:
         raise InvalidParameterError(
             f"model must provide n_params and hvp (a NumericModel); got {type(model).__name__}"
         )
-    th = np.asarray(theta, dtype=np.float64)
+    th = check_real_array("theta", theta, finite=False)
     if th.shape != (P,):
         raise InvalidParameterError(f"theta must have shape ({P},); got shape {th.shape}")
     if not np.all(np.isfinite(th)):

@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..._results import ResultMixin, jsonable, plotted_by
-from ..._validation import check_int, check_positive_float
+from ..._validation import check_int, check_positive_float, check_real_array
 from ...errors import InvalidParameterError
 from ...models import LinearNetwork
 from ..kernels import numeric_model
@@ -242,6 +242,16 @@ def _is_on_manifold(model: Any, theta: NDArray[np.float64], gnorm: float) -> boo
     return bool(np.linalg.norm(W - Ws) <= 1e-6 * max(1.0, float(np.linalg.norm(Ws))))
 
 
+def _check_point(theta: Any, n_params: int) -> NDArray[np.float64]:
+    """One finite real parameter vector of length ``n_params`` (a row of shape (1, P) too)."""
+    arr = check_real_array("theta", theta, finite=True)
+    if arr.size != n_params or arr.ndim > 2 or (arr.ndim == 2 and arr.shape[0] != 1):
+        raise InvalidParameterError(
+            f"theta must be one point of shape ({n_params},); got shape {arr.shape}"
+        )
+    return np.asarray(arr.reshape(-1), dtype=np.float64)
+
+
 def fixed_point_spectrum(
     model: Any, theta: Any, lr: Any, *, on_manifold: bool | None = None, rtol: float = MARGINAL_RTOL
 ) -> FixedPointSpectrum:
@@ -264,7 +274,7 @@ def fixed_point_spectrum(
     """
     lr = check_positive_float("lr", lr)
     m = numeric_model(model)
-    th = np.asarray(theta, dtype=np.float64).reshape(-1)
+    th = _check_point(theta, int(m.n_params))
     H = m.hessian(th[None])[0]
     H = 0.5 * (H + H.T)
     lam = np.linalg.eigvalsh(H)
@@ -325,7 +335,7 @@ def fixed_point_spectrum_mp(
     dps = check_int("dps", dps, minimum=15)
     m = numeric_model(model, precision=dps)
     if on_manifold is None and isinstance(model, LinearNetwork):
-        th0 = np.asarray(theta, dtype=np.float64).ravel()
+        th0 = _check_point(theta, int(m.n_params))
         on_manifold = _is_on_manifold(model, th0, 0.0)
     pt: Any = theta
     if refine:
