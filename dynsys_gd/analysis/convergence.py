@@ -66,6 +66,7 @@ __all__ = [
     "run_rows",
     "run_task",
     "sample_block",
+    "task_json",
     "task_ranges",
 ]
 
@@ -177,7 +178,9 @@ def run_task(
     n_samples: int,
     config: EngineConfig | None,
 ) -> dict[str, Any]:
-    """One work unit: runs ``start:stop`` of sampling block ``block``; a JSON-safe dict.
+    """One work unit: runs ``start:stop`` of sampling block ``block``; a dict of the block
+    offsets and the per-run arrays :data:`_RUN_FIELDS` (columns, no per-run Python objects;
+    :func:`task_json` makes it JSON-safe when a store needs that).
 
     Top-level (picklable) so it can be shipped to any ``concurrent.futures.Executor``.
     """
@@ -187,20 +190,39 @@ def run_task(
     size = min(SAMPLING_BLOCK, n_samples - block * SAMPLING_BLOCK)
     theta0 = sample_block(init, scale, seed, block, size, P)[start:stop]
     rb = run_gd(model, theta0, lr, config=config)
-    return _task_dict(block, start, stop, {f: np.asarray(getattr(rb, f)) for f in _RUN_FIELDS})
+    d: dict[str, Any] = {"block": block, "start": start, "stop": stop}
+    d.update({f: np.asarray(getattr(rb, f)) for f in _RUN_FIELDS})
+    return d
+
+
+def task_json(result: dict[str, Any]) -> dict[str, Any]:
+    """The JSON-safe form of a :func:`run_task` result (lists; ``"inf"`` strings in
+    ``g_tail``), the form a store keeps; :func:`merge_task_results` accepts both."""
+    return _task_dict(
+        result["block"],
+        result["start"],
+        result["stop"],
+        {f: np.asarray(result[f]) for f in _RUN_FIELDS},
+    )
 
 
 def merge_task_results(results: list[dict[str, Any]]) -> dict[str, Array]:
-    """Concatenate task dicts in sample order (block, start) into per-run arrays."""
+    """Concatenate task results in sample order (block, start) into per-run arrays (task
+    results hold arrays, or the lists of their JSON-safe form)."""
     rs = sorted(results, key=lambda r: (r["block"], r["start"]))
 
-    def cat(key: str, dtype: Any) -> Array:
-        vals: list[Any] = []
-        for r in rs:
-            vals.extend(r[key])
+    def column(r: dict[str, Any], key: str, dtype: Any) -> Array:
+        v = r[key]
+        if isinstance(v, np.ndarray):
+            return v.astype(dtype, copy=False)
         if key == "g_tail":
-            vals = [float(v) for v in vals]  # "inf" strings from jsonable
-        return np.asarray(vals, dtype=dtype)
+            v = [float(x) for x in v]  # "inf" strings from jsonable
+        return np.asarray(v, dtype=dtype)
+
+    def cat(key: str, dtype: Any) -> Array:
+        if not rs:
+            return np.zeros(0, dtype=dtype)
+        return np.concatenate([column(r, key, dtype) for r in rs])
 
     return {
         "outcome": cat("outcome", np.int64),
