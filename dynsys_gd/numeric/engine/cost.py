@@ -26,6 +26,7 @@ __all__ = [
     "MLP_THROUGHPUT",
     "NUMPY_THROUGHPUT",
     "estimate_gd_seconds",
+    "seconds_per_run_bound",
     "warn_if_long",
 ]
 
@@ -40,30 +41,59 @@ NUMPY_THROUGHPUT = 3.0e6
 MLP_THROUGHPUT = 7.0e8
 
 
+def _kernel_class(model: Any) -> tuple[bool, bool]:
+    """(compiled, long budget) of ``model`` without building or loading a kernel: linear
+    networks and polynomial or small sympy losses have compiled lane kernels with the long
+    budget, MLPs the compiled MLP kernel with the short one, other models the numpy path."""
+    from ...models import MLP, LinearNetwork, LossModel
+
+    if isinstance(model, MLP):
+        return True, False
+    if isinstance(model, LinearNetwork):
+        return True, True
+    if isinstance(model, LossModel):
+        cached = model._cache.get("lanes:model", False)
+        if cached is not False:  # the kernel was already described: use what it says
+            return cached is not None, cached is not None and cached.long_budget
+        compiled = model.is_polynomial or model.n_params <= _STRAIGHT_PARAMS
+        return compiled, compiled
+    return False, False
+
+
+#: non-polynomial sympy losses up to this many parameters get a compiled kernel
+_STRAIGHT_PARAMS = 64
+
+
 def estimate_gd_seconds(
     model: Any, n_runs: int, config: Any = None, steps: int | None = None
 ) -> float:
     r"""Rough upper bound of the duration of ``n_runs`` GD runs on ``model`` (seconds).
 
     ``steps`` overrides the hard step cap of ``config`` (an
-    :class:`~dynsys_gd.numeric.engine.EngineConfig`, default settings when None).
+    :class:`~dynsys_gd.numeric.engine.EngineConfig`, default settings when None).  Loads no
+    kernel (the model's kernel class is read from its type).
     """
     from ...models.mlp import MLP
     from ..kernels import numeric_model
-    from .lanes import lane_model
     from .run import EngineConfig
 
     P = int(numeric_model(model).n_params)
-    kernel = lane_model(model)
-    compiled = kernel is not None
+    compiled, long_budget = _kernel_class(model)
     if steps is None:
         cfg = EngineConfig() if config is None else config
-        steps = cfg.budgets(kernel is not None and kernel.long_budget)[1]
+        steps = cfg.budgets(long_budget)[1]
     if isinstance(model, MLP):
         c, rate = int(model.X.shape[0]), MLP_THROUGHPUT
     else:
         c, rate = 1, (COMPILED_THROUGHPUT if compiled else NUMPY_THROUGHPUT)
     return float(n_runs) * float(steps) * P * c / rate
+
+
+def seconds_per_run_bound(n_params: int, steps: int, points: int = 1) -> float:
+    """Upper bound of the CPU seconds of one compiled run of ``steps`` steps (the step cap) on
+    ``n_params`` parameters and ``points`` data points (1 unless an MLP)."""
+    rate = MLP_THROUGHPUT if points > 1 else COMPILED_THROUGHPUT
+    return float(steps) * n_params * points / rate
 
 
 def warn_if_long(

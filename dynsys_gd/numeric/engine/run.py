@@ -35,7 +35,6 @@ outcome is PERIODIC; ``contraction`` is 0.0 where nothing was measured.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -490,8 +489,7 @@ def _engine_arrays(cfg: EngineConfig, long_budget: bool, lanes: int) -> tuple[Ar
 def _run_compiled(
     lm: Any, th: Array, lrs: Array, ci: Array, cf: Array, workers: int
 ) -> dict[str, Array]:
-    from .lanes import run_lanes
-
+    from .lanes import KIND_MLP, run_lanes
     n, P = th.shape
     out: dict[str, Array] = {
         "code": np.full(n, -1, dtype=np.int8),
@@ -523,16 +521,16 @@ def _run_compiled(
             out["floor"][a:b],
         )
 
-    w = max(1, min(int(workers), n))
-    if w == 1:
-        part(0, n)
-    else:
-        from concurrent.futures import ThreadPoolExecutor
+    from .cost import seconds_per_run_bound
+    from .slices import SLICE_SECONDS, run_in_slices
 
-        # interleaved blocks balance slow and fast runs; every run is independent of the rest
-        bounds = np.linspace(0, n, 4 * w + 1).astype(int)
-        with ThreadPoolExecutor(max_workers=w) as ex:
-            list(ex.map(lambda ab: part(*ab), itertools.pairwise(bounds)))
+    # slices of a fraction of a second (Ctrl-C acts between them); the first sized from the
+    # step cap, the rest from the measured time per run; no split changes a result
+    points = int(lm.nwork) if lm.kind == KIND_MLP else 1  # MLP: work rows >= data points
+    bound = seconds_per_run_bound(P, int(ci[5]), points)
+    lanes = max(1, int(ci[0]))
+    first = max(lanes, int(SLICE_SECONDS / max(bound, 1e-12)))
+    run_in_slices(part, n, first=first, minimum=lanes, workers=workers)
     return out
 
 
@@ -567,7 +565,11 @@ def run_gd(
         "auto": compiled when a kernel covers the model, else numpy.  "compiled" refuses a
         model without a kernel; "numpy" forces the reference path (same results, slower).
     workers : int or None
-        Threads for the compiled path (None or 1: one).  Results do not depend on it.
+        Threads for the compiled path.  None: every core for calls of at least 1,024 runs made
+        from the main thread of the main process, else one
+        (:func:`~dynsys_gd.numeric.engine.slices.auto_workers`).  Results do not depend on it:
+        the runs go through the kernel in slices of a fraction of a second (Ctrl-C acts between
+        slices), and every run is independent of the others.
     record : RecordSpec or dict, optional
         Keep trajectories of a few runs (see :class:`RecordSpec`); the recorded runs are
         replayed with the bit-identical reference path, so their final states equal the
@@ -628,7 +630,9 @@ def run_gd(
     lanes = config.lanes if config.lanes is not None else (kernel.lanes if kernel else 1)
     ci, cf = _engine_arrays(config, long_budget, lanes)
     if kernel is not None and backend != "numpy":
-        out = _run_compiled(kernel, th, lrs, ci, cf, workers or 1)
+        from .slices import auto_workers
+
+        out = _run_compiled(kernel, th, lrs, ci, cf, workers or auto_workers(n))
     else:
         from .gd_numpy import column_gradient, run_numpy
 
