@@ -501,25 +501,28 @@ def _run_compiled(
         "floor": np.zeros(n, dtype=np.bool_),
     }
 
-    def part(a: int, b: int) -> None:
+    def part(rows: Array) -> None:
+        res = {k: np.empty((rows.size, *v.shape[1:]), dtype=v.dtype) for k, v in out.items()}
         run_lanes(
             lm.block,
             lm.kind,
             lm.ip,
             lm.fp,
             lm.nwork,
-            th[a:b],
-            lrs[a:b],
+            np.ascontiguousarray(th[rows]),
+            np.ascontiguousarray(lrs[rows]),
             ci,
             cf,
-            out["code"][a:b],
-            out["steps"][a:b],
-            out["period"][a:b],
-            out["theta"][a:b],
-            out["gtail"][a:b],
-            out["q"][a:b],
-            out["floor"][a:b],
+            res["code"],
+            res["steps"],
+            res["period"],
+            res["theta"],
+            res["gtail"],
+            res["q"],
+            res["floor"],
         )
+        for k, v in res.items():
+            out[k][rows] = v
 
     from .cost import seconds_per_run_bound
     from .slices import SLICE_SECONDS, run_in_slices

@@ -7,6 +7,11 @@ a pending ``KeyboardInterrupt`` is raised.  Every run is independent of the othe
 (docs/math/convergent-set.md), so the slicing, the number of threads and which thread runs a
 slice never change a result: the output of run :math:`r` is the same bits for every split.
 
+Slices are spread over the batch: slice positions follow a fixed low-discrepancy permutation of
+the runs (:func:`spread_order`), so every slice samples the whole batch (a sweep's batch is
+ordered by step size, and the runs near :math:`\eta^*` cost far more than the others) and the
+time per run measured on one slice predicts the next.
+
 Slice sizes: the first slice is sized from the cost model's upper bound of a run
 (:func:`~dynsys_gd.numeric.engine.cost.seconds_per_run_bound`), at least one lane block; later
 slices from the CPU time per run measured so far, aiming at :data:`SLICE_SECONDS` each (at most
@@ -23,6 +28,9 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
+
+import numpy as np
 
 __all__ = [
     "AUTO_THREAD_RUNS",
@@ -30,6 +38,7 @@ __all__ = [
     "SLICE_SECONDS",
     "auto_workers",
     "run_in_slices",
+    "spread_order",
 ]
 
 #: target CPU seconds of one slice (Ctrl-C acts within about this long)
@@ -60,6 +69,14 @@ def auto_workers(n_runs: int) -> int:
     except AttributeError:  # pragma: no cover - not on Linux
         cores = os.cpu_count() or 1
     return max(1, min(cores, n_runs // (AUTO_THREAD_RUNS // 2)))
+
+
+def spread_order(n: int) -> Any:
+    r"""A fixed permutation of ``range(n)`` whose consecutive stretches sample the whole range:
+    run :math:`i` goes to position ``rank`` of :math:`\{i\varphi\}` (golden-ratio fractional
+    parts, a low-discrepancy sequence)."""
+    phi = 0.5 * (math.sqrt(5.0) - 1.0)
+    return np.argsort((np.arange(n, dtype=np.float64) * phi) % 1.0, kind="stable")
 
 
 class _Planner:
@@ -93,19 +110,19 @@ class _Planner:
 
 
 def run_in_slices(
-    part: Callable[[int, int], None],
+    part: Callable[[Any], None],
     n: int,
     *,
     first: int,
     minimum: int,
     workers: int = 1,
 ) -> None:
-    """Call ``part(a, b)`` on consecutive slices covering ``range(n)``.
+    """Call ``part(rows)`` on slices (int arrays of row indices) that cover ``range(n)`` once.
 
     Parameters
     ----------
     part : callable
-        Runs rows ``a:b`` and writes their results (the rows are independent of the others).
+        Runs the given rows and writes their results (the rows are independent of the others).
     n : int
         Number of runs.
     first : int
@@ -118,6 +135,7 @@ def run_in_slices(
     if n <= 0:
         return
     plan = _Planner(n, first, max(1, minimum))
+    order = spread_order(n)
 
     def worker() -> None:
         while True:
@@ -125,7 +143,7 @@ def run_in_slices(
             if ab is None:
                 return
             t0 = time.thread_time()
-            part(*ab)
+            part(np.sort(order[ab[0] : ab[1]]))
             plan.record(ab[1] - ab[0], time.thread_time() - t0)
 
     w = max(1, min(int(workers), math.ceil(n / plan.minimum)))
