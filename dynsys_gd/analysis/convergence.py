@@ -56,6 +56,7 @@ from ..numeric.engine.run import EngineConfig, run_gd
 from .intervals import fraction_interval, median_ci
 
 __all__ = [
+    "ANNOTATED_SAMPLES",
     "SAMPLING_BLOCK",
     "ConvergenceEstimate",
     "auto_chunk",
@@ -66,6 +67,7 @@ __all__ = [
     "run_rows",
     "run_task",
     "sample_block",
+    "task_config",
     "task_json",
     "task_ranges",
 ]
@@ -75,6 +77,22 @@ _OPEN_CODES = tuple(o.code for o in Outcome if o.name in ("UNDECIDED", "FROZEN")
 
 #: Samples per sampling block (each block has its own random stream).
 SAMPLING_BLOCK = 4096
+
+#: The limits of converged runs (Hessian spectrum, minimum or saddle, certificate) are annotated
+#: for the runs among the first this many initialisations only: a uniform random sample of the
+#: converged runs (the initialisations are i.i.d.), the same for every chunking and executor,
+#: and every run of an estimate of at most this many samples.  The annotations cost O(P^3)
+#: LAPACK work per run, far more than the runs themselves.
+ANNOTATED_SAMPLES = SAMPLING_BLOCK
+
+
+def task_config(config: EngineConfig | None, block: int) -> EngineConfig | None:
+    """The engine settings of a work unit in sampling block ``block``: the limit annotations
+    run in the blocks holding the first :data:`ANNOTATED_SAMPLES` initialisations only
+    (outcomes never depend on them)."""
+    if block * SAMPLING_BLOCK < ANNOTATED_SAMPLES:
+        return config
+    return dataclasses.replace(config or EngineConfig(), limits=False, certificate=False)
 
 Array = NDArray[Any]
 
@@ -189,7 +207,7 @@ def run_task(
     P = int(numeric_model(model).n_params)
     size = min(SAMPLING_BLOCK, n_samples - block * SAMPLING_BLOCK)
     theta0 = sample_block(init, scale, seed, block, size, P)[start:stop]
-    rb = run_gd(model, theta0, lr, config=config)
+    rb = run_gd(model, theta0, lr, config=task_config(config, block))
     d: dict[str, Any] = {"block": block, "start": start, "stop": stop}
     d.update({f: np.asarray(getattr(rb, f)) for f in _RUN_FIELDS})
     return d
@@ -265,9 +283,16 @@ class ConvergenceEstimate(ResultMixin):
     init : str
         The initialisation distribution stated in words.
     n_to_minima, n_to_saddles, n_certified : int
-        Converged runs ending at minima / at saddles; converged runs decided by the certificate.
+        Annotated converged runs ending at minima / at saddles; annotated converged runs
+        decided by the certificate.  Their sum is ``n_annotated``.
     sharpness_min, sharpness_median, sharpness_max : float or None
-        :math:`\lambda_{\max}(H)` at the limits of converged runs (None when none converged).
+        :math:`\lambda_{\max}(H)` at the limits of the annotated converged runs (None when none
+        converged).
+    n_annotated : int or None
+        Converged runs whose limit was annotated: those among the first
+        :data:`ANNOTATED_SAMPLES` initialisations, a uniform random sample of the converged
+        runs (every converged run when ``n_samples <= ANNOTATED_SAMPLES``); None in results
+        made before the sample existed (every converged run).
     g_inf, g_inf_low, g_inf_high : float
         :math:`g_\infty` (C7): median over the decided non-divergent runs of the asymptotic
         gradient norm (0 for converged runs, ``g_tail`` for periodic and bounded runs) and its
@@ -312,6 +337,7 @@ class ConvergenceEstimate(ResultMixin):
     model: str
     config: dict[str, Any]
     n_frozen: int = 0
+    n_annotated: int | None = None
 
     @property
     def n_converged(self) -> int:
@@ -337,6 +363,20 @@ class ConvergenceEstimate(ResultMixin):
         return (
             f"ConvergenceEstimate(lr={self.lr:g}, fraction={self.fraction_text(ci=False)} "
             f"[{self.ci_low:.4f}, {self.ci_high:.4f}], n={self.n_samples}{und})"
+        )
+
+    @property
+    def annotation_sampled(self) -> bool:
+        """True when the limits of only a sample of the converged runs were annotated."""
+        return self.n_annotated is not None and self.n_annotated < self.n_converged
+
+    def _sample_words(self) -> str:
+        if not self.annotation_sampled:
+            return ""
+        return (
+            f"; limits annotated on a uniform sample: the {self.n_annotated} converged runs "
+            f"among the first {min(self.n_samples, ANNOTATED_SAMPLES)} initialisations, of "
+            f"{self.n_converged} converged"
         )
 
     def fraction_text(self, digits: int = 4, *, ci: bool = True) -> str:
@@ -401,7 +441,7 @@ class ConvergenceEstimate(ResultMixin):
             f"  fraction converged: {self.fraction_text()}",
             "  outcomes: " + ", ".join(f"{k} {c[k]}" for k in OUTCOME_NAMES),
             f"  converged to minima: {self.n_to_minima}, to saddles: {self.n_to_saddles} "
-            f"(certified early: {self.n_certified})",
+            f"(certified early: {self.n_certified})" + self._sample_words(),
         ]
         if self.n_undecided:
             lines.append(
@@ -419,6 +459,7 @@ class ConvergenceEstimate(ResultMixin):
                 f"  limit sharpness: min {self.sharpness_min:.6g}, median "
                 f"{self.sharpness_median:.6g}, max {self.sharpness_max:.6g} "
                 f"(2/lr = {2 / self.lr:.6g})"
+                + (f" over the {self.n_annotated} annotated runs" if self.annotation_sampled else "")
             )
         lines.append(
             f"  g_inf (median tail gradient norm, decided non-divergent runs): {self.g_inf_text()}"
@@ -501,7 +542,10 @@ def summarize_runs(
     # honest interval (docs/math/convergent-set.md): lower CP bound of k, upper CP bound of k + u (+
     # frozen)
     lo, hi = fraction_interval(k, u + fz, n_samples, confidence)
-    sh = arrays["sharpness"][conv]
+    # limit annotations: the converged runs among the first ANNOTATED_SAMPLES initialisations
+    ann = conv & (np.arange(out.size) < ANNOTATED_SAMPLES)
+    k_ann = int(ann.sum())
+    sh = arrays["sharpness"][ann]
     g, gl, gh, g_n, g_if = g_inf_stats(out, arrays["g_tail"], confidence)
     per = arrays["period"][out == Outcome.PERIODIC.code]
     by_period = {int(p): int(c) for p, c in zip(*np.unique(per, return_counts=True), strict=True)}
@@ -518,12 +562,13 @@ def summarize_runs(
         n_undecided=u,
         n_frozen=fz,
         fraction_high=(k + u + fz) / n_samples,
-        n_to_minima=int((conv & arrays["at_minimum"]).sum()),
-        n_to_saddles=int((conv & ~arrays["at_minimum"]).sum()),
-        n_certified=int((conv & arrays["certified"]).sum()),
-        sharpness_min=float(sh.min()) if k else None,
-        sharpness_median=float(np.median(sh)) if k else None,
-        sharpness_max=float(sh.max()) if k else None,
+        n_to_minima=int((ann & arrays["at_minimum"]).sum()),
+        n_to_saddles=int((ann & ~arrays["at_minimum"]).sum()),
+        n_certified=int((ann & arrays["certified"]).sum()),
+        sharpness_min=float(sh.min()) if k_ann else None,
+        sharpness_median=float(np.median(sh)) if k_ann else None,
+        sharpness_max=float(sh.max()) if k_ann else None,
+        n_annotated=k_ann,
         g_inf=float(g),
         g_inf_low=float(gl),
         g_inf_high=float(gh),

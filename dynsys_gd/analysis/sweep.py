@@ -40,6 +40,7 @@ from ..numeric.engine.outcomes import OUTCOME_NAMES
 from ..numeric.engine.run import EngineConfig
 from ..runtime.executors import WorkerDiedError
 from .convergence import (
+    ANNOTATED_SAMPLES,
     SAMPLING_BLOCK,
     ConvergenceEstimate,
     _portable,
@@ -51,6 +52,7 @@ from .convergence import (
     run_tasks,
     sample_block,
     summarize_runs,
+    task_config,
     task_ranges,
 )
 
@@ -91,7 +93,9 @@ def run_sweep_task(
     theta0 = np.concatenate(
         [sample_block(init, scale, sd, block, size, P)[start:stop] for sd in seeds]
     )
-    arrays = run_rows(model, theta0, np.repeat(np.asarray(lrs, dtype=np.float64), m), config)
+    arrays = run_rows(
+        model, theta0, np.repeat(np.asarray(lrs, dtype=np.float64), m), task_config(config, block)
+    )
     per_lr = [
         _task_dict(block, start, stop, {f: v[i * m : (i + 1) * m] for f, v in arrays.items()})
         for i in range(len(lrs))
@@ -116,7 +120,10 @@ class SweepResult(ResultMixin):
         Outcome key -> int array over lr.
     n_undecided, n_frozen, n_to_minima, n_to_saddles : ndarray of int
         Undecided runs; frozen runs (they widen the range like undecided ones); converged runs
-        ending at minima / at saddles, per lr.
+        ending at minima / at saddles, per lr, counted on the annotated sample (the converged
+        runs among the first
+        :data:`~dynsys_gd.analysis.convergence.ANNOTATED_SAMPLES` initialisations; every
+        converged run when ``n_samples`` is at most that).
     g_inf, g_inf_low, g_inf_high : ndarray
         :math:`g_\infty` (decided non-divergent runs) and its distribution-free interval per lr
         (``inf`` if all diverged, ``nan`` if every non-divergent run is undecided).
@@ -198,6 +205,11 @@ class SweepResult(ResultMixin):
             "  (min / saddle: converged runs ending at minima / at saddles; CI: 95% "
             "Clopper-Pearson)".replace("95%", f"{100 * self.confidence:g}%")
         )
+        if self.n_samples > ANNOTATED_SAMPLES:
+            lines.append(
+                f"  (min / saddle counted on a uniform sample: the converged runs among the "
+                f"first {ANNOTATED_SAMPLES} of {self.n_samples} initialisations per lr)"
+            )
         und = np.flatnonzero(self.n_undecided + self.n_frozen)
         if und.size:
             what = f"{int(self.n_undecided.sum())} undecided"
