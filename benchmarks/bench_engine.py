@@ -3,8 +3,8 @@
 Run: ``python benchmarks/bench_engine.py [--quick]``.
 
 Two baselines are written here, without importing any kernel of the project, with the naive
-rule: a run has converged when :math:`\lVert\nabla L\rVert < 10^{-10}`, diverged when
-:math:`\lVert\nabla L\rVert^2 \ge 10^{24}` (or not finite), and is undecided after 4,000 steps:
+rule: a run has converged when :math:`\\lVert\nabla L\rVert < 10^{-10}`, diverged when
+:math:`\\lVert\nabla L\rVert^2 \\ge 10^{24}` (or not finite), and is undecided after 4,000 steps:
 
 * **fused**: one numba loop per trajectory, the gradient as straight-line code generated here
   for the widths (scalar locals, products written out), the rule tested at every step;
@@ -78,8 +78,10 @@ class _Emitter:
 
     def matmul(self, A: list[list[str]], B: list[list[str]]) -> list[list[str]]:
         return [
-            [self.new(" + ".join(f"{A[i][k]} * {B[k][j]}" for k in range(len(B))))
-             for j in range(len(B[0]))]
+            [
+                self.new(" + ".join(f"{A[i][k]} * {B[k][j]}" for k in range(len(B))))
+                for j in range(len(B[0]))
+            ]
             for i in range(len(A))
         ]
 
@@ -110,7 +112,10 @@ def gradient_lines(widths: tuple[int, ...], Sxx: Any, Syx: Any) -> list[str]:
     Sx = [[repr(float(v)) for v in row] for row in np.asarray(Sxx, dtype=float)]
     WS = e.matmul(pre[-1], Sx)
     Sy = np.asarray(Syx, dtype=float)
-    G = [[e.new(f"{WS[r][c]} - {float(Sy[r, c])!r}") for c in range(len(WS[0]))] for r in range(len(WS))]
+    G = [
+        [e.new(f"{WS[r][c]} - {float(Sy[r, c])!r}") for c in range(len(WS[0]))]
+        for r in range(len(WS))
+    ]
     out, k = [], 0
     for i in range(N):
         T = G if suf[i] is None else e.matmul(_transpose(suf[i]), G)
@@ -275,7 +280,7 @@ def workloads(quick: bool) -> list[tuple[str, Any, float, np.ndarray, int]]:
     out = []
     net = dg.LinearNetwork.scalar(depth=3, target=2.0)
     th = np.random.default_rng(0).uniform(-2, 2, (big, 3))
-    out.append((f"scalar N=3, y=2", net, 0.9 * 2 / (3 * 2 ** (4 / 3)), th, big))
+    out.append(("scalar N=3, y=2", net, 0.9 * 2 / (3 * 2 ** (4 / 3)), th, big))
     net = dg.LinearNetwork.scalar(depth=10, target=1.0)
     rng = np.random.default_rng(1)
     th = rng.choice([-1.0, 1.0], (small, 10)) * rng.uniform(0.7, 1.3, (small, 10))

@@ -94,6 +94,7 @@ def task_config(config: EngineConfig | None, block: int) -> EngineConfig | None:
         return config
     return dataclasses.replace(config or EngineConfig(), limits=False, certificate=False)
 
+
 Array = NDArray[Any]
 
 
@@ -459,7 +460,11 @@ class ConvergenceEstimate(ResultMixin):
                 f"  limit sharpness: min {self.sharpness_min:.6g}, median "
                 f"{self.sharpness_median:.6g}, max {self.sharpness_max:.6g} "
                 f"(2/lr = {2 / self.lr:.6g})"
-                + (f" over the {self.n_annotated} annotated runs" if self.annotation_sampled else "")
+                + (
+                    f" over the {self.n_annotated} annotated runs"
+                    if self.annotation_sampled
+                    else ""
+                )
             )
         lines.append(
             f"  g_inf (median tail gradient norm, decided non-divergent runs): {self.g_inf_text()}"

@@ -323,12 +323,115 @@ def iter_tasks(
     return _iter_tasks(fn, tasks, None if serial else executor, unpack)
 
 
+def _is_process_pool(executor: Any) -> bool:
+    inner = executor.inner if isinstance(executor, ManagedExecutor) else executor
+    return isinstance(inner, cf.ProcessPoolExecutor)
+
+
+def _iter_pool(
+    fn: Callable[..., Any], tasks: Sequence[Any], executor: Any, unpack: bool
+) -> Generator[tuple[int, Any], None, None]:
+    """A process pool with this process helping; yields ``(index, result)`` as tasks finish.
+
+    A cold pool spends a second or more starting (the forkserver imports the main module, each
+    worker imports the toolkit and loads its kernels), and the first ``submit`` blocks on it.
+    So a thread submits the tasks from the front while this process runs them from the back,
+    and, once everything is submitted, runs the last tasks no worker has started (cancelling
+    their futures first): the pool is never much slower than this process alone.  Every task is
+    deterministic, so where it ran never changes its result.
+    """
+    import threading
+
+    n = len(tasks)
+    lock = threading.Lock()
+    state = {"lo": 0, "hi": n, "stop": False}  # tasks [lo, hi) are neither submitted nor taken
+    futures: dict[cf.Future[Any], int] = {}
+    submit_error: list[BaseException] = []
+
+    def submitter() -> None:
+        try:
+            while True:
+                with lock:
+                    if state["stop"] or state["lo"] >= state["hi"]:
+                        return
+                    i = state["lo"]
+                    state["lo"] = i + 1
+                fut = executor.submit(fn, *tasks[i]) if unpack else executor.submit(fn, tasks[i])
+                with lock:
+                    futures[fut] = i
+        except BaseException as exc:  # pragma: no cover - surfaced in the caller
+            submit_error.append(exc)
+
+    th = threading.Thread(target=submitter, daemon=True)
+    th.start()
+    handled = 0
+    seen: set[cf.Future[Any]] = set()
+    died: BaseException | None = None
+    try:
+        while handled < n:
+            if submit_error:
+                raise submit_error[0]
+            with lock:
+                pending = [f for f in futures if f not in seen]
+            finished = [f for f in pending if f.done() and not f.cancelled()]
+            if finished:
+                for fut in finished:
+                    seen.add(fut)
+                    try:
+                        res = fut.result()
+                    except BaseException as exc:
+                        if not _is_worker_death(exc):
+                            raise
+                        died = died or exc
+                        handled += 1
+                        continue
+                    handled += 1
+                    yield futures[fut], res
+                continue
+            if died is not None and not th.is_alive() and all(f.done() for f in pending):
+                break
+            i = None
+            with lock:
+                if state["lo"] < state["hi"] and died is None:
+                    state["hi"] -= 1
+                    i = state["hi"]
+            if i is None and died is None:
+                for f in sorted(pending, key=lambda f: -futures[f]):
+                    if f.cancel():
+                        seen.add(f)
+                        i = futures[f]
+                        break
+            if i is not None:
+                res = fn(*tasks[i]) if unpack else fn(tasks[i])
+                handled += 1
+                yield i, res
+                continue
+            if pending:
+                cf.wait(pending, timeout=0.05, return_when=cf.FIRST_COMPLETED)
+            else:
+                th.join(0.05)
+        if died is not None:
+            done = sum(1 for f in seen if f.done() and not f.cancelled() and f.exception() is None)
+            raise WorkerDiedError(
+                f"a worker died; {done} of {n} tasks finished ({died})", done=done, total=n
+            )
+    finally:
+        with lock:
+            state["stop"] = True
+            for fut in futures:
+                if not fut.done():
+                    fut.cancel()
+
+
 def _iter_tasks(
     fn: Callable[..., Any], tasks: Sequence[Any], executor: Any, unpack: bool
 ) -> Generator[tuple[int, Any], None, None]:
     if executor is None:
         for i, task in enumerate(tasks):
             yield i, (fn(*task) if unpack else fn(task))
+        return
+    if _is_process_pool(executor):
+        yield from _iter_pool(fn, tasks, executor, unpack)
         return
     futures: dict[cf.Future[Any], int] = {}
     try:

@@ -490,6 +490,7 @@ def _run_compiled(
     lm: Any, th: Array, lrs: Array, ci: Array, cf: Array, workers: int
 ) -> dict[str, Array]:
     from .lanes import KIND_MLP, run_lanes
+
     n, P = th.shape
     out: dict[str, Array] = {
         "code": np.full(n, -1, dtype=np.int8),
@@ -524,8 +525,8 @@ def _run_compiled(
         for k, v in res.items():
             out[k][rows] = v
 
-    from .cost import seconds_per_run_bound
     from .slices import SLICE_SECONDS, run_in_slices
+    from .throughput import seconds_per_run_bound
 
     # slices of a fraction of a second (Ctrl-C acts between them); the first sized from the
     # step cap, the rest from the measured time per run; no split changes a result

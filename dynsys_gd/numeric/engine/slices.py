@@ -13,7 +13,7 @@ ordered by step size, and the runs near :math:`\eta^*` cost far more than the ot
 time per run measured on one slice predicts the next.
 
 Slice sizes: the first slice is sized from the cost model's upper bound of a run
-(:func:`~dynsys_gd.numeric.engine.cost.seconds_per_run_bound`), at least one lane block; later
+(:func:`~dynsys_gd.numeric.engine.throughput.seconds_per_run_bound`), at least one lane block; later
 slices from the CPU time per run measured so far, aiming at :data:`SLICE_SECONDS` each (at most
 :data:`MAX_SLICE` runs, so lanes still refill from pending runs inside a slice).
 
