@@ -669,7 +669,14 @@ def run_tasks(
     from ..runtime.executors import map_tasks
 
     return map_tasks(
-        fn, tasks, executor, on_result=on_result, progress=progress, desc=desc, unpack=True
+        fn,
+        tasks,
+        executor,
+        on_result=on_result,
+        progress=progress,
+        desc=desc,
+        unpack=True,
+        help_pool=True,  # the work units are pure: this process helps a cold pool
     )
 
 

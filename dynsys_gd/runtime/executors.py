@@ -293,7 +293,12 @@ def _check_picklable(fn: Any, executor: Any) -> None:
 
 
 def iter_tasks(
-    fn: Callable[..., R], tasks: Sequence[T], executor: cf.Executor | None, *, unpack: bool = False
+    fn: Callable[..., R],
+    tasks: Sequence[T],
+    executor: cf.Executor | None,
+    *,
+    unpack: bool = False,
+    help_pool: bool = False,
 ) -> Generator[tuple[int, R], None, None]:
     r"""Run ``fn(task)`` (``fn(*task)`` with ``unpack=True``) for every task and yield
     ``(index, result)`` as tasks complete.
@@ -320,7 +325,7 @@ def iter_tasks(
     )
     if not serial:
         _check_picklable(fn, executor)
-    return _iter_tasks(fn, tasks, None if serial else executor, unpack)
+    return _iter_tasks(fn, tasks, None if serial else executor, unpack, help_pool)
 
 
 def _is_process_pool(executor: Any) -> bool:
@@ -424,13 +429,13 @@ def _iter_pool(
 
 
 def _iter_tasks(
-    fn: Callable[..., Any], tasks: Sequence[Any], executor: Any, unpack: bool
+    fn: Callable[..., Any], tasks: Sequence[Any], executor: Any, unpack: bool, help_pool: bool
 ) -> Generator[tuple[int, Any], None, None]:
     if executor is None:
         for i, task in enumerate(tasks):
             yield i, (fn(*task) if unpack else fn(task))
         return
-    if _is_process_pool(executor):
+    if help_pool and _is_process_pool(executor):
         yield from _iter_pool(fn, tasks, executor, unpack)
         return
     futures: dict[cf.Future[Any], int] = {}
@@ -476,6 +481,7 @@ def map_tasks(
     progress: bool | None = False,
     desc: str = "tasks",
     unpack: bool = False,
+    help_pool: bool = False,
 ) -> list[R]:
     r"""Run ``fn`` on every task with ``executor`` and return the results in task order.
 
@@ -501,6 +507,11 @@ def map_tasks(
         Label of the progress bar.
     unpack : bool, default False
         Call ``fn(*task)`` (tasks are argument tuples) instead of ``fn(task)``.
+    help_pool : bool, default False
+        With a process pool, this process runs tasks too while the pool starts and whenever
+        no result is ready (the tasks must be pure: deterministic, no effect on the process
+        that runs them, like the toolkit's own work units), so the pool is never much slower
+        than serial.
 
     Returns
     -------
@@ -525,7 +536,7 @@ def map_tasks(
         )
     results: list[Any] = [None] * len(task_list)
     with progress_bar(len(task_list), desc, progress) as bar:
-        it = iter_tasks(fn, task_list, executor, unpack=unpack)
+        it = iter_tasks(fn, task_list, executor, unpack=unpack, help_pool=help_pool)
         try:
             for i, res in it:
                 results[i] = res
