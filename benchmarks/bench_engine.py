@@ -353,7 +353,9 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small batches (smoke test)")
     ap.add_argument("--no-mlp", action="store_true", help="skip the MLP rows")
     args = ap.parse_args()
-    warnings.simplefilter("ignore", dg.LongJobWarning) if hasattr(dg, "LongJobWarning") else None
+    from dynsys_gd.runtime.progress import LongJobWarning
+
+    warnings.simplefilter("ignore", LongJobWarning)
     print("CPU time (time.process_time), one process, median of 3 pairs; ratio = baseline / engine")
     for name, net, lr, th, n_default in workloads(args.quick):
         for line in bench_row(name, net, lr, th, n_default):

@@ -64,6 +64,7 @@ __all__ = [
     "estimate_convergent_fraction",
     "g_inf_stats",
     "merge_task_results",
+    "pilot_runs",
     "run_rows",
     "run_task",
     "sample_block",
@@ -652,6 +653,46 @@ def check_common(
     return net, n, s, scale, conf, config
 
 
+#: runs timed by the pilot of a long-job estimate
+PILOT_RUNS = 64
+
+
+def pilot_runs(
+    model: Any,
+    lrs: list[float],
+    init: Any,
+    scale: float,
+    seeds: list[int],
+    n_samples: int,
+    config: EngineConfig,
+) -> tuple[int, float, float]:
+    """Time a few of a job's own runs (the first initialisations of each step size, one
+    thread) and extrapolate: ``(runs timed, CPU-s of all runs, CPU-s of the limit
+    annotations)`` for the long-job estimate (the annotations cover at most
+    :data:`ANNOTATED_SAMPLES` initialisations per step size)."""
+    import time
+
+    from ..numeric.kernels import numeric_model
+
+    P = int(numeric_model(model).n_params)
+    m = max(1, min(n_samples, SAMPLING_BLOCK, -(-PILOT_RUNS // len(lrs))))
+    size = min(SAMPLING_BLOCK, n_samples)
+    th = np.concatenate([sample_block(init, scale, sd, 0, size, P)[:m] for sd in seeds])
+    lr_rows = np.repeat(np.asarray(lrs, dtype=np.float64), m)
+    plain = dataclasses.replace(config, limits=False, certificate=False)
+    run_gd(model, th[:1], lr_rows[:1], config=config, workers=1)  # load kernels (not timed)
+    t0 = time.process_time()
+    run_gd(model, th, lr_rows, config=plain, workers=1)
+    t1 = time.process_time()
+    run_gd(model, th, lr_rows, config=config, workers=1)
+    t2 = time.process_time()
+    runs = th.shape[0]
+    per_lr = min(n_samples, ANNOTATED_SAMPLES)
+    total = (t1 - t0) / runs * n_samples * len(lrs)
+    annotations = max(0.0, (t2 - t1) - (t1 - t0)) / runs * per_lr * len(lrs)
+    return runs, total, annotations
+
+
 def run_tasks(
     fn: Callable[..., dict[str, Any]],
     tasks: list[tuple[Any, ...]],
@@ -766,7 +807,13 @@ def estimate_convergent_fraction(
     model = _portable(net) if executor is not None else net
     chunk = auto_chunk(n, chunk_size, executor)
     tasks = [(model, lr_f, init, scale, s, b, a, z, n, cfg) for b, a, z in task_ranges(n, chunk)]
-    warn_if_long(net, n, f"the Monte-Carlo estimate at lr={lr_f:g}", config=cfg)
+    warn_if_long(
+        net,
+        n,
+        f"the Monte-Carlo estimate at lr={lr_f:g}",
+        config=cfg,
+        pilot=lambda: pilot_runs(net, [lr_f], init, scale, [s], n, cfg),
+    )
     results = run_tasks(run_task, tasks, executor, progress, f"lr={lr_f:g}")
     arrays = merge_task_results(results)
     return summarize_runs(

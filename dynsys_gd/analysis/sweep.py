@@ -48,6 +48,7 @@ from .convergence import (
     check_common,
     describe_init,
     merge_task_results,
+    pilot_runs,
     run_rows,
     run_tasks,
     sample_block,
@@ -354,8 +355,14 @@ def lr_sweep(
                 critical_lr = float(_critical_lr_of(net))
             except InvalidParameterError:
                 critical_lr = None
-    warn_if_long(net, n * len(grid), f"the sweep over {len(grid)} learning rates", config=cfg)
     seeds = [lr_seed(s, lr) for lr in grid]
+    warn_if_long(
+        net,
+        n * len(grid),
+        f"the sweep over {len(grid)} learning rates",
+        config=cfg,
+        pilot=lambda: pilot_runs(net, list(grid), init, scale, seeds, n, cfg),
+    )
     init_text = describe_init(init, scale)
     model = _portable(net) if executor is not None else net
     chunk = SAMPLING_BLOCK if chunk_size is None else int(chunk_size)
