@@ -367,6 +367,23 @@ def _iter_pool(
         except BaseException as exc:  # pragma: no cover - surfaced in the caller
             submit_error.append(exc)
 
+    # tasks run here work on private copies of their arguments (one per distinct object): the
+    # pool pickles the originals in its feeder thread while this process runs, and running a
+    # model may fill its caches
+    copies: dict[int, Any] = {}
+
+    def run_here(i: int) -> Any:
+        args = tasks[i] if unpack else (tasks[i],)
+        own = []
+        for a in args:
+            if isinstance(a, int | float | str | bytes | bool | type(None)):
+                own.append(a)
+                continue
+            if id(a) not in copies:
+                copies[id(a)] = pickle.loads(pickle.dumps(a))
+            own.append(copies[id(a)])
+        return fn(*own)
+
     th = threading.Thread(target=submitter, daemon=True)
     th.start()
     handled = 0
@@ -407,7 +424,7 @@ def _iter_pool(
                         i = futures[f]
                         break
             if i is not None:
-                res = fn(*tasks[i]) if unpack else fn(tasks[i])
+                res = run_here(i)
                 handled += 1
                 yield i, res
                 continue
