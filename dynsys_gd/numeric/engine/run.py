@@ -46,7 +46,7 @@ from ..._results import ResultMixin, jsonable
 from ..._types import ArrayLike, LearningRate, Model, Theta
 from ..._validation import check_choice, check_int, check_positive_float, check_real_array, describe
 from ...errors import InvalidParameterError
-from ..kernels import NumericModel, hessian_eigvalsh, numeric_model
+from ..kernels import NumericModel, numeric_model
 from .outcomes import OUTCOME_NAMES, Outcome
 
 __all__ = ["EngineConfig", "RecordSpec", "RunBatch", "Trajectory", "run_gd"]
@@ -441,32 +441,6 @@ def _validate_lr(lr: Any, n: int) -> tuple[float | Array, Array]:
     return arr, arr
 
 
-class _Limits:
-    """Loss / spectrum / minimum-or-saddle at converged points (annotation only)."""
-
-    def __init__(self, model: Any, m: NumericModel, config: EngineConfig) -> None:
-        from ...models import LinearNetwork
-
-        self.m = m
-        self.cfg = config
-        self.lstar: float | None = None
-        if isinstance(model, LinearNetwork) and model.Sxx_is_definite:
-            Ws = model.W_star
-            self.lstar = float(model.loss_offset) - 0.5 * float(np.sum((Ws @ model.Sxx) * Ws))
-
-    def evaluate(self, th: Array) -> tuple[Array, Array, Array]:
-        """lam_max, lam_min, at_minimum for a batch of limits."""
-        with np.errstate(all="ignore"):
-            loss = np.asarray(self.m.loss(th), dtype=np.float64)
-            lam = hessian_eigvalsh(self.m, th)
-        lmax, lmin = lam[:, -1], lam[:, 0]
-        tol = self.cfg.saddle_tol
-        at_min = lmin >= -tol * np.maximum(1.0, np.abs(lmax))
-        if self.lstar is not None:
-            at_min &= np.abs(loss - self.lstar) <= tol * max(1.0, abs(self.lstar))
-        return lmax, lmin, at_min
-
-
 def _engine_arrays(cfg: EngineConfig, long_budget: bool, lanes: int) -> tuple[Array, Array]:
     ms, hard = cfg.budgets(long_budget)
     ci = np.array(
@@ -669,18 +643,15 @@ def _finish(
         loss[ok] = np.where(np.isfinite(lv), lv, np.inf)
     g_tail = np.where(ok & np.isfinite(out["gtail"]), out["gtail"], np.inf)
     has_limit = outcome == _CONV
-    sharp = np.zeros(n)
-    lmin = np.zeros(n)
-    at_min = np.zeros(n, dtype=bool)
-    certified = np.zeros(n, dtype=bool)
-    if has_limit.any() and cfg.limits:
-        lim = _Limits(model, m, cfg)
-        lmax, lmn, amin = lim.evaluate(theta[has_limit])
-        sharp[has_limit] = np.where(np.isfinite(lmax), lmax, 0.0)
-        lmin[has_limit] = np.where(np.isfinite(lmn), lmn, 0.0)
-        at_min[has_limit] = amin
-        if cfg.certificate:
-            certified = _certify_limits(model, m, cfg, theta, lrs, has_limit)
+    from .limits import annotate_limits
+
+    ann = annotate_limits(model, m, cfg, theta, lrs, has_limit)
+    sharp, lmin, at_min, certified = (
+        ann["sharpness"],
+        ann["lam_min"],
+        ann["at_minimum"],
+        ann["certified"],
+    )
     q = out["q"]
     with np.errstate(all="ignore"):
         contraction = np.where((q > 0) & (q < 1), q ** (1.0 / c), 0.0)
@@ -701,26 +672,6 @@ def _finish(
         contraction=contraction,
         at_float_floor=out["floor"].astype(bool) & (outcome != _DIV),
     )
-
-
-def _certify_limits(
-    model: Any, m: NumericModel, cfg: EngineConfig, theta: Array, lrs: Array, has_limit: Array
-) -> Array:
-    from ...models import LinearNetwork
-    from .convergence_certificate import Certifier
-
-    n = theta.shape[0]
-    out = np.zeros(n, dtype=bool)
-    if not isinstance(model, LinearNetwork) and m.n_params > cfg.cert_max_params:
-        return out
-    idx = np.flatnonzero(has_limit)
-    for eta in np.unique(lrs[idx]):
-        sel = idx[lrs[idx] == eta]
-        cert = Certifier(model, m, float(eta), cfg)
-        cert.require_history = False
-        ok, _fixed, _dist, _q = cert.attempt(theta[sel], np.full(sel.size, np.inf))
-        out[sel] = ok
-    return out
 
 
 def _validate_record(
