@@ -40,7 +40,14 @@ def test_sigint_mid_sweep_exits_130_and_keeps_stored_tasks(tmp_path: Path) -> No
     argv = [sys.executable, "-m", "dynsys_gd", "sweep", "--depth", "3", "--target", "2"]
     argv += ["--num", "1", "--samples", "400000", "--out", str(out), "--quiet"]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        # a background shell job starts with SIGINT ignored, and the child would inherit that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         deadline = time.monotonic() + 240
         while _count(out) == 0 and proc.poll() is None and time.monotonic() < deadline:
