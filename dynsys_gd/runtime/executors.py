@@ -19,6 +19,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import pickle
+import time
 from collections.abc import Callable, Generator, Iterable, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
@@ -333,6 +334,10 @@ def _is_process_pool(executor: Any) -> bool:
     return isinstance(inner, cf.ProcessPoolExecutor)
 
 
+#: seconds a helped pool's job runs in this process alone before the pool starts
+POOL_DELAY = 0.5
+
+
 def _iter_pool(
     fn: Callable[..., Any], tasks: Sequence[Any], executor: Any, unpack: bool
 ) -> Generator[tuple[int, Any], None, None]:
@@ -340,10 +345,13 @@ def _iter_pool(
 
     A cold pool spends a second or more starting (the forkserver imports the main module, each
     worker imports the toolkit and loads its kernels), and the first ``submit`` blocks on it.
-    So a thread submits the tasks from the front while this process runs them from the back,
-    and, once everything is submitted, runs the last tasks no worker has started (cancelling
-    their futures first): the pool is never much slower than this process alone.  Every task is
-    deterministic, so where it ran never changes its result.
+    So this process runs the tasks from the back, alone for the first :data:`POOL_DELAY`
+    seconds (a shorter job never starts the pool); then a thread submits them from the front.
+    Once everything is submitted, this process runs the last tasks no worker has started
+    (cancelling their futures first), and when every open task is with a worker (which may
+    still be starting) it runs the last of them as well and takes whichever copy ends first.
+    Every task is deterministic, so where it ran never changes its result, and the pool is
+    never much slower than this process alone.
     """
     import threading
 
@@ -355,6 +363,9 @@ def _iter_pool(
 
     def submitter() -> None:
         try:
+            # start the pool's processes before claiming a task: a claimed task must not wait
+            # for the start while this process could run it
+            executor.submit(int).result()
             while True:
                 with lock:
                     if state["stop"] or state["lo"] >= state["hi"]:
@@ -385,7 +396,7 @@ def _iter_pool(
         return fn(*own)
 
     th = threading.Thread(target=submitter, daemon=True)
-    th.start()
+    started = time.perf_counter()
     handled = 0
     seen: set[cf.Future[Any]] = set()
     died: BaseException | None = None
@@ -393,6 +404,15 @@ def _iter_pool(
         while handled < n:
             if submit_error:
                 raise submit_error[0]
+            if not th.is_alive() and th.ident is None:
+                # the pool starts only for jobs that outlast POOL_DELAY here: starting it costs
+                # a second or more of CPU, more than a short job
+                with lock:
+                    left = state["hi"] - state["lo"]
+                if left <= 0:
+                    break
+                if time.perf_counter() - started >= POOL_DELAY:
+                    th.start()
             with lock:
                 pending = [f for f in futures if f not in seen]
             finished = [f for f in pending if f.done() and not f.cancelled()]
@@ -423,6 +443,13 @@ def _iter_pool(
                         seen.add(f)
                         i = futures[f]
                         break
+            if i is None and died is None and pending:
+                # every open task is with a worker: run the last one here as well (a worker
+                # may still be starting); the task is deterministic, so whichever copy ends
+                # first gives the same result, and the other is ignored
+                f = max(pending, key=lambda f: futures[f])
+                seen.add(f)
+                i = futures[f]
             if i is not None:
                 res = run_here(i)
                 handled += 1

@@ -31,6 +31,7 @@ __all__ = [
     "warn_if_long",
 ]
 
+from .slices import AUTO_THREAD_RUNS
 from .throughput import (
     COMPILED_THROUGHPUT,
     MLP_THROUGHPUT,
@@ -123,7 +124,7 @@ def warn_if_long(
         )
         return sec
     runs, parallel, serial = pilot()
-    cores = _cores() if n_runs >= 1024 else 1
+    cores = _cores() if n_runs >= AUTO_THREAD_RUNS else 1
     est = parallel / cores + serial
     warn_long_job(
         est,

@@ -543,7 +543,7 @@ def run_gd(
         "auto": compiled when a kernel covers the model, else numpy.  "compiled" refuses a
         model without a kernel; "numpy" forces the reference path (same results, slower).
     workers : int or None
-        Threads for the compiled path.  None: every core for calls of at least 1,024 runs made
+        Threads for the compiled path.  None: every core for calls of at least 512 runs made
         from the main thread of the main process, else one
         (:func:`~dynsys_gd.numeric.engine.slices.auto_workers`).  Results do not depend on it:
         the runs go through the kernel in slices of a fraction of a second (Ctrl-C acts between

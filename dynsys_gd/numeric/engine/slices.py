@@ -48,13 +48,13 @@ SLICE_SECONDS = 0.2
 MAX_SLICE = 4096
 
 #: runs from which one call uses every core by default (threads over slices)
-AUTO_THREAD_RUNS = 1024
+AUTO_THREAD_RUNS = 512
 
 
 def auto_workers(n_runs: int) -> int:
     """Threads for an engine call when the caller did not choose: for calls of at least
     :data:`AUTO_THREAD_RUNS` runs made from the main thread of the main process, the cores the
-    process may use (one per 512 runs at most); 1 otherwise (inside pool workers and executor
+    process may use (one per 256 runs at most); 1 otherwise (inside pool workers and executor
     threads the pool already uses the cores)."""
     import multiprocessing
 
