@@ -1,290 +1,368 @@
-"""Throughput of the GD engine against a fused per-trajectory compiled loop (CPU time).
+"""The GD engine against independent compiled loops, as CPU-time ratios (time to the same answer).
 
 Run: ``python benchmarks/bench_engine.py [--quick]``.
 
-For each workload (0.9 eta*) the same task is done twice in one process and timed with
-``time.process_time``:
+Two baselines are written here, without importing any kernel of the project, with the naive
+rule: a run has converged when :math:`\\lVert\nabla L\rVert < 10^{-10}`, diverged when
+:math:`\\lVert\nabla L\rVert^2 \\ge 10^{24}` (or not finite), and is undecided after 4,000 steps:
 
-* ``run_gd`` (compiled lanes: blocks of runs side by side, outcome tests in the kernel);
-* a reference written here: one numba loop per trajectory whose gradient is straight-line code
-  generated for the widths of the network (scalar locals, products unrolled), with exactly the
-  same classification (it calls the engine's compiled outcome tests on the same statistics).
+* **fused**: one numba loop per trajectory, the gradient as straight-line code generated here
+  for the widths (scalar locals, products written out), the rule tested at every step;
+* **lanes**: 64 runs side by side (the same straight-line code inside a loop over the lanes,
+  which LLVM vectorises), the rule tested every 8 steps, a decided lane refilled with the next
+  run.
 
-Both classify every run identically and take the same steps (checked and printed), so the
-ratio of CPU times is the ratio of throughputs.  The engine's annotations of converged limits
-(Hessian spectra and certificate, LAPACK after the runs; ``EngineConfig(limits=False,
-certificate=False)``) are not part of that task and are switched off; with them on, the
-(4,4,4,4) row spends more time in the 48 x 48 Hessian spectra than in the steps.  The MLP rows
-compare ``run_gd`` (the compiled MLP kernel) with the engine as it was before the compiled
-lanes (``benchmarks/legacy_engine.py``: numpy, the MLP's own batched gradient through BLAS), on
-the same initialisations with a fixed number of steps, in trajectory-steps per CPU-second
-(the two classify differently, so this is a rate, not a like-for-like task).
+Two tasks are timed against them, on the same initialisations:
+
+(a) **kernel**: ``run_gd(..., config=EngineConfig(limits=False, certificate=False),
+    workers=1)``, the engine's kernel alone on one thread;
+(b) **default call**: ``estimate_convergent_fraction(net, lr, n_samples=n, seed=0)`` with every
+    default (limit annotations, certificate, intervals, threads), the call a user makes; the
+    baselines classify the same ``n`` initialisations (uniform on :math:`[-2, 2]^P`, drawn by the
+    estimate's own sampler) and count the converged runs.
+
+Every figure is CPU time of this process (``time.process_time``: both threads count when the
+engine uses two), each ratio the median of 3 repetitions taken pair by pair; a ratio above 1
+means the engine is faster.  The engine's classification is stricter than the naive rule
+(geometric decay to a limit, periodic orbits, the float64 floor), so the converged counts are
+printed side by side: "the same answer" means the same converged fraction up to the runs the
+naive rule leaves undecided or calls converged on a slow plateau.
+
+The MLP rows compare ``run_gd`` with the engine before the compiled lanes
+(``benchmarks/legacy_engine.py``), as before.
 """
 
 from __future__ import annotations
 
 import os
 
-# CPU time of the process counts BLAS worker threads that spin after a call (numpy's OpenBLAS,
-# scikit-learn's OpenMP when the digits data are loaded): the tasks timed here are
-# single-threaded, so the thread pools are held to one thread before numpy is imported.
+# the timed tasks are single-threaded unless stated: BLAS pools are held to one thread
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse
+import statistics
 import time
+from collections.abc import Callable
 from typing import Any
 
+import numba
 import numpy as np
 
 import dynsys_gd as dg
 from dynsys_gd.numeric.engine import EngineConfig, run_gd
 
+GRAD_TOL = 1e-10
+DIV_GN2 = 1e24
+MAX_STEPS = 4000
+LANES = 64
+CHECK = 8
+
 # --------------------------------------------------------------------------------------------
-# straight-line gradient code for the widths (same operations, same order as the kernels)
+# straight-line gradient code, generated here (independent of the project's generators)
 # --------------------------------------------------------------------------------------------
 
 
-def _scalar_source(N: int, sxx: float, syx: float) -> list[str]:
-    """Straight-line gradient code of a scalar network (the engine's generator)."""
-    from dynsys_gd.numeric.engine.lanes import scalar_lines
+class _Emitter:
+    """Writes straight-line code: every product entry a new local."""
 
-    return scalar_lines(N, sxx, syx)
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.k = 0
+
+    def new(self, expr: str) -> str:
+        name = f"t{self.k}"
+        self.k += 1
+        self.lines.append(f"{name} = {expr}")
+        return name
+
+    def matmul(self, A: list[list[str]], B: list[list[str]]) -> list[list[str]]:
+        return [
+            [
+                self.new(" + ".join(f"{A[i][k]} * {B[k][j]}" for k in range(len(B))))
+                for j in range(len(B[0]))
+            ]
+            for i in range(len(A))
+        ]
 
 
-def _matrix_source(widths: tuple[int, ...], Sxx: Any, Syx: Any) -> list[str]:
-    """Straight-line gradient code for the widths of a linear network (the engine's generator:
-    products unrolled into scalar locals)."""
-    from dynsys_gd.numeric.engine.lanes import matrix_lines
-
-    return matrix_lines(widths, Sxx, Syx)
+def _transpose(A: list[list[str]]) -> list[list[str]]:
+    return [list(r) for r in zip(*A, strict=True)]
 
 
-_DRIVER = """
-import math
-import numpy as np
-import numba
-from dynsys_gd.numeric.engine.outcomes import (displacements, lane_update, lane_classify,
-stationary,
-    lane_progressing, at_budget, lane_segment, lane_trend, ULP, RISE, SLOW, NO_Q, C_DIV,
-    C_CONV, C_PER)
+def gradient_lines(widths: tuple[int, ...], Sxx: Any, Syx: Any) -> list[str]:
+    r"""Straight-line code of :math:`\nabla L` for :math:`L = \tfrac12\operatorname{tr}(W\Sigma_{xx}
+    W^\top) - \operatorname{tr}(\Sigma_{yx}^\top W)`, :math:`W = W_N\cdots W_1`, parameters
+    ``x0, x1, ...`` (layer by layer, row-major), gradient ``g0, g1, ...``:
+    :math:`\partial L/\partial W_i = A_i^\top (W\Sigma_{xx} - \Sigma_{yx}) B_i^\top` with
+    :math:`A_i = W_N\cdots W_{i+1}`, :math:`B_i = W_{i-1}\cdots W_1`."""
+    e = _Emitter()
+    N = len(widths) - 1
+    Ws, off = [], 0
+    for i in range(N):
+        a, b = widths[i + 1], widths[i]
+        Ws.append([[f"x{off + r * b + c}" for c in range(b)] for r in range(a)])
+        off += a * b
+    pre = [Ws[0]]  # pre[i] = W_{i+1} ... W_1 (0-based: W_i ... W_0)
+    for i in range(1, N):
+        pre.append(e.matmul(Ws[i], pre[-1]))
+    suf: list[Any] = [None] * N  # suf[i] = W_{N-1} ... W_{i+1} (None for the top layer)
+    for i in range(N - 2, -1, -1):
+        suf[i] = Ws[N - 1] if i == N - 2 else e.matmul(suf[i + 1], Ws[i + 1])
+    Sx = [[repr(float(v)) for v in row] for row in np.asarray(Sxx, dtype=float)]
+    WS = e.matmul(pre[-1], Sx)
+    Sy = np.asarray(Syx, dtype=float)
+    G = [
+        [e.new(f"{WS[r][c]} - {float(Sy[r, c])!r}") for c in range(len(WS[0]))]
+        for r in range(len(WS))
+    ]
+    out, k = [], 0
+    for i in range(N):
+        T = G if suf[i] is None else e.matmul(_transpose(suf[i]), G)
+        Gi = T if i == 0 else e.matmul(T, _transpose(pre[i - 1]))
+        for row in Gi:
+            for v in row:
+                out.append(f"g{k} = {v}")
+                k += 1
+    return e.lines + out
 
+
+_FUSED = """
 @numba.njit(error_model="numpy")
-def grad(xv, gv):
-{unpack}
-{body}
-{pack}
+def fused(theta0, lr, code, steps):
+    for r in range(theta0.shape[0]):
+{load}
+        code[r] = 2
+        steps[r] = MAX_STEPS
+        for t in range(MAX_STEPS):
+{grad}
+            gn2 = {gn2}
+            if gn2 < GRAD_TOL * GRAD_TOL:
+                code[r] = 0
+                steps[r] = t
+                break
+            if not gn2 < DIV_GN2:
+                code[r] = 1
+                steps[r] = t
+                break
+{move}
+"""
 
+_LANES = """
 @numba.njit(error_model="numpy")
-def run(theta0, lrs, ci, cf, o_code, o_steps, o_period):
+def lanes(theta0, lr, code, steps):
     n, P = theta0.shape
-    c = ci[1]; tail = ci[2]; maxp = ci[3]; max_steps = ci[4]; hard = ci[5]; S = ci[6]
-    div = cf[0]; conv_tol = cf[1]; period_tol = cf[2]; min_orbit = cf[3]; grad_tol = cf[4]
-    F = cf[5]
-    H = 2 * maxp
-    x = np.empty(P); g = np.empty(P); blk = np.empty(P); rx = np.empty(P)
-    hist = np.empty((H, P, 1)); E = np.empty((maxp, 1)); D = np.empty((maxp, 1))
-    eprev = np.empty((maxp, 1)); streak = np.empty((maxp, 1), dtype=np.int64)
-    rmax = np.empty((maxp, 1)); rprev = np.empty((maxp, 1)); qmeas = np.empty((maxp, 1))
-    Dprev = np.empty((maxp, 1)); rise = np.zeros(1, dtype=np.int64); seg = np.zeros((4, 1))
-    for r in range(n):
-        lr = lrs[r]
-        for i in range(P):
-            x[i] = theta0[r, i]
-        grad(x, g)
-        gg = g[0] * g[0]
-        for i in range(1, P):
-            gg = gg + g[i] * g[i]
-        eprev[:, 0] = -1.0; streak[:, 0] = 0; rmax[:, 0] = 0.0; rprev[:, 0] = np.inf
-        qmeas[:, 0] = NO_Q; Dprev[:, 0] = -1.0; rise[0] = 0; seg[:, 0] = 0.0
-        eprev[0, 0] = lr * math.sqrt(gg)
-        t = 0
-        budget = max_steps
-        while True:
+    X = np.zeros((P, LANES))
+    run = np.full(LANES, -1)
+    age = np.zeros(LANES, dtype=np.int64)
+    gn = np.zeros(LANES)
+    nxt = 0
+    active = 0
+    for l in range(LANES):
+        if nxt < n:
             for i in range(P):
-                blk[i] = x[i]
-            for s in range(c):
-                grad(x, g)
+                X[i, l] = theta0[nxt, i]
+            run[l] = nxt
+            nxt += 1
+            active += 1
+    while active > 0:
+        for s in range(CHECK):
+            for l in range(LANES):
+{lload}
+{lgrad}
+{lmove}
+        for l in range(LANES):
+{cload}
+{cgrad}
+            gn[l] = {gn2}
+        for l in range(LANES):
+            r = run[l]
+            if r < 0:
+                continue
+            age[l] += CHECK
+            c = -1
+            if gn[l] < GRAD_TOL * GRAD_TOL:
+                c = 0
+            elif not gn[l] < DIV_GN2:
+                c = 1
+            elif age[l] >= MAX_STEPS:
+                c = 2
+            if c < 0:
+                continue
+            code[r] = c
+            steps[r] = age[l]
+            age[l] = 0
+            if nxt < n:
                 for i in range(P):
-                    x[i] = x[i] - lr * g[i]
-                if s >= c - H:
-                    for i in range(P):
-                        hist[s - (c - H), i, 0] = x[i]
-            t += c
-            scale = 1.0
-            finite = True
-            for i in range(P):
-                v = abs(x[i])
-                if not (v <= div):
-                    finite = False
-                elif v > scale:
-                    scale = v
-            if not finite:
+                    X[i, l] = theta0[nxt, i]
+                run[l] = nxt
+                nxt += 1
+            else:
                 for i in range(P):
-                    rx[i] = blk[i]
-                sb = c
-                for s in range(c):
-                    grad(rx, g)
-                    bad = False
-                    for i in range(P):
-                        if not (abs(rx[i] - lr * g[i]) <= div):
-                            bad = True
-                    if bad:
-                        sb = s + 1
-                        break
-                    for i in range(P):
-                        rx[i] = rx[i] - lr * g[i]
-                o_code[r] = C_DIV; o_steps[r] = t - c + sb; o_period[r] = 0
-                break
-            displacements(hist, maxp, E, D)
-            flv = F * ULP * scale * c
-            lane_update(E, 0, maxp, flv, S, c, hard, eprev, streak, rmax, rprev, qmeas, rise)
-            code, period, floor = lane_classify(E, D, Dprev, 0, maxp, scale, c, S, conv_tol,
-                                                period_tol, min_orbit, flv, streak, rmax, qmeas)
-            for kk in range(maxp):
-                Dprev[kk, 0] = D[kk, 0]
-            lane_segment(E, D, 0, maxp, t > budget - max_steps // 2, seg)
-            gm = 0.0
-            if code != -1 or t >= budget:
-                for i in range(P):
-                    rx[i] = blk[i]
-                for s in range(c):
-                    grad(rx, g)
-                    if s >= c - tail:
-                        gg = g[0] * g[0]
-                        for i in range(1, P):
-                            gg = gg + g[i] * g[i]
-                        gn = math.sqrt(gg)
-                        if gn > gm:
-                            gm = gn
-                    for i in range(P):
-                        rx[i] = rx[i] - lr * g[i]
-            if code == -2:
-                code, floor = stationary(gm, qmeas[0, 0])
-            if code == -1 and t >= budget:
-                prog = lane_progressing(0, maxp, S, c, hard, streak, rmax)
-                unsettled = rise[0] >= RISE or D[maxp - 1, 0] < SLOW * scale or lane_trend(0, seg)
-                code, budget = at_budget(prog, unsettled, budget, hard, max_steps, gm, grad_tol)
-                if code == -1:
-                    seg[:, 0] = 0.0
-            if code != -1:
-                o_code[r] = code; o_steps[r] = t; o_period[r] = period
-                break
+                    X[i, l] = 0.0  # a critical point: an idle lane stays finite
+                run[l] = -1
+                active -= 1
 """
 
 
-def make_reference(source: list[str], P: int) -> Any:
-    """Compile the per-trajectory reference loop around straight-line gradient code."""
-    unpack = "\n".join(f"    x{i} = xv[{i}]" for i in range(P))
-    body = "\n".join("    " + ln for ln in source)
-    pack = "\n".join(f"    gv[{i}] = g{i}" for i in range(P))
-    ns: dict[str, Any] = {}
-    exec(compile(_DRIVER.format(unpack=unpack, body=body, pack=pack), "<reference>", "exec"), ns)
-    return ns["run"]
+def compile_baselines(lines: list[str], P: int) -> tuple[Callable[..., None], Callable[..., None]]:
+    """The fused and the lane-vectorised loops around the straight-line gradient."""
 
+    def ind(block: list[str], k: int) -> str:
+        return "\n".join(" " * k + ln for ln in block)
 
-def reference_run(ref: Any, th: np.ndarray, lr: float, cfg: EngineConfig) -> dict[str, Any]:
-    from dynsys_gd.numeric.engine.run import _engine_arrays
-
-    n = th.shape[0]
-    ci, cf = _engine_arrays(cfg, True, 1)
-    out = {
-        "code": np.zeros(n, dtype=np.int8),
-        "steps": np.zeros(n, dtype=np.int64),
-        "period": np.zeros(n, dtype=np.int64),
+    gn2 = " + ".join(f"g{i} * g{i}" for i in range(P))
+    src = _FUSED.format(
+        load=ind([f"x{i} = theta0[r, {i}]" for i in range(P)], 8),
+        grad=ind(lines, 12),
+        gn2=gn2,
+        move=ind([f"x{i} = x{i} - lr * g{i}" for i in range(P)], 12),
+    ) + _LANES.format(
+        lload=ind([f"x{i} = X[{i}, l]" for i in range(P)], 16),
+        lgrad=ind(lines, 16),
+        lmove=ind([f"X[{i}, l] = x{i} - lr * g{i}" for i in range(P)], 16),
+        cload=ind([f"x{i} = X[{i}, l]" for i in range(P)], 12),
+        cgrad=ind(lines, 12),
+        gn2=gn2,
+    )
+    ns: dict[str, Any] = {
+        "numba": numba,
+        "np": np,
+        "MAX_STEPS": MAX_STEPS,
+        "GRAD_TOL": GRAD_TOL,
+        "DIV_GN2": DIV_GN2,
+        "LANES": LANES,
+        "CHECK": CHECK,
     }
-    ref(np.ascontiguousarray(th), np.full(n, lr), ci, cf, out["code"], out["steps"], out["period"])
-    return out
+    exec(compile(src, "<baselines>", "exec"), ns)
+    return ns["fused"], ns["lanes"]
 
 
-def bench_linear(
-    name: str, net: Any, source: list[str], th: np.ndarray, lr: float, cfg: EngineConfig
-) -> tuple[str, float, float, bool, dict[str, int]]:
+def baseline(fn: Callable[..., None], th: np.ndarray, lr: float) -> tuple[np.ndarray, np.ndarray]:
+    n = th.shape[0]
+    code = np.full(n, -1, dtype=np.int64)
+    steps = np.zeros(n, dtype=np.int64)
+    fn(np.ascontiguousarray(th), float(lr), code, steps)
+    return code, steps
+
+
+def _check_gradient(net: Any, lines: list[str]) -> None:
+    """The generated gradient equals the model's at a random point (a guard, not timed)."""
     P = net.n_params
-    ref = make_reference(source, P)
-    run_gd(net, th[:8], lr, config=cfg)  # warm-up (compiled kernels are cached on disk)
-    reference_run(ref, th[:8], lr, cfg)  # compile the reference
+    x = np.random.default_rng(9).normal(0.0, 0.7, P)
+    env: dict[str, float] = {f"x{i}": float(x[i]) for i in range(P)}
+    exec("\n".join(lines), {}, env)
+    g = np.array([env[f"g{i}"] for i in range(P)])
+    from dynsys_gd.numeric.kernels import numeric_model
+
+    ref = np.asarray(numeric_model(net).gradient(x[None, :]), dtype=float)[0]
+    assert np.allclose(g, ref, rtol=1e-10, atol=1e-12), (g, ref)
+
+
+def _median_ratio(t_engine: Callable[[], float], t_base: Callable[[], float]) -> tuple[float, ...]:
+    """Median over 3 pairs of (engine CPU-s, baseline CPU-s, baseline / engine)."""
+    pairs = [(t_engine(), t_base()) for _ in range(3)]
+    ratios = [b / a for a, b in pairs]
+    k = ratios.index(statistics.median(ratios))
+    return pairs[k][0], pairs[k][1], ratios[k]
+
+
+def _cpu(fn: Callable[[], Any]) -> float:
     t0 = time.process_time()
-    rb = run_gd(net, th, lr, config=cfg)
-    t_eng = time.process_time() - t0
-    t0 = time.process_time()
-    ro = reference_run(ref, th, lr, cfg)
-    t_ref = time.process_time() - t0
-    same = bool(
-        np.array_equal(rb.outcome, ro["code"])
-        and np.array_equal(rb.steps, ro["steps"])
-        and np.array_equal(rb.period, ro["period"])
-    )
-    steps = float(rb.steps.sum())
-    return name, steps / t_eng, steps / t_ref, same, rb.counts()
+    fn()
+    return time.process_time() - t0
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="small batches (smoke test)")
-    args = ap.parse_args()
-    big = 1000 if args.quick else 20000
-    small = 200 if args.quick else 2000
-    # the task is the classification: the annotations of converged limits (Hessian spectra and
-    # certificate, LAPACK after the runs) are not part of it and are switched off
-    cfg = EngineConfig(certificate=False, limits=False)
-    rows = []
-
+def workloads(quick: bool) -> list[tuple[str, Any, float, np.ndarray, int]]:
+    """(name, network, lr = 0.9 eta*, kernel initialisations, n of the default call)."""
+    big = 1000 if quick else 20000
+    small = 200 if quick else 2000
+    out = []
     net = dg.LinearNetwork.scalar(depth=3, target=2.0)
-    lr = 0.9 * 2 / (3 * 2 ** (4 / 3))
     th = np.random.default_rng(0).uniform(-2, 2, (big, 3))
-    rows.append(
-        bench_linear(f"scalar N=3, y=2, n={big}", net, _scalar_source(3, 1.0, 2.0), th, lr, cfg)
-    )
-
+    out.append(("scalar N=3, y=2", net, 0.9 * 2 / (3 * 2 ** (4 / 3)), th, big))
     net = dg.LinearNetwork.scalar(depth=10, target=1.0)
-    lr = 0.9 * 2 / 10
     rng = np.random.default_rng(1)
     th = rng.choice([-1.0, 1.0], (small, 10)) * rng.uniform(0.7, 1.3, (small, 10))
-    rows.append(
-        bench_linear(f"scalar N=10, y=1, n={small}", net, _scalar_source(10, 1.0, 1.0), th, lr, cfg)
-    )
-
+    out.append(("scalar N=10, y=1", net, 0.9 * 2 / 10, th, small))
     Ws = np.array([[1.5, 0.3], [-0.2, 0.7]])
     net = dg.LinearNetwork.from_covariances((2, 2, 2), Sxx=np.eye(2), Syx=Ws)
-    lr = 0.9 * 2 / 3.062329
     th = np.random.default_rng(2).normal(0.0, 1.0, (big, 8))
-    rows.append(
-        bench_linear(
-            f"whitened (2,2,2), n={big}",
-            net,
-            _matrix_source((2, 2, 2), net.Sxx, net.Syx),
-            th,
-            lr,
-            cfg,
-        )
-    )
-
+    out.append(("whitened (2,2,2)", net, 0.9 * 2 / 3.062329, th, big))
     W4 = np.array(
         [[1.2, 0.3, 0.0, -0.1], [0.2, 0.9, 0.1, 0.0], [0.0, -0.2, 0.8, 0.3], [0.1, 0.0, 0.2, 0.6]]
     )
     net = dg.LinearNetwork.from_covariances((4, 4, 4, 4), Sxx=np.eye(4), Syx=W4)
     s1 = float(np.linalg.svd(W4, compute_uv=False)[0])
-    lr = 0.9 * 2 / (3 * s1 ** (4 / 3))
     th = np.random.default_rng(3).normal(0.0, 0.5, (small, net.n_params))
-    rows.append(
-        bench_linear(
-            f"whitened (4,4,4,4), n={small}",
-            net,
-            _matrix_source((4, 4, 4, 4), net.Sxx, net.Syx),
-            th,
-            lr,
-            cfg,
-        )
-    )
+    out.append(("whitened (4,4,4,4)", net, 0.9 * 2 / (3 * s1 ** (4 / 3)), th, small))
+    return out
 
-    print("CPU time (time.process_time), one process; rates in trajectory-steps per second")
-    print(f"{'workload':30s} {'engine':>10s} {'reference':>10s} {'ratio':>7s}  same runs")
-    for name, eng, ref, same, _ in rows:
-        print(f"{name:30s} {eng:10.3g} {ref:10.3g} {eng / ref:7.2f}  {same}")
-    for name, *_, counts in rows:
-        print(f"  engine outcomes, {name}: {counts}")
-    mlp_rows(args.quick)
+
+def bench_row(name: str, net: Any, lr: float, th: np.ndarray, n_default: int) -> list[str]:
+    from dynsys_gd.analysis.convergence import sample_block
+
+    P = net.n_params
+    lines = gradient_lines(tuple(net.widths), net.Sxx, net.Syx)
+    _check_gradient(net, lines)
+    fused, lanes = compile_baselines(lines, P)
+    kcfg = EngineConfig(limits=False, certificate=False)
+    # warm-up: compile the baselines, load the engine's cached kernels
+    baseline(fused, th[:4], lr)
+    baseline(lanes, th[:4], lr)
+    run_gd(net, th[:8], lr, config=kcfg, workers=1)
+    dg.estimate_convergent_fraction(net, lr, n_samples=16, seed=0)
+    rows = []
+    # (a) the kernel alone, one thread
+    rb = run_gd(net, th, lr, config=kcfg, workers=1)
+    eng = lambda: _cpu(lambda: run_gd(net, th, lr, config=kcfg, workers=1))  # noqa: E731
+    for label, fn in (("fused", fused), ("lanes", lanes)):
+        code, _ = baseline(fn, th, lr)
+        te, tb, r = _median_ratio(eng, lambda fn=fn: _cpu(lambda: baseline(fn, th, lr)))
+        rows.append(
+            f"{name:20s} n={th.shape[0]:<6d} (a) kernel   vs {label:5s}: engine {te:7.3f} s, "
+            f"{label} {tb:7.3f} s, ratio {r:5.2f}x; converged engine {rb.counts()['converged']}"
+            f" / {label} {int(np.sum(code == 0))} (undecided {int(np.sum(code == 2))})"
+        )
+    # (b) the user's default call, on the estimate's own initialisations
+    init = np.concatenate(
+        [
+            sample_block("uniform", 2.0, 0, b, min(4096, n_default - 4096 * b), P)
+            for b in range(-(-n_default // 4096))
+        ]
+    )
+    est = dg.estimate_convergent_fraction(net, lr, n_samples=n_default, seed=0)
+    call = lambda: _cpu(  # noqa: E731
+        lambda: dg.estimate_convergent_fraction(net, lr, n_samples=n_default, seed=0)
+    )
+    for label, fn in (("fused", fused), ("lanes", lanes)):
+        code, _ = baseline(fn, init, lr)
+        te, tb, r = _median_ratio(call, lambda fn=fn: _cpu(lambda: baseline(fn, init, lr)))
+        rows.append(
+            f"{name:20s} n={n_default:<6d} (b) default vs {label:5s}: engine {te:7.3f} s, "
+            f"{label} {tb:7.3f} s, ratio {r:5.2f}x; converged engine {est.n_converged}"
+            f" / {label} {int(np.sum(code == 0))} (undecided {int(np.sum(code == 2))})"
+        )
+    return rows
+
+
+def main() -> None:
+    import warnings
+
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small batches (smoke test)")
+    ap.add_argument("--no-mlp", action="store_true", help="skip the MLP rows")
+    args = ap.parse_args()
+    from dynsys_gd.runtime.progress import LongJobWarning
+
+    warnings.simplefilter("ignore", LongJobWarning)
+    print("CPU time (time.process_time), one process, median of 3 pairs; ratio = baseline / engine")
+    for name, net, lr, th, n_default in workloads(args.quick):
+        for line in bench_row(name, net, lr, th, n_default):
+            print(line, flush=True)
+    print("engine outcomes: see the converged counts above")
+    if not args.no_mlp:
+        mlp_rows(args.quick)
 
 
 def mlp_rows(quick: bool) -> None:

@@ -57,6 +57,7 @@ from ..numeric.engine.run import EngineConfig, run_gd, with_optimizer
 from .intervals import fraction_interval, median_ci
 
 __all__ = [
+    "ANNOTATED_SAMPLES",
     "SAMPLING_BLOCK",
     "ConvergenceEstimate",
     "auto_chunk",
@@ -64,9 +65,12 @@ __all__ = [
     "estimate_convergent_fraction",
     "g_inf_stats",
     "merge_task_results",
+    "pilot_runs",
     "run_rows",
     "run_task",
     "sample_block",
+    "task_config",
+    "task_json",
     "task_ranges",
 ]
 
@@ -75,6 +79,23 @@ _OPEN_CODES = tuple(o.code for o in Outcome if o.name in ("UNDECIDED", "FROZEN")
 
 #: Samples per sampling block (each block has its own random stream).
 SAMPLING_BLOCK = 4096
+
+#: The limits of converged runs (Hessian spectrum, minimum or saddle, certificate) are annotated
+#: for the runs among the first this many initialisations only: a uniform random sample of the
+#: converged runs (the initialisations are i.i.d.), the same for every chunking and executor,
+#: and every run of an estimate of at most this many samples.  The annotations cost O(P^3)
+#: LAPACK work per run, far more than the runs themselves.
+ANNOTATED_SAMPLES = SAMPLING_BLOCK
+
+
+def task_config(config: EngineConfig | None, block: int) -> EngineConfig | None:
+    """The engine settings of a work unit in sampling block ``block``: the limit annotations
+    run in the blocks holding the first :data:`ANNOTATED_SAMPLES` initialisations only
+    (outcomes never depend on them)."""
+    if block * SAMPLING_BLOCK < ANNOTATED_SAMPLES:
+        return config
+    return dataclasses.replace(config or EngineConfig(), limits=False, certificate=False)
+
 
 Array = NDArray[Any]
 
@@ -193,7 +214,9 @@ def run_task(
     n_samples: int,
     config: EngineConfig | None,
 ) -> dict[str, Any]:
-    """One work unit: runs ``start:stop`` of sampling block ``block``; a JSON-safe dict.
+    """One work unit: runs ``start:stop`` of sampling block ``block``; a dict of the block
+    offsets and the per-run arrays :data:`_RUN_FIELDS` (columns, no per-run Python objects;
+    :func:`task_json` makes it JSON-safe when a store needs that).
 
     Top-level (picklable) so it can be shipped to any ``concurrent.futures.Executor``.
     """
@@ -202,21 +225,40 @@ def run_task(
     P = int(numeric_model(model).n_params)
     size = min(SAMPLING_BLOCK, n_samples - block * SAMPLING_BLOCK)
     theta0 = sample_block(init, scale, seed, block, size, P)[start:stop]
-    rb = run_gd(model, theta0, lr, config=config)
-    return _task_dict(block, start, stop, {f: np.asarray(getattr(rb, f)) for f in _RUN_FIELDS})
+    rb = run_gd(model, theta0, lr, config=task_config(config, block))
+    d: dict[str, Any] = {"block": block, "start": start, "stop": stop}
+    d.update({f: np.asarray(getattr(rb, f)) for f in _RUN_FIELDS})
+    return d
+
+
+def task_json(result: dict[str, Any]) -> dict[str, Any]:
+    """The JSON-safe form of a :func:`run_task` result (lists; ``"inf"`` strings in
+    ``g_tail``), the form a store keeps; :func:`merge_task_results` accepts both."""
+    return _task_dict(
+        result["block"],
+        result["start"],
+        result["stop"],
+        {f: np.asarray(result[f]) for f in _RUN_FIELDS},
+    )
 
 
 def merge_task_results(results: list[dict[str, Any]]) -> dict[str, Array]:
-    """Concatenate task dicts in sample order (block, start) into per-run arrays."""
+    """Concatenate task results in sample order (block, start) into per-run arrays (task
+    results hold arrays, or the lists of their JSON-safe form)."""
     rs = sorted(results, key=lambda r: (r["block"], r["start"]))
 
-    def cat(key: str, dtype: Any) -> Array:
-        vals: list[Any] = []
-        for r in rs:
-            vals.extend(r[key])
+    def column(r: dict[str, Any], key: str, dtype: Any) -> Array:
+        v = r[key]
+        if isinstance(v, np.ndarray):
+            return v.astype(dtype, copy=False)
         if key == "g_tail":
-            vals = [float(v) for v in vals]  # "inf" strings from jsonable
-        return np.asarray(vals, dtype=dtype)
+            v = [float(x) for x in v]  # "inf" strings from jsonable
+        return np.asarray(v, dtype=dtype)
+
+    def cat(key: str, dtype: Any) -> Array:
+        if not rs:
+            return np.zeros(0, dtype=dtype)
+        return np.concatenate([column(r, key, dtype) for r in rs])
 
     return {
         "outcome": cat("outcome", np.int64),
@@ -259,9 +301,16 @@ class ConvergenceEstimate(ResultMixin):
     init : str
         The initialisation distribution stated in words.
     n_to_minima, n_to_saddles, n_certified : int
-        Converged runs ending at minima / at saddles; converged runs decided by the certificate.
+        Annotated converged runs ending at minima / at saddles; annotated converged runs
+        decided by the certificate.  Their sum is ``n_annotated``.
     sharpness_min, sharpness_median, sharpness_max : float or None
-        :math:`\lambda_{\max}(H)` at the limits of converged runs (None when none converged).
+        :math:`\lambda_{\max}(H)` at the limits of the annotated converged runs (None when none
+        converged).
+    n_annotated : int or None
+        Converged runs whose limit was annotated: those among the first
+        :data:`ANNOTATED_SAMPLES` initialisations, a uniform random sample of the converged
+        runs (every converged run when ``n_samples <= ANNOTATED_SAMPLES``); None in results
+        made before the sample existed (every converged run).
     g_inf, g_inf_low, g_inf_high : float
         :math:`g_\infty` (C7): median over the decided non-divergent runs of the asymptotic
         gradient norm (0 for converged runs, ``g_tail`` for periodic and bounded runs) and its
@@ -306,6 +355,7 @@ class ConvergenceEstimate(ResultMixin):
     model: str
     config: dict[str, Any]
     n_frozen: int = 0
+    n_annotated: int | None = None
 
     @property
     def n_converged(self) -> int:
@@ -331,6 +381,20 @@ class ConvergenceEstimate(ResultMixin):
         return (
             f"ConvergenceEstimate(lr={self.lr:g}, fraction={self.fraction_text(ci=False)} "
             f"[{self.ci_low:.4f}, {self.ci_high:.4f}], n={self.n_samples}{und})"
+        )
+
+    @property
+    def annotation_sampled(self) -> bool:
+        """True when the limits of only a sample of the converged runs were annotated."""
+        return self.n_annotated is not None and self.n_annotated < self.n_converged
+
+    def _sample_words(self) -> str:
+        if not self.annotation_sampled:
+            return ""
+        return (
+            f"; limits annotated on a uniform sample: the {self.n_annotated} converged runs "
+            f"among the first {min(self.n_samples, ANNOTATED_SAMPLES)} initialisations, of "
+            f"{self.n_converged} converged"
         )
 
     def fraction_text(self, digits: int = 4, *, ci: bool = True) -> str:
@@ -395,7 +459,7 @@ class ConvergenceEstimate(ResultMixin):
             f"  fraction converged: {self.fraction_text()}",
             "  outcomes: " + ", ".join(f"{k} {c[k]}" for k in OUTCOME_NAMES),
             f"  converged to minima: {self.n_to_minima}, to saddles: {self.n_to_saddles} "
-            f"(certified early: {self.n_certified})",
+            f"(certified early: {self.n_certified})" + self._sample_words(),
         ]
         if self.n_undecided:
             lines.append(
@@ -413,6 +477,11 @@ class ConvergenceEstimate(ResultMixin):
                 f"  limit sharpness: min {self.sharpness_min:.6g}, median "
                 f"{self.sharpness_median:.6g}, max {self.sharpness_max:.6g} "
                 f"(2/lr = {2 / self.lr:.6g})"
+                + (
+                    f" over the {self.n_annotated} annotated runs"
+                    if self.annotation_sampled
+                    else ""
+                )
             )
         lines.append(
             f"  g_inf (median tail gradient norm, decided non-divergent runs): {self.g_inf_text()}"
@@ -495,7 +564,10 @@ def summarize_runs(
     # honest interval (docs/math/convergent-set.md): lower CP bound of k, upper CP bound of k + u (+
     # frozen)
     lo, hi = fraction_interval(k, u + fz, n_samples, confidence)
-    sh = arrays["sharpness"][conv]
+    # limit annotations: the converged runs among the first ANNOTATED_SAMPLES initialisations
+    ann = conv & (np.arange(out.size) < ANNOTATED_SAMPLES)
+    k_ann = int(ann.sum())
+    sh = arrays["sharpness"][ann]
     g, gl, gh, g_n, g_if = g_inf_stats(out, arrays["g_tail"], confidence)
     per = arrays["period"][out == Outcome.PERIODIC.code]
     by_period = {int(p): int(c) for p, c in zip(*np.unique(per, return_counts=True), strict=True)}
@@ -512,12 +584,13 @@ def summarize_runs(
         n_undecided=u,
         n_frozen=fz,
         fraction_high=(k + u + fz) / n_samples,
-        n_to_minima=int((conv & arrays["at_minimum"]).sum()),
-        n_to_saddles=int((conv & ~arrays["at_minimum"]).sum()),
-        n_certified=int((conv & arrays["certified"]).sum()),
-        sharpness_min=float(sh.min()) if k else None,
-        sharpness_median=float(np.median(sh)) if k else None,
-        sharpness_max=float(sh.max()) if k else None,
+        n_to_minima=int((ann & arrays["at_minimum"]).sum()),
+        n_to_saddles=int((ann & ~arrays["at_minimum"]).sum()),
+        n_certified=int((ann & arrays["certified"]).sum()),
+        sharpness_min=float(sh.min()) if k_ann else None,
+        sharpness_median=float(np.median(sh)) if k_ann else None,
+        sharpness_max=float(sh.max()) if k_ann else None,
+        n_annotated=k_ann,
         g_inf=float(g),
         g_inf_low=float(gl),
         g_inf_high=float(gh),
@@ -620,6 +693,46 @@ def check_common(
     return net, n, s, scale, conf, config
 
 
+#: runs timed by the pilot of a long-job estimate
+PILOT_RUNS = 64
+
+
+def pilot_runs(
+    model: Any,
+    lrs: list[float],
+    init: Any,
+    scale: float,
+    seeds: list[int],
+    n_samples: int,
+    config: EngineConfig,
+) -> tuple[int, float, float]:
+    """Time a few of a job's own runs (the first initialisations of each step size, one
+    thread) and extrapolate: ``(runs timed, CPU-s of all runs, CPU-s of the limit
+    annotations)`` for the long-job estimate (the annotations cover at most
+    :data:`ANNOTATED_SAMPLES` initialisations per step size)."""
+    import time
+
+    from ..numeric.kernels import numeric_model
+
+    P = int(numeric_model(model).n_params)
+    m = max(1, min(n_samples, SAMPLING_BLOCK, -(-PILOT_RUNS // len(lrs))))
+    size = min(SAMPLING_BLOCK, n_samples)
+    th = np.concatenate([sample_block(init, scale, sd, 0, size, P)[:m] for sd in seeds])
+    lr_rows = np.repeat(np.asarray(lrs, dtype=np.float64), m)
+    plain = dataclasses.replace(config, limits=False, certificate=False)
+    run_gd(model, th[:1], lr_rows[:1], config=config, workers=1)  # load kernels (not timed)
+    t0 = time.process_time()
+    run_gd(model, th, lr_rows, config=plain, workers=1)
+    t1 = time.process_time()
+    run_gd(model, th, lr_rows, config=config, workers=1)
+    t2 = time.process_time()
+    runs = th.shape[0]
+    per_lr = min(n_samples, ANNOTATED_SAMPLES)
+    total = (t1 - t0) / runs * n_samples * len(lrs)
+    annotations = max(0.0, (t2 - t1) - (t1 - t0)) / runs * per_lr * len(lrs)
+    return runs, total, annotations
+
+
 def run_tasks(
     fn: Callable[..., dict[str, Any]],
     tasks: list[tuple[Any, ...]],
@@ -637,7 +750,14 @@ def run_tasks(
     from ..runtime.executors import map_tasks
 
     return map_tasks(
-        fn, tasks, executor, on_result=on_result, progress=progress, desc=desc, unpack=True
+        fn,
+        tasks,
+        executor,
+        on_result=on_result,
+        progress=progress,
+        desc=desc,
+        unpack=True,
+        help_pool=True,  # the work units are pure: this process helps a cold pool
     )
 
 
@@ -732,7 +852,13 @@ def estimate_convergent_fraction(
     model = _portable(net) if executor is not None else net
     chunk = auto_chunk(n, chunk_size, executor)
     tasks = [(model, lr_f, init, scale, s, b, a, z, n, cfg) for b, a, z in task_ranges(n, chunk)]
-    warn_if_long(net, n, f"the Monte-Carlo estimate at lr={lr_f:g}", config=cfg)
+    warn_if_long(
+        net,
+        n,
+        f"the Monte-Carlo estimate at lr={lr_f:g}",
+        config=cfg,
+        pilot=lambda: pilot_runs(net, [lr_f], init, scale, [s], n, cfg),
+    )
     results = run_tasks(run_task, tasks, executor, progress, f"lr={lr_f:g}")
     arrays = merge_task_results(results)
     return summarize_runs(

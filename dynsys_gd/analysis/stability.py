@@ -261,7 +261,10 @@ class StabilityReport(ResultMixin):
                     f" to {c.fraction_high:.4f} (a range: {c._open_words()} runs not decided)"
                 )
             if hasattr(c, "n_to_minima"):
-                split = f" ({c.n_to_minima} runs to minima, {c.n_to_saddles} to saddles)"
+                split = f" ({c.n_to_minima} runs to minima, {c.n_to_saddles} to saddles"
+                if getattr(c, "annotation_sampled", False):
+                    split += f", of a sample of {c.n_annotated} converged runs"
+                split += ")"
             rows.append(
                 (
                     "Monte-Carlo",

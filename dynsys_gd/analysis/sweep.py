@@ -40,6 +40,7 @@ from ..numeric.engine.outcomes import OUTCOME_NAMES
 from ..numeric.engine.run import EngineConfig, with_optimizer
 from ..runtime.executors import WorkerDiedError
 from .convergence import (
+    ANNOTATED_SAMPLES,
     SAMPLING_BLOCK,
     ConvergenceEstimate,
     _portable,
@@ -47,10 +48,12 @@ from .convergence import (
     check_common,
     describe_init,
     merge_task_results,
+    pilot_runs,
     run_rows,
     run_tasks,
     sample_block,
     summarize_runs,
+    task_config,
     task_ranges,
 )
 
@@ -91,7 +94,9 @@ def run_sweep_task(
     theta0 = np.concatenate(
         [sample_block(init, scale, sd, block, size, P)[start:stop] for sd in seeds]
     )
-    arrays = run_rows(model, theta0, np.repeat(np.asarray(lrs, dtype=np.float64), m), config)
+    arrays = run_rows(
+        model, theta0, np.repeat(np.asarray(lrs, dtype=np.float64), m), task_config(config, block)
+    )
     per_lr = [
         _task_dict(block, start, stop, {f: v[i * m : (i + 1) * m] for f, v in arrays.items()})
         for i in range(len(lrs))
@@ -116,7 +121,10 @@ class SweepResult(ResultMixin):
         Outcome key -> int array over lr.
     n_undecided, n_frozen, n_to_minima, n_to_saddles : ndarray of int
         Undecided runs; frozen runs (they widen the range like undecided ones); converged runs
-        ending at minima / at saddles, per lr.
+        ending at minima / at saddles, per lr, counted on the annotated sample (the converged
+        runs among the first
+        :data:`~dynsys_gd.analysis.convergence.ANNOTATED_SAMPLES` initialisations; every
+        converged run when ``n_samples`` is at most that).
     g_inf, g_inf_low, g_inf_high : ndarray
         :math:`g_\infty` (decided non-divergent runs) and its distribution-free interval per lr
         (``inf`` if all diverged, ``nan`` if every non-divergent run is undecided).
@@ -198,6 +206,11 @@ class SweepResult(ResultMixin):
             "  (min / saddle: converged runs ending at minima / at saddles; CI: 95% "
             "Clopper-Pearson)".replace("95%", f"{100 * self.confidence:g}%")
         )
+        if self.n_samples > ANNOTATED_SAMPLES:
+            lines.append(
+                f"  (min / saddle counted on a uniform sample: the converged runs among the "
+                f"first {ANNOTATED_SAMPLES} of {self.n_samples} initialisations per lr)"
+            )
         und = np.flatnonzero(self.n_undecided + self.n_frozen)
         if und.size:
             what = f"{int(self.n_undecided.sum())} undecided"
@@ -347,8 +360,14 @@ def lr_sweep(
                 critical_lr = float(_critical_lr_of(net, optimizer=cfg.optimizer))
             except InvalidParameterError:
                 critical_lr = None
-    warn_if_long(net, n * len(grid), f"the sweep over {len(grid)} learning rates", config=cfg)
     seeds = [lr_seed(s, lr) for lr in grid]
+    warn_if_long(
+        net,
+        n * len(grid),
+        f"the sweep over {len(grid)} learning rates",
+        config=cfg,
+        pilot=lambda: pilot_runs(net, list(grid), init, scale, seeds, n, cfg),
+    )
     init_text = describe_init(init, scale)
     model = _portable(net) if executor is not None else net
     chunk = SAMPLING_BLOCK if chunk_size is None else int(chunk_size)

@@ -104,7 +104,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         print(f"dynsys-gd {args.command}: interrupted", file=sys.stderr)
+        if argv is None:  # the command itself (not a call from Python): end at once
+            _exit_now(130)
         return 130
+
+
+def _exit_now(code: int) -> None:
+    """End the command process with ``code`` without interpreter teardown (which takes about a
+    second with the compiled kernels loaded, and more on a busy machine); stores and pools are
+    closed by then (their ``finally`` blocks ran while the interrupt propagated)."""
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # pragma: no cover - closed or broken pipe
+            pass
+    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1041,6 +1041,11 @@ def plot_outcomes(
         conv = estimate.counts.get("converged", 0)
         split = (
             f"; to minima {estimate.n_to_minima}, to saddles {estimate.n_to_saddles}"
+            + (
+                f" (of {estimate.n_annotated} sampled)"
+                if getattr(estimate, "annotation_sampled", False)
+                else ""
+            )
             if conv
             else ""
         )

@@ -321,7 +321,12 @@ def _check_picklable(fn: Any, executor: Any) -> None:
 
 
 def iter_tasks(
-    fn: Callable[..., R], tasks: Sequence[T], executor: cf.Executor | None, *, unpack: bool = False
+    fn: Callable[..., R],
+    tasks: Sequence[T],
+    executor: cf.Executor | None,
+    *,
+    unpack: bool = False,
+    help_pool: bool = False,
 ) -> Generator[tuple[int, R], None, None]:
     r"""Run ``fn(task)`` (``fn(*task)`` with ``unpack=True``) for every task and yield
     ``(index, result)`` as tasks complete.
@@ -348,15 +353,161 @@ def iter_tasks(
     )
     if not serial:
         _check_picklable(fn, executor)
-    return _iter_tasks(fn, tasks, None if serial else executor, unpack)
+    return _iter_tasks(fn, tasks, None if serial else executor, unpack, help_pool)
+
+
+def _is_process_pool(executor: Any) -> bool:
+    inner = executor.inner if isinstance(executor, ManagedExecutor) else executor
+    return isinstance(inner, cf.ProcessPoolExecutor)
+
+
+#: seconds a helped pool's job runs in this process alone before the pool starts
+POOL_DELAY = 0.5
+
+
+def _iter_pool(
+    fn: Callable[..., Any], tasks: Sequence[Any], executor: Any, unpack: bool
+) -> Generator[tuple[int, Any], None, None]:
+    """A process pool with this process helping; yields ``(index, result)`` as tasks finish.
+
+    A cold pool spends a second or more starting (the forkserver imports the main module, each
+    worker imports the toolkit and loads its kernels), and the first ``submit`` blocks on it.
+    So this process runs the tasks from the back, alone for the first :data:`POOL_DELAY`
+    seconds (a shorter job never starts the pool); then a thread submits them from the front.
+    Once everything is submitted, this process runs the last tasks no worker has started
+    (cancelling their futures first), and when every open task is with a worker (which may
+    still be starting) it runs the last of them as well and takes whichever copy ends first.
+    Every task is deterministic, so where it ran never changes its result, and the pool is
+    never much slower than this process alone.
+    """
+    import threading
+
+    n = len(tasks)
+    lock = threading.Lock()
+    state = {"lo": 0, "hi": n, "stop": False}  # tasks [lo, hi) are neither submitted nor taken
+    futures: dict[cf.Future[Any], int] = {}
+    submit_error: list[BaseException] = []
+
+    def submitter() -> None:
+        try:
+            # start the pool's processes before claiming a task: a claimed task must not wait
+            # for the start while this process could run it
+            executor.submit(int).result()
+            while True:
+                with lock:
+                    if state["stop"] or state["lo"] >= state["hi"]:
+                        return
+                    i = state["lo"]
+                    state["lo"] = i + 1
+                fut = executor.submit(fn, *tasks[i]) if unpack else executor.submit(fn, tasks[i])
+                with lock:
+                    futures[fut] = i
+        except BaseException as exc:  # pragma: no cover - surfaced in the caller
+            submit_error.append(exc)
+
+    # tasks run here work on private copies of their arguments (one per distinct object): the
+    # pool pickles the originals in its feeder thread while this process runs, and running a
+    # model may fill its caches
+    copies: dict[int, Any] = {}
+
+    def run_here(i: int) -> Any:
+        args = tasks[i] if unpack else (tasks[i],)
+        own = []
+        for a in args:
+            if isinstance(a, int | float | str | bytes | bool | type(None)):
+                own.append(a)
+                continue
+            if id(a) not in copies:
+                copies[id(a)] = pickle.loads(pickle.dumps(a))
+            own.append(copies[id(a)])
+        return fn(*own)
+
+    th = threading.Thread(target=submitter, daemon=True)
+    started = time.perf_counter()
+    handled = 0
+    seen: set[cf.Future[Any]] = set()
+    died: BaseException | None = None
+    try:
+        while handled < n:
+            if submit_error:
+                raise submit_error[0]
+            if not th.is_alive() and th.ident is None:
+                # the pool starts only for jobs that outlast POOL_DELAY here: starting it costs
+                # a second or more of CPU, more than a short job
+                with lock:
+                    left = state["hi"] - state["lo"]
+                if left <= 0:
+                    break
+                if time.perf_counter() - started >= POOL_DELAY:
+                    th.start()
+            with lock:
+                pending = [f for f in futures if f not in seen]
+            finished = [f for f in pending if f.done() and not f.cancelled()]
+            if finished:
+                for fut in finished:
+                    seen.add(fut)
+                    try:
+                        res = fut.result()
+                    except BaseException as exc:
+                        if not _is_worker_death(exc):
+                            raise
+                        died = died or exc
+                        handled += 1
+                        continue
+                    handled += 1
+                    yield futures[fut], res
+                continue
+            if died is not None and not th.is_alive() and all(f.done() for f in pending):
+                break
+            i = None
+            with lock:
+                if state["lo"] < state["hi"] and died is None:
+                    state["hi"] -= 1
+                    i = state["hi"]
+            if i is None and died is None:
+                for f in sorted(pending, key=lambda f: -futures[f]):
+                    if f.cancel():
+                        seen.add(f)
+                        i = futures[f]
+                        break
+            if i is None and died is None and pending:
+                # every open task is with a worker: run the last one here as well (a worker
+                # may still be starting); the task is deterministic, so whichever copy ends
+                # first gives the same result, and the other is ignored
+                f = max(pending, key=lambda f: futures[f])
+                seen.add(f)
+                i = futures[f]
+            if i is not None:
+                res = run_here(i)
+                handled += 1
+                yield i, res
+                continue
+            if pending:
+                cf.wait(pending, timeout=0.05, return_when=cf.FIRST_COMPLETED)
+            else:
+                th.join(0.05)
+        if died is not None:
+            done = sum(1 for f in seen if f.done() and not f.cancelled() and f.exception() is None)
+            raise WorkerDiedError(
+                f"a worker died; {done} of {n} tasks finished ({died})", done=done, total=n
+            )
+    finally:
+        with lock:
+            state["stop"] = True
+            for fut in futures:
+                if not fut.done():
+                    fut.cancel()
 
 
 def _iter_tasks(
-    fn: Callable[..., Any], tasks: Sequence[Any], executor: Any, unpack: bool
+    fn: Callable[..., Any], tasks: Sequence[Any], executor: Any, unpack: bool, help_pool: bool
 ) -> Generator[tuple[int, Any], None, None]:
     if executor is None:
         for i, task in enumerate(tasks):
             yield i, (fn(*task) if unpack else fn(task))
+        return
+    if help_pool and _is_process_pool(executor):
+        yield from _iter_pool(fn, tasks, executor, unpack)
         return
     futures: dict[cf.Future[Any], int] = {}
     try:
@@ -443,6 +594,7 @@ def map_tasks(
     progress: bool | None = False,
     desc: str = "tasks",
     unpack: bool = False,
+    help_pool: bool = False,
 ) -> list[R]:
     r"""Run ``fn`` on every task with ``executor`` and return the results in task order.
 
@@ -468,6 +620,11 @@ def map_tasks(
         Label of the progress bar.
     unpack : bool, default False
         Call ``fn(*task)`` (tasks are argument tuples) instead of ``fn(task)``.
+    help_pool : bool, default False
+        With a process pool, this process runs tasks too while the pool starts and whenever
+        no result is ready (the tasks must be pure: deterministic, no effect on the process
+        that runs them, like the toolkit's own work units), so the pool is never much slower
+        than serial.
 
     Returns
     -------
@@ -492,7 +649,7 @@ def map_tasks(
         )
     results: list[Any] = [None] * len(task_list)
     with progress_bar(len(task_list), desc, progress) as bar:
-        it = iter_tasks(fn, task_list, executor, unpack=unpack)
+        it = iter_tasks(fn, task_list, executor, unpack=unpack, help_pool=help_pool)
         try:
             for i, res in it:
                 results[i] = res

@@ -263,7 +263,13 @@ def format_duration(seconds: float) -> str:
 
 
 def warn_long_job(
-    seconds: float, what: str, *, threshold: float = 60.0, hint: str = "", stacklevel: int = 3
+    seconds: float,
+    what: str,
+    *,
+    threshold: float = 60.0,
+    hint: str = "",
+    stacklevel: int = 3,
+    verb: str = "may take up to about",
 ) -> bool:
     """Warn (:class:`LongJobWarning`) when a job is estimated to take over ``threshold`` s.
 
@@ -277,6 +283,9 @@ def warn_long_job(
         Warn above this many seconds (default 60).
     hint : str
         How to make it smaller (appended to the message).
+    verb : str
+        How sure the estimate is: "may take up to about" for an upper bound, "should take
+        about" for a measured one.
 
     Returns
     -------
@@ -287,7 +296,7 @@ def warn_long_job(
 
     if not (seconds > threshold):
         return False
-    msg = f"{what} may take up to about {format_duration(seconds)} on this machine"
+    msg = f"{what} {verb} {format_duration(seconds)} on this machine"
     if hint:
         msg += f"; {hint}"
     warnings.warn(msg, LongJobWarning, stacklevel=stacklevel)

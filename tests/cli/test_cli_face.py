@@ -128,7 +128,8 @@ def test_huge_estimate_warns_before_running() -> None:
 
 
 def test_cli_prints_a_long_job_warning_as_one_line(monkeypatch, capsys) -> None:
-    """A Monte-Carlo job estimated at hours warns before it starts (stopped here right after)."""
+    """A Monte-Carlo job estimated at minutes warns before it starts (stopped here right
+    after)."""
     import dynsys_gd.analysis.convergence as conv
 
     def stop(*args, **kwargs):
@@ -139,7 +140,9 @@ def test_cli_prints_a_long_job_warning_as_one_line(monkeypatch, capsys) -> None:
     assert main(argv) == 130
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("dynsys-gd analyze: warning: the Monte-Carlo estimate at lr=0.1")
-    assert " h on this machine" in err[0]
+    # the estimate is extrapolated from a few of the job's runs timed first
+    assert "should take about" in err[0] and " on this machine" in err[0]
+    assert "extrapolated from 64 of its runs" in err[0]
 
 
 def test_analyze_bar_counts_monte_carlo_work_units(monkeypatch, capsys) -> None:

@@ -11,7 +11,9 @@ import pytest
 from dynsys_gd.cli import main
 
 
-def test_sweep_with_heavy_ball_uses_its_critical_lr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_sweep_with_heavy_ball_uses_its_critical_lr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     rc = main(
         ["sweep", "--depth", "2", "--optimizer", "heavy-ball", "--beta", "0.5", "--lrs", "1.4",
          "1.6", "--samples", "100", "--out", str(tmp_path / "hb.sqlite"), "--json"]

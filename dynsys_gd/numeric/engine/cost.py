@@ -17,6 +17,7 @@ the warning says "may take up to about".
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ...runtime.progress import warn_long_job
@@ -26,18 +27,40 @@ __all__ = [
     "MLP_THROUGHPUT",
     "NUMPY_THROUGHPUT",
     "estimate_gd_seconds",
+    "seconds_per_run_bound",
     "warn_if_long",
 ]
 
-#: parameter-steps per second of the compiled lane kernels (measured 3.6e8 to 7e8)
-COMPILED_THROUGHPUT = 5.0e8
+from .slices import AUTO_THREAD_RUNS
+from .throughput import (
+    COMPILED_THROUGHPUT,
+    MLP_THROUGHPUT,
+    NUMPY_THROUGHPUT,
+    seconds_per_run_bound,
+)
 
-#: parameter-steps per second of the numpy path on sympy losses and other models
-NUMPY_THROUGHPUT = 3.0e6
 
-#: parameter-data-point-steps per second of the compiled MLP kernel (measured 7.4e8 for one run
-#: of the (8, 16, 1) tanh MLP on the 64 digits points, up to 2.4e9 for 32 runs of (8, 64, 64, 1))
-MLP_THROUGHPUT = 7.0e8
+def _kernel_class(model: Any) -> tuple[bool, bool]:
+    """(compiled, long budget) of ``model`` without building or loading a kernel: linear
+    networks and polynomial or small sympy losses have compiled lane kernels with the long
+    budget, MLPs the compiled MLP kernel with the short one, other models the numpy path."""
+    from ...models import MLP, LinearNetwork, LossModel
+
+    if isinstance(model, MLP):
+        return True, False
+    if isinstance(model, LinearNetwork):
+        return True, True
+    if isinstance(model, LossModel):
+        cached = model._cache.get("lanes:model", False)
+        if cached is not False:  # the kernel was already described: use what it says
+            return cached is not None, cached is not None and cached.long_budget
+        compiled = model.is_polynomial or model.n_params <= _STRAIGHT_PARAMS
+        return compiled, compiled
+    return False, False
+
+
+#: non-polynomial sympy losses up to this many parameters get a compiled kernel
+_STRAIGHT_PARAMS = 64
 
 
 def estimate_gd_seconds(
@@ -46,19 +69,18 @@ def estimate_gd_seconds(
     r"""Rough upper bound of the duration of ``n_runs`` GD runs on ``model`` (seconds).
 
     ``steps`` overrides the hard step cap of ``config`` (an
-    :class:`~dynsys_gd.numeric.engine.EngineConfig`, default settings when None).
+    :class:`~dynsys_gd.numeric.engine.EngineConfig`, default settings when None).  Loads no
+    kernel (the model's kernel class is read from its type).
     """
     from ...models.mlp import MLP
     from ..kernels import numeric_model
-    from .lanes import lane_model
     from .run import EngineConfig
 
     P = int(numeric_model(model).n_params)
-    kernel = lane_model(model)
-    compiled = kernel is not None
+    compiled, long_budget = _kernel_class(model)
     if steps is None:
         cfg = EngineConfig() if config is None else config
-        steps = cfg.budgets(kernel is not None and kernel.long_budget)[1]
+        steps = cfg.budgets(long_budget)[1]
     if isinstance(model, MLP):
         c, rate = int(model.X.shape[0]), MLP_THROUGHPUT
     else:
@@ -74,17 +96,52 @@ def warn_if_long(
     config: Any = None,
     steps: int | None = None,
     threshold: float = 60.0,
+    pilot: Callable[[], tuple[int, float, float]] | None = None,
 ) -> float:
     """Estimate a GD job and warn (``LongJobWarning``) when it may exceed ``threshold`` seconds.
+
+    The upper bound of :func:`estimate_gd_seconds` (the step cap) is far above the duration of
+    most jobs, whose runs end long before the cap.  So when it exceeds ``threshold`` and a
+    ``pilot`` is given, the pilot runs: ``pilot() -> (runs, parallel, serial)`` times a few of
+    the job's own runs and extrapolates to CPU seconds of the whole job, split into the part
+    spread over the cores (the runs) and the part that is not (the limit annotations); the
+    warning (if any) gives ``parallel / cores + serial``.  The pilot's runs are a uniform
+    sample of the job's, so this is an estimate, not a bound (a rare very slow run can be
+    missed).  Without a pilot the warning gives the upper bound.
 
     Returns the estimate in seconds.
     """
     sec = estimate_gd_seconds(model, n_runs, config, steps)
+    if not sec > threshold:
+        return sec
+    if pilot is None:
+        warn_long_job(
+            sec,
+            f"{what} ({n_runs} runs)",
+            threshold=threshold,
+            hint="a rough upper bound (runs x step cap x parameters / throughput)",
+            stacklevel=4,
+        )
+        return sec
+    runs, parallel, serial = pilot()
+    cores = _cores() if n_runs >= AUTO_THREAD_RUNS else 1
+    est = parallel / cores + serial
     warn_long_job(
-        sec,
+        est,
         f"{what} ({n_runs} runs)",
         threshold=threshold,
-        hint="a rough upper bound (runs x step cap x parameters / throughput)",
+        hint=f"extrapolated from {runs} of its runs timed first (an estimate, typically within "
+        "a factor of 3)",
         stacklevel=4,
+        verb="should take about",
     )
-    return sec
+    return est
+
+
+def _cores() -> int:
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)

@@ -35,7 +35,6 @@ outcome is PERIODIC; ``contraction`` is 0.0 where nothing was measured.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,7 +46,7 @@ from ..._results import ResultMixin, jsonable
 from ..._types import ArrayLike, LearningRate, Model, Theta
 from ..._validation import check_choice, check_int, check_positive_float, check_real_array, describe
 from ...errors import InvalidParameterError
-from ..kernels import NumericModel, hessian_eigvalsh, numeric_model
+from ..kernels import NumericModel, numeric_model
 from .outcomes import OUTCOME_NAMES, Outcome
 
 __all__ = ["EngineConfig", "RecordSpec", "RunBatch", "Trajectory", "run_gd"]
@@ -475,32 +474,6 @@ def _validate_lr(lr: Any, n: int) -> tuple[float | Array, Array]:
     return arr, arr
 
 
-class _Limits:
-    """Loss / spectrum / minimum-or-saddle at converged points (annotation only)."""
-
-    def __init__(self, model: Any, m: NumericModel, config: EngineConfig) -> None:
-        from ...models import LinearNetwork
-
-        self.m = m
-        self.cfg = config
-        self.lstar: float | None = None
-        if isinstance(model, LinearNetwork) and model.Sxx_is_definite:
-            Ws = model.W_star
-            self.lstar = float(model.loss_offset) - 0.5 * float(np.sum((Ws @ model.Sxx) * Ws))
-
-    def evaluate(self, th: Array) -> tuple[Array, Array, Array]:
-        """lam_max, lam_min, at_minimum for a batch of limits."""
-        with np.errstate(all="ignore"):
-            loss = np.asarray(self.m.loss(th), dtype=np.float64)
-            lam = hessian_eigvalsh(self.m, th)
-        lmax, lmin = lam[:, -1], lam[:, 0]
-        tol = self.cfg.saddle_tol
-        at_min = lmin >= -tol * np.maximum(1.0, np.abs(lmax))
-        if self.lstar is not None:
-            at_min &= np.abs(loss - self.lstar) <= tol * max(1.0, abs(self.lstar))
-        return lmax, lmin, at_min
-
-
 def _engine_arrays(
     cfg: EngineConfig, long_budget: bool, lanes: int, P: int = 0, T: int = 0
 ) -> tuple[Array, Array]:
@@ -528,7 +501,7 @@ def _engine_arrays(
 def _run_compiled(
     lm: Any, th: Array, lrs: Array, ci: Array, cf: Array, workers: int, opt: Any = None
 ) -> dict[str, Array]:
-    from .lanes import run_lanes
+    from .lanes import KIND_MLP, run_lanes
 
     n, P = th.shape  # P: the state size (parameters and the optimiser's buffers)
     block, fp = lm.block, lm.fp
@@ -547,36 +520,39 @@ def _run_compiled(
         "floor": np.zeros(n, dtype=np.bool_),
     }
 
-    def part(a: int, b: int) -> None:
+    def part(rows: Array) -> None:
+        res = {k: np.empty((rows.size, *v.shape[1:]), dtype=v.dtype) for k, v in out.items()}
         run_lanes(
             block,
             lm.kind,
             lm.ip,
             fp,
             lm.nwork,
-            th[a:b],
-            lrs[a:b],
+            np.ascontiguousarray(th[rows]),
+            np.ascontiguousarray(lrs[rows]),
             ci,
             cf,
-            out["code"][a:b],
-            out["steps"][a:b],
-            out["period"][a:b],
-            out["theta"][a:b],
-            out["gtail"][a:b],
-            out["q"][a:b],
-            out["floor"][a:b],
+            res["code"],
+            res["steps"],
+            res["period"],
+            res["theta"],
+            res["gtail"],
+            res["q"],
+            res["floor"],
         )
+        for k, v in res.items():
+            out[k][rows] = v
 
-    w = max(1, min(int(workers), n))
-    if w == 1:
-        part(0, n)
-    else:
-        from concurrent.futures import ThreadPoolExecutor
+    from .slices import SLICE_SECONDS, run_in_slices
+    from .throughput import seconds_per_run_bound
 
-        # interleaved blocks balance slow and fast runs; every run is independent of the rest
-        bounds = np.linspace(0, n, 4 * w + 1).astype(int)
-        with ThreadPoolExecutor(max_workers=w) as ex:
-            list(ex.map(lambda ab: part(*ab), itertools.pairwise(bounds)))
+    # slices of a fraction of a second (Ctrl-C acts between them); the first sized from the
+    # step cap, the rest from the measured time per run; no split changes a result
+    points = int(lm.nwork) if lm.kind == KIND_MLP else 1  # MLP: work rows >= data points
+    bound = seconds_per_run_bound(P, int(ci[5]), points)
+    lanes = max(1, int(ci[0]))
+    first = max(lanes, int(SLICE_SECONDS / max(bound, 1e-12)))
+    run_in_slices(part, n, first=first, minimum=lanes, workers=workers)
     return out
 
 
@@ -612,7 +588,11 @@ def run_gd(
         "auto": compiled when a kernel covers the model, else numpy.  "compiled" refuses a
         model without a kernel; "numpy" forces the reference path (same results, slower).
     workers : int or None
-        Threads for the compiled path (None or 1: one).  Results do not depend on it.
+        Threads for the compiled path.  None: every core for calls of at least 512 runs made
+        from the main thread of the main process, else one
+        (:func:`~dynsys_gd.numeric.engine.slices.auto_workers`).  Results do not depend on it:
+        the runs go through the kernel in slices of a fraction of a second (Ctrl-C acts between
+        slices), and every run is independent of the others.
     record : RecordSpec or dict, optional
         Keep trajectories of a few runs (see :class:`RecordSpec`); the recorded runs are
         replayed with the bit-identical reference path, so their final states equal the
@@ -698,7 +678,9 @@ def run_gd(
     ci, cf = _engine_arrays(config, long_budget, lanes, P, opt.tested_rows(P))
     state0 = th if opt.is_gd else np.ascontiguousarray(opt.init_state(th))
     if kernel is not None and backend != "numpy":
-        out = _run_compiled(kernel, state0, lrs, ci, cf, workers or 1, opt)
+        from .slices import auto_workers
+
+        out = _run_compiled(kernel, state0, lrs, ci, cf, workers or auto_workers(n), opt)
     else:
         out = _run_reference(model, kernel, opt, state0, lrs, ci, cf, exact=has_kernel)
     out = _split_state(out, P, opt)
@@ -775,18 +757,17 @@ def _finish(
         loss[ok] = np.where(np.isfinite(lv), lv, np.inf)
     g_tail = np.where(ok & np.isfinite(out["gtail"]), out["gtail"], np.inf)
     has_limit = outcome == _CONV
-    sharp = np.zeros(n)
-    lmin = np.zeros(n)
-    at_min = np.zeros(n, dtype=bool)
-    certified = np.zeros(n, dtype=bool)
-    if has_limit.any() and cfg.limits:
-        lim = _Limits(model, m, cfg)
-        lmax, lmn, amin = lim.evaluate(theta[has_limit])
-        sharp[has_limit] = np.where(np.isfinite(lmax), lmax, 0.0)
-        lmin[has_limit] = np.where(np.isfinite(lmn), lmn, 0.0)
-        at_min[has_limit] = amin
-        if cfg.certificate and (opt is None or opt.is_gd):  # the certificate is GD's
-            certified = _certify_limits(model, m, cfg, theta, lrs, has_limit)
+    from .limits import annotate_limits
+
+    # the limit certificate is GD's (a minimum whose GD linearisation contracts)
+    gd_cfg = cfg if opt is None or opt.is_gd else dataclasses.replace(cfg, certificate=False)
+    ann = annotate_limits(model, m, gd_cfg, theta, lrs, has_limit)
+    sharp, lmin, at_min, certified = (
+        ann["sharpness"],
+        ann["lam_min"],
+        ann["at_minimum"],
+        ann["certified"],
+    )
     q = out["q"]
     with np.errstate(all="ignore"):
         contraction = np.where((q > 0) & (q < 1), q ** (1.0 / c), 0.0)
@@ -809,26 +790,6 @@ def _finish(
         optimizer=None if opt is None or opt.is_gd else opt,
         state=out.get("state"),
     )
-
-
-def _certify_limits(
-    model: Any, m: NumericModel, cfg: EngineConfig, theta: Array, lrs: Array, has_limit: Array
-) -> Array:
-    from ...models import LinearNetwork
-    from .convergence_certificate import Certifier
-
-    n = theta.shape[0]
-    out = np.zeros(n, dtype=bool)
-    if not isinstance(model, LinearNetwork) and m.n_params > cfg.cert_max_params:
-        return out
-    idx = np.flatnonzero(has_limit)
-    for eta in np.unique(lrs[idx]):
-        sel = idx[lrs[idx] == eta]
-        cert = Certifier(model, m, float(eta), cfg)
-        cert.require_history = False
-        ok, _fixed, _dist, _q = cert.attempt(theta[sel], np.full(sel.size, np.inf))
-        out[sel] = ok
-    return out
 
 
 def _validate_record(
