@@ -201,7 +201,8 @@ def test_asymmetric_loss_certifies_negative_coordinates():
     4x^3 - 4x + 1/2 = 0 (by hand with sympy); the minimum at x < -1 must be certified where it
     is (a sign lost in the ball centre would certify the mirror point instead)."""
     loss = (x**2 - 1) ** 2 + x / 2 + y**2 / 2
-    roots = sorted(float(r) for r in sp.Poly(sp.diff(loss, x), x).real_roots())
+    exact_roots = sp.Poly(sp.diff(loss, x), x).real_roots()
+    roots = sorted(float(r) for r in exact_roots)
     res = critical_points(dg.LossModel(loss, (x, y)), 3.0, lr=0.3)
     assert res.exact and res.complete
     got = sorted(res.points, key=lambda p: p.point[0])
@@ -211,11 +212,13 @@ def test_asymmetric_loss_certifies_negative_coordinates():
         CriticalKind.SADDLE,
         CriticalKind.MINIMUM,
     ]
-    for p, r in zip(got, roots, strict=True):
-        lam = 12 * r**2 - 4  # d2L/dx2
+    for p, r in zip(got, sorted(exact_roots, key=float), strict=True):
+        # d2L/dx2 at the exact root, to 30 digits: the enclosure must contain the exact value
+        # (12 r^2 - 4 evaluated in float64 from the rounded root can fall an ulp outside it)
+        lam = sp.N(12 * r**2 - 4, 30)
         assert all(p.isolated for p in got) and p.kind_certified
         lo, hi = sorted(p.hessian_enclosures)[-1] if lam > 1 else sorted(p.hessian_enclosures)[0]
-        assert lo <= lam <= hi
+        assert sp.Float(lo, 30) <= lam <= sp.Float(hi, 30)
     global_min = loss_flattest_minimum(dg.LossModel(loss, (x, y)), 3.0, which="global")
     assert global_min.point[0] == pytest.approx(roots[0])  # the lower of the two wells
 
