@@ -110,8 +110,9 @@ def _build_numpy(rule: UpdateRule, P: int, nb: int) -> Callable[..., Any]:
 # -- compiled lane kernels ------------------------------------------------------------------------
 def _lane_table(P: int, nb: int, form: str, i: str) -> dict[str, str]:
     """Placeholders for coordinate ``i`` (a literal or a loop variable) in one of the kernel
-    forms: ``straight`` (unrolled, gradient in ``g<i>``), ``loop`` (gradient in ``g[i, l]``),
-    ``run`` (one run's state in ``xb``, gradient in ``gb``)."""
+    forms: ``straight`` (unrolled, the lane's state in locals ``t<i>``, ``u<i>``, ``w<i>``,
+    ``s0``, ``s1`` and the gradient in ``g<i>``), ``loop`` (gradient in ``g[i, l]``), ``run``
+    (one run's state in ``xb``, gradient in ``gb``)."""
     SB = P * (1 + nb)
 
     def off(k: int) -> str:
@@ -119,6 +120,18 @@ def _lane_table(P: int, nb: int, form: str, i: str) -> dict[str, str]:
             return str(k * P + int(i))
         return f"{k * P} + {i}" if k else i
 
+    if form == "straight":  # the lane's state in registers: loaded before, stored after
+        return {
+            "T": f"t{i}",
+            "B0": f"u{i}",
+            "B1": f"w{i}",
+            "G": f"g{i}",
+            "E": "e",
+            "Q": f"op[q + {i}]",
+            "S0": "s0",
+            "S1": "s1",
+            "p:": "{name}",
+        }
     if form == "run":
         return {
             "T": f"xb[{off(0)}]",

@@ -36,6 +36,28 @@ __all__ = ["JIT", "KERNEL_SOURCES", "kernel_dir", "sources_digest"]
 #: model (division by zero gives inf / nan), cached on disk, the GIL released
 JIT: dict[str, Any] = {"cache": True, "error_model": "numpy", "nogil": True, "fastmath": False}
 
+
+def _allow_wide_lane_blocks() -> None:
+    """Let LLVM vectorise lane loops that touch many rows of the state array.
+
+    A lane block reads and writes every row of ``th[S, L]`` in one loop over the lanes; LLVM
+    cannot prove that rows ``L`` apart do not overlap and guards the vector loop with runtime
+    checks, one per pair of rows, and gives up above a few dozen (the momentum blocks of a
+    2 x 2 x 2 network have 16 rows).  Raising the limits changes which loops are vectorised,
+    never an operation or its order (no fastmath, no reassociation): results are the same bits.
+    The options are LLVM's, for the whole process."""
+    import llvmlite.binding as llvm
+
+    for opt in (
+        "-runtime-memory-check-threshold=1024",
+        "-vectorize-memory-check-threshold=1024",
+        "-memory-check-merge-threshold=1024",
+    ):
+        llvm.set_option("", opt)
+
+
+_allow_wide_lane_blocks()
+
 #: the files whose compiled functions call each other
 KERNEL_SOURCES: tuple[str, ...] = (
     "_jit.py",

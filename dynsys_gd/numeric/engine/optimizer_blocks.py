@@ -18,6 +18,7 @@ renders the numpy reference step: both perform the same operations in the same o
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ...optimizers import Optimizer
@@ -42,6 +43,7 @@ def block(kind, ip, fp, th, g, wk, lr, hist, gsum, gmax, c, tail, H):
     T = hist.shape[1]
     op = fp[{off}:]
     q = {q}
+{consts}
     for l in range(L):
         gsum[l] = 0.0
         gmax[l] = 0.0
@@ -166,6 +168,31 @@ def _indent(lines: list[str], n: int) -> str:
     return "\n".join(" " * n + ln for ln in lines)
 
 
+def _constants_in_registers(
+    unpack: list[str], update: list[str], q: int
+) -> tuple[list[str], list[str], list[str]]:
+    """Read every constant ``op[k]`` once, before the lane loops, into a local ``c_op<k>``
+    (the same values, so the same bits; LLVM cannot hoist the loads itself, not knowing that
+    ``fp`` and ``th`` do not overlap)."""
+    used: set[int] = set()
+
+    def sub(line: str) -> str:
+        def rep(m: re.Match[str]) -> str:
+            k = q + int(m.group(2)) if m.group(1) else int(m.group(2))
+            used.add(k)
+            return f"c_op{k}"
+
+        return _OP.sub(rep, line)
+
+    unpack = [sub(ln) for ln in unpack]
+    update = [sub(ln) for ln in update]
+    consts = [f"c_op{k} = op[{k}]" for k in sorted(used)] or ["pass"]
+    return unpack, update, consts
+
+
+_OP = re.compile(r"op\[(q \+ )?(\d+)\]")
+
+
 def block_source(
     opt: Optimizer, P: int, off: int, lines: list[str] | None, kind: int, per_run_above: int
 ) -> str:
@@ -178,15 +205,29 @@ def block_source(
     nb = opt.n_buffers
     q = rule.q_offset
     if lines is not None and P <= per_run_above:
-        unpack = [f"x{i} = {point_expression(rule, P, nb, 'straight', str(i))}" for i in range(P)]
+        SB = P * (1 + nb)
+        load = [f"t{i} = th[{i}, l]" for i in range(P)]
+        store = [f"th[{i}, l] = t{i}" for i in range(P)]
+        for k, name in enumerate(("u", "w")[:nb]):
+            load += [f"{name}{i} = th[{(k + 1) * P + i}, l]" for i in range(P)]
+            store += [f"th[{(k + 1) * P + i}, l] = {name}{i}" for i in range(P)]
+        for k in range(opt.n_scalars):
+            load.append(f"s{k} = th[{SB + k}, l]")
+            store.append(f"th[{SB + k}, l] = s{k}")
+        unpack = load + [
+            f"x{i} = {point_expression(rule, P, nb, 'straight', str(i))}" for i in range(P)
+        ]
         norm = ["gg = g0 * g0"] + [f"gg = gg + g{i} * g{i}" for i in range(1, P)]
         update: list[str] = []
         for i in range(P):
             pre, coord = lane_statements(rule, P, nb, "straight", str(i))
             update += (pre if i == 0 else []) + coord
+        update += store
+        unpack, update, consts = _constants_in_registers(unpack, update, q)
         body = _LANES.format(
             off=off,
             q=q,
+            consts=_indent(consts, 4),
             unpack=_indent(unpack, 16),
             body=_indent(lines, 16),
             norm=_indent(norm, 16),
