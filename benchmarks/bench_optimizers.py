@@ -3,8 +3,9 @@
 CPU time of this process, pairs taken one after the other, median of 3 repeats; the figure is
 (trajectory-steps per CPU-second of the optimiser) / (the same for GD), on the same
 initialisations (the flattest minimum plus Gaussian noise of 0.05, so every run converges and the
-per-run fixed costs do not dominate) at 0.9 of each optimiser's own critical step size.  The engine's outcome tests and limit annotations are included
-only as far as they are per step (``limits=False`` skips the post-run Hessians).
+per-run fixed costs do not dominate) at 0.9 of each optimiser's own critical step size.  The
+engine's outcome tests count as far as they are per step (``limits=False`` skips the post-run
+Hessians).
 
     python benchmarks/bench_optimizers.py [--n 20000]
 """
