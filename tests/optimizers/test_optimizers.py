@@ -197,3 +197,17 @@ def test_registry_and_names() -> None:
 def test_bad_input(make: object, match: str) -> None:
     with pytest.raises(InvalidParameterError, match=match):
         make()  # type: ignore[operator]
+
+
+def test_heavy_ball_transition_on_a_matrix_network() -> None:
+    """Whitened (2, 2, 2), W* = [[1.5, 0.3], [-0.2, 0.7]], beta = 0.5, uniform [-2, 2]^8: the
+    independent long-run loop finds 12 of 10,000 runs converging at 0.99 eta* and none at
+    1.01 eta* (benchmarks/reference_momentum_fractions.py); the engine's interval contains the
+    first and reads exactly 0 for the second, every run decided."""
+    net = dg.LinearNetwork.from_covariances((2, 2, 2), Sxx=np.eye(2), Syx=W_STAR)
+    hb = dg.HeavyBall(0.5)
+    eta = dg.critical_lr(net, optimizer=hb)
+    below = dg.estimate_convergent_fraction(net, 0.99 * eta, n_samples=4000, seed=0, optimizer=hb)
+    assert below.counts["undecided"] == 0 and below.ci_low <= 0.0012 <= below.ci_high
+    above = dg.estimate_convergent_fraction(net, 1.01 * eta, n_samples=4000, seed=0, optimizer=hb)
+    assert above.counts["converged"] == 0 and above.counts["undecided"] == 0
