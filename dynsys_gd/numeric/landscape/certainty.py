@@ -67,7 +67,9 @@ def smin_certainty(flat: Any, lr: float, above: bool | None) -> SminCertainty:
         kind = "numerical"
     thr = 2.0 / lr
     if above is None:
-        return SminCertainty(kind, "not certified", "at eta*, linearisation does not decide", bounds)
+        return SminCertainty(
+            kind, "not certified", "at eta*, linearisation does not decide", bounds
+        )
     if kind == "numerical":
         return SminCertainty(
             kind,
@@ -81,6 +83,7 @@ def smin_certainty(flat: Any, lr: float, above: bool | None) -> SminCertainty:
         return SminCertainty(
             kind, "passed" if ok else "failed", f"closed-form S_min = {s:.10g}", None
         )
+    assert bounds is not None
     lo, hi = bounds
     q = Fraction(thr)
     where = f"certified S_min in [{float(lo):.12g}, {float(hi):.12g}], 2/lr = {thr:.12g}"

@@ -10,8 +10,10 @@ A limit :math:`\theta` of a converged run is a critical point (:math:`\nabla L(\
   :math:`\tau = \text{rtol}\cdot\max(1, |L_{\min}|)`;
 * **saddle** otherwise when :math:`\lambda_{\min}(H(\theta)) < -\tau_H`;
 * **non-global local minimum** otherwise (second-order test: :math:`H \succeq 0` up to
-  :math:`\tau_H = \sqrt{\text{rtol}}\max(1, \lVert H\rVert)`); for a linear network, whose
-  local minima are all global, such a limit is a (non-strict) saddle.
+  :math:`\tau_H = \sqrt{\text{rtol}}\max(1, \lVert H\rVert)`; where :math:`H` is singular the
+  loss is probed on spheres of radii 1e-4 and 1e-3 in 64 seeded directions, and a lower
+  value makes the limit a saddle); for a linear network, whose local minima are all global,
+  such a limit is a (non-strict) saddle.  The labels are numerical, not certified.
 
 Limits of one kind at one loss level are grouped into a :class:`LimitSet`; its ``dimension`` is
 the number of zero eigenvalues of :math:`H` at its point (the dimension of the critical set
@@ -171,6 +173,26 @@ class LimitLabels(ResultMixin):
         }
 
 
+#: radii and number of directions of the probe of degenerate limits
+PROBE_RADII = (1e-4, 1e-3)
+PROBE_DIRECTIONS = 64
+
+
+def _descends(m: Any, X: NDArray[np.float64], losses: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Whether the loss drops below its value at each degenerate limit at some probe point
+    (seeded directions on spheres of radii PROBE_RADII): then it is not a minimum."""
+    from ..._streams import generator
+
+    P = X.shape[1]
+    U = generator(0, "limit_probe").normal(size=(PROBE_DIRECTIONS, P))
+    U /= np.linalg.norm(U, axis=1, keepdims=True)
+    out = np.zeros(X.shape[0], dtype=bool)
+    for i, (x, L) in enumerate(zip(X, losses, strict=True)):
+        pts = np.concatenate([x[None] + r * U for r in PROBE_RADII])
+        out[i] = bool(np.any(m.loss(pts) < L - 1e-12 * max(1.0, abs(L))))
+    return out
+
+
 def _names(model: Any, P: int) -> tuple[str, ...]:
     if isinstance(model, LossModel):
         return tuple(str(p) for p in model.params)
@@ -252,6 +274,10 @@ def label_limits(
     scale = np.maximum(1.0, np.abs(ev).max(axis=1))
     htol = np.sqrt(rtol) * scale  # eigenvalues of a float Hessian at a float limit
     psd = ev[:, 0] >= -htol
+    zero = (np.abs(ev) <= htol[:, None]).sum(axis=1)
+    degenerate = np.flatnonzero(psd & (zero > 0))
+    if degenerate.size:  # the second-order test does not decide: probe the loss around
+        psd[degenerate] = ~_descends(m, X[degenerate], losses[degenerate])
     if min_loss is None:
         ref, source = _reference_loss(model, m, critical_points, losses, psd)
     else:
@@ -265,7 +291,6 @@ def label_limits(
         else (LimitKind.LOCAL_MINIMUM if ok and local_ok else LimitKind.SADDLE)
         for L, ok in zip(losses, psd, strict=True)
     ]
-    zero = (np.abs(ev) <= htol[:, None]).sum(axis=1)
     names = _names(model, P)
     sets = []
     for kind in LimitKind:
@@ -289,9 +314,7 @@ def label_limits(
                     count=len(grp),
                     point=pts[0].copy(),
                     dimension=int(zero[grp[0]]),
-                    span=tuple(
-                        (float(pts[:, j].min()), float(pts[:, j].max())) for j in range(P)
-                    ),
+                    span=tuple((float(pts[:, j].min()), float(pts[:, j].max())) for j in range(P)),
                     listed=listed,
                     names=names,
                 )
