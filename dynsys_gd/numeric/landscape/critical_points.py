@@ -17,8 +17,10 @@ How the points are found
    every real critical point.  Each candidate is either *excluded* (the gradient evaluated in ball
    arithmetic on the box does not contain 0) or *certified* by the Krawczyk test below, so the
    list is **complete** in the box when no candidate is left undecided.  The algebra runs in a
-   child process with a time limit (``exact_timeout``) and a memory cap, because Groebner bases
-   can be arbitrarily expensive; beyond the limit the search below is used instead.
+   child process with a CPU-time budget (``exact_timeout`` CPU seconds, so the answer does not
+   depend on the machine's load) and a memory cap, because Groebner bases can be arbitrarily
+   expensive; beyond the budget the search below is used instead, and the result names the
+   timed-out exact route.
 2. **Searched** (any analytic loss, or when the exact route fails or the critical set is not
    finite).  Minimum-norm Newton :math:`\theta \leftarrow \theta - H^+\nabla L` from ``n_starts``
    seeded uniform starts in the box, then rounds of *deflated* Newton from the starts that ran
@@ -100,6 +102,8 @@ EXACT_MAX_PARAMS = 6
 EXACT_MAX_CANDIDATES = 4096
 #: memory cap of the child process doing the exact algebra (bytes)
 EXACT_MEMORY_BYTES = 2 * 1024**3
+#: the wall-clock backstop of the exact route is this many times its CPU budget (plus 30 s)
+EXACT_WALL_FACTOR = 20
 
 
 class CriticalKind(Enum):
@@ -660,8 +664,23 @@ def _ball_hessian_enclosures(bm: _BallModel, X: Any) -> tuple[tuple[float, float
 
 # -- the exact route (child process) -------------------------------------------------------------
 def _exact_child(
-    conn: Any, loss_srepr: str, names: list[str], eps_exp: int, mem: int
+    conn: Any, loss_srepr: str, names: list[str], eps_exp: int, mem: int, cpu: int
 ) -> None:  # pragma: no cover - runs in a child process
+    try:  # a CPU-time budget: the same work is allowed however loaded the machine is
+        import resource
+        import signal
+
+        def _over_budget(signum: int, frame: Any) -> None:
+            conn.send({"status": "cpu"})
+            os._exit(0)
+
+        signal.signal(signal.SIGXCPU, _over_budget)
+        _soft, hard_cpu = resource.getrlimit(resource.RLIMIT_CPU)
+        if hard_cpu != resource.RLIM_INFINITY:
+            cpu = min(cpu, hard_cpu)
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, hard_cpu))
+    except Exception:  # no CPU limit where the platform has none; the wall backstop stays
+        pass
     try:  # cap the address space at what the (forked) process already maps plus ``mem``
         import resource
 
@@ -709,7 +728,13 @@ def _exact_child(
 def _exact_candidates(
     model: LossModel, timeout: float
 ) -> tuple[str, list[list[tuple[Fraction, Fraction]]]]:
-    """Run the Groebner computation with a time limit; returns (status, root intervals)."""
+    """Run the Groebner computation with a CPU-time budget of ``timeout`` seconds (rounded up
+    to whole seconds, the resolution of ``RLIMIT_CPU``); returns (status, root intervals).
+
+    The budget counts the child's own CPU time, so a loaded machine gives the same answer; a
+    wall-clock backstop of ``EXACT_WALL_FACTOR`` times the budget (plus 30 s) only guards
+    against a child that never gets the CPU.
+    """
     import sympy
 
     names = [f"v{i}" for i in range(model.n_params)]
@@ -721,14 +746,22 @@ def _exact_candidates(
     except ValueError:  # pragma: no cover - platforms without fork
         return "no fork on this platform", []
     parent, child = ctx.Pipe(duplex=False)
+    cpu = max(1, math.ceil(timeout))
+    wall = EXACT_WALL_FACTOR * cpu + 30.0
     proc = ctx.Process(
-        target=_exact_child, args=(child, str(loss), names, 40, EXACT_MEMORY_BYTES), daemon=True
+        target=_exact_child,
+        args=(child, str(loss), names, 40, EXACT_MEMORY_BYTES, cpu),
+        daemon=True,
     )
     proc.start()
     child.close()
     try:
-        if not parent.poll(timeout):
-            return f"time limit of {timeout:g} s reached", []
+        if not parent.poll(wall):
+            return (
+                f"wall-clock backstop of {wall:g} s reached before the CPU budget of {cpu} s "
+                "was used",
+                [],
+            )
         msg = parent.recv()
     except EOFError:
         return "the exact computation ended without an answer", []
@@ -743,6 +776,7 @@ def _exact_candidates(
             "positive-dimensional": "the critical set is not finite (positive-dimensional ideal)",
             "constant": "the loss is constant",
             "memory": "memory cap reached",
+            "cpu": f"CPU budget of {cpu} s reached (exact route timed out)",
         }.get(status, msg.get("error", str(status))), []
     out = [[(Fraction(a), Fraction(b)) for a, b in r] for r in msg["roots"]]
     return "ok", out
@@ -1046,7 +1080,10 @@ def critical_points(
     dps : int
         Digits of the mpmath refinement (>= 20).
     exact_timeout : float
-        Seconds allowed for the Groebner computation (a child process, killed at the limit).
+        CPU seconds allowed for the Groebner computation (a child process with
+        ``RLIMIT_CPU``, rounded up to whole seconds): a budget of the child's own CPU time,
+        not wall time, so the same call gives the same result on a loaded machine.  A
+        timed-out exact route is named in ``method`` and ``notes``.
 
     Returns
     -------
@@ -1093,6 +1130,8 @@ def critical_points(
         status, roots = _exact_candidates(model, exact_timeout)
         if status != "ok":
             notes.append(f"exact route not used: {status}")
+            if "budget" in status or "backstop" in status:
+                method_text = f"exact route timed out ({status})"
             if method == "exact":
                 raise InvalidParameterError(
                     f"model: the exact route cannot solve this system ({status})"
@@ -1117,7 +1156,7 @@ def critical_points(
             if info is not None and _in_box(info.point, bx) and not _is_dup(info, infos):
                 infos.append(info)
         method_text = (
-            (method_text + "; then " if exact else "")
+            (method_text + "; then " if method_text else "")
             + f"searched: minimum-norm Newton from {used_starts} uniform starts in the "
             f"box (seed {seed}) with deflation of the isolated points found; each "
             "point refined in mpmath and tested for isolation in ball arithmetic"
