@@ -16,7 +16,7 @@ def test_cpu_budget_names_the_timed_out_exact_route():
         + (x**2 + y**2 + z**2 + w**2) / 7
     )
     status, roots = _exact_candidates(LossModel(loss, (x, y, z, w)), 0.2)
-    assert status == "CPU budget of 1 s reached (exact route timed out)"
+    assert status == "CPU budget of 0.2 s reached (exact route timed out)"
     assert roots == []
 
 

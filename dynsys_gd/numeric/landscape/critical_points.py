@@ -664,7 +664,7 @@ def _ball_hessian_enclosures(bm: _BallModel, X: Any) -> tuple[tuple[float, float
 
 # -- the exact route (child process) -------------------------------------------------------------
 def _exact_child(
-    conn: Any, loss_srepr: str, names: list[str], eps_exp: int, mem: int, cpu: int
+    conn: Any, loss_srepr: str, names: list[str], eps_exp: int, mem: int, cpu: float
 ) -> None:  # pragma: no cover - runs in a child process
     try:  # a CPU-time budget: the same work is allowed however loaded the machine is
         import resource
@@ -674,11 +674,16 @@ def _exact_child(
             conn.send({"status": "cpu"})
             os._exit(0)
 
+        # ITIMER_PROF counts this process's CPU time (user + system) to the microsecond;
+        # RLIMIT_CPU (whole seconds) is the backstop should the timer signal be missed
+        signal.signal(signal.SIGPROF, _over_budget)
         signal.signal(signal.SIGXCPU, _over_budget)
+        signal.setitimer(signal.ITIMER_PROF, cpu)
         _soft, hard_cpu = resource.getrlimit(resource.RLIMIT_CPU)
+        soft = math.ceil(cpu) + 1
         if hard_cpu != resource.RLIM_INFINITY:
-            cpu = min(cpu, hard_cpu)
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, hard_cpu))
+            soft = min(soft, hard_cpu)
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard_cpu))
     except Exception:  # no CPU limit where the platform has none; the wall backstop stays
         pass
     try:  # cap the address space at what the (forked) process already maps plus ``mem``
@@ -728,8 +733,8 @@ def _exact_child(
 def _exact_candidates(
     model: LossModel, timeout: float
 ) -> tuple[str, list[list[tuple[Fraction, Fraction]]]]:
-    """Run the Groebner computation with a CPU-time budget of ``timeout`` seconds (rounded up
-    to whole seconds, the resolution of ``RLIMIT_CPU``); returns (status, root intervals).
+    """Run the Groebner computation with a CPU-time budget of ``timeout`` seconds (the
+    child's ``ITIMER_PROF``); returns (status, root intervals).
 
     The budget counts the child's own CPU time, so a loaded machine gives the same answer; a
     wall-clock backstop of ``EXACT_WALL_FACTOR`` times the budget (plus 30 s) only guards
@@ -746,7 +751,7 @@ def _exact_candidates(
     except ValueError:  # pragma: no cover - platforms without fork
         return "no fork on this platform", []
     parent, child = ctx.Pipe(duplex=False)
-    cpu = max(1, math.ceil(timeout))
+    cpu = float(timeout)
     wall = EXACT_WALL_FACTOR * cpu + 30.0
     proc = ctx.Process(
         target=_exact_child,
@@ -758,7 +763,7 @@ def _exact_candidates(
     try:
         if not parent.poll(wall):
             return (
-                f"wall-clock backstop of {wall:g} s reached before the CPU budget of {cpu} s "
+                f"wall-clock backstop of {wall:g} s reached before the CPU budget of {cpu:g} s "
                 "was used",
                 [],
             )
@@ -776,7 +781,7 @@ def _exact_candidates(
             "positive-dimensional": "the critical set is not finite (positive-dimensional ideal)",
             "constant": "the loss is constant",
             "memory": "memory cap reached",
-            "cpu": f"CPU budget of {cpu} s reached (exact route timed out)",
+            "cpu": f"CPU budget of {cpu:g} s reached (exact route timed out)",
         }.get(status, msg.get("error", str(status))), []
     out = [[(Fraction(a), Fraction(b)) for a, b in r] for r in msg["roots"]]
     return "ok", out
@@ -1080,8 +1085,8 @@ def critical_points(
     dps : int
         Digits of the mpmath refinement (>= 20).
     exact_timeout : float
-        CPU seconds allowed for the Groebner computation (a child process with
-        ``RLIMIT_CPU``, rounded up to whole seconds): a budget of the child's own CPU time,
+        CPU seconds allowed for the Groebner computation (a child process; its
+        ``ITIMER_PROF`` CPU-time timer): a budget of the child's own CPU time,
         not wall time, so the same call gives the same result on a loaded machine.  A
         timed-out exact route is named in ``method`` and ``notes``.
 
