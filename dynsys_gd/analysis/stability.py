@@ -655,7 +655,8 @@ def _loss_model_analysis(
     convergence_kwargs: dict[str, Any],
 ) -> StabilityReport:
     r"""The report for a sympy loss: critical points in a box, classified at lr (C6, C9)."""
-    from ..numeric.landscape.critical_points import CriticalKind, loss_flattest_minimum
+    from ..numeric.landscape.critical_results import CriticalKind
+    from ..numeric.landscape.loss_flattest import loss_flattest_minimum
 
     flat = loss_flattest_minimum(model, box, seed=seed)
     cps = flat.critical_points.at(lr)

@@ -10,11 +10,8 @@ import sympy as sp
 
 import dynsys_gd as dg
 from dynsys_gd.errors import InvalidParameterError
-from dynsys_gd.numeric.landscape.critical_points import (
-    CriticalKind,
-    critical_points,
-    loss_flattest_minimum,
-)
+from dynsys_gd.numeric.landscape.critical_points import CriticalKind, critical_points
+from dynsys_gd.numeric.landscape.loss_flattest import loss_flattest_minimum
 from dynsys_gd.numeric.landscape.spectra import FixedPointClass
 
 x, y = sp.symbols("x y")
