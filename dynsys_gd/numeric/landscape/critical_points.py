@@ -456,6 +456,8 @@ def critical_points(
     if not complete:
         cands, used_starts = _search(model, bx, n_starts, seed)
         for c in cands:
+            if _already_known(c, infos):
+                continue
             info = _analyse_point(model, c, "search", dps, lr_f)
             if info is not None and _in_box(info.point, bx) and not _is_dup(info, infos):
                 infos.append(info)
@@ -481,6 +483,26 @@ def critical_points(
         model=model,
     )
     return out
+
+
+#: a search candidate this close (relative, max norm) to a known degenerate point is that point
+DEGENERATE_MERGE_RTOL = 1e-4
+
+
+def _already_known(c: NDArray[np.float64], infos: list[CriticalPointInfo]) -> bool:
+    """Whether a search candidate needs no analysis of its own: it lies in the certified
+    uniqueness box of a known point (Krawczyk: exactly one critical point there), or within
+    :data:`DEGENERATE_MERGE_RTOL` of a known degenerate point (float Newton converges only
+    linearly to a degenerate root and stops about the square root of its tolerance away, so
+    each start would otherwise pay a slow high-precision refinement of the same point)."""
+    for q in infos:
+        d = float(np.max(np.abs(c - q.point)))
+        if q.radius is not None and d < q.radius:
+            return True
+        scale = 1.0 + float(np.max(np.abs(q.point)))
+        if q.kind is CriticalKind.DEGENERATE and d <= DEGENERATE_MERGE_RTOL * scale:
+            return True
+    return False
 
 
 def _is_dup(info: CriticalPointInfo, infos: list[CriticalPointInfo]) -> bool:
