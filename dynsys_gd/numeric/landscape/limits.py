@@ -247,6 +247,24 @@ def label_limits(
     Returns
     -------
     LimitLabels
+
+    Raises
+    ------
+    InvalidParameterError
+        Before any work: a model that is neither a LinearNetwork nor a LossModel, ``limits``
+        not of shape (k, P), a ``converged`` mask of the wrong shape, or a non-finite limit of
+        a converged run.
+
+    Examples
+    --------
+    >>> import numpy as np, sympy as sp
+    >>> a, b = sp.symbols("a b")
+    >>> m = dg.LossModel((a**2 * b - 1) ** 2 / 2, (a, b))
+    >>> lab = dg.label_limits(m, np.array([[1.0, 1.0], [0.0, -1.0]]))
+    >>> lab.counts
+    {'global_minimum': 1, 'local_minimum': 1, 'saddle': 0}
+    >>> lab.sets[1].equations()
+    '{a = 0, b = -1}'
     """
     if not isinstance(model, LinearNetwork | LossModel):
         raise InvalidParameterError(
