@@ -60,6 +60,8 @@ def instability_check(net: LinearNetwork, eta: Fraction) -> Verdict:
     """
     b = certified_smin_bounds(net)
     bound = 2 / eta
+    if b.lower <= bound < b.upper and net.depth == 3 and len(set(net.widths)) == 1:
+        b = _depth3_bounds(net, b, bound)
     if b.lower > bound:
         return True, (
             f"Every theta in M has lambda_max(H) >= S_min >= {float(b.lower):.12g} "
@@ -80,11 +82,35 @@ def instability_check(net: LinearNetwork, eta: Fraction) -> Verdict:
         f"{float(b.upper):.12g} ({b.upper_method}) is not below it, so this method cannot "
         "decide whether every minimum is unstable at this eta."
         + (
-            " For depth >= 3 with a general Sxx no certified lower bound better than the C5 "
-            "bracket is known to the toolkit; that bracket is often loose by a factor near 3."
+            " For this network no certified lower bound better than the C5 bracket is known to "
+            "the toolkit (depth >= 4, or unequal widths at depth 3); that bracket is often loose "
+            "by a factor near 3."
             if "bracket" in b.lower_method
             else ""
         )
+    )
+
+
+#: operation budget (boxes) of the depth-3 branch and bound behind the C6 check
+DEPTH3_MAX_BOXES = 60_000
+
+
+def _depth3_bounds(net: LinearNetwork, b: Any, bound: Fraction) -> Any:
+    """Sharper certified lower bound for a depth-3 network with square layers: the branch and
+    bound of :mod:`dynsys_gd.numeric.landscape.smin_depth3`, run until its bound exceeds
+    ``bound`` (or its box budget is spent)."""
+    import dataclasses
+
+    from ..numeric.landscape.smin_depth3 import certified_min_sharpness_depth3
+
+    goal = bound * (1 + Fraction(1, 10**9))
+    c = certified_min_sharpness_depth3(net, goal=goal, max_boxes=DEPTH3_MAX_BOXES)
+    if c.lower <= b.lower:
+        return b
+    return dataclasses.replace(
+        b,
+        lower=c.lower,
+        lower_method=f"depth-3 branch and bound, {c.boxes} boxes: {c.method}",
     )
 
 
@@ -141,7 +167,9 @@ def check_c6(
     (:func:`instability_check`): passed above :math:`\eta^*` when a certified lower bound of
     :math:`S_{\min}` exceeds :math:`2/\eta` (closed forms, the depth-2 SDP), failed below
     :math:`\eta^*` (a certified stable minimum is a counterexample), not certified when the
-    available lower bound is too weak (depth ≥ 3, general :math:`\Sigma_{xx}`: the C5 bracket).
+    available lower bound is too weak (depth ≥ 4 or unequal widths, general :math:`\Sigma_{xx}`:
+    the C5 bracket; depth 3 with equal widths uses the branch and bound of
+    :mod:`dynsys_gd.numeric.landscape.smin_depth3`).
 
     The default battery: scalar N = 3, y = 2, the whitened and a general-:math:`\Sigma_{xx}`
     2×2 network of depth 2 and 3 at 1.02 η* (every minimum unstable) and at 0.98 η* (a
