@@ -60,7 +60,12 @@ def instability_check(net: LinearNetwork, eta: Fraction) -> Verdict:
     """
     b = certified_smin_bounds(net)
     bound = 2 / eta
-    if b.lower <= bound < b.upper and net.depth == 3 and len(set(net.widths)) == 1:
+    if (
+        b.lower <= bound < b.upper
+        and net.depth == 3
+        and len(set(net.widths)) == 1
+        and (b.upper - bound) / b.upper >= DEPTH3_MIN_MARGIN
+    ):
         b = _depth3_bounds(net, b, bound)
     if b.lower > bound:
         return True, (
@@ -93,6 +98,9 @@ def instability_check(net: LinearNetwork, eta: Fraction) -> Verdict:
 
 #: operation budget (boxes) of the depth-3 branch and bound behind the C6 check
 DEPTH3_MAX_BOXES = 60_000
+#: the branch and bound is tried only when 2/eta lies at least this far (relative) below the
+#: certified upper bound of S_min: closer margins need more boxes than the budget
+DEPTH3_MIN_MARGIN = Fraction(15, 1000)
 
 
 def _depth3_bounds(net: LinearNetwork, b: Any, bound: Fraction) -> Any:

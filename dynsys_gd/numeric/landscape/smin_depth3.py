@@ -250,8 +250,6 @@ def _box_matrices(
     :math:`Y = L_c(I + G)(I + G)^\top L_c^\top` lies between :math:`(1 \mp g)^2L_cL_c^\top`."""
     import math
 
-    from .enclosures import certified_spectrum
-
     C, R = _factor_box(lo, hi, d)
     Lc = _fmat(C)
     Linv = Lc.inv()
@@ -269,7 +267,7 @@ def _box_matrices(
         g *= Fraction(1_000_001, 1_000_000)
     Yc = Lc * Lc.transpose()
     YU = Yc * _fq((1 + g) ** 2)
-    if certified_spectrum(YU).upper < ymin:
+    if sum((_frac(YU[i, i]) for i in range(d)), Fraction(0)) < ymin:  # lambda_max <= trace
         return None
     # both are valid lower bounds for the Y that matter; keep the scaled centre when it exists
     YL = Yc * _fq((1 - g) ** 2) if g < 1 else _fmat(np.eye(d).tolist()) * _fq(ymin)
@@ -368,9 +366,12 @@ def certified_min_sharpness_depth3(
         YUinv = YU.inv()
         DU = dat.W.transpose() * YUinv * dat.W
         DUf = np.array([[float(_frac(DU[i, j])) for j in range(d)] for i in range(d)])
-        Fb = _dual_from_sdp(YLf, DUf, dat)
-        if Fb is None:
-            Fb = F
+        # the parent's dual is usually good enough near the end of the search; the SDP is
+        # solved only when it is not (the bound is rigorous for any dual)
+        Fb: NDArray[np.float64] = F
+        if _phi(F, d, YLf, DUf, dat) < float(target) * (1 + 1e-9):
+            sdp = _dual_from_sdp(YLf, DUf, dat)
+            Fb = F if sdp is None else sdp
         return _Box(lo, hi, Fb, _certified_phi(Fb, YL, DU, dat))
 
     import heapq
