@@ -180,7 +180,7 @@ def check_c6(
     :math:`S_{\min}` exceeds :math:`2/\eta` (closed forms, the depth-2 SDP), failed below
     :math:`\eta^*` (a certified stable minimum is a counterexample), not certified when the
     available lower bound is too weak (general :math:`\Sigma_{xx}` at depth ≥ 3: the C5
-    bracket; the default battery runs the depth-3 branch and bound of
+    bracket; the default battery, when not ``quick``, runs the depth-3 branch and bound of
     :mod:`dynsys_gd.numeric.landscape.smin_depth3` for its equal-width case).
 
     The default battery: scalar N = 3, y = 2, the whitened and a general-:math:`\Sigma_{xx}`
@@ -215,13 +215,12 @@ def check_c6(
         ("general Sxx (2, 2, 2)", lambda: _general_net(2)),
         ("general Sxx (2, 2, 2, 2)", lambda: _general_net(3)),
     ]
+    boxes = 0 if quick else DEPTH3_MAX_BOXES  # the depth-3 branch and bound: full runs only
     for name, make in cases:
 
         def above(make: Callable[[], LinearNetwork] = make) -> Verdict:
             n = make()
-            return instability_check(
-                n, _to_exact("lr", 1.02 * critical_lr(n)), max_boxes=DEPTH3_MAX_BOXES
-            )
+            return instability_check(n, _to_exact("lr", 1.02 * critical_lr(n)), max_boxes=boxes)
 
         def below(make: Callable[[], LinearNetwork] = make) -> Verdict:
             n = make()
