@@ -227,7 +227,8 @@ def check_c6(
             return stable_minimum_check(n, _to_exact("lr", 0.98 * critical_lr(n)))
 
         method = SDP if name == "general Sxx (2, 2, 2)" else BALL
-        col.run(f"{name} at 1.02 eta*: every minimum unstable", method, above)
+        deep_bb = name == "general Sxx (2, 2, 2, 2)" and boxes > 0  # dual bounds from an SDP
+        col.run(f"{name} at 1.02 eta*: every minimum unstable", SDP if deep_bb else method, above)
         col.run(f"{name} at 0.98 eta*: a linearly stable minimum exists", method, below)
 
     def saddles() -> Verdict:
