@@ -59,6 +59,9 @@ from .analysis.stability import stability_analysis as stability_analysis
 from .numeric.landscape.critical_points import CriticalPointsResult as CriticalPointsResult
 from .numeric.landscape.critical_points import critical_points as critical_points
 from .numeric.landscape.enclosures import certified_spectrum as certified_spectrum
+from .numeric.landscape.limits import LimitKind as LimitKind
+from .numeric.landscape.limits import LimitLabels as LimitLabels
+from .numeric.landscape.limits import label_limits as label_limits
 from .numeric.landscape.spectra import FixedPointClass as FixedPointClass
 from .numeric.landscape.spectra import FixedPointSpectrum as FixedPointSpectrum
 from .numeric.landscape.spectra import fixed_point_spectrum as fixed_point_spectrum

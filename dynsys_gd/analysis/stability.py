@@ -42,6 +42,7 @@ from .._validation import (
 )
 from ..errors import InvalidParameterError
 from ..models import LinearNetwork, LossModel
+from ..numeric.landscape.certainty import NOT_CERTIFIED_PHRASE, SminCertainty, smin_certainty
 from ..numeric.landscape.fixed_points import saddle_points, sample_minima
 from ..numeric.landscape.sharpness import flattest_minimum, sharpness
 from ..numeric.landscape.spectra import (
@@ -159,6 +160,15 @@ class StabilityReport(ResultMixin):
         singular everywhere (C1); empty otherwise.
     critical_points : CriticalPointsResult or None
         For a loss model: every critical point found, classified at lr.
+    certainty : SminCertainty
+        Whether :math:`S_{\min}` is certified, a closed form or numerical, and the status of the
+        verdict's statement in ``dynsys-gd prove``'s words (passed, failed, not certified).
+    limit_labels : LimitLabels or None
+        What the converged runs reached (global minima, non-global local minima, saddles);
+        computed for loss models and above :math:`\eta^*` when runs converged, else None.
+    contradiction : str
+        When runs converged although the prediction is a null set: the line that says so and
+        names what attracted them; else "".
     """
 
     widths: tuple[int, ...]
@@ -183,6 +193,9 @@ class StabilityReport(ResultMixin):
     minima_distribution: str = ""
     singular_lrs: tuple[float, ...] = field(default=())
     critical_points: Any = None
+    certainty: SminCertainty | None = None
+    limit_labels: Any = None
+    contradiction: str = ""
 
     @property
     def eta_star(self) -> float:
@@ -225,7 +238,12 @@ class StabilityReport(ResultMixin):
                     if self.verdict is LRVerdict.AT
                     else ""
                 )
-                + ("; minima: those found in the box" if self.critical_points is not None else ""),
+                + ("; minima: those found in the box" if self.critical_points is not None else "")
+                + (
+                    f" [{self.certainty.status}: {self.certainty.text}]"
+                    if self.certainty is not None
+                    else ""
+                ),
             ),
             ("flattest minimum", self.flattest_spectrum.classification.value),
         ]
@@ -274,6 +292,10 @@ class StabilityReport(ResultMixin):
                     f"seed = {self.seed}",
                 )
             )
+        if self.limit_labels is not None:
+            rows.append(("converged runs", self.limit_labels.counts_text()))
+        if self.contradiction:
+            rows.append(("contradiction", self.contradiction))
         width = max(len(k) for k, _ in rows)
         return "\n".join(f"{k.ljust(width)} : {v}" for k, v in rows)
 
@@ -320,6 +342,9 @@ class StabilityReport(ResultMixin):
             "critical_points": (
                 None if self.critical_points is None else self.critical_points.to_dict()
             ),
+            **({} if self.certainty is None else self.certainty.to_dict()),
+            "limit_labels": None if self.limit_labels is None else self.limit_labels.to_dict(),
+            "contradiction": self.contradiction,
         }
 
     plot = plotted_by("plot_stability_report")
@@ -335,6 +360,19 @@ def _verdict(lr: float, eta_star: float) -> LRVerdict:
     if abs(lr - eta_star) <= AT_CRITICAL_RTOL * eta_star:
         return LRVerdict.AT
     return LRVerdict.BELOW if lr < eta_star else LRVerdict.ABOVE
+
+
+_ABOVE = {LRVerdict.ABOVE: True, LRVerdict.BELOW: False, LRVerdict.AT: None}
+
+
+def _hedged(prediction: str, cert: SminCertainty) -> str:
+    """The prediction with prove's wording when S_min is not certified."""
+    if cert.certified:
+        return prediction
+    return (
+        f"not certified ({NOT_CERTIFIED_PHRASE}): {prediction} This holds if the numerical "
+        "S_min is the minimum; no certified bound shows it."
+    )
 
 
 _VERDICT_CLASS = {
@@ -523,6 +561,8 @@ def stability_analysis(
         conv = estimate_convergent_fraction(
             net, lr, n_samples=n_samples, seed=seed, **convergence_kwargs
         )
+    cert = smin_certainty(flat, lr, _ABOVE[verdict])
+    labels, contra = _limits(net, lr, conv, seed, convergence_kwargs, verdict, None)
     desc = (
         f"scalar linear network, depth {net.depth}, target {float(net.target):g}"
         if net.is_scalar
@@ -542,7 +582,7 @@ def stability_analysis(
         minima_stable=stable,
         stable_fraction=float(np.mean(stable)),
         saddles=tuple(saddles),
-        prediction=_PREDICTION[verdict],
+        prediction=_hedged(_PREDICTION[verdict], cert),
         convergence=conv,
         n_samples=n_samples,
         seed=seed,
@@ -550,7 +590,31 @@ def stability_analysis(
         init=getattr(conv, "init", init_text) if conv is not None else init_text,
         minima_distribution=dist,
         singular_lrs=singular,
+        certainty=cert,
+        limit_labels=labels,
+        contradiction=contra,
     )
+
+
+def _limits(
+    model: Any,
+    lr: float,
+    conv: Any,
+    seed: int,
+    kwargs: dict[str, Any],
+    verdict: LRVerdict,
+    cps: Any,
+) -> tuple[Any, str]:
+    """Limit labels (loss models, or above eta*, when runs converged) and the contradiction
+    line (above eta*)."""
+    if conv is None or not (isinstance(model, LossModel) or verdict is LRVerdict.ABOVE):
+        return None, ""
+    from ._limit_report import contradiction_line, limit_labels
+
+    labels = limit_labels(model, lr, conv, seed, kwargs, cps)
+    if verdict is LRVerdict.ABOVE:
+        return labels, contradiction_line(labels, int(conv.n_samples))
+    return labels, ""
 
 
 def _resolve_model(model_or_depth: Any, network: Any, target: Any) -> LinearNetwork | LossModel:
@@ -611,7 +675,8 @@ def _loss_model_analysis(
     convergence_kwargs: dict[str, Any],
 ) -> StabilityReport:
     r"""The report for a sympy loss: critical points in a box, classified at lr (C6, C9)."""
-    from ..numeric.landscape.critical_points import CriticalKind, loss_flattest_minimum
+    from ..numeric.landscape.critical_results import CriticalKind
+    from ..numeric.landscape.loss_flattest import loss_flattest_minimum
 
     flat = loss_flattest_minimum(model, box, seed=seed)
     cps = flat.critical_points.at(lr)
@@ -699,6 +764,8 @@ def _loss_model_analysis(
         conv = estimate_convergent_fraction(
             model, lr, n_samples=n_samples, seed=seed, **convergence_kwargs
         )
+    cert = smin_certainty(flat, lr, _ABOVE[verdict])
+    labels, contra = _limits(model, lr, conv, seed, convergence_kwargs, verdict, cps)
     n_min = sum(p.kind is CriticalKind.MINIMUM for p in cps.points)
     return StabilityReport(
         widths=(),
@@ -714,7 +781,7 @@ def _loss_model_analysis(
         minima_stable=stable,
         stable_fraction=float(np.mean(stable)) if n_min else 0.0,
         saddles=tuple(saddles),
-        prediction=pred,
+        prediction=_hedged(pred, cert),
         convergence=conv,
         n_samples=n_samples,
         seed=seed,
@@ -722,6 +789,9 @@ def _loss_model_analysis(
         init=getattr(conv, "init", init_text) if conv is not None else init_text,
         minima_distribution=dist,
         critical_points=cps,
+        certainty=cert,
+        limit_labels=labels,
+        contradiction=contra,
     )
 
 

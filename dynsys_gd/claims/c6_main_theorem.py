@@ -49,17 +49,28 @@ SECTION8_FRACTIONS = {
 MC_CONFIDENCE = 0.99
 
 
-def instability_check(net: LinearNetwork, eta: Fraction) -> Verdict:
+def instability_check(net: LinearNetwork, eta: Fraction, *, max_boxes: int = 0) -> Verdict:
     r"""Three-valued check of "every point of M is linearly unstable at η" (C6).
 
     passed: a certified lower bound of :math:`S_{\min}` exceeds :math:`2/\eta`;
     failed: the certified :math:`\lambda_{\max}(H)` at an exact point of M is below
     :math:`2/\eta` (a linearly stable minimum: a counterexample, so :math:`\eta < \eta^*`);
     not certified: neither (e.g. depth ≥ 3 with a general :math:`\Sigma_{xx}`, where the lower
-    bound is the loose C5 bracket).
+    bound is the loose C5 bracket).  ``max_boxes`` > 0 lets a depth-3 network with equal widths
+    try the branch and bound of :mod:`dynsys_gd.numeric.landscape.smin_depth3` with that
+    budget (the battery of :func:`check_c6` passes :data:`DEPTH3_MAX_BOXES`; it costs about a
+    minute of CPU at 1.02 eta*).
     """
     b = certified_smin_bounds(net)
     bound = 2 / eta
+    if (
+        b.lower <= bound < b.upper
+        and net.depth == 3
+        and len(set(net.widths)) == 1
+        and max_boxes > 0
+        and (b.upper - bound) / b.upper >= DEPTH3_MIN_MARGIN
+    ):
+        b = _depth3_bounds(net, b, bound, max_boxes)
     if b.lower > bound:
         return True, (
             f"Every theta in M has lambda_max(H) >= S_min >= {float(b.lower):.12g} "
@@ -80,11 +91,38 @@ def instability_check(net: LinearNetwork, eta: Fraction) -> Verdict:
         f"{float(b.upper):.12g} ({b.upper_method}) is not below it, so this method cannot "
         "decide whether every minimum is unstable at this eta."
         + (
-            " For depth >= 3 with a general Sxx no certified lower bound better than the C5 "
-            "bracket is known to the toolkit; that bracket is often loose by a factor near 3."
+            " For this network no certified lower bound better than the C5 bracket is known to "
+            "the toolkit (depth >= 4, or unequal widths at depth 3); that bracket is often loose "
+            "by a factor near 3."
             if "bracket" in b.lower_method
             else ""
         )
+    )
+
+
+#: operation budget (boxes) of the depth-3 branch and bound behind the C6 check
+DEPTH3_MAX_BOXES = 60_000
+#: the branch and bound is tried only when 2/eta lies at least this far (relative) below the
+#: certified upper bound of S_min: closer margins need more boxes than the budget
+DEPTH3_MIN_MARGIN = Fraction(15, 1000)
+
+
+def _depth3_bounds(net: LinearNetwork, b: Any, bound: Fraction, max_boxes: int) -> Any:
+    """Sharper certified lower bound for a depth-3 network with square layers: the branch and
+    bound of :mod:`dynsys_gd.numeric.landscape.smin_depth3`, run until its bound exceeds
+    ``bound`` (or its box budget is spent)."""
+    import dataclasses
+
+    from ..numeric.landscape.smin_depth3 import certified_min_sharpness_depth3
+
+    goal = bound * (1 + Fraction(1, 10**9))
+    c = certified_min_sharpness_depth3(net, goal=goal, max_boxes=max_boxes)
+    if c.lower <= b.lower:
+        return b
+    return dataclasses.replace(
+        b,
+        lower=c.lower,
+        lower_method=f"depth-3 branch and bound, {c.boxes} boxes: {c.method}",
     )
 
 
@@ -141,7 +179,9 @@ def check_c6(
     (:func:`instability_check`): passed above :math:`\eta^*` when a certified lower bound of
     :math:`S_{\min}` exceeds :math:`2/\eta` (closed forms, the depth-2 SDP), failed below
     :math:`\eta^*` (a certified stable minimum is a counterexample), not certified when the
-    available lower bound is too weak (depth ≥ 3, general :math:`\Sigma_{xx}`: the C5 bracket).
+    available lower bound is too weak (general :math:`\Sigma_{xx}` at depth ≥ 3: the C5
+    bracket; the default battery, when not ``quick``, runs the depth-3 branch and bound of
+    :mod:`dynsys_gd.numeric.landscape.smin_depth3` for its equal-width case).
 
     The default battery: scalar N = 3, y = 2, the whitened and a general-:math:`\Sigma_{xx}`
     2×2 network of depth 2 and 3 at 1.02 η* (every minimum unstable) and at 0.98 η* (a
@@ -175,18 +215,20 @@ def check_c6(
         ("general Sxx (2, 2, 2)", lambda: _general_net(2)),
         ("general Sxx (2, 2, 2, 2)", lambda: _general_net(3)),
     ]
+    boxes = 0 if quick else DEPTH3_MAX_BOXES  # the depth-3 branch and bound: full runs only
     for name, make in cases:
 
         def above(make: Callable[[], LinearNetwork] = make) -> Verdict:
             n = make()
-            return instability_check(n, _to_exact("lr", 1.02 * critical_lr(n)))
+            return instability_check(n, _to_exact("lr", 1.02 * critical_lr(n)), max_boxes=boxes)
 
         def below(make: Callable[[], LinearNetwork] = make) -> Verdict:
             n = make()
             return stable_minimum_check(n, _to_exact("lr", 0.98 * critical_lr(n)))
 
         method = SDP if name == "general Sxx (2, 2, 2)" else BALL
-        col.run(f"{name} at 1.02 eta*: every minimum unstable", method, above)
+        deep_bb = name == "general Sxx (2, 2, 2, 2)" and boxes > 0  # dual bounds from an SDP
+        col.run(f"{name} at 1.02 eta*: every minimum unstable", SDP if deep_bb else method, above)
         col.run(f"{name} at 0.98 eta*: a linearly stable minimum exists", method, below)
 
     def saddles() -> Verdict:

@@ -10,11 +10,8 @@ import sympy as sp
 
 import dynsys_gd as dg
 from dynsys_gd.errors import InvalidParameterError
-from dynsys_gd.numeric.landscape.critical_points import (
-    CriticalKind,
-    critical_points,
-    loss_flattest_minimum,
-)
+from dynsys_gd.numeric.landscape.critical_points import CriticalKind, critical_points
+from dynsys_gd.numeric.landscape.loss_flattest import loss_flattest_minimum
 from dynsys_gd.numeric.landscape.spectra import FixedPointClass
 
 x, y = sp.symbols("x y")
@@ -127,10 +124,11 @@ def test_analytic_loss_search_and_certificates():
     np.testing.assert_allclose(res.minima[0].hessian_eigenvalues, ref, atol=1e-12)
 
 
-def test_time_limit_falls_back_to_the_search():
+def test_cpu_budget_falls_back_to_the_search():
     m = _model()
     res = critical_points(m, 3.0, exact_timeout=1e-6)
-    assert not res.exact and any("time limit" in n for n in res.notes)
+    assert not res.exact and any("CPU budget of 1e-06 s reached" in n for n in res.notes)
+    assert res.method.startswith("exact route timed out (CPU budget")
     assert len(res) == 3
 
 

@@ -11,7 +11,7 @@ __all__ = ["FlattestResult"]
 
 class FlattestResult(ResultMixin):
     r"""Base of :class:`~dynsys_gd.numeric.landscape.sharpness.FlattestMinimum` and
-    :class:`~dynsys_gd.numeric.landscape.critical_points.LossFlattestMinimum`: the critical step
+    :class:`~dynsys_gd.numeric.landscape.loss_flattest.LossFlattestMinimum`: the critical step
     size
     :math:`\eta^* = 2/S_{\min}` and the first lines of the summary and of the dictionary.
 

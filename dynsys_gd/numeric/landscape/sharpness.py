@@ -355,7 +355,7 @@ def flattest_minimum(net: SymbolicModel, **kwargs: Any) -> FlattestMinimum:
         :math:`\lambda_{\max}(H)` over M (see module docstring).  Cached on ``net``.
     """
     if isinstance(net, LossModel):  # any sympy loss: critical points in a box (searched/exact)
-        from .critical_points import loss_flattest_minimum
+        from .loss_flattest import loss_flattest_minimum
 
         return loss_flattest_minimum(net, **kwargs)  # type: ignore[return-value]
     if kwargs:
@@ -430,7 +430,7 @@ def flattest_minimum(net: SymbolicModel, **kwargs: Any) -> FlattestMinimum:
 def min_sharpness(net: SymbolicModel, **kwargs: Any) -> float:
     r""":math:`S_{\min} = \min_{\theta\in M}\lambda_{\max}(H(\theta))` (C4, C5); see
     :func:`flattest_minimum`.  For a LossModel: the flattest minimum found in a box
-    (:func:`~dynsys_gd.numeric.landscape.critical_points.loss_flattest_minimum`, keywords passed
+    (:func:`~dynsys_gd.numeric.landscape.loss_flattest.loss_flattest_minimum`, keywords passed
     on).
 
     Raises
@@ -463,7 +463,7 @@ def critical_lr(net: SymbolicModel, **kwargs: Any) -> float:
     typically 1e-13 wide) or the numerical minimum over M for depth ≥ 3 with a general
     :math:`\Sigma_{xx}` (bracketed by ``flattest_minimum(net).bracket``).  For a LossModel, from
     the flattest minimum found in a box (see
-    :func:`~dynsys_gd.numeric.landscape.critical_points.loss_flattest_minimum`: what is exact and
+    :func:`~dynsys_gd.numeric.landscape.loss_flattest.loss_flattest_minimum`: what is exact and
     what is
     searched is stated in its result).
 
