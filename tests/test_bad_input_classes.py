@@ -251,7 +251,7 @@ SIZES: list[Any] = [
     (
         _critical_lr_wide,
         {},
-        r"net \(90000 parameters\) needs about 1\d\d GiB of memory for "
+        r"net \(90000 parameters\) needs about 24\d GiB of memory for "
         r"the dense Hessian",
     ),
 ]
