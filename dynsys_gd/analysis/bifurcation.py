@@ -258,6 +258,7 @@ def bifurcation_diagram(
     critical_lr: float | None = None,
     eta_star: float | None = None,
     config: Any = None,
+    optimizer: Any = None,
 ) -> BifurcationDiagram:
     r"""Attractor of GD against the step size (docs/math/claims.md#c8).
 
@@ -288,6 +289,11 @@ def bifurcation_diagram(
         linear network when omitted.
     eta_star : float, optional
         Deprecated alias of ``critical_lr`` (kept for one release).
+    optimizer : Optimizer, optional
+        For a model: another optimiser's map instead of GD's (docs/math/optimizers.md).  Runs
+        start from the same parameters with the optimiser's initial buffers, the observable is
+        taken on the parameters, the engine classifies with that optimiser, and the default
+        :math:`\eta^*` is its critical step size.
     """
     if eta_star is not None:
         import warnings
@@ -303,16 +309,25 @@ def bifurcation_diagram(
     init_scale = check_positive_float("init_scale", init_scale)
     seed = check_seed("seed", seed)
     factory = _factory(model)
+    opt = _other_optimizer(model, optimizer)
     if not _is_factory(model):
         if critical_lr is None:
             from ..models import LinearNetwork
 
             if isinstance(model, LinearNetwork):
-                from ..numeric.landscape.sharpness import critical_lr as _critical_lr_of
+                from ..numeric.landscape.optimizer_lr import critical_lr as _critical_lr_of
 
-                critical_lr = _critical_lr_of(model)
+                critical_lr = _critical_lr_of(model, optimizer=opt)
+    gd_sys0 = factory(float(lr_arr[0]))
+    if opt is not None:  # the optimiser's map on its state, the observable on the parameters
+        from ..numeric.engine.run import EngineConfig, with_optimizer
+        from ..numeric.orbits.optimizer_map import optimizer_map
+
+        opt_map = optimizer_map(model, opt)
+        factory = opt_map.at
+        config = with_optimizer(config or EngineConfig(max_period=max_period), opt)
     sys0 = factory(float(lr_arr[0]))
-    P = sys0.n_params
+    P = gd_sys0.n_params
     runs = n_init if theta0 is None else int(np.size(theta0)) // max(1, int(P))
     _check_diagram_size(n_init, transient, n_record, runs, len(lr_arr), int(P))
     if theta0 is None:
@@ -337,10 +352,14 @@ def bifurcation_diagram(
     outcomes: NDArray[np.int64] | None = None
     if not _is_factory(model):
         outcomes, eng_periods = _engine_periods(model, th0, lr_arr, max_period, config)
+    start = th0 if opt is None else opt.init_state(th0)
+    obs = _observable(model, gd_sys0, observable)
     for i, lr in enumerate(lr_arr):
         system = sys0 if i == 0 else factory(float(lr))
-        obs = _observable(model, system, observable)
-        _, div, tail = iterate_map(system, th0, transient + n_record, record=n_record)
+        if opt is None:
+            obs = _observable(model, system, observable)
+        _, div, tail = iterate_map(system, start, transient + n_record, record=n_record)
+        tail = tail[..., :P]
         if outcomes is None:
             per = detect_period(tail, max_period=max_period, tol=tol)
             periods[i] = np.where(div, -1, per)
@@ -359,6 +378,25 @@ def bifurcation_diagram(
         max_period=max_period,
         outcomes=outcomes,
     )
+
+
+def _other_optimizer(model: Any, optimizer: Any) -> Any:
+    """The optimiser bound to ``model`` when it is not plain GD (None otherwise); refuses one
+    for a family of maps, and a non-autonomous one."""
+    from ..optimizers import check_optimizer
+
+    if optimizer is None or check_optimizer(optimizer).is_gd:
+        return None
+    if _is_factory(model):
+        raise InvalidParameterError(
+            "optimizer must be None for a family of maps (it applies to a model); got "
+            f"{optimizer!r}"
+        )
+    from ..numeric.orbits.optimizer_map import bound_optimizer
+
+    opt = bound_optimizer(model, optimizer)
+    opt.require_autonomous("a bifurcation diagram")
+    return opt
 
 
 def _engine_periods(

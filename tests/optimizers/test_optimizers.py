@@ -211,3 +211,19 @@ def test_heavy_ball_transition_on_a_matrix_network() -> None:
     assert below.counts["undecided"] == 0 and below.ci_low <= 0.0012 <= below.ci_high
     above = dg.estimate_convergent_fraction(net, 1.01 * eta, n_samples=4000, seed=0, optimizer=hb)
     assert above.counts["converged"] == 0 and above.counts["undecided"] == 0
+
+
+def test_orbit_tools_take_an_optimizer() -> None:
+    """Heavy ball (beta = 0.5) on 1/2(xy - 1)^2 flips at eta = 1.5: below it the runs converge,
+    just above they settle on stable period-2 orbits of the state (x, y, m_x, m_y), in the
+    bifurcation diagram, the periodic-orbit search and the Lyapunov exponent alike."""
+    hb = dg.HeavyBall(0.5)
+    net = dg.LinearNetwork.scalar(depth=2, target=1.0)
+    bd = dg.bifurcation_diagram(net, [1.4, 1.6], n_init=12, transient=1000, optimizer=hb)
+    assert bd.critical_lr == pytest.approx(1.5, 1e-12)
+    assert set(bd.periods[0][bd.periods[0] > 0]) == {1}
+    assert 2 in set(bd.periods[1])
+    orbits = dg.find_periodic_orbits(XY, 1.55, np.array([[1.2, 0.9]]), optimizer=hb)
+    assert orbits and orbits[0].period == 2 and orbits[0].stable and orbits[0].points.shape[1] == 4
+    lyap = dg.lyapunov_exponent(XY, np.array([[1.2, 0.9]]), 1.55, optimizer=hb)
+    assert lyap.mean < 0  # an attracting cycle
