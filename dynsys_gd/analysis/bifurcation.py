@@ -324,7 +324,7 @@ def bifurcation_diagram(
         from ..numeric.orbits.optimizer_map import optimizer_map
 
         opt_map = optimizer_map(model, opt)
-        factory = opt_map.at
+        factory = opt_map.at  # type: ignore[assignment]  # an IteratedMap is a map system
         config = with_optimizer(config or EngineConfig(max_period=max_period), opt)
     sys0 = factory(float(lr_arr[0]))
     P = gd_sys0.n_params
