@@ -142,7 +142,7 @@ def _check_net(net: Any) -> LinearNetwork:
         raise InvalidParameterError(
             f"net must be a LinearNetwork; got {type(net).__name__} ({net!r:.60})"
         )
-    net.require_manifold()
+    net.require_minima()
     return net
 
 
@@ -338,6 +338,19 @@ def _numerical_flattest(
     return par(best_z), best_val, spread
 
 
+def _flattest_point(net: LinearNetwork) -> tuple[NDArray[np.float64], float, float]:
+    """The numerical flattest minimum: over the symmetry orbit of the balanced minimum when M
+    is a manifold, over all of M (:mod:`.smin_variety`) when W* is rank-deficient."""
+    point, S, spread = _numerical_flattest(net)
+    if net.target_rank < min(net.widths[0], net.widths[-1]):
+        from .smin_variety import variety_flattest
+
+        p2, s2, spread = variety_flattest(net, extra=[point])
+        if s2 < S:
+            point, S = p2, s2
+    return point, S, spread
+
+
 def flattest_minimum(net: SymbolicModel, **kwargs: Any) -> FlattestMinimum:
     r"""A flattest global minimum of a linear network and :math:`S_{\min}` (C4, C5).
 
@@ -391,11 +404,11 @@ def flattest_minimum(net: SymbolicModel, **kwargs: Any) -> FlattestMinimum:
         from .depth2_sdp import certified_min_sharpness_depth2
 
         if net.widths[1] < net.widths[0]:  # W_1^T W_1 singular on M: numerical point
-            cert = certified_min_sharpness_depth2(net, point=_numerical_flattest(net)[0])
+            cert = certified_min_sharpness_depth2(net, point=_flattest_point(net)[0])
         else:
             cert = certified_min_sharpness_depth2(net)
             if cert.relative_width > 1e-9:  # a poor primal point: try the numerical minimum
-                cert = certified_min_sharpness_depth2(net, point=_numerical_flattest(net)[0])
+                cert = certified_min_sharpness_depth2(net, point=_flattest_point(net)[0])
         point = cert.point
         # the certified upper bound: lambda_max(H) at the exact point of M behind ``point``,
         # rounded to float64 (eigvalsh there agrees to ~1e-15 unless W* is huge)
@@ -411,7 +424,7 @@ def flattest_minimum(net: SymbolicModel, **kwargs: Any) -> FlattestMinimum:
         cache[_CACHE_KEY] = result
         return result
     else:
-        point, S, spread = _numerical_flattest(net)
+        point, S, spread = _flattest_point(net)
         method = "numerical minimisation over M"
         lo, hi = bracket
         if not (lo * (1 - 1e-9) <= S <= hi * (1 + 1e-9)):  # pragma: no cover - a bug if hit
