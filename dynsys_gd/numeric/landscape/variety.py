@@ -54,7 +54,8 @@ class VarietyPoint(ResultMixin):
     layer_ranks : tuple of int
         Numerical ranks of :math:`W_1, \dots, W_N`.
     singular : bool
-        Whether the rank of J is below :math:`d_Nd_0`.
+        Whether the rank of J is below its largest value on M (:math:`d_Nd_0` unless a hidden
+        layer is narrower than both :math:`d_0` and :math:`d_N`).
     structural : bool
         Whether :math:`\operatorname{rank}W_1 < d_0` and :math:`\operatorname{rank}W_N < d_N`
         (which makes the point singular for any depth, see the module docstring).
@@ -158,13 +159,15 @@ def jacobian_rank(net: LinearNetwork, theta: Any) -> int:
     return _rank(J)
 
 
-def _point(net: LinearNetwork, label: str, theta: NDArray[np.float64]) -> VarietyPoint:
+def _point(
+    net: LinearNetwork, label: str, theta: NDArray[np.float64], generic: int
+) -> VarietyPoint:
     layers = net.unflatten(theta)
     ranks = tuple(_rank(L) for L in layers)
     rj = jacobian_rank(net, theta)
     d0, dN = net.widths[0], net.widths[-1]
     structural = ranks[0] < d0 and ranks[-1] < dN and net.depth >= 2
-    return VarietyPoint(label, theta, rj, ranks, rj < d0 * dN, structural)
+    return VarietyPoint(label, theta, rj, ranks, rj < generic, structural)
 
 
 def minima_variety(net: LinearNetwork, *, samples: int = 8, seed: int = 0) -> MinimaVariety:
@@ -213,14 +216,17 @@ def minima_variety(net: LinearNetwork, *, samples: int = 8, seed: int = 0) -> Mi
     rng = generator(seed, "variety_samples")
     pts, res = project_to_minima(net, base[None] + rng.normal(scale=0.5, size=(samples, base.size)))
     ranks = [jacobian_rank(net, p) for p, q in zip(pts, res, strict=True) if np.isfinite(q)]
+    flat = np.asarray(flattest_minimum(net).point)
+    generic = max([*ranks, jacobian_rank(net, base), jacobian_rank(net, flat)])
     named = (
-        _point(net, "balanced minimum", base),
-        _point(net, "flattest minimum", np.asarray(flattest_minimum(net).point)),
+        _point(net, "balanced minimum", base, generic),
+        _point(net, "flattest minimum", flat, generic),
     )
-    generic = max([*ranks, *(p.jacobian_rank for p in named)])
     manifold = r == min(d0, dN) and generic == d0 * dN
     if manifold:
         locus = "none (J has full rank on all of M)"
+    elif generic < d0 * dN:
+        locus = f"the points of M where rank J < {generic} (J never has full rank {d0 * dN} on M)"
     elif net.depth == 2:
         locus = "the points of M with rank W_1 < d_0 and rank W_2 < d_N (rank of J drops there)"
     else:
