@@ -90,6 +90,13 @@ def _narrow_smin(net):
     return float(res.fun)
 
 
+def test_rank_one_target_with_whitened_data_is_accepted():
+    """W* = [[1, 2], [2, 4]] (rank 1, sigma_1 = 5) used to be refused; S_min = 2 * 5."""
+    net = dg.LinearNetwork.from_covariances((2, 2, 2), Sxx=np.eye(2), Syx=[[1.0, 2.0], [2.0, 4.0]])
+    assert dg.min_sharpness(net) == pytest.approx(10.0, rel=1e-12)
+    assert dg.critical_lr(net) == pytest.approx(0.2, rel=1e-12)
+
+
 @pytest.mark.parametrize("widths", [(2, 2, 2), (2, 1, 2)])
 def test_depth2_general_sxx_rank_deficient_is_certified(widths):
     net = _net(widths, SXX, W_RANK1)
