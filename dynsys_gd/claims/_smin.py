@@ -55,7 +55,8 @@ def exact_point_near(net: LinearNetwork, theta: Any) -> list[Fraction]:
     :math:`B = W_{N-1}\cdots W_1` of full column rank,
     :math:`W_N \leftarrow W_N + (W^* - W_NB)(B^\top B)^{-1}B^\top`; otherwise, with
     :math:`A = W_N\cdots W_2` of full row rank, :math:`W_1 \leftarrow W_1 + A^\top(AA^\top)^{-1}
-    (W^* - AW_1)` (exact rational arithmetic)."""
+    (W^* - AW_1)`; with neither (a rank-deficient :math:`W^*`), :func:`_rank_factor_layers`
+    (exact rational arithmetic)."""
     import flint
 
     Ws = exact_w_star(net)

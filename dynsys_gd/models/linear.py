@@ -459,7 +459,8 @@ class LinearNetwork:
         (docs/math/claims.md#c2).
 
         Needs :math:`\Sigma_{xx} \succ 0`, :math:`W^*` of full rank and every hidden width
-        :math:`\ge \min(d_0, d_N)`.
+        :math:`\ge \min(d_0, d_N)`.  Analyses of :math:`S_{\min}` need only
+        :meth:`require_minima` (a rank-deficient :math:`W^*` makes M a singular variety).
         """
         self._require_definite()
         Ws = self.W_star

@@ -85,8 +85,9 @@ def _narrow_smin(net):
 
     grid = np.linspace(-3, 3, 601)
     k = int(np.argmin([f(g) for g in grid]))
-    res = minimize_scalar(f, bounds=(grid[k] - 0.01, grid[k] + 0.01), method="bounded",
-                          options={"xatol": 1e-12})
+    res = minimize_scalar(
+        f, bounds=(grid[k] - 0.01, grid[k] + 0.01), method="bounded", options={"xatol": 1e-12}
+    )
     return float(res.fun)
 
 

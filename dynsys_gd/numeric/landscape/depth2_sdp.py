@@ -44,6 +44,15 @@ bound
 clipped to 0).  Nothing about the solver needs to be trusted: any :math:`Z` gives a valid bound,
 a good one gives a tight bound.
 
+Rank-deficient :math:`W^*`
+---------------------------
+Nothing above needs :math:`W^*` of full rank (docs/math/claims.md#c5): M is then a singular
+variety, the dual bound holds at each of its points, and the SDP value is still
+:math:`S_{\min}` (an optimal P may be singular; :math:`P + \epsilon I` loses at most
+:math:`\epsilon\lambda_{\max}(\Sigma_{xx})`).  When neither layer of the float point has full
+rank, the exact point of M comes from the exact factorisation :math:`W^* = CD`
+(:func:`exact_point_on_manifold`).
+
 Rigorous upper bound
 --------------------
 The primal :math:`P = LL^\top` gives :math:`W_1 = [L^\top; 0]`, :math:`W_2 = [W^*L^{-\top}, 0]`
@@ -349,7 +358,9 @@ def exact_point_on_manifold(
     With :math:`W_1` of full column rank, :math:`W_1` is kept at its float value and
     :math:`W_2 \leftarrow W_2 + (W^* - W_2W_1)(W_1^\top W_1)^{-1}W_1^\top`; otherwise, with
     :math:`W_2` of full row rank, :math:`W_1 \leftarrow W_1 + W_2^\top(W_2W_2^\top)^{-1}(W^* -
-    W_2W_1)`; both in exact rational arithmetic, so :math:`W_2W_1 = W^*` exactly.
+    W_2W_1)`; with neither (possible only for a rank-deficient :math:`W^*`), through the exact
+    factorisation :math:`W^* = CD` (:func:`_exact_rank_factor_point`).  All in exact rational
+    arithmetic, so :math:`W_2W_1 = W^*` exactly.
     ``check=False`` skips the validation of ``net`` (for callers that did it).
     """
     if check:

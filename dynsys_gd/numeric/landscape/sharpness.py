@@ -33,6 +33,11 @@ Closed forms (C5):
   :math:`\lambda_{\min}(\Sigma_{xx})N\sigma_1^{2-2/N} \le S_{\min} \le
   \lambda_{\max}(\Sigma_{xx})N\sigma_1^{2-2/N}` (the lower one is often loose by a factor
   near 3).
+* rank-deficient :math:`W^*` (M a singular variety, docs/math/claims.md#c2-rank-deficient): the
+  whitened closed form and the depth-2 certificate hold unchanged; at depth ≥ 3 with a general
+  :math:`\Sigma_{xx}` the orbit of the balanced minimum does not cover M, so the minimum is also
+  sought over all parameters with :math:`W(\theta) = W^*` as a constraint
+  (:mod:`dynsys_gd.numeric.landscape.smin_variety`).
 
 Results are cached on the network (``net._cache``).
 """
@@ -357,8 +362,10 @@ def flattest_minimum(net: SymbolicModel, **kwargs: Any) -> FlattestMinimum:
     Parameters
     ----------
     net : LinearNetwork
-        Must have a manifold of minima (:meth:`LinearNetwork.require_manifold`: target 0, a
-        rank-deficient W* or too narrow hidden layers raise InvalidParameterError).
+        Must have minima (:meth:`LinearNetwork.require_minima`: target 0 or hidden layers
+        narrower than rank W* raise InvalidParameterError).  A rank-deficient W* is accepted:
+        M is then a singular variety (:func:`~dynsys_gd.numeric.landscape.variety.minima_variety`
+        reports its singular points) and S_min is minimised over all of it.
 
     Returns
     -------
@@ -449,9 +456,9 @@ def min_sharpness(net: SymbolicModel, **kwargs: Any) -> float:
     Raises
     ------
     InvalidParameterError
-        If ``net`` is not a model with minima: a linear network without a manifold of minima
-        (target 0, a rank-deficient :math:`W^*`, too narrow hidden layers), or a loss model for
-        which no minimum is found.
+        If ``net`` is not a model with minima: a linear network with target 0 or hidden layers
+        narrower than :math:`\operatorname{rank}W^*`, or a loss model for which no minimum is
+        found.  A rank-deficient :math:`W^*` is accepted (see :func:`flattest_minimum`).
 
     Examples
     --------
@@ -487,9 +494,9 @@ def critical_lr(net: SymbolicModel, **kwargs: Any) -> float:
     Raises
     ------
     InvalidParameterError
-        If ``net`` is not a model with minima: a linear network without a manifold of minima
-        (target 0, a rank-deficient :math:`W^*`, too narrow hidden layers), or a loss model for
-        which no minimum is found.
+        If ``net`` is not a model with minima: a linear network with target 0 or hidden layers
+        narrower than :math:`\operatorname{rank}W^*`, or a loss model for which no minimum is
+        found.  A rank-deficient :math:`W^*` is accepted (see :func:`flattest_minimum`).
 
     Examples
     --------

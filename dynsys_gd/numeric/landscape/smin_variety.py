@@ -134,4 +134,3 @@ def variety_flattest(
     best_th, best = runs[0]
     spread = float((np.median(vals) - best) / best) if best > 0 else 0.0
     return best_th, best, spread
-

@@ -75,8 +75,7 @@ class VarietyPoint(ResultMixin):
     def summary(self) -> str:
         kind = "singular point of M" if self.singular else "smooth point of M"
         return (
-            f"{self.label}: rank J = {self.jacobian_rank}, layer ranks {self.layer_ranks}, "
-            f"{kind}"
+            f"{self.label}: rank J = {self.jacobian_rank}, layer ranks {self.layer_ranks}, {kind}"
         )
 
     def to_dict(self) -> dict[str, Any]:
