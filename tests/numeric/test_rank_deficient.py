@@ -137,11 +137,29 @@ def test_singular_points_of_the_minima_variety():
     assert balanced.singular and balanced.structural
     assert flattest.singular  # with whitened data the flattest minimum is a singular point
     assert "rank W_1 < d_0 and rank W_2 < d_N" in v.summary()
+    fm = dg.flattest_minimum(net)
+    assert (fm.target_rank, fm.jacobian_rank, fm.singular_point) == (1, 3, True)
+    assert "singular variety (rank W* = 1)" in fm.summary()
+    assert fm.to_dict()["singular_point"] is True
+    # with a general Sxx the flattest minimum is a smooth point (W_1 of rank 2)
+    fm2 = dg.flattest_minimum(_net((2, 2, 2), SXX, W_RANK1))
+    assert fm2.singular_point is False and fm2.jacobian_rank == 4
     # a point of M with W_1 = I is smooth
     smooth = net.flatten([np.eye(2), W_RANK1])
     from dynsys_gd.numeric.landscape.variety import jacobian_rank
 
     assert jacobian_rank(net, smooth) == 4
+
+
+def test_narrow_hidden_layer_generic_rank_is_measured():
+    """(3, 2, 3), W* of rank 1: J never has full rank 9 on M.  The co-rank of J is
+    (3 - rank W_2)(3 - rank W_1), and rank 1 = rank W_2 W_1 >= rank W_1 + rank W_2 - 2
+    (Sylvester) forces one layer to rank 1: the largest rank on M is 9 - 2 * 1 = 7."""
+    net = _net((3, 2, 3), np.eye(3), np.diag([1.0, 0.0, 0.0]))
+    v = dg.minima_variety(net, samples=4)
+    assert v.generic_rank == 7 and v.dimension == net.n_params - 7
+    assert v.points[0].layer_ranks == (1, 1) and v.points[0].jacobian_rank == 9 - 2 * 2
+    assert v.points[0].singular and "J never has full rank 9" in v.singular_locus
 
 
 def test_full_rank_target_is_a_manifold():

@@ -98,6 +98,17 @@ class FlattestMinimum(FlattestResult):
         :math:`\Sigma_{xx}`:
         :func:`~dynsys_gd.numeric.landscape.depth2_sdp.certified_min_sharpness_depth2`);
         ``None`` when no certificate was computed (closed forms, depth ≥ 3).
+    target_rank : int or None
+        :math:`\operatorname{rank}W^*` when it is below :math:`\min(d_0, d_N)` (M is then a
+        singular variety, docs/math/claims.md#c2-rank-deficient); ``None`` when M is a
+        manifold.
+    jacobian_rank : int or None
+        With ``target_rank``: the numerical rank of the Jacobian of :math:`W(\theta)` at
+        ``point`` (below :math:`d_Nd_0` means a singular point of M;
+        :func:`~dynsys_gd.numeric.landscape.variety.minima_variety` says more).
+    singular_point : bool or None
+        With ``target_rank``: whether that rank is below the largest rank of J on M
+        (:func:`~dynsys_gd.numeric.landscape.variety.generic_jacobian_rank`).
     """
 
     point: NDArray[np.float64]
@@ -106,6 +117,9 @@ class FlattestMinimum(FlattestResult):
     bracket: tuple[float, float]
     relative_gap: float
     bounds: tuple[Fraction, Fraction] | None = None
+    target_rank: int | None = None
+    jacobian_rank: int | None = None
+    singular_point: bool | None = None
 
     @property
     def certified(self) -> bool:
@@ -127,18 +141,27 @@ class FlattestMinimum(FlattestResult):
         )
 
     def summary(self) -> str:
-        return "\n".join(
-            [
-                *self._summary_head(),
-                f"C5 bracket               : [{self.bracket[0]:.10g}, {self.bracket[1]:.10g}]",
-                f"relative gap             : {self.relative_gap:.2e}",
-            ]
-        )
+        lines = [
+            *self._summary_head(),
+            f"C5 bracket               : [{self.bracket[0]:.10g}, {self.bracket[1]:.10g}]",
+            f"relative gap             : {self.relative_gap:.2e}",
+        ]
+        if self.target_rank is not None:
+            kind = "a singular" if self.singular_point else "a smooth"
+            lines.append(
+                f"minima set               : singular variety (rank W* = {self.target_rank}); "
+                f"the flattest point is {kind} point of it (rank J = {self.jacobian_rank}; "
+                "see minima_variety)"
+            )
+        return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             **self._dict_head(),
             "bounds": None if self.bounds is None else [float(b) for b in self.bounds],
+            "target_rank": self.target_rank,
+            "jacobian_rank": self.jacobian_rank,
+            "singular_point": self.singular_point,
         }
 
 
@@ -343,12 +366,29 @@ def _numerical_flattest(
     return par(best_z), best_val, spread
 
 
+def _with_variety(net: LinearNetwork, result: FlattestMinimum) -> FlattestMinimum:
+    """Add the rank of W* and of J at the point when W* is rank-deficient (M a variety)."""
+    import dataclasses
+
+    r = net.target_rank
+    if r >= min(net.widths[0], net.widths[-1]):
+        return result
+    from .variety import generic_jacobian_rank, jacobian_rank
+
+    rj = jacobian_rank(net, result.point)
+    singular = rj < generic_jacobian_rank(net)
+    return dataclasses.replace(result, target_rank=r, jacobian_rank=rj, singular_point=singular)
+
+
 def _flattest_point(net: LinearNetwork) -> tuple[NDArray[np.float64], float, float]:
     """The numerical flattest minimum: over the symmetry orbit of the balanced minimum when M
     is a manifold, over all of M (:mod:`.smin_variety`) when W* is rank-deficient."""
     point, S, spread = _numerical_flattest(net)
     if net.target_rank < min(net.widths[0], net.widths[-1]):
-        from .smin_variety import variety_flattest
+        from .smin_variety import MAX_PARAMS, variety_flattest
+
+        if net.n_params > MAX_PARAMS:
+            return point, S, spread  # the method string says "orbit only"
 
         p2, s2, spread = variety_flattest(net, extra=[point])
         if s2 < S:
@@ -428,21 +468,31 @@ def flattest_minimum(net: SymbolicModel, **kwargs: Any) -> FlattestMinimum:
             cert.relative_width,
             (cert.lower, cert.upper),
         )
+        result = _with_variety(net, result)
         cache[_CACHE_KEY] = result
         return result
     else:
         point, S, spread = _flattest_point(net)
         method = "numerical minimisation over M"
+        from .smin_variety import MAX_PARAMS
+
+        if net.target_rank < min(net.widths[0], net.widths[-1]) and net.n_params > MAX_PARAMS:
+            method += (
+                f" (symmetry orbit of the balanced minimum only: more than {MAX_PARAMS} "
+                "parameters for the search over all of the variety)"
+            )
         lo, hi = bracket
         if not (lo * (1 - 1e-9) <= S <= hi * (1 + 1e-9)):  # pragma: no cover - a bug if hit
             raise InvalidParameterError(
                 f"numerical S_min = {S:.10g} falls outside the C5 bracket [{lo:.10g}, {hi:.10g}]"
             )
         result = FlattestMinimum(point, S, method, bracket, spread)
+        result = _with_variety(net, result)
         cache[_CACHE_KEY] = result
         return result
     gap = float(abs(sharpness(net, point) - S) / S)
     result = FlattestMinimum(point, S, method, bracket, gap)
+    result = _with_variety(net, result)
     cache[_CACHE_KEY] = result
     return result
 

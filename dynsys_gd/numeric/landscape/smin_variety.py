@@ -31,7 +31,11 @@ from ..kernels import numeric_model
 from .fixed_points import balanced_minimum
 from .manifold import project_to_minima
 
-__all__ = ["gram_spectrum", "variety_flattest"]
+__all__ = ["MAX_PARAMS", "gram_spectrum", "variety_flattest"]
+
+#: Largest parameter count for the search over all of M (SLSQP works with dense P × P matrices);
+#: above it only the symmetry orbit of the balanced minimum is searched, and the method says so.
+MAX_PARAMS = 300
 
 
 def gram_spectrum(net: LinearNetwork, theta: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -36,7 +36,13 @@ from ...errors import InvalidParameterError
 from ...models import LinearNetwork
 from ..kernels import numeric_model
 
-__all__ = ["MinimaVariety", "VarietyPoint", "jacobian_rank", "minima_variety"]
+__all__ = [
+    "MinimaVariety",
+    "VarietyPoint",
+    "generic_jacobian_rank",
+    "jacobian_rank",
+    "minima_variety",
+]
 
 RANK_RTOL = 1e-9
 
@@ -158,6 +164,25 @@ def jacobian_rank(net: LinearNetwork, theta: Any) -> int:
     return _rank(J)
 
 
+def generic_jacobian_rank(net: LinearNetwork, *, samples: int = 8, seed: int = 0) -> int:
+    r"""Largest numerical rank of J found on M: :math:`d_Nd_0` at once when every hidden width
+    is at least :math:`\min(d_0, d_N)` (then :math:`W_1 = [I; 0]`-type points of M have J of
+    full rank), otherwise measured at the balanced minimum and ``samples`` random points of M
+    (Gaussian perturbations of it projected onto M)."""
+    from ..._streams import generator
+    from .fixed_points import balanced_minimum
+    from .manifold import project_to_minima
+
+    d0, dN = net.widths[0], net.widths[-1]
+    if all(h >= min(d0, dN) for h in net.widths[1:-1]):
+        return d0 * dN
+    base = balanced_minimum(net)
+    rng = generator(seed, "variety_samples")
+    pts, res = project_to_minima(net, base[None] + rng.normal(scale=0.5, size=(samples, base.size)))
+    ranks = [jacobian_rank(net, p) for p, q in zip(pts, res, strict=True) if np.isfinite(q)]
+    return max([*ranks, jacobian_rank(net, base)])
+
+
 def _point(
     net: LinearNetwork, label: str, theta: NDArray[np.float64], generic: int
 ) -> VarietyPoint:
@@ -200,7 +225,6 @@ def minima_variety(net: LinearNetwork, *, samples: int = 8, seed: int = 0) -> Mi
     """
     from ..._validation import check_int
     from .fixed_points import balanced_minimum
-    from .manifold import project_to_minima
     from .sharpness import flattest_minimum
 
     if not isinstance(net, LinearNetwork):
@@ -210,13 +234,12 @@ def minima_variety(net: LinearNetwork, *, samples: int = 8, seed: int = 0) -> Mi
     d0, dN = net.widths[0], net.widths[-1]
     r = net.target_rank
     base = balanced_minimum(net)
-    from ..._streams import generator
-
-    rng = generator(seed, "variety_samples")
-    pts, res = project_to_minima(net, base[None] + rng.normal(scale=0.5, size=(samples, base.size)))
-    ranks = [jacobian_rank(net, p) for p, q in zip(pts, res, strict=True) if np.isfinite(q)]
     flat = np.asarray(flattest_minimum(net).point)
-    generic = max([*ranks, jacobian_rank(net, base), jacobian_rank(net, flat)])
+    generic = max(
+        generic_jacobian_rank(net, samples=samples, seed=seed),
+        jacobian_rank(net, base),
+        jacobian_rank(net, flat),
+    )
     named = (
         _point(net, "balanced minimum", base, generic),
         _point(net, "flattest minimum", flat, generic),
