@@ -173,3 +173,15 @@ def test_zero_target_is_still_refused():
     net = _net((2, 2, 2), np.eye(2), np.zeros((2, 2)))
     with pytest.raises(dg.errors.InvalidParameterError, match="target must be non-zero"):
         dg.flattest_minimum(net)
+
+
+def test_basin_plane_through_a_rank_deficient_flattest_minimum():
+    from dynsys_gd.analysis.basins import default_plane
+
+    net = _net((2, 2, 2), np.eye(2), W_RANK1)
+    c, u, _v = default_plane(net)
+    assert np.allclose(_product(net.unflatten(c)), W_RANK1, atol=1e-12)
+    from dynsys_gd.numeric.kernels import numeric_model
+
+    J = numeric_model(net).jacobian_of_product(c[None])[0]
+    assert np.linalg.norm(J @ u) < 1e-12  # u is tangent to the fibre {W(theta) = W*}
