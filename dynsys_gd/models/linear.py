@@ -435,18 +435,18 @@ class LinearNetwork:
         return int(self._cache[key])
 
     def require_minima(self) -> None:
-        r"""Raise unless the minima set :math:`M = \{W(\theta) = W^*\}` is non-empty and
-        :math:`S_{\min}` is positive (docs/math/claims.md#c5).
+        r"""Raise unless the minima set :math:`M = \{W(\theta) = W^*\}` is non-empty
+        (docs/math/claims.md#c5).
 
-        Needs :math:`\Sigma_{xx} \succ 0`, :math:`W^* \ne 0` and every hidden width
+        Needs :math:`\Sigma_{xx} \succ 0` and every hidden width
         :math:`\ge \operatorname{rank} W^*`.  A rank-deficient :math:`W^*` is accepted: M is
         then a singular variety (:func:`~dynsys_gd.numeric.landscape.variety.minima_variety`),
-        on which :math:`S_{\min}` is still attained.
+        on which :math:`S_{\min}` is still attained; :math:`W^* = 0` too (then
+        :math:`\theta = 0 \in M` has :math:`H = 0` for depth :math:`\ge 2`, so
+        :math:`S_{\min} = 0`).
         """
         self._require_definite()
         r = self.target_rank
-        if r == 0:
-            check_target(0.0)  # raises: W* = 0
         hidden = self.widths[1:-1]
         if any(h < r for h in hidden):
             raise InvalidParameterError(

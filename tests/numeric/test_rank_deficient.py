@@ -169,10 +169,19 @@ def test_full_rank_target_is_a_manifold():
     assert v.to_dict()["singular_locus"].startswith("none")
 
 
-def test_zero_target_is_still_refused():
-    net = _net((2, 2, 2), np.eye(2), np.zeros((2, 2)))
-    with pytest.raises(dg.errors.InvalidParameterError, match="target must be non-zero"):
-        dg.flattest_minimum(net)
+@pytest.mark.parametrize("depth", [2, 3])
+def test_zero_target_has_zero_smin(depth):
+    """W* = 0: theta = 0 is a minimum with J = 0, so H(0) = 0, S_min = 0 and eta* = inf (no
+    step size makes every minimum unstable); depth 1 keeps S_min = lambda_max(Sxx)."""
+    net = _net((2,) * (depth + 1), SXX, np.zeros((2, 2)))
+    fm = dg.flattest_minimum(net)
+    assert fm.sharpness == 0.0 and np.all(fm.point == 0.0)
+    assert np.abs(net.hessian(fm.point)).max() == 0.0
+    assert dg.critical_lr(net) == float("inf") and fm.singular_point
+    scalar = dg.LinearNetwork.scalar(depth, 0.0)
+    assert dg.min_sharpness(scalar) == 0.0
+    flat1 = dg.min_sharpness(_net((2, 2), SXX, np.zeros((2, 2))))
+    assert flat1 == pytest.approx(np.linalg.eigvalsh(SXX)[-1], rel=1e-15)
 
 
 def test_basin_plane_through_a_rank_deficient_flattest_minimum():

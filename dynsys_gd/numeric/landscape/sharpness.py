@@ -37,7 +37,9 @@ Closed forms (C5):
   whitened closed form and the depth-2 certificate hold unchanged; at depth ≥ 3 with a general
   :math:`\Sigma_{xx}` the orbit of the balanced minimum does not cover M, so the minimum is also
   sought over all parameters with :math:`W(\theta) = W^*` as a constraint
-  (:mod:`dynsys_gd.numeric.landscape.smin_variety`).
+  (:mod:`dynsys_gd.numeric.landscape.smin_variety`);
+* :math:`W^* = 0`, depth ≥ 2: :math:`\theta = 0 \in M` has :math:`J = 0`, hence :math:`H = 0`,
+  so :math:`S_{\min} = 0` and :math:`\eta^* = \infty`.
 
 Results are cached on the network (``net._cache``).
 """
@@ -402,10 +404,11 @@ def flattest_minimum(net: SymbolicModel, **kwargs: Any) -> FlattestMinimum:
     Parameters
     ----------
     net : LinearNetwork
-        Must have minima (:meth:`LinearNetwork.require_minima`: target 0 or hidden layers
+        Must have minima (:meth:`LinearNetwork.require_minima`: a singular Sxx or hidden layers
         narrower than rank W* raise InvalidParameterError).  A rank-deficient W* is accepted:
         M is then a singular variety (:func:`~dynsys_gd.numeric.landscape.variety.minima_variety`
-        reports its singular points) and S_min is minimised over all of it.
+        reports its singular points) and S_min is minimised over all of it; W* = 0 at depth
+        >= 2 gives S_min = 0 at the origin (H = 0 there) and an infinite critical step size.
 
     Returns
     -------
@@ -439,6 +442,14 @@ def flattest_minimum(net: SymbolicModel, **kwargs: Any) -> FlattestMinimum:
         point = balanced_minimum(net)
         S = float(np.linalg.eigvalsh(net.Sxx)[-1])
         method = "closed form (depth 1)"
+    elif net.target_rank == 0:  # W* = 0: J(0) = 0, so H(0) = 0 and S_min = 0 at the origin
+        point = np.zeros(net.n_params)
+        S = 0.0
+        method = "closed form (W* = 0: H = 0 at the origin)"
+        result = FlattestMinimum(point, S, method, bracket, 0.0)
+        result = _with_variety(net, result)
+        cache[_CACHE_KEY] = result
+        return result
     elif net.is_scalar:
         point = balanced_minimum(net)
         S = float(net.Sxx[0, 0]) * N * abs(net.target) ** (2.0 - 2.0 / N)
@@ -506,9 +517,10 @@ def min_sharpness(net: SymbolicModel, **kwargs: Any) -> float:
     Raises
     ------
     InvalidParameterError
-        If ``net`` is not a model with minima: a linear network with target 0 or hidden layers
-        narrower than :math:`\operatorname{rank}W^*`, or a loss model for which no minimum is
-        found.  A rank-deficient :math:`W^*` is accepted (see :func:`flattest_minimum`).
+        If ``net`` is not a model with minima: a linear network with a singular
+        :math:`\Sigma_{xx}` or hidden layers narrower than :math:`\operatorname{rank}W^*`, or a
+        loss model for which no minimum is found.  A rank-deficient :math:`W^*` is accepted,
+        :math:`W^* = 0` too (see :func:`flattest_minimum`).
 
     Examples
     --------
@@ -544,9 +556,10 @@ def critical_lr(net: SymbolicModel, **kwargs: Any) -> float:
     Raises
     ------
     InvalidParameterError
-        If ``net`` is not a model with minima: a linear network with target 0 or hidden layers
-        narrower than :math:`\operatorname{rank}W^*`, or a loss model for which no minimum is
-        found.  A rank-deficient :math:`W^*` is accepted (see :func:`flattest_minimum`).
+        If ``net`` is not a model with minima: a linear network with a singular
+        :math:`\Sigma_{xx}` or hidden layers narrower than :math:`\operatorname{rank}W^*`, or a
+        loss model for which no minimum is found.  A rank-deficient :math:`W^*` is accepted,
+        :math:`W^* = 0` too (see :func:`flattest_minimum`).
 
     Examples
     --------
@@ -557,4 +570,4 @@ def critical_lr(net: SymbolicModel, **kwargs: Any) -> float:
     >>> dg.flattest_minimum(net).method
     'closed form (AM–GM)'
     """
-    return 2.0 / min_sharpness(net, **kwargs)
+    return flattest_minimum(net, **kwargs).critical_lr
