@@ -375,7 +375,7 @@ def _with_variety(net: LinearNetwork, result: FlattestMinimum) -> FlattestMinimu
     r = net.target_rank
     if r >= min(net.widths[0], net.widths[-1]):
         return result
-    from .variety import generic_jacobian_rank, jacobian_rank
+    from .smin_variety import generic_jacobian_rank, jacobian_rank
 
     rj = jacobian_rank(net, result.point)
     singular = rj < generic_jacobian_rank(net)

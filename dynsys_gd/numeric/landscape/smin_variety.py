@@ -22,6 +22,8 @@ so starts on every stratum of layer ranks are tried.  The result is numerical: a
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -31,7 +33,17 @@ from ..kernels import numeric_model
 from .fixed_points import balanced_minimum
 from .manifold import project_to_minima
 
-__all__ = ["MAX_PARAMS", "gram_spectrum", "variety_flattest"]
+__all__ = [
+    "MAX_PARAMS",
+    "RANK_RTOL",
+    "generic_jacobian_rank",
+    "gram_spectrum",
+    "jacobian_rank",
+    "variety_flattest",
+]
+
+#: Relative tolerance of the numerical rank of J (singular values above it times the largest).
+RANK_RTOL = 1e-9
 
 #: Largest parameter count for the search over all of M (SLSQP works with dense P × P matrices);
 #: above it only the symmetry orbit of the balanced minimum is searched, and the method says so.
@@ -138,3 +150,31 @@ def variety_flattest(
     best_th, best = runs[0]
     spread = float((np.median(vals) - best) / best) if best > 0 else 0.0
     return best_th, best, spread
+
+
+def _rank(M: NDArray[np.float64]) -> int:
+    s = np.linalg.svd(M, compute_uv=False)
+    return int(np.sum(s > RANK_RTOL * float(s[0]))) if s.size and s[0] > 0 else 0
+
+
+def jacobian_rank(net: LinearNetwork, theta: Any) -> int:
+    r"""Numerical rank of the Jacobian of :math:`\operatorname{vec}W(\theta)` at one point."""
+    th = np.asarray(theta, dtype=np.float64).ravel()
+    J = np.asarray(numeric_model(net).jacobian_of_product(th[None])[0])  # type: ignore[attr-defined]
+    return _rank(J)
+
+
+def generic_jacobian_rank(net: LinearNetwork, *, samples: int = 8, seed: int = 0) -> int:
+    r"""Largest numerical rank of J found on M: :math:`d_Nd_0` at once when every hidden width
+    is at least :math:`\min(d_0, d_N)` (then :math:`W_1 = [I; 0]`-type points of M have J of
+    full rank), otherwise measured at the balanced minimum and ``samples`` random points of M
+    (Gaussian perturbations of it projected onto M)."""
+
+    d0, dN = net.widths[0], net.widths[-1]
+    if all(h >= min(d0, dN) for h in net.widths[1:-1]):
+        return d0 * dN
+    base = balanced_minimum(net)
+    rng = generator(seed, "variety_samples")
+    pts, res = project_to_minima(net, base[None] + rng.normal(scale=0.5, size=(samples, base.size)))
+    ranks = [jacobian_rank(net, p) for p, q in zip(pts, res, strict=True) if np.isfinite(q)]
+    return max([*ranks, jacobian_rank(net, base)])

@@ -34,7 +34,7 @@ from ..._results import ResultMixin, jsonable
 from ..._validation import describe
 from ...errors import InvalidParameterError
 from ...models import LinearNetwork
-from ..kernels import numeric_model
+from .smin_variety import _rank, generic_jacobian_rank, jacobian_rank
 
 __all__ = [
     "MinimaVariety",
@@ -43,8 +43,6 @@ __all__ = [
     "jacobian_rank",
     "minima_variety",
 ]
-
-RANK_RTOL = 1e-9
 
 
 @dataclass(frozen=True, repr=False)
@@ -150,37 +148,6 @@ class MinimaVariety(ResultMixin):
             "singular_locus": self.singular_locus,
             "points": [p.to_dict() for p in self.points],
         }
-
-
-def _rank(M: NDArray[np.float64]) -> int:
-    s = np.linalg.svd(M, compute_uv=False)
-    return int(np.sum(s > RANK_RTOL * float(s[0]))) if s.size and s[0] > 0 else 0
-
-
-def jacobian_rank(net: LinearNetwork, theta: Any) -> int:
-    r"""Numerical rank of the Jacobian of :math:`\operatorname{vec}W(\theta)` at one point."""
-    th = np.asarray(theta, dtype=np.float64).ravel()
-    J = np.asarray(numeric_model(net).jacobian_of_product(th[None])[0])  # type: ignore[attr-defined]
-    return _rank(J)
-
-
-def generic_jacobian_rank(net: LinearNetwork, *, samples: int = 8, seed: int = 0) -> int:
-    r"""Largest numerical rank of J found on M: :math:`d_Nd_0` at once when every hidden width
-    is at least :math:`\min(d_0, d_N)` (then :math:`W_1 = [I; 0]`-type points of M have J of
-    full rank), otherwise measured at the balanced minimum and ``samples`` random points of M
-    (Gaussian perturbations of it projected onto M)."""
-    from ..._streams import generator
-    from .fixed_points import balanced_minimum
-    from .manifold import project_to_minima
-
-    d0, dN = net.widths[0], net.widths[-1]
-    if all(h >= min(d0, dN) for h in net.widths[1:-1]):
-        return d0 * dN
-    base = balanced_minimum(net)
-    rng = generator(seed, "variety_samples")
-    pts, res = project_to_minima(net, base[None] + rng.normal(scale=0.5, size=(samples, base.size)))
-    ranks = [jacobian_rank(net, p) for p, q in zip(pts, res, strict=True) if np.isfinite(q)]
-    return max([*ranks, jacobian_rank(net, base)])
 
 
 def _point(
