@@ -194,3 +194,13 @@ def test_basin_plane_through_a_rank_deficient_flattest_minimum():
 
     J = numeric_model(net).jacobian_of_product(c[None])[0]
     assert np.linalg.norm(J @ u) < 1e-12  # u is tangent to the fibre {W(theta) = W*}
+
+
+def test_large_networks_search_the_orbit_only_and_say_so(monkeypatch):
+    from dynsys_gd.numeric.landscape import smin_variety
+
+    monkeypatch.setattr(smin_variety, "MAX_PARAMS", 5)
+    net = _net((2, 2, 2, 2), SXX, W_RANK1)
+    fm = dg.flattest_minimum(net)
+    assert "symmetry orbit of the balanced minimum only" in fm.method
+    assert "more than 5 parameters" in fm.method

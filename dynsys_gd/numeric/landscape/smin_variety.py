@@ -47,7 +47,7 @@ RANK_RTOL = 1e-9
 
 #: Largest parameter count for the search over all of M (SLSQP works with dense P × P matrices);
 #: above it only the symmetry orbit of the balanced minimum is searched, and the method says so.
-MAX_PARAMS = 300
+MAX_PARAMS = 100
 
 
 def gram_spectrum(net: LinearNetwork, theta: NDArray[np.float64]) -> NDArray[np.float64]:
