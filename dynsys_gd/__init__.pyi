@@ -51,6 +51,8 @@ from .numeric.landscape.sharpness import FlattestMinimum as FlattestMinimum
 from .numeric.landscape.optimizer_lr import critical_lr as critical_lr
 from .numeric.landscape.sharpness import flattest_minimum as flattest_minimum
 from .numeric.landscape.sharpness import min_sharpness as min_sharpness
+from .numeric.landscape.variety import MinimaVariety as MinimaVariety
+from .numeric.landscape.variety import minima_variety as minima_variety
 
 # -- fixed points, critical points and their stability ----------------------------------------
 from .analysis.stability import LRVerdict as LRVerdict

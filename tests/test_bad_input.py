@@ -27,6 +27,7 @@ from dynsys_gd.symbolic.derivation import derive
 x, y = sp.symbols("x y")
 NET = dg.LinearNetwork.scalar(2, 1.0)
 NET0 = dg.LinearNetwork.scalar(2, 0.0)
+NET2_NARROW = dg.LinearNetwork.from_covariances((2, 1, 2), Sxx=np.eye(2), Syx=np.eye(2))
 LOSS = dg.LossModel((x * y - 1) ** 2 / 2, [x, y])
 LOGCOSH = dg.LossModel(sp.log(sp.cosh(x * y - 1)), [x, y])
 X3, Y3 = np.ones((3, 2)), np.ones((3, 1))
@@ -267,8 +268,13 @@ ROWS: list[Any] = [
     ),
     # ---- min_sharpness / critical_lr
     (dg.min_sharpness, {"net": "net"}, IPE, r"net must be a LinearNetwork; got str"),
-    (dg.min_sharpness, {"net": NET0}, IPE, r"target must be non-zero.*not a manifold"),
-    (dg.critical_lr, {"net": NET0}, IPE, r"target must be non-zero"),
+    # target 0 is accepted by min_sharpness / critical_lr (S_min = 0, eta* = inf)
+    (
+        dg.min_sharpness,
+        {"net": NET2_NARROW},
+        IPE,
+        r"hidden widths must be >= rank W\* = 2",
+    ),
     # a LossModel is accepted (critical points in a box); its box is validated
     (dg.critical_lr, {"net": LOSS, "box": 0.0}, IPE, r"box must be a finite float > 0; got 0.0"),
     (dg.critical_lr, {"net": NET0, "box": 2.0}, IPE, r"box: keywords for a LossModel only"),

@@ -358,7 +358,7 @@ def default_plane(model: Any) -> tuple[Array, Array, Array]:
     m = numeric_model(model)
     P = int(m.n_params)
     if isinstance(model, LinearNetwork):
-        model.require_manifold()
+        model.require_minima()
         try:
             from ..numeric.landscape.sharpness import flattest_minimum
 

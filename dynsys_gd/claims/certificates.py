@@ -292,7 +292,7 @@ def exact_w_star(net: LinearNetwork) -> Any:
     r""":math:`W^* = \Sigma_{yx}\Sigma_{xx}^{-1}` as an exact ``fmpq_mat``."""
     import flint
 
-    net.require_manifold()
+    net.require_minima()
     S = flint.fmpq_mat([[_fq(x) for x in r] for r in net.Sxx_exact])
     Y = flint.fmpq_mat([[_fq(x) for x in r] for r in net.Syx_exact])
     return Y * S.inv()
@@ -308,6 +308,7 @@ def rational_point_on_manifold(net: LinearNetwork, *, seed: int = 0) -> list[Fra
     """
     import flint
 
+    net.require_manifold()
     Wst = exact_w_star(net)
     N = net.depth
     shapes = net.layer_shapes

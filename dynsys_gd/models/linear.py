@@ -425,12 +425,42 @@ class LinearNetwork:
             return 0.5 * float(np.trace(Ws @ self.Sxx @ Ws.T))
         return 0.0
 
+    @property
+    def target_rank(self) -> int:
+        r"""Numerical rank of :math:`W^*` (singular values above :math:`10^{-12}\sigma_1`)."""
+        key = "target_rank"
+        if key not in self._cache:
+            s = np.linalg.svd(self.W_star, compute_uv=False)
+            self._cache[key] = int(np.sum(s > 1e-12 * float(s[0]))) if s[0] > 0 else 0
+        return int(self._cache[key])
+
+    def require_minima(self) -> None:
+        r"""Raise unless the minima set :math:`M = \{W(\theta) = W^*\}` is non-empty
+        (docs/math/claims.md#c5).
+
+        Needs :math:`\Sigma_{xx} \succ 0` and every hidden width
+        :math:`\ge \operatorname{rank} W^*`.  A rank-deficient :math:`W^*` is accepted: M is
+        then a singular variety (:func:`~dynsys_gd.numeric.landscape.variety.minima_variety`),
+        on which :math:`S_{\min}` is still attained; :math:`W^* = 0` too (then
+        :math:`\theta = 0 \in M` has :math:`H = 0` for depth :math:`\ge 2`, so
+        :math:`S_{\min} = 0`).
+        """
+        self._require_definite()
+        r = self.target_rank
+        hidden = self.widths[1:-1]
+        if any(h < r for h in hidden):
+            raise InvalidParameterError(
+                f"hidden widths must be >= rank W* = {r} for W* to be reachable; got "
+                f"widths {self.widths}"
+            )
+
     def require_manifold(self) -> None:
         r"""Raise unless the minima set M = {W(θ) = W*} is a smooth manifold
         (docs/math/claims.md#c2).
 
         Needs :math:`\Sigma_{xx} \succ 0`, :math:`W^*` of full rank and every hidden width
-        :math:`\ge \min(d_0, d_N)`.
+        :math:`\ge \min(d_0, d_N)`.  Analyses of :math:`S_{\min}` need only
+        :meth:`require_minima` (a rank-deficient :math:`W^*` makes M a singular variety).
         """
         self._require_definite()
         Ws = self.W_star

@@ -137,9 +137,10 @@ def test_random_minima_bad_input(kwargs, exc, match):
         random_minima(dg.LinearNetwork.scalar(2, 1.0), **kwargs)
 
 
-def test_target_zero_is_refused():
-    with pytest.raises(InvalidParameterError, match="not a manifold"):
-        balanced_minimum(dg.LinearNetwork.scalar(3, 0.0))
+def test_target_zero_balanced_minimum_is_the_origin():
+    """W* = 0: the minima set is a variety through the origin, its balanced point."""
+    th = balanced_minimum(dg.LinearNetwork.scalar(3, 0.0))
+    assert th.shape == (3,) and np.all(th == 0.0)
 
 
 @pytest.mark.parametrize(

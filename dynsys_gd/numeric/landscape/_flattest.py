@@ -27,8 +27,9 @@ class FlattestResult(ResultMixin):
 
     @property
     def critical_lr(self) -> float:
-        r""":math:`\eta^* = 2/S_{\min}`."""
-        return 2.0 / self.sharpness
+        r""":math:`\eta^* = 2/S_{\min}` (infinite when :math:`S_{\min} = 0`: then no step size
+        makes every minimum unstable)."""
+        return 2.0 / self.sharpness if self.sharpness > 0 else float("inf")
 
     def _summary_head(self) -> list[str]:
         return [

@@ -44,6 +44,15 @@ bound
 clipped to 0).  Nothing about the solver needs to be trusted: any :math:`Z` gives a valid bound,
 a good one gives a tight bound.
 
+Rank-deficient :math:`W^*`
+---------------------------
+Nothing above needs :math:`W^*` of full rank (docs/math/claims.md#c5): M is then a singular
+variety, the dual bound holds at each of its points, and the SDP value is still
+:math:`S_{\min}` (an optimal P may be singular; :math:`P + \epsilon I` loses at most
+:math:`\epsilon\lambda_{\max}(\Sigma_{xx})`).  When neither layer of the float point has full
+rank, the exact point of M comes from the exact factorisation :math:`W^* = CD`
+(:func:`exact_point_on_manifold`).
+
 Rigorous upper bound
 --------------------
 The primal :math:`P = LL^\top` gives :math:`W_1 = [L^\top; 0]`, :math:`W_2 = [W^*L^{-\top}, 0]`
@@ -191,7 +200,7 @@ def _check_depth2(net: Any) -> LinearNetwork:
             f"net must have depth 2 for the convex formulation of S_min; got depth {net.depth} "
             f"(widths {net.widths})"
         )
-    net.require_manifold()
+    net.require_minima()
     return net
 
 
@@ -349,7 +358,9 @@ def exact_point_on_manifold(
     With :math:`W_1` of full column rank, :math:`W_1` is kept at its float value and
     :math:`W_2 \leftarrow W_2 + (W^* - W_2W_1)(W_1^\top W_1)^{-1}W_1^\top`; otherwise, with
     :math:`W_2` of full row rank, :math:`W_1 \leftarrow W_1 + W_2^\top(W_2W_2^\top)^{-1}(W^* -
-    W_2W_1)`; both in exact rational arithmetic, so :math:`W_2W_1 = W^*` exactly.
+    W_2W_1)`; with neither (possible only for a rank-deficient :math:`W^*`), through the exact
+    factorisation :math:`W^* = CD` (:func:`_exact_rank_factor_point`).  All in exact rational
+    arithmetic, so :math:`W_2W_1 = W^*` exactly.
     ``check=False`` skips the validation of ``net`` (for callers that did it).
     """
     if check:
@@ -365,12 +376,37 @@ def exact_point_on_manifold(
     elif G2.det() != 0:
         W1 = W1 + W2.transpose() * G2.inv() * (Ws - W2 * W1)
     else:
-        raise InvalidParameterError(
-            "theta must have W_1 of full column rank or W_2 of full row rank; got neither"
-        )
+        W1, W2 = _exact_rank_factor_point(Ws, W1f, W2f)
     out = [_to_fraction(W1[i, j]) for i in range(W1.nrows()) for j in range(W1.ncols())]
     out += [_to_fraction(W2[i, j]) for i in range(W2.nrows()) for j in range(W2.ncols())]
     return out
+
+
+def _exact_rank_factor_point(Ws: Any, W1f: NDArray[Any], W2f: NDArray[Any]) -> tuple[Any, Any]:
+    r"""An exact point of M near a float one when neither layer has full rank (possible only
+    for a rank-deficient :math:`W^*`).
+
+    :math:`W^* = CD` exactly, with :math:`D` the non-zero rows of the reduced row echelon form
+    of :math:`W^*` and :math:`C` its pivot columns (rank r).  Then :math:`K = W_1D^+` (rounded
+    to rationals, h × r) and :math:`W_1 \leftarrow KD`, :math:`W_2 \leftarrow W_2 + (C -
+    W_2K)(K^\top K)^{-1}K^\top`, so :math:`W_2K = C` and :math:`W_2W_1 = CD = W^*` exactly.
+    The component of :math:`W_1` outside the row space of :math:`W^*` is dropped (it is zero
+    when :math:`\operatorname{rank} W_1 = r`)."""
+    R, r = Ws.rref()
+    d0 = Ws.ncols()
+    D = _fmat([[_to_fraction(R[i, j]) for j in range(d0)] for i in range(r)])
+    piv = [next(j for j in range(d0) if R[i, j] != 0) for i in range(r)]
+    C = _fmat([[_to_fraction(Ws[a, j]) for j in piv] for a in range(Ws.nrows())])
+    Df = np.array([[float(_to_fraction(D[i, j])) for j in range(d0)] for i in range(r)])
+    K = _fmat((W1f @ np.linalg.pinv(Df)).tolist())
+    KtK = K.transpose() * K
+    if KtK.det() == 0:
+        raise InvalidParameterError(
+            "theta must have W_1 of rank >= rank W* on the row space of W*; got less"
+        )
+    W2 = _fmat(W2f.tolist())
+    W2 = W2 + (C - W2 * K) * KtK.inv() * K.transpose()
+    return K * D, W2
 
 
 def _point_from_P(net: LinearNetwork, P: NDArray[np.float64]) -> NDArray[np.float64]:

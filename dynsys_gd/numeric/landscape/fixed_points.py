@@ -102,7 +102,7 @@ def balanced_minimum(net: LinearNetwork) -> NDArray[np.float64]:
     With whitened data (:math:`\Sigma_{xx} = cI`) it is a flattest minimum (C5).
     """
     net = _check_net(net)
-    net.require_manifold()
+    net.require_minima()
     return balanced_factorisation(net, net.W_star)
 
 

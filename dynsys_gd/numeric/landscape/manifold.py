@@ -59,7 +59,7 @@ def project_to_minima(
         :math:`\lVert W(\theta) - W^*\rVert_F` at the returned points (inf where the iteration
         blew up).
     """
-    net.require_manifold()
+    net.require_minima()
     k = numeric_model(net)
     th = np.array(theta, dtype=np.float64, copy=True)
     single = th.ndim == 1
@@ -106,7 +106,7 @@ def project_to_minima_mp(
     """
     import mpmath
 
-    net.require_manifold()
+    net.require_minima()
     if not isinstance(dps, int) or dps < 15:
         raise InvalidParameterError(f"dps must be an int >= 15; got {dps!r}")
     k = numeric_model(net, precision=dps)

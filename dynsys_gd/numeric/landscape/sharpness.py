@@ -33,6 +33,13 @@ Closed forms (C5):
   :math:`\lambda_{\min}(\Sigma_{xx})N\sigma_1^{2-2/N} \le S_{\min} \le
   \lambda_{\max}(\Sigma_{xx})N\sigma_1^{2-2/N}` (the lower one is often loose by a factor
   near 3).
+* rank-deficient :math:`W^*` (M a singular variety, docs/math/claims.md#c2-rank-deficient): the
+  whitened closed form and the depth-2 certificate hold unchanged; at depth ≥ 3 with a general
+  :math:`\Sigma_{xx}` the orbit of the balanced minimum does not cover M, so the minimum is also
+  sought over all parameters with :math:`W(\theta) = W^*` as a constraint
+  (:mod:`dynsys_gd.numeric.landscape.smin_variety`);
+* :math:`W^* = 0`, depth ≥ 2: :math:`\theta = 0 \in M` has :math:`J = 0`, hence :math:`H = 0`,
+  so :math:`S_{\min} = 0` and :math:`\eta^* = \infty`.
 
 Results are cached on the network (``net._cache``).
 """
@@ -93,6 +100,17 @@ class FlattestMinimum(FlattestResult):
         :math:`\Sigma_{xx}`:
         :func:`~dynsys_gd.numeric.landscape.depth2_sdp.certified_min_sharpness_depth2`);
         ``None`` when no certificate was computed (closed forms, depth ≥ 3).
+    target_rank : int or None
+        :math:`\operatorname{rank}W^*` when it is below :math:`\min(d_0, d_N)` (M is then a
+        singular variety, docs/math/claims.md#c2-rank-deficient); ``None`` when M is a
+        manifold.
+    jacobian_rank : int or None
+        With ``target_rank``: the numerical rank of the Jacobian of :math:`W(\theta)` at
+        ``point`` (below :math:`d_Nd_0` means a singular point of M;
+        :func:`~dynsys_gd.numeric.landscape.variety.minima_variety` says more).
+    singular_point : bool or None
+        With ``target_rank``: whether that rank is below the largest rank of J on M
+        (:func:`~dynsys_gd.numeric.landscape.variety.generic_jacobian_rank`).
     """
 
     point: NDArray[np.float64]
@@ -101,6 +119,9 @@ class FlattestMinimum(FlattestResult):
     bracket: tuple[float, float]
     relative_gap: float
     bounds: tuple[Fraction, Fraction] | None = None
+    target_rank: int | None = None
+    jacobian_rank: int | None = None
+    singular_point: bool | None = None
 
     @property
     def certified(self) -> bool:
@@ -122,18 +143,27 @@ class FlattestMinimum(FlattestResult):
         )
 
     def summary(self) -> str:
-        return "\n".join(
-            [
-                *self._summary_head(),
-                f"C5 bracket               : [{self.bracket[0]:.10g}, {self.bracket[1]:.10g}]",
-                f"relative gap             : {self.relative_gap:.2e}",
-            ]
-        )
+        lines = [
+            *self._summary_head(),
+            f"C5 bracket               : [{self.bracket[0]:.10g}, {self.bracket[1]:.10g}]",
+            f"relative gap             : {self.relative_gap:.2e}",
+        ]
+        if self.target_rank is not None:
+            kind = "a singular" if self.singular_point else "a smooth"
+            lines.append(
+                f"minima set               : singular variety (rank W* = {self.target_rank}); "
+                f"the flattest point is {kind} point of it (rank J = {self.jacobian_rank}; "
+                "see minima_variety)"
+            )
+        return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             **self._dict_head(),
             "bounds": None if self.bounds is None else [float(b) for b in self.bounds],
+            "target_rank": self.target_rank,
+            "jacobian_rank": self.jacobian_rank,
+            "singular_point": self.singular_point,
         }
 
 
@@ -142,7 +172,7 @@ def _check_net(net: Any) -> LinearNetwork:
         raise InvalidParameterError(
             f"net must be a LinearNetwork; got {type(net).__name__} ({net!r:.60})"
         )
-    net.require_manifold()
+    net.require_minima()
     return net
 
 
@@ -338,14 +368,47 @@ def _numerical_flattest(
     return par(best_z), best_val, spread
 
 
+def _with_variety(net: LinearNetwork, result: FlattestMinimum) -> FlattestMinimum:
+    """Add the rank of W* and of J at the point when W* is rank-deficient (M a variety)."""
+    import dataclasses
+
+    r = net.target_rank
+    if r >= min(net.widths[0], net.widths[-1]):
+        return result
+    from .smin_variety import generic_jacobian_rank, jacobian_rank
+
+    rj = jacobian_rank(net, result.point)
+    singular = rj < generic_jacobian_rank(net)
+    return dataclasses.replace(result, target_rank=r, jacobian_rank=rj, singular_point=singular)
+
+
+def _flattest_point(net: LinearNetwork) -> tuple[NDArray[np.float64], float, float]:
+    """The numerical flattest minimum: over the symmetry orbit of the balanced minimum when M
+    is a manifold, over all of M (:mod:`.smin_variety`) when W* is rank-deficient."""
+    point, S, spread = _numerical_flattest(net)
+    if net.target_rank < min(net.widths[0], net.widths[-1]):
+        from .smin_variety import MAX_PARAMS, variety_flattest
+
+        if net.n_params > MAX_PARAMS:
+            return point, S, spread  # the method string says "orbit only"
+
+        p2, s2, spread = variety_flattest(net, extra=[point])
+        if s2 < S:
+            point, S = p2, s2
+    return point, S, spread
+
+
 def flattest_minimum(net: SymbolicModel, **kwargs: Any) -> FlattestMinimum:
     r"""A flattest global minimum of a linear network and :math:`S_{\min}` (C4, C5).
 
     Parameters
     ----------
     net : LinearNetwork
-        Must have a manifold of minima (:meth:`LinearNetwork.require_manifold`: target 0, a
-        rank-deficient W* or too narrow hidden layers raise InvalidParameterError).
+        Must have minima (:meth:`LinearNetwork.require_minima`: a singular Sxx or hidden layers
+        narrower than rank W* raise InvalidParameterError).  A rank-deficient W* is accepted:
+        M is then a singular variety (:func:`~dynsys_gd.numeric.landscape.variety.minima_variety`
+        reports its singular points) and S_min is minimised over all of it; W* = 0 at depth
+        >= 2 gives S_min = 0 at the origin (H = 0 there) and an infinite critical step size.
 
     Returns
     -------
@@ -379,6 +442,14 @@ def flattest_minimum(net: SymbolicModel, **kwargs: Any) -> FlattestMinimum:
         point = balanced_minimum(net)
         S = float(np.linalg.eigvalsh(net.Sxx)[-1])
         method = "closed form (depth 1)"
+    elif net.target_rank == 0:  # W* = 0: J(0) = 0, so H(0) = 0 and S_min = 0 at the origin
+        point = np.zeros(net.n_params)
+        S = 0.0
+        method = "closed form (W* = 0: H = 0 at the origin)"
+        result = FlattestMinimum(point, S, method, bracket, 0.0)
+        result = _with_variety(net, result)
+        cache[_CACHE_KEY] = result
+        return result
     elif net.is_scalar:
         point = balanced_minimum(net)
         S = float(net.Sxx[0, 0]) * N * abs(net.target) ** (2.0 - 2.0 / N)
@@ -391,11 +462,11 @@ def flattest_minimum(net: SymbolicModel, **kwargs: Any) -> FlattestMinimum:
         from .depth2_sdp import certified_min_sharpness_depth2
 
         if net.widths[1] < net.widths[0]:  # W_1^T W_1 singular on M: numerical point
-            cert = certified_min_sharpness_depth2(net, point=_numerical_flattest(net)[0])
+            cert = certified_min_sharpness_depth2(net, point=_flattest_point(net)[0])
         else:
             cert = certified_min_sharpness_depth2(net)
             if cert.relative_width > 1e-9:  # a poor primal point: try the numerical minimum
-                cert = certified_min_sharpness_depth2(net, point=_numerical_flattest(net)[0])
+                cert = certified_min_sharpness_depth2(net, point=_flattest_point(net)[0])
         point = cert.point
         # the certified upper bound: lambda_max(H) at the exact point of M behind ``point``,
         # rounded to float64 (eigvalsh there agrees to ~1e-15 unless W* is huge)
@@ -408,21 +479,31 @@ def flattest_minimum(net: SymbolicModel, **kwargs: Any) -> FlattestMinimum:
             cert.relative_width,
             (cert.lower, cert.upper),
         )
+        result = _with_variety(net, result)
         cache[_CACHE_KEY] = result
         return result
     else:
-        point, S, spread = _numerical_flattest(net)
+        point, S, spread = _flattest_point(net)
         method = "numerical minimisation over M"
+        from .smin_variety import MAX_PARAMS
+
+        if net.target_rank < min(net.widths[0], net.widths[-1]) and net.n_params > MAX_PARAMS:
+            method += (
+                f" (symmetry orbit of the balanced minimum only: more than {MAX_PARAMS} "
+                "parameters for the search over all of the variety)"
+            )
         lo, hi = bracket
         if not (lo * (1 - 1e-9) <= S <= hi * (1 + 1e-9)):  # pragma: no cover - a bug if hit
             raise InvalidParameterError(
                 f"numerical S_min = {S:.10g} falls outside the C5 bracket [{lo:.10g}, {hi:.10g}]"
             )
         result = FlattestMinimum(point, S, method, bracket, spread)
+        result = _with_variety(net, result)
         cache[_CACHE_KEY] = result
         return result
     gap = float(abs(sharpness(net, point) - S) / S)
     result = FlattestMinimum(point, S, method, bracket, gap)
+    result = _with_variety(net, result)
     cache[_CACHE_KEY] = result
     return result
 
@@ -436,9 +517,10 @@ def min_sharpness(net: SymbolicModel, **kwargs: Any) -> float:
     Raises
     ------
     InvalidParameterError
-        If ``net`` is not a model with minima: a linear network without a manifold of minima
-        (target 0, a rank-deficient :math:`W^*`, too narrow hidden layers), or a loss model for
-        which no minimum is found.
+        If ``net`` is not a model with minima: a linear network with a singular
+        :math:`\Sigma_{xx}` or hidden layers narrower than :math:`\operatorname{rank}W^*`, or a
+        loss model for which no minimum is found.  A rank-deficient :math:`W^*` is accepted,
+        :math:`W^* = 0` too (see :func:`flattest_minimum`).
 
     Examples
     --------
@@ -474,9 +556,10 @@ def critical_lr(net: SymbolicModel, **kwargs: Any) -> float:
     Raises
     ------
     InvalidParameterError
-        If ``net`` is not a model with minima: a linear network without a manifold of minima
-        (target 0, a rank-deficient :math:`W^*`, too narrow hidden layers), or a loss model for
-        which no minimum is found.
+        If ``net`` is not a model with minima: a linear network with a singular
+        :math:`\Sigma_{xx}` or hidden layers narrower than :math:`\operatorname{rank}W^*`, or a
+        loss model for which no minimum is found.  A rank-deficient :math:`W^*` is accepted,
+        :math:`W^* = 0` too (see :func:`flattest_minimum`).
 
     Examples
     --------
@@ -487,4 +570,4 @@ def critical_lr(net: SymbolicModel, **kwargs: Any) -> float:
     >>> dg.flattest_minimum(net).method
     'closed form (AM–GM)'
     """
-    return 2.0 / min_sharpness(net, **kwargs)
+    return flattest_minimum(net, **kwargs).critical_lr
