@@ -45,31 +45,47 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import dataclasses
 import errno
-import hashlib
 import json
 import math
 import os
-import re
 import sqlite3
-import stat
 import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
-from enum import Enum
-from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import numpy as np
-
 from .._results import jsonable
 from .._validation import describe
 from ..errors import DynsysGDError, InvalidParameterError, MissingDependencyError
+from .store_errors import (
+    CorruptStoreError,
+    ReadOnlyStoreWarning,
+    StoreError,
+    StoreWriteError,
+    _check_path,
+    _is_corruption,
+    _is_full,
+    _is_readonly,
+    _reason,
+)
+from .store_format import (
+    _RESERVED,
+    _SCHEMA,
+    _SQLITE_MAGIC,
+    FORMAT,
+    FORMAT_VERSION,
+    _check_nesting,
+    _check_plain,
+    _diff_keys,
+    _digest,
+    _sha256,
+    canonical_json,
+)
 
 __all__ = [
     "FORMAT",
@@ -81,235 +97,6 @@ __all__ = [
     "StoreWriteError",
     "canonical_json",
 ]
-
-FORMAT = "dynsys_gd.results"
-FORMAT_VERSION = 2
-_SQLITE_MAGIC = b"SQLite format 3\x00"
-_RESERVED = ("key", "finished")
-
-_SCHEMA = """
-CREATE TABLE meta (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
-CREATE TABLE tasks (
-    key TEXT PRIMARY KEY NOT NULL,
-    result TEXT NOT NULL,
-    digest TEXT NOT NULL,
-    finished REAL NOT NULL
-);
-"""
-
-
-#: the default ``repr`` of an object, ``<... at 0x7f...>``: never part of a stored configuration
-_ADDRESS = re.compile(r"<[^<>]* at 0x[0-9a-fA-F]+>")
-
-
-def _check_plain(obj: Any, where: str = "") -> None:
-    """Reject values that :func:`jsonable` would only stringify (e.g. ``object()`` gives a
-    memory address, which would make the configuration hash differ between runs)."""
-    if isinstance(obj, str):
-        if _ADDRESS.search(obj):
-            raise TypeError(
-                f"text {obj!r} at {where or '<top>'} holds a memory address, which changes "
-                "every run (key stored results by a content fingerprint instead)"
-            )
-        return
-    if obj is None or isinstance(obj, bool | int | float | Fraction | Enum | np.generic):
-        return
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            if not isinstance(k, str | int | float | bool | Enum) and k is not None:
-                raise TypeError(f"key {k!r} at {where or '<top>'} is not a str")
-            _check_plain(v, f"{where}.{k}" if where else str(k))
-        return
-    if isinstance(obj, list | tuple):
-        for i, v in enumerate(obj):
-            _check_plain(v, f"{where}[{i}]")
-        return
-    if isinstance(obj, np.ndarray):
-        if obj.dtype.kind not in "biufU":
-            raise TypeError(f"array of dtype {obj.dtype} at {where or '<top>'}")
-        return
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return
-    if type(obj).__module__.startswith("mpmath"):
-        return
-    raise TypeError(f"value of type {type(obj).__name__} at {where or '<top>'} has no JSON form")
-
-
-#: deepest nesting of dicts and lists in a configuration or result (a cycle is refused too)
-MAX_NESTING = 64
-
-
-def _check_nesting(obj: Any) -> None:
-    """Refuse dicts and lists nested deeper than :data:`MAX_NESTING` levels, or a cycle
-    (iteratively: no recursion limit is reached on the way)."""
-    stack: list[tuple[Any, str, int]] = [(obj, "", 0)]
-    while stack:
-        item, where, depth = stack.pop()
-        if depth > MAX_NESTING:
-            raise ValueError(
-                f"nesting deeper than {MAX_NESTING} levels (or a cycle) at {where[:80] or '<top>'}"
-            )
-        if isinstance(item, dict):
-            stack.extend(
-                (v, f"{where}.{k}" if where else str(k), depth + 1) for k, v in item.items()
-            )
-        elif isinstance(item, list | tuple):
-            stack.extend((v, f"{where}[{i}]", depth + 1) for i, v in enumerate(item))
-
-
-def canonical_json(obj: Any) -> str:
-    r"""Canonical JSON text of ``obj``: :func:`~dynsys_gd._results.jsonable`, sorted keys,
-    no whitespace, no NaN literals.  Equal configurations give equal text (and SHA-256).
-
-    Raises ``TypeError`` for values without a faithful JSON form (arbitrary objects), and
-    ``ValueError`` for nesting deeper than :data:`MAX_NESTING` levels."""
-    _check_nesting(obj)
-    _check_plain(obj)
-    return json.dumps(
-        jsonable(obj), sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=True
-    )
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-class StoreError(DynsysGDError):
-    """A results store cannot be read or written (the message names the file and the cause).
-
-    ``exit_status`` is the status the command line exits with (1: the run failed, rerun the
-    same command to resume)."""
-
-    exit_status = 1
-
-
-class CorruptStoreError(StoreError, InvalidParameterError):
-    """Stored data fails its integrity check (digest, JSON, shape or SQLite page check); the
-    file is left untouched."""
-
-    exit_status = 2
-
-
-class ReadOnlyStoreWarning(UserWarning):
-    """A results store was opened read-only: its results are served, new ones cannot be
-    stored."""
-
-
-class StoreWriteError(StoreError):
-    """A result could not be committed (disk full, I/O error, read-only file); results committed
-    before are kept."""
-
-
-_KINDS = (
-    (stat.S_ISFIFO, "a FIFO (named pipe)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-    (stat.S_ISDIR, "a directory"),
-)
-
-
-def _check_path(name: str, path: Any) -> Path:
-    """A path for a file this code may create or must find as a regular file.
-
-    Refuses (never touching the path) symbolic links, FIFOs, devices, sockets and directories:
-    the store and the exports only ever remove or replace files they created."""
-    if not isinstance(path, str | os.PathLike) or (isinstance(path, str) and not path):
-        raise InvalidParameterError(
-            f"{name} must be a non-empty str or os.PathLike file path; got {describe(path)}"
-        )
-    p = Path(path)
-    try:
-        st = os.lstat(p)
-    except FileNotFoundError:
-        st = None
-    except OSError as exc:
-        raise InvalidParameterError(
-            f"{name} must be an accessible file path; got {str(p)!r} ({exc.strerror or exc})"
-        ) from None
-    if st is not None:
-        if stat.S_ISLNK(st.st_mode):
-            try:
-                target = os.readlink(p)
-            except OSError:  # pragma: no cover - raced away
-                target = "?"
-            raise InvalidParameterError(
-                f"{name} must be a regular file, not a symbolic link; got {str(p)!r} -> "
-                f"{target!r} (give the target path itself)"
-            )
-        if stat.S_ISDIR(st.st_mode):
-            raise InvalidParameterError(f"{name} must be a file path; got the directory {str(p)!r}")
-        if not stat.S_ISREG(st.st_mode):
-            kind = next((k for test, k in _KINDS if test(st.st_mode)), "not a regular file")
-            raise InvalidParameterError(
-                f"{name} must be a regular file; got {str(p)!r}, which is {kind} (it was not "
-                "touched)"
-            )
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise InvalidParameterError(
-            f"{name} must be in an existing directory; {str(parent)!r} does not exist"
-        )
-    return p
-
-
-def _digest(key: str, text: str) -> str:
-    """SHA-256 of a task's key and its stored JSON text (detects any change to either)."""
-    return hashlib.sha256(key.encode("utf-8") + b"\x00" + text.encode("utf-8")).hexdigest()
-
-
-def _diff_keys(old: Any, new: Any, prefix: str = "") -> list[str]:
-    """Dotted keys where two JSON values differ (with both values), for error messages."""
-    if isinstance(old, dict) and isinstance(new, dict):
-        out: list[str] = []
-        for k in sorted(set(old) | set(new)):
-            name = f"{prefix}{k}"
-            if k not in old:
-                out.append(f"{name} (not stored, given {describe(new[k])})")
-            elif k not in new:
-                out.append(f"{name} (stored {describe(old[k])}, not given)")
-            else:
-                out.extend(_diff_keys(old[k], new[k], name + "."))
-        return out
-    if old != new:
-        return [
-            f"{prefix.rstrip('.') or '<config>'} (stored {describe(old)}, given {describe(new)})"
-        ]
-    return []
-
-
-def _reason(exc: BaseException) -> str:
-    """The cause of an OS or SQLite error in words, without file names (which may be
-    temporary files the user never gave)."""
-    if isinstance(exc, OSError):
-        return exc.strerror or type(exc).__name__
-    return str(exc) or type(exc).__name__
-
-
-def _is_full(exc: BaseException) -> bool:
-    if isinstance(exc, OSError):
-        return exc.errno == errno.ENOSPC
-    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(
-        exc
-    )
-
-
-def _is_corruption(exc: BaseException) -> bool:
-    """True for SQLite's own corruption codes (a damaged file), not for access problems."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None:
-        return code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
-    text = str(exc)
-    return "malformed" in text or "not a database" in text
-
-
-def _is_readonly(exc: BaseException) -> bool:
-    if isinstance(exc, OSError):
-        return exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
-    return getattr(exc, "sqlite_errorcode", None) in (
-        sqlite3.SQLITE_READONLY,
-        sqlite3.SQLITE_PERM,
-    ) or "readonly" in str(exc)
 
 
 class ResultsStore:

@@ -11,12 +11,25 @@ import matplotlib as mpl
 import numpy as np
 import pytest
 
-from dynsys_gd.reporting import beyond_figures, figures, nonlinear_figures, style
+from dynsys_gd.reporting import (
+    basin_figures,
+    beyond_figures,
+    nonlinear_figures,
+    stability_figures,
+    style,
+    transition_figures,
+)
 
 
 def _public_plot_functions() -> list[tuple[str, object]]:
     out = []
-    for mod in (figures, beyond_figures, nonlinear_figures):
+    for mod in (
+        transition_figures,
+        basin_figures,
+        stability_figures,
+        beyond_figures,
+        nonlinear_figures,
+    ):
         for name, obj in vars(mod).items():
             if (
                 name.startswith("plot_")

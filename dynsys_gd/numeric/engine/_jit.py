@@ -12,7 +12,7 @@ The directory is ``<kernel dir>/numba-<digest>``, where the kernel directory is
 ``DYNSYS_GD_KERNEL_DIR`` (default ``~/.cache/dynsys_gd/kernels``), checked and created private by
 :func:`~dynsys_gd.numeric.engine.kernel_cache.kernel_dir` (a private temporary directory, with one
 warning, when it cannot be trusted); it also holds the generated straight-line blocks
-(:mod:`~dynsys_gd.numeric.engine.lanes`).  If ``NUMBA_CACHE_DIR`` is set, numba's own setting
+(:mod:`~dynsys_gd.numeric.engine.codegen`).  If ``NUMBA_CACHE_DIR`` is set, numba's own setting
 wins and the digest is not used; that directory must then be as private as the package source.
 An unreadable numba cache entry is recompiled, never fatal.  Import this module before any
 module that compiles with ``cache=True``.
@@ -63,6 +63,7 @@ KERNEL_SOURCES: tuple[str, ...] = (
     "_jit.py",
     "activations.py",
     "lane_block.py",
+    "lane_gradients.py",
     "lanes.py",
     "mlp_kernel.py",
     "outcomes.py",

@@ -225,7 +225,8 @@ def _poly_cols(ip: Array, fp: Array) -> ColGrad:
 def column_gradient(model: Any, lane_model: Any = None) -> ColGrad:
     """Gradient of parameter-major columns ``(P, B)`` for ``model``: the reference twin of the
     compiled kernel when there is one (``lane_model``), else the model's own batched gradient."""
-    from .lanes import KIND_EXPR, KIND_LINEAR, KIND_MLP, KIND_SCALAR, expr_gradient
+    from .codegen import expr_gradient
+    from .lane_gradients import KIND_EXPR, KIND_LINEAR, KIND_MLP, KIND_SCALAR
     from .mlp_kernel import mlp_columns
 
     if lane_model is not None and lane_model.kind == KIND_EXPR:

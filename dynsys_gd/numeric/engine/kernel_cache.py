@@ -1,7 +1,7 @@
 """Where compiled and generated kernels are kept, and how generated code is loaded safely.
 
 The kernel directory holds two kinds of files that become code in the next process: the
-straight-line lane blocks that :mod:`~dynsys_gd.numeric.engine.lanes` generates, and numba's
+straight-line lane blocks that :mod:`~dynsys_gd.numeric.engine.codegen` generates, and numba's
 own cache (``numba-<digest>/``, pickled machine code).  Whoever can write there can run code as
 the user, so this module trusts the directory only when it is safe:
 

@@ -6,7 +6,7 @@ every lane of the state array ``th[S, L]`` (parameters first, then the optimiser
 optimiser's constants travel at the end of ``fp`` (from offset ``OFF``, baked into the
 generated source), so the driver and the signature are those of GD.  Three forms, as for GD:
 
-* straight-line gradients of at most :data:`~dynsys_gd.numeric.engine.lanes.PER_RUN_ABOVE`
+* straight-line gradients of at most :data:`~dynsys_gd.numeric.engine.codegen.PER_RUN_ABOVE`
   parameters: the lanes side by side, the update unrolled per coordinate;
 * larger straight-line gradients: each lane's run steps on a contiguous copy of its state;
 * the generic gradient kernels (any linear network, polynomial losses, MLPs): the gradient on
@@ -270,7 +270,7 @@ def block_source(
 def optimizer_block(opt: Optimizer, lane_model: Any) -> Any:
     """The compiled block of ``opt`` for a model's lane description (compiled once per source;
     cached on disk like every generated block)."""
-    from .lanes import PER_RUN_ABOVE, _load_block
+    from .codegen import PER_RUN_ABOVE, _load_block
 
     P = lane_model.n_params
     off = int(lane_model.fp.size)

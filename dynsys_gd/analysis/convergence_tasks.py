@@ -1,0 +1,407 @@
+r"""The Monte-Carlo work units of the convergence estimate and of the learning-rate sweep.
+
+Initialisations come in fixed sampling blocks of :data:`SAMPLING_BLOCK` samples, block ``b``
+from the stream ``dynsys_gd._streams.stream(seed, "monte_carlo", b)``; a work unit (chunk) never
+crosses a block and every run is independent of the others in its batch, so the merged result is
+bit-identical for every ``chunk_size`` and every executor (docs/math/convergent-set.md).  Here:
+the sampler (:func:`sample_block`), the chunking (:func:`auto_chunk`, :func:`task_ranges`), one
+work unit (:func:`run_task`, :func:`run_rows`) and the merge of their results
+(:func:`merge_task_results`), the argument checks shared by the estimate and the sweep
+(:func:`check_common`), the pilot that times a long job (:func:`pilot_runs`) and the runner of
+the work units (:func:`run_tasks`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._limits import MAX_MAGNITUDE, check_engine_memory, check_iteration
+from .._results import jsonable
+from .._streams import generator
+from .._validation import (
+    check_int,
+    check_positive_float,
+    check_probability,
+    check_real_array,
+    check_seed,
+    describe,
+)
+from ..errors import InvalidParameterError
+from ..numeric.engine.run import EngineConfig, run_gd
+
+__all__ = [
+    "ANNOTATED_SAMPLES",
+    "MAX_SAMPLES",
+    "PILOT_RUNS",
+    "SAMPLING_BLOCK",
+    "auto_chunk",
+    "check_common",
+    "describe_init",
+    "merge_task_results",
+    "pilot_runs",
+    "run_rows",
+    "run_task",
+    "run_tasks",
+    "sample_block",
+    "task_config",
+    "task_json",
+    "task_ranges",
+]
+
+#: Samples per sampling block (each block has its own random stream).
+SAMPLING_BLOCK = 4096
+
+#: The limits of converged runs (Hessian spectrum, minimum or saddle, certificate) are annotated
+#: for the runs among the first this many initialisations only: a uniform random sample of the
+#: converged runs (the initialisations are i.i.d.), the same for every chunking and executor,
+#: and every run of an estimate of at most this many samples.  The annotations cost O(P^3)
+#: LAPACK work per run, far more than the runs themselves.
+ANNOTATED_SAMPLES = SAMPLING_BLOCK
+
+
+def task_config(config: EngineConfig | None, block: int) -> EngineConfig | None:
+    """The engine settings of a work unit in sampling block ``block``: the limit annotations
+    run in the blocks holding the first :data:`ANNOTATED_SAMPLES` initialisations only
+    (outcomes never depend on them)."""
+    if block * SAMPLING_BLOCK < ANNOTATED_SAMPLES:
+        return config
+    return dataclasses.replace(config or EngineConfig(), limits=False, certificate=False)
+
+
+Array = NDArray[Any]
+
+
+def describe_init(init: Any, scale: float) -> str:
+    """Human statement of the initialisation distribution."""
+    if init == "uniform":
+        return f"uniform box [-{scale:g}, {scale:g}]^P"
+    if init == "gaussian":
+        return f"gaussian N(0, {scale:g}^2 I)"
+    return f"callable {getattr(init, '__qualname__', type(init).__name__)}"
+
+
+def sample_block(init: Any, scale: float, seed: int, block: int, size: int, P: int) -> Array:
+    """The ``size`` initialisations of sampling block ``block`` (deterministic in seed, block;
+    the stream ``("monte_carlo", block)`` of :mod:`dynsys_gd._streams`)."""
+    rng = generator(seed, "monte_carlo", block)
+    if init == "uniform":
+        return rng.uniform(-scale, scale, size=(size, P))
+    if init == "gaussian":
+        return rng.normal(0.0, scale, size=(size, P))
+    try:
+        raw = init(rng, size, P)
+    except (KeyboardInterrupt, MemoryError):
+        raise
+    except Exception as exc:  # the user's sampler: one clear error, whatever it raised
+        raise InvalidParameterError(
+            f"init sampler must return an array of shape ({size}, {P}) when called as "
+            f"init(rng, {size}, {P}); it raised {type(exc).__name__}: {exc}"
+        ) from exc
+    out = check_real_array("init sampler output", raw, finite=False)
+    if out.shape != (size, P) or not np.all(np.isfinite(out)):
+        bad = (
+            ""
+            if out.shape != (size, P)
+            else f" with {int(np.sum(~np.isfinite(out)))} non-finite entries"
+        )
+        raise InvalidParameterError(
+            f"init sampler must return a finite array of shape ({size}, {P}); got "
+            f"{describe(out)}{bad}"
+        )
+    return out
+
+
+def auto_chunk(n_samples: int, chunk_size: int | None, executor: Any) -> int:
+    """Runs per work unit: ``chunk_size`` if given; else a whole sampling block when serial, and
+    eighths of a block (at least 64 runs) on an executor, so a pool has work for every worker.
+    Results do not depend on it."""
+    if chunk_size is not None:
+        return int(chunk_size)
+    if executor is None:
+        return SAMPLING_BLOCK
+    return max(64, math.ceil(min(n_samples, SAMPLING_BLOCK) / 8))
+
+
+def task_ranges(n_samples: int, chunk_size: int) -> Iterator[tuple[int, int, int]]:
+    """Work units ``(block, start, stop)`` (offsets inside the block), never crossing blocks."""
+    n_blocks = math.ceil(n_samples / SAMPLING_BLOCK)
+    for b in range(n_blocks):
+        size = min(SAMPLING_BLOCK, n_samples - b * SAMPLING_BLOCK)
+        for s in range(0, size, chunk_size):
+            yield b, s, min(size, s + chunk_size)
+
+
+def _portable(model: Any) -> Any:
+    """A picklable copy of the model (drops generated-code caches of sympy losses)."""
+    from ..models import LossModel
+
+    if isinstance(model, LossModel):
+        return LossModel(model.expr, model.params, name=model.name)
+    return model
+
+
+#: per-run arrays a work unit returns (and the store keeps)
+_RUN_FIELDS = ("outcome", "steps", "period", "g_tail", "sharpness", "at_minimum", "certified")
+
+
+def run_rows(
+    model: Any,
+    theta0: Array,
+    lr_rows: Array,
+    config: EngineConfig | None,
+    fields: tuple[str, ...] = _RUN_FIELDS,
+) -> dict[str, Array]:
+    """Run the engine on rows ``theta0`` with step size ``lr_rows[i]`` for row ``i``.
+
+    One :func:`~dynsys_gd.numeric.engine.run_gd` call with a per-row step size; every run is
+    independent of the other rows of its batch, so the result is bit-identical to one call per
+    step size.  Returns the per-run arrays ``fields`` of the
+    :class:`~dynsys_gd.numeric.engine.RunBatch` (default :data:`_RUN_FIELDS`), in row order.
+    """
+    lr_rows = np.asarray(lr_rows, dtype=np.float64)
+    if lr_rows.size and np.all(lr_rows == lr_rows[0]):
+        rb = run_gd(model, theta0, float(lr_rows[0]), config=config)
+    else:
+        rb = run_gd(model, theta0, lr_rows, config=config)
+    return {f: np.asarray(getattr(rb, f)) for f in fields}
+
+
+def _task_dict(block: int, start: int, stop: int, arrays: dict[str, Array]) -> dict[str, Any]:
+    d: dict[str, Any] = {"block": block, "start": start, "stop": stop}
+    for f in _RUN_FIELDS:
+        d[f] = jsonable(arrays[f]) if f == "g_tail" else arrays[f].tolist()
+    return d
+
+
+def run_task(
+    model: Any,
+    lr: float,
+    init: Any,
+    scale: float,
+    seed: int,
+    block: int,
+    start: int,
+    stop: int,
+    n_samples: int,
+    config: EngineConfig | None,
+) -> dict[str, Any]:
+    """One work unit: runs ``start:stop`` of sampling block ``block``; a dict of the block
+    offsets and the per-run arrays :data:`_RUN_FIELDS` (columns, no per-run Python objects;
+    :func:`task_json` makes it JSON-safe when a store needs that).
+
+    Top-level (picklable) so it can be shipped to any ``concurrent.futures.Executor``.
+    """
+    from ..numeric.kernels import numeric_model
+
+    P = int(numeric_model(model).n_params)
+    size = min(SAMPLING_BLOCK, n_samples - block * SAMPLING_BLOCK)
+    theta0 = sample_block(init, scale, seed, block, size, P)[start:stop]
+    rb = run_gd(model, theta0, lr, config=task_config(config, block))
+    d: dict[str, Any] = {"block": block, "start": start, "stop": stop}
+    d.update({f: np.asarray(getattr(rb, f)) for f in _RUN_FIELDS})
+    return d
+
+
+def task_json(result: dict[str, Any]) -> dict[str, Any]:
+    """The JSON-safe form of a :func:`run_task` result (lists; ``"inf"`` strings in
+    ``g_tail``), the form a store keeps; :func:`merge_task_results` accepts both."""
+    return _task_dict(
+        result["block"],
+        result["start"],
+        result["stop"],
+        {f: np.asarray(result[f]) for f in _RUN_FIELDS},
+    )
+
+
+def merge_task_results(results: list[dict[str, Any]]) -> dict[str, Array]:
+    """Concatenate task results in sample order (block, start) into per-run arrays (task
+    results hold arrays, or the lists of their JSON-safe form)."""
+    rs = sorted(results, key=lambda r: (r["block"], r["start"]))
+
+    def column(r: dict[str, Any], key: str, dtype: Any) -> Array:
+        v = r[key]
+        if isinstance(v, np.ndarray):
+            return v.astype(dtype, copy=False)
+        if key == "g_tail":
+            v = [float(x) for x in v]  # "inf" strings from jsonable
+        return np.asarray(v, dtype=dtype)
+
+    def cat(key: str, dtype: Any) -> Array:
+        if not rs:
+            return np.zeros(0, dtype=dtype)
+        return np.concatenate([column(r, key, dtype) for r in rs])
+
+    return {
+        "outcome": cat("outcome", np.int64),
+        "steps": cat("steps", np.int64),
+        "period": cat("period", np.int64),
+        "g_tail": cat("g_tail", np.float64),
+        "sharpness": cat("sharpness", np.float64),
+        "at_minimum": cat("at_minimum", bool),
+        "certified": cat("certified", bool),
+    }
+
+
+#: largest Monte-Carlo sample accepted (runs are processed in blocks, so memory stays bounded,
+#: but a larger request would run for days on one machine)
+MAX_SAMPLES = 10**9
+
+
+def _check_sampler_picklable(init: Any, executor: Any) -> None:
+    """A process pool ships the sampler to its workers by pickling: refuse a lambda or a local
+    function there up front, not with a pickling traceback from a worker."""
+    import concurrent.futures as cf
+    import pickle
+
+    inner = getattr(executor, "inner", executor)
+    if not callable(init) or not isinstance(inner, cf.ProcessPoolExecutor):
+        return
+    try:
+        pickle.dumps(init)
+    except Exception as exc:
+        raise InvalidParameterError(
+            f"init must be a picklable sampler (a module-level function or functools.partial "
+            f"of one) to run on a process pool; got {describe(init)} ({exc})"
+        ) from None
+
+
+def check_common(
+    net: Any,
+    lr: Any,
+    n_samples: Any,
+    seed: Any,
+    init: Any,
+    init_scale: Any,
+    executor: Any,
+    chunk_size: Any,
+    config: Any,
+    progress: Any,
+    confidence: Any,
+) -> tuple[Any, int, int, float, float, EngineConfig]:
+    """Validate the arguments shared by the estimate and the sweep."""
+    from ..numeric.kernels import numeric_model
+
+    P = int(numeric_model(net).n_params)  # raises InvalidParameterError for unsupported models
+    n = check_int("n_samples", n_samples, minimum=1)
+    if seed is None:
+        raise InvalidParameterError(
+            "seed must be an int >= 0 (required for reproducibility); got None"
+        )
+    s = check_seed("seed", seed)
+    assert s is not None
+    if not (callable(init) or init in ("uniform", "gaussian")):
+        raise InvalidParameterError(
+            f"init must be one of 'uniform', 'gaussian' or a callable sampler(rng, n, P); got "
+            f"{describe(init)}"
+        )
+    scale = check_positive_float("init_scale", init_scale)
+    if scale > MAX_MAGNITUDE:
+        raise InvalidParameterError(
+            f"init_scale must be a finite float in (0, {MAX_MAGNITUDE:g}] (a wider box or "
+            f"normal overflows float64); got {scale:g}"
+        )
+    _check_sampler_picklable(init, executor)
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise InvalidParameterError(
+            f"executor must be None or a concurrent.futures.Executor; got {describe(executor)}"
+        )
+    if chunk_size is not None:
+        check_int("chunk_size", chunk_size, minimum=1)
+    if config is None:
+        config = EngineConfig()
+    elif not isinstance(config, EngineConfig):
+        raise InvalidParameterError(
+            f"config must be an EngineConfig or None; got {describe(config)}"
+        )
+    if progress is not None and not isinstance(progress, bool):
+        raise InvalidParameterError(f"progress must be a bool or None; got {describe(progress)}")
+    conf = check_probability("confidence", confidence)
+    # size model: 7 per-run result fields, and every run takes at least one check interval
+    check_iteration(
+        "n_samples",
+        n,
+        steps=config.check_every,
+        runs=n,
+        n_params=P,
+        arrays=7 * n,
+        context="for the per-run results",
+    )
+    check_int("n_samples", n, maximum=MAX_SAMPLES)
+    # engine work arrays for the real batch (one task) and P
+    chunk = SAMPLING_BLOCK if chunk_size is None else int(chunk_size)
+    check_engine_memory(config, runs=min(n, SAMPLING_BLOCK, chunk), n_params=P)
+    return net, n, s, scale, conf, config
+
+
+#: runs timed by the pilot of a long-job estimate
+PILOT_RUNS = 64
+
+
+def pilot_runs(
+    model: Any,
+    lrs: list[float],
+    init: Any,
+    scale: float,
+    seeds: list[int],
+    n_samples: int,
+    config: EngineConfig,
+) -> tuple[int, float, float]:
+    """Time a few of a job's own runs (the first initialisations of each step size, one
+    thread) and extrapolate: ``(runs timed, CPU-s of all runs, CPU-s of the limit
+    annotations)`` for the long-job estimate (the annotations cover at most
+    :data:`ANNOTATED_SAMPLES` initialisations per step size)."""
+    import time
+
+    from ..numeric.kernels import numeric_model
+
+    P = int(numeric_model(model).n_params)
+    m = max(1, min(n_samples, SAMPLING_BLOCK, -(-PILOT_RUNS // len(lrs))))
+    size = min(SAMPLING_BLOCK, n_samples)
+    th = np.concatenate([sample_block(init, scale, sd, 0, size, P)[:m] for sd in seeds])
+    lr_rows = np.repeat(np.asarray(lrs, dtype=np.float64), m)
+    plain = dataclasses.replace(config, limits=False, certificate=False)
+    run_gd(model, th[:1], lr_rows[:1], config=config, workers=1)  # load kernels (not timed)
+    t0 = time.process_time()
+    run_gd(model, th, lr_rows, config=plain, workers=1)
+    t1 = time.process_time()
+    run_gd(model, th, lr_rows, config=config, workers=1)
+    t2 = time.process_time()
+    runs = th.shape[0]
+    per_lr = min(n_samples, ANNOTATED_SAMPLES)
+    total = (t1 - t0) / runs * n_samples * len(lrs)
+    annotations = max(0.0, (t2 - t1) - (t1 - t0)) / runs * per_lr * len(lrs)
+    return runs, total, annotations
+
+
+def run_tasks(
+    fn: Callable[..., dict[str, Any]],
+    tasks: list[tuple[Any, ...]],
+    executor: Any,
+    progress: bool | None,
+    desc: str,
+    on_result: Callable[[tuple[Any, ...], dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Run ``fn(*task)`` for every task, serially or on ``executor``; results in task order.
+
+    A thin wrapper of :func:`dynsys_gd.runtime.executors.map_tasks`: ``on_result`` is called
+    in this process as each task completes (so a store can commit it), pending work is
+    cancelled on errors and Ctrl-C, and the progress bar goes to stderr only on a terminal.
+    """
+    from ..runtime.executors import map_tasks
+
+    return map_tasks(
+        fn,
+        tasks,
+        executor,
+        on_result=on_result,
+        progress=progress,
+        desc=desc,
+        unpack=True,
+        help_pool=True,  # the work units are pure: this process helps a cold pool
+    )
