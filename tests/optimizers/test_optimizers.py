@@ -227,3 +227,16 @@ def test_orbit_tools_take_an_optimizer() -> None:
     assert orbits and orbits[0].period == 2 and orbits[0].stable and orbits[0].points.shape[1] == 4
     lyap = dg.lyapunov_exponent(XY, np.array([[1.2, 0.9]]), 1.55, optimizer=hb)
     assert lyap.mean < 0  # an attracting cycle
+
+
+def test_an_optimizer_estimate_is_the_same_on_a_process_pool() -> None:
+    """The optimiser travels with the tasks: a 2-process pool with small chunks gives the serial
+    counts and interval exactly."""
+    hb = dg.HeavyBall(0.5)
+    a = dg.estimate_convergent_fraction(XY, 1.45, n_samples=600, seed=1, optimizer=hb)
+    with dg.make_executor(workers=2) as ex:
+        b = dg.estimate_convergent_fraction(
+            XY, 1.45, n_samples=600, seed=1, optimizer=hb, executor=ex, chunk_size=150
+        )
+    assert a.counts == b.counts and (a.ci_low, a.ci_high) == (b.ci_low, b.ci_high)
+    assert a.counts["converged"] > 0
