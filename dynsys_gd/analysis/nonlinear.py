@@ -88,7 +88,9 @@ class NonlinearSweepResult(ResultMixin):
     ``predicted_lr`` :math:`= 2/S_{\mathrm{flat}}` with ``flattest_sharpness``
     :math:`S_{\mathrm{flat}}` the
     smallest final sharpness of runs at learning rates below the transition; ``violations``
-    lists converged runs with sharpness above :math:`2/\eta` (C8).
+    lists converged runs with sharpness above :math:`2/\eta` (C8).  ``refined`` lists the
+    learning rates added by bisection (``refine``), in the order they were run; they are rows
+    of every per-lr array like the grid points.
 
     Sentinels: a per-lr statistic is NaN when every run at that learning rate diverged (there
     is no run to take it over; ``g_inf`` also when every non-diverged run is undecided or
@@ -167,6 +169,8 @@ class NonlinearSweepResult(ResultMixin):
                 else f"[{self.g_inf_low[i]:.2e}, {self.g_inf_high[i]:.2e}]"
             )
             mark = " <- transition" if self.transition is not None and lr == self.transition else ""
+            if lr in self.refined:
+                mark += " (bisection)"
             if n_und[i]:
                 mark += f" (g_inf over {int(self.g_inf_n[i])} decided runs"
                 if not np.isfinite(self.g_inf[i]) and np.isfinite(self.g_inf_tail[i]):
@@ -201,6 +205,15 @@ class NonlinearSweepResult(ResultMixin):
                 f"{self.transition_low:.4g} and lr = {self.transition:.4g} "
                 f"({self.transition_rule})"
             )
+        if self.refined:
+            out.append(
+                f"refined: {len(self.refined)} bisection step(s) in lr added lr = "
+                + ", ".join(f"{x:.5g}" for x in self.refined)
+                + f" ({self.n_init} runs each, in the table)"
+            )
+        if self.transition is not None and self.transition_low is not None:
+            half = (self.transition - self.transition_low) / (self.transition + self.transition_low)
+            out.append(f"transition located to +-{100 * half:.2g} % of its centre")
         if self.predicted_lr is not None and self.flattest_sharpness is not None:
             verdict = {
                 True: "inside the interval",

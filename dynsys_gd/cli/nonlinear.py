@@ -41,7 +41,11 @@ EPILOG = """examples:
   dynsys-gd nonlinear --data teacher --widths 4 16 1 --lrs 0.1 0.3 1 3
 """
 
-DEFAULT_LRS = tuple(float(x) for x in np.geomspace(0.1, 2.5, 15))
+DEFAULT_LRS = tuple(float(x) for x in np.geomspace(0.3, 2.4, 7))
+#: default hard cap of GD steps per run (the engine extends undecided runs up to it)
+DEFAULT_CAP = 64_000
+#: default number of bisection steps in eta after the grid (to +-1 % from a x1.41 grid)
+DEFAULT_REFINE = 5
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -79,7 +83,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         nargs="+",
         default=None,
         metavar="ETA",
-        help="learning rates (default: 15 points log-spaced in [0.1, 2.5])",
+        help="learning rates (default: 7 points log-spaced in [0.3, 2.4], then --refine)",
     )
     p.add_argument(
         "--samples",
@@ -90,7 +94,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     add_deprecated_alias(p, "--n-init", dest="samples", new="--samples", type=int, metavar="N")
     p.add_argument(
-        "--steps", type=int, default=4000, metavar="T", help="GD steps per run (default 4000)"
+        "--steps",
+        type=int,
+        default=4000,
+        metavar="T",
+        help="GD steps per run before the engine extends undecided runs (default 4000)",
+    )
+    p.add_argument(
+        "--cap",
+        type=int,
+        default=DEFAULT_CAP,
+        metavar="T",
+        help=f"hard cap of GD steps per run, at least --steps (default {DEFAULT_CAP:,}): runs "
+        "at the edge of stability converge at about 1 - 2e-4 per step",
+    )
+    p.add_argument(
+        "--refine",
+        type=int,
+        default=DEFAULT_REFINE,
+        metavar="N",
+        help=f"at most N bisection steps in the learning rate after the grid, each a new "
+        f"learning rate with its own --samples runs, until the transition is located to "
+        f"+-1 %% (default {DEFAULT_REFINE}; 0: the grid only)",
     )
     p.add_argument(
         "--last-k",
@@ -111,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.nonlinear import nonlinear_sweep
     from ..models.datasets import digits_dataset, teacher_student_dataset
     from ..models.mlp import MLP
+    from ..numeric.engine.run import EngineConfig
     from ..reporting import plot_nonlinear_sweep
     from ._options import prepare_output_dir, progress_flag
 
@@ -120,6 +146,8 @@ def run(args: argparse.Namespace) -> int:
     steps = check_int("--steps", args.steps, minimum=2)
     last_k = check_int("--last-k", args.last_k, minimum=1, maximum=steps)
     seed = check_seed("--seed", args.seed)
+    cap = check_int("--cap", args.cap, minimum=steps)
+    refine = check_int("--refine", args.refine, minimum=0)
     lrs = (
         DEFAULT_LRS
         if args.lrs is None
@@ -156,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.json:
         print(
             f"{model}: {data!r}, {len(lrs)} learning rates x {n_init} initialisations, "
-            f"{steps} steps ...",
+            f"{steps} steps (up to {cap} while undecided), up to {refine} bisection steps ...",
             file=sys.stderr,
             flush=True,
         )
@@ -168,6 +196,8 @@ def run(args: argparse.Namespace) -> int:
         seed=seed,
         steps=steps,
         last_k=last_k,
+        config=EngineConfig(max_steps=steps, max_extension=cap / steps),
+        refine=refine,
         progress=progress_flag(args),
     )
     elapsed = time.perf_counter() - t0

@@ -247,3 +247,49 @@ def test_undecided_runs_are_left_out_of_g_inf_and_reported() -> None:
     np.testing.assert_array_equal(r.g_inf_n, 16 - und - [c["diverged"] for c in r.counts])
     text = r.summary()
     assert "undecided:" in text and "g_inf leaves them out" in text
+
+
+def test_bisection_locates_the_known_critical_lr_to_one_percent() -> None:
+    """½(xy − 1)², η* = 1: from a coarse grid (0.8, 1.3) the bisection in η narrows the
+    transition interval to ±1 % around η* = 1; every refinement step is a new grid point with
+    its own runs, all reported."""
+    r = nonlinear_sweep(
+        XY,
+        [0.8, 1.3],
+        n_init=16,
+        seed=3,
+        steps=2000,
+        last_k=100,
+        init="uniform",
+        init_scale=1.5,
+        refine=8,
+        refine_tol=0.01,
+    )
+    assert 1 <= len(r.refined) <= 8
+    assert r.transition is not None and r.transition_low is not None
+    assert r.transition_low <= 1.0 <= r.transition
+    assert r.transition - r.transition_low <= 0.01 * (r.transition + r.transition_low)
+    assert set(r.refined) <= set(r.lrs.tolist()) and len(r.lrs) == 2 + len(r.refined)
+    assert np.all(np.diff(r.lrs) > 0)
+    assert r.outcome_codes.shape == (len(r.lrs), 16)
+    for c in r.counts:
+        assert sum(c.values()) == 16
+    # the refined points are geometric midpoints of earlier intervals
+    lo, hi = 0.8, 1.3
+    for m in r.refined:
+        assert m == pytest.approx(np.sqrt(lo * hi), rel=1e-12)
+        lo, hi = (m, hi) if m < 1 else (lo, m)
+    assert "bisection" in r.transition_rule and "refined" in r.summary()
+    assert r.prediction_in_interval is True
+    # no refinement: the coarse interval
+    r0 = nonlinear_sweep(
+        XY,
+        [0.8, 1.3],
+        n_init=16,
+        seed=3,
+        steps=2000,
+        last_k=100,
+        init="uniform",
+        init_scale=1.5,
+    )
+    assert r0.refined == () and (r0.transition_low, r0.transition) == (0.8, 1.3)
