@@ -368,7 +368,10 @@ def _locate(
     # measured last-window gradient there (an upper bound while the runs still descend)
     g_loc = np.where(np.isnan(g_inf), g_tail, g_inf)
     used_tail = bool(np.any(np.isnan(g_inf) & np.isfinite(g_tail)))
-    fin = np.flatnonzero(np.isfinite(g_loc) & (g_loc >= 0))
+    # every run diverged (no g_inf, no tail gradient): above the transition, no run stays bounded
+    gone = np.isnan(g_inf) & np.isnan(g_tail)
+    g_loc = np.where(gone, np.inf, g_loc)
+    fin = np.flatnonzero(~np.isnan(g_loc) & (g_loc >= 0))
     if g_threshold is not None:
         rule = f"smallest lr with g_inf >= {g_threshold:g}"
         above = [i for i in fin if g_loc[i] >= g_threshold]
@@ -381,6 +384,8 @@ def _locate(
         for a, b in itertools.pairwise(fin):
             if b != a + 1 or not g_loc[b] > 0:
                 continue
+            if math.isinf(g_loc[a]) or (math.isinf(g_loc[b]) and g_loc[a] != 0):
+                continue  # into an lr where every run diverged: only straight from g_inf = 0
             r = math.inf if g_loc[a] == 0 else float(g_loc[b] / g_loc[a])
             if r > best:
                 best, best_i = r, int(b)
@@ -392,6 +397,8 @@ def _locate(
             "; at lrs where every non-divergent run was undecided, on their measured "
             "last-window gradient (an upper bound on g_inf while they still descend)"
         )
+    if transition is not None and bool(gone[lr_arr == transition][0]):
+        rule += "; every run diverged at its upper end (no run stays bounded there: g_inf = inf)"
     return transition, transition_low, rule
 
 

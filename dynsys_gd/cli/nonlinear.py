@@ -30,20 +30,22 @@ DESCRIPTION = """\
 Learning-rate sweep of full-batch gradient descent on a small multilayer perceptron with squared
 loss L = 1/(2n) sum |f(x) - y|^2 on the 8x8 digits shipped with the package (PCA features,
 standardised digit label as target) or on a teacher-student data set. For each learning rate,
---samples initialisations run --steps steps; the table shows the asymptotic gradient norm g_inf
-(median of the mean |grad L| over the last --last-k steps, with a 95% CI), the final loss and
-sharpness (Lanczos), and outcome counts. The transition (largest jump of g_inf) is compared with the
-prediction 2 / S_flat (flattest minimum reached at smaller learning rates). The default settings
-finish in about a minute or two on 2 cores."""
+--samples initialisations run --steps steps, extended up to --cap steps while a run is still
+undecided (runs at the edge of stability converge slowly); the table shows the asymptotic
+gradient norm g_inf (median of the mean |grad L| over the last --last-k steps, with a 95% CI),
+the final loss and sharpness (Lanczos), and outcome counts. The transition (largest jump of
+g_inf) is then narrowed by up to --refine bisection steps in the learning rate, each a new
+learning rate with its own runs, and compared with the prediction 2 / S_flat (flattest minimum
+reached at smaller learning rates). The default settings take about a minute of CPU time."""
 EPILOG = """examples:
   dynsys-gd nonlinear --figures figures
   dynsys-gd nonlinear --activation relu --widths 8 32 1 --samples 8 --json
   dynsys-gd nonlinear --data teacher --widths 4 16 1 --lrs 0.1 0.3 1 3
 """
 
-DEFAULT_LRS = tuple(float(x) for x in np.geomspace(0.3, 2.4, 7))
+DEFAULT_LRS = tuple(float(x) for x in np.geomspace(0.3, 2.25, 9))
 #: default hard cap of GD steps per run (the engine extends undecided runs up to it)
-DEFAULT_CAP = 64_000
+DEFAULT_CAP = 128_000
 #: default number of bisection steps in eta after the grid (to +-1 % from a x1.41 grid)
 DEFAULT_REFINE = 5
 

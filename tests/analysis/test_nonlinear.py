@@ -293,3 +293,22 @@ def test_bisection_locates_the_known_critical_lr_to_one_percent() -> None:
         init_scale=1.5,
     )
     assert r0.refined == () and (r0.transition_low, r0.transition) == (0.8, 1.3)
+
+
+def test_an_lr_where_every_run_diverged_is_above_the_transition() -> None:
+    """g_inf = 0 and then every run diverged: the transition is the interval between them; a
+    jump into divergence counts only straight from g_inf = 0 (a positive g_inf before it is
+    the transition)."""
+    from dynsys_gd.analysis.nonlinear import _locate
+
+    lrs = np.array([0.5, 1.0, 1.5])
+    nan = np.nan
+    hi, lo, rule = _locate(lrs, np.array([0.0, 0.0, nan]), np.array([0.0, 0.0, nan]), None, 10.0)
+    assert (lo, hi) == (1.0, 1.5) and "every run diverged at its upper end" in rule
+    hi, lo, rule = _locate(lrs, np.array([0.0, 0.01, nan]), np.array([0.0, 0.01, nan]), None, 10.0)
+    assert (lo, hi) == (0.5, 1.0) and "diverged" not in rule
+    hi, lo, _ = _locate(lrs, np.array([1e-6, 1e-4, nan]), np.array([1e-6, 1e-4, nan]), None, 10.0)
+    assert (lo, hi) == (0.5, 1.0)
+    # every non-divergent run undecided at 1.5 (g_inf nan, tail finite): not "every run diverged"
+    hi, lo, rule = _locate(lrs, np.array([0.0, 0.0, nan]), np.array([0.0, 0.0, 1e-9]), None, 10.0)
+    assert "last-window gradient" in rule and "every run diverged" not in rule
