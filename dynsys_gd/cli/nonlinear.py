@@ -44,8 +44,9 @@ EPILOG = """examples:
 """
 
 DEFAULT_LRS = tuple(float(x) for x in np.geomspace(0.3, 2.25, 9))
-#: default hard cap of GD steps per run (the engine extends undecided runs up to it)
-DEFAULT_CAP = 128_000
+#: default hard cap of GD steps per run, in units of --steps (the engine extends undecided runs
+#: up to it): 128,000 steps with the default --steps
+CAP_FACTOR = 32
 #: default number of bisection steps in eta after the grid (to +-1 % from a x1.41 grid)
 DEFAULT_REFINE = 5
 
@@ -90,9 +91,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--samples",
         type=int,
-        default=16,
+        default=8,
         metavar="N",
-        help="initialisations per learning rate (default 16)",
+        help="initialisations per learning rate (default 8)",
     )
     add_deprecated_alias(p, "--n-init", dest="samples", new="--samples", type=int, metavar="N")
     p.add_argument(
@@ -105,10 +106,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--cap",
         type=int,
-        default=DEFAULT_CAP,
+        default=None,
         metavar="T",
-        help=f"hard cap of GD steps per run, at least --steps (default {DEFAULT_CAP:,}): runs "
-        "at the edge of stability converge at about 1 - 2e-4 per step",
+        help=f"hard cap of GD steps per run while a run is undecided, at least --steps (default "
+        f"{CAP_FACTOR} x --steps = {CAP_FACTOR * 4000:,}): runs at the edge of stability "
+        "contract by about 0.9993 per step",
     )
     p.add_argument(
         "--refine",
@@ -148,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
     steps = check_int("--steps", args.steps, minimum=2)
     last_k = check_int("--last-k", args.last_k, minimum=1, maximum=steps)
     seed = check_seed("--seed", args.seed)
-    cap = check_int("--cap", args.cap, minimum=steps)
+    cap = CAP_FACTOR * steps if args.cap is None else check_int("--cap", args.cap, minimum=steps)
     refine = check_int("--refine", args.refine, minimum=0)
     lrs = (
         DEFAULT_LRS

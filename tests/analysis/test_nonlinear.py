@@ -186,6 +186,9 @@ def test_cli_json_and_figures(tmp_path, capsys) -> None:
     d = json.loads(capsys.readouterr().out)
     assert d["data"]["name"] == "teacher" and len(d["lrs"]) == 3
     assert d["counts"][-1]["diverged"] == 3
+    # the default cap is 32 x --steps, passed to the engine as its extension factor
+    assert d["config"]["max_steps"] == 200 and d["config"]["max_extension"] == 32.0
+    assert isinstance(d["refined"], list) and len(d["lrs"]) == 3 + len(d["refined"])
     assert (tmp_path / "nonlinear_sweep.png").exists()
     assert (tmp_path / "nonlinear_sweep.pdf").exists()
 
@@ -199,6 +202,8 @@ def test_cli_json_and_figures(tmp_path, capsys) -> None:
         (["--widths", "8", "32", "3"], "last width must be 1"),
         (["--samples", "0"], "--samples must be"),
         (["--points", "4000"], "--points must be <= 1797"),
+        (["--cap", "5"], "--cap must be"),
+        (["--refine", "-1"], "--refine must be"),
     ],
 )
 def test_cli_bad_input_is_one_line(argv: list[str], regex: str, capsys) -> None:
