@@ -88,7 +88,9 @@ class NonlinearSweepResult(ResultMixin):
     ``predicted_lr`` :math:`= 2/S_{\mathrm{flat}}` with ``flattest_sharpness``
     :math:`S_{\mathrm{flat}}` the
     smallest final sharpness of runs at learning rates below the transition; ``violations``
-    lists converged runs with sharpness above :math:`2/\eta` (C8).
+    lists converged runs with sharpness above :math:`2/\eta` (C8).  ``refined`` lists the
+    learning rates added by bisection (``refine``), in the order they were run; they are rows
+    of every per-lr array like the grid points.
 
     Sentinels: a per-lr statistic is NaN when every run at that learning rate diverged (there
     is no run to take it over; ``g_inf`` also when every non-diverged run is undecided or
@@ -127,6 +129,7 @@ class NonlinearSweepResult(ResultMixin):
     steps_runs: NDArray[np.int64]
     config: dict[str, Any]
     n_to_saddles: int = 0
+    refined: tuple[float, ...] = ()
 
     def __repr__(self) -> str:
         t = (
@@ -166,6 +169,8 @@ class NonlinearSweepResult(ResultMixin):
                 else f"[{self.g_inf_low[i]:.2e}, {self.g_inf_high[i]:.2e}]"
             )
             mark = " <- transition" if self.transition is not None and lr == self.transition else ""
+            if lr in self.refined:
+                mark += " (bisection)"
             if n_und[i]:
                 mark += f" (g_inf over {int(self.g_inf_n[i])} decided runs"
                 if not np.isfinite(self.g_inf[i]) and np.isfinite(self.g_inf_tail[i]):
@@ -200,6 +205,15 @@ class NonlinearSweepResult(ResultMixin):
                 f"{self.transition_low:.4g} and lr = {self.transition:.4g} "
                 f"({self.transition_rule})"
             )
+        if self.refined:
+            out.append(
+                f"refined: {len(self.refined)} bisection step(s) in lr added lr = "
+                + ", ".join(f"{x:.5g}" for x in self.refined)
+                + f" ({self.n_init} runs each, in the table)"
+            )
+        if self.transition is not None and self.transition_low is not None:
+            half = (self.transition - self.transition_low) / (self.transition + self.transition_low)
+            out.append(f"transition located to +-{100 * half:.2g} % of its centre")
         if self.predicted_lr is not None and self.flattest_sharpness is not None:
             verdict = {
                 True: "inside the interval",
@@ -277,6 +291,117 @@ def _check_lrs(lrs: Any) -> Array:
     return check_lr_grid("lrs", lrs, min_len=2)
 
 
+_FIELDS = ("outcome", "steps", "g_tail", "theta", "loss", "at_minimum")
+
+
+def _run_lr(model: Model, th0: Array, lr: float, cfg: EngineConfig, lanczos_iter: int) -> dict:
+    """The ``n_init`` runs at one learning rate (one engine call) and the final sharpness
+    :math:`\\lambda_{\\max}(H)` of the non-diverged ones (NaN for diverged runs)."""
+    from .convergence import run_rows
+
+    runs = run_rows(model, th0, np.full(th0.shape[0], lr), cfg, fields=_FIELDS)
+    ok = runs["outcome"] != Outcome.DIVERGED.code
+    sharp = np.full(th0.shape[0], np.nan)
+    if np.any(ok):
+        n_iter = min(lanczos_iter, int(th0.shape[1]))
+        with np.errstate(all="ignore"):
+            sharp[ok] = np.asarray(batched_sharpness(model, runs["theta"][ok], n_iter=n_iter))[:, 0]
+    runs["sharp"] = sharp
+    del runs["theta"]
+    return runs
+
+
+def _finite_stat(rows: Array, fn: Any) -> Array:
+    with np.errstate(all="ignore"):
+        return np.array([fn(r[np.isfinite(r)]) if np.isfinite(r).any() else np.nan for r in rows])
+
+
+def _tables(lr_arr: Array, runs: list[dict]) -> dict[str, Any]:
+    """Per-lr statistics (g_inf by the one rule of ``g_inf_stats``, loss, sharpness, counts)
+    from the per-lr run arrays, rows in the order of ``lr_arr``."""
+    from .convergence import g_inf_stats
+
+    codes = np.stack([r["outcome"] for r in runs]).astype(np.int64)
+    ok = codes != Outcome.DIVERGED.code
+    raw_loss = np.stack([r["loss"] for r in runs])
+    loss = np.where(ok & np.isfinite(raw_loss), raw_loss, np.nan)
+    g_runs = np.where(ok, np.stack([r["g_tail"] for r in runs]), np.nan)
+    sharp = np.stack([r["sharp"] for r in runs])
+    stats = [
+        g_inf_stats(codes[i], np.where(np.isfinite(g_runs[i]), g_runs[i], np.inf))
+        for i in range(lr_arr.size)
+    ]
+    g_inf = np.array([s[0] for s in stats])
+    # the measured last-window gradient with undecided runs included at their measured value
+    # (converged runs 0): an upper bound on g_inf of runs that are still descending
+    g_tail = np.array([s[0] if s[4] is None else s[4][1] for s in stats])
+    g_inf = np.where(np.isinf(g_inf), np.nan, g_inf)  # all diverged: no value (figure, table)
+    return {
+        "codes": codes,
+        "loss": loss,
+        "g_runs": g_runs,
+        "sharp": sharp,
+        "steps": np.stack([r["steps"] for r in runs]),
+        "at_minimum": np.stack([r["at_minimum"] for r in runs]).astype(bool),
+        "g_inf": g_inf,
+        "g_lo": np.where(np.isnan(g_inf), np.nan, np.array([s[1] for s in stats])),
+        "g_hi": np.where(np.isnan(g_inf), np.nan, np.array([s[2] for s in stats])),
+        "g_tail": np.where(np.isinf(g_tail), np.nan, g_tail),
+        "g_n": np.array([s[3] for s in stats], dtype=np.int64),
+        "final_loss": _finite_stat(loss, np.median),
+        "s_med": _finite_stat(sharp, np.median),
+        "s_min": _finite_stat(sharp, np.min),
+        "counts": tuple(
+            {k: int(np.sum(codes[i] == Outcome.from_key(k).code)) for k in OUTCOME_NAMES}
+            for i in range(lr_arr.size)
+        ),
+    }
+
+
+def _locate(
+    lr_arr: Array, g_inf: Array, g_tail: Array, g_threshold: float | None, min_jump: float
+) -> tuple[float | None, float | None, str]:
+    """The transition interval ``(low, transition]`` between neighbouring grid points and the
+    rule's description (see :func:`nonlinear_sweep`)."""
+    transition = transition_low = None
+    # where every non-divergent run is undecided g_inf has no value: locate the transition on the
+    # measured last-window gradient there (an upper bound while the runs still descend)
+    g_loc = np.where(np.isnan(g_inf), g_tail, g_inf)
+    used_tail = bool(np.any(np.isnan(g_inf) & np.isfinite(g_tail)))
+    # every run diverged (no g_inf, no tail gradient): above the transition, no run stays bounded
+    gone = np.isnan(g_inf) & np.isnan(g_tail)
+    g_loc = np.where(gone, np.inf, g_loc)
+    fin = np.flatnonzero(~np.isnan(g_loc) & (g_loc >= 0))
+    if g_threshold is not None:
+        rule = f"smallest lr with g_inf >= {g_threshold:g}"
+        above = [i for i in fin if g_loc[i] >= g_threshold]
+        if above and above[0] > 0:
+            i = above[0]
+            transition, transition_low = float(lr_arr[i]), float(lr_arr[i - 1])
+    else:
+        rule = f"largest jump of g_inf between neighbouring lrs, at least x{min_jump:g}"
+        best, best_i = 0.0, -1
+        for a, b in itertools.pairwise(fin):
+            if b != a + 1 or not g_loc[b] > 0:
+                continue
+            if math.isinf(g_loc[a]) or (math.isinf(g_loc[b]) and g_loc[a] != 0):
+                continue  # into an lr where every run diverged: only straight from g_inf = 0
+            r = math.inf if g_loc[a] == 0 else float(g_loc[b] / g_loc[a])
+            if r > best:
+                best, best_i = r, int(b)
+        if best_i > 0 and best >= min_jump:
+            transition, transition_low = float(lr_arr[best_i]), float(lr_arr[best_i - 1])
+            rule += " (here from 0)" if math.isinf(best) else f" (here x{best:.3g})"
+    if used_tail:
+        rule += (
+            "; at lrs where every non-divergent run was undecided, on their measured "
+            "last-window gradient (an upper bound on g_inf while they still descend)"
+        )
+    if transition is not None and bool(gone[lr_arr == transition][0]):
+        rule += "; every run diverged at its upper end (no run stays bounded there: g_inf = inf)"
+    return transition, transition_low, rule
+
+
 def nonlinear_sweep(
     model: Model,
     lrs: Any,
@@ -292,6 +417,8 @@ def nonlinear_sweep(
     min_jump: float = 10.0,
     g_threshold: float | None = None,
     lanczos_iter: int = 40,
+    refine: int = 0,
+    refine_tol: float = 0.01,
     progress: bool | None = None,
 ) -> NonlinearSweepResult:
     r"""Learning-rate sweep of full-batch GD on a non-linear network (docs/math/nonlinear.md,
@@ -334,6 +461,16 @@ def nonlinear_sweep(
     lanczos_iter : int
         Lanczos steps for the final sharpness
         (:func:`~dynsys_gd.numeric.landscape.lanczos.batched_sharpness`).
+    refine : int
+        At most this many bisection steps in :math:`\eta` after the grid: each puts a new grid
+        point at the geometric midpoint :math:`\sqrt{\eta_{\text{low}}\eta_{\text{high}}}` of
+        the current transition interval, with its own ``n_init`` runs from the same
+        initialisations, and locates the transition again on the enlarged grid (every point is
+        reported; the added ones in ``refined``).
+    refine_tol : float
+        Refinement stops once the interval is within ±``refine_tol`` (relative) of its centre,
+        :math:`\eta_{\text{high}} - \eta_{\text{low}} \le` ``refine_tol``
+        :math:`(\eta_{\text{high}} + \eta_{\text{low}})`.
     progress : bool or None
         Bar over the learning rates on stderr (None: on in a terminal or notebook, off in
         tests/CI).  A sweep that may take minutes first issues a ``LongJobWarning``.
@@ -348,8 +485,6 @@ def nonlinear_sweep(
         For a bad argument (checked before any run).
     """
     import dataclasses
-
-    from .convergence import g_inf_stats, run_rows
 
     P = getattr(model, "n_params", None)
     if not isinstance(P, int) or not all(hasattr(model, a) for a in ("gradient", "hvp")):
@@ -377,13 +512,15 @@ def nonlinear_sweep(
     if g_threshold is not None:
         g_threshold = check_positive_float("g_threshold", g_threshold)
     lanczos_iter = check_int("lanczos_iter", lanczos_iter, minimum=1)
+    refine = check_int("refine", refine, minimum=0)
+    refine_tol = check_positive_float("refine_tol", refine_tol)
     # the tail window is measured between checks: checks at least every last_k steps
     cfg = dataclasses.replace(
         base, max_steps=steps, tail=last_k, check_every=max(base.check_every, last_k)
     )
     # size model: (8 P + last_k) floats per run; the engine's budget with its extension
     budget = int(cfg.budgets(False)[1])  # hard cap of a run: the short budget of MLPs
-    B_all = lr_arr.size * n_init
+    B_all = (lr_arr.size + refine) * n_init  # with every refinement step
     ctx = f"for {B_all} runs of {P} parameters"
     check_iteration("n_init", n_init, steps=0, arrays=B_all * (8 * P + last_k), context=ctx)
     check_iteration("steps", steps, steps=budget, runs=B_all, n_params=P, context=ctx)
@@ -398,100 +535,44 @@ def nonlinear_sweep(
             raise InvalidParameterError(
                 f"theta0 must be a finite array of shape ({n_init}, {P}); got {describe(theta0)}"
             )
-    n_lr = lr_arr.size
     t_start = time.perf_counter()
-    B = n_lr * n_init
-    lr_rows = np.repeat(lr_arr, n_init)
     from ..numeric.engine.cost import warn_if_long
     from ..runtime.progress import progress_bar
 
-    warn_if_long(model, B, f"the sweep over {n_lr} learning rates", config=cfg)
-    fields = ("outcome", "steps", "g_tail", "theta", "loss", "at_minimum")
-    th_all = np.tile(th0, (n_lr, 1))
-    parts = []
+    warn_if_long(model, B_all, f"the sweep over {lr_arr.size} learning rates", config=cfg)
+    per_lr: dict[float, dict[str, Array]] = {}
+    refined: list[float] = []
+    rule_args = (g_threshold, min_jump)
     # one engine call per learning rate, so the bar advances (rows are independent: the same
     # results as one call over all rows)
-    with progress_bar(n_lr, "nonlinear sweep (learning rates)", progress) as bar:
-        for j in range(n_lr):
-            sl = slice(j * n_init, (j + 1) * n_init)
-            parts.append(run_rows(model, th_all[sl], lr_rows[sl], cfg, fields=fields))
+    with progress_bar(lr_arr.size + refine, "nonlinear sweep (learning rates)", progress) as bar:
+        for lr in lr_arr:
+            per_lr[float(lr)] = _run_lr(model, th0, float(lr), cfg, lanczos_iter)
             bar.update(1)
-    runs = {f: np.concatenate([part[f] for part in parts]) for f in fields}
-    codes = runs["outcome"].astype(np.int64)
-    theta = runs["theta"]
-    ok = codes != Outcome.DIVERGED.code
-    sharp = np.full(B, np.nan)
-    loss = np.where(ok & np.isfinite(runs["loss"]), runs["loss"], np.nan)
-    n_iter = min(lanczos_iter, P)
-    if np.any(ok):
-        with np.errstate(all="ignore"):
-            sharp[ok] = np.asarray(batched_sharpness(model, theta[ok], n_iter=n_iter))[:, 0]
-    g_runs = np.where(ok, runs["g_tail"], np.nan)
-    shape = (n_lr, n_init)
-    g_runs, sharp, loss, codes2 = (
-        g_runs.reshape(shape),
-        sharp.reshape(shape),
-        loss.reshape(shape),
-        codes.reshape(shape),
-    )
-    stats = [
-        g_inf_stats(codes2[i], np.where(np.isfinite(g_runs[i]), g_runs[i], np.inf))
-        for i in range(n_lr)
-    ]
-    g_inf = np.array([t[0] for t in stats])
-    g_lo = np.array([t[1] for t in stats])
-    g_hi = np.array([t[2] for t in stats])
-    # the measured last-window gradient with undecided runs included at their measured value
-    # (converged runs 0): an upper bound on g_inf of runs that are still descending
-    g_tail_med = np.array([t[0] if t[4] is None else t[4][1] for t in stats])
-    g_n = np.array([t[3] for t in stats], dtype=np.int64)
-    g_inf = np.where(np.isinf(g_inf), np.nan, g_inf)  # all diverged: no value (figure, table)
-    g_lo = np.where(np.isnan(g_inf), np.nan, g_lo)
-    g_hi = np.where(np.isnan(g_inf), np.nan, g_hi)
-    g_tail_med = np.where(np.isinf(g_tail_med), np.nan, g_tail_med)
-    with np.errstate(all="ignore"):
-        final_loss = np.array(
-            [np.median(r[np.isfinite(r)]) if np.isfinite(r).any() else np.nan for r in loss]
-        )
-        s_med = np.array(
-            [np.median(r[np.isfinite(r)]) if np.isfinite(r).any() else np.nan for r in sharp]
-        )
-        s_min = np.array(
-            [np.min(r[np.isfinite(r)]) if np.isfinite(r).any() else np.nan for r in sharp]
-        )
-    counts = tuple(
-        {k: int(np.sum(codes2[i] == Outcome.from_key(k).code)) for k in OUTCOME_NAMES}
-        for i in range(n_lr)
-    )
-    # transition
-    transition = transition_low = None
-    # where every non-divergent run is undecided g_inf has no value: locate the transition on the
-    # measured last-window gradient there (an upper bound while the runs still descend)
-    g_loc = np.where(np.isnan(g_inf), g_tail_med, g_inf)
-    used_tail = bool(np.any(np.isnan(g_inf) & np.isfinite(g_tail_med)))
-    fin = np.flatnonzero(np.isfinite(g_loc) & (g_loc >= 0))
-    if g_threshold is not None:
-        rule = f"smallest lr with g_inf >= {g_threshold:g}"
-        above = [i for i in fin if g_loc[i] >= g_threshold]
-        if above and above[0] > 0:
-            i = above[0]
-            transition, transition_low = float(lr_arr[i]), float(lr_arr[i - 1])
-    else:
-        rule = f"largest jump of g_inf between neighbouring lrs, at least x{min_jump:g}"
-        best, best_i = 0.0, -1
-        for a, b in itertools.pairwise(fin):
-            if b != a + 1 or not g_loc[b] > 0:
-                continue
-            r = math.inf if g_loc[a] == 0 else float(g_loc[b] / g_loc[a])
-            if r > best:
-                best, best_i = r, int(b)
-        if best_i > 0 and best >= min_jump:
-            transition, transition_low = float(lr_arr[best_i]), float(lr_arr[best_i - 1])
-            rule += " (here from 0)" if math.isinf(best) else f" (here x{best:.3g})"
-    if used_tail:
+        # bisection in eta: each step is a new grid point with its own n_init runs
+        for _ in range(refine):
+            grid = np.array(sorted(per_lr))
+            t = _tables(grid, [per_lr[x] for x in grid])
+            hi, lo, _ = _locate(grid, t["g_inf"], t["g_tail"], *rule_args)
+            if hi is None or lo is None or (hi - lo) <= refine_tol * (hi + lo):
+                break
+            mid = math.sqrt(lo * hi)
+            if mid in per_lr or not lo < mid < hi:
+                break
+            per_lr[mid] = _run_lr(model, th0, mid, cfg, lanczos_iter)
+            refined.append(mid)
+            bar.update(1)
+    lr_arr = np.array(sorted(per_lr))
+    t = _tables(lr_arr, [per_lr[x] for x in lr_arr])
+    g_inf, g_lo, g_hi, g_tail_med, g_n = (t["g_inf"], t["g_lo"], t["g_hi"], t["g_tail"], t["g_n"])
+    g_runs, sharp, codes2 = t["g_runs"], t["sharp"], t["codes"]
+    final_loss, s_med, s_min = t["final_loss"], t["s_med"], t["s_min"]
+    counts = t["counts"]
+    transition, transition_low, rule = _locate(lr_arr, g_inf, g_tail_med, *rule_args)
+    if refined:
         rule += (
-            "; at lrs where every non-divergent run was undecided, on their measured "
-            "last-window gradient (an upper bound on g_inf while they still descend)"
+            f"; refined by {len(refined)} bisection step(s) in lr, each a new grid point with "
+            f"its own {n_init} runs"
         )
     # prediction from the flattest minimum reached below the transition
     flattest = predicted = None
@@ -515,7 +596,8 @@ def nonlinear_sweep(
     violations = tuple(
         (float(lr_arr[i]), float(sharp[i, j])) for i, j in zip(*np.nonzero(viol), strict=True)
     )
-    to_saddles = int(np.sum(conv_all & ~runs["at_minimum"].reshape(shape)))
+    shape = codes2.shape
+    to_saddles = int(np.sum(conv_all & ~t["at_minimum"]))
     return NonlinearSweepResult(
         lrs=lr_arr,
         n_init=n_init,
@@ -543,7 +625,8 @@ def nonlinear_sweep(
         violations=violations,
         elapsed=time.perf_counter() - t_start,
         g_inf_n=g_n,
-        steps_runs=runs["steps"].astype(np.int64).reshape(shape),
+        steps_runs=t["steps"].astype(np.int64).reshape(shape),
         config=cfg.to_dict(),
         n_to_saddles=to_saddles,
+        refined=tuple(refined),
     )

@@ -30,18 +30,25 @@ DESCRIPTION = """\
 Learning-rate sweep of full-batch gradient descent on a small multilayer perceptron with squared
 loss L = 1/(2n) sum |f(x) - y|^2 on the 8x8 digits shipped with the package (PCA features,
 standardised digit label as target) or on a teacher-student data set. For each learning rate,
---samples initialisations run --steps steps; the table shows the asymptotic gradient norm g_inf
-(median of the mean |grad L| over the last --last-k steps, with a 95% CI), the final loss and
-sharpness (Lanczos), and outcome counts. The transition (largest jump of g_inf) is compared with the
-prediction 2 / S_flat (flattest minimum reached at smaller learning rates). The default settings
-finish in about a minute or two on 2 cores."""
+--samples initialisations run --steps steps, extended up to --cap steps while a run is still
+undecided (runs at the edge of stability converge slowly); the table shows the asymptotic
+gradient norm g_inf (median of the mean |grad L| over the last --last-k steps, with a 95% CI),
+the final loss and sharpness (Lanczos), and outcome counts. The transition (largest jump of
+g_inf) is then narrowed by up to --refine bisection steps in the learning rate, each a new
+learning rate with its own runs, and compared with the prediction 2 / S_flat (flattest minimum
+reached at smaller learning rates). The default settings take about a minute of CPU time."""
 EPILOG = """examples:
   dynsys-gd nonlinear --figures figures
   dynsys-gd nonlinear --activation relu --widths 8 32 1 --samples 8 --json
   dynsys-gd nonlinear --data teacher --widths 4 16 1 --lrs 0.1 0.3 1 3
 """
 
-DEFAULT_LRS = tuple(float(x) for x in np.geomspace(0.1, 2.5, 15))
+DEFAULT_LRS = tuple(float(x) for x in np.geomspace(0.3, 2.25, 9))
+#: default hard cap of GD steps per run, in units of --steps (the engine extends undecided runs
+#: up to it): 128,000 steps with the default --steps
+CAP_FACTOR = 32
+#: default number of bisection steps in eta after the grid (to +-1 % from a x1.41 grid)
+DEFAULT_REFINE = 5
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -79,18 +86,40 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         nargs="+",
         default=None,
         metavar="ETA",
-        help="learning rates (default: 15 points log-spaced in [0.1, 2.5])",
+        help="learning rates (default: 7 points log-spaced in [0.3, 2.4], then --refine)",
     )
     p.add_argument(
         "--samples",
         type=int,
-        default=16,
+        default=8,
         metavar="N",
-        help="initialisations per learning rate (default 16)",
+        help="initialisations per learning rate (default 8)",
     )
     add_deprecated_alias(p, "--n-init", dest="samples", new="--samples", type=int, metavar="N")
     p.add_argument(
-        "--steps", type=int, default=4000, metavar="T", help="GD steps per run (default 4000)"
+        "--steps",
+        type=int,
+        default=4000,
+        metavar="T",
+        help="GD steps per run before the engine extends undecided runs (default 4000)",
+    )
+    p.add_argument(
+        "--cap",
+        type=int,
+        default=None,
+        metavar="T",
+        help=f"hard cap of GD steps per run while a run is undecided, at least --steps (default "
+        f"{CAP_FACTOR} x --steps = {CAP_FACTOR * 4000:,}): runs at the edge of stability "
+        "contract by about 0.9993 per step",
+    )
+    p.add_argument(
+        "--refine",
+        type=int,
+        default=DEFAULT_REFINE,
+        metavar="N",
+        help=f"at most N bisection steps in the learning rate after the grid, each a new "
+        f"learning rate with its own --samples runs, until the transition is located to "
+        f"+-1 %% (default {DEFAULT_REFINE}; 0: the grid only)",
     )
     p.add_argument(
         "--last-k",
@@ -111,6 +140,7 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.nonlinear import nonlinear_sweep
     from ..models.datasets import digits_dataset, teacher_student_dataset
     from ..models.mlp import MLP
+    from ..numeric.engine.run import EngineConfig
     from ..reporting import plot_nonlinear_sweep
     from ._options import prepare_output_dir, progress_flag
 
@@ -120,6 +150,8 @@ def run(args: argparse.Namespace) -> int:
     steps = check_int("--steps", args.steps, minimum=2)
     last_k = check_int("--last-k", args.last_k, minimum=1, maximum=steps)
     seed = check_seed("--seed", args.seed)
+    cap = CAP_FACTOR * steps if args.cap is None else check_int("--cap", args.cap, minimum=steps)
+    refine = check_int("--refine", args.refine, minimum=0)
     lrs = (
         DEFAULT_LRS
         if args.lrs is None
@@ -156,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.json:
         print(
             f"{model}: {data!r}, {len(lrs)} learning rates x {n_init} initialisations, "
-            f"{steps} steps ...",
+            f"{steps} steps (up to {cap} while undecided), up to {refine} bisection steps ...",
             file=sys.stderr,
             flush=True,
         )
@@ -168,6 +200,8 @@ def run(args: argparse.Namespace) -> int:
         seed=seed,
         steps=steps,
         last_k=last_k,
+        config=EngineConfig(max_steps=steps, max_extension=cap / steps),
+        refine=refine,
         progress=progress_flag(args),
     )
     elapsed = time.perf_counter() - t0

@@ -186,6 +186,9 @@ def test_cli_json_and_figures(tmp_path, capsys) -> None:
     d = json.loads(capsys.readouterr().out)
     assert d["data"]["name"] == "teacher" and len(d["lrs"]) == 3
     assert d["counts"][-1]["diverged"] == 3
+    # the default cap is 32 x --steps, passed to the engine as its extension factor
+    assert d["config"]["max_steps"] == 200 and d["config"]["max_extension"] == 32.0
+    assert isinstance(d["refined"], list) and len(d["lrs"]) == 3 + len(d["refined"])
     assert (tmp_path / "nonlinear_sweep.png").exists()
     assert (tmp_path / "nonlinear_sweep.pdf").exists()
 
@@ -199,6 +202,8 @@ def test_cli_json_and_figures(tmp_path, capsys) -> None:
         (["--widths", "8", "32", "3"], "last width must be 1"),
         (["--samples", "0"], "--samples must be"),
         (["--points", "4000"], "--points must be <= 1797"),
+        (["--cap", "5"], "--cap must be"),
+        (["--refine", "-1"], "--refine must be"),
     ],
 )
 def test_cli_bad_input_is_one_line(argv: list[str], regex: str, capsys) -> None:
@@ -247,3 +252,68 @@ def test_undecided_runs_are_left_out_of_g_inf_and_reported() -> None:
     np.testing.assert_array_equal(r.g_inf_n, 16 - und - [c["diverged"] for c in r.counts])
     text = r.summary()
     assert "undecided:" in text and "g_inf leaves them out" in text
+
+
+def test_bisection_locates_the_known_critical_lr_to_one_percent() -> None:
+    """½(xy − 1)², η* = 1: from a coarse grid (0.8, 1.3) the bisection in η narrows the
+    transition interval to ±1 % around η* = 1; every refinement step is a new grid point with
+    its own runs, all reported."""
+    r = nonlinear_sweep(
+        XY,
+        [0.8, 1.3],
+        n_init=16,
+        seed=3,
+        steps=2000,
+        last_k=100,
+        init="uniform",
+        init_scale=1.5,
+        refine=8,
+        refine_tol=0.01,
+    )
+    assert 1 <= len(r.refined) <= 8
+    assert r.transition is not None and r.transition_low is not None
+    assert r.transition_low <= 1.0 <= r.transition
+    assert r.transition - r.transition_low <= 0.01 * (r.transition + r.transition_low)
+    assert set(r.refined) <= set(r.lrs.tolist()) and len(r.lrs) == 2 + len(r.refined)
+    assert np.all(np.diff(r.lrs) > 0)
+    assert r.outcome_codes.shape == (len(r.lrs), 16)
+    for c in r.counts:
+        assert sum(c.values()) == 16
+    # the refined points are geometric midpoints of earlier intervals
+    lo, hi = 0.8, 1.3
+    for m in r.refined:
+        assert m == pytest.approx(np.sqrt(lo * hi), rel=1e-12)
+        lo, hi = (m, hi) if m < 1 else (lo, m)
+    assert "bisection" in r.transition_rule and "refined" in r.summary()
+    assert r.prediction_in_interval is True
+    # no refinement: the coarse interval
+    r0 = nonlinear_sweep(
+        XY,
+        [0.8, 1.3],
+        n_init=16,
+        seed=3,
+        steps=2000,
+        last_k=100,
+        init="uniform",
+        init_scale=1.5,
+    )
+    assert r0.refined == () and (r0.transition_low, r0.transition) == (0.8, 1.3)
+
+
+def test_an_lr_where_every_run_diverged_is_above_the_transition() -> None:
+    """g_inf = 0 and then every run diverged: the transition is the interval between them; a
+    jump into divergence counts only straight from g_inf = 0 (a positive g_inf before it is
+    the transition)."""
+    from dynsys_gd.analysis.nonlinear import _locate
+
+    lrs = np.array([0.5, 1.0, 1.5])
+    nan = np.nan
+    hi, lo, rule = _locate(lrs, np.array([0.0, 0.0, nan]), np.array([0.0, 0.0, nan]), None, 10.0)
+    assert (lo, hi) == (1.0, 1.5) and "every run diverged at its upper end" in rule
+    hi, lo, rule = _locate(lrs, np.array([0.0, 0.01, nan]), np.array([0.0, 0.01, nan]), None, 10.0)
+    assert (lo, hi) == (0.5, 1.0) and "diverged" not in rule
+    hi, lo, _ = _locate(lrs, np.array([1e-6, 1e-4, nan]), np.array([1e-6, 1e-4, nan]), None, 10.0)
+    assert (lo, hi) == (0.5, 1.0)
+    # every non-divergent run undecided at 1.5 (g_inf nan, tail finite): not "every run diverged"
+    hi, lo, rule = _locate(lrs, np.array([0.0, 0.0, nan]), np.array([0.0, 0.0, 1e-9]), None, 10.0)
+    assert "last-window gradient" in rule and "every run diverged" not in rule
