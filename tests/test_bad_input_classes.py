@@ -1,4 +1,4 @@
-"""Classes of bad input beyond the main path (issue 17), one parametrized test per class, each
+"""Classes of bad input beyond the main path, one parametrized test per class, each
 with ``match=`` on the parameter name:
 
 * store paths that are special files or symbolic links are refused and left untouched;

@@ -231,7 +231,7 @@ def test_seed_none_is_drawn_and_recorded():
     np.testing.assert_array_equal(again.minima_sharpness, r.minima_sharpness)
 
 
-# -- any model, one signature (issue 16) ---------------------------------------------------------
+# -- any model, one signature ----------------------------------------------------------------
 def _two_d_loss():
     import sympy as sp
 

@@ -1,4 +1,4 @@
-"""critical_points / critical_lr for any sympy loss (C3, C5, C6, C9; issue 16)."""
+"""critical_points / critical_lr for any sympy loss (C3, C5, C6, C9)."""
 
 from __future__ import annotations
 

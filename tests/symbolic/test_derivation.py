@@ -112,7 +112,7 @@ def test_derivation_is_cached():
     assert dg.derive(net).hessian is dg.derive(net).hessian
 
 
-# -- step sizes and sizes (issue 17) -------------------------------------------------------------
+# -- step sizes and sizes ----------------------------------------------------------------------
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf"), -0.5, 0, 0.0])
 @pytest.mark.parametrize("method", ["gd_map", "jacobian", "det_dg"])
 def test_lr_nan_inf_and_non_positive_are_refused(bad, method):
