@@ -37,11 +37,12 @@ import numpy as np
 
 from .._results import ResultMixin, jsonable, plotted_by
 from .._types import Model
-from .._validation import check_positive_float
+from .._validation import check_positive_float, check_real
 from ..models.fingerprint import model_label
 from ..numeric.engine.cost import warn_if_long
 from ..numeric.engine.outcomes import OUTCOME_NAMES, Outcome
 from ..numeric.engine.run import EngineConfig, with_optimizer
+from ..numeric.landscape.limits import count_limit_kinds, reference_min_loss
 from .convergence_tasks import (
     ANNOTATED_SAMPLES,
     SAMPLING_BLOCK,
@@ -142,6 +143,16 @@ class ConvergenceEstimate(ResultMixin):
         Description of the model.
     config : dict
         The engine settings used.
+    n_limit_global, n_limit_local, n_limit_saddle : int or None
+        The annotated converged runs whose limit is a global minimum (loss within
+        :math:`10^{-8}\max(1, |L_{\min}|)` of ``limit_min_loss``), a non-global local minimum
+        (second-order test passed, higher loss) or a saddle (docs/math/limits.md; numerical,
+        not certified); None for models other than networks and losses and in results made
+        before the labels existed.
+    limit_min_loss : float or None
+        :math:`L_{\min}`, the minimum loss those labels refer to.
+    limit_min_loss_source : str
+        Where ``limit_min_loss`` comes from.
     """
 
     fraction: float
@@ -171,6 +182,11 @@ class ConvergenceEstimate(ResultMixin):
     config: dict[str, Any]
     n_frozen: int = 0
     n_annotated: int | None = None
+    n_limit_global: int | None = None
+    n_limit_local: int | None = None
+    n_limit_saddle: int | None = None
+    limit_min_loss: float | None = None
+    limit_min_loss_source: str = ""
 
     @property
     def n_converged(self) -> int:
@@ -287,6 +303,8 @@ class ConvergenceEstimate(ResultMixin):
                 "critical point); not converged, but not shown non-convergent either, so they "
                 "widen the range like undecided runs"
             )
+        if self.n_limit_local or self.n_limit_saddle:
+            lines.append(f"  limits reached: {self.limit_kinds_text()}")
         if self.sharpness_max is not None:
             lines.append(
                 f"  limit sharpness: min {self.sharpness_min:.6g}, median "
@@ -302,6 +320,16 @@ class ConvergenceEstimate(ResultMixin):
             f"  g_inf (median tail gradient norm, decided non-divergent runs): {self.g_inf_text()}"
         )
         return "\n".join(lines)
+
+    def limit_kinds_text(self) -> str:
+        """What the annotated converged runs reached, in words ("" without labels)."""
+        if self.n_limit_global is None:
+            return ""
+        return (
+            f"{self.n_limit_global} at global minima, {self.n_limit_local} at non-global local "
+            f"minima, {self.n_limit_saddle} at saddles (numerical labels; minimum loss "
+            f"{self.limit_min_loss:.10g}, {self.limit_min_loss_source})"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
@@ -367,8 +395,13 @@ def summarize_runs(
     confidence: float,
     model_text: str,
     config: EngineConfig,
+    min_loss: float | None = None,
+    min_loss_source: str = "given",
+    local_minima_exist: bool = True,
 ) -> ConvergenceEstimate:
-    """Build a :class:`ConvergenceEstimate` from merged per-run arrays."""
+    """Build a :class:`ConvergenceEstimate` from merged per-run arrays (and the limit-kind
+    counts against ``min_loss`` when the arrays carry them; ``min_loss`` None: the lowest loss
+    among the limits that are minima)."""
     out = arrays["outcome"]
     cnt = np.bincount(out, minlength=len(OUTCOME_NAMES))
     counts = {k: int(cnt[i]) for i, k in enumerate(OUTCOME_NAMES)}
@@ -386,6 +419,25 @@ def summarize_runs(
     g, gl, gh, g_n, g_if = g_inf_stats(out, arrays["g_tail"], confidence)
     per = arrays["period"][out == Outcome.PERIODIC.code]
     by_period = {int(p): int(c) for p, c in zip(*np.unique(per, return_counts=True), strict=True)}
+    kinds: dict[str, Any] = {}
+    if "limit_levels" in arrays:
+        c, ref = count_limit_kinds(
+            int(arrays["limit_saddles"]),
+            arrays["limit_levels"],
+            min_loss,
+            local_minima_exist=local_minima_exist,
+        )
+        kinds = {
+            "n_limit_global": c["global_minimum"],
+            "n_limit_local": c["local_minimum"],
+            "n_limit_saddle": c["saddle"],
+            "limit_min_loss": ref,
+            "limit_min_loss_source": (
+                min_loss_source
+                if min_loss is not None
+                else "lowest loss among the limits, not a known minimum"
+            ),
+        }
     return ConvergenceEstimate(
         fraction=k / n_samples,
         ci_low=lo,
@@ -414,6 +466,7 @@ def summarize_runs(
         n_periodic_by_period=by_period,
         model=model_text,
         config=config.to_dict(),
+        **kinds,
     )
 
 
@@ -431,6 +484,7 @@ def estimate_convergent_fraction(
     progress: bool | None = None,
     confidence: float = 0.95,
     optimizer: Any = None,
+    min_loss: float | None = None,
 ) -> ConvergenceEstimate:
     r"""Estimate the Lebesgue measure (probability) of the convergent set of GD
     (docs/math/convergent-set.md, docs/math/claims.md#c6).
@@ -470,6 +524,11 @@ def estimate_convergent_fraction(
     optimizer : Optimizer, optional
         The map that is iterated (default GD; e.g. ``dg.HeavyBall(0.5)``); carried in
         ``config`` (:attr:`~dynsys_gd.numeric.engine.EngineConfig.optimizer`).
+    min_loss : float, optional
+        The minimum loss, when known, that labels a limit a global minimum (default: a linear
+        network's loss on M; for a loss model the lowest loss among the limits that are
+        minima, which cannot tell a non-global local minimum from a global one when no run
+        reaches a global minimum).
 
     Returns
     -------
@@ -491,6 +550,8 @@ def estimate_convergent_fraction(
     (0, True)
     """
     lr_f = check_positive_float("lr", lr)
+    if min_loss is not None:
+        min_loss = check_real("min_loss", min_loss)
     config = with_optimizer(config, optimizer)
     net, n, s, scale, conf, cfg = check_common(
         net,
@@ -526,4 +587,20 @@ def estimate_convergent_fraction(
         confidence=conf,
         model_text=model_label(net),
         config=cfg,
+        **_reference(net, min_loss),
     )
+
+
+def _reference(net: Any, min_loss: float | None) -> dict[str, Any]:
+    """The minimum loss of the limit labels, where it comes from, and whether the model has
+    non-global local minima (a linear network has none)."""
+    from ..models import LinearNetwork
+
+    if min_loss is not None:
+        return {"min_loss": min_loss, "min_loss_source": "given"}
+    ref = reference_min_loss(net) if isinstance(net, LinearNetwork) else None
+    return {
+        "min_loss": ref,
+        "min_loss_source": "the loss on M",
+        "local_minima_exist": not isinstance(net, LinearNetwork),
+    }

@@ -148,6 +148,8 @@ def _portable(model: Any) -> Any:
 
 #: per-run arrays a work unit returns (and the store keeps)
 _RUN_FIELDS = ("outcome", "steps", "period", "g_tail", "sharpness", "at_minimum", "certified")
+#: the limit-kind counts of an annotated work unit (absent from results stored before them)
+_LIMIT_KEYS = ("limit_saddles", "limit_levels")
 
 
 def run_rows(
@@ -205,23 +207,44 @@ def run_task(
     rb = run_gd(model, theta0, lr, config=task_config(config, block))
     d: dict[str, Any] = {"block": block, "start": start, "stop": stop}
     d.update({f: np.asarray(getattr(rb, f)) for f in _RUN_FIELDS})
+    d.update(_limit_payload(model, block, rb))
     return d
+
+
+def _limit_payload(model: Any, block: int, rb: Any) -> dict[str, Any]:
+    """What the converged limits of an annotated block reached, as mergeable counts: limits
+    failing the second-order test (``limit_saddles``) and ``limit_levels``, pairs [loss level,
+    runs] of the others (:func:`~dynsys_gd.numeric.landscape.limits.limit_levels`); empty for
+    blocks past :data:`ANNOTATED_SAMPLES` and for models other than networks and losses."""
+    from ..models import LinearNetwork, LossModel
+    from ..numeric.landscape.limits import limit_levels
+
+    if block * SAMPLING_BLOCK >= ANNOTATED_SAMPLES or not isinstance(
+        model, LinearNetwork | LossModel
+    ):
+        return {}
+    saddles, levels = limit_levels(model, rb.theta, rb.has_limit)
+    return {"limit_saddles": saddles, "limit_levels": [[L, c] for L, c in sorted(levels.items())]}
 
 
 def task_json(result: dict[str, Any]) -> dict[str, Any]:
     """The JSON-safe form of a :func:`run_task` result (lists; ``"inf"`` strings in
     ``g_tail``), the form a store keeps; :func:`merge_task_results` accepts both."""
-    return _task_dict(
+    d = _task_dict(
         result["block"],
         result["start"],
         result["stop"],
         {f: np.asarray(result[f]) for f in _RUN_FIELDS},
     )
+    d.update({k: result[k] for k in _LIMIT_KEYS if k in result})
+    return d
 
 
-def merge_task_results(results: list[dict[str, Any]]) -> dict[str, Array]:
+def merge_task_results(results: list[dict[str, Any]]) -> dict[str, Any]:
     """Concatenate task results in sample order (block, start) into per-run arrays (task
-    results hold arrays, or the lists of their JSON-safe form)."""
+    results hold arrays, or the lists of their JSON-safe form); with the limit-kind counts
+    summed (``limit_saddles``, ``limit_levels`` as loss level -> runs) when every annotated
+    task carries them."""
     rs = sorted(results, key=lambda r: (r["block"], r["start"]))
 
     def column(r: dict[str, Any], key: str, dtype: Any) -> Array:
@@ -237,7 +260,16 @@ def merge_task_results(results: list[dict[str, Any]]) -> dict[str, Array]:
             return np.zeros(0, dtype=dtype)
         return np.concatenate([column(r, key, dtype) for r in rs])
 
-    return {
+    merged: dict[str, Any] = {}
+    annotated = [r for r in rs if r["block"] * SAMPLING_BLOCK < ANNOTATED_SAMPLES]
+    if annotated and all("limit_levels" in r for r in annotated):
+        levels: dict[float, int] = {}
+        for r in annotated:
+            for L, c in r["limit_levels"]:
+                levels[float(L)] = levels.get(float(L), 0) + int(c)
+        merged["limit_saddles"] = sum(int(r["limit_saddles"]) for r in annotated)
+        merged["limit_levels"] = levels
+    return merged | {
         "outcome": cat("outcome", np.int64),
         "steps": cat("steps", np.int64),
         "period": cat("period", np.int64),

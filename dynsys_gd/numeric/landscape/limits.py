@@ -38,7 +38,15 @@ from ...errors import InvalidParameterError
 from ...models import LinearNetwork, LossModel
 from ..kernels import numeric_model
 
-__all__ = ["LimitKind", "LimitLabels", "LimitSet", "label_limits"]
+__all__ = [
+    "LimitKind",
+    "LimitLabels",
+    "LimitSet",
+    "count_limit_kinds",
+    "label_limits",
+    "limit_levels",
+    "reference_min_loss",
+]
 
 #: relative tolerance of "loss equal to the minimum loss" and of "zero eigenvalue"
 LIMIT_RTOL = 1e-8
@@ -219,6 +227,89 @@ def _reference_loss(
     return min(cands, key=lambda c: c[0])
 
 
+def _second_order(
+    m: Any, X: NDArray[np.float64], rtol: float
+) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.int64]]:
+    """Loss, "a minimum" (second-order test, probed where H is singular) and the number of zero
+    Hessian eigenvalues at each limit."""
+    losses = np.asarray(m.loss(X), dtype=np.float64)
+    H = np.asarray(m.hessian(X), dtype=np.float64)
+    ev = np.linalg.eigvalsh(0.5 * (H + np.swapaxes(H, 1, 2)))
+    scale = np.maximum(1.0, np.abs(ev).max(axis=1))
+    htol = np.sqrt(rtol) * scale  # eigenvalues of a float Hessian at a float limit
+    psd = ev[:, 0] >= -htol
+    zero = (np.abs(ev) <= htol[:, None]).sum(axis=1)
+    degenerate = np.flatnonzero(psd & (zero > 0))
+    if degenerate.size:  # the second-order test does not decide: probe the loss around
+        psd[degenerate] = ~_descends(m, X[degenerate], losses[degenerate])
+    return losses, psd, zero
+
+
+#: significant digits of the loss levels of :func:`limit_levels` (far finer than LIMIT_RTOL)
+LEVEL_DIGITS = 12
+
+
+def limit_levels(
+    model: LinearNetwork | LossModel, limits: Any, converged: Any, rtol: float = LIMIT_RTOL
+) -> tuple[int, dict[float, int]]:
+    r"""The per-run part of :func:`label_limits`, mergeable over blocks of runs.
+
+    Returns the number of converged limits that fail the second-order test (saddles) and, for
+    the others, loss level (rounded to :data:`LEVEL_DIGITS` significant digits) -> number of
+    limits.  Every entry depends on its own run only, so sums over any split of the runs are
+    the same; :func:`count_limit_kinds` turns the merged levels into the three counts once the
+    minimum loss is known.
+    """
+    X = np.asarray(limits, dtype=np.float64)[np.asarray(converged, dtype=bool)]
+    X = X[np.all(np.isfinite(X), axis=1)]
+    if X.shape[0] == 0:
+        return 0, {}
+    losses, psd, _ = _second_order(numeric_model(model), X, rtol)
+    levels: dict[float, int] = {}
+    for L in losses[psd]:
+        key = float(f"{L:.{LEVEL_DIGITS}g}")
+        levels[key] = levels.get(key, 0) + 1
+    return int((~psd).sum()), levels
+
+
+def count_limit_kinds(
+    saddles: int,
+    levels: dict[float, int],
+    min_loss: float | None,
+    *,
+    local_minima_exist: bool = True,
+    rtol: float = LIMIT_RTOL,
+) -> tuple[dict[str, int], float]:
+    r"""The three counts of :func:`label_limits` from merged :func:`limit_levels`.
+
+    ``min_loss`` None: the lowest level (the lowest loss among the limits that are minima).
+    A minimum-like limit is global when :math:`|L - L_{\min}| \le \tau`, else a non-global
+    local minimum (a saddle when ``local_minima_exist`` is False: a linear network).
+    Returns ``(counts, L_min)``.
+    """
+    if min_loss is None:
+        min_loss = min(levels) if levels else float("nan")
+    tol = rtol * max(1.0, abs(min_loss))
+    n_glob = sum(c for L, c in levels.items() if abs(L - min_loss) <= tol)
+    rest = sum(levels.values()) - n_glob
+    counts = {
+        "global_minimum": n_glob,
+        "local_minimum": rest if local_minima_exist else 0,
+        "saddle": saddles + (0 if local_minima_exist else rest),
+    }
+    return counts, float(min_loss)
+
+
+def reference_min_loss(model: Any) -> float | None:
+    """The minimum loss known without a search: a linear network's loss on M; else None."""
+    if isinstance(model, LinearNetwork):
+        from .fixed_points import balanced_minimum
+
+        m = numeric_model(model)
+        return float(m.loss(balanced_minimum(model)[None])[0])
+    return None
+
+
 def label_limits(
     model: LinearNetwork | LossModel,
     limits: Any,
@@ -286,16 +377,7 @@ def label_limits(
         raise InvalidParameterError("limits must be finite for converged runs; got inf or nan")
     if X.shape[0] == 0:
         return LimitLabels((), (), float("nan"), "no converged run", 0.0)
-    losses = np.asarray(m.loss(X), dtype=np.float64)
-    H = np.asarray(m.hessian(X), dtype=np.float64)
-    ev = np.linalg.eigvalsh(0.5 * (H + np.swapaxes(H, 1, 2)))
-    scale = np.maximum(1.0, np.abs(ev).max(axis=1))
-    htol = np.sqrt(rtol) * scale  # eigenvalues of a float Hessian at a float limit
-    psd = ev[:, 0] >= -htol
-    zero = (np.abs(ev) <= htol[:, None]).sum(axis=1)
-    degenerate = np.flatnonzero(psd & (zero > 0))
-    if degenerate.size:  # the second-order test does not decide: probe the loss around
-        psd[degenerate] = ~_descends(m, X[degenerate], losses[degenerate])
+    losses, psd, zero = _second_order(m, X, rtol)
     if min_loss is None:
         ref, source = _reference_loss(model, m, critical_points, losses, psd)
     else:
