@@ -2,7 +2,9 @@ r"""The limit-kind lines of the stability report (private): what the converged M
 reached (:func:`~dynsys_gd.numeric.landscape.limits.label_limits`) and, when they contradict a
 null-set prediction, what attracted them (docs/math/limits.md).
 
-The Monte-Carlo estimate does not keep its limits, so the runs are replayed: the engine is
+Below :math:`\eta^*` the lines read the estimate's own counts of limit kinds
+(:func:`labels_from_counts`).  Above it the contradiction line names a point on each set, and
+the Monte-Carlo estimate does not keep its limits, so the runs are replayed: the engine is
 deterministic in the initialisations, which are drawn from the same streams
 (:func:`~dynsys_gd.analysis.convergence.sample_block`), so the replayed runs are the estimate's
 runs.  This is done only when the estimate has converged runs and the model is a loss model or
@@ -15,7 +17,35 @@ from typing import Any
 
 import numpy as np
 
-from ..numeric.landscape.limits import LimitKind, LimitLabels, label_limits
+from ..numeric.landscape.limits import LIMIT_RTOL, LimitKind, LimitLabels, label_limits
+
+
+def min_loss_kwargs(cps: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The estimate's keyword arguments with ``min_loss``, the lowest loss of the minima of a
+    loss model's critical-point list (what :func:`label_limits` compares with), unless given."""
+    if cps is None or not len(cps.minima) or "min_loss" in kwargs:
+        return kwargs
+    return {"min_loss": min(float(p.loss) for p in cps.minima), **kwargs}
+
+
+def labels_from_counts(conv: Any) -> LimitLabels | None:
+    """The estimate's limit-kind counts as :class:`LimitLabels` (kinds grouped by kind, not in
+    run order; no sets: the estimate keeps no limits); None when the estimate has no counts or
+    labelled only a sample of its converged runs."""
+    g = getattr(conv, "n_limit_global", None)
+    if conv is None or g is None or conv.n_annotated != conv.n_converged:
+        return None
+    if conv.n_converged == 0:
+        return None
+    kinds = (
+        (LimitKind.GLOBAL_MINIMUM,) * g
+        + (LimitKind.LOCAL_MINIMUM,) * int(conv.n_limit_local)
+        + (LimitKind.SADDLE,) * int(conv.n_limit_saddle)
+    )
+    ref = float(conv.limit_min_loss)
+    return LimitLabels(
+        kinds, (), ref, conv.limit_min_loss_source, LIMIT_RTOL * max(1.0, abs(ref))
+    )
 
 
 def replay_limits(

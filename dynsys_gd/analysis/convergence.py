@@ -434,7 +434,7 @@ def summarize_runs(
             "limit_min_loss": ref,
             "limit_min_loss_source": (
                 min_loss_source
-                if min_loss is not None
+                if min_loss is not None and ref == min_loss
                 else "lowest loss among the limits, not a known minimum"
             ),
         }

@@ -609,8 +609,10 @@ def _limits(
     line (above eta*)."""
     if conv is None or not (isinstance(model, LossModel) or verdict is LRVerdict.ABOVE):
         return None, ""
-    from ._limit_report import contradiction_line, limit_labels
+    from ._limit_report import contradiction_line, labels_from_counts, limit_labels
 
+    if verdict is not LRVerdict.ABOVE and (counted := labels_from_counts(conv)) is not None:
+        return counted, ""  # the estimate's counts: no replay (no set to name below eta*)
     labels = limit_labels(model, lr, conv, seed, kwargs, cps)
     if verdict is LRVerdict.ABOVE:
         return labels, contradiction_line(labels, int(conv.n_samples))
@@ -759,10 +761,11 @@ def _loss_model_analysis(
         pred = _PREDICTION[LRVerdict.AT]
     conv = None
     if n_samples > 0:
+        from ._limit_report import min_loss_kwargs
         from .convergence import estimate_convergent_fraction
 
         conv = estimate_convergent_fraction(
-            model, lr, n_samples=n_samples, seed=seed, **convergence_kwargs
+            model, lr, n_samples=n_samples, seed=seed, **min_loss_kwargs(cps, convergence_kwargs)
         )
     cert = smin_certainty(flat, lr, _ABOVE[verdict])
     labels, contra = _limits(model, lr, conv, seed, convergence_kwargs, verdict, cps)

@@ -54,3 +54,6 @@ def test_line_of_local_minima_named_against_the_null_set_prediction():
     assert "contradiction" in text and "{a = 0, b in [" in text
     assert "that the critical-point search missed" in r.contradiction
     assert r.to_dict()["limit_labels"]["counts"]["local_minimum"] == len(lab.kinds)
+    # the estimate's own counts, against the lowest minimum the search found, agree
+    c = r.convergence
+    assert (c.n_limit_global, c.n_limit_local, c.n_limit_saddle) == (0, len(lab.kinds), 0)

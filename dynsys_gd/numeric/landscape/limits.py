@@ -282,13 +282,15 @@ def count_limit_kinds(
 ) -> tuple[dict[str, int], float]:
     r"""The three counts of :func:`label_limits` from merged :func:`limit_levels`.
 
-    ``min_loss`` None: the lowest level (the lowest loss among the limits that are minima).
+    ``min_loss`` None, or above the lowest level: the lowest level (the lowest loss among the
+    limits that are minima).
     A minimum-like limit is global when :math:`|L - L_{\min}| \le \tau`, else a non-global
     local minimum (a saddle when ``local_minima_exist`` is False: a linear network).
     Returns ``(counts, L_min)``.
     """
-    if min_loss is None:
-        min_loss = min(levels) if levels else float("nan")
+    lowest = min(levels) if levels else float("nan")
+    if min_loss is None or lowest < min_loss - rtol * max(1.0, abs(min_loss)):
+        min_loss = lowest  # a limit below the given minimum loss lowers it (label_limits too)
     tol = rtol * max(1.0, abs(min_loss))
     n_glob = sum(c for L, c in levels.items() if abs(L - min_loss) <= tol)
     rest = sum(levels.values()) - n_glob
