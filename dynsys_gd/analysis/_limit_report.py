@@ -43,9 +43,7 @@ def labels_from_counts(conv: Any) -> LimitLabels | None:
         + (LimitKind.SADDLE,) * int(conv.n_limit_saddle)
     )
     ref = float(conv.limit_min_loss)
-    return LimitLabels(
-        kinds, (), ref, conv.limit_min_loss_source, LIMIT_RTOL * max(1.0, abs(ref))
-    )
+    return LimitLabels(kinds, (), ref, conv.limit_min_loss_source, LIMIT_RTOL * max(1.0, abs(ref)))
 
 
 def replay_limits(

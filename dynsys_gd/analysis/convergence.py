@@ -587,11 +587,11 @@ def estimate_convergent_fraction(
         confidence=conf,
         model_text=model_label(net),
         config=cfg,
-        **_reference(net, min_loss),
+        **limit_reference(net, min_loss),
     )
 
 
-def _reference(net: Any, min_loss: float | None) -> dict[str, Any]:
+def limit_reference(net: Any, min_loss: float | None) -> dict[str, Any]:
     """The minimum loss of the limit labels, where it comes from, and whether the model has
     non-global local minima (a linear network has none)."""
     from ..models import LinearNetwork

@@ -43,6 +43,7 @@ __all__ = [
     "auto_chunk",
     "check_common",
     "describe_init",
+    "limit_payload",
     "merge_task_results",
     "pilot_runs",
     "run_rows",
@@ -207,11 +208,11 @@ def run_task(
     rb = run_gd(model, theta0, lr, config=task_config(config, block))
     d: dict[str, Any] = {"block": block, "start": start, "stop": stop}
     d.update({f: np.asarray(getattr(rb, f)) for f in _RUN_FIELDS})
-    d.update(_limit_payload(model, block, rb))
+    d.update(limit_payload(model, block, rb.theta, rb.has_limit))
     return d
 
 
-def _limit_payload(model: Any, block: int, rb: Any) -> dict[str, Any]:
+def limit_payload(model: Any, block: int, theta: Array, has_limit: Array) -> dict[str, Any]:
     """What the converged limits of an annotated block reached, as mergeable counts: limits
     failing the second-order test (``limit_saddles``) and ``limit_levels``, pairs [loss level,
     runs] of the others (:func:`~dynsys_gd.numeric.landscape.limits.limit_levels`); empty for
@@ -223,7 +224,7 @@ def _limit_payload(model: Any, block: int, rb: Any) -> dict[str, Any]:
         model, LinearNetwork | LossModel
     ):
         return {}
-    saddles, levels = limit_levels(model, rb.theta, rb.has_limit)
+    saddles, levels = limit_levels(model, theta, has_limit)
     return {"limit_saddles": saddles, "limit_levels": [[L, c] for L, c in sorted(levels.items())]}
 
 

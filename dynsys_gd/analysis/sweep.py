@@ -47,6 +47,7 @@ from .convergence import (
     _task_dict,
     check_common,
     describe_init,
+    limit_reference,
     merge_task_results,
     pilot_runs,
     run_rows,
@@ -56,6 +57,7 @@ from .convergence import (
     task_config,
     task_ranges,
 )
+from .convergence_tasks import _RUN_FIELDS, limit_payload
 
 __all__ = ["SweepResult", "lr_seed", "lr_sweep"]
 
@@ -94,11 +96,18 @@ def run_sweep_task(
     theta0 = np.concatenate(
         [sample_block(init, scale, sd, block, size, P)[start:stop] for sd in seeds]
     )
+    lr_rows = np.repeat(np.asarray(lrs, dtype=np.float64), m)
     arrays = run_rows(
-        model, theta0, np.repeat(np.asarray(lrs, dtype=np.float64), m), task_config(config, block)
+        model, theta0, lr_rows, task_config(config, block), (*_RUN_FIELDS, "theta", "has_limit")
     )
     per_lr = [
         _task_dict(block, start, stop, {f: v[i * m : (i + 1) * m] for f, v in arrays.items()})
+        | limit_payload(
+            model,
+            block,
+            arrays["theta"][i * m : (i + 1) * m],
+            arrays["has_limit"][i * m : (i + 1) * m],
+        )
         for i in range(len(lrs))
     ]
     return {"block": block, "start": start, "stop": stop, "per_lr": per_lr}
@@ -478,6 +487,7 @@ def lr_sweep(
                 confidence=conf,
                 model_text=model_label(net),
                 config=cfg,
+                **limit_reference(net, None),
             )
         )
     lr_arr = np.asarray(grid)

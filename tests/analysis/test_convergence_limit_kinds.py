@@ -100,9 +100,7 @@ def test_stored_task_results_with_and_without_counts_merge():
     assert sum(fresh["limit_levels"].values()) + fresh["limit_saddles"] == int(
         np.sum(fresh["outcome"] == Outcome.CONVERGED.code)
     )
-    old = [
-        {k: v for k, v in task_json(r).items() if not k.startswith("limit_")} for r in (r1, r2)
-    ]
+    old = [{k: v for k, v in task_json(r).items() if not k.startswith("limit_")} for r in (r1, r2)]
     merged = merge_task_results(old)
     assert "limit_levels" not in merged
     np.testing.assert_array_equal(merged["outcome"], fresh["outcome"])
