@@ -386,7 +386,7 @@ def g_inf_stats(
 
 
 def summarize_runs(
-    arrays: dict[str, Array],
+    arrays: dict[str, Any],
     *,
     lr: float,
     n_samples: int,
