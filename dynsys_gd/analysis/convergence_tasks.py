@@ -205,24 +205,27 @@ def run_task(
     P = int(numeric_model(model).n_params)
     size = min(SAMPLING_BLOCK, n_samples - block * SAMPLING_BLOCK)
     theta0 = sample_block(init, scale, seed, block, size, P)[start:stop]
-    rb = run_gd(model, theta0, lr, config=task_config(config, block))
+    cfg = task_config(config, block)
+    rb = run_gd(model, theta0, lr, config=cfg)
     d: dict[str, Any] = {"block": block, "start": start, "stop": stop}
     d.update({f: np.asarray(getattr(rb, f)) for f in _RUN_FIELDS})
-    d.update(limit_payload(model, block, rb.theta, rb.has_limit))
+    d.update(limit_payload(model, cfg, rb.theta, rb.has_limit))
     return d
 
 
-def limit_payload(model: Any, block: int, theta: Array, has_limit: Array) -> dict[str, Any]:
+def limit_payload(
+    model: Any, config: EngineConfig | None, theta: Array, has_limit: Array
+) -> dict[str, Any]:
     """What the converged limits of an annotated block reached, as mergeable counts: limits
     failing the second-order test (``limit_saddles``) and ``limit_levels``, pairs [loss level,
-    runs] of the others (:func:`~dynsys_gd.numeric.landscape.limits.limit_levels`); empty for
-    blocks past :data:`ANNOTATED_SAMPLES` and for models other than networks and losses."""
+    runs] of the others (:func:`~dynsys_gd.numeric.landscape.limits.limit_levels`); empty where
+    the limits are not annotated (``config`` of :func:`task_config` with ``limits`` off: blocks
+    past :data:`ANNOTATED_SAMPLES`, or a model too large for dense Hessians) and for models
+    other than networks and losses."""
     from ..models import LinearNetwork, LossModel
     from ..numeric.landscape.limits import limit_levels
 
-    if block * SAMPLING_BLOCK >= ANNOTATED_SAMPLES or not isinstance(
-        model, LinearNetwork | LossModel
-    ):
+    if not (config is None or config.limits) or not isinstance(model, LinearNetwork | LossModel):
         return {}
     saddles, levels = limit_levels(model, theta, has_limit)
     return {"limit_saddles": saddles, "limit_levels": [[L, c] for L, c in sorted(levels.items())]}

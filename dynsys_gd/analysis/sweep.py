@@ -97,14 +97,13 @@ def run_sweep_task(
         [sample_block(init, scale, sd, block, size, P)[start:stop] for sd in seeds]
     )
     lr_rows = np.repeat(np.asarray(lrs, dtype=np.float64), m)
-    arrays = run_rows(
-        model, theta0, lr_rows, task_config(config, block), (*_RUN_FIELDS, "theta", "has_limit")
-    )
+    cfg = task_config(config, block)
+    arrays = run_rows(model, theta0, lr_rows, cfg, (*_RUN_FIELDS, "theta", "has_limit"))
     per_lr = [
         _task_dict(block, start, stop, {f: v[i * m : (i + 1) * m] for f, v in arrays.items()})
         | limit_payload(
             model,
-            block,
+            cfg,
             arrays["theta"][i * m : (i + 1) * m],
             arrays["has_limit"][i * m : (i + 1) * m],
         )

@@ -109,3 +109,12 @@ def test_stored_task_results_with_and_without_counts_merge():
 def test_min_loss_is_checked_before_any_run():
     with pytest.raises(InvalidParameterError, match="min_loss must be a finite real number"):
         estimate_convergent_fraction(_line_model(), 0.1, n_samples=5, seed=0, min_loss=math.nan)
+
+
+def test_no_counts_when_limits_are_not_annotated():
+    from dynsys_gd.numeric.engine import EngineConfig
+
+    net = dg.LinearNetwork.scalar(depth=2, target=1.0)
+    cfg = EngineConfig(limits=False, certificate=False)
+    e = estimate_convergent_fraction(net, 0.5, n_samples=20, seed=1, init_scale=1.0, config=cfg)
+    assert e.n_converged > 0 and e.n_limit_global is None and e.limit_kinds_text() == ""

@@ -247,6 +247,8 @@ def _second_order(
 
 #: significant digits of the loss levels of :func:`limit_levels` (far finer than LIMIT_RTOL)
 LEVEL_DIGITS = 12
+#: limits whose Hessians :func:`limit_levels` holds at once
+LEVEL_BATCH = 256
 
 
 def limit_levels(
@@ -264,12 +266,16 @@ def limit_levels(
     X = X[np.all(np.isfinite(X), axis=1)]
     if X.shape[0] == 0:
         return 0, {}
-    losses, psd, _ = _second_order(numeric_model(model), X, rtol)
+    m = numeric_model(model)
     levels: dict[float, int] = {}
-    for L in losses[psd]:
-        key = float(f"{L:.{LEVEL_DIGITS}g}")
-        levels[key] = levels.get(key, 0) + 1
-    return int((~psd).sum()), levels
+    saddles = 0
+    for i in range(0, X.shape[0], LEVEL_BATCH):  # bounded memory: LEVEL_BATCH dense Hessians
+        losses, psd, _ = _second_order(m, X[i : i + LEVEL_BATCH], rtol)
+        saddles += int((~psd).sum())
+        for L in losses[psd]:
+            key = float(f"{L:.{LEVEL_DIGITS}g}")
+            levels[key] = levels.get(key, 0) + 1
+    return saddles, levels
 
 
 def count_limit_kinds(
