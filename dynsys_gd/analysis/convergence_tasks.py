@@ -223,11 +223,11 @@ def limit_payload(
     past :data:`ANNOTATED_SAMPLES`, or a model too large for dense Hessians) and for models
     other than networks and losses."""
     from ..models import LinearNetwork, LossModel
-    from ..numeric.landscape.limits import limit_levels
+    from ..numeric.landscape.limits import limit_levels, reference_min_loss
 
     if not (config is None or config.limits) or not isinstance(model, LinearNetwork | LossModel):
         return {}
-    saddles, levels = limit_levels(model, theta, has_limit)
+    saddles, levels = limit_levels(model, theta, has_limit, min_loss=reference_min_loss(model))
     return {"limit_saddles": saddles, "limit_levels": [[L, c] for L, c in sorted(levels.items())]}
 
 

@@ -118,3 +118,17 @@ def test_no_counts_when_limits_are_not_annotated():
     cfg = EngineConfig(limits=False, certificate=False)
     e = estimate_convergent_fraction(net, 0.5, n_samples=20, seed=1, init_scale=1.0, config=cfg)
     assert e.n_converged > 0 and e.n_limit_global is None and e.limit_kinds_text() == ""
+
+
+def test_network_limits_at_the_known_minimum_skip_the_second_order_test_with_same_counts():
+    from dynsys_gd.numeric.landscape.limits import reference_min_loss
+
+    net = dg.LinearNetwork.scalar(depth=2, target=1.0)  # minima: a b = 1; saddle: 0
+    X = np.array([[1.0, 1.0], [2.0, 0.5], [0.0, 0.0], [-0.5, -2.0]])
+    lab = label_limits(net, X)
+    ref = reference_min_loss(net)
+    assert ref == 0.0
+    for given in (None, ref):
+        saddles, levels = limit_levels(net, X, np.ones(4, dtype=bool), min_loss=given)
+        counts, _ = count_limit_kinds(saddles, levels, ref, local_minima_exist=False)
+        assert counts == lab.counts == {"global_minimum": 3, "local_minimum": 0, "saddle": 1}

@@ -252,7 +252,12 @@ LEVEL_BATCH = 256
 
 
 def limit_levels(
-    model: LinearNetwork | LossModel, limits: Any, converged: Any, rtol: float = LIMIT_RTOL
+    model: LinearNetwork | LossModel,
+    limits: Any,
+    converged: Any,
+    rtol: float = LIMIT_RTOL,
+    *,
+    min_loss: float | None = None,
 ) -> tuple[int, dict[float, int]]:
     r"""The per-run part of :func:`label_limits`, mergeable over blocks of runs.
 
@@ -260,7 +265,9 @@ def limit_levels(
     the others, loss level (rounded to :data:`LEVEL_DIGITS` significant digits) -> number of
     limits.  Every entry depends on its own run only, so sums over any split of the runs are
     the same; :func:`count_limit_kinds` turns the merged levels into the three counts once the
-    minimum loss is known.
+    minimum loss is known.  A limit whose loss is within the tolerance of a known ``min_loss``
+    is a global minimum whatever its Hessian, so it skips the second-order test (on the
+    minima manifold of a network every limit is degenerate, and the probe is the cost).
     """
     X = np.asarray(limits, dtype=np.float64)[np.asarray(converged, dtype=bool)]
     X = X[np.all(np.isfinite(X), axis=1)]
@@ -269,6 +276,13 @@ def limit_levels(
     m = numeric_model(model)
     levels: dict[float, int] = {}
     saddles = 0
+    if min_loss is not None:
+        losses = np.asarray(m.loss(X), dtype=np.float64)
+        at_min = np.abs(losses - min_loss) <= rtol * max(1.0, abs(min_loss))
+        for L in losses[at_min]:
+            key = float(f"{L:.{LEVEL_DIGITS}g}")
+            levels[key] = levels.get(key, 0) + 1
+        X = X[~at_min]
     for i in range(0, X.shape[0], LEVEL_BATCH):  # bounded memory: LEVEL_BATCH dense Hessians
         losses, psd, _ = _second_order(m, X[i : i + LEVEL_BATCH], rtol)
         saddles += int((~psd).sum())
