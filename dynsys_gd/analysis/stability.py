@@ -104,9 +104,13 @@ class SaddleInfo:
     max_eigenvalue: float
     gradient_norm: float
     point: NDArray[np.float64]
+    #: under another optimiser: the largest multiplier modulus of its state Jacobian here
+    optimizer_radius: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        extra = {} if self.optimizer_radius is None else {"optimizer_radius": self.optimizer_radius}
         return {
+            **extra,
             "label": self.label,
             "classification": self.classification.name.lower(),
             "classification_text": self.classification.value,
@@ -196,6 +200,8 @@ class StabilityReport(ResultMixin):
     certainty: SminCertainty | None = None
     limit_labels: Any = None
     contradiction: str = ""
+    optimizer: Any = None
+    optimizer_spectrum: Any = None
 
     @property
     def eta_star(self) -> float:
@@ -228,7 +234,9 @@ class StabilityReport(ResultMixin):
                 "critical lr eta*",
                 f"{self.critical_lr:.6g} = 2 / S_min, S_min = "
                 f"{self.flattest.sharpness:.6g} ({self.flattest.method})",
-            ),
+            )
+            if self.optimizer is None
+            else _opt_rows().critical_row(self),
             ("lr / eta*", f"{self.ratio:.6g}"),
             (
                 "verdict",
@@ -245,7 +253,9 @@ class StabilityReport(ResultMixin):
                     else ""
                 ),
             ),
-            ("flattest minimum", self.flattest_spectrum.classification.value),
+            ("flattest minimum", self.flattest_spectrum.classification.value)
+            if self.optimizer is None
+            else _opt_rows().flattest_row(self),
         ]
         if self.singular_lrs:
             hit = any(abs(self.lr - x) <= AT_CRITICAL_RTOL * x for x in self.singular_lrs)
@@ -266,7 +276,14 @@ class StabilityReport(ResultMixin):
         )
         rows.append(("minima drawn as", self.minima_distribution))
         for s in self.saddles:
-            rows.append(("saddle", f"{s.label}: {s.classification.value}"))
+            rows.append(
+                (
+                    "saddle",
+                    f"{s.label}: {s.classification.value}"
+                    if s.optimizer_radius is None
+                    else _opt_rows().saddle_text(self, s),
+                )
+            )
         rows.append(("prediction", self.prediction))
         c = self.convergence
         rows.append(("initialisation", self.init))
@@ -345,6 +362,14 @@ class StabilityReport(ResultMixin):
             **({} if self.certainty is None else self.certainty.to_dict()),
             "limit_labels": None if self.limit_labels is None else self.limit_labels.to_dict(),
             "contradiction": self.contradiction,
+            **(
+                {}
+                if self.optimizer is None
+                else {
+                    "optimizer": self.optimizer.to_dict(),
+                    "optimizer_spectrum": self.optimizer_spectrum.to_dict(),
+                }
+            ),
         }
 
     plot = plotted_by("plot_stability_report")
@@ -392,18 +417,24 @@ def _convergence_keywords() -> frozenset[str]:
 _UNSET: Any = object()
 
 
-def _refuse_other_optimizers(kwargs: dict[str, Any]) -> None:
-    """The report is GD's linearisation (spectrum 1 - eta lambda, eta* = 2/S_min): another
-    optimiser would make its verdict and its Monte Carlo disagree, so it is refused."""
+def _other_optimizer(kwargs: dict[str, Any]) -> Any:
+    """The optimiser of the call when it is not GD (its report is in
+    :mod:`~dynsys_gd.analysis.stability_optimizer`), else None; live Adam is refused there."""
     from ..optimizers import check_optimizer
 
     opt = kwargs.get("optimizer")
-    if opt is not None and not check_optimizer(opt).is_gd:
-        raise InvalidParameterError(
-            "optimizer must be GD for stability_analysis, whose report is GD's linearisation; "
-            f"got {opt!r} (use critical_lr(model, optimizer=...) and "
-            "estimate_convergent_fraction(..., optimizer=...) for other optimisers)"
-        )
+    if opt is None or check_optimizer(opt).is_gd:
+        return None
+    from .stability_optimizer import refuse_without_threshold
+
+    refuse_without_threshold(opt)
+    return opt
+
+
+def _opt_rows() -> Any:
+    from . import stability_optimizer
+
+    return stability_optimizer
 
 
 def stability_analysis(
@@ -486,7 +517,7 @@ def stability_analysis(
             )
         model_or_depth = depth_kw
     lr = check_positive_float("lr", lr)
-    _refuse_other_optimizers(convergence_kwargs)
+    other = _other_optimizer(convergence_kwargs)
     allowed = _convergence_keywords()
     unknown = sorted(set(convergence_kwargs) - allowed)
     if unknown:
@@ -504,6 +535,14 @@ def stability_analysis(
     init_text = describe_init(
         convergence_kwargs.get("init", "uniform"), float(convergence_kwargs.get("init_scale", 2.0))
     )
+    if other is not None:
+        from .stability_optimizer import optimizer_analysis
+
+        rest = {k: v for k, v in convergence_kwargs.items() if k != "optimizer"}
+        return optimizer_analysis(
+            model, lr, other, box, n_samples, seed,
+            n_minima=n_minima, spread=spread, log_scale=log_scale, **rest,
+        )  # fmt: skip
     if isinstance(model, LossModel):
         return _loss_model_analysis(model, lr, box, seed, n_samples, init_text, convergence_kwargs)
     if box is not None:
