@@ -25,7 +25,6 @@ from __future__ import annotations
 import inspect
 import warnings
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
 import numpy as np
@@ -46,11 +45,11 @@ from ..numeric.landscape.certainty import NOT_CERTIFIED_PHRASE, SminCertainty, s
 from ..numeric.landscape.fixed_points import saddle_points, sample_minima
 from ..numeric.landscape.sharpness import flattest_minimum, sharpness
 from ..numeric.landscape.spectra import (
-    MARGINAL_RTOL,
     FixedPointClass,
     FixedPointSpectrum,
     fixed_point_spectrum,
 )
+from ._verdict import AT_CRITICAL_RTOL, LRVerdict, _verdict
 from .convergence import MAX_SAMPLES, describe_init
 
 __all__ = [
@@ -61,21 +60,8 @@ __all__ = [
     "stability_analysis",
 ]
 
-#: relative tolerance for "at the critical learning rate": the same as for a marginal minimum
-AT_CRITICAL_RTOL = MARGINAL_RTOL
 #: default Monte-Carlo sample count (the command line ``analyze --samples`` uses the same)
 DEFAULT_N_SAMPLES = 1000
-
-
-class LRVerdict(Enum):
-    """Where the learning rate stands relative to :math:`\\eta^*`; values read as sentences."""
-
-    BELOW = "below the critical learning rate: the flattest minima are linearly stable"
-    AT = "at the critical learning rate: the flattest minima are marginally stable"
-    ABOVE = "above the critical learning rate: every global minimum is linearly unstable"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 _PREDICTION = {
@@ -381,12 +367,6 @@ def _range(x: NDArray[np.float64]) -> str:
     return f"{float(x.min()):.4g} .. {float(x.max()):.4g}"
 
 
-def _verdict(lr: float, eta_star: float) -> LRVerdict:
-    if abs(lr - eta_star) <= AT_CRITICAL_RTOL * eta_star:
-        return LRVerdict.AT
-    return LRVerdict.BELOW if lr < eta_star else LRVerdict.ABOVE
-
-
 _ABOVE = {LRVerdict.ABOVE: True, LRVerdict.BELOW: False, LRVerdict.AT: None}
 
 
@@ -540,7 +520,7 @@ def stability_analysis(
 
         rest = {k: v for k, v in convergence_kwargs.items() if k != "optimizer"}
         return optimizer_analysis(
-            model, lr, other, box, n_samples, seed,
+            stability_analysis, model, lr, other, box, n_samples, seed,
             n_minima=n_minima, spread=spread, log_scale=log_scale, **rest,
         )  # fmt: skip
     if isinstance(model, LossModel):

@@ -23,6 +23,7 @@ these neutral ones and are excluded, as GD's report excludes its tangent eigenva
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,7 @@ from numpy.typing import NDArray
 from .._results import ResultMixin, jsonable
 from ..errors import InvalidParameterError
 from ..numeric.landscape.spectra import MARGINAL_RTOL, FixedPointClass
+from ._verdict import LRVerdict, _verdict
 
 __all__ = ["OptimizerSpectrum", "optimizer_fixed_point_spectrum", "optimizer_stability_report"]
 
@@ -121,14 +123,17 @@ def optimizer_fixed_point_spectrum(
     return OptimizerSpectrum(repr(opt), th[0], float(lr), z, int(tangent_dim), rho, cls)
 
 
-def refuse_without_threshold(optimizer: Any) -> None:
-    """Live Adam (no linearisation at its fixed points, no threshold) is refused."""
-    if optimizer.threshold() is None:
+def refuse_without_threshold(optimizer: Any) -> float:
+    """The optimiser's threshold :math:`a^*`; live Adam (no linearisation at its fixed points,
+    no threshold) is refused."""
+    a = optimizer.threshold()
+    if a is None:
         raise InvalidParameterError(
             "optimizer must have a linear-stability threshold for stability_analysis; got "
             f"{optimizer!r} (live Adam is not differentiable at its fixed points, v = 0: use "
             "Adam(frozen=...))"
         )
+    return float(a)
 
 
 def _scale(model: Any, opt: Any) -> NDArray[np.float64] | None:
@@ -155,10 +160,8 @@ def optimizer_stability_report(
 ) -> Any:
     """The report for ``optimizer`` from GD's report on the (reparametrised) model at the
     equivalent step size (see the module docstring) and the Monte Carlo under the optimiser."""
-    from .stability import LRVerdict, _verdict
-
     opt = optimizer
-    a = float(opt.threshold())
+    a = refuse_without_threshold(opt)
     s = _scale(model, opt)
     flat = gd_report.flattest
     crit = a / float(flat.sharpness)
@@ -166,9 +169,7 @@ def optimizer_stability_report(
     phi = np.asarray(flat.point, dtype=np.float64)
     theta = phi if s is None else s * phi
     tdim = int(gd_report.flattest_spectrum.tangent_dim)
-    ospec = optimizer_fixed_point_spectrum(
-        model, opt, theta, lr, tangent_dim=tdim, is_minimum=True
-    )
+    ospec = optimizer_fixed_point_spectrum(model, opt, theta, lr, tangent_dim=tdim, is_minimum=True)
     if verdict is LRVerdict.AT:
         ospec = dataclasses.replace(ospec, classification=FixedPointClass.MARGINAL)
     saddles = []
@@ -215,25 +216,32 @@ def optimizer_stability_report(
 
 
 def optimizer_analysis(
-    model: Any, lr: float, optimizer: Any, box: Any, n_samples: int, seed: int, **kw: Any
+    gd_analysis: Callable[..., Any],
+    model: Any,
+    lr: float,
+    optimizer: Any,
+    box: Any,
+    n_samples: int,
+    seed: int,
+    **kw: Any,
 ) -> Any:
-    """The whole report under ``optimizer`` (``kw``: the other settings of
-    :func:`~dynsys_gd.analysis.stability.stability_analysis` and of the Monte Carlo)."""
+    """The whole report under ``optimizer`` (``gd_analysis``: GD's
+    :func:`~dynsys_gd.analysis.stability.stability_analysis`; ``kw``: its other settings and
+    those of the Monte Carlo)."""
     from ..numeric.landscape.optimizer_lr import reparametrised_model
     from ..numeric.orbits.optimizer_map import bound_optimizer
-    from .stability import stability_analysis
 
     opt = bound_optimizer(model, optimizer)
     opt.require_autonomous("stability_analysis")
-    refuse_without_threshold(opt)
+    a = refuse_without_threshold(opt)
     s = _scale(model, opt)
     own = {k: kw.pop(k) for k in ("n_minima", "spread", "log_scale")}
     effective, ebox = model, box
     if s is not None:
         effective = reparametrised_model(model, s * s)
         ebox = _scaled_box(box, s) if box is not None or not _is_network(model) else None
-    gd_report = stability_analysis(
-        effective, 2.0 * lr / float(opt.threshold()), box=ebox, seed=seed, n_samples=0, **own
+    gd_report = gd_analysis(
+        effective, 2.0 * lr / a, box=ebox, seed=seed, n_samples=0, **own
     )
     conv = None
     if n_samples > 0:
@@ -271,8 +279,6 @@ def _describe(model: Any) -> str:
 
 
 def _prediction(opt: Any, verdict: Any, cert: Any, saddles: list[Any]) -> str:
-    from .stability import LRVerdict
-
     name = repr(opt)
     if verdict is LRVerdict.BELOW:
         text = (
@@ -311,7 +317,7 @@ def _prediction(opt: Any, verdict: Any, cert: Any, saddles: list[Any]) -> str:
 def critical_row(report: Any) -> tuple[str, str]:
     """The summary's critical-lr row for an optimiser."""
     opt = report.optimizer
-    a = float(opt.threshold())
+    a = refuse_without_threshold(opt)
     q = "H" if opt.curvature_scale(report.optimizer_spectrum.point.size) is None else "QH"
     return (
         "critical lr eta*",

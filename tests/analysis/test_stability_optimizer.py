@@ -79,7 +79,7 @@ def test_whitened_network_below_heavy_ball_threshold() -> None:
     sp_ = r.optimizer_spectrum
     assert sp_.tangent_dim == 4 and sp_.classification is FixedPointClass.STABLE
     assert sp_.spectral_radius == pytest.approx(np.sqrt(0.5), rel=1e-9)
-    assert all(s.optimizer_radius > 1.0 for s in r.saddles)  # three strict saddles
+    assert all((s.optimizer_radius or 0.0) > 1.0 for s in r.saddles)  # three strict saddles
     assert r.convergence.counts["undecided"] == 0
     assert r.convergence.n_samples == 300
 
@@ -98,6 +98,9 @@ def test_layerwise_gd_uses_the_reparametrised_curvature() -> None:
 
 
 def test_live_adam_is_refused() -> None:
-    with pytest.raises(InvalidParameterError, match=r"optimizer must have a linear-stability "
-                       r"threshold for stability_analysis; got Adam\(beta1=0\.9"):
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"optimizer must have a linear-stability "
+        r"threshold for stability_analysis; got Adam\(beta1=0\.9",
+    ):
         dg.stability_analysis(WHITENED, 0.1, optimizer=dg.Adam(), n_samples=0)
