@@ -240,9 +240,7 @@ def optimizer_analysis(
     if s is not None:
         effective = reparametrised_model(model, s * s)
         ebox = _scaled_box(box, s) if box is not None or not _is_network(model) else None
-    gd_report = gd_analysis(
-        effective, 2.0 * lr / a, box=ebox, seed=seed, n_samples=0, **own
-    )
+    gd_report = gd_analysis(effective, 2.0 * lr / a, box=ebox, seed=seed, n_samples=0, **own)
     conv = None
     if n_samples > 0:
         from .convergence import estimate_convergent_fraction
