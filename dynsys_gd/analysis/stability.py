@@ -159,6 +159,13 @@ class StabilityReport(ResultMixin):
     contradiction : str
         When runs converged although the prediction is a null set: the line that says so and
         names what attracted them; else "".
+    optimizer : Optimizer or None
+        The optimiser of the report (None: GD).  For another optimiser ``critical_lr`` is its
+        :math:`a^*/\min_M\mu_{\max}(QH)`, ``flattest`` and the minima are those of the
+        reparametrised loss :math:`\phi \mapsto L(Q^{1/2}\phi)` (the loss itself when
+        :math:`Q = I`), the classifications are the optimiser's, and ``limit_labels`` is None.
+    optimizer_spectrum : OptimizerSpectrum or None
+        The multipliers of the optimiser's state Jacobian at the flattest minimum.
     """
 
     widths: tuple[int, ...]
@@ -431,7 +438,14 @@ def stability_analysis(
     log_scale: float = 0.5,
     **convergence_kwargs: Any,
 ) -> StabilityReport:
-    r"""Stability analysis of GD at learning rate ``lr`` for any model (C2–C6, C9).
+    r"""Stability analysis of GD (or of another optimiser with a threshold, ``optimizer=``) at
+    learning rate ``lr`` for any model (C2–C6, C9).
+
+    With ``optimizer=X`` (heavy ball, Nesterov, a diagonal preconditioner, per-layer step sizes,
+    Adam with a frozen preconditioner) the critical lr is X's,
+    :math:`a^*/\min_M\mu_{\max}(QH)` (``critical_lr(model, optimizer=X)``), the flattest
+    minimum and the saddles are judged by the multipliers of X's state Jacobian, and the Monte
+    Carlo runs X (:mod:`~dynsys_gd.analysis.stability_optimizer`, docs/math/optimizers.md).
 
     Parameters
     ----------
@@ -474,7 +488,8 @@ def stability_analysis(
     ------
     InvalidParameterError
         Before any work, for a bad argument: ``lr`` not a finite float > 0, a depth < 1, a
-        target 0 (no manifold of minima), a model together with ``depth``, or an unknown keyword.
+        target 0 (no manifold of minima), a model together with ``depth``, an unknown keyword,
+        or an optimiser without a threshold (live Adam).
 
     Examples
     --------
@@ -487,6 +502,9 @@ def stability_analysis(
     >>> m = LossModel((x*y - 1)**2/2 + (x**2 - y**2)**2/8, (x, y))
     >>> stability_analysis(m, 0.5, n_samples=0).verdict.name
     'BELOW'
+    >>> hb = dg.stability_analysis(3, 0.38, target=2.0, optimizer=dg.HeavyBall(0.5), n_samples=0)
+    >>> round(hb.critical_lr, 6), hb.verdict.name  # 1.5 x GD's eta*
+    (0.39685, 'BELOW')
     """
     if "depth" in convergence_kwargs:  # keyword form stability_analysis(depth=3, lr=...)
         depth_kw = convergence_kwargs.pop("depth")
