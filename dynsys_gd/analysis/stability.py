@@ -36,7 +36,6 @@ from .._validation import (
     check_int,
     check_positive_float,
     check_seed,
-    check_target,
     describe,
 )
 from ..errors import InvalidParameterError
@@ -49,6 +48,7 @@ from ..numeric.landscape.spectra import (
     FixedPointSpectrum,
     fixed_point_spectrum,
 )
+from ._stability_model import _UNSET, _resolve_model
 from ._verdict import AT_CRITICAL_RTOL, LRVerdict, _verdict
 from .convergence import MAX_SAMPLES, describe_init
 
@@ -401,9 +401,6 @@ def _convergence_keywords() -> frozenset[str]:
     return frozenset(sig.parameters) - {"net", "lr", "n_samples", "seed"}
 
 
-_UNSET: Any = object()
-
-
 def _other_optimizer(kwargs: dict[str, Any]) -> Any:
     """The optimiser of the call when it is not GD (its report is in
     :mod:`~dynsys_gd.analysis.stability_optimizer`), else None; live Adam is refused there."""
@@ -652,54 +649,6 @@ def _limits(
     if verdict is LRVerdict.ABOVE:
         return labels, contradiction_line(labels, int(conv.n_samples))
     return labels, ""
-
-
-def _resolve_model(model_or_depth: Any, network: Any, target: Any) -> LinearNetwork | LossModel:
-    """The model of a call: a depth (scalar network), a LinearNetwork or a LossModel."""
-    if network is not None:
-        warnings.warn(
-            "stability_analysis(depth, lr, network=net) is deprecated; pass the network first: "
-            "stability_analysis(net, lr)",
-            DeprecationWarning,
-            stacklevel=3,
-        )
-        if not isinstance(network, LinearNetwork):
-            raise InvalidParameterError(
-                f"network must be a LinearNetwork or None; got {type(network).__name__}"
-            )
-        if model_or_depth is not None:
-            if isinstance(model_or_depth, LinearNetwork | LossModel):
-                raise InvalidParameterError(
-                    "network must not be given together with a model as first argument; got "
-                    f"both {model_or_depth!r} and network={network!r}"
-                )
-            depth = check_int("depth", model_or_depth, minimum=1)
-            if depth != network.depth:
-                raise InvalidParameterError(
-                    f"depth must be None or equal to network.depth = {network.depth}; got {depth}"
-                )
-        return network  # the deprecated alias keeps its old meaning: target is ignored
-    if isinstance(model_or_depth, LinearNetwork | LossModel):
-        if target is not _UNSET:
-            raise InvalidParameterError(
-                "target applies to a depth (scalar network) only; got target="
-                f"{target!r} with a {type(model_or_depth).__name__}"
-            )
-        return model_or_depth
-    if (
-        model_or_depth is None
-        or isinstance(model_or_depth, bool | np.bool_)
-        or not isinstance(model_or_depth, int | np.integer)
-    ):
-        raise InvalidParameterError(
-            "model_or_depth must be a depth (an int >= 1), a LinearNetwork or a LossModel (the "
-            "report needs the exact critical points of a symbolic loss; a model given only "
-            "through the model protocol runs through estimate_convergent_fraction, lr_sweep "
-            f"and fixed_point_spectrum); got {describe(model_or_depth)}"
-        )
-    depth = check_int("depth", model_or_depth, minimum=1)
-    y = check_target(1.0 if target is _UNSET else target)
-    return LinearNetwork.scalar(depth, y)
 
 
 def _loss_model_analysis(
