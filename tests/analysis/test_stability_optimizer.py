@@ -104,3 +104,18 @@ def test_live_adam_is_refused() -> None:
         r"threshold for stability_analysis; got Adam\(beta1=0\.9",
     ):
         dg.stability_analysis(WHITENED, 0.1, optimizer=dg.Adam(), n_samples=0)
+
+
+def test_analyze_command_takes_an_optimizer(capsys: pytest.CaptureFixture[str]) -> None:
+    """``dynsys-gd analyze --optimizer heavy-ball --beta 0.5``: the JSON names the optimiser and
+    its critical lr is 1.5 x GD's 2 / (3 * 2^(4/3)); figures (GD's) are refused with it."""
+    from dynsys_gd.cli import main
+
+    args = ["analyze", "--depth", "3", "--target", "2", "--lr", "0.38", "--samples", "0"]
+    assert main([*args, "--optimizer", "heavy-ball", "--beta", "0.5", "--json", "--quiet"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["optimizer"] == {"name": "heavy-ball", "beta": 0.5}
+    assert d["critical_lr"] == pytest.approx(1.5 * 2 / (3 * 2 ** (4 / 3)), rel=1e-12)
+    assert d["verdict"] == "below"
+    assert main([*args, "--optimizer", "heavy-ball", "--figures", "out", "--quiet"]) == 2
+    assert "--figures must not be given with --optimizer" in capsys.readouterr().err
