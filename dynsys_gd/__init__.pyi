@@ -58,6 +58,7 @@ from .numeric.landscape.variety import minima_variety as minima_variety
 from .analysis.stability import LRVerdict as LRVerdict
 from .analysis.stability import StabilityReport as StabilityReport
 from .analysis.stability import stability_analysis as stability_analysis
+from .analysis.stability_optimizer import OptimizerSpectrum as OptimizerSpectrum
 from .numeric.landscape.critical_points import CriticalPointsResult as CriticalPointsResult
 from .numeric.landscape.critical_points import critical_points as critical_points
 from .numeric.landscape.enclosures import certified_spectrum as certified_spectrum

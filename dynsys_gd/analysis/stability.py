@@ -25,7 +25,6 @@ from __future__ import annotations
 import inspect
 import warnings
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
 import numpy as np
@@ -37,7 +36,6 @@ from .._validation import (
     check_int,
     check_positive_float,
     check_seed,
-    check_target,
     describe,
 )
 from ..errors import InvalidParameterError
@@ -46,11 +44,12 @@ from ..numeric.landscape.certainty import NOT_CERTIFIED_PHRASE, SminCertainty, s
 from ..numeric.landscape.fixed_points import saddle_points, sample_minima
 from ..numeric.landscape.sharpness import flattest_minimum, sharpness
 from ..numeric.landscape.spectra import (
-    MARGINAL_RTOL,
     FixedPointClass,
     FixedPointSpectrum,
     fixed_point_spectrum,
 )
+from ._stability_model import _UNSET, _resolve_model
+from ._verdict import AT_CRITICAL_RTOL, LRVerdict, _verdict
 from .convergence import MAX_SAMPLES, describe_init
 
 __all__ = [
@@ -61,21 +60,8 @@ __all__ = [
     "stability_analysis",
 ]
 
-#: relative tolerance for "at the critical learning rate": the same as for a marginal minimum
-AT_CRITICAL_RTOL = MARGINAL_RTOL
 #: default Monte-Carlo sample count (the command line ``analyze --samples`` uses the same)
 DEFAULT_N_SAMPLES = 1000
-
-
-class LRVerdict(Enum):
-    """Where the learning rate stands relative to :math:`\\eta^*`; values read as sentences."""
-
-    BELOW = "below the critical learning rate: the flattest minima are linearly stable"
-    AT = "at the critical learning rate: the flattest minima are marginally stable"
-    ABOVE = "above the critical learning rate: every global minimum is linearly unstable"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 _PREDICTION = {
@@ -104,9 +90,13 @@ class SaddleInfo:
     max_eigenvalue: float
     gradient_norm: float
     point: NDArray[np.float64]
+    #: under another optimiser: the largest multiplier modulus of its state Jacobian here
+    optimizer_radius: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        extra = {} if self.optimizer_radius is None else {"optimizer_radius": self.optimizer_radius}
         return {
+            **extra,
             "label": self.label,
             "classification": self.classification.name.lower(),
             "classification_text": self.classification.value,
@@ -169,6 +159,13 @@ class StabilityReport(ResultMixin):
     contradiction : str
         When runs converged although the prediction is a null set: the line that says so and
         names what attracted them; else "".
+    optimizer : Optimizer or None
+        The optimiser of the report (None: GD).  For another optimiser ``critical_lr`` is its
+        :math:`a^*/\min_M\mu_{\max}(QH)`, ``flattest`` and the minima are those of the
+        reparametrised loss :math:`\phi \mapsto L(Q^{1/2}\phi)` (the loss itself when
+        :math:`Q = I`), the classifications are the optimiser's, and ``limit_labels`` is None.
+    optimizer_spectrum : OptimizerSpectrum or None
+        The multipliers of the optimiser's state Jacobian at the flattest minimum.
     """
 
     widths: tuple[int, ...]
@@ -196,6 +193,8 @@ class StabilityReport(ResultMixin):
     certainty: SminCertainty | None = None
     limit_labels: Any = None
     contradiction: str = ""
+    optimizer: Any = None
+    optimizer_spectrum: Any = None
 
     @property
     def eta_star(self) -> float:
@@ -228,7 +227,9 @@ class StabilityReport(ResultMixin):
                 "critical lr eta*",
                 f"{self.critical_lr:.6g} = 2 / S_min, S_min = "
                 f"{self.flattest.sharpness:.6g} ({self.flattest.method})",
-            ),
+            )
+            if self.optimizer is None
+            else _opt_rows().critical_row(self),
             ("lr / eta*", f"{self.ratio:.6g}"),
             (
                 "verdict",
@@ -245,7 +246,9 @@ class StabilityReport(ResultMixin):
                     else ""
                 ),
             ),
-            ("flattest minimum", self.flattest_spectrum.classification.value),
+            ("flattest minimum", self.flattest_spectrum.classification.value)
+            if self.optimizer is None
+            else _opt_rows().flattest_row(self),
         ]
         if self.singular_lrs:
             hit = any(abs(self.lr - x) <= AT_CRITICAL_RTOL * x for x in self.singular_lrs)
@@ -266,7 +269,14 @@ class StabilityReport(ResultMixin):
         )
         rows.append(("minima drawn as", self.minima_distribution))
         for s in self.saddles:
-            rows.append(("saddle", f"{s.label}: {s.classification.value}"))
+            rows.append(
+                (
+                    "saddle",
+                    f"{s.label}: {s.classification.value}"
+                    if s.optimizer_radius is None
+                    else _opt_rows().saddle_text(self, s),
+                )
+            )
         rows.append(("prediction", self.prediction))
         c = self.convergence
         rows.append(("initialisation", self.init))
@@ -345,6 +355,14 @@ class StabilityReport(ResultMixin):
             **({} if self.certainty is None else self.certainty.to_dict()),
             "limit_labels": None if self.limit_labels is None else self.limit_labels.to_dict(),
             "contradiction": self.contradiction,
+            **(
+                {}
+                if self.optimizer is None
+                else {
+                    "optimizer": self.optimizer.to_dict(),
+                    "optimizer_spectrum": self.optimizer_spectrum.to_dict(),
+                }
+            ),
         }
 
     plot = plotted_by("plot_stability_report")
@@ -354,12 +372,6 @@ def _range(x: NDArray[np.float64]) -> str:
     if x.size == 0:
         return "-"
     return f"{float(x.min()):.4g} .. {float(x.max()):.4g}"
-
-
-def _verdict(lr: float, eta_star: float) -> LRVerdict:
-    if abs(lr - eta_star) <= AT_CRITICAL_RTOL * eta_star:
-        return LRVerdict.AT
-    return LRVerdict.BELOW if lr < eta_star else LRVerdict.ABOVE
 
 
 _ABOVE = {LRVerdict.ABOVE: True, LRVerdict.BELOW: False, LRVerdict.AT: None}
@@ -389,21 +401,24 @@ def _convergence_keywords() -> frozenset[str]:
     return frozenset(sig.parameters) - {"net", "lr", "n_samples", "seed"}
 
 
-_UNSET: Any = object()
-
-
-def _refuse_other_optimizers(kwargs: dict[str, Any]) -> None:
-    """The report is GD's linearisation (spectrum 1 - eta lambda, eta* = 2/S_min): another
-    optimiser would make its verdict and its Monte Carlo disagree, so it is refused."""
+def _other_optimizer(kwargs: dict[str, Any]) -> Any:
+    """The optimiser of the call when it is not GD (its report is in
+    :mod:`~dynsys_gd.analysis.stability_optimizer`), else None; live Adam is refused there."""
     from ..optimizers import check_optimizer
 
     opt = kwargs.get("optimizer")
-    if opt is not None and not check_optimizer(opt).is_gd:
-        raise InvalidParameterError(
-            "optimizer must be GD for stability_analysis, whose report is GD's linearisation; "
-            f"got {opt!r} (use critical_lr(model, optimizer=...) and "
-            "estimate_convergent_fraction(..., optimizer=...) for other optimisers)"
-        )
+    if opt is None or check_optimizer(opt).is_gd:
+        return None
+    from .stability_optimizer import refuse_without_threshold
+
+    refuse_without_threshold(opt)
+    return opt
+
+
+def _opt_rows() -> Any:
+    from . import stability_optimizer
+
+    return stability_optimizer
 
 
 def stability_analysis(
@@ -420,7 +435,14 @@ def stability_analysis(
     log_scale: float = 0.5,
     **convergence_kwargs: Any,
 ) -> StabilityReport:
-    r"""Stability analysis of GD at learning rate ``lr`` for any model (C2–C6, C9).
+    r"""Stability analysis of GD (or of another optimiser with a threshold, ``optimizer=``) at
+    learning rate ``lr`` for any model (C2–C6, C9).
+
+    With ``optimizer=X`` (heavy ball, Nesterov, a diagonal preconditioner, per-layer step sizes,
+    Adam with a frozen preconditioner) the critical lr is X's,
+    :math:`a^*/\min_M\mu_{\max}(QH)` (``critical_lr(model, optimizer=X)``), the flattest
+    minimum and the saddles are judged by the multipliers of X's state Jacobian, and the Monte
+    Carlo runs X (:mod:`~dynsys_gd.analysis.stability_optimizer`, docs/math/optimizers.md).
 
     Parameters
     ----------
@@ -463,7 +485,8 @@ def stability_analysis(
     ------
     InvalidParameterError
         Before any work, for a bad argument: ``lr`` not a finite float > 0, a depth < 1, a
-        target 0 (no manifold of minima), a model together with ``depth``, or an unknown keyword.
+        target 0 (no manifold of minima), a model together with ``depth``, an unknown keyword,
+        or an optimiser without a threshold (live Adam).
 
     Examples
     --------
@@ -476,6 +499,9 @@ def stability_analysis(
     >>> m = LossModel((x*y - 1)**2/2 + (x**2 - y**2)**2/8, (x, y))
     >>> stability_analysis(m, 0.5, n_samples=0).verdict.name
     'BELOW'
+    >>> hb = dg.stability_analysis(3, 0.38, target=2.0, optimizer=dg.HeavyBall(0.5), n_samples=0)
+    >>> round(hb.critical_lr, 6), hb.verdict.name  # 1.5 x GD's eta*
+    (0.39685, 'BELOW')
     """
     if "depth" in convergence_kwargs:  # keyword form stability_analysis(depth=3, lr=...)
         depth_kw = convergence_kwargs.pop("depth")
@@ -486,7 +512,7 @@ def stability_analysis(
             )
         model_or_depth = depth_kw
     lr = check_positive_float("lr", lr)
-    _refuse_other_optimizers(convergence_kwargs)
+    other = _other_optimizer(convergence_kwargs)
     allowed = _convergence_keywords()
     unknown = sorted(set(convergence_kwargs) - allowed)
     if unknown:
@@ -504,6 +530,14 @@ def stability_analysis(
     init_text = describe_init(
         convergence_kwargs.get("init", "uniform"), float(convergence_kwargs.get("init_scale", 2.0))
     )
+    if other is not None:
+        from .stability_optimizer import optimizer_analysis
+
+        rest = {k: v for k, v in convergence_kwargs.items() if k != "optimizer"}
+        return optimizer_analysis(
+            stability_analysis, model, lr, other, box, n_samples, seed,
+            n_minima=n_minima, spread=spread, log_scale=log_scale, **rest,
+        )  # fmt: skip
     if isinstance(model, LossModel):
         return _loss_model_analysis(model, lr, box, seed, n_samples, init_text, convergence_kwargs)
     if box is not None:
@@ -617,54 +651,6 @@ def _limits(
     if verdict is LRVerdict.ABOVE:
         return labels, contradiction_line(labels, int(conv.n_samples))
     return labels, ""
-
-
-def _resolve_model(model_or_depth: Any, network: Any, target: Any) -> LinearNetwork | LossModel:
-    """The model of a call: a depth (scalar network), a LinearNetwork or a LossModel."""
-    if network is not None:
-        warnings.warn(
-            "stability_analysis(depth, lr, network=net) is deprecated; pass the network first: "
-            "stability_analysis(net, lr)",
-            DeprecationWarning,
-            stacklevel=3,
-        )
-        if not isinstance(network, LinearNetwork):
-            raise InvalidParameterError(
-                f"network must be a LinearNetwork or None; got {type(network).__name__}"
-            )
-        if model_or_depth is not None:
-            if isinstance(model_or_depth, LinearNetwork | LossModel):
-                raise InvalidParameterError(
-                    "network must not be given together with a model as first argument; got "
-                    f"both {model_or_depth!r} and network={network!r}"
-                )
-            depth = check_int("depth", model_or_depth, minimum=1)
-            if depth != network.depth:
-                raise InvalidParameterError(
-                    f"depth must be None or equal to network.depth = {network.depth}; got {depth}"
-                )
-        return network  # the deprecated alias keeps its old meaning: target is ignored
-    if isinstance(model_or_depth, LinearNetwork | LossModel):
-        if target is not _UNSET:
-            raise InvalidParameterError(
-                "target applies to a depth (scalar network) only; got target="
-                f"{target!r} with a {type(model_or_depth).__name__}"
-            )
-        return model_or_depth
-    if (
-        model_or_depth is None
-        or isinstance(model_or_depth, bool | np.bool_)
-        or not isinstance(model_or_depth, int | np.integer)
-    ):
-        raise InvalidParameterError(
-            "model_or_depth must be a depth (an int >= 1), a LinearNetwork or a LossModel (the "
-            "report needs the exact critical points of a symbolic loss; a model given only "
-            "through the model protocol runs through estimate_convergent_fraction, lr_sweep "
-            f"and fixed_point_spectrum); got {describe(model_or_depth)}"
-        )
-    depth = check_int("depth", model_or_depth, minimum=1)
-    y = check_target(1.0 if target is _UNSET else target)
-    return LinearNetwork.scalar(depth, y)
 
 
 def _loss_model_analysis(

@@ -27,14 +27,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._validation import check_int, check_positive_float
+from ..errors import InvalidParameterError
 from ..models import LinearNetwork
 from ..numeric.engine.outcomes import OUTCOME_NAMES
 from ..numeric.landscape.curves import rebalancing_curve, sharpness_along_manifold
 from ._options import (
     Stages,
     add_network_arguments,
+    add_optimizer_arguments,
     add_samples_argument,
     build_network,
+    build_optimizer,
     network_label,
     prepare_output_dir,
     progress_chunk,
@@ -61,6 +64,7 @@ EPILOG = """examples:
   dynsys-gd analyze --depth 2 --lr 1.01 --samples 4000 --seed 1
   dynsys-gd analyze --network whitened --depth 2 --lr 0.6 --json
   dynsys-gd analyze --widths 2 3 2 --lr 0.4 --figures out/
+  dynsys-gd analyze --depth 3 --target 2 --lr 0.38 --optimizer heavy-ball --beta 0.5
 
 networks (--network):
   scalar    L = 1/2 (w_1 ... w_N - y)^2, N = --depth, y = --target (default)
@@ -227,6 +231,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--fast", action="store_true", help="smaller figure resolutions")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_optimizer_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -236,6 +241,12 @@ def run(args: argparse.Namespace) -> int:
     n_samples = check_int("samples", args.samples, minimum=0)
     seed: int = args.seed  # validated by the API call it is passed to
     net = build_network(args)
+    optimizer = build_optimizer(args)
+    if optimizer is not None and args.figures is not None:
+        raise InvalidParameterError(
+            "--figures must not be given with --optimizer (the figures are those of plain GD); "
+            f"got --figures {args.figures} with --optimizer {args.optimizer}"
+        )
     outdir = prepare_output_dir(args.figures, "--figures")
     progress = progress_flag(args)
     t0 = time.perf_counter()
@@ -249,6 +260,7 @@ def run(args: argparse.Namespace) -> int:
         seed=seed,
         progress=progress,
         chunk_size=chunk,
+        **({} if optimizer is None else {"optimizer": optimizer}),
     )
     figures: list[Path] = []
     if outdir is not None:

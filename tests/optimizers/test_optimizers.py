@@ -190,8 +190,8 @@ def test_registry_and_names() -> None:
          r"lrs must have one entry per layer \(3 layers"),
         (lambda: dg.critical_lr(SCALAR3, optimizer=dg.Adam()),
          r"optimizer must have a linear-stability threshold"),
-        (lambda: dg.stability_analysis(3, 0.1, target=2.0, optimizer=dg.HeavyBall(0.5)),
-         r"optimizer must be GD for stability_analysis"),
+        (lambda: dg.stability_analysis(3, 0.1, target=2.0, optimizer=dg.Adam()),
+         r"optimizer must have a linear-stability threshold for stability_analysis"),
     ],
 )  # fmt: skip
 def test_bad_input(make: object, match: str) -> None:

@@ -1,0 +1,64 @@
+"""The model of a :func:`~dynsys_gd.analysis.stability.stability_analysis` call: a depth (the
+scalar network), a LinearNetwork or a LossModel, with the deprecated ``network=`` alias."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_int, check_target, describe
+from ..errors import InvalidParameterError
+from ..models import LinearNetwork, LossModel
+
+#: "not given" for ``target`` (None is not a valid target, but it is a value)
+_UNSET: Any = object()
+
+
+def _resolve_model(model_or_depth: Any, network: Any, target: Any) -> LinearNetwork | LossModel:
+    """The model of a call: a depth (scalar network), a LinearNetwork or a LossModel."""
+    if network is not None:
+        warnings.warn(
+            "stability_analysis(depth, lr, network=net) is deprecated; pass the network first: "
+            "stability_analysis(net, lr)",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        if not isinstance(network, LinearNetwork):
+            raise InvalidParameterError(
+                f"network must be a LinearNetwork or None; got {type(network).__name__}"
+            )
+        if model_or_depth is not None:
+            if isinstance(model_or_depth, LinearNetwork | LossModel):
+                raise InvalidParameterError(
+                    "network must not be given together with a model as first argument; got "
+                    f"both {model_or_depth!r} and network={network!r}"
+                )
+            depth = check_int("depth", model_or_depth, minimum=1)
+            if depth != network.depth:
+                raise InvalidParameterError(
+                    f"depth must be None or equal to network.depth = {network.depth}; got {depth}"
+                )
+        return network  # the deprecated alias keeps its old meaning: target is ignored
+    if isinstance(model_or_depth, LinearNetwork | LossModel):
+        if target is not _UNSET:
+            raise InvalidParameterError(
+                "target applies to a depth (scalar network) only; got target="
+                f"{target!r} with a {type(model_or_depth).__name__}"
+            )
+        return model_or_depth
+    if (
+        model_or_depth is None
+        or isinstance(model_or_depth, bool | np.bool_)
+        or not isinstance(model_or_depth, int | np.integer)
+    ):
+        raise InvalidParameterError(
+            "model_or_depth must be a depth (an int >= 1), a LinearNetwork or a LossModel (the "
+            "report needs the exact critical points of a symbolic loss; a model given only "
+            "through the model protocol runs through estimate_convergent_fraction, lr_sweep "
+            f"and fixed_point_spectrum); got {describe(model_or_depth)}"
+        )
+    depth = check_int("depth", model_or_depth, minimum=1)
+    y = check_target(1.0 if target is _UNSET else target)
+    return LinearNetwork.scalar(depth, y)
