@@ -315,4 +315,16 @@ def check_c6(
             MONTE_CARLO,
             mc_whitened,
         )
+    from types import SimpleNamespace
+
+    from .c6_momentum import momentum_checks  # the theorem for the heavy-ball map
+
+    gd = SimpleNamespace(
+        instability_check=instability_check,
+        stable_minimum_check=stable_minimum_check,
+        mc_interval=_mc_interval,
+        mc_text=_mc_text,
+        confidence=MC_CONFIDENCE,
+    )
+    momentum_checks(col, n_mc, seed, gd)
     return col.result(SPEC)
