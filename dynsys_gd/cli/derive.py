@@ -17,6 +17,8 @@ import argparse
 import json
 from typing import Any
 
+from ..symbolic.factoring import factor
+
 NAME = "derive"
 HELP = "print the loss, gradient, GD map (and Hessian, DG_eta, det DG) of a linear network"
 EPILOG = """examples:
@@ -125,7 +127,7 @@ class _Printer:
         if full:
             expr = self.d._to_expr(poly)
             if self.args.factor:
-                expr = sympy.factor(expr)
+                expr = factor(expr)
             text = sympy.latex(expr) if self.args.latex else str(expr)
         else:
             terms = poly.terms()[:COMPACT_TERMS] if n > self.args.max_terms else poly.terms()
@@ -267,7 +269,7 @@ def run(args: argparse.Namespace) -> int:
 
         det_e = d.det_dg(args.lr, max_params=6)
         if args.factor:
-            det_e = sympy.factor(det_e)
+            det_e = factor(det_e)
         det = sympy.latex(det_e) if args.latex else str(det_e)
     out["det_DG"] = det
 
