@@ -142,6 +142,32 @@ def _mc_text(label: str, lo: float, hi: float, k: int, u: int, n: int) -> str:
     return f"{label}: {k}/{n} converged{und}, fraction in [{lo:.3f}, {hi:.3f}]"
 
 
+def transition_check(
+    net: LinearNetwork, eta_s: float, n_mc: int, seed: int, optimizer: Any = None
+) -> Verdict:
+    """Monte Carlo on uniform [-2, 2]^P at 0.98 and 1.02 ``eta_s``: passed when no run converges
+    above and the fraction below is certainly positive (99 % Clopper–Pearson)."""
+    from ..analysis.convergence import estimate_convergent_fraction
+
+    kw: dict[str, Any] = {"n_samples": n_mc, "seed": seed, "optimizer": optimizer}
+    b = estimate_convergent_fraction(net, 0.98 * eta_s, **kw)
+    a = estimate_convergent_fraction(net, 1.02 * eta_s, **kw)
+    blo, bhi, bk, bu = _mc_interval(b, MC_CONFIDENCE)
+    alo, ahi, ak, au = _mc_interval(a, MC_CONFIDENCE)
+    text = (
+        f"uniform [-2, 2]^{net.n_params}, seed {seed}, {MC_CONFIDENCE:.0%} Clopper-Pearson: "
+        + _mc_text("0.98 eta*", blo, bhi, bk, bu, n_mc)
+        + "; "
+        + _mc_text("1.02 eta*", alo, ahi, ak, au, n_mc)
+        + "."
+    )
+    if ak > 0:
+        return False, text + " Runs converged above eta*, where every minimum is unstable."
+    if blo <= 0:
+        return False, text + " The fraction below eta* is not certainly positive."
+    return True, text
+
+
 def stable_minimum_check(net: LinearNetwork, eta: Fraction) -> Verdict:
     r"""Three-valued check of "some point of M is linearly stable at η" (C6, below η*): passed
     when the certified :math:`\lambda_{\max}(H)` at an exact point of M is below :math:`2/\eta`
@@ -251,25 +277,7 @@ def check_c6(
     col.run("scalar N = 3, 4: strict saddles unstable, three zeros give H = 0", BALL, saddles)
 
     def mc() -> Verdict:
-        from ..analysis.convergence import estimate_convergent_fraction
-
-        eta_s = critical_lr(scalar)
-        b = estimate_convergent_fraction(scalar, 0.98 * eta_s, n_samples=n_mc, seed=seed)
-        a = estimate_convergent_fraction(scalar, 1.02 * eta_s, n_samples=n_mc, seed=seed)
-        blo, bhi, bk, bu = _mc_interval(b, MC_CONFIDENCE)
-        alo, ahi, ak, au = _mc_interval(a, MC_CONFIDENCE)
-        text = (
-            f"uniform [-2, 2]^3, seed {seed}, {MC_CONFIDENCE:.0%} Clopper-Pearson: "
-            + _mc_text("0.98 eta*", blo, bhi, bk, bu, n_mc)
-            + "; "
-            + _mc_text("1.02 eta*", alo, ahi, ak, au, n_mc)
-            + "."
-        )
-        if ak > 0:
-            return False, text + " Runs converged above eta*, where every minimum is unstable."
-        if blo <= 0:
-            return False, text + " The fraction below eta* is not certainly positive."
-        return True, text
+        return transition_check(scalar, critical_lr(scalar), n_mc, seed)
 
     col.run("scalar N = 3, y = 2: convergent fraction > 0 below eta*, 0 above", MONTE_CARLO, mc)
 
@@ -322,9 +330,7 @@ def check_c6(
     gd = SimpleNamespace(
         instability_check=instability_check,
         stable_minimum_check=stable_minimum_check,
-        mc_interval=_mc_interval,
-        mc_text=_mc_text,
-        confidence=MC_CONFIDENCE,
+        transition_check=transition_check,
     )
     momentum_checks(col, n_mc, seed, gd)
     return col.result(SPEC)

@@ -49,14 +49,13 @@ def det_check() -> Verdict:
 
 
 def momentum_checks(col: Any, n_mc: int, seed: int, gd: Any) -> None:
-    """Add the heavy-ball checks of C6 to the collector ``col``; ``gd`` carries C6's GD checks
-    (``instability_check``, ``stable_minimum_check``, ``mc_interval``, ``mc_text`` and
-    ``confidence``), passed in so that this module does not import C6's back."""
+    """Add the heavy-ball checks of C6 to the collector ``col``; ``gd`` carries C6's checks
+    (``instability_check``, ``stable_minimum_check``, ``transition_check``), passed in so that
+    this module does not import C6's back."""
     from ..numeric.landscape.optimizer_lr import critical_lr
     from ..optimizers import HeavyBall
 
     instability_check, stable_minimum_check = gd.instability_check, gd.stable_minimum_check
-    mc_interval, mc_text, MC_CONFIDENCE = gd.mc_interval, gd.mc_text, gd.confidence
 
     scalar = LinearNetwork.scalar(3, 2.0)
     hb = HeavyBall(float(BETA))
@@ -73,26 +72,7 @@ def momentum_checks(col: Any, n_mc: int, seed: int, gd: Any) -> None:
         return ok, f"at eta = {float(eta):.8g}, i.e. GD's eta' = 2 eta/(2 + 2 beta): {text}"
 
     def mc() -> Verdict:
-        from ..analysis.convergence import estimate_convergent_fraction
-
-        eta = critical_lr(scalar, optimizer=hb)
-        kw: dict[str, Any] = {"n_samples": n_mc, "seed": seed, "optimizer": hb}
-        b = estimate_convergent_fraction(scalar, 0.98 * eta, **kw)
-        a = estimate_convergent_fraction(scalar, 1.02 * eta, **kw)
-        blo, bhi, bk, bu = mc_interval(b, MC_CONFIDENCE)
-        alo, ahi, ak, au = mc_interval(a, MC_CONFIDENCE)
-        text = (
-            f"uniform [-2, 2]^3, seed {seed}, {MC_CONFIDENCE:.0%} Clopper-Pearson: "
-            + mc_text("0.98 eta*", blo, bhi, bk, bu, n_mc)
-            + "; "
-            + mc_text("1.02 eta*", alo, ahi, ak, au, n_mc)
-            + "."
-        )
-        if ak > 0:
-            return False, text + " Runs converged above eta*, where every minimum is unstable."
-        if blo <= 0:
-            return False, text + " The fraction below eta* is not certainly positive."
-        return True, text
+        return gd.transition_check(scalar, critical_lr(scalar, optimizer=hb), n_mc, seed, hb)
 
     col.run(f"{name} at 1.02 eta*: every minimum unstable", BALL, above)
     col.run(f"{name} at 0.98 eta*: a linearly stable minimum exists", BALL, below)
