@@ -538,8 +538,10 @@ def stability_analysis(
             stability_analysis, model, lr, other, box, n_samples, seed,
             n_minima=n_minima, spread=spread, log_scale=log_scale, **rest,
         )  # fmt: skip
-    if isinstance(model, LossModel):
-        return _loss_model_analysis(model, lr, box, seed, n_samples, init_text, convergence_kwargs)
+    if not isinstance(model, LinearNetwork):  # a sympy loss or a model of the protocol
+        from ._stability_loss import loss_model_analysis
+
+        return loss_model_analysis(model, lr, box, seed, n_samples, init_text, convergence_kwargs)
     if box is not None:
         raise InvalidParameterError(
             f"box applies to a LossModel only; got box={box!r} with a LinearNetwork"
@@ -641,7 +643,7 @@ def _limits(
 ) -> tuple[Any, str]:
     """Limit labels (loss models, or above eta*, when runs converged) and the contradiction
     line (above eta*)."""
-    if conv is None or not (isinstance(model, LossModel) or verdict is LRVerdict.ABOVE):
+    if conv is None or not (not isinstance(model, LinearNetwork) or verdict is LRVerdict.ABOVE):
         return None, ""
     from ._limit_report import contradiction_line, labels_from_counts, limit_labels
 
@@ -651,137 +653,6 @@ def _limits(
     if verdict is LRVerdict.ABOVE:
         return labels, contradiction_line(labels, int(conv.n_samples))
     return labels, ""
-
-
-def _loss_model_analysis(
-    model: LossModel,
-    lr: float,
-    box: Any,
-    seed: int,
-    n_samples: int,
-    init_text: str,
-    convergence_kwargs: dict[str, Any],
-) -> StabilityReport:
-    r"""The report for a sympy loss: critical points in a box, classified at lr (C6, C9)."""
-    from ..numeric.landscape.critical_results import CriticalKind
-    from ..numeric.landscape.loss_flattest import loss_flattest_minimum
-
-    flat = loss_flattest_minimum(model, box, seed=seed)
-    cps = flat.critical_points.at(lr)
-    eta_star = flat.critical_lr
-    verdict = _verdict(lr, eta_star)
-    flat_spec = _with_class(
-        fixed_point_spectrum(model, flat.point, lr, on_manifold=True), _VERDICT_CLASS[verdict]
-    )
-    minima = cps.minima
-    sharp = np.array([p.sharpness for p in minima], dtype=np.float64)
-    stable = sharp < 2.0 / lr
-    box_text = " x ".join(f"[{a:g}, {b:g}]" for a, b in cps.box)
-    dist = (
-        f"the {len(minima)} local minima found in the box {box_text} "
-        f"({'a proved-complete list' if cps.complete else 'a seeded search, not proved complete'}"
-        + (
-            "; points on a non-isolated minima set are those the search landed on"
-            if any(p.isolated is False for p in minima)
-            else ""
-        )
-        + ")"
-    )
-    saddles = []
-    undecided = 0
-    for p in cps.saddles:
-        sp = p.spectrum
-        assert sp is not None
-        if sp.classification is not FixedPointClass.STRICT_SADDLE:
-            undecided += 1
-        pt = ", ".join(f"{x:.6g}" for x in p.point)
-        saddles.append(
-            SaddleInfo(
-                f"{p.kind.name.lower()} at ({pt}), loss {p.loss:.6g}",
-                sp.classification,
-                float(p.hessian_eigenvalues.min()),
-                float(p.hessian_eigenvalues.max()),
-                p.gradient_norm,
-                p.point,
-            )
-        )
-    scope = (
-        "the list is proved complete in the box"
-        if cps.complete
-        else "a search: critical points it did not find are not covered"
-    )
-    if verdict is LRVerdict.ABOVE:
-        from ..numeric.landscape.critical_points import det_dg_certificate
-
-        nonsingular, det_text = det_dg_certificate(model, lr)
-        all_unstable = undecided == 0  # minima unstable above eta*, saddles strict
-        if nonsingular and all_unstable:
-            pred = (
-                "C9: lr > eta*, every critical point found has an eigenvalue of DG_eta of "
-                f"modulus > 1 ({scope}) and {det_text}, so GD converges from a Lebesgue-null "
-                "set of initialisations"
-                + (
-                    " (critical points outside the box are not covered)."
-                    if cps.complete
-                    else " (as far as the critical points found go)."
-                )
-            )
-        else:
-            missing = []
-            if not nonsingular:
-                missing.append(det_text)
-            if not all_unstable:
-                missing.append(
-                    f"{undecided} critical point(s) are not decided by linearisation (degenerate)"
-                )
-            pred = (
-                f"C9: lr > eta*, so every minimum found is linearly unstable ({scope}); the "
-                f"measure-zero conclusion is not certified: {'; '.join(missing)}."
-            )
-    elif verdict is LRVerdict.BELOW:
-        pred = (
-            "C6/C9: lr < eta*, so the flattest minimum found is linearly stable and attracts "
-            "a set of initialisations of positive measure."
-        )
-    else:
-        pred = _PREDICTION[LRVerdict.AT]
-    conv = None
-    if n_samples > 0:
-        from ._limit_report import min_loss_kwargs
-        from .convergence import estimate_convergent_fraction
-
-        conv = estimate_convergent_fraction(
-            model, lr, n_samples=n_samples, seed=seed, **min_loss_kwargs(cps, convergence_kwargs)
-        )
-    cert = smin_certainty(flat, lr, _ABOVE[verdict])
-    labels, contra = _limits(model, lr, conv, seed, convergence_kwargs, verdict, cps)
-    n_min = sum(p.kind is CriticalKind.MINIMUM for p in cps.points)
-    return StabilityReport(
-        widths=(),
-        depth=0,
-        target=None,
-        lr=lr,
-        critical_lr=eta_star,
-        ratio=lr / eta_star,
-        verdict=verdict,
-        flattest=flat,
-        flattest_spectrum=flat_spec,
-        minima_sharpness=sharp,
-        minima_stable=stable,
-        stable_fraction=float(np.mean(stable)) if n_min else 0.0,
-        saddles=tuple(saddles),
-        prediction=_hedged(pred, cert),
-        convergence=conv,
-        n_samples=n_samples,
-        seed=seed,
-        model=f"loss model {model.name}, P = {model.n_params}",
-        init=getattr(conv, "init", init_text) if conv is not None else init_text,
-        minima_distribution=dist,
-        critical_points=cps,
-        certainty=cert,
-        limit_labels=labels,
-        contradiction=contra,
-    )
 
 
 def _with_class(spec: FixedPointSpectrum, cls: FixedPointClass) -> FixedPointSpectrum:

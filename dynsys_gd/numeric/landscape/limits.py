@@ -36,6 +36,7 @@ from ..._results import ResultMixin, jsonable
 from ..._validation import describe
 from ...errors import InvalidParameterError
 from ...models import LinearNetwork, LossModel
+from ...models.protocol import missing_model_methods
 from ..kernels import numeric_model
 
 __all__ = [
@@ -345,7 +346,8 @@ def label_limits(
 
     Parameters
     ----------
-    model : LinearNetwork or LossModel
+    model : LinearNetwork, LossModel or a model of the protocol (numerical labels, parameters
+        named ``theta_i``)
     limits : array (k, P)
         Final iterates of the runs (``RunBatch.theta``).
     converged : array of bool (k,), optional
@@ -364,7 +366,7 @@ def label_limits(
     Raises
     ------
     InvalidParameterError
-        Before any work: a model that is neither a LinearNetwork nor a LossModel, ``limits``
+        Before any work: a model that implements neither kind nor the model protocol, ``limits``
         not of shape (k, P), a ``converged`` mask of the wrong shape, or a non-finite limit of
         a converged run.
 
@@ -379,9 +381,12 @@ def label_limits(
     >>> lab.sets[1].equations()
     '{a = 0, b = -1}'
     """
-    if not isinstance(model, LinearNetwork | LossModel):
+    if not isinstance(model, LinearNetwork | LossModel) and missing_model_methods(
+        model, ("n_params", "loss", "gradient", "hessian")
+    ):
         raise InvalidParameterError(
-            f"model must be a LinearNetwork or a LossModel; got {describe(model)}"
+            "model must be a LinearNetwork, a LossModel or a model of the protocol "
+            f"dynsys_gd.Model; got {describe(model)}"
         )
     X = np.asarray(limits, dtype=np.float64)
     m = numeric_model(model)

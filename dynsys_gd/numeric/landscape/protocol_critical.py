@@ -1,0 +1,449 @@
+r"""Critical points and the flattest minimum of a model given only through the model protocol
+(loss, gradient, Hessian): numerical, never certified (docs/math/general-losses.md).
+
+A user's own class or a :class:`~dynsys_gd.models.JaxModel` has no symbolic form, so nothing
+here can be refined in high precision or enclosed in ball arithmetic as for a
+:class:`~dynsys_gd.models.LossModel`.  The same questions are answered in float64:
+
+1. **Starts.**  ``n_starts`` seeded uniform points of the box, and the same points after
+   ``descent_steps`` steps of backtracking gradient descent (Armijo), which moves them into
+   the basins of the minima that GD itself reaches.
+2. **Newton.**  Minimum-norm Newton :math:`\theta \leftarrow \theta - H^+\nabla L` from every
+   start (it converges to saddles as well as minima), then deflated Newton from the starts
+   that ran into known points (Farrell, Birkisson & Funke 2015), as in
+   :func:`~dynsys_gd.numeric.landscape.critical_points.critical_points`.  Points within a
+   relative distance :math:`10^{-7}` of one found already are the same point.
+3. **Classification** by the Hessian spectrum at each point: eigenvalues with
+   :math:`|\lambda| \le 10^{-8}\max(1, \max|\lambda|)` count as zero.  Without zero
+   eigenvalues the point is a minimum (all positive), a maximum or a saddle; with zero
+   eigenvalues, a point whose null directions stay critical (moving along them and projecting
+   back by Newton lands on other critical points) lies on a critical set of that dimension and
+   is classified by its normal spectrum (C3), and otherwise it is *degenerate* unless
+   eigenvalues of both signs make it a saddle.
+4. **Flattest minimum.**  :math:`S_{\min}` is the smallest :math:`\lambda_{\max}(H)` over the
+   minima found; on a non-isolated minima set :math:`\lambda_{\max}` is minimised over the set
+   by projected descent (a step along :math:`\ker H`, then Newton back onto the set).
+
+Every number is float64 and the list of points is what a seeded search found: a flatter
+minimum elsewhere is not excluded, so :math:`S_{\min}` is *numerical, not certified*.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..._streams import generator
+from ..._validation import check_int, check_positive_float, check_seed, describe
+from ...errors import InvalidParameterError
+from ...models.protocol import missing_model_methods
+from ..kernels import numeric_model
+from .critical_points import (
+    DEFAULT_BOX_HALF_WIDTH,
+    _deflated_newton,
+    _in_box,
+    _newton_batch,
+    _set_dimension,
+)
+from .critical_results import (
+    CriticalKind,
+    CriticalPointInfo,
+    CriticalPointsResult,
+    _check_box,
+    _spectrum,
+)
+from .loss_flattest import LossFlattestMinimum, _descend_on_set
+
+__all__ = [
+    "NUMERICAL_CERTIFICATE",
+    "ProtocolFlattestMinimum",
+    "numerical_det_dg",
+    "protocol_critical_points",
+    "protocol_flattest_minimum",
+]
+
+#: the certificate of every point of this module (nothing is proved)
+NUMERICAL_CERTIFICATE = (
+    "numerical, not certified: found and classified in float64 from the model protocol "
+    "(no symbolic form to refine or enclose it in)"
+)
+#: gradient norm at which Newton stops (float64)
+NEWTON_TOL = 1e-11
+#: relative size below which a Hessian eigenvalue counts as zero
+ZERO_RTOL = 1e-8
+#: non-isolated minima of one (loss, dimension) group descended on, the sharpest left out
+SET_DESCENTS = 3
+
+_KIND_ORDER = {
+    CriticalKind.MINIMUM: 0,
+    CriticalKind.SADDLE: 1,
+    CriticalKind.DEGENERATE: 2,
+    CriticalKind.MAXIMUM: 3,
+}
+
+
+@dataclass(frozen=True, repr=False)
+class ProtocolFlattestMinimum(LossFlattestMinimum):
+    r"""The flattest minimum found of a model given through the protocol (numerical, not
+    certified): the fields of
+    :class:`~dynsys_gd.numeric.landscape.loss_flattest.LossFlattestMinimum` with ``exact``
+    False, ``bounds`` None and no enclosure (``bracket`` is ``(S, S)``)."""
+
+    def __repr__(self) -> str:
+        return (
+            f"ProtocolFlattestMinimum(sharpness={self.sharpness:.10g}, "
+            f"eta*={self.critical_lr:.10g}, numerical)"
+        )
+
+    def summary(self) -> str:
+        return "\n".join(
+            [
+                *self._summary_head(),
+                "certainty                : numerical, not certified (no enclosure)",
+                f"point                    : ({', '.join(f'{x:.8g}' for x in self.point)})",
+            ]
+        )
+
+
+def _check_protocol(model: Any) -> Any:
+    missing = missing_model_methods(model, ("n_params", "loss", "gradient", "hessian", "hvp"))
+    if missing:
+        raise InvalidParameterError(
+            "model must implement the model protocol dynsys_gd.Model (n_params, loss, gradient, "
+            f"hessian, hvp); got {describe(model)} without {', '.join(missing)}"
+        )
+    return model
+
+
+def model_name(model: Any) -> str:
+    """A label for reports: the model's ``name`` when it has one, else its class name."""
+    name = getattr(model, "name", "")
+    return name if isinstance(name, str) and name else type(model).__name__
+
+
+def _descend(
+    m: Any, x: NDArray[np.float64], steps: int, box: tuple[tuple[float, float], ...]
+) -> NDArray[np.float64]:
+    """``steps`` batched steps of gradient descent with Armijo backtracking (a step size per
+    start, halved until the loss drops, grown by 1.5 after a success)."""
+    lo = np.array([a for a, _ in box])
+    hi = np.array([b for _, b in box])
+    x = x.copy()
+    t = np.full(x.shape[0], 0.1)
+    with np.errstate(all="ignore"):
+        f = np.asarray(m.loss(x), dtype=np.float64)
+        for _ in range(steps):
+            g = np.asarray(m.gradient(x), dtype=np.float64)
+            g2 = np.sum(g * g, axis=1)
+            ok = np.isfinite(f) & np.isfinite(g2) & (g2 > 0)
+            if not ok.any():
+                break
+            for _ in range(30):
+                trial = np.clip(x - t[:, None] * g, lo - (hi - lo), hi + (hi - lo))
+                ft = np.asarray(m.loss(trial), dtype=np.float64)
+                good = ok & np.isfinite(ft) & (ft <= f - 0.5 * t * g2)
+                x[good], f[good] = trial[good], ft[good]
+                t[good] *= 1.5
+                bad = ok & ~good
+                if not bad.any():
+                    break
+                t[bad] *= 0.5
+                ok = bad
+    return x
+
+
+def _search(
+    m: Any,
+    box: tuple[tuple[float, float], ...],
+    n_starts: int,
+    seed: int,
+    descent_steps: int,
+) -> list[NDArray[np.float64]]:
+    """Newton from uniform and from descended starts, then deflation rounds."""
+    P = len(box)
+    lo = np.array([a for a, _ in box])
+    hi = np.array([b for _, b in box])
+    width = float(np.max(hi - lo))
+    uniform = lo + (hi - lo) * generator(seed, "protocol_critical_starts").random((n_starts, P))
+    starts = uniform
+    if descent_steps > 0:
+        starts = np.concatenate([uniform, _descend(m, uniform, descent_steps, box)])
+    pts, gn = _newton_batch(m, starts, tol=NEWTON_TOL, max_iter=60, step_cap=0.5 * width)
+    found: list[NDArray[np.float64]] = []
+    isolated: list[NDArray[np.float64]] = []
+    duplicates: list[int] = []
+
+    def add(x: NDArray[np.float64]) -> bool:
+        for f in found:
+            if np.linalg.norm(x - f) <= 1e-7 * (1.0 + float(np.linalg.norm(f))):
+                return False
+        found.append(x)
+        lam = _eigh(m, x)[0]
+        if float(np.min(np.abs(lam))) > ZERO_RTOL * max(1.0, float(np.max(np.abs(lam)))):
+            isolated.append(x)
+        return True
+
+    for i in range(starts.shape[0]):
+        if np.isfinite(gn[i]) and gn[i] <= NEWTON_TOL and _in_box(pts[i], box, 1e-9 * width):
+            if not add(pts[i]):
+                duplicates.append(i)
+    n_defl = min(len(duplicates), max(8, n_starts // 4))
+    for _ in range(4):
+        if not isolated or n_defl == 0:
+            break
+        new = 0
+        for i in duplicates[:n_defl]:
+            x, g = _deflated_newton(
+                m, starts[i], isolated, tol=NEWTON_TOL, max_iter=80, step_cap=0.5 * width
+            )
+            if math.isfinite(g) and g <= NEWTON_TOL and _in_box(x, box, 1e-9 * width) and add(x):
+                new += 1
+        if new == 0:
+            break
+    return found
+
+
+def _eigh(m: Any, x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    H = np.asarray(m.hessian(x[None]), dtype=np.float64)[0]
+    lam, V = np.linalg.eigh(0.5 * (H + H.T))
+    return lam, V
+
+
+def _kind(lam: NDArray[np.float64], zero: NDArray[np.bool_], on_set: bool) -> CriticalKind:
+    normal = lam[~zero] if on_set or not zero.any() else lam
+    nz = lam[~zero]
+    if zero.any() and not on_set:
+        if nz.size and nz.min() < 0 < nz.max():
+            return CriticalKind.SADDLE
+        return CriticalKind.DEGENERATE
+    if normal.size == 0:
+        return CriticalKind.DEGENERATE
+    if normal.min() > 0:
+        return CriticalKind.MINIMUM
+    if normal.max() < 0:
+        return CriticalKind.MAXIMUM
+    return CriticalKind.SADDLE
+
+
+def _analyse(m: Any, x: NDArray[np.float64], lr: float | None, model: Any) -> CriticalPointInfo:
+    """One point found by the search, classified by its float64 Hessian spectrum."""
+    lam, V = _eigh(m, x)
+    zero = np.abs(lam) <= ZERO_RTOL * max(1.0, float(np.max(np.abs(lam))))
+    set_dim = _set_dimension(m, x, V[:, zero]) if zero.any() else 0
+    on_set = bool(zero.any()) and set_dim == int(zero.sum())
+    if on_set:
+        isolated: bool | None = False
+        where = f"; lies on a critical set of dimension {set_dim} (its null directions stay critical)"
+    else:
+        isolated = None
+        set_dim = 0
+        where = (
+            "; H is singular and the critical set through it is not identified"
+            if zero.any()
+            else "; H is non-singular there"
+        )
+    info = CriticalPointInfo(
+        point=np.asarray(x, dtype=np.float64),
+        point_mp=tuple(f"{v:.17g}" for v in x),
+        loss=float(np.asarray(m.loss(x[None]))[0]),
+        gradient_norm=float(np.linalg.norm(np.asarray(m.gradient(x[None]))[0])),
+        kind=_kind(lam, zero, on_set),
+        kind_certified=False,
+        isolated=isolated,
+        set_dim=set_dim,
+        certificate=NUMERICAL_CERTIFICATE + where,
+        radius=None,
+        hessian_eigenvalues=lam,
+        hessian_enclosures=None,
+        source="search",
+    )
+    if lr is not None:
+        from dataclasses import replace
+
+        info = replace(info, spectrum=_spectrum(model, info, lr))
+    return info
+
+
+def protocol_critical_points(
+    model: Any,
+    box: Any = None,
+    *,
+    lr: float | None = None,
+    n_starts: int = 64,
+    seed: int | None = 0,
+    descent_steps: int = 200,
+) -> CriticalPointsResult:
+    r"""Critical points of any model of the protocol in a box, found and classified in float64
+    (numerical, not certified; see the module docstring).
+
+    Parameters
+    ----------
+    model : Model
+        Anything with ``n_params``, ``loss``, ``gradient``, ``hessian`` and ``hvp``.
+    box : float, (lo, hi) or P pairs, optional
+        Search box (default :math:`[-4, 4]^P`).
+    lr : float, optional
+        Learning rate of the classes of the fixed points of :math:`G_\eta`.
+    n_starts : int
+        Uniform seeded starts (each is also descended first, so Newton runs from twice as many).
+    seed : int or None
+        Seed of the starts (None: drawn and recorded).
+    descent_steps : int
+        Backtracking gradient-descent steps before Newton for the second set of starts (0: none).
+
+    Returns
+    -------
+    CriticalPointsResult
+        ``exact`` and ``complete`` are False; every point's certificate says "numerical, not
+        certified".
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> class Bowl:
+    ...     n_params = 2
+    ...     def loss(self, t): return 0.5 * np.sum(np.asarray(t)**2 * [1.0, 3.0], axis=-1)
+    ...     def gradient(self, t): return np.asarray(t) * [1.0, 3.0]
+    ...     def hessian(self, t):
+    ...         return np.broadcast_to(np.diag([1.0, 3.0]), (*np.shape(t)[:-1], 2, 2))
+    ...     def hvp(self, t, v): return np.asarray(v) * [1.0, 3.0]
+    ...     def fingerprint(self): return "bowl"
+    >>> res = protocol_critical_points(Bowl(), 2.0)
+    >>> [(p.kind.name, p.sharpness) for p in res]
+    [('MINIMUM', 3.0)]
+    """
+    model = _check_protocol(model)
+    m = numeric_model(model)
+    P = int(m.n_params)
+    bx = _check_box(DEFAULT_BOX_HALF_WIDTH if box is None else box, P)
+    lr_f = None if lr is None else check_positive_float("lr", lr)
+    n_starts = check_int("n_starts", n_starts, minimum=1, maximum=100_000)
+    descent_steps = check_int("descent_steps", descent_steps, minimum=0, maximum=100_000)
+    seed = check_seed("seed", seed)
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    infos = [_analyse(m, x, lr_f, model) for x in _search(m, bx, n_starts, seed, descent_steps)]
+    infos.sort(key=lambda p: (_KIND_ORDER[p.kind], p.loss, tuple(p.point)))
+    how = f"{n_starts} uniform starts in the box (seed {seed})"
+    if descent_steps:
+        how += f" and the same starts after {descent_steps} backtracking gradient-descent steps"
+    method = (
+        f"searched (numerical, not certified): minimum-norm Newton from {how}, with deflation "
+        "of the isolated points found; each point classified by its float64 Hessian spectrum "
+        "(the model is given through the model protocol only)"
+    )
+    return CriticalPointsResult(
+        model_name=model_name(model),
+        box=bx,
+        lr=lr_f,
+        points=tuple(infos),
+        method=method,
+        exact=False,
+        complete=False,
+        n_starts=n_starts,
+        seed=seed,
+        dps=16,
+        notes=("numerical, not certified: a flatter or another critical point elsewhere is "
+               "not excluded",),
+        model=model,
+    )  # fmt: skip
+
+
+def protocol_flattest_minimum(
+    model: Any, box: Any = None, *, n_starts: int = 64, seed: int | None = 0, **kwargs: Any
+) -> ProtocolFlattestMinimum:
+    r"""The flattest minimum found of a protocol model and its numerical :math:`S_{\min}`
+    (numerical, not certified; see the module docstring).
+
+    Parameters
+    ----------
+    model : Model
+    box, n_starts, seed, **kwargs
+        As for :func:`protocol_critical_points`.
+
+    Returns
+    -------
+    ProtocolFlattestMinimum
+        ``exact`` False, ``bounds`` None, ``bracket`` ``(S, S)``: no enclosure.
+
+    Raises
+    ------
+    InvalidParameterError
+        If the search finds no minimum in the box.
+    """
+    res = protocol_critical_points(model, box, n_starts=n_starts, seed=seed, **kwargs)
+    minima = list(res.minima)
+    if not minima:
+        raise InvalidParameterError(
+            f"model has no local minimum found in the box {res.box} (a float64 search from "
+            f"{res.n_starts} starts); got {len(res.points)} other critical points"
+        )
+    m = numeric_model(model)
+    best: tuple[float, NDArray[np.float64]] | None = None
+    searched_set = False
+    groups: dict[tuple[int, float], list[CriticalPointInfo]] = {}
+    for p in minima:
+        if p.isolated is False and p.set_dim > 0:
+            groups.setdefault((p.set_dim, round(p.loss, 9)), []).append(p)
+        elif best is None or p.sharpness < best[0]:
+            best = (p.sharpness, p.point)
+    for (dim, _), pts in groups.items():
+        for p in sorted(pts, key=lambda q: q.sharpness)[:SET_DESCENTS]:
+            x, f = _descend_on_set(m, p.point, dim)
+            searched_set = True
+            if best is None or f < best[0]:
+                best = (f, x)
+    assert best is not None
+    S, x = best
+    method = (
+        f"numerical, not certified: smallest lambda_max(H) over the {len(minima)} local minima "
+        f"found by a float64 search ({res.n_starts} starts, seed {res.seed}) in the box"
+        + (
+            "; on the non-isolated minima sets found, lambda_max was minimised over the set by "
+            "projected descent"
+            if searched_set
+            else ""
+        )
+        + " (model given through the model protocol; a flatter minimum elsewhere is not excluded)"
+    )
+    return ProtocolFlattestMinimum(
+        point=np.asarray(x, dtype=np.float64),
+        sharpness=float(S),
+        method=method,
+        bracket=(float(S), float(S)),
+        relative_gap=0.0,
+        exact=False,
+        box=res.box,
+        critical_points=res,
+        bounds=None,
+    )
+
+
+def numerical_det_dg(
+    model: Any, lr: float, box: tuple[tuple[float, float], ...], seed: int, n_points: int = 16
+) -> tuple[bool, str]:
+    r"""Whether :math:`\det DG_\eta = \det(I - \eta H)` is non-zero at a seeded random point of
+    the box (numerical): for a real-analytic loss the determinant is then a non-zero analytic
+    function, whose zero set is Lebesgue-null.  Returns ``(found, text)``."""
+    m = numeric_model(model)
+    lo = np.array([a for a, _ in box])
+    hi = np.array([b for _, b in box])
+    th = lo + (hi - lo) * generator(seed, "protocol_det_dg").random((n_points, lo.size))
+    H = np.asarray(m.hessian(th), dtype=np.float64)
+    with np.errstate(all="ignore"):
+        sign, logdet = np.linalg.slogdet(np.eye(lo.size)[None] - lr * H)
+    ok = (sign != 0) & np.isfinite(logdet) & (logdet > math.log(1e-10))
+    if ok.any():
+        i = int(np.argmax(ok))
+        return True, (
+            f"det DG_eta = {sign[i] * math.exp(logdet[i]):.3g} != 0 at a random point of the box "
+            "(numerical: for a real-analytic loss DG_eta is then non-singular off a null set)"
+        )
+    return False, (
+        f"det DG_eta was ~0 at all {n_points} random points of the box tried (numerical), so "
+        "the preimage argument of C9 does not apply as far as these go"
+    )
