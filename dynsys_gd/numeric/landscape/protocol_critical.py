@@ -56,7 +56,7 @@ from .critical_results import (
     _check_box,
     _spectrum,
 )
-from .loss_flattest import LossFlattestMinimum, _descend_on_set
+from .loss_flattest import LossFlattestMinimum
 
 __all__ = [
     "NUMERICAL_CERTIFICATE",
@@ -73,8 +73,12 @@ NUMERICAL_CERTIFICATE = (
 )
 #: gradient norm at which Newton stops (float64)
 NEWTON_TOL = 1e-11
-#: relative size below which a Hessian eigenvalue counts as zero
-ZERO_RTOL = 1e-8
+#: relative size below which a Hessian eigenvalue counts as zero: about the square root of the
+#: Newton tolerance, since float Newton stops that far from a degenerate root, where the
+#: Hessian's small eigenvalues are of the order of the distance
+ZERO_RTOL = 1e-5
+#: a point this close (relative, max norm) to a known point with a singular Hessian is that point
+MERGE_RTOL = 1e-4
 #: non-isolated minima of one (loss, dimension) group descended on, the sharpest left out
 SET_DESCENTS = 3
 
@@ -268,6 +272,19 @@ def _analyse(m: Any, x: NDArray[np.float64], lr: float | None, model: Any) -> Cr
     return info
 
 
+def _merges(x: NDArray[np.float64], q: CriticalPointInfo) -> bool:
+    """Whether a candidate is a known point with a singular Hessian (float Newton converges
+    only linearly to such a root and stops at a distance of about the square root of its
+    tolerance, so the starts that reach it leave a cloud of nearby candidates)."""
+    if q.isolated is not None and q.set_dim == 0:
+        return False
+    lam = q.hessian_eigenvalues
+    if not np.any(np.abs(lam) <= ZERO_RTOL * max(1.0, float(np.max(np.abs(lam))))):
+        return False
+    d = float(np.max(np.abs(x - q.point)))
+    return d <= MERGE_RTOL * (1.0 + float(np.max(np.abs(q.point))))
+
+
 def protocol_critical_points(
     model: Any,
     box: Any = None,
@@ -326,7 +343,10 @@ def protocol_critical_points(
     seed = check_seed("seed", seed)
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])
-    infos = [_analyse(m, x, lr_f, model) for x in _search(m, bx, n_starts, seed, descent_steps)]
+    infos: list[CriticalPointInfo] = []
+    for x in _search(m, bx, n_starts, seed, descent_steps):
+        if not any(_merges(x, q) for q in infos):
+            infos.append(_analyse(m, x, lr_f, model))
     infos.sort(key=lambda p: (_KIND_ORDER[p.kind], p.loss, tuple(p.point)))
     how = f"{n_starts} uniform starts in the box (seed {seed})"
     if descent_steps:
@@ -391,14 +411,19 @@ def protocol_flattest_minimum(
             groups.setdefault((p.set_dim, round(p.loss, 9)), []).append(p)
         elif best is None or p.sharpness < best[0]:
             best = (p.sharpness, p.point)
-    for (dim, _), pts in groups.items():
+    ends: list[str] = []
+    for (dim, loss), pts in groups.items():
         for p in sorted(pts, key=lambda q: q.sharpness)[:SET_DESCENTS]:
-            x, f = _descend_on_set(m, p.point, dim)
+            x, f, at_end = _descend_among_minima(m, p.point, dim)
             searched_set = True
+            if at_end and f"{loss:.6g}" not in ends:
+                ends.append(f"{loss:.6g}")
             if best is None or f < best[0]:
                 best = (f, x)
     assert best is not None
     S, x = best
+    lowest = min(p.loss for p in minima)
+    flat_loss = float(np.asarray(m.loss(x[None]))[0])
     method = (
         f"numerical, not certified: smallest lambda_max(H) over the {len(minima)} local minima "
         f"found by a float64 search ({res.n_starts} starts, seed {res.seed}) in the box"
@@ -406,6 +431,21 @@ def protocol_flattest_minimum(
             "; on the non-isolated minima sets found, lambda_max was minimised over the set by "
             "projected descent"
             if searched_set
+            else ""
+        )
+        + (
+            "; along the minima set at loss "
+            + ", ".join(ends)
+            + " lambda_max decreases towards a point where the set stops being a set of "
+            "minima (a zero normal eigenvalue), where the descent stopped: the infimum over "
+            "that set may be lower than the value given"
+            if ends
+            else ""
+        )
+        + (
+            f"; the flattest minimum found is a non-global local minimum (loss {flat_loss:.6g} "
+            f"> lowest minimum loss found {lowest:.6g})"
+            if flat_loss > lowest + 1e-9 * max(1.0, abs(lowest))
             else ""
         )
         + " (model given through the model protocol; a flatter minimum elsewhere is not excluded)"
@@ -421,6 +461,64 @@ def protocol_flattest_minimum(
         critical_points=res,
         bounds=None,
     )
+
+
+def _normal_ok(m: Any, x: NDArray[np.float64], k: int) -> tuple[bool, float]:
+    """Whether x is still a minimum of a k-dimensional minima set (its normal eigenvalues, all
+    but the k smallest in modulus, are positive and not zero) and its lambda_max."""
+    lam = _eigh(m, x)[0]
+    top = max(1.0, float(np.max(np.abs(lam))))
+    normal = lam[np.argsort(np.abs(lam), kind="stable")[k:]]
+    return bool(normal.size and normal.min() > ZERO_RTOL * top), float(lam[-1])
+
+
+def _descend_among_minima(
+    m: Any, x: NDArray[np.float64], k: int, *, iters: int = 200
+) -> tuple[NDArray[np.float64], float, bool]:
+    r"""Minimise :math:`\lambda_{\max}(H)` over a k-dimensional minima set through x: a step
+    along :math:`\ker H` (a central-difference gradient of :math:`\lambda_{\max}` there),
+    then Newton back onto the set; a step is taken only if it lands on the same loss level at
+    a point that is still a minimum of the set.  Returns the point, its
+    :math:`\lambda_{\max}` and whether the descent stopped at the end of the minima (a step
+    that lowered :math:`\lambda_{\max}` landed where a normal eigenvalue is zero)."""
+    ok, f = _normal_ok(m, x, k)
+    loss0 = float(np.asarray(m.loss(x[None]))[0])
+    step = 0.1 * max(1.0, float(np.linalg.norm(x)))
+    at_end = False
+    for _ in range(iters):
+        lam, V = _eigh(m, x)
+        T = V[:, np.argsort(np.abs(lam), kind="stable")[:k]]
+        h = 1e-6 * max(1.0, float(np.linalg.norm(x)))
+        g = np.array(
+            [(_eigh(m, x + h * T[:, j])[0][-1] - _eigh(m, x - h * T[:, j])[0][-1]) / (2 * h)
+             for j in range(k)]
+        )  # fmt: skip
+        gn = float(np.linalg.norm(g))
+        if gn <= 1e-12 * max(1.0, abs(f)):
+            break
+        d = -(T @ g) / gn
+        improved = False
+        while step > 1e-13:
+            trial = x + step * d
+            y, gy = _newton_batch(m, trial[None], tol=1e-12, max_iter=40, step_cap=step)
+            same = (
+                np.isfinite(gy[0])
+                and gy[0] <= 1e-10
+                and abs(float(np.asarray(m.loss(y))[0]) - loss0) <= 1e-9 * max(1.0, abs(loss0))
+                and float(np.linalg.norm(y[0] - trial)) <= step
+            )
+            if same:
+                ok_y, fy = _normal_ok(m, y[0], k)
+                if fy < f and ok_y:
+                    x, f, improved = y[0], fy, True
+                    step *= 1.5
+                    break
+                if fy < f:
+                    at_end = True
+            step *= 0.5
+        if not improved:
+            break
+    return x, f, at_end
 
 
 def numerical_det_dg(
