@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._results import ResultMixin, jsonable, plotted_by
-from .._types import LearningRate, SymbolicModel
+from .._types import LearningRate, Model
 from .._validation import (
     check_int,
     check_positive_float,
@@ -422,7 +422,7 @@ def _opt_rows() -> Any:
 
 
 def stability_analysis(
-    model_or_depth: SymbolicModel | int | None = None,
+    model_or_depth: Model | int | None = None,
     lr: LearningRate | None = None,
     *,
     target: Any = _UNSET,

@@ -72,6 +72,10 @@ def test_user_class_runs_through_the_analyses(tmp_path: Path) -> None:
     np.testing.assert_array_equal(first.counts["converged"], again.counts["converged"])
     assert first.fraction[0] > 0.5 and first.fraction[1] == 0.0  # 1.5 > 2 / min sharpness = 1
     assert out["batch"].counts()["converged"] == 2  # type: ignore[attr-defined]
+    rep = out["report"]  # numerical S_min = 2 at |x| = |y| = 1, eta* = 1, not certified
+    assert isinstance(rep, dg.StabilityReport)
+    assert rep.critical_lr == pytest.approx(1.0, abs=1e-9)
+    assert rep.to_dict()["smin_certified"] is False
 
 
 def test_store_refuses_a_model_without_fingerprint(tmp_path: Path) -> None:
@@ -111,8 +115,6 @@ def test_missing_member_is_named() -> None:
 
 
 def test_symbolic_only_analyses_say_so() -> None:
-    with pytest.raises(InvalidParameterError, match="symbolic"):
-        dg.stability_analysis(ProductLoss(), 0.5)  # type: ignore[arg-type]
     with pytest.raises(InvalidParameterError, match="model protocol"):
         dg.critical_points(ProductLoss(), 2.0)  # type: ignore[arg-type]
 

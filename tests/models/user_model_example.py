@@ -63,4 +63,11 @@ def run_example(store_path: str) -> dict[str, object]:
     spectrum: dg.FixedPointSpectrum = dg.fixed_point_spectrum(model, [1.0, 1.0], 0.5)
     sweep: dg.SweepResult = dg.lr_sweep(model, [0.5, 1.5], n_samples=200, seed=2, store=store_path)
     batch: dg.RunBatch = dg.run_gd(model, [[2.0, 0.25], [0.5, 1.0]], 0.5)
-    return {"estimate": est, "spectrum": spectrum, "sweep": sweep, "batch": batch}
+    report: dg.StabilityReport = dg.stability_analysis(model, 0.5, n_samples=200, seed=3)
+    return {
+        "estimate": est,
+        "spectrum": spectrum,
+        "sweep": sweep,
+        "batch": batch,
+        "report": report,
+    }

@@ -139,7 +139,7 @@ def _descend(
     x = x.copy()
     t = np.full(x.shape[0], 0.1)
     with np.errstate(all="ignore"):
-        f = np.asarray(m.loss(x), dtype=np.float64)
+        f = np.array(m.loss(x), dtype=np.float64)  # a copy: JAX returns read-only arrays
         for _ in range(steps):
             g = np.asarray(m.gradient(x), dtype=np.float64)
             g2 = np.sum(g * g, axis=1)
