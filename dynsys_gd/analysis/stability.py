@@ -166,6 +166,10 @@ class StabilityReport(ResultMixin):
         :math:`Q = I`), the classifications are the optimiser's, and ``limit_labels`` is None.
     optimizer_spectrum : OptimizerSpectrum or None
         The multipliers of the optimiser's state Jacobian at the flattest minimum.
+    variety : MinimaVariety or None
+        Linear networks whose minima set is a singular variety (a rank-deficient
+        :math:`W^*`): its dimension and singular points
+        (:func:`~dynsys_gd.numeric.landscape.variety.minima_variety`); None for a manifold.
     """
 
     widths: tuple[int, ...]
@@ -195,6 +199,7 @@ class StabilityReport(ResultMixin):
     contradiction: str = ""
     optimizer: Any = None
     optimizer_spectrum: Any = None
+    variety: Any = None
 
     @property
     def eta_star(self) -> float:
@@ -250,6 +255,10 @@ class StabilityReport(ResultMixin):
             if self.optimizer is None
             else _opt_rows().flattest_row(self),
         ]
+        if self.variety is not None:
+            from ._stability_variety import variety_row
+
+            rows.append(("minima set", variety_row(self.variety, self.widths)))
         if self.singular_lrs:
             hit = any(abs(self.lr - x) <= AT_CRITICAL_RTOL * x for x in self.singular_lrs)
             rows.append(
@@ -355,6 +364,7 @@ class StabilityReport(ResultMixin):
             **({} if self.certainty is None else self.certainty.to_dict()),
             "limit_labels": None if self.limit_labels is None else self.limit_labels.to_dict(),
             "contradiction": self.contradiction,
+            **({} if self.variety is None else {"minima_variety": self.variety.to_dict()}),
             **(
                 {}
                 if self.optimizer is None
@@ -547,7 +557,9 @@ def stability_analysis(
             f"box applies to a LossModel only; got box={box!r} with a LinearNetwork"
         )
     net = model
-    net.require_manifold()
+    from ._stability_variety import minima_set, variety_saddles
+
+    variety = minima_set(net, seed)  # None: M is a manifold (C2) or the point W*
 
     flat = flattest_minimum(net)
     eta_star = 2.0 / flat.sharpness
@@ -572,8 +584,13 @@ def stability_analysis(
             "G_i = exp(s (c_i I + A_i) / sqrt(N - 1)) applied to it, s ~ U[0, 1], "
             f"c_i ~ U[-{log_scale:g}, {log_scale:g}], A_i entries N(0, {spread:g}^2), seed {seed}"
         )
+        if variety is not None:
+            dist += (
+                " (M is a singular variety: the symmetry keeps every layer's rank, so these "
+                "points lie on the stratum of M through the flattest minimum)"
+            )
     saddles = []
-    for c in saddle_points(net):
+    for c in saddle_points(net) if variety is None else variety_saddles(net):
         sp = fixed_point_spectrum(net, c.point, lr, on_manifold=False)
         saddles.append(
             SaddleInfo(
@@ -629,6 +646,7 @@ def stability_analysis(
         certainty=cert,
         limit_labels=labels,
         contradiction=contra,
+        variety=variety,
     )
 
 
