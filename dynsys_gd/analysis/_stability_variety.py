@@ -31,12 +31,20 @@ __all__ = ["minima_set", "variety_row", "variety_saddles"]
 
 
 def minima_set(net: LinearNetwork, seed: int) -> Any:
-    """None when M is a smooth manifold (C2) or a single point (depth 1); else its
+    """None when M is a smooth manifold (C2) or the single point W* (depth 1, any rank); else its
     :class:`~dynsys_gd.numeric.landscape.variety.MinimaVariety`.  Refuses, before any work, a
     network without minima and :math:`W^* = 0` (then :math:`S_{\\min} = 0` and no step size is
     critical)."""
-    if net.depth == 1 or net.target_rank == 0:
-        net.require_manifold()  # depth 1: M = {W*}; W* = 0 (target 0) is refused as before
+    if net.target_rank == 0 and not net.is_scalar and net.depth >= 2:
+        net.require_minima()
+        raise InvalidParameterError(
+            "W* must be non-zero for a critical learning rate (W* = 0: theta = 0 is a minimum "
+            "with H = 0, so S_min = 0 and eta* is infinite); got W* = 0"
+        )
+    if net.is_scalar and net.target_rank == 0:
+        net.require_manifold()  # a scalar target 0 is refused as before
+    if net.depth == 1:  # M = {W*}, a point, whatever the rank of W*
+        net.require_minima()
         return None
     try:
         net.require_manifold()
@@ -85,7 +93,7 @@ def variety_row(variety: Any, widths: tuple[int, ...]) -> str:
     k = min(widths[0], widths[-1])
     named = "; ".join(p.summary() for p in variety.points)
     return (
-        f"a singular variety (rank W* = {variety.rank_w_star} < min(d_0, d_N) = {k}), "
-        f"dimension {variety.dimension} at its smooth points, rank J <= "
+        f"not the manifold of C2 (rank W* = {variety.rank_w_star} < min(d_0, d_N) = {k}): a "
+        f"variety of dimension {variety.dimension} at its smooth points, rank J <= "
         f"{variety.generic_rank} on M; singular points: {variety.singular_locus}; {named}"
     )

@@ -557,7 +557,7 @@ def stability_analysis(
             f"box applies to a LossModel only; got box={box!r} with a LinearNetwork"
         )
     net = model
-    from ._stability_variety import minima_set, variety_saddles
+    from ._stability_variety import minima_set
 
     variety = minima_set(net, seed)  # None: M is a manifold (C2) or the point W*
 
@@ -590,7 +590,7 @@ def stability_analysis(
                 "points lie on the stratum of M through the flattest minimum)"
             )
     saddles = []
-    for c in saddle_points(net) if variety is None else variety_saddles(net):
+    for c in _network_saddles(net, variety):
         sp = fixed_point_spectrum(net, c.point, lr, on_manifold=False)
         saddles.append(
             SaddleInfo(
@@ -648,6 +648,18 @@ def stability_analysis(
         contradiction=contra,
         variety=variety,
     )
+
+
+def _network_saddles(net: LinearNetwork, variety: Any) -> list[Any]:
+    """The saddles of the report: none at depth 1 (whatever the rank of W*), those of a
+    manifold of minima, or those of a variety."""
+    if net.depth == 1:
+        return []
+    if variety is None:
+        return saddle_points(net)
+    from ._stability_variety import variety_saddles
+
+    return variety_saddles(net)
 
 
 def _limits(
