@@ -15,19 +15,19 @@ import numpy as np
 from ..models import LossModel
 from ..numeric.landscape.certainty import smin_certainty
 from ..numeric.landscape.spectra import FixedPointClass, fixed_point_spectrum
-from ._verdict import LRVerdict, _verdict
-from .stability import (
+from ._stability_parts import (
     _ABOVE,
     _PREDICTION,
     _VERDICT_CLASS,
     SaddleInfo,
-    StabilityReport,
     _hedged,
     _limits,
     _with_class,
+    describe_protocol,
 )
+from ._verdict import LRVerdict, _verdict
 
-__all__ = ["loss_model_analysis"]
+__all__ = ["loss_model_fields"]
 
 
 def _flattest(model: Any, box: Any, seed: int) -> Any:
@@ -56,15 +56,10 @@ def _det_dg(model: Any, lr: float, box: Any, seed: int) -> tuple[bool, str]:
 def _describe(model: Any) -> str:
     if isinstance(model, LossModel):
         return f"loss model {model.name}, P = {model.n_params}"
-    from ..numeric.landscape.protocol_critical import model_name
-
-    return (
-        f"model {model_name(model)} given through the model protocol (no symbolic form: "
-        f"numerical, not certified), P = {int(model.n_params)}"
-    )
+    return describe_protocol(model)
 
 
-def loss_model_analysis(
+def loss_model_fields(
     model: Any,
     lr: float,
     box: Any,
@@ -72,9 +67,9 @@ def loss_model_analysis(
     n_samples: int,
     init_text: str,
     convergence_kwargs: dict[str, Any],
-) -> StabilityReport:
-    r"""The report for a sympy loss or a protocol model: critical points in a box, classified
-    at lr (C6, C9)."""
+) -> dict[str, Any]:
+    r"""The fields of the report (:class:`~dynsys_gd.analysis.stability.StabilityReport`) for
+    a sympy loss or a protocol model: critical points in a box, classified at lr (C6, C9)."""
     from ..numeric.landscape.critical_results import CriticalKind
 
     flat = _flattest(model, box, seed)
@@ -165,7 +160,7 @@ def loss_model_analysis(
     cert = smin_certainty(flat, lr, _ABOVE[verdict])
     labels, contra = _limits(model, lr, conv, seed, convergence_kwargs, verdict, cps)
     n_min = sum(p.kind is CriticalKind.MINIMUM for p in cps.points)
-    return StabilityReport(
+    return dict(
         widths=(),
         depth=0,
         target=None,
@@ -191,5 +186,3 @@ def loss_model_analysis(
         limit_labels=labels,
         contradiction=contra,
     )
-
-

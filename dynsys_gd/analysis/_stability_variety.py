@@ -78,7 +78,8 @@ def variety_saddles(net: LinearNetwork, *, max_points: int = 16) -> list[Any]:
                 break
             Qi = Q[:, list(I)]
             theta = balanced_factorisation(net, Qi @ (Qi.T @ Ws), rank=k)
-            out.append((theta, "origin" if k == 0 else f"rank-{k} critical point, directions {list(I)}"))  # fmt: skip
+            label = "origin" if k == 0 else f"rank-{k} critical point, directions {list(I)}"
+            out.append((theta, label))
     pts, _ = minimum_norm_newton(net, np.stack([p for p, _ in out]), tol=1e-13)
     g = np.linalg.norm(numeric_model(net).gradient(pts), axis=1)
     return [

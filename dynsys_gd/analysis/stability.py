@@ -39,16 +39,24 @@ from .._validation import (
     describe,
 )
 from ..errors import InvalidParameterError
-from ..models import LinearNetwork, LossModel
-from ..numeric.landscape.certainty import NOT_CERTIFIED_PHRASE, SminCertainty, smin_certainty
+from ..models import LinearNetwork
+from ..numeric.landscape.certainty import SminCertainty, smin_certainty
 from ..numeric.landscape.fixed_points import saddle_points, sample_minima
 from ..numeric.landscape.sharpness import flattest_minimum, sharpness
 from ..numeric.landscape.spectra import (
-    FixedPointClass,
     FixedPointSpectrum,
     fixed_point_spectrum,
 )
 from ._stability_model import _UNSET, _resolve_model
+from ._stability_parts import (
+    _ABOVE,
+    _PREDICTION,
+    _VERDICT_CLASS,
+    SaddleInfo,
+    _hedged,
+    _limits,
+    _with_class,
+)
 from ._verdict import AT_CRITICAL_RTOL, LRVerdict, _verdict
 from .convergence import MAX_SAMPLES, describe_init
 
@@ -62,49 +70,6 @@ __all__ = [
 
 #: default Monte-Carlo sample count (the command line ``analyze --samples`` uses the same)
 DEFAULT_N_SAMPLES = 1000
-
-
-_PREDICTION = {
-    LRVerdict.BELOW: (
-        "C6: lr < eta*, so the stable minima form a non-empty open subset of M and "
-        "GD converges from a set of initialisations of positive measure."
-    ),
-    LRVerdict.AT: (
-        "C6: lr = eta* (flip bifurcation at the flattest minima, C8): linearisation "
-        "does not decide; convergence, if any, is sub-geometric."
-    ),
-    LRVerdict.ABOVE: (
-        "C6: lr > eta*, so every minimum is linearly unstable and the set of "
-        "initialisations from which GD converges has Lebesgue measure zero."
-    ),
-}
-
-
-@dataclass(frozen=True)
-class SaddleInfo:
-    """A saddle of the network, its type at this lr and its Hessian extremes."""
-
-    label: str
-    classification: FixedPointClass
-    min_eigenvalue: float
-    max_eigenvalue: float
-    gradient_norm: float
-    point: NDArray[np.float64]
-    #: under another optimiser: the largest multiplier modulus of its state Jacobian here
-    optimizer_radius: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        extra = {} if self.optimizer_radius is None else {"optimizer_radius": self.optimizer_radius}
-        return {
-            **extra,
-            "label": self.label,
-            "classification": self.classification.name.lower(),
-            "classification_text": self.classification.value,
-            "min_eigenvalue": jsonable(self.min_eigenvalue),
-            "max_eigenvalue": jsonable(self.max_eigenvalue),
-            "gradient_norm": jsonable(self.gradient_norm),
-            "point": jsonable(self.point),
-        }
 
 
 @dataclass(frozen=True, repr=False)
@@ -384,26 +349,6 @@ def _range(x: NDArray[np.float64]) -> str:
     return f"{float(x.min()):.4g} .. {float(x.max()):.4g}"
 
 
-_ABOVE = {LRVerdict.ABOVE: True, LRVerdict.BELOW: False, LRVerdict.AT: None}
-
-
-def _hedged(prediction: str, cert: SminCertainty) -> str:
-    """The prediction with prove's wording when S_min is not certified."""
-    if cert.certified:
-        return prediction
-    return (
-        f"not certified ({NOT_CERTIFIED_PHRASE}): {prediction} This holds if the numerical "
-        "S_min is the minimum; no certified bound shows it."
-    )
-
-
-_VERDICT_CLASS = {
-    LRVerdict.BELOW: FixedPointClass.STABLE,
-    LRVerdict.AT: FixedPointClass.MARGINAL,
-    LRVerdict.ABOVE: FixedPointClass.UNSTABLE,
-}
-
-
 def _convergence_keywords() -> frozenset[str]:
     from .convergence import estimate_convergent_fraction
 
@@ -549,9 +494,11 @@ def stability_analysis(
             n_minima=n_minima, spread=spread, log_scale=log_scale, **rest,
         )  # fmt: skip
     if not isinstance(model, LinearNetwork):  # a sympy loss or a model of the protocol
-        from ._stability_loss import loss_model_analysis
+        from ._stability_loss import loss_model_fields
 
-        return loss_model_analysis(model, lr, box, seed, n_samples, init_text, convergence_kwargs)
+        return StabilityReport(
+            **loss_model_fields(model, lr, box, seed, n_samples, init_text, convergence_kwargs)
+        )
     if box is not None:
         raise InvalidParameterError(
             f"box applies to a LossModel only; got box={box!r} with a LinearNetwork"
@@ -660,32 +607,3 @@ def _network_saddles(net: LinearNetwork, variety: Any) -> list[Any]:
     from ._stability_variety import variety_saddles
 
     return variety_saddles(net)
-
-
-def _limits(
-    model: Any,
-    lr: float,
-    conv: Any,
-    seed: int,
-    kwargs: dict[str, Any],
-    verdict: LRVerdict,
-    cps: Any,
-) -> tuple[Any, str]:
-    """Limit labels (loss models, or above eta*, when runs converged) and the contradiction
-    line (above eta*)."""
-    if conv is None or not (not isinstance(model, LinearNetwork) or verdict is LRVerdict.ABOVE):
-        return None, ""
-    from ._limit_report import contradiction_line, labels_from_counts, limit_labels
-
-    if verdict is not LRVerdict.ABOVE and (counted := labels_from_counts(conv)) is not None:
-        return counted, ""  # the estimate's counts: no replay (no set to name below eta*)
-    labels = limit_labels(model, lr, conv, seed, kwargs, cps)
-    if verdict is LRVerdict.ABOVE:
-        return labels, contradiction_line(labels, int(conv.n_samples))
-    return labels, ""
-
-
-def _with_class(spec: FixedPointSpectrum, cls: FixedPointClass) -> FixedPointSpectrum:
-    import dataclasses
-
-    return dataclasses.replace(spec, classification=cls)

@@ -278,7 +278,7 @@ def _describe(model: Any) -> str:
         return f"linear network, widths {tuple(model.widths)}"
     if isinstance(model, LossModel):
         return f"loss model {model.name}, P = {model.n_params}"
-    from ._stability_loss import _describe as describe_protocol
+    from ._stability_parts import describe_protocol
 
     return describe_protocol(model)
 

@@ -140,9 +140,9 @@ def test_objects_that_are_not_models_are_refused() -> None:
         def loss(self, t: object) -> object:
             return t
 
-    with pytest.raises(InvalidParameterError, match="model_or_depth must be .*protocol"):
+    with pytest.raises(InvalidParameterError, match=r"model_or_depth must be .*protocol"):
         dg.stability_analysis(Partial(), 0.5)  # type: ignore[arg-type]
-    with pytest.raises(InvalidParameterError, match="without gradient, hessian, hvp"):
+    with pytest.raises(InvalidParameterError, match=r"without gradient, hessian, hvp"):
         protocol_critical_points(Partial(), 1.0)
     with pytest.raises(InvalidParameterError, match="target applies"):
         dg.stability_analysis(ProductLoss(), 0.5, target=2.0)

@@ -11,6 +11,7 @@ by least squares.
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -31,7 +32,7 @@ def _net(widths: tuple[int, ...], W: np.ndarray = W_RANK1) -> dg.LinearNetwork:
 
 def _layers(theta: np.ndarray, widths: tuple[int, ...]) -> list[np.ndarray]:
     out, o = [], 0
-    for a, b in zip(widths[:-1], widths[1:], strict=True):
+    for a, b in itertools.pairwise(widths):
         out.append(theta[o : o + a * b].reshape(b, a))
         o += a * b
     return out
@@ -75,7 +76,7 @@ def _onto_m(th: np.ndarray, widths: tuple[int, ...], W: np.ndarray) -> np.ndarra
 
 def _independent_smin(widths: tuple[int, ...], W: np.ndarray, starts: int, seed: int) -> float:
     rng = np.random.default_rng(seed)
-    P = sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=True))
+    P = sum(a * b for a, b in itertools.pairwise(widths))
     best = np.inf
     for _ in range(starts):
         th = _onto_m(rng.normal(size=P), widths, W)
@@ -119,7 +120,7 @@ def test_rank_deficient_report_agrees_with_an_independent_minimisation(
     assert d["smin_kind"] == kind
     assert rep.verdict is dg.LRVerdict.ABOVE and rep.convergence.counts["converged"] == 0
     if kind == "certified":  # the certified lower bound is below a point of M found here
-        lo, hi = rep.flattest.bounds
+        lo, _hi = rep.flattest.bounds
         assert float(lo) <= ref * (1 + 1e-12) and d["verdict_status"] == "passed"
         assert not rep.prediction.startswith("not certified")
     else:

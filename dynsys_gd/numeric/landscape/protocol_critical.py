@@ -241,7 +241,9 @@ def _analyse(m: Any, x: NDArray[np.float64], lr: float | None, model: Any) -> Cr
     on_set = bool(zero.any()) and set_dim == int(zero.sum())
     if on_set:
         isolated: bool | None = False
-        where = f"; lies on a critical set of dimension {set_dim} (its null directions stay critical)"
+        where = (
+            f"; lies on a critical set of dimension {set_dim} (its null directions stay critical)"
+        )
     else:
         isolated = None
         set_dim = 0
@@ -481,7 +483,7 @@ def _descend_among_minima(
     a point that is still a minimum of the set.  Returns the point, its
     :math:`\lambda_{\max}` and whether the descent stopped at the end of the minima (a step
     that lowered :math:`\lambda_{\max}` landed where a normal eigenvalue is zero)."""
-    ok, f = _normal_ok(m, x, k)
+    _ok, f = _normal_ok(m, x, k)
     loss0 = float(np.asarray(m.loss(x[None]))[0])
     step = 0.1 * max(1.0, float(np.linalg.norm(x)))
     at_end = False
