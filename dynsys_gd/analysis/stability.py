@@ -2,8 +2,15 @@ r"""``stability_analysis``: where a learning rate stands relative to the critica
 
 One signature for every model: ``stability_analysis(model_or_depth, lr, ...)`` with a depth (the
 scalar network :math:`\tfrac12(w_1\cdots w_N - y)^2`, ``target=``), a
-:class:`~dynsys_gd.models.LinearNetwork` or a :class:`~dynsys_gd.models.LossModel`.  The report
-gives
+:class:`~dynsys_gd.models.LinearNetwork`, a :class:`~dynsys_gd.models.LossModel` or any other
+model of the protocol :class:`~dynsys_gd.models.protocol.Model` (a user's class, a
+:class:`~dynsys_gd.models.JaxModel`, an MLP).  A linear network whose :math:`W^*` is
+rank-deficient has a minima set that is a singular variety, not a manifold: the report names it
+and its singular points (docs/math/claims.md#c2), with :math:`S_{\min}` over it certified at
+depth 2 and numerical otherwise.  A model given only through the protocol
+has no symbolic form: its critical points and :math:`S_{\min}` are found in float64
+(:mod:`~dynsys_gd.numeric.landscape.protocol_critical`) and every statement that rests on them
+says "numerical, not certified".  The report gives
 
 * :math:`\eta^* = 2/S_{\min}` (C5) and the verdict below / at / above it (one tolerance,
   :data:`~dynsys_gd.numeric.landscape.spectra.MARGINAL_RTOL`, for "at" and for a marginal minimum);
@@ -401,9 +408,10 @@ def stability_analysis(
 
     Parameters
     ----------
-    model_or_depth : int, LinearNetwork or LossModel
+    model_or_depth : int, LinearNetwork, LossModel or Model
         A depth N ≥ 1 (the scalar network :math:`\tfrac12(w_1\cdots w_N - y)^2` with
-        ``target``), any linear network, or any sympy loss.
+        ``target``), any linear network (a rank-deficient :math:`W^*` included), any sympy
+        loss, or any model of the protocol (numerical critical points, not certified).
     lr : float
         Learning rate :math:`\eta > 0`.
     target : float
@@ -414,7 +422,8 @@ def stability_analysis(
         ``stability_analysis(None, lr, network=net)`` (a depth given with it must equal
         ``network.depth``).
     box : float, (lo, hi) or P pairs, optional
-        Loss models only: the box searched for critical points (default :math:`[-4, 4]^P`).
+        Loss models and models of the protocol: the box searched for critical points (default
+        :math:`[-4, 4]^P`).
     n_minima : int
         Linear networks: number of sampled points of M
         (:func:`~dynsys_gd.numeric.landscape.fixed_points.
@@ -440,8 +449,11 @@ def stability_analysis(
     ------
     InvalidParameterError
         Before any work, for a bad argument: ``lr`` not a finite float > 0, a depth < 1, a
-        target 0 (no manifold of minima), a model together with ``depth``, an unknown keyword,
-        or an optimiser without a threshold (live Adam).
+        target 0 or a matrix :math:`W^* = 0` (:math:`S_{\min} = 0`), a network whose hidden
+        widths cannot reach :math:`W^*`, an object that is no model of the protocol, a model
+        together with ``depth``, an unknown keyword, or an optimiser without a threshold
+        (live Adam).  A model of the protocol in whose box the search finds no minimum is
+        refused after the search.
 
     Examples
     --------
