@@ -463,8 +463,8 @@ def stability_analysis(
     ('BELOW', 0.264567)
     >>> import sympy as sp
     >>> x, y = sp.symbols("x y")
-    >>> m = LossModel((x*y - 1)**2/2 + (x**2 - y**2)**2/8, (x, y))
-    >>> stability_analysis(m, 0.5, n_samples=0).verdict.name
+    >>> m = dg.LossModel((x*y - 1)**2/2 + (x**2 - y**2)**2/8, (x, y))
+    >>> dg.stability_analysis(m, 0.5, n_samples=0).verdict.name
     'BELOW'
     >>> hb = dg.stability_analysis(3, 0.38, target=2.0, optimizer=dg.HeavyBall(0.5), n_samples=0)
     >>> round(hb.critical_lr, 6), hb.verdict.name  # 1.5 x GD's eta*
