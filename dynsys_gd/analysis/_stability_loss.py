@@ -53,6 +53,16 @@ def _det_dg(model: Any, lr: float, box: Any, seed: int) -> tuple[bool, str]:
     return numerical_det_dg(model, lr, box, seed)
 
 
+def _classified(model: Any, cps: Any, lr: float) -> Any:
+    """The critical points classified at lr (for the protocol, degenerate points with only a
+    float-sized negative eigenvalue are not decided by linearisation)."""
+    if isinstance(model, LossModel):
+        return cps.at(lr)
+    from ..numeric.landscape.protocol_critical import classified_at
+
+    return classified_at(cps, lr)
+
+
 def _describe(model: Any) -> str:
     if isinstance(model, LossModel):
         return f"loss model {model.name}, P = {model.n_params}"
@@ -73,7 +83,7 @@ def loss_model_fields(
     from ..numeric.landscape.critical_results import CriticalKind
 
     flat = _flattest(model, box, seed)
-    cps = flat.critical_points.at(lr)
+    cps = _classified(model, flat.critical_points, lr)
     eta_star = flat.critical_lr
     verdict = _verdict(lr, eta_star)
     flat_spec = _with_class(

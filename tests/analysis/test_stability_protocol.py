@@ -26,6 +26,7 @@ from dynsys_gd.numeric.landscape.protocol_critical import (
     protocol_critical_points,
     protocol_flattest_minimum,
 )
+from dynsys_gd.numeric.landscape.spectra import FixedPointClass
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent / "models"))
@@ -121,6 +122,10 @@ def test_contradiction_names_the_line_the_search_missed() -> None:
     rep = dg.stability_analysis(CubicLine(), 1.1 * eta, n_samples=0, seed=0)
     assert rep.verdict is dg.LRVerdict.BELOW and rep.contradiction == ""
     assert "non-global local minimum" in rep.flattest.method
+    # the degenerate origin (H = 0 there) is one point, not decided by linearisation
+    degenerate = [s for s in rep.saddles if s.label.startswith("degenerate")]
+    assert len(degenerate) == 1 and np.max(np.abs(degenerate[0].point)) < 1e-4
+    assert degenerate[0].classification is FixedPointClass.NON_STRICT_SADDLE
 
 
 def test_heavy_ball_on_the_user_class() -> None:

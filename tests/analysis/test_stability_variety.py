@@ -139,9 +139,17 @@ def test_rank_deficient_report_agrees_with_an_independent_minimisation(
 def test_rank_deficient_below_eta_star_has_stable_minima() -> None:
     net = _net((2, 2, 2))
     rep = dg.stability_analysis(net, 0.9 * dg.critical_lr(net), n_samples=0)
-    assert rep.verdict is dg.LRVerdict.BELOW and rep.certainty.status == "passed"
+    assert rep.verdict is dg.LRVerdict.BELOW and rep.to_dict()["verdict_status"] == "passed"
     assert rep.flattest_spectrum.sharpness == pytest.approx(rep.min_sharpness, rel=1e-12)
     assert rep.stable_fraction > 0
+
+
+def test_rank_deficient_under_heavy_ball() -> None:
+    net = _net((2, 2, 2))
+    gd = dg.critical_lr(net)
+    rep = dg.stability_analysis(net, 1.4 * gd, optimizer=dg.HeavyBall(0.5), n_samples=0)
+    assert rep.critical_lr == pytest.approx(1.5 * gd, rel=1e-12)  # (2 + 2 beta) / S_min
+    assert rep.verdict is dg.LRVerdict.BELOW and rep.variety is not None
 
 
 def test_rank_deficient_depth_one_and_refusals() -> None:

@@ -61,6 +61,7 @@ from .loss_flattest import LossFlattestMinimum
 __all__ = [
     "NUMERICAL_CERTIFICATE",
     "ProtocolFlattestMinimum",
+    "classified_at",
     "numerical_det_dg",
     "protocol_critical_points",
     "protocol_flattest_minimum",
@@ -373,6 +374,29 @@ def protocol_critical_points(
                "not excluded",),
         model=model,
     )  # fmt: skip
+
+
+def classified_at(res: CriticalPointsResult, lr: float) -> CriticalPointsResult:
+    r"""``res.at(lr)`` with the degenerate points whose float64 Hessian has no eigenvalue below
+    :math:`-10^{-5}\max(1, \max|\lambda|)` (the zero threshold) classified *not decided by
+    linearisation* rather than strict saddles: a negative eigenvalue that small is the float
+    Newton's distance from a degenerate root, not a descent direction."""
+    from dataclasses import replace
+
+    from .spectra import FixedPointClass
+
+    out = res.at(lr)
+    pts = []
+    for p in out.points:
+        lam = p.hessian_eigenvalues
+        small = lam.min() >= -ZERO_RTOL * max(1.0, float(np.max(np.abs(lam))))
+        if p.kind is CriticalKind.DEGENERATE and small and p.spectrum is not None:
+            p = replace(
+                p,
+                spectrum=replace(p.spectrum, classification=FixedPointClass.NON_STRICT_SADDLE),
+            )
+        pts.append(p)
+    return replace(out, points=tuple(pts))
 
 
 def protocol_flattest_minimum(
