@@ -96,6 +96,10 @@ def test_report_of_the_user_class(lr: float) -> None:
     assert d["smin_kind"] == "numerical" and d["smin_certified"] is False
     assert d["verdict_status"] == "not certified"
     assert d["critical_points"]["complete"] is False
+    table = rep.critical_points.to_pandas()  # coordinates named theta_i (no sympy symbols)
+    assert list(table.columns[:2]) == ["theta_0", "theta_1"] and len(table) == len(rep.saddles) + (
+        rep.minima_sharpness.size
+    )
     c = rep.convergence
     if lr < 1:
         assert c.fraction > 0.5 and rep.limit_labels.counts["saddle"] == 0

@@ -251,7 +251,7 @@ class CriticalPointsResult(ResultMixin):
         P = len(self.box)
         names = (
             [str(p) for p in self.model.params]
-            if self.model is not None
+            if getattr(self.model, "params", None) is not None  # a model of the protocol: none
             else [f"theta_{i}" for i in range(P)]
         )
         rows = []
