@@ -47,29 +47,40 @@ def block(kind, ip, fp, th, g, wk, lr, hist, gsum, gmax, c, tail, H):
     for l in range(L):
         gsum[l] = 0.0
         gmax[l] = 0.0
-    for s in range(c):
-        if s >= c - tail:
-            for l in range(L):
-                e = lr[l]
+    if L == 1:
+        # one lane (the driver's first step of each run): the same statements with a constant
+        # trip count, so no vector loop and none of its run-time overlap checks, whose set-up
+        # for many state rows costs more than the single step
+{single}
+    else:
+{lanes}
+"""
+
+#: ``c`` steps of the lanes ``range({lanes})`` (inside ``block``)
+_STEPS = """
+for s in range(c):
+    if s >= c - tail:
+        for l in range({lanes}):
+            e = lr[l]
 {unpack}
 {body}
 {norm}
-                gn = math.sqrt(gg)
-                gsum[l] = gsum[l] + gn
-                if gn > gmax[l]:
-                    gmax[l] = gn
+            gn = math.sqrt(gg)
+            gsum[l] = gsum[l] + gn
+            if gn > gmax[l]:
+                gmax[l] = gn
 {update}
-        else:
-            for l in range(L):
-                e = lr[l]
+    else:
+        for l in range({lanes}):
+            e = lr[l]
 {unpack}
 {body}
 {update}
-        if s >= c - H:
-            h = s - (c - H)
-            for i in range(T):
-                for l in range(L):
-                    hist[h, i, l] = th[i, l]
+    if s >= c - H:
+        h = s - (c - H)
+        for i in range(T):
+            for l in range({lanes}):
+                hist[h, i, l] = th[i, l]
 """
 
 _RUN = """
@@ -224,14 +235,18 @@ def block_source(
             update += (pre if i == 0 else []) + coord
         update += store
         unpack, update, consts = _constants_in_registers(unpack, update, q)
+        parts = {
+            "unpack": _indent(unpack, 12),
+            "body": _indent(lines, 12),
+            "norm": _indent(norm, 12),
+            "update": _indent(update, 12),
+        }
+        single, many = (
+            _indent(_STEPS.format(lanes=n, **parts).strip("\n").split("\n"), 8)
+            for n in ("1", "L")
+        )
         body = _LANES.format(
-            off=off,
-            q=q,
-            consts=_indent(consts, 4),
-            unpack=_indent(unpack, 16),
-            body=_indent(lines, 16),
-            norm=_indent(norm, 16),
-            update=_indent(update, 16),
+            off=off, q=q, consts=_indent(consts, 4), single=single, lanes=many
         )
         return _HEAD.format(imports="") + body
     if lines is not None:
