@@ -282,6 +282,11 @@ def block_source(
     return _HEAD.format(imports=imports) + body
 
 
+#: rendered block sources by what they are rendered from (rendering costs about a millisecond,
+#: which a call of a few thousand short runs would otherwise pay every time)
+_SOURCES: dict[tuple[Any, ...], str] = {}
+
+
 def optimizer_block(opt: Optimizer, lane_model: Any) -> Any:
     """The compiled block of ``opt`` for a model's lane description (compiled once per source;
     cached on disk like every generated block)."""
@@ -289,5 +294,22 @@ def optimizer_block(opt: Optimizer, lane_model: Any) -> Any:
 
     P = lane_model.n_params
     off = int(lane_model.fp.size)
-    src = block_source(opt, P, off, lane_model.lines, lane_model.kind, PER_RUN_ABOVE)
+    lines = lane_model.lines
+    key = (
+        type(opt),
+        opt.rule(),
+        opt.n_buffers,
+        opt.n_scalars,
+        P,
+        off,
+        None if lines is None else tuple(lines),
+        lane_model.kind,
+        PER_RUN_ABOVE,
+    )
+    src = _SOURCES.get(key)
+    if src is None:
+        if len(_SOURCES) >= 256:
+            _SOURCES.clear()
+        src = block_source(opt, P, off, lines, lane_model.kind, PER_RUN_ABOVE)
+        _SOURCES[key] = src
     return _load_block(src)
