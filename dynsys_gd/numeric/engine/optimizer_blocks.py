@@ -242,12 +242,9 @@ def block_source(
             "update": _indent(update, 12),
         }
         single, many = (
-            _indent(_STEPS.format(lanes=n, **parts).strip("\n").split("\n"), 8)
-            for n in ("1", "L")
+            _indent(_STEPS.format(lanes=n, **parts).strip("\n").split("\n"), 8) for n in ("1", "L")
         )
-        body = _LANES.format(
-            off=off, q=q, consts=_indent(consts, 4), single=single, lanes=many
-        )
+        body = _LANES.format(off=off, q=q, consts=_indent(consts, 4), single=single, lanes=many)
         return _HEAD.format(imports="") + body
     if lines is not None:
         pre, coord = lane_statements(rule, P, nb, "run", "i")
