@@ -50,37 +50,48 @@ def block(kind, ip, fp, th, g, wk, lr, hist, gsum, gmax, c, tail, H):
     if L == 1:
         # one lane (the driver's first step of each run): the same statements with a constant
         # trip count, so no vector loop and none of its run-time overlap checks, whose set-up
-        # for many state rows costs more than the single step
-{single}
+        # for many state rows costs more than the single step; one body (the norm is formed
+        # in every step and summed only in the tail), which keeps the compilation short
+        for s in range(c):
+            for l in range(1):
+                e = lr[l]
+{unpack1}
+{body1}
+{norm1}
+                if s >= c - tail:
+                    gn = math.sqrt(gg)
+                    gsum[l] = gsum[l] + gn
+                    if gn > gmax[l]:
+                        gmax[l] = gn
+{update1}
+            if s >= c - H:
+                h = s - (c - H)
+                for i in range(T):
+                    hist[h, i, 0] = th[i, 0]
     else:
-{lanes}
-"""
-
-#: ``c`` steps of the lanes ``range({lanes})`` (inside ``block``)
-_STEPS = """
-for s in range(c):
-    if s >= c - tail:
-        for l in range({lanes}):
-            e = lr[l]
+        for s in range(c):
+            if s >= c - tail:
+                for l in range(L):
+                    e = lr[l]
 {unpack}
 {body}
 {norm}
-            gn = math.sqrt(gg)
-            gsum[l] = gsum[l] + gn
-            if gn > gmax[l]:
-                gmax[l] = gn
+                    gn = math.sqrt(gg)
+                    gsum[l] = gsum[l] + gn
+                    if gn > gmax[l]:
+                        gmax[l] = gn
 {update}
-    else:
-        for l in range({lanes}):
-            e = lr[l]
+            else:
+                for l in range(L):
+                    e = lr[l]
 {unpack}
 {body}
 {update}
-    if s >= c - H:
-        h = s - (c - H)
-        for i in range(T):
-            for l in range({lanes}):
-                hist[h, i, l] = th[i, l]
+            if s >= c - H:
+                h = s - (c - H)
+                for i in range(T):
+                    for l in range(L):
+                        hist[h, i, l] = th[i, l]
 """
 
 _RUN = """
@@ -235,16 +246,14 @@ def block_source(
             update += (pre if i == 0 else []) + coord
         update += store
         unpack, update, consts = _constants_in_registers(unpack, update, q)
-        parts = {
-            "unpack": _indent(unpack, 12),
-            "body": _indent(lines, 12),
-            "norm": _indent(norm, 12),
-            "update": _indent(update, 12),
-        }
-        single, many = (
-            _indent(_STEPS.format(lanes=n, **parts).strip("\n").split("\n"), 8) for n in ("1", "L")
+        parts = {"unpack": unpack, "body": lines, "norm": norm, "update": update}
+        body = _LANES.format(
+            off=off,
+            q=q,
+            consts=_indent(consts, 4),
+            **{k: _indent(v, 20) for k, v in parts.items()},
+            **{k + "1": _indent(v, 16) for k, v in parts.items()},
         )
-        body = _LANES.format(off=off, q=q, consts=_indent(consts, 4), single=single, lanes=many)
         return _HEAD.format(imports="") + body
     if lines is not None:
         pre, coord = lane_statements(rule, P, nb, "run", "i")
