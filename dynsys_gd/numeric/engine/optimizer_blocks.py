@@ -7,13 +7,18 @@ optimiser's constants travel at the end of ``fp`` (from offset ``OFF``, baked in
 generated source), so the driver and the signature are those of GD.  Three forms, as for GD:
 
 * straight-line gradients of at most :data:`~dynsys_gd.numeric.engine.codegen.PER_RUN_ABOVE`
-  parameters: the lanes side by side, the update unrolled per coordinate;
+  parameters: the lanes side by side, each lane's state read once into locals, the gradient and
+  the update unrolled per coordinate in one pass, the state written once.  A call on a single
+  lane (the driver's first step of every run, and its replays) takes a branch with a constant
+  trip count: the vector loop's run-time overlap checks over every pair of state rows cost more
+  than the step itself;
 * larger straight-line gradients: each lane's run steps on a contiguous copy of its state;
 * the generic gradient kernels (any linear network, polynomial losses, MLPs): the gradient on
   a ``(P, L)`` array of gradient points, then the update over coordinates and lanes.
 
 The statements come from :func:`~dynsys_gd.optimizers._render.lane_statements`, which also
-renders the numpy reference step: both perform the same operations in the same order.
+renders the numpy reference step: both perform the same operations in the same order, in every
+branch and form.  Sources are rendered once per rule and model layout (:func:`optimizer_block`).
 """
 
 from __future__ import annotations
