@@ -43,6 +43,7 @@ def block_call(model: Any, opt: Any, th: np.ndarray, lr: float, lanes: int = 64)
     from dynsys_gd.numeric.engine.optimizer_blocks import optimizer_block
 
     lm = lane_model(model)
+    assert lm is not None  # the straight-line workloads have a compiled kernel
     P = lm.n_params
     if opt is None:
         blk, fp, S = lm.block, lm.fp, P

@@ -58,6 +58,7 @@ def test_single_lane_branch_is_a_lane_of_the_vector_loop(model: object, name: st
     iterates and the gradient-norm sums of that lane exactly as a call on 13 lanes does."""
     opt = MOMENTUM[name]
     lm = lane_model(model)
+    assert lm is not None
     P = lm.n_params
     S = opt.state_size(P)
     blk = optimizer_block(opt, lm)
@@ -88,6 +89,7 @@ def test_blocks_are_rendered_once_per_rule_and_model() -> None:
     """The same optimiser and model give the same compiled block; heavy ball and Nesterov,
     whose rules differ only in the gradient point, give different ones."""
     lm = lane_model(WHITENED)
+    assert lm is not None
     hb = optimizer_block(dg.HeavyBall(0.5), lm)
     assert optimizer_block(dg.HeavyBall(0.9), lm) is hb  # beta travels in fp, not the source
     assert optimizer_block(dg.Nesterov(0.5), lm) is not hb
