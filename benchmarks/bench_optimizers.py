@@ -1,13 +1,18 @@
 """Engine speed per trajectory-step of heavy ball and Nesterov against plain GD.
 
-CPU time of this process, pairs taken one after the other, median of 3 repeats; the figure is
-(trajectory-steps per CPU-second of the optimiser) / (the same for GD), on the same
-initialisations (the flattest minimum plus Gaussian noise of 0.05, so every run converges and the
-per-run fixed costs do not dominate) at 0.9 of each optimiser's own critical step size.  The
-engine's outcome tests count as far as they are per step (``limits=False`` skips the post-run
-Hessians).
+CPU time of this process, pairs taken one after the other (GD first in odd repeats, the
+optimiser first in even ones, so a drift in the machine's load does not favour either), median
+of the repeats; the figure is (trajectory-steps per CPU-second of the optimiser) / (the same for
+GD), on the same initialisations (the flattest minimum plus Gaussian noise of 0.05, so every run
+converges and the per-run fixed costs do not dominate) at 0.9 of each optimiser's own critical
+step size.  The engine's outcome tests count as far as they are per step (``limits=False``
+skips the post-run Hessians).
 
-    python benchmarks/bench_optimizers.py [--n 20000]
+``--blocks`` also times the compiled blocks alone (nanoseconds per lane-step: 64 lanes, 128
+steps a call, from the same initialisations): the optimiser's update and its gradient, without
+the driver's outcome tests and per-run work.
+
+    python benchmarks/bench_optimizers.py [--n 20000] [--repeats 3] [--blocks]
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from typing import Any
 
 for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_v, "1")
@@ -31,10 +37,43 @@ def rate(model: object, th: np.ndarray, lr: float, opt: object) -> float:
     return float(rb.steps.sum()) / (time.process_time() - t)
 
 
+def block_call(model: Any, opt: Any, th: np.ndarray, lr: float, lanes: int = 64) -> Any:
+    """A closure doing one block call of 128 steps on ``lanes`` lanes (fresh state each call)."""
+    from dynsys_gd.numeric.engine.lanes import lane_model
+    from dynsys_gd.numeric.engine.optimizer_blocks import optimizer_block
+
+    lm = lane_model(model)
+    assert lm is not None  # the straight-line workloads have a compiled kernel
+    P = lm.n_params
+    if opt is None:
+        blk, fp, S = lm.block, lm.fp, P
+    else:
+        blk = optimizer_block(opt, lm)
+        fp = np.ascontiguousarray(np.concatenate([lm.fp, opt.constants(P)]))
+        S = opt.state_size(P)
+    st0 = np.zeros((S, lanes))
+    st0[:P] = th[:lanes].T
+    lrs = np.full(lanes, lr)
+    c, tail, H = 128, 64, 16
+    g, wk = np.zeros((P, lanes)), np.zeros((max(lm.nwork, 2), lanes))
+    hist, gs, gm = np.zeros((H, P, lanes)), np.zeros(lanes), np.zeros(lanes)
+
+    def call(reps: int) -> float:
+        st = st0.copy()
+        t = time.process_time()
+        for _ in range(reps):
+            blk(lm.kind, lm.ip, fp, st, g, wk, lrs, hist, gs, gm, c, tail, H)
+        return (time.process_time() - t) / (reps * c * lanes) * 1e9
+
+    call(1)
+    return call
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=20_000)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--blocks", action="store_true", help="also time the compiled blocks alone")
     a = ap.parse_args()
     W = np.array([[1.5, 0.3], [-0.2, 0.7]])
     workloads = {
@@ -51,15 +90,31 @@ def main() -> None:
             rate(model, th[:200], gd_lr, None)  # compile and warm both
             rate(model, th[:200], lr, opt)
             ratios = []
-            for _ in range(a.repeats):
-                g = rate(model, th, gd_lr, None)
-                o = rate(model, th, lr, opt)
+            for k in range(a.repeats):
+                if k % 2 == 0:
+                    g = rate(model, th, gd_lr, None)
+                    o = rate(model, th, lr, opt)
+                else:
+                    o = rate(model, th, lr, opt)
+                    g = rate(model, th, gd_lr, None)
                 ratios.append(o / g)
             print(
                 f"{name:18s} {type(opt).__name__:9s} steps/s ratio to GD: median "
                 f"{np.median(ratios):.2f} (runs {', '.join(f'{r:.2f}' for r in ratios)}; "
                 f"n = {a.n})"
             )
+            if a.blocks:
+                gd_call = block_call(model, None, th, gd_lr)
+                opt_call = block_call(model, opt, th, lr)
+                ns_g, ns_o = [], []
+                for _ in range(max(5, a.repeats)):
+                    ns_g.append(gd_call(200))
+                    ns_o.append(opt_call(200))
+                mg, mo = float(np.median(ns_g)), float(np.median(ns_o))
+                print(
+                    f"{'':18s} {'':9s} blocks alone: GD {mg:.2f} ns, {type(opt).__name__} "
+                    f"{mo:.2f} ns per lane-step (ratio {mg / mo:.2f})"
+                )
 
 
 if __name__ == "__main__":

@@ -178,7 +178,7 @@ def test_registry_and_names() -> None:
     [
         (lambda: dg.HeavyBall(beta=1.0), r"beta must be a float in \[0, 1\); got 1.0"),
         (lambda: dg.HeavyBall(beta=-0.1), r"beta must be a float in \[0, 1\)"),
-        (lambda: dg.Nesterov(beta="a"), r"beta must be a float in \[0, 1\); got"),
+        (lambda: dg.Nesterov(beta="a"), r"beta must be a float in \[0, 1\); got"),  # type: ignore[arg-type]
         (lambda: dg.Preconditioned([1.0, -1.0]), r"P must be a non-empty 1-D array of finite"),
         (lambda: dg.Preconditioned([[1.0, 0.5], [0.5, 1.0]]), r"P must be the diagonal"),
         (lambda: dg.Adam(eps=0.0), r"eps must be a finite float > 0"),
@@ -226,7 +226,7 @@ def test_orbit_tools_take_an_optimizer() -> None:
     orbits = dg.find_periodic_orbits(XY, 1.55, np.array([[1.2, 0.9]]), optimizer=hb)
     assert orbits and orbits[0].period == 2 and orbits[0].stable and orbits[0].points.shape[1] == 4
     lyap = dg.lyapunov_exponent(XY, np.array([[1.2, 0.9]]), 1.55, optimizer=hb)
-    assert lyap.mean < 0  # an attracting cycle
+    assert lyap.mean is not None and lyap.mean < 0  # an attracting cycle
 
 
 def test_an_optimizer_estimate_is_the_same_on_a_process_pool() -> None:

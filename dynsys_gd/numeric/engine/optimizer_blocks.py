@@ -7,13 +7,18 @@ optimiser's constants travel at the end of ``fp`` (from offset ``OFF``, baked in
 generated source), so the driver and the signature are those of GD.  Three forms, as for GD:
 
 * straight-line gradients of at most :data:`~dynsys_gd.numeric.engine.codegen.PER_RUN_ABOVE`
-  parameters: the lanes side by side, the update unrolled per coordinate;
+  parameters: the lanes side by side, each lane's state read once into locals, the gradient and
+  the update unrolled per coordinate in one pass, the state written once.  A call on a single
+  lane (the driver's first step of every run, and its replays) takes a branch with a constant
+  trip count: the vector loop's run-time overlap checks over every pair of state rows cost more
+  than the step itself;
 * larger straight-line gradients: each lane's run steps on a contiguous copy of its state;
 * the generic gradient kernels (any linear network, polynomial losses, MLPs): the gradient on
   a ``(P, L)`` array of gradient points, then the update over coordinates and lanes.
 
 The statements come from :func:`~dynsys_gd.optimizers._render.lane_statements`, which also
-renders the numpy reference step: both perform the same operations in the same order.
+renders the numpy reference step: both perform the same operations in the same order, in every
+branch and form.  Sources are rendered once per rule and model layout (:func:`optimizer_block`).
 """
 
 from __future__ import annotations
@@ -47,29 +52,51 @@ def block(kind, ip, fp, th, g, wk, lr, hist, gsum, gmax, c, tail, H):
     for l in range(L):
         gsum[l] = 0.0
         gmax[l] = 0.0
-    for s in range(c):
-        if s >= c - tail:
-            for l in range(L):
+    if L == 1:
+        # one lane (the driver's first step of each run): the same statements with a constant
+        # trip count, so no vector loop and none of its run-time overlap checks, whose set-up
+        # for many state rows costs more than the single step; one body (the norm is formed
+        # in every step and summed only in the tail), which keeps the compilation short
+        for s in range(c):
+            for l in range(1):
                 e = lr[l]
+{unpack1}
+{body1}
+{norm1}
+                if s >= c - tail:
+                    gn = math.sqrt(gg)
+                    gsum[l] = gsum[l] + gn
+                    if gn > gmax[l]:
+                        gmax[l] = gn
+{update1}
+            if s >= c - H:
+                h = s - (c - H)
+                for i in range(T):
+                    hist[h, i, 0] = th[i, 0]
+    else:
+        for s in range(c):
+            if s >= c - tail:
+                for l in range(L):
+                    e = lr[l]
 {unpack}
 {body}
 {norm}
-                gn = math.sqrt(gg)
-                gsum[l] = gsum[l] + gn
-                if gn > gmax[l]:
-                    gmax[l] = gn
+                    gn = math.sqrt(gg)
+                    gsum[l] = gsum[l] + gn
+                    if gn > gmax[l]:
+                        gmax[l] = gn
 {update}
-        else:
-            for l in range(L):
-                e = lr[l]
+            else:
+                for l in range(L):
+                    e = lr[l]
 {unpack}
 {body}
 {update}
-        if s >= c - H:
-            h = s - (c - H)
-            for i in range(T):
-                for l in range(L):
-                    hist[h, i, l] = th[i, l]
+            if s >= c - H:
+                h = s - (c - H)
+                for i in range(T):
+                    for l in range(L):
+                        hist[h, i, l] = th[i, l]
 """
 
 _RUN = """
@@ -224,14 +251,13 @@ def block_source(
             update += (pre if i == 0 else []) + coord
         update += store
         unpack, update, consts = _constants_in_registers(unpack, update, q)
+        parts = {"unpack": unpack, "body": lines, "norm": norm, "update": update}
         body = _LANES.format(
             off=off,
             q=q,
             consts=_indent(consts, 4),
-            unpack=_indent(unpack, 16),
-            body=_indent(lines, 16),
-            norm=_indent(norm, 16),
-            update=_indent(update, 16),
+            **{k: _indent(v, 20) for k, v in parts.items()},
+            **{k + "1": _indent(v, 16) for k, v in parts.items()},
         )
         return _HEAD.format(imports="") + body
     if lines is not None:
@@ -267,6 +293,11 @@ def block_source(
     return _HEAD.format(imports=imports) + body
 
 
+#: rendered block sources by what they are rendered from (rendering costs about a millisecond,
+#: which a call of a few thousand short runs would otherwise pay every time)
+_SOURCES: dict[tuple[Any, ...], str] = {}
+
+
 def optimizer_block(opt: Optimizer, lane_model: Any) -> Any:
     """The compiled block of ``opt`` for a model's lane description (compiled once per source;
     cached on disk like every generated block)."""
@@ -274,5 +305,22 @@ def optimizer_block(opt: Optimizer, lane_model: Any) -> Any:
 
     P = lane_model.n_params
     off = int(lane_model.fp.size)
-    src = block_source(opt, P, off, lane_model.lines, lane_model.kind, PER_RUN_ABOVE)
+    lines = lane_model.lines
+    key = (
+        type(opt),
+        opt.rule(),
+        opt.n_buffers,
+        opt.n_scalars,
+        P,
+        off,
+        None if lines is None else tuple(lines),
+        lane_model.kind,
+        PER_RUN_ABOVE,
+    )
+    src = _SOURCES.get(key)
+    if src is None:
+        if len(_SOURCES) >= 256:
+            _SOURCES.clear()
+        src = block_source(opt, P, off, lines, lane_model.kind, PER_RUN_ABOVE)
+        _SOURCES[key] = src
     return _load_block(src)
