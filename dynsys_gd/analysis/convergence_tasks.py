@@ -391,27 +391,34 @@ def pilot_runs(
     """Time a few of a job's own runs (the first initialisations of each step size, one
     thread) and extrapolate: ``(runs timed, CPU-s of all runs, CPU-s of the limit
     annotations)`` for the long-job estimate (the annotations cover at most
-    :data:`ANNOTATED_SAMPLES` initialisations per step size)."""
+    :data:`ANNOTATED_SAMPLES` initialisations per step size).  The runs go through the engine
+    once, without annotations, and their limits are then annotated on their own (timed
+    apart)."""
     import time
 
+    from ..numeric.engine.limits import annotate_limits
     from ..numeric.kernels import numeric_model
 
-    P = int(numeric_model(model).n_params)
-    m = max(1, min(n_samples, SAMPLING_BLOCK, -(-PILOT_RUNS // len(lrs))))
+    m = numeric_model(model)
+    P = int(m.n_params)
+    k = max(1, min(n_samples, SAMPLING_BLOCK, -(-PILOT_RUNS // len(lrs))))
     size = min(SAMPLING_BLOCK, n_samples)
-    th = np.concatenate([sample_block(init, scale, sd, 0, size, P)[:m] for sd in seeds])
-    lr_rows = np.repeat(np.asarray(lrs, dtype=np.float64), m)
+    th = np.concatenate([sample_block(init, scale, sd, 0, size, P)[:k] for sd in seeds])
+    lr_rows = np.repeat(np.asarray(lrs, dtype=np.float64), k)
     plain = dataclasses.replace(config, limits=False, certificate=False)
     run_gd(model, th[:1], lr_rows[:1], config=config, workers=1)  # load kernels (not timed)
     t0 = time.process_time()
-    run_gd(model, th, lr_rows, config=plain, workers=1)
+    rb = run_gd(model, th, lr_rows, config=plain, workers=1)
     t1 = time.process_time()
-    run_gd(model, th, lr_rows, config=config, workers=1)
+    if config.limits:
+        # the engine annotates with GD's certificate only (as run_gd does for other maps)
+        ann = config if config.optimizer is None else dataclasses.replace(config, certificate=False)
+        annotate_limits(model, m, ann, rb.theta, lr_rows, rb.has_limit)
     t2 = time.process_time()
     runs = th.shape[0]
     per_lr = min(n_samples, ANNOTATED_SAMPLES)
     total = (t1 - t0) / runs * n_samples * len(lrs)
-    annotations = max(0.0, (t2 - t1) - (t1 - t0)) / runs * per_lr * len(lrs)
+    annotations = (t2 - t1) / runs * per_lr * len(lrs)
     return runs, total, annotations
 
 
