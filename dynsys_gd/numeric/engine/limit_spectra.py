@@ -106,11 +106,40 @@ def _residual_bound(net: Any, m: Any, th: Array) -> Array:
     return out
 
 
+def _factors(net: Any, th: Array, chol: Array) -> tuple[list[Array], list[Array]]:
+    r"""Per layer :math:`i`: the product above it :math:`A_i = W_N \cdots W_{i+1}` and the
+    product below it times :math:`C`, :math:`B_i C = W_{i-1} \cdots W_1 C`; the layer's block of
+    :math:`\tilde J` is :math:`A_i \otimes (B_i C)^\top` (up to the order of its entries)."""
+    layers = net.unflatten(th)
+    N = len(layers)
+    k = th.shape[0]
+    BC = [np.broadcast_to(chol, (k, *chol.shape))]
+    for i in range(1, N):
+        BC.append(layers[i - 1] @ BC[i - 1])
+    dN = net.widths[-1]
+    A: list[Array] = [np.broadcast_to(np.eye(dN), (k, dN, dN))] * N
+    for i in range(N - 2, -1, -1):
+        A[i] = A[i + 1] @ layers[i + 1]
+    return A, BC
+
+
+def _fro(x: Array) -> Array:
+    out: Array = np.sqrt(np.einsum("xij,xij->x", x, x))
+    return out
+
+
 def net_limit_spectra(net: Any, m: Any, th: Array, chol: Array, scale: float) -> NetLimitSpectra:
     r"""The closed-form spectrum on M and the bounds of the module docstring for final
     iterates ``th`` (k, P) of a linear network with a minima manifold; ``chol`` is the
     Cholesky factor :math:`C` of :math:`\Sigma_{xx}`, ``scale`` is
-    :math:`\max(1, \lVert W^*\rVert_F)`."""
+    :math:`\max(1, \lVert W^*\rVert_F)`.
+
+    Everything comes from the products of the layers: :math:`G = \sum_i (A_i A_i^\top) \otimes
+    ((B_i C)^\top B_i C)` (no Jacobian is formed), :math:`\lVert\tilde J\rVert_F^2 = \sum_i
+    \lVert A_i\rVert_F^2 \lVert B_i C\rVert_F^2` and :math:`\lVert\tilde J - \tilde
+    J_*\rVert_F^2 \le \sum_i (\lVert A_i - A_i^*\rVert_F \lVert B_i C\rVert_F + \lVert
+    A_i^*\rVert_F \lVert (B_i - B_i^*) C\rVert_F)^2`.
+    """
     from ..landscape.manifold import project_to_minima
 
     k, P = th.shape
@@ -119,23 +148,27 @@ def net_limit_spectra(net: Any, m: Any, th: Array, chol: Array, scale: float) ->
     with np.errstate(all="ignore"):
         fixed, res = project_to_minima(net, th)
         valid = res <= 1e-11 * scale
-
-        def tilde(x: Array) -> Array:
-            J = np.asarray(m.jacobian_of_product(x), dtype=np.float64).reshape(k, dN, d0, P)
-            out: Array = np.einsum("qs,xpqk->xpsk", chol, J).reshape(k, codim, P)
-            return out
-
-        Jt, Js = tilde(th), tilde(fixed)
-        G = Js @ np.swapaxes(Js, 1, 2)
+        A, BC = _factors(net, th, chol)
+        As, BCs = _factors(net, fixed, chol)
+        G = np.zeros((k, codim, codim))
+        jn = np.zeros(k)  # |Jt|_F^2
+        jns = np.zeros(k)  # |Jt*|_F^2
+        dj = np.zeros(k)  # bound of |Jt - Jt*|_F^2
+        for i in range(len(A)):
+            AA = As[i] @ np.swapaxes(As[i], 1, 2)
+            BB = np.swapaxes(BCs[i], 1, 2) @ BCs[i]
+            G += np.einsum("xpa,xqb->xpqab", AA, BB).reshape(k, codim, codim)
+            fa, fb, fas, fbs = _fro(A[i]), _fro(BC[i]), _fro(As[i]), _fro(BCs[i])
+            jn += (fa * fb) ** 2
+            jns += (fas * fbs) ** 2
+            dj += (_fro(A[i] - As[i]) * fb + fas * _fro(BC[i] - BCs[i])) ** 2
         normal = np.full((k, codim), np.inf)
         ok = valid & np.all(np.isfinite(G), axis=(1, 2))
         if ok.any():
             normal[ok] = np.linalg.eigvalsh(G[ok])
-        dJ = Jt - Js
-        fro = lambda A: np.sqrt(np.einsum("xij,xij->x", A, A))  # noqa: E731
         top = np.where(np.isfinite(normal[:, -1]), np.abs(normal[:, -1]), 0.0)
         slack = _EIG_SLACK * np.maximum(1.0, top)
-        bound = fro(dJ) * (fro(Jt) + fro(Js)) + _residual_bound(net, m, th)
+        bound = np.sqrt(dj) * (np.sqrt(jn) + np.sqrt(jns)) + _residual_bound(net, m, th)
         bound_fixed = _residual_bound(net, m, fixed)
         bound = np.where(np.isfinite(bound), bound * (1 + _SLACK) + slack, np.inf)
         bound_fixed = np.where(np.isfinite(bound_fixed), bound_fixed * (1 + _SLACK) + slack, np.inf)
