@@ -435,8 +435,15 @@ def run_tasks(
     A thin wrapper of :func:`dynsys_gd.runtime.executors.map_tasks`: ``on_result`` is called
     in this process as each task completes (so a store can commit it), pending work is
     cancelled on errors and Ctrl-C, and the progress bar goes to stderr only on a terminal.
+    Without an executor, several tasks run on threads of this process, one per core (the
+    engine's kernels release the GIL, so one task's Python work overlaps the others'
+    kernels; :func:`~dynsys_gd.numeric.engine.slices.auto_workers` decides, as for one engine
+    call); every work unit is independent, so the results are the same.
     """
+    from ..numeric.engine.slices import AUTO_THREAD_RUNS, auto_workers
     from ..runtime.executors import map_tasks
+
+    threads = auto_workers(AUTO_THREAD_RUNS * len(tasks)) if executor is None else 1
 
     return map_tasks(
         fn,
@@ -447,4 +454,5 @@ def run_tasks(
         desc=desc,
         unpack=True,
         help_pool=True,  # the work units are pure: this process helps a cold pool
+        threads=threads,
     )

@@ -176,8 +176,11 @@ def run_in_slices(
     plan.workers = w
     order = spread_order(n)
 
+    from ...runtime.cancel import check
+
     def worker() -> None:
         while True:
+            check()  # a task thread of an interrupted job stops here
             ab = plan.claim()
             if ab is None:
                 return
