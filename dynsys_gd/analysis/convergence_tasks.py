@@ -422,6 +422,35 @@ def pilot_runs(
     return runs, total, annotations
 
 
+def _runs_of(task: tuple[Any, ...]) -> int:
+    """Runs of a work unit of the estimate (:func:`run_task`) or of the sweep (its step sizes
+    times its ``start:stop``); 0 when the task has another form."""
+    try:
+        lrs = task[1]
+        k = len(lrs) if isinstance(lrs, tuple | list) else 1
+        return k * (int(task[7]) - int(task[6]))
+    except (IndexError, TypeError, ValueError):
+        return 0
+
+
+def _pool_adds_nothing(executor: Any, tasks: list[tuple[Any, ...]]) -> bool:
+    """True for a local process pool of at most as many workers as the cores of this process,
+    on work units of a model with a compiled kernel: this process runs such units on a thread
+    per core itself (the kernels release the GIL), so the pool would only add its start (a
+    second or more of CPU per worker: imports, kernels) and the pickling of every unit."""
+    import concurrent.futures as cf
+
+    from ..numeric.engine.cost import _cores, _kernel_class
+
+    inner = getattr(executor, "inner", executor)
+    if not isinstance(inner, cf.ProcessPoolExecutor) or not tasks:
+        return False
+    workers = getattr(inner, "_max_workers", None)
+    if not isinstance(workers, int) or workers > _cores():
+        return False
+    return bool(_kernel_class(tasks[0][0])[0])
+
+
 def run_tasks(
     fn: Callable[..., dict[str, Any]],
     tasks: list[tuple[Any, ...]],
@@ -435,15 +464,23 @@ def run_tasks(
     A thin wrapper of :func:`dynsys_gd.runtime.executors.map_tasks`: ``on_result`` is called
     in this process as each task completes (so a store can commit it), pending work is
     cancelled on errors and Ctrl-C, and the progress bar goes to stderr only on a terminal.
-    Without an executor, several tasks run on threads of this process, one per core (the
+    Without an executor, several tasks of at least
+    :data:`~dynsys_gd.numeric.engine.slices.AUTO_THREAD_RUNS` runs each run on threads of
+    this process, one per core (the
     engine's kernels release the GIL, so one task's Python work overlaps the others'
     kernels; :func:`~dynsys_gd.numeric.engine.slices.auto_workers` decides, as for one engine
-    call); every work unit is independent, so the results are the same.
+    call); every work unit is independent, so the results are the same.  So does a local
+    process pool no larger than the cores, on a model with a compiled kernel
+    (:func:`_pool_adds_nothing`): it would be slower than the threads here.
     """
     from ..numeric.engine.slices import AUTO_THREAD_RUNS, auto_workers
     from ..runtime.executors import map_tasks
 
-    threads = auto_workers(AUTO_THREAD_RUNS * len(tasks)) if executor is None else 1
+    if executor is not None and _pool_adds_nothing(executor, tasks):
+        executor = None
+    threads = 1
+    if executor is None and len(tasks) > 1 and min(map(_runs_of, tasks)) >= AUTO_THREAD_RUNS:
+        threads = auto_workers(AUTO_THREAD_RUNS * len(tasks))
 
     return map_tasks(
         fn,

@@ -57,3 +57,17 @@ def test_the_estimate_on_task_threads_equals_the_serial_one(monkeypatch):
     serial = dg.estimate_convergent_fraction(net, 0.24, n_samples=n, seed=3)
     assert threaded.to_dict() == serial.to_dict()
     assert np.isfinite(serial.sharpness_median)
+
+
+def test_a_local_pool_no_larger_than_the_cores_is_not_used_for_compiled_units():
+    from concurrent.futures import ProcessPoolExecutor
+
+    from dynsys_gd.analysis.convergence_tasks import _pool_adds_nothing
+    from dynsys_gd.numeric.engine.cost import _cores
+
+    net = dg.LinearNetwork.scalar(depth=3, target=2.0)
+    task = (net, 0.24, "uniform", 2.0, 0, 0, 0, 100, 100, None)
+    with ProcessPoolExecutor(max_workers=1) as small, ProcessPoolExecutor(_cores() + 1) as big:
+        assert _pool_adds_nothing(small, [task])  # threads here do the same, without a start
+        assert not _pool_adds_nothing(big, [task])  # more workers than cores: the pool adds
+        assert not _pool_adds_nothing(small, [(object(), *task[1:])])  # no compiled kernel
