@@ -221,13 +221,34 @@ def limit_payload(
     runs] of the others (:func:`~dynsys_gd.numeric.landscape.limits.limit_levels`); empty where
     the limits are not annotated (``config`` of :func:`task_config` with ``limits`` off: blocks
     past :data:`ANNOTATED_SAMPLES`, or a model too large for dense Hessians) and for models
-    other than networks and losses."""
+    other than networks and losses.  The limits within the tolerance of a network's known
+    minimum loss (the loss on M) count at that one level, the minimum loss rounded to the
+    levels' digits (the counts of :func:`~dynsys_gd.numeric.landscape.limits.count_limit_kinds`
+    are the same; one level per run would cost a dictionary entry per run)."""
     from ..models import LinearNetwork, LossModel
-    from ..numeric.landscape.limits import limit_levels, reference_min_loss
+    from ..numeric.kernels import numeric_model
+    from ..numeric.landscape.limits import (
+        LEVEL_DIGITS,
+        LIMIT_RTOL,
+        limit_levels,
+        reference_min_loss,
+    )
 
     if not (config is None or config.limits) or not isinstance(model, LinearNetwork | LossModel):
         return {}
-    saddles, levels = limit_levels(model, theta, has_limit, min_loss=reference_min_loss(model))
+    ref = reference_min_loss(model)
+    if ref is None:
+        saddles, levels = limit_levels(model, theta, has_limit)
+    else:
+        X = np.asarray(theta, dtype=np.float64)[np.asarray(has_limit, dtype=bool)]
+        X = X[np.all(np.isfinite(X), axis=1)]
+        with np.errstate(all="ignore"):
+            losses = np.asarray(numeric_model(model).loss(X), dtype=np.float64)
+        at = np.abs(losses - ref) <= LIMIT_RTOL * max(1.0, abs(ref))
+        saddles, levels = limit_levels(model, X[~at], np.ones(int((~at).sum()), bool), min_loss=ref)
+        if at.any():
+            key = float(f"{ref:.{LEVEL_DIGITS}g}")
+            levels[key] = levels.get(key, 0) + int(at.sum())
     return {"limit_saddles": saddles, "limit_levels": [[L, c] for L, c in sorted(levels.items())]}
 
 
