@@ -427,7 +427,7 @@ def pilot_runs(
     th = np.concatenate([sample_block(init, scale, sd, 0, size, P)[:k] for sd in seeds])
     lr_rows = np.repeat(np.asarray(lrs, dtype=np.float64), k)
     plain = dataclasses.replace(config, limits=False, certificate=False)
-    run_gd(model, th[:1], lr_rows[:1], config=config, workers=1)  # load kernels (not timed)
+    run_gd(model, th[:1], lr_rows[:1], config=plain, workers=1)  # load kernels (not timed)
     t0 = time.process_time()
     rb = run_gd(model, th, lr_rows, config=plain, workers=1)
     t1 = time.process_time()
