@@ -47,6 +47,7 @@ from .convergence_tasks import (
     ANNOTATED_SAMPLES,
     SAMPLING_BLOCK,
     Array,
+    _pool_adds_nothing,
     _portable,
     auto_chunk,
     check_common,
@@ -507,8 +508,10 @@ def estimate_convergent_fraction(
     init_scale : float
         :math:`s`.
     executor : concurrent.futures.Executor, optional
-        None runs serially in-process; otherwise tasks are submitted to it (process pool, Dask
-        client executor, ...).
+        None runs in this process (on a thread per core when there are several sampling
+        blocks); otherwise tasks are submitted to it (process pool, Dask client executor,
+        ...), except to a local process pool no larger than the cores for a model with a
+        compiled kernel, which would only be slower than this process's threads.
     chunk_size : int, optional
         Runs per task (tasks never cross sampling blocks of :data:`SAMPLING_BLOCK`); by default
         a whole block serially and an eighth of a block on an executor (:func:`auto_chunk`).
@@ -566,6 +569,8 @@ def estimate_convergent_fraction(
         progress,
         confidence,
     )
+    if executor is not None and _pool_adds_nothing(executor, [(net,)]):
+        executor = None  # the threads of this process do the same without the pool's start
     model = _portable(net) if executor is not None else net
     chunk = auto_chunk(n, chunk_size, executor)
     tasks = [(model, lr_f, init, scale, s, b, a, z, n, cfg) for b, a, z in task_ranges(n, chunk)]

@@ -221,13 +221,34 @@ def limit_payload(
     runs] of the others (:func:`~dynsys_gd.numeric.landscape.limits.limit_levels`); empty where
     the limits are not annotated (``config`` of :func:`task_config` with ``limits`` off: blocks
     past :data:`ANNOTATED_SAMPLES`, or a model too large for dense Hessians) and for models
-    other than networks and losses."""
+    other than networks and losses.  The limits within the tolerance of a network's known
+    minimum loss (the loss on M) count at that one level, the minimum loss rounded to the
+    levels' digits (the counts of :func:`~dynsys_gd.numeric.landscape.limits.count_limit_kinds`
+    are the same; one level per run would cost a dictionary entry per run)."""
     from ..models import LinearNetwork, LossModel
-    from ..numeric.landscape.limits import limit_levels, reference_min_loss
+    from ..numeric.kernels import numeric_model
+    from ..numeric.landscape.limits import (
+        LEVEL_DIGITS,
+        LIMIT_RTOL,
+        limit_levels,
+        reference_min_loss,
+    )
 
     if not (config is None or config.limits) or not isinstance(model, LinearNetwork | LossModel):
         return {}
-    saddles, levels = limit_levels(model, theta, has_limit, min_loss=reference_min_loss(model))
+    ref = reference_min_loss(model)
+    if ref is None:
+        saddles, levels = limit_levels(model, theta, has_limit)
+    else:
+        X = np.asarray(theta, dtype=np.float64)[np.asarray(has_limit, dtype=bool)]
+        X = X[np.all(np.isfinite(X), axis=1)]
+        with np.errstate(all="ignore"):
+            losses = np.asarray(numeric_model(model).loss(X), dtype=np.float64)
+        at = np.abs(losses - ref) <= LIMIT_RTOL * max(1.0, abs(ref))
+        saddles, levels = limit_levels(model, X[~at], np.ones(int((~at).sum()), bool), min_loss=ref)
+        if at.any():
+            key = float(f"{ref:.{LEVEL_DIGITS}g}")
+            levels[key] = levels.get(key, 0) + int(at.sum())
     return {"limit_saddles": saddles, "limit_levels": [[L, c] for L, c in sorted(levels.items())]}
 
 
@@ -391,28 +412,64 @@ def pilot_runs(
     """Time a few of a job's own runs (the first initialisations of each step size, one
     thread) and extrapolate: ``(runs timed, CPU-s of all runs, CPU-s of the limit
     annotations)`` for the long-job estimate (the annotations cover at most
-    :data:`ANNOTATED_SAMPLES` initialisations per step size)."""
+    :data:`ANNOTATED_SAMPLES` initialisations per step size).  The runs go through the engine
+    once, without annotations, and their limits are then annotated on their own (timed
+    apart)."""
     import time
 
+    from ..numeric.engine.limits import annotate_limits
     from ..numeric.kernels import numeric_model
 
-    P = int(numeric_model(model).n_params)
-    m = max(1, min(n_samples, SAMPLING_BLOCK, -(-PILOT_RUNS // len(lrs))))
+    m = numeric_model(model)
+    P = int(m.n_params)
+    k = max(1, min(n_samples, SAMPLING_BLOCK, -(-PILOT_RUNS // len(lrs))))
     size = min(SAMPLING_BLOCK, n_samples)
-    th = np.concatenate([sample_block(init, scale, sd, 0, size, P)[:m] for sd in seeds])
-    lr_rows = np.repeat(np.asarray(lrs, dtype=np.float64), m)
+    th = np.concatenate([sample_block(init, scale, sd, 0, size, P)[:k] for sd in seeds])
+    lr_rows = np.repeat(np.asarray(lrs, dtype=np.float64), k)
     plain = dataclasses.replace(config, limits=False, certificate=False)
-    run_gd(model, th[:1], lr_rows[:1], config=config, workers=1)  # load kernels (not timed)
+    run_gd(model, th[:1], lr_rows[:1], config=plain, workers=1)  # load kernels (not timed)
     t0 = time.process_time()
-    run_gd(model, th, lr_rows, config=plain, workers=1)
+    rb = run_gd(model, th, lr_rows, config=plain, workers=1)
     t1 = time.process_time()
-    run_gd(model, th, lr_rows, config=config, workers=1)
+    if config.limits:
+        # the engine annotates with GD's certificate only (as run_gd does for other maps)
+        ann = config if config.optimizer is None else dataclasses.replace(config, certificate=False)
+        annotate_limits(model, m, ann, rb.theta, lr_rows, rb.has_limit)
     t2 = time.process_time()
     runs = th.shape[0]
     per_lr = min(n_samples, ANNOTATED_SAMPLES)
     total = (t1 - t0) / runs * n_samples * len(lrs)
-    annotations = max(0.0, (t2 - t1) - (t1 - t0)) / runs * per_lr * len(lrs)
+    annotations = (t2 - t1) / runs * per_lr * len(lrs)
     return runs, total, annotations
+
+
+def _runs_of(task: tuple[Any, ...]) -> int:
+    """Runs of a work unit of the estimate (:func:`run_task`) or of the sweep (its step sizes
+    times its ``start:stop``); 0 when the task has another form."""
+    try:
+        lrs = task[1]
+        k = len(lrs) if isinstance(lrs, tuple | list) else 1
+        return k * (int(task[7]) - int(task[6]))
+    except (IndexError, TypeError, ValueError):
+        return 0
+
+
+def _pool_adds_nothing(executor: Any, tasks: list[tuple[Any, ...]]) -> bool:
+    """True for a local process pool of at most as many workers as the cores of this process,
+    on work units of a model with a compiled kernel: this process runs such units on a thread
+    per core itself (the kernels release the GIL), so the pool would only add its start (a
+    second or more of CPU per worker: imports, kernels) and the pickling of every unit."""
+    import concurrent.futures as cf
+
+    from ..numeric.engine.cost import _cores, _kernel_class
+
+    inner = getattr(executor, "inner", executor)
+    if not isinstance(inner, cf.ProcessPoolExecutor) or not tasks:
+        return False
+    workers = getattr(inner, "_max_workers", None)
+    if not isinstance(workers, int) or workers > _cores():
+        return False
+    return bool(_kernel_class(tasks[0][0])[0])
 
 
 def run_tasks(
@@ -428,8 +485,23 @@ def run_tasks(
     A thin wrapper of :func:`dynsys_gd.runtime.executors.map_tasks`: ``on_result`` is called
     in this process as each task completes (so a store can commit it), pending work is
     cancelled on errors and Ctrl-C, and the progress bar goes to stderr only on a terminal.
+    Without an executor, several tasks of at least
+    :data:`~dynsys_gd.numeric.engine.slices.AUTO_THREAD_RUNS` runs each run on threads of
+    this process, one per core (the
+    engine's kernels release the GIL, so one task's Python work overlaps the others'
+    kernels; :func:`~dynsys_gd.numeric.engine.slices.auto_workers` decides, as for one engine
+    call); every work unit is independent, so the results are the same.  So does a local
+    process pool no larger than the cores, on a model with a compiled kernel
+    (:func:`_pool_adds_nothing`): it would be slower than the threads here.
     """
+    from ..numeric.engine.slices import AUTO_THREAD_RUNS, auto_workers
     from ..runtime.executors import map_tasks
+
+    if executor is not None and _pool_adds_nothing(executor, tasks):
+        executor = None
+    threads = 1
+    if executor is None and len(tasks) > 1 and min(map(_runs_of, tasks)) >= AUTO_THREAD_RUNS:
+        threads = auto_workers(AUTO_THREAD_RUNS * len(tasks))
 
     return map_tasks(
         fn,
@@ -440,4 +512,5 @@ def run_tasks(
         desc=desc,
         unpack=True,
         help_pool=True,  # the work units are pure: this process helps a cold pool
+        threads=threads,
     )

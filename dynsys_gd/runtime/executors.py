@@ -327,12 +327,14 @@ def iter_tasks(
     *,
     unpack: bool = False,
     help_pool: bool = False,
+    threads: int = 1,
 ) -> Generator[tuple[int, R], None, None]:
     r"""Run ``fn(task)`` (``fn(*task)`` with ``unpack=True``) for every task and yield
     ``(index, result)`` as tasks complete.
 
     Arguments are checked at the call (not at the first ``next``).  ``executor=None`` (or a
-    serial :class:`ManagedExecutor`) runs in this process, in order.  On any exception,
+    serial :class:`ManagedExecutor`) runs in this process, in order, or with ``threads > 1``
+    on that many threads of this process (the first task first, alone).  On any exception,
     ``KeyboardInterrupt`` or when the generator is closed early, futures that have not started
     are cancelled; the exception of a failed task is re-raised.
     """
@@ -353,7 +355,8 @@ def iter_tasks(
     )
     if not serial:
         _check_picklable(fn, executor)
-    return _iter_tasks(fn, tasks, None if serial else executor, unpack, help_pool)
+    check_int("threads", threads, minimum=1)
+    return _iter_tasks(fn, tasks, None if serial else executor, unpack, help_pool, threads)
 
 
 def _is_process_pool(executor: Any) -> bool:
@@ -499,10 +502,59 @@ def _iter_pool(
                     fut.cancel()
 
 
+def _iter_threads(
+    fn: Callable[..., Any], tasks: Sequence[Any], unpack: bool, threads: int
+) -> Generator[tuple[int, Any], None, None]:
+    """The tasks on ``threads`` threads of this process; yields ``(index, result)`` as they
+    finish.  For tasks whose work releases the GIL (the engine's compiled kernels): the Python
+    work of one task overlaps the kernels of the others.  The first task runs alone in this
+    thread (it builds and loads what the model needs, which the others then share), and with
+    fewer tasks left than threads they run here one after the other (an engine call in this
+    thread uses every core itself).  Ctrl-C
+    (or an error) sets the stop event of the task threads: each stops at its next check
+    (:mod:`dynsys_gd.runtime.cancel`, between the engine's slices)."""
+    import threading
+
+    from .cancel import bound
+
+    if not tasks:
+        return
+    yield 0, (fn(*tasks[0]) if unpack else fn(tasks[0]))
+    if len(tasks) - 1 < threads:  # fewer tasks than threads: each uses the threads itself
+        for i in range(1, len(tasks)):
+            yield i, (fn(*tasks[i]) if unpack else fn(tasks[i]))
+        return
+    stop = threading.Event()
+
+    def call(i: int) -> Any:
+        with bound(stop):
+            return fn(*tasks[i]) if unpack else fn(tasks[i])
+
+    pool = cf.ThreadPoolExecutor(threads, thread_name_prefix="dynsys-gd-task")
+    futures = {pool.submit(call, i): i for i in range(1, len(tasks))}
+    try:
+        pending = set(futures)
+        while pending:  # short waits: this thread handles Ctrl-C between them
+            done, pending = cf.wait(pending, timeout=0.05, return_when=cf.FIRST_COMPLETED)
+            for fut in sorted(done, key=futures.__getitem__):
+                yield futures[fut], fut.result()
+    finally:
+        stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
 def _iter_tasks(
-    fn: Callable[..., Any], tasks: Sequence[Any], executor: Any, unpack: bool, help_pool: bool
+    fn: Callable[..., Any],
+    tasks: Sequence[Any],
+    executor: Any,
+    unpack: bool,
+    help_pool: bool,
+    threads: int = 1,
 ) -> Generator[tuple[int, Any], None, None]:
     if executor is None:
+        if threads > 1 and len(tasks) > 1:
+            yield from _iter_threads(fn, tasks, unpack, threads)
+            return
         for i, task in enumerate(tasks):
             yield i, (fn(*task) if unpack else fn(task))
         return
@@ -595,6 +647,7 @@ def map_tasks(
     desc: str = "tasks",
     unpack: bool = False,
     help_pool: bool = False,
+    threads: int = 1,
 ) -> list[R]:
     r"""Run ``fn`` on every task with ``executor`` and return the results in task order.
 
@@ -625,6 +678,9 @@ def map_tasks(
         no result is ready (the tasks must be pure: deterministic, no effect on the process
         that runs them, like the toolkit's own work units), so the pool is never much slower
         than serial.
+    threads : int, default 1
+        Serial only: run the tasks on this many threads of this process (for tasks whose work
+        releases the GIL, such as the engine's; results do not depend on it).
 
     Returns
     -------
@@ -649,7 +705,9 @@ def map_tasks(
         )
     results: list[Any] = [None] * len(task_list)
     with progress_bar(len(task_list), desc, progress) as bar:
-        it = iter_tasks(fn, task_list, executor, unpack=unpack, help_pool=help_pool)
+        it = iter_tasks(
+            fn, task_list, executor, unpack=unpack, help_pool=help_pool, threads=threads
+        )
         try:
             for i, res in it:
                 results[i] = res

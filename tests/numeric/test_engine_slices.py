@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -72,3 +73,33 @@ def test_auto_workers_single_below_threshold_and_off_the_main_thread():
     t.join()
     assert got == [1]
     assert S.auto_workers(10**6) >= 1
+
+
+def test_guided_slices_end_together_and_stay_a_few_lane_blocks():
+    plan = S._Planner(4096, 64, 64, workers=2)
+    sizes = []
+    while (ab := plan.claim()) is not None:
+        a, b = ab
+        remaining = 4096 - a
+        assert b - a <= max(S._TAIL_BLOCKS * 64, -(-remaining // 2))
+        assert b - a >= min(remaining, 64)
+        sizes.append(b - a)
+        plan.record(b - a, 1e-6 * (b - a))  # 1 us a run: slices would grow to MAX_SLICE
+    assert sum(sizes) == 4096
+    assert sizes[-1] <= S._TAIL_BLOCKS * 64  # the last slice is small: no thread waits long
+
+
+def test_helper_threads_are_kept_and_the_caller_takes_slices():
+    seen: list[str] = []
+    lock = threading.Lock()
+
+    def part(rows):
+        with lock:
+            seen.append(threading.current_thread().name)
+        time.sleep(0.002)  # a slice takes a while, as a kernel's would
+
+    for _ in range(2):
+        S.run_in_slices(part, 4096, first=64, minimum=64, workers=2)
+    helpers = {t for t in seen if t.startswith("dynsys-gd-slice")}
+    assert threading.current_thread().name in seen
+    assert len(helpers) <= 1  # one helper thread for both calls: no start-up per call

@@ -69,7 +69,10 @@ class RunBatch(ResultMixin):
         Mean :math:`\lVert\nabla L\rVert` over the last ``tail`` steps (``inf`` for diverged).
     sharpness, lam_min : ndarray
         :math:`\lambda_{\max}(H)`, :math:`\lambda_{\min}(H)` at the limit of converged runs
-        (0.0 elsewhere; see ``has_limit``).
+        (0.0 elsewhere; see ``has_limit``); for linear networks with a minima manifold the
+        closed form at the projection of the limit onto M, within :math:`10^{-8}\max(1,
+        \lambda_{\max})` of the dense eigenvalues at the final iterate
+        (:mod:`~dynsys_gd.numeric.engine.limit_spectra`).
     has_limit : ndarray of bool
         True for converged runs.
     at_minimum : ndarray of bool

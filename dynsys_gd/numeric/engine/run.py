@@ -120,6 +120,44 @@ def _engine_arrays(
     return ci, cf
 
 
+#: block function -> its compiled address, looked up once (see :func:`_block_address`)
+_BLOCK_ADDRESSES: dict[Any, Any] = {}
+
+
+def _block_address(block: Any, driver: Any) -> Any:
+    """The block function as numba's wrapper-address protocol, its compiled address looked up
+    once: a jitted function passed as a first-class function is resolved again on every call
+    of the driver (about 60 us, with the GIL held), once per slice.  The same compiled code
+    runs; any failure keeps the function itself."""
+    hit = _BLOCK_ADDRESSES.get(block)
+    if hit is not None:
+        return hit
+    try:
+        from numba.experimental.function_type import (
+            WrapperAddressProtocol,
+            _get_wrapper_address,
+        )
+
+        sig = driver.nopython_signatures[0].args[0].signature
+
+        class _Address(WrapperAddressProtocol):  # type: ignore[misc]
+            def __init__(self) -> None:
+                self.fn = block  # keeps the compiled library alive
+                self.addr = int(_get_wrapper_address(block, sig))
+
+            def __wrapper_address__(self) -> int:
+                return self.addr
+
+            def signature(self) -> Any:
+                return sig
+
+        out: Any = _Address()
+    except Exception:  # pragma: no cover - a numba without the protocol: pass the function
+        out = block
+    _BLOCK_ADDRESSES[block] = out
+    return out
+
+
 def _run_compiled(
     lm: Any, th: Array, lrs: Array, ci: Array, cf: Array, workers: int, opt: Any = None
 ) -> dict[str, Array]:
@@ -132,6 +170,7 @@ def _run_compiled(
 
         block = optimizer_block(opt, lm)
         fp = np.ascontiguousarray(np.concatenate([lm.fp, opt.constants(lm.n_params)]))
+    block = _block_address(block, run_lanes)
     out: dict[str, Array] = {
         "code": np.full(n, -1, dtype=np.int8),
         "steps": np.zeros(n, dtype=np.int64),

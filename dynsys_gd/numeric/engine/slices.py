@@ -17,12 +17,17 @@ Slice sizes: the first slice is sized from the cost model's upper bound of a run
 slices from the CPU time per run measured so far, aiming at :data:`SLICE_SECONDS` each (at most
 :data:`MAX_SLICE` runs, so lanes still refill from pending runs inside a slice).
 
-Threads: the slices are numbered in run order and each thread takes the next unclaimed one;
-the kernels release the GIL.  After an interrupt no thread starts a new slice.
+Threads: the calling thread and ``workers - 1`` helper threads of a pool kept for the whole
+process (no thread start-up per call) each take the next unclaimed slice; the kernels release
+the GIL.  Slices shrink toward the end of a batch (at most the remaining runs over the
+threads, guided self-scheduling, and not below a few lane blocks), so the threads finish
+together instead of one waiting for the last large slice of the other.  After an interrupt no
+thread starts a new slice.
 """
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import math
 import os
 import threading
@@ -79,14 +84,23 @@ def spread_order(n: int) -> Any:
     return np.argsort((np.arange(n, dtype=np.float64) * phi) % 1.0, kind="stable")
 
 
-class _Planner:
-    """Hands out consecutive slices ``[a, b)`` sized from the measured time per run."""
+#: on several threads, slices shrink to the remaining runs over the threads, but not below this
+#: many lane blocks: every slice ends with a tail of slow runs on few lanes (measured about
+#: 0.25 ms a slice on scalar depth 3), so many small slices cost more than they balance
+_TAIL_BLOCKS = 8
 
-    def __init__(self, n: int, first: int, minimum: int) -> None:
+
+class _Planner:
+    """Hands out consecutive slices ``[a, b)`` sized from the measured time per run; on several
+    threads no larger than the remaining runs over the threads (guided self-scheduling, so the
+    threads end together)."""
+
+    def __init__(self, n: int, first: int, minimum: int, workers: int = 1) -> None:
         self.n = n
         self.next = 0
         self.size = max(minimum, min(first, MAX_SLICE))
         self.minimum = minimum
+        self.workers = max(1, workers)
         self.stop = False
         self.lock = threading.Lock()
 
@@ -95,7 +109,10 @@ class _Planner:
             if self.stop or self.next >= self.n:
                 return None
             a = self.next
-            b = min(self.n, a + self.size)
+            size = self.size
+            if self.workers > 1:
+                size = min(size, max(_TAIL_BLOCKS * self.minimum, -(-(self.n - a) // self.workers)))
+            b = min(self.n, a + size)
             self.next = b
             return a, b
 
@@ -107,6 +124,25 @@ class _Planner:
         with self.lock:
             # grow at most 4x per slice: one fast slice says little about the next runs
             self.size = max(self.minimum, min(MAX_SLICE, want, 4 * self.size))
+
+
+#: helper threads kept for the whole process (and the process that made them)
+_POOL: cf.ThreadPoolExecutor | None = None
+_POOL_SIZE = 0
+_POOL_PID = -1
+_POOL_LOCK = threading.Lock()
+
+
+def _helpers(count: int) -> cf.ThreadPoolExecutor:
+    """A pool of at least ``count`` helper threads, made once per process (a forked child
+    makes its own: threads do not survive a fork)."""
+    global _POOL, _POOL_SIZE, _POOL_PID
+    with _POOL_LOCK:
+        if _POOL is None or _POOL_PID != os.getpid() or _POOL_SIZE < count:
+            _POOL = cf.ThreadPoolExecutor(max_workers=count, thread_name_prefix="dynsys-gd-slice")
+            _POOL_SIZE = count
+            _POOL_PID = os.getpid()
+        return _POOL
 
 
 def run_in_slices(
@@ -134,11 +170,17 @@ def run_in_slices(
     """
     if n <= 0:
         return
-    plan = _Planner(n, first, max(1, minimum))
+    w = max(1, int(workers))
+    plan = _Planner(n, first, max(1, minimum), w)
+    w = max(1, min(w, math.ceil(n / plan.minimum)))
+    plan.workers = w
     order = spread_order(n)
+
+    from ...runtime.cancel import check
 
     def worker() -> None:
         while True:
+            check()  # a task thread of an interrupted job stops here
             ab = plan.claim()
             if ab is None:
                 return
@@ -146,7 +188,6 @@ def run_in_slices(
             part(np.sort(order[ab[0] : ab[1]]))
             plan.record(ab[1] - ab[0], time.thread_time() - t0)
 
-    w = max(1, min(int(workers), math.ceil(n / plan.minimum)))
     if w == 1:
         try:
             worker()
@@ -162,13 +203,12 @@ def run_in_slices(
             plan.stop = True
             errors.append(exc)
 
-    threads = [threading.Thread(target=guarded, daemon=True) for _ in range(w)]
-    for t in threads:
-        t.start()
+    futures = [_helpers(w - 1).submit(guarded) for _ in range(w - 1)]
     try:
-        for t in threads:
-            while t.is_alive():
-                t.join(0.05)  # short waits: the main thread handles Ctrl-C between them
+        worker()  # the calling thread takes slices too
+        pending = {f for f in futures if not f.cancel()}  # a helper not started is not needed
+        while pending:  # short waits: the main thread handles Ctrl-C between them
+            _done, pending = cf.wait(pending, timeout=0.05)
     except BaseException:
         plan.stop = True  # no thread starts another slice; running ones end within a slice
         raise

@@ -1,0 +1,73 @@
+"""Serial jobs on threads of this process: same results in task order, the first task in the
+calling thread, and a stop event that ends task threads at their next check."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import dynsys_gd as dg
+from dynsys_gd.numeric.engine import slices as S
+from dynsys_gd.runtime import cancel
+from dynsys_gd.runtime.executors import map_tasks
+
+
+def _square_where(x: int) -> tuple[int, str]:
+    time.sleep(0.002)
+    return x * x, threading.current_thread().name
+
+
+def test_threads_give_the_results_in_task_order_and_hand_each_over():
+    seen: list[int] = []
+    out = map_tasks(
+        _square_where,
+        list(range(12)),
+        None,
+        threads=2,
+        on_result=lambda t, r: seen.append(t),
+    )
+    assert [r[0] for r in out] == [x * x for x in range(12)]
+    assert sorted(seen) == list(range(12))
+    assert out[0][1] == threading.current_thread().name  # the first task runs here
+    assert any(name.startswith("dynsys-gd-task") for _, name in out[1:])
+
+
+def test_a_set_stop_event_stops_a_bound_thread_at_its_next_check():
+    ev = threading.Event()
+    with cancel.bound(ev):
+        cancel.check()  # not set: nothing happens
+        ev.set()
+        with pytest.raises(KeyboardInterrupt):
+            cancel.check()
+        calls: list[int] = []
+        with pytest.raises(KeyboardInterrupt):  # the engine's slices check before each slice
+            S.run_in_slices(lambda rows: calls.append(rows.size), 1000, first=64, minimum=64)
+        assert calls == []
+    cancel.check()  # unbound again
+
+
+def test_the_estimate_on_task_threads_equals_the_serial_one(monkeypatch):
+    net = dg.LinearNetwork.scalar(depth=3, target=2.0)
+    n = 3 * 4096 + 100  # four work units: the first alone, then three on two threads
+    threaded = dg.estimate_convergent_fraction(net, 0.24, n_samples=n, seed=3)
+    monkeypatch.setattr(S, "auto_workers", lambda runs: 1)
+    serial = dg.estimate_convergent_fraction(net, 0.24, n_samples=n, seed=3)
+    assert threaded.to_dict() == serial.to_dict()
+    assert np.isfinite(serial.sharpness_median)
+
+
+def test_a_local_pool_no_larger_than_the_cores_is_not_used_for_compiled_units():
+    from concurrent.futures import ProcessPoolExecutor
+
+    from dynsys_gd.analysis.convergence_tasks import _pool_adds_nothing
+    from dynsys_gd.numeric.engine.cost import _cores
+
+    net = dg.LinearNetwork.scalar(depth=3, target=2.0)
+    task = (net, 0.24, "uniform", 2.0, 0, 0, 0, 100, 100, None)
+    with ProcessPoolExecutor(max_workers=1) as small, ProcessPoolExecutor(_cores() + 1) as big:
+        assert _pool_adds_nothing(small, [task])  # threads here do the same, without a start
+        assert not _pool_adds_nothing(big, [task])  # more workers than cores: the pool adds
+        assert not _pool_adds_nothing(small, [(object(), *task[1:])])  # no compiled kernel
