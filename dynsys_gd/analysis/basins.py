@@ -74,6 +74,8 @@ class Attractor:
         """Legend text, e.g. ``minimum near (1, 1)`` or ``period-2 cycle near (...)``."""
         if self.component:
             return f"minima: {self.component}"
+        if self.point.size == 0:  # a group of cells, not one attractor (e.g. "not diverged")
+            return self.kind
         what = {"minimum": "minimum", "saddle": "saddle", "fixed point": "fixed point"}.get(
             self.kind, f"period-{self.period} cycle"
         )

@@ -85,7 +85,7 @@ class BasinGrid(ResultMixin):
         """The same grid with two labels: 0 (did not diverge) and -1 (diverged): the
         converging/diverging boundary the fractal measures of a trainability map look at."""
         lab = np.where(self.labels == DIVERGED_LABEL, DIVERGED_LABEL, 0)
-        keep = Attractor(0, "fixed point", 0, np.zeros(0), int(np.sum(lab == 0)))
+        keep = Attractor(0, "not diverged", 0, np.zeros(0), int(np.sum(lab == 0)))
         return dataclasses.replace(self, labels=lab, attractors=(keep,))
 
     def __repr__(self) -> str:

@@ -13,8 +13,9 @@ r"""How fractal a basin boundary is, from a grid of labels (docs/math/basins.md)
   sufficient condition for a fractal boundary.
 * :func:`fractal_test`: after Puy et al. (2021).  The mean entropy of random boundary discs of
   radius ``box`` is compared with its value for a straight (smooth) boundary, computed on the
-  same pixel discs cut by random straight lines; "fractal" when the measured mean exceeds it by
-  more than ``z`` standard errors.
+  same pixel discs cut by random straight lines; "fractal" when the measured mean differs from
+  it by more than ``z`` standard errors, either way (two-sided, as in Puy et al. and
+  Attractors.jl's ``basins_fractal_test``).
 
 Slopes are least-squares fits over the stated range of scales; the interval is the fit's 95 %
 t-interval, which measures the scatter about a straight line, not the systematic error of the
@@ -394,7 +395,10 @@ class FractalTest(ResultMixin):
     sbb, sbb_smooth : float
         :math:`\bar S` and :math:`\bar S_0`.
     threshold : float
-        The verdict is "fractal" when ``statistic > threshold``.
+        The verdict is "fractal" when ``|statistic| > threshold``: a mean above the straight-line
+        value means discs mixed more evenly than by a line (interleaved basins), one below means
+        thin fingers or filaments at the disc scale; both are structure a smooth boundary does
+        not have at that scale.
     radius, n_discs : int
     entropies, smooth_entropies : ndarray
     """
@@ -470,8 +474,10 @@ def fractal_test(
 
     Discs are centred at random cells whose disc holds more than one label; their mean entropy
     is compared with that of the same pixel discs cut by straight lines at random angles and
-    offsets.  The answer refers to the scale ``box``: a smooth boundary curved within one disc,
-    or a fractal whose structure is finer than a pixel, can mislead it.
+    offsets, and the boundary is "fractal" when they differ by more than ``threshold``
+    standard errors either way.  The answer refers to the scale ``box``: a smooth boundary
+    curved within one disc (a radius of curvature near ``box`` pixels lowers the mean), or a
+    fractal whose structure is finer than a pixel, can mislead it.
     """
     lab = _labels(basins)
     r = check_int("box", box, minimum=2, maximum=min(lab.shape) // 2 - 1)
@@ -498,7 +504,7 @@ def fractal_test(
     se = np.sqrt(e.var(ddof=1) / e.size + ref.var(ddof=1) / ref.size)
     z = float((e.mean() - ref.mean()) / se)
     return FractalTest(
-        "fractal" if z > z0 else "smooth",
+        "fractal" if abs(z) > z0 else "smooth",
         z,
         float(e.mean()),
         float(ref.mean()),
