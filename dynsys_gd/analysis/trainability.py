@@ -217,6 +217,8 @@ def _run_points(
 
     sizes = layer_sizes(model)
     lm = lane_model(model)
+    if sizes is None or lm is None:
+        raise InvalidParameterError(f"model must be a network with a kernel; got {describe(model)}")
     P = int(sum(sizes))
     n = A.size
     first = np.zeros(P, dtype=bool)
@@ -318,7 +320,15 @@ def trainability_map(
     A, B = Ag.ravel(), Bg.ravel()
     n = A.size
     run = _run_points(
-        model, th0, k, A, B, steps=nsteps, bound=float(bound), chunk=chunk, workers=workers,
+        model,
+        th0,
+        k,
+        A,
+        B,
+        steps=nsteps,
+        bound=float(bound),
+        chunk=chunk,
+        workers=workers,
         executor=executor,
     )
     shape = (b.size, a.size)

@@ -29,7 +29,6 @@ from numpy.typing import NDArray
 from .._results import ResultMixin, jsonable
 from .._validation import check_int, check_positive_float, describe
 from ..errors import InvalidParameterError
-from .fractal import boundary_dimension
 from .pixel_steps import DIVERGED
 from .trainability import TrainabilityMap, _run_points
 
@@ -190,7 +189,9 @@ def _boundary_pair(div: Array) -> tuple[int, int, int] | None:
     return None if best is None else best[1]
 
 
-def _refine(tmap: TrainabilityMap, pair: tuple[int, int, int], target: float) -> tuple[float, float]:
+def _refine(
+    tmap: TrainabilityMap, pair: tuple[int, int, int], target: float
+) -> tuple[float, float]:
     """A boundary point between the two pixels of ``pair``, bracketed to a relative (log axis)
     or absolute width below ``target`` by multisection with 33 points per round."""
     axis, i, j = pair

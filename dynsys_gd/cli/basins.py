@@ -10,7 +10,8 @@ NAME = "basins"
 HELP = "basins of GD on a grid of initialisations and the fractal measures of their boundary"
 DESCRIPTION = (
     "Run GD from every cell of a square grid of initialisations of 1/2 (xy - 1)^2 (plus "
-    "C (x^2 + y^2) with --l2 C; or the Newton map of z^3 - 1), label each cell by the attractor reached (minima, period-k orbits, "
+    "C (x^2 + y^2) with --l2 C; or the Newton map of z^3 - 1), label each cell by the "
+    "attractor reached (minima, period-k orbits, "
     "divergence, undecided), and measure the boundary: box-counting dimension, uncertainty "
     "exponent, basin entropy and the fractal test."
 )

@@ -21,7 +21,9 @@ def test_basins_on_dask_are_bit_identical(dask_executor):
     xy = dg.LinearNetwork.scalar(depth=2, target=1.0)
     g = np.linspace(-2, 2, 40)
     ref = dg.basins_of_attraction(xy, (g, g), lr=1.01, steps=200)
-    on_dask = dg.basins_of_attraction(xy, (g, g), lr=1.01, steps=200, chunk=123, executor=dask_executor)
+    on_dask = dg.basins_of_attraction(
+        xy, (g, g), lr=1.01, steps=200, chunk=123, executor=dask_executor
+    )
     assert np.array_equal(ref.labels, on_dask.labels)
     assert np.array_equal(ref.period, on_dask.period)
     assert np.array_equal(ref.steps, on_dask.steps)
