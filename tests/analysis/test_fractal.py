@@ -159,3 +159,24 @@ def test_bad_input():
         dg.boundary_dimension(_line(), method="pixels")
     with pytest.raises(InvalidParameterError, match="scales must be"):
         dg.boundary_dimension(_line(), scales=[2, 4])
+
+
+def test_wada_newton_basins_share_one_boundary_and_sectors_do_not():
+    def newton(x):
+        z = x[..., 0] + 1j * x[..., 1]
+        z = z - (z**3 - 1) / (3 * z**2)
+        return np.stack([z.real, z.imag], axis=-1)
+
+    g = np.linspace(-1, 1, 200)
+    bg = dg.basins_of_attraction(dg.IteratedMap(newton, 2), (g, g), steps=100)
+    w = dg.wada_test(bg, 5)
+    assert w.verdict == "Wada" and w.max_fraction <= 0.01  # the Julia set bounds every basin
+    assert dg.wada_test(bg, 1).max_fraction > w.max_fraction  # the grid resolves it to ~3 px
+    # three sectors meeting at the centre: each pair shares one ray, the third ray is far
+    A, B = np.meshgrid(g, g)
+    sec = np.floor((np.arctan2(B, A) + np.pi) / (2 * np.pi / 3)).astype(np.int64) % 3
+    ws = dg.wada_test(sec, 5)
+    assert ws.verdict == "not Wada" and 0.4 < ws.max_fraction < 0.6
+    assert ws.fractions.shape == (3, 3) and np.all(np.diag(ws.fractions) == 0)
+    with pytest.raises(InvalidParameterError, match="labels must name >= 3"):
+        dg.wada_test(_line())
