@@ -73,6 +73,16 @@ nb300 = dg.basins_of_attraction(dg.IteratedMap(newton, 2), (g300, g300), steps=1
 print(dg.boundary_dimension(nb300, scales=range(5, 31), method="mixed").summary())
 
 # %% [markdown]
+# The three basins share one boundary (the Julia set of the Newton map): the Wada property.
+# The merging test compares the boundary of each basin against the union of the others.
+
+# %%
+wt = dg.wada_test(nb, 5)
+print(wt.summary())
+wt.plot()
+plt.show()
+
+# %% [markdown]
 # ## GD on $\tfrac12(xy-1)^2$ at $\eta = 1.01\,\eta^*$
 #
 # No minimum is stable here ($x^2 + y^2 \ge 2 > 2/\eta$ on $xy = 1$); the runs that do not

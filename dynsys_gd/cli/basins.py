@@ -13,7 +13,7 @@ DESCRIPTION = (
     "C (x^2 + y^2) with --l2 C; or the Newton map of z^3 - 1), label each cell by the "
     "attractor reached (minima, period-k orbits, "
     "divergence, undecided), and measure the boundary: box-counting dimension, uncertainty "
-    "exponent, basin entropy and the fractal test."
+    "exponent, basin entropy, the fractal test (and the Wada test for Newton's three basins)."
 )
 EPILOG = """examples:
   dynsys-gd basins --lr 1.01 --samples 512
@@ -87,6 +87,10 @@ def run(args: argparse.Namespace) -> int:
         "entropy": basin_entropy(target, 5),
         "test": fractal_test(target, args.box),
     }
+    if args.newton:
+        from ..analysis.basins_wada import wada_test
+
+        measures["wada"] = wada_test(bg, 5, labels=[t.label for t in bg.attractors])
     out: dict[str, Any] = {"basins": bg.to_dict() if args.json else None}
     if args.figures:
         import os
