@@ -38,6 +38,8 @@ Array = NDArray[Any]
 
 #: fewer float64 values than this between neighbouring pixels: the grid is not resolved
 RESOLVED_ULPS = 10.0
+#: below this neighbour correlation the map is pixel noise, not a resolved boundary
+NOISE_PHI = 0.2
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,6 +59,12 @@ class ZoomSequence(ResultMixin):
     diverged_fraction : ndarray
     ulps_per_pixel : ndarray
         Smallest number of float64 values between neighbouring pixel coordinates.
+    neighbour_correlation : ndarray
+        :math:`\phi = (a - a_0)/(1 - a_0)`, with :math:`a` the fraction of neighbouring pixels
+        (along either axis) with the same outcome and :math:`a_0 = p^2 + (1-p)^2` its value for
+        independent pixels at diverged fraction :math:`p`: near 1 for a boundary the grid
+        resolves, near 0 when neighbouring pixels are uncorrelated (salt and pepper; the box
+        count then measures noise and tends to 2).
     threshold : float
         The dimension the sequence is compared with (Sohl-Dickstein's fractal boundary: above
         1.1 at every level).
@@ -71,6 +79,7 @@ class ZoomSequence(ResultMixin):
     interval: Array
     diverged_fraction: Array
     ulps_per_pixel: Array
+    neighbour_correlation: Array
     threshold: float
     stopped: str
     maps: tuple[TrainabilityMap, ...] = dataclasses.field(repr=False, default=())
@@ -79,6 +88,12 @@ class ZoomSequence(ResultMixin):
     def resolved(self) -> Array:
         """Per level: float64 separates neighbouring pixels by at least 10 ulps."""
         return np.asarray(self.ulps_per_pixel >= RESOLVED_ULPS)
+
+    @property
+    def structured(self) -> Array:
+        r"""Per level: neighbouring pixels are correlated (:math:`\phi \ge 0.2`), so the box
+        count measures a boundary the grid resolves rather than pixel noise."""
+        return np.asarray(self.neighbour_correlation >= NOISE_PHI)
 
     @property
     def above(self) -> Array:
@@ -112,9 +127,11 @@ class ZoomSequence(ResultMixin):
         for k in range(self.zoom.size):
             lo, hi = self.interval[k]
             res = "resolved" if self.resolved[k] else "NOT resolved by float64"
+            noise = "" if self.structured[k] else "; neighbours uncorrelated: pixel noise"
             lines.append(
                 f"  zoom {self.zoom[k]:.0e}: D = {self.dimension[k]:.3f} [{lo:.3f}, {hi:.3f}], "
-                f"diverged {self.diverged_fraction[k]:.3f}, {self.ulps_per_pixel[k]:.3g} "
+                f"diverged {self.diverged_fraction[k]:.3f}, neighbour correlation "
+                f"{self.neighbour_correlation[k]:.2f}{noise}, {self.ulps_per_pixel[k]:.3g} "
                 f"ulps/pixel ({res})"
             )
         if self.above.all():
@@ -126,6 +143,12 @@ class ZoomSequence(ResultMixin):
                 f"1/{self.zoom[k]:.0e} D = {self.dimension[k]:.3f}"
             )
         lines.append(verdict + (f"; stopped: {self.stopped}" if self.stopped else ""))
+        if not self.structured.all():
+            k = int(np.argmin(self.structured))
+            lines.append(
+                f"from zoom {self.zoom[k]:.0e} on, neighbouring pixels are (nearly) uncorrelated: "
+                "the grid no longer resolves the boundary and D there measures noise"
+            )
         lines.append(
             f"float64 stops resolving the grid near zoom {self.float64_limit():.1e}"
             + ("" if self.resolved.all() else " (reached)")
@@ -151,6 +174,7 @@ class ZoomSequence(ResultMixin):
             "upper": self.interval[:, 1],
             "diverged_fraction": self.diverged_fraction,
             "ulps_per_pixel": self.ulps_per_pixel,
+            "neighbour_correlation": self.neighbour_correlation,
         }
 
     def plot(self, ax: Any = None) -> Any:
@@ -225,6 +249,16 @@ def _refine(
             lo = xs[k - 1] if k > 0 else lo
     mid = float(np.sqrt(lo * hi)) if lg else float((lo + hi) / 2)
     return (mid, float(fixed)) if axis == 0 else (float(fixed), mid)
+
+
+def _correlation(div: Array) -> float:
+    """Neighbour correlation of the outcomes (see :class:`ZoomSequence`)."""
+    p = float(div.mean())
+    a0 = p * p + (1 - p) * (1 - p)
+    if a0 >= 1.0:
+        return 1.0  # one outcome only: trivially correlated
+    same = np.concatenate([(div[:, 1:] == div[:, :-1]).ravel(), (div[1:] == div[:-1]).ravel()])
+    return float((same.mean() - a0) / (1 - a0))
 
 
 def _measure(tmap: TrainabilityMap, largest: int) -> tuple[float, tuple[float, float]]:
@@ -306,6 +340,7 @@ def zoom_sequence(
         interval=np.asarray([d[1] for d in dims]),
         diverged_fraction=np.asarray([float(m.diverged.mean()) for m in maps]),
         ulps_per_pixel=np.asarray([m.ulps_per_pixel for m in maps]),
+        neighbour_correlation=np.asarray([_correlation(m.diverged) for m in maps]),
         threshold=th,
         stopped=stopped,
         maps=tuple(maps),

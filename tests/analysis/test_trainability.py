@@ -75,3 +75,14 @@ def test_zoom_sequence_stays_on_the_boundary_and_reports_each_level():
     assert zs.to_pandas().shape[0] == 4
     with pytest.raises(InvalidParameterError, match="depth must be"):
         dg.zoom_sequence(tm, depth=2.0)
+
+
+def test_neighbour_correlation_tells_a_boundary_from_pixel_noise():
+    from dynsys_gd.analysis.trainability_zoom import _correlation
+
+    rng = np.random.default_rng(0)
+    noise = rng.random((128, 128)) < 0.4
+    half = np.zeros((128, 128), dtype=bool)
+    half[:, 50:] = True
+    assert abs(_correlation(noise)) < 0.05  # independent pixels: phi ~ 0
+    assert _correlation(half) > 0.95  # one straight edge: phi ~ 1 - 1/64
