@@ -92,6 +92,10 @@ from .analysis.fractal import uncertainty_exponent as uncertainty_exponent
 from .analysis.trainability import TrainabilityMap as TrainabilityMap
 from .analysis.trainability import sohl_dickstein_mlp as sohl_dickstein_mlp
 from .analysis.trainability import trainability_map as trainability_map
+from .analysis.trainability_zoom import ZoomSequence as ZoomSequence
+from .analysis.trainability_zoom import zoom_sequence as zoom_sequence
+from .analysis.basins_wada import WadaTest as WadaTest
+from .analysis.basins_wada import wada_test as wada_test
 from .analysis.convergence import ConvergenceEstimate as ConvergenceEstimate
 from .analysis.convergence import estimate_convergent_fraction as estimate_convergent_fraction
 from .analysis.intervals import clopper_pearson as clopper_pearson

@@ -63,6 +63,26 @@ print(dg.basin_entropy(nb, 5).summary())
 plt.show()
 
 # %% [markdown]
+# The "1.42" comes from Attractors.jl's tests, which check $\alpha = 2 - D$ in $[0.55, 0.65]$
+# on a $300^2$ grid, counting boxes of 5 to 30 pixels that hold more than one basin.  The same
+# count here:
+
+# %%
+g300 = np.linspace(-1, 1, 300)
+nb300 = dg.basins_of_attraction(dg.IteratedMap(newton, 2), (g300, g300), steps=100)
+print(dg.boundary_dimension(nb300, scales=range(5, 31), method="mixed").summary())
+
+# %% [markdown]
+# The three basins share one boundary (the Julia set of the Newton map): the Wada property.
+# The merging test compares the boundary of each basin against the union of the others.
+
+# %%
+wt = dg.wada_test(nb, 5)
+print(wt.summary())
+wt.plot()
+plt.show()
+
+# %% [markdown]
 # ## GD on $\tfrac12(xy-1)^2$ at $\eta = 1.01\,\eta^*$
 #
 # No minimum is stable here ($x^2 + y^2 \ge 2 > 2/\eta$ on $xy = 1$); the runs that do not
@@ -82,6 +102,31 @@ print(test.summary())
 plt.show()
 
 # %% [markdown]
+# ## Liang & Montúfar's regularised loss
+#
+# $(xy - 1)^2 + 0.3(x^2 + y^2)$ (their loss, no $\tfrac12$, their step size $\eta = 0.6$):
+# the boundary between converging and diverging initialisations grows thin fingers at every
+# scale, and the fractal test says "fractal" (its statistic is negative: discs across the
+# fingers hold less entropy than discs cut by a straight line).  $\tfrac12(xy-1)^2$ at the
+# same step (lr $= 1.2$ on our loss) is smooth.
+
+# %%
+import sympy
+
+x, y = sympy.symbols("x y")
+reg = dg.LossModel((x * y - 1) ** 2 + sympy.Rational(3, 10) * (x**2 + y**2), [x, y])
+g = np.linspace(-4, 4, 256 if FAST else 1024)
+rb = dg.basins_of_attraction(reg, (g, g), lr=0.6, steps=1000).divergence_map()
+pb = dg.basins_of_attraction(xy, (g, g), lr=1.2, steps=1000).divergence_map()
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
+for b, ax in zip((rb, pb), axes, strict=True):
+    b.plot(ax=ax)
+    print(dg.fractal_test(b, 8).summary())
+axes[0].set_title("(xy-1)^2 + 0.3(x^2+y^2), eta = 0.6", fontsize=9)
+axes[1].set_title("(xy-1)^2, eta = 0.6 (lr 1.2 on 1/2 (xy-1)^2)", fontsize=9)
+plt.show()
+
+# %% [markdown]
 # ## A trainability map
 #
 # A tanh network of width 16 and depth 2 with as many data points as parameters; layer 1 is
@@ -95,4 +140,25 @@ lrs = np.logspace(-1, 1.5, M)
 tm = dg.trainability_map(model, lrs, lrs, theta0=theta0, steps=200 if FAST else 500)
 print(tm.summary())
 tm.plot()
+plt.show()
+
+# %% [markdown]
+# ## Deep zoom
+#
+# `zoom_sequence` zooms by 10 at each level around a point of the boundary (found by
+# multisection between two neighbouring pixels with different outcomes) and measures the
+# boundary dimension in every window.  The full sequence to $10^{-10}$ on a $128^2$ map is
+# measured on the maths page (docs/math/basins.md); here a short one.
+
+# %%
+small = dg.trainability_map(
+    model,
+    np.logspace(-1, 1.5, 32 if FAST else 128),
+    np.logspace(-1, 1.5, 32 if FAST else 128),
+    theta0=theta0,
+    steps=100 if FAST else 500,
+)
+zs = dg.zoom_sequence(small, depth=1e2 if FAST else 1e4)
+print(zs.summary())
+zs.plot()
 plt.show()

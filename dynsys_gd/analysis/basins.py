@@ -74,6 +74,8 @@ class Attractor:
         """Legend text, e.g. ``minimum near (1, 1)`` or ``period-2 cycle near (...)``."""
         if self.component:
             return f"minima: {self.component}"
+        if self.point.size == 0:  # a group of cells, not one attractor (e.g. "not diverged")
+            return self.kind
         what = {"minimum": "minimum", "saddle": "saddle", "fixed point": "fixed point"}.get(
             self.kind, f"period-{self.period} cycle"
         )
@@ -96,8 +98,11 @@ class Attractor:
 
 
 def _clusters(points: Array, eps: float) -> NDArray[np.int64]:
-    """Single-linkage clusters of ``points`` at scale ``eps`` (cells of size eps/2 joined when
-    their centres are within eps), numbered by decreasing size."""
+    """Single-linkage clusters of ``points`` at scale ``eps``, numbered by decreasing size: cells
+    of side eps/2 are joined when they touch (their indices differ by at most 1 in every
+    coordinate), so points closer than eps/2 in every coordinate always share a cluster, in any
+    dimension (joining by the Euclidean distance of the centres would split a tight cluster
+    that straddles cell faces in many coordinates at once)."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
     from scipy.spatial import cKDTree
@@ -108,7 +113,7 @@ def _clusters(points: Array, eps: float) -> NDArray[np.int64]:
     cells, inv = np.unique(np.floor(points / h).astype(np.int64), axis=0, return_inverse=True)
     inv = np.asarray(inv).ravel()
     centres = (cells + 0.5) * h
-    pairs = cKDTree(centres).query_pairs(r=eps * (1 + 1e-9), output_type="ndarray")
+    pairs = cKDTree(centres).query_pairs(r=h * (1 + 1e-9), p=np.inf, output_type="ndarray")
     m = cells.shape[0]
     graph = coo_matrix((np.ones(pairs.shape[0]), (pairs[:, 0], pairs[:, 1])), shape=(m, m))
     _, lab = connected_components(graph, directed=False)

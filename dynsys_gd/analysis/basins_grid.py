@@ -85,7 +85,7 @@ class BasinGrid(ResultMixin):
         """The same grid with two labels: 0 (did not diverge) and -1 (diverged): the
         converging/diverging boundary the fractal measures of a trainability map look at."""
         lab = np.where(self.labels == DIVERGED_LABEL, DIVERGED_LABEL, 0)
-        keep = Attractor(0, "fixed point", 0, np.zeros(0), int(np.sum(lab == 0)))
+        keep = Attractor(0, "not diverged", 0, np.zeros(0), int(np.sum(lab == 0)))
         return dataclasses.replace(self, labels=lab, attractors=(keep,))
 
     def __repr__(self) -> str:
@@ -280,6 +280,7 @@ def basins_of_attraction(
     bound: float = 1e8,
     chunk: int = 65536,
     workers: int = 1,
+    executor: Any = None,
 ) -> BasinGrid:
     r"""Label every cell of a 2-D grid by the attractor its orbit reaches.
 
@@ -298,9 +299,9 @@ def basins_of_attraction(
     attractors : array_like (k, d), optional
         Known fixed points: every converged cell is labelled by the nearest one instead of
         finding the attractors by clustering.
-    steps, check_every, max_period, tol, bound, chunk, workers
+    steps, check_every, max_period, tol, bound, chunk, workers, executor
         See :func:`~dynsys_gd.analysis.pixel_steps.iterate_pixels`.  The result is
-        bit-identical for every ``chunk`` and ``workers``.
+        bit-identical for every ``chunk``, ``workers`` and executor (threads, Dask).
 
     Returns
     -------
@@ -357,6 +358,7 @@ def basins_of_attraction(
         bound=bound,
         chunk=chunk,
         workers=workers,
+        executor=executor,
     )
     if isinstance(system, IteratedMap):
         labels, found = _label_map(run, step, aux, attractors)

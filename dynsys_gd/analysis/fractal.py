@@ -13,8 +13,9 @@ r"""How fractal a basin boundary is, from a grid of labels (docs/math/basins.md)
   sufficient condition for a fractal boundary.
 * :func:`fractal_test`: after Puy et al. (2021).  The mean entropy of random boundary discs of
   radius ``box`` is compared with its value for a straight (smooth) boundary, computed on the
-  same pixel discs cut by random straight lines; "fractal" when the measured mean exceeds it by
-  more than ``z`` standard errors.
+  same pixel discs cut by random straight lines; "fractal" when the measured mean differs from
+  it by more than ``z`` standard errors, either way (two-sided, as in Puy et al. and
+  Attractors.jl's ``basins_fractal_test``).
 
 Slopes are least-squares fits over the stated range of scales; the interval is the fit's 95 %
 t-interval, which measures the scatter about a straight line, not the systematic error of the
@@ -31,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._results import ResultMixin, jsonable
-from .._validation import check_int, check_positive_float, describe
+from .._validation import check_choice, check_int, check_positive_float, describe
 from ..errors import InvalidParameterError
 
 __all__ = [
@@ -88,6 +89,10 @@ class ScalingFit(ResultMixin):
         Smallest and largest scale fitted, in pixels.
     pixel : float
         Size of one pixel in the grid's first coordinate (1.0 for a bare array).
+    intercept : float
+        Intercept of the fitted line.
+    method : str
+        What made a box count (``"cells"`` or ``"mixed"``; empty for the uncertainty exponent).
     """
 
     kind: str
@@ -98,6 +103,7 @@ class ScalingFit(ResultMixin):
     fit_range: tuple[float, float]
     pixel: float = 1.0
     intercept: float = 0.0
+    method: str = ""
 
     @property
     def alpha(self) -> float:
@@ -118,7 +124,8 @@ class ScalingFit(ResultMixin):
         return (
             f"{self.kind}: {self.value:.3f} (95% fit interval [{lo:.3f}, {hi:.3f}]), fitted on "
             f"scales {self.fit_range[0]:g}-{self.fit_range[1]:g} pixels ({self.scales.size} "
-            f"points); boundary dimension D = {self.dimension:.3f}"
+            f"points{', boxes counted: ' + self.method if self.method else ''}); boundary "
+            f"dimension D = {self.dimension:.3f}"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -166,25 +173,74 @@ def _boundary_cells(lab: Array) -> Array:
     return edge
 
 
-def boundary_dimension(basins: Any, *, smallest: int = 2, largest: int | None = None) -> ScalingFit:
+def _box_counts(lab: Array, sizes: Array, method: str) -> Array:
+    """Boxes of each side (tiling from the corner, partial boxes dropped) that hold a boundary
+    cell (``"cells"``) or more than one label (``"mixed"``)."""
+    edge = _boundary_cells(lab) if method == "cells" else None
+    counts = []
+    for s in sizes:
+        s = int(s)
+        h, w = (lab.shape[0] // s) * s, (lab.shape[1] // s) * s
+        if edge is not None:
+            boxes = edge[:h, :w].reshape(h // s, s, w // s, s)
+            counts.append(int(boxes.any(axis=(1, 3)).sum()))
+        else:
+            b = lab[:h, :w].reshape(h // s, s, w // s, s)
+            counts.append(int(np.sum(b.min(axis=(1, 3)) != b.max(axis=(1, 3)))))
+    return np.asarray(counts, dtype=np.float64)
+
+
+def _explicit_scales(scales: Any, n: int, minimum: int) -> Array:
+    arr = np.asarray(scales)
+    ok = arr.ndim == 1 and arr.size >= 3 and np.issubdtype(arr.dtype, np.integer)
+    if not ok or arr.min() < minimum or arr.max() > n // 2 or np.unique(arr).size != arr.size:
+        raise InvalidParameterError(
+            f"scales must be >= 3 distinct integer box sides in [{minimum}, {n // 2}]; got "
+            f"{describe(scales)}"
+        )
+    return np.sort(arr.astype(np.int64))
+
+
+def boundary_dimension(
+    basins: Any,
+    *,
+    smallest: int = 2,
+    largest: int | None = None,
+    scales: Any = None,
+    method: str = "cells",
+) -> ScalingFit:
     r"""Box-counting dimension of the boundary between labels.
 
     Parameters
     ----------
     basins : BasinGrid or 2-D int array
     smallest, largest : int
-        Box sides fitted, in pixels (default 2 to 1/32 of the shorter side).
+        Box sides fitted, in pixels (default 2 to 1/32 of the shorter side; 10 sides spaced
+        evenly in :math:`\log s`).
+    scales : sequence of int, optional
+        The box sides to fit instead (e.g. ``range(5, 31)``, Attractors.jl's range for the
+        Newton map).
+    method : {"cells", "mixed"}
+        What makes a box count.  ``"cells"``: it holds a boundary cell (a cell with a
+        differently labelled neighbour; the digital boundary is two cells thick, which biases
+        :math:`D` up at small boxes).  ``"mixed"``: it holds more than one label, the count of
+        Attractors.jl's ``basins_fractal_dimension`` (a box of ``s`` pixels spans only ``s - 1``
+        pixel spacings, which biases :math:`D` down at small boxes: a straight line measures
+        :math:`2 - s/(s - 1)` locally).
+
+    Notes
+    -----
+    :math:`N(s) \propto s^{-D}` is fitted by least squares on :math:`(\log s, \log N)`;
+    Attractors.jl's ``uncertainty_exponent`` is :math:`2 - D` of the ``"mixed"`` count.
     """
     lab = _labels(basins)
+    m = check_choice("method", method, ("cells", "mixed"))
     check_int("smallest", smallest, minimum=2)
-    sizes = _scales(min(lab.shape), smallest, largest)
-    edge = _boundary_cells(lab)
-    counts = []
-    for s in sizes:
-        h, w = (lab.shape[0] // s) * s, (lab.shape[1] // s) * s
-        boxes = edge[:h, :w].reshape(h // s, s, w // s, s)
-        counts.append(int(boxes.any(axis=(1, 3)).sum()))
-    c = np.asarray(counts, dtype=np.float64)
+    if scales is not None:
+        sizes = _explicit_scales(scales, min(lab.shape), 1 if m == "cells" else 2)
+    else:
+        sizes = _scales(min(lab.shape), smallest, largest)
+    c = _box_counts(lab, sizes, m)
     ok = c > 0
     if ok.sum() < 3:
         raise InvalidParameterError("basins must have a boundary (>= 2 labels); got one label")
@@ -198,6 +254,7 @@ def boundary_dimension(basins: Any, *, smallest: int = 2, largest: int | None = 
         (float(sizes[ok][0]), float(sizes[ok][-1])),
         _pixel(basins),
         icpt,
+        m,
     )
 
 
@@ -338,7 +395,10 @@ class FractalTest(ResultMixin):
     sbb, sbb_smooth : float
         :math:`\bar S` and :math:`\bar S_0`.
     threshold : float
-        The verdict is "fractal" when ``statistic > threshold``.
+        The verdict is "fractal" when ``|statistic| > threshold``: a mean above the straight-line
+        value means discs mixed more evenly than by a line (interleaved basins), one below means
+        thin fingers or filaments at the disc scale; both are structure a smooth boundary does
+        not have at that scale.
     radius, n_discs : int
     entropies, smooth_entropies : ndarray
     """
@@ -414,8 +474,10 @@ def fractal_test(
 
     Discs are centred at random cells whose disc holds more than one label; their mean entropy
     is compared with that of the same pixel discs cut by straight lines at random angles and
-    offsets.  The answer refers to the scale ``box``: a smooth boundary curved within one disc,
-    or a fractal whose structure is finer than a pixel, can mislead it.
+    offsets, and the boundary is "fractal" when they differ by more than ``threshold``
+    standard errors either way.  The answer refers to the scale ``box``: a smooth boundary
+    curved within one disc (a radius of curvature near ``box`` pixels lowers the mean), or a
+    fractal whose structure is finer than a pixel, can mislead it.
     """
     lab = _labels(basins)
     r = check_int("box", box, minimum=2, maximum=min(lab.shape) // 2 - 1)
@@ -442,7 +504,7 @@ def fractal_test(
     se = np.sqrt(e.var(ddof=1) / e.size + ref.var(ddof=1) / ref.size)
     z = float((e.mean() - ref.mean()) / se)
     return FractalTest(
-        "fractal" if z > z0 else "smooth",
+        "fractal" if abs(z) > z0 else "smooth",
         z,
         float(e.mean()),
         float(ref.mean()),

@@ -197,6 +197,7 @@ def iterate_pixels(
     value: Callable[[Array, Array], Array] | None = None,
     chunk: int = 65536,
     workers: int = 1,
+    executor: Any = None,
 ) -> PixelRun:
     r"""Iterate ``x <- step(x, aux)`` on the columns of ``x0`` and classify each column.
 
@@ -219,6 +220,12 @@ def iterate_pixels(
     chunk : int
         Pixels per chunk; chunks run in ``workers`` threads (the result does not depend on
         either).
+    executor : concurrent.futures.Executor, optional
+        Run the chunks as tasks there instead of in threads: anything from
+        :func:`~dynsys_gd.runtime.executors.make_executor` (a Dask cluster ships ``step`` and
+        ``value`` with cloudpickle; a process pool needs them picklable by :mod:`pickle`).
+        The result is bit-identical to the serial one: each chunk is computed by the same
+        code on the same data wherever it runs.
     """
     x0 = np.ascontiguousarray(x0, dtype=np.float64)
     n = x0.shape[1]
@@ -230,7 +237,12 @@ def iterate_pixels(
         e = min(n, s + chunk)
         return _chunk(step, x0[:, s:e], a[:, s:e], *args)
 
-    if workers > 1 and len(starts) > 1:
+    if executor is not None:
+        from ..runtime.executors import map_tasks
+
+        tasks = [(step, x0[:, s : s + chunk], a[:, s : s + chunk], *args) for s in starts]
+        parts = map_tasks(_chunk, tasks, executor, unpack=True)
+    elif workers > 1 and len(starts) > 1:
         with ThreadPoolExecutor(max_workers=workers) as ex:
             parts = list(ex.map(run, starts))
     else:

@@ -196,6 +196,63 @@ def _ulps(ax: Array) -> float:
     return float(np.min(gap / ulp))
 
 
+def _run_points(
+    model: Any,
+    th0: Array,
+    kind: str,
+    A: Array,
+    B: Array,
+    *,
+    steps: int,
+    bound: float,
+    chunk: int,
+    workers: int,
+    executor: Any = None,
+) -> Any:
+    """GD from every point ``(A[i], B[i])`` of a trainability map (the pixels, or the points
+    of a bisection)."""
+    from ..numeric.engine.lanes import lane_model
+    from ..numeric.kernels import numeric_model
+    from ..numeric.orbits.optimizer_map import layer_sizes
+
+    sizes = layer_sizes(model)
+    lm = lane_model(model)
+    if sizes is None or lm is None:
+        raise InvalidParameterError(f"model must be a network with a kernel; got {describe(model)}")
+    P = int(sum(sizes))
+    n = A.size
+    first = np.zeros(P, dtype=bool)
+    first[: sizes[0]] = True
+    if kind == "lr-lr":
+        x0 = np.repeat(th0[:, None], n, axis=1)
+        aux = np.where(first[:, None], A[None, :], B[None, :])
+    else:
+        x0 = th0[:, None] + A[None, :] / np.sqrt(P)
+        aux = np.repeat(B[None, :], P, axis=0)
+    m = numeric_model(model)
+
+    def step(x: Any, s: Any) -> Any:
+        return x - s * lm.gradient_cols(x)
+
+    def value(x: Any, s: Any) -> Any:
+        return np.asarray(m.loss(np.ascontiguousarray(x.T)), dtype=np.float64)
+
+    return iterate_pixels(
+        step,
+        x0,
+        aux=aux,
+        steps=steps,
+        check_every=10,
+        max_period=8,
+        tol=1e-10,
+        bound=bound,
+        value=value,
+        chunk=chunk,
+        workers=workers,
+        executor=executor,
+    )
+
+
 def trainability_map(
     model: Any,
     lr1: Any,
@@ -207,6 +264,7 @@ def trainability_map(
     bound: float = 1e6,
     chunk: int = 4096,
     workers: int = 1,
+    executor: Any = None,
 ) -> TrainabilityMap:
     r"""GD over a grid of per-layer step sizes (or of initialisation offset and step size).
 
@@ -225,9 +283,11 @@ def trainability_map(
         A run has diverged once a parameter exceeds ``bound`` in magnitude (or is not finite).
     chunk, workers : int
         Pixels per chunk and worker threads; results are bit-identical for every choice.
+    executor : concurrent.futures.Executor, optional
+        Run the chunks there instead (e.g. ``make_executor(scheduler="local")`` for Dask);
+        bit-identical to the serial result.
     """
     from ..numeric.engine.lanes import lane_model
-    from ..numeric.kernels import numeric_model
     from ..numeric.orbits.optimizer_map import layer_sizes
 
     k = check_choice("kind", kind, ("lr-lr", "offset-lr"))
@@ -252,43 +312,24 @@ def trainability_map(
     if th0.size != P:
         raise InvalidParameterError(f"theta0 must have length {P}; got length {th0.size}")
     nsteps = check_int("steps", steps, minimum=1)
+    if k == "lr-lr" and (np.any(a <= 0) or np.any(b <= 0)):
+        raise InvalidParameterError("lr1 and lr2 must be > 0 for an lr-lr map; got a value <= 0")
+    if k == "offset-lr" and np.any(b <= 0):
+        raise InvalidParameterError("lr2 must be > 0 (the step sizes); got a value <= 0")
     Ag, Bg = np.meshgrid(a, b)
     A, B = Ag.ravel(), Bg.ravel()
     n = A.size
-    first = np.zeros(P, dtype=bool)
-    first[: sizes[0]] = True
-    if k == "lr-lr":
-        if np.any(a <= 0) or np.any(b <= 0):
-            raise InvalidParameterError(
-                "lr1 and lr2 must be > 0 for an lr-lr map; got a value <= 0"
-            )
-        x0 = np.repeat(th0[:, None], n, axis=1)
-        aux = np.where(first[:, None], A[None, :], B[None, :])
-    else:
-        if np.any(b <= 0):
-            raise InvalidParameterError("lr2 must be > 0 (the step sizes); got a value <= 0")
-        x0 = th0[:, None] + A[None, :] / np.sqrt(P)
-        aux = np.repeat(B[None, :], P, axis=0)
-    m = numeric_model(model)
-
-    def step(x: Any, s: Any) -> Any:
-        return x - s * lm.gradient_cols(x)
-
-    def value(x: Any, s: Any) -> Any:
-        return np.asarray(m.loss(np.ascontiguousarray(x.T)), dtype=np.float64)
-
-    run = iterate_pixels(
-        step,
-        x0,
-        aux=aux,
+    run = _run_points(
+        model,
+        th0,
+        k,
+        A,
+        B,
         steps=nsteps,
-        check_every=10,
-        max_period=8,
-        tol=1e-10,
         bound=float(bound),
-        value=value,
         chunk=chunk,
         workers=workers,
+        executor=executor,
     )
     shape = (b.size, a.size)
     score = run.score if run.score is not None else np.zeros(n)
@@ -302,5 +343,12 @@ def trainability_map(
         min(_ulps(a), _ulps(b)),
         model,
         th0,
-        {"steps": nsteps, "bound": bound, "chunk": chunk, "workers": workers, "log": logs},
+        {
+            "steps": nsteps,
+            "bound": bound,
+            "chunk": chunk,
+            "workers": workers,
+            "executor": executor,
+            "log": logs,
+        },
     )

@@ -150,3 +150,13 @@ def test_minima_of_matrix_networks_grouped_by_det_signs(widths, names) -> None:
         if a.kind == "minimum" and len(names) == 2:
             W1, W2 = net.unflatten(a.point)
             assert (np.linalg.det(W1) < 0) == ("(-, -)" in a.name) == (np.linalg.det(W2) < 0)
+
+
+def test_clusters_do_not_split_a_tight_cluster_in_many_dimensions():
+    from dynsys_gd.analysis.basins import _clusters
+
+    # two points 2e-13 apart, on either side of a cell face in all 20 coordinates
+    pts = np.full((2, 20), 0.05) + np.array([[-1e-13], [1e-13]])
+    far = np.full((1, 20), 0.2)
+    cl = _clusters(np.vstack([pts, far]), 0.05)
+    assert cl[0] == cl[1] and cl[2] != cl[0]
