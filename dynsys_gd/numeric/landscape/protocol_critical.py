@@ -62,6 +62,8 @@ __all__ = [
     "NUMERICAL_CERTIFICATE",
     "ProtocolFlattestMinimum",
     "classified_at",
+    "critical_points_of_protocol",
+    "is_protocol_model",
     "numerical_det_dg",
     "protocol_critical_points",
     "protocol_flattest_minimum",
@@ -104,6 +106,14 @@ class ProtocolFlattestMinimum(LossFlattestMinimum):
             f"eta*={self.critical_lr:.10g}, numerical)"
         )
 
+    @property
+    def certified(self) -> bool:
+        r"""Always False: no enclosure of :math:`S_{\min}` (a float64 search)."""
+        return False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "certified": False, "certainty": "numerical, not certified"}
+
     def summary(self) -> str:
         return "\n".join(
             [
@@ -122,6 +132,18 @@ def _check_protocol(model: Any) -> Any:
             f"hessian, hvp); got {describe(model)} without {', '.join(missing)}"
         )
     return model
+
+
+def is_protocol_model(model: Any) -> bool:
+    """Whether ``model`` is a model of the protocol with no symbolic form: neither a
+    :class:`~dynsys_gd.models.LinearNetwork` nor a :class:`~dynsys_gd.models.LossModel`, and
+    with ``n_params``, ``loss``, ``gradient``, ``hessian`` and ``hvp`` (a user's class, a
+    :class:`~dynsys_gd.models.JaxModel`, an :class:`~dynsys_gd.models.MLP`)."""
+    from ...models import LinearNetwork, LossModel
+
+    if isinstance(model, LinearNetwork | LossModel) or isinstance(model, int | float | str):
+        return False
+    return not missing_model_methods(model, ("n_params", "loss", "gradient", "hessian", "hvp"))
 
 
 def model_name(model: Any) -> str:
@@ -374,6 +396,36 @@ def protocol_critical_points(
                "not excluded",),
         model=model,
     )  # fmt: skip
+
+
+def critical_points_of_protocol(
+    model: Any,
+    box: Any,
+    *,
+    lr: float | None,
+    method: str,
+    n_starts: int,
+    seed: int | None,
+    dps: int,
+    exact_timeout: float,
+) -> CriticalPointsResult:
+    """:func:`~dynsys_gd.numeric.landscape.critical_points.critical_points` for a model of the
+    protocol: the float64 search (:func:`protocol_critical_points`).  ``method`` "auto" and
+    "search" both mean the search; "exact" is refused (it needs a symbolic form); ``dps`` and
+    ``exact_timeout`` are checked and apply to the exact route only."""
+    if method not in ("auto", "exact", "search"):
+        raise InvalidParameterError(
+            f"method must be one of 'auto', 'exact', 'search'; got {method!r}"
+        )
+    if method == "exact":
+        raise InvalidParameterError(
+            "method must be 'auto' or 'search' for a model given only through the model "
+            f"protocol (the exact route needs a symbolic form); got 'exact' with "
+            f"{model_name(model)}"
+        )
+    check_int("dps", dps, minimum=20, maximum=2000)
+    check_positive_float("exact_timeout", exact_timeout)
+    return protocol_critical_points(model, box, lr=lr, n_starts=n_starts, seed=seed)
 
 
 def classified_at(res: CriticalPointsResult, lr: float) -> CriticalPointsResult:
