@@ -31,6 +31,7 @@ minimum elsewhere is not excluded, so :math:`S_{\min}` is *numerical, not certif
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +85,10 @@ ZERO_RTOL = 1e-5
 MERGE_RTOL = 1e-4
 #: non-isolated minima of one (loss, dimension) group descended on, the sharpest left out
 SET_DESCENTS = 3
+#: flattest minima found, per model object and search settings (seeded searches only)
+_FLAT_CACHE: weakref.WeakKeyDictionary[Any, dict[str, ProtocolFlattestMinimum]] = (
+    weakref.WeakKeyDictionary()
+)
 
 _KIND_ORDER = {
     CriticalKind.MINIMUM: 0,
@@ -467,12 +472,31 @@ def protocol_flattest_minimum(
     -------
     ProtocolFlattestMinimum
         ``exact`` False, ``bounds`` None, ``bracket`` ``(S, S)``: no enclosure.
+        A seeded result is remembered per model object and settings (as the built-in kinds
+        cache theirs), so ``critical_lr`` under several optimisers searches once.
 
     Raises
     ------
     InvalidParameterError
         If the search finds no minimum in the box.
     """
+    key = repr((box, n_starts, seed, sorted(kwargs.items())))
+    try:  # remembered per model object, as the sympy and network kinds cache on theirs
+        per = _FLAT_CACHE.setdefault(model, {})
+    except TypeError:  # not hashable or not weakly referenceable: no cache
+        per = {}
+    if seed is not None and key in per:
+        return per[key]
+    out = _flattest_search(model, box, n_starts, seed, **kwargs)
+    if seed is not None:
+        per[key] = out
+    return out
+
+
+def _flattest_search(
+    model: Any, box: Any, n_starts: int, seed: int | None, **kwargs: Any
+) -> ProtocolFlattestMinimum:
+    """The search behind :func:`protocol_flattest_minimum` (not cached)."""
     res = protocol_critical_points(model, box, n_starts=n_starts, seed=seed, **kwargs)
     minima = list(res.minima)
     if not minima:
