@@ -150,33 +150,60 @@ def _make_momentum(nesterov: bool) -> Callable[[], Any]:
 #: one entry per optimiser whose C6 is checked (GD's own checks are in c6_main_theorem)
 OPTIMIZER_CASES: tuple[OptimizerCase, ...] = (
     OptimizerCase(
-        "heavy-ball", f"heavy ball (beta = {BETA})", _make_momentum(False), 2 + 2 * BETA, None,
-        _heavy_ball, _power("beta"), True, "beta^P", "heavy-ball map non-singular: det DF = beta^P",
-        "constant and non-zero for beta > 0: the map is non-singular everywhere",
+        key="heavy-ball",
+        label=f"heavy ball (beta = {BETA})",
+        make=_make_momentum(False),
+        a_star=2 + 2 * BETA,
+        q=None,
+        update=_heavy_ball,
+        expected_det=_power("beta"),
+        has_buffer=True,
+        formula="beta^P",
+        det_title="heavy-ball map non-singular: det DF = beta^P",
+        det_words="constant and non-zero for beta > 0: the map is non-singular everywhere",
     ),
     OptimizerCase(
-        "nesterov", f"Nesterov (beta = {BETA})", _make_momentum(True),
-        (2 + 2 * BETA) / (1 + 2 * BETA), None, _nesterov, _nesterov_det, True,
-        "beta^P det(I - eta H)",
-        "Nesterov map: det DF = beta^P det(I - eta H(y)), zero set null",
-        "not constant: zero exactly where GD's map is singular at the look-ahead "
+        key="nesterov",
+        label=f"Nesterov (beta = {BETA})",
+        make=_make_momentum(True),
+        a_star=(2 + 2 * BETA) / (1 + 2 * BETA),
+        q=None,
+        update=_nesterov,
+        expected_det=_nesterov_det,
+        has_buffer=True,
+        formula="beta^P det(I - eta H)",
+        det_title="Nesterov map: det DF = beta^P det(I - eta H(y)), zero set null",
+        det_words="not constant: zero exactly where GD's map is singular at the look-ahead "
         "y = theta + beta m",
     ),
     OptimizerCase(
-        "layerwise-gd", f"LayerwiseGD (r = ({', '.join(map(str, LAYER_RATES))}))",
-        _make_layerwise, Fraction(2), LAYER_RATES, _layerwise, _reparametrised_det, False,
-        "det(I - eta Q^1/2 H Q^1/2)",
-        "LayerwiseGD map: det DF = det(I - eta Q^1/2 H Q^1/2)",
-        "the determinant of GD's map on the reparametrised network, non-zero off a null set "
-        "(C1)",
+        key="layerwise-gd",
+        label=f"LayerwiseGD (r = ({', '.join(map(str, LAYER_RATES))}))",
+        make=_make_layerwise,
+        a_star=Fraction(2),
+        q=LAYER_RATES,
+        update=_layerwise,
+        expected_det=_reparametrised_det,
+        has_buffer=False,
+        formula="det(I - eta Q^1/2 H Q^1/2)",
+        det_title="LayerwiseGD map: det DF = det(I - eta Q^1/2 H Q^1/2)",
+        det_words="the determinant of GD's map on the reparametrised network, non-zero off a "
+        "null set (C1)",
     ),
     OptimizerCase(
-        "adam-frozen", f"frozen Adam (beta1 = {BETA1}, Q = 1/p = "
-        f"({', '.join(map(str, ADAM_Q))}))", _make_adam, (2 + 2 * BETA1) / (1 - BETA1), ADAM_Q,
-        _frozen_adam, _power("beta1"), True, "beta1^P", "frozen-Adam map non-singular: det DF = beta1^P",
-        "constant and non-zero for beta1 > 0: the map is non-singular everywhere",
+        key="adam-frozen",
+        label=f"frozen Adam (beta1 = {BETA1}, Q = 1/p = ({', '.join(map(str, ADAM_Q))}))",
+        make=_make_adam,
+        a_star=(2 + 2 * BETA1) / (1 - BETA1),
+        q=ADAM_Q,
+        update=_frozen_adam,
+        expected_det=_power("beta1"),
+        has_buffer=True,
+        formula="beta1^P",
+        det_title="frozen-Adam map non-singular: det DF = beta1^P",
+        det_words="constant and non-zero for beta1 > 0: the map is non-singular everywhere",
     ),
-)  # fmt: skip
+)
 
 
 def det_check(case: OptimizerCase) -> Verdict:

@@ -57,7 +57,9 @@ OPTIMIZERS = [
 
 
 @pytest.mark.parametrize("opt,expected", OPTIMIZERS, ids=lambda o: repr(o)[:24])
-def test_critical_lr_closed_forms_and_the_symbolic_model(opt: dg.Optimizer, expected: float) -> None:
+def test_critical_lr_closed_forms_and_the_symbolic_model(
+    opt: dg.Optimizer, expected: float
+) -> None:
     got = dg.critical_lr(USER, optimizer=opt)
     assert got == pytest.approx(expected, rel=1e-9)
     if not isinstance(opt, dg.Adam):  # (the same Q as Preconditioned: one exact route is enough)
