@@ -72,7 +72,6 @@ from ..._types import LearningRate
 from ..._validation import check_int, check_positive_float, check_seed
 from ...errors import InvalidParameterError
 from ...models import LossModel
-from ...models.protocol import Model
 from ..kernels import numeric_model
 from ._cp_exact import (
     _ball_from_interval,
@@ -350,7 +349,7 @@ _KIND_ORDER = {
 
 
 def critical_points(
-    model: LossModel | Model,
+    model: LossModel,
     box: Any,
     *,
     lr: LearningRate | None = None,
@@ -364,12 +363,8 @@ def critical_points(
 
     Parameters
     ----------
-    model : LossModel or Model
-        Any real-analytic loss.  A model given only through the model protocol (a user's
-        class, a :class:`~dynsys_gd.models.JaxModel`, an MLP: no symbolic form) is searched in
-        float64 and every point is *numerical, not certified*
-        (:func:`~dynsys_gd.numeric.landscape.protocol_critical.protocol_critical_points`;
-        ``method`` "exact" is refused, ``dps`` and ``exact_timeout`` do not apply).
+    model : LossModel
+        Any real-analytic loss.
     box : float, (lo, hi) or sequence of P pairs
         Search region: ``s`` means :math:`[-s, s]^P`.
     lr : float, optional
@@ -408,13 +403,6 @@ def critical_points(
     >>> [p.kind.name for p in res]
     ['MINIMUM', 'MINIMUM', 'SADDLE']
     """
-    from .protocol_critical import critical_points_of_protocol, is_protocol_model
-
-    if is_protocol_model(model):  # no symbolic form: the float64 search, numerical
-        return critical_points_of_protocol(
-            model, box, lr=lr, method=method, n_starts=n_starts, seed=seed, dps=dps,
-            exact_timeout=exact_timeout,
-        )  # fmt: skip
     model = _check_model(model)
     P = model.n_params
     bx = _check_box(box, P)

@@ -407,14 +407,15 @@ def critical_points_of_protocol(
     model: Any,
     box: Any,
     *,
-    lr: float | None,
+    lr: Any,
     method: str,
     n_starts: int,
     seed: int | None,
     dps: int,
     exact_timeout: float,
 ) -> CriticalPointsResult:
-    """:func:`~dynsys_gd.numeric.landscape.critical_points.critical_points` for a model of the
+    """The public ``critical_points``
+    (:func:`~dynsys_gd.numeric.landscape.model_points.critical_points`) for a model of the
     protocol: the float64 search (:func:`protocol_critical_points`).  ``method`` "auto" and
     "search" both mean the search; "exact" is refused (it needs a symbolic form); ``dps`` and
     ``exact_timeout`` are checked and apply to the exact route only."""
