@@ -26,6 +26,10 @@ here can be refined in high precision or enclosed in ball arithmetic as for a
 
 Every number is float64 and the list of points is what a seeded search found: a flatter
 minimum elsewhere is not excluded, so :math:`S_{\min}` is *numerical, not certified*.
+
+The public ``critical_points``, ``flattest_minimum``, ``min_sharpness`` and ``critical_lr``
+(with any ``optimizer=`` that has a threshold) send such models here
+(:func:`is_protocol_model`).
 """
 
 from __future__ import annotations
@@ -146,7 +150,7 @@ def is_protocol_model(model: Any) -> bool:
     :class:`~dynsys_gd.models.JaxModel`, an :class:`~dynsys_gd.models.MLP`)."""
     from ...models import LinearNetwork, LossModel
 
-    if isinstance(model, LinearNetwork | LossModel) or isinstance(model, int | float | str):
+    if isinstance(model, LinearNetwork | LossModel):
         return False
     return not missing_model_methods(model, ("n_params", "loss", "gradient", "hessian", "hvp"))
 
