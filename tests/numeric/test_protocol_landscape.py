@@ -140,3 +140,11 @@ def test_jax_model_landscape() -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=HERE)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert "1 passed" in proc.stdout, proc.stdout[-2000:]
+
+
+def test_the_search_is_remembered_per_model_object_and_settings() -> None:
+    flat = dg.flattest_minimum(USER)
+    assert dg.flattest_minimum(USER, box=4.0) is flat  # the default box, spelled out
+    other = dg.flattest_minimum(USER, box=[(0.5, 3.0), (0.5, 3.0)])
+    assert other is not flat and other.box == ((0.5, 3.0), (0.5, 3.0))
+    assert np.all(other.point > 0) and other.sharpness == pytest.approx(2.0, rel=1e-9)

@@ -485,14 +485,16 @@ def protocol_flattest_minimum(
     InvalidParameterError
         If the search finds no minimum in the box.
     """
-    key = repr((box, n_starts, seed, sorted(kwargs.items())))
+    P = int(_check_protocol(model).n_params)
+    bx = _check_box(DEFAULT_BOX_HALF_WIDTH if box is None else box, P)  # the key: every bound
+    key = repr((bx, n_starts, seed, sorted(kwargs.items())))
     try:  # remembered per model object, as the sympy and network kinds cache on theirs
         per = _FLAT_CACHE.setdefault(model, {})
     except TypeError:  # not hashable or not weakly referenceable: no cache
         per = {}
     if seed is not None and key in per:
         return per[key]
-    out = _flattest_search(model, box, n_starts, seed, **kwargs)
+    out = _flattest_search(model, bx, n_starts, seed, **kwargs)
     if seed is not None:
         per[key] = out
     return out
