@@ -60,7 +60,7 @@ from .analysis.stability import StabilityReport as StabilityReport
 from .analysis.stability import stability_analysis as stability_analysis
 from .analysis.stability_optimizer import OptimizerSpectrum as OptimizerSpectrum
 from .numeric.landscape.critical_points import CriticalPointsResult as CriticalPointsResult
-from .numeric.landscape.critical_points import critical_points as critical_points
+from .numeric.landscape.model_points import critical_points as critical_points
 from .numeric.landscape.enclosures import certified_spectrum as certified_spectrum
 from .numeric.landscape.limits import LimitKind as LimitKind
 from .numeric.landscape.limits import LimitLabels as LimitLabels

@@ -325,12 +325,12 @@ def check_c6(
         )
     from types import SimpleNamespace
 
-    from .c6_momentum import momentum_checks  # the theorem for the heavy-ball map
+    from .c6_optimizers import optimizer_checks  # the theorem for the other optimisers' maps
 
     gd = SimpleNamespace(
         instability_check=instability_check,
         stable_minimum_check=stable_minimum_check,
         transition_check=transition_check,
     )
-    momentum_checks(col, n_mc, seed, gd)
+    optimizer_checks(col, n_mc, seed, gd)
     return col.result(SPEC)

@@ -100,8 +100,10 @@ class Model(NumericModel, Protocol):
 
     - ``symbolic``: the loss as a sympy expression in the model's parameters, where one exists
       (:class:`~dynsys_gd.models.LossModel`). Analyses that need an exact form (``derive``,
-      exact critical points, ``critical_lr``) take only the built-in symbolic kinds and refuse
-      other models with an :class:`~dynsys_gd.errors.InvalidParameterError`.
+      exact critical points) take only the built-in symbolic kinds and refuse other models
+      with an :class:`~dynsys_gd.errors.InvalidParameterError`; ``critical_points``,
+      ``flattest_minimum`` and ``critical_lr`` search other models in float64 (numerical, not
+      certified).
     - ``__reduce__``/picklability: needed only to run on a process executor.
 
     Examples

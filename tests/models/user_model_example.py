@@ -71,3 +71,14 @@ def run_example(store_path: str) -> dict[str, object]:
         "batch": batch,
         "report": report,
     }
+
+
+def landscape_example() -> dict[str, object]:
+    """The landscape functions on the user model (numerical, not certified: no symbolic form)."""
+    model: dg.Model = ProductLoss(1.0)
+    points: dg.CriticalPointsResult = dg.critical_points(model, 3.0, lr=0.5)
+    flat: dg.FlattestMinimum = dg.flattest_minimum(model)
+    s_min: float = dg.min_sharpness(model)
+    eta_gd: float = dg.critical_lr(model)
+    eta_hb: float = dg.critical_lr(model, optimizer=dg.HeavyBall(beta=0.5))
+    return {"points": points, "flat": flat, "s_min": s_min, "eta_gd": eta_gd, "eta_hb": eta_hb}

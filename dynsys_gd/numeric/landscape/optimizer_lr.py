@@ -14,7 +14,11 @@ on each layer (:class:`~dynsys_gd.optimizers.LayerwiseGD`, or layer-constant dia
 reparametrised loss is again a linear network, with :math:`W = c\,\Phi_N\cdots\Phi_1`,
 :math:`c = \prod_k r_k^{1/2}`: the covariances become :math:`c^2\Sigma_{xx}` and
 :math:`c\,\Sigma_{yx}`, and every closed form and certificate of the network applies.  A sympy loss
-is reparametrised exactly; other models are refused.
+is reparametrised exactly.  A model given only through the model protocol is reparametrised
+numerically (:class:`ScaledModel`: loss, gradient and Hessian of :math:`L(Q^{1/2}\phi)` from
+those of :math:`L`), and its minimum of :math:`\mu_{\max}(QH)` is the flattest minimum a float64
+search finds in the box of :math:`\phi = Q^{-1/2}\theta` (numerical, not certified,
+:mod:`~dynsys_gd.numeric.landscape.protocol_critical`).
 """
 
 from __future__ import annotations
@@ -22,12 +26,49 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ...errors import InvalidParameterError
 from ...models import LinearNetwork, LossModel
 from ...optimizers import Optimizer
 
-__all__ = ["critical_lr", "optimizer_critical_lr", "reparametrised_model"]
+__all__ = ["ScaledModel", "critical_lr", "optimizer_critical_lr", "reparametrised_model"]
+
+
+class ScaledModel:
+    r"""A model of the protocol in the coordinates :math:`\phi = \theta / s`:
+    :math:`\phi \mapsto L(s\phi)`, gradient :math:`s\nabla L(s\phi)`, Hessian
+    :math:`\operatorname{diag}(s)\,H\,\operatorname{diag}(s)` (whose spectrum is that of
+    :math:`QH` for :math:`Q = \operatorname{diag}(s^2)`)."""
+
+    def __init__(self, model: Any, s: NDArray[np.float64]) -> None:
+        from ..kernels import numeric_model
+
+        self.base = model
+        self._m = numeric_model(model)
+        self.s = np.asarray(s, dtype=np.float64)
+        self.n_params = int(self.s.size)
+        self.name = f"{getattr(model, 'name', '') or type(model).__name__} (Q^1/2 phi)"
+
+    def loss(self, phi: Any) -> Any:
+        return self._m.loss(np.asarray(phi, dtype=np.float64) * self.s)
+
+    def gradient(self, phi: Any) -> Any:
+        return np.asarray(self._m.gradient(np.asarray(phi, dtype=np.float64) * self.s)) * self.s
+
+    def hessian(self, phi: Any) -> Any:
+        H = np.asarray(self._m.hessian(np.asarray(phi, dtype=np.float64) * self.s))
+        return H * self.s[:, None] * self.s[None, :]
+
+    def hvp(self, phi: Any, v: Any) -> Any:
+        th = np.asarray(phi, dtype=np.float64) * self.s
+        return np.asarray(self._m.hvp(th, np.asarray(v, dtype=np.float64) * self.s)) * self.s
+
+    def fingerprint(self) -> str:
+        import hashlib
+
+        base = self.base.fingerprint() if hasattr(self.base, "fingerprint") else ""
+        return hashlib.sha256(f"scaled|{base}|{self.s.tobytes().hex()}".encode()).hexdigest()
 
 
 def _layer_constant(q: np.ndarray, sizes: tuple[int, ...]) -> list[float] | None:
@@ -63,10 +104,13 @@ def reparametrised_model(model: Any, q: np.ndarray) -> Any:
             for p, qi in zip(model.params, q, strict=True)
         }
         return LossModel(model.expr.xreplace(sub), model.params, name=f"{model.name} (Q^1/2 phi)")
+    from .protocol_critical import is_protocol_model
+
+    if model is not None and is_protocol_model(model):
+        return ScaledModel(model, np.sqrt(np.asarray(q, dtype=np.float64)))
     raise InvalidParameterError(
-        "model must be a LinearNetwork with a layer-constant preconditioner or a LossModel for "
-        "the critical step size of a preconditioned optimiser; got "
-        f"{type(model).__name__}"
+        "model must be a LinearNetwork, a LossModel or a model of the protocol for the "
+        f"critical step size of a preconditioned optimiser; got {type(model).__name__}"
     )
 
 
@@ -79,13 +123,17 @@ def critical_lr(net: Any, optimizer: Any = None, **kwargs: Any) -> float:
 
     Parameters
     ----------
-    net : LinearNetwork or LossModel
-        The model.
+    net : LinearNetwork, LossModel or Model
+        The model.  A model given only through the model protocol (no symbolic form) has the
+        :math:`S_{\min}` of a float64 search, so its critical step size is *numerical, not
+        certified* (``dg.flattest_minimum(model)`` says so); the thresholds :math:`a^*` are the
+        same as for the symbolic models.
     optimizer : Optimizer, optional
         Default GD.
     **kwargs
-        Passed to :func:`~dynsys_gd.numeric.landscape.sharpness.min_sharpness` (LossModel
-        search settings).
+        Passed to :func:`~dynsys_gd.numeric.landscape.sharpness.min_sharpness` (search
+        settings of a LossModel or of a model of the protocol: ``box``, ``n_starts``,
+        ``seed``; ``box`` is in the coordinates :math:`\theta`).
 
     Raises
     ------
@@ -130,4 +178,12 @@ def optimizer_critical_lr(model: Any, optimizer: Optimizer, **kwargs: Any) -> fl
     q = opt.curvature_scale(int(numeric_model(model).n_params))
     if q is None:
         return a / min_sharpness(model, **kwargs)
-    return a / min_sharpness(reparametrised_model(model, np.asarray(q)), **kwargs)
+    scaled = reparametrised_model(model, np.asarray(q))
+    if isinstance(scaled, ScaledModel):  # the box of theta as a box of phi = theta / s
+        from .critical_points import DEFAULT_BOX_HALF_WIDTH
+        from .critical_results import _check_box
+
+        box = kwargs.pop("box", None)
+        pairs = _check_box(DEFAULT_BOX_HALF_WIDTH if box is None else box, scaled.n_params)
+        kwargs["box"] = [(lo / si, hi / si) for (lo, hi), si in zip(pairs, scaled.s, strict=True)]
+    return a / min_sharpness(scaled, **kwargs)

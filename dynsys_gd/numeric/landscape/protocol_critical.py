@@ -26,11 +26,16 @@ here can be refined in high precision or enclosed in ball arithmetic as for a
 
 Every number is float64 and the list of points is what a seeded search found: a flatter
 minimum elsewhere is not excluded, so :math:`S_{\min}` is *numerical, not certified*.
+
+The public ``critical_points``, ``flattest_minimum``, ``min_sharpness`` and ``critical_lr``
+(with any ``optimizer=`` that has a threshold) send such models here
+(:func:`is_protocol_model`).
 """
 
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +67,8 @@ __all__ = [
     "NUMERICAL_CERTIFICATE",
     "ProtocolFlattestMinimum",
     "classified_at",
+    "critical_points_of_protocol",
+    "is_protocol_model",
     "numerical_det_dg",
     "protocol_critical_points",
     "protocol_flattest_minimum",
@@ -82,6 +89,10 @@ ZERO_RTOL = 1e-5
 MERGE_RTOL = 1e-4
 #: non-isolated minima of one (loss, dimension) group descended on, the sharpest left out
 SET_DESCENTS = 3
+#: flattest minima found, per model object and search settings (seeded searches only)
+_FLAT_CACHE: weakref.WeakKeyDictionary[Any, dict[str, ProtocolFlattestMinimum]] = (
+    weakref.WeakKeyDictionary()
+)
 
 _KIND_ORDER = {
     CriticalKind.MINIMUM: 0,
@@ -104,6 +115,14 @@ class ProtocolFlattestMinimum(LossFlattestMinimum):
             f"eta*={self.critical_lr:.10g}, numerical)"
         )
 
+    @property
+    def certified(self) -> bool:
+        r"""Always False: no enclosure of :math:`S_{\min}` (a float64 search)."""
+        return False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "certified": False, "certainty": "numerical, not certified"}
+
     def summary(self) -> str:
         return "\n".join(
             [
@@ -122,6 +141,18 @@ def _check_protocol(model: Any) -> Any:
             f"hessian, hvp); got {describe(model)} without {', '.join(missing)}"
         )
     return model
+
+
+def is_protocol_model(model: Any) -> bool:
+    """Whether ``model`` is a model of the protocol with no symbolic form: neither a
+    :class:`~dynsys_gd.models.LinearNetwork` nor a :class:`~dynsys_gd.models.LossModel`, and
+    with ``n_params``, ``loss``, ``gradient``, ``hessian`` and ``hvp`` (a user's class, a
+    :class:`~dynsys_gd.models.JaxModel`, an :class:`~dynsys_gd.models.MLP`)."""
+    from ...models import LinearNetwork, LossModel
+
+    if isinstance(model, LinearNetwork | LossModel):
+        return False
+    return not missing_model_methods(model, ("n_params", "loss", "gradient", "hessian", "hvp"))
 
 
 def model_name(model: Any) -> str:
@@ -376,6 +407,37 @@ def protocol_critical_points(
     )  # fmt: skip
 
 
+def critical_points_of_protocol(
+    model: Any,
+    box: Any,
+    *,
+    lr: Any,
+    method: str,
+    n_starts: int,
+    seed: int | None,
+    dps: int,
+    exact_timeout: float,
+) -> CriticalPointsResult:
+    """The public ``critical_points``
+    (:func:`~dynsys_gd.numeric.landscape.model_points.critical_points`) for a model of the
+    protocol: the float64 search (:func:`protocol_critical_points`).  ``method`` "auto" and
+    "search" both mean the search; "exact" is refused (it needs a symbolic form); ``dps`` and
+    ``exact_timeout`` are checked and apply to the exact route only."""
+    if method not in ("auto", "exact", "search"):
+        raise InvalidParameterError(
+            f"method must be one of 'auto', 'exact', 'search'; got {method!r}"
+        )
+    if method == "exact":
+        raise InvalidParameterError(
+            "method must be 'auto' or 'search' for a model given only through the model "
+            f"protocol (the exact route needs a symbolic form); got 'exact' with "
+            f"{model_name(model)}"
+        )
+    check_int("dps", dps, minimum=20, maximum=2000)
+    check_positive_float("exact_timeout", exact_timeout)
+    return protocol_critical_points(model, box, lr=lr, n_starts=n_starts, seed=seed)
+
+
 def classified_at(res: CriticalPointsResult, lr: float) -> CriticalPointsResult:
     r"""``res.at(lr)`` with the degenerate points whose float64 Hessian has no eigenvalue below
     :math:`-10^{-5}\max(1, \max|\lambda|)` (the zero threshold) classified *not decided by
@@ -415,12 +477,33 @@ def protocol_flattest_minimum(
     -------
     ProtocolFlattestMinimum
         ``exact`` False, ``bounds`` None, ``bracket`` ``(S, S)``: no enclosure.
+        A seeded result is remembered per model object and settings (as the built-in kinds
+        cache theirs), so ``critical_lr`` under several optimisers searches once.
 
     Raises
     ------
     InvalidParameterError
         If the search finds no minimum in the box.
     """
+    P = int(_check_protocol(model).n_params)
+    bx = _check_box(DEFAULT_BOX_HALF_WIDTH if box is None else box, P)  # the key: every bound
+    key = repr((bx, n_starts, seed, sorted(kwargs.items())))
+    try:  # remembered per model object, as the sympy and network kinds cache on theirs
+        per = _FLAT_CACHE.setdefault(model, {})
+    except TypeError:  # not hashable or not weakly referenceable: no cache
+        per = {}
+    if seed is not None and key in per:
+        return per[key]
+    out = _flattest_search(model, bx, n_starts, seed, **kwargs)
+    if seed is not None:
+        per[key] = out
+    return out
+
+
+def _flattest_search(
+    model: Any, box: Any, n_starts: int, seed: int | None, **kwargs: Any
+) -> ProtocolFlattestMinimum:
+    """The search behind :func:`protocol_flattest_minimum` (not cached)."""
     res = protocol_critical_points(model, box, n_starts=n_starts, seed=seed, **kwargs)
     minima = list(res.minima)
     if not minima:

@@ -58,6 +58,7 @@ from ..._types import SymbolicModel
 from ..._validation import describe
 from ...errors import InvalidParameterError
 from ...models import LinearNetwork, LossModel
+from ...models.protocol import Model
 from ..kernels import numeric_model
 from ._flattest import FlattestResult
 from .fixed_points import balanced_minimum
@@ -398,7 +399,7 @@ def _flattest_point(net: LinearNetwork) -> tuple[NDArray[np.float64], float, flo
     return point, S, spread
 
 
-def flattest_minimum(net: SymbolicModel, **kwargs: Any) -> FlattestMinimum:
+def flattest_minimum(net: SymbolicModel | Model, **kwargs: Any) -> FlattestMinimum:
     r"""A flattest global minimum of a linear network and :math:`S_{\min}` (C4, C5).
 
     Parameters
@@ -409,6 +410,11 @@ def flattest_minimum(net: SymbolicModel, **kwargs: Any) -> FlattestMinimum:
         M is then a singular variety (:func:`~dynsys_gd.numeric.landscape.variety.minima_variety`
         reports its singular points) and S_min is minimised over all of it; W* = 0 at depth
         >= 2 gives S_min = 0 at the origin (H = 0 there) and an infinite critical step size.
+        A model given only through the model protocol (a user's class, a
+        :class:`~dynsys_gd.models.JaxModel`, an MLP) is searched in float64:
+        :func:`~dynsys_gd.numeric.landscape.protocol_critical.protocol_flattest_minimum`
+        (keywords ``box``, ``n_starts``, ``seed``, ``descent_steps``), *numerical, not
+        certified*.
 
     Returns
     -------
@@ -421,6 +427,12 @@ def flattest_minimum(net: SymbolicModel, **kwargs: Any) -> FlattestMinimum:
         from .loss_flattest import loss_flattest_minimum
 
         return loss_flattest_minimum(net, **kwargs)  # type: ignore[return-value]
+    from .protocol_critical import is_protocol_model
+
+    if is_protocol_model(net):  # no symbolic form: a float64 search, numerical, not certified
+        from .protocol_critical import protocol_flattest_minimum
+
+        return protocol_flattest_minimum(net, **kwargs)  # type: ignore[return-value]
     if kwargs:
         raise InvalidParameterError(
             f"{', '.join(sorted(kwargs))}: keywords for a LossModel only; got a {describe(net)}"
@@ -508,11 +520,12 @@ def flattest_minimum(net: SymbolicModel, **kwargs: Any) -> FlattestMinimum:
     return result
 
 
-def min_sharpness(net: SymbolicModel, **kwargs: Any) -> float:
+def min_sharpness(net: SymbolicModel | Model, **kwargs: Any) -> float:
     r""":math:`S_{\min} = \min_{\theta\in M}\lambda_{\max}(H(\theta))` (C4, C5); see
     :func:`flattest_minimum`.  For a LossModel: the flattest minimum found in a box
     (:func:`~dynsys_gd.numeric.landscape.loss_flattest.loss_flattest_minimum`, keywords passed
-    on).
+    on); for a model given only through the protocol, the flattest minimum a float64 search
+    found (numerical, not certified; see :func:`flattest_minimum`).
 
     Raises
     ------
@@ -536,7 +549,7 @@ def min_sharpness(net: SymbolicModel, **kwargs: Any) -> float:
     return flattest_minimum(net, **kwargs).sharpness
 
 
-def critical_lr(net: SymbolicModel, **kwargs: Any) -> float:
+def critical_lr(net: SymbolicModel | Model, **kwargs: Any) -> float:
     r"""Critical learning rate :math:`\eta^* = 2/S_{\min}` (C5): above it every global minimum
     is linearly unstable and GD converges from a null set of initialisations only (C6).
 
@@ -547,7 +560,9 @@ def critical_lr(net: SymbolicModel, **kwargs: Any) -> float:
     the flattest minimum found in a box (see
     :func:`~dynsys_gd.numeric.landscape.loss_flattest.loss_flattest_minimum`: what is exact and
     what is
-    searched is stated in its result).
+    searched is stated in its result); for a model given only through the protocol, from the
+    flattest minimum a float64 search found (numerical, not certified: ``flattest_minimum(model)``
+    says so in its ``method``, ``certified`` and JSON).
 
     The critical step size of other optimisers is
     :func:`dynsys_gd.numeric.landscape.optimizer_lr.critical_lr` (``dg.critical_lr`` with
