@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 from .._results import ResultMixin, jsonable
 from ..errors import InvalidParameterError
 from ..models import LinearNetwork, LossModel
+from ..numeric.landscape.optimizer_lr import ScaledModel
 from ..numeric.landscape.spectra import MARGINAL_RTOL, FixedPointClass
 from ._verdict import LRVerdict, _verdict
 
@@ -281,42 +282,6 @@ def _describe(model: Any) -> str:
     from ._stability_parts import describe_protocol
 
     return describe_protocol(model)
-
-
-class ScaledModel:
-    r"""A model of the protocol in the coordinates :math:`\phi = \theta / s`:
-    :math:`\phi \mapsto L(s\phi)`, gradient :math:`s\nabla L(s\phi)`, Hessian
-    :math:`\operatorname{diag}(s)\,H\,\operatorname{diag}(s)` (whose spectrum is that of
-    :math:`QH` for :math:`Q = \operatorname{diag}(s^2)`)."""
-
-    def __init__(self, model: Any, s: NDArray[np.float64]) -> None:
-        from ..numeric.kernels import numeric_model
-
-        self.base = model
-        self._m = numeric_model(model)
-        self.s = np.asarray(s, dtype=np.float64)
-        self.n_params = int(self.s.size)
-        self.name = f"{getattr(model, 'name', '') or type(model).__name__} (Q^1/2 phi)"
-
-    def loss(self, phi: Any) -> Any:
-        return self._m.loss(np.asarray(phi, dtype=np.float64) * self.s)
-
-    def gradient(self, phi: Any) -> Any:
-        return np.asarray(self._m.gradient(np.asarray(phi, dtype=np.float64) * self.s)) * self.s
-
-    def hessian(self, phi: Any) -> Any:
-        H = np.asarray(self._m.hessian(np.asarray(phi, dtype=np.float64) * self.s))
-        return H * self.s[:, None] * self.s[None, :]
-
-    def hvp(self, phi: Any, v: Any) -> Any:
-        th = np.asarray(phi, dtype=np.float64) * self.s
-        return np.asarray(self._m.hvp(th, np.asarray(v, dtype=np.float64) * self.s)) * self.s
-
-    def fingerprint(self) -> str:
-        import hashlib
-
-        base = self.base.fingerprint() if hasattr(self.base, "fingerprint") else ""
-        return hashlib.sha256(f"scaled|{base}|{self.s.tobytes().hex()}".encode()).hexdigest()
 
 
 def _prediction(opt: Any, verdict: Any, cert: Any, saddles: list[Any]) -> str:
