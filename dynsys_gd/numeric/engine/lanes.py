@@ -89,7 +89,10 @@ from .outcomes import (
     lane_progressing,
     lane_segment,
     lane_trend,
-    lane_update,
+    lanes_candidates,
+    lanes_scale,
+    lanes_segment,
+    lanes_update,
     stationary,
 )
 
@@ -145,54 +148,113 @@ def block_generic(
 # ------------------------------------------------------------------------------------------------
 @numba.njit(**_JIT)
 def _one_step(
-    blockfn: Any, kind: int, ip: Any, fp: Any, rth: Any, rg: Any, rwk: Any, lr: float
+    blockfn: Any, kind: int, ip: Any, fp: Any, rth: Any, rg: Any, rwk: Any, lr: float, sc: Any
 ) -> float:  # pragma: no cover
     """One step of the single-lane state ``rth`` by the block function (the same operations as
-    in the lanes); returns the gradient norm at the starting point."""
-    P = rth.shape[0]
-    lr1 = np.full(1, lr)
-    gs = np.zeros(1)
-    gm = np.zeros(1)
-    h1 = np.zeros((1, P, 1))
+    in the lanes); returns the gradient norm at the starting point.  ``sc`` is the scratch
+    of :func:`_scratch` (no allocation per call)."""
+    lr1, gs, gm, h1, _rh = sc
+    lr1[0] = lr
     blockfn(kind, ip, fp, rth, rg, rwk, lr1, h1, gs, gm, 1, 1, 1)
-    return gs[0]
+    return gs[0]  # type: ignore[no-any-return]
 
 
 @numba.njit(**_JIT)
-def _replay(
+def _scratch(NS: int, c: int) -> Any:  # pragma: no cover
+    """Single-lane buffers of :func:`_one_step` and :func:`_replay`: step size, gradient norm
+    sum and maximum, a one-step history and a ``c``-step history of the whole state."""
+    return (
+        np.zeros(1),
+        np.zeros(1),
+        np.zeros(1),
+        np.zeros((1, NS, 1)),
+        np.zeros((c, NS, 1)),
+    )
+
+
+#: the divergence replay steps the diverged runs this many steps at a time (most runs that
+#: leave the threshold do so within a few steps of their start)
+REPLAY_CHUNK = 16
+
+
+@numba.njit(**_JIT)
+def _replay_diverged(
     blockfn: Any,
     kind: int,
     ip: Any,
     fp: Any,
-    x0: Any,
-    lr: float,
-    nsteps: int,
+    nwork: int,
+    P: int,
+    blk: Any,
+    lrs: Any,
+    dl: Any,
+    dr: Any,
+    dt: Any,
+    nd: int,
+    c: int,
     div: float,
-    rth: Any,
-    rg: Any,
-    rwk: Any,
     T: int,
-) -> int:  # pragma: no cover
-    """Replay ``nsteps`` steps of one run from ``x0`` (single lane, the whole state): the first
-    step whose iterate is non-finite or beyond ``div`` in one of its first ``T`` rows (-1 if
-    none); ``rth[:, 0]`` ends as the last iterate within the threshold."""
-    P = x0.shape[0]
-    prev = np.empty(P)
-    for i in range(P):
-        rth[i, 0] = x0[i]
-    for s in range(nsteps):
-        for i in range(P):
-            prev[i] = rth[i, 0]
-        _one_step(blockfn, kind, ip, fp, rth, rg, rwk, lr)
-        bad = False
-        for i in range(T):
-            if not (abs(rth[i, 0]) <= div):
-                bad = True
-        if bad:
-            for i in range(P):
-                rth[i, 0] = prev[i]
-            return s + 1
-    return -1
+    o_steps: Any,
+    o_theta: Any,
+    o_gtail: Any,
+) -> None:  # pragma: no cover
+    """Replay the last ``c`` steps of the runs ``dr[:nd]`` that ended the check beyond the
+    threshold (lanes ``dl``, states at the start of the check in ``blk``, ``dt`` steps done
+    before it): side by side, :data:`REPLAY_CHUNK` steps per block call keeping every
+    iterate, until each run's first step whose iterate is non-finite or beyond ``div`` in one
+    of its first ``T`` rows.  Writes that step and the last iterate within the threshold
+    (the state at the start of the check when the first step is beyond it).  The same
+    operations per run as in the lanes, so the same bits."""
+    NS = blk.shape[0]
+    m = nd
+    xs = np.empty((NS, m))
+    lr1 = np.empty(m)
+    who = np.empty(m, dtype=np.int64)
+    for j in range(m):
+        who[j] = j
+        lr1[j] = lrs[dr[j]]
+        for i in range(NS):
+            xs[i, j] = blk[i, dl[j]]
+    done = 0
+    while m > 0:
+        h = min(REPLAY_CHUNK, c - done)
+        rh = np.empty((h, NS, m))
+        gs = np.zeros(m)
+        gm = np.zeros(m)
+        rg = np.zeros((P, m))
+        rwk = np.zeros((max(nwork, 2), m))
+        x0 = xs.copy()
+        blockfn(kind, ip, fp, xs, rg, rwk, lr1, rh, gs, gm, h, 0, h)
+        keep = 0
+        for j in range(m):
+            jj = who[j]
+            r = dr[jj]
+            s_bad = -1
+            for s in range(h):
+                bad = False
+                for i in range(T):
+                    if not (abs(rh[s, i, j]) <= div):
+                        bad = True
+                if bad:
+                    s_bad = s
+                    break
+            if s_bad >= 0 or done + h >= c:
+                last = s_bad - 1 if s_bad >= 0 else h - 1
+                for i in range(NS):
+                    o_theta[r, i] = x0[i, j] if last < 0 else rh[last, i, j]
+                o_steps[r] = dt[jj] + done + (s_bad + 1 if s_bad >= 0 else h)
+                o_gtail[r] = np.inf
+            else:
+                who[keep] = jj
+                lr1[keep] = lr1[j]
+                for i in range(NS):
+                    xs[i, keep] = xs[i, j]
+                keep += 1
+        done += h
+        if keep < m:
+            m = keep
+            xs = np.ascontiguousarray(xs[:, :m])
+            lr1 = np.ascontiguousarray(lr1[:m])
 
 
 @numba.njit(**_JIT)
@@ -259,12 +321,13 @@ def _load(
     rg: Any,
     rwk: Any,
     blockfn: Any,
+    sc: Any,
 ) -> None:  # pragma: no cover
     P = theta0.shape[1]
     for i in range(P):
         th[i, l] = theta0[r, i]
         rth[i, 0] = theta0[r, i]
-    gn0 = _one_step(blockfn, kind, ip, fp, rth, rg, rwk, lrs[r])
+    gn0 = _one_step(blockfn, kind, ip, fp, rth, rg, rwk, lrs[r], sc)
     lr[l] = lrs[r]
     run[l] = r
     t[l] = 0
@@ -335,6 +398,7 @@ def run_lanes(
     rth = np.zeros((NS, 1))
     rg = np.zeros((P, 1))
     rwk = np.zeros((nw, 1))
+    sc = _scratch(NS, c)
     run = np.full(L, -1, dtype=np.int64)
     t = np.zeros(L, dtype=np.int64)
     budget = np.zeros(L, dtype=np.int64)
@@ -348,13 +412,23 @@ def run_lanes(
     seg = np.zeros((4, L))
     gsum = np.zeros(L)
     gmax = np.zeros(L)
+    scale = np.ones(L)
+    fin = np.ones(L, dtype=np.bool_)
+    flv = np.zeros(L)
+    cand = np.zeros(L, dtype=np.bool_)
+    lcode = np.full(L, -1, dtype=np.int64)
+    lper = np.zeros(L, dtype=np.int64)
+    lfloor = np.zeros(L, dtype=np.bool_)
+    dl = np.zeros(L, dtype=np.int64)
+    dr = np.zeros(L, dtype=np.int64)
+    dt = np.zeros(L, dtype=np.int64)
     nxt = 0
     active = 0
     for l in range(L):
         if nxt < n:
             _load(  # the next pending run into lane l
                 l, nxt, theta0, lrs, th, lr, run, t, budget, max_steps, eprev, streak, rmax,
-                rprev, qmeas, kind, ip, fp, rth, rg, rwk, blockfn,
+                rprev, qmeas, kind, ip, fp, rth, rg, rwk, blockfn, sc,
             )  # fmt: skip
             nxt += 1
             active += 1
@@ -394,59 +468,66 @@ def run_lanes(
             gmax = np.zeros(L)
             E = np.zeros((maxp, L))
             D = np.zeros((maxp, L))
+            scale = np.ones(L)
+            fin = np.ones(L, dtype=np.bool_)
+            flv = np.zeros(L)
+            cand = np.zeros(L, dtype=np.bool_)
+            rise = np.ascontiguousarray(rise[:L])
+            t = np.ascontiguousarray(t[:L])
+            budget = np.ascontiguousarray(budget[:L])
+            run = np.ascontiguousarray(run[:L])
+            eprev = np.ascontiguousarray(eprev[:, :L])
+            streak = np.ascontiguousarray(streak[:, :L])
+            rmax = np.ascontiguousarray(rmax[:, :L])
+            rprev = np.ascontiguousarray(rprev[:, :L])
+            qmeas = np.ascontiguousarray(qmeas[:, :L])
+            Dprev = np.ascontiguousarray(Dprev[:, :L])
+            seg = np.ascontiguousarray(seg[:, :L])
         for i in range(NS):
             for l in range(L):
                 blk[i, l] = th[i, l]
         blockfn(kind, ip, fp, th, g, wk, lr, hist, gsum, gmax, c, tail, H)
         displacements(hist, maxp, E, D)
         for l in range(L):
+            t[l] = t[l] + c if run[l] >= 0 else t[l]
+        lanes_scale(th, T, div, scale, fin)
+        for l in range(L):
+            flv[l] = F * ULP * scale[l] * c
+        lanes_update(E, maxp, flv, S, c, hard, eprev, streak, rmax, rprev, qmeas, rise)
+        lanes_candidates(
+            E, D, Dprev, maxp, scale, c, S, conv_tol, period_tol, min_orbit, flv, streak, rmax,
+            qmeas, cand,
+        )  # fmt: skip
+        lanes_segment(E, D, maxp, t, budget, max_steps // 2, seg)
+        for l in range(L):
+            lcode[l] = -1
+            if cand[l] and fin[l] and run[l] >= 0:
+                lcode[l], lper[l], lfloor[l] = lane_classify(
+                    E, D, Dprev, l, maxp, scale[l], c, S, conv_tol, period_tol, min_orbit,
+                    flv[l], streak, rmax, qmeas,
+                )  # fmt: skip
+        for kk in range(maxp):
+            for l in range(L):
+                Dprev[kk, l] = D[kk, l]
+        nd = 0
+        for l in range(L):
             r = run[l]
             if r < 0:
                 continue
-            t[l] += c
             tl = t[l]
-            scale = 1.0
-            finite = True
-            for i in range(T):
-                v = abs(th[i, l])
-                if not (v <= div):
-                    finite = False
-                elif v > scale:
-                    scale = v
-            code = -1
-            period = 0
-            floor = False
+            code = lcode[l]
+            if not (code != -1 or tl >= budget[l] or not fin[l]):
+                continue  # undecided, within the budget: the common case
+            period = lper[l] if code != -1 else 0
+            floor = lfloor[l] if code != -1 else False
             q_out = 0.0
-            if not finite:
-                s_bad = _replay(blockfn, kind, ip, fp, blk[:, l], lr[l], c, div, rth, rg, rwk, T)
+            if not fin[l]:
                 code = C_DIV
-                o_steps[r] = tl - c + (s_bad if s_bad > 0 else c)
-                for i in range(NS):
-                    o_theta[r, i] = rth[i, 0]
-                o_gtail[r] = np.inf
+                dl[nd] = l  # replayed below, all together
+                dr[nd] = r
+                dt[nd] = tl - c
+                nd += 1
             else:
-                flv = F * ULP * scale * c
-                lane_update(E, l, maxp, flv, S, c, hard, eprev, streak, rmax, rprev, qmeas, rise)
-                code, period, floor = lane_classify(
-                    E,
-                    D,
-                    Dprev,
-                    l,
-                    maxp,
-                    scale,
-                    c,
-                    S,
-                    conv_tol,
-                    period_tol,
-                    min_orbit,
-                    flv,
-                    streak,
-                    rmax,
-                    qmeas,
-                )
-                for kk in range(maxp):
-                    Dprev[kk, l] = D[kk, l]
-                lane_segment(E, D, l, maxp, tl > budget[l] - max_steps // 2, seg)
                 gs = gsum[l]
                 gm = gmax[l]
                 if code == -2:
@@ -454,7 +535,9 @@ def run_lanes(
                 if code == -1 and tl >= budget[l]:
                     prog = lane_progressing(l, maxp, S, c, hard, streak, rmax)
                     unsettled = (
-                        rise[l] >= RISE or D[maxp - 1, l] < SLOW * scale or lane_trend(l, seg)
+                        rise[l] >= RISE
+                        or D[maxp - 1, l] < SLOW * scale[l]
+                        or lane_trend(l, seg)
                     )
                     code, budget[l] = at_budget(
                         prog, unsettled, budget[l], hard, max_steps, gm, grad_tol
@@ -483,7 +566,7 @@ def run_lanes(
                 if nxt < n:
                     _load(  # the next pending run into lane l
                         l, nxt, theta0, lrs, th, lr, run, t, budget, max_steps, eprev, streak, rmax,
-                        rprev, qmeas, kind, ip, fp, rth, rg, rwk, blockfn,
+                        rprev, qmeas, kind, ip, fp, rth, rg, rwk, blockfn, sc,
                     )  # fmt: skip
                     for kk in range(maxp):
                         Dprev[kk, l] = -1.0
@@ -497,6 +580,11 @@ def run_lanes(
                     for i in range(NS):
                         th[i, l] = 0.0
                     active -= 1
+        if nd > 0:
+            _replay_diverged(
+                blockfn, kind, ip, fp, nwork, P, blk, lrs, dl, dr, dt, nd, c, div, T, o_steps,
+                o_theta, o_gtail,
+            )  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------------
