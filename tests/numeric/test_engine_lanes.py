@@ -26,6 +26,9 @@ def _same(a, b, fields=FIELDS) -> None:
 
 
 WS = np.array([[1.5, 0.3], [-0.2, 0.7]])
+W4 = np.array(
+    [[1.2, 0.3, 0.0, -0.1], [0.2, 0.9, 0.1, 0.0], [0.0, -0.2, 0.8, 0.3], [0.1, 0.0, 0.2, 0.6]]
+)
 
 
 def _cases():
@@ -70,6 +73,44 @@ def test_compiled_equals_numpy_reference_run_by_run(name, model, theta0, lr) -> 
     b = run_gd(model, theta0, lr, backend="numpy")
     _same(a, b)
     assert len(set(a.outcome.tolist())) >= 1 and a.n == theta0.shape[0]
+
+
+def _wide_cases():
+    rng = np.random.default_rng(6)
+    s1 = float(np.linalg.svd(W4, compute_uv=False)[0])
+    return [
+        (
+            "scalar N=20",
+            dg.LinearNetwork.scalar(depth=20, target=1.0),
+            rng.choice([-1.0, 1.0], (12, 20)) * rng.uniform(0.9, 1.1, (12, 20)),
+            0.9 * _eta_scalar(20, 1.0),
+        ),
+        (
+            "whitened (4,4,4,4)",
+            dg.LinearNetwork.from_covariances((4, 4, 4, 4), Sxx=np.eye(4), Syx=W4),
+            rng.normal(0.0, 0.6, (12, 48)),
+            0.9 * 2 / (3 * s1 ** (4 / 3)),
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "model", "theta0", "lr"), _wide_cases(), ids=[c[0] for c in _wide_cases()]
+)
+def test_wide_lane_blocks_equal_numpy_reference(name, model, theta0, lr) -> None:
+    """Straight-line blocks above 16 parameters keep the runs side by side (vectorised over the
+    lanes): same outcomes, steps and iterates as the numpy reference (generic array code),
+    including runs that leave the divergence threshold and are replayed."""
+    from dynsys_gd.numeric.engine.lanes import lane_model
+
+    cfg = EngineConfig(max_steps=1024, max_extension=2.0, certificate=False, limits=False)
+    a = run_gd(model, theta0, lr, backend="compiled", config=cfg)
+    b = run_gd(model, theta0, lr, backend="numpy", config=cfg)
+    _same(a, b)
+    assert lane_model(model).straight_line
+    assert a.counts()["converged"] > 0
+    if model.n_params == 48:
+        assert a.counts()["diverged"] > 0
 
 
 def test_per_row_lr_equals_separate_calls() -> None:
