@@ -41,8 +41,9 @@ forward pass and backpropagation per data point, accumulated in order
 (:mod:`~dynsys_gd.numeric.engine.activations`).  The reference path runs the generated code of
 ``KIND_EXPR`` in Python.
 
-Both forms perform the same operations in the same order, so they agree bit for bit (runs are
-replayed single-lane with the generic kernel where needed).  Measured speed is in
+Both forms perform the same operations in the same order, so they agree bit for bit, whatever
+the number of lanes stepped side by side (the first step of newly loaded runs and the
+divergence replay step copies of a few lanes with the same block).  Measured speed is in
 ``benchmarks/bench_engine.py``.  LLVM vectorises the loops over the lanes of the straight-line
 blocks (four lanes per AVX2 instruction, no FMA; the alias checks it needs are allowed in
 :mod:`~dynsys_gd.numeric.engine._jit`) and of the outcome checks.
@@ -157,32 +158,6 @@ def block_generic(
 # ------------------------------------------------------------------------------------------------
 # the driver
 # ------------------------------------------------------------------------------------------------
-@numba.njit(**_JIT)
-def _one_step(
-    blockfn: Any, kind: int, ip: Any, fp: Any, rth: Any, rg: Any, rwk: Any, lr: float, sc: Any
-) -> float:  # pragma: no cover
-    """One step of the single-lane state ``rth`` by the block function (the same operations as
-    in the lanes); returns the gradient norm at the starting point.  ``sc`` is the scratch
-    of :func:`_scratch` (no allocation per call)."""
-    lr1, gs, gm, h1, _rh = sc
-    lr1[0] = lr
-    blockfn(kind, ip, fp, rth, rg, rwk, lr1, h1, gs, gm, 1, 1, 1)
-    return gs[0]  # type: ignore[no-any-return]
-
-
-@numba.njit(**_JIT)
-def _scratch(NS: int, c: int) -> Any:  # pragma: no cover
-    """Single-lane buffers of :func:`_one_step` and :func:`_replay`: step size, gradient norm
-    sum and maximum, a one-step history and a ``c``-step history of the whole state."""
-    return (
-        np.zeros(1),
-        np.zeros(1),
-        np.zeros(1),
-        np.zeros((1, NS, 1)),
-        np.zeros((c, NS, 1)),
-    )
-
-
 #: the divergence replay steps the diverged runs this many steps at a time (most runs that
 #: leave the threshold do so within a few steps of their start)
 REPLAY_CHUNK = 16
@@ -325,20 +300,11 @@ def _load(
     rmax: Any,
     rprev: Any,
     qmeas: Any,
-    kind: int,
-    ip: Any,
-    fp: Any,
-    rth: Any,
-    rg: Any,
-    rwk: Any,
-    blockfn: Any,
-    sc: Any,
 ) -> None:  # pragma: no cover
+    """Run ``r`` into lane ``l`` (its first step length is set by :func:`_first_steps`)."""
     P = theta0.shape[1]
     for i in range(P):
         th[i, l] = theta0[r, i]
-        rth[i, 0] = theta0[r, i]
-    gn0 = _one_step(blockfn, kind, ip, fp, rth, rg, rwk, lrs[r], sc)
     lr[l] = lrs[r]
     run[l] = r
     t[l] = 0
@@ -349,8 +315,39 @@ def _load(
         rmax[kk, l] = 0.0
         rprev[kk, l] = np.inf
         qmeas[kk, l] = NO_Q
-    # the first step length is the reference of the first check (evidence of a fast approach)
-    eprev[0, l] = lrs[r] * gn0
+
+
+@numba.njit(**_JIT)
+def _first_steps(
+    blockfn: Any,
+    kind: int,
+    ip: Any,
+    fp: Any,
+    nwork: int,
+    P: int,
+    th: Any,
+    lr: Any,
+    ll: Any,
+    nl: int,
+    eprev: Any,
+) -> None:  # pragma: no cover
+    """The first step length :math:`\eta\lVert\nabla L(\theta_0)\rVert` of the runs just
+    loaded into lanes ``ll[:nl]``, the reference of their first check (evidence of a fast
+    approach): one step of copies of them side by side (the same operations as in the lanes)."""
+    NS = th.shape[0]
+    xs = np.empty((NS, nl))
+    lr1 = np.empty(nl)
+    for j in range(nl):
+        lr1[j] = lr[ll[j]]
+        for i in range(NS):
+            xs[i, j] = th[i, ll[j]]
+    gs = np.zeros(nl)
+    gm = np.zeros(nl)
+    h1 = np.empty((1, NS, nl))
+    blockfn(kind, ip, fp, xs, np.zeros((P, nl)), np.zeros((max(nwork, 2), nl)), lr1, h1, gs, gm,
+            1, 1, 1)  # fmt: skip
+    for j in range(nl):
+        eprev[0, ll[j]] = lr1[j] * gs[j]
 
 
 @numba.njit(_RUN_SIG, **_JIT)
@@ -406,10 +403,6 @@ def run_lanes(
     E = np.zeros((maxp, L))
     D = np.zeros((maxp, L))
     Dprev = np.full((maxp, L), -1.0)
-    rth = np.zeros((NS, 1))
-    rg = np.zeros((P, 1))
-    rwk = np.zeros((nw, 1))
-    sc = _scratch(NS, c)
     run = np.full(L, -1, dtype=np.int64)
     t = np.zeros(L, dtype=np.int64)
     budget = np.zeros(L, dtype=np.int64)
@@ -433,16 +426,20 @@ def run_lanes(
     dl = np.zeros(L, dtype=np.int64)
     dr = np.zeros(L, dtype=np.int64)
     dt = np.zeros(L, dtype=np.int64)
+    ll = np.zeros(L, dtype=np.int64)
     nxt = 0
     active = 0
     for l in range(L):
         if nxt < n:
             _load(  # the next pending run into lane l
                 l, nxt, theta0, lrs, th, lr, run, t, budget, max_steps, eprev, streak, rmax,
-                rprev, qmeas, kind, ip, fp, rth, rg, rwk, blockfn, sc,
+                rprev, qmeas,
             )  # fmt: skip
+            ll[active] = l
             nxt += 1
             active += 1
+    if active > 0:
+        _first_steps(blockfn, kind, ip, fp, nwork, P, th, lr, ll, active, eprev)
     while active > 0:
         if nxt >= n and active <= L // 2:
             # no run pending: move the active lanes to the front and step only those
@@ -521,6 +518,7 @@ def run_lanes(
             for l in range(L):
                 Dprev[kk, l] = D[kk, l]
         nd = 0
+        nl = 0
         for l in range(L):
             r = run[l]
             if r < 0:
@@ -577,8 +575,10 @@ def run_lanes(
                 if nxt < n:
                     _load(  # the next pending run into lane l
                         l, nxt, theta0, lrs, th, lr, run, t, budget, max_steps, eprev, streak, rmax,
-                        rprev, qmeas, kind, ip, fp, rth, rg, rwk, blockfn, sc,
+                        rprev, qmeas,
                     )  # fmt: skip
+                    ll[nl] = l
+                    nl += 1
                     for kk in range(maxp):
                         Dprev[kk, l] = -1.0
                     rise[l] = 0
@@ -596,6 +596,8 @@ def run_lanes(
                 blockfn, kind, ip, fp, nwork, P, blk, lrs, dl, dr, dt, nd, c, div, T, o_steps,
                 o_theta, o_gtail,
             )  # fmt: skip
+        if nl > 0:
+            _first_steps(blockfn, kind, ip, fp, nwork, P, th, lr, ll, nl, eprev)
 
 
 # ------------------------------------------------------------------------------------------------
