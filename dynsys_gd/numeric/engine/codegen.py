@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "LANES_UP_TO",
     "MAX_STRAIGHT_DEPTH",
     "MAX_STRAIGHT_PARAMS",
-    "LANES_UP_TO",
     "PER_RUN_ABOVE",
     "expr_gradient",
     "expression_lines",

@@ -99,7 +99,6 @@ from .outcomes import (
     displacements,
     lane_classify,
     lane_progressing,
-    lane_segment,
     lane_trend,
     lanes_candidates,
     lanes_scale,
@@ -331,7 +330,7 @@ def _first_steps(
     nl: int,
     eprev: Any,
 ) -> None:  # pragma: no cover
-    """The first step length :math:`\eta\lVert\nabla L(\theta_0)\rVert` of the runs just
+    r"""The first step length :math:`\eta\lVert\nabla L(\theta_0)\rVert` of the runs just
     loaded into lanes ``ll[:nl]``, the reference of their first check (evidence of a fast
     approach): one step of copies of them side by side (the same operations as in the lanes)."""
     NS = th.shape[0]
@@ -544,9 +543,7 @@ def run_lanes(
                 if code == -1 and tl >= budget[l]:
                     prog = lane_progressing(l, maxp, S, c, hard, streak, rmax)
                     unsettled = (
-                        rise[l] >= RISE
-                        or D[maxp - 1, l] < SLOW * scale[l]
-                        or lane_trend(l, seg)
+                        rise[l] >= RISE or D[maxp - 1, l] < SLOW * scale[l] or lane_trend(l, seg)
                     )
                     code, budget[l] = at_budget(
                         prog, unsettled, budget[l], hard, max_steps, gm, grad_tol

@@ -69,10 +69,12 @@ fixed shrink factor.  Decisions use only :math:`+ - \times \div \sqrt{}` and com
 ``BOUNDED``
     At the budget none of the above: bounded, moving, not periodic, not approaching.
 
-The rules exist twice, with the same operations in the same order: per lane, compiled
-(``lane_*``, used by :mod:`~dynsys_gd.numeric.engine.lanes`), and per batch in numpy (``batch_*``,
-used by the reference path :mod:`~dynsys_gd.numeric.engine.gd_numpy`).  Both give the same decisions
-bit for bit; the tests check it run by run.
+The rules exist twice, with the same operations in the same order: compiled (``lanes_*`` on a
+whole block of lanes at once, in loops over the lanes that LLVM vectorises, and ``lane_*`` for the
+few lanes that are decided or at their budget; used by :mod:`~dynsys_gd.numeric.engine.lanes`),
+and per batch in numpy (``batch_*``, used by the reference path
+:mod:`~dynsys_gd.numeric.engine.gd_numpy`).  Both give the same decisions bit for bit; the tests
+check it run by run.
 """
 
 from __future__ import annotations
@@ -204,63 +206,6 @@ def displacements(hist: Any, maxp: int, E: Any, D: Any) -> None:  # pragma: no c
 
 
 @_numba.njit(**_JIT)
-def lane_update(
-    E: Any,
-    l: int,
-    maxp: int,
-    floor_lvl: float,
-    S: int,
-    c: int,
-    hard: int,
-    eprev: Any,
-    streak: Any,
-    rmax: Any,
-    rprev: Any,
-    qmeas: Any,
-    rise: Any,
-) -> None:  # pragma: no cover
-    """Update the decay statistics of lane ``l`` for every k (see :func:`batch_update`)."""
-    for kk in range(maxp):
-        e = E[kk, l]
-        ep = eprev[kk, l]
-        if ep < 0.0:
-            r = _np.inf
-        elif ep > 0.0:
-            r = e / ep
-        elif e == 0.0:
-            r = 0.0
-        else:
-            r = _np.inf
-        rp = rprev[kk, l]
-        if r < 1.0:
-            hi = r if r > rp else rp
-            if streak[kk, l] > 0 and abs(r - rp) <= 0.5 * (1.0 - hi):
-                streak[kk, l] += 1
-                if r > rmax[kk, l]:
-                    rmax[kk, l] = r
-            else:
-                streak[kk, l] = 1
-                rmax[kk, l] = r
-        else:
-            streak[kk, l] = 0
-            rmax[kk, l] = 0.0
-        if streak[kk, l] >= S and (1.0 - rmax[kk, l]) * hard >= c:
-            # a geometric decay that would shrink the displacement by e within the hard cap
-            qmeas[kk, l] = rmax[kk, l]
-        elif r <= STRONG_DROP and ep > floor_lvl and qmeas[kk, l] >= 1.0:
-            qmeas[kk, l] = r
-        elif r > FORGET_RISE:
-            qmeas[kk, l] = NO_Q
-        if kk == 0:
-            if r > 1.0 and r < _np.inf:
-                rise[l] += 1
-            else:
-                rise[l] = 0
-        rprev[kk, l] = r
-        eprev[kk, l] = e
-
-
-@_numba.njit(**_JIT)
 def lane_classify(
     E: Any,
     D: Any,
@@ -278,7 +223,7 @@ def lane_classify(
     rmax: Any,
     qmeas: Any,
 ) -> Any:  # pragma: no cover
-    """(code, period, floor) of lane ``l`` after :func:`lane_update`; code -1 = undecided yet,
+    """(code, period, floor) of lane ``l`` after :func:`lanes_update`; code -1 = undecided yet,
     -2 = exactly stationary (the caller decides with the gradient, see :func:`stationary`)."""
     e1 = E[0, l]
     if e1 == 0.0:
@@ -329,23 +274,6 @@ def lane_progressing(
         if streak[kk, l] >= S and (1.0 - rmax[kk, l]) * hard >= c:
             return True
     return False
-
-
-@_numba.njit(**_JIT)
-def lane_segment(
-    E: Any, D: Any, l: int, maxp: int, second_half: bool, seg: Any
-) -> None:  # pragma: no cover
-    """Segment maxima of the largest step D_kmax and of min_{k>=2} e_k: ``seg[0:2, l]`` over
-    the first half of the current budget segment, ``seg[2:4, l]`` over the second half."""
-    emin = E[1, l]
-    for kk in range(2, maxp):
-        if E[kk, l] < emin:
-            emin = E[kk, l]
-    o = 2 if second_half else 0
-    if D[maxp - 1, l] > seg[o, l]:
-        seg[o, l] = D[maxp - 1, l]
-    if emin > seg[o + 1, l]:
-        seg[o + 1, l] = emin
 
 
 @_numba.njit(**_JIT)
@@ -422,8 +350,8 @@ def lanes_update(
     qmeas: Any,
     rise: Any,
 ) -> None:  # pragma: no cover
-    """:func:`lane_update` of every lane (floor level ``flv[l]``), as selects instead of
-    branches."""
+    """Update the decay statistics of every lane for every k (floor level ``flv[l]``; the rules
+    of :func:`batch_update`, as selects instead of branches)."""
     L = E.shape[1]
     for kk in range(maxp):
         for l in range(L):
@@ -508,7 +436,9 @@ def lanes_candidates(
 def lanes_segment(
     E: Any, D: Any, maxp: int, t: Any, budget: Any, half: int, seg: Any
 ) -> None:  # pragma: no cover
-    """:func:`lane_segment` of every lane (second half when ``t[l] > budget[l] - half``)."""
+    """Segment maxima of the largest step D_kmax and of min_{k>=2} e_k of every lane:
+    ``seg[0:2, l]`` over the first half of the current budget segment, ``seg[2:4, l]`` over
+    the second half (when ``t[l] > budget[l] - half``)."""
     L = E.shape[1]
     for l in range(L):
         emin = E[1, l]
@@ -575,7 +505,7 @@ class BatchState:
 
 
 def batch_update(E: Any, st: BatchState, floor_lvl: Any, S: int, c: int, hard: int) -> None:
-    """:func:`lane_update` on a batch."""
+    """:func:`lanes_update` on a batch."""
     inf = _np.inf
     for kk in range(E.shape[0]):
         e = E[kk]
@@ -692,7 +622,7 @@ def batch_at_budget(
 
 
 def batch_segment(E: Any, D: Any, second_half: Any, seg: Any) -> None:
-    """:func:`lane_segment` on a batch (``seg[4, B]``, ``second_half[B]``)."""
+    """:func:`lanes_segment` on a batch (``seg[4, B]``, ``second_half[B]``)."""
     emin = E[1]
     for kk in range(2, E.shape[0]):
         emin = _np.where(E[kk] < emin, E[kk], emin)
