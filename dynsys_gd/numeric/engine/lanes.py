@@ -440,8 +440,10 @@ def run_lanes(
     if active > 0:
         _first_steps(blockfn, kind, ip, fp, nwork, P, th, lr, ll, active, eprev)
     while active > 0:
-        if nxt >= n and active <= L // 2:
-            # no run pending: move the active lanes to the front and step only those
+        if nxt >= n and active <= L // 2 and -(-active // 4) * 4 < L:
+            # no run pending: move the active lanes to the front and step only those (a
+            # multiple of 4 lanes: the vectorised loops over the lanes then need no scalar
+            # remainder; the idle ones hold 0.0 and are ignored)
             j = 0
             for l in range(L):
                 if run[l] >= 0:
@@ -464,7 +466,7 @@ def run_lanes(
                             seg,
                         )
                     j += 1
-            L = j
+            L = -(-j // 4) * 4
             th = np.ascontiguousarray(th[:, :L])
             lr = np.ascontiguousarray(lr[:L])
             g = np.zeros((P, L))
