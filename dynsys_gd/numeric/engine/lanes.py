@@ -631,9 +631,11 @@ class LaneModel:
 
 
 def _lanes_for(rows: int) -> int:
-    """Lanes per block: keep the block's state within about 64 KiB (L1/L2 resident)."""
+    """Lanes per block of the generic kernels: the loops over the lanes are vectorised, and
+    short ones pay their loop overhead on every row (8 lanes ran at half the speed of 64 on a
+    (16, 16, 16) network); keep the block's state within about 1 MiB (L2 resident)."""
     L = 64
-    while L > 8 and rows * L * 8 > 64 * 1024:
+    while L > 8 and rows * L * 8 > 1024 * 1024:
         L //= 2
     return L
 
