@@ -114,6 +114,22 @@ def test_wide_lane_blocks_equal_numpy_reference(name, model, theta0, lr) -> None
         assert a.counts()["diverged"] > 0
 
 
+@pytest.mark.parametrize("box", [3.0, 2.0])
+def test_runs_screened_for_early_divergence_equal_the_reference(box) -> None:
+    """Runs whose iterate is not finite after a few steps are decided before they get a lane
+    (the screening switches itself off where they are rare, box 2): the same outcomes, step
+    counts and iterates as the numpy reference, which screens nothing."""
+    net = dg.LinearNetwork.scalar(depth=3, target=2.0)
+    th = np.random.default_rng(7).uniform(-box, box, (300, 3))
+    cfg = EngineConfig(certificate=False, limits=False)
+    lr = 0.9 * _eta_scalar(3, 2.0)
+    a = run_gd(net, th, lr, backend="compiled", config=cfg)
+    b = run_gd(net, th, lr, backend="numpy", config=cfg)
+    _same(a, b)
+    n_div = a.counts()["diverged"]
+    assert (n_div > 60) if box == 3.0 else (0 < n_div < 30)
+
+
 def test_per_row_lr_equals_separate_calls() -> None:
     net = dg.LinearNetwork.scalar(depth=3, target=2.0)
     th = np.random.default_rng(1).uniform(-2, 2, (30, 3))

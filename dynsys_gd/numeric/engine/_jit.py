@@ -65,6 +65,7 @@ KERNEL_SOURCES: tuple[str, ...] = (
     "_jit.py",
     "activations.py",
     "lane_block.py",
+    "lane_divergence.py",
     "lane_gradients.py",
     "lanes.py",
     "mlp_kernel.py",

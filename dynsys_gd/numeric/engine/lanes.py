@@ -51,13 +51,16 @@ blocks (four lanes per AVX2 instruction, no FMA; the alias checks it needs are a
 The checks
 ----------
 After each block the driver computes, for every lane at once, the displacements (maxima of
-squared distances, one square root each), the decay statistics (:func:`~dynsys_gd.numeric.
-engine.outcomes.lanes_update`) and a flag saying whether the per-lane classification would
-decide the lane (:func:`~dynsys_gd.numeric.engine.outcomes.lanes_candidates`); only flagged
-lanes, lanes at their budget and lanes beyond the divergence threshold are then handled one by
-one.  Runs that left the threshold are replayed side by side, a few steps at a time, to find
-their first step beyond it.  Every lane gets exactly the operations of the per-lane rules, so
-the outcomes are those of the numpy reference path bit for bit.
+squared distances, one square root each), the decay statistics
+(:func:`~dynsys_gd.numeric.engine.outcomes.lanes_update`) and a flag saying whether the
+per-lane classification would decide the lane
+(:func:`~dynsys_gd.numeric.engine.outcomes.lanes_candidates`); only flagged lanes, lanes at
+their budget and lanes beyond the divergence threshold are then handled one by one.  Runs that
+left the threshold are replayed side by side, a few steps at a time, to find their first step
+beyond it, and runs whose iterate is no longer finite a few steps after their start are decided
+before they take a lane (:mod:`~dynsys_gd.numeric.engine.lane_divergence`).  Every lane gets
+exactly the operations of the per-lane rules, so the outcomes are those of the numpy reference
+path bit for bit.
 """
 
 from __future__ import annotations
@@ -78,6 +81,7 @@ from .codegen import (
     scalar_lines,
 )
 from .lane_block import _JIT, BLOCK_SIG, _f1, _f2, _i1, _i8, after_gradient
+from .lane_divergence import SCREEN_STEPS, pending, replay_diverged
 from .lane_gradients import (
     KIND_EXPR,
     KIND_LINEAR,
@@ -157,91 +161,6 @@ def block_generic(
 # ------------------------------------------------------------------------------------------------
 # the driver
 # ------------------------------------------------------------------------------------------------
-#: the divergence replay steps the diverged runs this many steps at a time (most runs that
-#: leave the threshold do so within a few steps of their start)
-REPLAY_CHUNK = 16
-
-
-@numba.njit(**_JIT)
-def _replay_diverged(
-    blockfn: Any,
-    kind: int,
-    ip: Any,
-    fp: Any,
-    nwork: int,
-    P: int,
-    blk: Any,
-    lrs: Any,
-    dl: Any,
-    dr: Any,
-    dt: Any,
-    nd: int,
-    c: int,
-    div: float,
-    T: int,
-    o_steps: Any,
-    o_theta: Any,
-    o_gtail: Any,
-) -> None:  # pragma: no cover
-    """Replay the last ``c`` steps of the runs ``dr[:nd]`` that ended the check beyond the
-    threshold (lanes ``dl``, states at the start of the check in ``blk``, ``dt`` steps done
-    before it): side by side, :data:`REPLAY_CHUNK` steps per block call keeping every
-    iterate, until each run's first step whose iterate is non-finite or beyond ``div`` in one
-    of its first ``T`` rows.  Writes that step and the last iterate within the threshold
-    (the state at the start of the check when the first step is beyond it).  The same
-    operations per run as in the lanes, so the same bits."""
-    NS = blk.shape[0]
-    m = nd
-    xs = np.empty((NS, m))
-    lr1 = np.empty(m)
-    who = np.empty(m, dtype=np.int64)
-    for j in range(m):
-        who[j] = j
-        lr1[j] = lrs[dr[j]]
-        for i in range(NS):
-            xs[i, j] = blk[i, dl[j]]
-    done = 0
-    while m > 0:
-        h = min(REPLAY_CHUNK, c - done)
-        rh = np.empty((h, NS, m))
-        gs = np.zeros(m)
-        gm = np.zeros(m)
-        rg = np.zeros((P, m))
-        rwk = np.zeros((max(nwork, 2), m))
-        x0 = xs.copy()
-        blockfn(kind, ip, fp, xs, rg, rwk, lr1, rh, gs, gm, h, 0, h)
-        keep = 0
-        for j in range(m):
-            jj = who[j]
-            r = dr[jj]
-            s_bad = -1
-            for s in range(h):
-                bad = False
-                for i in range(T):
-                    if not (abs(rh[s, i, j]) <= div):
-                        bad = True
-                if bad:
-                    s_bad = s
-                    break
-            if s_bad >= 0 or done + h >= c:
-                last = s_bad - 1 if s_bad >= 0 else h - 1
-                for i in range(NS):
-                    o_theta[r, i] = x0[i, j] if last < 0 else rh[last, i, j]
-                o_steps[r] = dt[jj] + done + (s_bad + 1 if s_bad >= 0 else h)
-                o_gtail[r] = np.inf
-            else:
-                who[keep] = jj
-                lr1[keep] = lr1[j]
-                for i in range(NS):
-                    xs[i, keep] = xs[i, j]
-                keep += 1
-        done += h
-        if keep < m:
-            m = keep
-            xs = np.ascontiguousarray(xs[:, :m])
-            lr1 = np.ascontiguousarray(lr1[:m])
-
-
 @numba.njit(**_JIT)
 def _move(
     a: int,
@@ -426,21 +345,38 @@ def run_lanes(
     dr = np.zeros(L, dtype=np.int64)
     dt = np.zeros(L, dtype=np.int64)
     ll = np.zeros(L, dtype=np.int64)
-    nxt = 0
+    # the queue of runs waiting for a lane (see lane_divergence.pending): taken, head, tail,
+    # screened, decided by screening, screening on (not for MLPs, whose steps are dear, nor for
+    # optimisers with buffers)
+    qs = np.zeros(6, dtype=np.int64)
+    qs[5] = 1 if (kind != KIND_MLP and NS == T) else 0
+    pend = np.zeros(L, dtype=np.int64)
+    K = min(SCREEN_STEPS, c)
     active = 0
     for l in range(L):
-        if nxt < n:
+        if qs[1] < qs[2] or pending(
+            qs, pend, blockfn, kind, ip, fp, nwork, P, theta0, lrs, K, div, T, o_code, o_steps,
+            o_period, o_theta, o_gtail, o_q, o_floor,
+        ):  # fmt: skip
             _load(  # the next pending run into lane l
-                l, nxt, theta0, lrs, th, lr, run, t, budget, max_steps, eprev, streak, rmax,
-                rprev, qmeas,
+                l, pend[qs[1]], theta0, lrs, th, lr, run, t, budget, max_steps, eprev, streak,
+                rmax, rprev, qmeas,
             )  # fmt: skip
+            qs[1] += 1
             ll[active] = l
-            nxt += 1
             active += 1
     if active > 0:
         _first_steps(blockfn, kind, ip, fp, nwork, P, th, lr, ll, active, eprev)
     while active > 0:
-        if nxt >= n and active <= L // 2 and -(-active // 4) * 4 < L:
+        if (
+            active <= L // 2
+            and -(-active // 4) * 4 < L
+            and qs[1] >= qs[2]
+            and not pending(
+                qs, pend, blockfn, kind, ip, fp, nwork, P, theta0, lrs, K, div, T, o_code,
+                o_steps, o_period, o_theta, o_gtail, o_q, o_floor,
+            )
+        ):  # fmt: skip
             # no run pending: move the active lanes to the front and step only those (a
             # multiple of 4 lanes: the vectorised loops over the lanes then need no scalar
             # remainder; the idle ones hold 0.0 and are ignored)
@@ -571,11 +507,15 @@ def run_lanes(
                 o_period[r] = period
                 o_floor[r] = floor
                 o_q[r] = q_out
-                if nxt < n:
+                if qs[1] < qs[2] or pending(
+                    qs, pend, blockfn, kind, ip, fp, nwork, P, theta0, lrs, K, div, T, o_code,
+                    o_steps, o_period, o_theta, o_gtail, o_q, o_floor,
+                ):  # fmt: skip
                     _load(  # the next pending run into lane l
-                        l, nxt, theta0, lrs, th, lr, run, t, budget, max_steps, eprev, streak, rmax,
-                        rprev, qmeas,
+                        l, pend[qs[1]], theta0, lrs, th, lr, run, t, budget, max_steps, eprev,
+                        streak, rmax, rprev, qmeas,
                     )  # fmt: skip
+                    qs[1] += 1
                     ll[nl] = l
                     nl += 1
                     for kk in range(maxp):
@@ -583,7 +523,6 @@ def run_lanes(
                     rise[l] = 0
                     for j in range(4):
                         seg[j, l] = 0.0
-                    nxt += 1
                 else:
                     run[l] = -1
                     lr[l] = 0.0
@@ -591,7 +530,7 @@ def run_lanes(
                         th[i, l] = 0.0
                     active -= 1
         if nd > 0:
-            _replay_diverged(
+            replay_diverged(
                 blockfn, kind, ip, fp, nwork, P, blk, lrs, dl, dr, dt, nd, c, div, T, o_steps,
                 o_theta, o_gtail,
             )  # fmt: skip
