@@ -80,12 +80,6 @@ def _wide_cases():
     s1 = float(np.linalg.svd(W4, compute_uv=False)[0])
     return [
         (
-            "scalar N=20",
-            dg.LinearNetwork.scalar(depth=20, target=1.0),
-            rng.choice([-1.0, 1.0], (12, 20)) * rng.uniform(0.9, 1.1, (12, 20)),
-            0.9 * _eta_scalar(20, 1.0),
-        ),
-        (
             "whitened (4,4,4,4)",
             dg.LinearNetwork.from_covariances((4, 4, 4, 4), Sxx=np.eye(4), Syx=W4),
             rng.normal(0.0, 0.6, (12, 48)),
