@@ -26,6 +26,9 @@ def _same(a, b, fields=FIELDS) -> None:
 
 
 WS = np.array([[1.5, 0.3], [-0.2, 0.7]])
+W4 = np.array(
+    [[1.2, 0.3, 0.0, -0.1], [0.2, 0.9, 0.1, 0.0], [0.0, -0.2, 0.8, 0.3], [0.1, 0.0, 0.2, 0.6]]
+)
 
 
 def _cases():
@@ -70,6 +73,55 @@ def test_compiled_equals_numpy_reference_run_by_run(name, model, theta0, lr) -> 
     b = run_gd(model, theta0, lr, backend="numpy")
     _same(a, b)
     assert len(set(a.outcome.tolist())) >= 1 and a.n == theta0.shape[0]
+
+
+def _wide_cases():
+    rng = np.random.default_rng(6)
+    s1 = float(np.linalg.svd(W4, compute_uv=False)[0])
+    return [
+        (
+            "whitened (4,4,4,4)",
+            dg.LinearNetwork.from_covariances((4, 4, 4, 4), Sxx=np.eye(4), Syx=W4),
+            rng.normal(0.0, 0.6, (12, 48)),
+            0.9 * 2 / (3 * s1 ** (4 / 3)),
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "model", "theta0", "lr"), _wide_cases(), ids=[c[0] for c in _wide_cases()]
+)
+def test_wide_lane_blocks_equal_numpy_reference(name, model, theta0, lr) -> None:
+    """Straight-line blocks above 16 parameters keep the runs side by side (vectorised over the
+    lanes): same outcomes, steps and iterates as the numpy reference (generic array code),
+    including runs that leave the divergence threshold and are replayed."""
+    from dynsys_gd.numeric.engine.lanes import lane_model
+
+    cfg = EngineConfig(max_steps=1024, max_extension=2.0, certificate=False, limits=False)
+    a = run_gd(model, theta0, lr, backend="compiled", config=cfg)
+    b = run_gd(model, theta0, lr, backend="numpy", config=cfg)
+    _same(a, b)
+    lm = lane_model(model)
+    assert lm is not None and lm.straight_line
+    assert a.counts()["converged"] > 0
+    if model.n_params == 48:
+        assert a.counts()["diverged"] > 0
+
+
+@pytest.mark.parametrize("box", [3.0, 2.0])
+def test_runs_screened_for_early_divergence_equal_the_reference(box) -> None:
+    """Runs whose iterate is not finite after a few steps are decided before they get a lane
+    (the screening switches itself off where they are rare, box 2): the same outcomes, step
+    counts and iterates as the numpy reference, which screens nothing."""
+    net = dg.LinearNetwork.scalar(depth=3, target=2.0)
+    th = np.random.default_rng(7).uniform(-box, box, (300, 3))
+    cfg = EngineConfig(certificate=False, limits=False)
+    lr = 0.9 * _eta_scalar(3, 2.0)
+    a = run_gd(net, th, lr, backend="compiled", config=cfg)
+    b = run_gd(net, th, lr, backend="numpy", config=cfg)
+    _same(a, b)
+    n_div = a.counts()["diverged"]
+    assert (n_div > 60) if box == 3.0 else (0 < n_div < 30)
 
 
 def test_per_row_lr_equals_separate_calls() -> None:

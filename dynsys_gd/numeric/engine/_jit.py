@@ -43,15 +43,17 @@ def _allow_wide_lane_blocks() -> None:
     A lane block reads and writes every row of ``th[S, L]`` in one loop over the lanes; LLVM
     cannot prove that rows ``L`` apart do not overlap and guards the vector loop with runtime
     checks, one per pair of rows, and gives up above a few dozen (the momentum blocks of a
-    2 x 2 x 2 network have 16 rows).  Raising the limits changes which loops are vectorised,
-    never an operation or its order (no fastmath, no reassociation): results are the same bits.
-    The options are LLVM's, for the whole process."""
+    2 x 2 x 2 network have 16 rows; the straight-line GD block of a (4, 4, 4, 4) network reads
+    and writes 48 and needs about 48 x 48 checks, so the limit is far above that).  Raising
+    the limits changes which loops are vectorised, never an operation or its order (no
+    fastmath, no reassociation): results are the same bits.  The options are LLVM's, for the
+    whole process."""
     import llvmlite.binding as llvm
 
     for opt in (
-        "-runtime-memory-check-threshold=1024",
-        "-vectorize-memory-check-threshold=1024",
-        "-memory-check-merge-threshold=1024",
+        "-runtime-memory-check-threshold=65536",
+        "-vectorize-memory-check-threshold=65536",
+        "-memory-check-merge-threshold=65536",
     ):
         llvm.set_option("", opt)
 
@@ -63,6 +65,7 @@ KERNEL_SOURCES: tuple[str, ...] = (
     "_jit.py",
     "activations.py",
     "lane_block.py",
+    "lane_divergence.py",
     "lane_gradients.py",
     "lanes.py",
     "mlp_kernel.py",

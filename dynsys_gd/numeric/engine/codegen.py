@@ -7,8 +7,10 @@ once and shared by every layer, the common subexpressions of the symbolic gradie
 of :math:`\Sigma_{xx}` skipped, unit entries not multiplied).  :func:`generated_block` puts the
 lines into a lane block (signature :data:`~dynsys_gd.numeric.engine.lane_block.BLOCK_SIG`),
 compiled once per shape from memory and cached by numba in the kernel directory
-(:func:`~dynsys_gd.numeric.engine.kernel_cache.load_generated`); bodies of more than
-:data:`PER_RUN_ABOVE` parameters step each run on its own contiguous copy.
+(:func:`~dynsys_gd.numeric.engine.kernel_cache.load_generated`).  Linear networks keep their
+runs side by side up to :data:`LANES_UP_TO` parameters (the loop over the lanes is vectorised);
+other bodies of more than :data:`PER_RUN_ABOVE` parameters step each run on its own contiguous
+copy.
 
 Non-polynomial :class:`~dynsys_gd.models.LossModel` s of at most :data:`MAX_STRAIGHT_PARAMS`
 parameters get the same treatment from the sympy gradient (:func:`expression_lines`:
@@ -27,6 +29,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "LANES_UP_TO",
     "MAX_STRAIGHT_DEPTH",
     "MAX_STRAIGHT_PARAMS",
     "PER_RUN_ABOVE",
@@ -291,15 +294,23 @@ def block(kind, ip, fp, th, g, wk, lr, hist, gsum, gmax, c, tail, H):
         gmax[l] = gm
 """
 
-#: straight-line bodies with more parameters than this use the per-run block
+#: straight-line bodies with more parameters than this use the per-run block by default (the
+#: optimiser blocks and non-polynomial losses)
 PER_RUN_ABOVE = 16
+#: linear networks keep the lanes side by side up to this many parameters (every straight-line
+#: shape): LLVM vectorises the loop over the lanes (4 lanes per instruction) once its
+#: runtime alias checks are allowed (:mod:`~dynsys_gd.numeric.engine._jit`), 3-5 times faster
+#: per step than the per-run block from 17 parameters on
+LANES_UP_TO = MAX_STRAIGHT_PARAMS
 
 
-def generated_block(lines: list[str], P: int) -> Any:
+def generated_block(lines: list[str], P: int, lanes_up_to: int = PER_RUN_ABOVE) -> Any:
     """Compile (once per shape; cached on disk) a lane block around straight-line gradient
-    code; returns the compiled block (signature BLOCK_SIG)."""
+    code; returns the compiled block (signature BLOCK_SIG).  Bodies of more than
+    ``lanes_up_to`` parameters step each run on its own contiguous copy (the same operations
+    in the same order: the same bits)."""
 
-    if P > PER_RUN_ABOVE:
+    if P > lanes_up_to:
         src = _BLOCK_TEMPLATE_RUN.format(
             unpack="\n".join(f"    x{i} = xv[{i}]" for i in range(P)),
             body="\n".join("    " + ln for ln in lines),

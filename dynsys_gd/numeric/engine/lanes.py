@@ -41,12 +41,26 @@ forward pass and backpropagation per data point, accumulated in order
 (:mod:`~dynsys_gd.numeric.engine.activations`).  The reference path runs the generated code of
 ``KIND_EXPR`` in Python.
 
-Both forms perform the same operations in the same order, so they agree bit for bit (runs are
-replayed single-lane with the generic kernel where needed).  Measured speed is in
-``benchmarks/bench_engine.py``; LLVM does not turn the lane loops of the straight-line blocks
-into SIMD code (its loop vectoriser gives up when one loop touches more than two rows of an
-array), so the gain over a per-trajectory loop comes from doing the outcome tests once per block
-and for many runs at once, not from vector instructions.
+Both forms perform the same operations in the same order, so they agree bit for bit, whatever
+the number of lanes stepped side by side (the first step of newly loaded runs and the
+divergence replay step copies of a few lanes with the same block).  Measured speed is in
+``benchmarks/bench_engine.py``.  LLVM vectorises the loops over the lanes of the straight-line
+blocks (four lanes per AVX2 instruction, no FMA; the alias checks it needs are allowed in
+:mod:`~dynsys_gd.numeric.engine._jit`) and of the outcome checks.
+
+The checks
+----------
+After each block the driver computes, for every lane at once, the displacements (maxima of
+squared distances, one square root each), the decay statistics
+(:func:`~dynsys_gd.numeric.engine.outcomes.lanes_update`) and a flag saying whether the
+per-lane classification would decide the lane
+(:func:`~dynsys_gd.numeric.engine.outcomes.lanes_candidates`); only flagged lanes, lanes at
+their budget and lanes beyond the divergence threshold are then handled one by one.  Runs that
+left the threshold are replayed side by side, a few steps at a time, to find their first step
+beyond it, and runs whose iterate is no longer finite a few steps after their start are decided
+before they take a lane (:mod:`~dynsys_gd.numeric.engine.lane_divergence`).  Every lane gets
+exactly the operations of the per-lane rules, so the outcomes are those of the numpy reference
+path bit for bit.
 """
 
 from __future__ import annotations
@@ -57,6 +71,7 @@ import numba
 import numpy as np
 
 from .codegen import (
+    LANES_UP_TO,
     MAX_STRAIGHT_DEPTH,
     MAX_STRAIGHT_PARAMS,
     expression_lines,
@@ -66,6 +81,7 @@ from .codegen import (
     scalar_lines,
 )
 from .lane_block import _JIT, BLOCK_SIG, _f1, _f2, _i1, _i8, after_gradient
+from .lane_divergence import SCREEN_STEPS, pending, replay_diverged
 from .lane_gradients import (
     KIND_EXPR,
     KIND_LINEAR,
@@ -87,9 +103,11 @@ from .outcomes import (
     displacements,
     lane_classify,
     lane_progressing,
-    lane_segment,
     lane_trend,
-    lane_update,
+    lanes_candidates,
+    lanes_scale,
+    lanes_segment,
+    lanes_update,
     stationary,
 )
 
@@ -143,58 +161,6 @@ def block_generic(
 # ------------------------------------------------------------------------------------------------
 # the driver
 # ------------------------------------------------------------------------------------------------
-@numba.njit(**_JIT)
-def _one_step(
-    blockfn: Any, kind: int, ip: Any, fp: Any, rth: Any, rg: Any, rwk: Any, lr: float
-) -> float:  # pragma: no cover
-    """One step of the single-lane state ``rth`` by the block function (the same operations as
-    in the lanes); returns the gradient norm at the starting point."""
-    P = rth.shape[0]
-    lr1 = np.full(1, lr)
-    gs = np.zeros(1)
-    gm = np.zeros(1)
-    h1 = np.zeros((1, P, 1))
-    blockfn(kind, ip, fp, rth, rg, rwk, lr1, h1, gs, gm, 1, 1, 1)
-    return gs[0]
-
-
-@numba.njit(**_JIT)
-def _replay(
-    blockfn: Any,
-    kind: int,
-    ip: Any,
-    fp: Any,
-    x0: Any,
-    lr: float,
-    nsteps: int,
-    div: float,
-    rth: Any,
-    rg: Any,
-    rwk: Any,
-    T: int,
-) -> int:  # pragma: no cover
-    """Replay ``nsteps`` steps of one run from ``x0`` (single lane, the whole state): the first
-    step whose iterate is non-finite or beyond ``div`` in one of its first ``T`` rows (-1 if
-    none); ``rth[:, 0]`` ends as the last iterate within the threshold."""
-    P = x0.shape[0]
-    prev = np.empty(P)
-    for i in range(P):
-        rth[i, 0] = x0[i]
-    for s in range(nsteps):
-        for i in range(P):
-            prev[i] = rth[i, 0]
-        _one_step(blockfn, kind, ip, fp, rth, rg, rwk, lr)
-        bad = False
-        for i in range(T):
-            if not (abs(rth[i, 0]) <= div):
-                bad = True
-        if bad:
-            for i in range(P):
-                rth[i, 0] = prev[i]
-            return s + 1
-    return -1
-
-
 @numba.njit(**_JIT)
 def _move(
     a: int,
@@ -252,19 +218,11 @@ def _load(
     rmax: Any,
     rprev: Any,
     qmeas: Any,
-    kind: int,
-    ip: Any,
-    fp: Any,
-    rth: Any,
-    rg: Any,
-    rwk: Any,
-    blockfn: Any,
 ) -> None:  # pragma: no cover
+    """Run ``r`` into lane ``l`` (its first step length is set by :func:`_first_steps`)."""
     P = theta0.shape[1]
     for i in range(P):
         th[i, l] = theta0[r, i]
-        rth[i, 0] = theta0[r, i]
-    gn0 = _one_step(blockfn, kind, ip, fp, rth, rg, rwk, lrs[r])
     lr[l] = lrs[r]
     run[l] = r
     t[l] = 0
@@ -275,8 +233,39 @@ def _load(
         rmax[kk, l] = 0.0
         rprev[kk, l] = np.inf
         qmeas[kk, l] = NO_Q
-    # the first step length is the reference of the first check (evidence of a fast approach)
-    eprev[0, l] = lrs[r] * gn0
+
+
+@numba.njit(**_JIT)
+def _first_steps(
+    blockfn: Any,
+    kind: int,
+    ip: Any,
+    fp: Any,
+    nwork: int,
+    P: int,
+    th: Any,
+    lr: Any,
+    ll: Any,
+    nl: int,
+    eprev: Any,
+) -> None:  # pragma: no cover
+    r"""The first step length :math:`\eta\lVert\nabla L(\theta_0)\rVert` of the runs just
+    loaded into lanes ``ll[:nl]``, the reference of their first check (evidence of a fast
+    approach): one step of copies of them side by side (the same operations as in the lanes)."""
+    NS = th.shape[0]
+    xs = np.empty((NS, nl))
+    lr1 = np.empty(nl)
+    for j in range(nl):
+        lr1[j] = lr[ll[j]]
+        for i in range(NS):
+            xs[i, j] = th[i, ll[j]]
+    gs = np.zeros(nl)
+    gm = np.zeros(nl)
+    h1 = np.empty((1, NS, nl))
+    blockfn(kind, ip, fp, xs, np.zeros((P, nl)), np.zeros((max(nwork, 2), nl)), lr1, h1, gs, gm,
+            1, 1, 1)  # fmt: skip
+    for j in range(nl):
+        eprev[0, ll[j]] = lr1[j] * gs[j]
 
 
 @numba.njit(_RUN_SIG, **_JIT)
@@ -332,9 +321,6 @@ def run_lanes(
     E = np.zeros((maxp, L))
     D = np.zeros((maxp, L))
     Dprev = np.full((maxp, L), -1.0)
-    rth = np.zeros((NS, 1))
-    rg = np.zeros((P, 1))
-    rwk = np.zeros((nw, 1))
     run = np.full(L, -1, dtype=np.int64)
     t = np.zeros(L, dtype=np.int64)
     budget = np.zeros(L, dtype=np.int64)
@@ -348,19 +334,52 @@ def run_lanes(
     seg = np.zeros((4, L))
     gsum = np.zeros(L)
     gmax = np.zeros(L)
-    nxt = 0
+    scale = np.ones(L)
+    fin = np.ones(L, dtype=np.bool_)
+    flv = np.zeros(L)
+    cand = np.zeros(L, dtype=np.bool_)
+    lcode = np.full(L, -1, dtype=np.int64)
+    lper = np.zeros(L, dtype=np.int64)
+    lfloor = np.zeros(L, dtype=np.bool_)
+    dl = np.zeros(L, dtype=np.int64)
+    dr = np.zeros(L, dtype=np.int64)
+    dt = np.zeros(L, dtype=np.int64)
+    ll = np.zeros(L, dtype=np.int64)
+    # the queue of runs waiting for a lane (see lane_divergence.pending): taken, head, tail,
+    # screened, decided by screening, screening on (not for MLPs, whose steps are dear, nor for
+    # optimisers with buffers)
+    qs = np.zeros(6, dtype=np.int64)
+    qs[5] = 1 if (kind != KIND_MLP and NS == T) else 0
+    pend = np.zeros(L, dtype=np.int64)
+    K = min(SCREEN_STEPS, c)
     active = 0
     for l in range(L):
-        if nxt < n:
+        if qs[1] < qs[2] or pending(
+            qs, pend, blockfn, kind, ip, fp, nwork, P, theta0, lrs, K, div, T, o_code, o_steps,
+            o_period, o_theta, o_gtail, o_q, o_floor,
+        ):  # fmt: skip
             _load(  # the next pending run into lane l
-                l, nxt, theta0, lrs, th, lr, run, t, budget, max_steps, eprev, streak, rmax,
-                rprev, qmeas, kind, ip, fp, rth, rg, rwk, blockfn,
+                l, pend[qs[1]], theta0, lrs, th, lr, run, t, budget, max_steps, eprev, streak,
+                rmax, rprev, qmeas,
             )  # fmt: skip
-            nxt += 1
+            qs[1] += 1
+            ll[active] = l
             active += 1
+    if active > 0:
+        _first_steps(blockfn, kind, ip, fp, nwork, P, th, lr, ll, active, eprev)
     while active > 0:
-        if nxt >= n and active <= L // 2:
-            # no run pending: move the active lanes to the front and step only those
+        if (
+            active <= L // 2
+            and -(-active // 4) * 4 < L
+            and qs[1] >= qs[2]
+            and not pending(
+                qs, pend, blockfn, kind, ip, fp, nwork, P, theta0, lrs, K, div, T, o_code,
+                o_steps, o_period, o_theta, o_gtail, o_q, o_floor,
+            )
+        ):  # fmt: skip
+            # no run pending: move the active lanes to the front and step only those (a
+            # multiple of 4 lanes: the vectorised loops over the lanes then need no scalar
+            # remainder; the idle ones hold 0.0 and are ignored)
             j = 0
             for l in range(L):
                 if run[l] >= 0:
@@ -383,7 +402,7 @@ def run_lanes(
                             seg,
                         )
                     j += 1
-            L = j
+            L = -(-j // 4) * 4
             th = np.ascontiguousarray(th[:, :L])
             lr = np.ascontiguousarray(lr[:L])
             g = np.zeros((P, L))
@@ -394,59 +413,67 @@ def run_lanes(
             gmax = np.zeros(L)
             E = np.zeros((maxp, L))
             D = np.zeros((maxp, L))
+            scale = np.ones(L)
+            fin = np.ones(L, dtype=np.bool_)
+            flv = np.zeros(L)
+            cand = np.zeros(L, dtype=np.bool_)
+            rise = np.ascontiguousarray(rise[:L])
+            t = np.ascontiguousarray(t[:L])
+            budget = np.ascontiguousarray(budget[:L])
+            run = np.ascontiguousarray(run[:L])
+            eprev = np.ascontiguousarray(eprev[:, :L])
+            streak = np.ascontiguousarray(streak[:, :L])
+            rmax = np.ascontiguousarray(rmax[:, :L])
+            rprev = np.ascontiguousarray(rprev[:, :L])
+            qmeas = np.ascontiguousarray(qmeas[:, :L])
+            Dprev = np.ascontiguousarray(Dprev[:, :L])
+            seg = np.ascontiguousarray(seg[:, :L])
         for i in range(NS):
             for l in range(L):
                 blk[i, l] = th[i, l]
         blockfn(kind, ip, fp, th, g, wk, lr, hist, gsum, gmax, c, tail, H)
         displacements(hist, maxp, E, D)
         for l in range(L):
+            t[l] = t[l] + c if run[l] >= 0 else t[l]
+        lanes_scale(th, T, div, scale, fin)
+        for l in range(L):
+            flv[l] = F * ULP * scale[l] * c
+        lanes_update(E, maxp, flv, S, c, hard, eprev, streak, rmax, rprev, qmeas, rise)
+        lanes_candidates(
+            E, D, Dprev, maxp, scale, c, S, conv_tol, period_tol, min_orbit, flv, streak, rmax,
+            qmeas, cand,
+        )  # fmt: skip
+        lanes_segment(E, D, maxp, t, budget, max_steps // 2, seg)
+        for l in range(L):
+            lcode[l] = -1
+            if cand[l] and fin[l] and run[l] >= 0:
+                lcode[l], lper[l], lfloor[l] = lane_classify(
+                    E, D, Dprev, l, maxp, scale[l], c, S, conv_tol, period_tol, min_orbit,
+                    flv[l], streak, rmax, qmeas,
+                )  # fmt: skip
+        for kk in range(maxp):
+            for l in range(L):
+                Dprev[kk, l] = D[kk, l]
+        nd = 0
+        nl = 0
+        for l in range(L):
             r = run[l]
             if r < 0:
                 continue
-            t[l] += c
             tl = t[l]
-            scale = 1.0
-            finite = True
-            for i in range(T):
-                v = abs(th[i, l])
-                if not (v <= div):
-                    finite = False
-                elif v > scale:
-                    scale = v
-            code = -1
-            period = 0
-            floor = False
+            code = lcode[l]
+            if not (code != -1 or tl >= budget[l] or not fin[l]):
+                continue  # undecided, within the budget: the common case
+            period = lper[l] if code != -1 else 0
+            floor = lfloor[l] if code != -1 else False
             q_out = 0.0
-            if not finite:
-                s_bad = _replay(blockfn, kind, ip, fp, blk[:, l], lr[l], c, div, rth, rg, rwk, T)
+            if not fin[l]:
                 code = C_DIV
-                o_steps[r] = tl - c + (s_bad if s_bad > 0 else c)
-                for i in range(NS):
-                    o_theta[r, i] = rth[i, 0]
-                o_gtail[r] = np.inf
+                dl[nd] = l  # replayed below, all together
+                dr[nd] = r
+                dt[nd] = tl - c
+                nd += 1
             else:
-                flv = F * ULP * scale * c
-                lane_update(E, l, maxp, flv, S, c, hard, eprev, streak, rmax, rprev, qmeas, rise)
-                code, period, floor = lane_classify(
-                    E,
-                    D,
-                    Dprev,
-                    l,
-                    maxp,
-                    scale,
-                    c,
-                    S,
-                    conv_tol,
-                    period_tol,
-                    min_orbit,
-                    flv,
-                    streak,
-                    rmax,
-                    qmeas,
-                )
-                for kk in range(maxp):
-                    Dprev[kk, l] = D[kk, l]
-                lane_segment(E, D, l, maxp, tl > budget[l] - max_steps // 2, seg)
                 gs = gsum[l]
                 gm = gmax[l]
                 if code == -2:
@@ -454,7 +481,7 @@ def run_lanes(
                 if code == -1 and tl >= budget[l]:
                     prog = lane_progressing(l, maxp, S, c, hard, streak, rmax)
                     unsettled = (
-                        rise[l] >= RISE or D[maxp - 1, l] < SLOW * scale or lane_trend(l, seg)
+                        rise[l] >= RISE or D[maxp - 1, l] < SLOW * scale[l] or lane_trend(l, seg)
                     )
                     code, budget[l] = at_budget(
                         prog, unsettled, budget[l], hard, max_steps, gm, grad_tol
@@ -480,23 +507,35 @@ def run_lanes(
                 o_period[r] = period
                 o_floor[r] = floor
                 o_q[r] = q_out
-                if nxt < n:
+                if qs[1] < qs[2] or pending(
+                    qs, pend, blockfn, kind, ip, fp, nwork, P, theta0, lrs, K, div, T, o_code,
+                    o_steps, o_period, o_theta, o_gtail, o_q, o_floor,
+                ):  # fmt: skip
                     _load(  # the next pending run into lane l
-                        l, nxt, theta0, lrs, th, lr, run, t, budget, max_steps, eprev, streak, rmax,
-                        rprev, qmeas, kind, ip, fp, rth, rg, rwk, blockfn,
+                        l, pend[qs[1]], theta0, lrs, th, lr, run, t, budget, max_steps, eprev,
+                        streak, rmax, rprev, qmeas,
                     )  # fmt: skip
+                    qs[1] += 1
+                    ll[nl] = l
+                    nl += 1
                     for kk in range(maxp):
                         Dprev[kk, l] = -1.0
                     rise[l] = 0
                     for j in range(4):
                         seg[j, l] = 0.0
-                    nxt += 1
                 else:
                     run[l] = -1
                     lr[l] = 0.0
                     for i in range(NS):
                         th[i, l] = 0.0
                     active -= 1
+        if nd > 0:
+            replay_diverged(
+                blockfn, kind, ip, fp, nwork, P, blk, lrs, dl, dr, dt, nd, c, div, T, o_steps,
+                o_theta, o_gtail,
+            )  # fmt: skip
+        if nl > 0:
+            _first_steps(blockfn, kind, ip, fp, nwork, P, th, lr, ll, nl, eprev)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -531,9 +570,11 @@ class LaneModel:
 
 
 def _lanes_for(rows: int) -> int:
-    """Lanes per block: keep the block's state within about 64 KiB (L1/L2 resident)."""
+    """Lanes per block of the generic kernels: the loops over the lanes are vectorised, and
+    short ones pay their loop overhead on every row (8 lanes ran at half the speed of 64 on a
+    (16, 16, 16) network); keep the block's state within about 1 MiB (L2 resident)."""
     L = 64
-    while L > 8 and rows * L * 8 > 64 * 1024:
+    while L > 8 and rows * L * 8 > 1024 * 1024:
         L //= 2
     return L
 
@@ -605,7 +646,7 @@ def lane_model(model: Any) -> LaneModel | None:
             lm = LaneModel(KIND_SCALAR, [model.depth], fp, 2, P, 64)
             if model.depth <= MAX_STRAIGHT_DEPTH:
                 lines = scalar_lines(model.depth, fp[0], fp[1])
-                lm.block = generated_block(lines, P)
+                lm.block = generated_block(lines, P, LANES_UP_TO)
                 lm.straight_line = True
                 lm.lines = lines
         else:
@@ -619,7 +660,7 @@ def lane_model(model: Any) -> LaneModel | None:
             lm = LaneModel(KIND_LINEAR, ip, fpa, nwork, P, _lanes_for(3 * P + nwork))
             if P <= MAX_STRAIGHT_PARAMS:
                 lines = matrix_lines(tuple(model.widths), model.Sxx, model.Syx)
-                lm.block = generated_block(lines, P)
+                lm.block = generated_block(lines, P, LANES_UP_TO)
                 lm.straight_line = True
                 lm.lines = lines
                 lm.lanes = 64
