@@ -20,6 +20,7 @@ import numpy as np
 
 from ..models import LinearNetwork
 from ..numeric.landscape.enclosures import arb_to_interval, certified_spectrum, exact_hessian
+from ..numeric.landscape.smin_certificate import exact_point_near
 from .certificates import exact_w_star
 
 
@@ -48,77 +49,6 @@ def _ball(x: Fraction) -> Any:
 
 def _to_fraction(q: Any) -> Fraction:
     return Fraction(int(q.p), int(q.q))
-
-
-def exact_point_near(net: LinearNetwork, theta: Any) -> list[Fraction]:
-    r"""An exact rational point of M next to the float point ``theta`` (close to M): with
-    :math:`B = W_{N-1}\cdots W_1` of full column rank,
-    :math:`W_N \leftarrow W_N + (W^* - W_NB)(B^\top B)^{-1}B^\top`; otherwise, with
-    :math:`A = W_N\cdots W_2` of full row rank, :math:`W_1 \leftarrow W_1 + A^\top(AA^\top)^{-1}
-    (W^* - AW_1)`; with neither (a rank-deficient :math:`W^*`), :func:`_rank_factor_layers`
-    (exact rational arithmetic)."""
-    import flint
-
-    Ws = exact_w_star(net)
-    layers = [
-        flint.fmpq_mat([[_fq(Fraction(float(v))) for v in row] for row in L.tolist()])
-        for L in net.unflatten(np.asarray(theta, dtype=np.float64))
-    ]
-    N = net.depth
-    if N == 1:
-        layers = [Ws]
-    else:
-        B = layers[0]
-        for L in layers[1:-1]:
-            B = L * B
-        G = B.transpose() * B
-        A = layers[-1]
-        for L in reversed(layers[1:-1]):
-            A = A * L
-        GA = A * A.transpose()
-        if G.det() != 0:
-            layers[-1] = layers[-1] + (Ws - layers[-1] * B) * G.inv() * B.transpose()
-        elif GA.det() != 0:
-            layers[0] = layers[0] + A.transpose() * GA.inv() * (Ws - A * layers[0])
-        else:
-            layers = _rank_factor_layers(Ws, layers, net.unflatten(np.asarray(theta)))
-    return [
-        _to_fraction(L[i, j]) for L in layers for i in range(L.nrows()) for j in range(L.ncols())
-    ]
-
-
-def _rank_factor_layers(Ws: Any, layers: list[Any], floats: list[Any]) -> list[Any]:
-    r"""Exact layers with :math:`W_N\cdots W_1 = W^*` when neither end product has full rank
-    (a rank-deficient :math:`W^*`): :math:`W^* = CD` exactly (D the non-zero rows of the reduced
-    row echelon form, C the pivot columns, rank r), :math:`W_1 \leftarrow KD` with
-    :math:`K = W_1D^+` rounded, and :math:`W_N \leftarrow W_N + (C - W_NB)(B^\top B)^{-1}
-    B^\top` with :math:`B = W_{N-1}\cdots W_2K` (:math:`h \times r`), so
-    :math:`W_NB = C` and the product is :math:`CD = W^*`."""
-    import flint
-
-    from ..errors import InvalidParameterError
-
-    R, r = Ws.rref()
-    d0 = Ws.ncols()
-    piv = [next(j for j in range(d0) if R[i, j] != 0) for i in range(r)]
-    D = flint.fmpq_mat([[R[i, j] for j in range(d0)] for i in range(r)])
-    C = flint.fmpq_mat([[Ws[a, j] for j in piv] for a in range(Ws.nrows())])
-    Df = np.array([[float(_to_fraction(D[i, j])) for j in range(d0)] for i in range(r)])
-    Kf = np.asarray(floats[0], dtype=np.float64) @ np.linalg.pinv(Df)
-    K = flint.fmpq_mat([[_fq(Fraction(float(v))) for v in row] for row in Kf.tolist()])
-    out = list(layers)
-    out[0] = K * D
-    B = K
-    for L in out[1:-1]:
-        B = L * B
-    G = B.transpose() * B
-    if G.det() == 0:
-        raise InvalidParameterError(
-            "theta must be close to a point of M whose layers keep the rank of W*; got one "
-            "where W_(N-1)...W_1 loses it"
-        )
-    out[-1] = out[-1] + (C - out[-1] * B) * G.inv() * B.transpose()
-    return out
 
 
 def _closed_form_lower(net: LinearNetwork, factor: Fraction) -> Fraction:

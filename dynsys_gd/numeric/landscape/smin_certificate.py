@@ -12,9 +12,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..._results import ResultMixin, jsonable
+from ...errors import InvalidParameterError
 from ...models import LinearNetwork
 
-__all__ = ["DeepSminCertificate", "exact_upper_bound"]
+__all__ = ["DeepSminCertificate", "exact_point_near", "exact_upper_bound"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -38,6 +39,9 @@ class DeepSminCertificate(ResultMixin):
         Boxes evaluated.
     method : str
         How the bounds were obtained.
+    direction : ndarray (d_0,) or None
+        The vector x of the product-vector lower bound
+        (:mod:`dynsys_gd.numeric.landscape.smin_deep`); None for the branch and bound.
     """
 
     lower: Fraction
@@ -48,6 +52,7 @@ class DeepSminCertificate(ResultMixin):
     reached_goal: bool
     boxes: int
     method: str
+    direction: NDArray[np.float64] | None = None
 
     @property
     def width(self) -> float:
@@ -66,7 +71,8 @@ class DeepSminCertificate(ResultMixin):
     def __repr__(self) -> str:
         return (
             f"DeepSminCertificate([{float(self.lower):.12g}, {float(self.upper):.12g}], "
-            f"width {self.width:.1e}, {self.boxes} boxes)"
+            f"width {self.width:.1e}"
+            + (f", {self.boxes} boxes)" if self.direction is None else ")")
         )
 
     def summary(self) -> str:
@@ -75,9 +81,15 @@ class DeepSminCertificate(ResultMixin):
                 f"S_min in [{float(self.lower):.12g}, {float(self.upper):.12g}] (certified)",
                 f"width          : {self.width:.2e} (relative {self.relative_width:.2e})",
                 f"numerical value: {self.value:.15g}",
-                f"goal           : {self.goal:.12g} "
-                f"({'reached' if self.reached_goal else 'not reached'})",
-                f"boxes          : {self.boxes}",
+                *(
+                    [
+                        f"goal           : {self.goal:.12g} "
+                        f"({'reached' if self.reached_goal else 'not reached'})",
+                        f"boxes          : {self.boxes}",
+                    ]
+                    if self.direction is None
+                    else [f"direction x    : {np.array2string(self.direction, precision=6)}"]
+                ),
                 f"method         : {self.method}",
             ]
         )
@@ -95,6 +107,7 @@ class DeepSminCertificate(ResultMixin):
             "reached_goal": self.reached_goal,
             "boxes": self.boxes,
             "method": self.method,
+            "direction": None if self.direction is None else jsonable(self.direction),
         }
 
 
@@ -102,6 +115,89 @@ def _fq(x: Fraction) -> Any:
     import flint
 
     return flint.fmpq(x.numerator, x.denominator)
+
+
+def _frac(q: Any) -> Fraction:
+    return Fraction(int(q.p), int(q.q))
+
+
+def _exact_w_star(net: LinearNetwork) -> Any:
+    r""":math:`W^* = \Sigma_{yx}\Sigma_{xx}^{-1}` as an exact ``fmpq_mat``."""
+    import flint
+
+    net.require_minima()
+    S = flint.fmpq_mat([[_fq(x) for x in r] for r in net.Sxx_exact])
+    Y = flint.fmpq_mat([[_fq(x) for x in r] for r in net.Syx_exact])
+    return Y * S.inv()
+
+
+def exact_point_near(net: LinearNetwork, theta: Any) -> list[Fraction]:
+    r"""An exact rational point of M next to the float point ``theta`` (close to M): with
+    :math:`B = W_{N-1}\cdots W_1` of full column rank,
+    :math:`W_N \leftarrow W_N + (W^* - W_NB)(B^\top B)^{-1}B^\top`; otherwise, with
+    :math:`A = W_N\cdots W_2` of full row rank, :math:`W_1 \leftarrow W_1 + A^\top(AA^\top)^{-1}
+    (W^* - AW_1)`; with neither (a rank-deficient :math:`W^*`), :func:`_rank_factor_layers`
+    (exact rational arithmetic)."""
+    import flint
+
+    Ws = _exact_w_star(net)
+    layers = [
+        flint.fmpq_mat([[_fq(Fraction(float(v))) for v in row] for row in L.tolist()])
+        for L in net.unflatten(np.asarray(theta, dtype=np.float64))
+    ]
+    N = net.depth
+    if N == 1:
+        layers = [Ws]
+    else:
+        B = layers[0]
+        for L in layers[1:-1]:
+            B = L * B
+        G = B.transpose() * B
+        A = layers[-1]
+        for L in reversed(layers[1:-1]):
+            A = A * L
+        GA = A * A.transpose()
+        if G.det() != 0:
+            layers[-1] = layers[-1] + (Ws - layers[-1] * B) * G.inv() * B.transpose()
+        elif GA.det() != 0:
+            layers[0] = layers[0] + A.transpose() * GA.inv() * (Ws - A * layers[0])
+        else:
+            layers = _rank_factor_layers(Ws, layers, net.unflatten(np.asarray(theta)))
+    return [
+        _frac(L[i, j]) for L in layers for i in range(L.nrows()) for j in range(L.ncols())
+    ]
+
+
+def _rank_factor_layers(Ws: Any, layers: list[Any], floats: list[Any]) -> list[Any]:
+    r"""Exact layers with :math:`W_N\cdots W_1 = W^*` when neither end product has full rank
+    (a rank-deficient :math:`W^*`): :math:`W^* = CD` exactly (D the non-zero rows of the reduced
+    row echelon form, C the pivot columns, rank r), :math:`W_1 \leftarrow KD` with
+    :math:`K = W_1D^+` rounded, and :math:`W_N \leftarrow W_N + (C - W_NB)(B^\top B)^{-1}
+    B^\top` with :math:`B = W_{N-1}\cdots W_2K` (:math:`h \times r`), so
+    :math:`W_NB = C` and the product is :math:`CD = W^*`."""
+    import flint
+
+    R, r = Ws.rref()
+    d0 = Ws.ncols()
+    piv = [next(j for j in range(d0) if R[i, j] != 0) for i in range(r)]
+    D = flint.fmpq_mat([[R[i, j] for j in range(d0)] for i in range(r)])
+    C = flint.fmpq_mat([[Ws[a, j] for j in piv] for a in range(Ws.nrows())])
+    Df = np.array([[float(_frac(D[i, j])) for j in range(d0)] for i in range(r)])
+    Kf = np.asarray(floats[0], dtype=np.float64) @ np.linalg.pinv(Df)
+    K = flint.fmpq_mat([[_fq(Fraction(float(v))) for v in row] for row in Kf.tolist()])
+    out = list(layers)
+    out[0] = K * D
+    B = K
+    for L in out[1:-1]:
+        B = L * B
+    G = B.transpose() * B
+    if G.det() == 0:
+        raise InvalidParameterError(
+            "theta must be close to a point of M whose layers keep the rank of W*; got one "
+            "where W_(N-1)...W_1 loses it"
+        )
+    out[-1] = out[-1] + (C - out[-1] * B) * G.inv() * B.transpose()
+    return out
 
 
 def _exact_point(net: LinearNetwork, theta: NDArray[np.float64]) -> list[Fraction]:
