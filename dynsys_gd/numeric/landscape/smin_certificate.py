@@ -131,13 +131,66 @@ def _exact_w_star(net: LinearNetwork) -> Any:
     return Y * S.inv()
 
 
+#: relative smallest singular value below which an end product counts as rank-deficient
+WELL_CONDITIONED = 1e-9
+
+
+def _rel_sigma_min(M: Any) -> float:
+    """sigma_min / sigma_max of an ``fmpq_mat`` in floats (0 for a zero matrix)."""
+    s = np.linalg.svd(np.array([[float(_frac(M[i, j])) for j in range(M.ncols())]
+                                for i in range(M.nrows())]), compute_uv=False)
+    return float(s[-1] / s[0]) if s[0] > 0 else 0.0
+
+
+def _ends(layers: list[Any], k: int) -> tuple[Any, Any]:
+    """(A, B) = (W_N...W_{k+2}, W_k...W_1) around the layer ``layers[k]`` (0-based), identity
+    matrices at the ends (exact)."""
+    import flint
+
+    A = flint.fmpq_mat(layers[-1].nrows(), layers[-1].nrows())
+    for i in range(A.nrows()):
+        A[i, i] = 1
+    for L in reversed(layers[k + 1 :]):
+        A = A * L
+    B = flint.fmpq_mat(layers[0].ncols(), layers[0].ncols())
+    for i in range(B.nrows()):
+        B[i, i] = 1
+    for L in layers[:k]:
+        B = L * B
+    return A, B
+
+
+def _layer_to_correct(Ws: Any, layers: list[Any]) -> int | None:
+    """The layer whose exact correction is best conditioned: A = product above it of full row
+    rank, B = product below it of full column rank, largest min(relative smallest singular
+    values); None when no layer qualifies (or all are nearly singular and W* is
+    rank-deficient: then :func:`_rank_factor_layers`)."""
+    best, best_c = None, -1.0
+    for k in reversed(range(len(layers))):
+        A, B = _ends(layers, k)
+        if A.nrows() > A.ncols() or B.ncols() > B.nrows():
+            continue
+        if (A * A.transpose()).det() == 0 or (B.transpose() * B).det() == 0:
+            continue
+        c = min(_rel_sigma_min(A), _rel_sigma_min(B))
+        if c > best_c:
+            best, best_c = k, c
+    if best_c < WELL_CONDITIONED and Ws.rank() < min(Ws.nrows(), Ws.ncols()):
+        return None
+    return best
+
+
 def exact_point_near(net: LinearNetwork, theta: Any) -> list[Fraction]:
-    r"""An exact rational point of M next to the float point ``theta`` (close to M): with
-    :math:`B = W_{N-1}\cdots W_1` of full column rank,
-    :math:`W_N \leftarrow W_N + (W^* - W_NB)(B^\top B)^{-1}B^\top`; otherwise, with
-    :math:`A = W_N\cdots W_2` of full row rank, :math:`W_1 \leftarrow W_1 + A^\top(AA^\top)^{-1}
-    (W^* - AW_1)`; with neither (a rank-deficient :math:`W^*`), :func:`_rank_factor_layers`
-    (exact rational arithmetic)."""
+    r"""An exact rational point of M next to the float point ``theta`` (close to M): one layer
+    corrected, :math:`W_k \leftarrow W_k + A^+(W^* - AW_kB)B^+` with
+    :math:`A = W_N\cdots W_{k+1}` of full row rank and :math:`B = W_{k-1}\cdots W_1` of full
+    column rank (:math:`A^+ = A^\top(AA^\top)^{-1}`, :math:`B^+ = (B^\top B)^{-1}B^\top`, so
+    :math:`AA^+ = I = B^+B` and the product is exactly :math:`W^*`); k is the layer with the best
+    conditioned A and B (a flattest minimum with :math:`d_0 > d_N` has a nearly rank-deficient
+    :math:`W_{N-1}\cdots W_1`, and one of a rank-deficient :math:`W^*` nearly rank-deficient end
+    products).  With no such layer, or only nearly singular ones (relative smallest singular
+    value below :data:`WELL_CONDITIONED`) for a rank-deficient :math:`W^*`,
+    :func:`_rank_factor_layers` (exact rational arithmetic)."""
     import flint
 
     Ws = _exact_w_star(net)
@@ -147,22 +200,16 @@ def exact_point_near(net: LinearNetwork, theta: Any) -> list[Fraction]:
     ]
     N = net.depth
     if N == 1:
-        layers = [Ws]
+        return [_frac(Ws[i, j]) for i in range(Ws.nrows()) for j in range(Ws.ncols())]
+    k = _layer_to_correct(Ws, layers)
+    if k is None:
+        layers = _rank_factor_layers(Ws, layers, net.unflatten(np.asarray(theta)))
     else:
-        B = layers[0]
-        for L in layers[1:-1]:
-            B = L * B
-        G = B.transpose() * B
-        A = layers[-1]
-        for L in reversed(layers[1:-1]):
-            A = A * L
-        GA = A * A.transpose()
-        if G.det() != 0:
-            layers[-1] = layers[-1] + (Ws - layers[-1] * B) * G.inv() * B.transpose()
-        elif GA.det() != 0:
-            layers[0] = layers[0] + A.transpose() * GA.inv() * (Ws - A * layers[0])
-        else:
-            layers = _rank_factor_layers(Ws, layers, net.unflatten(np.asarray(theta)))
+        A, B = _ends(layers, k)
+        # W_k + A^+ (W* - A W_k B) B^+ with A A^+ = I and B^+ B = I: the product is W*
+        Ap = A.transpose() * (A * A.transpose()).inv()
+        Bp = (B.transpose() * B).inv() * B.transpose()
+        layers[k] = layers[k] + Ap * (Ws - A * layers[k] * B) * Bp
     return [
         _frac(L[i, j]) for L in layers for i in range(L.nrows()) for j in range(L.ncols())
     ]
