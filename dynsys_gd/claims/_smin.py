@@ -2,12 +2,15 @@ r"""Certified bounds of :math:`S_{\min}` used by the checks of C5 and C6 (privat
 
 * lower bound: the closed forms of C5 in ball arithmetic (depth 1, scalar AM–GM, whitened
   :math:`\Sigma_{xx} = cI`), the certified SDP for depth 2 and any :math:`\Sigma_{xx}`
-  (:mod:`dynsys_gd.numeric.landscape.depth2_sdp`), otherwise the lower end of the C5 bracket
-  :math:`\lambda_{\min}(\Sigma_{xx})N\sigma_1^{2-2/N}` (the lemma
-  :math:`H \succeq \lambda_{\min}(\Sigma_{xx})J^\top J`; often loose by a factor near 3);
+  (:mod:`dynsys_gd.numeric.landscape.depth2_sdp`), otherwise (depth :math:`\ge 3`, any
+  widths and :math:`\Sigma_{xx}`) the product-vector bound
+  :math:`N|x|^{2/N}|W^*x|^{2-2/N}/(x^\top\Sigma_{xx}^{-1}x)` of
+  :mod:`dynsys_gd.numeric.landscape.smin_deep` (never below the lower end of the C5 bracket,
+  which is kept if it were better);
 * upper bound: the certified :math:`\lambda_{\max}(H)` at an exact rational point of M next to
-  the toolkit's flattest minimum (its last layer — or its first — corrected in exact
-  arithmetic so that :math:`W(\theta) = W^*` holds exactly).
+  the toolkit's flattest minimum (its best-conditioned layer corrected in exact arithmetic so
+  that :math:`W(\theta) = W^*` holds exactly:
+  :func:`~dynsys_gd.numeric.landscape.smin_certificate.exact_point_near`).
 """
 
 from __future__ import annotations
@@ -119,8 +122,15 @@ def certified_smin_bounds(net: LinearNetwork) -> SminBounds:
             else "closed form c N sigma_1^(2-2/N) (Sxx = cI)"
         )
     else:
-        lower = _closed_form_lower(net, certified_spectrum(S).lower)
-        how = "C5 lower bracket lambda_min(Sxx) N sigma_1^(2-2/N)"
+        from ..numeric.landscape.smin_deep import product_lower_bound
+
+        bracket = _closed_form_lower(net, certified_spectrum(S).lower)
+        lower, _x = product_lower_bound(net)
+        how = (
+            "product-vector bound N |x|^(2/N) |W* x|^(2-2/N) / (x^T Sxx^-1 x), ball arithmetic"
+        )
+        if bracket > lower:  # never in our cases: the bound at the top singular vector is >= it
+            lower, how = bracket, "C5 lower bracket lambda_min(Sxx) N sigma_1^(2-2/N)"
     point = exact_point_near(net, flattest_minimum(net).point)
     upper = certified_spectrum(exact_hessian(net, point)).upper
     out = SminBounds(
