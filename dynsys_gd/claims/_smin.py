@@ -126,9 +126,7 @@ def certified_smin_bounds(net: LinearNetwork) -> SminBounds:
 
         bracket = _closed_form_lower(net, certified_spectrum(S).lower)
         lower, _x = product_lower_bound(net)
-        how = (
-            "product-vector bound N |x|^(2/N) |W* x|^(2-2/N) / (x^T Sxx^-1 x), ball arithmetic"
-        )
+        how = "product-vector bound N |x|^(2/N) |W* x|^(2-2/N) / (x^T Sxx^-1 x), ball arithmetic"
         if bracket > lower:  # never in our cases: the bound at the top singular vector is >= it
             lower, how = bracket, "C5 lower bracket lambda_min(Sxx) N sigma_1^(2-2/N)"
     point = exact_point_near(net, flattest_minimum(net).point)

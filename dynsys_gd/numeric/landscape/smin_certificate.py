@@ -137,8 +137,10 @@ WELL_CONDITIONED = 1e-9
 
 def _rel_sigma_min(M: Any) -> float:
     """sigma_min / sigma_max of an ``fmpq_mat`` in floats (0 for a zero matrix)."""
-    s = np.linalg.svd(np.array([[float(_frac(M[i, j])) for j in range(M.ncols())]
-                                for i in range(M.nrows())]), compute_uv=False)
+    s = np.linalg.svd(
+        np.array([[float(_frac(M[i, j])) for j in range(M.ncols())] for i in range(M.nrows())]),
+        compute_uv=False,
+    )
     return float(s[-1] / s[0]) if s[0] > 0 else 0.0
 
 
@@ -210,9 +212,7 @@ def exact_point_near(net: LinearNetwork, theta: Any) -> list[Fraction]:
         Ap = A.transpose() * (A * A.transpose()).inv()
         Bp = (B.transpose() * B).inv() * B.transpose()
         layers[k] = layers[k] + Ap * (Ws - A * layers[k] * B) * Bp
-    return [
-        _frac(L[i, j]) for L in layers for i in range(L.nrows()) for j in range(L.ncols())
-    ]
+    return [_frac(L[i, j]) for L in layers for i in range(L.nrows()) for j in range(L.ncols())]
 
 
 def _rank_factor_layers(Ws: Any, layers: list[Any], floats: list[Any]) -> list[Any]:

@@ -126,8 +126,13 @@ def _best_direction(net: LinearNetwork, starts: int = 8) -> NDArray[np.float64]:
     cands += list(rng.normal(size=(starts, d0)))
     best_x, best_v = cands[0], np.inf
     for x0 in cands:
-        r = minimize(neg_log, x0 / np.linalg.norm(x0), jac=True, method="BFGS",
-                     options={"gtol": 1e-13, "maxiter": 500})
+        r = minimize(
+            neg_log,
+            x0 / np.linalg.norm(x0),
+            jac=True,
+            method="BFGS",
+            options={"gtol": 1e-13, "maxiter": 500},
+        )
         if r.fun < best_v:
             best_x, best_v = r.x / np.linalg.norm(r.x), float(r.fun)
     return np.asarray(best_x, dtype=np.float64)
