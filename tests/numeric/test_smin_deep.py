@@ -70,6 +70,25 @@ def test_enclosure_is_tight_and_its_point_is_on_m():
     assert sd.certified_min_sharpness_deep(net) is c  # cached
 
 
+@pytest.mark.parametrize("widths", [(2, 2, 2, 2), (2, 3, 3, 2), (3, 2, 2, 2)])
+def test_small_pencil_bound_matches_the_full_exact_hessian(widths):
+    """The upper bound proved on the d0 dN pencil agrees with the certified spectrum of the
+    exact P x P Hessian at the same exact point (an independent route)."""
+    from dynsys_gd.numeric.landscape.enclosures import certified_spectrum, exact_hessian
+    from dynsys_gd.numeric.landscape.smin_certificate import exact_point_near
+
+    rng = np.random.default_rng(5)
+    d0, dN = widths[0], widths[-1]
+    Sxx = np.eye(d0) + 0.25 * np.ones((d0, d0))
+    net = LinearNetwork.from_covariances(widths, Sxx=Sxx, Syx=rng.normal(size=(dN, d0)))
+    layers = _random_point_of_m(widths, np.asarray(net.W_star), rng)
+    exact = exact_point_near(net, np.concatenate([W.ravel() for W in layers]))
+    t, est = sd._certified_top(*sd.small_pencil(net, exact))
+    enc = certified_spectrum(exact_hessian(net, exact)).top
+    assert enc.lo <= t and float(t - enc.hi) <= 1e-12 * float(t)
+    assert est == pytest.approx(float(t), rel=1e-13)
+
+
 @pytest.mark.parametrize(
     ("widths", "Sxx", "expected"),
     [

@@ -27,8 +27,10 @@ numerical maximum of :math:`\rho` (multistart BFGS on the sphere); any x is vali
 :math:`x = ` the top right singular vector of :math:`W^*`, :math:`\rho` is at least the C5
 bracket :math:`\lambda_{\min}(S)N\sigma_1^{2-2/N}`, so the bound is never worse than it.
 
-**Upper bound.**  The certified :math:`\lambda_{\max}(H)` (ball arithmetic, exact Hessian) at an
-exact rational point of M next to the toolkit's numerical flattest minimum.
+**Upper bound.**  At an exact rational point of M next to the toolkit's numerical flattest
+minimum, :math:`\lambda_{\max}(H) \le t` is proved by the exact positive definiteness of the
+small matrix :math:`t(S^{-1}\otimes I) - \sum_l (B_l^\top B_l)\otimes(A_lA_l^\top)`
+(:func:`small_pencil`), for t a few ulps above the float value.
 
 The enclosure is as tight as the minimax gap :math:`\min_M\lambda_{\max} - \max_x\rho(x)`
 allows; on every case we know it is zero (the top eigenvector of K at a flattest minimum is a
@@ -53,7 +55,8 @@ __all__ = ["certified_min_sharpness_deep", "product_lower_bound", "rho"]
 
 METHOD = (
     "product-vector bound N |x|^(2/N) |W* x|^(2-2/N) / (x^T Sxx^-1 x) at a rational x "
-    "(ball arithmetic); upper bound: certified lambda_max(H) at an exact point of M"
+    "(ball arithmetic); upper bound: lambda_max(H) <= t at an exact point of M, proved by "
+    "t (Sxx^-1 x I) - J J^T > 0 in exact rationals"
 )
 
 
@@ -187,6 +190,89 @@ def product_lower_bound(
     return max(lo, Fraction(0)), xs
 
 
+def _kron(A: Any, B: Any) -> Any:
+    """Exact Kronecker product of two ``fmpq_mat``."""
+    import flint
+
+    out = flint.fmpq_mat(A.nrows() * B.nrows(), A.ncols() * B.ncols())
+    for i in range(A.nrows()):
+        for j in range(A.ncols()):
+            a = A[i, j]
+            if a == 0:
+                continue
+            for k in range(B.nrows()):
+                for m in range(B.ncols()):
+                    out[i * B.nrows() + k, j * B.ncols() + m] = a * B[k, m]
+    return out
+
+
+def _positive_definite(M: Any) -> bool:
+    """Exact test of a symmetric ``fmpq_mat``: every pivot of Gaussian elimination > 0."""
+    n = M.nrows()
+    a = [[M[i, j] for j in range(n)] for i in range(n)]
+    for k in range(n):
+        if a[k][k] <= 0:
+            return False
+        for i in range(k + 1, n):
+            f = a[i][k] / a[k][k]
+            for j in range(k + 1, n):
+                a[i][j] -= f * a[k][j]
+    return True
+
+
+def small_pencil(net: LinearNetwork, exact: list[Fraction]) -> tuple[Any, Any]:
+    r"""Exact :math:`(JJ^\top, D^{-1})` at an exact point of M: :math:`JJ^\top =
+    \sum_l (B_l^\top B_l)\otimes(A_lA_l^\top)` and :math:`D^{-1} = S^{-1}\otimes I`
+    (column-stacking vec, size :math:`d_0d_N`).  The non-zero eigenvalues of H on M are the
+    eigenvalues of the pencil, so :math:`\lambda_{\max}(H) \le t` iff
+    :math:`tD^{-1} - JJ^\top \succeq 0`."""
+    import flint
+
+    d = net.widths
+    layers, k = [], 0
+    for i in range(net.depth):
+        rows = [[_fq(exact[k + r * d[i] + c]) for c in range(d[i])] for r in range(d[i + 1])]
+        layers.append(flint.fmpq_mat(rows))
+        k += d[i] * d[i + 1]
+
+    def eye(n: int) -> Any:
+        e = flint.fmpq_mat(n, n)
+        for i in range(n):
+            e[i, i] = 1
+        return e
+
+    G = flint.fmpq_mat(d[0] * d[-1], d[0] * d[-1])
+    for ell in range(net.depth):
+        B = eye(d[0])
+        for W in layers[:ell]:
+            B = W * B
+        A = eye(d[ell + 1])
+        for W in layers[ell + 1 :]:
+            A = W * A
+        G += _kron(B.transpose() * B, A * A.transpose())
+    S = flint.fmpq_mat([[_fq(x) for x in r] for r in net.Sxx_exact])
+    return G, _kron(S.inv(), eye(d[-1]))
+
+
+def _certified_top(G: Any, Dinv: Any) -> tuple[Fraction, float]:
+    r"""(t, float estimate) with :math:`\lambda_{\max}(G, D^{-1}) \le t` proved exactly by
+    :math:`tD^{-1} - G \succ 0`, t a few ulps above the float estimate."""
+    from scipy.linalg import eigh
+
+    n = G.nrows()
+    Gf = np.array([[float(_frac(G[i, j])) for j in range(n)] for i in range(n)])
+    Df = np.array([[float(_frac(Dinv[i, j])) for j in range(n)] for i in range(n)])
+    est = float(eigh(Gf, Df, eigvals_only=True)[-1])
+    base = Fraction(max(est, 0.0))
+    gap = max(base, Fraction(1)) * Fraction(1, 2**48)
+    for _ in range(80):
+        t = base + gap
+        if _positive_definite(Dinv * _fq(t) - G):
+            return t, est
+        gap *= 4
+    raise RuntimeError("no certified upper bound of lambda_max found")  # pragma: no cover
+
+
 def certified_min_sharpness_deep(
     net: LinearNetwork, *, point: Any = None, prec: int = 128
 ) -> DeepSminCertificate:
@@ -215,7 +301,6 @@ def certified_min_sharpness_deep(
     InvalidParameterError
         Before any work, for another model, depth 1, or a network without minima.
     """
-    from .enclosures import certified_spectrum, exact_hessian
     from .smin_certificate import exact_point_near
 
     net = _check(net)
@@ -237,12 +322,8 @@ def certified_min_sharpness_deep(
         )
     lower, x = product_lower_bound(net, prec=prec)
     exact = exact_point_near(net, theta)
-    upper = certified_spectrum(exact_hessian(net, exact), prec=prec).upper
+    upper, value = _certified_top(*small_pencil(net, exact))
     pt = np.array([float(v) for v in exact])
-    from ..kernels import numeric_model
-
-    H = numeric_model(net).hessian(pt[None])[0]
-    value = float(np.linalg.eigvalsh(0.5 * (H + H.T))[-1])
     if lower > upper:  # both are rigorous: this would be a bug, never a result
         raise RuntimeError(f"certified lower bound {float(lower)} exceeds upper {float(upper)}")
     out = DeepSminCertificate(
