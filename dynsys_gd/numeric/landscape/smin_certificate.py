@@ -32,11 +32,12 @@ class DeepSminCertificate(ResultMixin):
     point : ndarray (P,)
         Float values of the exact rational point of M behind ``upper``.
     goal : float
-        The search stopped splitting boxes whose bound reached it.
+        The search stopped splitting boxes whose bound reached it (the product-vector bound
+        has no search: ``upper``).
     reached_goal : bool
         Whether ``lower >= goal`` (else the box budget ran out first).
     boxes : int
-        Boxes evaluated.
+        Boxes evaluated (0 for the product-vector bound).
     method : str
         How the bounds were obtained.
     direction : ndarray (d_0,) or None

@@ -332,7 +332,7 @@ def certified_min_sharpness_deep(
         value=value,
         point=pt,
         goal=float(upper),
-        reached_goal=True,
+        reached_goal=lower >= upper,  # no goal here: the enclosure is the result
         boxes=0,
         method=METHOD,
         direction=x,
