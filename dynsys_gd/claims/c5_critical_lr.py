@@ -183,6 +183,36 @@ def check_c5(*, quick: bool = False) -> ClaimResult:
 
     col.run("rank-deficient W*, depth 2: S_min over the variety, certified", SDP, rank_deficient)
 
+    def rank_deficient_deep() -> Verdict:
+        from ..numeric.landscape.smin_deep import certified_min_sharpness_deep
+        from ..numeric.landscape.smin_variety import variety_flattest
+
+        Sxx = np.array([[2.0, 0.5], [0.5, 1.0]])
+        Ws = np.array([[1.0, 2.0], [0.5, 1.0]])
+        net = LinearNetwork.from_covariances((2, 2, 2, 2), Sxx=Sxx, Syx=Ws @ Sxx)
+        cert = certified_min_sharpness_deep(net)
+        _, num, _ = variety_flattest(
+            LinearNetwork.from_covariances((2, 2, 2, 2), Sxx=Sxx, Syx=Ws @ Sxx)
+        )
+        lo, hi = float(cert.lower), float(cert.upper)
+        text = (
+            f"W* = [[1, 2], [1/2, 1]] (rank 1: M is a singular variety), widths (2, 2, 2, 2): "
+            f"product-vector bound and an exact point of M give S_min in [{lo:.15g}, {hi:.15g}]; "
+            f"the numerical minimum over all of M (SLSQP over every parameter with "
+            f"W(theta) = W*) is {num:.15g}."
+        )
+        if num < lo * (1 - 1e-9):
+            return False, text + " The numerical minimum is below the certified lower bound."
+        if num > hi * (1 + 1e-9):
+            return False, text + " The minimiser missed the certified point of M."
+        if cert.relative_width > 1e-9:
+            return Status.NOT_CERTIFIED, text + " The enclosure is wider than 1e-9."
+        return True, text + " They agree to 1e-9."
+
+    col.run(
+        "rank-deficient W*, depth 3: S_min over the variety, certified", BALL, rank_deficient_deep
+    )
+
     def lemma() -> Verdict:
         from ..numeric.kernels import numeric_model
         from ..numeric.landscape.fixed_points import random_minima
