@@ -101,7 +101,8 @@ def instability_check(net: LinearNetwork, eta: Fraction, *, max_boxes: int = 0) 
     )
 
 
-#: operation budget (boxes) of the depth-3 branch and bound behind the C6 check
+#: a budget (boxes) for callers of :func:`instability_check` that want the depth-3 branch and
+#: bound as a second route (the battery no longer needs it: the product-vector bound decides)
 DEPTH3_MAX_BOXES = 60_000
 #: the branch and bound is tried only when 2/eta lies at least this far (relative) below the
 #: certified upper bound of S_min: closer margins need more boxes than the budget
