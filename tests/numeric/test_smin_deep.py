@@ -121,6 +121,12 @@ def test_wider_hidden_layers_do_not_change_s_min():
     assert c.relative_width < 1e-12
 
 
+def test_zero_target_gives_zero():
+    net = LinearNetwork.from_covariances((2, 2, 2, 2), Sxx=SXX, Syx=np.zeros((2, 2)))
+    c = sd.certified_min_sharpness_deep(net)
+    assert c.lower == c.upper == 0 and not np.any(c.point)
+
+
 def test_bad_input_is_refused_before_any_work():
     with pytest.raises(InvalidParameterError, match="net must be a LinearNetwork"):
         sd.certified_min_sharpness_deep("net")

@@ -260,6 +260,8 @@ def _certified_top(G: Any, Dinv: Any) -> tuple[Fraction, float]:
     from scipy.linalg import eigh
 
     n = G.nrows()
+    if all(G[i, j] == 0 for i in range(n) for j in range(n)):  # H = 0 (e.g. theta = 0, W* = 0)
+        return Fraction(0), 0.0
     Gf = np.array([[float(_frac(G[i, j])) for j in range(n)] for i in range(n)])
     Df = np.array([[float(_frac(Dinv[i, j])) for j in range(n)] for i in range(n)])
     est = float(eigh(Gf, Df, eigvals_only=True)[-1])
@@ -321,7 +323,8 @@ def certified_min_sharpness_deep(
             f"{theta.shape}"
         )
     lower, x = product_lower_bound(net, prec=prec)
-    exact = exact_point_near(net, theta)
+    # W* = 0: theta = 0 lies on M and has H = 0, so S_min = 0 (the corrections need a rank)
+    exact = [Fraction(0)] * net.n_params if net.target_rank == 0 else exact_point_near(net, theta)
     upper, value = _certified_top(*small_pencil(net, exact))
     pt = np.array([float(v) for v in exact])
     if lower > upper:  # both are rigorous: this would be a bug, never a result
