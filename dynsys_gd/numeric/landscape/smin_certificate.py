@@ -79,7 +79,7 @@ class DeepSminCertificate(ResultMixin):
     def summary(self) -> str:
         return "\n".join(
             [
-                f"S_min in [{float(self.lower):.12g}, {float(self.upper):.12g}] (certified)",
+                f"S_min in [{float(self.lower):.16g}, {float(self.upper):.16g}] (certified)",
                 f"width          : {self.width:.2e} (relative {self.relative_width:.2e})",
                 f"numerical value: {self.value:.15g}",
                 *(
