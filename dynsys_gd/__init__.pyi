@@ -45,6 +45,10 @@ from .numeric.landscape.depth2_sdp import SminCertificate as SminCertificate
 from .numeric.landscape.depth2_sdp import (
     certified_min_sharpness_depth2 as certified_min_sharpness_depth2,
 )
+from .numeric.landscape.smin_certificate import DeepSminCertificate as DeepSminCertificate
+from .numeric.landscape.smin_deep import (
+    certified_min_sharpness_deep as certified_min_sharpness_deep,
+)
 from .numeric.kernels import numeric_model as numeric_model
 from .numeric.landscape.lanczos import lanczos_sharpness as lanczos_sharpness
 from .numeric.landscape.sharpness import FlattestMinimum as FlattestMinimum

@@ -2,12 +2,15 @@ r"""Certified bounds of :math:`S_{\min}` used by the checks of C5 and C6 (privat
 
 * lower bound: the closed forms of C5 in ball arithmetic (depth 1, scalar AM–GM, whitened
   :math:`\Sigma_{xx} = cI`), the certified SDP for depth 2 and any :math:`\Sigma_{xx}`
-  (:mod:`dynsys_gd.numeric.landscape.depth2_sdp`), otherwise the lower end of the C5 bracket
-  :math:`\lambda_{\min}(\Sigma_{xx})N\sigma_1^{2-2/N}` (the lemma
-  :math:`H \succeq \lambda_{\min}(\Sigma_{xx})J^\top J`; often loose by a factor near 3);
+  (:mod:`dynsys_gd.numeric.landscape.depth2_sdp`), otherwise (depth :math:`\ge 3`, any
+  widths and :math:`\Sigma_{xx}`) the product-vector bound
+  :math:`N|x|^{2/N}|W^*x|^{2-2/N}/(x^\top\Sigma_{xx}^{-1}x)` of
+  :mod:`dynsys_gd.numeric.landscape.smin_deep` (never below the lower end of the C5 bracket,
+  which is kept if it were better);
 * upper bound: the certified :math:`\lambda_{\max}(H)` at an exact rational point of M next to
-  the toolkit's flattest minimum (its last layer — or its first — corrected in exact
-  arithmetic so that :math:`W(\theta) = W^*` holds exactly).
+  the toolkit's flattest minimum (its best-conditioned layer corrected in exact arithmetic so
+  that :math:`W(\theta) = W^*` holds exactly:
+  :func:`~dynsys_gd.numeric.landscape.smin_certificate.exact_point_near`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import numpy as np
 
 from ..models import LinearNetwork
 from ..numeric.landscape.enclosures import arb_to_interval, certified_spectrum, exact_hessian
+from ..numeric.landscape.smin_certificate import exact_point_near
 from .certificates import exact_w_star
 
 
@@ -48,77 +52,6 @@ def _ball(x: Fraction) -> Any:
 
 def _to_fraction(q: Any) -> Fraction:
     return Fraction(int(q.p), int(q.q))
-
-
-def exact_point_near(net: LinearNetwork, theta: Any) -> list[Fraction]:
-    r"""An exact rational point of M next to the float point ``theta`` (close to M): with
-    :math:`B = W_{N-1}\cdots W_1` of full column rank,
-    :math:`W_N \leftarrow W_N + (W^* - W_NB)(B^\top B)^{-1}B^\top`; otherwise, with
-    :math:`A = W_N\cdots W_2` of full row rank, :math:`W_1 \leftarrow W_1 + A^\top(AA^\top)^{-1}
-    (W^* - AW_1)`; with neither (a rank-deficient :math:`W^*`), :func:`_rank_factor_layers`
-    (exact rational arithmetic)."""
-    import flint
-
-    Ws = exact_w_star(net)
-    layers = [
-        flint.fmpq_mat([[_fq(Fraction(float(v))) for v in row] for row in L.tolist()])
-        for L in net.unflatten(np.asarray(theta, dtype=np.float64))
-    ]
-    N = net.depth
-    if N == 1:
-        layers = [Ws]
-    else:
-        B = layers[0]
-        for L in layers[1:-1]:
-            B = L * B
-        G = B.transpose() * B
-        A = layers[-1]
-        for L in reversed(layers[1:-1]):
-            A = A * L
-        GA = A * A.transpose()
-        if G.det() != 0:
-            layers[-1] = layers[-1] + (Ws - layers[-1] * B) * G.inv() * B.transpose()
-        elif GA.det() != 0:
-            layers[0] = layers[0] + A.transpose() * GA.inv() * (Ws - A * layers[0])
-        else:
-            layers = _rank_factor_layers(Ws, layers, net.unflatten(np.asarray(theta)))
-    return [
-        _to_fraction(L[i, j]) for L in layers for i in range(L.nrows()) for j in range(L.ncols())
-    ]
-
-
-def _rank_factor_layers(Ws: Any, layers: list[Any], floats: list[Any]) -> list[Any]:
-    r"""Exact layers with :math:`W_N\cdots W_1 = W^*` when neither end product has full rank
-    (a rank-deficient :math:`W^*`): :math:`W^* = CD` exactly (D the non-zero rows of the reduced
-    row echelon form, C the pivot columns, rank r), :math:`W_1 \leftarrow KD` with
-    :math:`K = W_1D^+` rounded, and :math:`W_N \leftarrow W_N + (C - W_NB)(B^\top B)^{-1}
-    B^\top` with :math:`B = W_{N-1}\cdots W_2K` (:math:`h \times r`), so
-    :math:`W_NB = C` and the product is :math:`CD = W^*`."""
-    import flint
-
-    from ..errors import InvalidParameterError
-
-    R, r = Ws.rref()
-    d0 = Ws.ncols()
-    piv = [next(j for j in range(d0) if R[i, j] != 0) for i in range(r)]
-    D = flint.fmpq_mat([[R[i, j] for j in range(d0)] for i in range(r)])
-    C = flint.fmpq_mat([[Ws[a, j] for j in piv] for a in range(Ws.nrows())])
-    Df = np.array([[float(_to_fraction(D[i, j])) for j in range(d0)] for i in range(r)])
-    Kf = np.asarray(floats[0], dtype=np.float64) @ np.linalg.pinv(Df)
-    K = flint.fmpq_mat([[_fq(Fraction(float(v))) for v in row] for row in Kf.tolist()])
-    out = list(layers)
-    out[0] = K * D
-    B = K
-    for L in out[1:-1]:
-        B = L * B
-    G = B.transpose() * B
-    if G.det() == 0:
-        raise InvalidParameterError(
-            "theta must be close to a point of M whose layers keep the rank of W*; got one "
-            "where W_(N-1)...W_1 loses it"
-        )
-    out[-1] = out[-1] + (C - out[-1] * B) * G.inv() * B.transpose()
-    return out
 
 
 def _closed_form_lower(net: LinearNetwork, factor: Fraction) -> Fraction:
@@ -189,8 +122,13 @@ def certified_smin_bounds(net: LinearNetwork) -> SminBounds:
             else "closed form c N sigma_1^(2-2/N) (Sxx = cI)"
         )
     else:
-        lower = _closed_form_lower(net, certified_spectrum(S).lower)
-        how = "C5 lower bracket lambda_min(Sxx) N sigma_1^(2-2/N)"
+        from ..numeric.landscape.smin_deep import product_lower_bound
+
+        bracket = _closed_form_lower(net, certified_spectrum(S).lower)
+        lower, _x = product_lower_bound(net)
+        how = "product-vector bound N |x|^(2/N) |W* x|^(2-2/N) / (x^T Sxx^-1 x), ball arithmetic"
+        if bracket > lower:  # never in our cases: the bound at the top singular vector is >= it
+            lower, how = bracket, "C5 lower bracket lambda_min(Sxx) N sigma_1^(2-2/N)"
     point = exact_point_near(net, flattest_minimum(net).point)
     upper = certified_spectrum(exact_hessian(net, point)).upper
     out = SminBounds(

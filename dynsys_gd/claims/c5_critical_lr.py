@@ -1,7 +1,8 @@
 """Claim C5: critical step size.
 
 Eta* = 2/S_min with S_min = N|y|^(2-2/N) (scalar), N sigma_1^(2-2/N) (whitened), a convex (SDP)
-minimum for depth 2 (certified), bracketed by lambda_min/max(Sxx) N sigma_1^(2-2/N).
+minimum for depth 2 (certified), the product-vector bound against an exact point of M for depth
+>= 3 (certified), bracketed by lambda_min/max(Sxx) N sigma_1^(2-2/N).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ SPEC = ClaimStatement(
     "C5",
     "Critical step size",
     "eta* = 2/S_min with S_min = N|y|^(2-2/N) (scalar), N sigma_1^(2-2/N) (whitened), a convex"
-    " (SDP) minimum for depth 2, bracketed by lambda_min/max(Sxx) N sigma_1^(2-2/N)",
+    " (SDP) minimum for depth 2, max_x N |x|^(2/N) |W* x|^(2-2/N) / (x^T Sxx^-1 x) for depth >= 3"
+    " (certified to the width shown), bracketed by lambda_min/max(Sxx) N sigma_1^(2-2/N)",
 )
 
 
@@ -37,8 +39,9 @@ def check_c5(*, quick: bool = False) -> ClaimResult:
     :math:`\Sigma_{xx}`), :math:`\eta^* = 2/S_{\min}`.
 
     Every check can fail: the toolkit's value against certified bounds at full precision (no
-    rounded constants), the numerical minimum against the depth-2 certificate, and, for depth 3,
-    against an independent multi-start run.
+    rounded constants), the numerical minimum against the depth-2 certificate, and, for depth
+    :math:`\ge 3`, two multi-start runs against the certified enclosure of
+    :mod:`dynsys_gd.numeric.landscape.smin_deep`.
     """
     import sympy as sp
 
@@ -180,6 +183,36 @@ def check_c5(*, quick: bool = False) -> ClaimResult:
 
     col.run("rank-deficient W*, depth 2: S_min over the variety, certified", SDP, rank_deficient)
 
+    def rank_deficient_deep() -> Verdict:
+        from ..numeric.landscape.smin_deep import certified_min_sharpness_deep
+        from ..numeric.landscape.smin_variety import variety_flattest
+
+        Sxx = np.array([[2.0, 0.5], [0.5, 1.0]])
+        Ws = np.array([[1.0, 2.0], [0.5, 1.0]])
+        net = LinearNetwork.from_covariances((2, 2, 2, 2), Sxx=Sxx, Syx=Ws @ Sxx)
+        cert = certified_min_sharpness_deep(net)
+        _, num, _ = variety_flattest(
+            LinearNetwork.from_covariances((2, 2, 2, 2), Sxx=Sxx, Syx=Ws @ Sxx)
+        )
+        lo, hi = float(cert.lower), float(cert.upper)
+        text = (
+            f"W* = [[1, 2], [1/2, 1]] (rank 1: M is a singular variety), widths (2, 2, 2, 2): "
+            f"product-vector bound and an exact point of M give S_min in [{lo:.15g}, {hi:.15g}]; "
+            f"the numerical minimum over all of M (SLSQP over every parameter with "
+            f"W(theta) = W*) is {num:.15g}."
+        )
+        if num < lo * (1 - 1e-9):
+            return False, text + " The numerical minimum is below the certified lower bound."
+        if num > hi * (1 + 1e-9):
+            return False, text + " The minimiser missed the certified point of M."
+        if cert.relative_width > 1e-9:
+            return Status.NOT_CERTIFIED, text + " The enclosure is wider than 1e-9."
+        return True, text + " They agree to 1e-9."
+
+    col.run(
+        "rank-deficient W*, depth 3: S_min over the variety, certified", BALL, rank_deficient_deep
+    )
+
     def lemma() -> Verdict:
         from ..numeric.kernels import numeric_model
         from ..numeric.landscape.fixed_points import random_minima
@@ -211,7 +244,9 @@ def check_c5(*, quick: bool = False) -> ClaimResult:
     col.run("lower-bracket lemma: H - lambda_min(Sxx) J^T J is PSD on M", NUMERICAL, lemma)
 
     general3: list[tuple[tuple[int, ...], int]] = (
-        [((2, 2, 2, 2), 0)] if quick else [((2, 2, 2, 2), 0), ((2, 4, 4, 2), 3)]
+        [((2, 2, 2, 2), 0)]
+        if quick
+        else [((2, 2, 2, 2), 0), ((2, 3, 3, 2), 2), ((2, 4, 4, 2), 3), ((3, 3, 3, 3, 2), 4)]
     )
     for widths, seed in general3:
 
@@ -237,14 +272,19 @@ def check_c5(*, quick: bool = False) -> ClaimResult:
                 return False, text + (
                     " The two runs disagree by more than 1e-9: the larger one is not the minimum."
                 )
+            if hi - lo > 1e-9 * hi:
+                return Status.NOT_CERTIFIED, text + (
+                    f" They agree to 1e-9, but the certified enclosure is {(hi - lo) / hi:.1e} "
+                    "wide (relative), so global optimality to 1e-9 is not certified."
+                )
             return True, text + (
-                " They agree to 1e-9; for depth >= 3 the minimum is "
-                "numerical (no certificate of global optimality)."
+                f" They agree to 1e-9 and lie in the certified enclosure, {(hi - lo) / hi:.1e} "
+                "wide (relative)."
             )
 
         col.run(
-            f"general Sxx {widths}: S_min agrees with an independent multi-start run",
-            NUMERICAL,
+            f"general Sxx {widths}: certified S_min agrees with two multi-start runs",
+            BALL,
             multistart,
         )
     return col.result(SPEC)

@@ -55,11 +55,13 @@ def instability_check(net: LinearNetwork, eta: Fraction, *, max_boxes: int = 0) 
     passed: a certified lower bound of :math:`S_{\min}` exceeds :math:`2/\eta`;
     failed: the certified :math:`\lambda_{\max}(H)` at an exact point of M is below
     :math:`2/\eta` (a linearly stable minimum: a counterexample, so :math:`\eta < \eta^*`);
-    not certified: neither (e.g. depth ≥ 3 with a general :math:`\Sigma_{xx}`, where the lower
-    bound is the loose C5 bracket).  ``max_boxes`` > 0 lets a depth-3 network with equal widths
-    try the branch and bound of :mod:`dynsys_gd.numeric.landscape.smin_depth3` with that
-    budget (the battery of :func:`check_c6` passes :data:`DEPTH3_MAX_BOXES`; it costs about a
-    minute of CPU at 1.02 eta*).
+    not certified: neither (the two certified bounds straddle :math:`2/\eta`).  Below
+    :math:`S_{\min}` the lower bound is the closed forms, the depth-2 SDP or, at depth ≥ 3 with a
+    general :math:`\Sigma_{xx}`, the product-vector bound of
+    :mod:`dynsys_gd.numeric.landscape.smin_deep` (tight to about 1e-14 on every case we know).
+    ``max_boxes`` > 0 lets a depth-3 network with equal widths also try the branch and bound of
+    :mod:`dynsys_gd.numeric.landscape.smin_depth3` with that budget when the bounds still
+    straddle :math:`2/\eta` (looser; kept as a second, independent route).
     """
     b = certified_smin_bounds(net)
     bound = 2 / eta
@@ -91,16 +93,16 @@ def instability_check(net: LinearNetwork, eta: Fraction, *, max_boxes: int = 0) 
         f"{float(b.upper):.12g} ({b.upper_method}) is not below it, so this method cannot "
         "decide whether every minimum is unstable at this eta."
         + (
-            " For this network no certified lower bound better than the C5 bracket is known to "
-            "the toolkit (depth >= 4, or unequal widths at depth 3); that bracket is often loose "
-            "by a factor near 3."
+            " Here the lower end of the C5 bracket was the best certified lower bound; that "
+            "bracket is often loose by a factor near 3."
             if "bracket" in b.lower_method
             else ""
         )
     )
 
 
-#: operation budget (boxes) of the depth-3 branch and bound behind the C6 check
+#: a budget (boxes) for callers of :func:`instability_check` that want the depth-3 branch and
+#: bound as a second route (the battery no longer needs it: the product-vector bound decides)
 DEPTH3_MAX_BOXES = 60_000
 #: the branch and bound is tried only when 2/eta lies at least this far (relative) below the
 #: certified upper bound of S_min: closer margins need more boxes than the budget
@@ -205,9 +207,9 @@ def check_c6(
     (:func:`instability_check`): passed above :math:`\eta^*` when a certified lower bound of
     :math:`S_{\min}` exceeds :math:`2/\eta` (closed forms, the depth-2 SDP), failed below
     :math:`\eta^*` (a certified stable minimum is a counterexample), not certified when the
-    available lower bound is too weak (general :math:`\Sigma_{xx}` at depth ≥ 3: the C5
-    bracket; the default battery, when not ``quick``, runs the depth-3 branch and bound of
-    :mod:`dynsys_gd.numeric.landscape.smin_depth3` for its equal-width case).
+    certified bounds straddle :math:`2/\eta` (at depth ≥ 3 with a general :math:`\Sigma_{xx}`
+    the lower bound is the product-vector bound of
+    :mod:`dynsys_gd.numeric.landscape.smin_deep`).
 
     The default battery: scalar N = 3, y = 2, the whitened and a general-:math:`\Sigma_{xx}`
     2×2 network of depth 2 and 3 at 1.02 η* (every minimum unstable) and at 0.98 η* (a
@@ -241,20 +243,18 @@ def check_c6(
         ("general Sxx (2, 2, 2)", lambda: _general_net(2)),
         ("general Sxx (2, 2, 2, 2)", lambda: _general_net(3)),
     ]
-    boxes = 0 if quick else DEPTH3_MAX_BOXES  # the depth-3 branch and bound: full runs only
     for name, make in cases:
 
         def above(make: Callable[[], LinearNetwork] = make) -> Verdict:
             n = make()
-            return instability_check(n, _to_exact("lr", 1.02 * critical_lr(n)), max_boxes=boxes)
+            return instability_check(n, _to_exact("lr", 1.02 * critical_lr(n)))
 
         def below(make: Callable[[], LinearNetwork] = make) -> Verdict:
             n = make()
             return stable_minimum_check(n, _to_exact("lr", 0.98 * critical_lr(n)))
 
         method = SDP if name == "general Sxx (2, 2, 2)" else BALL
-        deep_bb = name == "general Sxx (2, 2, 2, 2)" and boxes > 0  # dual bounds from an SDP
-        col.run(f"{name} at 1.02 eta*: every minimum unstable", SDP if deep_bb else method, above)
+        col.run(f"{name} at 1.02 eta*: every minimum unstable", method, above)
         col.run(f"{name} at 0.98 eta*: a linearly stable minimum exists", method, below)
 
     def saddles() -> Verdict:
