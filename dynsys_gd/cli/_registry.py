@@ -20,6 +20,5 @@ COMMANDS: dict[str, str] = {
     "nonlinear": "sharp transition of g_inf on a small tanh/ReLU network (digits data shipped)",
     "orbits": "periodic orbits of GD, the period-doubling cascade and Lyapunov exponents (C8)",
     "prove": "verify claims C1-C9 (exact, certified, numerical, Monte-Carlo checks)",
-    "sweep": "converged fraction over a grid of learning rates (resumable results file, "
-    "figures)",
+    "sweep": "converged fraction over a grid of learning rates (resumable results file, figures)",
 }
