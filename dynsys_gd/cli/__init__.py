@@ -3,9 +3,11 @@
 Each subcommand lives in its own module of this package and defines ``NAME``, ``HELP``,
 ``add_arguments(parser)`` and ``run(args) -> int``; it is registered by one line in
 :mod:`dynsys_gd.cli._registry` (name and one-line help).  A run imports only the module of the
-command it runs: the others are listed in the help by name and one-line help alone.  Errors of the toolkit (bad input) and of the
-file system print one line on stderr and exit with status 2 (status 1 when a run fails midway:
-a full disk, a dead worker; 130 on Ctrl-C), never a traceback.
+command it runs: the others are listed in the help by name and one-line help alone.
+
+Errors of the toolkit (bad input) and of the file system print one line on stderr and exit with
+status 2 (status 1 when a run fails midway: a full disk, a dead worker; 130 on Ctrl-C), never a
+traceback.
 """
 
 from __future__ import annotations
