@@ -163,11 +163,12 @@ def _run_compiled(
 ) -> dict[str, Array]:
     """Run the compiled kernels on every row of ``th`` (initial parameters, ``(n, P)``).
 
-    The optimiser's initial state (parameters and buffers) is built slice by slice from the
-    slice's parameter rows, never for the whole batch at once: the state is ``S`` times wider
-    than the parameters, and each slice reads only its own rows.  ``init_state`` is row-wise,
-    so every run starts from the same bits as from a whole-batch state.  Every output row is
-    written by exactly one slice, so the outputs are allocated without filling them."""
+    The optimiser's initial state (parameters and buffers, ``S`` entries a run) is built slice
+    by slice from the slice's parameter rows, never for the whole batch at once: a slice
+    gathers only its ``P`` parameters a run, not the whole state with its initial buffers.
+    ``init_state`` is row-wise, so every run starts from the same bits as from a whole-batch
+    state.  Every output row is written by exactly one slice, so the outputs are allocated
+    without filling them."""
     from .lanes import KIND_MLP, run_lanes
 
     n, P = th.shape
@@ -222,7 +223,7 @@ def _run_compiled(
     # slices of a fraction of a second (Ctrl-C acts between them); the first sized from the
     # step cap, the rest from the measured time per run; no split changes a result
     points = int(lm.nwork) if lm.kind == KIND_MLP else 1  # MLP: work rows >= data points
-    bound = seconds_per_run_bound(P, int(ci[5]), points)
+    bound = seconds_per_run_bound(S, int(ci[5]), points)
     lanes = max(1, int(ci[0]))
     first = max(lanes, int(SLICE_SECONDS / max(bound, 1e-12)))
     run_in_slices(part, n, first=first, minimum=lanes, workers=workers)
