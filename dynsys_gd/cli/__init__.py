@@ -54,21 +54,26 @@ class _Parser(argparse.ArgumentParser):
     """Argument parser whose errors are one line plus the usage, exit status 2."""
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+def build_parser(commands: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The argument parser of ``dynsys-gd``.
 
     Parameters
     ----------
-    command : str or None
-        ``None`` (default): every subcommand registered with its options.  A command name: that
-        command's module alone is imported and its options registered; every other command is
-        listed by its name and one-line help (enough for ``dynsys-gd --help`` and for an unknown
-        command's error), so a run does not import the modules of the commands it does not run.
+    commands : sequence of str or None
+        The commands whose modules are imported and whose options are registered; ``None``
+        (default): every command.  The others are listed by name and one-line help alone
+        (enough for ``dynsys-gd --help`` and for an unknown command's error), so a run imports
+        only the module of the command it runs (``main`` passes that one command, or none).
     """
-    if command is not None and command not in COMMANDS:
-        raise InvalidParameterError(
-            f"command must be one of {', '.join(COMMANDS)}; got {command!r}"
-        )
+    if commands is None:
+        chosen = set(COMMANDS)
+    else:
+        chosen = set(commands)
+        unknown = sorted(chosen - set(COMMANDS))
+        if unknown:
+            raise InvalidParameterError(
+                f"commands must be names among {', '.join(COMMANDS)}; got {unknown[0]!r}"
+            )
     parser = _Parser(
         prog="dynsys-gd",
         description="Gradient descent as a dynamical system: stability of minima, critical "
@@ -81,7 +86,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"dynsys-gd {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, help_line in COMMANDS.items():
-        if command is not None and name != command:
+        if name not in chosen:
             sub.add_parser(name, help=help_line)
             continue
         mod = _command_module(name)
@@ -110,7 +115,8 @@ def _one_line_warning(command: str) -> Callable[..., None]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``dynsys-gd``; returns the exit status."""
     words = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(chosen_command(words))
+    command = chosen_command(words)
+    parser = build_parser([] if command is None else [command])
     args = parser.parse_args(words)
     if getattr(args, "_run", None) is None:
         parser.print_help()

@@ -48,16 +48,21 @@ def test_chosen_command(argv, expected) -> None:
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_lazy_parser_help_is_the_full_one(command) -> None:
-    full, lazy = build_parser(), build_parser(command)
+    full, lazy = build_parser(), build_parser([command])
     assert lazy.format_help() == full.format_help()
     assert list(_subparsers(lazy).choices) == list(_subparsers(full).choices) == list(COMMANDS)
     sub_full, sub_lazy = _subparsers(full).choices[command], _subparsers(lazy).choices[command]
     assert sub_lazy.format_help() == sub_full.format_help()
 
 
+def test_top_level_help_without_command_modules() -> None:
+    """With no command named, no command module is needed for the help."""
+    assert build_parser([]).format_help() == build_parser().format_help()
+
+
 def test_unknown_command_refused_by_build_parser() -> None:
-    with pytest.raises(InvalidParameterError, match="command must be one of analyze, "):
-        build_parser("bogus")
+    with pytest.raises(InvalidParameterError, match="commands must be names among analyze, "):
+        build_parser(["bogus"])
 
 
 def test_unknown_command_lists_every_command(capsys) -> None:
@@ -69,23 +74,27 @@ def test_unknown_command_lists_every_command(capsys) -> None:
     assert all(f"'{name}'" in err for name in COMMANDS)
 
 
-def test_a_run_imports_no_other_command_module() -> None:
-    """In a fresh interpreter, parsing an ``analyze`` command line imports neither the other
-    command modules nor sympy (which only the derivation command needs at import)."""
+@pytest.mark.parametrize(
+    "argv", [["analyze", "--depth", "3", "--target", "2", "--lr", "0.25"], []], ids=["run", "help"]
+)
+def test_a_command_line_imports_no_other_command_module(argv: list[str]) -> None:
+    """In a fresh interpreter, the parser of an ``analyze`` command line imports no other
+    command module and no sympy (which the derivation command needs at import); the parser of
+    the top-level help (no command) imports no command module."""
     code = (
         "import json, sys\n"
         "from dynsys_gd.cli import build_parser, chosen_command\n"
-        "argv = ['analyze', '--depth', '3', '--target', '2', '--lr', '0.25']\n"
-        "args = build_parser(chosen_command(argv)).parse_args(argv)\n"
-        "print(json.dumps([args.command, sorted(m for m in sys.modules\n"
+        f"argv = {argv!r}\n"
+        "command = chosen_command(argv)\n"
+        "text = build_parser([] if command is None else [command]).format_help()\n"
+        "print(json.dumps([command, sorted(m for m in sys.modules\n"
         "    if m.startswith('dynsys_gd.cli.') or m.split('.')[0] == 'sympy')]))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     command, loaded = json.loads(out)
-    assert command == "analyze"
-    assert "dynsys_gd.cli.analyze" in loaded
+    assert command == (argv[0] if argv else None)
     assert not any(m.split(".")[0] == "sympy" for m in loaded), loaded
-    others = {f"dynsys_gd.cli.{name}" for name in COMMANDS if name != "analyze"}
-    assert not others & set(loaded)
+    commands = {f"dynsys_gd.cli.{name}" for name in COMMANDS}
+    assert set(loaded) & commands == ({f"dynsys_gd.cli.{command}"} if command else set())
