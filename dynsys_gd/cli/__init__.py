@@ -1,25 +1,29 @@
 """The ``dynsys-gd`` command.
 
 Each subcommand lives in its own module of this package and defines ``NAME``, ``HELP``,
-``add_arguments(parser)`` and ``run(args) -> int``.  Errors of the toolkit (bad input) and of the
-file system print one line on stderr and exit with status 2 (status 1 when a run fails midway:
-a full disk, a dead worker; 130 on Ctrl-C), never a traceback.
+``add_arguments(parser)`` and ``run(args) -> int``; it is registered by one line in
+:mod:`dynsys_gd.cli._registry` (name and one-line help).  A run imports only the module of the
+command it runs: the others are listed in the help by name and one-line help alone.
+
+Errors of the toolkit (bad input) and of the file system print one line on stderr and exit with
+status 2 (status 1 when a run fails midway: a full disk, a dead worker; 130 on Ctrl-C), never a
+traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import pkgutil
 import sys
 import warnings
 from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
 
-from ..errors import DynsysGDError
+from ..errors import DynsysGDError, InvalidParameterError
+from ._registry import COMMANDS
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "chosen_command", "main"]
 
 EPILOG = """examples:
   dynsys-gd analyze --depth 3 --target 2 --lr 0.25 --figures figures
@@ -29,23 +33,47 @@ EPILOG = """examples:
 """
 
 
-def _command_modules() -> list[ModuleType]:
-    mods = []
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
-            continue
-        mod = importlib.import_module(f"{__name__}.{info.name}")
-        if hasattr(mod, "NAME") and hasattr(mod, "run"):
-            mods.append(mod)
-    return mods
+def _command_module(name: str) -> ModuleType:
+    return importlib.import_module(f"{__name__}.{name}")
+
+
+def chosen_command(argv: Sequence[str]) -> str | None:
+    """The command named in ``argv`` (its first word that is not an option), if it is one.
+
+    The top-level options (``-h``, ``--version``) take no value, so the first word that does
+    not start with ``-`` names the command."""
+    for word in argv:
+        if word == "--":
+            return None
+        if not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
 
 
 class _Parser(argparse.ArgumentParser):
     """Argument parser whose errors are one line plus the usage, exit status 2."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand registered."""
+def build_parser(commands: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser of ``dynsys-gd``.
+
+    Parameters
+    ----------
+    commands : sequence of str or None
+        The commands whose modules are imported and whose options are registered; ``None``
+        (default): every command.  The others are listed by name and one-line help alone
+        (enough for ``dynsys-gd --help`` and for an unknown command's error), so a run imports
+        only the module of the command it runs (``main`` passes that one command, or none).
+    """
+    if commands is None:
+        chosen = set(COMMANDS)
+    else:
+        chosen = set(commands)
+        unknown = sorted(chosen - set(COMMANDS))
+        if unknown:
+            raise InvalidParameterError(
+                f"commands must be names among {', '.join(COMMANDS)}; got {unknown[0]!r}"
+            )
     parser = _Parser(
         prog="dynsys-gd",
         description="Gradient descent as a dynamical system: stability of minima, critical "
@@ -57,11 +85,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"dynsys-gd {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for mod in _command_modules():
+    for name, help_line in COMMANDS.items():
+        if name not in chosen:
+            sub.add_parser(name, help=help_line)
+            continue
+        mod = _command_module(name)
         p = sub.add_parser(
-            mod.NAME,
-            help=mod.HELP,
-            description=getattr(mod, "DESCRIPTION", mod.HELP),
+            name,
+            help=help_line,
+            description=getattr(mod, "DESCRIPTION", help_line),
             epilog=getattr(mod, "EPILOG", None),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
@@ -82,8 +114,10 @@ def _one_line_warning(command: str) -> Callable[..., None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``dynsys-gd``; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    command = chosen_command(words)
+    parser = build_parser([] if command is None else [command])
+    args = parser.parse_args(words)
     if getattr(args, "_run", None) is None:
         parser.print_help()
         return 2

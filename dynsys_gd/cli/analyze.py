@@ -44,6 +44,7 @@ from ._options import (
     progress_flag,
     save,
 )
+from ._registry import COMMANDS
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -52,7 +53,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..analysis.sweep import SweepResult
 
 NAME = "analyze"
-HELP = "stability analysis of a linear network at one learning rate (the main job)"
+HELP = COMMANDS[NAME]
 DESCRIPTION = """\
 Stability analysis of gradient descent on a deep linear network at one learning rate:
 the critical learning rate eta* = 2 / S_min (S_min: sharpness of the flattest global minimum),

@@ -6,8 +6,10 @@ import argparse
 import json
 from typing import Any
 
+from ._registry import COMMANDS
+
 NAME = "basins"
-HELP = "basins of GD on a grid of initialisations and the fractal measures of their boundary"
+HELP = COMMANDS[NAME]
 DESCRIPTION = (
     "Run GD from every cell of a square grid of initialisations of 1/2 (xy - 1)^2 (plus "
     "C (x^2 + y^2) with --l2 C; or the Newton map of z^3 - 1), label each cell by the "

@@ -18,9 +18,10 @@ import json
 from typing import Any
 
 from ..symbolic.factoring import factor
+from ._registry import COMMANDS
 
 NAME = "derive"
-HELP = "print the loss, gradient, GD map (and Hessian, DG_eta, det DG) of a linear network"
+HELP = COMMANDS[NAME]
 EPILOG = """examples:
   dynsys-gd derive --depth 3 --target 2
   dynsys-gd derive --widths 2 2 2 --lr 0.5 --hessian --jacobian

@@ -34,9 +34,10 @@ from ._options import (
     progress_flag,
     save,
 )
+from ._registry import COMMANDS
 
 NAME = "figures"
-HELP = "regenerate all figures of the README (PNG and PDF)"
+HELP = COMMANDS[NAME]
 DESCRIPTION = """\
 Regenerate every figure shown in the README (PNG and PDF): the converged fraction and the
 asymptotic gradient norm of 1/2 (xy - 1)^2 against the step size (eta* = 1), its basins at

@@ -23,9 +23,10 @@ import numpy as np
 from .._validation import check_int, check_positive_float, check_seed
 from ..errors import InvalidParameterError
 from ._options import add_deprecated_alias
+from ._registry import COMMANDS
 
 NAME = "nonlinear"
-HELP = "sharp transition of g_inf on a small tanh/ReLU network (digits data shipped)"
+HELP = COMMANDS[NAME]
 DESCRIPTION = """\
 Learning-rate sweep of full-batch gradient descent on a small multilayer perceptron with squared
 loss L = 1/(2n) sum |f(x) - y|^2 on the 8x8 digits shipped with the package (PCA features,

@@ -7,9 +7,10 @@ import json
 from typing import Any
 
 from ._options import add_deprecated_alias
+from ._registry import COMMANDS
 
 NAME = "orbits"
-HELP = "periodic orbits of GD, the period-doubling cascade and Lyapunov exponents (C8)"
+HELP = COMMANDS[NAME]
 DESCRIPTION = (
     "Find the periodic orbits GD settles on above eta* (Newton-refined, with Floquet multipliers), "
     "locate the period-doubling points eta_1 = eta*, eta_2, ... by continuation and bisection, "

@@ -14,8 +14,10 @@ import argparse
 import json
 import sys
 
+from ._registry import COMMANDS
+
 NAME = "prove"
-HELP = "verify claims C1-C9 (exact, certified, numerical, Monte-Carlo checks)"
+HELP = COMMANDS[NAME]
 DESCRIPTION = (
     "Run the proof checks of the claims of arXiv:2402.13108 as reconstructed in "
     "docs/math/index.md and print claim | check | method | verdict (passed, failed, not "

@@ -33,13 +33,14 @@ from ._options import (
     progress_flag,
     save,
 )
+from ._registry import COMMANDS
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..analysis.sweep import SweepResult
     from ..runtime.executors import ManagedExecutor
 
 NAME = "sweep"
-HELP = "converged fraction over a grid of learning rates (resumable results file, figures)"
+HELP = COMMANDS[NAME]
 DESCRIPTION = """\
 Learning-rate sweep: for every learning rate, the fraction of random initialisations from which
 gradient descent converges, with a 95% Clopper-Pearson interval, stored in a resumable SQLite

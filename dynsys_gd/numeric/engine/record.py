@@ -79,10 +79,14 @@ def _record(
 
     runs = sorted(set(int(r) for r in spec.runs))
     every = int(spec.every)
-    P = int(m.n_params)  # rows of th0 are optimiser states: the parameters come first
+    P = int(m.n_params)  # th0: the initial parameters; the optimiser's state starts from them
     kept: dict[int, list[tuple[int, Array]]] = {r: [(0, th0[r, :P].copy())] for r in runs}
     final_steps = {r: int(rb.steps[r]) for r in runs}
     runs_arr = np.asarray(runs)
+    from ...optimizers import GD
+
+    rule = opt if opt is not None else GD()
+    start = th0[runs_arr] if rule.is_gd else np.ascontiguousarray(rule.init_state(th0[runs_arr]))
 
     def hook(idx: Array, th_cols: Array, t: int) -> None:
         for j, local in enumerate(idx):
@@ -91,13 +95,11 @@ def _record(
                 kept[r].append((t, th_cols[:P, j].copy()))
 
     ref_lm = lane_model(model)
-    from ...optimizers import GD
-
     _run_reference(
         model,
         ref_lm,
-        opt if opt is not None else GD(),
-        th0[runs_arr],
+        rule,
+        start,
         lrs[runs_arr],
         ci,
         cf,

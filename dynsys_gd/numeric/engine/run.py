@@ -161,11 +161,21 @@ def _block_address(block: Any, driver: Any) -> Any:
 def _run_compiled(
     lm: Any, th: Array, lrs: Array, ci: Array, cf: Array, workers: int, opt: Any = None
 ) -> dict[str, Array]:
+    """Run the compiled kernels on every row of ``th`` (initial parameters, ``(n, P)``).
+
+    The optimiser's initial state (parameters and buffers, ``S`` entries a run) is built slice
+    by slice from the slice's parameter rows, never for the whole batch at once: a slice
+    gathers only its ``P`` parameters a run, not the whole state with its initial buffers.
+    ``init_state`` is row-wise, so every run starts from the same bits as from a whole-batch
+    state.  Every output row is written by exactly one slice, so the outputs are allocated
+    without filling them."""
     from .lanes import KIND_MLP, run_lanes
 
-    n, P = th.shape  # P: the state size (parameters and the optimiser's buffers)
+    n, P = th.shape
+    gd = opt is None or opt.is_gd
+    S = P if gd else int(opt.state_size(P))  # the state size (parameters and buffers)
     block, fp = lm.block, lm.fp
-    if opt is not None and not opt.is_gd:
+    if not gd:
         from .optimizer_blocks import optimizer_block
 
         block = optimizer_block(opt, lm)
@@ -173,24 +183,27 @@ def _run_compiled(
     block = _block_address(block, run_lanes)
     out: dict[str, Array] = {
         "code": np.full(n, -1, dtype=np.int8),
-        "steps": np.zeros(n, dtype=np.int64),
-        "period": np.zeros(n, dtype=np.int64),
-        "theta": np.zeros((n, P)),
-        "gtail": np.zeros(n),
-        "q": np.zeros(n),
-        "floor": np.zeros(n, dtype=np.bool_),
+        "steps": np.empty(n, dtype=np.int64),
+        "period": np.empty(n, dtype=np.int64),
+        "theta": np.empty((n, S)),
+        "gtail": np.empty(n),
+        "q": np.empty(n),
+        "floor": np.empty(n, dtype=np.bool_),
     }
 
     def part(rows: Array) -> None:
         res = {k: np.empty((rows.size, *v.shape[1:]), dtype=v.dtype) for k, v in out.items()}
+        start = np.take(th, rows, axis=0)  # a fresh C-contiguous (rows, P) array
+        if not gd:
+            start = np.ascontiguousarray(opt.init_state(start))
         run_lanes(
             block,
             lm.kind,
             lm.ip,
             fp,
             lm.nwork,
-            np.ascontiguousarray(th[rows]),
-            np.ascontiguousarray(lrs[rows]),
+            start,
+            np.take(lrs, rows),
             ci,
             cf,
             res["code"],
@@ -210,7 +223,7 @@ def _run_compiled(
     # slices of a fraction of a second (Ctrl-C acts between them); the first sized from the
     # step cap, the rest from the measured time per run; no split changes a result
     points = int(lm.nwork) if lm.kind == KIND_MLP else 1  # MLP: work rows >= data points
-    bound = seconds_per_run_bound(P, int(ci[5]), points)
+    bound = seconds_per_run_bound(S, int(ci[5]), points)
     lanes = max(1, int(ci[0]))
     first = max(lanes, int(SLICE_SECONDS / max(bound, 1e-12)))
     run_in_slices(part, n, first=first, minimum=lanes, workers=workers)
@@ -337,18 +350,18 @@ def run_gd(
     spec = _validate_record(record, n, S, config, long_budget)
     lanes = config.lanes if config.lanes is not None else (kernel.lanes if kernel else 1)
     ci, cf = _engine_arrays(config, long_budget, lanes, P, opt.tested_rows(P))
-    state0 = th if opt.is_gd else np.ascontiguousarray(opt.init_state(th))
     if kernel is not None and backend != "numpy":
         from .slices import auto_workers
 
-        out = _run_compiled(kernel, state0, lrs, ci, cf, workers or auto_workers(n), opt)
+        out = _run_compiled(kernel, th, lrs, ci, cf, workers or auto_workers(n), opt)
     else:
+        state0 = th if opt.is_gd else np.ascontiguousarray(opt.init_state(th))
         out = _run_reference(model, kernel, opt, state0, lrs, ci, cf, exact=has_kernel)
     out = _split_state(out, P, opt)
     rb = _finish(model, m, config, th, lr_out, lrs, out, opt)
     _refuse_non_real(model, rb, config)
     if spec is not None:
-        trajectories = _record(model, m, spec, state0, lrs, ci, cf, rb, opt)
+        trajectories = _record(model, m, spec, th, lrs, ci, cf, rb, opt)
         rb = dataclasses.replace(rb, trajectories=trajectories)
     return rb
 
