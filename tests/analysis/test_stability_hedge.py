@@ -16,7 +16,10 @@ def _deep_general() -> LinearNetwork:
     )
 
 
-def test_numerical_smin_is_hedged_in_text_and_json():
+def test_numerical_smin_is_hedged_in_text_and_json(monkeypatch):
+    from dynsys_gd.numeric.landscape import sharpness
+
+    monkeypatch.setattr(sharpness, "DEEP_CERTIFY_MAX_OUTER", 0)  # no deep certificate
     net = _deep_general()
     r = stability_analysis(net, 1.05 * critical_lr(net), n_samples=0)
     assert r.certainty is not None and r.certainty.kind == "numerical"
@@ -36,6 +39,10 @@ def test_certified_and_closed_form_smin_are_not_hedged():
     r2 = stability_analysis(net, 1.05 * critical_lr(net), n_samples=0)  # depth-2 SDP
     assert r2.certainty.kind == "certified" and r2.certainty.status == "passed"
     assert r2.to_dict()["smin_bounds"][0] > 2 / r2.lr
+    r3 = stability_analysis(_deep_general(), 1.05 * 0.470278, n_samples=0)  # depth 3
+    assert r3.certainty.kind == "certified" and r3.certainty.status == "passed"
+    lo, hi = r3.to_dict()["smin_bounds"]
+    assert lo > 2 / r3.lr and (hi - lo) / hi < 1e-9
 
 
 @pytest.mark.slow  # about 20 s: the critical-point search, 100 runs and their replay

@@ -111,13 +111,15 @@ def test_depth2_general_sxx_rank_deficient_is_certified(widths):
     assert dg.critical_lr(net) == pytest.approx(2.0 / ref, rel=1e-6)
 
 
-def test_depth3_general_sxx_rank_deficient_agrees_with_independent_minimisation():
+def test_depth3_general_sxx_rank_deficient_is_certified():
     net = _net((2, 2, 2, 2), SXX, W_RANK1)
     fm = dg.flattest_minimum(net)
-    assert fm.method == "numerical minimisation over M"
-    assert not fm.certified
-    lo, hi = fm.bracket
-    assert lo <= fm.sharpness <= hi
+    assert fm.method == "certified product-vector bound (depth >= 3)" and fm.certified
+    lo, hi = fm.bounds
+    assert float(hi - lo) / float(hi) < 1e-9
+    assert float(lo) <= fm.sharpness <= float(hi)
+    blo, bhi = fm.bracket
+    assert blo <= fm.sharpness <= bhi
     ref = _independent_smin(net, W_RANK1)
     assert fm.sharpness == pytest.approx(ref, rel=1e-6)
     # the returned point lies on M and has that sharpness
@@ -199,7 +201,10 @@ def test_basin_plane_through_a_rank_deficient_flattest_minimum():
 def test_large_networks_search_the_orbit_only_and_say_so(monkeypatch):
     from dynsys_gd.numeric.landscape import smin_variety
 
+    from dynsys_gd.numeric.landscape import sharpness
+
     monkeypatch.setattr(smin_variety, "MAX_PARAMS", 5)
+    monkeypatch.setattr(sharpness, "DEEP_CERTIFY_MAX_OUTER", 0)  # the numerical route alone
     net = _net((2, 2, 2, 2), SXX, W_RANK1)
     fm = dg.flattest_minimum(net)
     assert "symmetry orbit of the balanced minimum only" in fm.method

@@ -28,8 +28,10 @@ Closed forms (C5):
   (SLSQP), which handles the coalescence of the top eigenvalues at the optimum where
   :math:`\lambda_{\max}` is not smooth; two starts that agree to 1e-10 stop the search.  The
   objective uses the small Gram matrix above, not the P × P Hessian, and the spectra of all
-  forward-difference neighbours are computed as one batch.  There is no certificate: the
-  minimum is bracketed by the C5 bounds
+  forward-difference neighbours are computed as one batch.  When :math:`d_0 d_N \le 16` the
+  minimum is then certified (:mod:`dynsys_gd.numeric.landscape.smin_deep`: a product-vector
+  lower bound and an exact point of M; ``bounds`` set when the enclosure is at most 1e-9 wide
+  relative to S_min).  Otherwise it is numerical, bracketed by the C5 bounds
   :math:`\lambda_{\min}(\Sigma_{xx})N\sigma_1^{2-2/N} \le S_{\min} \le
   \lambda_{\max}(\Sigma_{xx})N\sigma_1^{2-2/N}` (the lower one is often loose by a factor
   near 3).
@@ -87,20 +89,24 @@ class FlattestMinimum(FlattestResult):
         :math:`S_{\min}`.
     method : str
         "closed form (AM–GM)", "closed form (whitened)", "closed form (depth 1)",
-        "certified SDP (depth 2)" or "numerical minimisation over M".
+        "certified SDP (depth 2)", "certified product-vector bound (depth >= 3)" or
+        "numerical minimisation over M".
     bracket : tuple of float
         The C5 bracket :math:`(\lambda_{\min}(\Sigma_{xx}), \lambda_{\max}(\Sigma_{xx}))
         \cdot N\sigma_1^{2-2/N}`.
     relative_gap : float
         :math:`(\lambda_{\max}(H(\text{point})) - S_{\min})/S_{\min}` for closed forms (the
         numerical check of the formula at the point), the relative width of the certified
-        enclosure (depth 2) and the spread of the restarts of the numerical minimisation
-        otherwise.
+        enclosure (depth 2, and depth >= 3 when certified) and the spread of the restarts of
+        the numerical minimisation otherwise.
     bounds : tuple of Fraction or None
         Certified enclosure ``(lower, upper)`` of :math:`S_{\min}` (depth 2, general
         :math:`\Sigma_{xx}`:
-        :func:`~dynsys_gd.numeric.landscape.depth2_sdp.certified_min_sharpness_depth2`);
-        ``None`` when no certificate was computed (closed forms, depth ≥ 3).
+        :func:`~dynsys_gd.numeric.landscape.depth2_sdp.certified_min_sharpness_depth2`;
+        depth ≥ 3 with :math:`d_0 d_N \le 16`:
+        :func:`~dynsys_gd.numeric.landscape.smin_deep.certified_min_sharpness_deep`);
+        ``None`` when no certificate was computed (closed forms, larger or uncertified deep
+        networks).
     target_rank : int or None
         :math:`\operatorname{rank}W^*` when it is below :math:`\min(d_0, d_N)` (M is then a
         singular variety, docs/math/claims.md#c2-rank-deficient); ``None`` when M is a
@@ -399,6 +405,41 @@ def _flattest_point(net: LinearNetwork) -> tuple[NDArray[np.float64], float, flo
     return point, S, spread
 
 
+#: Largest :math:`d_0 d_N` for which :func:`flattest_minimum` certifies a depth >= 3 minimum:
+#: the certificate's exact positive-definiteness test is on a :math:`d_0 d_N` square rational
+#: matrix (0.1-0.3 s at 4 x 4 here; about 90 s at 64 x 64).
+DEEP_CERTIFY_MAX_OUTER = 16
+
+
+def _deep_certified(
+    net: LinearNetwork,
+    point: NDArray[np.float64],
+    S: float,
+    method: str,
+    bracket: tuple[float, float],
+    spread: float,
+) -> FlattestMinimum:
+    r"""The numerical depth :math:`\ge 3` minimum, with the certified enclosure of
+    :func:`~dynsys_gd.numeric.landscape.smin_deep.certified_min_sharpness_deep` attached as
+    ``bounds`` when it is tight (relative width at most 1e-9) and :math:`d_0 d_N` is small
+    enough for its exact test; otherwise the numerical result unchanged."""
+    if net.widths[0] * net.widths[-1] > DEEP_CERTIFY_MAX_OUTER:
+        return FlattestMinimum(point, S, method, bracket, spread)
+    from .smin_deep import certified_min_sharpness_deep
+
+    cert = certified_min_sharpness_deep(net, point=point)
+    if cert.relative_width > 1e-9:
+        return FlattestMinimum(point, S, method, bracket, spread)
+    return FlattestMinimum(
+        np.asarray(cert.point, dtype=np.float64),
+        float(cert.upper),  # lambda_max at an exact point of M, as at depth 2
+        "certified product-vector bound (depth >= 3)",
+        bracket,
+        cert.relative_width,
+        (cert.lower, cert.upper),
+    )
+
+
 def flattest_minimum(net: SymbolicModel | Model, **kwargs: Any) -> FlattestMinimum:
     r"""A flattest global minimum of a linear network and :math:`S_{\min}` (C4, C5).
 
@@ -509,7 +550,7 @@ def flattest_minimum(net: SymbolicModel | Model, **kwargs: Any) -> FlattestMinim
             raise InvalidParameterError(
                 f"numerical S_min = {S:.10g} falls outside the C5 bracket [{lo:.10g}, {hi:.10g}]"
             )
-        result = FlattestMinimum(point, S, method, bracket, spread)
+        result = _deep_certified(net, point, S, method, bracket, spread)
         result = _with_variety(net, result)
         cache[_CACHE_KEY] = result
         return result
