@@ -2,7 +2,7 @@
 
 For (2, 2, 2, 2), (2, 3, 3, 2) and (3, 4, 3) with a general Σxx, and a few more shapes with
 ``--more``: the certified enclosure of
-:func:`dynsys_gd.numeric.landscape.smin_deep.certified_min_sharpness_deep` (its width and CPU
+:func:`dynsys_gd.numeric.landscape.sharpness.certified_min_sharpness_deep` (its width and CPU
 time) next to an independent minimisation of λ_max(H) over M written here from scratch (no
 project code): free W_1..W_{N-1}, W_N = W* B^+ with B = W_{N-1}...W_1 (every point of M with
 B of full column rank has this W_N up to a term that only adds a PSD part to H), H = J^T (I ⊗
@@ -163,7 +163,7 @@ def main() -> None:
     ap.add_argument("--more", action="store_true")
     args = ap.parse_args()
     from dynsys_gd.models import LinearNetwork
-    from dynsys_gd.numeric.landscape.smin_deep import certified_min_sharpness_deep
+    from dynsys_gd.numeric.landscape.sharpness import certified_min_sharpness_deep
 
     for widths, S, Syx in CASES + (MORE if args.more else []):
         net = LinearNetwork.from_covariances(widths, Sxx=S, Syx=Syx)

@@ -46,7 +46,7 @@ from .numeric.landscape.depth2_sdp import (
     certified_min_sharpness_depth2 as certified_min_sharpness_depth2,
 )
 from .numeric.landscape.smin_certificate import DeepSminCertificate as DeepSminCertificate
-from .numeric.landscape.smin_deep import (
+from .numeric.landscape.sharpness import (
     certified_min_sharpness_deep as certified_min_sharpness_deep,
 )
 from .numeric.kernels import numeric_model as numeric_model

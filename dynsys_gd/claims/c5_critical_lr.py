@@ -184,7 +184,7 @@ def check_c5(*, quick: bool = False) -> ClaimResult:
     col.run("rank-deficient W*, depth 2: S_min over the variety, certified", SDP, rank_deficient)
 
     def rank_deficient_deep() -> Verdict:
-        from ..numeric.landscape.smin_deep import certified_min_sharpness_deep
+        from ..numeric.landscape.sharpness import certified_min_sharpness_deep
         from ..numeric.landscape.smin_variety import variety_flattest
 
         Sxx = np.array([[2.0, 0.5], [0.5, 1.0]])

@@ -10,6 +10,7 @@ import pytest
 from dynsys_gd.errors import InvalidParameterError
 from dynsys_gd.models import LinearNetwork
 from dynsys_gd.numeric.landscape import smin_deep as sd
+from dynsys_gd.numeric.landscape.sharpness import certified_min_sharpness_deep
 
 SXX = np.array([[2.0, 0.5], [0.5, 1.0]])
 SYX = np.array([[1.5, 0.3], [-0.2, 0.7]])
@@ -58,7 +59,7 @@ def test_lower_bound_is_below_lambda_max_everywhere_on_m(widths):
 
 def test_enclosure_is_tight_and_its_point_is_on_m():
     net = LinearNetwork.from_covariances((2, 2, 2, 2), Sxx=SXX, Syx=SYX)
-    c = sd.certified_min_sharpness_deep(net)
+    c = certified_min_sharpness_deep(net)
     assert c.lower <= c.upper and c.relative_width < 1e-12
     assert 4.2528 < float(c.lower) < 4.2529  # the issue's value 4.2528
     layers = net.unflatten(c.point)
@@ -67,7 +68,7 @@ def test_enclosure_is_tight_and_its_point_is_on_m():
     assert c.value == pytest.approx(float(c.upper), rel=1e-13)  # float64 lambda_max there
     assert c.direction is not None and "product-vector" in c.method
     assert "width" in c.summary() and c.to_dict()["direction"] is not None
-    assert sd.certified_min_sharpness_deep(net) is c  # cached
+    assert certified_min_sharpness_deep(net) is c  # cached
 
 
 @pytest.mark.parametrize("widths", [(2, 2, 2, 2), (2, 3, 3, 2), (3, 2, 2, 2)])
@@ -98,7 +99,7 @@ def test_small_pencil_bound_matches_the_full_exact_hessian(widths):
 )
 def test_matches_the_whitened_closed_form(widths, Sxx, expected):
     net = LinearNetwork.from_covariances(widths, Sxx=Sxx, Syx=SYX @ Sxx)
-    c = sd.certified_min_sharpness_deep(net)
+    c = certified_min_sharpness_deep(net)
     ref = expected(np.linalg.svd(SYX, compute_uv=False)[0])
     assert float(c.lower) <= ref * (1 + 1e-14) and float(c.upper) >= ref * (1 - 1e-14)
     assert c.relative_width < 1e-12
@@ -107,15 +108,11 @@ def test_matches_the_whitened_closed_form(widths, Sxx, expected):
 def test_wider_hidden_layers_do_not_change_s_min():
     """The square-layer value is reached again with hidden width 3 (M is bigger, the extra
     directions only add PSD terms to H), and a rank-deficient W* is accepted."""
-    a = sd.certified_min_sharpness_deep(
-        LinearNetwork.from_covariances((2, 2, 2, 2), Sxx=SXX, Syx=SYX)
-    )
-    b = sd.certified_min_sharpness_deep(
-        LinearNetwork.from_covariances((2, 3, 3, 2), Sxx=SXX, Syx=SYX)
-    )
+    a = certified_min_sharpness_deep(LinearNetwork.from_covariances((2, 2, 2, 2), Sxx=SXX, Syx=SYX))
+    b = certified_min_sharpness_deep(LinearNetwork.from_covariances((2, 3, 3, 2), Sxx=SXX, Syx=SYX))
     assert max(a.lower, b.lower) <= min(a.upper, b.upper)
     rank1 = np.array([[1.0, 2.0], [0.5, 1.0]]) @ SXX
-    c = sd.certified_min_sharpness_deep(
+    c = certified_min_sharpness_deep(
         LinearNetwork.from_covariances((2, 2, 2, 2), Sxx=SXX, Syx=rank1)
     )
     assert c.relative_width < 1e-12
@@ -123,18 +120,18 @@ def test_wider_hidden_layers_do_not_change_s_min():
 
 def test_zero_target_gives_zero():
     net = LinearNetwork.from_covariances((2, 2, 2, 2), Sxx=SXX, Syx=np.zeros((2, 2)))
-    c = sd.certified_min_sharpness_deep(net)
+    c = certified_min_sharpness_deep(net)
     assert c.lower == c.upper == 0 and not np.any(c.point)
 
 
 def test_bad_input_is_refused_before_any_work():
     with pytest.raises(InvalidParameterError, match="net must be a LinearNetwork"):
-        sd.certified_min_sharpness_deep("net")
+        certified_min_sharpness_deep("net")
     with pytest.raises(InvalidParameterError, match="depth >= 2"):
-        sd.certified_min_sharpness_deep(LinearNetwork.from_covariances((2, 2), Sxx=SXX, Syx=SYX))
+        certified_min_sharpness_deep(LinearNetwork.from_covariances((2, 2), Sxx=SXX, Syx=SYX))
     net = LinearNetwork.from_covariances((2, 2, 2, 2), Sxx=SXX, Syx=SYX)
     with pytest.raises(InvalidParameterError, match="point must be"):
-        sd.certified_min_sharpness_deep(net, point=np.zeros(3))
+        certified_min_sharpness_deep(net, point=np.zeros(3))
     with pytest.raises(InvalidParameterError, match="x must be"):
         sd.product_lower_bound(net, np.zeros(2))
     assert sd.product_lower_bound(net, np.array([1.0, 0.0]))[0] > Fraction(0)

@@ -10,6 +10,7 @@ from scipy.optimize import minimize
 from dynsys_gd.errors import InvalidParameterError
 from dynsys_gd.models import LinearNetwork
 from dynsys_gd.numeric.landscape import smin_depth3 as s3
+from dynsys_gd.numeric.landscape.sharpness import flattest_minimum
 
 SXX = np.array([[2.0, 0.5], [0.5, 1.0]])
 W = np.array([[1.5, 0.3], [-0.2, 0.7]])
@@ -67,7 +68,7 @@ def test_dual_bound_is_tight_at_the_optimum_and_below_it_elsewhere():
     net = _net()
     from dynsys_gd.numeric.landscape.smin_certificate import exact_upper_bound
 
-    upper, pt, value = exact_upper_bound(net)
+    upper, pt, value = exact_upper_bound(net, flattest_minimum(net).point)
     dat = s3._Data(net)
     ymin = dat.lam_w * dat.lam_s / upper
     L3 = net.unflatten(pt)[2]

@@ -57,13 +57,14 @@ from numpy.typing import NDArray
 
 from ..._streams import generator
 from ..._types import SymbolicModel
-from ..._validation import describe
+from ..._validation import check_int, describe
 from ...errors import InvalidParameterError
 from ...models import LinearNetwork, LossModel
 from ...models.protocol import Model
 from ..kernels import numeric_model
 from ._flattest import FlattestResult
 from .fixed_points import balanced_minimum
+from .smin_certificate import DeepSminCertificate
 
 __all__ = [
     "FlattestMinimum",
@@ -104,7 +105,7 @@ class FlattestMinimum(FlattestResult):
         :math:`\Sigma_{xx}`:
         :func:`~dynsys_gd.numeric.landscape.depth2_sdp.certified_min_sharpness_depth2`;
         depth ≥ 3 with :math:`d_0 d_N \le 16`:
-        :func:`~dynsys_gd.numeric.landscape.smin_deep.certified_min_sharpness_deep`);
+        :func:`certified_min_sharpness_deep`);
         ``None`` when no certificate was computed (closed forms, larger or uncertified deep
         networks).
     target_rank : int or None
@@ -420,14 +421,14 @@ def _deep_certified(
     spread: float,
 ) -> FlattestMinimum:
     r"""The numerical depth :math:`\ge 3` minimum, with the certified enclosure of
-    :func:`~dynsys_gd.numeric.landscape.smin_deep.certified_min_sharpness_deep` attached as
+    :func:`certified_min_sharpness_deep` attached as
     ``bounds`` when it is tight (relative width at most 1e-9) and :math:`d_0 d_N` is small
     enough for its exact test; otherwise the numerical result unchanged."""
     if net.widths[0] * net.widths[-1] > DEEP_CERTIFY_MAX_OUTER:
         return FlattestMinimum(point, S, method, bracket, spread)
-    from .smin_deep import certified_min_sharpness_deep
+    from .smin_deep import certify_at
 
-    cert = certified_min_sharpness_deep(net, point=point)
+    cert = certify_at(net, point)
     if cert.relative_width > 1e-9:
         return FlattestMinimum(point, S, method, bracket, spread)
     return FlattestMinimum(
@@ -627,3 +628,45 @@ def critical_lr(net: SymbolicModel | Model, **kwargs: Any) -> float:
     'closed form (AM–GM)'
     """
     return flattest_minimum(net, **kwargs).critical_lr
+
+
+def certified_min_sharpness_deep(
+    net: LinearNetwork, *, point: Any = None, prec: int = 128
+) -> DeepSminCertificate:
+    r"""Certified enclosure of :math:`S_{\min}` for a linear network of depth :math:`\ge 2`,
+    any widths and any :math:`\Sigma_{xx}`: a product-vector lower bound and an exact point of
+    M (:mod:`dynsys_gd.numeric.landscape.smin_deep`, docs/math/certified-smin.md).
+
+    Parameters
+    ----------
+    net : LinearNetwork
+        Depth :math:`\ge 2`, with minima (:meth:`LinearNetwork.require_minima`; a
+        rank-deficient :math:`W^*` is accepted).
+    point : array (P,), optional
+        A float point near M for the upper bound; default: the point of
+        :func:`flattest_minimum`.
+    prec : int
+        Ball-arithmetic precision in bits.
+
+    Returns
+    -------
+    DeepSminCertificate
+        ``lower <= S_min <= upper``, both rigorous; ``width`` says how tight.  Cached on
+        ``net`` when ``point`` is not given.
+
+    Raises
+    ------
+    InvalidParameterError
+        Before any work, for another model, depth 1, or a network without minima.
+    """
+    from .smin_deep import _check, certify_at
+
+    net = _check(net)
+    prec = check_int("prec", prec, minimum=53)
+    if point is not None:
+        return certify_at(net, point, prec=prec)
+    key = f"smin_deep:{prec}"
+    cache = net._cache  # type: ignore[attr-defined]
+    if key not in cache:
+        cache[key] = certify_at(net, flattest_minimum(net).point, prec=prec)
+    return cache[key]  # type: ignore[no-any-return]

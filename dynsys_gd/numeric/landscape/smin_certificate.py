@@ -271,13 +271,15 @@ def _exact_point(net: LinearNetwork, theta: NDArray[np.float64]) -> list[Fractio
     ]
 
 
-def exact_upper_bound(net: LinearNetwork) -> tuple[Fraction, NDArray[np.float64], float]:
-    """(certified upper bound of S_min, the point of M behind it, lambda_max there in floats)."""
+def exact_upper_bound(
+    net: LinearNetwork, point: NDArray[np.float64]
+) -> tuple[Fraction, NDArray[np.float64], float]:
+    """(certified upper bound of S_min, the point of M behind it, lambda_max there in floats),
+    from the exact point of M near ``point`` (e.g. the flattest minimum's)."""
     from ..kernels import numeric_model
     from .enclosures import certified_spectrum, exact_hessian
-    from .sharpness import flattest_minimum
 
-    exact = _exact_point(net, flattest_minimum(net).point)
+    exact = _exact_point(net, point)
     up = certified_spectrum(exact_hessian(net, exact)).upper
     pt = np.array([float(x) for x in exact])
     H = numeric_model(net).hessian(pt[None])[0]

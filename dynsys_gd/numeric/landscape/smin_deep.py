@@ -51,7 +51,7 @@ from ...errors import InvalidParameterError
 from ...models import LinearNetwork
 from .smin_certificate import DeepSminCertificate
 
-__all__ = ["certified_min_sharpness_deep", "product_lower_bound", "rho"]
+__all__ = ["certify_at", "product_lower_bound", "rho"]
 
 METHOD = (
     "product-vector bound N |x|^(2/N) |W* x|^(2-2/N) / (x^T Sxx^-1 x) at a rational x "
@@ -275,47 +275,37 @@ def _certified_top(G: Any, Dinv: Any) -> tuple[Fraction, float]:
     raise RuntimeError("no certified upper bound of lambda_max found")  # pragma: no cover
 
 
-def certified_min_sharpness_deep(
-    net: LinearNetwork, *, point: Any = None, prec: int = 128
-) -> DeepSminCertificate:
+def certify_at(net: LinearNetwork, point: Any, *, prec: int = 128) -> DeepSminCertificate:
     r"""Certified enclosure of :math:`S_{\min}` for a linear network of depth :math:`\ge 2`,
-    any widths and any :math:`\Sigma_{xx}` (method in the module docstring).
+    any widths and any :math:`\Sigma_{xx}` (method in the module docstring), with the upper
+    bound taken at the exact point of M nearest ``point``.  The public entry point, which finds
+    ``point`` itself and caches the result, is
+    :func:`~dynsys_gd.numeric.landscape.sharpness.certified_min_sharpness_deep`.
 
     Parameters
     ----------
     net : LinearNetwork
         Depth :math:`\ge 2`, with minima (:meth:`LinearNetwork.require_minima`; a
         rank-deficient :math:`W^*` is accepted).
-    point : array (P,), optional
-        A float point near M for the upper bound; default: the numerical flattest minimum
-        (:func:`~dynsys_gd.numeric.landscape.sharpness.flattest_minimum`).
+    point : array (P,)
+        A float point near M for the upper bound.
     prec : int
         Ball-arithmetic precision in bits.
 
     Returns
     -------
     DeepSminCertificate
-        ``lower <= S_min <= upper``, both rigorous; ``width`` says how tight.  Cached on
-        ``net`` when ``point`` is not given.
+        ``lower <= S_min <= upper``, both rigorous; ``width`` says how tight.
 
     Raises
     ------
     InvalidParameterError
-        Before any work, for another model, depth 1, or a network without minima.
+        Before any work, for another model, depth 1, a network without minima or a bad point.
     """
     from .smin_certificate import exact_point_near
 
     net = _check(net)
     prec = check_int("prec", prec, minimum=53)
-    key = f"smin_deep:{prec}"
-    cache = net._cache  # type: ignore[attr-defined]
-    use_cache = point is None
-    if use_cache and key in cache:
-        return cache[key]  # type: ignore[no-any-return]
-    if point is None:
-        from .sharpness import flattest_minimum
-
-        point = flattest_minimum(net).point
     theta = np.asarray(point, dtype=np.float64)
     if theta.shape != (net.n_params,) or not np.all(np.isfinite(theta)):
         raise InvalidParameterError(
@@ -340,6 +330,4 @@ def certified_min_sharpness_deep(
         method=METHOD,
         direction=x,
     )
-    if use_cache:
-        cache[key] = out
     return out

@@ -318,6 +318,7 @@ def certified_min_sharpness_depth3(
     InvalidParameterError
         Before any work, for another network or a bad budget.
     """
+    from .sharpness import flattest_minimum
     from .smin_certificate import exact_upper_bound
 
     net = _check(net)
@@ -326,7 +327,7 @@ def certified_min_sharpness_depth3(
     cache = net._cache  # type: ignore[attr-defined]
     if key in cache:
         return cache[key]  # type: ignore[no-any-return]
-    upper, point, value = exact_upper_bound(net)
+    upper, point, value = exact_upper_bound(net, flattest_minimum(net).point)
     dat = _Data(net)
     d = dat.d
     ymin = dat.lam_w * dat.lam_s / upper
