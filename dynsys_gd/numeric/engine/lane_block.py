@@ -14,10 +14,12 @@ import math
 from typing import Any
 
 import numba
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from ._jit import JIT
 
-__all__ = ["BLOCK_SIG", "after_gradient"]
+__all__ = ["BLOCK_SIG", "after_gradient", "fetch_add"]
 
 _JIT = JIT
 
@@ -67,3 +69,20 @@ def after_gradient(
         for i in range(P):
             for l in range(L):
                 hist[h, i, l] = th[i, l]
+
+
+@intrinsic
+def fetch_add(typingctx: Any, arr: Any, idx: Any, val: Any) -> Any:  # pragma: no cover
+    """``old = arr[idx]; arr[idx] += val; return old`` as one atomic (sequentially consistent)
+    operation: the kernels of several threads claim runs from one shared counter, and read
+    the shared stop flag (``val = 0``) past any caching of the compiler."""
+    sig = numba.types.int64(arr, numba.types.intp, numba.types.int64)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        a, i, v = args
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, a)
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [i])
+        return builder.atomic_rmw("add", ptr, v, "seq_cst")
+
+    return sig, codegen

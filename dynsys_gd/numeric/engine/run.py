@@ -181,39 +181,22 @@ def _run_compiled(
         "floor": np.zeros(n, dtype=np.bool_),
     }
 
-    def part(rows: Array) -> None:
-        res = {k: np.empty((rows.size, *v.shape[1:]), dtype=v.dtype) for k, v in out.items()}
-        run_lanes(
-            block,
-            lm.kind,
-            lm.ip,
-            fp,
-            lm.nwork,
-            np.ascontiguousarray(th[rows]),
-            np.ascontiguousarray(lrs[rows]),
-            ci,
-            cf,
-            res["code"],
-            res["steps"],
-            res["period"],
-            res["theta"],
-            res["gtail"],
-            res["q"],
-            res["floor"],
-        )
-        for k, v in res.items():
-            out[k][rows] = v
+    th, lrs = np.ascontiguousarray(th), np.ascontiguousarray(lrs)
 
-    from .slices import SLICE_SECONDS, run_in_slices
+    def kernel(ctl: Array) -> None:
+        run_lanes(
+            block, lm.kind, lm.ip, fp, lm.nwork, th, lrs, ci, cf, out["code"], out["steps"],
+            out["period"], out["theta"], out["gtail"], out["q"], out["floor"], ctl,
+        )  # fmt: skip
+
+    from .slices import SLICE_SECONDS, run_shared
     from .throughput import seconds_per_run_bound
 
-    # slices of a fraction of a second (Ctrl-C acts between them); the first sized from the
-    # step cap, the rest from the measured time per run; no split changes a result
+    # one queue of runs shared by the kernels of the threads (Ctrl-C stops them within a
+    # block); calls bounded below SLICE_SECONDS run here; no split changes a result
     points = int(lm.nwork) if lm.kind == KIND_MLP else 1  # MLP: work rows >= data points
-    bound = seconds_per_run_bound(P, int(ci[5]), points)
-    lanes = max(1, int(ci[0]))
-    first = max(lanes, int(SLICE_SECONDS / max(bound, 1e-12)))
-    run_in_slices(part, n, first=first, minimum=lanes, workers=workers)
+    inline = n * seconds_per_run_bound(P, int(ci[5]), points) < SLICE_SECONDS
+    run_shared(kernel, n, workers=workers, inline=inline)
     return out
 
 
