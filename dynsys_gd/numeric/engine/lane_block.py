@@ -19,7 +19,7 @@ from numba.extending import intrinsic
 
 from ._jit import JIT
 
-__all__ = ["BLOCK_SIG", "after_gradient", "fetch_add"]
+__all__ = ["BLOCK_SIG", "after_gradient", "fetch_add", "load_acquire"]
 
 _JIT = JIT
 
@@ -74,8 +74,7 @@ def after_gradient(
 @intrinsic
 def fetch_add(typingctx: Any, arr: Any, idx: Any, val: Any) -> Any:  # pragma: no cover
     """``old = arr[idx]; arr[idx] += val; return old`` as one atomic (sequentially consistent)
-    operation: the kernels of several threads claim runs from one shared counter, and read
-    the shared stop flag (``val = 0``) past any caching of the compiler."""
+    operation: the kernels of several threads claim runs from one shared counter."""
     sig = numba.types.int64(arr, numba.types.intp, numba.types.int64)
 
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
@@ -84,5 +83,22 @@ def fetch_add(typingctx: Any, arr: Any, idx: Any, val: Any) -> Any:  # pragma: n
         ary = context.make_array(aryty)(context, builder, a)
         ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [i])
         return builder.atomic_rmw("add", ptr, v, "seq_cst")
+
+    return sig, codegen
+
+
+@intrinsic
+def load_acquire(typingctx: Any, arr: Any, idx: Any) -> Any:  # pragma: no cover
+    """``arr[idx]`` as an atomic load (acquire): a flag written by another thread is read from
+    memory every time, never from a copy the compiler kept in a register (a plain load on
+    x86, no bus lock)."""
+    sig = numba.types.int64(arr, numba.types.intp)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        a, i = args
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, a)
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [i])
+        return builder.load_atomic(ptr, "acquire", 8)
 
     return sig, codegen

@@ -23,7 +23,7 @@ from typing import Any
 import numba
 import numpy as np
 
-from .lane_block import _JIT, fetch_add
+from .lane_block import _JIT, fetch_add, load_acquire
 from .outcomes import C_DIV
 
 __all__ = [
@@ -261,7 +261,7 @@ CTL_NEXT, CTL_STOP, CTL_STRIDE = 0, 1, 2
 @numba.njit(**_JIT)
 def stopped(ctl: Any) -> bool:  # pragma: no cover
     """Has the caller asked the kernels of the call to stop (an interrupt)?"""
-    return fetch_add(ctl, CTL_STOP, 0) != 0  # type: ignore[no-any-return]
+    return load_acquire(ctl, CTL_STOP) != 0  # type: ignore[no-any-return]
 
 
 @numba.njit(**_JIT)
