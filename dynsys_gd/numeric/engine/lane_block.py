@@ -71,8 +71,7 @@ def after_gradient(
                 hist[h, i, l] = th[i, l]
 
 
-@intrinsic
-def fetch_add(typingctx: Any, arr: Any, idx: Any, val: Any) -> Any:  # pragma: no cover
+def _fetch_add(typingctx: Any, arr: Any, idx: Any, val: Any) -> Any:  # pragma: no cover
     """``old = arr[idx]; arr[idx] += val; return old`` as one atomic (sequentially consistent)
     operation: the kernels of several threads claim runs from one shared counter."""
     sig = numba.types.int64(arr, numba.types.intp, numba.types.int64)
@@ -87,8 +86,11 @@ def fetch_add(typingctx: Any, arr: Any, idx: Any, val: Any) -> Any:  # pragma: n
     return sig, codegen
 
 
-@intrinsic
-def load_acquire(typingctx: Any, arr: Any, idx: Any) -> Any:  # pragma: no cover
+#: ``fetch_add(arr, idx, val)`` in compiled code (see :func:`_fetch_add`)
+fetch_add: Any = intrinsic(_fetch_add)
+
+
+def _load_acquire(typingctx: Any, arr: Any, idx: Any) -> Any:  # pragma: no cover
     """``arr[idx]`` as an atomic load (acquire): a flag written by another thread is read from
     memory every time, never from a copy the compiler kept in a register (a plain load on
     x86, no bus lock)."""
@@ -102,3 +104,7 @@ def load_acquire(typingctx: Any, arr: Any, idx: Any) -> Any:  # pragma: no cover
         return builder.load_atomic(ptr, "acquire", 8)
 
     return sig, codegen
+
+
+#: ``load_acquire(arr, idx)`` in compiled code (see :func:`_load_acquire`)
+load_acquire: Any = intrinsic(_load_acquire)

@@ -235,8 +235,8 @@ def run_gd(
         Threads for the compiled path.  None: every core for calls of at least 512 runs made
         from the main thread of the main process, else one
         (:func:`~dynsys_gd.numeric.engine.slices.auto_workers`).  Results do not depend on it:
-        the runs go through the kernel in slices of a fraction of a second (Ctrl-C acts between
-        slices), and every run is independent of the others.
+        the threads' kernels share one queue of the runs (Ctrl-C stops them within a block of
+        steps), and every run is independent of the others.
     record : RecordSpec or dict, optional
         Keep trajectories of a few runs (see :class:`RecordSpec`); the recorded runs are
         replayed with the bit-identical reference path, so their final states equal the

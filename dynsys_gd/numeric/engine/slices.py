@@ -52,6 +52,7 @@ SLICE_SECONDS = 0.2
 #: runs from which one call uses every core by default (threads sharing the queue)
 AUTO_THREAD_RUNS = 512
 
+
 def auto_workers(n_runs: int) -> int:
     """Threads for an engine call when the caller did not choose: for calls of at least
     :data:`AUTO_THREAD_RUNS` runs made from the main thread of the main process, the cores the
