@@ -97,6 +97,22 @@ def test_every_run_is_claimed_exactly_once_by_several_threads():
     assert np.all(seen == 1)
 
 
+def test_an_error_of_a_kernel_stops_the_others_and_is_raised_in_the_caller():
+    seen: list = []
+
+    def kernel(ctl):
+        if not seen:
+            seen.append(ctl)
+            raise ValueError("kernel failed")
+        while ctl[1] == 0:  # the other kernel runs until the stop flag is set
+            threading.Event().wait(0.001)
+        seen.append("stopped")
+
+    with pytest.raises(ValueError, match="kernel failed"):
+        S.run_shared(kernel, 100, workers=2)
+    assert seen[-1] == "stopped"  # the caller waited for it
+
+
 def test_helper_threads_are_kept_between_calls():
     names: list[str] = []
 

@@ -229,8 +229,8 @@ def pending(
     screened and fewer than 1 in 8 of them were decided (``qs[3]`` screened, ``qs[4]``
     decided).  ``qs[0]`` becomes 1 once the shared queue is empty or the call is stopped."""
     G = pend.shape[0]
-    rr = np.empty(G, dtype=np.int64)
     while qs[1] >= qs[2] and qs[0] == 0:
+        rr = np.empty(G, dtype=np.int64)
         m = claim_runs(ctl, theta0.shape[0], G, rr)
         if m == 0:
             qs[0] = 1

@@ -194,12 +194,14 @@ def run_shared(
         return
     w = max(1, int(workers))
     pool = _helpers()
-    futures = [pool.submit(kernel, ctl) for _ in range(w)]
+    futures: list[cf.Future[None]] = []
     try:
+        for _ in range(w):
+            futures.append(pool.submit(kernel, ctl))
         pending = set(futures)
         while pending:  # short waits: Ctrl-C and stops are handled between them
-            _done, pending = cf.wait(pending, timeout=0.05, return_when=cf.FIRST_EXCEPTION)
-            if any(f.done() and f.exception() is not None for f in _done):
+            done, pending = cf.wait(pending, timeout=0.05, return_when=cf.FIRST_EXCEPTION)
+            if any(f.exception() is not None for f in done):
                 break
             check()
     except BaseException:
