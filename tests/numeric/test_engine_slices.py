@@ -1,9 +1,9 @@
-"""The engine's slices and threads never change a result (bit-identical to one serial pass)."""
+"""The engine's shared queue of runs and its threads never change a result (bit-identical to
+one call in the calling thread), and a stop ends the kernels early."""
 
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -11,6 +11,8 @@ import pytest
 import dynsys_gd as dg
 from dynsys_gd.numeric.engine import EngineConfig, run_gd
 from dynsys_gd.numeric.engine import slices as S
+from dynsys_gd.numeric.engine.lane_divergence import CTL_STOP
+from dynsys_gd.runtime import cancel
 
 FIELDS = ("outcome", "steps", "period", "theta", "g_tail", "contraction", "at_float_floor")
 
@@ -20,11 +22,10 @@ def _same(a, b) -> bool:
 
 
 @pytest.fixture
-def whole(monkeypatch):
-    """A run_gd whose compiled kernel sees the whole batch in one call (no slicing)."""
+def inline(monkeypatch):
+    """A run_gd whose compiled kernel runs in the calling thread, one kernel for the batch."""
 
     def run(net, th, lr, cfg):
-        monkeypatch.setattr(S, "MAX_SLICE", 10**9)
         monkeypatch.setattr(S, "SLICE_SECONDS", 1e9)
         try:
             return run_gd(net, th, lr, config=cfg, workers=1)
@@ -46,23 +47,27 @@ def whole(monkeypatch):
         ),
     ],
 )
-def test_slices_and_threads_are_bit_identical(net, lr, whole, monkeypatch):
+def test_shared_queue_and_threads_are_bit_identical(net, lr, inline, monkeypatch):
     cfg = EngineConfig(limits=False, certificate=False)
     th = np.random.default_rng(5).uniform(-2, 2, (3000, net.n_params))
     lrs = np.full(3000, lr) * np.linspace(0.8, 1.1, 3000)  # ordered step sizes, as in a sweep
-    ref = whole(net, th, lrs, cfg)
+    ref = inline(net, th, lrs, cfg)
     assert len(set(ref.outcome.tolist())) >= 2  # converged and diverged runs both present
-    monkeypatch.setattr(S, "MAX_SLICE", 100)  # many small slices, claimed by two threads
-    for workers in (1, 2, None):
+    monkeypatch.setattr(S, "SLICE_SECONDS", 0.0)  # never inline: kernels on helper threads
+    for workers in (1, 2, 3, None):
         assert _same(ref, run_gd(net, th, lrs, config=cfg, workers=workers))
 
 
-def test_spread_order_is_a_permutation_that_samples_the_whole_range():
-    order = S.spread_order(1000)
-    assert np.array_equal(np.sort(order), np.arange(1000))
-    # every stretch of 100 consecutive positions takes about 10 runs from each tenth
-    counts = np.bincount(order[:100] // 100, minlength=10)
-    assert counts.min() >= 8 and counts.max() <= 12
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 1000, 4096, 20000])
+def test_spread_order_is_a_permutation_that_samples_the_whole_range(n):
+    order = S.spread_order(n)
+    assert np.array_equal(np.sort(order), np.arange(n))
+    if n >= 1000:
+        # every stretch of n/10 consecutive positions takes about n/100 runs from each tenth
+        tenth = n // 10
+        for start in (0, n // 2, n - tenth):
+            counts = np.bincount(order[start : start + tenth] * 10 // n, minlength=10)
+            assert counts.min() >= 0.7 * tenth / 10 and counts.max() <= 1.3 * tenth / 10
 
 
 def test_auto_workers_single_below_threshold_and_off_the_main_thread():
@@ -75,31 +80,77 @@ def test_auto_workers_single_below_threshold_and_off_the_main_thread():
     assert S.auto_workers(10**6) >= 1
 
 
-def test_guided_slices_end_together_and_stay_a_few_lane_blocks():
-    plan = S._Planner(4096, 64, 64, workers=2)
-    sizes = []
-    while (ab := plan.claim()) is not None:
-        a, b = ab
-        remaining = 4096 - a
-        assert b - a <= max(S._TAIL_BLOCKS * 64, -(-remaining // 2))
-        assert b - a >= min(remaining, 64)
-        sizes.append(b - a)
-        plan.record(b - a, 1e-6 * (b - a))  # 1 us a run: slices would grow to MAX_SLICE
-    assert sum(sizes) == 4096
-    assert sizes[-1] <= S._TAIL_BLOCKS * 64  # the last slice is small: no thread waits long
+def test_every_run_is_claimed_exactly_once_by_several_threads():
+    from dynsys_gd.numeric.engine.lane_divergence import claim_runs
 
-
-def test_helper_threads_are_kept_and_the_caller_takes_slices():
-    seen: list[str] = []
+    n, G = 10007, 64
+    seen = np.zeros(n, dtype=np.int64)
     lock = threading.Lock()
 
-    def part(rows):
-        with lock:
-            seen.append(threading.current_thread().name)
-        time.sleep(0.002)  # a slice takes a while, as a kernel's would
+    def kernel(ctl):
+        rr = np.empty(G, dtype=np.int64)
+        while (m := claim_runs(ctl, n, G, rr)) > 0:
+            with lock:
+                np.add.at(seen, rr[:m], 1)
 
-    for _ in range(2):
-        S.run_in_slices(part, 4096, first=64, minimum=64, workers=2)
-    helpers = {t for t in seen if t.startswith("dynsys-gd-slice")}
-    assert threading.current_thread().name in seen
-    assert len(helpers) <= 1  # one helper thread for both calls: no start-up per call
+    S.run_shared(kernel, n, workers=3)
+    assert np.all(seen == 1)
+
+
+def test_an_error_of_a_kernel_stops_the_others_and_is_raised_in_the_caller():
+    seen: list = []
+
+    def kernel(ctl):
+        if not seen:
+            seen.append(ctl)
+            raise ValueError("kernel failed")
+        while ctl[1] == 0:  # the other kernel runs until the stop flag is set
+            threading.Event().wait(0.001)
+        seen.append("stopped")
+
+    with pytest.raises(ValueError, match="kernel failed"):
+        S.run_shared(kernel, 100, workers=2)
+    assert seen[-1] == "stopped"  # the caller waited for it
+
+
+def test_helper_threads_are_kept_between_calls():
+    names: list[str] = []
+
+    def kernel(ctl):
+        names.append(threading.current_thread().name)
+
+    S.run_shared(kernel, 100, workers=2)
+    started = S._helpers().started
+    for _ in range(5):
+        S.run_shared(kernel, 100, workers=2)
+    assert S._helpers().started == started  # idle helpers reused: no start-up per call
+    assert all(name.startswith("dynsys-gd-lanes") for name in names)
+    S.run_shared(kernel, 100, inline=True)
+    assert names[-1] == threading.current_thread().name
+
+
+def test_a_stop_ends_the_kernels_early_and_the_caller_raises(monkeypatch):
+    """A stop event set while the kernels run: the call raises KeyboardInterrupt once they
+    have returned, with most runs never started (their outputs unwritten)."""
+    net = dg.LinearNetwork.scalar(depth=3, target=2.0)
+    th = np.random.default_rng(0).uniform(-2, 2, (400_000, 3))
+    cfg = EngineConfig(limits=False, certificate=False)
+    run_gd(net, th[:8], 0.25, config=cfg, workers=1)  # the kernel loaded
+    seen: list = []
+    real = S.run_shared
+
+    def spy(kernel, n, **kw):
+        def watched(ctl):
+            seen.append(ctl)
+            ev.set()  # stop as soon as a kernel starts
+            kernel(ctl)
+
+        return real(watched, n, **kw)
+
+    ev = threading.Event()
+    monkeypatch.setattr(S, "run_shared", spy)
+    with cancel.bound(ev), pytest.raises(KeyboardInterrupt):
+        run_gd(net, th, 0.25, config=cfg, workers=2)
+    assert seen and all(ctl[CTL_STOP] == 1 for ctl in seen)
+    # the kernels claimed a small part of the queue before they saw the stop
+    assert seen[0][0] < th.shape[0] // 2

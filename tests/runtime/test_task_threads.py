@@ -43,8 +43,8 @@ def test_a_set_stop_event_stops_a_bound_thread_at_its_next_check():
         with pytest.raises(KeyboardInterrupt):
             cancel.check()
         calls: list[int] = []
-        with pytest.raises(KeyboardInterrupt):  # the engine's slices check before each slice
-            S.run_in_slices(lambda rows: calls.append(rows.size), 1000, first=64, minimum=64)
+        with pytest.raises(KeyboardInterrupt):  # the engine checks before its kernels start
+            S.run_shared(lambda ctl: calls.append(1), 1000, workers=2)
         assert calls == []
     cancel.check()  # unbound again
 

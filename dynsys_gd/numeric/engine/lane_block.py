@@ -14,10 +14,12 @@ import math
 from typing import Any
 
 import numba
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from ._jit import JIT
 
-__all__ = ["BLOCK_SIG", "after_gradient"]
+__all__ = ["BLOCK_SIG", "after_gradient", "fetch_add", "load_acquire"]
 
 _JIT = JIT
 
@@ -67,3 +69,42 @@ def after_gradient(
         for i in range(P):
             for l in range(L):
                 hist[h, i, l] = th[i, l]
+
+
+def _fetch_add(typingctx: Any, arr: Any, idx: Any, val: Any) -> Any:  # pragma: no cover
+    """``old = arr[idx]; arr[idx] += val; return old`` as one atomic (sequentially consistent)
+    operation: the kernels of several threads claim runs from one shared counter."""
+    sig = numba.types.int64(arr, numba.types.intp, numba.types.int64)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        a, i, v = args
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, a)
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [i])
+        return builder.atomic_rmw("add", ptr, v, "seq_cst")
+
+    return sig, codegen
+
+
+#: ``fetch_add(arr, idx, val)`` in compiled code (see :func:`_fetch_add`)
+fetch_add: Any = intrinsic(_fetch_add)
+
+
+def _load_acquire(typingctx: Any, arr: Any, idx: Any) -> Any:  # pragma: no cover
+    """``arr[idx]`` as an atomic load (acquire): a flag written by another thread is read from
+    memory every time, never from a copy the compiler kept in a register (a plain load on
+    x86, no bus lock)."""
+    sig = numba.types.int64(arr, numba.types.intp)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        a, i = args
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, a)
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [i])
+        return builder.load_atomic(ptr, "acquire", 8)
+
+    return sig, codegen
+
+
+#: ``load_acquire(arr, idx)`` in compiled code (see :func:`_load_acquire`)
+load_acquire: Any = intrinsic(_load_acquire)

@@ -23,10 +23,20 @@ from typing import Any
 import numba
 import numpy as np
 
-from .lane_block import _JIT
+from .lane_block import _JIT, fetch_add, load_acquire
 from .outcomes import C_DIV
 
-__all__ = ["REPLAY_CHUNK", "SCREEN_STEPS", "replay_diverged", "screen"]
+__all__ = [
+    "CTL_NEXT",
+    "CTL_STOP",
+    "CTL_STRIDE",
+    "REPLAY_CHUNK",
+    "SCREEN_STEPS",
+    "claim_runs",
+    "replay_diverged",
+    "screen",
+    "stopped",
+]
 
 #: the divergence replay steps the diverged runs this many steps at a time (most runs that
 #: leave the threshold do so within a few steps of their start)
@@ -127,7 +137,7 @@ def screen(
     P: int,
     theta0: Any,
     lrs: Any,
-    r0: int,
+    rr: Any,
     m: int,
     K: int,
     div: float,
@@ -142,7 +152,7 @@ def screen(
     o_q: Any,
     o_floor: Any,
 ) -> int:  # pragma: no cover
-    """Step copies of runs ``r0 .. r0 + m - 1`` ``K`` steps side by side; those whose iterate
+    """Step copies of runs ``rr[:m]`` ``K`` steps side by side; those whose iterate
     is then not finite in one of its first ``T`` rows are decided diverged (replayed for their
     first step beyond ``div``), the others are queued in ``pend`` (``qs[2]`` entries).  Returns
     the number decided."""
@@ -150,9 +160,9 @@ def screen(
     xs = np.empty((NS, m))
     lr1 = np.empty(m)
     for j in range(m):
-        lr1[j] = lrs[r0 + j]
+        lr1[j] = lrs[rr[j]]
         for i in range(NS):
-            xs[i, j] = theta0[r0 + j, i]
+            xs[i, j] = theta0[rr[j], i]
     x0 = xs.copy()
     gs = np.zeros(m)
     gm = np.zeros(m)
@@ -164,7 +174,7 @@ def screen(
     dt = np.zeros(m, dtype=np.int64)
     nd = 0
     for j in range(m):
-        r = r0 + j
+        r = rr[j]
         bad = False
         for i in range(T):
             v = xs[i, j]
@@ -211,22 +221,25 @@ def pending(
     o_gtail: Any,
     o_q: Any,
     o_floor: Any,
+    ctl: Any,
 ) -> bool:  # pragma: no cover
-    """Is a run waiting for a lane?  The queue ``pend[qs[1]:qs[2]]`` is refilled from the rows of
-    ``theta0`` not taken yet (``qs[0]`` taken), ``pend.size`` at a time, screened while
-    ``qs[5]`` is 1; screening stops once at least ``4 pend.size`` runs were screened and fewer
-    than 1 in 8 of them were decided (``qs[3]`` screened, ``qs[4]`` decided)."""
-    n = theta0.shape[0]
+    """Is a run waiting for a lane?  The queue ``pend[qs[1]:qs[2]]`` is refilled with the next
+    ``pend.size`` positions of the shared queue of the call (``ctl``, see :func:`claim_runs`),
+    screened while ``qs[5]`` is 1; screening stops once at least ``4 pend.size`` runs were
+    screened and fewer than 1 in 8 of them were decided (``qs[3]`` screened, ``qs[4]``
+    decided).  ``qs[0]`` becomes 1 once the shared queue is empty or the call is stopped."""
     G = pend.shape[0]
-    while qs[1] >= qs[2] and qs[0] < n:
-        r0 = qs[0]
-        m = min(G, n - r0)
-        qs[0] = r0 + m
+    while qs[1] >= qs[2] and qs[0] == 0:
+        rr = np.empty(G, dtype=np.int64)
+        m = claim_runs(ctl, theta0.shape[0], G, rr)
+        if m == 0:
+            qs[0] = 1
+            break
         qs[1] = 0
         qs[2] = 0
         if qs[5] == 1:
             hits = screen(
-                blockfn, kind, ip, fp, nwork, P, theta0, lrs, r0, m, K, div, T, pend, qs, o_code,
+                blockfn, kind, ip, fp, nwork, P, theta0, lrs, rr, m, K, div, T, pend, qs, o_code,
                 o_steps, o_period, o_theta, o_gtail, o_q, o_floor,
             )  # fmt: skip
             qs[3] += m
@@ -235,6 +248,39 @@ def pending(
                 qs[5] = 0
         else:
             for j in range(m):
-                pend[j] = r0 + j
+                pend[j] = rr[j]
             qs[2] = m
     return qs[1] < qs[2]  # type: ignore[no-any-return]
+
+
+#: the control array of one call shared by the kernels of its threads: the next queue
+#: position (claimed atomically), the stop flag, the stride of the queue order
+CTL_NEXT, CTL_STOP, CTL_STRIDE = 0, 1, 2
+
+
+@numba.njit(**_JIT)
+def stopped(ctl: Any) -> bool:  # pragma: no cover
+    """Has the caller asked the kernels of the call to stop (an interrupt)?"""
+    return load_acquire(ctl, CTL_STOP) != 0  # type: ignore[no-any-return]
+
+
+@numba.njit(**_JIT)
+def claim_runs(ctl: Any, n: int, G: int, rr: Any) -> int:  # pragma: no cover
+    r"""Claim the next (at most) ``G`` positions of the call's queue of ``n`` runs and write
+    their runs to ``rr``; returns how many (0: the queue is empty, or the call is stopped).
+
+    Position :math:`p` holds run :math:`p s \bmod n` for the stride :math:`s` (coprime to
+    :math:`n`) in ``ctl``: a permutation whose consecutive stretches sample the whole batch
+    (see :func:`~dynsys_gd.numeric.engine.slices.spread_stride`).  The positions are claimed
+    with one atomic fetch-and-add, so several threads share the queue and every run is taken
+    exactly once; which thread and lane run it never changes its result."""
+    if stopped(ctl):
+        return 0
+    p0 = fetch_add(ctl, CTL_NEXT, G)
+    if p0 >= n:
+        return 0
+    m = min(G, n - p0)
+    s = ctl[CTL_STRIDE]
+    for j in range(m):
+        rr[j] = ((p0 + j) * s) % n
+    return m  # type: ignore[no-any-return]

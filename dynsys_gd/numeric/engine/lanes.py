@@ -81,7 +81,7 @@ from .codegen import (
     scalar_lines,
 )
 from .lane_block import _JIT, BLOCK_SIG, _f1, _f2, _i1, _i8, after_gradient
-from .lane_divergence import SCREEN_STEPS, pending, replay_diverged
+from .lane_divergence import SCREEN_STEPS, pending, replay_diverged, stopped
 from .lane_gradients import (
     KIND_EXPR,
     KIND_LINEAR,
@@ -140,6 +140,7 @@ _RUN_SIG = numba.types.void(
     _f1,
     _f1,
     numba.types.boolean[::1],
+    _i1,
 )
 
 
@@ -286,14 +287,22 @@ def run_lanes(
     o_gtail: Any,
     o_q: Any,
     o_floor: Any,
+    ctl: Any,
 ) -> None:  # pragma: no cover
-    """Run every row of ``theta0`` (step size ``lrs[r]``) to an outcome.
+    """Run the rows of ``theta0`` (step size ``lrs[r]``) claimed from the shared queue ``ctl``
+    to an outcome.
 
     ``ci = [L, check_every, tail, max_period, max_steps, hard_cap, streak, P, T]`` and
     ``cf = [div_threshold, conv_tol, period_tol, min_orbit, grad_tol, floor_ulps]``; budgets
     are multiples of ``check_every``.  Rows of ``theta0`` are optimiser states of ``NS`` entries:
     the ``P`` parameters first, then the optimiser's buffers; the outcome tests watch the first
-    ``T`` entries.  Outputs are written per run.
+    ``T`` entries.  Outputs are written per run, in the rows of the whole batch.
+
+    ``ctl`` (:data:`~dynsys_gd.numeric.engine.lane_divergence.CTL_NEXT` ...) is the queue of
+    the call, shared by the kernels of all its threads: a lane whose run has ended takes the
+    next unclaimed run of the queue, so the lanes stay full until the queue is empty (no
+    straggler tail before it).  When the stop flag is set the kernel returns after the current
+    block, with the unfinished runs' outputs unwritten (the caller then raises).
     """
     n, NS = theta0.shape
     P = ci[7]
@@ -356,7 +365,7 @@ def run_lanes(
     for l in range(L):
         if qs[1] < qs[2] or pending(
             qs, pend, blockfn, kind, ip, fp, nwork, P, theta0, lrs, K, div, T, o_code, o_steps,
-            o_period, o_theta, o_gtail, o_q, o_floor,
+            o_period, o_theta, o_gtail, o_q, o_floor, ctl,
         ):  # fmt: skip
             _load(  # the next pending run into lane l
                 l, pend[qs[1]], theta0, lrs, th, lr, run, t, budget, max_steps, eprev, streak,
@@ -368,13 +377,15 @@ def run_lanes(
     if active > 0:
         _first_steps(blockfn, kind, ip, fp, nwork, P, th, lr, ll, active, eprev)
     while active > 0:
+        if stopped(ctl):
+            return
         if (
             active <= L // 2
             and -(-active // 4) * 4 < L
             and qs[1] >= qs[2]
             and not pending(
                 qs, pend, blockfn, kind, ip, fp, nwork, P, theta0, lrs, K, div, T, o_code,
-                o_steps, o_period, o_theta, o_gtail, o_q, o_floor,
+                o_steps, o_period, o_theta, o_gtail, o_q, o_floor, ctl,
             )
         ):  # fmt: skip
             # no run pending: move the active lanes to the front and step only those (a
@@ -509,7 +520,7 @@ def run_lanes(
                 o_q[r] = q_out
                 if qs[1] < qs[2] or pending(
                     qs, pend, blockfn, kind, ip, fp, nwork, P, theta0, lrs, K, div, T, o_code,
-                    o_steps, o_period, o_theta, o_gtail, o_q, o_floor,
+                    o_steps, o_period, o_theta, o_gtail, o_q, o_floor, ctl,
                 ):  # fmt: skip
                     _load(  # the next pending run into lane l
                         l, pend[qs[1]], theta0, lrs, th, lr, run, t, budget, max_steps, eprev,

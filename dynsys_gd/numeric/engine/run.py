@@ -163,12 +163,11 @@ def _run_compiled(
 ) -> dict[str, Array]:
     """Run the compiled kernels on every row of ``th`` (initial parameters, ``(n, P)``).
 
-    The optimiser's initial state (parameters and buffers, ``S`` entries a run) is built slice
-    by slice from the slice's parameter rows, never for the whole batch at once: a slice
-    gathers only its ``P`` parameters a run, not the whole state with its initial buffers.
-    ``init_state`` is row-wise, so every run starts from the same bits as from a whole-batch
-    state.  Every output row is written by exactly one slice, so the outputs are allocated
-    without filling them."""
+    The kernels of the threads share one queue of the runs and read their initial states by
+    index: the optimiser's initial state (parameters and buffers, ``S`` entries a run) is built
+    for the whole batch once (``init_state`` is row-wise).  Every run is claimed by exactly
+    one kernel, so every output row is written once and the outputs are allocated without
+    filling them (an interrupted call raises, its outputs unused)."""
     from .lanes import KIND_MLP, run_lanes
 
     n, P = th.shape
@@ -191,42 +190,25 @@ def _run_compiled(
         "floor": np.empty(n, dtype=np.bool_),
     }
 
-    def part(rows: Array) -> None:
-        res = {k: np.empty((rows.size, *v.shape[1:]), dtype=v.dtype) for k, v in out.items()}
-        start = np.take(th, rows, axis=0)  # a fresh C-contiguous (rows, P) array
-        if not gd:
-            start = np.ascontiguousarray(opt.init_state(start))
-        run_lanes(
-            block,
-            lm.kind,
-            lm.ip,
-            fp,
-            lm.nwork,
-            start,
-            np.take(lrs, rows),
-            ci,
-            cf,
-            res["code"],
-            res["steps"],
-            res["period"],
-            res["theta"],
-            res["gtail"],
-            res["q"],
-            res["floor"],
-        )
-        for k, v in res.items():
-            out[k][rows] = v
+    # the kernels claim runs by index from one shared queue, so they read the whole batch's
+    # initial states (for an optimiser with buffers, built here once, row-wise)
+    start = np.ascontiguousarray(th if gd else opt.init_state(th))
+    lrs = np.ascontiguousarray(lrs)
 
-    from .slices import SLICE_SECONDS, run_in_slices
+    def kernel(ctl: Array) -> None:
+        run_lanes(
+            block, lm.kind, lm.ip, fp, lm.nwork, start, lrs, ci, cf, out["code"], out["steps"],
+            out["period"], out["theta"], out["gtail"], out["q"], out["floor"], ctl,
+        )  # fmt: skip
+
+    from .slices import SLICE_SECONDS, run_shared
     from .throughput import seconds_per_run_bound
 
-    # slices of a fraction of a second (Ctrl-C acts between them); the first sized from the
-    # step cap, the rest from the measured time per run; no split changes a result
+    # one queue of runs shared by the kernels of the threads (Ctrl-C stops them within a
+    # block); calls bounded below SLICE_SECONDS run here; no split changes a result
     points = int(lm.nwork) if lm.kind == KIND_MLP else 1  # MLP: work rows >= data points
-    bound = seconds_per_run_bound(S, int(ci[5]), points)
-    lanes = max(1, int(ci[0]))
-    first = max(lanes, int(SLICE_SECONDS / max(bound, 1e-12)))
-    run_in_slices(part, n, first=first, minimum=lanes, workers=workers)
+    inline = n * seconds_per_run_bound(S, int(ci[5]), points) < SLICE_SECONDS
+    run_shared(kernel, n, workers=workers, inline=inline)
     return out
 
 
@@ -265,8 +247,8 @@ def run_gd(
         Threads for the compiled path.  None: every core for calls of at least 512 runs made
         from the main thread of the main process, else one
         (:func:`~dynsys_gd.numeric.engine.slices.auto_workers`).  Results do not depend on it:
-        the runs go through the kernel in slices of a fraction of a second (Ctrl-C acts between
-        slices), and every run is independent of the others.
+        the threads' kernels share one queue of the runs (Ctrl-C stops them within a block of
+        steps), and every run is independent of the others.
     record : RecordSpec or dict, optional
         Keep trajectories of a few runs (see :class:`RecordSpec`); the recorded runs are
         replayed with the bit-identical reference path, so their final states equal the

@@ -1,28 +1,26 @@
-r"""Bounded slices of one engine call, on one or more threads (docs/math/convergent-set.md).
+r"""One engine call on one or more threads, stopped by Ctrl-C within a fraction of a second
+(docs/math/convergent-set.md).
 
-A compiled kernel does not return to Python until its batch ends, so Ctrl-C would wait for the
-whole batch.  :func:`run_in_slices` therefore calls the kernel on consecutive slices of the
-runs, each expected to take a fraction of a second, and returns to Python between slices, where
-a pending ``KeyboardInterrupt`` is raised.  Every run is independent of the others in its batch
-(docs/math/convergent-set.md), so the slicing, the number of threads and which thread runs a
-slice never change a result: the output of run :math:`r` is the same bits for every split.
+A compiled kernel does not return to Python until its batch ends.  The runs of a call
+therefore form one shared queue (a control array, see
+:func:`~dynsys_gd.numeric.engine.lane_divergence.claim_runs`): the kernel of each thread keeps
+its lanes full by claiming the next runs of the queue with an atomic fetch-and-add whenever a
+lane's run ends, so no lane idles while runs are waiting, and a call has one drain at its end
+instead of one per slice (the earlier driver cut the call into slices of a fraction of a
+second, and every slice ended with a few slow runs alone in a lane block and paid its set-up
+again).  The kernels run on helper threads of a pool kept for the whole process (no thread
+start-up per call; the kernels release the GIL) while the calling thread waits in short steps:
+on Ctrl-C (or a stop of a task thread, :mod:`dynsys_gd.runtime.cancel`) it sets the queue's
+stop flag, which every kernel reads after each block of ``check_every`` steps, waits for the
+kernels to return (a few milliseconds) and raises.  Calls whose upper cost bound is below
+:data:`SLICE_SECONDS` run in the calling thread (no hand-over to a helper).
 
-Slices are spread over the batch: slice positions follow a fixed low-discrepancy permutation of
-the runs (:func:`spread_order`), so every slice samples the whole batch (a sweep's batch is
-ordered by step size, and the runs near :math:`\eta^*` cost far more than the others) and the
-time per run measured on one slice predicts the next.
-
-Slice sizes: the first slice is sized from the cost model's upper bound of a run
-(:func:`~dynsys_gd.numeric.engine.throughput.seconds_per_run_bound`), at least one lane block; later
-slices from the CPU time per run measured so far, aiming at :data:`SLICE_SECONDS` each (at most
-:data:`MAX_SLICE` runs, so lanes still refill from pending runs inside a slice).
-
-Threads: the calling thread and ``workers - 1`` helper threads of a pool kept for the whole
-process (no thread start-up per call) each take the next unclaimed slice; the kernels release
-the GIL.  Slices shrink toward the end of a batch (at most the remaining runs over the
-threads, guided self-scheduling, and not below a few lane blocks), so the threads finish
-together instead of one waiting for the last large slice of the other.  After an interrupt no
-thread starts a new slice.
+Every run is independent of the others in its batch (docs/math/convergent-set.md), so the
+number of threads, which thread claims a run and in which lane it runs never change a result:
+the output of run :math:`r` is the same bits for every split.  The queue visits the runs in a
+fixed low-discrepancy order (:func:`spread_stride`), so the last runs claimed sample the whole
+batch (a sweep's batch is ordered by step size, and the runs near :math:`\eta^*` cost far more
+than the others) and the threads end together.
 """
 
 from __future__ import annotations
@@ -30,8 +28,8 @@ from __future__ import annotations
 import concurrent.futures as cf
 import math
 import os
+import queue
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -39,20 +37,19 @@ import numpy as np
 
 __all__ = [
     "AUTO_THREAD_RUNS",
-    "MAX_SLICE",
     "SLICE_SECONDS",
     "auto_workers",
-    "run_in_slices",
+    "new_queue",
+    "run_shared",
     "spread_order",
+    "spread_stride",
 ]
 
-#: target CPU seconds of one slice (Ctrl-C acts within about this long)
+#: calls whose cost bound is below this many CPU seconds run in the calling thread (Ctrl-C
+#: waits at most about this long for them)
 SLICE_SECONDS = 0.2
 
-#: most runs in one slice
-MAX_SLICE = 4096
-
-#: runs from which one call uses every core by default (threads over slices)
+#: runs from which one call uses every core by default (threads sharing the queue)
 AUTO_THREAD_RUNS = 512
 
 
@@ -76,141 +73,142 @@ def auto_workers(n_runs: int) -> int:
     return max(1, min(cores, n_runs // (AUTO_THREAD_RUNS // 2)))
 
 
-def spread_order(n: int) -> Any:
-    r"""A fixed permutation of ``range(n)`` whose consecutive stretches sample the whole range:
-    run :math:`i` goes to position ``rank`` of :math:`\{i\varphi\}` (golden-ratio fractional
-    parts, a low-discrepancy sequence)."""
+def spread_stride(n: int) -> int:
+    r"""The stride :math:`s` of the queue order: position :math:`p` holds run :math:`p s \bmod
+    n`, with :math:`s` the integer nearest :math:`n\varphi` (:math:`\varphi` the golden ratio's
+    fractional part) that is coprime to :math:`n`, so the order is a permutation whose
+    consecutive stretches sample the whole range (a low-discrepancy sequence)."""
+    if n <= 2:
+        return 1
     phi = 0.5 * (math.sqrt(5.0) - 1.0)
-    return np.argsort((np.arange(n, dtype=np.float64) * phi) % 1.0, kind="stable")
+    s = max(1, round(n * phi))
+    while math.gcd(s, n) != 1:
+        s += 1
+    return s
 
 
-#: on several threads, slices shrink to the remaining runs over the threads, but not below this
-#: many lane blocks: every slice ends with a tail of slow runs on few lanes (measured about
-#: 0.25 ms a slice on scalar depth 3), so many small slices cost more than they balance
-_TAIL_BLOCKS = 8
+def spread_order(n: int) -> Any:
+    """The queue order of a call of ``n`` runs as an array (position -> run), see
+    :func:`spread_stride`."""
+    return (np.arange(n, dtype=np.int64) * spread_stride(n)) % max(n, 1)
 
 
-class _Planner:
-    """Hands out consecutive slices ``[a, b)`` sized from the measured time per run; on several
-    threads no larger than the remaining runs over the threads (guided self-scheduling, so the
-    threads end together)."""
+def new_queue(n: int) -> Any:
+    """The control array of a call of ``n`` runs shared by its kernels: next position, stop
+    flag, stride (:data:`~dynsys_gd.numeric.engine.lane_divergence.CTL_NEXT` ...)."""
+    return np.array([0, 0, spread_stride(n)], dtype=np.int64)
 
-    def __init__(self, n: int, first: int, minimum: int, workers: int = 1) -> None:
-        self.n = n
-        self.next = 0
-        self.size = max(minimum, min(first, MAX_SLICE))
-        self.minimum = minimum
-        self.workers = max(1, workers)
-        self.stop = False
+
+class _Pool:
+    """Helper threads kept for the whole process: a job goes to an idle thread, and a thread
+    is started only when none is idle (several task threads may each run an engine call at
+    once).  A thread counts itself idle before it reports its job done, so a caller that
+    submits right after a result never starts a new thread.  Daemon threads: no kernel runs at
+    exit (a call returns only once its kernels have)."""
+
+    def __init__(self) -> None:
+        self.jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.lock = threading.Lock()
+        self.idle = 0
+        self.started = 0
+        self.pid = os.getpid()
 
-    def claim(self) -> tuple[int, int] | None:
+    def submit(self, fn: Callable[[Any], None], arg: Any) -> cf.Future[None]:
+        fut: cf.Future[None] = cf.Future()
         with self.lock:
-            if self.stop or self.next >= self.n:
-                return None
-            a = self.next
-            size = self.size
-            if self.workers > 1:
-                size = min(size, max(_TAIL_BLOCKS * self.minimum, -(-(self.n - a) // self.workers)))
-            b = min(self.n, a + size)
-            self.next = b
-            return a, b
+            if self.idle > 0:
+                self.idle -= 1
+            else:
+                self.started += 1
+                threading.Thread(
+                    target=self._loop, name=f"dynsys-gd-lanes_{self.started}", daemon=True
+                ).start()
+        self.jobs.put((fut, fn, arg))
+        return fut
 
-    def record(self, runs: int, seconds: float) -> None:
-        if runs <= 0:
-            return
-        per_run = max(seconds, 1e-6) / runs
-        want = int(SLICE_SECONDS / per_run)
-        with self.lock:
-            # grow at most 4x per slice: one fast slice says little about the next runs
-            self.size = max(self.minimum, min(MAX_SLICE, want, 4 * self.size))
+    def _loop(self) -> None:
+        while True:
+            fut, fn, arg = self.jobs.get()
+            err: BaseException | None = None
+            if fut.set_running_or_notify_cancel():
+                try:
+                    fn(arg)
+                except BaseException as exc:  # re-raised in the caller
+                    err = exc
+            with self.lock:
+                self.idle += 1
+            if err is None:
+                fut.set_result(None)
+            else:
+                fut.set_exception(err)
 
 
-#: helper threads kept for the whole process (and the process that made them)
-_POOL: cf.ThreadPoolExecutor | None = None
-_POOL_SIZE = 0
-_POOL_PID = -1
+_POOL: _Pool | None = None
 _POOL_LOCK = threading.Lock()
 
 
-def _helpers(count: int) -> cf.ThreadPoolExecutor:
-    """A pool of at least ``count`` helper threads, made once per process (a forked child
-    makes its own: threads do not survive a fork)."""
-    global _POOL, _POOL_SIZE, _POOL_PID
+def _helpers() -> _Pool:
+    """The pool of helper threads of this process (a forked child makes its own: threads do
+    not survive a fork)."""
+    global _POOL
     with _POOL_LOCK:
-        if _POOL is None or _POOL_PID != os.getpid() or _POOL_SIZE < count:
-            _POOL = cf.ThreadPoolExecutor(max_workers=count, thread_name_prefix="dynsys-gd-slice")
-            _POOL_SIZE = count
-            _POOL_PID = os.getpid()
+        if _POOL is None or _POOL.pid != os.getpid():
+            _POOL = _Pool()
         return _POOL
 
 
-def run_in_slices(
-    part: Callable[[Any], None],
-    n: int,
-    *,
-    first: int,
-    minimum: int,
-    workers: int = 1,
+def run_shared(
+    kernel: Callable[[Any], None], n: int, *, workers: int = 1, inline: bool = False
 ) -> None:
-    """Call ``part(rows)`` on slices (int arrays of row indices) that cover ``range(n)`` once.
+    """Run ``kernel(ctl)`` on ``workers`` threads sharing the queue ``ctl`` of ``n`` runs
+    (:func:`new_queue`); each call claims runs until the queue is empty or stopped.
 
     Parameters
     ----------
-    part : callable
-        Runs the given rows and writes their results (the rows are independent of the others).
+    kernel : callable
+        Runs the runs it claims from ``ctl`` and writes their results; returns when the queue
+        is empty or its stop flag is set.
     n : int
         Number of runs.
-    first : int
-        Size of the first slice (from the cost bound).
-    minimum : int
-        Smallest slice (one lane block).
     workers : int
-        Threads; 1 runs in the calling thread.
+        Threads running ``kernel`` (helper threads; the calling thread waits and handles
+        Ctrl-C and stops of its task, :func:`dynsys_gd.runtime.cancel.check`).
+    inline : bool
+        Run one ``kernel`` in the calling thread instead (for calls expected to take less than
+        :data:`SLICE_SECONDS`).
+
+    Raises
+    ------
+    KeyboardInterrupt
+        On Ctrl-C or a stop of the calling task thread; the kernels have returned by then and
+        the results of unfinished runs are not written.
     """
     if n <= 0:
         return
-    w = max(1, int(workers))
-    plan = _Planner(n, first, max(1, minimum), w)
-    w = max(1, min(w, math.ceil(n / plan.minimum)))
-    plan.workers = w
-    order = spread_order(n)
-
     from ...runtime.cancel import check
 
-    def worker() -> None:
-        while True:
-            check()  # a task thread of an interrupted job stops here
-            ab = plan.claim()
-            if ab is None:
-                return
-            t0 = time.thread_time()
-            part(np.sort(order[ab[0] : ab[1]]))
-            plan.record(ab[1] - ab[0], time.thread_time() - t0)
-
-    if w == 1:
-        try:
-            worker()
-        finally:
-            plan.stop = True
+    check()  # a task thread of an interrupted job stops here
+    ctl = new_queue(n)
+    if inline:
+        kernel(ctl)
         return
-    errors: list[BaseException] = []
-
-    def guarded() -> None:
-        try:
-            worker()
-        except BaseException as exc:  # pragma: no cover - re-raised in the caller
-            plan.stop = True
-            errors.append(exc)
-
-    futures = [_helpers(w - 1).submit(guarded) for _ in range(w - 1)]
+    w = max(1, int(workers))
+    pool = _helpers()
+    futures: list[cf.Future[None]] = []
     try:
-        worker()  # the calling thread takes slices too
-        pending = {f for f in futures if not f.cancel()}  # a helper not started is not needed
-        while pending:  # short waits: the main thread handles Ctrl-C between them
-            _done, pending = cf.wait(pending, timeout=0.05)
+        for _ in range(w):
+            futures.append(pool.submit(kernel, ctl))
+        pending = set(futures)
+        while pending:  # short waits: Ctrl-C and stops are handled between them
+            done, pending = cf.wait(pending, timeout=0.05, return_when=cf.FIRST_EXCEPTION)
+            if any(f.exception() is not None for f in done):
+                break
+            check()
     except BaseException:
-        plan.stop = True  # no thread starts another slice; running ones end within a slice
+        ctl[1] = 1  # every kernel returns after its current block
+        cf.wait(futures)
         raise
-    if errors:
-        raise errors[0]
+    ctl[1] = 1
+    cf.wait(futures)
+    for f in futures:
+        f.result()  # a kernel's error, re-raised here
