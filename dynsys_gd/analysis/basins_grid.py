@@ -256,12 +256,9 @@ def _model_step(model: Any, optimizer: Any, lr: float) -> tuple[Any, Array, str]
             "optimizer must be None, GD or LayerwiseGD for basins on a grid; got "
             f"{describe(optimizer)}"
         )
-    scale = (lr * q)[:, None]
+    from .pixel_gd import GDStep
 
-    def step(x: Array, aux: Array) -> Array:
-        return x - scale * lm.gradient_cols(x)
-
-    return step, np.zeros((0, 1)), f"GD at lr = {lr:g}"
+    return GDStep(lm, lr * q), np.zeros((0, 1)), f"GD at lr = {lr:g}"
 
 
 def basins_of_attraction(

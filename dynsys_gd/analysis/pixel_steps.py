@@ -131,6 +131,10 @@ def _chunk(
     bound: float,
     value: Callable[[Array, Array], Array] | None,
 ) -> tuple[Array, Array, Array, Array, Array | None]:
+    if value is None and getattr(step, "fusable", False):
+        # the GD step of a model: the same operations fused in one compiled loop (pixel_gd)
+        run_chunk = step.run_chunk  # type: ignore[attr-defined]
+        return (*run_chunk(x0, steps, check_every, max_period, tol, bound), None)
     d, n = x0.shape
     K = max_period
     out_x = x0.copy()
