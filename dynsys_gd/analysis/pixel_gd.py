@@ -12,7 +12,10 @@ Every pixel sees exactly the operations of the numpy path, in the same order: th
 the same kernel (:func:`~dynsys_gd.numeric.engine.lane_gradients._grad`, elementwise over the
 lanes), the update is ``x - s * g`` with two roundings (no FMA: the options of
 :mod:`~dynsys_gd.numeric.engine._jit`), the history is stored at the same steps and the tests
-are the same code (:func:`~dynsys_gd.analysis.pixel_steps._test`).  The results are therefore
+are the same code (:func:`_test`, which the numpy path calls too).  Every compiled function the
+fused loop calls lives in this file or in a kernel source of
+:mod:`~dynsys_gd.numeric.engine._jit` (whose digest names the numba cache directory), so numba's
+per-file cache can never pair this loop with a stale test or gradient.  The results are therefore
 bit-identical to the numpy path, and to themselves for every chunking (each pixel's run
 depends on its own column only).
 """
@@ -27,11 +30,22 @@ from numpy.typing import NDArray
 
 from ..numeric.engine._jit import JIT
 from ..numeric.engine.lane_gradients import KIND_LINEAR, KIND_POLY, KIND_SCALAR, _grad
-from .pixel_steps import CONVERGED, DIVERGED, PERIODIC, UNDECIDED, _test
 
-__all__ = ["BLOCK", "FUSED_KINDS", "GDStep", "gd_pixels"]
+__all__ = [
+    "BLOCK",
+    "CONVERGED",
+    "DIVERGED",
+    "FUSED_KINDS",
+    "PERIODIC",
+    "UNDECIDED",
+    "GDStep",
+    "gd_pixels",
+]
 
 Array = NDArray[Any]
+
+#: outcome codes of a pixel (the engine's Outcome codes: converged, diverged, periodic, undecided)
+CONVERGED, DIVERGED, PERIODIC, UNDECIDED = 0, 1, 2, 4
 
 #: lanes per block: the block's state, gradient, work rows and history stay in cache
 BLOCK = 256
@@ -70,6 +84,37 @@ class GDStep:
             float(tol),
             float(bound),
         )
+
+
+@numba.njit(**JIT)
+def _test(x: Any, ring: Any, t: int, K: int, tol: float, bound: float) -> Any:  # pragma: no cover
+    """Per column: -1 diverged, k >= 1 recurrent with period k (smallest), 0 neither."""
+    d, m = x.shape
+    out = np.zeros(m, dtype=np.int64)
+    for j in range(m):
+        size = 0.0
+        bad = False
+        for i in range(d):
+            v = abs(x[i, j])
+            if not v <= bound:
+                bad = True
+            elif v > size:
+                size = v
+        if bad:
+            out[j] = -1
+            continue
+        lim = tol * (1.0 + size)
+        for k in range(1, min(K, t) + 1):
+            slot = (t - k) % (K + 1)
+            close = True
+            for i in range(d):
+                if not abs(x[i, j] - ring[slot, i, j]) <= lim:
+                    close = False
+                    break
+            if close:
+                out[j] = k
+                break
+    return out
 
 
 @numba.njit(**JIT)
@@ -176,14 +221,30 @@ def gd_pixels(
 ) -> Any:  # pragma: no cover
     """GD on the columns of ``x0`` with the recurrence tests of
     :func:`~dynsys_gd.analysis.pixel_steps.iterate_pixels`: ``(x, outcome, period, steps)``."""
-    d, n = x0.shape
+    n = x0.shape[1]
     out_x = x0.copy()
     outcome = np.full(n, UNDECIDED, dtype=np.int8)
     period = np.zeros(n, dtype=np.int64)
     nsteps = np.full(n, steps, dtype=np.int64)
     for j0 in range(0, n, BLOCK):
         m0 = min(BLOCK, n - j0)
-        _block(kind, ip, fp, nwork, s, x0, j0, m0, steps, ce, K, tol, bound, out_x, outcome,
-               period, nsteps)
+        _block(
+            kind,
+            ip,
+            fp,
+            nwork,
+            s,
+            x0,
+            j0,
+            m0,
+            steps,
+            ce,
+            K,
+            tol,
+            bound,
+            out_x,
+            outcome,
+            period,
+            nsteps,
+        )
     return out_x, outcome, period, nsteps
-

@@ -32,13 +32,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..numeric.engine._jit import JIT
+from .pixel_gd import CONVERGED, DIVERGED, PERIODIC, UNDECIDED, _test
 
-__all__ = ["PixelRun", "iterate_pixels"]
+__all__ = ["CONVERGED", "DIVERGED", "PERIODIC", "UNDECIDED", "PixelRun", "iterate_pixels"]
 
 Array = NDArray[Any]
-
-#: outcome codes of a pixel (the engine's Outcome codes: converged, diverged, periodic, undecided)
-CONVERGED, DIVERGED, PERIODIC, UNDECIDED = 0, 1, 2, 4
 
 
 @dataclass(frozen=True)
@@ -73,37 +71,6 @@ def _store(x: Any, ring: Any, slot: int) -> None:  # pragma: no cover
     for i in range(d):
         for j in range(m):
             ring[slot, i, j] = x[i, j]
-
-
-@numba.njit(**JIT)
-def _test(x: Any, ring: Any, t: int, K: int, tol: float, bound: float) -> Any:  # pragma: no cover
-    """Per column: -1 diverged, k >= 1 recurrent with period k (smallest), 0 neither."""
-    d, m = x.shape
-    out = np.zeros(m, dtype=np.int64)
-    for j in range(m):
-        size = 0.0
-        bad = False
-        for i in range(d):
-            v = abs(x[i, j])
-            if not v <= bound:
-                bad = True
-            elif v > size:
-                size = v
-        if bad:
-            out[j] = -1
-            continue
-        lim = tol * (1.0 + size)
-        for k in range(1, min(K, t) + 1):
-            slot = (t - k) % (K + 1)
-            close = True
-            for i in range(d):
-                if not abs(x[i, j] - ring[slot, i, j]) <= lim:
-                    close = False
-                    break
-            if close:
-                out[j] = k
-                break
-    return out
 
 
 @numba.njit(**JIT)
