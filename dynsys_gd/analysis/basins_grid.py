@@ -5,11 +5,14 @@ r"""Basins of attraction on a grid, for any map or a model with its step size
 (:mod:`~dynsys_gd.analysis.pixel_steps`): for an :class:`~dynsys_gd.IteratedMap` the map itself,
 for a model the GD step :math:`\theta \leftarrow \theta - \eta\,q \odot \nabla L(\theta)` on the
 model's compiled column gradient (``q`` the per-parameter factors of the optimiser: 1 for GD,
-the layer factors :math:`r_k` of ``LayerwiseGD``).  Each cell is labelled by the attractor its
-orbit reached, found by recurrence and then grouped: fixed points are clustered by their
-limits (for a model, minima and saddles apart, the minima of a linear network by the component
-of the set of minima), period-k orbits by a phase-independent point of the orbit; divergence
-and undecided runs get labels of their own and are never mixed with the attractors.
+the layer factors :math:`r_k` of ``LayerwiseGD``), fused with the recurrence tests in one
+compiled loop per chunk for scalar and linear networks and polynomial losses
+(:mod:`~dynsys_gd.analysis.pixel_gd`, the same bits as the numpy step).  Each cell is labelled
+by the attractor its orbit reached, found by recurrence and then grouped: fixed points are
+clustered by their limits (for a model, minima and saddles apart, the minima of a linear network
+by the component of the set of minima), period-k orbits by a phase-independent point of the
+orbit; divergence and undecided runs get labels of their own and are never mixed with the
+attractors.
 """
 
 from __future__ import annotations

@@ -18,6 +18,10 @@ the grid settles; pixels that pass none within ``steps`` are *undecided* (never 
 converge": they may converge slowly).  Every operation acts on each column alone and the tests
 run at the same global step numbers in every chunk, so the result is bit-identical for any
 chunking and any number of worker threads (tested).
+
+A ``step`` with ``fusable = True`` and a ``run_chunk`` method (the GD step of a model,
+:class:`~dynsys_gd.analysis.pixel_gd.GDStep`) runs each chunk in one compiled loop that performs
+the same operations in the same order, tests included, so its results are the same bits.
 """
 
 from __future__ import annotations
@@ -177,7 +181,9 @@ def iterate_pixels(
     step : callable
         ``step(x, aux)`` with ``x`` of shape ``(d, m)`` and ``aux`` of shape ``(a, m)`` (per-pixel
         data, e.g. step sizes) returns the next state ``(d, m)``; column ``j`` of the result
-        must depend on column ``j`` of the inputs only.
+        must depend on column ``j`` of the inputs only.  A
+        :class:`~dynsys_gd.analysis.pixel_gd.GDStep` runs fused (same bits) unless ``value``
+        is given.
     x0 : ndarray (d, n)
         Initial states.
     aux : ndarray (a, n), optional
