@@ -5,11 +5,14 @@ r"""Basins of attraction on a grid, for any map or a model with its step size
 (:mod:`~dynsys_gd.analysis.pixel_steps`): for an :class:`~dynsys_gd.IteratedMap` the map itself,
 for a model the GD step :math:`\theta \leftarrow \theta - \eta\,q \odot \nabla L(\theta)` on the
 model's compiled column gradient (``q`` the per-parameter factors of the optimiser: 1 for GD,
-the layer factors :math:`r_k` of ``LayerwiseGD``).  Each cell is labelled by the attractor its
-orbit reached, found by recurrence and then grouped: fixed points are clustered by their
-limits (for a model, minima and saddles apart, the minima of a linear network by the component
-of the set of minima), period-k orbits by a phase-independent point of the orbit; divergence
-and undecided runs get labels of their own and are never mixed with the attractors.
+the layer factors :math:`r_k` of ``LayerwiseGD``), fused with the recurrence tests in one
+compiled loop per chunk for scalar and linear networks and polynomial losses
+(:mod:`~dynsys_gd.analysis.pixel_gd`, the same bits as the numpy step).  Each cell is labelled
+by the attractor its orbit reached, found by recurrence and then grouped: fixed points are
+clustered by their limits (for a model, minima and saddles apart, the minima of a linear network
+by the component of the set of minima), period-k orbits by a phase-independent point of the
+orbit; divergence and undecided runs get labels of their own and are never mixed with the
+attractors.
 """
 
 from __future__ import annotations
@@ -256,12 +259,9 @@ def _model_step(model: Any, optimizer: Any, lr: float) -> tuple[Any, Array, str]
             "optimizer must be None, GD or LayerwiseGD for basins on a grid; got "
             f"{describe(optimizer)}"
         )
-    scale = (lr * q)[:, None]
+    from .pixel_gd import GDStep
 
-    def step(x: Array, aux: Array) -> Array:
-        return x - scale * lm.gradient_cols(x)
-
-    return step, np.zeros((0, 1)), f"GD at lr = {lr:g}"
+    return GDStep(lm, lr * q), np.zeros((0, 1)), f"GD at lr = {lr:g}"
 
 
 def basins_of_attraction(

@@ -18,6 +18,10 @@ the grid settles; pixels that pass none within ``steps`` are *undecided* (never 
 converge": they may converge slowly).  Every operation acts on each column alone and the tests
 run at the same global step numbers in every chunk, so the result is bit-identical for any
 chunking and any number of worker threads (tested).
+
+A ``step`` with ``fusable = True`` and a ``run_chunk`` method (the GD step of a model,
+:class:`~dynsys_gd.analysis.pixel_gd.GDStep`) runs each chunk in one compiled loop that performs
+the same operations in the same order, tests included, so its results are the same bits.
 """
 
 from __future__ import annotations
@@ -32,13 +36,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..numeric.engine._jit import JIT
+from .pixel_gd import CONVERGED, DIVERGED, PERIODIC, UNDECIDED, _test
 
-__all__ = ["PixelRun", "iterate_pixels"]
+__all__ = ["CONVERGED", "DIVERGED", "PERIODIC", "UNDECIDED", "PixelRun", "iterate_pixels"]
 
 Array = NDArray[Any]
-
-#: outcome codes of a pixel (the engine's Outcome codes: converged, diverged, periodic, undecided)
-CONVERGED, DIVERGED, PERIODIC, UNDECIDED = 0, 1, 2, 4
 
 
 @dataclass(frozen=True)
@@ -76,37 +78,6 @@ def _store(x: Any, ring: Any, slot: int) -> None:  # pragma: no cover
 
 
 @numba.njit(**JIT)
-def _test(x: Any, ring: Any, t: int, K: int, tol: float, bound: float) -> Any:  # pragma: no cover
-    """Per column: -1 diverged, k >= 1 recurrent with period k (smallest), 0 neither."""
-    d, m = x.shape
-    out = np.zeros(m, dtype=np.int64)
-    for j in range(m):
-        size = 0.0
-        bad = False
-        for i in range(d):
-            v = abs(x[i, j])
-            if not v <= bound:
-                bad = True
-            elif v > size:
-                size = v
-        if bad:
-            out[j] = -1
-            continue
-        lim = tol * (1.0 + size)
-        for k in range(1, min(K, t) + 1):
-            slot = (t - k) % (K + 1)
-            close = True
-            for i in range(d):
-                if not abs(x[i, j] - ring[slot, i, j]) <= lim:
-                    close = False
-                    break
-            if close:
-                out[j] = k
-                break
-    return out
-
-
-@numba.njit(**JIT)
 def _compact(ring: Any, keep: Any) -> None:  # pragma: no cover
     """Move the kept columns of every ring slot to the front, in order."""
     S, d, m = ring.shape
@@ -131,6 +102,10 @@ def _chunk(
     bound: float,
     value: Callable[[Array, Array], Array] | None,
 ) -> tuple[Array, Array, Array, Array, Array | None]:
+    if value is None and getattr(step, "fusable", False):
+        # the GD step of a model: the same operations fused in one compiled loop (pixel_gd)
+        run_chunk = step.run_chunk  # type: ignore[attr-defined]
+        return (*run_chunk(x0, steps, check_every, max_period, tol, bound), None)
     d, n = x0.shape
     K = max_period
     out_x = x0.copy()
@@ -206,7 +181,9 @@ def iterate_pixels(
     step : callable
         ``step(x, aux)`` with ``x`` of shape ``(d, m)`` and ``aux`` of shape ``(a, m)`` (per-pixel
         data, e.g. step sizes) returns the next state ``(d, m)``; column ``j`` of the result
-        must depend on column ``j`` of the inputs only.
+        must depend on column ``j`` of the inputs only.  A
+        :class:`~dynsys_gd.analysis.pixel_gd.GDStep` runs fused (same bits) unless ``value``
+        is given.
     x0 : ndarray (d, n)
         Initial states.
     aux : ndarray (a, n), optional
