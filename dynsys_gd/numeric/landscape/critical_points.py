@@ -170,6 +170,15 @@ def _in_box(
     return all(lo - slack <= xi <= hi + slack for xi, (lo, hi) in zip(x, box, strict=True))
 
 
+def _uniform_starts(
+    box: tuple[tuple[float, float], ...], n_starts: int, seed: int, stream: str
+) -> NDArray[np.float64]:
+    """``n_starts`` seeded uniform points of the box (random stream ``stream`` of ``seed``)."""
+    lo = np.array([a for a, _ in box])
+    hi = np.array([b for _, b in box])
+    return lo + (hi - lo) * generator(seed, stream).random((n_starts, len(box)))
+
+
 def _newton_deflation_search(
     m: Any,
     starts: NDArray[np.float64],
@@ -178,7 +187,8 @@ def _newton_deflation_search(
     tol: float,
     n_defl: int,
     max_rounds: int,
-    is_isolated: Callable[[NDArray[np.float64]], bool],
+    eigenvalues: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+    zero_rtol: float,
 ) -> list[NDArray[np.float64]]:
     r"""Distinct critical points in the box from Newton at every start, then deflation rounds.
 
@@ -186,7 +196,9 @@ def _newton_deflation_search(
     ``tol``, inside the box up to :math:`10^{-9}` of its width) is new when it is farther than
     :math:`10^{-7}(1 + \|f\|)` from every point :math:`f` found before.  The first ``n_defl``
     starts that ran into a known point then run deflated Newton away from the isolated points
-    (``is_isolated``), for at most ``max_rounds`` rounds while a round finds something new
+    (every Hessian eigenvalue, from ``eigenvalues``, above
+    ``zero_rtol`` :math:`\cdot\max(1, \max|\lambda|)` in size), for at most ``max_rounds``
+    rounds while a round finds something new
     (docs/math/gd-map.md).
 
     Returns
@@ -205,7 +217,8 @@ def _newton_deflation_search(
             if np.linalg.norm(x - f) <= 1e-7 * (1.0 + float(np.linalg.norm(f))):
                 return False
         found.append(x)
-        if is_isolated(x):
+        lam = eigenvalues(x)
+        if float(np.min(np.abs(lam))) > zero_rtol * max(1.0, float(np.max(np.abs(lam)))):
             isolated.append(x)
         return True
 
@@ -238,21 +251,15 @@ def _search(
 ) -> tuple[list[NDArray[np.float64]], int]:
     """Multi-start Newton plus deflation; returns candidate points (float64, in the box)."""
     m = numeric_model(model)
-    P = model.n_params
-    lo = np.array([a for a, _ in box])
-    hi = np.array([b for _, b in box])
-    rng = generator(seed, "critical_point_starts")
-    starts = lo + (hi - lo) * rng.random((n_starts, P))
-    tol = 1e-11
+    starts = _uniform_starts(box, n_starts, seed, "critical_point_starts")
 
-    def isolated(x: NDArray[np.float64]) -> bool:
+    def eigenvalues(x: NDArray[np.float64]) -> NDArray[np.float64]:
         H = m.hessian(x[None])[0]
-        lam = np.linalg.eigvalsh(0.5 * (H + H.T))
-        return float(np.min(np.abs(lam))) > 1e-8 * max(1.0, float(np.max(np.abs(lam))))
+        return np.linalg.eigvalsh(0.5 * (H + H.T))
 
     found = _newton_deflation_search(
-        m, starts, box, tol=tol, n_defl=max(8, n_starts // 4), max_rounds=max_rounds,
-        is_isolated=isolated,
+        m, starts, box, tol=1e-11, n_defl=max(8, n_starts // 4), max_rounds=max_rounds,
+        eigenvalues=eigenvalues, zero_rtol=1e-8,
     )  # fmt: skip
     return found, n_starts
 

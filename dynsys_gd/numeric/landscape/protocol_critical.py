@@ -52,6 +52,7 @@ from .critical_points import (
     _newton_batch,
     _newton_deflation_search,
     _set_dimension,
+    _uniform_starts,
 )
 from .critical_results import (
     CriticalKind,
@@ -199,21 +200,13 @@ def _search(
     descent_steps: int,
 ) -> list[NDArray[np.float64]]:
     """Newton from uniform and from descended starts, then deflation rounds."""
-    P = len(box)
-    lo = np.array([a for a, _ in box])
-    hi = np.array([b for _, b in box])
-    uniform = lo + (hi - lo) * generator(seed, "protocol_critical_starts").random((n_starts, P))
+    uniform = _uniform_starts(box, n_starts, seed, "protocol_critical_starts")
     starts = uniform
     if descent_steps > 0:
         starts = np.concatenate([uniform, _descend(m, uniform, descent_steps, box)])
-
-    def isolated(x: NDArray[np.float64]) -> bool:
-        lam = _eigh(m, x)[0]
-        return float(np.min(np.abs(lam))) > ZERO_RTOL * max(1.0, float(np.max(np.abs(lam))))
-
     return _newton_deflation_search(
         m, starts, box, tol=NEWTON_TOL, n_defl=max(8, n_starts // 4), max_rounds=4,
-        is_isolated=isolated,
+        eigenvalues=lambda x: _eigh(m, x)[0], zero_rtol=ZERO_RTOL,
     )  # fmt: skip
 
 
