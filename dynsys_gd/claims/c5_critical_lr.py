@@ -135,22 +135,15 @@ def check_c5(*, quick: bool = False) -> ClaimResult:
                 f"the numerical minimum over M (orbit parametrisation, BFGS + SLSQP, no SDP) is "
                 f"{num:.15g}."
             )
-            if num < lo * (1 - 1e-9):
-                return False, text + (
-                    " The numerical minimum is below the certified lower "
-                    "bound: the minimiser left M or the bound is wrong."
-                )
-            if num > hi * (1 + 1e-9):
-                return False, text + (
-                    " The exact point of M behind the upper bound is flatter "
-                    "than the numerical minimum: the minimiser missed it."
-                )
-            if cert.relative_width > 1e-9:
-                return Status.NOT_CERTIFIED, text + (
-                    " The certified enclosure is wider than 1e-9 (relative), so agreement to "
-                    "1e-9 is not certified."
-                )
-            return True, text + " They agree to 1e-9."
+            return _enclosure_verdict(
+                text, num, lo, hi, cert.relative_width,
+                below=" The numerical minimum is below the certified lower bound: the minimiser "
+                "left M or the bound is wrong.",
+                above=" The exact point of M behind the upper bound is flatter than the "
+                "numerical minimum: the minimiser missed it.",
+                wide=" The certified enclosure is wider than 1e-9 (relative), so agreement to "
+                "1e-9 is not certified.",
+            )  # fmt: skip
 
         col.run(
             f"general Sxx {widths}: numerical S_min within the certified SDP enclosure", SDP, sdp
@@ -160,26 +153,16 @@ def check_c5(*, quick: bool = False) -> ClaimResult:
         from ..numeric.landscape.depth2_sdp import certified_min_sharpness_depth2
         from ..numeric.landscape.smin_variety import variety_flattest
 
-        Sxx = np.array([[2.0, 0.5], [0.5, 1.0]])
         Ws = np.array([[1.0, 0.0], [0.0, 0.0]])
-        net = LinearNetwork.from_covariances((2, 2, 2), Sxx=Sxx, Syx=Ws @ Sxx)
-        cert = certified_min_sharpness_depth2(net)
-        _, num, _ = variety_flattest(
-            LinearNetwork.from_covariances((2, 2, 2), Sxx=Sxx, Syx=Ws @ Sxx)
-        )
+        cert = certified_min_sharpness_depth2(_rank_one((2, 2, 2), Ws))
+        _, num, _ = variety_flattest(_rank_one((2, 2, 2), Ws))
         lo, hi = float(cert.lower), float(cert.upper)
         text = (
             f"W* = diag(1, 0) (rank 1: M is a singular variety), Sxx = [[2, 1/2], [1/2, 1]]: "
             f"SDP certified S_min in [{lo:.15g}, {hi:.15g}]; the numerical minimum over all of "
             f"M (SLSQP over every parameter with W(theta) = W*, no SDP) is {num:.15g}."
         )
-        if num < lo * (1 - 1e-9):
-            return False, text + " The numerical minimum is below the certified lower bound."
-        if num > hi * (1 + 1e-9):
-            return False, text + " The minimiser missed the certified point of M."
-        if cert.relative_width > 1e-9:
-            return Status.NOT_CERTIFIED, text + " The enclosure is wider than 1e-9."
-        return True, text + " They agree to 1e-9."
+        return _enclosure_verdict(text, num, lo, hi, cert.relative_width)
 
     col.run("rank-deficient W*, depth 2: S_min over the variety, certified", SDP, rank_deficient)
 
@@ -187,13 +170,9 @@ def check_c5(*, quick: bool = False) -> ClaimResult:
         from ..numeric.landscape.sharpness import certified_min_sharpness_deep
         from ..numeric.landscape.smin_variety import variety_flattest
 
-        Sxx = np.array([[2.0, 0.5], [0.5, 1.0]])
         Ws = np.array([[1.0, 2.0], [0.5, 1.0]])
-        net = LinearNetwork.from_covariances((2, 2, 2, 2), Sxx=Sxx, Syx=Ws @ Sxx)
-        cert = certified_min_sharpness_deep(net)
-        _, num, _ = variety_flattest(
-            LinearNetwork.from_covariances((2, 2, 2, 2), Sxx=Sxx, Syx=Ws @ Sxx)
-        )
+        cert = certified_min_sharpness_deep(_rank_one((2, 2, 2, 2), Ws))
+        _, num, _ = variety_flattest(_rank_one((2, 2, 2, 2), Ws))
         lo, hi = float(cert.lower), float(cert.upper)
         text = (
             f"W* = [[1, 2], [1/2, 1]] (rank 1: M is a singular variety), widths (2, 2, 2, 2): "
@@ -201,13 +180,7 @@ def check_c5(*, quick: bool = False) -> ClaimResult:
             f"the numerical minimum over all of M (SLSQP over every parameter with "
             f"W(theta) = W*) is {num:.15g}."
         )
-        if num < lo * (1 - 1e-9):
-            return False, text + " The numerical minimum is below the certified lower bound."
-        if num > hi * (1 + 1e-9):
-            return False, text + " The minimiser missed the certified point of M."
-        if cert.relative_width > 1e-9:
-            return Status.NOT_CERTIFIED, text + " The enclosure is wider than 1e-9."
-        return True, text + " They agree to 1e-9."
+        return _enclosure_verdict(text, num, lo, hi, cert.relative_width)
 
     col.run(
         "rank-deficient W*, depth 3: S_min over the variety, certified", BALL, rank_deficient_deep
@@ -302,3 +275,33 @@ def _general(widths: tuple[int, ...], seed: int) -> LinearNetwork:
         Sxx = A @ A.T / d0 + 0.5 * np.eye(d0)
         Syx = rng.normal(size=(dN, d0))
     return LinearNetwork.from_covariances(widths, Sxx=Sxx, Syx=Syx)
+
+
+def _rank_one(widths: tuple[int, ...], Ws: np.ndarray) -> LinearNetwork:
+    """The network of the rank-deficient checks: Sxx = [[2, 1/2], [1/2, 1]], target ``Ws``."""
+    Sxx = np.array([[2.0, 0.5], [0.5, 1.0]])
+    return LinearNetwork.from_covariances(widths, Sxx=Sxx, Syx=Ws @ Sxx)
+
+
+def _enclosure_verdict(
+    text: str,
+    num: float,
+    lo: float,
+    hi: float,
+    relative_width: float,
+    *,
+    below: str = " The numerical minimum is below the certified lower bound.",
+    above: str = " The minimiser missed the certified point of M.",
+    wide: str = " The enclosure is wider than 1e-9.",
+) -> Verdict:
+    r"""A numerical minimum ``num`` against a certified enclosure :math:`[lo, hi]` of
+    :math:`S_{\min}`: it fails below :math:`lo(1 - 10^{-9})` or above :math:`hi(1 + 10^{-9})`,
+    is not certified when the enclosure is wider than :math:`10^{-9}` (relative), and holds
+    otherwise (docs/math/certified-smin.md)."""
+    if num < lo * (1 - 1e-9):
+        return False, text + below
+    if num > hi * (1 + 1e-9):
+        return False, text + above
+    if relative_width > 1e-9:
+        return Status.NOT_CERTIFIED, text + wide
+    return True, text + " They agree to 1e-9."

@@ -60,6 +60,7 @@ searched.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from fractions import Fraction
 from typing import Any
@@ -169,22 +170,43 @@ def _in_box(
     return all(lo - slack <= xi <= hi + slack for xi, (lo, hi) in zip(x, box, strict=True))
 
 
-def _search(
-    model: LossModel,
-    box: tuple[tuple[float, float], ...],
-    n_starts: int,
-    seed: int,
-    max_rounds: int = 4,
-) -> tuple[list[NDArray[np.float64]], int]:
-    """Multi-start Newton plus deflation; returns candidate points (float64, in the box)."""
-    m = numeric_model(model)
-    P = model.n_params
+def _uniform_starts(
+    box: tuple[tuple[float, float], ...], n_starts: int, seed: int, stream: str
+) -> NDArray[np.float64]:
+    """``n_starts`` seeded uniform points of the box (random stream ``stream`` of ``seed``)."""
     lo = np.array([a for a, _ in box])
     hi = np.array([b for _, b in box])
-    width = float(np.max(hi - lo))
-    rng = generator(seed, "critical_point_starts")
-    starts = lo + (hi - lo) * rng.random((n_starts, P))
-    tol = 1e-11
+    return lo + (hi - lo) * generator(seed, stream).random((n_starts, len(box)))
+
+
+def _newton_deflation_search(
+    m: Any,
+    starts: NDArray[np.float64],
+    box: tuple[tuple[float, float], ...],
+    *,
+    tol: float,
+    n_defl: int,
+    max_rounds: int,
+    eigenvalues: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+    zero_rtol: float,
+) -> list[NDArray[np.float64]]:
+    r"""Distinct critical points in the box from Newton at every start, then deflation rounds.
+
+    Minimum-norm Newton runs from each start; a converged point (:math:`\|\nabla L\| \le`
+    ``tol``, inside the box up to :math:`10^{-9}` of its width) is new when it is farther than
+    :math:`10^{-7}(1 + \|f\|)` from every point :math:`f` found before.  The first ``n_defl``
+    starts that ran into a known point then run deflated Newton away from the isolated points
+    (every Hessian eigenvalue, from ``eigenvalues``, above
+    ``zero_rtol`` :math:`\cdot\max(1, \max|\lambda|)` in size), for at most ``max_rounds``
+    rounds while a round finds something new
+    (docs/math/gd-map.md).
+
+    Returns
+    -------
+    list of ndarray
+        The points in the order found (float64, numerical).
+    """
+    width = float(np.max(np.array([b for _, b in box]) - np.array([a for a, _ in box])))
     pts, gn = _newton_batch(m, starts, tol=tol, max_iter=60, step_cap=0.5 * width)
     found: list[NDArray[np.float64]] = []
     isolated: list[NDArray[np.float64]] = []
@@ -195,18 +217,16 @@ def _search(
             if np.linalg.norm(x - f) <= 1e-7 * (1.0 + float(np.linalg.norm(f))):
                 return False
         found.append(x)
-        H = m.hessian(x[None])[0]
-        lam = np.linalg.eigvalsh(0.5 * (H + H.T))
-        if float(np.min(np.abs(lam))) > 1e-8 * max(1.0, float(np.max(np.abs(lam)))):
+        lam = eigenvalues(x)
+        if float(np.min(np.abs(lam))) > zero_rtol * max(1.0, float(np.max(np.abs(lam)))):
             isolated.append(x)
         return True
 
-    for i in range(n_starts):
+    for i in range(starts.shape[0]):
         if np.isfinite(gn[i]) and gn[i] <= tol and _in_box(pts[i], box, 1e-9 * width):
             if not add(pts[i]):
                 duplicates.append(i)
-    # deflation rounds from the starts that ran into known points
-    n_defl = min(len(duplicates), max(8, n_starts // 4))
+    n_defl = min(len(duplicates), n_defl)
     for _ in range(max_rounds):
         if not isolated or n_defl == 0:
             break
@@ -219,6 +239,28 @@ def _search(
                 new += 1
         if new == 0:
             break
+    return found
+
+
+def _search(
+    model: LossModel,
+    box: tuple[tuple[float, float], ...],
+    n_starts: int,
+    seed: int,
+    max_rounds: int = 4,
+) -> tuple[list[NDArray[np.float64]], int]:
+    """Multi-start Newton plus deflation; returns candidate points (float64, in the box)."""
+    m = numeric_model(model)
+    starts = _uniform_starts(box, n_starts, seed, "critical_point_starts")
+
+    def eigenvalues(x: NDArray[np.float64]) -> NDArray[np.float64]:
+        H = m.hessian(x[None])[0]
+        return np.linalg.eigvalsh(0.5 * (H + H.T))
+
+    found = _newton_deflation_search(
+        m, starts, box, tol=1e-11, n_defl=max(8, n_starts // 4), max_rounds=max_rounds,
+        eigenvalues=eigenvalues, zero_rtol=1e-8,
+    )  # fmt: skip
     return found, n_starts
 
 

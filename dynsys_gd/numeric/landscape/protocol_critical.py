@@ -49,10 +49,10 @@ from ...models.protocol import missing_model_methods
 from ..kernels import numeric_model
 from .critical_points import (
     DEFAULT_BOX_HALF_WIDTH,
-    _deflated_newton,
-    _in_box,
     _newton_batch,
+    _newton_deflation_search,
     _set_dimension,
+    _uniform_starts,
 )
 from .critical_results import (
     CriticalKind,
@@ -200,47 +200,14 @@ def _search(
     descent_steps: int,
 ) -> list[NDArray[np.float64]]:
     """Newton from uniform and from descended starts, then deflation rounds."""
-    P = len(box)
-    lo = np.array([a for a, _ in box])
-    hi = np.array([b for _, b in box])
-    width = float(np.max(hi - lo))
-    uniform = lo + (hi - lo) * generator(seed, "protocol_critical_starts").random((n_starts, P))
+    uniform = _uniform_starts(box, n_starts, seed, "protocol_critical_starts")
     starts = uniform
     if descent_steps > 0:
         starts = np.concatenate([uniform, _descend(m, uniform, descent_steps, box)])
-    pts, gn = _newton_batch(m, starts, tol=NEWTON_TOL, max_iter=60, step_cap=0.5 * width)
-    found: list[NDArray[np.float64]] = []
-    isolated: list[NDArray[np.float64]] = []
-    duplicates: list[int] = []
-
-    def add(x: NDArray[np.float64]) -> bool:
-        for f in found:
-            if np.linalg.norm(x - f) <= 1e-7 * (1.0 + float(np.linalg.norm(f))):
-                return False
-        found.append(x)
-        lam = _eigh(m, x)[0]
-        if float(np.min(np.abs(lam))) > ZERO_RTOL * max(1.0, float(np.max(np.abs(lam)))):
-            isolated.append(x)
-        return True
-
-    for i in range(starts.shape[0]):
-        if np.isfinite(gn[i]) and gn[i] <= NEWTON_TOL and _in_box(pts[i], box, 1e-9 * width):
-            if not add(pts[i]):
-                duplicates.append(i)
-    n_defl = min(len(duplicates), max(8, n_starts // 4))
-    for _ in range(4):
-        if not isolated or n_defl == 0:
-            break
-        new = 0
-        for i in duplicates[:n_defl]:
-            x, g = _deflated_newton(
-                m, starts[i], isolated, tol=NEWTON_TOL, max_iter=80, step_cap=0.5 * width
-            )
-            if math.isfinite(g) and g <= NEWTON_TOL and _in_box(x, box, 1e-9 * width) and add(x):
-                new += 1
-        if new == 0:
-            break
-    return found
+    return _newton_deflation_search(
+        m, starts, box, tol=NEWTON_TOL, n_defl=max(8, n_starts // 4), max_rounds=4,
+        eigenvalues=lambda x: _eigh(m, x)[0], zero_rtol=ZERO_RTOL,
+    )  # fmt: skip
 
 
 def _eigh(m: Any, x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
