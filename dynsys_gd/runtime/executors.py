@@ -19,6 +19,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import pickle
+import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
@@ -502,6 +503,71 @@ def _iter_pool(
                     fut.cancel()
 
 
+class _TaskThreads:
+    """Task threads kept for the whole process (building a thread pool per call cost about
+    5 ms of CPU): a job goes to an idle thread, and a thread is started only when none is
+    idle, so nested calls never wait for each other.  A thread counts itself idle before it
+    reports its job done.  Daemon threads; at exit this process waits (a few seconds at most)
+    for jobs still running, which stop at their next check once their stop event is set."""
+
+    def __init__(self) -> None:
+        import os
+        import queue
+
+        self.jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.lock = threading.Lock()
+        self.idle = 0
+        self.busy = 0
+        self.started = 0
+        self.pid = os.getpid()
+
+    def submit(self, fn: Callable[[], None]) -> None:
+        with self.lock:
+            self.busy += 1
+            if self.idle > 0:
+                self.idle -= 1
+            else:
+                self.started += 1
+                threading.Thread(
+                    target=self._loop, name=f"dynsys-gd-task_{self.started}", daemon=True
+                ).start()
+        self.jobs.put(fn)
+
+    def _loop(self) -> None:
+        while True:
+            fn = self.jobs.get()
+            try:
+                fn()  # reports its own results and errors
+            finally:
+                with self.lock:
+                    self.idle += 1
+                    self.busy -= 1
+
+    def drain(self, timeout: float = 5.0) -> None:
+        """Wait up to ``timeout`` seconds for running jobs (at interpreter exit)."""
+        end = time.monotonic() + timeout
+        while self.busy > 0 and time.monotonic() < end:
+            time.sleep(0.01)
+
+
+_TASK_THREADS: _TaskThreads | None = None
+_TASK_THREADS_LOCK = threading.Lock()
+
+
+def _task_threads() -> _TaskThreads:
+    """The task threads of this process (a forked child makes its own)."""
+    import atexit
+    import os
+
+    global _TASK_THREADS
+    with _TASK_THREADS_LOCK:
+        if _TASK_THREADS is None or _TASK_THREADS.pid != os.getpid():
+            _TASK_THREADS = _TaskThreads()
+            atexit.register(_TASK_THREADS.drain)
+        return _TASK_THREADS
+
+
+
 def _iter_threads(
     fn: Callable[..., Any], tasks: Sequence[Any], unpack: bool, threads: int
 ) -> Generator[tuple[int, Any], None, None]:
@@ -510,11 +576,10 @@ def _iter_threads(
     work of one task overlaps the kernels of the others.  The first task runs alone in this
     thread (it builds and loads what the model needs, which the others then share), and with
     fewer tasks left than threads they run here one after the other (an engine call in this
-    thread uses every core itself).  Ctrl-C
+    thread uses every core itself).  The others go to ``threads`` workers on the process's
+    task threads (:class:`_TaskThreads`), each taking the next task in order.  Ctrl-C
     (or an error) sets the stop event of the task threads: each stops at its next check
-    (:mod:`dynsys_gd.runtime.cancel`, between the engine's slices)."""
-    import threading
-
+    (:mod:`dynsys_gd.runtime.cancel`, between the engine's slices) and takes no new task."""
     from .cancel import bound
 
     if not tasks:
@@ -525,13 +590,28 @@ def _iter_threads(
             yield i, (fn(*tasks[i]) if unpack else fn(tasks[i]))
         return
     stop = threading.Event()
+    futures: dict[cf.Future[Any], int] = {cf.Future(): i for i in range(1, len(tasks))}
+    order = iter(list(futures))
+    claim = threading.Lock()
 
-    def call(i: int) -> Any:
+    def worker() -> None:
         with bound(stop):
-            return fn(*tasks[i]) if unpack else fn(tasks[i])
+            while not stop.is_set():
+                with claim:
+                    fut = next(order, None)
+                if fut is None or not fut.set_running_or_notify_cancel():
+                    return
+                i = futures[fut]
+                try:
+                    res = fn(*tasks[i]) if unpack else fn(tasks[i])
+                except BaseException as exc:  # re-raised in the calling thread
+                    fut.set_exception(exc)
+                else:
+                    fut.set_result(res)
 
-    pool = cf.ThreadPoolExecutor(threads, thread_name_prefix="dynsys-gd-task")
-    futures = {pool.submit(call, i): i for i in range(1, len(tasks))}
+    pool = _task_threads()
+    for _ in range(threads):
+        pool.submit(worker)
     try:
         pending = set(futures)
         while pending:  # short waits: this thread handles Ctrl-C between them
@@ -540,7 +620,8 @@ def _iter_threads(
                 yield futures[fut], fut.result()
     finally:
         stop.set()
-        pool.shutdown(wait=False, cancel_futures=True)
+        for fut in futures:
+            fut.cancel()  # not yet claimed: never runs
 
 
 def _iter_tasks(
