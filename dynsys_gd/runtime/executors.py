@@ -503,71 +503,6 @@ def _iter_pool(
                     fut.cancel()
 
 
-class _TaskThreads:
-    """Task threads kept for the whole process (building a thread pool per call cost about
-    5 ms of CPU): a job goes to an idle thread, and a thread is started only when none is
-    idle, so nested calls never wait for each other.  A thread counts itself idle before it
-    reports its job done.  Daemon threads; at exit this process waits (a few seconds at most)
-    for jobs still running, which stop at their next check once their stop event is set."""
-
-    def __init__(self) -> None:
-        import os
-        import queue
-
-        self.jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self.lock = threading.Lock()
-        self.idle = 0
-        self.busy = 0
-        self.started = 0
-        self.pid = os.getpid()
-
-    def submit(self, fn: Callable[[], None]) -> None:
-        with self.lock:
-            self.busy += 1
-            if self.idle > 0:
-                self.idle -= 1
-            else:
-                self.started += 1
-                threading.Thread(
-                    target=self._loop, name=f"dynsys-gd-task_{self.started}", daemon=True
-                ).start()
-        self.jobs.put(fn)
-
-    def _loop(self) -> None:
-        while True:
-            fn = self.jobs.get()
-            try:
-                fn()  # reports its own results and errors
-            finally:
-                with self.lock:
-                    self.idle += 1
-                    self.busy -= 1
-
-    def drain(self, timeout: float = 5.0) -> None:
-        """Wait up to ``timeout`` seconds for running jobs (at interpreter exit)."""
-        end = time.monotonic() + timeout
-        while self.busy > 0 and time.monotonic() < end:
-            time.sleep(0.01)
-
-
-_TASK_THREADS: _TaskThreads | None = None
-_TASK_THREADS_LOCK = threading.Lock()
-
-
-def _task_threads() -> _TaskThreads:
-    """The task threads of this process (a forked child makes its own)."""
-    import atexit
-    import os
-
-    global _TASK_THREADS
-    with _TASK_THREADS_LOCK:
-        if _TASK_THREADS is None or _TASK_THREADS.pid != os.getpid():
-            _TASK_THREADS = _TaskThreads()
-            atexit.register(_TASK_THREADS.drain)
-        return _TASK_THREADS
-
-
-
 def _iter_threads(
     fn: Callable[..., Any], tasks: Sequence[Any], unpack: bool, threads: int
 ) -> Generator[tuple[int, Any], None, None]:
@@ -577,10 +512,11 @@ def _iter_threads(
     thread (it builds and loads what the model needs, which the others then share), and with
     fewer tasks left than threads they run here one after the other (an engine call in this
     thread uses every core itself).  The others go to ``threads`` workers on the process's
-    task threads (:class:`_TaskThreads`), each taking the next task in order.  Ctrl-C
-    (or an error) sets the stop event of the task threads: each stops at its next check
-    (:mod:`dynsys_gd.runtime.cancel`, between the engine's slices) and takes no new task."""
-    from .cancel import bound
+    task threads (:func:`~dynsys_gd.runtime.cancel.task_threads`), each taking the next task
+    in order.  Ctrl-C (or an error) sets the stop event of the task threads: each stops at
+    its next check (:mod:`dynsys_gd.runtime.cancel`, between the engine's slices) and takes
+    no new task."""
+    from .cancel import bound, task_threads
 
     if not tasks:
         return
@@ -609,7 +545,7 @@ def _iter_threads(
                 else:
                     fut.set_result(res)
 
-    pool = _task_threads()
+    pool = task_threads()
     for _ in range(threads):
         pool.submit(worker)
     try:

@@ -82,10 +82,8 @@ def _times_two(x: int) -> int:
 
 
 def test_task_threads_are_kept_across_calls_and_nested_calls_do_not_wait_forever():
-    from dynsys_gd.runtime import executors as E
-
     map_tasks(_square_where, list(range(6)), None, threads=2)
-    pool = E._task_threads()
+    pool = cancel.task_threads()
     started = pool.started
     for _ in range(3):
         assert [r[0] for r in map_tasks(_square_where, list(range(6)), None, threads=2)] == [
