@@ -423,7 +423,8 @@ def pilot_runs(
     m = numeric_model(model)
     P = int(m.n_params)
     k = max(1, min(n_samples, SAMPLING_BLOCK, -(-PILOT_RUNS // len(lrs))))
-    size = min(SAMPLING_BLOCK, n_samples)
+    # the built-in samplers draw row by row: the first k rows of a block are a block of k
+    size = k if init in ("uniform", "gaussian") else min(SAMPLING_BLOCK, n_samples)
     th = np.concatenate([sample_block(init, scale, sd, 0, size, P)[:k] for sd in seeds])
     lr_rows = np.repeat(np.asarray(lrs, dtype=np.float64), k)
     plain = dataclasses.replace(config, limits=False, certificate=False)

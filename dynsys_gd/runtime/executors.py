@@ -19,6 +19,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import pickle
+import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
@@ -510,12 +511,12 @@ def _iter_threads(
     work of one task overlaps the kernels of the others.  The first task runs alone in this
     thread (it builds and loads what the model needs, which the others then share), and with
     fewer tasks left than threads they run here one after the other (an engine call in this
-    thread uses every core itself).  Ctrl-C
-    (or an error) sets the stop event of the task threads: each stops at its next check
-    (:mod:`dynsys_gd.runtime.cancel`, between the engine's slices)."""
-    import threading
-
-    from .cancel import bound
+    thread uses every core itself).  The others go to ``threads`` workers on the process's
+    task threads (:func:`~dynsys_gd.runtime.cancel.task_threads`), each taking the next task
+    in order.  Ctrl-C (or an error) sets the stop event of the task threads: each stops at
+    its next check (:mod:`dynsys_gd.runtime.cancel`, between the engine's slices) and takes
+    no new task."""
+    from .cancel import bound, task_threads
 
     if not tasks:
         return
@@ -525,13 +526,28 @@ def _iter_threads(
             yield i, (fn(*tasks[i]) if unpack else fn(tasks[i]))
         return
     stop = threading.Event()
+    futures: dict[cf.Future[Any], int] = {cf.Future(): i for i in range(1, len(tasks))}
+    order = iter(list(futures))
+    claim = threading.Lock()
 
-    def call(i: int) -> Any:
+    def worker() -> None:
         with bound(stop):
-            return fn(*tasks[i]) if unpack else fn(tasks[i])
+            while not stop.is_set():
+                with claim:
+                    fut = next(order, None)
+                if fut is None or not fut.set_running_or_notify_cancel():
+                    return
+                i = futures[fut]
+                try:
+                    res = fn(*tasks[i]) if unpack else fn(tasks[i])
+                except BaseException as exc:  # re-raised in the calling thread
+                    fut.set_exception(exc)
+                else:
+                    fut.set_result(res)
 
-    pool = cf.ThreadPoolExecutor(threads, thread_name_prefix="dynsys-gd-task")
-    futures = {pool.submit(call, i): i for i in range(1, len(tasks))}
+    pool = task_threads()
+    for _ in range(threads):
+        pool.submit(worker)
     try:
         pending = set(futures)
         while pending:  # short waits: this thread handles Ctrl-C between them
@@ -540,7 +556,8 @@ def _iter_threads(
                 yield futures[fut], fut.result()
     finally:
         stop.set()
-        pool.shutdown(wait=False, cancel_futures=True)
+        for fut in futures:
+            fut.cancel()  # not yet claimed: never runs
 
 
 def _iter_tasks(

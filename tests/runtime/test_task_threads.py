@@ -71,3 +71,36 @@ def test_a_local_pool_no_larger_than_the_cores_is_not_used_for_compiled_units():
         assert _pool_adds_nothing(small, [task])  # threads here do the same, without a start
         assert not _pool_adds_nothing(big, [task])  # more workers than cores: the pool adds
         assert not _pool_adds_nothing(small, [(object(), *task[1:])])  # no compiled kernel
+
+
+def _nested(x: int) -> int:
+    return sum(r for r in map_tasks(_times_two, [x, x + 1, x + 2], None, threads=2))
+
+
+def _times_two(x: int) -> int:
+    return 2 * x
+
+
+def test_task_threads_are_kept_across_calls_and_nested_calls_do_not_wait_forever():
+    map_tasks(_square_where, list(range(6)), None, threads=2)
+    pool = cancel.task_threads()
+    started = pool.started
+    for _ in range(3):
+        assert [r[0] for r in map_tasks(_square_where, list(range(6)), None, threads=2)] == [
+            x * x for x in range(6)
+        ]
+    assert pool.started == started  # no new thread per call
+    # tasks that themselves run tasks on threads: a thread is started when none is idle
+    assert map_tasks(_nested, list(range(5)), None, threads=2) == [6 * x + 6 for x in range(5)]
+
+
+def _fails_at_three(x: int) -> int:
+    if x == 3:
+        raise ValueError("three")
+    return x
+
+
+def test_an_error_on_a_task_thread_reaches_the_caller():
+    with pytest.raises(ValueError, match="three"):
+        map_tasks(_fails_at_three, list(range(8)), None, threads=2)
+    assert map_tasks(_fails_at_three, [0, 1, 2], None, threads=2) == [0, 1, 2]  # pool still works
