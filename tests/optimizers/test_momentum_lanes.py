@@ -53,9 +53,13 @@ def test_matrix_momentum_blocks_equal_the_numpy_reference(model: object, name: s
 
 @pytest.mark.parametrize("model", [SCALAR3, WHITENED], ids=["scalar3", "whitened-222"])
 @pytest.mark.parametrize("name", list(MOMENTUM))
-def test_single_lane_branch_is_a_lane_of_the_vector_loop(model: object, name: str) -> None:
-    """A block call on one lane (the block's single-lane branch) leaves the state, the kept
-    iterates and the gradient-norm sums of that lane exactly as a call on 13 lanes does."""
+def test_single_lane_and_few_lane_branches_are_lanes_of_the_vector_loop(
+    model: object, name: str
+) -> None:
+    """A block call on one lane (the block's single-lane branch) and one on 13 lanes (its
+    few-lanes branch, stepped in a local buffer) leave the state, the kept iterates and the
+    gradient-norm sums of those lanes exactly as a call on 30 lanes (on the state array)
+    does."""
     opt = MOMENTUM[name]
     lm = lane_model(model)
     assert lm is not None
@@ -64,7 +68,7 @@ def test_single_lane_branch_is_a_lane_of_the_vector_loop(model: object, name: st
     blk = optimizer_block(opt, lm)
     fp = np.ascontiguousarray(np.concatenate([lm.fp, opt.constants(P)]))
     rng = np.random.default_rng(7)
-    L, c, tail, H = 13, 40, 24, 6
+    L, c, tail, H = 30, 40, 24, 6
     th0 = np.zeros((S, L))
     th0[:P] = rng.uniform(-1.2, 1.2, (P, L))
     th0[P:] = 0.1 * rng.standard_normal((S - P, L))
@@ -78,7 +82,10 @@ def test_single_lane_branch_is_a_lane_of_the_vector_loop(model: object, name: st
         return th, hist, gs, gm
 
     many = call(th0.copy(), lr.copy())
-    for l in (0, 5, 12):
+    few = call(np.ascontiguousarray(th0[:, 4:17]), lr[4:17].copy())
+    for got, want in zip(few, many, strict=True):
+        assert np.array_equal(got, want[..., 4:17])
+    for l in (0, 5, 12, 29):
         single = call(np.ascontiguousarray(th0[:, l : l + 1]), lr[l : l + 1].copy())
         for got, want in zip(single, many, strict=True):
             assert np.array_equal(got[..., 0], want[..., l])
