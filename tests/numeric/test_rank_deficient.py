@@ -199,9 +199,7 @@ def test_basin_plane_through_a_rank_deficient_flattest_minimum():
 
 
 def test_large_networks_search_the_orbit_only_and_say_so(monkeypatch):
-    from dynsys_gd.numeric.landscape import smin_variety
-
-    from dynsys_gd.numeric.landscape import sharpness
+    from dynsys_gd.numeric.landscape import sharpness, smin_variety
 
     monkeypatch.setattr(smin_variety, "MAX_PARAMS", 5)
     monkeypatch.setattr(sharpness, "DEEP_CERTIFY_MAX_OUTER", 0)  # the numerical route alone
