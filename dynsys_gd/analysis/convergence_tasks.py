@@ -493,7 +493,9 @@ def run_tasks(
     kernels; :func:`~dynsys_gd.numeric.engine.slices.auto_workers` decides, as for one engine
     call); every work unit is independent, so the results are the same.  So does a local
     process pool no larger than the cores, on a model with a compiled kernel
-    (:func:`_pool_adds_nothing`): it would be slower than the threads here.
+    (:func:`_pool_adds_nothing`): it would be slower than the threads here.  On threads, the
+    first unit cut to one run is run here first (it loads the kernels the units share) and
+    then every unit goes to the threads.
     """
     from ..numeric.engine.slices import AUTO_THREAD_RUNS, auto_workers
     from ..runtime.executors import map_tasks
@@ -503,6 +505,14 @@ def run_tasks(
     threads = 1
     if executor is None and len(tasks) > 1 and min(map(_runs_of, tasks)) >= AUTO_THREAD_RUNS:
         threads = auto_workers(AUTO_THREAD_RUNS * len(tasks))
+    first = tasks[0] if tasks else ()
+
+    def warm() -> None:
+        """The first work unit cut to its first run, without limit annotations: loads the
+        kernels every unit needs (its result is not used)."""
+        cfg = first[9] if first[9] is not None else EngineConfig()
+        plain = dataclasses.replace(cfg, limits=False, certificate=False)
+        fn(*first[:7], int(first[6]) + 1, first[8], plain, *first[10:])
 
     return map_tasks(
         fn,
@@ -514,4 +524,5 @@ def run_tasks(
         unpack=True,
         help_pool=True,  # the work units are pure: this process helps a cold pool
         threads=threads,
+        warm=warm if threads > 1 else None,
     )

@@ -329,13 +329,15 @@ def iter_tasks(
     unpack: bool = False,
     help_pool: bool = False,
     threads: int = 1,
+    warm: Callable[[], object] | None = None,
 ) -> Generator[tuple[int, R], None, None]:
     r"""Run ``fn(task)`` (``fn(*task)`` with ``unpack=True``) for every task and yield
     ``(index, result)`` as tasks complete.
 
     Arguments are checked at the call (not at the first ``next``).  ``executor=None`` (or a
     serial :class:`ManagedExecutor`) runs in this process, in order, or with ``threads > 1``
-    on that many threads of this process (the first task first, alone).  On any exception,
+    on that many threads of this process (the first task first, alone; or, when ``warm`` is
+    given, ``warm()`` first and then every task on the threads).  On any exception,
     ``KeyboardInterrupt`` or when the generator is closed early, futures that have not started
     are cancelled; the exception of a failed task is re-raised.
     """
@@ -357,7 +359,9 @@ def iter_tasks(
     if not serial:
         _check_picklable(fn, executor)
     check_int("threads", threads, minimum=1)
-    return _iter_tasks(fn, tasks, None if serial else executor, unpack, help_pool, threads)
+    if warm is not None and not callable(warm):
+        raise InvalidParameterError(f"warm must be None or callable; got {describe(warm)}")
+    return _iter_tasks(fn, tasks, None if serial else executor, unpack, help_pool, threads, warm)
 
 
 def _is_process_pool(executor: Any) -> bool:
@@ -504,12 +508,18 @@ def _iter_pool(
 
 
 def _iter_threads(
-    fn: Callable[..., Any], tasks: Sequence[Any], unpack: bool, threads: int
+    fn: Callable[..., Any],
+    tasks: Sequence[Any],
+    unpack: bool,
+    threads: int,
+    warm: Callable[[], object] | None = None,
 ) -> Generator[tuple[int, Any], None, None]:
     """The tasks on ``threads`` threads of this process; yields ``(index, result)`` as they
     finish.  For tasks whose work releases the GIL (the engine's compiled kernels): the Python
     work of one task overlaps the kernels of the others.  The first task runs alone in this
-    thread (it builds and loads what the model needs, which the others then share), and with
+    thread (it builds and loads what the model needs, which the others then share) unless
+    ``warm`` is given: then ``warm()`` runs here first (a cheap call that loads the same, such
+    as a one-run version of the first task) and every task goes to the threads.  With
     fewer tasks left than threads they run here one after the other (an engine call in this
     thread uses every core itself).  The others go to ``threads`` workers on the process's
     task threads (:func:`~dynsys_gd.runtime.cancel.task_threads`), each taking the next task
@@ -520,13 +530,18 @@ def _iter_threads(
 
     if not tasks:
         return
-    yield 0, (fn(*tasks[0]) if unpack else fn(tasks[0]))
-    if len(tasks) - 1 < threads:  # fewer tasks than threads: each uses the threads itself
-        for i in range(1, len(tasks)):
+    first = 0
+    if warm is not None and len(tasks) >= threads:
+        warm()
+    else:
+        yield 0, (fn(*tasks[0]) if unpack else fn(tasks[0]))
+        first = 1
+    if len(tasks) - first < threads:  # fewer tasks than threads: each uses the threads itself
+        for i in range(first, len(tasks)):
             yield i, (fn(*tasks[i]) if unpack else fn(tasks[i]))
         return
     stop = threading.Event()
-    futures: dict[cf.Future[Any], int] = {cf.Future(): i for i in range(1, len(tasks))}
+    futures: dict[cf.Future[Any], int] = {cf.Future(): i for i in range(first, len(tasks))}
     order = iter(list(futures))
     claim = threading.Lock()
 
@@ -567,10 +582,11 @@ def _iter_tasks(
     unpack: bool,
     help_pool: bool,
     threads: int = 1,
+    warm: Callable[[], object] | None = None,
 ) -> Generator[tuple[int, Any], None, None]:
     if executor is None:
         if threads > 1 and len(tasks) > 1:
-            yield from _iter_threads(fn, tasks, unpack, threads)
+            yield from _iter_threads(fn, tasks, unpack, threads, warm)
             return
         for i, task in enumerate(tasks):
             yield i, (fn(*task) if unpack else fn(task))
@@ -665,6 +681,7 @@ def map_tasks(
     unpack: bool = False,
     help_pool: bool = False,
     threads: int = 1,
+    warm: Callable[[], object] | None = None,
 ) -> list[R]:
     r"""Run ``fn`` on every task with ``executor`` and return the results in task order.
 
@@ -698,6 +715,10 @@ def map_tasks(
     threads : int, default 1
         Serial only: run the tasks on this many threads of this process (for tasks whose work
         releases the GIL, such as the engine's; results do not depend on it).
+    warm : callable, optional
+        With ``threads > 1``: called once in this thread before the threads start, to load
+        what every task needs (compiled kernels); then all tasks run on the threads.  Without
+        it the first task runs alone in this thread for that purpose.
 
     Returns
     -------
@@ -723,7 +744,13 @@ def map_tasks(
     results: list[Any] = [None] * len(task_list)
     with progress_bar(len(task_list), desc, progress) as bar:
         it = iter_tasks(
-            fn, task_list, executor, unpack=unpack, help_pool=help_pool, threads=threads
+            fn,
+            task_list,
+            executor,
+            unpack=unpack,
+            help_pool=help_pool,
+            threads=threads,
+            warm=warm,
         )
         try:
             for i, res in it:

@@ -154,3 +154,50 @@ def test_a_stop_ends_the_kernels_early_and_the_caller_raises(monkeypatch):
     assert seen and all(ctl[CTL_STOP] == 1 for ctl in seen)
     # the kernels claimed a small part of the queue before they saw the stop
     assert seen[0][0] < th.shape[0] // 2
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3, 7])
+def test_row_parts_cover_the_rows_in_order_with_balanced_weight(parts):
+    w = np.random.default_rng(2).integers(0, 3, 1000).astype(float)
+    got = S.row_parts(w, parts)
+    assert got[0][0] == 0 and got[-1][1] == 1000
+    assert all(b > a for a, b in got) and len(got) <= parts
+    assert all(got[i][1] == got[i + 1][0] for i in range(len(got) - 1))
+    share = [w[a:b].sum() / w.sum() for a, b in got]
+    assert max(share) <= 1.0 / len(got) + 0.01
+
+
+def test_map_parts_gives_the_serial_results_and_raises_a_part_error():
+    items = list(range(5))
+    assert S.map_parts(lambda x: x * x, items) == [x * x for x in items]
+
+    def fail(x: int) -> int:
+        if x == 3:
+            raise ValueError("part 3")
+        return x
+
+    with pytest.raises(ValueError, match="part 3"):
+        S.map_parts(fail, items)
+
+
+def test_losses_and_limit_annotations_split_over_threads_are_bit_identical(monkeypatch):
+    from dynsys_gd.numeric.engine import run as R
+
+    net = dg.LinearNetwork.from_covariances(
+        (2, 2, 2), Sxx=np.eye(2), Syx=np.array([[1.5, 0.3], [-0.2, 0.7]])
+    )
+    th = np.random.default_rng(4).normal(0.0, 1.0, (600, net.n_params))
+    serial = run_gd(net, th, 0.55, workers=1)
+    assert serial.has_limit.sum() >= 100 and serial.certified.any()
+    monkeypatch.setattr(R, "SPLIT_LIMITS", 8)  # split from 8 limits on: the threads do it
+    sizes: list[int] = []
+
+    def recorded(fn, items):
+        sizes.append(len(items))
+        return S.map_parts(fn, items)
+
+    monkeypatch.setattr(R, "map_parts", recorded)
+    split = run_gd(net, th, 0.55, workers=3)
+    assert sizes == [3]
+    for f in (*FIELDS, "loss", "sharpness", "lam_min", "at_minimum", "certified"):
+        assert np.array_equal(getattr(serial, f), getattr(split, f)), f

@@ -51,7 +51,7 @@ def test_a_set_stop_event_stops_a_bound_thread_at_its_next_check():
 
 def test_the_estimate_on_task_threads_equals_the_serial_one(monkeypatch):
     net = dg.LinearNetwork.scalar(depth=3, target=2.0)
-    n = 3 * 4096 + 100  # four work units: the first alone, then three on two threads
+    n = 3 * 4096 + 100  # four work units on two threads, after a one-run warm-up
     threaded = dg.estimate_convergent_fraction(net, 0.24, n_samples=n, seed=3)
     monkeypatch.setattr(S, "auto_workers", lambda runs: 1)
     serial = dg.estimate_convergent_fraction(net, 0.24, n_samples=n, seed=3)
@@ -104,3 +104,22 @@ def test_an_error_on_a_task_thread_reaches_the_caller():
     with pytest.raises(ValueError, match="three"):
         map_tasks(_fails_at_three, list(range(8)), None, threads=2)
     assert map_tasks(_fails_at_three, [0, 1, 2], None, threads=2) == [0, 1, 2]  # pool still works
+
+
+def test_with_a_warm_up_every_task_runs_on_the_threads_after_it():
+    warmed: list[str] = []
+    out = map_tasks(
+        _square_where,
+        list(range(9)),
+        None,
+        threads=2,
+        warm=lambda: warmed.append(threading.current_thread().name),
+    )
+    assert [r[0] for r in out] == [x * x for x in range(9)]
+    assert warmed == [threading.current_thread().name]  # once, here, before the tasks
+    assert all(name.startswith("dynsys-gd-task") for _, name in out)
+
+
+def test_a_warm_up_that_is_not_callable_is_refused():
+    with pytest.raises(dg.InvalidParameterError, match="warm must be None or callable"):
+        map_tasks(_square_where, [1, 2], None, threads=2, warm=3)  # type: ignore[arg-type]

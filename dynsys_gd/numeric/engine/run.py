@@ -50,6 +50,7 @@ from .outcomes import Outcome
 from .record import _record, _validate_record
 from .reference import _run_reference
 from .results import RunBatch, Trajectory
+from .slices import map_parts, row_parts
 
 __all__ = ["EngineConfig", "RecordSpec", "RunBatch", "Trajectory", "run_gd"]
 
@@ -340,7 +341,7 @@ def run_gd(
         state0 = th if opt.is_gd else np.ascontiguousarray(opt.init_state(th))
         out = _run_reference(model, kernel, opt, state0, lrs, ci, cf, exact=has_kernel)
     out = _split_state(out, P, opt)
-    rb = _finish(model, m, config, th, lr_out, lrs, out, opt)
+    rb = _finish(model, m, config, th, lr_out, lrs, out, opt, _threads(kernel, backend, workers, n))
     _refuse_non_real(model, rb, config)
     if spec is not None:
         trajectories = _record(model, m, spec, th, lrs, ci, cf, rb, opt)
@@ -356,6 +357,40 @@ def _split_state(out: dict[str, Array], P: int, opt: Any) -> dict[str, Array]:
     return {**out, "theta": np.ascontiguousarray(state[:, :P]), "state": state}
 
 
+def _threads(kernel: Any, backend: str, workers: int | None, n: int) -> int:
+    """Threads for the work after the runs (losses and limit annotations): the engine
+    call's own."""
+    if kernel is None or backend == "numpy":
+        return 1
+    from .slices import auto_workers
+
+    return int(workers or auto_workers(n))
+
+
+#: limits from which the work after the runs is split over the threads of the call
+SPLIT_LIMITS = 2048
+
+
+def _row_columns(
+    model: Any, m: NumericModel, cfg: EngineConfig, theta: Array, lrs: Array, code: Array
+) -> dict[str, Array]:
+    """The per-run columns computed after the runs, for a range of rows: ``loss`` (inf for a
+    diverged run) and the limit annotations of :func:`~.limits.annotate_limits` (row-wise:
+    any split of the rows gives the same columns)."""
+    from .limits import annotate_limits
+
+    n = theta.shape[0]
+    loss = np.full(n, np.inf)
+    ok = code != _DIV
+    if ok.any():
+        with np.errstate(all="ignore"):
+            lv = np.asarray(m.loss(theta[ok]), dtype=np.float64)
+        loss[ok] = np.where(np.isfinite(lv), lv, np.inf)
+    cols = annotate_limits(model, m, cfg, theta, lrs, code == _CONV)
+    cols["loss"] = loss
+    return cols
+
+
 def _finish(
     model: Any,
     m: NumericModel,
@@ -365,29 +400,30 @@ def _finish(
     lrs: Array,
     out: dict[str, Array],
     opt: Any = None,
+    threads: int = 1,
 ) -> RunBatch:
     outcome = out["code"].astype(np.int8)
-    n, _P = th0.shape
     theta = out["theta"]
     c = cfg.check_every
-    loss = np.full(n, np.inf)
-    ok = outcome != _DIV
-    if ok.any():
-        with np.errstate(all="ignore"):
-            lv = np.asarray(m.loss(theta[ok]), dtype=np.float64)
-        loss[ok] = np.where(np.isfinite(lv), lv, np.inf)
-    g_tail = np.where(ok & np.isfinite(out["gtail"]), out["gtail"], np.inf)
+    g_tail = np.where((outcome != _DIV) & np.isfinite(out["gtail"]), out["gtail"], np.inf)
     has_limit = outcome == _CONV
-    from .limits import annotate_limits
-
     # the limit certificate is GD's (a minimum whose GD linearisation contracts)
     gd_cfg = cfg if opt is None or opt.is_gd else dataclasses.replace(cfg, certificate=False)
-    ann = annotate_limits(model, m, gd_cfg, theta, lrs, has_limit)
+    weights = (outcome != _DIV).astype(np.float64) + (8.0 if cfg.limits else 0.0) * has_limit
+    parts = row_parts(weights, threads if int(has_limit.sum()) >= SPLIT_LIMITS else 1)
+    got = map_parts(
+        lambda ab: _row_columns(
+            model, m, gd_cfg, theta[ab[0] : ab[1]], lrs[ab[0] : ab[1]], outcome[ab[0] : ab[1]]
+        ),
+        parts,
+    )
+    ann = {k: np.concatenate([g[k] for g in got]) for k in got[0]} if got else {}
+    loss = ann.get("loss", np.zeros(0))
     sharp, lmin, at_min, certified = (
-        ann["sharpness"],
-        ann["lam_min"],
-        ann["at_minimum"],
-        ann["certified"],
+        ann.get("sharpness", np.zeros(0)),
+        ann.get("lam_min", np.zeros(0)),
+        ann.get("at_minimum", np.zeros(0, dtype=bool)),
+        ann.get("certified", np.zeros(0, dtype=bool)),
     )
     q = out["q"]
     with np.errstate(all="ignore"):

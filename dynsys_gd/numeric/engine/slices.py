@@ -26,6 +26,7 @@ than the others) and the threads end together.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import itertools
 import math
 import os
 import queue
@@ -39,7 +40,9 @@ __all__ = [
     "AUTO_THREAD_RUNS",
     "SLICE_SECONDS",
     "auto_workers",
+    "map_parts",
     "new_queue",
+    "row_parts",
     "run_shared",
     "spread_order",
     "spread_stride",
@@ -212,3 +215,45 @@ def run_shared(
     cf.wait(futures)
     for f in futures:
         f.result()  # a kernel's error, re-raised here
+
+
+def row_parts(weights: Any, parts: int) -> list[tuple[int, int]]:
+    """Contiguous row ranges ``[(a, b), ...]`` of an array of per-row ``weights`` (e.g. 1 for
+    a row with work, 0 without), at most ``parts`` of them, each holding about the same total
+    weight; empty ranges are left out."""
+    w = np.asarray(weights, dtype=np.float64)
+    n = w.size
+    if n == 0:
+        return []
+    cum = np.cumsum(w)
+    total = float(cum[-1])
+    if parts <= 1 or total <= 0.0:
+        return [(0, n)]
+    cuts = [0]
+    for k in range(1, parts):
+        cuts.append(int(np.searchsorted(cum, total * k / parts, side="right")))
+    cuts.append(n)
+    return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
+
+
+def map_parts(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+    """``[fn(item) for item in items]`` with the items after the first on the helper threads
+    and the first in this thread (for numpy work on disjoint row ranges: numpy releases the
+    GIL inside its loops).  Ctrl-C in this thread is raised once the helpers' items are done;
+    an item's error is re-raised here."""
+    out: list[Any] = [None] * len(items)
+
+    def job(i: int) -> None:
+        out[i] = fn(items[i])
+
+    if len(items) <= 1:
+        return [fn(it) for it in items]
+    pool = _helpers()
+    futures = [pool.submit(job, i) for i in range(1, len(items))]
+    try:
+        job(0)
+    finally:
+        cf.wait(futures)
+    for f in futures:
+        f.result()
+    return out
