@@ -4,6 +4,7 @@ one call in the calling thread), and a stop ends the kernels early."""
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -169,15 +170,31 @@ def test_row_parts_cover_the_rows_in_order_with_balanced_weight(parts):
 
 def test_map_parts_gives_the_serial_results_and_raises_a_part_error():
     items = list(range(5))
-    assert S.map_parts(lambda x: x * x, items) == [x * x for x in items]
 
     def fail(x: int) -> int:
         if x == 3:
             raise ValueError("part 3")
         return x
 
-    with pytest.raises(ValueError, match="part 3"):
-        S.map_parts(fail, items)
+    for workers in (1, 2, 3):
+        assert S.map_parts(lambda x: x * x, items, workers) == [x * x for x in items]
+        with pytest.raises(ValueError, match="part 3"):
+            S.map_parts(fail, items, workers)
+
+
+def test_map_parts_claims_no_item_after_an_error():
+    started: list[int] = []
+
+    def slow_fail(x: int) -> int:
+        started.append(x)
+        if x == 0:
+            raise KeyboardInterrupt
+        time.sleep(0.01)
+        return x
+
+    with pytest.raises(KeyboardInterrupt):
+        S.map_parts(slow_fail, list(range(50)), 2)
+    assert len(started) < 5  # the helper finished the item it held and took no more
 
 
 def test_losses_and_limit_annotations_split_over_threads_are_bit_identical(monkeypatch):
@@ -190,14 +207,15 @@ def test_losses_and_limit_annotations_split_over_threads_are_bit_identical(monke
     serial = run_gd(net, th, 0.55, workers=1)
     assert serial.has_limit.sum() >= 100 and serial.certified.any()
     monkeypatch.setattr(R, "SPLIT_LIMITS", 8)  # split from 8 limits on: the threads do it
+    monkeypatch.setattr(R, "PART_LIMITS", 64)  # in parts of at most 64 limits
     sizes: list[int] = []
 
-    def recorded(fn, items):
+    def recorded(fn, items, workers):
         sizes.append(len(items))
-        return S.map_parts(fn, items)
+        return S.map_parts(fn, items, workers)
 
     monkeypatch.setattr(R, "map_parts", recorded)
     split = run_gd(net, th, 0.55, workers=3)
-    assert sizes == [3]
+    assert sizes == [max(3, -(-int(serial.has_limit.sum()) // 64))]
     for f in (*FIELDS, "loss", "sharpness", "lam_min", "at_minimum", "certified"):
         assert np.array_equal(getattr(serial, f), getattr(split, f)), f

@@ -369,6 +369,9 @@ def _threads(kernel: Any, backend: str, workers: int | None, n: int) -> int:
 
 #: limits from which the work after the runs is split over the threads of the call
 SPLIT_LIMITS = 2048
+#: limits of a part of that work at most (a part takes up to about 0.1 s on a linear network:
+#: Ctrl-C waits at most about that long)
+PART_LIMITS = 16384
 
 
 def _row_columns(
@@ -410,12 +413,15 @@ def _finish(
     # the limit certificate is GD's (a minimum whose GD linearisation contracts)
     gd_cfg = cfg if opt is None or opt.is_gd else dataclasses.replace(cfg, certificate=False)
     weights = (outcome != _DIV).astype(np.float64) + (8.0 if cfg.limits else 0.0) * has_limit
-    parts = row_parts(weights, threads if int(has_limit.sum()) >= SPLIT_LIMITS else 1)
+    k = int(has_limit.sum())
+    split = threads > 1 and k >= SPLIT_LIMITS
+    parts = row_parts(weights, max(threads, -(-k // PART_LIMITS)) if split else 1)
     got = map_parts(
         lambda ab: _row_columns(
             model, m, gd_cfg, theta[ab[0] : ab[1]], lrs[ab[0] : ab[1]], outcome[ab[0] : ab[1]]
         ),
         parts,
+        threads,
     )
     ann = {k: np.concatenate([g[k] for g in got]) for k in got[0]} if got else {}
     loss = ann.get("loss", np.zeros(0))

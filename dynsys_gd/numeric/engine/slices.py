@@ -236,22 +236,39 @@ def row_parts(weights: Any, parts: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
 
 
-def map_parts(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
-    """``[fn(item) for item in items]`` with the items after the first on the helper threads
-    and the first in this thread (for numpy work on disjoint row ranges: numpy releases the
-    GIL inside its loops).  Ctrl-C in this thread is raised once the helpers' items are done;
-    an item's error is re-raised here."""
+def map_parts(fn: Callable[[Any], Any], items: list[Any], workers: int = 2) -> list[Any]:
+    """``[fn(item) for item in items]`` on this thread and ``workers - 1`` helper threads, each
+    claiming the next item in order (for numpy work on disjoint row ranges: numpy releases the
+    GIL inside its loops).  After an error or Ctrl-C in any of them no further item is
+    claimed; the error is re-raised here once the items in progress are done (keep items short:
+    that bounds the wait)."""
     out: list[Any] = [None] * len(items)
-
-    def job(i: int) -> None:
-        out[i] = fn(items[i])
-
-    if len(items) <= 1:
+    w = max(1, min(int(workers), len(items)))
+    if w <= 1:
         return [fn(it) for it in items]
+    lock = threading.Lock()
+    state = {"next": 0, "stop": False}
+
+    def drain(_: Any = None) -> None:
+        while True:
+            with lock:
+                i = state["next"]
+                if state["stop"] or i >= len(items):
+                    return
+                state["next"] = i + 1
+            try:
+                out[i] = fn(items[i])
+            except BaseException:
+                state["stop"] = True
+                raise
+
     pool = _helpers()
-    futures = [pool.submit(job, i) for i in range(1, len(items))]
+    futures = [pool.submit(drain, None) for _ in range(w - 1)]
     try:
-        job(0)
+        drain()
+    except BaseException:
+        state["stop"] = True
+        raise
     finally:
         cf.wait(futures)
     for f in futures:
