@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
         ("bench_engine.py", ["--quick"], "engine outcomes"),
         ("bench_scaling.py", ["--quick", "--no-dask"], "processes x2"),
         ("bench_critical_lr.py", ["--quick"], "critical_lr, general Sxx"),
+        ("bench_threads.py", ["--quick"], "same result True"),
         ("tanh_accuracy.py", ["--quick"], "engine tanh (dynsys_gd)"),
     ],
 )

@@ -33,7 +33,7 @@ from .._validation import (
     describe,
 )
 from ..errors import InvalidParameterError
-from ..numeric.engine.run import EngineConfig, run_gd
+from ..numeric.engine.run import EngineConfig, run_gd, run_outcomes
 
 __all__ = [
     "ANNOTATED_SAMPLES",
@@ -168,10 +168,11 @@ def run_rows(
     :class:`~dynsys_gd.numeric.engine.RunBatch` (default :data:`_RUN_FIELDS`), in row order.
     """
     lr_rows = np.asarray(lr_rows, dtype=np.float64)
+    run = run_gd if "loss" in fields else run_outcomes  # the losses only when asked for
     if lr_rows.size and np.all(lr_rows == lr_rows[0]):
-        rb = run_gd(model, theta0, float(lr_rows[0]), config=config)
+        rb = run(model, theta0, float(lr_rows[0]), config=config)
     else:
-        rb = run_gd(model, theta0, lr_rows, config=config)
+        rb = run(model, theta0, lr_rows, config=config)
     return {f: np.asarray(getattr(rb, f)) for f in fields}
 
 
@@ -206,7 +207,7 @@ def run_task(
     size = min(SAMPLING_BLOCK, n_samples - block * SAMPLING_BLOCK)
     theta0 = sample_block(init, scale, seed, block, size, P)[start:stop]
     cfg = task_config(config, block)
-    rb = run_gd(model, theta0, lr, config=cfg)
+    rb = run_outcomes(model, theta0, lr, config=cfg)
     d: dict[str, Any] = {"block": block, "start": start, "stop": stop}
     d.update({f: np.asarray(getattr(rb, f)) for f in _RUN_FIELDS})
     d.update(limit_payload(model, cfg, rb.theta, rb.has_limit))

@@ -177,3 +177,17 @@ def test_fused_hot_loop_gradient_matches_kernels(widths: tuple[int, ...]) -> Non
     m = numeric_model(net)
     th = rng.normal(size=(40, net.n_params))
     np.testing.assert_allclose(fast_gradient(net, m)(th), m.gradient(th), rtol=1e-12, atol=1e-12)
+
+
+def test_run_outcomes_is_run_gd_without_the_losses():
+    from dynsys_gd.numeric.engine.run import run_outcomes
+
+    net = dg.LinearNetwork.scalar(depth=3, target=2.0)
+    th = np.random.default_rng(8).uniform(-2, 2, (300, 3))
+    full = run_gd(net, th, 0.25)
+    lean = run_outcomes(net, th, 0.25)
+    assert np.all(np.isnan(lean.loss)) and np.isfinite(full.loss).any()
+    for f in ("outcome", "steps", "period", "theta", "g_tail", "sharpness", "lam_min"):
+        assert np.array_equal(getattr(full, f), getattr(lean, f)), f
+    for f in ("at_minimum", "certified", "contraction", "at_float_floor"):
+        assert np.array_equal(getattr(full, f), getattr(lean, f)), f
