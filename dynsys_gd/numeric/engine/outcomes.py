@@ -205,7 +205,7 @@ def displacements(hist: Any, maxp: int, E: Any, D: Any) -> None:  # pragma: no c
             D[k, l] = _math.sqrt(D[k, l])
 
 
-@_numba.njit(**_JIT)
+@_numba.njit(inline="always", **_JIT)
 def lane_classify(
     E: Any,
     D: Any,
@@ -254,7 +254,7 @@ def lane_classify(
     return -1, 0, False
 
 
-@_numba.njit(**_JIT)
+@_numba.njit(inline="always", **_JIT)
 def stationary(gmax: float, q1: float) -> Any:  # pragma: no cover
     """Outcome of an exactly stationary float64 iterate: an exact critical point (zero
     gradient), the float64 floor after an observed approach, else frozen."""
@@ -265,7 +265,7 @@ def stationary(gmax: float, q1: float) -> Any:  # pragma: no cover
     return C_FRZ, False
 
 
-@_numba.njit(**_JIT)
+@_numba.njit(inline="always", **_JIT)
 def lane_progressing(
     l: int, maxp: int, S: int, c: int, hard: int, streak: Any, rmax: Any
 ) -> bool:  # pragma: no cover
@@ -276,7 +276,7 @@ def lane_progressing(
     return False
 
 
-@_numba.njit(**_JIT)
+@_numba.njit(inline="always", **_JIT)
 def lane_trend(l: int, seg: Any) -> bool:  # pragma: no cover
     """The two halves of the budget segment differ (a slow transient, not a settled orbit):
     the largest step, or the largest closest-return distance, changed by more than TREND."""
@@ -288,7 +288,7 @@ def lane_trend(l: int, seg: Any) -> bool:  # pragma: no cover
     return False
 
 
-@_numba.njit(**_JIT)
+@_numba.njit(inline="always", **_JIT)
 def at_budget(
     progressing: bool,
     unsettled: bool,
@@ -438,18 +438,29 @@ def lanes_segment(
 ) -> None:  # pragma: no cover
     """Segment maxima of the largest step D_kmax and of min_{k>=2} e_k of every lane:
     ``seg[0:2, l]`` over the first half of the current budget segment, ``seg[2:4, l]`` over
-    the second half (when ``t[l] > budget[l] - half``)."""
+    the second half (when ``t[l] > budget[l] - half``).  Every loop runs over the lanes, with
+    selects instead of a lane-dependent row, so all of them are vectorised (the maxima are
+    those of :func:`batch_segment`)."""
     L = E.shape[1]
+    emin = _np.empty(L)
     for l in range(L):
-        emin = E[1, l]
-        for kk in range(2, maxp):
-            emin = E[kk, l] if E[kk, l] < emin else emin
-        o = 2 if t[l] > budget[l] - half else 0
+        emin[l] = E[1, l]
+    for kk in range(2, maxp):
+        for l in range(L):
+            v = E[kk, l]
+            emin[l] = v if v < emin[l] else emin[l]
+    for l in range(L):
+        second = t[l] > budget[l] - half
         v = D[maxp - 1, l]
-        if v > seg[o, l]:
-            seg[o, l] = v
-        if emin > seg[o + 1, l]:
-            seg[o + 1, l] = emin
+        a = seg[2, l] if second else seg[0, l]
+        w = v if v > a else a
+        seg[0, l] = seg[0, l] if second else w
+        seg[2, l] = w if second else seg[2, l]
+        u = emin[l]
+        a = seg[3, l] if second else seg[1, l]
+        w = u if u > a else a
+        seg[1, l] = seg[1, l] if second else w
+        seg[3, l] = w if second else seg[3, l]
 
 
 # ------------------------------------------------------------------------------------------------
