@@ -1,14 +1,18 @@
 """The compiled outcome checks of the lanes against their numpy twin, function by function, on
 synthetic histories (docs/math/convergent-set.md): displacements, decay statistics, candidate
-flags, segment maxima and the screening's first step beyond the threshold, bit for bit."""
+flags, segment maxima, the first step beyond the threshold found by the screening and by the
+replay of diverged runs, bit for bit."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import sympy as sp
 
+import dynsys_gd as dg
+from dynsys_gd.numeric.engine import EngineConfig, run_gd
 from dynsys_gd.numeric.engine import outcomes as oc
-from dynsys_gd.numeric.engine.lane_divergence import _first_beyond
+from dynsys_gd.numeric.engine.lane_divergence import REPLAY_CHUNK, _first_beyond
 
 
 def _bits(a) -> np.ndarray:
@@ -105,3 +109,24 @@ def test_first_step_beyond_the_threshold() -> None:
     ]
     assert first.tolist() == want
     assert want[:6] == [K, 7, K, 5, 0, K]
+
+
+def test_runs_leaving_the_threshold_late_in_a_block_equal_the_reference() -> None:
+    """Runs that leave the threshold anywhere in a block (the replay steps them again in
+    chunks of a few steps): the same step counts and iterates as the numpy reference, which
+    checks every step; the independent count is the first t with (1 + eta)^t |theta_0| > 1e6."""
+    x, y = sp.symbols("x y")
+    model = dg.LossModel(-(x**2 + y**2) / 2, (x, y))
+    rng = np.random.default_rng(2)
+    th = np.column_stack([np.geomspace(1e-3, 0.9, 40), np.zeros(40)])
+    th[:, 1] = rng.uniform(-1e-4, 1e-4, 40)
+    cfg = EngineConfig(certificate=False, limits=False)
+    a = run_gd(model, th, 0.1, backend="compiled", config=cfg)
+    b = run_gd(model, th, 0.1, backend="numpy", config=cfg)
+    for f in ("outcome", "steps", "theta", "g_tail"):
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f), err_msg=f)
+    assert (a.outcome == oc.C_DIV).all()
+    within = a.steps % cfg.check_every
+    assert (within > 2 * REPLAY_CHUNK).sum() > 10  # past the first chunks of the replay
+    want = [next(t for t in range(1, 400) if (1.1**t) * np.abs(r).max() > 1e6) for r in th]
+    assert np.abs(a.steps - np.array(want)).max() <= 1  # rounding of (1.1)^t

@@ -44,6 +44,22 @@ REPLAY_CHUNK = 16
 
 
 @numba.njit(**_JIT)
+def _first_beyond(hk: Any, T: int, div: float) -> Any:  # pragma: no cover
+    """For every lane ``j`` of the kept iterates ``hk[K, S, m]``: the first step ``s`` whose
+    iterate is non-finite or beyond ``div`` in one of its first ``T`` rows (``K`` if none);
+    loops over the lanes innermost (vectorised)."""
+    K = hk.shape[0]
+    m = hk.shape[2]
+    first = np.full(m, K, dtype=np.int64)
+    for s in range(K - 1, -1, -1):
+        for i in range(T):
+            row = hk[s, i]
+            for j in range(m):
+                first[j] = s if not (abs(row[j]) <= div) else first[j]
+    return first
+
+
+@numba.njit(**_JIT)
 def replay_diverged(
     blockfn: Any,
     kind: int,
@@ -81,29 +97,31 @@ def replay_diverged(
         lr1[j] = lrs[dr[j]]
         for i in range(NS):
             xs[i, j] = blk[i, dl[j]]
+    nw = max(nwork, 2)
+    # one allocation each for the kept iterates, chunk-start states and norms, and for the
+    # block's gradient and work rows (zeroed per chunk, as fresh arrays would be); the chunks'
+    # arrays are C-contiguous views of their first entries (runs only drop out)
+    sbuf = np.empty(m * (min(REPLAY_CHUNK, c) * NS + NS + 2))
+    wbuf = np.empty(m * (P + nw))
     done = 0
     while m > 0:
         h = min(REPLAY_CHUNK, c - done)
-        rh = np.empty((h, NS, m))
-        gs = np.zeros(m)
-        gm = np.zeros(m)
-        rg = np.zeros((P, m))
-        rwk = np.zeros((max(nwork, 2), m))
-        x0 = xs.copy()
+        o = h * NS * m
+        rh = sbuf[:o].reshape((h, NS, m))
+        x0 = sbuf[o : o + NS * m].reshape((NS, m))
+        gs = sbuf[o + NS * m : o + (NS + 1) * m]
+        gm = sbuf[o + (NS + 1) * m : o + (NS + 2) * m]
+        wbuf[: (P + nw) * m] = 0.0
+        rg = wbuf[: P * m].reshape((P, m))
+        rwk = wbuf[P * m : (P + nw) * m].reshape((nw, m))
+        x0[:, :] = xs
         blockfn(kind, ip, fp, xs, rg, rwk, lr1, rh, gs, gm, h, 0, h)
+        first = _first_beyond(rh, T, div)
         keep = 0
         for j in range(m):
             jj = who[j]
             r = dr[jj]
-            s_bad = -1
-            for s in range(h):
-                bad = False
-                for i in range(T):
-                    if not (abs(rh[s, i, j]) <= div):
-                        bad = True
-                if bad:
-                    s_bad = s
-                    break
+            s_bad = first[j] if first[j] < h else -1
             if s_bad >= 0 or done + h >= c:
                 last = s_bad - 1 if s_bad >= 0 else h - 1
                 for i in range(NS):
@@ -121,22 +139,6 @@ def replay_diverged(
             m = keep
             xs = np.ascontiguousarray(xs[:, :m])
             lr1 = np.ascontiguousarray(lr1[:m])
-
-
-@numba.njit(**_JIT)
-def _first_beyond(hk: Any, T: int, div: float) -> Any:  # pragma: no cover
-    """For every lane ``j`` of the kept iterates ``hk[K, S, m]``: the first step ``s`` whose
-    iterate is non-finite or beyond ``div`` in one of its first ``T`` rows (``K`` if none);
-    loops over the lanes innermost (vectorised)."""
-    K = hk.shape[0]
-    m = hk.shape[2]
-    first = np.full(m, K, dtype=np.int64)
-    for s in range(K - 1, -1, -1):
-        for i in range(T):
-            row = hk[s, i]
-            for j in range(m):
-                first[j] = s if not (abs(row[j]) <= div) else first[j]
-    return first
 
 
 #: steps of the screening of :func:`screen` (at most ``check_every``)

@@ -177,7 +177,8 @@ def displacements(hist: Any, maxp: int, E: Any, D: Any) -> None:  # pragma: no c
 
     The maxima are taken over squared distances and the square root once at the end: the
     square root is correctly rounded and monotone, so :math:`\sqrt{\max_j a_j} = \max_j
-    \sqrt{a_j}` bit for bit (14 roots per lane instead of 43)."""
+    \sqrt{a_j}` bit for bit (``2 maxp - 2`` roots per lane instead of 43: ``D[0]`` and ``D[1]``
+    are the root of ``E[0]``)."""
     H = hist.shape[0]
     L = hist.shape[2]
     acc = _np.empty(L)
@@ -202,6 +203,11 @@ def displacements(hist: Any, maxp: int, E: Any, D: Any) -> None:  # pragma: no c
     for k in range(maxp):
         for l in range(L):
             E[k, l] = _math.sqrt(E[k, l])
+    for l in range(L):
+        D[0, l] = E[0, l]
+        D[1, l] = E[0, l]
+    for k in range(2, maxp):
+        for l in range(L):
             D[k, l] = _math.sqrt(D[k, l])
 
 
