@@ -97,24 +97,15 @@ def replay_diverged(
         lr1[j] = lrs[dr[j]]
         for i in range(NS):
             xs[i, j] = blk[i, dl[j]]
-    nw = max(nwork, 2)
-    # one allocation each for the kept iterates, chunk-start states and norms, and for the
-    # block's gradient and work rows (zeroed per chunk, as fresh arrays would be); the chunks'
-    # arrays are C-contiguous views of their first entries (runs only drop out)
-    sbuf = np.empty(m * (min(REPLAY_CHUNK, c) * NS + NS + 2))
-    wbuf = np.empty(m * (P + nw))
     done = 0
     while m > 0:
         h = min(REPLAY_CHUNK, c - done)
-        o = h * NS * m
-        rh = sbuf[:o].reshape((h, NS, m))
-        x0 = sbuf[o : o + NS * m].reshape((NS, m))
-        gs = sbuf[o + NS * m : o + (NS + 1) * m]
-        gm = sbuf[o + (NS + 1) * m : o + (NS + 2) * m]
-        wbuf[: (P + nw) * m] = 0.0
-        rg = wbuf[: P * m].reshape((P, m))
-        rwk = wbuf[P * m : (P + nw) * m].reshape((nw, m))
-        x0[:, :] = xs
+        rh = np.empty((h, NS, m))
+        gs = np.zeros(m)
+        gm = np.zeros(m)
+        rg = np.zeros((P, m))
+        rwk = np.zeros((max(nwork, 2), m))
+        x0 = xs.copy()
         blockfn(kind, ip, fp, xs, rg, rwk, lr1, rh, gs, gm, h, 0, h)
         first = _first_beyond(rh, T, div)
         keep = 0

@@ -236,7 +236,7 @@ def _load(
         qmeas[kk, l] = NO_Q
 
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(**_JIT)
 def _first_steps(
     blockfn: Any,
     kind: int,
@@ -252,24 +252,19 @@ def _first_steps(
 ) -> None:  # pragma: no cover
     r"""The first step length :math:`\eta\lVert\nabla L(\theta_0)\rVert` of the runs just
     loaded into lanes ``ll[:nl]``, the reference of their first check (evidence of a fast
-    approach): one step of copies of them side by side (the same operations as in the lanes).
-    The block's arrays are views of two allocations (one zeroed, one not)."""
+    approach): one step of copies of them side by side (the same operations as in the lanes)."""
     NS = th.shape[0]
-    nw = max(nwork, 2)
-    buf = np.zeros(nl * (2 * NS + P + nw))
-    xs = buf[: NS * nl].reshape((NS, nl))
-    g = buf[NS * nl : (NS + P) * nl].reshape((P, nl))
-    wk = buf[(NS + P) * nl : (NS + P + nw) * nl].reshape((nw, nl))
-    h1 = buf[(NS + P + nw) * nl :].reshape((1, NS, nl))
-    v = np.empty(3 * nl)
-    lr1 = v[:nl]
-    gs = v[nl : 2 * nl]
-    gm = v[2 * nl :]
+    xs = np.empty((NS, nl))
+    lr1 = np.empty(nl)
     for j in range(nl):
         lr1[j] = lr[ll[j]]
         for i in range(NS):
             xs[i, j] = th[i, ll[j]]
-    blockfn(kind, ip, fp, xs, g, wk, lr1, h1, gs, gm, 1, 1, 1)
+    gs = np.zeros(nl)
+    gm = np.zeros(nl)
+    h1 = np.empty((1, NS, nl))
+    blockfn(kind, ip, fp, xs, np.zeros((P, nl)), np.zeros((max(nwork, 2), nl)), lr1, h1, gs, gm,
+            1, 1, 1)  # fmt: skip
     for j in range(nl):
         eprev[0, ll[j]] = lr1[j] * gs[j]
 

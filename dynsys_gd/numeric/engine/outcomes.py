@@ -260,7 +260,7 @@ def lane_classify(
     return -1, 0, False
 
 
-@_numba.njit(inline="always", **_JIT)
+@_numba.njit(**_JIT)
 def stationary(gmax: float, q1: float) -> Any:  # pragma: no cover
     """Outcome of an exactly stationary float64 iterate: an exact critical point (zero
     gradient), the float64 floor after an observed approach, else frozen."""
@@ -271,7 +271,7 @@ def stationary(gmax: float, q1: float) -> Any:  # pragma: no cover
     return C_FRZ, False
 
 
-@_numba.njit(inline="always", **_JIT)
+@_numba.njit(**_JIT)
 def lane_progressing(
     l: int, maxp: int, S: int, c: int, hard: int, streak: Any, rmax: Any
 ) -> bool:  # pragma: no cover
@@ -282,7 +282,7 @@ def lane_progressing(
     return False
 
 
-@_numba.njit(inline="always", **_JIT)
+@_numba.njit(**_JIT)
 def lane_trend(l: int, seg: Any) -> bool:  # pragma: no cover
     """The two halves of the budget segment differ (a slow transient, not a settled orbit):
     the largest step, or the largest closest-return distance, changed by more than TREND."""
@@ -294,7 +294,7 @@ def lane_trend(l: int, seg: Any) -> bool:  # pragma: no cover
     return False
 
 
-@_numba.njit(inline="always", **_JIT)
+@_numba.njit(**_JIT)
 def at_budget(
     progressing: bool,
     unsettled: bool,
