@@ -170,6 +170,43 @@ def _row_sq_max(hist: Any, a: int, b: int, acc: Any, out: Any) -> None:  # pragm
 
 
 @_numba.njit(**_JIT)
+def _row_sq_max_few(hist: Any, a: int, b: int, out: Any) -> None:  # pragma: no cover
+    """:func:`_row_sq_max` for one to four parameters, in one pass over the lanes: the
+    running sum stays in a register (for a few parameters the stores and loads of the running
+    sum, not the arithmetic, are the cost); the additions are the same, in the same order."""
+    P = hist.shape[1]
+    L = hist.shape[2]
+    ha = hist[a]
+    hb = hist[b]
+    if P == 1:
+        for l in range(L):
+            d0 = ha[0, l] - hb[0, l]
+            v = d0 * d0
+            out[l] = v if v > out[l] else out[l]
+    elif P == 2:
+        for l in range(L):
+            d0 = ha[0, l] - hb[0, l]
+            d1 = ha[1, l] - hb[1, l]
+            v = d0 * d0 + d1 * d1
+            out[l] = v if v > out[l] else out[l]
+    elif P == 3:
+        for l in range(L):
+            d0 = ha[0, l] - hb[0, l]
+            d1 = ha[1, l] - hb[1, l]
+            d2 = ha[2, l] - hb[2, l]
+            v = (d0 * d0 + d1 * d1) + d2 * d2
+            out[l] = v if v > out[l] else out[l]
+    else:
+        for l in range(L):
+            d0 = ha[0, l] - hb[0, l]
+            d1 = ha[1, l] - hb[1, l]
+            d2 = ha[2, l] - hb[2, l]
+            d3 = ha[3, l] - hb[3, l]
+            v = ((d0 * d0 + d1 * d1) + d2 * d2) + d3 * d3
+            out[l] = v if v > out[l] else out[l]
+
+
+@_numba.njit(**_JIT)
 def displacements(hist: Any, maxp: int, E: Any, D: Any) -> None:  # pragma: no cover
     r"""From the last ``H = 2 maxp`` iterates ``hist[H, P, L]``: the k-step displacements
     ``E[k-1] = max_{j<k} |theta_{t-j} - theta_{t-j-k}|`` (k >= 2) and the orbit sizes
@@ -178,9 +215,11 @@ def displacements(hist: Any, maxp: int, E: Any, D: Any) -> None:  # pragma: no c
     The maxima are taken over squared distances and the square root once at the end: the
     square root is correctly rounded and monotone, so :math:`\sqrt{\max_j a_j} = \max_j
     \sqrt{a_j}` bit for bit (``2 maxp - 2`` roots per lane instead of 43: ``D[0]`` and ``D[1]``
-    are the root of ``E[0]``)."""
+    are the root of ``E[0]``).  Up to four parameters a distance is summed in one pass over the
+    lanes (:func:`_row_sq_max_few`)."""
     H = hist.shape[0]
     L = hist.shape[2]
+    few = hist.shape[1] <= 4
     acc = _np.empty(L)
     for k in range(1, maxp + 1):
         jn = k if k >= 2 else 2
@@ -189,7 +228,10 @@ def displacements(hist: Any, maxp: int, E: Any, D: Any) -> None:  # pragma: no c
             Ek[l] = 0.0
         for j in range(jn):
             a = H - 1 - j
-            _row_sq_max(hist, a, a - k, acc, Ek)
+            if few:
+                _row_sq_max_few(hist, a, a - k, Ek)
+            else:
+                _row_sq_max(hist, a, a - k, acc, Ek)
     for l in range(L):
         D[0, l] = E[0, l]
         D[1, l] = E[0, l]
@@ -199,7 +241,10 @@ def displacements(hist: Any, maxp: int, E: Any, D: Any) -> None:  # pragma: no c
         for l in range(L):
             Dk[l] = D[k - 2, l]
         a = H - k
-        _row_sq_max(hist, a, a - 1, acc, Dk)
+        if few:
+            _row_sq_max_few(hist, a, a - 1, Dk)
+        else:
+            _row_sq_max(hist, a, a - 1, acc, Dk)
     for k in range(maxp):
         for l in range(L):
             E[k, l] = _math.sqrt(E[k, l])
