@@ -382,8 +382,8 @@ def lanes_scale(th: Any, T: int, div: float, scale: Any, fin: Any) -> None:  # p
         for l in range(L):
             v = abs(th[i, l])
             ok = v <= div
-            fin[l] = fin[l] and ok
-            scale[l] = v if (ok and v > scale[l]) else scale[l]
+            fin[l] = fin[l] & ok
+            scale[l] = v if (ok & (v > scale[l])) else scale[l]
 
 
 @_numba.njit(**_JIT)
@@ -402,7 +402,8 @@ def lanes_update(
     rise: Any,
 ) -> None:  # pragma: no cover
     """Update the decay statistics of every lane for every k (floor level ``flv[l]``; the rules
-    of :func:`batch_update`, as selects instead of branches)."""
+    of :func:`batch_update`, as selects instead of branches: the conditions are combined with
+    ``&``, not ``and``, which LLVM compiled to branches that mispredict)."""
     L = E.shape[1]
     for kk in range(maxp):
         for l in range(L):
@@ -415,16 +416,13 @@ def lanes_update(
             st = streak[kk, l]
             rm = rmax[kk, l]
             dec = r < 1.0
-            cons = st > 0 and abs(r - rp) <= 0.5 * (1.0 - hi)
+            cons = (st > 0) & (abs(r - rp) <= 0.5 * (1.0 - hi))
             st = (st + 1 if cons else 1) if dec else 0
             rm = ((r if r > rm else rm) if cons else r) if dec else 0.0
             q = qmeas[kk, l]
-            if st >= S and (1.0 - rm) * hard >= c:
-                q = rm
-            elif r <= STRONG_DROP and ep > flv[l] and q >= 1.0:
-                q = r
-            elif r > FORGET_RISE:
-                q = NO_Q
+            meaningful = (st >= S) & ((1.0 - rm) * hard >= c)
+            strong = (r <= STRONG_DROP) & (ep > flv[l]) & (q >= 1.0)
+            q = rm if meaningful else (r if strong else (NO_Q if r > FORGET_RISE else q))
             qmeas[kk, l] = q
             streak[kk, l] = st
             rmax[kk, l] = rm
@@ -433,7 +431,7 @@ def lanes_update(
         if kk == 0:
             for l in range(L):
                 r = rprev[0, l]
-                rise[l] = rise[l] + 1 if (r > 1.0 and r < _np.inf) else 0
+                rise[l] = rise[l] + 1 if ((r > 1.0) & (r < _np.inf)) else 0
 
 
 @_numba.njit(**_JIT)
@@ -455,32 +453,33 @@ def lanes_candidates(
     cand: Any,
 ) -> None:  # pragma: no cover
     """``cand[l]``: :func:`lane_classify` decides lane ``l`` (returns a code other than -1),
-    from the same comparisons; only those lanes are classified one by one."""
+    from the same comparisons (combined with ``&`` and ``|``: no branches); only those lanes
+    are classified one by one."""
     L = E.shape[1]
     for l in range(L):
         e1 = E[0, l]
         sc = scale[l]
         q = qmeas[0, l]
         a = e1 == 0.0
-        b = streak[0, l] >= S and e1 * c <= conv_tol * sc * (1.0 - rmax[0, l])
-        f = q < 1.0 and e1 * (1.0 - q) <= flv[l] and e1 < min_orbit * sc
-        cand[l] = a or b or f
+        b = (streak[0, l] >= S) & (e1 * c <= conv_tol * sc * (1.0 - rmax[0, l]))
+        f = (q < 1.0) & (e1 * (1.0 - q) <= flv[l]) & (e1 < min_orbit * sc)
+        cand[l] = a | b | f
     for k in range(2, maxp + 1):
         kk = k - 1
         for l in range(L):
             dk = D[kk, l]
             dp = Dprev[kk, l]
             ok = (
-                dk >= min_orbit * scale[l]
-                and dp >= 0.0
-                and abs(dk - dp) <= 4.0 * period_tol * dk + flv[l]
+                (dk >= min_orbit * scale[l])
+                & (dp >= 0.0)
+                & (abs(dk - dp) <= 4.0 * period_tol * dk + flv[l])
             )
             ek = E[kk, l]
             qk = qmeas[kk, l]
             d1 = ek == 0.0
-            d2 = streak[kk, l] >= S and ek * c <= period_tol * dk * k * (1.0 - rmax[kk, l])
-            d3 = qk < 1.0 and ek * (1.0 - qk) * k <= flv[l]
-            cand[l] = cand[l] or (ok and (d1 or d2 or d3))
+            d2 = (streak[kk, l] >= S) & (ek * c <= period_tol * dk * k * (1.0 - rmax[kk, l]))
+            d3 = (qk < 1.0) & (ek * (1.0 - qk) * k <= flv[l])
+            cand[l] = cand[l] | (ok & (d1 | d2 | d3))
 
 
 @_numba.njit(**_JIT)
