@@ -44,6 +44,22 @@ REPLAY_CHUNK = 16
 
 
 @numba.njit(**_JIT)
+def _first_beyond(hk: Any, T: int, div: float) -> Any:  # pragma: no cover
+    """For every lane ``j`` of the kept iterates ``hk[K, S, m]``: the first step ``s`` whose
+    iterate is non-finite or beyond ``div`` in one of its first ``T`` rows (``K`` if none);
+    loops over the lanes innermost (vectorised)."""
+    K = hk.shape[0]
+    m = hk.shape[2]
+    first = np.full(m, K, dtype=np.int64)
+    for s in range(K - 1, -1, -1):
+        for i in range(T):
+            row = hk[s, i]
+            for j in range(m):
+                first[j] = s if not (abs(row[j]) <= div) else first[j]
+    return first
+
+
+@numba.njit(**_JIT)
 def replay_diverged(
     blockfn: Any,
     kind: int,
@@ -91,19 +107,12 @@ def replay_diverged(
         rwk = np.zeros((max(nwork, 2), m))
         x0 = xs.copy()
         blockfn(kind, ip, fp, xs, rg, rwk, lr1, rh, gs, gm, h, 0, h)
+        first = _first_beyond(rh, T, div)
         keep = 0
         for j in range(m):
             jj = who[j]
             r = dr[jj]
-            s_bad = -1
-            for s in range(h):
-                bad = False
-                for i in range(T):
-                    if not (abs(rh[s, i, j]) <= div):
-                        bad = True
-                if bad:
-                    s_bad = s
-                    break
+            s_bad = first[j] if first[j] < h else -1
             if s_bad >= 0 or done + h >= c:
                 last = s_bad - 1 if s_bad >= 0 else h - 1
                 for i in range(NS):
@@ -152,10 +161,11 @@ def screen(
     o_q: Any,
     o_floor: Any,
 ) -> int:  # pragma: no cover
-    """Step copies of runs ``rr[:m]`` ``K`` steps side by side; those whose iterate
-    is then not finite in one of its first ``T`` rows are decided diverged (replayed for their
-    first step beyond ``div``), the others are queued in ``pend`` (``qs[2]`` entries).  Returns
-    the number decided."""
+    """Step copies of runs ``rr[:m]`` ``K`` steps side by side, keeping every iterate; those
+    whose iterate is then not finite in one of its first ``T`` rows are decided diverged, at
+    their first step beyond ``div`` (read off the kept iterates: no replay), the others are
+    queued in ``pend`` (``qs[2]`` entries).  Screening runs only when the state is the
+    parameters (``T`` rows, no optimiser buffers).  Returns the number decided."""
     NS = theta0.shape[1]
     xs = np.empty((NS, m))
     lr1 = np.empty(m)
@@ -163,15 +173,12 @@ def screen(
         lr1[j] = lrs[rr[j]]
         for i in range(NS):
             xs[i, j] = theta0[rr[j], i]
-    x0 = xs.copy()
     gs = np.zeros(m)
     gm = np.zeros(m)
-    h1 = np.empty((1, NS, m))
-    blockfn(kind, ip, fp, xs, np.zeros((P, m)), np.zeros((max(nwork, 2), m)), lr1, h1, gs, gm,
-            K, 0, 1)  # fmt: skip
-    dl = np.empty(m, dtype=np.int64)
-    dr = np.empty(m, dtype=np.int64)
-    dt = np.zeros(m, dtype=np.int64)
+    hk = np.empty((K, NS, m))
+    blockfn(kind, ip, fp, xs, np.zeros((P, m)), np.zeros((max(nwork, 2), m)), lr1, hk, gs, gm,
+            K, 0, K)  # fmt: skip
+    first = _first_beyond(hk, T, div)
     nd = 0
     for j in range(m):
         r = rr[j]
@@ -181,8 +188,14 @@ def screen(
             if not (v - v == 0.0):  # inf or NaN
                 bad = True
         if bad:
-            dl[nd] = j
-            dr[nd] = r
+            # the iterates of the screened steps are all kept: the first one beyond the
+            # threshold and the last one within it are read off (the same bits a replay of the
+            # same steps would give)
+            s_bad = first[j]
+            for i in range(NS):
+                o_theta[r, i] = theta0[r, i] if s_bad == 0 else hk[s_bad - 1, i, j]
+            o_steps[r] = s_bad + 1
+            o_gtail[r] = np.inf
             nd += 1
             o_code[r] = C_DIV
             o_period[r] = 0
@@ -191,11 +204,6 @@ def screen(
         else:
             pend[qs[2]] = r
             qs[2] += 1
-    if nd > 0:
-        replay_diverged(
-            blockfn, kind, ip, fp, nwork, P, x0, lrs, dl, dr, dt, nd, K, div, T, o_steps, o_theta,
-            o_gtail,
-        )  # fmt: skip
     return nd
 
 

@@ -202,7 +202,7 @@ def _move(
         seg[j, b] = seg[j, a]
 
 
-@numba.njit(**_JIT)
+@numba.njit(inline="always", **_JIT)
 def _load(
     l: int,
     r: int,

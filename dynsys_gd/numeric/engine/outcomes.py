@@ -170,6 +170,43 @@ def _row_sq_max(hist: Any, a: int, b: int, acc: Any, out: Any) -> None:  # pragm
 
 
 @_numba.njit(**_JIT)
+def _row_sq_max_few(hist: Any, a: int, b: int, out: Any) -> None:  # pragma: no cover
+    """:func:`_row_sq_max` for one to four parameters, in one pass over the lanes: the
+    running sum stays in a register (for a few parameters the stores and loads of the running
+    sum, not the arithmetic, are the cost); the additions are the same, in the same order."""
+    P = hist.shape[1]
+    L = hist.shape[2]
+    ha = hist[a]
+    hb = hist[b]
+    if P == 1:
+        for l in range(L):
+            d0 = ha[0, l] - hb[0, l]
+            v = d0 * d0
+            out[l] = v if v > out[l] else out[l]
+    elif P == 2:
+        for l in range(L):
+            d0 = ha[0, l] - hb[0, l]
+            d1 = ha[1, l] - hb[1, l]
+            v = d0 * d0 + d1 * d1
+            out[l] = v if v > out[l] else out[l]
+    elif P == 3:
+        for l in range(L):
+            d0 = ha[0, l] - hb[0, l]
+            d1 = ha[1, l] - hb[1, l]
+            d2 = ha[2, l] - hb[2, l]
+            v = (d0 * d0 + d1 * d1) + d2 * d2
+            out[l] = v if v > out[l] else out[l]
+    else:
+        for l in range(L):
+            d0 = ha[0, l] - hb[0, l]
+            d1 = ha[1, l] - hb[1, l]
+            d2 = ha[2, l] - hb[2, l]
+            d3 = ha[3, l] - hb[3, l]
+            v = ((d0 * d0 + d1 * d1) + d2 * d2) + d3 * d3
+            out[l] = v if v > out[l] else out[l]
+
+
+@_numba.njit(**_JIT)
 def displacements(hist: Any, maxp: int, E: Any, D: Any) -> None:  # pragma: no cover
     r"""From the last ``H = 2 maxp`` iterates ``hist[H, P, L]``: the k-step displacements
     ``E[k-1] = max_{j<k} |theta_{t-j} - theta_{t-j-k}|`` (k >= 2) and the orbit sizes
@@ -177,9 +214,12 @@ def displacements(hist: Any, maxp: int, E: Any, D: Any) -> None:  # pragma: no c
 
     The maxima are taken over squared distances and the square root once at the end: the
     square root is correctly rounded and monotone, so :math:`\sqrt{\max_j a_j} = \max_j
-    \sqrt{a_j}` bit for bit (14 roots per lane instead of 43)."""
+    \sqrt{a_j}` bit for bit (``2 maxp - 2`` roots per lane instead of 43: ``D[0]`` and ``D[1]``
+    are the root of ``E[0]``).  Up to four parameters a distance is summed in one pass over the
+    lanes (:func:`_row_sq_max_few`)."""
     H = hist.shape[0]
     L = hist.shape[2]
+    few = hist.shape[1] <= 4
     acc = _np.empty(L)
     for k in range(1, maxp + 1):
         jn = k if k >= 2 else 2
@@ -188,7 +228,10 @@ def displacements(hist: Any, maxp: int, E: Any, D: Any) -> None:  # pragma: no c
             Ek[l] = 0.0
         for j in range(jn):
             a = H - 1 - j
-            _row_sq_max(hist, a, a - k, acc, Ek)
+            if few:
+                _row_sq_max_few(hist, a, a - k, Ek)
+            else:
+                _row_sq_max(hist, a, a - k, acc, Ek)
     for l in range(L):
         D[0, l] = E[0, l]
         D[1, l] = E[0, l]
@@ -198,14 +241,22 @@ def displacements(hist: Any, maxp: int, E: Any, D: Any) -> None:  # pragma: no c
         for l in range(L):
             Dk[l] = D[k - 2, l]
         a = H - k
-        _row_sq_max(hist, a, a - 1, acc, Dk)
+        if few:
+            _row_sq_max_few(hist, a, a - 1, Dk)
+        else:
+            _row_sq_max(hist, a, a - 1, acc, Dk)
     for k in range(maxp):
         for l in range(L):
             E[k, l] = _math.sqrt(E[k, l])
+    for l in range(L):
+        D[0, l] = E[0, l]
+        D[1, l] = E[0, l]
+    for k in range(2, maxp):
+        for l in range(L):
             D[k, l] = _math.sqrt(D[k, l])
 
 
-@_numba.njit(**_JIT)
+@_numba.njit(inline="always", **_JIT)
 def lane_classify(
     E: Any,
     D: Any,
@@ -331,8 +382,8 @@ def lanes_scale(th: Any, T: int, div: float, scale: Any, fin: Any) -> None:  # p
         for l in range(L):
             v = abs(th[i, l])
             ok = v <= div
-            fin[l] = fin[l] and ok
-            scale[l] = v if (ok and v > scale[l]) else scale[l]
+            fin[l] = fin[l] & ok
+            scale[l] = v if (ok & (v > scale[l])) else scale[l]
 
 
 @_numba.njit(**_JIT)
@@ -351,7 +402,8 @@ def lanes_update(
     rise: Any,
 ) -> None:  # pragma: no cover
     """Update the decay statistics of every lane for every k (floor level ``flv[l]``; the rules
-    of :func:`batch_update`, as selects instead of branches)."""
+    of :func:`batch_update`, as selects instead of branches: the conditions are combined with
+    ``&``, not ``and``, which LLVM compiled to branches that mispredict)."""
     L = E.shape[1]
     for kk in range(maxp):
         for l in range(L):
@@ -364,16 +416,13 @@ def lanes_update(
             st = streak[kk, l]
             rm = rmax[kk, l]
             dec = r < 1.0
-            cons = st > 0 and abs(r - rp) <= 0.5 * (1.0 - hi)
+            cons = (st > 0) & (abs(r - rp) <= 0.5 * (1.0 - hi))
             st = (st + 1 if cons else 1) if dec else 0
             rm = ((r if r > rm else rm) if cons else r) if dec else 0.0
             q = qmeas[kk, l]
-            if st >= S and (1.0 - rm) * hard >= c:
-                q = rm
-            elif r <= STRONG_DROP and ep > flv[l] and q >= 1.0:
-                q = r
-            elif r > FORGET_RISE:
-                q = NO_Q
+            meaningful = (st >= S) & ((1.0 - rm) * hard >= c)
+            strong = (r <= STRONG_DROP) & (ep > flv[l]) & (q >= 1.0)
+            q = rm if meaningful else (r if strong else (NO_Q if r > FORGET_RISE else q))
             qmeas[kk, l] = q
             streak[kk, l] = st
             rmax[kk, l] = rm
@@ -382,7 +431,7 @@ def lanes_update(
         if kk == 0:
             for l in range(L):
                 r = rprev[0, l]
-                rise[l] = rise[l] + 1 if (r > 1.0 and r < _np.inf) else 0
+                rise[l] = rise[l] + 1 if ((r > 1.0) & (r < _np.inf)) else 0
 
 
 @_numba.njit(**_JIT)
@@ -404,32 +453,33 @@ def lanes_candidates(
     cand: Any,
 ) -> None:  # pragma: no cover
     """``cand[l]``: :func:`lane_classify` decides lane ``l`` (returns a code other than -1),
-    from the same comparisons; only those lanes are classified one by one."""
+    from the same comparisons (combined with ``&`` and ``|``: no branches); only those lanes
+    are classified one by one."""
     L = E.shape[1]
     for l in range(L):
         e1 = E[0, l]
         sc = scale[l]
         q = qmeas[0, l]
         a = e1 == 0.0
-        b = streak[0, l] >= S and e1 * c <= conv_tol * sc * (1.0 - rmax[0, l])
-        f = q < 1.0 and e1 * (1.0 - q) <= flv[l] and e1 < min_orbit * sc
-        cand[l] = a or b or f
+        b = (streak[0, l] >= S) & (e1 * c <= conv_tol * sc * (1.0 - rmax[0, l]))
+        f = (q < 1.0) & (e1 * (1.0 - q) <= flv[l]) & (e1 < min_orbit * sc)
+        cand[l] = a | b | f
     for k in range(2, maxp + 1):
         kk = k - 1
         for l in range(L):
             dk = D[kk, l]
             dp = Dprev[kk, l]
             ok = (
-                dk >= min_orbit * scale[l]
-                and dp >= 0.0
-                and abs(dk - dp) <= 4.0 * period_tol * dk + flv[l]
+                (dk >= min_orbit * scale[l])
+                & (dp >= 0.0)
+                & (abs(dk - dp) <= 4.0 * period_tol * dk + flv[l])
             )
             ek = E[kk, l]
             qk = qmeas[kk, l]
             d1 = ek == 0.0
-            d2 = streak[kk, l] >= S and ek * c <= period_tol * dk * k * (1.0 - rmax[kk, l])
-            d3 = qk < 1.0 and ek * (1.0 - qk) * k <= flv[l]
-            cand[l] = cand[l] or (ok and (d1 or d2 or d3))
+            d2 = (streak[kk, l] >= S) & (ek * c <= period_tol * dk * k * (1.0 - rmax[kk, l]))
+            d3 = (qk < 1.0) & (ek * (1.0 - qk) * k <= flv[l])
+            cand[l] = cand[l] | (ok & (d1 | d2 | d3))
 
 
 @_numba.njit(**_JIT)
@@ -438,18 +488,29 @@ def lanes_segment(
 ) -> None:  # pragma: no cover
     """Segment maxima of the largest step D_kmax and of min_{k>=2} e_k of every lane:
     ``seg[0:2, l]`` over the first half of the current budget segment, ``seg[2:4, l]`` over
-    the second half (when ``t[l] > budget[l] - half``)."""
+    the second half (when ``t[l] > budget[l] - half``).  Every loop runs over the lanes, with
+    selects instead of a lane-dependent row, so all of them are vectorised (the maxima are
+    those of :func:`batch_segment`)."""
     L = E.shape[1]
+    emin = _np.empty(L)
     for l in range(L):
-        emin = E[1, l]
-        for kk in range(2, maxp):
-            emin = E[kk, l] if E[kk, l] < emin else emin
-        o = 2 if t[l] > budget[l] - half else 0
+        emin[l] = E[1, l]
+    for kk in range(2, maxp):
+        for l in range(L):
+            v = E[kk, l]
+            emin[l] = v if v < emin[l] else emin[l]
+    for l in range(L):
+        second = t[l] > budget[l] - half
         v = D[maxp - 1, l]
-        if v > seg[o, l]:
-            seg[o, l] = v
-        if emin > seg[o + 1, l]:
-            seg[o + 1, l] = emin
+        a = seg[2, l] if second else seg[0, l]
+        w = v if v > a else a
+        seg[0, l] = seg[0, l] if second else w
+        seg[2, l] = w if second else seg[2, l]
+        u = emin[l]
+        a = seg[3, l] if second else seg[1, l]
+        w = u if u > a else a
+        seg[1, l] = seg[1, l] if second else w
+        seg[3, l] = w if second else seg[3, l]
 
 
 # ------------------------------------------------------------------------------------------------
