@@ -30,10 +30,10 @@ Two tasks are timed against them, on the same initialisations:
     initialisations (drawn by its sampler) and count the converged runs.
 
 Every figure is CPU time of this process (``time.process_time``: both threads count when the
-engine uses two), each ratio the median of 3 repetitions taken pair by pair; a ratio above 1
-means the engine is faster.  The engine's classification is stricter than the naive rule
-(geometric decay to a limit, periodic orbits, the float64 floor), so the converged counts are
-printed side by side.
+engine uses two), each ratio the median of 7 repetitions (``--pairs``) taken pair by pair;
+a ratio above 1 means the engine is faster.  The engine's classification is stricter than the
+naive rule (geometric decay to a limit, periodic orbits, the float64 floor), so the converged
+counts are printed side by side.
 
 The MLP rows compare ``run_gd`` with the engine before the compiled lanes
 (``benchmarks/legacy_engine.py``), as before.
@@ -268,9 +268,13 @@ def _check_gradient(net: Any, lines: list[str]) -> None:
     assert np.allclose(g, ref, rtol=1e-10, atol=1e-12), (g, ref)
 
 
+#: timed pairs per ratio (``--pairs``; odd, so the median is one of them)
+PAIRS = 7
+
+
 def _median_ratio(t_engine: Callable[[], float], t_base: Callable[[], float]) -> tuple[float, ...]:
-    """Median over 3 pairs of (engine CPU-s, baseline CPU-s, baseline / engine)."""
-    pairs = [(t_engine(), t_base()) for _ in range(3)]
+    """Median over :data:`PAIRS` pairs of (engine CPU-s, baseline CPU-s, baseline / engine)."""
+    pairs = [(t_engine(), t_base()) for _ in range(PAIRS)]
     ratios = [b / a for a, b in pairs]
     k = ratios.index(statistics.median(ratios))
     return pairs[k][0], pairs[k][1], ratios[k]
@@ -381,11 +385,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small batches (smoke test)")
     ap.add_argument("--no-mlp", action="store_true", help="skip the MLP rows")
+    ap.add_argument("--pairs", type=int, default=7, help="timed pairs per ratio (odd)")
     args = ap.parse_args()
+    global PAIRS
+    PAIRS = 3 if args.quick else max(1, args.pairs | 1)
     from dynsys_gd.runtime.progress import LongJobWarning
 
     warnings.simplefilter("ignore", LongJobWarning)
-    print("CPU time (time.process_time), one process, median of 3 pairs; ratio = baseline / engine")
+    print(
+        f"CPU time (time.process_time), one process, median of {PAIRS} pairs; "
+        "ratio = baseline / engine"
+    )
     for name, net, lr, th, init in workloads(args.quick):
         for line in bench_row(name, net, lr, th, init):
             print(line, flush=True)
