@@ -43,6 +43,7 @@ from ..numeric.engine.cost import warn_if_long
 from ..numeric.engine.outcomes import OUTCOME_NAMES, Outcome
 from ..numeric.engine.run import EngineConfig, with_optimizer
 from ..numeric.landscape.limits import count_limit_kinds, reference_min_loss
+from .annotation_sample import annotated_samples
 from .convergence_tasks import (
     ANNOTATED_SAMPLES,
     SAMPLING_BLOCK,
@@ -58,7 +59,6 @@ from .convergence_tasks import (
     run_task,
     run_tasks,
     sample_block,
-    task_config,
     task_json,
     task_ranges,
 )
@@ -79,7 +79,6 @@ __all__ = [
     "run_rows",
     "run_task",
     "sample_block",
-    "task_config",
     "task_json",
     "task_ranges",
 ]
@@ -125,9 +124,12 @@ class ConvergenceEstimate(ResultMixin):
         converged).
     n_annotated : int or None
         Converged runs whose limit was annotated: those among the first
-        :data:`ANNOTATED_SAMPLES` initialisations, a uniform random sample of the converged
-        runs (every converged run when ``n_samples <= ANNOTATED_SAMPLES``); None in results
-        made before the sample existed (every converged run).
+        ``annotated_samples`` initialisations, a uniform random sample of the converged runs
+        (every converged run when ``n_samples <= annotated_samples``); None in results made
+        before the sample existed (every converged run).
+    annotated_samples : int
+        :func:`~dynsys_gd.analysis.annotation_sample.annotated_samples` of the model: at most
+        :data:`ANNOTATED_SAMPLES`, fewer for models whose annotation per limit is large.
     g_inf, g_inf_low, g_inf_high : float
         :math:`g_\infty` (C7): median over the decided non-divergent runs of the asymptotic
         gradient norm (0 for converged runs, ``g_tail`` for periodic and bounded runs) and its
@@ -183,6 +185,7 @@ class ConvergenceEstimate(ResultMixin):
     config: dict[str, Any]
     n_frozen: int = 0
     n_annotated: int | None = None
+    annotated_samples: int = ANNOTATED_SAMPLES
     n_limit_global: int | None = None
     n_limit_local: int | None = None
     n_limit_saddle: int | None = None
@@ -225,7 +228,7 @@ class ConvergenceEstimate(ResultMixin):
             return ""
         return (
             f"; limits annotated on a uniform sample: the {self.n_annotated} converged runs "
-            f"among the first {min(self.n_samples, ANNOTATED_SAMPLES)} initialisations, of "
+            f"among the first {min(self.n_samples, self.annotated_samples)} initialisations, of "
             f"{self.n_converged} converged"
         )
 
@@ -399,10 +402,12 @@ def summarize_runs(
     min_loss: float | None = None,
     min_loss_source: str = "given",
     local_minima_exist: bool = True,
+    annotated: int = ANNOTATED_SAMPLES,
 ) -> ConvergenceEstimate:
     """Build a :class:`ConvergenceEstimate` from merged per-run arrays (and the limit-kind
     counts against ``min_loss`` when the arrays carry them; ``min_loss`` None: the lowest loss
-    among the limits that are minima)."""
+    among the limits that are minima); the limits of the converged runs among the first
+    ``annotated`` initialisations are the annotated ones."""
     out = arrays["outcome"]
     cnt = np.bincount(out, minlength=len(OUTCOME_NAMES))
     counts = {k: int(cnt[i]) for i, k in enumerate(OUTCOME_NAMES)}
@@ -413,8 +418,8 @@ def summarize_runs(
     # honest interval (docs/math/convergent-set.md): lower CP bound of k, upper CP bound of k + u (+
     # frozen)
     lo, hi = fraction_interval(k, u + fz, n_samples, confidence)
-    # limit annotations: the converged runs among the first ANNOTATED_SAMPLES initialisations
-    ann = conv & (np.arange(out.size) < ANNOTATED_SAMPLES)
+    # limit annotations: the converged runs among the first `annotated` initialisations
+    ann = conv & (np.arange(out.size) < annotated)
     k_ann = int(ann.sum())
     sh = arrays["sharpness"][ann]
     g, gl, gh, g_n, g_if = g_inf_stats(out, arrays["g_tail"], confidence)
@@ -459,6 +464,7 @@ def summarize_runs(
         sharpness_median=float(np.median(sh)) if k_ann else None,
         sharpness_max=float(sh.max()) if k_ann else None,
         n_annotated=k_ann,
+        annotated_samples=annotated,
         g_inf=float(g),
         g_inf_low=float(gl),
         g_inf_high=float(gh),
@@ -582,7 +588,8 @@ def estimate_convergent_fraction(
         pilot=lambda: pilot_runs(net, [lr_f], init, scale, [s], n, cfg),
     )
     results = run_tasks(run_task, tasks, executor, progress, f"lr={lr_f:g}")
-    arrays = merge_task_results(results)
+    annotated = annotated_samples(net)
+    arrays = merge_task_results(results, annotated)
     return summarize_runs(
         arrays,
         lr=lr_f,
@@ -592,6 +599,7 @@ def estimate_convergent_fraction(
         confidence=conf,
         model_text=model_label(net),
         config=cfg,
+        annotated=annotated,
         **limit_reference(net, min_loss),
     )
 

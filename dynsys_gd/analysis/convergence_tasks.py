@@ -34,6 +34,7 @@ from .._validation import (
 )
 from ..errors import InvalidParameterError
 from ..numeric.engine.run import EngineConfig, run_gd, run_outcomes
+from .annotation_sample import ANNOTATED_SAMPLES, annotated_rows, annotated_samples
 
 __all__ = [
     "ANNOTATED_SAMPLES",
@@ -50,30 +51,12 @@ __all__ = [
     "run_task",
     "run_tasks",
     "sample_block",
-    "task_config",
     "task_json",
     "task_ranges",
 ]
 
 #: Samples per sampling block (each block has its own random stream).
 SAMPLING_BLOCK = 4096
-
-#: The limits of converged runs (Hessian spectrum, minimum or saddle, certificate) are annotated
-#: for the runs among the first this many initialisations only: a uniform random sample of the
-#: converged runs (the initialisations are i.i.d.), the same for every chunking and executor,
-#: and every run of an estimate of at most this many samples.  The annotations cost O(P^3)
-#: LAPACK work per run, far more than the runs themselves.
-ANNOTATED_SAMPLES = SAMPLING_BLOCK
-
-
-def task_config(config: EngineConfig | None, block: int) -> EngineConfig | None:
-    """The engine settings of a work unit in sampling block ``block``: the limit annotations
-    run in the blocks holding the first :data:`ANNOTATED_SAMPLES` initialisations only
-    (outcomes never depend on them)."""
-    if block * SAMPLING_BLOCK < ANNOTATED_SAMPLES:
-        return config
-    return dataclasses.replace(config or EngineConfig(), limits=False, certificate=False)
-
 
 Array = NDArray[Any]
 
@@ -159,20 +142,24 @@ def run_rows(
     lr_rows: Array,
     config: EngineConfig | None,
     fields: tuple[str, ...] = _RUN_FIELDS,
+    annotate: Array | None = None,
 ) -> dict[str, Array]:
     """Run the engine on rows ``theta0`` with step size ``lr_rows[i]`` for row ``i``.
 
     One :func:`~dynsys_gd.numeric.engine.run_gd` call with a per-row step size; every run is
     independent of the other rows of its batch, so the result is bit-identical to one call per
-    step size.  Returns the per-run arrays ``fields`` of the
+    step size.  ``annotate`` selects the rows whose limits are annotated (without ``"loss"``
+    in ``fields``; default every row).  Returns the per-run arrays ``fields`` of the
     :class:`~dynsys_gd.numeric.engine.RunBatch` (default :data:`_RUN_FIELDS`), in row order.
     """
     lr_rows = np.asarray(lr_rows, dtype=np.float64)
-    run = run_gd if "loss" in fields else run_outcomes  # the losses only when asked for
+    lr: Any = lr_rows
     if lr_rows.size and np.all(lr_rows == lr_rows[0]):
-        rb = run(model, theta0, float(lr_rows[0]), config=config)
+        lr = float(lr_rows[0])
+    if "loss" in fields:  # the losses only when asked for
+        rb = run_gd(model, theta0, lr, config=config)
     else:
-        rb = run(model, theta0, lr_rows, config=config)
+        rb = run_outcomes(model, theta0, lr, config=config, annotate=annotate)
     return {f: np.asarray(getattr(rb, f)) for f in fields}
 
 
@@ -206,11 +193,12 @@ def run_task(
     P = int(numeric_model(model).n_params)
     size = min(SAMPLING_BLOCK, n_samples - block * SAMPLING_BLOCK)
     theta0 = sample_block(init, scale, seed, block, size, P)[start:stop]
-    cfg = task_config(config, block)
-    rb = run_outcomes(model, theta0, lr, config=cfg)
+    offset = block * SAMPLING_BLOCK
+    k, cfg = annotated_rows(config, annotated_samples(model), offset, start, stop)
+    rb = run_outcomes(model, theta0, lr, config=cfg, annotate=np.arange(stop - start) < k)
     d: dict[str, Any] = {"block": block, "start": start, "stop": stop}
     d.update({f: np.asarray(getattr(rb, f)) for f in _RUN_FIELDS})
-    d.update(limit_payload(model, cfg, rb.theta, rb.has_limit))
+    d.update(limit_payload(model, cfg, rb.theta[:k], rb.has_limit[:k]))
     return d
 
 
@@ -220,8 +208,9 @@ def limit_payload(
     """What the converged limits of an annotated block reached, as mergeable counts: limits
     failing the second-order test (``limit_saddles``) and ``limit_levels``, pairs [loss level,
     runs] of the others (:func:`~dynsys_gd.numeric.landscape.limits.limit_levels`); empty where
-    the limits are not annotated (``config`` of :func:`task_config` with ``limits`` off: blocks
-    past :data:`ANNOTATED_SAMPLES`, or a model too large for dense Hessians) and for models
+    the limits are not annotated (``config`` with ``limits`` off: runs past the first
+    :func:`~dynsys_gd.analysis.annotation_sample.annotated_samples` initialisations, or a
+    model too large for dense Hessians) and for models
     other than networks and losses.  The limits within the tolerance of a network's known
     minimum loss (the loss on M) count at that one level, the minimum loss rounded to the
     levels' digits (the counts of :func:`~dynsys_gd.numeric.landscape.limits.count_limit_kinds`
@@ -266,11 +255,14 @@ def task_json(result: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
-def merge_task_results(results: list[dict[str, Any]]) -> dict[str, Any]:
+def merge_task_results(
+    results: list[dict[str, Any]], annotated: int = ANNOTATED_SAMPLES
+) -> dict[str, Any]:
     """Concatenate task results in sample order (block, start) into per-run arrays (task
     results hold arrays, or the lists of their JSON-safe form); with the limit-kind counts
     summed (``limit_saddles``, ``limit_levels`` as loss level -> runs) when every annotated
-    task carries them."""
+    task (one holding some of the first ``annotated`` initialisations, the model's
+    :func:`~dynsys_gd.analysis.annotation_sample.annotated_samples`) carries them."""
     rs = sorted(results, key=lambda r: (r["block"], r["start"]))
 
     def column(r: dict[str, Any], key: str, dtype: Any) -> Array:
@@ -287,13 +279,13 @@ def merge_task_results(results: list[dict[str, Any]]) -> dict[str, Any]:
         return np.concatenate([column(r, key, dtype) for r in rs])
 
     merged: dict[str, Any] = {}
-    annotated = [r for r in rs if r["block"] * SAMPLING_BLOCK < ANNOTATED_SAMPLES]
-    if annotated and all("limit_levels" in r for r in annotated):
+    held = [r for r in rs if r["block"] * SAMPLING_BLOCK + int(r["start"]) < annotated]
+    if held and all("limit_levels" in r for r in held):
         levels: dict[float, int] = {}
-        for r in annotated:
+        for r in held:
             for L, c in r["limit_levels"]:
                 levels[float(L)] = levels.get(float(L), 0) + int(c)
-        merged["limit_saddles"] = sum(int(r["limit_saddles"]) for r in annotated)
+        merged["limit_saddles"] = sum(int(r["limit_saddles"]) for r in held)
         merged["limit_levels"] = levels
     return merged | {
         "outcome": cat("outcome", np.int64),
@@ -399,6 +391,9 @@ def check_common(
 
 #: runs timed by the pilot of a long-job estimate
 PILOT_RUNS = 64
+#: converged pilot runs whose limit annotations are timed (the cost of one annotation is
+#: about the same for every limit of a model; for wide models it is the larger part)
+PILOT_LIMITS = 8
 
 
 def pilot_runs(
@@ -412,9 +407,10 @@ def pilot_runs(
 ) -> tuple[int, float, float]:
     """Time a few of a job's own runs (the first initialisations of each step size, one
     thread) and extrapolate: ``(runs timed, CPU-s of all runs, CPU-s of the limit
-    annotations)`` for the long-job estimate (the annotations cover at most
-    :data:`ANNOTATED_SAMPLES` initialisations per step size).  The runs go through the engine
-    once, without annotations, and their limits are then annotated on their own (timed
+    annotations)`` for the long-job estimate (the annotations cover the converged runs among
+    at most :func:`~dynsys_gd.analysis.annotation_sample.annotated_samples` initialisations
+    per step size).  The runs go through the engine once, without annotations, and the limits
+    of the first :data:`PILOT_LIMITS` converged ones are then annotated on their own (timed
     apart)."""
     import time
 
@@ -429,19 +425,23 @@ def pilot_runs(
     th = np.concatenate([sample_block(init, scale, sd, 0, size, P)[:k] for sd in seeds])
     lr_rows = np.repeat(np.asarray(lrs, dtype=np.float64), k)
     plain = dataclasses.replace(config, limits=False, certificate=False)
-    run_gd(model, th[:1], lr_rows[:1], config=plain, workers=1)  # load kernels (not timed)
+    run_outcomes(model, th[:1], lr_rows[:1], config=plain, workers=1)  # load kernels (untimed)
     t0 = time.process_time()
-    rb = run_gd(model, th, lr_rows, config=plain, workers=1)
+    rb = run_outcomes(model, th, lr_rows, config=plain, workers=1)
     t1 = time.process_time()
-    if config.limits:
+    timed = np.flatnonzero(rb.has_limit)[:PILOT_LIMITS] if config.limits else np.zeros(0, int)
+    if timed.size:
         # the engine annotates with GD's certificate only (as run_gd does for other maps)
         ann = config if config.optimizer is None else dataclasses.replace(config, certificate=False)
-        annotate_limits(model, m, ann, rb.theta, lr_rows, rb.has_limit)
+        sel = np.zeros(rb.has_limit.shape, dtype=bool)
+        sel[timed] = True
+        annotate_limits(model, m, ann, rb.theta, lr_rows, sel)
     t2 = time.process_time()
     runs = th.shape[0]
-    per_lr = min(n_samples, ANNOTATED_SAMPLES)
+    per_lr = min(n_samples, annotated_samples(model))
     total = (t1 - t0) / runs * n_samples * len(lrs)
-    annotations = (t2 - t1) / runs * per_lr * len(lrs)
+    share = float(np.mean(rb.has_limit))  # converged runs per initialisation
+    annotations = (t2 - t1) / max(1, timed.size) * share * per_lr * len(lrs)
     return runs, total, annotations
 
 

@@ -39,6 +39,7 @@ from ..numeric.engine.cost import warn_if_long
 from ..numeric.engine.outcomes import OUTCOME_NAMES
 from ..numeric.engine.run import EngineConfig, with_optimizer
 from ..runtime.executors import WorkerDiedError
+from .annotation_sample import annotated_rows, annotated_samples
 from .convergence import (
     ANNOTATED_SAMPLES,
     SAMPLING_BLOCK,
@@ -54,7 +55,6 @@ from .convergence import (
     run_tasks,
     sample_block,
     summarize_runs,
-    task_config,
     task_ranges,
 )
 from .convergence_tasks import _RUN_FIELDS, limit_payload
@@ -97,15 +97,17 @@ def run_sweep_task(
         [sample_block(init, scale, sd, block, size, P)[start:stop] for sd in seeds]
     )
     lr_rows = np.repeat(np.asarray(lrs, dtype=np.float64), m)
-    cfg = task_config(config, block)
-    arrays = run_rows(model, theta0, lr_rows, cfg, (*_RUN_FIELDS, "theta", "has_limit"))
+    offset = block * SAMPLING_BLOCK
+    k, cfg = annotated_rows(config, annotated_samples(model), offset, start, stop)
+    mask = np.tile(np.arange(m) < k, len(lrs))
+    arrays = run_rows(model, theta0, lr_rows, cfg, (*_RUN_FIELDS, "theta", "has_limit"), mask)
     per_lr = [
         _task_dict(block, start, stop, {f: v[i * m : (i + 1) * m] for f, v in arrays.items()})
         | limit_payload(
             model,
             cfg,
-            arrays["theta"][i * m : (i + 1) * m],
-            arrays["has_limit"][i * m : (i + 1) * m],
+            arrays["theta"][i * m : i * m + k],
+            arrays["has_limit"][i * m : i * m + k],
         )
         for i in range(len(lrs))
     ]
@@ -130,9 +132,8 @@ class SweepResult(ResultMixin):
     n_undecided, n_frozen, n_to_minima, n_to_saddles : ndarray of int
         Undecided runs; frozen runs (they widen the range like undecided ones); converged runs
         ending at minima / at saddles, per lr, counted on the annotated sample (the converged
-        runs among the first
-        :data:`~dynsys_gd.analysis.convergence.ANNOTATED_SAMPLES` initialisations; every
-        converged run when ``n_samples`` is at most that).
+        runs among the first ``annotated_samples`` initialisations; every converged run when
+        ``n_samples`` is at most that).
     g_inf, g_inf_low, g_inf_high : ndarray
         :math:`g_\infty` (decided non-divergent runs) and its distribution-free interval per lr
         (``inf`` if all diverged, ``nan`` if every non-divergent run is undecided).
@@ -149,6 +150,9 @@ class SweepResult(ResultMixin):
         Full estimate per lr.
     lr_seeds : tuple of int
         Seed used at each lr.
+    annotated_samples : int
+        The limits of the converged runs among the first this many initialisations per lr are
+        annotated (:func:`~dynsys_gd.analysis.annotation_sample.annotated_samples`).
     """
 
     lrs: Array
@@ -174,6 +178,7 @@ class SweepResult(ResultMixin):
     init: str
     confidence: float
     model: str
+    annotated_samples: int = ANNOTATED_SAMPLES
 
     @property
     def eta_star(self) -> float | None:
@@ -214,10 +219,10 @@ class SweepResult(ResultMixin):
             "  (min / saddle: converged runs ending at minima / at saddles; CI: 95% "
             "Clopper-Pearson)".replace("95%", f"{100 * self.confidence:g}%")
         )
-        if self.n_samples > ANNOTATED_SAMPLES:
+        if self.n_samples > self.annotated_samples:
             lines.append(
                 f"  (min / saddle counted on a uniform sample: the converged runs among the "
-                f"first {ANNOTATED_SAMPLES} of {self.n_samples} initialisations per lr)"
+                f"first {self.annotated_samples} of {self.n_samples} initialisations per lr)"
             )
         und = np.flatnonzero(self.n_undecided + self.n_frozen)
         if und.size:
@@ -356,6 +361,7 @@ def lr_sweep(
         progress,
         confidence,
     )
+    annotated = annotated_samples(net)
     if critical_lr is not None:
         critical_lr = check_positive_float("critical_lr", critical_lr)
     else:
@@ -410,6 +416,7 @@ def lr_sweep(
                 "engine": cfg.to_dict(),
                 "confidence": conf,
                 "streams": "dynsys_gd._streams v1",
+                "annotated_samples": annotated,
             },
             kind="lr_sweep",
             validate=check_task_result,
@@ -475,7 +482,7 @@ def lr_sweep(
     estimates = []
     for i, lr in enumerate(grid):
         per = [done[keys[(i, b, a, z)]] for b, a, z in task_ranges(n, chunk)]
-        arrays = merge_task_results(per)
+        arrays = merge_task_results(per, annotated)
         estimates.append(
             summarize_runs(
                 arrays,
@@ -486,6 +493,7 @@ def lr_sweep(
                 confidence=conf,
                 model_text=model_label(net),
                 config=cfg,
+                annotated=annotated,
                 **limit_reference(net, None),
             )
         )
@@ -523,4 +531,5 @@ def lr_sweep(
         init=init_text,
         confidence=conf,
         model=model_label(net),
+        annotated_samples=annotated,
     )

@@ -389,8 +389,11 @@ class LinearNetwork:
         InvalidParameterError
             If :math:`\Sigma_{xx}` is singular (then W* is not defined).
         """
-        self._require_definite()
-        out = np.asarray(np.linalg.solve(self.Sxx.T, self.Syx.T).T, dtype=np.float64)
+        if "W_star" not in self._cache:  # read-only moments: solved once per network
+            self._require_definite()
+            W = np.asarray(np.linalg.solve(self.Sxx.T, self.Syx.T).T, dtype=np.float64)
+            self._cache["W_star"] = W
+        out: NDArray[np.float64] = self._cache["W_star"].copy()
         return out
 
     @property
@@ -464,7 +467,9 @@ class LinearNetwork:
         """
         self._require_definite()
         Ws = self.W_star
-        r = int(np.linalg.matrix_rank(Ws))
+        if "rank_W_star" not in self._cache:
+            self._cache["rank_W_star"] = int(np.linalg.matrix_rank(Ws))
+        r = int(self._cache["rank_W_star"])
         k = min(self.widths[0], self.widths[-1])
         if r < k:
             if self.is_scalar:

@@ -296,12 +296,20 @@ def run_outcomes(
     *,
     config: EngineConfig | None = None,
     workers: int | None = None,
+    annotate: ArrayLike | None = None,
 ) -> RunBatch:
     """:func:`run_gd` without the losses at the final iterates (the ``loss`` column is NaN):
     for work units that keep only outcome columns and limit annotations (the Monte-Carlo
     estimate, the sweep), which would otherwise spend a tenth of their time on a column they
-    drop.  Every other column is the one :func:`run_gd` gives, bit for bit."""
-    return _run_gd(model, theta0, lr, config, "auto", workers, None, None, losses=False)
+    drop.  Every other column is the one :func:`run_gd` gives, bit for bit.
+
+    ``annotate`` (bool per row, default every row) selects the rows whose limits are annotated
+    (``config.limits``, ``config.certificate``); the other rows get the columns of a call with
+    both off (outcomes never depend on them), in the same single call."""
+    mask = None if annotate is None else np.asarray(annotate, dtype=bool)
+    return _run_gd(
+        model, theta0, lr, config, "auto", workers, None, None, losses=False, annotate=mask
+    )
 
 
 def _run_gd(
@@ -315,6 +323,7 @@ def _run_gd(
     optimizer: Any,
     *,
     losses: bool,
+    annotate: Array | None = None,
 ) -> RunBatch:
     if config is None:
         config = EngineConfig()
@@ -333,6 +342,10 @@ def _run_gd(
     th = _validate_theta0(theta0, P)
     n = th.shape[0]
     lr_out, lrs = _validate_lr(lr, n)
+    if annotate is not None and annotate.shape != (n,):
+        raise InvalidParameterError(
+            f"annotate must be a bool array of shape ({n},) (one per run); got {describe(annotate)}"
+        )
     cap = getattr(model, "max_hessian_params", None)
     if config.limits and isinstance(cap, int) and cap < P:
         raise InvalidParameterError(
@@ -372,7 +385,7 @@ def _run_gd(
         out = _run_reference(model, kernel, opt, state0, lrs, ci, cf, exact=has_kernel)
     out = _split_state(out, P, opt)
     threads = _threads(kernel, backend, workers, n)
-    rb = _finish(model, m, config, th, lr_out, lrs, out, opt, threads, losses)
+    rb = _finish(model, m, config, th, lr_out, lrs, out, opt, threads, losses, annotate)
     _refuse_non_real(model, rb, config)
     if spec is not None:
         trajectories = _record(model, m, spec, th, lrs, ci, cf, rb, opt)
@@ -412,12 +425,13 @@ def _row_columns(
     theta: Array,
     lrs: Array,
     code: Array,
-    losses: bool = True,
+    losses: bool,
+    limits: Array,
 ) -> dict[str, Array]:
     """The per-run columns computed after the runs, for a range of rows: ``loss`` (inf for a
     diverged run; NaN everywhere when ``losses`` is off) and the limit annotations of
-    :func:`~.limits.annotate_limits` (row-wise: any split of the rows gives the same
-    columns)."""
+    :func:`~.limits.annotate_limits` of the rows ``limits`` (row-wise: any split of the rows
+    gives the same columns)."""
     from .limits import annotate_limits
 
     n = theta.shape[0]
@@ -427,7 +441,7 @@ def _row_columns(
         with np.errstate(all="ignore"):
             lv = np.asarray(m.loss(theta[ok]), dtype=np.float64)
         loss[ok] = np.where(np.isfinite(lv), lv, np.inf)
-    cols = annotate_limits(model, m, cfg, theta, lrs, code == _CONV)
+    cols = annotate_limits(model, m, cfg, theta, lrs, limits)
     cols["loss"] = loss
     return cols
 
@@ -443,6 +457,7 @@ def _finish(
     opt: Any = None,
     threads: int = 1,
     losses: bool = True,
+    annotate: Array | None = None,
 ) -> RunBatch:
     outcome = out["code"].astype(np.int8)
     theta = out["theta"]
@@ -453,8 +468,9 @@ def _finish(
     gd_cfg = cfg if opt is None or opt.is_gd else dataclasses.replace(cfg, certificate=False)
     # rows' work: a loss per non-diverged run, an annotation (about 8 losses) per limit
     w_loss, w_limit = (1.0 if losses else 0.0), (8.0 if cfg.limits else 0.0)
-    weights = w_loss * (outcome != _DIV) + w_limit * has_limit
-    k = int(has_limit.sum())
+    limits = has_limit if annotate is None else has_limit & annotate
+    weights = w_loss * (outcome != _DIV) + w_limit * limits
+    k = int(limits.sum())
     split = threads > 1 and k >= SPLIT_LIMITS
     parts = row_parts(weights, max(threads, -(-k // PART_LIMITS)) if split else 1)
     got = map_parts(
@@ -466,6 +482,7 @@ def _finish(
             lrs[ab[0] : ab[1]],
             outcome[ab[0] : ab[1]],
             losses,
+            limits[ab[0] : ab[1]],
         ),
         parts,
         threads,
