@@ -17,7 +17,11 @@ ratios and whether both give the same result (bit for bit for ``run_gd``).
 
 The ceiling of the machine is measured the same way on work that shares nothing: two copies of a
 plain numba loop written here (one per thread, no GIL), against one copy alone.  On a virtual
-machine with noisy neighbours this ceiling is below 2, and it varies from run to run.
+machine with noisy neighbours this ceiling is below 2, and it varies from run to run.  A second
+ceiling is the engine's kernel itself: two independent ``run_gd`` calls without limit
+annotations (one thread each, on two halves of the runs) at once, against one after the other;
+what the default calls lose below it is the numpy work around the kernel (sampling, limit
+annotations, merging), which holds the GIL or scales poorly on two threads.
 """
 
 from __future__ import annotations
@@ -72,6 +76,32 @@ def ceiling(pairs: int) -> list[float]:
 
         t2, _ = _wall(both)
         out.append(2.0 * t1 / t2)
+    return out
+
+
+def kernel_ceiling(net: Any, lr: float, th: np.ndarray, pairs: int) -> list[float]:
+    """Two independent kernel calls (no annotations, one thread each, one half of ``th`` each)
+    on two threads at once, over the same two calls one after the other (wall time)."""
+    cfg = dg.EngineConfig(limits=False, certificate=False)
+    halves = np.array_split(th, 2)
+
+    def one(x: np.ndarray) -> None:
+        run_gd(net, x, lr, config=cfg, workers=1)
+
+    one(th[:64])  # warm: kernels loaded
+    out = []
+    for _ in range(pairs):
+        t1, _ = _wall(lambda: [run_gd(net, x, lr, config=cfg, workers=1) for x in halves])
+        ts = [threading.Thread(target=one, args=(x,)) for x in halves]
+
+        def both(ts: list[threading.Thread] = ts) -> None:
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join()
+
+        t2, _ = _wall(both)
+        out.append(t1 / t2)
     return out
 
 
@@ -149,6 +179,12 @@ def main() -> None:
                 ),
                 ("run_gd", lambda net=net, lr=lr, th=th: run_gd(net, th, lr), _batch_key),
             ]
+            k = kernel_ceiling(net, lr, th, pairs)
+            print(
+                f"{'kernel ceiling':29s} {name:17s} n={n:<7d} two independent kernel calls at "
+                f"once: x{statistics.median(k):.2f} (pairs {min(k):.2f}-{max(k):.2f})",
+                flush=True,
+            )
             for label, fn, key in calls:
                 r = pair_times(fn, key, pairs)
                 m1, m2 = statistics.median(r["one"]), statistics.median(r["every"])
