@@ -59,6 +59,17 @@ def _wall(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - t0, out
 
 
+def _at_once(fn: Callable[[Any], Any], args: list[Any]) -> float:
+    """Wall time of ``fn(a)`` for every ``a`` of ``args``, each on its own thread, all at once."""
+    ts = [threading.Thread(target=fn, args=(a,)) for a in args]
+    t0 = time.perf_counter()
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return time.perf_counter() - t0
+
+
 def ceiling(pairs: int) -> list[float]:
     """Throughput of two independent copies of a plain loop on two threads over one copy."""
     n = 100_000_000
@@ -66,16 +77,7 @@ def ceiling(pairs: int) -> list[float]:
     out = []
     for _ in range(pairs):
         t1, _ = _wall(lambda: _plain_loop(n))
-        ts = [threading.Thread(target=_plain_loop, args=(n,)) for _ in range(2)]
-
-        def both(ts: list[threading.Thread] = ts) -> None:
-            for t in ts:
-                t.start()
-            for t in ts:
-                t.join()
-
-        t2, _ = _wall(both)
-        out.append(2.0 * t1 / t2)
+        out.append(2.0 * t1 / _at_once(_plain_loop, [n, n]))
     return out
 
 
@@ -85,23 +87,14 @@ def kernel_ceiling(net: Any, lr: float, th: np.ndarray, pairs: int) -> list[floa
     cfg = dg.EngineConfig(limits=False, certificate=False)
     halves = np.array_split(th, 2)
 
-    def one(x: np.ndarray) -> None:
-        run_gd(net, x, lr, config=cfg, workers=1)
+    def one(x: np.ndarray) -> Any:
+        return run_gd(net, x, lr, config=cfg, workers=1)
 
     one(th[:64])  # warm: kernels loaded
     out = []
     for _ in range(pairs):
-        t1, _ = _wall(lambda: [run_gd(net, x, lr, config=cfg, workers=1) for x in halves])
-        ts = [threading.Thread(target=one, args=(x,)) for x in halves]
-
-        def both(ts: list[threading.Thread] = ts) -> None:
-            for t in ts:
-                t.start()
-            for t in ts:
-                t.join()
-
-        t2, _ = _wall(both)
-        out.append(t1 / t2)
+        t1, _ = _wall(lambda: [one(x) for x in halves])
+        out.append(t1 / _at_once(one, halves))
     return out
 
 
