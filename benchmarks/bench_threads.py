@@ -18,9 +18,10 @@ ratios and whether both give the same result (bit for bit for ``run_gd``).
 The ceiling of the machine is measured the same way on work that shares nothing: two copies of a
 plain numba loop written here (one per thread, no GIL), against one copy alone.  On a virtual
 machine with noisy neighbours this ceiling is below 2, and it varies from run to run.  A second
-ceiling is the engine's kernel itself: two independent ``run_gd`` calls without limit
-annotations (one thread each, on two halves of the runs) at once, against one after the other;
-what the default calls lose below it is the numpy work around the kernel (sampling, limit
+ceiling is the engine's own: two independent ``run_gd`` calls without limit annotations (one
+kernel thread each, on two halves of the runs) at once, against one after the other (their
+Python and numpy work, the losses and the checks of the arguments, is part of it); what the
+default calls lose below it is the further numpy work around the kernel (sampling, limit
 annotations, merging), which holds the GIL or scales poorly on two threads.
 """
 
@@ -174,7 +175,7 @@ def main() -> None:
             ]
             k = kernel_ceiling(net, lr, th, pairs)
             print(
-                f"{'kernel ceiling':29s} {name:17s} n={n:<7d} two independent kernel calls at "
+                f"{'engine ceiling':29s} {name:17s} n={n:<7d} two independent engine calls at "
                 f"once: x{statistics.median(k):.2f} (pairs {min(k):.2f}-{max(k):.2f})",
                 flush=True,
             )
