@@ -42,6 +42,7 @@ from ..models.fingerprint import model_label
 from ..numeric.engine.cost import warn_if_long
 from ..numeric.engine.outcomes import OUTCOME_NAMES, Outcome
 from ..numeric.engine.run import EngineConfig, with_optimizer
+from ..numeric.kernels import numeric_model
 from ..numeric.landscape.limits import count_limit_kinds, reference_min_loss
 from .annotation_sample import annotated_samples
 from .convergence_tasks import (
@@ -53,8 +54,10 @@ from .convergence_tasks import (
     auto_chunk,
     check_common,
     describe_init,
+    group_ranges,
     merge_task_results,
     pilot_runs,
+    run_group_task,
     run_rows,
     run_task,
     run_tasks,
@@ -580,6 +583,8 @@ def estimate_convergent_fraction(
     model = _portable(net) if executor is not None else net
     chunk = auto_chunk(n, chunk_size, executor)
     tasks = [(model, lr_f, init, scale, s, b, a, z, n, cfg) for b, a, z in task_ranges(n, chunk)]
+    P = int(numeric_model(net).n_params)
+    grouped = executor is None and chunk_size is None  # one engine call per group of blocks
     warn_if_long(
         net,
         n,
@@ -587,7 +592,13 @@ def estimate_convergent_fraction(
         config=cfg,
         pilot=lambda: pilot_runs(net, [lr_f], init, scale, [s], n, cfg),
     )
-    results = run_tasks(run_task, tasks, executor, progress, f"lr={lr_f:g}")
+    if grouped:
+        groups = [(model, lr_f, init, scale, s, b0, b1, n, cfg) for b0, b1 in group_ranges(n, P)]
+        desc = f"lr={lr_f:g}"
+        per_group = run_tasks(run_group_task, groups, None, progress, desc, task_threads=False)
+        results = [r for rs in per_group for r in rs]
+    else:
+        results = run_tasks(run_task, tasks, executor, progress, f"lr={lr_f:g}")
     annotated = annotated_samples(net)
     arrays = merge_task_results(results, annotated)
     return summarize_runs(

@@ -44,9 +44,11 @@ __all__ = [
     "auto_chunk",
     "check_common",
     "describe_init",
+    "group_ranges",
     "limit_payload",
     "merge_task_results",
     "pilot_runs",
+    "run_group_task",
     "run_rows",
     "run_task",
     "run_tasks",
@@ -200,6 +202,65 @@ def run_task(
     d.update({f: np.asarray(getattr(rb, f)) for f in _RUN_FIELDS})
     d.update(limit_payload(model, cfg, rb.theta[:k], rb.has_limit[:k]))
     return d
+
+
+#: doubles of initialisations in one engine call of the estimate's default path (16 MiB)
+GROUP_DOUBLES = 2**21
+#: sampling blocks in one engine call of the estimate's default path, at most
+GROUP_BLOCKS = 16
+
+
+def group_ranges(n_samples: int, P: int) -> list[tuple[int, int]]:
+    """Ranges ``(b0, b1)`` of whole sampling blocks run by one engine call each
+    (:func:`run_group_task`): at most :data:`GROUP_BLOCKS` blocks and about
+    :data:`GROUP_DOUBLES` doubles of initialisations (at least one block)."""
+    k = max(1, min(GROUP_BLOCKS, GROUP_DOUBLES // max(1, P) // SAMPLING_BLOCK))
+    nb = math.ceil(n_samples / SAMPLING_BLOCK)
+    return [(b, min(nb, b + k)) for b in range(0, nb, k)]
+
+
+def run_group_task(
+    model: Any,
+    lr: float,
+    init: Any,
+    scale: float,
+    seed: int,
+    b0: int,
+    b1: int,
+    n_samples: int,
+    config: EngineConfig | None,
+) -> list[dict[str, Any]]:
+    """The sampling blocks ``b0 .. b1 - 1`` in one engine call (its kernels share the runs on
+    every core; the blocks are drawn on the same threads): a list of the :func:`run_task`
+    results of the whole blocks, the same bits (every run is independent of its batch, and
+    the annotated rows are the same).  Fewer engine calls than one per block: the default
+    path of the estimate in this process."""
+    from ..numeric.engine.slices import auto_workers, map_parts
+    from ..numeric.kernels import numeric_model
+
+    P = int(numeric_model(model).n_params)
+    sizes = [min(SAMPLING_BLOCK, n_samples - b * SAMPLING_BLOCK) for b in range(b0, b1)]
+    parts = map_parts(
+        lambda bs: sample_block(init, scale, seed, bs[0], bs[1], P),
+        list(zip(range(b0, b1), sizes, strict=True)),
+        auto_workers(sum(sizes)),
+    )
+    theta0 = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    rows = theta0.shape[0]
+    k, cfg = annotated_rows(config, annotated_samples(model), b0 * SAMPLING_BLOCK, 0, rows)
+    rb = run_outcomes(model, theta0, lr, config=cfg, annotate=np.arange(rows) < k)
+    cols = {f: np.asarray(getattr(rb, f)) for f in _RUN_FIELDS}
+    out: list[dict[str, Any]] = []
+    a = 0
+    for b, size in zip(range(b0, b1), sizes, strict=True):
+        d: dict[str, Any] = {"block": b, "start": 0, "stop": size}
+        d.update({f: v[a : a + size] for f, v in cols.items()})
+        if a < k:
+            z = min(a + size, k)
+            d.update(limit_payload(model, cfg, rb.theta[a:z], rb.has_limit[a:z]))
+        out.append(d)
+        a += size
+    return out
 
 
 def limit_payload(
@@ -475,13 +536,14 @@ def _pool_adds_nothing(executor: Any, tasks: list[tuple[Any, ...]]) -> bool:
 
 
 def run_tasks(
-    fn: Callable[..., dict[str, Any]],
+    fn: Callable[..., Any],
     tasks: list[tuple[Any, ...]],
     executor: Any,
     progress: bool | None,
     desc: str,
     on_result: Callable[[tuple[Any, ...], dict[str, Any]], None] | None = None,
-) -> list[dict[str, Any]]:
+    task_threads: bool = True,
+) -> list[Any]:
     """Run ``fn(*task)`` for every task, serially or on ``executor``; results in task order.
 
     A thin wrapper of :func:`dynsys_gd.runtime.executors.map_tasks`: ``on_result`` is called
@@ -496,7 +558,8 @@ def run_tasks(
     process pool no larger than the cores, on a model with a compiled kernel
     (:func:`_pool_adds_nothing`): it would be slower than the threads here.  On threads, the
     first unit cut to one run is run here first (it loads the kernels the units share) and
-    then every unit goes to the threads.
+    then every unit goes to the threads.  ``task_threads=False`` runs the tasks one after the
+    other in this thread (for tasks that are one engine call on every core each).
     """
     from ..numeric.engine.slices import AUTO_THREAD_RUNS, auto_workers
     from ..runtime.executors import map_tasks
@@ -504,7 +567,8 @@ def run_tasks(
     if executor is not None and _pool_adds_nothing(executor, tasks):
         executor = None
     threads = 1
-    if executor is None and len(tasks) > 1 and min(map(_runs_of, tasks)) >= AUTO_THREAD_RUNS:
+    many = task_threads and len(tasks) > 1
+    if executor is None and many and min(map(_runs_of, tasks)) >= AUTO_THREAD_RUNS:
         threads = auto_workers(AUTO_THREAD_RUNS * len(tasks))
     first = tasks[0] if tasks else ()
 
