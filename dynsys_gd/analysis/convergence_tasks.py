@@ -34,7 +34,12 @@ from .._validation import (
 )
 from ..errors import InvalidParameterError
 from ..numeric.engine.run import EngineConfig, run_gd, run_outcomes
-from .annotation_sample import ANNOTATED_SAMPLES, annotated_rows, annotated_samples
+from .annotation_sample import (
+    ANNOTATED_SAMPLES,
+    annotated_rows,
+    annotated_samples,
+    annotation_size,
+)
 
 __all__ = [
     "ANNOTATED_SAMPLES",
@@ -472,7 +477,8 @@ def pilot_runs(
     at most :func:`~dynsys_gd.analysis.annotation_sample.annotated_samples` initialisations
     per step size).  The runs go through the engine once, without annotations, and the limits
     of the first :data:`PILOT_LIMITS` converged ones are then annotated on their own (timed
-    apart)."""
+    apart), except for models whose annotation is a problem of size at most 16, whose
+    annotations are counted as free."""
     import time
 
     from ..numeric.engine.limits import annotate_limits
@@ -490,7 +496,12 @@ def pilot_runs(
     t0 = time.process_time()
     rb = run_outcomes(model, th, lr_rows, config=plain, workers=1)
     t1 = time.process_time()
-    timed = np.flatnonzero(rb.has_limit)[:PILOT_LIMITS] if config.limits else np.zeros(0, int)
+    # the annotations of a small model (at most ANNOTATED_SAMPLES problems of size <= 16, tens
+    # of microseconds each) are not worth timing: the timing would cost more than they do
+    small = annotation_size(model) <= 16
+    timed: Array = np.flatnonzero(rb.has_limit)[:PILOT_LIMITS]
+    if small or not config.limits:
+        timed = timed[:0]
     if timed.size:
         # the engine annotates with GD's certificate only (as run_gd does for other maps)
         ann = config if config.optimizer is None else dataclasses.replace(config, certificate=False)

@@ -487,7 +487,7 @@ def _finish(
         parts,
         threads,
     )
-    ann = {k: np.concatenate([g[k] for g in got]) for k in got[0]} if got else {}
+    ann = got[0] if len(got) == 1 else {k: np.concatenate([g[k] for g in got]) for k in got[0]}
     loss = ann.get("loss", np.zeros(0))
     sharp, lmin, at_min, certified = (
         ann.get("sharpness", np.zeros(0)),
@@ -497,7 +497,9 @@ def _finish(
     )
     q = out["q"]
     with np.errstate(all="ignore"):
-        contraction = np.where((q > 0) & (q < 1), q ** (1.0 / c), 0.0)
+        inside = (q > 0) & (q < 1)
+        contraction = np.zeros(q.shape)
+        contraction[inside] = q[inside] ** (1.0 / c)
     contraction = np.where(np.isfinite(contraction), contraction, 0.0)
     return RunBatch(
         outcome=outcome,

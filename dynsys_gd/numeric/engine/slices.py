@@ -225,9 +225,11 @@ def row_parts(weights: Any, parts: int) -> list[tuple[int, int]]:
     n = w.size
     if n == 0:
         return []
+    if parts <= 1:
+        return [(0, n)]
     cum = np.cumsum(w)
     total = float(cum[-1])
-    if parts <= 1 or total <= 0.0:
+    if total <= 0.0:
         return [(0, n)]
     cuts = [0]
     for k in range(1, parts):
