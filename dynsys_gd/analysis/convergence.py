@@ -517,14 +517,15 @@ def estimate_convergent_fraction(
     init_scale : float
         :math:`s`.
     executor : concurrent.futures.Executor, optional
-        None runs in this process (on a thread per core when there are several sampling
-        blocks); otherwise tasks are submitted to it (process pool, Dask client executor,
+        None runs in this process: groups of whole sampling blocks, each in one engine call
+        whose kernels share its runs on every core; otherwise tasks are submitted to it (process pool, Dask client executor,
         ...), except to a local process pool no larger than the cores for a model with a
         compiled kernel, which would only be slower than this process's threads.
     chunk_size : int, optional
-        Runs per task (tasks never cross sampling blocks of :data:`SAMPLING_BLOCK`); by default
-        a whole block serially and an eighth of a block on an executor (:func:`auto_chunk`).
-        The result does not depend on it.
+        Runs per task (tasks never cross sampling blocks of :data:`SAMPLING_BLOCK`, and run on
+        a thread per core without an executor); by default groups of whole blocks in this
+        process (:func:`~dynsys_gd.analysis.convergence_tasks.group_ranges`) and an eighth of a
+        block on an executor (:func:`auto_chunk`).  The result does not depend on it.
     config : EngineConfig, optional
         Engine settings.
     progress : bool or None
