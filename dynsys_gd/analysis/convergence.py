@@ -518,9 +518,10 @@ def estimate_convergent_fraction(
         :math:`s`.
     executor : concurrent.futures.Executor, optional
         None runs in this process: groups of whole sampling blocks, each in one engine call
-        whose kernels share its runs on every core; otherwise tasks are submitted to it (process pool, Dask client executor,
-        ...), except to a local process pool no larger than the cores for a model with a
-        compiled kernel, which would only be slower than this process's threads.
+        whose kernels share its runs on every core; otherwise tasks are submitted to it
+        (process pool, Dask client executor, ...), except to a local process pool no larger
+        than the cores for a model with a compiled kernel, which would only be slower than this
+        process's threads.
     chunk_size : int, optional
         Runs per task (tasks never cross sampling blocks of :data:`SAMPLING_BLOCK`, and run on
         a thread per core without an executor); by default groups of whole blocks in this
