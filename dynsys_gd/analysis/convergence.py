@@ -39,7 +39,7 @@ from .._results import ResultMixin, jsonable, plotted_by
 from .._types import Model
 from .._validation import check_positive_float, check_real
 from ..models.fingerprint import model_label
-from ..numeric.engine.cost import warn_if_long
+from ..numeric.engine.cost import _kernel_class, warn_if_long
 from ..numeric.engine.outcomes import OUTCOME_NAMES, Outcome
 from ..numeric.engine.run import EngineConfig, with_optimizer
 from ..numeric.kernels import numeric_model
@@ -517,16 +517,18 @@ def estimate_convergent_fraction(
     init_scale : float
         :math:`s`.
     executor : concurrent.futures.Executor, optional
-        None runs in this process: groups of whole sampling blocks, each in one engine call
-        whose kernels share its runs on every core; otherwise tasks are submitted to it
+        None runs in this process: for a model with a compiled kernel, groups of whole
+        sampling blocks, each in one engine call whose kernels share its runs on every core
+        (else a block per task, on a thread per core); otherwise tasks are submitted to it
         (process pool, Dask client executor, ...), except to a local process pool no larger
         than the cores for a model with a compiled kernel, which would only be slower than this
         process's threads.
     chunk_size : int, optional
         Runs per task (tasks never cross sampling blocks of :data:`SAMPLING_BLOCK`, and run on
         a thread per core without an executor); by default groups of whole blocks in this
-        process (:func:`~dynsys_gd.analysis.convergence_tasks.group_ranges`) and an eighth of a
-        block on an executor (:func:`auto_chunk`).  The result does not depend on it.
+        process (:func:`~dynsys_gd.analysis.convergence_tasks.group_ranges`; a whole block for
+        the numpy path) and an eighth of a block on an executor (:func:`auto_chunk`).  The
+        result does not depend on it.
     config : EngineConfig, optional
         Engine settings.
     progress : bool or None
@@ -586,7 +588,9 @@ def estimate_convergent_fraction(
     chunk = auto_chunk(n, chunk_size, executor)
     tasks = [(model, lr_f, init, scale, s, b, a, z, n, cfg) for b, a, z in task_ranges(n, chunk)]
     P = int(numeric_model(net).n_params)
-    grouped = executor is None and chunk_size is None  # one engine call per group of blocks
+    # a compiled kernel runs groups of blocks in one call on every core (the numpy path, which
+    # keeps every run's recent iterates, runs block by block)
+    grouped = executor is None and chunk_size is None and _kernel_class(net)[0]
     warn_if_long(
         net,
         n,
