@@ -28,6 +28,7 @@ from typing import Any
 __all__ = [
     "ANNOTATED_SAMPLES",
     "MIN_ANNOTATED_SAMPLES",
+    "SMALL_ANNOTATION",
     "annotated_rows",
     "annotated_samples",
     "annotation_size",
@@ -40,7 +41,8 @@ ANNOTATED_SAMPLES = 1024
 MIN_ANNOTATED_SAMPLES = 64
 
 #: models whose annotation matrices are at most this size annotate :data:`ANNOTATED_SAMPLES`
-_SMALL = 16
+#: (each annotation then costs tens of microseconds)
+SMALL_ANNOTATION = 16
 
 
 def annotation_size(model: Any) -> int:
@@ -64,9 +66,9 @@ def annotated_samples(model: Any) -> int:
     """:math:`m`: the limits of the converged runs among the first ``m`` initialisations of a
     job are annotated (module docstring)."""
     s = annotation_size(model)
-    if s <= _SMALL:
+    if s <= SMALL_ANNOTATION:
         return ANNOTATED_SAMPLES
-    m = math.floor(ANNOTATED_SAMPLES * (_SMALL / s) ** 1.5)
+    m = math.floor(ANNOTATED_SAMPLES * (SMALL_ANNOTATION / s) ** 1.5)
     return max(MIN_ANNOTATED_SAMPLES, min(ANNOTATED_SAMPLES, m))
 
 

@@ -585,9 +585,6 @@ def estimate_convergent_fraction(
     if executor is not None and _pool_adds_nothing(executor, [(net,)]):
         executor = None  # the threads of this process do the same without the pool's start
     model = _portable(net) if executor is not None else net
-    chunk = auto_chunk(n, chunk_size, executor)
-    tasks = [(model, lr_f, init, scale, s, b, a, z, n, cfg) for b, a, z in task_ranges(n, chunk)]
-    P = int(numeric_model(net).n_params)
     # a compiled kernel runs groups of blocks in one call on every core (the numpy path, which
     # keeps every run's recent iterates, runs block by block)
     grouped = executor is None and chunk_size is None and _kernel_class(net)[0]
@@ -598,13 +595,17 @@ def estimate_convergent_fraction(
         config=cfg,
         pilot=lambda: pilot_runs(net, [lr_f], init, scale, [s], n, cfg),
     )
+    desc = f"lr={lr_f:g}"
     if grouped:
+        P = int(numeric_model(net).n_params)
         groups = [(model, lr_f, init, scale, s, b0, b1, n, cfg) for b0, b1 in group_ranges(n, P)]
-        desc = f"lr={lr_f:g}"
         per_group = run_tasks(run_group_task, groups, None, progress, desc, task_threads=False)
         results = [r for rs in per_group for r in rs]
     else:
-        results = run_tasks(run_task, tasks, executor, progress, f"lr={lr_f:g}")
+        chunk = auto_chunk(n, chunk_size, executor)
+        ranges = task_ranges(n, chunk)
+        tasks = [(model, lr_f, init, scale, s, b, a, z, n, cfg) for b, a, z in ranges]
+        results = run_tasks(run_task, tasks, executor, progress, desc)
     annotated = annotated_samples(net)
     arrays = merge_task_results(results, annotated)
     return summarize_runs(

@@ -36,6 +36,7 @@ from ..errors import InvalidParameterError
 from ..numeric.engine.run import EngineConfig, run_gd, run_outcomes
 from .annotation_sample import (
     ANNOTATED_SAMPLES,
+    SMALL_ANNOTATION,
     annotated_rows,
     annotated_samples,
     annotation_size,
@@ -177,6 +178,19 @@ def _task_dict(block: int, start: int, stop: int, arrays: dict[str, Array]) -> d
     return d
 
 
+def _annotated_call(
+    model: Any, theta0: Array, lr: float, config: EngineConfig | None, first: int
+) -> tuple[Any, int, EngineConfig | None]:
+    """One engine call on rows ``theta0``, the first of them initialisation ``first`` of its
+    job, annotating the limits of the rows among the job's annotated sample: ``(RunBatch, k,
+    config)``, those rows being the first ``k`` and ``config`` the call's settings
+    (:func:`~dynsys_gd.analysis.annotation_sample.annotated_rows`)."""
+    rows = theta0.shape[0]
+    k, cfg = annotated_rows(config, annotated_samples(model), first, 0, rows)
+    rb = run_outcomes(model, theta0, lr, config=cfg, annotate=np.arange(rows) < k)
+    return rb, k, cfg
+
+
 def run_task(
     model: Any,
     lr: float,
@@ -200,9 +214,7 @@ def run_task(
     P = int(numeric_model(model).n_params)
     size = min(SAMPLING_BLOCK, n_samples - block * SAMPLING_BLOCK)
     theta0 = sample_block(init, scale, seed, block, size, P)[start:stop]
-    offset = block * SAMPLING_BLOCK
-    k, cfg = annotated_rows(config, annotated_samples(model), offset, start, stop)
-    rb = run_outcomes(model, theta0, lr, config=cfg, annotate=np.arange(stop - start) < k)
+    rb, k, cfg = _annotated_call(model, theta0, lr, config, block * SAMPLING_BLOCK + start)
     d: dict[str, Any] = {"block": block, "start": start, "stop": stop}
     d.update({f: np.asarray(getattr(rb, f)) for f in _RUN_FIELDS})
     d.update(limit_payload(model, cfg, rb.theta[:k], rb.has_limit[:k]))
@@ -251,9 +263,7 @@ def run_group_task(
         auto_workers(sum(sizes)),
     )
     theta0 = parts[0] if len(parts) == 1 else np.concatenate(parts)
-    rows = theta0.shape[0]
-    k, cfg = annotated_rows(config, annotated_samples(model), b0 * SAMPLING_BLOCK, 0, rows)
-    rb = run_outcomes(model, theta0, lr, config=cfg, annotate=np.arange(rows) < k)
+    rb, k, cfg = _annotated_call(model, theta0, lr, config, b0 * SAMPLING_BLOCK)
     cols = {f: np.asarray(getattr(rb, f)) for f in _RUN_FIELDS}
     out: list[dict[str, Any]] = []
     a = 0
@@ -496,9 +506,9 @@ def pilot_runs(
     t0 = time.process_time()
     rb = run_outcomes(model, th, lr_rows, config=plain, workers=1)
     t1 = time.process_time()
-    # the annotations of a small model (at most ANNOTATED_SAMPLES problems of size <= 16, tens
-    # of microseconds each) are not worth timing: the timing would cost more than they do
-    small = annotation_size(model) <= 16
+    # the annotations of a small model (at most ANNOTATED_SAMPLES problems of size <=
+    # SMALL_ANNOTATION, tens of microseconds each) are not worth timing: timing them costs more
+    small = annotation_size(model) <= SMALL_ANNOTATION
     timed: Array = np.flatnonzero(rb.has_limit)[:PILOT_LIMITS]
     if small or not config.limits:
         timed = timed[:0]
