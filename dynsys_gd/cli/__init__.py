@@ -113,8 +113,17 @@ def _one_line_warning(command: str) -> Callable[..., None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``dynsys-gd``; returns the exit status."""
-    words = sys.argv[1:] if argv is None else list(argv)
+    """Entry point of ``dynsys-gd``; returns the exit status.  Run as the command itself
+    (``argv`` None) the process ends here, once its output is flushed, without the interpreter's
+    teardown (:func:`_exit_now`): every store, pool and figure is closed by then."""
+    code = _command(sys.argv[1:] if argv is None else list(argv))
+    if argv is None:
+        _exit_now(code)
+    return code
+
+
+def _command(words: list[str]) -> int:
+    """Parse ``words`` and run the command they name; its exit status."""
     command = chosen_command(words)
     parser = build_parser([] if command is None else [command])
     args = parser.parse_args(words)
@@ -138,15 +147,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         print(f"dynsys-gd {args.command}: interrupted", file=sys.stderr)
-        if argv is None:  # the command itself (not a call from Python): end at once
-            _exit_now(130)
         return 130
 
 
 def _exit_now(code: int) -> None:
-    """End the command process with ``code`` without interpreter teardown (which takes about a
-    second with the compiled kernels loaded, and more on a busy machine); stores and pools are
-    closed by then (their ``finally`` blocks ran while the interrupt propagated)."""
+    """End the command process with ``code`` without interpreter teardown (a quarter of a
+    second of CPU with the compiled kernels loaded, seconds on a busy machine or after an
+    interrupt); stores and pools are closed by then (their ``finally`` blocks ran, also while an
+    interrupt propagated)."""
     import os
 
     for stream in (sys.stdout, sys.stderr):

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["NetLimitSpectra", "net_limit_spectra"]
+__all__ = ["NetLimitSpectra", "net_limit_spectra", "net_limit_spectra_reference"]
 
 Array = NDArray[Any]
 
@@ -133,6 +133,57 @@ def net_limit_spectra(net: Any, m: Any, th: Array, chol: Array, scale: float) ->
     iterates ``th`` (k, P) of a linear network with a minima manifold; ``chol`` is the
     Cholesky factor :math:`C` of :math:`\Sigma_{xx}`, ``scale`` is
     :math:`\max(1, \lVert W^*\rVert_F)`.
+
+    Compiled, one limit at a time and without the GIL
+    (:func:`~dynsys_gd.numeric.engine.limit_spectra_kernel.spectra_rows`), for
+    :math:`2 \le d_N d_0 \le` :data:`~dynsys_gd.numeric.engine.limit_spectra_kernel.MAX_CODIM`.
+    Scalar outputs and inputs (:math:`d_N d_0 = 1`, where the batched arrays are as fast per
+    row and a one-off job is spared loading the kernel) and wider networks take the batched
+    numpy form :func:`net_limit_spectra_reference`; so do, a row at a time, the rare rows whose
+    Gauss–Newton system turns singular on the way (the compiled form has no minimum-norm
+    step).  Every row's result is independent of the rows beside it.
+    """
+    from .limit_spectra_kernel import MAX_CODIM, spectra_rows
+
+    k, P = th.shape
+    codim = net.widths[-1] * net.widths[0]
+    if not 2 <= codim <= MAX_CODIM:
+        return net_limit_spectra_reference(net, m, th, chol, scale)
+    x = np.ascontiguousarray(th, dtype=np.float64)
+    fixed = np.empty((k, P))
+    res = np.empty(k)
+    normal = np.empty((k, codim))
+    bound = np.empty(k)
+    bound_fixed = np.empty(k)
+    f64 = np.float64
+    spectra_rows(
+        x,
+        np.asarray(net.widths, dtype=np.int64),
+        np.asarray(net.offsets, dtype=np.int64),
+        np.ascontiguousarray(net.W_star, dtype=f64),
+        np.ascontiguousarray(chol, dtype=f64),
+        np.ascontiguousarray(net.Sxx, dtype=f64),
+        np.ascontiguousarray(net.Syx, dtype=f64),
+        float(scale),
+        fixed,
+        res,
+        normal,
+        bound,
+        bound_fixed,
+    )
+    valid = res <= 1e-11 * scale
+    for i in np.flatnonzero(res < 0.0):
+        one = net_limit_spectra_reference(net, m, x[i : i + 1], chol, scale)
+        fixed[i], valid[i], normal[i] = one.fixed[0], one.valid[0], one.normal[0]
+        bound[i], bound_fixed[i] = one.bound[0], one.bound_fixed[0]
+    return NetLimitSpectra(fixed, valid, normal, bound, bound_fixed, P > codim)
+
+
+def net_limit_spectra_reference(
+    net: Any, m: Any, th: Array, chol: Array, scale: float
+) -> NetLimitSpectra:
+    r""":func:`net_limit_spectra` on the whole batch at once, in numpy (the reference the
+    compiled form is tested against; the same quantities to rounding).
 
     Everything comes from the products of the layers: :math:`G = \sum_i (A_i A_i^\top) \otimes
     ((B_i C)^\top B_i C)` (no Jacobian is formed), :math:`\lVert\tilde J\rVert_F^2 = \sum_i
