@@ -1,7 +1,9 @@
 r"""Annotations of the limits of converged runs, after the runs (docs/math/convergent-set.md,
 docs/math/claims.md#c8): the Hessian spectrum at the limit (:math:`\lambda_{\max}`,
 :math:`\lambda_{\min}`), minimum or saddle, and the convergence certificate.  They use LAPACK
-and never change an outcome.  :func:`annotate_limits` is the one place that computes them: a
+(or, for the closed form on M of a linear network with :math:`2 \le d_N d_0 \le 16`, the
+compiled rows of :mod:`~dynsys_gd.numeric.engine.limit_spectra_kernel`) and never change an
+outcome.  :func:`annotate_limits` is the one place that computes them: a
 further per-limit column goes there.
 """
 
