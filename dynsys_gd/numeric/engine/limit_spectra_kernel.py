@@ -116,28 +116,6 @@ def _product(x: Any, d: Any, off: Any, A: Any, Wl: Any, W: Any) -> None:  # prag
 
 
 @numba.njit(**JIT)
-def _gram_rows(F: Any, rows: int, cols: int, out: Any) -> None:  # pragma: no cover
-    """``out = F F^T`` of ``F[:rows, :cols]``."""
-    for i in range(rows):
-        for j in range(rows):
-            s = 0.0
-            for q in range(cols):
-                s = s + F[i, q] * F[j, q]
-            out[i, j] = s
-
-
-@numba.njit(**JIT)
-def _gram_cols(F: Any, rows: int, cols: int, out: Any) -> None:  # pragma: no cover
-    """``out = F^T F`` of ``F[:rows, :cols]``."""
-    for i in range(cols):
-        for j in range(cols):
-            s = 0.0
-            for q in range(rows):
-                s = s + F[q, i] * F[q, j]
-            out[i, j] = s
-
-
-@numba.njit(**JIT)
 def _kron_sum(A: Any, B: Any, d: Any, tA: Any, tB: Any, K: Any) -> None:  # pragma: no cover
     r"""``K = sum_i (A_i A_i^T) (x) (B_i^T B_i)`` over the layers, row-major indices
     :math:`(p, q), (a, b)`: ``K[p d0 + q, a d0 + b] += AA[p, a] BB[q, b]``."""
@@ -148,8 +126,8 @@ def _kron_sum(A: Any, B: Any, d: Any, tA: Any, tB: Any, K: Any) -> None:  # prag
         for s in range(c):
             K[r, s] = 0.0
     for i in range(N):
-        _gram_rows(A[i], dN, d[i + 1], tA)
-        _gram_cols(B[i], d[i], d0, tB)
+        _mm(A[i], A[i].T, dN, d[i + 1], dN, tA)  # A_i A_i^T
+        _mm(B[i].T, B[i], d0, d[i], d0, tB)  # B_i^T B_i
         for p in range(dN):
             for q in range(d0):
                 for a in range(dN):
