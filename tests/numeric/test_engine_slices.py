@@ -59,16 +59,33 @@ def test_shared_queue_and_threads_are_bit_identical(net, lr, inline, monkeypatch
         assert _same(ref, run_gd(net, th, lrs, config=cfg, workers=workers))
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 10, 1000, 4096, 20000])
-def test_spread_order_is_a_permutation_that_samples_the_whole_range(n):
-    order = S.spread_order(n)
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 64, 65, 1000, 4096, 20000, 100003])
+def test_queue_order_is_a_permutation_of_blocks_that_samples_the_whole_range(n):
+    order = S.queue_order(n)
     assert np.array_equal(np.sort(order), np.arange(n))
-    if n >= 1000:
-        # every stretch of n/10 consecutive positions takes about n/100 runs from each tenth
-        tenth = n // 10
-        for start in (0, n // 2, n - tenth):
-            counts = np.bincount(order[start : start + tenth] * 10 // n, minlength=10)
-            assert counts.min() >= 0.7 * tenth / 10 and counts.max() <= 1.3 * tenth / 10
+    B = S.QUEUE_BLOCK
+    # a claim of a kernel's lanes reads consecutive rows: every block is consecutive runs
+    f = n // B
+    blocks = order[: f * B].reshape(f, B)
+    assert np.all(np.diff(blocks, axis=1) == 1) and np.all(blocks[:, 0] % B == 0)
+    if f >= 100:
+        # every stretch of a tenth of the blocks takes about a tenth of them from each tenth
+        tenth = f // 10
+        for start in (0, f // 2, f - tenth):
+            counts = np.bincount(blocks[start : start + tenth, 0] // B * 10 // f, minlength=10)
+            assert counts.min() >= 0.6 * tenth / 10 and counts.max() <= 1.4 * tenth / 10
+
+
+def test_the_kernels_claim_runs_in_the_queue_order():
+    from dynsys_gd.numeric.engine.lane_divergence import claim_runs
+
+    for n in (5, 64, 1000, 20011):
+        ctl = S.new_queue(n)
+        rr = np.empty(48, dtype=np.int64)
+        got = []
+        while (m := claim_runs(ctl, n, 48, rr)) > 0:
+            got.extend(rr[:m].tolist())
+        assert got == S.queue_order(n).tolist()
 
 
 def test_auto_workers_single_below_threshold_and_off_the_main_thread():

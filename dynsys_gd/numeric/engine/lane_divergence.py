@@ -27,6 +27,7 @@ from .lane_block import _JIT, fetch_add, load_acquire
 from .outcomes import C_DIV
 
 __all__ = [
+    "CTL_BLOCK",
     "CTL_NEXT",
     "CTL_STOP",
     "CTL_STRIDE",
@@ -262,8 +263,8 @@ def pending(
 
 
 #: the control array of one call shared by the kernels of its threads: the next queue
-#: position (claimed atomically), the stop flag, the stride of the queue order
-CTL_NEXT, CTL_STOP, CTL_STRIDE = 0, 1, 2
+#: position (claimed atomically), the stop flag, the stride and the block of the queue order
+CTL_NEXT, CTL_STOP, CTL_STRIDE, CTL_BLOCK = 0, 1, 2, 3
 
 
 @numba.njit(**_JIT)
@@ -277,10 +278,14 @@ def claim_runs(ctl: Any, n: int, G: int, rr: Any) -> int:  # pragma: no cover
     r"""Claim the next (at most) ``G`` positions of the call's queue of ``n`` runs and write
     their runs to ``rr``; returns how many (0: the queue is empty, or the call is stopped).
 
-    Position :math:`p` holds run :math:`p s \bmod n` for the stride :math:`s` (coprime to
-    :math:`n`) in ``ctl``: a permutation whose consecutive stretches sample the whole batch
-    (see :func:`~dynsys_gd.numeric.engine.slices.spread_stride`).  The positions are claimed
-    with one atomic fetch-and-add, so several threads share the queue and every run is taken
+    The queue visits blocks of :math:`B` consecutive runs (``ctl``'s block) in a
+    low-discrepancy order: with :math:`f = \lfloor n / B\rfloor` whole blocks, position
+    :math:`p = cB + o` (:math:`c < f`, :math:`o < B`) holds run :math:`((c s) \bmod f) B + o`
+    for the stride :math:`s` (coprime to :math:`f`) in ``ctl``, and the positions from
+    :math:`fB` on hold the last runs in order
+    (:func:`~dynsys_gd.numeric.engine.slices.queue_order`): consecutive stretches sample the
+    whole batch, and a claim reads and writes consecutive rows.  The positions are claimed with
+    one atomic fetch-and-add, so several threads share the queue and every run is taken
     exactly once; which thread and lane run it never changes its result."""
     if stopped(ctl):
         return 0
@@ -289,6 +294,10 @@ def claim_runs(ctl: Any, n: int, G: int, rr: Any) -> int:  # pragma: no cover
         return 0
     m = min(G, n - p0)
     s = ctl[CTL_STRIDE]
+    B = ctl[CTL_BLOCK]
+    f = n // B
     for j in range(m):
-        rr[j] = ((p0 + j) * s) % n
+        p = p0 + j
+        c = p // B
+        rr[j] = ((c * s) % f) * B + (p - c * B) if c < f else p
     return m  # type: ignore[no-any-return]
