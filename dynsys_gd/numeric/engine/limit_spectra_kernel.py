@@ -53,7 +53,10 @@ MAX_CODIM = 16
 JACOBI_SWEEPS = 60
 
 
-@numba.njit(**JIT)
+# the two helpers called most (every product of small matrices) are inlined by numba: a call
+# between compiled functions reference-counts each array argument, which cost a third of the
+# time per limit; inlining every helper made the first compilation twice as long for no more
+@numba.njit(inline="always", **JIT)
 def _mm(X: Any, Y: Any, n: int, k: int, m: int, out: Any) -> None:  # pragma: no cover
     """``out[:n, :m] = X[:n, :k] @ Y[:k, :m]`` (each entry summed over k in order)."""
     for i in range(n):
@@ -64,7 +67,7 @@ def _mm(X: Any, Y: Any, n: int, k: int, m: int, out: Any) -> None:  # pragma: no
             out[i, j] = s
 
 
-@numba.njit(**JIT)
+@numba.njit(inline="always", **JIT)
 def _layer(x: Any, d: Any, off: Any, i: int, out: Any) -> None:  # pragma: no cover
     """Layer ``i + 1`` (0-based ``i``) of the row ``x``, shape ``(d[i+1], d[i])``, into ``out``."""
     r, c = d[i + 1], d[i]
