@@ -17,7 +17,12 @@ ratios and whether both give the same result (bit for bit for ``run_gd``).
 
 The ceiling of the machine is measured the same way on work that shares nothing: two copies of a
 plain numba loop written here (one per thread, no GIL), against one copy alone.  On a virtual
-machine with noisy neighbours this ceiling is below 2, and it varies from run to run.  A second
+machine with noisy neighbours this ceiling is below 2, and it varies from run to run.  The plain
+loop is a chain of dependent operations (bound by latency); a second ceiling repeats the
+measurement with a vectorised loop bound by the throughput of the execution ports, as the
+engine's lane blocks are.  Where the two cores share those ports (hyperthreads of one physical
+core) or a neighbour's load competes for them, the second ceiling falls below the first and
+varies more.  A third
 ceiling is the engine's own: two independent ``run_gd`` calls without limit annotations (one
 kernel thread each, on two halves of the runs) at once, against one after the other (their
 Python and numpy work, the losses and the checks of the arguments, is part of it); what the
@@ -54,6 +59,16 @@ def _plain_loop(n: int) -> float:  # pragma: no cover - compiled
     return s
 
 
+@numba.njit(nogil=True)
+def _vector_loop(a: np.ndarray, reps: int) -> float:  # pragma: no cover - compiled
+    # throughput-bound: independent multiplies and adds over an array resident in L1 (LLVM
+    # vectorises the inner loop), as the engine's lane blocks are
+    for _ in range(reps):
+        for i in range(a.shape[0]):
+            a[i] = a[i] * 0.999999 + 1e-7
+    return float(a[0])
+
+
 def _wall(fn: Callable[[], Any]) -> tuple[float, Any]:
     t0 = time.perf_counter()
     out = fn()
@@ -79,6 +94,20 @@ def ceiling(pairs: int) -> list[float]:
     for _ in range(pairs):
         t1, _ = _wall(lambda: _plain_loop(n))
         out.append(2.0 * t1 / _at_once(_plain_loop, [n, n]))
+    return out
+
+
+def vector_ceiling(pairs: int) -> list[float]:
+    """The same for a throughput-bound vectorised loop (one L1-resident array per copy): below
+    the plain loop's ceiling where the two cores share execution ports (hyperthreads)."""
+    reps = 400_000
+    bufs = [np.ones(2048), np.ones(2048)]
+    _vector_loop(bufs[0], 1)
+    out = []
+    for _ in range(pairs):
+        t1, _ = _wall(lambda: _vector_loop(bufs[0], reps))
+        t2 = _at_once(lambda a: _vector_loop(a, reps), bufs)
+        out.append(2.0 * t1 / t2)
     return out
 
 
@@ -155,6 +184,11 @@ def main() -> None:
     print(
         f"machine ceiling (two independent plain loops on two threads): "
         f"x{statistics.median(c):.2f} (pairs {min(c):.2f}-{max(c):.2f})"
+    )
+    v = vector_ceiling(pairs)
+    print(
+        f"machine ceiling, vectorised (two independent vectorised loops on two threads): "
+        f"x{statistics.median(v):.2f} (pairs {min(v):.2f}-{max(v):.2f})"
     )
     sizes = (100_000,) if args.quick else (100_000, 200_000)
     for n in sizes:

@@ -236,3 +236,34 @@ def test_losses_and_limit_annotations_split_over_threads_are_bit_identical(monke
     assert sizes == [max(3, -(-int(serial.has_limit.sum()) // 64))]
     for f in (*FIELDS, "loss", "sharpness", "lam_min", "at_minimum", "certified"):
         assert np.array_equal(getattr(serial, f), getattr(split, f)), f
+
+
+def test_losses_and_contraction_rates_of_many_runs_split_over_threads_without_limits(monkeypatch):
+    from dynsys_gd.numeric.engine import run as R
+
+    net = dg.LinearNetwork.scalar(depth=3, target=2.0)
+    th = np.random.default_rng(5).uniform(-2.0, 2.0, (500, 3))
+    cfg = dg.EngineConfig(limits=False, certificate=False)
+    serial = run_gd(net, th, 0.3, config=cfg, workers=1)
+    assert (serial.contraction > 0).sum() >= 100
+    monkeypatch.setattr(R, "SPLIT_ROWS", 100)  # split from 100 runs on, with no limit at all
+    sizes: list[int] = []
+
+    def recorded(fn, items, workers):
+        sizes.append(len(items))
+        return S.map_parts(fn, items, workers)
+
+    monkeypatch.setattr(R, "map_parts", recorded)
+    split = run_gd(net, th, 0.3, config=cfg, workers=2)
+    assert sizes == [2]
+    for f in (*FIELDS, "loss"):
+        assert np.array_equal(getattr(serial, f), getattr(split, f)), f
+
+
+@pytest.mark.parametrize("backend", ["compiled", "numpy"])
+def test_the_callers_initialisations_are_read_never_written(backend):
+    net = dg.LinearNetwork.scalar(depth=3, target=2.0)
+    th = np.random.default_rng(6).uniform(-2.0, 2.0, (64, 3))
+    before = th.copy()
+    rb = run_gd(net, th, 0.3, backend=backend, workers=2)
+    assert np.array_equal(th, before) and not np.shares_memory(rb.theta, th)

@@ -62,7 +62,9 @@ _DIV = Outcome.DIVERGED.code
 
 def _validate_theta0(theta0: Any, P: int) -> Array:
     # real input only: complex values are refused (never truncated), strings and objects too
-    th = check_real_array("theta0", theta0, finite=False)
+    # no copy of a float64 array: the engine only reads the initial states (the numpy path steps
+    # a copy of its own)
+    th = check_real_array("theta0", theta0, finite=False, copy=False)
     if th.ndim == 1:
         th = th[None, :]
     if th.ndim != 2 or th.shape[1] != P or th.shape[0] < 1:
@@ -413,6 +415,8 @@ def _threads(kernel: Any, backend: str, workers: int | None, n: int) -> int:
 
 #: limits from which the work after the runs is split over the threads of the call
 SPLIT_LIMITS = 2048
+#: runs from which that work is split over the threads even without limits to annotate
+SPLIT_ROWS = 16384
 #: limits of a part of that work at most (a part takes up to about 0.1 s on a linear network:
 #: Ctrl-C waits at most about that long)
 PART_LIMITS = 16384
@@ -425,13 +429,15 @@ def _row_columns(
     theta: Array,
     lrs: Array,
     code: Array,
+    q: Array,
     losses: bool,
     limits: Array,
 ) -> dict[str, Array]:
     """The per-run columns computed after the runs, for a range of rows: ``loss`` (inf for a
-    diverged run; NaN everywhere when ``losses`` is off) and the limit annotations of
-    :func:`~.limits.annotate_limits` of the rows ``limits`` (row-wise: any split of the rows
-    gives the same columns)."""
+    diverged run; NaN everywhere when ``losses`` is off), ``contraction`` (the per-step rate
+    :math:`q^{1/c}` of a measured per-check ratio :math:`0 < q < 1`, else 0) and the limit
+    annotations of :func:`~.limits.annotate_limits` of the rows ``limits`` (row-wise: any
+    split of the rows gives the same columns)."""
     from .limits import annotate_limits
 
     n = theta.shape[0]
@@ -443,6 +449,11 @@ def _row_columns(
         loss[ok] = np.where(np.isfinite(lv), lv, np.inf)
     cols = annotate_limits(model, m, cfg, theta, lrs, limits)
     cols["loss"] = loss
+    with np.errstate(all="ignore"):
+        inside = (q > 0) & (q < 1)
+        contraction = np.zeros(q.shape)
+        contraction[inside] = q[inside] ** (1.0 / cfg.check_every)
+    cols["contraction"] = np.where(np.isfinite(contraction), contraction, 0.0)
     return cols
 
 
@@ -461,17 +472,17 @@ def _finish(
 ) -> RunBatch:
     outcome = out["code"].astype(np.int8)
     theta = out["theta"]
-    c = cfg.check_every
     g_tail = np.where((outcome != _DIV) & np.isfinite(out["gtail"]), out["gtail"], np.inf)
     has_limit = outcome == _CONV
     # the limit certificate is GD's (a minimum whose GD linearisation contracts)
     gd_cfg = cfg if opt is None or opt.is_gd else dataclasses.replace(cfg, certificate=False)
-    # rows' work: a loss per non-diverged run, an annotation (about 8 losses) per limit
+    # rows' work: a loss per non-diverged run, an annotation (about 8 losses) per limit, and a
+    # little per row (the contraction rate)
     w_loss, w_limit = (1.0 if losses else 0.0), (8.0 if cfg.limits else 0.0)
     limits = has_limit if annotate is None else has_limit & annotate
-    weights = w_loss * (outcome != _DIV) + w_limit * limits
+    weights = 0.25 + w_loss * (outcome != _DIV) + w_limit * limits
     k = int(limits.sum())
-    split = threads > 1 and k >= SPLIT_LIMITS
+    split = threads > 1 and (k >= SPLIT_LIMITS or outcome.size >= SPLIT_ROWS)
     parts = row_parts(weights, max(threads, -(-k // PART_LIMITS)) if split else 1)
     got = map_parts(
         lambda ab: _row_columns(
@@ -481,6 +492,7 @@ def _finish(
             theta[ab[0] : ab[1]],
             lrs[ab[0] : ab[1]],
             outcome[ab[0] : ab[1]],
+            out["q"][ab[0] : ab[1]],
             losses,
             limits[ab[0] : ab[1]],
         ),
@@ -495,12 +507,7 @@ def _finish(
         ann.get("at_minimum", np.zeros(0, dtype=bool)),
         ann.get("certified", np.zeros(0, dtype=bool)),
     )
-    q = out["q"]
-    with np.errstate(all="ignore"):
-        inside = (q > 0) & (q < 1)
-        contraction = np.zeros(q.shape)
-        contraction[inside] = q[inside] ** (1.0 / c)
-    contraction = np.where(np.isfinite(contraction), contraction, 0.0)
+    contraction = ann["contraction"]
     return RunBatch(
         outcome=outcome,
         steps=out["steps"].astype(np.int64),
