@@ -233,7 +233,7 @@ def test_losses_and_limit_annotations_split_over_threads_are_bit_identical(monke
 
     monkeypatch.setattr(R, "map_parts", recorded)
     split = run_gd(net, th, 0.55, workers=3)
-    assert sizes == [max(3, -(-int(serial.has_limit.sum()) // 64))]
+    assert sizes == [max(6, -(-int(serial.has_limit.sum()) // 64))]
     for f in (*FIELDS, "loss", "sharpness", "lam_min", "at_minimum", "certified"):
         assert np.array_equal(getattr(serial, f), getattr(split, f)), f
 
@@ -255,7 +255,7 @@ def test_losses_and_contraction_rates_of_many_runs_split_over_threads_without_li
 
     monkeypatch.setattr(R, "map_parts", recorded)
     split = run_gd(net, th, 0.3, config=cfg, workers=2)
-    assert sizes == [2]
+    assert sizes == [4]
     for f in (*FIELDS, "loss"):
         assert np.array_equal(getattr(serial, f), getattr(split, f)), f
 

@@ -483,7 +483,9 @@ def _finish(
     weights = 0.25 + w_loss * (outcome != _DIV) + w_limit * limits
     k = int(limits.sum())
     split = threads > 1 and (k >= SPLIT_LIMITS or outcome.size >= SPLIT_ROWS)
-    parts = row_parts(weights, max(threads, -(-k // PART_LIMITS)) if split else 1)
+    # twice as many parts as threads, claimed in turn: a part whose work its weight misjudges
+    # (an annotation costs from a few losses to a hundred, by model) is evened out by the others
+    parts = row_parts(weights, max(2 * threads, -(-k // PART_LIMITS)) if split else 1)
     got = map_parts(
         lambda ab: _row_columns(
             model,
