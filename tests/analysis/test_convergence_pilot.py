@@ -30,3 +30,26 @@ def test_the_pilot_times_its_runs_and_extrapolates_to_the_job() -> None:
         net, [0.2], "gaussian", 1.0, [0], 10, EngineConfig(limits=False)
     )
     assert runs == 10 and annotations >= 0.0  # at most 10 runs: no more to time
+
+
+def test_the_pilot_loads_the_kernels_untimed_only_when_they_are_not_loaded(monkeypatch) -> None:
+    import dynsys_gd.analysis.convergence_tasks as ct
+
+    calls: list[int] = []
+    real = ct.run_outcomes
+
+    def counted(model, theta0, lr, **kw):  # type: ignore[no-untyped-def]
+        calls.append(len(theta0))
+        return real(model, theta0, lr, **kw)
+
+    monkeypatch.setattr(ct, "run_outcomes", counted)
+    net = dg.LinearNetwork.scalar(depth=4, target=1.5)  # a fresh network: nothing described yet
+    pilot_runs(net, [0.1], "uniform", 1.0, [0], 10**6, EngineConfig())
+    assert calls == [1, PILOT_RUNS]  # the first run loads the kernels, untimed
+    calls.clear()
+    pilot_runs(net, [0.1], "uniform", 1.0, [0], 10**6, EngineConfig())
+    assert calls == [PILOT_RUNS]  # loaded: only the timed runs
+    calls.clear()
+    momentum = EngineConfig(optimizer=dg.HeavyBall(0.5))  # its block may not be loaded
+    pilot_runs(net, [0.1], "uniform", 1.0, [0], 10**6, momentum)
+    assert calls == [1, PILOT_RUNS]

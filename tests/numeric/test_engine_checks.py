@@ -34,7 +34,7 @@ def _history(rng, H: int, P: int, L: int) -> np.ndarray:
     return np.ascontiguousarray(hist)
 
 
-@pytest.mark.parametrize("P", [1, 2, 3, 4, 5, 8, 9])
+@pytest.mark.parametrize("P", [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13])
 @pytest.mark.parametrize("maxp", [2, 3, 8])
 def test_displacements_equal_the_twin(P, maxp) -> None:
     rng = np.random.default_rng(100 * P + maxp)

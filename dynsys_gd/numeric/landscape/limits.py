@@ -324,12 +324,15 @@ def count_limit_kinds(
 
 
 def reference_min_loss(model: Any) -> float | None:
-    """The minimum loss known without a search: a linear network's loss on M; else None."""
+    """The minimum loss known without a search: a linear network's loss on M (computed once per
+    network: its moments are read-only); else None."""
     if isinstance(model, LinearNetwork):
-        from .fixed_points import balanced_minimum
+        if "reference_min_loss" not in model._cache:
+            from .fixed_points import balanced_minimum
 
-        m = numeric_model(model)
-        return float(m.loss(balanced_minimum(model)[None])[0])
+            m = numeric_model(model)
+            model._cache["reference_min_loss"] = float(m.loss(balanced_minimum(model)[None])[0])
+        return float(model._cache["reference_min_loss"])
     return None
 
 
