@@ -415,7 +415,8 @@ def _threads(kernel: Any, backend: str, workers: int | None, n: int) -> int:
 
 #: limits from which the work after the runs is split over the threads of the call
 SPLIT_LIMITS = 2048
-#: runs from which that work is split over the threads even without limits to annotate
+#: runs from which that work is split over the threads even without limits to annotate, when
+#: it includes the losses (the contraction rates alone cost less than handing them over)
 SPLIT_ROWS = 16384
 #: limits of a part of that work at most (a part takes up to about 0.1 s on a linear network:
 #: Ctrl-C waits at most about that long)
@@ -482,7 +483,7 @@ def _finish(
     limits = has_limit if annotate is None else has_limit & annotate
     weights = 0.25 + w_loss * (outcome != _DIV) + w_limit * limits
     k = int(limits.sum())
-    split = threads > 1 and (k >= SPLIT_LIMITS or outcome.size >= SPLIT_ROWS)
+    split = threads > 1 and (k >= SPLIT_LIMITS or (losses and outcome.size >= SPLIT_ROWS))
     # twice as many parts as threads, claimed in turn: a part whose work its weight misjudges
     # (an annotation costs from a few losses to a hundred, by model) is evened out by the others
     parts = row_parts(weights, max(2 * threads, -(-k // PART_LIMITS)) if split else 1)
