@@ -51,6 +51,21 @@ def test_linear_regression_closed_form() -> None:
     assert r.outcome[0] == DIV
 
 
+@pytest.mark.parametrize("backend", ["compiled", "numpy"])
+def test_fast_run_is_decided_at_its_first_check(backend: str) -> None:
+    """N = 1 at eta = 0.15: the steps shrink by exactly 0.85 per step, and at step 128 the
+    distance left, e_1 / (1 - 0.85), is about 4e-10: the window streak (step lengths 4 steps
+    apart within the last iterates) decides the run there, not after a streak of checks
+    128 steps apart or at the float64 floor (step 256); the contraction it reports is 0.85."""
+    net = dg.LinearNetwork.scalar(depth=1, target=1.0)
+    r = run_gd(net, [[1.5]], 0.15, backend=backend)
+    assert r.outcome[0] == CONV and r.steps[0] == 128
+    assert not r.at_float_floor[0]
+    assert abs(r.theta[0, 0] - 1.0) <= 1e-9
+    # the steps near 1e-10 carry rounding of about 1e-16 / 1e-10 relative
+    assert r.contraction[0] == pytest.approx(0.85, rel=1e-5)
+
+
 def test_saddle_at_origin_is_reported() -> None:
     """N = 3: theta = 0 is a non-strict saddle (H = 0); a run started there converges to it and
     is reported as a saddle, not a minimum (C6)."""

@@ -61,6 +61,7 @@ def test_checks_over_several_rounds_equal_the_twin() -> None:
     scale = np.ones(L)
     flv = 64 * oc.ULP * scale * c
     base = rng.normal(size=(P, L))
+    window_decided = np.zeros(L, dtype=bool)
     for rnd in range(7):
         t0 = 2 * maxp * rnd
         t = np.arange(t0, t0 + 2 * maxp, dtype=float)[:, None, None]
@@ -74,12 +75,17 @@ def test_checks_over_several_rounds_equal_the_twin() -> None:
         for a, b in ((eprev, st.eprev), (rmax, st.rmax), (rprev, st.rprev), (qmeas, st.qmeas)):
             assert (_bits(a) == _bits(b)).all()
         assert (streak == st.streak).all() and (rise == st.rise).all()
+        d = oc.window_spacing(c, 2 * maxp, S)
+        W = np.empty((S + 1, L))
+        oc.window_steps(hist, d, S, W)
+        assert (_bits(W) == _bits(oc.batch_window_steps(hist, d, S))).all()
         cand = np.zeros(L, dtype=np.bool_)
         oc.lanes_candidates(
-            E, D, Dprev, maxp, scale, c, S, 1e-9, 1e-8, 1e-6, flv, streak, rmax, qmeas, cand
+            E, D, Dprev, maxp, scale, c, S, 1e-9, 1e-8, 1e-6, flv, streak, rmax, qmeas, W, d, cand
         )
-        code, _, _ = oc.batch_classify(E, D, st, scale, c, S, 1e-9, 1e-8, 1e-6, flv)
+        code, _, _, qw = oc.batch_classify(E, D, st, scale, c, S, 1e-9, 1e-8, 1e-6, flv, W, d)
         assert (cand == (code != -1)).all()
+        window_decided |= qw < 1.0
         assert cand[1] == (rnd >= 1)  # the exact 2-cycle, once its orbit size is known
         tt = np.full(L, 100 * rnd, dtype=np.int64)
         budget = np.full(L, 400, dtype=np.int64)
@@ -90,6 +96,39 @@ def test_checks_over_several_rounds_equal_the_twin() -> None:
         Dprev[:] = D
         st.Dprev = D.copy()
     assert (streak[0] >= S).any()  # some lanes built a geometric streak
+    assert window_decided.any()  # and some converged by the steps within one window
+
+
+def test_window_spacing() -> None:
+    """The window streak compares S + 1 step lengths d apart within the last H iterates, d a
+    divisor of check_every (so its contraction per check is a whole power)."""
+    assert oc.window_spacing(128, 16, 3) == 4
+    assert oc.window_spacing(96, 16, 3) == 4
+    assert oc.window_spacing(100, 16, 3) == 4
+    assert oc.window_spacing(99, 16, 3) == 3
+    assert oc.window_spacing(97, 16, 3) == 1
+    assert oc.window_spacing(128, 4, 3) == 0  # too few iterates: not tested
+    assert oc.window_spacing(128, 16, 7) == 2
+
+
+def test_window_streak_equals_the_twin() -> None:
+    """The window ratio per lane (compiled) and per batch (numpy), bit for bit: geometric,
+    non-monotone, stationary and non-finite step lengths."""
+    rng = np.random.default_rng(5)
+    S, L = 3, 12
+    q = rng.uniform(0.2, 0.99, L)
+    W = q[None, :] ** np.arange(S + 1)[::-1, None].astype(float) * rng.uniform(0.5, 2.0, L)
+    W[:, 0] = [1.0, 2.0, 1.0, 2.0]  # growing and shrinking
+    W[:, 1] = 0.0  # stationary: 0 / 0
+    W[2, 2] = np.nan
+    W[:, 3] = [0.01, 0.2, 0.5, 1.0]  # decaying, ratios disagree
+    W = np.ascontiguousarray(W)
+    lane = np.array([oc.lane_window(W, l, S) for l in range(L)])
+    assert (_bits(lane) == _bits(oc.batch_window(W, S))).all()
+    assert lane[0] == oc.NO_Q and lane[1] == oc.NO_Q and lane[2] == oc.NO_Q
+    assert lane[3] == oc.NO_Q
+    assert (lane[4:] < 1.0).all()
+    assert oc.window_power(0.5, 5) == 0.5**5
 
 
 def test_first_step_beyond_the_threshold() -> None:

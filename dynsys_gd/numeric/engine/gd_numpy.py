@@ -38,6 +38,8 @@ from .outcomes import (
     batch_stationary,
     batch_trend,
     batch_update,
+    batch_window_steps,
+    window_spacing,
 )
 
 __all__ = ["column_gradient", "run_numpy"]
@@ -292,6 +294,12 @@ def _displacements_fast(hist: Array, maxp: int) -> tuple[Array, Array]:
     return E, D
 
 
+def _window_fast(hist: Array, d: int, S: int) -> Array:
+    """:func:`~dynsys_gd.numeric.engine.outcomes.batch_window_steps` with vectorised norms."""
+    H = hist.shape[0]
+    return np.array([_norms_fast(hist[H - 1 - m * d] - hist[H - 2 - m * d]) for m in range(S + 1)])
+
+
 def gd_step(grad: ColGrad, th: Array, lr: Array) -> Array:
     r"""One GD step of columns, :math:`\theta - \eta\nabla L(\theta)` (the default ``step`` of
     :func:`run_numpy`; the rule of :class:`~dynsys_gd.optimizers.GD` on whole arrays)."""
@@ -355,6 +363,7 @@ def run_numpy(
 
     div, conv_tol, period_tol, min_orbit, grad_tol, F = (float(x) for x in cf)
     H = 2 * maxp
+    dw = int(window_spacing(c, H, S))
     o_code = np.full(n, -1, dtype=np.int8)
     o_steps = np.zeros(n, dtype=np.int64)
     o_period = np.zeros(n, dtype=np.int64)
@@ -402,6 +411,9 @@ def run_numpy(
                 o_gtail[o] = np.inf
                 code[bad] = C_DIV
             E, D = batch_displacements(hist, maxp) if exact else _displacements_fast(hist, maxp)
+            W = np.zeros((S + 1, idx.size))
+            if dw > 0:
+                W = batch_window_steps(hist, dw, S) if exact else _window_fast(hist, dw, S)
             flv = F * ULP * scale * c
             good = ~bad
             sub = BatchState(maxp, int(good.sum()))
@@ -410,8 +422,19 @@ def run_numpy(
             sub.rise = st.rise[good]
             Eg, Dg = E[:, good], D[:, good]
             batch_update(Eg, sub, flv[good], S, c, hard)
-            cg, pg, fg = batch_classify(
-                Eg, Dg, sub, scale[good], c, S, conv_tol, period_tol, min_orbit, flv[good]
+            cg, pg, fg, qw = batch_classify(
+                Eg,
+                Dg,
+                sub,
+                scale[good],
+                c,
+                S,
+                conv_tol,
+                period_tol,
+                min_orbit,
+                flv[good],
+                W[:, good],
+                dw,
             )
             sub.Dprev = Dg.copy()
             sg = seg[:, good]
@@ -449,7 +472,11 @@ def run_numpy(
             gi = np.flatnonzero(good)
             q1 = sub.qmeas[0]
             conv = cg == C_CONV
-            q_out[gi[conv]] = np.where(q1[conv] < 1.0, q1[conv], sub.rmax[0][conv])
+            q_out[gi[conv]] = np.where(
+                qw[conv] < 1.0,  # converged by its window streak
+                qw[conv],
+                np.where(q1[conv] < 1.0, q1[conv], sub.rmax[0][conv]),
+            )
             per = cg == C_PER
             if per.any():
                 kk = pg[per] - 1

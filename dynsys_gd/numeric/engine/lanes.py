@@ -109,6 +109,8 @@ from .outcomes import (
     lanes_segment,
     lanes_update,
     stationary,
+    window_spacing,
+    window_steps,
 )
 
 __all__ = [
@@ -329,6 +331,8 @@ def run_lanes(
     wk = np.zeros((nw, L))
     E = np.zeros((maxp, L))
     D = np.zeros((maxp, L))
+    dw = window_spacing(c, H, S)
+    W = np.zeros((S + 1, L))
     Dprev = np.full((maxp, L), -1.0)
     run = np.full(L, -1, dtype=np.int64)
     t = np.zeros(L, dtype=np.int64)
@@ -350,6 +354,7 @@ def run_lanes(
     lcode = np.full(L, -1, dtype=np.int64)
     lper = np.zeros(L, dtype=np.int64)
     lfloor = np.zeros(L, dtype=np.bool_)
+    lq = np.full(L, NO_Q)
     dl = np.zeros(L, dtype=np.int64)
     dr = np.zeros(L, dtype=np.int64)
     dt = np.zeros(L, dtype=np.int64)
@@ -424,6 +429,7 @@ def run_lanes(
             gmax = np.zeros(L)
             E = np.zeros((maxp, L))
             D = np.zeros((maxp, L))
+            W = np.zeros((S + 1, L))
             scale = np.ones(L)
             fin = np.ones(L, dtype=np.bool_)
             flv = np.zeros(L)
@@ -444,6 +450,8 @@ def run_lanes(
                 blk[i, l] = th[i, l]
         blockfn(kind, ip, fp, th, g, wk, lr, hist, gsum, gmax, c, tail, H)
         displacements(hist, maxp, E, D)
+        if dw > 0:
+            window_steps(hist, dw, S, W)
         for l in range(L):
             t[l] = t[l] + c if run[l] >= 0 else t[l]
         lanes_scale(th, T, div, scale, fin)
@@ -452,15 +460,16 @@ def run_lanes(
         lanes_update(E, maxp, flv, S, c, hard, eprev, streak, rmax, rprev, qmeas, rise)
         lanes_candidates(
             E, D, Dprev, maxp, scale, c, S, conv_tol, period_tol, min_orbit, flv, streak, rmax,
-            qmeas, cand,
+            qmeas, W, dw, cand,
         )  # fmt: skip
         lanes_segment(E, D, maxp, t, budget, max_steps // 2, seg)
         for l in range(L):
             lcode[l] = -1
+            lq[l] = NO_Q
             if cand[l] and fin[l] and run[l] >= 0:
-                lcode[l], lper[l], lfloor[l] = lane_classify(
+                lcode[l], lper[l], lfloor[l], lq[l] = lane_classify(
                     E, D, Dprev, l, maxp, scale[l], c, S, conv_tol, period_tol, min_orbit,
-                    flv[l], streak, rmax, qmeas,
+                    flv[l], streak, rmax, qmeas, W, dw,
                 )  # fmt: skip
         for kk in range(maxp):
             for l in range(L):
@@ -505,7 +514,9 @@ def run_lanes(
                     for i in range(NS):
                         o_theta[r, i] = th[i, l]
                     o_gtail[r] = gs / tail
-                    if code == C_CONV:
+                    if code == C_CONV and lq[l] < 1.0:
+                        q_out = lq[l]  # converged by its window streak
+                    elif code == C_CONV:
                         q_out = qmeas[0, l] if qmeas[0, l] < 1.0 else rmax[0, l]
                     elif code == C_PER:
                         q_out = (

@@ -41,7 +41,16 @@ fixed shrink factor.  Decisions use only :math:`+ - \times \div \sqrt{}` and com
     the last place of :math:`\max(1, \lVert\theta\rVert_\infty)` and :math:`e_1` is below
     ``min_orbit``: the run is within rounding of a linearly attracting limit and float64 cannot
     bring it closer (docs/math/convergent-set.md: runs at the edge of stability stall on a ~1e−12
-    two-cycle).
+    two-cycle); or (d) the *window streak*: the step lengths
+    :math:`w_m = \lVert\theta_{t-md} - \theta_{t-md-1}\rVert`, :math:`m = 0..S`, inside the
+    last :math:`H` iterates (:math:`d` the largest divisor of :math:`c` with :math:`S d \le H -
+    2`: 4 by default) form a geometric streak of :math:`S` ratios :math:`w_m / w_{m+1}`, the
+    same streak test at interval :math:`d` instead of :math:`c`, and the remaining distance
+    :math:`d\, e_1 / (1 - \bar\rho_w) \le` ``conv_tol`` :math:`\cdot \max(1,
+    \lVert\theta\rVert_\infty)`.  A fast run is then decided at the first check after it
+    gets there, instead of after a streak of ``S`` checks ``c`` steps apart; its measured
+    contraction per check is :math:`\bar\rho_w^{\,c/d}`.  Rules (b)–(d) are tried in that
+    order.
     A small gradient alone never makes a run converged.
 ``PERIODIC`` (period k, the smallest found, :math:`2 \le k \le k_{\max}`)
     The orbit size :math:`D_k` is at least ``min_orbit`` (relative) and no longer changes
@@ -256,6 +265,68 @@ def displacements(hist: Any, maxp: int, E: Any, D: Any) -> None:  # pragma: no c
             D[k, l] = _math.sqrt(D[k, l])
 
 
+@_numba.njit(**_JIT)
+def window_spacing(c: int, H: int, S: int) -> int:  # pragma: no cover
+    r"""The spacing :math:`d` of the window streak: the largest divisor of ``c`` with
+    :math:`S d \le H - 2` (the ``S + 1`` step lengths it compares lie within the last ``H``
+    iterates); 0 when there is none (then the window streak is not tested)."""
+    for d in range((H - 2) // S if S > 0 else 0, 0, -1):
+        if c % d == 0:
+            return d
+    return 0
+
+
+@_numba.njit(**_JIT)
+def window_steps(hist: Any, d: int, S: int, W: Any) -> None:  # pragma: no cover
+    r"""The step lengths of the window streak from the last ``H`` iterates ``hist[H, P, L]``:
+    ``W[m, l]`` :math:`= \lVert\theta_{t-md} - \theta_{t-md-1}\rVert` for :math:`m = 0..S`
+    (squares summed in order, as in :func:`displacements`)."""
+    H = hist.shape[0]
+    L = hist.shape[2]
+    few = hist.shape[1] <= 4
+    acc = _np.empty(L)
+    for m in range(S + 1):
+        Wm = W[m]
+        for l in range(L):
+            Wm[l] = 0.0
+        a = H - 1 - m * d
+        if few:
+            _row_sq_max_few(hist, a, a - 1, Wm)
+        else:
+            _row_sq_max(hist, a, a - 1, acc, Wm)
+        for l in range(L):
+            Wm[l] = _math.sqrt(Wm[l])
+
+
+@_numba.njit(inline="always", **_JIT)
+def lane_window(W: Any, l: int, S: int) -> float:  # pragma: no cover
+    r"""The largest ratio :math:`\bar\rho_w` of the window streak of lane ``l`` when its ``S``
+    ratios :math:`W_m / W_{m+1}` are all below 1 and successive ones agree (as in a geometric
+    streak), else ``NO_Q``."""
+    ok = True
+    hi = 0.0
+    rp = 0.0
+    for m in range(S):
+        r = W[m, l] / W[m + 1, l]
+        ok = ok & (r < 1.0)
+        hi = r if r > hi else hi
+        if m > 0:
+            top = r if r > rp else rp
+            ok = ok & (abs(r - rp) <= 0.5 * (1.0 - top))
+        rp = r
+    return hi if ok else NO_Q
+
+
+@_numba.njit(**_JIT)
+def window_power(rho: float, k: int) -> float:  # pragma: no cover
+    r""":math:`\rho^k` by ``k`` multiplications in order (the window contraction per check,
+    :math:`k = c / d`: the same bits in both paths)."""
+    p = 1.0
+    for _ in range(k):
+        p = p * rho
+    return p
+
+
 @_numba.njit(inline="always", **_JIT)
 def lane_classify(
     E: Any,
@@ -273,17 +344,25 @@ def lane_classify(
     streak: Any,
     rmax: Any,
     qmeas: Any,
+    W: Any,
+    d: int,
 ) -> Any:  # pragma: no cover
-    """(code, period, floor) of lane ``l`` after :func:`lanes_update`; code -1 = undecided yet,
-    -2 = exactly stationary (the caller decides with the gradient, see :func:`stationary`)."""
+    """(code, period, floor, window contraction) of lane ``l`` after :func:`lanes_update`;
+    code -1 = undecided yet, -2 = exactly stationary (the caller decides with the gradient, see
+    :func:`stationary`); the last value is the contraction per check of a run converged by its
+    window streak (``NO_Q`` otherwise)."""
     e1 = E[0, l]
     if e1 == 0.0:
-        return -2, 0, False
+        return -2, 0, False, NO_Q
     if streak[0, l] >= S and e1 * c <= conv_tol * scale * (1.0 - rmax[0, l]):
-        return C_CONV, 0, False
+        return C_CONV, 0, False, NO_Q
     q = qmeas[0, l]
     if q < 1.0 and e1 * (1.0 - q) <= floor_lvl and e1 < min_orbit * scale:
-        return C_CONV, 0, True
+        return C_CONV, 0, True, NO_Q
+    if d > 0:
+        rw = lane_window(W, l, S)
+        if rw < 1.0 and e1 * d <= conv_tol * scale * (1.0 - rw):
+            return C_CONV, 0, False, window_power(rw, c // d)
     for k in range(2, maxp + 1):
         kk = k - 1
         dk = D[kk, l]
@@ -296,13 +375,13 @@ def lane_classify(
         ):
             ek = E[kk, l]
             if ek == 0.0:
-                return C_PER, k, False
+                return C_PER, k, False, NO_Q
             if streak[kk, l] >= S and ek * c <= period_tol * dk * k * (1.0 - rmax[kk, l]):
-                return C_PER, k, False
+                return C_PER, k, False, NO_Q
             qk = qmeas[kk, l]
             if qk < 1.0 and ek * (1.0 - qk) * k <= floor_lvl:
-                return C_PER, k, True
-    return -1, 0, False
+                return C_PER, k, True, NO_Q
+    return -1, 0, False, NO_Q
 
 
 @_numba.njit(**_JIT)
@@ -450,6 +529,8 @@ def lanes_candidates(
     streak: Any,
     rmax: Any,
     qmeas: Any,
+    W: Any,
+    d: int,
     cand: Any,
 ) -> None:  # pragma: no cover
     """``cand[l]``: :func:`lane_classify` decides lane ``l`` (returns a code other than -1),
@@ -464,6 +545,8 @@ def lanes_candidates(
         b = (streak[0, l] >= S) & (e1 * c <= conv_tol * sc * (1.0 - rmax[0, l]))
         f = (q < 1.0) & (e1 * (1.0 - q) <= flv[l]) & (e1 < min_orbit * sc)
         cand[l] = a | b | f
+    if d > 0:
+        lanes_window(E, W, S, d, scale, conv_tol, cand)
     for k in range(2, maxp + 1):
         kk = k - 1
         for l in range(L):
@@ -480,6 +563,33 @@ def lanes_candidates(
             d2 = (streak[kk, l] >= S) & (ek * c <= period_tol * dk * k * (1.0 - rmax[kk, l]))
             d3 = (qk < 1.0) & (ek * (1.0 - qk) * k <= flv[l])
             cand[l] = cand[l] | (ok & (d1 | d2 | d3))
+
+
+@_numba.njit(**_JIT)
+def lanes_window(
+    E: Any, W: Any, S: int, d: int, scale: Any, conv_tol: float, cand: Any
+) -> None:  # pragma: no cover
+    """``cand[l] |=`` the window streak of lane ``l`` decides it (:func:`lane_window` and the
+    remaining-distance test of :func:`lane_classify`, lane by lane in vectorised loops)."""
+    L = E.shape[1]
+    ok = _np.ones(L, dtype=_np.bool_)
+    hi = _np.zeros(L)
+    rp = _np.zeros(L)
+    for m in range(S):
+        Wa = W[m]
+        Wb = W[m + 1]
+        for l in range(L):
+            r = Wa[l] / Wb[l]
+            o = ok[l] & (r < 1.0)
+            h = hi[l]
+            hi[l] = r if r > h else h
+            p = rp[l]
+            top = r if r > p else p
+            ok[l] = (o & (abs(r - p) <= 0.5 * (1.0 - top))) if m > 0 else o
+            rp[l] = r
+    for l in range(L):
+        h = hi[l]
+        cand[l] = cand[l] | ((ok[l] & (h < 1.0)) & (E[0, l] * d <= conv_tol * scale[l] * (1.0 - h)))
 
 
 @_numba.njit(**_JIT)
@@ -516,20 +626,52 @@ def lanes_segment(
 # ------------------------------------------------------------------------------------------------
 # the same rules on whole batches (numpy reference path); arrays have the runs on the last axis
 # ------------------------------------------------------------------------------------------------
+def _batch_sq(hist: Any, a: int, b: int) -> Any:
+    """Squared distances of rows ``a`` and ``b`` of ``hist[H, P, B]``, summed in order."""
+    dd = hist[a, 0] - hist[b, 0]
+    acc = dd * dd
+    for i in range(1, hist.shape[1]):
+        dd = hist[a, i] - hist[b, i]
+        acc = acc + dd * dd
+    return acc
+
+
+def batch_window_steps(hist: Any, d: int, S: int) -> Any:
+    """:func:`window_steps` for ``hist[H, P, B]``."""
+    H = hist.shape[0]
+    W = _np.zeros((S + 1, hist.shape[2]))
+    for m in range(S + 1):
+        v = _batch_sq(hist, H - 1 - m * d, H - 2 - m * d)
+        W[m] = _np.where(v > W[m], v, W[m])
+    return _np.sqrt(W)
+
+
+def batch_window(W: Any, S: int) -> Any:
+    """:func:`lane_window` on a batch."""
+    ok = _np.ones(W.shape[1], dtype=bool)
+    hi = _np.zeros(W.shape[1])
+    rp = _np.zeros(W.shape[1])
+    with _np.errstate(all="ignore"):
+        for m in range(S):
+            r = W[m] / W[m + 1]
+            ok &= r < 1.0
+            hi = _np.where(r > hi, r, hi)
+            if m > 0:
+                top = _np.where(r > rp, r, rp)
+                ok &= _np.abs(r - rp) <= 0.5 * (1.0 - top)
+            rp = r
+    return _np.where(ok, hi, NO_Q)
+
+
 def batch_displacements(hist: Any, maxp: int) -> tuple[Any, Any]:
     """(E, D) of :func:`displacements` for ``hist[H, P, B]`` (maxima of squared distances,
     then one square root, as there)."""
-    H, P, B = hist.shape
+    H, B = hist.shape[0], hist.shape[2]
     E = _np.zeros((maxp, B))
     D = _np.zeros((maxp, B))
 
     def sq(a: int, b: int) -> Any:
-        dd = hist[a, 0] - hist[b, 0]
-        acc = dd * dd
-        for i in range(1, P):
-            dd = hist[a, i] - hist[b, i]
-            acc = acc + dd * dd
-        return acc
+        return _batch_sq(hist, a, b)
 
     for k in range(1, maxp + 1):
         jn = k if k >= 2 else 2
@@ -609,12 +751,16 @@ def batch_classify(
     period_tol: float,
     min_orbit: float,
     floor_lvl: Any,
-) -> tuple[Any, Any, Any]:
-    """:func:`lane_classify` on a batch: (code, period, floor) with code -1 / -2 as there."""
+    W: Any,
+    d: int,
+) -> tuple[Any, Any, Any, Any]:
+    """:func:`lane_classify` on a batch: (code, period, floor, window contraction) with code
+    -1 / -2 as there."""
     B = E.shape[1]
     code = _np.full(B, -1, dtype=_np.int64)
     period = _np.zeros(B, dtype=_np.int64)
     floor = _np.zeros(B, dtype=bool)
+    qwin = _np.full(B, NO_Q)
     e1 = E[0]
     und = _np.ones(B, dtype=bool)
     m = e1 == 0.0
@@ -628,6 +774,15 @@ def batch_classify(
     code[m] = C_CONV
     floor[m] = True
     und &= ~m
+    if d > 0:
+        rw = batch_window(W, S)
+        m = und & (rw < 1.0) & (e1 * d <= conv_tol * scale * (1.0 - rw))
+        code[m] = C_CONV
+        p = _np.ones(B)
+        for _ in range(c // d):
+            p = p * rw
+        qwin[m] = p[m]
+        und &= ~m
     for k in range(2, E.shape[0] + 1):
         kk = k - 1
         dk = D[kk]
@@ -648,7 +803,7 @@ def batch_classify(
         period[m] = k
         floor[m3] = True
         und &= ~m
-    return code, period, floor
+    return code, period, floor, qwin
 
 
 def batch_stationary(gmax: Any, q1: Any) -> tuple[Any, Any]:
