@@ -60,7 +60,10 @@ class EngineConfig:
         Converged when the remaining distance bound :math:`c\,e_1/(1 - \bar\rho_1)` is below
         ``conv_tol`` :math:`\max(1, \lVert\theta\rVert_\infty)`.
     streak : int, default 3
-        Consecutive consistent decaying checks that make a geometric streak.
+        Consecutive consistent decaying checks that make a geometric streak; also the number of
+        ratios of the window streak, the same test on step lengths a few steps apart within the
+        last ``2 max_period`` iterates of a check (see
+        :mod:`~dynsys_gd.numeric.engine.outcomes`).
     floor_ulps : float, default 64.0
         The float64 floor: contraction per step below this many units in the last place.
     certificate : bool, default True

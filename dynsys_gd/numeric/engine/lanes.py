@@ -51,7 +51,8 @@ blocks (four lanes per AVX2 instruction, no FMA; the alias checks it needs are a
 The checks
 ----------
 After each block the driver computes, for every lane at once, the displacements (maxima of
-squared distances, one square root each), the decay statistics
+squared distances, one square root each) and the step lengths of the window streak, the decay
+statistics
 (:func:`~dynsys_gd.numeric.engine.outcomes.lanes_update`) and a flag saying whether the
 per-lane classification would decide the lane
 (:func:`~dynsys_gd.numeric.engine.outcomes.lanes_candidates`); only flagged lanes, lanes at
