@@ -411,8 +411,9 @@ def run_numpy(
                 o_gtail[o] = np.inf
                 code[bad] = C_DIV
             E, D = batch_displacements(hist, maxp) if exact else _displacements_fast(hist, maxp)
-            W = np.zeros((S + 1, idx.size))
-            if dw > 0:
+            if dw == 0:  # no window streak: W is not read
+                W = np.zeros((S + 1, idx.size))
+            else:
                 W = batch_window_steps(hist, dw, S) if exact else _window_fast(hist, dw, S)
             flv = F * ULP * scale * c
             good = ~bad

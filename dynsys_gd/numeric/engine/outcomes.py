@@ -670,20 +670,17 @@ def batch_displacements(hist: Any, maxp: int) -> tuple[Any, Any]:
     E = _np.zeros((maxp, B))
     D = _np.zeros((maxp, B))
 
-    def sq(a: int, b: int) -> Any:
-        return _batch_sq(hist, a, b)
-
     for k in range(1, maxp + 1):
         jn = k if k >= 2 else 2
         for j in range(jn):
             a = H - 1 - j
-            v = sq(a, a - k)
+            v = _batch_sq(hist, a, a - k)
             E[k - 1] = _np.where(v > E[k - 1], v, E[k - 1])
     D[0] = E[0]
     D[1] = E[0]
     for k in range(3, maxp + 1):
         a = H - k
-        v = sq(a, a - 1)
+        v = _batch_sq(hist, a, a - 1)
         D[k - 1] = _np.where(v > D[k - 2], v, D[k - 2])
     return _np.sqrt(E), _np.sqrt(D)
 
@@ -778,10 +775,12 @@ def batch_classify(
         rw = batch_window(W, S)
         m = und & (rw < 1.0) & (e1 * d <= conv_tol * scale * (1.0 - rw))
         code[m] = C_CONV
-        p = _np.ones(B)
-        for _ in range(c // d):
-            p = p * rw
-        qwin[m] = p[m]
+        if m.any():  # the contraction per check, only for the lanes decided
+            r = rw[m]
+            p = _np.ones(r.size)
+            for _ in range(c // d):
+                p = p * r
+            qwin[m] = p
         und &= ~m
     for k in range(2, E.shape[0] + 1):
         kk = k - 1
